@@ -1,0 +1,87 @@
+"""Errors raised by adapters; third-party exceptions never leave an adapter.
+
+    HubError                      (contracts.errors)
+    └── AdapterError              input or provider problem met while translating
+        ├── PayloadTooLarge       input exceeds the configured byte cap
+        ├── MalformedInput        not well-formed JSON/XML, forbidden XML constructs
+        ├── SchemaViolation       well-formed but violates the native schema (XSD/WSDL)
+        ├── MappingError          native message cannot be mapped onto the contract
+        └── ProviderError         a provider system could not be called or answered badly
+            ├── ProviderUnavailable   connection refused, timeout (retryable)
+            ├── ProviderFault         SOAP Fault / HTTP error status from the provider
+            └── ProviderResponseInvalid  answer is garbage or fails mapping
+"""
+
+from __future__ import annotations
+
+from contracts.errors import FieldIssue, HubError
+
+
+class AdapterError(HubError):
+    """Raised when an adapter cannot translate a message."""
+
+    code = "adapter-error"
+
+
+class PayloadTooLarge(AdapterError):
+    """Raised when an input exceeds the configured size cap (checked before parsing)."""
+
+    code = "payload-too-large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"payload of {size} bytes exceeds the limit of {limit} bytes",
+            issues=(FieldIssue(path="$", reason=f"larger than {limit} bytes", code=self.code),),
+        )
+        self.size = size
+        self.limit = limit
+
+
+class MalformedInput(AdapterError):
+    """Raised when input is not well-formed or uses forbidden constructs (DTD, entities)."""
+
+    code = "malformed-input"
+
+
+class SchemaViolation(AdapterError):
+    """Raised when a well-formed message violates its native schema."""
+
+    code = "schema-violation"
+
+
+class MappingError(AdapterError):
+    """Raised when a native message cannot be mapped onto a contract (e.g. unknown code)."""
+
+    code = "mapping-error"
+
+
+class ProviderError(AdapterError):
+    """Raised when a provider system fails; ``retryable`` says whether trying again may help."""
+
+    code = "provider-error"
+    retryable = False
+
+
+class ProviderUnavailable(ProviderError):
+    """Raised when the provider cannot be reached or does not answer in time."""
+
+    code = "provider-unavailable"
+    retryable = True
+
+
+class ProviderFault(ProviderError):
+    """Raised when the provider answers with a SOAP Fault or an HTTP error status."""
+
+    code = "provider-fault"
+
+    def __init__(
+        self, message: str, *, retryable: bool, issues: tuple[FieldIssue, ...] = ()
+    ) -> None:
+        super().__init__(message, issues=issues)
+        self.retryable = retryable
+
+
+class ProviderResponseInvalid(ProviderError):
+    """Raised when the provider's answer is not parseable or does not map onto the contract."""
+
+    code = "provider-response-invalid"
