@@ -1,0 +1,1 @@
+"""The hub: domain, ledger, bus, routing, ingress and delivery, composed by ``bootstrap``."""

@@ -1,0 +1,151 @@
+"""The composition root: settings in, a running region hub out. Nothing is built at import.
+
+``run_hub`` starts (in order) the embedded nats-server unless ``HUB_NATS_URL``
+is set, the ledger, the bus, the provider adapters, the outbox relay, one
+delivery consumer per provider department, and the HTTP front end; it stops
+them in reverse order, so in-flight work settles before its dependencies go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from adapters.port import ProviderAdapter
+from adapters.social_security_soap import SocialSecuritySoapAdapter
+from adapters.tax_json import TaxJsonAdapter
+from contracts import ContractRegistry, default_registry
+from hub.bus.port import ConsumerSpec
+from hub.delivery import DeliveryWorker
+from hub.entrypoints.asgi_server import serve_asgi
+from hub.entrypoints.http_app import create_http_app
+from hub.errors import RoutingError
+from hub.gateway import Gateway
+from hub.ledger import Ledger
+from hub.nats.bus import JetStreamBus, StreamSpec
+from hub.nats.server import NatsServerConfig, running_nats_server
+from hub.relay import OutboxRelay
+from hub.routing import ServiceDefinition, ServiceDirectory
+from hub.settings import HubSettings
+from hub.store import describe_store, store_environment
+
+log = structlog.get_logger("hub.bootstrap")
+
+AdapterFactory = Callable[[str, float], Awaitable[ProviderAdapter]]
+
+
+async def _soap_social_security(endpoint: str, timeout: float) -> ProviderAdapter:
+    return await SocialSecuritySoapAdapter.connect(endpoint, timeout=timeout)
+
+
+async def _json_tax(endpoint: str, timeout: float) -> ProviderAdapter:
+    return TaxJsonAdapter(endpoint, timeout=timeout)
+
+
+ADAPTER_KINDS: dict[str, AdapterFactory] = {
+    "social-security-soap": _soap_social_security,
+    "tax-json": _json_tax,
+}
+
+
+@dataclass
+class Hub:
+    """A running region hub: where it listens and its parts, for entry points and tests."""
+
+    settings: HubSettings
+    ledger: Ledger
+    bus: JetStreamBus
+    directory: ServiceDirectory
+    gateway: Gateway
+    relay: OutboxRelay
+    http_url: str
+    nats_url: str
+    store: str
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+async def build_adapters(
+    services: Sequence[ServiceDefinition], timeout: float
+) -> dict[str, ProviderAdapter]:
+    """One provider adapter per service, by its declared adapter kind."""
+    adapters: dict[str, ProviderAdapter] = {}
+    for service in services:
+        factory = ADAPTER_KINDS.get(service.adapter)
+        if factory is None:
+            raise RoutingError(
+                f"service {service.id}: unknown adapter kind {service.adapter!r}; "
+                f"known: {', '.join(sorted(ADAPTER_KINDS))}"
+            )
+        adapters[str(service.id)] = await factory(service.endpoint, timeout)
+    return adapters
+
+
+@contextlib.asynccontextmanager
+async def run_hub(
+    settings: HubSettings,
+    services: Sequence[ServiceDefinition],
+    *,
+    registry: ContractRegistry | None = None,
+) -> AsyncIterator[Hub]:
+    """Run one region's hub for the duration of the block."""
+    registry = registry or default_registry()
+    region = settings.region
+    settings.data.mkdir(parents=True, exist_ok=True)
+    async with contextlib.AsyncExitStack() as stack:
+        nats_url = settings.nats_url
+        if not nats_url:
+            server = await stack.enter_async_context(running_nats_server(NatsServerConfig(
+                name=f"hub-{region}", workdir=settings.data / "nats", jetstream_domain=region)))
+            nats_url = server.url
+        ledger = await asyncio.to_thread(Ledger, store_environment(settings.store, settings.data))
+        stack.callback(ledger.close)
+        bus = await JetStreamBus.connect(
+            nats_url,
+            StreamSpec(name=f"HUB_{region.upper().replace('-', '_')}_DELIVERY",
+                       subjects=[f"hub.{region}.deliver.>"]),
+            name=f"interop-hub-{region}",
+        )
+        stack.push_async_callback(bus.close)
+        directory = ServiceDirectory(region, services)
+        adapters = await build_adapters(services, settings.provider_timeout_s)
+        for adapter in adapters.values():
+            stack.push_async_callback(adapter.aclose)
+        relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s)
+        inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
+        gateway = Gateway(ledger, directory, registry, inbox, relay.wake,
+                          reply_timeout_s=settings.reply_timeout_s)
+        worker = DeliveryWorker(ledger, bus, adapters, max_deliver=settings.max_deliver,
+                                backoff_s=settings.retry_backoff_s)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
+        for department in directory.departments():
+            spec = ConsumerSpec(name=f"deliver-{department}",
+                                subject_filter=directory.department_filter(department),
+                                max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s)
+            tasks.append(asyncio.create_task(bus.consume(spec, worker.handle, stop),
+                                             name=f"deliver-{department}"))
+        stack.push_async_callback(_stop_tasks, stop, tasks)
+        app = create_http_app(gateway, max_payload_bytes=settings.max_payload_bytes,
+                              region=region)
+        http_url = await stack.enter_async_context(
+            serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub"))
+        hub = Hub(settings, ledger, bus, directory, gateway, relay, http_url, nats_url,
+                  describe_store(settings.store, settings.data), tasks)
+        log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
+        yield hub
+
+
+async def _stop_tasks(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    stop.set()
+    done, pending = await asyncio.wait(tasks, timeout=15)
+    for task in pending:
+        task.cancel()
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", task=task.get_name(),
+                      error=repr(task.exception()))

@@ -1,0 +1,1 @@
+"""Event-sourced aggregates of the hub. Events are recorded facts, not wire messages."""

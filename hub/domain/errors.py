@@ -1,0 +1,28 @@
+"""Domain rule violations."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from contracts.errors import HubError
+
+
+class ExchangeStateError(HubError):
+    """Raised when a step is applied to an exchange in a state that does not allow it."""
+
+    code = "exchange-state"
+
+    def __init__(self, exchange_id: UUID, action: str, reason: str) -> None:
+        super().__init__(f"exchange {exchange_id}: cannot {action}: {reason}")
+        self.exchange_id = exchange_id
+        self.action = action
+
+
+class ExchangeNotFoundError(HubError):
+    """Raised when no exchange has the given id."""
+
+    code = "exchange-not-found"
+
+    def __init__(self, exchange_id: str) -> None:
+        super().__init__(f"no exchange with id {exchange_id}")
+        self.exchange_id = exchange_id

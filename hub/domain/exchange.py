@@ -1,0 +1,226 @@
+"""The ``Exchange`` aggregate: one query from a client to a service, step by step.
+
+Every step is an event named in the past tense; each event class has an
+explicit ``TOPIC`` (so moving or renaming the class never orphans stored
+events) and a ``class_version`` (so a change of shape comes with an upcaster).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from hub.domain.errors import ExchangeStateError
+
+
+class Status(str, Enum):
+    """Where an exchange stands; the last four are terminal."""
+
+    RECEIVED = "received"
+    ROUTED = "routed"
+    DELIVERING = "delivering"
+    RESPONDED = "responded"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    DEAD_LETTERED = "dead-lettered"
+    FAILED = "failed"
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.REJECTED, Status.DEAD_LETTERED, Status.FAILED})
+
+
+class Exchange(Aggregate):
+    """One exchange between a client department and a service of a provider department."""
+
+    TOPIC = "interop-hub:exchange"
+
+    class Event(Aggregate.Event):
+        """Base of every exchange event."""
+
+        TOPIC = "interop-hub:exchange.event"
+
+    class Created(Event, Aggregate.Created):
+        """Base of the creation event (the library requires one per aggregate)."""
+
+        TOPIC = "interop-hub:exchange.created"
+
+    class Received(Created):
+        """The hub accepted bytes from a client at an ingress (before any parsing).
+
+        ``reply_to`` is the transient subject on which the ingress awaits the answer.
+        """
+
+        TOPIC = "interop-hub:exchange.received"
+        class_version = 1
+        client: str
+        service: str
+        correlation_id: str
+        ingress: str
+        payload_digest: str
+        payload_size: int
+        reply_to: str
+
+    @event(Received)
+    def __init__(
+        self,
+        client: str,
+        service: str,
+        correlation_id: str,
+        ingress: str,
+        payload_digest: str,
+        payload_size: int,
+        reply_to: str,
+    ) -> None:
+        self.client = client
+        self.service = service
+        self.correlation_id = correlation_id
+        self.ingress = ingress
+        self.payload_digest = payload_digest
+        self.payload_size = payload_size
+        self.reply_to = reply_to
+        self.status = Status.RECEIVED
+        self.contract: str | None = None
+        self.request: dict[str, Any] | None = None
+        self.response_contract: str | None = None
+        self.response: dict[str, Any] | None = None
+        self.provider: str | None = None
+        self.attempts = 0
+        self.error: dict[str, Any] | None = None
+
+    class Rejected(Event):
+        """The input was refused; ``issues`` name each problem (path, field, reason, code)."""
+
+        TOPIC = "interop-hub:exchange.rejected"
+        class_version = 1
+        code: str
+        message: str
+        issues: list[dict[str, Any]]
+
+    @event(Rejected)
+    def reject(self, code: str, message: str, issues: list[dict[str, Any]]) -> None:
+        self._check_not_terminal("reject")
+        self.status = Status.REJECTED
+        self.error = {"code": code, "message": message, "issues": issues}
+
+    class Translated(Event):
+        """The input became a valid contract instance (``document`` is its JSON form)."""
+
+        TOPIC = "interop-hub:exchange.translated"
+        class_version = 1
+        contract: str
+        document: dict[str, Any]
+        digest: str
+
+    @event(Translated)
+    def translate(self, contract: str, document: dict[str, Any], digest: str) -> None:
+        self._check_status("translate", Status.RECEIVED)
+        self.contract = contract
+        self.request = document
+
+    class Routed(Event):
+        """The exchange was addressed to the provider department's delivery subject."""
+
+        TOPIC = "interop-hub:exchange.routed"
+        class_version = 1
+        provider: str
+        subject: str
+
+    @event(Routed)
+    def route(self, provider: str, subject: str) -> None:
+        self._check_status("route", Status.RECEIVED)
+        if self.request is None:
+            raise ExchangeStateError(self.id, "route", "an untranslated exchange cannot be routed")
+        self.provider = provider
+        self.status = Status.ROUTED
+
+    class Delivered(Event):
+        """The provider system accepted the request (attempt ``attempt``, counted from 1)."""
+
+        TOPIC = "interop-hub:exchange.delivered"
+        class_version = 1
+        attempt: int
+
+    @event(Delivered)
+    def deliver(self, attempt: int) -> None:
+        self._check_not_terminal("deliver")
+        self.attempts = attempt
+        self.status = Status.DELIVERING
+
+    class Responded(Event):
+        """The provider's answer, translated into the response contract."""
+
+        TOPIC = "interop-hub:exchange.responded"
+        class_version = 1
+        contract: str
+        document: dict[str, Any]
+        digest: str
+        provider_ms: float
+
+    @event(Responded)
+    def respond(
+        self, contract: str, document: dict[str, Any], digest: str, provider_ms: float
+    ) -> None:
+        self._check_status("respond", Status.DELIVERING)
+        self.response_contract = contract
+        self.response = document
+        self.status = Status.RESPONDED
+
+    class DeliveryFailed(Event):
+        """One delivery attempt failed; ``retryable`` says whether another attempt follows."""
+
+        TOPIC = "interop-hub:exchange.delivery-failed"
+        class_version = 1
+        attempt: int
+        code: str
+        reason: str
+        retryable: bool
+
+    @event(DeliveryFailed)
+    def fail_delivery(self, attempt: int, code: str, reason: str, retryable: bool) -> None:
+        self._check_not_terminal("fail_delivery")
+        self.attempts = attempt
+        self.error = {"code": code, "message": reason, "issues": []}
+        self.status = Status.ROUTED if retryable else Status.FAILED
+
+    class DeadLettered(Event):
+        """Delivery was given up after ``attempts`` tries; the reason is kept for operators."""
+
+        TOPIC = "interop-hub:exchange.dead-lettered"
+        class_version = 1
+        attempts: int
+        reason: str
+
+    @event(DeadLettered)
+    def dead_letter(self, attempts: int, reason: str) -> None:
+        self._check_not_terminal("dead_letter")
+        self.status = Status.DEAD_LETTERED
+
+    class Completed(Event):
+        """The client was answered in its own format (``reply_digest`` covers those bytes)."""
+
+        TOPIC = "interop-hub:exchange.completed"
+        class_version = 1
+        reply_digest: str
+        latency_ms: float
+
+    @event(Completed)
+    def complete(self, reply_digest: str, latency_ms: float) -> None:
+        self._check_status("complete", Status.RESPONDED)
+        self.status = Status.COMPLETED
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def _check_not_terminal(self, action: str) -> None:
+        if self.is_terminal:
+            raise ExchangeStateError(self.id, action, f"exchange is already {self.status.value}")
+
+    def _check_status(self, action: str, *expected: Status) -> None:
+        if self.status not in expected:
+            allowed = ", ".join(s.value for s in expected)
+            raise ExchangeStateError(
+                self.id, action, f"status is {self.status.value}, expected {allowed}"
+            )

@@ -1,0 +1,1 @@
+"""Entry points: the CLI, the HTTP/SOAP ingress and the server runner."""

@@ -1,0 +1,61 @@
+"""Run an ASGI app with uvicorn on a loopback socket inside the current event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """Bind a listening TCP socket; port 0 picks a free one (no race with another binder)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def serve_asgi(
+    app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "http"
+) -> AsyncIterator[str]:
+    """Serve ``app`` until the block exits; yields the base URL (``http://127.0.0.1:PORT``).
+
+    The socket is bound before uvicorn starts, so the URL is valid the moment it
+    is yielded, and the server is shut down gracefully (in-flight requests
+    finish, bounded by a timeout) when the block exits.
+    """
+    sock = bind_socket(host, port)
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    # Signals belong to the process owner (CLI), not to each embedded server.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn-{name}")
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError(f"{name} server stopped before it started")
+            await asyncio.sleep(0.005)
+        display_host = f"[{host}]" if ":" in host else host
+        yield f"http://{display_host}:{bound_port}"
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=10)
+        sock.close()

@@ -1,0 +1,141 @@
+"""The ``interop-hub`` command line. Every command takes ``--data DIR``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contracts.errors import HubError
+from hub.ledger import Ledger
+from hub.logs import configure_logging
+from hub.settings import HubSettings
+from hub.store import store_environment
+from hub.views import find_exchange, summaries, timeline
+
+app = typer.Typer(
+    name="interop-hub",
+    help="Event-sourced interoperability hub for public administrations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+exchanges_app = typer.Typer(help="Inspect recorded exchanges.", no_args_is_help=True)
+app.add_typer(exchanges_app, name="exchanges")
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help="The region's data folder (default: $HUB_DATA, else ./hub-data)"),
+]
+out = Console()
+
+
+def load_settings(data: Path | None, **overrides: Any) -> HubSettings:
+    """Settings from the environment, with ``--data`` and other flags taking precedence."""
+    settings = HubSettings()
+    updates = {k: v for k, v in {"data": data, **overrides}.items() if v is not None}
+    return settings.model_copy(update=updates)
+
+
+def open_ledger(settings: HubSettings) -> Ledger:
+    if settings.store is None and not (settings.data / "ledger.sqlite3").exists():
+        raise typer.BadParameter(f"no ledger in {settings.data} (run `interop-hub demo` first?)",
+                                 param_hint="--data")
+    return Ledger(store_environment(settings.store, settings.data))
+
+
+@app.command()
+def demo(
+    data: DataOption = None,
+    keep_running: Annotated[bool, typer.Option(
+        "--keep-running", help="Keep the hub and departments running after the scenario")] = False,
+) -> None:
+    """Start NATS, the hub and two departments; run a scripted scenario; print a summary."""
+    from simulations.demo import run_demo
+
+    settings = load_settings(data)
+    configure_logging(settings.log_format, "warning" if settings.log_format == "auto"
+                      else settings.log_level)
+    code = run_until_signalled(run_demo(settings, keep_running=keep_running, console=out))
+    raise typer.Exit(code)
+
+
+@exchanges_app.command("list")
+def exchanges_list(
+    data: DataOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """List every exchange, oldest first."""
+    settings = load_settings(data)
+    ledger = open_ledger(settings)
+    rows = list(summaries(ledger))
+    if as_json:
+        for row in rows:
+            out.print_json(json.dumps({**vars(row), "id": str(row.id),
+                                       "received_at": row.received_at.isoformat()}))
+        return
+    table = Table(title=f"exchanges in {settings.data}")
+    for column in ("id", "received (UTC)", "client", "service", "via", "status", "ms"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row.id)[:8], row.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                      row.client, row.service or "-", row.ingress, row.status,
+                      f"{row.latency_ms:.1f}" if row.latency_ms is not None else "-")
+    out.print(table)
+    out.print(f"{len(rows)} exchanges")
+
+
+@exchanges_app.command("show")
+def exchanges_show(
+    exchange_id: Annotated[str, typer.Argument(help="Exchange id or a unique prefix")],
+    data: DataOption = None,
+) -> None:
+    """Print one exchange's events as a timeline."""
+    settings = load_settings(data)
+    ledger = open_ledger(settings)
+    try:
+        uid = find_exchange(ledger, exchange_id)
+        entries = timeline(ledger, uid)
+    except HubError as exc:
+        out.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"exchange {uid}")
+    start = entries[0].at
+    for entry in entries:
+        offset = (entry.at - start).total_seconds() * 1000
+        out.print(f"  {entry.at:%H:%M:%S.%f} +{offset:8.1f} ms  v{entry.version:<2} "
+                  f"[bold]{entry.event}[/bold]")
+        for key, value in entry.details.items():
+            out.print(f"      {key}: {json.dumps(value, default=str)}", highlight=False)
+
+
+def run_until_signalled(coro: Any) -> int:
+    """Run ``coro``; SIGINT/SIGTERM cancel it so every ``finally`` (nats-server stop) runs."""
+
+    async def main() -> int:
+        task = asyncio.ensure_future(coro)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            return int(await task)
+        except asyncio.CancelledError:
+            out.print("interrupted: stopped cleanly")
+            return 130
+
+    return asyncio.run(main())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except HubError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,45 @@
+"""The hub's HTTP application: JSON ingress, SOAP ingress, service list, health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from hub.entrypoints.json_ingress import json_ingress_router
+from hub.entrypoints.soap_ingress import SoapIngress, soap_router
+from hub.gateway import Gateway
+
+
+def create_http_app(gateway: Gateway, *, max_payload_bytes: int, region: str) -> FastAPI:
+    """Build the ASGI app for one region's hub (nothing global, nothing at import)."""
+    app = FastAPI(
+        title=f"interop-hub — region {region}",
+        version="0.1.0",
+        description=(
+            "Departments query each other's services through the hub. Send the request "
+            "contract as JSON to `/services/{region}/{department}/{service}` with the "
+            "`X-Hub-Client` header, or use SOAP at `/soap` (WSDL at `/soap?wsdl`)."
+        ),
+    )
+    app.include_router(json_ingress_router(gateway, max_payload_bytes=max_payload_bytes))
+    app.include_router(soap_router(SoapIngress(gateway, max_payload_bytes=max_payload_bytes)))
+
+    @app.get("/services", tags=["services"], summary="Services offered in this region")
+    async def services() -> list[dict[str, Any]]:
+        return [
+            {
+                "id": str(s.id),
+                "operation": s.operation,
+                "request": str(s.request.contract_id()),
+                "response": str(s.response.contract_id()),
+                "description": s.description,
+            }
+            for s in gateway.directory
+        ]
+
+    @app.get("/health", tags=["operations"], summary="Liveness of the HTTP front end")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "region": region}
+
+    return app

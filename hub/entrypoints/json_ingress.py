@@ -1,0 +1,128 @@
+"""The JSON ingress: one POST route per service, documented in the OpenAPI document.
+
+Clients send the request contract as JSON and identify themselves with
+``X-Hub-Client: region/department``; ``X-Correlation-Id`` is carried end to
+end (generated when absent). Errors are RFC 9457 problem details.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from adapters.errors import PayloadTooLarge
+from adapters.json_codec import decode_json, encode_json
+from contracts.errors import FieldIssue, HubError
+from hub.entrypoints.body import read_capped
+from hub.entrypoints.problems import problem_response
+from hub.gateway import Answer, Envelope, Gateway
+from hub.messages import ReplyError
+from hub.routing import ServiceDefinition
+from regions.identity import DepartmentId
+
+CLIENT_HEADER = "X-Hub-Client"
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+class MissingClientError(HubError):
+    """Raised when a request does not say which department is asking."""
+
+    code = "missing-client"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"the {CLIENT_HEADER} header (region/department of the caller) is required",
+            issues=(FieldIssue(path=f"header:{CLIENT_HEADER}", reason="missing",
+                               code=self.code, field="client"),),
+        )
+
+
+def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRouter:
+    """Routes for every service of the directory, plus a catch-all that records unknown ones."""
+    router = APIRouter(prefix="/services", tags=["services"])
+
+    async def handle(request: Request, service: str) -> Response:
+        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        client = request.headers.get(CLIENT_HEADER, "")
+        try:
+            raw = await read_capped(request, max_payload_bytes)
+        except PayloadTooLarge as exc:
+            answer = await gateway.reject(
+                Envelope(client or "unknown", service, correlation_id, "json", b""), exc)
+            return _error(answer, correlation_id)
+        envelope = Envelope(client or "unknown", service, correlation_id, "json", raw)
+
+        def decode(definition: ServiceDefinition) -> Any:
+            if not client:
+                raise MissingClientError()
+            DepartmentId.parse(client)
+            return decode_json(definition.request, raw)
+
+        answer = await gateway.query(envelope, decode)
+        if answer.response is None:
+            return _error(answer, correlation_id)
+        body = encode_json(answer.response)
+        await gateway.complete(answer, body)
+        return Response(body, media_type="application/json", headers={
+            "X-Exchange-Id": str(answer.exchange_id), CORRELATION_HEADER: correlation_id,
+            "X-Contract": str(answer.response.contract_id()),
+        })
+
+    for definition in gateway.directory:
+        router.add_api_route(
+            f"/{definition.id}",
+            _endpoint(handle, str(definition.id)),
+            methods=["POST"],
+            name=definition.operation,
+            summary=definition.description or str(definition.id),
+            description=(f"Request contract `{definition.request.contract_id()}`, "
+                         f"response contract `{definition.response.contract_id()}`."),
+            openapi_extra=_openapi(definition),
+        )
+
+    async def unknown(request: Request, path: str) -> Response:
+        return await handle(request, path)
+
+    router.add_api_route("/{path:path}", unknown, methods=["POST"], include_in_schema=False)
+    return router
+
+
+def _endpoint(handle: Any, service: str) -> Any:
+    async def endpoint(request: Request) -> Response:
+        return await handle(request, service)
+
+    return endpoint
+
+
+def _error(answer: Answer, correlation_id: str) -> Response:
+    error = answer.error or ReplyError(code="hub-error", message="no answer")
+    return problem_response(error, exchange_id=str(answer.exchange_id),
+                            correlation_id=correlation_id, outcome=answer.outcome)
+
+
+def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"type": "object"}}}
+    return {
+        "parameters": [
+            {"name": CLIENT_HEADER, "in": "header", "required": True,
+             "schema": {"type": "string", "example": "north/tax"}},
+            {"name": CORRELATION_HEADER, "in": "header", "required": False,
+             "schema": {"type": "string"}},
+        ],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": definition.request.model_json_schema()}}},
+        "responses": {
+            "200": {"description": str(definition.response.contract_id()),
+                    "content": {"application/json": {
+                        "schema": definition.response.model_json_schema()}}},
+            "400": {"description": "malformed input or schema violation", "content": problem},
+            "404": {"description": "unknown service", "content": problem},
+            "413": {"description": "payload too large", "content": problem},
+            "422": {"description": "contract violation", "content": problem},
+            "502": {"description": "provider failed", "content": problem},
+            "504": {"description": "no answer in time", "content": problem},
+        },
+    }

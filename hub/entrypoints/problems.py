@@ -1,0 +1,49 @@
+"""RFC 9457 problem details for the JSON ingress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from hub.messages import ReplyError
+
+# Which HTTP status a stable error code maps to; anything else from a provider is 502.
+_STATUS = {
+    "payload-too-large": 413,
+    "unknown-service": 404,
+    "malformed-input": 400,
+    "schema-violation": 400,
+    "contract-violation": 422,
+    "mapping-error": 422,
+    "bad-identifier": 400,
+    "missing-client": 400,
+    "timeout": 504,
+}
+
+
+def status_for(code: str) -> int:
+    return _STATUS.get(code, 502)
+
+
+def problem_response(
+    error: ReplyError, *, exchange_id: str | None, correlation_id: str, outcome: str
+) -> JSONResponse:
+    """A ``application/problem+json`` response naming the code, the reason and each issue."""
+    status = status_for(error.code)
+    body: dict[str, Any] = {
+        "type": f"urn:interop-hub:problem:{error.code}",
+        "title": error.code.replace("-", " "),
+        "status": status,
+        "detail": error.message,
+        "code": error.code,
+        "outcome": outcome,
+        "issues": error.issues,
+        "exchange_id": exchange_id,
+        "correlation_id": correlation_id,
+    }
+    headers = {"X-Correlation-Id": correlation_id}
+    if exchange_id:
+        headers["X-Exchange-Id"] = exchange_id
+    return JSONResponse(body, status_code=status, headers=headers,
+                        media_type="application/problem+json")

@@ -1,0 +1,78 @@
+"""The hub's error tree, in one picture.
+
+    HubError                          contracts.errors — root; carries ``code`` and ``issues``
+    ├── ContractError                 contracts.errors — data does not satisfy a contract
+    ├── IdentifierError               regions.identity — malformed region/department/service id
+    ├── AdapterError                  adapters.errors — translation failed
+    │   ├── PayloadTooLarge           input over the byte cap, refused before parsing
+    │   ├── MalformedInput            not well-formed, or forbidden XML (DTD, entities, depth)
+    │   ├── SchemaViolation           violates the native schema
+    │   ├── MappingError              cannot be mapped onto the contract
+    │   └── ProviderError             provider unreachable, faulted, or answered garbage
+    ├── RoutingError                  (here) the exchange cannot be addressed
+    │   └── UnknownServiceError       no such service in this region
+    ├── BusError                      (here) the message bus failed (wraps nats.errors.*)
+    ├── StoreConfigError              hub.store — HUB_STORE is unusable
+    ├── NatsServerError               hub.nats.server — embedded nats-server failed
+    ├── ExchangeStateError            hub.domain.errors — step not allowed in this state
+    └── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
+
+Every error names what a user needs to fix the input: contract, field path, reason.
+"""
+
+from __future__ import annotations
+
+from adapters.errors import (
+    AdapterError,
+    MalformedInput,
+    MappingError,
+    PayloadTooLarge,
+    ProviderError,
+    SchemaViolation,
+)
+from contracts.errors import ContractError, FieldIssue, HubError
+from hub.domain.errors import ExchangeNotFoundError, ExchangeStateError
+
+
+class RoutingError(HubError):
+    """Raised when an exchange cannot be addressed to a provider."""
+
+    code = "routing-error"
+
+
+class UnknownServiceError(RoutingError):
+    """Raised when a client names a service this hub does not know."""
+
+    code = "unknown-service"
+
+    def __init__(self, service: str, known: list[str]) -> None:
+        super().__init__(
+            f"unknown service {service!r}; this hub offers: {', '.join(known) or 'nothing'}",
+            issues=(FieldIssue(path="$", reason="no such service", code=self.code,
+                               field="service"),),
+        )
+        self.service = service
+
+
+class BusError(HubError):
+    """Raised when publishing to or consuming from the message bus fails."""
+
+    code = "bus-error"
+
+
+__all__ = [
+    "AdapterError",
+    "BusError",
+    "ContractError",
+    "ExchangeNotFoundError",
+    "ExchangeStateError",
+    "FieldIssue",
+    "HubError",
+    "MalformedInput",
+    "MappingError",
+    "PayloadTooLarge",
+    "ProviderError",
+    "RoutingError",
+    "SchemaViolation",
+    "UnknownServiceError",
+]

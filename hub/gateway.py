@@ -1,0 +1,155 @@
+"""The exchange gateway: what every ingress does with a query, whatever its format.
+
+An ingress reads bytes and knows how to decode them; the gateway records the
+arrival, the translation or the rejection in one transaction, waits for the
+provider's answer, and records completion once the client has its reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+import structlog
+
+from contracts import Contract, ContractRegistry
+from contracts.errors import HubError
+from hub.bus.port import Inbox
+from hub.digest import digest
+from hub.ledger import Arrival, Ledger, Problem, Translation
+from hub.messages import DeliveryReply, ReplyError
+from hub.routing import ServiceDefinition, ServiceDirectory
+
+log = structlog.get_logger("hub.gateway")
+
+Decoder = Callable[[ServiceDefinition], Contract]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who asks what, as the ingress read it from headers before decoding the body."""
+
+    client: str
+    service: str
+    correlation_id: str
+    ingress: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The outcome of a query: a response contract, or an error with its code and issues."""
+
+    exchange_id: UUID
+    outcome: str  # responded | rejected | failed | dead-lettered | timeout
+    service: ServiceDefinition | None
+    response: Contract | None = None
+    error: ReplyError | None = None
+    started: float = 0.0
+
+
+class Gateway:
+    """Runs queries through the ledger and the bus; shared by the JSON and SOAP ingress."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        directory: ServiceDirectory,
+        registry: ContractRegistry,
+        inbox: Inbox,
+        wake_relay: Callable[[], None],
+        *,
+        reply_timeout_s: float,
+    ) -> None:
+        self.ledger = ledger
+        self.directory = directory
+        self._registry = registry
+        self._inbox = inbox
+        self._wake_relay = wake_relay
+        self._reply_timeout_s = reply_timeout_s
+
+    async def reject(self, envelope: Envelope, error: HubError) -> Answer:
+        """Record a refusal met before the service was known (e.g. payload too large)."""
+        started = time.perf_counter()
+        exchange_id = await self._record_rejection(self._arrival(envelope, ""), error)
+        return Answer(exchange_id, "rejected", None, error=_reply_error(error), started=started)
+
+    async def query(self, envelope: Envelope, decode: Decoder) -> Answer:
+        """Decode, record, route, and wait for the provider's answer."""
+        started = time.perf_counter()
+        token = uuid.uuid4().hex
+        arrival = self._arrival(envelope, f"{self._inbox.prefix}.{token}")
+        try:
+            service = self.directory.get(envelope.service)
+            request = decode(service)
+        except HubError as error:
+            exchange_id = await self._record_rejection(arrival, error)
+            return Answer(exchange_id, "rejected", None, error=_reply_error(error),
+                          started=started)
+        body = request.model_dump_json().encode()
+        translation = Translation(
+            contract=str(request.contract_id()),
+            document=request.model_dump(mode="json"),
+            digest=digest(body),
+            provider=str(service.id.provider),
+            subject=self.directory.delivery_subject(service),
+        )
+        future = self._inbox.expect(token)
+        exchange_id = await asyncio.to_thread(self.ledger.record_accepted, arrival, translation)
+        self._wake_relay()
+        log.info("exchange accepted", exchange_id=str(exchange_id))
+        try:
+            raw_reply = await asyncio.wait_for(future, self._reply_timeout_s)
+        except asyncio.TimeoutError:
+            self._inbox.forget(token)
+            error = ReplyError(code="timeout", message=(
+                f"no answer within {self._reply_timeout_s} s; the exchange stays recorded "
+                f"as {exchange_id} and completes in the ledger when the provider answers"))
+            return Answer(exchange_id, "timeout", service, error=error, started=started)
+        return self._answer(exchange_id, service, DeliveryReply.model_validate_json(raw_reply),
+                            started)
+
+    async def complete(self, answer: Answer, reply: bytes) -> None:
+        """Record that the client received ``reply`` (its own format)."""
+        latency_ms = (time.perf_counter() - answer.started) * 1000
+        await asyncio.to_thread(
+            self.ledger.record_completed, answer.exchange_id,
+            reply_digest=digest(reply), latency_ms=latency_ms,
+        )
+
+    def _answer(
+        self, exchange_id: UUID, service: ServiceDefinition, reply: DeliveryReply, started: float
+    ) -> Answer:
+        if reply.outcome != "responded" or reply.document is None or reply.contract is None:
+            return Answer(exchange_id, reply.outcome, service, error=reply.error, started=started)
+        model = self._registry.get(reply.contract)
+        return Answer(exchange_id, "responded", service,
+                      response=model.model_validate(reply.document), started=started)
+
+    async def _record_rejection(self, arrival: Arrival, error: HubError) -> UUID:
+        problem = Problem(error.code, error.message, [i.as_dict() for i in error.issues])
+        exchange_id = await asyncio.to_thread(self.ledger.record_rejected, arrival, problem)
+        log.info("exchange rejected", exchange_id=str(exchange_id), code=error.code,
+                 reason=error.message)
+        return exchange_id
+
+    @staticmethod
+    def _arrival(envelope: Envelope, reply_to: str) -> Arrival:
+        return Arrival(
+            client=envelope.client,
+            service=envelope.service,
+            correlation_id=envelope.correlation_id,
+            ingress=envelope.ingress,
+            payload_digest=digest(envelope.raw),
+            payload_size=len(envelope.raw),
+            reply_to=reply_to,
+        )
+
+
+def _reply_error(error: HubError) -> ReplyError:
+    return ReplyError(code=error.code, message=error.message,
+                      issues=[i.as_dict() for i in error.issues])

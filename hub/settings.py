@@ -1,0 +1,40 @@
+"""Typed settings: the one place that reads the environment (``HUB_*`` variables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from regions.identity import REGION_CODE_PATTERN
+
+
+class HubSettings(BaseSettings):
+    """Settings of one region's hub. Every field can be set as ``HUB_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    data: Path = Field(
+        default=Path("hub-data"),
+        description="The region's data folder: event store, NATS store, keys",
+    )
+    region: str = Field(default="north", pattern=REGION_CODE_PATTERN)
+    nats_url: str | None = Field(
+        default=None, description="External NATS server; unset: start an embedded nats-server"
+    )
+    store: str | None = Field(
+        default=None, description="postgresql://... for PostgreSQL; unset: SQLite in the data folder"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    max_payload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    reply_timeout_s: float = Field(default=30.0, gt=0)
+    provider_timeout_s: float = Field(default=10.0, gt=0)
+    max_deliver: int = Field(default=5, ge=1, description="Delivery attempts before dead-letter")
+    ack_wait_s: float = Field(default=30.0, gt=0)
+    retry_backoff_s: float = Field(default=0.2, ge=0, description="First redelivery delay")
+    relay_poll_s: float = Field(default=0.05, gt=0, description="Outbox poll interval when idle")
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -1,0 +1,1 @@
+"""Federation: region identity and keys, trust lists, agreements, attestations, links."""

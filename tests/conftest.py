@@ -1,0 +1,84 @@
+"""Shared fixtures: real nats-server processes, real PostgreSQL databases, hub settings."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.nats.server import NatsServerConfig, NatsServerProcess
+from hub.settings import HubSettings
+
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def running_under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServerProcess]:
+    """A real nats-server with JetStream on a free loopback port, for one test."""
+    server = NatsServerProcess(NatsServerConfig(name="test", workdir=tmp_path / "nats"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the machine's server, dropped afterwards.
+
+    Skips when no server listens on 127.0.0.1:5432 — except under CI=true, where
+    a missing server is a failure.
+    """
+    if not _postgres_reachable():
+        if running_under_ci():
+            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required under CI=true")
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+    import psycopg
+
+    name = f"hub_test_{uuid.uuid4().hex[:12]}"
+    admin = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def hub_settings(tmp_path: Path) -> HubSettings:
+    """Settings for a hub whose data lives in the test's temporary folder."""
+    return HubSettings(data=tmp_path / "hub", reply_timeout_s=20, retry_backoff_s=0.05,
+                       log_format="json")
+
+
+@pytest.fixture
+def shared_external() -> Path:
+    """../shared/external (others' WSDL/XSD files); skips where absent, never under CI."""
+    path = SHARED / "external"
+    if not path.is_dir():
+        if running_under_ci():
+            pytest.fail(f"{path} is required under CI=true")
+        pytest.skip(f"{path} not present (clone outside the workspace)")
+    return path
+
+
