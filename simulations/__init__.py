@@ -1,0 +1,1 @@
+"""Emulated legacy departments, scenarios, load and fault injection."""
