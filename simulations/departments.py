@@ -1,0 +1,56 @@
+"""Start the emulated departments of one region and describe their services to the hub."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from contracts.social_security import ContributionHistory, ContributionHistoryQuery
+from contracts.tax import TaxClearance, TaxClearanceQuery
+from hub.entrypoints.asgi_server import serve_asgi
+from hub.routing import ServiceDefinition
+from regions.identity import ServiceId
+from simulations.social_security_bureau import create_app as social_security_app
+from simulations.tax_bureau import create_app as tax_app
+
+
+@dataclass(frozen=True)
+class DepartmentEndpoints:
+    """Where the emulated legacy systems listen."""
+
+    social_security_wsdl: str
+    tax_base_url: str
+
+
+async def start_departments(stack: contextlib.AsyncExitStack) -> DepartmentEndpoints:
+    """Serve the SOAP social-security bureau and the JSON tax bureau until ``stack`` closes."""
+    soap_base = await stack.enter_async_context(
+        serve_asgi(social_security_app(), name="social-security"))
+    tax_base = await stack.enter_async_context(serve_asgi(tax_app(), name="tax"))
+    return DepartmentEndpoints(f"{soap_base}/ws/insurance?wsdl", tax_base)
+
+
+def region_services(region: str, endpoints: DepartmentEndpoints) -> list[ServiceDefinition]:
+    """The two services the demo region offers."""
+    return [
+        ServiceDefinition(
+            id=ServiceId(region, "social-security", "contribution-history"),
+            request=ContributionHistoryQuery,
+            response=ContributionHistory,
+            operation="ContributionHistory",
+            adapter="social-security-soap",
+            endpoint=endpoints.social_security_wsdl,
+            description="Insured periods and contribution bases of a citizen",
+            time_limit_s=2.0,
+        ),
+        ServiceDefinition(
+            id=ServiceId(region, "tax", "tax-clearance"),
+            request=TaxClearanceQuery,
+            response=TaxClearance,
+            operation="TaxClearance",
+            adapter="tax-json",
+            endpoint=endpoints.tax_base_url,
+            description="Whether a taxpayer has settled a tax year",
+            time_limit_s=2.0,
+        ),
+    ]

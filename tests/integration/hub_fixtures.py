@@ -1,0 +1,37 @@
+"""Start a whole region (emulated departments + hub) for integration tests."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from hub.bootstrap import Hub, run_hub
+from hub.entrypoints.asgi_server import serve_asgi
+from hub.settings import HubSettings
+from simulations.departments import DepartmentEndpoints, region_services
+from simulations.social_security_bureau import BureauBehaviour
+from simulations.social_security_bureau import create_app as social_security_app
+from simulations.tax_bureau import TaxBehaviour
+from simulations.tax_bureau import create_app as tax_app
+
+
+@dataclass
+class Region:
+    """A running hub with its two departments and their fault-injection knobs."""
+
+    hub: Hub
+    social_security: BureauBehaviour
+    tax: TaxBehaviour
+
+
+@contextlib.asynccontextmanager
+async def running_region(settings: HubSettings) -> AsyncIterator[Region]:
+    ss_behaviour, tax_behaviour = BureauBehaviour(), TaxBehaviour()
+    async with contextlib.AsyncExitStack() as stack:
+        ss = await stack.enter_async_context(serve_asgi(social_security_app(ss_behaviour)))
+        tax = await stack.enter_async_context(serve_asgi(tax_app(tax_behaviour)))
+        endpoints = DepartmentEndpoints(f"{ss}/ws/insurance?wsdl", tax)
+        hub = await stack.enter_async_context(
+            run_hub(settings, region_services(settings.region, endpoints)))
+        yield Region(hub, ss_behaviour, tax_behaviour)
