@@ -1,15 +1,15 @@
 """Errors raised by adapters; third-party exceptions never leave an adapter.
 
-    HubError                      (contracts.errors)
-    └── AdapterError              input or provider problem met while translating
-        ├── PayloadTooLarge       input exceeds the configured byte cap
-        ├── MalformedInput        not well-formed JSON/XML, forbidden XML constructs
-        ├── SchemaViolation       well-formed but violates the native schema (XSD/WSDL)
-        ├── MappingError          native message cannot be mapped onto the contract
-        └── ProviderError         a provider system could not be called or answered badly
-            ├── ProviderUnavailable   connection refused, timeout (retryable)
-            ├── ProviderFault         SOAP Fault / HTTP error status from the provider
-            └── ProviderResponseInvalid  answer is garbage or fails mapping
+HubError                      (contracts.errors)
+└── AdapterError              input or provider problem met while translating
+    ├── PayloadTooLarge       input exceeds the configured byte cap
+    ├── MalformedInput        not well-formed JSON/XML, forbidden XML constructs
+    ├── SchemaViolation       well-formed but violates the native schema (XSD/WSDL)
+    ├── MappingError          native message cannot be mapped onto the contract
+    └── ProviderError         a provider system could not be called or answered badly
+        ├── ProviderUnavailable   connection refused, timeout (retryable)
+        ├── ProviderFault         SOAP Fault / HTTP error status from the provider
+        └── ProviderResponseInvalid  answer is garbage or fails mapping
 """
 
 from __future__ import annotations

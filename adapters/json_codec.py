@@ -25,14 +25,17 @@ def decode_json(model: type[C], raw: bytes) -> C:
     except UnicodeDecodeError as exc:
         raise MalformedInput(
             f"body is not UTF-8: {exc.reason} at byte {exc.start}",
-            issues=(FieldIssue(path="$", reason=f"invalid UTF-8 at byte {exc.start}",
-                               code="invalid-encoding"),),
+            issues=(
+                FieldIssue(
+                    path="$", reason=f"invalid UTF-8 at byte {exc.start}", code="invalid-encoding"
+                ),
+            ),
         ) from None
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
+        reason = f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
         raise MalformedInput(
-            f"body is not valid JSON: {exc.msg} at {where}",
-            issues=(FieldIssue(path="$", reason=f"{exc.msg} at {where}", code="not-well-formed"),),
+            f"body is not valid JSON: {reason}",
+            issues=(FieldIssue(path="$", reason=reason, code="not-well-formed"),),
         ) from None
     return validate_contract(model, data)
 

@@ -49,8 +49,6 @@ class ContractError(HubError):
 
     code = "contract-violation"
 
-    def __init__(
-        self, contract: str, message: str, *, issues: tuple[FieldIssue, ...] = ()
-    ) -> None:
+    def __init__(self, contract: str, message: str, *, issues: tuple[FieldIssue, ...] = ()) -> None:
         super().__init__(f"{contract}: {message}", issues=issues)
         self.contract = contract

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, ClassVar
 
 from pydantic import Field
@@ -23,7 +23,7 @@ class TaxClearanceQuery(Contract):
     tax_year: Annotated[int, Field(ge=1900, le=2100)]
 
 
-class ClearanceStatus(str, Enum):
+class ClearanceStatus(StrEnum):
     """Outcome of a tax clearance."""
 
     CLEARED = "cleared"

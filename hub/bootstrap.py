@@ -39,12 +39,12 @@ log = structlog.get_logger("hub.bootstrap")
 AdapterFactory = Callable[[str, float], Awaitable[ProviderAdapter]]
 
 
-async def _soap_social_security(endpoint: str, timeout: float) -> ProviderAdapter:
-    return await SocialSecuritySoapAdapter.connect(endpoint, timeout=timeout)
+async def _soap_social_security(endpoint: str, call_timeout_s: float) -> ProviderAdapter:
+    return await SocialSecuritySoapAdapter.connect(endpoint, timeout=call_timeout_s)
 
 
-async def _json_tax(endpoint: str, timeout: float) -> ProviderAdapter:
-    return TaxJsonAdapter(endpoint, timeout=timeout)
+async def _json_tax(endpoint: str, call_timeout_s: float) -> ProviderAdapter:
+    return TaxJsonAdapter(endpoint, timeout=call_timeout_s)
 
 
 ADAPTER_KINDS: dict[str, AdapterFactory] = {
@@ -70,7 +70,7 @@ class Hub:
 
 
 async def build_adapters(
-    services: Sequence[ServiceDefinition], timeout: float
+    services: Sequence[ServiceDefinition], call_timeout_s: float
 ) -> dict[str, ProviderAdapter]:
     """One provider adapter per service, by its declared adapter kind."""
     adapters: dict[str, ProviderAdapter] = {}
@@ -81,7 +81,7 @@ async def build_adapters(
                 f"service {service.id}: unknown adapter kind {service.adapter!r}; "
                 f"known: {', '.join(sorted(ADAPTER_KINDS))}"
             )
-        adapters[str(service.id)] = await factory(service.endpoint, timeout)
+        adapters[str(service.id)] = await factory(service.endpoint, call_timeout_s)
     return adapters
 
 
@@ -99,15 +99,24 @@ async def run_hub(
     async with contextlib.AsyncExitStack() as stack:
         nats_url = settings.nats_url
         if not nats_url:
-            server = await stack.enter_async_context(running_nats_server(NatsServerConfig(
-                name=f"hub-{region}", workdir=settings.data / "nats", jetstream_domain=region)))
+            server = await stack.enter_async_context(
+                running_nats_server(
+                    NatsServerConfig(
+                        name=f"hub-{region}",
+                        workdir=settings.data / "nats",
+                        jetstream_domain=region,
+                    )
+                )
+            )
             nats_url = server.url
         ledger = await asyncio.to_thread(Ledger, store_environment(settings.store, settings.data))
         stack.callback(ledger.close)
         bus = await JetStreamBus.connect(
             nats_url,
-            StreamSpec(name=f"HUB_{region.upper().replace('-', '_')}_DELIVERY",
-                       subjects=[f"hub.{region}.deliver.>"]),
+            StreamSpec(
+                name=f"HUB_{region.upper().replace('-', '_')}_DELIVERY",
+                subjects=[f"hub.{region}.deliver.>"],
+            ),
             name=f"interop-hub-{region}",
         )
         stack.push_async_callback(bus.close)
@@ -117,25 +126,47 @@ async def run_hub(
             stack.push_async_callback(adapter.aclose)
         relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s)
         inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
-        gateway = Gateway(ledger, directory, registry, inbox, relay.wake,
-                          reply_timeout_s=settings.reply_timeout_s)
-        worker = DeliveryWorker(ledger, bus, adapters, max_deliver=settings.max_deliver,
-                                backoff_s=settings.retry_backoff_s)
+        gateway = Gateway(
+            ledger, directory, registry, inbox, relay.wake, reply_timeout_s=settings.reply_timeout_s
+        )
+        worker = DeliveryWorker(
+            ledger,
+            bus,
+            adapters,
+            max_deliver=settings.max_deliver,
+            backoff_s=settings.retry_backoff_s,
+        )
         stop = asyncio.Event()
         tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
         for department in directory.departments():
-            spec = ConsumerSpec(name=f"deliver-{department}",
-                                subject_filter=directory.department_filter(department),
-                                max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s)
-            tasks.append(asyncio.create_task(bus.consume(spec, worker.handle, stop),
-                                             name=f"deliver-{department}"))
+            spec = ConsumerSpec(
+                name=f"deliver-{department}",
+                subject_filter=directory.department_filter(department),
+                max_deliver=settings.max_deliver,
+                ack_wait_s=settings.ack_wait_s,
+            )
+            tasks.append(
+                asyncio.create_task(
+                    bus.consume(spec, worker.handle, stop), name=f"deliver-{department}"
+                )
+            )
         stack.push_async_callback(_stop_tasks, stop, tasks)
-        app = create_http_app(gateway, max_payload_bytes=settings.max_payload_bytes,
-                              region=region)
+        app = create_http_app(gateway, max_payload_bytes=settings.max_payload_bytes, region=region)
         http_url = await stack.enter_async_context(
-            serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub"))
-        hub = Hub(settings, ledger, bus, directory, gateway, relay, http_url, nats_url,
-                  describe_store(settings.store, settings.data), tasks)
+            serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub")
+        )
+        hub = Hub(
+            settings,
+            ledger,
+            bus,
+            directory,
+            gateway,
+            relay,
+            http_url,
+            nats_url,
+            describe_store(settings.store, settings.data),
+            tasks,
+        )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub
 
@@ -147,5 +178,4 @@ async def _stop_tasks(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> N
         task.cancel()
     for task in done:
         if not task.cancelled() and task.exception() is not None:
-            log.error("background task failed", task=task.get_name(),
-                      error=repr(task.exception()))
+            log.error("background task failed", task=task.get_name(), error=repr(task.exception()))

@@ -83,10 +83,15 @@ class DeliveryWorker:
             provider_ms=provider_ms,
         )
         log.info("exchange responded", attempt=delivery.attempt, provider_ms=round(provider_ms, 1))
-        await self._reply(request, DeliveryReply(
-            exchange_id=request.exchange_id, outcome="responded",
-            contract=str(answer.contract_id()), document=document,
-        ))
+        await self._reply(
+            request,
+            DeliveryReply(
+                exchange_id=request.exchange_id,
+                outcome="responded",
+                contract=str(answer.contract_id()),
+                document=document,
+            ),
+        )
         await delivery.ack()
 
     async def _failed(self, request: DeliveryRequest, delivery: Delivery, exc: HubError) -> None:
@@ -101,30 +106,49 @@ class DeliveryWorker:
             retryable=retryable,
             give_up=give_up,
         )
-        log.warning("delivery failed", attempt=delivery.attempt, code=exc.code,
-                    reason=exc.message, retryable=retryable, dead_lettered=give_up)
+        log.warning(
+            "delivery failed",
+            attempt=delivery.attempt,
+            code=exc.code,
+            reason=exc.message,
+            retryable=retryable,
+            dead_lettered=give_up,
+        )
         if retryable and not give_up:
             await delivery.retry(self._backoff_s * 2 ** (delivery.attempt - 1))
             return
         outcome = "dead-lettered" if give_up else "failed"
-        await self._reply(request, DeliveryReply(
-            exchange_id=request.exchange_id, outcome=outcome,
-            error=ReplyError(code=exc.code, message=exc.message,
-                             issues=[i.as_dict() for i in exc.issues]),
-        ))
+        await self._reply(
+            request,
+            DeliveryReply(
+                exchange_id=request.exchange_id,
+                outcome=outcome,
+                error=ReplyError(
+                    code=exc.code, message=exc.message, issues=[i.as_dict() for i in exc.issues]
+                ),
+            ),
+        )
         await delivery.ack()
 
     async def _settle_duplicate(
         self, exchange: Exchange, request: DeliveryRequest, delivery: Delivery
     ) -> None:
         """A redelivery of an exchange already settled: re-send the answer, apply nothing."""
-        log.info("redelivery of a settled exchange ignored", status=exchange.status.value,
-                 attempt=delivery.attempt)
+        log.info(
+            "redelivery of a settled exchange ignored",
+            status=exchange.status.value,
+            attempt=delivery.attempt,
+        )
         if exchange.status == Status.RESPONDED and exchange.response is not None:
-            await self._reply(request, DeliveryReply(
-                exchange_id=request.exchange_id, outcome="responded",
-                contract=exchange.response_contract, document=exchange.response,
-            ))
+            await self._reply(
+                request,
+                DeliveryReply(
+                    exchange_id=request.exchange_id,
+                    outcome="responded",
+                    contract=exchange.response_contract,
+                    document=exchange.response,
+                ),
+            )
         await delivery.ack()
 
     async def _reply(self, request: DeliveryRequest, reply: DeliveryReply) -> None:

@@ -48,8 +48,9 @@ class UnknownServiceError(RoutingError):
     def __init__(self, service: str, known: list[str]) -> None:
         super().__init__(
             f"unknown service {service!r}; this hub offers: {', '.join(known) or 'nothing'}",
-            issues=(FieldIssue(path="$", reason="no such service", code=self.code,
-                               field="service"),),
+            issues=(
+                FieldIssue(path="$", reason="no such service", code=self.code, field="service"),
+            ),
         )
         self.service = service
 

@@ -88,8 +88,7 @@ class Gateway:
             request = decode(service)
         except HubError as error:
             exchange_id = await self._record_rejection(arrival, error)
-            return Answer(exchange_id, "rejected", None, error=_reply_error(error),
-                          started=started)
+            return Answer(exchange_id, "rejected", None, error=_reply_error(error), started=started)
         body = request.model_dump_json().encode()
         translation = Translation(
             contract=str(request.contract_id()),
@@ -104,21 +103,28 @@ class Gateway:
         log.info("exchange accepted", exchange_id=str(exchange_id))
         try:
             raw_reply = await asyncio.wait_for(future, self._reply_timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._inbox.forget(token)
-            error = ReplyError(code="timeout", message=(
-                f"no answer within {self._reply_timeout_s} s; the exchange stays recorded "
-                f"as {exchange_id} and completes in the ledger when the provider answers"))
+            error = ReplyError(
+                code="timeout",
+                message=(
+                    f"no answer within {self._reply_timeout_s} s; the exchange stays recorded "
+                    f"as {exchange_id} and completes in the ledger when the provider answers"
+                ),
+            )
             return Answer(exchange_id, "timeout", service, error=error, started=started)
-        return self._answer(exchange_id, service, DeliveryReply.model_validate_json(raw_reply),
-                            started)
+        return self._answer(
+            exchange_id, service, DeliveryReply.model_validate_json(raw_reply), started
+        )
 
     async def complete(self, answer: Answer, reply: bytes) -> None:
         """Record that the client received ``reply`` (its own format)."""
         latency_ms = (time.perf_counter() - answer.started) * 1000
         await asyncio.to_thread(
-            self.ledger.record_completed, answer.exchange_id,
-            reply_digest=digest(reply), latency_ms=latency_ms,
+            self.ledger.record_completed,
+            answer.exchange_id,
+            reply_digest=digest(reply),
+            latency_ms=latency_ms,
         )
 
     def _answer(
@@ -127,14 +133,20 @@ class Gateway:
         if reply.outcome != "responded" or reply.document is None or reply.contract is None:
             return Answer(exchange_id, reply.outcome, service, error=reply.error, started=started)
         model = self._registry.get(reply.contract)
-        return Answer(exchange_id, "responded", service,
-                      response=model.model_validate(reply.document), started=started)
+        return Answer(
+            exchange_id,
+            "responded",
+            service,
+            response=model.model_validate(reply.document),
+            started=started,
+        )
 
     async def _record_rejection(self, arrival: Arrival, error: HubError) -> UUID:
         problem = Problem(error.code, error.message, [i.as_dict() for i in error.issues])
         exchange_id = await asyncio.to_thread(self.ledger.record_rejected, arrival, problem)
-        log.info("exchange rejected", exchange_id=str(exchange_id), code=error.code,
-                 reason=error.message)
+        log.info(
+            "exchange rejected", exchange_id=str(exchange_id), code=error.code, reason=error.message
+        )
         return exchange_id
 
     @staticmethod
@@ -151,5 +163,6 @@ class Gateway:
 
 
 def _reply_error(error: HubError) -> ReplyError:
-    return ReplyError(code=error.code, message=error.message,
-                      issues=[i.as_dict() for i in error.issues])
+    return ReplyError(
+        code=error.code, message=error.message, issues=[i.as_dict() for i in error.issues]
+    )

@@ -134,11 +134,11 @@ class Ledger(Application[UUID]):
             raise ExchangeNotFoundError(str(exchange_id))
         return events
 
-    def notifications(self, start: int, limit: int, topics: tuple[str, ...] = ()) -> list[Notification]:
+    def notifications(
+        self, start: int, limit: int, topics: tuple[str, ...] = ()
+    ) -> list[Notification]:
         """Stored notifications from position ``start`` (inclusive)."""
-        return list(
-            self.recorder.select_notifications(start=start, limit=limit, topics=topics)
-        )
+        return list(self.recorder.select_notifications(start=start, limit=limit, topics=topics))
 
     def exchange_ids(self, batch: int = 1000) -> Iterator[UUID]:
         """Every exchange id in the order the exchanges were received."""

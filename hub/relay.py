@@ -31,7 +31,12 @@ class OutboxRelay:
     """Publishes every ``Routed`` event, in ledger order, exactly once in effect."""
 
     def __init__(
-        self, ledger: Ledger, bus: Bus, directory: ServiceDirectory, *, poll_s: float,
+        self,
+        ledger: Ledger,
+        bus: Bus,
+        directory: ServiceDirectory,
+        *,
+        poll_s: float,
         batch: int = 256,
     ) -> None:
         self._ledger = ledger
@@ -62,14 +67,16 @@ class OutboxRelay:
                 position = await self._relay_once(position)
             except BusError as exc:
                 # Unpublished events stay in the ledger; retry from the tracked position.
-                log.warning("relay publish failed; will retry", error=exc.message,
-                            position=position)
+                log.warning(
+                    "relay publish failed; will retry", error=exc.message, position=position
+                )
             if stop.is_set():
                 return
             waiter = asyncio.create_task(self._wakeup.wait())
             stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=self._poll_s,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {waiter, stopper}, timeout=self._poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
             waiter.cancel()
             stopper.cancel()
 

@@ -49,7 +49,9 @@ class ServiceDirectory:
         try:
             return self._by_operation[operation]
         except KeyError:
-            raise UnknownServiceError(f"operation {operation}", sorted(self._by_operation)) from None
+            raise UnknownServiceError(
+                f"operation {operation}", sorted(self._by_operation)
+            ) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._by_id.values())

@@ -25,7 +25,8 @@ class HubSettings(BaseSettings):
         default=None, description="External NATS server; unset: start an embedded nats-server"
     )
     store: str | None = Field(
-        default=None, description="postgresql://... for PostgreSQL; unset: SQLite in the data folder"
+        default=None,
+        description="postgresql://... for PostgreSQL; unset: SQLite in the data folder",
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")

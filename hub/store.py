@@ -45,7 +45,7 @@ def sqlite_environment(path: Path) -> dict[str, str]:
 
 
 def postgres_environment(url: str) -> dict[str, str]:
-    """PostgreSQL store from a ``postgresql://user[:password]@host[:port]/dbname[?schema=S]`` URL."""
+    """PostgreSQL store from ``postgresql://user[:password]@host[:port]/dbname[?schema=S]``."""
     parts = urlsplit(url)
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname or not parts.hostname or not parts.username:

@@ -67,16 +67,21 @@ def summarise(ledger: Ledger, exchange_id: UUID) -> ExchangeSummary:
     )
 
 
-_HIDDEN = {"originator_id", "originator_version", "timestamp", "document"}
+_HIDDEN = {"originator_id", "originator_version", "originator_topic", "timestamp", "document"}
 
 
 def timeline(ledger: Ledger, exchange_id: UUID) -> list[TimelineEntry]:
     """Every event of one exchange with its recorded fields (documents shown by digest)."""
     entries = []
     for event in ledger.history(exchange_id):
-        details = {k: v for k, v in vars(event).items() if k not in _HIDDEN}
-        entries.append(TimelineEntry(event.timestamp, event.originator_version,
-                                     type(event).__name__, details))
+        details = {
+            k: round(v, 2) if isinstance(v, float) else v
+            for k, v in vars(event).items()
+            if k not in _HIDDEN
+        }
+        entries.append(
+            TimelineEntry(event.timestamp, event.originator_version, type(event).__name__, details)
+        )
     return entries
 
 
@@ -111,7 +116,10 @@ def totals(rows: list[ExchangeSummary]) -> Totals:
     completed = sum(r.status == "completed" for r in rows)
     rejected = sum(r.status == "rejected" for r in rows)
     return Totals(
-        total=len(rows), completed=completed, rejected=rejected, failed=failed,
+        total=len(rows),
+        completed=completed,
+        rejected=rejected,
+        failed=failed,
         pending=len(rows) - completed - rejected - failed,
         p50_ms=statistics.median(latencies) if latencies else None,
         p95_ms=_percentile(latencies, 0.95),

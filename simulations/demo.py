@@ -24,22 +24,24 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
         settings.data.mkdir(parents=True, exist_ok=True)
         (settings.data / "services.toml").write_text(dump_services(services))
         hub = await stack.enter_async_context(run_hub(settings, services))
-        console.print(f"hub: {hub.http_url}  (OpenAPI {hub.http_url}/docs, "
-                      f"WSDL {hub.http_url}/soap?wsdl)")
+        console.print(
+            f"hub: {hub.http_url}  (OpenAPI {hub.http_url}/docs, WSDL {hub.http_url}/soap?wsdl)"
+        )
         console.print(f"nats: {hub.nats_url}")
         console.print(f"social-security bureau (SOAP): {endpoints.social_security_wsdl}")
         console.print(f"tax bureau (JSON): {endpoints.tax_base_url}")
         before = await asyncio.to_thread(lambda: sum(1 for _ in hub.ledger.exchange_ids()))
         events_before = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0
-        results = await Scenario(hub.http_url, settings.region,
-                                 settings.max_payload_bytes).run()
+        results = await Scenario(hub.http_url, settings.region, settings.max_payload_bytes).run()
         rows = await asyncio.to_thread(lambda: list(summaries(hub.ledger))[before:])
         events = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0
         console.print(_steps_table(results))
         summary = totals(rows)
         console.print(_summary_table(summary, events - events_before, events, hub.store))
-        console.print(f"exchanges: {summary.completed} completed, {summary.rejected} rejected, "
-                      f"{summary.failed} failed")
+        console.print(
+            f"exchanges: {summary.completed} completed, {summary.rejected} rejected, "
+            f"{summary.failed} failed"
+        )
         if keep_running:
             console.print("running; press Ctrl-C to stop")
             await asyncio.Event().wait()
@@ -49,22 +51,27 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
 
 def _steps_table(results: list[StepResult]) -> Table:
     table = Table(title="scenario")
-    for column in ("step", "via", "client → service", "expected", "got", "detail", "ms"):
-        table.add_column(column)
+    for column in ("step", "via", "service", "expected", "got", "detail", "ms"):
+        table.add_column(column, overflow="fold" if column == "detail" else "ellipsis")
     for r in results:
-        mark = "" if r.ok else " ✗"
-        table.add_row(r.name, r.via, f"{r.client} → {r.service}", r.expected, r.got + mark,
-                      r.detail, f"{r.elapsed_ms:.1f}")
+        got = r.got if r.ok else f"[red]{r.got} (unexpected)[/red]"
+        table.add_row(r.name, r.via, r.service.split("/", 1)[1], r.expected, got,
+                      _shorten(r.detail, 64), f"{r.elapsed_ms:.1f}")
     return table
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _summary_table(summary, events_this_run: int, events_total: int, store: str) -> Table:  # type: ignore[no-untyped-def]
     table = Table(title="summary", show_header=False)
     fmt = lambda v: "-" if v is None else f"{v:.1f} ms"  # noqa: E731
     table.add_row("exchanges", str(summary.total))
-    table.add_row("completed / rejected / failed / pending",
-                  f"{summary.completed} / {summary.rejected} / {summary.failed} / "
-                  f"{summary.pending}")
+    table.add_row(
+        "completed / rejected / failed / pending",
+        f"{summary.completed} / {summary.rejected} / {summary.failed} / {summary.pending}",
+    )
     table.add_row("latency p50 (completed)", fmt(summary.p50_ms))
     table.add_row("latency p95 (completed)", fmt(summary.p95_ms))
     table.add_row("events recorded", f"{events_this_run} (ledger total {events_total})")

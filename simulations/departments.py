@@ -25,7 +25,8 @@ class DepartmentEndpoints:
 async def start_departments(stack: contextlib.AsyncExitStack) -> DepartmentEndpoints:
     """Serve the SOAP social-security bureau and the JSON tax bureau until ``stack`` closes."""
     soap_base = await stack.enter_async_context(
-        serve_asgi(social_security_app(), name="social-security"))
+        serve_asgi(social_security_app(), name="social-security")
+    )
     tax_base = await stack.enter_async_context(serve_asgi(tax_app(), name="tax"))
     return DepartmentEndpoints(f"{soap_base}/ws/insurance?wsdl", tax_base)
 

@@ -19,8 +19,9 @@ from zeep.transports import Transport
 
 from adapters.soap_envelope import SOAP11_NS
 
-HARDENED_ZEEP = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True,
-                              forbid_external=True, xml_huge_tree=False)
+HARDENED_ZEEP = zeep.Settings(
+    strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False
+)
 
 
 @dataclass(frozen=True)
@@ -64,30 +65,77 @@ class Scenario:
     def steps(self, http: httpx.AsyncClient) -> list[Step]:
         tax, ss = f"{self.region}/tax", f"{self.region}/social-security"
         steps = [
-            Step(f"history of {pid}", "json", tax, self.ss_service, "completed",
-                 lambda pid=pid, a=a, b=b: self._json_query(http, tax, self.ss_service, {
-                     "national_id": pid, "period_start": a, "period_end": b}))
-            for pid, a, b in (("19800101-1234", "2000-01-01", "2026-12-31"),
-                              ("19751224-5678", "1990-01-01", "2026-12-31"),
-                              ("19920315-2468", "2015-01-01", "2025-12-31"))
+            Step(
+                f"history of {pid}",
+                "json",
+                tax,
+                self.ss_service,
+                "completed",
+                lambda pid=pid, a=a, b=b: self._json_query(
+                    http,
+                    tax,
+                    self.ss_service,
+                    {"national_id": pid, "period_start": a, "period_end": b},
+                ),
+            )
+            for pid, a, b in (
+                ("19800101-1234", "2000-01-01", "2026-12-31"),
+                ("19751224-5678", "1990-01-01", "2026-12-31"),
+                ("19920315-2468", "2015-01-01", "2025-12-31"),
+            )
         ]
         steps += [
-            Step(f"clearance of {pid} for {year}", "soap", ss, self.tax_service, "completed",
-                 lambda pid=pid, year=year: self._soap_query(ss, pid, year))
-            for pid, year in (("19800101-1234", 2025), ("19680229-9012", 2025),
-                              ("19920315-2468", 2025))
+            Step(
+                f"clearance of {pid} for {year}",
+                "soap",
+                ss,
+                self.tax_service,
+                "completed",
+                lambda pid=pid, year=year: self._soap_query(ss, pid, year),
+            )
+            for pid, year in (
+                ("19800101-1234", 2025),
+                ("19680229-9012", 2025),
+                ("19920315-2468", 2025),
+            )
         ]
         steps += [
-            Step("malformed JSON", "json", tax, self.ss_service, "rejected",
-                 lambda: self._raw_json(http, tax, self.ss_service, b'{"national_id": "1980')),
-            Step("SOAP body violating the schema", "soap", ss, self.tax_service, "rejected",
-                 lambda: self._raw_soap(http, ss, _bad_tax_year_body())),
-            Step("unknown service", "json", tax, f"{self.region}/vehicles/registration",
-                 "rejected", lambda: self._json_query(
-                     http, tax, f"{self.region}/vehicles/registration", {"plate": "ABC-123"})),
-            Step("oversized payload", "json", tax, self.ss_service, "rejected",
-                 lambda: self._raw_json(http, tax, self.ss_service,
-                                        b'{"pad": "' + b"x" * self.max_payload_bytes + b'"}')),
+            Step(
+                "malformed JSON",
+                "json",
+                tax,
+                self.ss_service,
+                "rejected",
+                lambda: self._raw_json(http, tax, self.ss_service, b'{"national_id": "1980'),
+            ),
+            Step(
+                "SOAP body violating the schema",
+                "soap",
+                ss,
+                self.tax_service,
+                "rejected",
+                lambda: self._raw_soap(http, ss, _bad_tax_year_body()),
+            ),
+            Step(
+                "unknown service",
+                "json",
+                tax,
+                f"{self.region}/vehicles/registration",
+                "rejected",
+                lambda: self._json_query(
+                    http, tax, f"{self.region}/vehicles/registration", {"plate": "ABC-123"}
+                ),
+            ),
+            Step(
+                "oversized payload",
+                "json",
+                tax,
+                self.ss_service,
+                "rejected",
+                lambda: self._raw_json(
+                    http, tax, self.ss_service, b'{"pad": "' + b"x" * self.max_payload_bytes + b'"}'
+                ),
+            ),
         ]
         return steps
 
@@ -97,9 +145,18 @@ class Scenario:
             for step in self.steps(http):
                 started = time.perf_counter()
                 got, detail = await step.run()
-                results.append(StepResult(step.name, step.via, step.client, step.service,
-                                          step.expected, got,
-                                          detail, (time.perf_counter() - started) * 1000))
+                results.append(
+                    StepResult(
+                        step.name,
+                        step.via,
+                        step.client,
+                        step.service,
+                        step.expected,
+                        got,
+                        detail,
+                        (time.perf_counter() - started) * 1000,
+                    )
+                )
         return results
 
     async def _json_query(
@@ -110,9 +167,11 @@ class Scenario:
     async def _raw_json(
         self, http: httpx.AsyncClient, client: str, service: str, body: bytes
     ) -> tuple[str, str]:
-        response = await http.post(f"{self.hub_url}/services/{service}", content=body,
-                                   headers={"X-Hub-Client": client,
-                                            "Content-Type": "application/json"})
+        response = await http.post(
+            f"{self.hub_url}/services/{service}",
+            content=body,
+            headers={"X-Hub-Client": client, "Content-Type": "application/json"},
+        )
         if response.status_code == 200:
             return "completed", f"200 {response.headers['X-Contract']}"
         problem = response.json()
@@ -123,8 +182,11 @@ class Scenario:
         def call() -> tuple[str, str]:
             session = requests.Session()
             session.headers["X-Hub-Client"] = client
-            soap = zeep.Client(f"{self.hub_url}/soap?wsdl", settings=HARDENED_ZEEP,
-                               transport=Transport(session=session, timeout=60))
+            soap = zeep.Client(
+                f"{self.hub_url}/soap?wsdl",
+                settings=HARDENED_ZEEP,
+                transport=Transport(session=session, timeout=60),
+            )
             try:
                 answer = soap.service.TaxClearance(national_id=national_id, tax_year=year)
             except zeep.exceptions.Fault as fault:
@@ -135,19 +197,25 @@ class Scenario:
 
         return await asyncio.to_thread(call)
 
-    async def _raw_soap(
-        self, http: httpx.AsyncClient, client: str, body: bytes
-    ) -> tuple[str, str]:
-        response = await http.post(f"{self.hub_url}/soap", content=body, headers={
-            "X-Hub-Client": client, "Content-Type": "text/xml; charset=utf-8",
-            "SOAPAction": "TaxClearance"})
+    async def _raw_soap(self, http: httpx.AsyncClient, client: str, body: bytes) -> tuple[str, str]:
+        response = await http.post(
+            f"{self.hub_url}/soap",
+            content=body,
+            headers={
+                "X-Hub-Client": client,
+                "Content-Type": "text/xml; charset=utf-8",
+                "SOAPAction": "TaxClearance",
+            },
+        )
         if response.status_code == 200:
             return "completed", "200"
         fault = response.text
-        outcome = "rejected" if "<faultcode>soap:Client" in fault or ":Client<" in fault \
-            else "failed"
+        outcome = (
+            "rejected" if "<faultcode>soap:Client" in fault or ":Client<" in fault else "failed"
+        )
         start = fault.find("<faultstring>") + len("<faultstring>")
-        return outcome, f"{response.status_code} Fault {fault[start:fault.find('</faultstring>')][:70]}"
+        faultstring = fault[start : fault.find("</faultstring>")]
+        return outcome, f"{response.status_code} Fault {faultstring}"
 
 
 def _bad_tax_year_body() -> bytes:

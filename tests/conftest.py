@@ -67,8 +67,9 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def hub_settings(tmp_path: Path) -> HubSettings:
     """Settings for a hub whose data lives in the test's temporary folder."""
-    return HubSettings(data=tmp_path / "hub", reply_timeout_s=20, retry_backoff_s=0.05,
-                       log_format="json")
+    return HubSettings(
+        data=tmp_path / "hub", reply_timeout_s=20, retry_backoff_s=0.05, log_format="json"
+    )
 
 
 @pytest.fixture
@@ -80,5 +81,3 @@ def shared_external() -> Path:
             pytest.fail(f"{path} is required under CI=true")
         pytest.skip(f"{path} not present (clone outside the workspace)")
     return path
-
-

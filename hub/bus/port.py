@@ -60,7 +60,9 @@ class Bus(Protocol):
         ``msg_id`` makes the publish idempotent within the stream's duplicate window.
         """
 
-    async def send(self, subject: str, data: bytes, headers: Mapping[str, str] | None = None) -> None:
+    async def send(
+        self, subject: str, data: bytes, headers: Mapping[str, str] | None = None
+    ) -> None:
         """Send a transient message (a reply); lost if nobody listens."""
 
     async def open_inbox(self, prefix: str) -> Inbox:

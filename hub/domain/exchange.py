@@ -7,7 +7,7 @@ events) and a ``class_version`` (so a change of shape comes with an upcaster).
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from hub.domain.errors import ExchangeStateError
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Where an exchange stands; the last four are terminal."""
 
     RECEIVED = "received"

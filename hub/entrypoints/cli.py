@@ -33,7 +33,8 @@ DataOption = Annotated[
     Path | None,
     typer.Option("--data", help="The region's data folder (default: $HUB_DATA, else ./hub-data)"),
 ]
-out = Console()
+# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 132)
 
 
 def load_settings(data: Path | None, **overrides: Any) -> HubSettings:
@@ -45,23 +46,29 @@ def load_settings(data: Path | None, **overrides: Any) -> HubSettings:
 
 def open_ledger(settings: HubSettings) -> Ledger:
     if settings.store is None and not (settings.data / "ledger.sqlite3").exists():
-        raise typer.BadParameter(f"no ledger in {settings.data} (run `interop-hub demo` first?)",
-                                 param_hint="--data")
+        raise typer.BadParameter(
+            f"no ledger in {settings.data} (run `interop-hub demo` first?)", param_hint="--data"
+        )
     return Ledger(store_environment(settings.store, settings.data))
 
 
 @app.command()
 def demo(
     data: DataOption = None,
-    keep_running: Annotated[bool, typer.Option(
-        "--keep-running", help="Keep the hub and departments running after the scenario")] = False,
+    keep_running: Annotated[
+        bool,
+        typer.Option(
+            "--keep-running", help="Keep the hub and departments running after the scenario"
+        ),
+    ] = False,
 ) -> None:
     """Start NATS, the hub and two departments; run a scripted scenario; print a summary."""
     from simulations.demo import run_demo
 
     settings = load_settings(data)
-    configure_logging(settings.log_format, "warning" if settings.log_format == "auto"
-                      else settings.log_level)
+    configure_logging(
+        settings.log_format, "warning" if settings.log_format == "auto" else settings.log_level
+    )
     code = run_until_signalled(run_demo(settings, keep_running=keep_running, console=out))
     raise typer.Exit(code)
 
@@ -77,16 +84,22 @@ def exchanges_list(
     rows = list(summaries(ledger))
     if as_json:
         for row in rows:
-            out.print_json(json.dumps({**vars(row), "id": str(row.id),
-                                       "received_at": row.received_at.isoformat()}))
+            record = {**vars(row), "id": str(row.id), "received_at": row.received_at.isoformat()}
+            print(json.dumps(record))
         return
     table = Table(title=f"exchanges in {settings.data}")
     for column in ("id", "received (UTC)", "client", "service", "via", "status", "ms"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row.id)[:8], row.received_at.strftime("%Y-%m-%d %H:%M:%S"),
-                      row.client, row.service or "-", row.ingress, row.status,
-                      f"{row.latency_ms:.1f}" if row.latency_ms is not None else "-")
+        table.add_row(
+            str(row.id)[:8],
+            row.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            row.client,
+            row.service or "-",
+            row.ingress,
+            row.status,
+            f"{row.latency_ms:.1f}" if row.latency_ms is not None else "-",
+        )
     out.print(table)
     out.print(f"{len(rows)} exchanges")
 
@@ -109,8 +122,10 @@ def exchanges_show(
     start = entries[0].at
     for entry in entries:
         offset = (entry.at - start).total_seconds() * 1000
-        out.print(f"  {entry.at:%H:%M:%S.%f} +{offset:8.1f} ms  v{entry.version:<2} "
-                  f"[bold]{entry.event}[/bold]")
+        out.print(
+            f"  {entry.at:%H:%M:%S.%f} +{offset:8.1f} ms  v{entry.version:<2} "
+            f"[bold]{entry.event}[/bold]"
+        )
         for key, value in entry.details.items():
             out.print(f"      {key}: {json.dumps(value, default=str)}", highlight=False)
 

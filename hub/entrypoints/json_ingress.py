@@ -35,8 +35,11 @@ class MissingClientError(HubError):
     def __init__(self) -> None:
         super().__init__(
             f"the {CLIENT_HEADER} header (region/department of the caller) is required",
-            issues=(FieldIssue(path=f"header:{CLIENT_HEADER}", reason="missing",
-                               code=self.code, field="client"),),
+            issues=(
+                FieldIssue(
+                    path=f"header:{CLIENT_HEADER}", reason="missing", code=self.code, field="client"
+                ),
+            ),
         )
 
 
@@ -51,7 +54,8 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
             raw = await read_capped(request, max_payload_bytes)
         except PayloadTooLarge as exc:
             answer = await gateway.reject(
-                Envelope(client or "unknown", service, correlation_id, "json", b""), exc)
+                Envelope(client or "unknown", service, correlation_id, "json", b""), exc
+            )
             return _error(answer, correlation_id)
         envelope = Envelope(client or "unknown", service, correlation_id, "json", raw)
 
@@ -66,10 +70,15 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
             return _error(answer, correlation_id)
         body = encode_json(answer.response)
         await gateway.complete(answer, body)
-        return Response(body, media_type="application/json", headers={
-            "X-Exchange-Id": str(answer.exchange_id), CORRELATION_HEADER: correlation_id,
-            "X-Contract": str(answer.response.contract_id()),
-        })
+        return Response(
+            body,
+            media_type="application/json",
+            headers={
+                "X-Exchange-Id": str(answer.exchange_id),
+                CORRELATION_HEADER: correlation_id,
+                "X-Contract": str(answer.response.contract_id()),
+            },
+        )
 
     for definition in gateway.directory:
         router.add_api_route(
@@ -78,8 +87,10 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
             methods=["POST"],
             name=definition.operation,
             summary=definition.description or str(definition.id),
-            description=(f"Request contract `{definition.request.contract_id()}`, "
-                         f"response contract `{definition.response.contract_id()}`."),
+            description=(
+                f"Request contract `{definition.request.contract_id()}`, "
+                f"response contract `{definition.response.contract_id()}`."
+            ),
             openapi_extra=_openapi(definition),
         )
 
@@ -99,25 +110,42 @@ def _endpoint(handle: Any, service: str) -> Any:
 
 def _error(answer: Answer, correlation_id: str) -> Response:
     error = answer.error or ReplyError(code="hub-error", message="no answer")
-    return problem_response(error, exchange_id=str(answer.exchange_id),
-                            correlation_id=correlation_id, outcome=answer.outcome)
+    return problem_response(
+        error,
+        exchange_id=str(answer.exchange_id),
+        correlation_id=correlation_id,
+        outcome=answer.outcome,
+    )
 
 
 def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
     problem = {"application/problem+json": {"schema": {"type": "object"}}}
     return {
         "parameters": [
-            {"name": CLIENT_HEADER, "in": "header", "required": True,
-             "schema": {"type": "string", "example": "north/tax"}},
-            {"name": CORRELATION_HEADER, "in": "header", "required": False,
-             "schema": {"type": "string"}},
+            {
+                "name": CLIENT_HEADER,
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "example": "north/tax"},
+            },
+            {
+                "name": CORRELATION_HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+            },
         ],
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": definition.request.model_json_schema()}}},
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": definition.request.model_json_schema()}},
+        },
         "responses": {
-            "200": {"description": str(definition.response.contract_id()),
-                    "content": {"application/json": {
-                        "schema": definition.response.model_json_schema()}}},
+            "200": {
+                "description": str(definition.response.contract_id()),
+                "content": {
+                    "application/json": {"schema": definition.response.model_json_schema()}
+                },
+            },
             "400": {"description": "malformed input or schema violation", "content": problem},
             "404": {"description": "unknown service", "content": problem},
             "413": {"description": "payload too large", "content": problem},

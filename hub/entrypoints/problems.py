@@ -45,5 +45,6 @@ def problem_response(
     headers = {"X-Correlation-Id": correlation_id}
     if exchange_id:
         headers["X-Exchange-Id"] = exchange_id
-    return JSONResponse(body, status_code=status, headers=headers,
-                        media_type="application/problem+json")
+    return JSONResponse(
+        body, status_code=status, headers=headers, media_type="application/problem+json"
+    )

@@ -52,8 +52,10 @@ class SoapIngress:
         if location not in self._wsdl:
             region = self._gateway.directory.region
             self._wsdl[location] = render_wsdl(
-                self._operations, service_name=f"InteropHub_{region.replace('-', '_')}",
-                location=location)
+                self._operations,
+                service_name=f"InteropHub_{region.replace('-', '_')}",
+                location=location,
+            )
         return self._wsdl[location]
 
     async def handle(self, request: Request) -> Response:
@@ -79,30 +81,47 @@ class SoapIngress:
             if not isinstance(contract, definition.request):
                 raise SchemaViolation(
                     f"{definition.id} expects {element_name(definition.request)}",
-                    issues=(FieldIssue(path="/", reason="wrong body element",
-                                       code="schema-violation"),))
+                    issues=(
+                        FieldIssue(path="/", reason="wrong body element", code="schema-violation"),
+                    ),
+                )
             return contract
 
         answer = await self._gateway.query(envelope, decode)
         if answer.response is None:
             return self._fault(answer)
-        body = build_envelope(self._codec.encode(answer.response),
-                              headers=[_header("correlationId", correlation_id)])
+        body = build_envelope(
+            self._codec.encode(answer.response), headers=[_header("correlationId", correlation_id)]
+        )
         await self._gateway.complete(answer, body)
-        return Response(body, media_type=_XML, headers={
-            "X-Exchange-Id": str(answer.exchange_id), CORRELATION_HEADER: correlation_id})
+        return Response(
+            body,
+            media_type=_XML,
+            headers={"X-Exchange-Id": str(answer.exchange_id), CORRELATION_HEADER: correlation_id},
+        )
 
     @staticmethod
     def _fault(answer: Answer) -> Response:
         error = answer.error or ReplyError(code="hub-error", message="no answer")
         faultcode = "Client" if status_for(error.code) < 500 else "Server"
-        issues = [FieldIssue(path=i.get("path") or "$", reason=i.get("reason") or "",
-                             code=i.get("code") or error.code, field=i.get("field"))
-                  for i in error.issues]
-        body = build_fault(faultcode, f"{error.code}: {error.message}", code=error.code,
-                           issues=issues)
-        return Response(body, status_code=500, media_type=_XML,
-                        headers={"X-Exchange-Id": str(answer.exchange_id)})
+        issues = [
+            FieldIssue(
+                path=i.get("path") or "$",
+                reason=i.get("reason") or "",
+                code=i.get("code") or error.code,
+                field=i.get("field"),
+            )
+            for i in error.issues
+        ]
+        body = build_fault(
+            faultcode, f"{error.code}: {error.message}", code=error.code, issues=issues
+        )
+        return Response(
+            body,
+            status_code=500,
+            media_type=_XML,
+            headers={"X-Exchange-Id": str(answer.exchange_id)},
+        )
 
 
 def soap_router(ingress: SoapIngress) -> APIRouter:

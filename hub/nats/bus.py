@@ -53,7 +53,7 @@ class _JsDelivery:
     async def ack(self) -> None:
         try:
             await self._msg.ack_sync(timeout=_TIMEOUT_S)
-        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats.errors.Error) as exc:
             raise BusError(f"ack of {self.subject} failed: {exc!r}") from exc
 
     async def retry(self, delay: float) -> None:
@@ -99,10 +99,14 @@ class JetStreamBus:
         """Connect, and create or update the stream."""
         try:
             nc = await nats.connect(
-                url, name=name, connect_timeout=5, max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5, error_cb=_log_error,
+                url,
+                name=name,
+                connect_timeout=5,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                error_cb=_log_error,
             )
-        except (nats.errors.Error, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats.errors.Error, OSError) as exc:
             raise BusError(f"cannot connect to NATS at {url}: {exc!r}") from exc
         bus = cls(nc, stream)
         await bus._ensure_stream()
@@ -124,7 +128,7 @@ class JetStreamBus:
                 await self._js.update_stream(config)
             except nats.js.errors.NotFoundError:
                 await self._js.add_stream(config)
-        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats.errors.Error) as exc:
             raise BusError(f"cannot create stream {self.stream.name}: {exc!r}") from exc
 
     async def publish(
@@ -132,12 +136,17 @@ class JetStreamBus:
     ) -> None:
         try:
             await self._js.publish(
-                subject, data, timeout=_TIMEOUT_S, headers={**(headers or {}), "Nats-Msg-Id": msg_id}
+                subject,
+                data,
+                timeout=_TIMEOUT_S,
+                headers={**(headers or {}), "Nats-Msg-Id": msg_id},
             )
-        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats.errors.Error) as exc:
             raise BusError(f"publish to {subject} failed: {exc!r}") from exc
 
-    async def send(self, subject: str, data: bytes, headers: Mapping[str, str] | None = None) -> None:
+    async def send(
+        self, subject: str, data: bytes, headers: Mapping[str, str] | None = None
+    ) -> None:
         try:
             await self._nc.publish(subject, data, headers=dict(headers) if headers else None)
         except nats.errors.Error as exc:
@@ -148,7 +157,7 @@ class JetStreamBus:
         try:
             inbox.subscription = await self._nc.subscribe(f"{prefix}.*", cb=inbox.on_message)
             await self._nc.flush(timeout=_TIMEOUT_S)
-        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats.errors.Error) as exc:
             raise BusError(f"cannot subscribe to {prefix}.*: {exc!r}") from exc
         return inbox
 
@@ -165,7 +174,7 @@ class JetStreamBus:
             sub = await self._js.pull_subscribe(
                 spec.subject_filter, durable=spec.name, stream=self.stream.name, config=config
             )
-        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats.errors.Error) as exc:
             raise BusError(f"cannot create consumer {spec.name}: {exc!r}") from exc
         slots = asyncio.Semaphore(spec.concurrency)
         running: set[asyncio.Task[None]] = set()
@@ -186,7 +195,7 @@ class JetStreamBus:
     async def _fetch(self, sub: Any, spec: ConsumerSpec) -> list[Msg]:
         try:
             return list(await sub.fetch(batch=spec.concurrency, timeout=0.5))
-        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+        except (TimeoutError, nats.errors.TimeoutError):
             return []
         except nats.errors.Error as exc:
             log.warning("fetch failed, retrying", consumer=spec.name, error=repr(exc))
@@ -199,8 +208,9 @@ class JetStreamBus:
             await handler(_JsDelivery(msg))
         except Exception:
             # Unsettled: JetStream redelivers after ack_wait. Log, never swallow silently.
-            log.exception("delivery handler failed; message will be redelivered",
-                          subject=msg.subject)
+            log.exception(
+                "delivery handler failed; message will be redelivered", subject=msg.subject
+            )
         finally:
             slots.release()
 

@@ -120,11 +120,10 @@ class NatsServerProcess:
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         self.port = self._await_port(timeout, log_path)
-        log.info("nats-server started", name=self.config.name, url=self.url,
-                 pid=self.process.pid)
+        log.info("nats-server started", name=self.config.name, url=self.url, pid=self.process.pid)
 
     def _await_port(self, timeout: float, log_path: Path) -> int:
         assert self.process is not None

@@ -33,5 +33,6 @@ async def running_region(settings: HubSettings) -> AsyncIterator[Region]:
         tax = await stack.enter_async_context(serve_asgi(tax_app(tax_behaviour)))
         endpoints = DepartmentEndpoints(f"{ss}/ws/insurance?wsdl", tax)
         hub = await stack.enter_async_context(
-            run_hub(settings, region_services(settings.region, endpoints)))
+            run_hub(settings, region_services(settings.region, endpoints))
+        )
         yield Region(hub, ss_behaviour, tax_behaviour)

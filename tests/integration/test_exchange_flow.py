@@ -20,8 +20,7 @@ from tests.integration.hub_fixtures import running_region
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"
-QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01",
-         "period_end": "2026-12-31"}
+QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
 
 
 def _events(hub, exchange_id: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -30,16 +29,22 @@ def _events(hub, exchange_id: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 async def _post(url: str, body: bytes, client: str = "north/tax", **headers: str) -> httpx.Response:
     async with httpx.AsyncClient(timeout=30) as http:
-        return await http.post(url, content=body, headers={
-            "X-Hub-Client": client, "Content-Type": "application/json", **headers})
+        return await http.post(
+            url,
+            content=body,
+            headers={"X-Hub-Client": client, "Content-Type": "application/json", **headers},
+        )
 
 
 async def test_json_client_queries_the_soap_bureau(hub_settings: HubSettings) -> None:
     """A JSON query reaches the SOAP bureau via JetStream and comes back as the contract."""
     async with running_region(hub_settings) as region:
         hub = region.hub
-        response = await _post(f"{hub.http_url}/services/{SS}", json.dumps(QUERY).encode(),
-                               **{"X-Correlation-Id": "corr-42"})
+        response = await _post(
+            f"{hub.http_url}/services/{SS}",
+            json.dumps(QUERY).encode(),
+            **{"X-Correlation-Id": "corr-42"},
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["person"]["family_name"] == "Andersson"
@@ -47,7 +52,13 @@ async def test_json_client_queries_the_soap_bureau(hub_settings: HubSettings) ->
         assert response.headers["X-Correlation-Id"] == "corr-42"
         exchange_id = response.headers["X-Exchange-Id"]
         assert _events(hub, exchange_id) == [
-            "Received", "Translated", "Routed", "Delivered", "Responded", "Completed"]
+            "Received",
+            "Translated",
+            "Routed",
+            "Delivered",
+            "Responded",
+            "Completed",
+        ]
         exchange = hub.ledger.get(UUID(exchange_id))
         assert exchange.correlation_id == "corr-42"
         assert region.social_security.calls == 1
@@ -61,8 +72,9 @@ async def test_soap_client_queries_the_json_bureau(hub_settings: HubSettings) ->
         def call():  # type: ignore[no-untyped-def]
             session = requests.Session()
             session.headers["X-Hub-Client"] = "north/social-security"
-            client = zeep.Client(f"{url}/soap?wsdl", settings=HARDENED_ZEEP,
-                                 transport=Transport(session=session))
+            client = zeep.Client(
+                f"{url}/soap?wsdl", settings=HARDENED_ZEEP, transport=Transport(session=session)
+            )
             return client.service.TaxClearance(national_id="19680229-9012", tax_year=2025)
 
         answer = await asyncio.to_thread(call)
@@ -75,10 +87,20 @@ async def test_soap_client_queries_the_json_bureau(hub_settings: HubSettings) ->
     ("service", "body", "status", "code", "path"),
     [
         (SS, b'{"national_id": "1980', 400, "malformed-input", "$"),
-        (SS, json.dumps({**QUERY, "period_start": "01.01.2000"}).encode(), 422,
-         "contract-violation", "/period_start"),
-        (SS, json.dumps({**QUERY, "national_id": "x"}).encode(), 422, "contract-violation",
-         "/national_id"),
+        (
+            SS,
+            json.dumps({**QUERY, "period_start": "01.01.2000"}).encode(),
+            422,
+            "contract-violation",
+            "/period_start",
+        ),
+        (
+            SS,
+            json.dumps({**QUERY, "national_id": "x"}).encode(),
+            422,
+            "contract-violation",
+            "/national_id",
+        ),
         ("north/vehicles/registration", b"{}", 404, "unknown-service", "$"),
     ],
 )
@@ -111,8 +133,9 @@ async def test_missing_client_header_is_rejected(hub_settings: HubSettings) -> N
     """A query that does not say who asks is refused with the header named."""
     async with running_region(hub_settings) as region:
         async with httpx.AsyncClient() as http:
-            response = await http.post(f"{region.hub.http_url}/services/{SS}",
-                                       content=json.dumps(QUERY))
+            response = await http.post(
+                f"{region.hub.http_url}/services/{SS}", content=json.dumps(QUERY)
+            )
         assert response.status_code == 400
         assert response.json()["issues"][0]["path"] == "header:X-Hub-Client"
 
@@ -128,8 +151,9 @@ async def test_soap_schema_violation_is_a_client_fault_naming_the_field(
         b"</c:TaxClearanceQuery></soap:Body></soap:Envelope>"
     )
     async with running_region(hub_settings) as region:
-        response = await _post(f"{region.hub.http_url}/soap", envelope,
-                               **{"Content-Type": "text/xml"})
+        response = await _post(
+            f"{region.hub.http_url}/soap", envelope, **{"Content-Type": "text/xml"}
+        )
         assert response.status_code == 500
         assert "Client" in response.text and "tax_year" in response.text
         exchange_id = response.headers["X-Exchange-Id"]
@@ -138,12 +162,15 @@ async def test_soap_schema_violation_is_a_client_fault_naming_the_field(
 
 async def test_soap_entity_attack_is_refused(hub_settings: HubSettings) -> None:
     """A SOAP request with a DOCTYPE is refused as malformed; nothing is expanded."""
-    attack = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
-              b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-              b"<soap:Body>&a;</soap:Body></soap:Envelope>")
+    attack = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
+        b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+        b"<soap:Body>&a;</soap:Body></soap:Envelope>"
+    )
     async with running_region(hub_settings) as region:
-        response = await _post(f"{region.hub.http_url}/soap", attack,
-                               **{"Content-Type": "text/xml"})
+        response = await _post(
+            f"{region.hub.http_url}/soap", attack, **{"Content-Type": "text/xml"}
+        )
         assert response.status_code == 500
         assert "dtd-forbidden" in response.text
 
@@ -162,8 +189,7 @@ async def test_provider_server_fault_is_retried_then_answered(hub_settings: HubS
     """Two soap:Server faults are retried (DeliveryFailed twice), the third attempt answers."""
     async with running_region(hub_settings) as region:
         region.social_security.server_faults_next = 2
-        response = await _post(f"{region.hub.http_url}/services/{SS}",
-                               json.dumps(QUERY).encode())
+        response = await _post(f"{region.hub.http_url}/services/{SS}", json.dumps(QUERY).encode())
         assert response.status_code == 200
         events = _events(region.hub, response.headers["X-Exchange-Id"])
         assert events.count("DeliveryFailed") == 2
@@ -175,9 +201,10 @@ async def test_exhausted_retries_dead_letter_the_exchange(hub_settings: HubSetti
     settings = hub_settings.model_copy(update={"max_deliver": 3})
     async with running_region(settings) as region:
         region.tax.server_errors_next = 10
-        response = await _post(f"{region.hub.http_url}/services/{TAX}",
-                               json.dumps({"national_id": "19800101-1234",
-                                           "tax_year": 2025}).encode())
+        response = await _post(
+            f"{region.hub.http_url}/services/{TAX}",
+            json.dumps({"national_id": "19800101-1234", "tax_year": 2025}).encode(),
+        )
         assert response.status_code == 502
         assert response.json()["outcome"] == "dead-lettered"
         events = _events(region.hub, response.json()["exchange_id"])
@@ -189,8 +216,10 @@ async def test_unknown_person_is_a_non_retryable_provider_fault(
 ) -> None:
     """The bureau's soap:Client fault is not retried; the client gets 502 with the reason."""
     async with running_region(hub_settings) as region:
-        response = await _post(f"{region.hub.http_url}/services/{SS}",
-                               json.dumps({**QUERY, "national_id": "20000101-0000"}).encode())
+        response = await _post(
+            f"{region.hub.http_url}/services/{SS}",
+            json.dumps({**QUERY, "national_id": "20000101-0000"}).encode(),
+        )
         assert response.status_code == 502
         assert response.json()["outcome"] == "failed"
         assert region.social_security.calls == 1
@@ -207,8 +236,14 @@ async def test_relay_publishes_what_was_recorded_while_the_hub_was_down(
     ledger = Ledger(store_environment(None, hub_settings.data))
     exchange_id = ledger.record_accepted(
         Arrival("north/tax", SS, "corr-offline", "json", "sha256:0", 0, ""),
-        Translation("social-security.contribution-history-query@1.0", QUERY, "sha256:1",
-                    "north/social-security", "hub.north.deliver.social-security.x"))
+        Translation(
+            "social-security.contribution-history-query@1.0",
+            QUERY,
+            "sha256:1",
+            "north/social-security",
+            "hub.north.deliver.social-security.x",
+        ),
+    )
     ledger.close()
     async with running_region(hub_settings) as region:
         for _ in range(200):

@@ -14,11 +14,22 @@ from hub.ledger import Arrival, Ledger, Problem, Translation
 from hub.relay import RELAY_NAME
 from hub.store import store_environment
 
-ARRIVAL = Arrival("north/tax", "north/social-security/contribution-history", "corr-1", "json",
-                  "sha256:00", 42, "_hub.north.reply.x.y")
-TRANSLATION = Translation("social-security.contribution-history-query@1.0",
-                          {"national_id": "19800101-1234"}, "sha256:11",
-                          "north/social-security", "hub.north.deliver.social-security.x")
+ARRIVAL = Arrival(
+    "north/tax",
+    "north/social-security/contribution-history",
+    "corr-1",
+    "json",
+    "sha256:00",
+    42,
+    "_hub.north.reply.x.y",
+)
+TRANSLATION = Translation(
+    "social-security.contribution-history-query@1.0",
+    {"national_id": "19800101-1234"},
+    "sha256:11",
+    "north/social-security",
+    "hub.north.deliver.social-security.x",
+)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -42,15 +53,24 @@ def test_accepted_exchange_records_received_translated_routed_in_order(ledger: L
     names = [type(e).__name__ for e in ledger.history(exchange_id)]
     assert names == ["Received", "Translated", "Routed"]
     page = ledger.notifications(1, 10)
-    assert [n.topic for n in page] == [Exchange.Received.TOPIC, Exchange.Translated.TOPIC,
-                                      Exchange.Routed.TOPIC]
+    assert [n.topic for n in page] == [
+        Exchange.Received.TOPIC,
+        Exchange.Translated.TOPIC,
+        Exchange.Routed.TOPIC,
+    ]
 
 
 def test_full_lifecycle_reaches_completed(ledger: Ledger) -> None:
     """Responded then Completed leaves the exchange completed with its answer kept."""
     exchange_id = ledger.record_accepted(ARRIVAL, TRANSLATION)
-    ledger.record_response(exchange_id, attempt=1, contract="tax.clearance@1.0",
-                           document={"a": 1}, digest="sha256:22", provider_ms=3.5)
+    ledger.record_response(
+        exchange_id,
+        attempt=1,
+        contract="tax.clearance@1.0",
+        document={"a": 1},
+        digest="sha256:22",
+        provider_ms=3.5,
+    )
     ledger.record_completed(exchange_id, reply_digest="sha256:33", latency_ms=9.0)
     exchange = ledger.get(exchange_id)
     assert exchange.status is Status.COMPLETED
@@ -60,22 +80,32 @@ def test_full_lifecycle_reaches_completed(ledger: Ledger) -> None:
 def test_rejection_keeps_every_issue(ledger: Ledger) -> None:
     """A rejected input is recorded with each field issue intact."""
     issue = {"path": "/period_start", "reason": "bad date", "code": "date", "field": "x"}
-    exchange_id = ledger.record_rejected(ARRIVAL, Problem("contract-violation", "1 error",
-                                                          [issue]))
+    exchange_id = ledger.record_rejected(ARRIVAL, Problem("contract-violation", "1 error", [issue]))
     exchange = ledger.get(exchange_id)
     assert exchange.status is Status.REJECTED
-    assert exchange.error == {"code": "contract-violation", "message": "1 error",
-                              "issues": [issue]}
+    assert exchange.error == {"code": "contract-violation", "message": "1 error", "issues": [issue]}
 
 
 def test_retryable_failures_then_dead_letter(ledger: Ledger) -> None:
     """Retryable failures keep the exchange routed; giving up dead-letters it."""
     exchange_id = ledger.record_accepted(ARRIVAL, TRANSLATION)
-    ledger.record_failure(exchange_id, attempt=1, code="provider-unavailable", reason="down",
-                          retryable=True, give_up=False)
+    ledger.record_failure(
+        exchange_id,
+        attempt=1,
+        code="provider-unavailable",
+        reason="down",
+        retryable=True,
+        give_up=False,
+    )
     assert ledger.get(exchange_id).status is Status.ROUTED
-    ledger.record_failure(exchange_id, attempt=2, code="provider-unavailable", reason="down",
-                          retryable=True, give_up=True)
+    ledger.record_failure(
+        exchange_id,
+        attempt=2,
+        code="provider-unavailable",
+        reason="down",
+        retryable=True,
+        give_up=True,
+    )
     assert ledger.get(exchange_id).status is Status.DEAD_LETTERED
 
 
@@ -83,8 +113,9 @@ def test_terminal_exchange_refuses_further_steps(ledger: Ledger) -> None:
     """A rejected exchange cannot be answered afterwards."""
     exchange_id = ledger.record_rejected(ARRIVAL, Problem("malformed-input", "bad", []))
     with pytest.raises(ExchangeStateError):
-        ledger.record_response(exchange_id, attempt=1, contract="c@1.0", document={},
-                               digest="d", provider_ms=1)
+        ledger.record_response(
+            exchange_id, attempt=1, contract="c@1.0", document={}, digest="d", provider_ms=1
+        )
 
 
 def test_unknown_exchange_is_a_domain_error(ledger: Ledger) -> None:
