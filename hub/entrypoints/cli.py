@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 exchanges_app = typer.Typer(help="Inspect recorded exchanges.", no_args_is_help=True)
 app.add_typer(exchanges_app, name="exchanges")
+# --- sub-commands: one module per command group, registered here (one line each) ---
 
 DataOption = Annotated[
     Path | None,
