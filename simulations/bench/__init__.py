@@ -1,0 +1,1 @@
+"""Benchmarks: each module's ``run()`` returns figures measured beside their raw reference."""
