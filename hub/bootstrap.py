@@ -150,6 +150,8 @@ async def run_hub(
                     bus.consume(spec, worker.handle, stop), name=f"deliver-{department}"
                 )
             )
+        for task in tasks:
+            task.add_done_callback(_report_crash)
         stack.push_async_callback(_stop_tasks, stop, tasks)
         app = create_http_app(gateway, max_payload_bytes=settings.max_payload_bytes, region=region)
         http_url = await stack.enter_async_context(
@@ -171,11 +173,15 @@ async def run_hub(
         yield hub
 
 
+def _report_crash(task: asyncio.Task[None]) -> None:
+    """A background loop that dies while the hub runs is an outage: say so at once."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task crashed", task=task.get_name(),
+                  error=repr(task.exception()))
+
+
 async def _stop_tasks(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
     stop.set()
-    done, pending = await asyncio.wait(tasks, timeout=15)
+    _, pending = await asyncio.wait(tasks, timeout=15)
     for task in pending:
         task.cancel()
-    for task in done:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task failed", task=task.get_name(), error=repr(task.exception()))

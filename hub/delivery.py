@@ -52,6 +52,7 @@ class DeliveryWorker:
         with structlog.contextvars.bound_contextvars(
             correlation_id=request.correlation_id,
             exchange_id=request.exchange_id,
+            region=request.service.split("/")[0],
             department=request.service.split("/")[1],
             contract=request.contract,
         ):

@@ -79,7 +79,22 @@ class Gateway:
         return Answer(exchange_id, "rejected", None, error=_reply_error(error), started=started)
 
     async def query(self, envelope: Envelope, decode: Decoder) -> Answer:
-        """Decode, record, route, and wait for the provider's answer."""
+        """Decode, record, route, and wait for the provider's answer.
+
+        Every log line of the exchange carries correlation_id, region, department
+        (the provider's) and contract (the request contract, once known).
+        """
+        department, contract = "-", "-"
+        if envelope.service in self.directory:
+            service = self.directory.get(envelope.service)
+            department, contract = service.id.department, str(service.request.contract_id())
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=envelope.correlation_id, region=self.directory.region,
+            department=department, contract=contract, client=envelope.client,
+        ):
+            return await self._query(envelope, decode)
+
+    async def _query(self, envelope: Envelope, decode: Decoder) -> Answer:
         started = time.perf_counter()
         token = uuid.uuid4().hex
         arrival = self._arrival(envelope, f"{self._inbox.prefix}.{token}")

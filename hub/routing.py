@@ -45,6 +45,9 @@ class ServiceDirectory:
         except KeyError:
             raise UnknownServiceError(service, sorted(self._by_id)) from None
 
+    def __contains__(self, service: object) -> bool:
+        return service in self._by_id
+
     def by_operation(self, operation: str) -> ServiceDefinition:
         try:
             return self._by_operation[operation]

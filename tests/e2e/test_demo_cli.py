@@ -1,0 +1,110 @@
+"""The demo through the real command line: summary, recorded data, clean shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CLI = str(Path(sys.executable).parent / "interop-hub")
+
+
+def _nats_servers_using(folder: Path) -> list[int]:
+    """PIDs of live nats-server processes whose config lives under ``folder``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (proc / "status").read_text()
+        except OSError:
+            continue
+        if "nats-server" in cmdline and str(folder) in cmdline and "zombie" not in state:
+            pids.append(int(proc.name))
+    return pids
+
+
+def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUB_LOG_FORMAT": "json"}
+    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    data = tmp_path_factory.mktemp("demo") / "data"
+    result = _run("demo", "--data", str(data))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return data, result.stdout
+
+
+def test_demo_prints_endpoints_summary_and_final_line(demo_data: tuple[Path, str]) -> None:
+    """The demo says where it listens and ends with the outcome line, every step as expected."""
+    _, stdout = demo_data
+    assert "hub: http://127.0.0.1:" in stdout
+    assert "latency p95" in stdout
+    assert stdout.strip().splitlines()[-1] == "exchanges: 6 completed, 4 rejected, 0 failed"
+
+
+def test_recorded_exchanges_can_be_listed_afterwards(demo_data: tuple[Path, str]) -> None:
+    """`exchanges list --data DIR` reads back every exchange the demo recorded."""
+    data, _ = demo_data
+    result = _run("exchanges", "list", "--data", str(data), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 10
+    assert sorted(r["status"] for r in rows) == ["completed"] * 6 + ["rejected"] * 4
+    assert {r["ingress"] for r in rows} == {"json", "soap"}
+
+
+def test_one_exchange_shows_as_a_timeline(demo_data: tuple[Path, str]) -> None:
+    """`exchanges show PREFIX` prints every step of one exchange in order."""
+    data, _ = demo_data
+    first = json.loads(_run("exchanges", "list", "--data", str(data), "--json")
+                       .stdout.splitlines()[0])
+    result = _run("exchanges", "show", first["id"][:8], "--data", str(data))
+    assert result.returncode == 0, result.stderr
+    steps = [s for s in ("Received", "Translated", "Routed", "Delivered", "Responded",
+                         "Completed") if s in result.stdout]
+    assert len(steps) == 6
+    assert result.stdout.index("Received") < result.stdout.index("Completed")
+
+
+def test_no_nats_server_outlives_the_demo(demo_data: tuple[Path, str]) -> None:
+    """After the demo exits, no nats-server started for its data folder is alive."""
+    data, _ = demo_data
+    assert _nats_servers_using(data) == []
+
+
+def test_unknown_exchange_is_a_clear_error(demo_data: tuple[Path, str]) -> None:
+    """Asking for an exchange that does not exist exits non-zero with a message."""
+    data, _ = demo_data
+    result = _run("exchanges", "show", "ffffffff", "--data", str(data))
+    assert result.returncode == 1
+    assert "no exchange" in result.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_keep_running_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    """--keep-running stays up until SIGTERM/SIGINT, then stops nats-server and exits."""
+    data = tmp_path / "data"
+    env = {**os.environ, "HUB_LOG_FORMAT": "json"}
+    proc = subprocess.Popen([CLI, "demo", "--data", str(data), "--keep-running"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        for line in proc.stdout:  # type: ignore[union-attr]
+            if line.startswith("running; press Ctrl-C") or time.monotonic() > deadline:
+                break
+        assert _nats_servers_using(data), "the embedded nats-server should be running"
+        proc.send_signal(sig)
+        assert proc.wait(30) == 130
+    finally:
+        proc.kill()
+    assert _nats_servers_using(data) == []
