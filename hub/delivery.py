@@ -20,6 +20,7 @@ from adapters.port import ProviderAdapter
 from contracts.errors import ContractError, HubError
 from hub.bus.port import Bus, Delivery
 from hub.digest import digest
+from hub.domain.errors import ExchangeConflictError
 from hub.domain.exchange import Exchange, Status
 from hub.ledger import Ledger
 from hub.messages import DeliveryReply, DeliveryRequest, ReplyError
@@ -72,17 +73,21 @@ class DeliveryWorker:
             await self._failed(request, delivery, exc)
             return
         provider_ms = (time.perf_counter() - started) * 1000
-        document = answer.model_dump(mode="json")
-        body = answer.model_dump_json().encode()
-        await asyncio.to_thread(
-            self._ledger.record_response,
-            UUID(request.exchange_id),
-            attempt=delivery.attempt,
-            contract=str(answer.contract_id()),
-            document=document,
-            digest=digest(body),
-            provider_ms=provider_ms,
-        )
+        try:
+            await asyncio.to_thread(
+                self._ledger.record_response,
+                UUID(request.exchange_id),
+                attempt=delivery.attempt,
+                contract=str(answer.contract_id()),
+                document=answer.model_dump(mode="json"),
+                digest=digest(answer.model_dump_json().encode()),
+                provider_ms=provider_ms,
+            )
+        except ExchangeConflictError:
+            # A concurrent delivery of the same message recorded first: settle as duplicate.
+            exchange = await asyncio.to_thread(self._ledger.get, UUID(request.exchange_id))
+            await self._settle_duplicate(exchange, request, delivery)
+            return
         log.info("exchange responded", attempt=delivery.attempt, provider_ms=round(provider_ms, 1))
         await self._reply(
             request,
@@ -90,7 +95,7 @@ class DeliveryWorker:
                 exchange_id=request.exchange_id,
                 outcome="responded",
                 contract=str(answer.contract_id()),
-                document=document,
+                document=answer.model_dump(mode="json"),
             ),
         )
         await delivery.ack()

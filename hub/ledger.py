@@ -14,9 +14,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import IntegrityError, Notification
 
-from hub.domain.errors import ExchangeNotFoundError
+from hub.domain.errors import ExchangeConflictError, ExchangeNotFoundError
 from hub.domain.exchange import Exchange
 
 
@@ -65,7 +65,7 @@ class Ledger(Application[UUID]):
         """Received + Rejected, in one transaction."""
         exchange = self._receive(arrival)
         exchange.reject(problem.code, problem.message, problem.issues)
-        self.save(exchange)
+        self._save(exchange)
         return exchange.id
 
     def record_accepted(self, arrival: Arrival, translation: Translation) -> UUID:
@@ -73,7 +73,7 @@ class Ledger(Application[UUID]):
         exchange = self._receive(arrival)
         exchange.translate(translation.contract, translation.document, translation.digest)
         exchange.route(translation.provider, translation.subject)
-        self.save(exchange)
+        self._save(exchange)
         return exchange.id
 
     def record_response(
@@ -90,7 +90,7 @@ class Ledger(Application[UUID]):
         exchange = self.get(exchange_id)
         exchange.deliver(attempt)
         exchange.respond(contract, document, digest, provider_ms)
-        self.save(exchange)
+        self._save(exchange)
         return exchange
 
     def record_failure(
@@ -108,14 +108,14 @@ class Ledger(Application[UUID]):
         exchange.fail_delivery(attempt, code, reason, retryable)
         if give_up and retryable:
             exchange.dead_letter(attempt, reason)
-        self.save(exchange)
+        self._save(exchange)
         return exchange
 
     def record_completed(self, exchange_id: UUID, *, reply_digest: str, latency_ms: float) -> None:
         """Completed: the client has its answer."""
         exchange = self.get(exchange_id)
         exchange.complete(reply_digest, latency_ms)
-        self.save(exchange)
+        self._save(exchange)
 
     def get(self, exchange_id: UUID, version: int | None = None) -> Exchange:
         """Load an exchange (optionally as of ``version``)."""
@@ -151,6 +151,13 @@ class Ledger(Application[UUID]):
             for notification in page:
                 yield notification.originator_id
             start = page[-1].id + 1
+
+    def _save(self, exchange: Exchange) -> None:
+        """Save, turning a lost optimistic-concurrency race into a domain error."""
+        try:
+            self.save(exchange)
+        except IntegrityError:
+            raise ExchangeConflictError(exchange.id) from None
 
     def _receive(self, arrival: Arrival) -> Exchange:
         return Exchange(

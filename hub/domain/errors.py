@@ -26,3 +26,13 @@ class ExchangeNotFoundError(HubError):
     def __init__(self, exchange_id: str) -> None:
         super().__init__(f"no exchange with id {exchange_id}")
         self.exchange_id = exchange_id
+
+
+class ExchangeConflictError(HubError):
+    """Raised when another worker recorded a step of the same exchange first."""
+
+    code = "exchange-conflict"
+
+    def __init__(self, exchange_id: UUID) -> None:
+        super().__init__(f"exchange {exchange_id} was changed concurrently; reload and retry")
+        self.exchange_id = exchange_id
