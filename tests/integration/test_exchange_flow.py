@@ -255,3 +255,22 @@ async def test_relay_publishes_what_was_recorded_while_the_hub_was_down(
     async with running_region(hub_settings) as region:
         await asyncio.sleep(0.5)
         assert region.social_security.calls == 0  # nothing published twice after restart
+
+
+@pytest.mark.postgres
+async def test_both_directions_with_the_postgresql_store(
+    hub_settings: HubSettings, postgres_url: str
+) -> None:
+    """With HUB_STORE=postgresql://..., both directions complete and are recorded there."""
+    settings = hub_settings.model_copy(update={"store": postgres_url})
+    async with running_region(settings) as region:
+        hub = region.hub
+        response = await _post(f"{hub.http_url}/services/{SS}", json.dumps(QUERY).encode())
+        assert response.status_code == 200, response.text
+        tax = await _post(f"{hub.http_url}/services/{TAX}",
+                          json.dumps({"national_id": "19920315-2468", "tax_year": 2025}).encode(),
+                          client="north/social-security")
+        assert tax.json()["status"] == "under-review"
+        assert hub.store.startswith("postgresql://")
+        statuses = [hub.ledger.get(i).status for i in hub.ledger.exchange_ids()]
+        assert statuses == [Status.COMPLETED, Status.COMPLETED]
