@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -49,6 +50,8 @@ class NatsServerConfig:
     jetstream: bool = True
     jetstream_domain: str | None = None
     sync_interval: str | None = None
+    leafnode_port: int | None = None
+    leaf_remotes: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
 
     def render(self) -> str:
@@ -66,7 +69,38 @@ class NatsServerConfig:
             if self.sync_interval:
                 js.append(f'  sync_interval: "{self.sync_interval}"')
             lines += ["jetstream {", *js, "}"]
+        lines += self._leafnode_lines()
         return "\n".join([*lines, *self.extra]) + "\n"
+
+
+    def _leafnode_lines(self) -> list[str]:
+        """Leaf-node links between regions (DESIGN §7: leaf nodes, never a gateway supercluster).
+
+        A region accepts leaf connections on ``leafnode_port`` and/or dials the
+        regions in ``leaf_remotes``; each keeps its own JetStream domain, so a cut
+        link leaves both sides' JetStream working.
+        """
+        if self.leafnode_port is None and not self.leaf_remotes:
+            return []
+        block = []
+        if self.leafnode_port is not None:
+            block.append(f'  listen: "{self.host}:{self.leafnode_port}"')
+        if self.leaf_remotes:
+            remotes = ", ".join(f'{{ url: "{url}" }}' for url in self.leaf_remotes)
+            block += [f"  remotes: [ {remotes} ]", '  reconnect: "250ms"']
+        return ["leafnodes {", *block, "}"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A currently free TCP port on ``host``.
+
+    Only for listeners nats-server cannot report back (its ports file lists
+    client ports only); the window between closing and the server binding is
+    tiny on loopback, and a clash shows as a clear start-up failure.
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def nats_server_binary() -> Path:
