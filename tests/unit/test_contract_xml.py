@@ -18,9 +18,12 @@ from adapters.soap_envelope import build_envelope, parse_envelope
 from contracts.base import Contract, ContractId
 from contracts.catalogue import SHIPPED
 from contracts.errors import ContractError
-from contracts.person import PersonIdentity
+from contracts.money import Money
+from contracts.person import PersonIdentity, PersonIdentityV1_1
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery, InsuredPeriod
+from contracts.social_security_v2 import ContributionHistoryV2, InsuredPeriodV2
 from contracts.tax import ClearanceStatus, TaxClearance, TaxClearanceQuery
+from contracts.xroad_example import Hello, HelloQuery, RandomNumber, RandomNumberQuery
 from contracts.xsd import CONTRACTS_NS
 
 NS = f'xmlns="{CONTRACTS_NS}"'
@@ -57,6 +60,30 @@ SAMPLES: tuple[Contract, ...] = (
     ),
     ContributionHistory(person=PERSON, periods=[], as_of=dt.date(2024, 6, 30)),
     OPEN_PERIOD,
+    # Versions 1.1 and 2.0 (issue #3): a minor with optional fields, a major with nested money.
+    PersonIdentityV1_1(**PERSON.model_dump(), preferred_language="de", place_of_birth="Wien"),
+    Money(amount=Decimal("12.30"), currency="EUR"),
+    ContributionHistoryV2(
+        person=PersonIdentityV1_1(**PERSON.model_dump()),
+        periods=[
+            InsuredPeriodV2(
+                employer_id="EMP-1",
+                employer_name="Beta",
+                start=dt.date(2020, 2, 1),
+                contribution=Money(amount=Decimal("2500.50"), currency="EUR"),
+            )
+        ],
+        as_of=dt.date(2024, 6, 30),
+    ),
+    InsuredPeriodV2(
+        employer_id="EMP-2",
+        employer_name="Gamma",
+        start=dt.date(2010, 1, 1),
+        end=dt.date(2019, 12, 31),
+        contribution=Money(amount=Decimal("0"), currency="EUR"),
+    ),
+    # X-Road's example services (issue #3): an empty query among them.
+    RandomNumberQuery(), RandomNumber(number=42), HelloQuery(name="Ada"), Hello(message="Hi Ada"),
     TaxClearanceQuery(national_id="19800101-1234", tax_year=2023),
     TaxClearance(
         national_id="19800101-1234",
