@@ -42,11 +42,15 @@ class Contract(BaseModel):
 
     Subclasses set ``CONTRACT_ID``. Contracts are strict about unknown fields so
     that a typo in a mapping or a client payload is an error, not silent loss.
+    A contract about a person sets ``SUBJECT_FIELD`` to the dotted path of the
+    field that identifies them (the data subject, e.g. ``person.national_id``);
+    None declares that the contract carries no personal data.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     CONTRACT_ID: ClassVar[ContractId]
+    SUBJECT_FIELD: ClassVar[str | None] = None
 
     @classmethod
     def contract_id(cls) -> ContractId:

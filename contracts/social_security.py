@@ -20,6 +20,7 @@ class ContributionHistoryQuery(Contract):
     CONTRACT_ID: ClassVar[ContractId] = ContractId(
         "social-security.contribution-history-query", 1, 0
     )
+    SUBJECT_FIELD: ClassVar[str | None] = "national_id"
 
     national_id: NationalId
     period_start: dt.date
@@ -49,6 +50,7 @@ class ContributionHistory(Contract):
     """A citizen's insured periods per employer, with contribution bases."""
 
     CONTRACT_ID: ClassVar[ContractId] = ContractId("social-security.contribution-history", 1, 0)
+    SUBJECT_FIELD: ClassVar[str | None] = "person.national_id"
 
     person: PersonIdentity
     periods: list[InsuredPeriod]

@@ -18,6 +18,7 @@ class TaxClearanceQuery(Contract):
     """Ask whether a taxpayer has settled their taxes for a tax year."""
 
     CONTRACT_ID: ClassVar[ContractId] = ContractId("tax.clearance-query", 1, 0)
+    SUBJECT_FIELD: ClassVar[str | None] = "national_id"
 
     national_id: NationalId
     tax_year: Annotated[int, Field(ge=1900, le=2100)]
@@ -35,6 +36,7 @@ class TaxClearance(Contract):
     """The tax administration's statement on one taxpayer for one tax year."""
 
     CONTRACT_ID: ClassVar[ContractId] = ContractId("tax.clearance", 1, 0)
+    SUBJECT_FIELD: ClassVar[str | None] = "national_id"
 
     national_id: NationalId
     tax_year: Annotated[int, Field(ge=1900, le=2100)]

@@ -1,9 +1,12 @@
 """The delivery worker: a durable consumer per provider department.
 
-For each delivery request it calls the provider through its adapter, records
-the outcome in the ledger, and only then acknowledges the message (DESIGN §4),
-so a crash before the ack means a redelivery, and a redelivery of an exchange
-already answered is recognised from the ledger and not applied twice.
+For each delivery request it loads the exchange from the ledger (where the
+request is sealed under the data subject's key), calls the provider through
+its adapter, records the outcome, and only then acknowledges the message
+(DESIGN §4). A crash before the ack means a redelivery; a redelivery of an
+exchange already settled is recognised from the ledger and not applied twice,
+and two deliveries racing on one exchange record one outcome (the loser's
+save fails its version check or its state check and it settles as duplicate).
 """
 
 from __future__ import annotations
@@ -17,15 +20,18 @@ import structlog
 
 from adapters.errors import ProviderError
 from adapters.port import ProviderAdapter
+from contracts import Contract
 from contracts.errors import ContractError, HubError
 from hub.bus.port import Bus, Delivery
 from hub.digest import digest
-from hub.domain.errors import ExchangeConflictError
+from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
 from hub.ledger import Ledger
 from hub.messages import DeliveryReply, DeliveryRequest, ReplyError
 
 log = structlog.get_logger("hub.delivery")
+
+_LOST_RACE = (ExchangeConflictError, ExchangeStateError)
 
 
 class DeliveryWorker:
@@ -49,50 +55,40 @@ class DeliveryWorker:
     async def handle(self, delivery: Delivery) -> None:
         """Settle one delivery: answered, failed for good, or scheduled for retry."""
         request = DeliveryRequest.model_validate_json(delivery.data)
-        exchange_id = UUID(request.exchange_id)
+        region, department, _ = request.service.split("/", 2)
         with structlog.contextvars.bound_contextvars(
             correlation_id=request.correlation_id,
             exchange_id=request.exchange_id,
-            region=request.service.split("/")[0],
-            department=request.service.split("/")[1],
-            contract=request.contract,
+            region=region,
+            department=department,
         ):
-            exchange = await asyncio.to_thread(self._ledger.get, exchange_id)
-            if exchange.status not in (Status.ROUTED, Status.DELIVERING):
-                await self._settle_duplicate(exchange, request, delivery)
+            exchange = await self._load(request)
+            structlog.contextvars.bind_contextvars(contract=exchange.contract)
+            if exchange.status is not Status.ROUTED:
+                await self._settle_duplicate(exchange, delivery)
                 return
-            await self._deliver(request, delivery)
+            await self._deliver(exchange, delivery)
 
-    async def _deliver(self, request: DeliveryRequest, delivery: Delivery) -> None:
-        adapter = self._adapters[request.service]
+    async def _deliver(self, exchange: Exchange, delivery: Delivery) -> None:
+        adapter = self._adapters[exchange.service]
         started = time.perf_counter()
         try:
-            query = adapter.request_contract.model_validate(request.document)
-            answer = await adapter.call(query, correlation_id=request.correlation_id)
+            query = adapter.request_contract.model_validate(exchange.request)
+            answer = await adapter.call(query, correlation_id=exchange.correlation_id)
         except (ProviderError, ContractError) as exc:
-            await self._failed(request, delivery, exc)
+            await self._failed(exchange, delivery, exc)
             return
         provider_ms = (time.perf_counter() - started) * 1000
         try:
-            await asyncio.to_thread(
-                self._ledger.record_response,
-                UUID(request.exchange_id),
-                attempt=delivery.attempt,
-                contract=str(answer.contract_id()),
-                document=answer.model_dump(mode="json"),
-                digest=digest(answer.model_dump_json().encode()),
-                provider_ms=provider_ms,
-            )
-        except ExchangeConflictError:
-            # A concurrent delivery of the same message recorded first: settle as duplicate.
-            exchange = await asyncio.to_thread(self._ledger.get, UUID(request.exchange_id))
-            await self._settle_duplicate(exchange, request, delivery)
+            await self._record_response(exchange, delivery, answer, provider_ms)
+        except _LOST_RACE:
+            await self._settle_duplicate(await self._reload(exchange), delivery)
             return
         log.info("exchange responded", attempt=delivery.attempt, provider_ms=round(provider_ms, 1))
         await self._reply(
-            request,
+            exchange,
             DeliveryReply(
-                exchange_id=request.exchange_id,
+                exchange_id=str(exchange.id),
                 outcome="responded",
                 contract=str(answer.contract_id()),
                 document=answer.model_dump(mode="json"),
@@ -100,18 +96,22 @@ class DeliveryWorker:
         )
         await delivery.ack()
 
-    async def _failed(self, request: DeliveryRequest, delivery: Delivery, exc: HubError) -> None:
+    async def _failed(self, exchange: Exchange, delivery: Delivery, exc: HubError) -> None:
         retryable = bool(getattr(exc, "retryable", False))
         give_up = retryable and delivery.attempt >= self._max_deliver
-        await asyncio.to_thread(
-            self._ledger.record_failure,
-            UUID(request.exchange_id),
-            attempt=delivery.attempt,
-            code=exc.code,
-            reason=exc.message,
-            retryable=retryable,
-            give_up=give_up,
-        )
+        try:
+            await asyncio.to_thread(
+                self._ledger.record_failure,
+                exchange.id,
+                attempt=delivery.attempt,
+                code=exc.code,
+                reason=exc.message,
+                retryable=retryable,
+                give_up=give_up,
+            )
+        except _LOST_RACE:
+            await self._settle_duplicate(await self._reload(exchange), delivery)
+            return
         log.warning(
             "delivery failed",
             attempt=delivery.attempt,
@@ -123,12 +123,11 @@ class DeliveryWorker:
         if retryable and not give_up:
             await delivery.retry(self._backoff_s * 2 ** (delivery.attempt - 1))
             return
-        outcome = "dead-lettered" if give_up else "failed"
         await self._reply(
-            request,
+            exchange,
             DeliveryReply(
-                exchange_id=request.exchange_id,
-                outcome=outcome,
+                exchange_id=str(exchange.id),
+                outcome="dead-lettered" if give_up else "failed",
                 error=ReplyError(
                     code=exc.code, message=exc.message, issues=[i.as_dict() for i in exc.issues]
                 ),
@@ -136,20 +135,18 @@ class DeliveryWorker:
         )
         await delivery.ack()
 
-    async def _settle_duplicate(
-        self, exchange: Exchange, request: DeliveryRequest, delivery: Delivery
-    ) -> None:
+    async def _settle_duplicate(self, exchange: Exchange, delivery: Delivery) -> None:
         """A redelivery of an exchange already settled: re-send the answer, apply nothing."""
         log.info(
             "redelivery of a settled exchange ignored",
             status=exchange.status.value,
             attempt=delivery.attempt,
         )
-        if exchange.status == Status.RESPONDED and exchange.response is not None:
+        if exchange.status is Status.RESPONDED and exchange.response is not None:
             await self._reply(
-                request,
+                exchange,
                 DeliveryReply(
-                    exchange_id=request.exchange_id,
+                    exchange_id=str(exchange.id),
                     outcome="responded",
                     contract=exchange.response_contract,
                     document=exchange.response,
@@ -157,6 +154,25 @@ class DeliveryWorker:
             )
         await delivery.ack()
 
-    async def _reply(self, request: DeliveryRequest, reply: DeliveryReply) -> None:
-        if request.reply_to:
-            await self._bus.send(request.reply_to, reply.model_dump_json().encode())
+    async def _record_response(
+        self, exchange: Exchange, delivery: Delivery, answer: Contract, provider_ms: float
+    ) -> None:
+        await asyncio.to_thread(
+            self._ledger.record_response,
+            exchange.id,
+            attempt=delivery.attempt,
+            contract=str(answer.contract_id()),
+            document=answer.model_dump(mode="json"),
+            digest=digest(answer.model_dump_json().encode()),
+            provider_ms=provider_ms,
+        )
+
+    async def _load(self, request: DeliveryRequest) -> Exchange:
+        return await asyncio.to_thread(self._ledger.get, UUID(request.exchange_id))
+
+    async def _reload(self, exchange: Exchange) -> Exchange:
+        return await asyncio.to_thread(self._ledger.get, exchange.id)
+
+    async def _reply(self, exchange: Exchange, reply: DeliveryReply) -> None:
+        if exchange.reply_to:
+            await self._bus.send(exchange.reply_to, reply.model_dump_json().encode())

@@ -111,6 +111,8 @@ class Gateway:
             digest=digest(body),
             provider=str(service.id.provider),
             subject=self.directory.delivery_subject(service),
+            # The person the request is about, as a pseudonymous reference (hub.privacy).
+            data_subject=self.ledger.keyring.ref_of(request) if self.ledger.keyring else "",
         )
         future = self._inbox.expect(token)
         exchange_id = await asyncio.to_thread(self.ledger.record_accepted, arrival, translation)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError, Mapper, Notification
 
 from hub.domain.errors import ExchangeConflictError, ExchangeNotFoundError
 from hub.domain.exchange import Exchange
+from hub.privacy.keyring import SubjectKeyring
+from hub.privacy.mapper import SubjectCipherMapper
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Translation:
     digest: str
     provider: str
     subject: str
+    data_subject: str = ""  # pseudonymous reference of the person it is about (hub.privacy)
 
 
 class Ledger(Application[UUID]):
@@ -58,8 +61,37 @@ class Ledger(Application[UUID]):
 
     name = "ledger"
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    # Snapshot every N events, per aggregate type (the library takes them on save and
+    # loads from the latest). None here yet: an Exchange lives about ten events, fewer
+    # than a snapshot saves. Long-lived aggregates (Record, Consent, Agreement) belong
+    # here; tests/integration/test_upcasting.py exercises it with Exchange at interval 3.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {}
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, *, keyring: SubjectKeyring | None = None
+    ) -> None:
+        # Set before the library builds the mapper. Without a keyring personal fields
+        # are stored unsealed: only for tests of ledger mechanics; entry points use
+        # hub.privacy.wiring.build_ledger.
+        self.keyring = keyring
         super().__init__(env)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, or the subject cipher when the ledger has a keyring."""
+        if self.keyring is None:
+            return super().construct_mapper()
+        return SubjectCipherMapper(
+            self.construct_transcoder(),
+            self.factory.compressor(),
+            self.factory.cipher(),
+            keyring=self.keyring,
+        )
+
+    def close(self) -> None:
+        """Close the event store and the key store (the ledger owns its keyring)."""
+        super().close()
+        if self.keyring is not None:
+            self.keyring.close()
 
     def record_rejected(self, arrival: Arrival, problem: Problem) -> UUID:
         """Received + Rejected, in one transaction."""
@@ -71,7 +103,12 @@ class Ledger(Application[UUID]):
     def record_accepted(self, arrival: Arrival, translation: Translation) -> UUID:
         """Received + Translated + Routed, in one transaction (the outbox entry)."""
         exchange = self._receive(arrival)
-        exchange.translate(translation.contract, translation.document, translation.digest)
+        exchange.translate(
+            translation.contract,
+            translation.document,
+            translation.digest,
+            translation.data_subject,
+        )
         exchange.route(translation.provider, translation.subject)
         self._save(exchange)
         return exchange.id
@@ -89,7 +126,7 @@ class Ledger(Application[UUID]):
         """Delivered + Responded, in one transaction."""
         exchange = self.get(exchange_id)
         exchange.deliver(attempt)
-        exchange.respond(contract, document, digest, provider_ms)
+        exchange.respond(contract, document, digest, provider_ms, exchange.data_subject)
         self._save(exchange)
         return exchange
 

@@ -37,6 +37,12 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    # Looked up per logger, not captured once: a replaced or closed sys.stderr
+    # (test runners, daemonising) must not leave logging writing to a dead stream.
+    return structlog.PrintLogger(file=sys.stderr)

@@ -8,18 +8,20 @@ from pydantic import BaseModel, ConfigDict
 
 
 class DeliveryRequest(BaseModel):
-    """Published by the outbox relay for the provider's delivery worker."""
+    """Published by the outbox relay for the provider's delivery worker.
+
+    It carries references only: the worker reads the request from the ledger,
+    where personal data is sealed under the data subject's key. Copying the
+    document into the stream would keep personal data where forgetting a
+    person cannot reach it.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     exchange_id: str
     ledger_position: int
     service: str
-    client: str
     correlation_id: str
-    contract: str
-    document: dict[str, Any]
-    reply_to: str
 
 
 class ReplyError(BaseModel):

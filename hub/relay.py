@@ -17,7 +17,7 @@ from eventsourcing.persistence import Notification, Tracking
 
 from hub.bus.port import Bus
 from hub.domain.exchange import Exchange
-from hub.errors import BusError, ExchangeStateError
+from hub.errors import BusError
 from hub.ledger import Ledger
 from hub.messages import DeliveryRequest
 from hub.routing import ServiceDirectory
@@ -106,15 +106,9 @@ class OutboxRelay:
     def _delivery_request(self, notification: Notification) -> DeliveryRequest:
         exchange_id = UUID(str(notification.originator_id))
         exchange = self._ledger.get(exchange_id, version=notification.originator_version)
-        if exchange.request is None or exchange.contract is None:
-            raise ExchangeStateError(exchange_id, "relay", "routed without a translated request")
         return DeliveryRequest(
             exchange_id=str(exchange_id),
             ledger_position=notification.id,
             service=exchange.service,
-            client=exchange.client,
             correlation_id=exchange.correlation_id,
-            contract=exchange.contract,
-            document=exchange.request,
-            reply_to=exchange.reply_to,
         )

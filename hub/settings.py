@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from regions.identity import REGION_CODE_PATTERN
@@ -28,14 +28,31 @@ class HubSettings(BaseSettings):
         default=None,
         description="postgresql://... for PostgreSQL; unset: SQLite in the data folder",
     )
+    key_store: str | None = Field(
+        default=None,
+        description="Subject key store (sqlite:///... or postgresql://...); unset: beside "
+        "the event store (DIR/keys/subject-keys.sqlite3, or schema hub_privacy in PostgreSQL)",
+    )
+    kek: SecretStr | None = Field(
+        default=None, description="Key-encryption key (base64, 32 bytes); unset: kek_file"
+    )
+    kek_file: Path | None = Field(
+        default=None, description="Key-encryption key file; unset: DIR/keys/kek (made 0600)"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     max_payload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    catalog: Path | None = Field(default=None, description="OASIS XML catalog: URLs -> local")
+    xroad_clients: dict[str, str] = Field(
+        default_factory=dict,
+        description="X-Road client INSTANCE/CLASS/CODE[/SUBSYSTEM] -> region/department (JSON)",
+    )
     reply_timeout_s: float = Field(default=30.0, gt=0)
     provider_timeout_s: float = Field(default=10.0, gt=0)
     max_deliver: int = Field(default=5, ge=1, description="Delivery attempts before dead-letter")
     ack_wait_s: float = Field(default=30.0, gt=0)
     retry_backoff_s: float = Field(default=0.2, ge=0, description="First redelivery delay")
     relay_poll_s: float = Field(default=0.05, gt=0, description="Outbox poll interval when idle")
+    audit_checkpoint_interval_s: float = Field(default=60.0, gt=0, description="Checkpoint period")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

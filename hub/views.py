@@ -1,7 +1,9 @@
 """Read views of the ledger for the CLI: exchange summaries and one exchange's timeline.
 
-These read the event store directly (by replay); the indexed projections of
-issue #4 will replace the full scan in ``summaries``.
+``exchanges list`` reads the exchange index (:func:`indexed_summaries`, see
+:mod:`hub.projections`). ``summaries`` still replays each exchange from the
+event store: it needs no read model, which suits a few exchanges (the demo's
+own run) but not a long history.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from uuid import UUID
 from hub.domain.errors import ExchangeNotFoundError
 from hub.domain.exchange import Exchange
 from hub.ledger import Ledger
+from hub.privacy.envelope import is_erased
+from hub.projections import ExchangeQuery, ReadView, search
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,28 @@ class TimelineEntry:
     details: dict[str, Any]
 
 
+def indexed_summaries(view: ReadView, query: ExchangeQuery) -> list[ExchangeSummary]:
+    """Exchanges matching ``query``, oldest first, from the exchange index."""
+    with view.store.transaction(write=False) as tx:
+        rows = search(tx, query)
+    return [
+        ExchangeSummary(
+            id=row.id,
+            received_at=row.received_at,
+            client=row.client,
+            service=row.service,
+            ingress=row.ingress,
+            status=row.status,
+            correlation_id=row.correlation_id,
+            latency_ms=row.latency_ms,
+            error=f"{row.error_code}: {row.error_message}" if row.error_code else None,
+        )
+        for row in rows
+    ]
+
+
 def summaries(ledger: Ledger) -> Iterator[ExchangeSummary]:
-    """Every exchange, oldest first."""
+    """Every exchange, oldest first, each replayed from the event store (no index needed)."""
     for exchange_id in ledger.exchange_ids():
         yield summarise(ledger, exchange_id)
 
@@ -77,7 +101,7 @@ def timeline(ledger: Ledger, exchange_id: UUID) -> list[TimelineEntry]:
         details = {
             k: round(v, 2) if isinstance(v, float) else v
             for k, v in vars(event).items()
-            if k not in _HIDDEN
+            if k not in _HIDDEN or is_erased(v)  # an erased payload is shown as such
         }
         entries.append(
             TimelineEntry(event.timestamp, event.originator_version, type(event).__name__, details)

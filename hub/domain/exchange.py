@@ -88,6 +88,7 @@ class Exchange(Aggregate):
         self.provider: str | None = None
         self.attempts = 0
         self.error: dict[str, Any] | None = None
+        self.data_subject = ""
 
     class Rejected(Event):
         """The input was refused; ``issues`` name each problem (path, field, reason, code)."""
@@ -105,19 +106,33 @@ class Exchange(Aggregate):
         self.error = {"code": code, "message": message, "issues": issues}
 
     class Translated(Event):
-        """The input became a valid contract instance (``document`` is its JSON form)."""
+        """The input became a valid contract instance (``document`` is its JSON form).
+
+        ``data_subject`` is the pseudonymous reference of the person the request is
+        about ("" if its contract declares none); ``document`` is stored sealed under
+        that person's key (hub.privacy).
+        """
 
         TOPIC = "interop-hub:exchange.translated"
-        class_version = 1
+        class_version = 2
         contract: str
         document: dict[str, Any]
         digest: str
+        data_subject: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 had no data subject (and stored the document unsealed)."""
+            state["data_subject"] = ""
 
     @event(Translated)
-    def translate(self, contract: str, document: dict[str, Any], digest: str) -> None:
+    def translate(
+        self, contract: str, document: dict[str, Any], digest: str, data_subject: str
+    ) -> None:
         self._check_status("translate", Status.RECEIVED)
         self.contract = contract
         self.request = document
+        self.data_subject = data_subject
 
     class Routed(Event):
         """The exchange was addressed to the provider department's delivery subject."""
@@ -144,23 +159,40 @@ class Exchange(Aggregate):
 
     @event(Delivered)
     def deliver(self, attempt: int) -> None:
-        self._check_not_terminal("deliver")
+        # Only an exchange awaiting delivery can be delivered: a second worker that
+        # reloads after the first recorded its answer must not record another one.
+        self._check_status("deliver", Status.ROUTED)
         self.attempts = attempt
         self.status = Status.DELIVERING
 
     class Responded(Event):
-        """The provider's answer, translated into the response contract."""
+        """The provider's answer, translated into the response contract.
+
+        ``data_subject`` repeats the exchange's subject reference: the answer is sealed
+        under the same person's key, and a mapper sees one event at a time.
+        """
 
         TOPIC = "interop-hub:exchange.responded"
-        class_version = 1
+        class_version = 2
         contract: str
         document: dict[str, Any]
         digest: str
         provider_ms: float
+        data_subject: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 had no data subject (and stored the document unsealed)."""
+            state["data_subject"] = ""
 
     @event(Responded)
     def respond(
-        self, contract: str, document: dict[str, Any], digest: str, provider_ms: float
+        self,
+        contract: str,
+        document: dict[str, Any],
+        digest: str,
+        provider_ms: float,
+        data_subject: str,
     ) -> None:
         self._check_status("respond", Status.DELIVERING)
         self.response_contract = contract
@@ -179,7 +211,7 @@ class Exchange(Aggregate):
 
     @event(DeliveryFailed)
     def fail_delivery(self, attempt: int, code: str, reason: str, retryable: bool) -> None:
-        self._check_not_terminal("fail_delivery")
+        self._check_status("fail_delivery", Status.ROUTED)
         self.attempts = attempt
         self.error = {"code": code, "message": reason, "issues": []}
         self.status = Status.ROUTED if retryable else Status.FAILED
@@ -209,6 +241,16 @@ class Exchange(Aggregate):
     def complete(self, reply_digest: str, latency_ms: float) -> None:
         self._check_status("complete", Status.RESPONDED)
         self.status = Status.COMPLETED
+
+    # Status is kept as its plain string value: snapshots store the aggregate's
+    # attributes as they are, and an enum member would come back as a bare str.
+    @property
+    def status(self) -> Status:
+        return Status(self._status)
+
+    @status.setter
+    def status(self, value: Status) -> None:
+        self._status = value.value
 
     @property
     def is_terminal(self) -> bool:

@@ -81,9 +81,7 @@ def _routed(ledger: Ledger) -> tuple[UUID, bytes]:
         Arrival("north/social-security", SERVICE, "c-1", "json", "sha256:0", 1, "_reply.x"),
         Translation("tax.clearance-query@1.0", QUERY, "sha256:1", "north/tax", "s"))
     request = DeliveryRequest(exchange_id=str(exchange_id), ledger_position=3, service=SERVICE,
-                              client="north/social-security", correlation_id="c-1",
-                              contract="tax.clearance-query@1.0", document=QUERY,
-                              reply_to="_reply.x")
+                              correlation_id="c-1")
     return exchange_id, request.model_dump_json().encode()
 
 

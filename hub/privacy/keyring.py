@@ -1,0 +1,134 @@
+"""The keyring: subject references and subject keys, unwrapped from the key store on demand.
+
+Each data subject has one AES-256 data key at a time, identified by a random
+key id (``kid``). It is created the first time personal data about the subject
+is written, and destroyed by :meth:`SubjectKeyring.forget`. Should the same
+person come back afterwards, they get a new key with a new id: what was
+written before stays erased, what is written after is readable again.
+
+Unwrapped keys are not cached: every use reads the store, so a key destroyed by
+another process (``interop-hub subject forget`` beside a running hub) is gone
+for every process at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from contracts.base import Contract
+from hub.privacy.errors import KeyEncryptionKeyError, SubjectError
+from hub.privacy.keystore import KeyStore, StoredKey
+from hub.privacy.subjects import is_subject_ref, subject_identifier, subject_ref
+
+DATA_KEY_BYTES = 32
+REF_HMAC_ROW = "subject-ref"
+_NONCE_BYTES = 12
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What may be said about a subject's key without revealing it."""
+
+    subject: str
+    kid: str
+    created_at: dt.datetime
+
+
+class SubjectKeyring:
+    """Derives subject references and hands out subject keys; shared between threads."""
+
+    def __init__(self, store: KeyStore, kek: bytes) -> None:
+        self.store = store
+        self._kek = AESGCM(kek)
+        self._secret: bytes | None = None
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Open (or create) the region secret now: a wrong KEK fails here, not mid-exchange."""
+        self._ref_secret()
+
+    def ref_for(self, national_id: str) -> str:
+        """The subject reference of a national id in this region."""
+        return subject_ref(self._ref_secret(), national_id)
+
+    def resolve(self, subject: str) -> str:
+        """A subject reference from what an operator typed: a reference or a national id."""
+        subject = subject.strip()
+        if not subject:
+            raise SubjectError("name a subject: a national id or a subject reference (ds-…)")
+        return subject if is_subject_ref(subject) else self.ref_for(subject)
+
+    def ref_of(self, contract: Contract) -> str:
+        """The subject reference of a contract instance; "" if it declares no data subject."""
+        identifier = subject_identifier(contract)
+        return "" if identifier is None else self.ref_for(identifier)
+
+    def encryption_key(self, subject: str) -> tuple[str, bytes]:
+        """The subject's key id and key, creating them on first use."""
+        stored = self.store.get_key(subject)
+        if stored is None:
+            kid = "k-" + os.urandom(8).hex()
+            key = AESGCM.generate_key(bit_length=DATA_KEY_BYTES * 8)
+            now = dt.datetime.now(dt.UTC)
+            # Another worker may create the subject's key at the same moment: keep theirs.
+            stored = self.store.add_key(
+                StoredKey(subject, kid, self._wrap(key, _key_label(subject, kid)), now)
+            )
+        return stored.kid, self._unwrap(stored.wrapped, _key_label(stored.subject, stored.kid))
+
+    def decryption_key(self, subject: str, kid: str) -> bytes | None:
+        """The key ``kid`` of the subject, or None if it was destroyed."""
+        stored = self.store.get_key(subject)
+        if stored is None or stored.kid != kid:
+            return None
+        return self._unwrap(stored.wrapped, _key_label(subject, kid))
+
+    def describe(self, subject: str) -> KeyInfo | None:
+        """The subject's current key id and creation time, if they have a key."""
+        stored = self.store.get_key(subject)
+        return None if stored is None else KeyInfo(subject, stored.kid, stored.created_at)
+
+    def forget(self, subject: str) -> list[str]:
+        """Destroy the subject's key; return the ids of the keys destroyed (none if none)."""
+        return self.store.delete_key(subject)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _ref_secret(self) -> bytes:
+        with self._lock:
+            if self._secret is None:
+                wrapped = self.store.get_secret(REF_HMAC_ROW)
+                if wrapped is None:
+                    fresh = self._wrap(os.urandom(32), _secret_label(REF_HMAC_ROW))
+                    wrapped = self.store.add_secret(REF_HMAC_ROW, fresh)
+                self._secret = self._unwrap(wrapped, _secret_label(REF_HMAC_ROW))
+            return self._secret
+
+    def _wrap(self, key: bytes, label: bytes) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return nonce + self._kek.encrypt(nonce, key, label)
+
+    def _unwrap(self, wrapped: bytes, label: bytes) -> bytes:
+        try:
+            return self._kek.decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], label)
+        except InvalidTag:
+            raise KeyEncryptionKeyError(
+                "the key-encryption key does not open the key store "
+                "(HUB_KEK or the kek file is not the one the keys were made with)"
+            ) from None
+
+
+def _key_label(subject: str, kid: str) -> bytes:
+    # Binds a wrapped key to its row: a wrapped key moved to another subject fails to open.
+    return f"interop-hub/subject-key/v1\x00{subject}\x00{kid}".encode()
+
+
+def _secret_label(name: str) -> bytes:
+    return f"interop-hub/secret/v1\x00{name}".encode()
