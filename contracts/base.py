@@ -8,11 +8,15 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.errors import HubError
+
 _ID = re.compile(r"^(?P<name>[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*)@(?P<major>\d+)\.(?P<minor>\d+)$")
 
 
-class ContractIdError(ValueError):
+class ContractIdError(HubError, ValueError):
     """Raised when a string is not a valid ``name@MAJOR.MINOR`` contract identity."""
+
+    code = "bad-contract-id"
 
 
 @dataclass(frozen=True, order=True)

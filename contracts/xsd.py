@@ -24,6 +24,7 @@ from lxml import etree
 from pydantic.fields import FieldInfo
 
 from contracts.base import Contract
+from contracts.errors import HubError
 
 CONTRACTS_NS = "urn:interop-hub:contracts:1"
 XS_NS = "http://www.w3.org/2001/XMLSchema"
@@ -66,8 +67,10 @@ _ANNOTATED_TYPES: Mapping[type, str] = {
 }
 
 
-class XsdError(ValueError):
+class XsdError(HubError, ValueError):
     """Raised when a contract uses a type or constraint the XSD rendering cannot express."""
+
+    code = "xsd-unsupported"
 
 
 @dataclass(frozen=True)

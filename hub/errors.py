@@ -1,13 +1,19 @@
-"""The hub's error tree, in one picture.
+"""The error tree of interop-hub, in one picture.
 
     HubError                          contracts.errors — root; carries ``code`` and ``issues``
     ├── ContractError                 contracts.errors — data does not satisfy a contract
+    │   ├── UpcasterError             contracts.upcasting — an upcaster is declared wrongly
+    │   └── NoUpcastPathError         contracts.upcasting — no way to read X@a as X@b
+    ├── UnknownContractError          contracts.registry — no such contract version
+    ├── ContractIdError               contracts.base — not a name@MAJOR.MINOR identity
+    ├── XsdError                      contracts.xsd — a contract the XSD rendering cannot express
     ├── IdentifierError               regions.identity — malformed region/department/service id
     ├── AdapterError                  adapters.errors — translation failed
     │   ├── PayloadTooLarge           input over the byte cap, refused before parsing
     │   ├── MalformedInput            not well-formed, or forbidden XML (DTD, entities, depth)
     │   ├── SchemaViolation           violates the native schema
     │   ├── MappingError              cannot be mapped onto the contract
+    │   ├── OnboardingError           adapters.onboarding — a WSDL/XSD cannot be scaffolded
     │   └── ProviderError             provider unreachable, faulted, or answered garbage
     ├── RoutingError                  (here) the exchange cannot be addressed
     │   └── UnknownServiceError       no such service in this region
@@ -15,9 +21,16 @@
     ├── StoreConfigError              hub.store — HUB_STORE is unusable
     ├── NatsServerError               hub.nats.server — embedded nats-server failed
     ├── ExchangeStateError            hub.domain.errors — step not allowed in this state
-    └── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
+    ├── ExchangeConflictError         hub.domain.errors — another worker recorded first
+    ├── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
+    ├── AuditError                    hub.audit.errors — keys, notes, proofs, store reading
+    ├── PrivacyError                  hub.privacy.errors — subject keys, KEK, tampered fields
+    └── FederationError               regions.errors — keys, trust lists, statements,
+                                      agreements, records, receipts
 
-Every error names what a user needs to fix the input: contract, field path, reason.
+Every error names what a user needs to fix the input: contract, field path,
+reason. tests/unit/test_error_tree.py fails when a public exception class is
+defined outside this tree or a HubError subclass has no code of its own.
 """
 
 from __future__ import annotations
