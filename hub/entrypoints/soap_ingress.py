@@ -1,14 +1,30 @@
 """The SOAP 1.1 ingress: a WSDL generated from the exposed contracts, and its endpoint.
 
-The body element names the operation (document/literal, one element per
-request contract). The caller is named by the ``client`` SOAP header (or the
-``X-Hub-Client`` HTTP header); ``correlationId`` likewise. Every refusal is a
-SOAP Fault whose detail lists each issue (path, field, code, reason).
+The body element names the operation: a contract's own element (document/literal,
+``urn:interop-hub:contracts:1``) or, for a service that declares a native format
+(:class:`adapters.native_soap.NativeSoapFormat`), its native element. The caller
+is named by the ``client`` SOAP header (or the ``X-Hub-Client`` HTTP header);
+``correlationId`` likewise.
+
+X-Road message protocol 4.0 is understood: when ``xrd:*`` headers are present,
+``xrd:service`` selects the hub service that declares that X-Road service id,
+``xrd:client`` is mapped onto a department by the hub's explicit table
+(``HUB_XROAD_CLIENTS``; an unmapped client is refused), ``xrd:id`` becomes the
+correlation id, and the response echoes the request's X-Road headers.
+
+Every refusal is a SOAP Fault whose detail names the problem code, the contract
+(when the service is known) and each issue (path, field, code, reason), and is
+recorded as Received + Rejected. HTTP status: 500 for every Fault (WS-I Basic
+Profile R1126), except a body over the size cap, refused at the HTTP layer
+before any SOAP processing with 413 Content Too Large (RFC 9110 §15.5.14) —
+the body is still a SOAP Fault, so SOAP clients can read the reason.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from lxml import etree
@@ -18,31 +34,79 @@ from adapters.contract_xml import ContractXmlCodec
 from adapters.errors import MalformedInput, PayloadTooLarge, SchemaViolation
 from adapters.hub_wsdl import HEADER_NS, WsdlOperation, render_wsdl
 from adapters.soap_envelope import SoapMessage, build_envelope, build_fault, parse_envelope
-from adapters.xml_safety import XmlLimits
-from contracts.errors import FieldIssue
-from contracts.xsd import element_name
+from adapters.xml_safety import XmlLimits, parse_xml
+from adapters.xroad_headers import (
+    XRoadClientTable,
+    XRoadHeaderError,
+    XRoadHeaders,
+    echo_headers,
+)
+from contracts import Contract
+from contracts.errors import ContractError, FieldIssue, HubError
+from contracts.xsd import CONTRACTS_NS, element_name
 from hub.entrypoints.body import read_capped
-from hub.entrypoints.json_ingress import CLIENT_HEADER, CORRELATION_HEADER, MissingClientError
+from hub.entrypoints.json_ingress import CLIENT_HEADER, CORRELATION_HEADER
 from hub.entrypoints.problems import status_for
 from hub.gateway import Answer, Envelope, Gateway
 from hub.messages import ReplyError
 from hub.routing import ServiceDefinition
-from regions.identity import DepartmentId
+from regions.identity import DepartmentId, IdentifierError
 
 SOAP_PATH = "/soap"
 _XML = "text/xml; charset=utf-8"
+_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_PROBLEM = "{urn:interop-hub:fault:1}problem"
+_CLIENT_PATH = "/Envelope/Header/hub:client"
+# Codes a client must fix, beyond those the HTTP mapping already counts as 4xx.
+_CLIENT_FAULTS = frozenset({"unknown-xroad-client", "xroad-header-invalid"})
+
+
+class SoapRefusal(HubError):
+    """A refusal met while decoding a SOAP request, carrying the underlying error's code."""
+
+    code = "soap-refusal"  # replaced per instance by the underlying error's code
+
+    def __init__(self, code: str, message: str, issues: tuple[FieldIssue, ...]) -> None:
+        super().__init__(message, issues=issues)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """What the ingress read from one message before its body is decoded."""
+
+    message: SoapMessage
+    xroad: XRoadHeaders | None
+    client: str  # as recorded; empty when nobody said
+    correlation_id: str
+    target: ServiceDefinition | None
+    service: str  # as recorded: the service id, or what the client asked for
+    native_namespace: str | None  # set when the body is the service's native element
 
 
 class SoapIngress:
     """Serves the hub's WSDL and turns SOAP requests into gateway queries."""
 
-    def __init__(self, gateway: Gateway, *, max_payload_bytes: int) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        max_payload_bytes: int,
+        xroad_clients: Mapping[str, str] | None = None,
+    ) -> None:
         self._gateway = gateway
         self._limits = XmlLimits(max_bytes=max_payload_bytes)
+        self._xroad_clients = XRoadClientTable(xroad_clients or {})
         services = list(gateway.directory)
         models = {m for s in services for m in (s.request, s.response)}
         self._codec = ContractXmlCodec(sorted(models, key=lambda m: str(m.contract_id())))
         self._by_element = {element_name(s.request): s for s in services}
+        self._by_native = {
+            tag: s for s in services if s.native for tag in s.native.request_elements
+        }
+        self._by_xroad = {
+            s.native.xroad_service: s for s in services if s.native and s.native.xroad_service
+        }
         self._operations = [
             WsdlOperation(s.operation, s.request, s.response, s.description) for s in services
         ]
@@ -61,49 +125,150 @@ class SoapIngress:
     async def handle(self, request: Request) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         http_client = request.headers.get(CLIENT_HEADER, "")
+        raw = b""
         try:
             raw = await read_capped(request, self._limits.max_bytes)
             message = parse_envelope(raw, self._limits)
-        except (PayloadTooLarge, MalformedInput) as exc:
-            envelope = Envelope(http_client or "unknown", "", correlation_id, "soap", b"")
-            return self._fault(await self._gateway.reject(envelope, exc))
-        client = _header_text(message, "client") or http_client
-        correlation_id = _header_text(message, "correlationId") or correlation_id
-        target = self._by_element.get(etree.QName(message.body).localname)
-        service = str(target.id) if target else f"soap-operation:{etree.QName(message.body).text}"
-        envelope = Envelope(client or "unknown", service, correlation_id, "soap", raw)
-
-        def decode(definition: ServiceDefinition):  # type: ignore[no-untyped-def]
-            if not client:
-                raise MissingClientError()
-            DepartmentId.parse(client)
-            contract = self._codec.decode(message.body)
-            if not isinstance(contract, definition.request):
-                raise SchemaViolation(
-                    f"{definition.id} expects {element_name(definition.request)}",
-                    issues=(
-                        FieldIssue(path="/", reason="wrong body element", code="schema-violation"),
-                    ),
-                )
-            return contract
-
-        answer = await self._gateway.query(envelope, decode)
-        if answer.response is None:
-            return self._fault(answer)
-        body = build_envelope(
-            self._codec.encode(answer.response), headers=[_header("correlationId", correlation_id)]
+            _refuse_schema_locations(message)
+            xroad = XRoadHeaders.from_soap(message.headers)
+        except (PayloadTooLarge, MalformedInput, XRoadHeaderError) as exc:
+            envelope = Envelope(http_client or "unknown", "", correlation_id, "soap", raw)
+            return self._fault(await self._gateway.reject(envelope, exc), None)
+        incoming = self._read(message, xroad, http_client, correlation_id)
+        envelope = Envelope(
+            incoming.client or "unknown", incoming.service, incoming.correlation_id, "soap", raw
         )
+        answer = await self._gateway.query(envelope, lambda d: self._decode(incoming, d))
+        contract = str(incoming.target.request.contract_id()) if incoming.target else None
+        if answer.response is None:
+            return self._fault(answer, contract)
+        body = self._reply(incoming, answer.response)
         await self._gateway.complete(answer, body)
         return Response(
             body,
             media_type=_XML,
-            headers={"X-Exchange-Id": str(answer.exchange_id), CORRELATION_HEADER: correlation_id},
+            headers={
+                "X-Exchange-Id": str(answer.exchange_id),
+                CORRELATION_HEADER: incoming.correlation_id,
+            },
         )
 
+    def _read(
+        self, message: SoapMessage, xroad: XRoadHeaders | None, http_client: str, correlation: str
+    ) -> _Incoming:
+        """Who asks which service: X-Road headers first, else hub headers and the body element."""
+        body = message.body
+        if xroad is not None:
+            target = self._by_xroad.get(xroad.service) or self._by_xroad.get(
+                xroad.service.unversioned()
+            )
+            service = str(target.id) if target else f"xroad:{xroad.service}"
+            client = self._xroad_department(xroad)
+            correlation = xroad.id
+        else:
+            target = self._by_native.get(body.tag) or self._by_element.get(
+                etree.QName(body).localname
+            )
+            service = str(target.id) if target else f"soap-operation:{etree.QName(body).text}"
+            client = _header_text(message, "client") or http_client
+            correlation = _header_text(message, "correlationId") or correlation
+        native = target.native if target else None
+        native_ns = (
+            etree.QName(body).namespace if native and body.tag in native.request_elements else None
+        )
+        return _Incoming(message, xroad, client, correlation, target, service, native_ns)
+
+    def _xroad_department(self, xroad: XRoadHeaders) -> str:
+        """The mapped department, or ``xroad:<id>`` to record who asked (refused in decode)."""
+        try:
+            return self._xroad_clients.department(xroad.client)
+        except HubError:
+            return f"xroad:{xroad.client}"
+
+    def _decode(self, incoming: _Incoming, definition: ServiceDefinition) -> Contract:
+        """The request contract; every refusal names the contract, path, field and reason."""
+        contract = str(definition.request.contract_id())
+        try:
+            self._check_client(incoming)
+            return self._decode_body(incoming, definition)
+        except HubError as exc:
+            message = (
+                exc.message if exc.message.startswith(contract) else (f"{contract}: {exc.message}")
+            )
+            raise SoapRefusal(exc.code, message, exc.issues) from None
+
+    def _check_client(self, incoming: _Incoming) -> None:
+        if incoming.xroad is not None:
+            self._xroad_clients.department(incoming.xroad.client)
+            return
+        if not incoming.client:
+            reason = (
+                "missing: name the calling department (region/department) in the hub:client "
+                f"SOAP header or the {CLIENT_HEADER} HTTP header"
+            )
+            raise SoapRefusal(
+                "missing-client",
+                f"the caller is not named ({reason})",
+                (
+                    FieldIssue(
+                        path=_CLIENT_PATH, reason=reason, code="missing-client", field="client"
+                    ),
+                ),
+            )
+        try:
+            DepartmentId.parse(incoming.client)
+        except IdentifierError as exc:
+            raise SoapRefusal(
+                exc.code,
+                exc.message,
+                (FieldIssue(path=_CLIENT_PATH, reason=exc.message, code=exc.code, field="client"),),
+            ) from None
+
+    def _decode_body(self, incoming: _Incoming, definition: ServiceDefinition) -> Contract:
+        body = incoming.message.body
+        native = definition.native
+        if native is not None and incoming.native_namespace is not None:
+            return native.decode(body, native.request, definition.request)
+        if body.tag != self._codec_tag(definition.request):
+            raise _wrong_body(body, definition)
+        try:
+            contract = self._codec.decode(body)
+        except ContractError as exc:
+            raise ContractError(
+                exc.contract,
+                "the request violates the contract",
+                issues=tuple(
+                    FieldIssue(
+                        path=_xml_path(definition.request, i.field),
+                        reason=i.reason,
+                        code=i.code,
+                        field=i.field,
+                    )
+                    for i in exc.issues
+                ),
+            ) from None
+        if not isinstance(contract, definition.request):
+            raise _wrong_body(body, definition)
+        return contract
+
+    def _codec_tag(self, model: type[Contract]) -> str:
+        return f"{{{self._codec.namespace}}}{element_name(model)}"
+
+    def _reply(self, incoming: _Incoming, response: Contract) -> bytes:
+        """The answer in the client's own format: native or contract body, X-Road or hub headers."""
+        native = incoming.target.native if incoming.target else None
+        if native is not None and incoming.native_namespace is not None:
+            body = native.encode(response, native.response, incoming.native_namespace)
+        else:
+            body = self._codec.encode(response)
+        if incoming.xroad is not None:
+            return build_envelope(body, headers=echo_headers(incoming.message.headers))
+        return build_envelope(body, headers=[_header("correlationId", incoming.correlation_id)])
+
     @staticmethod
-    def _fault(answer: Answer) -> Response:
+    def _fault(answer: Answer, contract: str | None) -> Response:
         error = answer.error or ReplyError(code="hub-error", message="no answer")
-        faultcode = "Client" if status_for(error.code) < 500 else "Server"
+        client_error = status_for(error.code) < 500 or error.code in _CLIENT_FAULTS
         issues = [
             FieldIssue(
                 path=i.get("path") or "$",
@@ -114,11 +279,16 @@ class SoapIngress:
             for i in error.issues
         ]
         body = build_fault(
-            faultcode, f"{error.code}: {error.message}", code=error.code, issues=issues
+            "Client" if client_error else "Server",
+            f"{error.code}: {error.message}",
+            code=error.code,
+            issues=issues,
         )
+        if contract is not None:
+            body = _with_contract(body, contract)
         return Response(
             body,
-            status_code=500,
+            status_code=413 if error.code == "payload-too-large" else 500,
             media_type=_XML,
             headers={"X-Exchange-Id": str(answer.exchange_id)},
         )
@@ -138,6 +308,76 @@ def soap_router(ingress: SoapIngress) -> APIRouter:
         return await ingress.handle(request)
 
     return router
+
+
+def _refuse_schema_locations(message: SoapMessage) -> None:
+    """Refuse ``xsi:schemaLocation`` hints: schemas come only from pinned local files.
+
+    libxml2 never follows them here, but a client sending one expects a schema
+    the hub does not use; saying so is clearer than silently ignoring it.
+    """
+    root = message.body.getroottree().getroot()
+    hints = root.xpath(
+        "//@xsi:schemaLocation | //@xsi:noNamespaceSchemaLocation", namespaces={"xsi": _XSI}
+    )
+    if hints:
+        hint = hints[0]
+        element = hint.getparent()
+        reason = (
+            f"{etree.QName(hint.attrname).localname}={str(hint)!r} on "
+            f"{etree.QName(element).localname}: schema location hints are refused; "
+            "the hub validates against its own pinned schemas and fetches nothing"
+        )
+        raise MalformedInput(
+            f"XML refused: {reason}",
+            issues=(
+                FieldIssue(
+                    path=f"line {element.sourceline}",
+                    reason=reason,
+                    code="schema-location-forbidden",
+                ),
+            ),
+        )
+
+
+def _wrong_body(body: etree._Element, definition: ServiceDefinition) -> SchemaViolation:
+    expected = [f"{{{CONTRACTS_NS}}}{element_name(definition.request)}"]
+    if definition.native is not None:
+        expected += list(definition.native.request_elements)
+    reason = f"body element {body.tag} is not a request of {definition.id}; expected " + (
+        " or ".join(expected)
+    )
+    return SchemaViolation(
+        reason,
+        issues=(
+            FieldIssue(
+                path=f"/Envelope/Body/{etree.QName(body).localname}",
+                reason=reason,
+                code="wrong-body-element",
+            ),
+        ),
+    )
+
+
+def _xml_path(model: type[Contract], field: str | None) -> str:
+    """The XML path of a contract field: ``periods.1.start`` → ``/Model/periods[2]/start``."""
+    steps = [element_name(model)]
+    for part in (field or "").split(".") if field else []:
+        if part.isdigit() and len(steps) > 1:
+            steps[-1] = f"{steps[-1]}[{int(part) + 1}]"
+        else:
+            steps.append(part)
+    return "/" + "/".join(steps)
+
+
+def _with_contract(fault: bytes, contract: str) -> bytes:
+    """Name the contract on the fault's ``hub:problem`` (our own bytes, just built)."""
+    root = parse_xml(fault)
+    problem = next(root.iter(_PROBLEM), None)
+    if problem is None:
+        return fault
+    problem.set("contract", contract)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _header_text(message: SoapMessage, local: str) -> str:

@@ -1,0 +1,49 @@
+"""Onboarding a department from its WSDL, offline: describe it, write mapping skeletons.
+
+Public surface: :func:`describe_wsdl`, :func:`write_skeletons`,
+:func:`render_skeleton`, :class:`ScaffoldOptions`, :class:`XmlCatalog`,
+:class:`OfflineLoader` and the errors of :mod:`adapters.onboarding.errors`.
+"""
+
+from adapters.onboarding.catalog import XmlCatalog, catalog_line
+from adapters.onboarding.errors import (
+    CatalogError,
+    DanglingReference,
+    ForbiddenLocation,
+    InvalidSchema,
+    OnboardingError,
+    UnreadableDocument,
+    UnresolvedImport,
+)
+from adapters.onboarding.loader import OfflineLoader, Source
+from adapters.onboarding.scaffold import (
+    MessageShape,
+    OperationShape,
+    PartShape,
+    ScaffoldOptions,
+    WsdlScaffold,
+    describe_wsdl,
+)
+from adapters.onboarding.skeleton import render_skeleton, write_skeletons
+
+__all__ = [
+    "CatalogError",
+    "DanglingReference",
+    "ForbiddenLocation",
+    "InvalidSchema",
+    "MessageShape",
+    "OfflineLoader",
+    "OnboardingError",
+    "OperationShape",
+    "PartShape",
+    "ScaffoldOptions",
+    "Source",
+    "UnreadableDocument",
+    "UnresolvedImport",
+    "WsdlScaffold",
+    "XmlCatalog",
+    "catalog_line",
+    "describe_wsdl",
+    "render_skeleton",
+    "write_skeletons",
+]

@@ -1,0 +1,215 @@
+"""Onboarding a department from its WSDL: what it offers, and a mapping skeleton per operation.
+
+:func:`describe_wsdl` reads a WSDL offline (imports by URL through the XML
+catalog only), checks every reference, compiles its schemas and lists, per
+port and operation, every leaf of the input and output messages.
+:func:`write_skeletons` writes one TOML skeleton per operation
+(:mod:`adapters.onboarding.skeleton`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adapters.onboarding.catalog import XmlCatalog, catalog_line
+from adapters.onboarding.errors import OnboardingError, UnresolvedImport
+from adapters.onboarding.leaves import Leaf, LeafWalker, Prefixes
+from adapters.onboarding.loader import OfflineLoader, Source, local_wsdl
+from adapters.onboarding.references import Reference, ReferenceChecker
+from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
+from adapters.onboarding.wsdl import (
+    Direction,
+    Operation,
+    Part,
+    Port,
+    Unresolved,
+    bind_ports,
+    read_wsdl,
+)
+from adapters.xml_safety import XmlLimits
+from contracts.errors import FieldIssue
+
+
+@dataclass(frozen=True)
+class ScaffoldOptions:
+    """How strict to be: ``lenient`` accepts case-only mismatches, ``allow_unresolved``
+    scaffolds what resolves when an import by URL is not in the catalog."""
+
+    catalog: Path | None = None
+    lenient: bool = False
+    allow_unresolved: bool = False
+    limits: XmlLimits = field(default_factory=XmlLimits)
+
+
+@dataclass(frozen=True)
+class PartShape:
+    """One message part as a mapping sees it: its root element and its leaves."""
+
+    part: str
+    root: str
+    leaves: tuple[Leaf, ...] = ()
+    unresolved: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageShape:
+    """The body and header parts of one direction of an operation."""
+
+    message: str
+    body: tuple[PartShape, ...]
+    headers: tuple[PartShape, ...]
+
+    @property
+    def unresolved(self) -> list[str]:
+        return [f"{p.root}: {p.unresolved}" for p in (*self.body, *self.headers) if p.unresolved]
+
+
+@dataclass(frozen=True)
+class OperationShape:
+    """One bound operation of one port, ready to be rendered as a skeleton."""
+
+    port: Port
+    operation: Operation
+    input: MessageShape | None
+    output: MessageShape | None
+
+    @property
+    def filename(self) -> str:
+        """``service.port.operation.toml``, with anything unsafe in a file name replaced."""
+        parts = (self.port.service, self.port.name, self.operation.name)
+        return ".".join(re.sub(r"[^A-Za-z0-9_-]", "_", p) or "_" for p in parts) + ".toml"
+
+
+@dataclass(frozen=True)
+class WsdlScaffold:
+    """What a WSDL offers, as the scaffold understood it, and how it got there."""
+
+    wsdl: Path
+    target_namespace: str
+    operations: tuple[OperationShape, ...]
+    namespaces: dict[str, str]
+    warnings: tuple[str, ...]
+    unresolved: tuple[Unresolved, ...]
+    sources: tuple[Source, ...]
+
+    @property
+    def ports(self) -> list[Port]:
+        seen: dict[tuple[str, str], Port] = {}
+        for shape in self.operations:
+            seen.setdefault((shape.port.service, shape.port.name), shape.port)
+        return list(seen.values())
+
+
+def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) -> WsdlScaffold:
+    """Read, check and describe a WSDL; raises an :class:`OnboardingError` naming the problem."""
+    options = options or ScaffoldOptions()
+    path = local_wsdl(str(location))
+    catalog = XmlCatalog.load(options.catalog, options.limits) if options.catalog else None
+    loader = OfflineLoader(catalog, options.limits)
+    docs = read_wsdl(path, loader)
+    gathered = gather_schemas(docs.schemas, loader)
+    unresolved = [*docs.unresolved, *gathered.unresolved]
+    if unresolved and not options.allow_unresolved:
+        raise unresolved_error(unresolved, options.catalog)
+    schemas = compile_schemas(gathered, lax=options.allow_unresolved)
+    checker = ReferenceChecker(lenient=options.lenient)
+    ports = bind_ports(docs, checker)
+    prefixes = Prefixes(docs.namespaces, *(d.nsmap for d in gathered.documents))
+    shaper = _Shaper(schemas, prefixes, checker)
+    operations = tuple(
+        OperationShape(
+            port, op, shaper.message(op.input, op.name), shaper.message(op.output, op.name)
+        )
+        for port in ports
+        for op in port.operations
+    )
+    checker.raise_if_dangling()
+    warnings = [*checker.warnings, *(f"schema: {e}" for e in schemas.errors)]
+    warnings += [f"import {u.url} ({u.where}) not resolved: marked unresolved" for u in unresolved]
+    return WsdlScaffold(
+        wsdl=docs.path,
+        target_namespace=docs.target_namespace,
+        operations=operations,
+        namespaces=prefixes.table(),
+        warnings=tuple(warnings),
+        unresolved=tuple(unresolved),
+        sources=tuple(loader.sources),
+    )
+
+
+def unresolved_error(unresolved: Iterable[Unresolved], catalog: Path | None) -> UnresolvedImport:
+    """One error listing every import the catalog does not map, with the line to add."""
+    items = list(unresolved)
+    urls = list(dict.fromkeys(u.url for u in items))
+    where_catalog = f"to {catalog}" if catalog else "to an XML catalog passed with --catalog FILE"
+    lines = "\n".join(f"  {catalog_line(url)}" for url in urls)
+    message = (
+        f"cannot resolve {', '.join(urls)} (imported at {items[0].where}): nothing is fetched "
+        f"from the network. Save a local copy of each schema and add {where_catalog} "
+        f'(an OASIS XML catalog, <catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">):'
+        f"\n{lines}\nor pass --allow-unresolved to scaffold what resolves."
+    )
+    issues = tuple(
+        FieldIssue(
+            path=u.where,
+            reason=f"import of {u.url} (namespace {u.namespace or 'none'}) is not in the "
+            f"catalog; add {catalog_line(u.url)}",
+            code="unresolved-import",
+        )
+        for u in items
+    )
+    return UnresolvedImport(message, issues=issues)
+
+
+class _Shaper:
+    """Turns a bound direction into part shapes, resolving each part's element or type."""
+
+    def __init__(self, schemas: SchemaSet, prefixes: Prefixes, checker: ReferenceChecker) -> None:
+        self._schemas = schemas
+        self._prefixes = prefixes
+        self._checker = checker
+        self._walker = LeafWalker(schemas, prefixes)
+
+    def message(self, direction: Direction | None, operation: str) -> MessageShape | None:
+        if direction is None:
+            return None
+        return MessageShape(
+            direction.message,
+            tuple(self._part(p, operation) for p in direction.body),
+            tuple(self._part(p, operation) for p in direction.headers),
+        )
+
+    def _part(self, part: Part, operation: str) -> PartShape:
+        key = part.element or part.type or ""
+        shown = self._prefixes.qname(key) if key else part.name
+        missing = self._schemas.unresolved_import(key)
+        if missing is not None:
+            reason = f"its schema was not resolved (import of {missing.url} at {missing.where})"
+            return PartShape(part.name, shown, unresolved=reason)
+        kind, table = (
+            ("element", self._schemas.elements) if part.element else ("type", self._schemas.types)
+        )
+        context = f"operation {operation}, part {part.name}"
+        found = self._checker.resolve(Reference(kind, shown, key, part.where, context), table)
+        if found is None:
+            return PartShape(part.name, shown, unresolved=f"{kind} {shown} is not declared")
+        if part.element:
+            return PartShape(
+                part.name, self._prefixes.qname(found.name), tuple(self._walker.element(found))
+            )
+        return PartShape(part.name, part.name, tuple(self._walker.typed(part.name, found)))
+
+
+__all__ = [
+    "MessageShape",
+    "OnboardingError",
+    "OperationShape",
+    "PartShape",
+    "ScaffoldOptions",
+    "WsdlScaffold",
+    "describe_wsdl",
+    "unresolved_error",
+]

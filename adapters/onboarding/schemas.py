@@ -1,0 +1,163 @@
+"""The schemas of a WSDL, gathered offline and compiled with xmlschema for introspection.
+
+Gathering is ours: inline ``xs:schema`` elements, then every ``xs:import`` /
+``xs:include`` location, each resolved by the :class:`OfflineLoader` (catalog
+for URLs, disk for relative paths) and parsed by the hardened parser. xmlschema
+then compiles the gathered documents from memory with ``allow="none"``: every
+``schemaLocation`` has been taken out of the copies it receives, so it has
+nothing to open, and its own loader never runs. xmlschema is used where it is
+strong (schema model, introspection), never on a per-message path.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xmlschema
+from lxml import etree
+
+from adapters.onboarding.errors import InvalidSchema
+from adapters.onboarding.loader import OfflineLoader, Source
+from adapters.onboarding.wsdl import XSD_NS, Unresolved, where
+from contracts.errors import FieldIssue
+
+_XS = f"{{{XSD_NS}}}"
+_EMPTY_SCHEMA = f'<xs:schema xmlns:xs="{XSD_NS}"/>'.encode()
+
+
+@dataclass
+class SchemaDocuments:
+    """Every schema document a WSDL reaches, and the imports that could not be resolved."""
+
+    documents: list[etree._Element] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+
+
+def gather_schemas(
+    roots: Iterable[tuple[etree._Element, Path]], loader: OfflineLoader
+) -> SchemaDocuments:
+    """Follow imports and includes from the inline schemas, offline; record what dangles."""
+    gathered = SchemaDocuments()
+    seen: set[Path] = set()
+    for schema, path in roots:
+        _gather(schema, Source(path), None, loader, gathered, seen)
+    return gathered
+
+
+def _gather(
+    schema: etree._Element,
+    origin: Source,
+    chameleon_ns: str | None,
+    loader: OfflineLoader,
+    gathered: SchemaDocuments,
+    seen: set[Path],
+) -> None:
+    gathered.documents.append(_standalone(schema, chameleon_ns))
+    own_ns = schema.get("targetNamespace") or chameleon_ns or ""
+    for child in schema:
+        if child.tag not in (f"{_XS}import", f"{_XS}include", f"{_XS}redefine", f"{_XS}override"):
+            continue
+        if child.tag in (f"{_XS}redefine", f"{_XS}override"):
+            reason = f"{etree.QName(child).localname} is not supported by onboarding"
+            raise InvalidSchema(
+                f"{where(child)}: {reason}",
+                issues=(FieldIssue(path=where(child), reason=reason, code="unsupported-schema"),),
+            )
+        location = child.get("schemaLocation")
+        namespace = child.get("namespace", "") if child.tag == f"{_XS}import" else own_ns
+        if not location:
+            continue  # a namespace another gathered document (or xmlschema itself) provides
+        source = loader.locate(location, origin.path, origin.url)
+        if source is None:
+            gathered.unresolved.append(Unresolved(location, namespace, where(child)))
+            continue
+        if source.path in seen:
+            continue
+        seen.add(source.path)
+        target = loader.read(source)
+        if target.tag != f"{_XS}schema":
+            reason = f"{source} is not an XML Schema (root {target.tag})"
+            raise InvalidSchema(
+                reason, issues=(FieldIssue(path=where(child), reason=reason, code="not-a-schema"),)
+            )
+        included_ns = own_ns if child.tag == f"{_XS}include" else None
+        _gather(target, source, included_ns, loader, gathered, seen)
+
+
+def _standalone(schema: etree._Element, chameleon_ns: str | None) -> etree._Element:
+    """A self-contained copy of ``schema``: inherited namespaces declared, locations removed.
+
+    An inline schema uses prefixes declared on ``wsdl:definitions`` (also in QName
+    *values*, which serialising a subtree would drop); an included schema without
+    a target namespace takes the includer's ("chameleon" include).
+    """
+    nsmap = dict(schema.nsmap)
+    attrib = dict(schema.attrib)
+    if chameleon_ns and not schema.get("targetNamespace"):
+        attrib["targetNamespace"] = chameleon_ns
+        nsmap.setdefault(None, chameleon_ns)
+    copy_ = etree.Element(schema.tag, attrib, nsmap=nsmap)
+    for child in schema:
+        if child.tag == f"{_XS}include":
+            continue  # included documents are compiled as documents of their own
+        element = copy.deepcopy(child)
+        if element.tag == f"{_XS}import":
+            element.attrib.pop("schemaLocation", None)
+        copy_.append(element)
+    return copy_
+
+
+class SchemaSet:
+    """Compiled schemas: global elements and types by Clark name, and what is missing."""
+
+    def __init__(
+        self, schema: xmlschema.XMLSchema10, unresolved: list[Unresolved], errors: list[str]
+    ) -> None:
+        self._schema = schema
+        self._unresolved = {u.namespace: u for u in unresolved}
+        self.errors = errors
+
+    @property
+    def elements(self) -> dict[str, xmlschema.XsdElement]:
+        return dict(self._schema.maps.elements)
+
+    @property
+    def types(self) -> dict[str, object]:
+        return dict(self._schema.maps.types)
+
+    def unresolved_import(self, key: str | None) -> Unresolved | None:
+        """The unresolved import of the namespace ``key`` (Clark) lies in, if any."""
+        if not key:
+            return None
+        return self._unresolved.get(etree.QName(key).namespace or "")
+
+    def is_unresolved(self, key: str | None) -> bool:
+        """Whether ``key`` (Clark) lies in a namespace whose import was not resolved."""
+        return self.unresolved_import(key) is not None
+
+
+def compile_schemas(gathered: SchemaDocuments, *, lax: bool) -> SchemaSet:
+    """Compile the gathered documents; ``lax`` keeps going past references that dangle.
+
+    Raises :class:`InvalidSchema` (xmlschema's error, translated) otherwise.
+    """
+    sources = [etree.tostring(doc) for doc in gathered.documents] or [_EMPTY_SCHEMA]
+    try:
+        with warnings.catch_warnings():
+            # Import warnings are expected for namespaces left unresolved on purpose.
+            warnings.simplefilter("ignore")
+            schema = xmlschema.XMLSchema10(
+                sources, allow="none", defuse="always", validation="lax" if lax else "strict"
+            )
+    except xmlschema.XMLSchemaException as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidSchema(
+            f"the WSDL's schemas do not compile: {first}",
+            issues=(FieldIssue(path="wsdl:types", reason=str(exc)[:600], code="invalid-schema"),),
+        ) from None
+    errors = [str(e).strip().splitlines()[0] for e in schema.all_errors]
+    return SchemaSet(schema, gathered.unresolved, errors)

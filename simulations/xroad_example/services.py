@@ -1,0 +1,42 @@
+"""The hub services that front the emulated X-Road example provider."""
+
+from __future__ import annotations
+
+from adapters.xroad_example import GET_RANDOM, HELLO_SERVICE
+from contracts.xroad_example import Hello, HelloQuery, RandomNumber, RandomNumberQuery
+from hub.routing import ServiceDefinition
+from regions.identity import ServiceId
+
+DEPARTMENT = "xroad-example"
+
+
+def xroad_example_services(region: str, endpoint: str) -> list[ServiceDefinition]:
+    """``<region>/xroad-example/get-random`` and ``.../hello-service``, served at ``endpoint``.
+
+    Both declare their native X-Road format, so X-Road clients may call them with
+    X-Road's own messages (and the X-Road service ids DEV/COM/1234/TestService/...).
+    """
+    return [
+        ServiceDefinition(
+            id=ServiceId(region, DEPARTMENT, "get-random"),
+            request=RandomNumberQuery,
+            response=RandomNumber,
+            operation="XRoadGetRandom",
+            adapter="xroad-example-get-random",
+            endpoint=endpoint,
+            description="A random number (X-Road example service getRandom)",
+            time_limit_s=2.0,
+            native=GET_RANDOM,
+        ),
+        ServiceDefinition(
+            id=ServiceId(region, DEPARTMENT, "hello-service"),
+            request=HelloQuery,
+            response=Hello,
+            operation="XRoadHelloService",
+            adapter="xroad-example-hello-service",
+            endpoint=endpoint,
+            description="A greeting (X-Road example service helloService)",
+            time_limit_s=2.0,
+            native=HELLO_SERVICE,
+        ),
+    ]
