@@ -15,7 +15,7 @@ from rich.table import Table
 from simulations.bench.figures import Figure
 
 # Each module has run() -> list[Figure]; a module not yet written is reported, not hidden.
-MODULES = ("translation", "replay", "audit", "ingest", "latency")
+MODULES = ("translation", "replay", "audit", "attestation", "ingest", "latency")
 
 
 def main(argv: list[str]) -> int:
