@@ -25,6 +25,8 @@
     ├── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
     ├── AuditError                    hub.audit.errors — keys, notes, proofs, store reading
     ├── PrivacyError                  hub.privacy.errors — subject keys, KEK, tampered fields
+    ├── ProjectionError               hub.projections.errors — read store, unknown projection,
+    │                                 as-of view, query
     └── FederationError               regions.errors — keys, trust lists, statements,
                                       agreements, records, receipts
 

@@ -1,0 +1,54 @@
+"""A running hub keeps its read models live and serves them at /metrics (Prometheus text)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from hub.settings import HubSettings
+from tests.integration.hub_fixtures import running_region
+
+SS = "north/social-security/contribution-history"
+QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
+LABELS = {"region": "north", "department": "social-security", "service": "contribution-history"}
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def _value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str,
+           **more: str) -> float | None:  # fmt: skip
+    return samples.get((name, tuple(sorted({**LABELS, **more}.items()))))
+
+
+async def test_metrics_follow_exchanges_while_the_hub_runs(hub_settings: HubSettings) -> None:
+    """After one answered and one refused query, /metrics counts both without a replay."""
+    async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
+        url = region.hub.http_url
+        headers = {"X-Hub-Client": "north/tax", "Content-Type": "application/json"}
+        ok = await http.post(f"{url}/services/{SS}", content=json.dumps(QUERY), headers=headers)
+        bad = await http.post(f"{url}/services/{SS}", content=b'{"national_id": ', headers=headers)
+        assert (ok.status_code, bad.status_code) == (200, 400)
+        for _ in range(100):  # the follower polls every 0.25 s
+            response = await http.get(f"{url}/metrics")
+            samples = _samples(response.text)
+            if _value(samples, "interop_hub_exchanges_total", outcome="completed") == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+        assert _value(samples, "interop_hub_exchanges_received_total") == 2
+        assert _value(samples, "interop_hub_exchanges_total", outcome="completed") == 1
+        assert _value(samples, "interop_hub_rejections_total", reason="malformed-input") == 1
+        assert _value(samples, "interop_hub_service_time_limit_seconds") == 2.0
+        assert _value(samples, "interop_hub_exchange_latency_seconds_count") == 1
+        services = {s["service"]: s for s in (await http.get(f"{url}/metrics/services")).json()}
+        assert services[SS]["volume"] == 2
+        assert services[SS]["rejections"] == {"malformed-input": 1}
