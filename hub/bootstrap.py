@@ -16,40 +16,55 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from adapters.mapping.json_provider import JsonMappingProvider
+from adapters.mapping.soap_provider import SoapMappingProvider
 from adapters.port import ProviderAdapter
-from adapters.social_security_soap import SocialSecuritySoapAdapter
-from adapters.tax_json import TaxJsonAdapter
+from adapters.xroad_example import XROAD_EXAMPLE_KINDS
 from contracts import ContractRegistry, default_registry
+from hub.audit import Auditor, checkpoint_periodically, final_checkpoint
 from hub.bus.port import ConsumerSpec
 from hub.delivery import DeliveryWorker
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.entrypoints.http_app import create_http_app
+from hub.entrypoints.metrics_route import metrics_router
 from hub.errors import RoutingError
 from hub.gateway import Gateway
 from hub.ledger import Ledger
 from hub.nats.bus import JetStreamBus, StreamSpec
 from hub.nats.server import NatsServerConfig, running_nats_server
+from hub.privacy.wiring import build_ledger
+from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.settings import HubSettings
-from hub.store import describe_store, store_environment
+from hub.store import describe_store
 
 log = structlog.get_logger("hub.bootstrap")
 
-AdapterFactory = Callable[[str, float], Awaitable[ProviderAdapter]]
+# factory(endpoint, call_timeout_s), plus mapping=<file> for services that declare one.
+AdapterFactory = Callable[..., Awaitable[ProviderAdapter]]
 
 
-async def _soap_social_security(endpoint: str, call_timeout_s: float) -> ProviderAdapter:
-    return await SocialSecuritySoapAdapter.connect(endpoint, timeout=call_timeout_s)
+async def _soap_mapping(
+    endpoint: str, call_timeout_s: float, mapping: str | None = None
+) -> ProviderAdapter:
+    if mapping is None:
+        raise RoutingError(f"adapter kind soap-mapping needs a mapping file ({endpoint})")
+    return await SoapMappingProvider.connect(mapping, endpoint, timeout=call_timeout_s)
 
 
-async def _json_tax(endpoint: str, call_timeout_s: float) -> ProviderAdapter:
-    return TaxJsonAdapter(endpoint, timeout=call_timeout_s)
+async def _json_mapping(
+    endpoint: str, call_timeout_s: float, mapping: str | None = None
+) -> ProviderAdapter:
+    if mapping is None:
+        raise RoutingError(f"adapter kind json-mapping needs a mapping file ({endpoint})")
+    return await JsonMappingProvider.connect(mapping, endpoint, timeout=call_timeout_s)
 
 
 ADAPTER_KINDS: dict[str, AdapterFactory] = {
-    "social-security-soap": _soap_social_security,
-    "tax-json": _json_tax,
+    "soap-mapping": _soap_mapping,
+    "json-mapping": _json_mapping,
+    **XROAD_EXAMPLE_KINDS,
 }
 
 
@@ -81,7 +96,8 @@ async def build_adapters(
                 f"service {service.id}: unknown adapter kind {service.adapter!r}; "
                 f"known: {', '.join(sorted(ADAPTER_KINDS))}"
             )
-        adapters[str(service.id)] = await factory(service.endpoint, call_timeout_s)
+        extra = {"mapping": service.mapping} if service.mapping is not None else {}
+        adapters[str(service.id)] = await factory(service.endpoint, call_timeout_s, **extra)
     return adapters
 
 
@@ -109,8 +125,10 @@ async def run_hub(
                 )
             )
             nats_url = server.url
-        ledger = await asyncio.to_thread(Ledger, store_environment(settings.store, settings.data))
+        ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
+        auditor = Auditor.from_settings(settings)
+        stack.push_async_callback(final_checkpoint, auditor)  # runs after every writer stopped
         bus = await JetStreamBus.connect(
             nats_url,
             StreamSpec(
@@ -138,6 +156,13 @@ async def run_hub(
         )
         stop = asyncio.Event()
         tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
+        projections = await asyncio.to_thread(live_projections, ledger, settings, services)
+        stack.callback(projections.close)  # after the follower stopped (_stop_tasks runs first)
+        tasks.append(asyncio.create_task(projections.follower.run(stop), name="projections"))
+        audit = checkpoint_periodically(
+            auditor, interval_s=settings.audit_checkpoint_interval_s, stop=stop
+        )
+        tasks.append(asyncio.create_task(audit, name="audit-checkpoints"))
         for department in directory.departments():
             spec = ConsumerSpec(
                 name=f"deliver-{department}",
@@ -153,7 +178,13 @@ async def run_hub(
         for task in tasks:
             task.add_done_callback(_report_crash)
         stack.push_async_callback(_stop_tasks, stop, tasks)
-        app = create_http_app(gateway, max_payload_bytes=settings.max_payload_bytes, region=region)
+        app = create_http_app(
+            gateway,
+            max_payload_bytes=settings.max_payload_bytes,
+            region=region,
+            xroad_clients=settings.xroad_clients,
+            routers=[metrics_router(projections)],
+        )
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub")
         )

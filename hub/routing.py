@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.native_soap import NativeSoapFormat
 from contracts import Contract, ContractRegistry
 from hub.errors import RoutingError, UnknownServiceError
 from regions.identity import ServiceId
@@ -24,6 +25,10 @@ class ServiceDefinition:
     endpoint: str
     description: str = ""
     time_limit_s: float | None = None
+    # The service's own SOAP vocabulary (and X-Road id), for clients that speak it natively.
+    native: NativeSoapFormat | None = None
+    # The mapping file that drives a soap-mapping / json-mapping adapter.
+    mapping: str | None = None
 
 
 class ServiceDirectory:
@@ -92,6 +97,7 @@ def load_services(path: Path, registry: ContractRegistry) -> list[ServiceDefinit
                     endpoint=table["endpoint"],
                     description=table.get("description", ""),
                     time_limit_s=table.get("time_limit_s"),
+                    mapping=_beside(path, table.get("mapping")),
                 )
             )
         except KeyError as exc:
@@ -115,5 +121,14 @@ def dump_services(services: Iterable[ServiceDefinition]) -> str:
         ]
         if s.time_limit_s is not None:
             lines.append(f"time_limit_s = {s.time_limit_s}")
+        if s.mapping is not None:
+            lines.append(f'mapping = "{s.mapping}"')
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def _beside(services_file: Path, location: str | None) -> str | None:
+    """A mapping path as written in the services file, relative to that file."""
+    if location is None or Path(location).is_absolute():
+        return location
+    return str((services_file.parent / location).resolve())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,5 +54,20 @@ class HubSettings(BaseSettings):
     retry_backoff_s: float = Field(default=0.2, ge=0, description="First redelivery delay")
     relay_poll_s: float = Field(default=0.05, gt=0, description="Outbox poll interval when idle")
     audit_checkpoint_interval_s: float = Field(default=60.0, gt=0, description="Checkpoint period")
+    # --- region links (hub.links): unset, the region runs on its own exactly as before ---
+    leaf_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Accept leaf-node links from other regions on this port (embedded server)",
+    )
+    leaf_remotes: list[str] = Field(
+        default_factory=list, description="nats-leaf:// URLs of regions to dial (JSON list)"
+    )
+    peers: list[Annotated[str, Field(pattern=REGION_CODE_PATTERN)]] = Field(
+        default_factory=list, description="Peer regions to federate with (JSON list)"
+    )
+    link_timeout_s: float = Field(default=15.0, gt=0, description="Wait for a peer hub's answer")
+    gossip_interval_s: float = Field(
+        default=30.0, gt=0, description="How often peers' latest checkpoints are pulled"
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from contracts.tax import TaxClearance, TaxClearanceQuery
@@ -12,6 +13,11 @@ from hub.routing import ServiceDefinition
 from regions.identity import ServiceId
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
+
+# The declarative mappings that translate for the two emulated departments.
+MAPPINGS = Path(__file__).resolve().parent / "mappings"
+SOCIAL_SECURITY_MAPPING = MAPPINGS / "social-security.contribution-history.toml"
+TAX_MAPPING = MAPPINGS / "tax.tax-clearance.toml"
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,9 @@ def region_services(region: str, endpoints: DepartmentEndpoints) -> list[Service
             request=ContributionHistoryQuery,
             response=ContributionHistory,
             operation="ContributionHistory",
-            adapter="social-security-soap",
+            adapter="soap-mapping",
             endpoint=endpoints.social_security_wsdl,
+            mapping=str(SOCIAL_SECURITY_MAPPING),
             description="Insured periods and contribution bases of a citizen",
             time_limit_s=2.0,
         ),
@@ -49,8 +56,9 @@ def region_services(region: str, endpoints: DepartmentEndpoints) -> list[Service
             request=TaxClearanceQuery,
             response=TaxClearance,
             operation="TaxClearance",
-            adapter="tax-json",
+            adapter="json-mapping",
             endpoint=endpoints.tax_base_url,
+            mapping=str(TAX_MAPPING),
             description="Whether a taxpayer has settled a tax year",
             time_limit_s=2.0,
         ),

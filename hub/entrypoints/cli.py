@@ -14,11 +14,22 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.errors import HubError
+from hub.entrypoints.exchange_filters import (
+    AsOfOption,
+    ContractFilter,
+    CorrelationFilter,
+    DepartmentFilter,
+    OutcomeFilter,
+    ServiceFilter,
+    SinceFilter,
+    UntilFilter,
+    exchange_query,
+)
 from hub.ledger import Ledger
 from hub.logs import configure_logging
+from hub.privacy.wiring import build_ledger
 from hub.settings import HubSettings
-from hub.store import store_environment
-from hub.views import find_exchange, summaries, timeline
+from hub.views import find_exchange, indexed_summaries, timeline
 
 app = typer.Typer(
     name="interop-hub",
@@ -29,6 +40,21 @@ app = typer.Typer(
 exchanges_app = typer.Typer(help="Inspect recorded exchanges.", no_args_is_help=True)
 app.add_typer(exchanges_app, name="exchanges")
 # --- sub-commands: one module per command group, registered here (one line each) ---
+from hub.entrypoints import cli_projections  # noqa: E402, I001 - registered at the marker
+app.command("replay")(cli_projections.replay)
+app.command("metrics")(cli_projections.metrics)
+from hub.entrypoints import cli_audit  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_audit.app, name="audit")
+from hub.entrypoints.cli_adapter import app as adapter_app  # noqa: E402, I001 - at the marker
+app.add_typer(adapter_app, name="adapter")
+from hub.entrypoints import cli_subject  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_subject.app, name="subject")
+from hub.entrypoints import cli_contracts  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_contracts.app, name="contracts")
+from hub.entrypoints import cli_region  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_region.app, name="region")
+from hub.entrypoints import cli_agreement  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_agreement.app, name="agreement")
 
 DataOption = Annotated[
     Path | None,
@@ -50,7 +76,7 @@ def open_ledger(settings: HubSettings) -> Ledger:
         raise typer.BadParameter(
             f"no ledger in {settings.data} (run `interop-hub demo` first?)", param_hint="--data"
         )
-    return Ledger(store_environment(settings.store, settings.data))
+    return build_ledger(settings)
 
 
 @app.command()
@@ -78,17 +104,30 @@ def demo(
 def exchanges_list(
     data: DataOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+    service: ServiceFilter = None,
+    department: DepartmentFilter = None,
+    contract: ContractFilter = None,
+    outcome: OutcomeFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    correlation_id: CorrelationFilter = None,
+    as_of: AsOfOption = None,
 ) -> None:
-    """List every exchange, oldest first."""
+    """List exchanges from the exchange index, oldest first (filters combine with AND)."""
     settings = load_settings(data)
-    ledger = open_ledger(settings)
-    rows = list(summaries(ledger))
+    query = exchange_query(service, department, contract, outcome, since, until, correlation_id)
+    view = cli_projections.open_read_view(settings, as_of)
+    try:
+        rows = indexed_summaries(view, query)
+    finally:
+        view.close()
     if as_json:
         for row in rows:
             record = {**vars(row), "id": str(row.id), "received_at": row.received_at.isoformat()}
             print(json.dumps(record))
         return
-    table = Table(title=f"exchanges in {settings.data}")
+    where = f"as of {view.as_of.isoformat()} (historical view) in" if view.as_of else "in"
+    table = Table(title=f"exchanges {where} {settings.data}")
     for column in ("id", "received (UTC)", "client", "service", "via", "status", "ms"):
         table.add_column(column)
     for row in rows:

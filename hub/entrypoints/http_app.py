@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from hub.entrypoints.json_ingress import json_ingress_router
 from hub.entrypoints.soap_ingress import SoapIngress, soap_router
 from hub.gateway import Gateway
 
 
-def create_http_app(gateway: Gateway, *, max_payload_bytes: int, region: str) -> FastAPI:
-    """Build the ASGI app for one region's hub (nothing global, nothing at import)."""
+def create_http_app(
+    gateway: Gateway,
+    *,
+    max_payload_bytes: int,
+    region: str,
+    xroad_clients: Mapping[str, str] | None = None,
+    routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """Build the ASGI app for one region's hub (nothing global, nothing at import).
+
+    ``xroad_clients`` maps X-Road client ids onto departments (``HUB_XROAD_CLIENTS``);
+    ``routers`` add other parts' routes (e.g. ``/metrics`` from the read models).
+    """
     app = FastAPI(
         title=f"interop-hub — region {region}",
         version="0.1.0",
@@ -23,7 +35,8 @@ def create_http_app(gateway: Gateway, *, max_payload_bytes: int, region: str) ->
         ),
     )
     app.include_router(json_ingress_router(gateway, max_payload_bytes=max_payload_bytes))
-    app.include_router(soap_router(SoapIngress(gateway, max_payload_bytes=max_payload_bytes)))
+    soap = SoapIngress(gateway, max_payload_bytes=max_payload_bytes, xroad_clients=xroad_clients)
+    app.include_router(soap_router(soap))
 
     @app.get("/services", tags=["services"], summary="Services offered in this region")
     async def services() -> list[dict[str, Any]]:
@@ -42,4 +55,6 @@ def create_http_app(gateway: Gateway, *, max_payload_bytes: int, region: str) ->
     async def health() -> dict[str, str]:
         return {"status": "ok", "region": region}
 
+    for router in routers:
+        app.include_router(router)
     return app

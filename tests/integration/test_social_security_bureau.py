@@ -1,4 +1,4 @@
-"""The emulated SOAP bureau served over real HTTP, called through the zeep adapter."""
+"""The emulated SOAP bureau served over real HTTP, called through its declarative mapping."""
 
 from __future__ import annotations
 
@@ -16,12 +16,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.errors import ProviderFault, ProviderResponseInvalid, ProviderUnavailable
-from adapters.social_security_soap import SocialSecuritySoapAdapter
+from adapters.mapping import ProviderRequestInvalid, load_mapping
+from adapters.mapping.compiled import CompiledMapping
+from adapters.mapping.soap_provider import SoapMappingProvider
 from contracts.social_security import ContributionHistoryQuery
 from hub.entrypoints.asgi_server import serve_asgi
+from simulations.departments import SOCIAL_SECURITY_MAPPING
 from simulations.social_security_bureau import BureauBehaviour, create_app
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+BUREAU_NS = "http://bureau.social-security.example/ws/2004"
 
 
 def query(national_id: str = "19800101-1234", start: str = "2010-01-01",
@@ -30,6 +34,11 @@ def query(national_id: str = "19800101-1234", start: str = "2010-01-01",
         national_id=national_id, period_start=dt.date.fromisoformat(start),
         period_end=dt.date.fromisoformat(end),
     )
+
+
+@pytest.fixture(scope="module")
+def mapping() -> CompiledMapping:
+    return load_mapping(SOCIAL_SECURITY_MAPPING)
 
 
 @pytest.fixture
@@ -44,25 +53,59 @@ async def bureau_url(behaviour: BureauBehaviour) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def adapter(bureau_url: str) -> AsyncIterator[SocialSecuritySoapAdapter]:
-    async with await SocialSecuritySoapAdapter.connect(
-        f"{bureau_url}/ws/insurance?wsdl", timeout=2.0
+async def adapter(bureau_url: str, mapping: CompiledMapping
+                  ) -> AsyncIterator[SoapMappingProvider]:
+    async with await SoapMappingProvider.connect(
+        mapping, f"{bureau_url}/ws/insurance?wsdl", timeout=2.0
     ) as connected:
         yield connected
 
 
-async def test_zeep_loads_the_served_wsdl_with_the_real_address(
-    bureau_url: str, adapter: SocialSecuritySoapAdapter
+def canned(status: int, body: bytes) -> Starlette:
+    """A stand-in bureau that answers every POST with ``body`` (for answers the real one
+    never gives)."""
+    async def answer(_request: Request) -> Response:
+        return Response(body, status, media_type="text/xml; charset=utf-8")
+
+    return Starlette(routes=[Route("/ws", answer, methods=["POST"])])
+
+
+def envelope(body: str) -> bytes:
+    return (f'<soap:Envelope xmlns:soap="{SOAP_ENV}"><soap:Body>{body}</soap:Body>'
+            "</soap:Envelope>").encode()
+
+
+RECORD = ('<GetInsuranceRecordResponse xmlns="{ns}"><Holder><PersNo>{pers_no}</PersNo>'
+          "<Surname>Andersson</Surname><Forenames>Maria Elena</Forenames>"
+          "<BirthDt>01.01.1980</BirthDt></Holder><Period><EmplNo>1</EmplNo>"
+          "<EmplName>Harbour Logistics Ltd</EmplName><BeginDt>{begin}</BeginDt>"
+          "<EndDt>00.00.0000</EndDt><ContribBaseCents>100</ContribBaseCents><Curr>EUR</Curr>"
+          "</Period><ExtractDt>28.11.2026</ExtractDt></GetInsuranceRecordResponse>")
+
+
+def record(pers_no: str = "19800101-1234", begin: str = "01.01.2016") -> str:
+    return RECORD.format(ns=BUREAU_NS, pers_no=pers_no, begin=begin)
+
+
+async def test_served_wsdl_gives_the_real_address(
+    bureau_url: str, adapter: SoapMappingProvider
 ) -> None:
-    """The served WSDL's soap:address is rewritten to the URL it was fetched from."""
+    """The address is read from the served WSDL, whose soap:address the bureau rewrites."""
     assert adapter.endpoint == f"{bureau_url}/ws/insurance"
     async with httpx.AsyncClient() as http:
         wsdl = (await http.get(f"{bureau_url}/ws/insurance?wsdl")).text
     assert "bureau.invalid" not in wsdl
 
 
+async def test_direct_address_is_used_as_given(bureau_url: str, mapping: CompiledMapping) -> None:
+    """An endpoint without ?wsdl is the SOAP address itself; no WSDL is fetched."""
+    async with await SoapMappingProvider.connect(mapping, f"{bureau_url}/ws/insurance") as direct:
+        history = await direct.call(query(), correlation_id="c")
+    assert history.person.family_name == "Andersson"
+
+
 async def test_answer_is_mapped_into_the_contract(
-    adapter: SocialSecuritySoapAdapter, behaviour: BureauBehaviour
+    adapter: SoapMappingProvider, behaviour: BureauBehaviour
 ) -> None:
     """A known person's overlapping periods come back as a ContributionHistory."""
     history = await adapter.call(query(), correlation_id="corr-ss-1")
@@ -78,7 +121,7 @@ async def test_answer_is_mapped_into_the_contract(
 
 
 async def test_only_periods_overlapping_the_range_are_returned(
-    adapter: SocialSecuritySoapAdapter,
+    adapter: SoapMappingProvider,
 ) -> None:
     """Periods are filtered to those overlapping period_start..period_end."""
     history = await adapter.call(query("19751224-5678", "2001-06-01", "2002-01-01"),
@@ -87,7 +130,7 @@ async def test_only_periods_overlapping_the_range_are_returned(
 
 
 async def test_person_without_periods_has_an_empty_history(
-    adapter: SocialSecuritySoapAdapter,
+    adapter: SoapMappingProvider,
 ) -> None:
     """A registered person never insured answers with no periods."""
     history = await adapter.call(query("20010707-1357"), correlation_id="c")
@@ -95,7 +138,7 @@ async def test_person_without_periods_has_an_empty_history(
 
 
 async def test_concurrent_calls_carry_their_own_correlation_ids(
-    adapter: SocialSecuritySoapAdapter, behaviour: BureauBehaviour
+    adapter: SoapMappingProvider, behaviour: BureauBehaviour
 ) -> None:
     """Each concurrent call sends its own X-Correlation-Id header."""
     ids = [f"corr-{n}" for n in range(5)]
@@ -103,7 +146,7 @@ async def test_concurrent_calls_carry_their_own_correlation_ids(
     assert sorted(behaviour.correlation_ids) == ids
 
 
-async def test_unknown_person_is_a_non_retryable_fault(adapter: SocialSecuritySoapAdapter) -> None:
+async def test_unknown_person_is_a_non_retryable_fault(adapter: SoapMappingProvider) -> None:
     """soap:Client 'no insured person' becomes ProviderFault(retryable=False)."""
     with pytest.raises(ProviderFault) as caught:
         await adapter.call(query("19990909-4321"), correlation_id="c")
@@ -111,18 +154,21 @@ async def test_unknown_person_is_a_non_retryable_fault(adapter: SocialSecuritySo
     assert "no insured person with PersNo 19990909-4321" in caught.value.message
 
 
-async def test_schema_violation_is_a_client_fault_naming_the_element(
-    adapter: SocialSecuritySoapAdapter,
+async def test_request_the_legacy_schema_refuses_is_not_sent(
+    adapter: SoapMappingProvider, behaviour: BureauBehaviour
 ) -> None:
-    """A national id outside the legacy PersNo pattern is refused by the bureau's XSD."""
-    with pytest.raises(ProviderFault) as caught:
+    """A national id outside the legacy PersNo pattern fails the bureau's XSD before sending."""
+    with pytest.raises(ProviderRequestInvalid) as caught:
         await adapter.call(query("AB-1234567"), correlation_id="c")
     assert caught.value.retryable is False
     assert "PersNo" in caught.value.message
+    assert [issue.path for issue in caught.value.issues] == ["/GetInsuranceRecordRequest/PersNo"]
+    assert caught.value.issues[0].field == "national_id"
+    assert behaviour.calls == 0
 
 
 async def test_server_fault_is_retryable_and_passes(
-    adapter: SocialSecuritySoapAdapter, behaviour: BureauBehaviour
+    adapter: SoapMappingProvider, behaviour: BureauBehaviour
 ) -> None:
     """An injected soap:Server fault is ProviderFault(retryable=True); the next call succeeds."""
     behaviour.server_faults_next = 1
@@ -134,28 +180,69 @@ async def test_server_fault_is_retryable_and_passes(
 
 
 async def test_garbage_answer_is_invalid(
-    adapter: SocialSecuritySoapAdapter, behaviour: BureauBehaviour
+    adapter: SoapMappingProvider, behaviour: BureauBehaviour
 ) -> None:
-    """Non-XML bytes with HTTP 200 become ProviderResponseInvalid."""
+    """Non-XML bytes with HTTP 200 become ProviderResponseInvalid naming the whole document."""
     behaviour.garbage_next = 1
-    with pytest.raises(ProviderResponseInvalid):
+    with pytest.raises(ProviderResponseInvalid) as caught:
         await adapter.call(query(), correlation_id="c")
+    assert [issue.path for issue in caught.value.issues] == ["$"]
 
 
-async def test_slow_bureau_is_unavailable(bureau_url: str, behaviour: BureauBehaviour) -> None:
+async def test_answer_breaking_the_legacy_schema_names_the_element(
+    mapping: CompiledMapping,
+) -> None:
+    """An answer the bureau's XSD refuses is ProviderResponseInvalid at the legacy path."""
+    body = envelope(record(begin="2016-01-01"))
+    async with serve_asgi(canned(200, body)) as url, \
+            await SoapMappingProvider.connect(mapping, f"{url}/ws") as adapter:
+        with pytest.raises(ProviderResponseInvalid) as caught:
+            await adapter.call(query(), correlation_id="c")
+    (issue,) = caught.value.issues
+    assert (issue.path, issue.field) == ("/GetInsuranceRecordResponse/Period[1]/BeginDt",
+                                         "periods.0.start")
+
+
+async def test_answer_about_another_person_is_invalid(mapping: CompiledMapping) -> None:
+    """[response.match]: an answer whose PersNo differs from the question is refused."""
+    body = envelope(record(pers_no="19751224-5678"))
+    async with serve_asgi(canned(200, body)) as url, \
+            await SoapMappingProvider.connect(mapping, f"{url}/ws") as adapter:
+        with pytest.raises(ProviderResponseInvalid) as caught:
+            await adapter.call(query(), correlation_id="c")
+    (issue,) = caught.value.issues
+    assert (issue.path, issue.code) == ("/GetInsuranceRecordResponse/Holder/PersNo", "mismatch")
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(503, True), (429, True), (404, False)])
+async def test_http_error_without_a_fault_follows_the_status(
+    mapping: CompiledMapping, status: int, retryable: bool
+) -> None:
+    """A non-SOAP error page is a ProviderFault, retryable only for 5xx and 429."""
+    async with serve_asgi(canned(status, b"<html>busy</html>")) as url, \
+            await SoapMappingProvider.connect(mapping, f"{url}/ws") as adapter:
+        with pytest.raises(ProviderFault) as caught:
+            await adapter.call(query(), correlation_id="c")
+    assert caught.value.retryable is retryable
+    assert str(status) in caught.value.message
+
+
+async def test_slow_bureau_is_unavailable(bureau_url: str, behaviour: BureauBehaviour,
+                                          mapping: CompiledMapping) -> None:
     """An answer slower than the adapter's timeout becomes ProviderUnavailable."""
-    async with await SocialSecuritySoapAdapter.connect(
-        f"{bureau_url}/ws/insurance?wsdl", timeout=0.15
+    async with await SoapMappingProvider.connect(
+        mapping, f"{bureau_url}/ws/insurance?wsdl", timeout=0.15
     ) as impatient:
         behaviour.delay_s = 0.5
         with pytest.raises(ProviderUnavailable):
             await impatient.call(query(), correlation_id="c")
 
 
-async def test_stopped_bureau_is_unavailable(behaviour: BureauBehaviour) -> None:
-    """A bureau that stopped after the WSDL was loaded refuses connections: ProviderUnavailable."""
+async def test_stopped_bureau_is_unavailable(behaviour: BureauBehaviour,
+                                             mapping: CompiledMapping) -> None:
+    """A bureau that stopped after the WSDL was read refuses connections: ProviderUnavailable."""
     async with serve_asgi(create_app(behaviour)) as url:
-        adapter = await SocialSecuritySoapAdapter.connect(f"{url}/ws/insurance?wsdl")
+        adapter = await SoapMappingProvider.connect(mapping, f"{url}/ws/insurance?wsdl")
     try:
         with pytest.raises(ProviderUnavailable):
             await adapter.call(query(), correlation_id="c")
@@ -163,12 +250,12 @@ async def test_stopped_bureau_is_unavailable(behaviour: BureauBehaviour) -> None
         await adapter.aclose()
 
 
-async def test_unreachable_wsdl_is_unavailable() -> None:
-    """Connecting to a bureau that is not running raises ProviderUnavailable."""
+async def test_unreachable_wsdl_is_unavailable(mapping: CompiledMapping) -> None:
+    """Connecting through the WSDL of a bureau that is not running raises ProviderUnavailable."""
     async with serve_asgi(create_app()) as url:
         pass
     with pytest.raises(ProviderUnavailable):
-        await SocialSecuritySoapAdapter.connect(f"{url}/ws/insurance?wsdl", timeout=1.0)
+        await SoapMappingProvider.connect(mapping, f"{url}/ws/insurance?wsdl", timeout=1.0)
 
 
 XXE = b"""<?xml version="1.0"?>
@@ -201,8 +288,17 @@ async def test_doctype_is_refused_with_a_client_fault(bureau_url: str, payload: 
     assert b"root:" not in response.content
 
 
-async def test_wsdl_with_a_doctype_is_refused_by_the_adapter() -> None:
-    """The adapter's hardened zeep settings refuse a WSDL carrying a DOCTYPE."""
+async def test_answer_with_a_doctype_is_refused_unread(mapping: CompiledMapping) -> None:
+    """The hardened parser refuses an answer carrying a DOCTYPE: ProviderResponseInvalid."""
+    async with serve_asgi(canned(200, XXE)) as url, \
+            await SoapMappingProvider.connect(mapping, f"{url}/ws") as adapter:
+        with pytest.raises(ProviderResponseInvalid) as caught:
+            await adapter.call(query(), correlation_id="c")
+    assert caught.value.issues[0].code == "dtd-forbidden"
+
+
+async def test_wsdl_with_a_doctype_is_refused_by_the_adapter(mapping: CompiledMapping) -> None:
+    """A served WSDL carrying a DOCTYPE is refused when the adapter reads its address."""
     async def hostile_wsdl(_request: Request) -> Response:
         return Response(b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "x">]>'
                         b'<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"/>',
@@ -211,4 +307,4 @@ async def test_wsdl_with_a_doctype_is_refused_by_the_adapter() -> None:
     app = Starlette(routes=[Route("/ws", hostile_wsdl)])
     async with serve_asgi(app) as url:
         with pytest.raises(ProviderResponseInvalid):
-            await SocialSecuritySoapAdapter.connect(f"{url}/ws?wsdl", timeout=1.0)
+            await SoapMappingProvider.connect(mapping, f"{url}/ws?wsdl", timeout=1.0)

@@ -1,0 +1,207 @@
+"""Provider adapter for a SOAP 1.1 department service, driven by its mapping file.
+
+Per call: the compiled mapping encodes the request contract into the legacy
+body element (validated against the legacy XSD), :func:`build_envelope` wraps
+it, httpx POSTs it with ``SOAPAction`` and ``X-Correlation-Id``; the answer is
+parsed by the hardened parser (:func:`parse_envelope`), a Fault becomes a
+:class:`ProviderFault`, anything else is validated by libxml2 and mapped. No
+zeep or xmlschema code runs per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from adapters.errors import (
+    AdapterError,
+    MalformedInput,
+    MappingError,
+    PayloadTooLarge,
+    ProviderFault,
+    ProviderResponseInvalid,
+    ProviderUnavailable,
+    SchemaViolation,
+)
+from adapters.mapping.compiled import CompiledMapping, load_mapping
+from adapters.mapping.errors import ProviderRequestInvalid
+from adapters.mapping.wsdl_service import SoapOperation
+from adapters.mapping.xml_plan import XmlSection
+from adapters.soap_envelope import build_envelope, parse_envelope, parse_fault
+from adapters.xml_safety import XmlLimits, parse_xml
+from contracts import Contract
+from contracts.errors import ContractError, FieldIssue
+
+CORRELATION_HEADER = "X-Correlation-Id"
+SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"
+_WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
+_SOAP_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
+
+
+class SoapMappingProvider:
+    """Calls one SOAP operation through a compiled mapping (``soap-mapping`` adapter kind).
+
+    Build it with :meth:`connect`; close it with :meth:`aclose` (or ``async with``).
+    """
+
+    def __init__(self, mapping: CompiledMapping, endpoint: str, http: httpx.AsyncClient,
+                 timeout: float, limits: XmlLimits) -> None:
+        if mapping.soap is None:
+            raise ValueError(f"{mapping.name}: not a SOAP mapping")
+        self.mapping = mapping
+        self.request_contract = mapping.request_contract
+        self.response_contract = mapping.response_contract
+        self._operation: SoapOperation = mapping.soap
+        self._request: XmlSection[Contract] = mapping.request  # type: ignore[assignment]
+        self._response: XmlSection[Contract] = mapping.response  # type: ignore[assignment]
+        self._endpoint = endpoint
+        self._http = http
+        self._timeout = timeout
+        self._limits = limits
+        self._label = f"{mapping.name} (SOAP)"
+
+    @classmethod
+    async def connect(
+        # The timeout configures the adapter's HTTP client for every later call too.
+        cls, mapping: CompiledMapping | Path | str, endpoint: str, *,
+        timeout: float = 10.0, limits: XmlLimits | None = None,  # noqa: ASYNC109
+    ) -> SoapMappingProvider:
+        """Bind a mapping to a service address.
+
+        ``endpoint`` is the SOAP address, or a WSDL URL (``...?wsdl``) from which
+        only the ``soap:address`` of the mapping's port is read; the schema used
+        is always the mapping's pinned local WSDL.
+        """
+        if not isinstance(mapping, CompiledMapping):
+            mapping = await asyncio.to_thread(load_mapping, mapping)
+        limits = limits or XmlLimits()
+        http = httpx.AsyncClient(timeout=timeout)
+        try:
+            address = endpoint
+            if urlsplit(endpoint).query.lower() == "wsdl":
+                address = await _address_from_wsdl(http, endpoint, mapping, timeout)
+        except BaseException:
+            await http.aclose()
+            raise
+        return cls(mapping, address, http, timeout, limits)
+
+    @property
+    def endpoint(self) -> str:
+        """The SOAP address this adapter posts to."""
+        return self._endpoint
+
+    async def call(self, request: Contract, *, correlation_id: str) -> Contract:
+        """Encode, post, decode; raises only :class:`ProviderError` subclasses."""
+        body = self._encode(request)
+        headers = {
+            "Content-Type": SOAP_CONTENT_TYPE,
+            # SOAP 1.1 requires the header, quoted, even when the action is empty.
+            "SOAPAction": f'"{self._operation.soap_action}"',
+            CORRELATION_HEADER: correlation_id,
+        }
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post(self._endpoint, content=build_envelope(body),
+                                                 headers=headers)
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise ProviderUnavailable(
+                f"{self._label}: no answer within {self._timeout}s") from exc
+        except httpx.HTTPError as exc:
+            raise ProviderUnavailable(
+                f"{self._label}: cannot be reached: {type(exc).__name__} {exc}") from exc
+        answer = self.decode_response(response.status_code, response.content)
+        mismatch = self.mapping.mismatches(request, answer)
+        if mismatch:
+            raise ProviderResponseInvalid(f"{self._label}: the answer does not match the "
+                                          f"question: {mismatch[0].reason}", issues=mismatch)
+        return answer
+
+    def _encode(self, request: Contract) -> object:
+        if not isinstance(request, self.request_contract):
+            raise TypeError(f"expected {self.request_contract.__name__}, "
+                            f"got {type(request).__name__}")
+        try:
+            return self._request.encode(request)
+        except (MappingError, SchemaViolation) as exc:
+            raise ProviderRequestInvalid(
+                f"{self._label}: the request cannot be sent as {self._request.root.local}: "
+                f"{exc.message}", issues=exc.issues) from exc
+
+    def decode_response(self, status: int, content: bytes) -> Contract:
+        """An HTTP answer as the response contract, or the :class:`ProviderError` it means."""
+        try:
+            message = parse_envelope(content, self._limits)
+        except (MalformedInput, PayloadTooLarge) as exc:
+            if status >= 300:
+                raise _status_fault(self._label, status) from exc
+            raise ProviderResponseInvalid(f"{self._label}: the answer (HTTP {status}) is not a "
+                                          f"SOAP message: {exc.message}",
+                                          issues=exc.issues) from exc
+        if message.is_fault:
+            fault = parse_fault(message.body)
+            # Only soap:Server may be transient; Client, VersionMismatch and
+            # MustUnderstand say the request is wrong, and resending cannot help.
+            raise ProviderFault(f"{self._label} fault soap:{fault.faultcode}: "
+                                f"{fault.faultstring}", retryable=fault.faultcode == "Server",
+                                issues=fault.issues)
+        if status >= 300:
+            raise _status_fault(self._label, status)
+        try:
+            return self._response.decode(message.body)
+        except (AdapterError, ContractError) as exc:
+            raise ProviderResponseInvalid(
+                f"{self._label}: the answer does not map onto "
+                f"{self.response_contract.contract_id()}: {exc.message}",
+                issues=exc.issues) from exc
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> SoapMappingProvider:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _status_fault(label: str, status: int) -> ProviderFault:
+    return ProviderFault(f"{label} answered HTTP {status}",
+                         retryable=status >= 500 or status == 429)
+
+
+async def _address_from_wsdl(http: httpx.AsyncClient, url: str, mapping: CompiledMapping,
+                             wait_s: float) -> str:
+    """The ``soap:address`` of the mapping's port in the WSDL served at ``url``."""
+    operation = mapping.soap
+    if operation is None:
+        raise ValueError(f"{mapping.name}: not a SOAP mapping")
+    try:
+        async with asyncio.timeout(wait_s):
+            response = await http.get(url)
+    except (httpx.TimeoutException, TimeoutError) as exc:
+        raise ProviderUnavailable(f"{mapping.name}: no WSDL from {url} within {wait_s}s") from exc
+    except httpx.HTTPError as exc:
+        raise ProviderUnavailable(f"{mapping.name}: cannot fetch the WSDL {url}: "
+                                  f"{type(exc).__name__} {exc}") from exc
+    if response.status_code != 200:
+        raise _status_fault(f"{mapping.name} WSDL", response.status_code)
+    try:
+        root = parse_xml(response.content)
+    except (MalformedInput, PayloadTooLarge) as exc:
+        raise ProviderResponseInvalid(f"{mapping.name}: the WSDL at {url} is refused: "
+                                      f"{exc.message}", issues=exc.issues) from exc
+    found = root.xpath(
+        "w:service[@name=$service]/w:port[@name=$port]/s:address/@location",
+        namespaces={"w": _WSDL_NS, "s": _SOAP_BINDING_NS},
+        service=operation.port.service, port=operation.port.name)
+    if not found:
+        reason = (f"the WSDL at {url} has no soap:address for service "
+                  f"{operation.port.service}, port {operation.port.name}")
+        raise ProviderResponseInvalid(f"{mapping.name}: {reason}", issues=(
+            FieldIssue(path="/definitions/service", reason=reason, code="missing"),))
+    return str(found[0])
+

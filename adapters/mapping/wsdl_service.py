@@ -1,0 +1,168 @@
+"""A SOAP operation as a mapping uses it: its schemas compiled twice, once per purpose.
+
+Loading reuses onboarding's offline reader (:mod:`adapters.onboarding`: local
+files only, imports by URL through an OASIS XML catalog, every document through
+the hardened parser, references checked), then compiles the gathered schema
+documents
+
+- with xmlschema, for introspection at load time (element order, cardinality,
+  simple types and facets: what :mod:`adapters.mapping.xml_plan` and
+  ``adapter check`` need), and
+- with libxml2 (``lxml.etree.XMLSchema``), for the per-message validation.
+
+libxml2 is given the gathered documents from memory through a resolver that
+knows nothing else, so it cannot open a file or a URL of its own accord.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from adapters.mapping.errors import MappingFileError
+from adapters.onboarding import OfflineLoader, OnboardingError, XmlCatalog
+from adapters.onboarding.references import ReferenceChecker
+from adapters.onboarding.scaffold import unresolved_error
+from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
+from adapters.onboarding.wsdl import Operation, Port, bind_ports, read_wsdl
+from contracts.errors import FieldIssue
+
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+_INLINE = "http://interop-hub.invalid/inline/"
+
+
+@dataclass(frozen=True)
+class SoapOperation:
+    """One bound operation with everything the mapping engine needs from the WSDL."""
+
+    wsdl: Path
+    port: Port
+    operation: Operation
+    input_element: str  # Clark name of the request body element
+    output_element: str  # Clark name of the response body element
+    schemas: SchemaSet  # xmlschema: introspection at load time only
+    validator: etree.XMLSchema  # libxml2: every message
+
+    @property
+    def soap_action(self) -> str:
+        return self.operation.soap_action
+
+    @property
+    def address(self) -> str:
+        """The ``soap:address`` written in the WSDL (often a placeholder)."""
+        return self.port.address
+
+    def element(self, clark: str) -> Any:
+        """The global xmlschema element declaration named ``clark`` (KeyError if none)."""
+        return self.schemas.elements[clark]
+
+
+def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
+                   port: str | None = None, catalog: Path | None = None) -> SoapOperation:
+    """Read ``wsdl`` offline and pick one operation; raises :class:`MappingFileError`."""
+    try:
+        loader = OfflineLoader(XmlCatalog.load(catalog) if catalog else None)
+        docs = read_wsdl(wsdl, loader)
+        gathered = gather_schemas(docs.schemas, loader)
+        unresolved = [*docs.unresolved, *gathered.unresolved]
+        if unresolved:
+            raise unresolved_error(unresolved, catalog)
+        schemas = compile_schemas(gathered, lax=False)
+        checker = ReferenceChecker(lenient=False)
+        ports = bind_ports(docs, checker)
+        checker.raise_if_dangling()
+    except OnboardingError as exc:
+        raise MappingFileError(f"WSDL {wsdl}: {exc.message}", issues=exc.issues) from None
+    chosen_port, chosen = _choose(wsdl, ports, operation, service, port)
+    return SoapOperation(
+        wsdl=wsdl,
+        port=chosen_port,
+        operation=chosen,
+        input_element=_body_element(wsdl, chosen, "input"),
+        output_element=_body_element(wsdl, chosen, "output"),
+        schemas=schemas,
+        validator=compile_validator(gathered.documents, wsdl),
+    )
+
+
+def _choose(wsdl: Path, ports: tuple[Port, ...], operation: str, service: str | None,
+            port: str | None) -> tuple[Port, Operation]:
+    candidates = [
+        (p, op) for p in ports for op in p.operations
+        if op.name == operation and (service is None or p.service == service)
+        and (port is None or p.name == port)
+    ]
+    # The same operation is often bound twice (SOAP 1.1 and 1.2 ports): prefer 1.1.
+    candidates.sort(key=lambda pair: pair[0].soap_version != "1.1")
+    if not candidates:
+        offered = sorted({f"{p.service}/{p.name}/{op.name}" for p in ports for op in p.operations})
+        reason = (f"no operation {operation!r}"
+                  + (f" in service {service!r}" if service else "")
+                  + (f" on port {port!r}" if port else "")
+                  + f"; the WSDL offers: {', '.join(offered) or 'nothing'}")
+        raise MappingFileError(f"WSDL {wsdl}: {reason}", issues=(
+            FieldIssue(path=f"{wsdl}", reason=reason, code="unknown-operation"),))
+    return candidates[0]
+
+
+def _body_element(wsdl: Path, operation: Operation, direction: str) -> str:
+    io = getattr(operation, direction)
+    parts = io.body if io is not None else ()
+    if len(parts) != 1 or parts[0].element is None:
+        reason = (f"operation {operation.name} {direction} must carry exactly one body part "
+                  "declared by element (document/literal); mappings do not cover "
+                  f"{'rpc style' if parts and parts[0].element is None else 'this message'}")
+        raise MappingFileError(f"WSDL {wsdl}: {reason}", issues=(
+            FieldIssue(path=str(wsdl), reason=reason, code="unsupported-operation"),))
+    return parts[0].element
+
+
+class _InlineResolver(etree.Resolver):
+    """Serves the gathered schema documents by synthetic URL, and nothing else."""
+
+    def __init__(self, documents: dict[str, bytes]) -> None:
+        super().__init__()
+        self._documents = documents
+
+    def resolve(self, url: str | None, pubid: str | None, context: object) -> Any:
+        data = self._documents.get(url or "")
+        # An empty document fails the compile: libxml2 never gets to look elsewhere.
+        return self.resolve_string(data if data is not None else b"", context)
+
+
+def compile_validator(documents: list[etree._Element], wsdl: Path) -> etree.XMLSchema:
+    """One libxml2 schema over every gathered document (grouped by target namespace)."""
+    by_namespace: dict[str, list[etree._Element]] = defaultdict(list)
+    for document in documents:
+        by_namespace[document.get("targetNamespace", "")].append(document)
+    served: dict[str, bytes] = {}
+    driver = etree.Element(f"{{{XSD_NS}}}schema", nsmap={"xs": XSD_NS})
+    for index, (namespace, group) in enumerate(by_namespace.items()):
+        url = f"{_INLINE}{index}.xsd"
+        if len(group) == 1:
+            served[url] = etree.tostring(group[0])
+        else:  # several documents of one namespace (includes): a bundle includes them all
+            bundle = etree.Element(f"{{{XSD_NS}}}schema", nsmap={"xs": XSD_NS})
+            if namespace:
+                bundle.set("targetNamespace", namespace)
+            for part, document in enumerate(group):
+                part_url = f"{_INLINE}{index}-{part}.xsd"
+                served[part_url] = etree.tostring(document)
+                etree.SubElement(bundle, f"{{{XSD_NS}}}include", schemaLocation=part_url)
+            served[url] = etree.tostring(bundle)
+        imported = etree.SubElement(driver, f"{{{XSD_NS}}}import", schemaLocation=url)
+        if namespace:
+            imported.set("namespace", namespace)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    parser.resolvers.add(_InlineResolver(served))
+    try:
+        root = etree.fromstring(etree.tostring(driver), parser, base_url=f"{_INLINE}driver.xsd")
+        return etree.XMLSchema(root)
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        reason = f"libxml2 cannot compile the WSDL's schemas: {exc}"
+        raise MappingFileError(f"WSDL {wsdl}: {reason}", issues=(
+            FieldIssue(path=str(wsdl), reason=reason, code="invalid-schema"),)) from None

@@ -1,0 +1,232 @@
+"""``interop-hub region``: the region's signing keys, its card for peers, and its trust list.
+
+    region keys                 list the keys (made on first use)
+    region rotate               a new signing key; the old one verifies until its published end
+    region card --out FILE      the region's signed card (public keys + registry fingerprint)
+    region trust [list]         the peers trusted, their keys, and the list's own signature
+    region trust add CARD       trust a peer from its card (re-signs the trust list)
+    region trust remove REGION  stop trusting a peer (re-signs the trust list)
+
+Exit codes: 0 done; 2 the command could not run (an error names why).
+The logic lives in :mod:`hub.federation.wiring` and :mod:`regions`; this module
+only parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import hub.entrypoints.cli as cli
+from contracts import default_registry
+from hub.entrypoints.cli_federation import (
+    plain,
+    read_statement,
+    reported,
+    settings_for,
+    write_statement,
+)
+from hub.federation.app import utc_now
+from hub.federation.wiring import open_keys, open_trust, save_keys, save_trust
+from hub.settings import HubSettings
+from regions.canonical import instant, truncate
+from regions.errors import TrustListError
+from regions.fingerprints import registry_fingerprint
+from regions.jws import open_statement
+from regions.keys import KeyRing, PublicKey
+from regions.trust import (
+    REGION_CARD_TYP,
+    TRUST_LIST_TYP,
+    TrustList,
+    publish_region_card,
+    read_region_card,
+    trust_list_path,
+)
+
+app = typer.Typer(help="Region identity: signing keys, region card, trust list.",
+                  no_args_is_help=True)
+trust_app = typer.Typer(help="The peers this region trusts (a signed list).",
+                        invoke_without_command=True)
+app.add_typer(trust_app, name="trust")
+
+RegionOption = Annotated[
+    str | None,
+    typer.Option("--region", help="The region code when the folder has no keys yet "
+                                  "(default: $HUB_REGION, else north)"),
+]
+
+
+@app.command("keys")
+def keys(data: cli.DataOption = None, region: RegionOption = None) -> None:
+    """List the region's signing keys (creating the first one on first use)."""
+    settings = settings_for(data, region=region)
+    with reported():
+        ring = open_keys(settings, now=utc_now())
+    table = Table(title=f"signing keys of region {ring.region} in {settings.data}")
+    for column in ("kid", "created", "signs until", "verifies until", "active"):
+        table.add_column(column)
+    active = ring.active.kid
+    for key in ring.keys:
+        validity = key.validity
+        table.add_row(key.kid, instant(validity.not_before),
+                      _when(validity.superseded_at, "-"), _when(validity.not_after, "open"),
+                      "yes" if key.kid == active else "no")
+    cli.out.print(table)
+
+
+@app.command("rotate")
+def rotate(
+    data: cli.DataOption = None,
+    verify_days: Annotated[int, typer.Option(
+        "--verify-days", min=1,
+        help="How long the old key keeps verifying (beyond any attestation it signed)")] = 400,
+) -> None:
+    """Make a new signing key; the old one verifies until its published end date."""
+    settings = settings_for(data)
+    now = utc_now()
+    with reported():
+        ring = open_keys(settings, now=now)
+        trust = open_trust(settings, ring, now=now)
+        old = ring.active
+        fresh = ring.rotate(now=now, verify_for=dt.timedelta(days=verify_days))
+        save_keys(settings, ring)
+        resigned = _resign(settings, ring, trust, now)
+    ended = ring.get(old.kid).validity
+    plain(f"region {ring.region}: new signing key {fresh.kid}")
+    plain(f"  old key {old.kid} stopped signing at {_when(ended.superseded_at, '-')}, "
+          f"verifies until {_when(ended.not_after, 'open')}")
+    if resigned:
+        plain(f"  trust list re-signed with the new key (serial {resigned.serial})")
+    plain(f"  give peers the new card: interop-hub region card --data {settings.data} --out FILE")
+
+
+def _resign(
+    settings: HubSettings, ring: KeyRing, trust: TrustList, now: dt.datetime
+) -> TrustList | None:
+    """Re-sign an existing trust list under the new key.
+
+    The current key then vouches for it; and a list issued in the very second of
+    the rotation would otherwise name a moment the old key no longer signed at.
+    """
+    if not trust_list_path(settings.data).exists():
+        return None
+    renewed = replace(trust, issued_at=truncate(now), serial=trust.serial + 1)
+    save_trust(settings, ring, renewed)
+    return renewed
+
+
+@app.command("card")
+def card(
+    out: Annotated[Path, typer.Option("--out", help="Write the signed card to this file")],
+    data: cli.DataOption = None,
+) -> None:
+    """Write the region's signed card (public keys, registry fingerprint) for its peers."""
+    settings = settings_for(data)
+    now = utc_now()
+    with reported():
+        ring = open_keys(settings, now=now)
+        fingerprint = registry_fingerprint(default_registry())
+        write_statement(out, publish_region_card(ring, fingerprint, now=now))
+    plain(f"card of region {ring.region} written to {out}")
+    plain(f"  signed by key {ring.active.kid}: give this kid to the peer's operator, "
+          "who checks it before `region trust add`")
+    plain(f"  registry fingerprint {fingerprint.digest}")
+
+
+@trust_app.callback()
+def trust(ctx: typer.Context, data: cli.DataOption = None) -> None:
+    """Show the peers this region trusts (the same as `region trust list`)."""
+    if ctx.invoked_subcommand is None:
+        trust_list(data)
+
+
+@trust_app.command("list")
+def trust_list(data: cli.DataOption = None) -> None:
+    """Show each trusted peer, its keys and their validity; verify the list's signature."""
+    settings = settings_for(data)
+    now = utc_now()
+    with reported():
+        ring = open_keys(settings, now=now)
+        current = open_trust(settings, ring, now=now)
+        signer = _signer(settings.data)
+    if signer is None:
+        plain(f"region {ring.region} trusts no peer yet (no trust list in {settings.data})")
+        return
+    plain(f"trust list of {ring.region}: serial {current.serial}, issued "
+          f"{instant(current.issued_at)}, signature ok (key {signer})")
+    table = Table(title=f"peers trusted by {ring.region}")
+    for column in ("peer", "kid", "signs from", "signs until", "verifies until", "valid now",
+                   "registry"):
+        table.add_column(column)
+    for peer in current.peers:
+        registry = "-" if peer.registry is None else peer.registry.digest[:19] + "…"
+        for key in peer.keys:
+            table.add_row(peer.region, key.kid, instant(key.validity.not_before),
+                          _when(key.validity.superseded_at, "-"),
+                          _when(key.validity.not_after, "open"), _valid_now(key, now), registry)
+    cli.out.print(table)
+    plain(f"{len(current.peers)} peers")
+
+
+@trust_app.command("add")
+def trust_add(
+    card_file: Annotated[Path, typer.Argument(help="The peer's card (`region card --out`)")],
+    data: cli.DataOption = None,
+    expect_kid: Annotated[str | None, typer.Option(
+        "--expect-kid", help="Refuse the card unless it is signed by this key (checked out of "
+                             "band with the peer's operator)")] = None,
+) -> None:
+    """Trust a peer region from its signed card: add or update it and re-sign the list."""
+    settings = settings_for(data)
+    now = utc_now()
+    with reported():
+        compact = read_statement(card_file)
+        peer = read_region_card(compact)
+        signed_by = open_statement(compact, REGION_CARD_TYP).kid
+        if expect_kid is not None and signed_by != expect_kid:
+            raise TrustListError(f"the card of {peer.region} is signed by key {signed_by}, "
+                                 f"not the expected {expect_kid}")
+        ring = open_keys(settings, now=now)
+        updated = open_trust(settings, ring, now=now).with_peer(peer, now=now)
+        save_trust(settings, ring, updated)
+    plain(f"region {ring.region} now trusts {peer.region} ({len(peer.keys)} keys; card signed "
+          f"by {signed_by}); trust list serial {updated.serial} signed")
+
+
+@trust_app.command("remove")
+def trust_remove(
+    region: Annotated[str, typer.Argument(help="The peer region to stop trusting")],
+    data: cli.DataOption = None,
+) -> None:
+    """Stop trusting a peer region and re-sign the list."""
+    settings = settings_for(data)
+    now = utc_now()
+    with reported():
+        ring = open_keys(settings, now=now)
+        updated = open_trust(settings, ring, now=now).without_peer(region, now=now)
+        save_trust(settings, ring, updated)
+    plain(f"region {ring.region} no longer trusts {region}; trust list serial "
+          f"{updated.serial} signed")
+
+
+def _signer(data: Path) -> str | None:
+    """The kid that signed the stored trust list (already verified), or None without one."""
+    path = trust_list_path(data)
+    if not path.exists():
+        return None
+    return open_statement(path.read_text(encoding="ascii").strip(), TRUST_LIST_TYP).kid
+
+
+def _valid_now(key: PublicKey, now: dt.datetime) -> str:
+    if key.validity.signs_at(now):
+        return "signs"
+    return "verifies" if key.validity.verifies_at(now) else "expired"
+
+
+def _when(moment: dt.datetime | None, empty: str) -> str:
+    return empty if moment is None else instant(moment)

@@ -1,0 +1,157 @@
+"""The provider adapter for a service of another region: a NATS request to that region's hub.
+
+The delivery worker calls it like any provider adapter. The peer's hub records
+its own side of the exchange (:mod:`hub.links.ingress`) and answers with the
+response contract or the error; this adapter turns that answer into what the
+worker understands:
+
+==========================================  =========================================
+what happened                               raised / returned
+==========================================  =========================================
+the peer answered with the response         the response contract
+no hub of the peer region listens, or the   ``ProviderUnavailable`` (retried with
+answer did not come in time                 backoff, then dead-lettered)
+the peer's own provider did not answer in   ``ProviderUnavailable``
+time (its outcome ``timeout``)
+the peer refused, failed or dead-lettered   ``RemoteRefusal`` with the peer's code
+an answer that is not a ``RemoteAnswer``    ``ProviderResponseInvalid``
+==========================================  =========================================
+
+The client and the asking exchange travel in headers; the worker's port has no
+place for them, so :func:`for_remote_calls` puts them in a context variable
+around each delivery of a remote exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from adapters.errors import ProviderError, ProviderResponseInvalid, ProviderUnavailable
+from contracts import Contract
+from contracts.errors import FieldIssue
+from contracts.validation import validate_contract
+from hub.bus.port import Delivery
+from hub.ledger import Ledger
+from hub.links import subjects
+from hub.links.connection import LinkConnection
+from hub.links.errors import PeerUnreachable, RemoteRefusal
+from hub.links.messages import RemoteAnswer
+from hub.messages import DeliveryRequest
+from hub.routing import ServiceDefinition
+
+
+@dataclass(frozen=True)
+class RemoteCall:
+    """Which exchange a remote call is made for, and on whose behalf."""
+
+    exchange_id: str
+    client: str
+
+
+_CURRENT: contextvars.ContextVar[RemoteCall | None] = contextvars.ContextVar(
+    "interop_hub_remote_call", default=None
+)
+
+
+def for_remote_calls(
+    handler: Callable[[Delivery], Awaitable[None]], ledger: Ledger
+) -> Callable[[Delivery], Awaitable[None]]:
+    """Wrap the delivery worker's handler so a remote adapter knows the exchange and client."""
+
+    async def handle(delivery: Delivery) -> None:
+        request = DeliveryRequest.model_validate_json(delivery.data)
+        exchange = await asyncio.to_thread(ledger.get, UUID(request.exchange_id))
+        token = _CURRENT.set(RemoteCall(request.exchange_id, exchange.client))
+        try:
+            await handler(delivery)
+        finally:
+            _CURRENT.reset(token)
+
+    return handle
+
+
+class RemoteHubAdapter:
+    """Calls ``region/department/service`` of a peer through the peer's hub."""
+
+    def __init__(
+        self,
+        service: ServiceDefinition,
+        connection: LinkConnection,
+        *,
+        origin: str,
+        timeout_s: float,
+    ) -> None:
+        self.request_contract = service.request
+        self.response_contract = service.response
+        self._service = service
+        self._peer = service.id.region
+        self._subject = subjects.query(self._peer, service.id.department, service.id.service)
+        self._connection = connection
+        self._origin = origin
+        self._timeout_s = timeout_s
+
+    async def call(self, request: Contract, *, correlation_id: str) -> Contract:
+        """Ask the peer's hub; see the module docstring for what each outcome becomes."""
+        context = _CURRENT.get()
+        if context is None:
+            raise ProviderError(
+                f"{self._service.id}: a remote call needs its exchange (use for_remote_calls)"
+            )
+        headers = {
+            subjects.CLIENT_HEADER: context.client,
+            subjects.CORRELATION_HEADER: correlation_id,
+            subjects.EXCHANGE_HEADER: context.exchange_id,
+            subjects.ORIGIN_HEADER: self._origin,
+        }
+        try:
+            msg = await self._connection.request(
+                self._peer,
+                self._subject,
+                request.model_dump_json().encode(),
+                timeout=self._timeout_s,
+                headers=headers,
+            )
+        except PeerUnreachable as exc:
+            raise ProviderUnavailable(exc.message) from None
+        return self._outcome(_read(self._peer, msg.data))
+
+    def _outcome(self, answer: RemoteAnswer) -> Contract:
+        if answer.outcome == "responded" and answer.document is not None:
+            expected = str(self.response_contract.contract_id())
+            if answer.contract != expected:
+                raise ProviderResponseInvalid(
+                    f"region {self._peer} answered {answer.contract}, expected {expected}"
+                )
+            return validate_contract(self.response_contract, answer.document)
+        error = answer.error
+        message = error.message if error else f"outcome {answer.outcome} without a reason"
+        if answer.outcome == "timeout":
+            raise ProviderUnavailable(f"region {self._peer}: {message}")
+        issues = tuple(
+            FieldIssue(
+                path=str(i.get("path") or "$"),
+                reason=str(i.get("reason") or ""),
+                code=str(i.get("code") or "remote"),
+                field=i.get("field"),
+            )
+            for i in (error.issues if error else [])
+        )
+        raise RemoteRefusal(self._peer, error.code if error else answer.outcome, message, issues)
+
+    async def aclose(self) -> None:
+        """Nothing to close: the link connection belongs to :class:`hub.links.RegionLinks`."""
+
+
+def _read(peer: str, data: bytes) -> RemoteAnswer:
+    try:
+        return RemoteAnswer.model_validate_json(data)
+    except ValidationError as exc:
+        raise ProviderResponseInvalid(
+            f"region {peer} sent an unreadable answer: {exc.errors(include_url=False)[:2]}"
+        ) from None
