@@ -113,6 +113,8 @@ def parse_xml(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
 
 def _refuse_doctype(data: bytes) -> None:
     """Scan the prolog and raise if it declares a DOCTYPE, before any DTD is read."""
+    if _prolog_is_plain(data):
+        return
     parser = _parser(_PrologSniffer())
     try:
         etree.fromstring(data, parser)
@@ -122,6 +124,52 @@ def _refuse_doctype(data: bytes) -> None:
         raise _dtd_forbidden(str(seen)) from None
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, parser.error_log) from None
+
+
+# Encodings in which the prolog's markup bytes are plain ASCII; any other declared
+# encoding goes through libxml2's own prolog scan.
+_ASCII_COMPATIBLE = (b"utf-8", b"utf8", b"us-ascii", b"ascii", b"iso-8859-1", b"latin1")
+_NAME_START = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:") | frozenset(
+    range(0x80, 0x100)
+)
+
+
+def _prolog_is_plain(data: bytes) -> bool:
+    """True only when the bytes *certainly* reach the root element without a DOCTYPE.
+
+    The fast path for the common message (XML declaration, comments, processing
+    instructions, whitespace, then the root element). It never decides that a
+    DOCTYPE is present: any doubt (another encoding, a ``<!`` that is not a
+    comment, anything unexpected) returns False, and libxml2's prolog scan then
+    decides — so this can only save time, never let a DOCTYPE through.
+    """
+    at = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    end = min(len(data), 64 * 1024)  # a prolog longer than this is unusual: let libxml2 look
+    while at < end:
+        byte = data[at]
+        if byte in b" \t\r\n":
+            at += 1
+        elif data.startswith(b"<?", at):
+            close = data.find(b"?>", at + 2, end)
+            if close < 0 or not _declared_encoding_is_plain(data[at:close]):
+                return False
+            at = close + 2
+        elif data.startswith(b"<!--", at):
+            close = data.find(b"-->", at + 4, end)
+            if close < 0:
+                return False
+            at = close + 3
+        else:
+            return byte == 0x3C and at + 1 < len(data) and data[at + 1] in _NAME_START
+    return False
+
+
+def _declared_encoding_is_plain(instruction: bytes) -> bool:
+    if not instruction.startswith(b"<?xml") or b"encoding" not in instruction:
+        return True
+    declared = instruction.split(b"encoding", 1)[1].split(b"=", 1)[-1].strip()[1:]
+    name = declared.split(b'"', 1)[0].split(b"'", 1)[0].strip().lower()
+    return name in _ASCII_COMPATIBLE
 
 
 def _dtd_forbidden(root_name: str) -> MalformedInput:

@@ -264,3 +264,30 @@ def test_reason_is_the_error_not_a_preceding_warning() -> None:
     (issue,) = caught.value.issues
     assert issue.code == "not-well-formed"
     assert "mismatch" in issue.reason
+
+
+@pytest.mark.parametrize(
+    ("data", "plain"),
+    [
+        (b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- c --><?pi x?>\n<a/>', True),
+        (b"\xef\xbb\xbf<a/>", True),
+        (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', False),
+        (b"<!-- <a/> --><!DOCTYPE a><a/>", False),
+        (b'<?xml version="1.0" encoding="UTF-16"?><a/>', False),
+        (b"<![CDATA[x]]><a/>", False),
+        (b"text<a/>", False),
+        (b"<!-- never closed <a/>", False),
+    ],
+)
+def test_prolog_fast_path_only_ever_clears_plain_prologs(data: bytes, plain: bool) -> None:
+    """The byte-level prolog scan clears only prologs it fully understands; else libxml2 decides."""
+    from adapters.xml_safety import _prolog_is_plain
+
+    assert _prolog_is_plain(data) is plain
+
+
+def test_doctype_behind_comments_and_pis_is_still_refused() -> None:
+    """A DOCTYPE after comments and processing instructions never reaches the real parse."""
+    with pytest.raises(MalformedInput) as caught:
+        parse_xml(b'<?xml version="1.0"?><!-- x --><?pi y?><!DOCTYPE a SYSTEM "file:///etc/passwd"><a/>')
+    assert caught.value.issues[0].code == "dtd-forbidden"
