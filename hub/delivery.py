@@ -26,6 +26,7 @@ from hub.bus.port import Bus, Delivery
 from hub.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
+from hub.errors import UnknownServiceError
 from hub.ledger import Ledger
 from hub.messages import DeliveryReply, DeliveryRequest, ReplyError
 
@@ -70,7 +71,11 @@ class DeliveryWorker:
             await self._deliver(exchange, delivery)
 
     async def _deliver(self, exchange: Exchange, delivery: Delivery) -> None:
-        adapter = self._adapters[exchange.service]
+        adapter = self._adapters.get(exchange.service)
+        if adapter is None:
+            known = sorted(self._adapters)
+            await self._failed(exchange, delivery, UnknownServiceError(exchange.service, known))
+            return
         started = time.perf_counter()
         try:
             query = adapter.request_contract.model_validate(exchange.request)

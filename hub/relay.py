@@ -16,8 +16,9 @@ import structlog
 from eventsourcing.persistence import Notification, Tracking
 
 from hub.bus.port import Bus
+from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange
-from hub.errors import BusError
+from hub.errors import BusError, RoutingError
 from hub.ledger import Ledger
 from hub.messages import DeliveryRequest
 from hub.routing import ServiceDirectory
@@ -88,7 +89,12 @@ class OutboxRelay:
             if not page:
                 return position
             for notification in page:
-                await self._publish(notification)
+                try:
+                    await self._publish(notification)
+                except RoutingError as exc:
+                    # One unroutable exchange must not stop the relay for all others.
+                    await asyncio.to_thread(self._fail_unroutable, notification, exc)
+                    continue
                 self.published += 1
             position = page[-1].id
             await asyncio.to_thread(self._tracking.insert_tracking, Tracking(RELAY_NAME, position))
@@ -102,6 +108,17 @@ class OutboxRelay:
             msg_id=f"{self._directory.region}-ledger-{notification.id}",
             headers={"Correlation-Id": request.correlation_id},
         )
+
+    def _fail_unroutable(self, notification: Notification, exc: RoutingError) -> None:
+        """Record, for good, that a routed exchange can no longer be addressed."""
+        exchange_id = UUID(str(notification.originator_id))
+        log.error("routed exchange cannot be published", exchange_id=str(exchange_id),
+                  code=exc.code, reason=exc.message)
+        try:
+            self._ledger.record_failure(exchange_id, attempt=0, code=exc.code,
+                                        reason=exc.message, retryable=False, give_up=False)
+        except (ExchangeStateError, ExchangeConflictError):
+            pass  # already settled (e.g. by an earlier relay run): nothing to add
 
     def _delivery_request(self, notification: Notification) -> DeliveryRequest:
         exchange_id = UUID(str(notification.originator_id))

@@ -129,3 +129,15 @@ async def test_retryable_failure_is_retried_with_backoff_then_answered(ledger: L
     assert second.settled == ["ack"]
     names = [type(e).__name__ for e in ledger.history(exchange_id)]
     assert names[-3:] == ["DeliveryFailed", "Delivered", "Responded"]
+
+
+async def test_exchange_for_a_service_without_adapter_fails_for_good(ledger: Ledger) -> None:
+    """No adapter for the service: a non-retryable failure is recorded and the message acked."""
+    bus = FakeBus()
+    worker = DeliveryWorker(ledger, bus, {}, max_deliver=5, backoff_s=0)
+    exchange_id, data = _routed(ledger)
+    delivery = FakeDelivery(data)
+    await worker.handle(delivery)
+    assert delivery.settled == ["ack"]
+    assert ledger.get(exchange_id).status is Status.FAILED
+    assert ledger.get(exchange_id).error["code"] == "unknown-service"
