@@ -30,6 +30,7 @@ from hub.entrypoints.metrics_route import metrics_router
 from hub.errors import RoutingError
 from hub.gateway import Gateway
 from hub.ledger import Ledger
+from hub.links import RegionLinks
 from hub.nats.bus import JetStreamBus, StreamSpec
 from hub.nats.server import NatsServerConfig, running_nats_server
 from hub.privacy.wiring import build_ledger
@@ -82,6 +83,7 @@ class Hub:
     nats_url: str
     store: str
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    links: RegionLinks | None = None  # set when the region has peers (hub.links)
 
 
 async def build_adapters(
@@ -121,6 +123,8 @@ async def run_hub(
                         name=f"hub-{region}",
                         workdir=settings.data / "nats",
                         jetstream_domain=region,
+                        leafnode_port=settings.leaf_port,  # region links (hub.links)
+                        leaf_remotes=settings.leaf_remotes,
                     )
                 )
             )
@@ -138,7 +142,9 @@ async def run_hub(
             name=f"interop-hub-{region}",
         )
         stack.push_async_callback(bus.close)
-        directory = ServiceDirectory(region, services)
+        # --- region links (hub.links): built only when HUB_PEERS names peer regions ---
+        links = RegionLinks(settings, services, registry) if settings.peers else None
+        directory = links.directory if links else ServiceDirectory(region, services)
         adapters = await build_adapters(services, settings.provider_timeout_s)
         for adapter in adapters.values():
             stack.push_async_callback(adapter.aclose)
@@ -150,7 +156,7 @@ async def run_hub(
         worker = DeliveryWorker(
             ledger,
             bus,
-            adapters,
+            links.adapters(adapters) if links else adapters,
             max_deliver=settings.max_deliver,
             backoff_s=settings.retry_backoff_s,
         )
@@ -178,12 +184,17 @@ async def run_hub(
         for task in tasks:
             task.add_done_callback(_report_crash)
         stack.push_async_callback(_stop_tasks, stop, tasks)
+        if links:  # peers' queries, forwarding to peers, checkpoint gossip; stops before tasks
+            await stack.enter_async_context(links.running(
+                nats_url, gateway=gateway, bus=bus, deliver=worker.handle, ledger=ledger,
+                auditor=auditor,
+            ))
         app = create_http_app(
             gateway,
             max_payload_bytes=settings.max_payload_bytes,
             region=region,
             xroad_clients=settings.xroad_clients,
-            routers=[metrics_router(projections)],
+            routers=[metrics_router(projections), *(links.routers(gateway) if links else [])],
         )
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub")
@@ -199,6 +210,7 @@ async def run_hub(
             nats_url,
             describe_store(settings.store, settings.data),
             tasks,
+            links,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub

@@ -9,12 +9,18 @@ not know cannot be translated and is left out with a warning (the registry
 fingerprints exchanged for agreements will refine that check). Peers are asked
 at start, every second until they first answer (a region started before its
 peers, or cut off, catches up by itself), then every ``refresh_s``.
+
+The last catalogue of each peer is cached in ``DIR/links/catalogues/<peer>.json``
+and read back at start, so exchanges routed before a restart can be relayed
+and forwarded while the peer is still out of reach.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import structlog
 from pydantic import ValidationError
@@ -79,6 +85,38 @@ def remote_services(catalogue: Catalogue, registry: ContractRegistry) -> list[Se
     return services
 
 
+class CatalogueCache:
+    """The last catalogue learnt from each peer, as received (``DIR/links/catalogues``)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.folder = data_dir / "links" / "catalogues"
+
+    def save(self, catalogue: Catalogue) -> None:
+        """Replace the cached catalogue of ``catalogue.region`` (atomically)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{catalogue.region}.json"
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(catalogue.model_dump_json(indent=2))
+        temporary.replace(path)
+
+    def load(self, peer: str) -> Catalogue | None:
+        """The cached catalogue of ``peer``; None when none (or it is unreadable: re-learnt)."""
+        path = self.folder / f"{peer}.json"
+        try:
+            return _read(peer, path.read_bytes())
+        except (OSError, LinkError):
+            return None
+
+
+def restore(directory: FederatedDirectory, cache: CatalogueCache,
+            registry: ContractRegistry) -> None:
+    """Read every peer's cached catalogue into ``directory`` (the peers have not answered)."""
+    for peer in directory.peers:
+        catalogue = cache.load(peer)
+        if catalogue is not None:
+            directory.learn(peer, remote_services(catalogue, registry), answered=False)
+
+
 class CatalogueLink:
     """Answers this region's catalogue and keeps the peers' catalogues learnt."""
 
@@ -88,9 +126,11 @@ class CatalogueLink:
         directory: FederatedDirectory,
         registry: ContractRegistry,
         *,
+        cache: CatalogueCache,
         timeout_s: float,
         refresh_s: float,
     ) -> None:
+        self._cache = cache
         self._connection = connection
         self._directory = directory
         self._registry = registry
@@ -108,10 +148,12 @@ class CatalogueLink:
         """Ask ``peer`` for its catalogue and learn it; False when it could not be learnt."""
         try:
             msg = await self._connection.request(
-                peer, subjects.catalogue(peer), b"", timeout=self._timeout_s
+                peer, subjects.catalogue(peer), b"", timeout_s=self._timeout_s
             )
             catalogue = _read(peer, msg.data)
             changed = self._directory.learn(peer, remote_services(catalogue, self._registry))
+            if changed:
+                await asyncio.to_thread(self._cache.save, catalogue)
         except LinkError as exc:
             log.info("peer catalogue not learnt", peer=peer, code=exc.code, reason=exc.message)
             return False

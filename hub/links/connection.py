@@ -72,18 +72,18 @@ class LinkConnection:
         subject: str,
         data: bytes,
         *,
-        timeout: float,
+        timeout_s: float,
         headers: Mapping[str, str] | None = None,
     ) -> Msg:
         """Ask ``peer`` on ``subject``; PeerUnreachable when nobody answers in time."""
         try:
             return await self._nc.request(
-                subject, data, timeout=timeout, headers=dict(headers) if headers else None
+                subject, data, timeout=timeout_s, headers=dict(headers) if headers else None
             )
         except nats.errors.NoRespondersError:
             raise PeerUnreachable(peer, subject, "no hub of that region listens") from None
         except (TimeoutError, nats.errors.TimeoutError):
-            raise PeerUnreachable(peer, subject, f"no answer within {timeout:g} s") from None
+            raise PeerUnreachable(peer, subject, f"no answer within {timeout_s:g} s") from None
         except nats.errors.Error as exc:
             raise PeerUnreachable(peer, subject, f"NATS error {exc!r}") from exc
 

@@ -9,6 +9,13 @@ ingress's body-element table and WSDL, ``GET /services``) is unchanged; looking
 a service up (``get``, ``in``) finds remote ones too, which is all the gateway
 and the outbox relay need.
 
+A service a peer stops listing is *retired*, not forgotten: the outbox relay
+must still be able to route exchanges accepted for it (the peer then refuses
+them as unknown), and an exception there would stop the relay. For the same
+reason the last catalogue of each peer is cached in the data folder and read
+back at start (:class:`hub.links.catalogue.CatalogueCache`), before the peer
+has answered.
+
 Exchanges for a remote service wait in the region's *own* stream under
 ``hub.<region>.deliver._peer.<peer>.…`` (no department code can be ``_peer``),
 consumed by one durable consumer per peer region.
@@ -33,11 +40,20 @@ class FederatedDirectory(ServiceDirectory):
         super().__init__(region, services)
         self.peers = tuple(sorted(set(peers) - {region}))
         self._remote: dict[str, dict[str, ServiceDefinition]] = {p: {} for p in self.peers}
+        self._retired: dict[str, dict[str, ServiceDefinition]] = {p: {} for p in self.peers}
         self._learnt: set[str] = set()
         self.generation = 0  # bumped whenever a peer's services change
 
-    def learn(self, peer: str, services: Iterable[ServiceDefinition]) -> bool:
-        """Replace what is known of ``peer``'s services; True when anything changed."""
+    def learn(
+        self, peer: str, services: Iterable[ServiceDefinition], *, answered: bool = True
+    ) -> bool:
+        """Replace what is known of ``peer``'s services; True when anything changed.
+
+        ``answered`` is False for a catalogue read back from this region's cache
+        (the peer has not answered in this run). A service the peer no longer
+        lists stays routable (retired): exchanges already routed to it must still
+        reach the peer, which refuses it as unknown; only listings drop it.
+        """
         if peer not in self._remote:
             raise CatalogueError(f"region {peer} is not a peer of {self.region}")
         learnt = {}
@@ -47,10 +63,15 @@ class FederatedDirectory(ServiceDirectory):
                     f"the catalogue of {peer} names {service.id}, a service of another region"
                 )
             learnt[str(service.id)] = service
-        first = peer not in self._learnt
-        self._learnt.add(peer)
+        first = answered and peer not in self._learnt
+        if answered:
+            self._learnt.add(peer)
         if learnt == self._remote[peer]:
             return first
+        retired = self._retired[peer]
+        retired.update({k: v for k, v in self._remote[peer].items() if k not in learnt})
+        for key in learnt:
+            retired.pop(key, None)
         self._remote[peer] = learnt
         self.generation += 1
         return True
@@ -67,8 +88,7 @@ class FederatedDirectory(ServiceDirectory):
     def get(self, service: str) -> ServiceDefinition:
         if super().__contains__(service):
             return super().get(service)
-        region = service.split("/", 1)[0]
-        found = self._remote.get(region, {}).get(service)
+        found = self._remote_definition(service)
         if found is None:
             known = [str(s.id) for s in self] + [str(s.id) for s in self.remote()]
             raise UnknownServiceError(service, sorted(known))
@@ -77,9 +97,12 @@ class FederatedDirectory(ServiceDirectory):
     def __contains__(self, service: object) -> bool:
         if super().__contains__(service):
             return True
-        if not isinstance(service, str):
-            return False
-        return service in self._remote.get(service.split("/", 1)[0], {})
+        return isinstance(service, str) and self._remote_definition(service) is not None
+
+    def _remote_definition(self, service: str) -> ServiceDefinition | None:
+        region = service.split("/", 1)[0]
+        found = self._remote.get(region, {}).get(service)
+        return found if found is not None else self._retired.get(region, {}).get(service)
 
     def is_remote(self, service: ServiceDefinition) -> bool:
         """True for a service of a peer region."""

@@ -129,7 +129,13 @@ class CheckpointGossip:
         self._published = stamp
 
     async def _answer_latest(self, _: Request) -> bytes:
-        return (await asyncio.to_thread(self.offer)).model_dump_json().encode()
+        try:
+            offer = await asyncio.to_thread(self.offer)
+        except AuditError as exc:
+            # Say nothing rather than something unsigned: the peer asks again later.
+            log.error("latest checkpoint unreadable", code=exc.code, reason=exc.message)
+            offer = CheckpointOffer(region=self._region, note=None, verifier_key=None)
+        return offer.model_dump_json().encode()
 
     async def _answer_consistency(self, request: Request) -> bytes:
         try:
@@ -169,18 +175,21 @@ class CheckpointGossip:
 
     async def pull(self, peer: str) -> None:
         """Ask ``peer`` for its latest checkpoint and check it (unreachable: try later)."""
+        offer = await self._latest_of(peer)
+        if offer is not None:
+            await self.receive(peer, offer, is_latest=True)
+
+    async def _latest_of(self, peer: str) -> CheckpointOffer | None:
         try:
             msg = await self._connection.request(
-                peer, subjects.audit_latest(peer), b"", timeout=self._timeout_s
+                peer, subjects.audit_latest(peer), b"", timeout_s=self._timeout_s
             )
-            offer = CheckpointOffer.model_validate_json(msg.data)
+            return CheckpointOffer.model_validate_json(msg.data)
         except LinkError as exc:
             log.info("peer checkpoint not pulled", peer=peer, reason=exc.message)
-            return
         except ValidationError:
             log.warning("unreadable checkpoint offer ignored", peer=peer)
-            return
-        await self.receive(peer, offer, is_latest=True)
+        return None
 
     async def receive(self, peer: str, offer: CheckpointOffer, *, is_latest: bool) -> None:
         """Check one offered checkpoint of ``peer``; hold it, or raise an alarm."""
@@ -222,14 +231,8 @@ class CheckpointGossip:
 
     async def _pull_unlocked(self, peer: str) -> None:
         # A stale copy arrived (pushes and pulls can cross): what counts is the latest.
-        try:
-            msg = await self._connection.request(
-                peer, subjects.audit_latest(peer), b"", timeout=self._timeout_s
-            )
-            offer = CheckpointOffer.model_validate_json(msg.data)
-        except (LinkError, ValidationError):
-            return
-        if offer.note is not None and offer.region == peer:
+        offer = await self._latest_of(peer)
+        if offer is not None and offer.note is not None and offer.region == peer:
             await self._receive(peer, offer, is_latest=True)
 
     async def _prove(self, peer: str, held: Checkpoint, received: Checkpoint) -> Verdict:
@@ -238,7 +241,7 @@ class CheckpointGossip:
             peer,
             subjects.audit_consistency(peer),
             asked.model_dump_json().encode(),
-            timeout=self._timeout_s,
+            timeout_s=self._timeout_s,
         )
         try:
             answer = ConsistencyAnswer.model_validate_json(msg.data)

@@ -23,23 +23,24 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
+from fastapi import APIRouter
 
 from adapters.port import ProviderAdapter
 from contracts import ContractRegistry
 from hub.audit import Auditor
-from hub.bus.port import ConsumerSpec, Delivery, Handler
+from hub.bus.port import Bus, ConsumerSpec, Delivery, Handler
 from hub.gateway import Gateway
 from hub.ledger import Ledger
 from hub.links.alarms import AuditAlarms, alarms_environment
-from hub.links.catalogue import CatalogueLink
+from hub.links.catalogue import CatalogueCache, CatalogueLink, restore
 from hub.links.connection import LinkConnection
 from hub.links.directory import FederatedDirectory
 from hub.links.errors import LinkError
 from hub.links.gossip import CheckpointGossip
+from hub.links.http_routes import peer_router
 from hub.links.ingress import FederationIngress
 from hub.links.remote_adapter import RemoteHubAdapter, for_remote_calls
 from hub.messages import DeliveryRequest
-from hub.nats.bus import JetStreamBus
 from hub.routing import ServiceDefinition
 from hub.settings import HubSettings
 
@@ -70,6 +71,8 @@ class RegionLinks:
         self.settings = settings
         self.directory = FederatedDirectory(settings.region, services, settings.peers)
         self._registry = registry
+        self._cache = CatalogueCache(settings.data)
+        restore(self.directory, self._cache, registry)
         self._parts: _Running | None = None
 
     @property
@@ -82,6 +85,17 @@ class RegionLinks:
     def adapters(self, local: Mapping[str, ProviderAdapter]) -> Mapping[str, ProviderAdapter]:
         """The delivery worker's adapter table: the local adapters, plus peers' services."""
         return _AdapterTable(local, self)
+
+    def routers(self, gateway: Gateway) -> list[APIRouter]:
+        """HTTP routes for peers' services (``/peers``, ``/peers/<peer>/soap``)."""
+        return [
+            peer_router(
+                gateway,
+                self.directory,
+                max_payload_bytes=self.settings.max_payload_bytes,
+                xroad_clients=self.settings.xroad_clients,
+            )
+        ]
 
     def remote_adapter(self, service: ServiceDefinition) -> RemoteHubAdapter:
         """The adapter that forwards ``service`` (of a peer) to the peer's hub."""
@@ -98,48 +112,57 @@ class RegionLinks:
         nats_url: str,
         *,
         gateway: Gateway,
-        bus: JetStreamBus,
+        bus: Bus,
         deliver: Handler,
         ledger: Ledger,
         auditor: Auditor,
     ) -> AsyncIterator[RegionLinks]:
         """Run the links for the duration of the block; ``deliver`` is the worker's handler."""
-        settings, peers = self.settings, self.directory.peers
+        peers = self.directory.peers
         async with contextlib.AsyncExitStack() as stack:
-            connection = await LinkConnection.connect(nats_url, settings.region)
-            stack.push_async_callback(connection.close)
-            alarms = await asyncio.to_thread(
-                AuditAlarms, alarms_environment(settings.store, settings.data),
-                region=settings.region,
-            )
-            stack.callback(alarms.close)
-            catalogue = CatalogueLink(
-                connection, self.directory, self._registry,
-                timeout_s=settings.link_timeout_s, refresh_s=CATALOGUE_REFRESH_S,
-            )
-            gossip = CheckpointGossip(
-                connection, auditor, alarms, peers,
-                timeout_s=settings.link_timeout_s, pull_s=settings.gossip_interval_s,
-            )
-            self._parts = _Running(connection, catalogue, gossip, alarms)
-            stack.callback(self._forget_parts)
-            await catalogue.start()
-            await FederationIngress(connection, gateway, peers).start()
-            await gossip.start()
+            parts = await self._open(stack, nats_url, auditor)
+            await parts.catalogue.start()
+            await FederationIngress(parts.connection, gateway, peers).start()
+            await parts.gossip.start()
             stop = asyncio.Event()
             forward = self._forwarder(for_remote_calls(deliver, ledger))
             tasks = [
-                asyncio.create_task(catalogue.run(stop), name="links-catalogue"),
-                asyncio.create_task(gossip.run(stop), name="links-gossip"),
+                asyncio.create_task(parts.catalogue.run(stop), name="links-catalogue"),
+                asyncio.create_task(parts.gossip.run(stop), name="links-gossip"),
                 *(
                     asyncio.create_task(bus.consume(self._spec(peer), forward, stop),
                                         name=f"forward-{peer}")
                     for peer in peers
                 ),
             ]
+            for task in tasks:
+                task.add_done_callback(_report_crash)
             stack.push_async_callback(_stop, stop, tasks)
-            log.info("region links running", region=settings.region, peers=list(peers))
+            log.info("region links running", region=self.settings.region, peers=list(peers))
             yield self
+
+    async def _open(
+        self, stack: contextlib.AsyncExitStack, nats_url: str, auditor: Auditor
+    ) -> _Running:
+        """Connect and build the parts; ``stack`` closes them (connection last)."""
+        settings = self.settings
+        connection = await LinkConnection.connect(nats_url, settings.region)
+        stack.push_async_callback(connection.close)
+        alarms = await asyncio.to_thread(
+            AuditAlarms, alarms_environment(settings.store, settings.data), region=settings.region
+        )
+        stack.callback(alarms.close)
+        catalogue = CatalogueLink(
+            connection, self.directory, self._registry, cache=self._cache,
+            timeout_s=settings.link_timeout_s, refresh_s=CATALOGUE_REFRESH_S,
+        )
+        gossip = CheckpointGossip(
+            connection, auditor, alarms, self.directory.peers,
+            timeout_s=settings.link_timeout_s, pull_s=settings.gossip_interval_s,
+        )
+        self._parts = _Running(connection, catalogue, gossip, alarms)
+        stack.callback(self._forget_parts)
+        return self._parts
 
     def _forget_parts(self) -> None:
         self._parts = None
@@ -192,6 +215,12 @@ class _AdapterTable(Mapping[str, ProviderAdapter]):
 
     def __len__(self) -> int:
         return len(self._local) + len(self._links.directory.remote())
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    # A link loop that dies is a partition nobody would notice otherwise.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("region link task crashed", task=task.get_name(), error=repr(task.exception()))
 
 
 async def _stop(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:

@@ -25,8 +25,9 @@ around each delivery of a remote exchange.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -59,6 +60,16 @@ _CURRENT: contextvars.ContextVar[RemoteCall | None] = contextvars.ContextVar(
 )
 
 
+@contextlib.contextmanager
+def calling_for(exchange_id: str, client: str) -> Iterator[None]:
+    """Within the block, remote adapters call on behalf of ``client`` for ``exchange_id``."""
+    token = _CURRENT.set(RemoteCall(exchange_id, client))
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
 def for_remote_calls(
     handler: Callable[[Delivery], Awaitable[None]], ledger: Ledger
 ) -> Callable[[Delivery], Awaitable[None]]:
@@ -67,11 +78,8 @@ def for_remote_calls(
     async def handle(delivery: Delivery) -> None:
         request = DeliveryRequest.model_validate_json(delivery.data)
         exchange = await asyncio.to_thread(ledger.get, UUID(request.exchange_id))
-        token = _CURRENT.set(RemoteCall(request.exchange_id, exchange.client))
-        try:
+        with calling_for(request.exchange_id, exchange.client):
             await handler(delivery)
-        finally:
-            _CURRENT.reset(token)
 
     return handle
 
@@ -101,7 +109,7 @@ class RemoteHubAdapter:
         context = _CURRENT.get()
         if context is None:
             raise ProviderError(
-                f"{self._service.id}: a remote call needs its exchange (use for_remote_calls)"
+                f"{self._service.id}: a remote call needs its exchange (see calling_for)"
             )
         headers = {
             subjects.CLIENT_HEADER: context.client,
@@ -114,7 +122,7 @@ class RemoteHubAdapter:
                 self._peer,
                 self._subject,
                 request.model_dump_json().encode(),
-                timeout=self._timeout_s,
+                timeout_s=self._timeout_s,
                 headers=headers,
             )
         except PeerUnreachable as exc:

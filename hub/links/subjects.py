@@ -17,7 +17,7 @@ ORIGIN_HEADER = "Hub-Origin-Region"
 
 # A token no department can have (department codes never contain "_"), so the
 # delivery subjects of remote services never match a local department's filter.
-_PEER_TOKEN = "_peer"
+_PEER_SEGMENT = "_peer"
 
 
 def catalogue(region: str) -> str:
@@ -52,7 +52,7 @@ def audit_consistency(region: str) -> str:
 
 def remote_delivery_prefix(region: str, peer: str) -> str:
     """Where ``region``'s exchanges for services of ``peer`` wait in ``region``'s stream."""
-    return f"hub.{region}.deliver.{_PEER_TOKEN}.{peer}"
+    return f"hub.{region}.deliver.{_PEER_SEGMENT}.{peer}"
 
 
 def remote_delivery(region: str, peer: str, department: str, service: str) -> str:
