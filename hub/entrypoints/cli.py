@@ -55,6 +55,8 @@ from hub.entrypoints import cli_region  # noqa: E402, I001 - registered at the m
 app.add_typer(cli_region.app, name="region")
 from hub.entrypoints import cli_agreement  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_agreement.app, name="agreement")
+from hub.entrypoints import cli_reconcile  # noqa: E402, I001 - registered at the marker
+app.command("reconcile")(cli_reconcile.reconcile)
 
 DataOption = Annotated[
     Path | None,
@@ -88,6 +90,14 @@ def demo(
             "--keep-running", help="Keep the hub and departments running after the scenario"
         ),
     ] = False,
+    regions: Annotated[
+        int,
+        typer.Option(
+            "--regions", min=1, max=5,
+            help="Run N regions (north, south, east, west, centre; data in DIR/<region>) "
+            "joined by NATS leaf nodes",
+        ),
+    ] = 1,
 ) -> None:
     """Start NATS, the hub and two departments; run a scripted scenario; print a summary."""
     from simulations.demo import run_demo
@@ -96,6 +106,11 @@ def demo(
     configure_logging(
         settings.log_format, "warning" if settings.log_format == "auto" else settings.log_level
     )
+    if regions > 1:  # region links (hub.links): one hub per region, cross-region steps
+        from simulations.federation_demo import run_federation_demo
+
+        raise typer.Exit(run_until_signalled(run_federation_demo(
+            settings, regions=regions, keep_running=keep_running, console=out)))
     code = run_until_signalled(run_demo(settings, keep_running=keep_running, console=out))
     raise typer.Exit(code)
 

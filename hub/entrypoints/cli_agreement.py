@@ -89,7 +89,7 @@ def propose(
     settings = settings_for(data)
     start = parse_moment(valid_from, end_of_day=False) if valid_from else None
     end = parse_moment(until, end_of_day=True)
-    with reported(), open_federation(settings) as region:
+    with reported(), open_federation(settings, create=False) as region:
         agreement_id, signed = region.app.propose_agreement(
             accepter=peer, contracts=_split(contracts), departments=_split(departments),
             valid_from=start or region.app.clock(), valid_until=end)
@@ -113,7 +113,7 @@ def accept(
 ) -> None:
     """Accept a peer's proposal (TERMS_FILE --out FILE), or record the peer's acceptance."""
     settings = settings_for(data)
-    with reported(), open_federation(settings) as region:
+    with reported(), open_federation(settings, create=False) as region:
         if acceptance is not None:
             agreement = _record_acceptance(region.app, read_statement(acceptance), target)
             plain(f"recorded {_other(agreement, region.app.region)}'s acceptance of "
@@ -146,7 +146,7 @@ def _record_acceptance(app_: FederationApp, signed: str, expected: str | None) -
 
 def _act(action: str, agreement: str, reason: str, out: Path, data: Path | None) -> None:
     settings = settings_for(data)
-    with reported(), open_federation(settings) as region:
+    with reported(), open_federation(settings, create=False) as region:
         agreement_id = resolve(region.app, agreement)
         notice = getattr(region.app, f"{action}_agreement")(agreement_id, reason)
         write_statement(out, notice)
@@ -184,7 +184,7 @@ def receive(
 ) -> None:
     """Apply a peer's signed suspend / resume / terminate notice."""
     settings = settings_for(data)
-    with reported(), open_federation(settings) as region:
+    with reported(), open_federation(settings, create=False) as region:
         signed = read_statement(notice_file)
         _, notice = read_notice(signed)
         agreement = region.app.receive_agreement_notice(signed, from_region=notice.region)
@@ -199,23 +199,25 @@ def list_agreements(
 ) -> None:
     """Every agreement: id, parties, scope, validity, state, and who signed."""
     settings = settings_for(data)
-    with reported(), open_federation(settings) as region:
+    with reported(), open_federation(settings, create=False) as region:
         agreements = region.app.agreements()
     if as_json:
         for agreement in agreements:
             print(json.dumps(describe(agreement)))
         return
     table = Table(title=f"agreements of {region.region} in {settings.data}")
-    for column in ("id", "parties", "contracts", "departments", "valid", "state", "signed by"):
-        table.add_column(column)
+    for column in ("id", "parties", "scope (contracts; departments)", "valid", "state",
+                   "signed by"):
+        wraps = column.startswith("scope")
+        table.add_column(column, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
     for agreement in agreements:
         row = describe(agreement)
         table.add_row(row["id"][:8], f"{row['proposer']} → {row['accepter']}",
-                      "\n".join(row["contracts"]), "\n".join(row["departments"]),
+                      "\n".join([*row["contracts"], *row["departments"]]),
                       f"{row['valid_from']}\n→ {row['valid_until']}", _state(row),
                       ", ".join(row["signed_by"]))
     cli.out.print(table)
-    plain(f"{len(agreements)} agreements")
+    plain(f"{len(agreements)} agreement{'' if len(agreements) == 1 else 's'}")
 
 
 def describe(agreement: Agreement) -> dict[str, Any]:

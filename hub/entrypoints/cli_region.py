@@ -1,6 +1,7 @@
 """``interop-hub region``: the region's signing keys, its card for peers, and its trust list.
 
-    region keys                 list the keys (made on first use)
+    region keys                 list the keys (made on first use: the one command that
+                                makes a folder a region's; the others need its keys)
     region rotate               a new signing key; the old one verifies until its published end
     region card --out FILE      the region's signed card (public keys + registry fingerprint)
     region trust [list]         the peers trusted, their keys, and the list's own signature
@@ -15,7 +16,6 @@ only parses arguments and prints.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -32,21 +32,18 @@ from hub.entrypoints.cli_federation import (
     write_statement,
 )
 from hub.federation.app import utc_now
-from hub.federation.wiring import open_keys, open_trust, save_keys, save_trust
-from hub.settings import HubSettings
-from regions.canonical import instant, truncate
-from regions.errors import TrustListError
-from regions.fingerprints import registry_fingerprint
-from regions.jws import open_statement
-from regions.keys import KeyRing, PublicKey
-from regions.trust import (
-    REGION_CARD_TYP,
-    TRUST_LIST_TYP,
-    TrustList,
-    publish_region_card,
-    read_region_card,
-    trust_list_path,
+from hub.federation.wiring import (
+    open_keys,
+    open_trust,
+    rotate_keys,
+    trust_list_signer,
+    trust_peer,
+    untrust_peer,
 )
+from regions.canonical import instant
+from regions.fingerprints import registry_fingerprint
+from regions.keys import PublicKey
+from regions.trust import publish_region_card
 
 app = typer.Typer(help="Region identity: signing keys, region card, trust list.",
                   no_args_is_help=True)
@@ -88,36 +85,16 @@ def rotate(
 ) -> None:
     """Make a new signing key; the old one verifies until its published end date."""
     settings = settings_for(data)
-    now = utc_now()
     with reported():
-        ring = open_keys(settings, now=now)
-        trust = open_trust(settings, ring, now=now)
-        old = ring.active
-        fresh = ring.rotate(now=now, verify_for=dt.timedelta(days=verify_days))
-        save_keys(settings, ring)
-        resigned = _resign(settings, ring, trust, now)
-    ended = ring.get(old.kid).validity
-    plain(f"region {ring.region}: new signing key {fresh.kid}")
-    plain(f"  old key {old.kid} stopped signing at {_when(ended.superseded_at, '-')}, "
+        done = rotate_keys(settings, now=utc_now(), verify_for=dt.timedelta(days=verify_days))
+    ended = done.old.validity
+    plain(f"region {done.region}: new signing key {done.fresh.kid}")
+    plain(f"  old key {done.old.kid} stopped signing at {_when(ended.superseded_at, '-')}, "
           f"verifies until {_when(ended.not_after, 'open')}")
-    if resigned:
-        plain(f"  trust list re-signed with the new key (serial {resigned.serial})")
+    if done.trust is not None:
+        plain(f"  trust list re-signed with the new key (serial {done.trust.serial})")
     plain(f"  give peers the new card: interop-hub region card --data {settings.data} --out FILE")
-
-
-def _resign(
-    settings: HubSettings, ring: KeyRing, trust: TrustList, now: dt.datetime
-) -> TrustList | None:
-    """Re-sign an existing trust list under the new key.
-
-    The current key then vouches for it; and a list issued in the very second of
-    the rotation would otherwise name a moment the old key no longer signed at.
-    """
-    if not trust_list_path(settings.data).exists():
-        return None
-    renewed = replace(trust, issued_at=truncate(now), serial=trust.serial + 1)
-    save_trust(settings, ring, renewed)
-    return renewed
+    plain("  a running hub signs with the new key once restarted")
 
 
 @app.command("card")
@@ -129,7 +106,7 @@ def card(
     settings = settings_for(data)
     now = utc_now()
     with reported():
-        ring = open_keys(settings, now=now)
+        ring = open_keys(settings, now=now, create=False)
         fingerprint = registry_fingerprint(default_registry())
         write_statement(out, publish_region_card(ring, fingerprint, now=now))
     plain(f"card of region {ring.region} written to {out}")
@@ -151,26 +128,28 @@ def trust_list(data: cli.DataOption = None) -> None:
     settings = settings_for(data)
     now = utc_now()
     with reported():
-        ring = open_keys(settings, now=now)
+        ring = open_keys(settings, now=now, create=False)
         current = open_trust(settings, ring, now=now)
-        signer = _signer(settings.data)
+        signer = trust_list_signer(settings)
     if signer is None:
         plain(f"region {ring.region} trusts no peer yet (no trust list in {settings.data})")
         return
     plain(f"trust list of {ring.region}: serial {current.serial}, issued "
           f"{instant(current.issued_at)}, signature ok (key {signer})")
     table = Table(title=f"peers trusted by {ring.region}")
-    for column in ("peer", "kid", "signs from", "signs until", "verifies until", "valid now",
-                   "registry"):
-        table.add_column(column)
+    for column in ("peer", "kid", "signs", "verifies until", "now"):
+        table.add_column(column, overflow="fold")
     for peer in current.peers:
-        registry = "-" if peer.registry is None else peer.registry.digest[:19] + "…"
         for key in peer.keys:
-            table.add_row(peer.region, key.kid, instant(key.validity.not_before),
-                          _when(key.validity.superseded_at, "-"),
-                          _when(key.validity.not_after, "open"), _valid_now(key, now), registry)
+            signs = (f"{instant(key.validity.not_before)}\n"
+                     f"→ {_when(key.validity.superseded_at, '')}")
+            table.add_row(peer.region, key.kid, signs, _when(key.validity.not_after, "open"),
+                          _valid_now(key, now))
     cli.out.print(table)
-    plain(f"{len(current.peers)} peers")
+    for peer in current.peers:
+        registry = "none published" if peer.registry is None else peer.registry.digest
+        plain(f"{peer.region}: registry fingerprint {registry}")
+    plain(_count(len(current.peers), "peer"))
 
 
 @trust_app.command("add")
@@ -183,19 +162,12 @@ def trust_add(
 ) -> None:
     """Trust a peer region from its signed card: add or update it and re-sign the list."""
     settings = settings_for(data)
-    now = utc_now()
     with reported():
-        compact = read_statement(card_file)
-        peer = read_region_card(compact)
-        signed_by = open_statement(compact, REGION_CARD_TYP).kid
-        if expect_kid is not None and signed_by != expect_kid:
-            raise TrustListError(f"the card of {peer.region} is signed by key {signed_by}, "
-                                 f"not the expected {expect_kid}")
-        ring = open_keys(settings, now=now)
-        updated = open_trust(settings, ring, now=now).with_peer(peer, now=now)
-        save_trust(settings, ring, updated)
-    plain(f"region {ring.region} now trusts {peer.region} ({len(peer.keys)} keys; card signed "
-          f"by {signed_by}); trust list serial {updated.serial} signed")
+        peer, updated = trust_peer(settings, read_statement(card_file), now=utc_now(),
+                                   expect_kid=expect_kid)
+    plain(f"region {updated.region} now trusts {peer.region} "
+          f"({_count(len(peer.keys), 'key')}: {', '.join(k.kid for k in peer.keys)}); "
+          f"trust list serial {updated.serial} signed")
 
 
 @trust_app.command("remove")
@@ -205,27 +177,20 @@ def trust_remove(
 ) -> None:
     """Stop trusting a peer region and re-sign the list."""
     settings = settings_for(data)
-    now = utc_now()
     with reported():
-        ring = open_keys(settings, now=now)
-        updated = open_trust(settings, ring, now=now).without_peer(region, now=now)
-        save_trust(settings, ring, updated)
-    plain(f"region {ring.region} no longer trusts {region}; trust list serial "
+        updated = untrust_peer(settings, region, now=utc_now())
+    plain(f"region {updated.region} no longer trusts {region}; trust list serial "
           f"{updated.serial} signed")
-
-
-def _signer(data: Path) -> str | None:
-    """The kid that signed the stored trust list (already verified), or None without one."""
-    path = trust_list_path(data)
-    if not path.exists():
-        return None
-    return open_statement(path.read_text(encoding="ascii").strip(), TRUST_LIST_TYP).kid
 
 
 def _valid_now(key: PublicKey, now: dt.datetime) -> str:
     if key.validity.signs_at(now):
         return "signs"
     return "verifies" if key.validity.verifies_at(now) else "expired"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _when(moment: dt.datetime | None, empty: str) -> str:

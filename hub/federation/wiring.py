@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from contracts import ContractRegistry, default_registry
@@ -31,9 +31,20 @@ from hub.privacy.errors import KeyEncryptionKeyError
 from hub.privacy.kek import create_kek_file, parse_kek, read_kek_file
 from hub.privacy.keystore import open_key_store
 from hub.settings import HubSettings
-from regions.errors import RegionKeyError
-from regions.keys import KeyRing, region_keys_path
-from regions.trust import TrustList, load_trust_list, save_trust_list, trust_list_path
+from regions.canonical import truncate
+from regions.errors import RegionKeyError, TrustListError
+from regions.jws import open_statement
+from regions.keys import KeyRing, RegionKey, region_keys_path
+from regions.trust import (
+    REGION_CARD_TYP,
+    TRUST_LIST_TYP,
+    Peer,
+    TrustList,
+    load_trust_list,
+    read_region_card,
+    save_trust_list,
+    trust_list_path,
+)
 
 
 def region_of(settings: HubSettings) -> str:
@@ -78,10 +89,18 @@ def key_encryption_key(settings: HubSettings) -> bytes:
     return create_kek_file(path)
 
 
-def open_keys(settings: HubSettings, *, now: dt.datetime) -> KeyRing:
-    """The region's signing keys, made (one key, signing from ``now``) on first use."""
-    return KeyRing.open(region_keys_path(settings.data), key_encryption_key(settings),
-                        region_of(settings), now=now)
+def open_keys(settings: HubSettings, *, now: dt.datetime, create: bool = True) -> KeyRing:
+    """The region's signing keys, made (one key, signing from ``now``) on first use.
+
+    With ``create=False`` a folder without keys is an error: a mistyped ``--data``
+    must not quietly become a new region.
+    """
+    path = region_keys_path(settings.data)
+    if not create and not path.exists():
+        raise RegionKeyError(f"no region keys in {settings.data}: not a region's data folder "
+                             f"(make its keys with `interop-hub region keys --data "
+                             f"{settings.data}`)")
+    return KeyRing.open(path, key_encryption_key(settings), region_of(settings), now=now)
 
 
 def save_keys(settings: HubSettings, keys: KeyRing) -> None:
@@ -102,6 +121,71 @@ def save_trust(settings: HubSettings, keys: KeyRing, trust: TrustList) -> str:
     signed = trust.sign(keys)
     save_trust_list(trust_list_path(settings.data), signed)
     return signed
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What a rotation did: the superseded key, the new one, the re-signed trust list."""
+
+    region: str
+    old: RegionKey
+    fresh: RegionKey
+    trust: TrustList | None
+
+
+def rotate_keys(settings: HubSettings, *, now: dt.datetime, verify_for: dt.timedelta) -> Rotation:
+    """Supersede the active key with a new one and re-sign the trust list under it.
+
+    The old key verifies for ``verify_for`` more. Re-signing lets the current key
+    vouch for the list; a list issued in the very second of the rotation would
+    otherwise name a moment the old key no longer signs at. A running hub keeps the
+    keys it loaded until it is restarted.
+    """
+    ring = open_keys(settings, now=now, create=False)
+    trust = open_trust(settings, ring, now=now)
+    superseded = ring.active.kid
+    fresh = ring.rotate(now=now, verify_for=verify_for)
+    save_keys(settings, ring)
+    renewed = None
+    if trust_list_path(settings.data).exists():
+        renewed = replace(trust, issued_at=truncate(now), serial=trust.serial + 1)
+        save_trust(settings, ring, renewed)
+    return Rotation(ring.region, ring.get(superseded), fresh, renewed)
+
+
+def trust_peer(
+    settings: HubSettings, card: str, *, now: dt.datetime, expect_kid: str | None = None
+) -> tuple[Peer, TrustList]:
+    """Add (or update) the peer a signed region card describes, and re-sign the trust list.
+
+    ``expect_kid``: the key the peer's operator named out of band; a card signed by
+    any other is refused (a card proves possession of its keys, not identity).
+    """
+    peer = read_region_card(card)
+    signed_by = open_statement(card, REGION_CARD_TYP).kid
+    if expect_kid is not None and signed_by != expect_kid:
+        raise TrustListError(f"the card of {peer.region} is signed by key {signed_by}, "
+                             f"not the expected {expect_kid}")
+    ring = open_keys(settings, now=now, create=False)
+    updated = open_trust(settings, ring, now=now).with_peer(peer, now=now)
+    save_trust(settings, ring, updated)
+    return peer, updated
+
+
+def untrust_peer(settings: HubSettings, region: str, *, now: dt.datetime) -> TrustList:
+    """Remove a peer from the trust list and re-sign it."""
+    ring = open_keys(settings, now=now, create=False)
+    updated = open_trust(settings, ring, now=now).without_peer(region, now=now)
+    save_trust(settings, ring, updated)
+    return updated
+
+
+def trust_list_signer(settings: HubSettings) -> str | None:
+    """The kid that signed the stored trust list (verify it with :func:`open_trust`)."""
+    path = trust_list_path(settings.data)
+    if not path.exists():
+        return None
+    return open_statement(path.read_text(encoding="ascii").strip(), TRUST_LIST_TYP).kid
 
 
 @dataclass
@@ -133,10 +217,14 @@ def open_federation(
     *,
     registry: ContractRegistry | None = None,
     clock: Callable[[], dt.datetime] = utc_now,
+    create: bool = True,
 ) -> RegionFederation:
-    """The region's keys, trust list and federation application, from its settings."""
+    """The region's keys, trust list and federation application, from its settings.
+
+    ``create``: make the region's first key if the folder has none (see :func:`open_keys`).
+    """
     now = clock()
-    keys = open_keys(settings, now=now)
+    keys = open_keys(settings, now=now, create=create)
     trust = open_trust(settings, keys, now=now)
     registry = registry or default_registry()
     env = federation_environment(settings.store, settings.data)

@@ -42,6 +42,7 @@ class Finding:
     ``record``, ``query``, ``answer`` or ``checkpoint``; ``key`` names the thing
     (a record id, a correlation id, a tree size); ``holder`` is the region that
     has it (or sent it) and ``other`` the region that lacks it or disagrees.
+    ``statement`` is the digest of the attestation or revocation concerned, if any.
     """
 
     category: Category
@@ -50,6 +51,7 @@ class Finding:
     holder: str
     other: str
     detail: str
+    statement: str | None = None
 
     def as_json(self) -> dict[str, str]:
         return {**asdict(self), "category": self.category.value}

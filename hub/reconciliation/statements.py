@@ -41,10 +41,16 @@ class _Sides:
     grace: dt.timedelta
 
     def finding(self, category: Category, kind: str, key: str, *, held_by_issuer: bool,
-                detail: str) -> Finding:
+                detail: str, statement: str | None = None) -> Finding:
         holder, other = ((self.issuer.region, self.receiver.region) if held_by_issuer
                          else (self.receiver.region, self.issuer.region))
-        return Finding(category, kind, key, holder, other, detail)
+        return Finding(category, kind, key, holder, other, detail, statement)
+
+    def about(self, category: Category, kind: str, sent: Sent, *, held_by_issuer: bool,
+              detail: str) -> Finding:
+        """A finding about one statement the issuer sent."""
+        return self.finding(category, kind, sent.record.record_id, detail=detail,
+                            held_by_issuer=held_by_issuer, statement=sent.digest)
 
 
 def owed(issuer: History, receiver: History, known: set[str]) -> Iterator[Sent]:
@@ -94,20 +100,20 @@ def statement_findings(
 def _statement(
     sides: _Sides, sent: Sent, decisions: list[Decision], receipts: list[HeldReceipt]
 ) -> list[Finding]:
-    key, issuer, receiver = sent.record.record_id, sides.issuer.region, sides.receiver.region
+    issuer, receiver = sides.issuer.region, sides.receiver.region
     if not decisions and not receipts:
         age = sides.receiver.as_of - sent.at
         if age < sides.grace:
-            return [sides.finding(Category.PENDING, sent.kind, key, held_by_issuer=True,
-                                  detail=f"sent {_ago(age)}; {receiver} has not decided yet")]
-        return [sides.finding(Category.MISSING, sent.kind, key, held_by_issuer=True,
-                              detail=f"{issuer}'s {sent.kind} ({sent.record.contract}, "
-                                     f"{_at(sent.at)}) was never decided by {receiver}")]
+            return [sides.about(Category.PENDING, sent.kind, sent, held_by_issuer=True,
+                                detail=f"sent {_ago(age)}; {receiver} has not decided yet")]
+        return [sides.about(Category.MISSING, sent.kind, sent, held_by_issuer=True,
+                            detail=f"{issuer}'s {sent.kind} ({sent.record.contract}, "
+                                   f"{_at(sent.at)}) was never decided by {receiver}")]
     if not decisions:
-        return [sides.finding(Category.MISSING, "decision", key, held_by_issuer=True,
-                              detail=f"{issuer} holds {receiver}'s receipt "
-                                     f"({receipts[0].outcome}) for its {sent.kind}, but "
-                                     f"{receiver} recorded no decision about it")]
+        return [sides.about(Category.MISSING, "decision", sent, held_by_issuer=True,
+                            detail=f"{issuer} holds {receiver}'s receipt "
+                                   f"({receipts[0].outcome}) for its {sent.kind}, but "
+                                   f"{receiver} recorded no decision about it")]
     findings = [_mismatch(sides, sent, decisions, r) for r in receipts]
     if not receipts:
         findings.append(_unrecorded(sides, sent, decisions))
@@ -120,31 +126,31 @@ def _mismatch(
     """The receipt the issuer holds must be one the receiver issued, with its outcome."""
     issued = {d.receipt_digest: d for d in decisions}
     decision = issued.get(receipt.digest)
-    key, receiver = sent.record.record_id, sides.receiver.region
+    receiver = sides.receiver.region
     if decision is None:
-        return sides.finding(Category.DIVERGENT, "receipt", key, held_by_issuer=True,
-                             detail=f"receipt {_short(receipt.digest)} held for the {sent.kind} "
-                                    f"is not one {receiver} issued "
-                                    f"({', '.join(_short(d) for d in sorted(filter(None, issued)))})")
+        theirs = ", ".join(_short(d) for d in sorted(filter(None, issued)))
+        return sides.about(Category.DIVERGENT, "receipt", sent, held_by_issuer=True,
+                           detail=f"receipt {_short(receipt.digest)} held for the {sent.kind} "
+                                  f"is not one {receiver} issued ({theirs})")
     if decision.kind != receipt.outcome:
-        return sides.finding(Category.DIVERGENT, "receipt", key, held_by_issuer=True,
-                             detail=f"{sides.issuer.region} recorded outcome {receipt.outcome}, "
-                                    f"{receiver} decided {decision.kind}")
+        return sides.about(Category.DIVERGENT, "receipt", sent, held_by_issuer=True,
+                           detail=f"{sides.issuer.region} recorded outcome {receipt.outcome}, "
+                                  f"{receiver} decided {decision.kind}")
     return None
 
 
 def _unrecorded(sides: _Sides, sent: Sent, decisions: list[Decision]) -> Finding:
     """The receiver decided, the issuer never recorded the receipt."""
     latest = max(decisions, key=lambda d: d.at)
-    key, issuer, receiver = sent.record.record_id, sides.issuer.region, sides.receiver.region
+    issuer, receiver = sides.issuer.region, sides.receiver.region
     age = sides.issuer.as_of - latest.at
     if age < sides.grace:
-        return sides.finding(Category.PENDING, "receipt", key, held_by_issuer=False,
-                             detail=f"{receiver} decided {latest.kind} {_ago(age)}; "
-                                    f"{issuer} has not recorded the receipt yet")
-    return sides.finding(Category.MISSING, "receipt", key, held_by_issuer=False,
-                         detail=f"{receiver} decided {latest.kind} about the {sent.kind} "
-                                f"({_at(latest.at)}); {issuer} never recorded the receipt")
+        return sides.about(Category.PENDING, "receipt", sent, held_by_issuer=False,
+                           detail=f"{receiver} decided {latest.kind} {_ago(age)}; "
+                                  f"{issuer} has not recorded the receipt yet")
+    return sides.about(Category.MISSING, "receipt", sent, held_by_issuer=False,
+                       detail=f"{receiver} decided {latest.kind} about the {sent.kind} "
+                              f"({_at(latest.at)}); {issuer} never recorded the receipt")
 
 
 def _record(
