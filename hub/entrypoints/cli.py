@@ -191,8 +191,15 @@ def run_until_signalled(coro: Any) -> int:
     async def main() -> int:
         task = asyncio.ensure_future(coro)
         loop = asyncio.get_running_loop()
+
+        def stop_once() -> None:
+            # A second signal (a repeated Ctrl-C, or a group-wide SIGTERM reaching us
+            # twice) must not cancel the orderly shutdown the first one started.
+            if task.cancelling() == 0:
+                task.cancel()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
+            loop.add_signal_handler(sig, stop_once)
         try:
             return int(await task)
         except asyncio.CancelledError:

@@ -155,6 +155,9 @@ class NatsServerProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                # Own session: Ctrl-C in a terminal signals the whole foreground process
+                # group, and the server must outlive the hub's drain, not die with it.
+                start_new_session=True,
             )
         self.port = self._await_port(timeout, log_path)
         log.info("nats-server started", name=self.config.name, url=self.url, pid=self.process.pid)
