@@ -18,10 +18,11 @@ from adapters.mapping.json_plan import JsonSection, compile_json_section
 from adapters.mapping.json_route import JsonRoute
 from adapters.mapping.paths import PathError, parse_xml_path
 from adapters.mapping.report import Report
-from adapters.mapping.spec import MappingSpec, Section, load_spec
+from adapters.mapping.spec import MappingSpec, Section, SoapHeader, load_spec
 from adapters.mapping.wsdl_service import SoapOperation, load_operation
 from adapters.mapping.xml_plan import XmlSection, compile_xml_section
 from adapters.mapping.xml_schema_view import Decl
+from adapters.xroad_headers import XROAD_NS
 from contracts import Contract, ContractRegistry, default_registry
 from contracts.errors import FieldIssue
 
@@ -142,11 +143,17 @@ def _soap(spec: MappingSpec, models: tuple[type[Contract], type[Contract]], repo
         catalog = Path(spec.resolve(head.catalog))
     try:
         operation = load_operation(location, head.operation, service=head.service,
-                                   port=head.port, catalog=catalog)
+                                   port=head.port, catalog=catalog, lenient=head.lenient)
     except MappingFileError as exc:
         for issue in exc.issues or (FieldIssue(path="$", reason=exc.message, code=exc.code),):
-            report.error("soap.wsdl", f"{issue.path}: {issue.reason}", issue.code)
+            # Onboarding's advice names the scaffold's flag; a mapping file says it in [soap].
+            hint = " (in a mapping file: lenient = true under [soap])" if (
+                "--lenient" in issue.reason) else ""
+            report.error("soap.wsdl", f"{issue.path}: {issue.reason}{hint}", issue.code)
         return None
+    for warning in operation.warnings:
+        report.note("soap.lenient", f"WSDL {warning}", "case-mismatch")
+    _check_headers(head, operation, report)
     sections = []
     for section, model, clark in ((spec.request, models[0], operation.input_element),
                                   (spec.response, models[1], operation.output_element)):
@@ -154,6 +161,29 @@ def _soap(spec: MappingSpec, models: tuple[type[Contract], type[Contract]], repo
         sections.append(compile_xml_section(section, model, root, operation.validator,
                                             head.namespaces, report))
     return CompiledMapping(spec, report, sections[0], sections[1], soap=operation)
+
+
+def _check_headers(head: SoapHeader, operation: SoapOperation, report: Report) -> None:
+    """The request headers the binding declares against what the hub will send."""
+    bound = operation.operation.input
+    parts = bound.headers if bound is not None else ()
+    xroad = [p for p in parts if (p.element or "").startswith(f"{{{XROAD_NS}}}")]
+    if xroad and head.xroad is None:
+        names = ", ".join(f"xrd:{(p.element or '').rpartition('}')[2]}" for p in xroad)
+        report.error("soap.xroad", f"the binding sends X-Road 4.0 headers ({names}) with every "
+                     "request: declare [soap.xroad] client, provider and service_code so that "
+                     "the hub writes them", "unwritten-header")
+    elif head.xroad is not None and not xroad:
+        report.note("soap.xroad", "the binding declares no X-Road 4.0 headers; the hub sends "
+                    "them anyway", "undeclared-header")
+    if head.xroad is not None and head.xroad.service.service_code != operation.operation.name:
+        report.note("soap.xroad.service_code", f"{head.xroad.service.service_code!r} is not the "
+                    f"operation's name {operation.operation.name!r}", "service-code")
+    for part in parts:
+        if part not in xroad:
+            report.note("soap", f"the binding declares the SOAP header part {part.name!r} "
+                        f"({part.element or part.type}); the hub does not write it",
+                        "header-not-written")
 
 
 def _root(section: Section, clark: str, operation: SoapOperation,

@@ -5,16 +5,20 @@ body element (validated against the legacy XSD), :func:`build_envelope` wraps
 it, httpx POSTs it with ``SOAPAction`` and ``X-Correlation-Id``; the answer is
 parsed by the hardened parser (:func:`parse_envelope`), a Fault becomes a
 :class:`ProviderFault`, anything else is validated by libxml2 and mapped. No
-zeep or xmlschema code runs per message.
+zeep or xmlschema code runs per message. A mapping with ``[soap.xroad]`` sends
+the X-Road 4.0 headers (``xrd:id`` = the correlation id) and requires the answer
+to echo that id.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from lxml import etree
 
 from adapters.errors import (
     AdapterError,
@@ -32,6 +36,7 @@ from adapters.mapping.wsdl_service import SoapOperation
 from adapters.mapping.xml_plan import XmlSection
 from adapters.soap_envelope import build_envelope, parse_envelope, parse_fault
 from adapters.xml_safety import XmlLimits, parse_xml
+from adapters.xroad_headers import XRoadHeaderError, XRoadHeaders
 from contracts import Contract
 from contracts.errors import ContractError, FieldIssue
 
@@ -62,6 +67,7 @@ class SoapMappingProvider:
         self._timeout = timeout
         self._limits = limits
         self._label = f"{mapping.name} (SOAP)"
+        self._xroad = mapping.spec.soap.xroad if mapping.spec.soap else None
 
     @classmethod
     async def connect(
@@ -96,6 +102,8 @@ class SoapMappingProvider:
     async def call(self, request: Contract, *, correlation_id: str) -> Contract:
         """Encode, post, decode; raises only :class:`ProviderError` subclasses."""
         body = self._encode(request)
+        soap_headers = (self._xroad.headers(correlation_id).to_elements()
+                        if self._xroad is not None else ())
         headers = {
             "Content-Type": SOAP_CONTENT_TYPE,
             # SOAP 1.1 requires the header, quoted, even when the action is empty.
@@ -104,15 +112,16 @@ class SoapMappingProvider:
         }
         try:
             async with asyncio.timeout(self._timeout):
-                response = await self._http.post(self._endpoint, content=build_envelope(body),
-                                                 headers=headers)
+                response = await self._http.post(
+                    self._endpoint, content=build_envelope(body, soap_headers), headers=headers)
         except (httpx.TimeoutException, TimeoutError) as exc:
             raise ProviderUnavailable(
                 f"{self._label}: no answer within {self._timeout}s") from exc
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(
                 f"{self._label}: cannot be reached: {type(exc).__name__} {exc}") from exc
-        answer = self.decode_response(response.status_code, response.content)
+        answer = self.decode_response(response.status_code, response.content,
+                                      correlation_id=correlation_id)
         mismatch = self.mapping.mismatches(request, answer)
         if mismatch:
             raise ProviderResponseInvalid(f"{self._label}: the answer does not match the "
@@ -130,8 +139,13 @@ class SoapMappingProvider:
                 f"{self._label}: the request cannot be sent as {self._request.root.local}: "
                 f"{exc.message}", issues=exc.issues) from exc
 
-    def decode_response(self, status: int, content: bytes) -> Contract:
-        """An HTTP answer as the response contract, or the :class:`ProviderError` it means."""
+    def decode_response(self, status: int, content: bytes, *,
+                        correlation_id: str | None = None) -> Contract:
+        """An HTTP answer as the response contract, or the :class:`ProviderError` it means.
+
+        With ``[soap.xroad]`` and a ``correlation_id``, the answer's X-Road headers
+        must echo it as ``xrd:id``.
+        """
         try:
             message = parse_envelope(content, self._limits)
         except (MalformedInput, PayloadTooLarge) as exc:
@@ -149,6 +163,8 @@ class SoapMappingProvider:
                                 issues=fault.issues)
         if status >= 300:
             raise _status_fault(self._label, status)
+        if self._xroad is not None and correlation_id is not None:
+            _check_echo(self._label, message.headers, correlation_id)
         try:
             return self._response.decode(message.body)
         except (AdapterError, ContractError) as exc:
@@ -166,6 +182,20 @@ class SoapMappingProvider:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def _check_echo(label: str, headers: Sequence[etree._Element], correlation_id: str) -> None:
+    """An X-Road answer must repeat the request's ``xrd:id``."""
+    try:
+        echoed = XRoadHeaders.from_soap(headers)
+    except XRoadHeaderError as exc:
+        raise ProviderResponseInvalid(f"{label}: {exc.message}", issues=exc.issues) from None
+    if echoed is None or echoed.id != correlation_id:
+        reason = (f"the answer does not echo the request's xrd:id {correlation_id!r}"
+                  f" (got {echoed.id!r})" if echoed else
+                  "the answer carries no X-Road headers; it must echo the request's")
+        raise ProviderResponseInvalid(f"{label}: {reason}", issues=(
+            FieldIssue(path="/Envelope/Header/xrd:id", reason=reason, code="xroad-id-mismatch"),))
 
 
 def _status_fault(label: str, status: int) -> ProviderFault:

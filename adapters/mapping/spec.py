@@ -18,6 +18,13 @@ The format, by example::
     wsdl = "../social_security_bureau/insurance.wsdl"     # relative to this file
     operation = "GetInsuranceRecord"
     # catalog = "catalog.xml"    # OASIS XML catalog for schemas imported by URL (optional)
+    # lenient = true             # accept WSDL references that differ only in letter case
+
+    [soap.xroad]                 # optional: X-Road message protocol 4.0 headers to send
+    client = "DEV/GOV/1000/interop-hub"      # the hub, as X-Road client
+    provider = "DEV/COM/1234/TestService"    # the member or subsystem serving the operation
+    service_code = "getRandom"
+    service_version = "v1"                   # optional
 
     [namespaces]                                           # prefixes the XPaths use
     bur = "http://bureau.social-security.example/ws/2004"
@@ -44,7 +51,10 @@ The format, by example::
 
 A section may also name its root element (``element = "bur:..."``, SOAP; it
 must be the operation's). The keys a field rule accepts are listed in
-:data:`RULE_KEYS`.
+:data:`RULE_KEYS`. With ``[soap.xroad]`` every request carries the X-Road 4.0
+headers (``xrd:id`` is the exchange's correlation id) and the answer must echo
+that id. A value still written as a ``"<...>"`` placeholder (as ``interop-hub
+adapter scaffold`` leaves them) is refused, naming the key to fill in.
 """
 
 from __future__ import annotations
@@ -57,6 +67,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from adapters.mapping.errors import MappingFileError
+from adapters.mapping.xroad_spec import XRoadSpec, read_xroad
 from contracts.errors import FieldIssue
 
 Native = Literal["soap", "json"]
@@ -81,6 +92,7 @@ RULE_KEYS = {
 _TRANSFORMS = ("date", "datetime", "codes", "scale")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_UNFILLED = re.compile(r"<[^<>]*>")  # a scaffold placeholder, e.g. "<department/service>"
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,8 @@ class SoapHeader:
     service: str | None = None
     port: str | None = None
     catalog: str | None = None  # OASIS XML catalog for imports by URL, beside the file
+    lenient: bool = False  # accept WSDL references that differ only in letter case
+    xroad: XRoadSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +232,7 @@ class _Reader:
         if native not in ("soap", "json"):
             self.problem("mapping.native", f"must be 'soap' or 'json', got {native!r}")
         self.unknown(head, "mapping", {"service", "request", "response", "native", "description"})
+        names = [self.text(head, "mapping", key) for key in ("service", "request", "response")]
         soap = self.soap(doc) if native == "soap" else None
         json_head = self.json(doc) if native == "json" else None
         misplaced = ({"soap", "json"} - {native}) | ({"namespaces"} if native == "json" else set())
@@ -225,9 +240,9 @@ class _Reader:
             self.problem(other, f"[{other}] does not apply to native = {native!r}")
         spec = MappingSpec(
             source=self.path,
-            service=self.text(head, "mapping", "service"),
-            request_contract=self.text(head, "mapping", "request"),
-            response_contract=self.text(head, "mapping", "response"),
+            service=names[0],
+            request_contract=names[1],
+            response_contract=names[2],
             native=native if native in ("soap", "json") else "soap",
             request=self.section(doc, "request", native),
             response=self.section(doc, "response", native),
@@ -247,7 +262,11 @@ class _Reader:
 
     def soap(self, doc: dict[str, Any]) -> SoapHeader:
         table = self.table(doc, "soap", required=True)
-        self.unknown(table, "soap", {"wsdl", "operation", "service", "port", "catalog"})
+        self.unknown(table, "soap",
+                     {"wsdl", "operation", "service", "port", "catalog", "lenient", "xroad"})
+        lenient = table.get("lenient", False)
+        if not isinstance(lenient, bool):
+            self.problem("soap.lenient", "must be true or false")
         namespaces = self.table(doc, "namespaces")
         for prefix, uri in namespaces.items():
             if not isinstance(uri, str) or not re.fullmatch(r"[A-Za-z_][\w.-]*", prefix):
@@ -259,6 +278,8 @@ class _Reader:
             service=self.text(table, "soap", "service", required=False),
             port=self.text(table, "soap", "port", required=False),
             catalog=self.text(table, "soap", "catalog", required=False),
+            lenient=lenient is True,
+            xroad=read_xroad(self, table) if "xroad" in table else None,
         )
 
     def json(self, doc: dict[str, Any]) -> JsonHeader:
@@ -416,6 +437,10 @@ class _Reader:
         return value if self.is_text(value, f"{where}.{name}") else ""
 
     def is_text(self, value: Any, key: str) -> bool:
+        if isinstance(value, str) and _UNFILLED.fullmatch(value):
+            self.problem(key, f"{value} is a placeholder left by `adapter scaffold`: fill it in",
+                         "placeholder")
+            return False
         if isinstance(value, str) and value:
             return True
         self.problem(key, "must be a non-empty string")

@@ -46,6 +46,7 @@ class SoapOperation:
     output_element: str  # Clark name of the response body element
     schemas: SchemaSet  # xmlschema: introspection at load time only
     validator: etree.XMLSchema  # libxml2: every message
+    warnings: tuple[str, ...] = ()  # references bent by lenient loading (letter case)
 
     @property
     def soap_action(self) -> str:
@@ -62,8 +63,13 @@ class SoapOperation:
 
 
 def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
-                   port: str | None = None, catalog: Path | None = None) -> SoapOperation:
-    """Read ``wsdl`` offline and pick one operation; raises :class:`MappingFileError`."""
+                   port: str | None = None, catalog: Path | None = None,
+                   lenient: bool = False) -> SoapOperation:
+    """Read ``wsdl`` offline and pick one operation; raises :class:`MappingFileError`.
+
+    ``lenient`` accepts references that differ only in letter case (as
+    ``adapter scaffold --lenient`` does); each is listed in ``warnings``.
+    """
     try:
         loader = OfflineLoader(XmlCatalog.load(catalog) if catalog else None)
         docs = read_wsdl(wsdl, loader)
@@ -72,7 +78,7 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         if unresolved:
             raise unresolved_error(unresolved, catalog)
         schemas = compile_schemas(gathered, lax=False)
-        checker = ReferenceChecker(lenient=False)
+        checker = ReferenceChecker(lenient=lenient)
         ports = bind_ports(docs, checker)
         checker.raise_if_dangling()
     except OnboardingError as exc:
@@ -86,6 +92,7 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         output_element=_body_element(wsdl, chosen, "output"),
         schemas=schemas,
         validator=compile_validator(gathered.documents, wsdl),
+        warnings=tuple(checker.warnings),
     )
 
 

@@ -32,6 +32,9 @@ class Leaf:
     occurs: str
     notes: tuple[str, ...] = ()
     mappable: bool = True
+    # Paths of the elements on the way (the leaf's own included) that may occur more than
+    # once, outermost first: where a mapping needs a [[...list]] block.
+    repeats: tuple[str, ...] = ()
 
 
 class Prefixes:
@@ -76,6 +79,7 @@ class LeafWalker:
     def __init__(self, schemas: SchemaSet, prefixes: Prefixes) -> None:
         self._schemas = schemas
         self._prefixes = prefixes
+        self._repeats: list[str] = []  # repeating elements above the walk's position
 
     def element(self, element: Any) -> list[Leaf]:
         """The leaves of a global element (its own path starts at ``/``)."""
@@ -98,11 +102,28 @@ class LeafWalker:
         out: list[Leaf],
     ) -> None:
         path = f"{parent}/{self._prefixes.qname(element.name)}"
-        unresolved = self._unresolved_reference(element)
-        if unresolved:
-            out.append(Leaf(path, "?", occurs(*occ), (f"UNRESOLVED: {unresolved}",), False))
-            return
-        self._content(path, element.type, occ, stack, out, nillable=bool(element.nillable))
+        repeated = occ[1] is None or occ[1] > 1
+        if repeated:
+            self._repeats.append(path)
+        try:
+            unresolved = self._unresolved_reference(element)
+            if unresolved:
+                out.append(self._leaf(path, "?", occ, (f"UNRESOLVED: {unresolved}",), False))
+                return
+            self._content(path, element.type, occ, stack, out, nillable=bool(element.nillable))
+        finally:
+            if repeated:
+                self._repeats.pop()
+
+    def _leaf(
+        self,
+        path: str,
+        type_name: str,
+        occ: tuple[int, int | None],
+        notes: tuple[str, ...] = (),
+        mappable: bool = True,
+    ) -> Leaf:
+        return Leaf(path, type_name, occurs(*occ), notes, mappable, tuple(self._repeats))
 
     def _content(
         self,
@@ -117,23 +138,23 @@ class LeafWalker:
         notes = ("nillable",) if nillable else ()
         if xsd_type.is_simple():
             out.append(
-                Leaf(path, self._type_name(xsd_type), occurs(*occ), notes + self._facets(xsd_type))
+                self._leaf(path, self._type_name(xsd_type), occ, notes + self._facets(xsd_type))
             )
             return
         if xsd_type in stack or len(stack) > MAX_DEPTH:
             reason = "recursive: same type as an ancestor" if xsd_type in stack else "too deep"
-            out.append(Leaf(path, self._type_name(xsd_type), occurs(*occ), (reason,), False))
+            out.append(self._leaf(path, self._type_name(xsd_type), occ, (reason,), False))
             return
         if xsd_type.name == f"{{{XSD_NS}}}anyType":
-            out.append(Leaf(path, "xs:anyType", occurs(*occ), (*notes, "any content")))
+            out.append(self._leaf(path, "xs:anyType", occ, (*notes, "any content")))
             return
         before = len(out)
         if xsd_type.has_simple_content():
             out.append(
-                Leaf(
+                self._leaf(
                     path,
                     self._type_name(xsd_type.content),
-                    occurs(*occ),
+                    occ,
                     notes + self._facets(xsd_type.content),
                 )
             )
@@ -141,7 +162,7 @@ class LeafWalker:
         if not xsd_type.has_simple_content():
             self._group(xsd_type.content, path, (1, 1), (*stack, xsd_type), out)
         if len(out) == before:
-            out.append(Leaf(path, "(empty)", occurs(*occ), (*notes, "no content"), False))
+            out.append(self._leaf(path, "(empty)", occ, (*notes, "no content"), False))
 
     def _attributes(self, path: str, xsd_type: Any, out: list[Leaf]) -> None:
         for name, attribute in xsd_type.attributes.items():
@@ -149,10 +170,10 @@ class LeafWalker:
                 continue  # None is xs:anyAttribute
             required = attribute.use == "required"
             out.append(
-                Leaf(
+                self._leaf(
                     f"{path}/@{self._prefixes.qname(name)}",
                     self._type_name(attribute.type),
-                    occurs(int(required), 1),
+                    (int(required), 1),
                     self._facets(attribute.type),
                 )
             )
@@ -178,7 +199,7 @@ class LeafWalker:
                 self._element(item, path, occ, stack, out)
             elif isinstance(item, XsdAnyElement):
                 namespace = " ".join(item.namespace) if item.namespace else "##any"
-                out.append(Leaf(f"{path}/*", "xs:any", occurs(*occ), (f"namespace {namespace}",)))
+                out.append(self._leaf(f"{path}/*", "xs:any", occ, (f"namespace {namespace}",)))
 
     def _unresolved_reference(self, element: Any) -> str | None:
         """Why ``element`` cannot be described: its name or type is in an unresolved import."""

@@ -94,6 +94,10 @@ class WsdlScaffold:
     warnings: tuple[str, ...]
     unresolved: tuple[Unresolved, ...]
     sources: tuple[Source, ...]
+    catalog: Path | None = None  # the XML catalog the WSDL was read with
+    # References resolved only because --lenient bent their letter case: a mapping of
+    # this WSDL must say `lenient = true` to load it the same way.
+    case_mismatches: tuple[str, ...] = ()
 
     @property
     def ports(self) -> list[Port]:
@@ -137,6 +141,8 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
         warnings=tuple(warnings),
         unresolved=tuple(unresolved),
         sources=tuple(loader.sources),
+        catalog=options.catalog.resolve() if options.catalog else None,
+        case_mismatches=tuple(checker.warnings),
     )
 
 

@@ -20,6 +20,7 @@ from lxml import etree
 from adapters.onboarding.errors import UnreadableDocument
 from adapters.onboarding.loader import OfflineLoader, Source
 from adapters.onboarding.references import Reference, ReferenceChecker
+from adapters.xroad_headers import XROAD_NS
 from contracts.errors import FieldIssue
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
@@ -70,6 +71,7 @@ class Operation:
     input: Direction | None
     output: Direction | None
     documentation: str = ""
+    xroad_version: str = ""  # the binding's <xrd:version> (X-Road service version), if any
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,7 @@ def _operation(
         input=directions.get("input"),
         output=directions.get("output"),
         documentation=_documentation(abstract),
+        xroad_version=(bound.findtext(f"{{{XROAD_NS}}}version") or "").strip(),
     )
 
 

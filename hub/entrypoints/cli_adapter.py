@@ -54,7 +54,8 @@ def scaffold(
 ) -> None:
     """List a WSDL's services, ports and operations; write one mapping skeleton per operation.
 
-    Works offline: relative imports are read from disk, imports by URL only
+    Each skeleton is a mapping file with placeholders: fill it in, then run
+    `adapter check` on it. Works offline: relative imports are read from disk, imports by URL only
     through the XML catalog; nothing is fetched from the network.
     """
     options = ScaffoldOptions(
@@ -69,6 +70,7 @@ def scaffold(
         _fail(exc)
     _print(described, {p.name for p in written}, out)
     typer.echo(f"wrote {len(written)} mapping skeleton(s) to {out}")
+    typer.echo("next: fill one in (its header says how), then: interop-hub adapter check FILE")
 
 
 def _print(described: WsdlScaffold, written: set[str], out: Path) -> None:

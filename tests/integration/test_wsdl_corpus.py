@@ -25,6 +25,7 @@ from adapters.onboarding import (
 )
 from hub.entrypoints.cli import app
 from tests.loopback_listener import loopback_listener
+from tests.skeleton_lines import header, leaf
 
 X_ROAD_EE = "http://x-road.ee/xsd/x-road.xsd"
 EXAMPLE_OPERATIONS = {
@@ -65,17 +66,19 @@ def test_testservice_scaffolds_both_ports(
     skeletons = _skeletons(tmp_path)
     assert len(written) == len(skeletons) == 2
     random = skeletons["xroadGetRandom.xroadGetRandomPortSoap11.xroadGetRandom.toml"]
-    assert random["source"]["operation"] == "xroadGetRandom"
-    assert random["source"]["soap_action"] == ""
-    assert random["input"]["body"] == ["tns:xroadGetRandom"]
-    assert "xrd:client" in random["input"]["headers"]
+    assert random["soap"]["operation"] == "xroadGetRandom"
+    assert random["soap"]["xroad"]["service_code"] == "xroadGetRandom"
+    assert random["request"]["element"] == "tns:xroadGetRandom"
     assert random["namespaces"]["tns"] == "http://producer.x-road.eu"
-    text = (tmp_path / "bodyMassIndex.bodyMassIndexPortSoap11.bodyMassIndex.toml").read_text()
+    name = "bodyMassIndex.bodyMassIndexPortSoap11.bodyMassIndex.toml"
+    text = (tmp_path / name).read_text()
+    assert 'soapAction ""' in text
     # testservice's schema leaves local elements unqualified: no prefix on `weight`.
-    assert '# /tns:bodyMassIndex/weight  xs:float  [1..1]\n# field = "..."' in text
-    assert "# /tns:bodyMassIndexResponse/bodyMassIndex  xs:float  [1..1]" in text
-    assert "# /xrd:client/id:memberCode  xs:string  [1..1]" in text
-    assert "# /xrd:client/id:subsystemCode  xs:string  [0..1]" in text
+    assert '# contract_field = "weight"' in text and leaf(text, "weight") == "xs:float [1..1]"
+    assert skeletons[name]["response"]["element"] == "tns:bodyMassIndexResponse"
+    assert leaf(text, "bodyMassIndex") == "xs:float [1..1]"
+    assert header(text, "xrd:client/id:memberCode") == "xs:string [1..1]"
+    assert header(text, "xrd:client/id:subsystemCode") == "xs:string [0..1]"
 
 
 def test_example_adapter_is_refused_naming_the_case_mismatch(
@@ -107,20 +110,25 @@ def test_example_adapter_lenient_scaffolds_six_operations_with_a_warning(
     skeletons = _skeletons(tmp_path)
     assert len(skeletons) == 6
     listing = skeletons["testService.testServicePort.listPeople.toml"]
-    assert listing["input"]["headers"] == [
-        "xrd:client",
-        "xrd:service",
-        "xrd:id",
-        "xrd:userId",
-        "xrd:issue",
-        "xrd:protocolVersion",
-    ]
+    assert listing["soap"]["lenient"] is True
+    assert listing["soap"]["xroad"] == {
+        "client": "<X-Road client INSTANCE/CLASS/CODE/SUBSYSTEM: the hub>",
+        "provider": "<X-Road provider INSTANCE/CLASS/CODE/SUBSYSTEM>",
+        "service_code": "listPeople",
+        "service_version": "v1",
+    }
+    (people,) = listing["response"]["list"]
+    assert people["each"] == "tns:people/tns:person"
+    listed = (tmp_path / "testService.testServicePort.listPeople.toml").read_text()
+    for part in ("client", "service", "id", "userId", "issue", "protocolVersion"):
+        assert f"#   xrd:{part}" in listed
     details = (tmp_path / "testService.testServicePort.personDetails.toml").read_text()
-    assert "# /tns:personDetailsResponse/tns:person/tns:dateOfBirth  xs:date  [1..1]" in details
-    assert "/tns:contacts/tns:contact/tns:type  tns:contactType  [1..1]" in details
-    assert "one of: phone | mobile | email" in details
+    assert leaf(details, "tns:person/tns:dateOfBirth") == "xs:date [1..1]"
+    (contacts,) = skeletons["testService.testServicePort.personDetails.toml"]["response"]["list"]
+    assert contacts["each"] == "tns:person/tns:contacts/tns:contact"
+    assert leaf(details, "tns:type") == "tns:contactType [1..1] -- one of: phone | mobile | email"
     hello = (tmp_path / "testService.testServicePort.getRandom.toml").read_text()
-    assert "# /tns:getRandomResponse/tns:data  xs:string  [1..1]" in hello
+    assert leaf(hello, "tns:data") == "xs:string [1..1]"
     assert "# WARNING: message tns:requestHeader resolved to tns:requestheader" in hello
 
 
@@ -158,11 +166,16 @@ def test_valid_getrandom_allow_unresolved_marks_the_headers(
     assert not any(p.unresolved for p in shape.input.body)
     write_skeletons(described, tmp_path)
     (skeleton,) = _skeletons(tmp_path).values()
-    assert len(skeleton["input"]["unresolved"]) == 5
-    assert all(X_ROAD_EE in item for item in skeleton["input"]["unresolved"])
+    assert "xroad" not in skeleton["soap"]  # X-Road 3 headers: not the 4.0 protocol
     text = next(tmp_path.glob("*.toml")).read_text()
-    assert "# /tns:xroadGetRandom/request/in  xs:string  [1..1]" in text
-    assert "# /xrd:consumer  UNRESOLVED: its schema was not resolved" in text
+    unresolved = [line for line in text.splitlines() if "# UNRESOLVED:" in line]
+    assert len(unresolved) == 10  # five header parts, in the input and in the output
+    assert all(X_ROAD_EE in line for line in unresolved)
+    assert leaf(text, "request/in") == "xs:string [1..1]"
+    assert header(text, "xrd:consumer") == (
+        f"UNRESOLVED: its schema was not resolved (import of {X_ROAD_EE} at "
+        "valid-getrandom.wsdl:12)"
+    )
 
 
 def test_xxe_wsdl_is_refused_without_reading_the_entity_target(

@@ -21,6 +21,7 @@ from adapters.onboarding import (
     write_skeletons,
 )
 from tests.loopback_listener import loopback_listener
+from tests.skeleton_lines import leaf
 
 TNS = "urn:example:dept"
 CATALOG_NS = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
@@ -114,8 +115,8 @@ def test_relative_import_and_include_are_read_from_disk(tmp_path: Path) -> None:
       <xs:element name="Resp" type="xs:string"/>"""
     wsdl = _write(tmp_path, "dept.wsdl", _wsdl(types, extra_ns='xmlns:c="urn:common"'))
     text = _leaves(tmp_path, wsdl)
-    assert "# /tns:Req/tns:Home/c:Zip  c:Zip  [1..1]" in text
-    assert "# /tns:Resp  xs:string  [1..1]" in text
+    assert leaf(text, "tns:Home/c:Zip") == "c:Zip [1..1]"
+    assert '[response]\nelement = "tns:Resp"' in text and leaf(text, ".") == "xs:string [1..1]"
     described = describe_wsdl(wsdl)
     assert [s.path.name for s in described.sources] == ["dept.wsdl", "common.xsd", "more.xsd"]
 
@@ -157,7 +158,7 @@ def test_a_catalog_maps_a_url_import_onto_a_local_copy(tmp_path: Path) -> None:
             tmp_path, "dept.wsdl", _wsdl(types, response="r:Extra", extra_ns='xmlns:r="urn:remote"')
         )
         text = _leaves(tmp_path, wsdl, catalog=catalog)
-        assert "# /r:Extra  xs:int  [1..1]" in text
+        assert '[response]\nelement = "r:Extra"' in text and leaf(text, ".") == "xs:int [1..1]"
     assert listener.connections == []
 
 
@@ -192,7 +193,7 @@ def test_relative_imports_of_a_catalog_copy_resolve_against_its_url(tmp_path: Pa
         "http://a.example/x.xsd",
         "http://a.example/y.xsd",
     ]
-    assert "# /x:X  y:Y  [1..1]" in render_skeleton(described, described.operations[0])
+    assert leaf(render_skeleton(described, described.operations[0]), ".") == "y:Y [1..1]"
 
 
 def test_non_file_urls_are_refused_without_connecting(tmp_path: Path) -> None:
@@ -253,11 +254,14 @@ def test_cardinality_folds_through_choices_and_repeats_and_recursion_stops(
       </xs:sequence></xs:complexType></xs:element>
       <xs:element name="Resp" type="tns:Node"/>"""
     text = _leaves(tmp_path, _write(tmp_path, "dept.wsdl", _wsdl(types)))
-    assert "# /tns:Req/tns:A  xs:int  [0..*]" in text
-    assert "# /tns:Req/tns:B  xs:date  [0..*]" in text
-    assert "# /tns:Req/*  xs:any  [0..*]  -- namespace ##other" in text
-    assert "# /tns:Resp/@kind  xs:string  [1..1]" in text
-    assert "# /tns:Resp/tns:Child  tns:Node  [0..*]  -- recursive: same type as an ancestor" in text
+    # A and B repeat: each is a list block whose items are the element's own text.
+    assert '[[request.list]]\nfield = "<contract list field>"\neach = "tns:A"' in text
+    assert '[[request.list]]\nfield = "<contract list field>"\neach = "tns:B"' in text
+    assert text.count('# contract_field = "."') == 2 and "xs:date [0..*]" in text
+    assert leaf(text, "*") == "xs:any [0..*] -- namespace ##other"
+    assert leaf(text, "@kind") == "xs:string [1..1]"
+    assert leaf(text, "tns:Child") == "tns:Node [0..*] -- recursive: same type as an ancestor"
+    assert '# not mappable: "tns:Child"' in text
 
 
 def test_soap12_binding_and_rpc_parts(tmp_path: Path) -> None:
@@ -267,7 +271,8 @@ def test_soap12_binding_and_rpc_parts(tmp_path: Path) -> None:
     described = describe_wsdl(_write(tmp_path, "dept.wsdl", text))
     (shape,) = described.operations
     assert shape.port.soap_version == "1.2" and shape.operation.soap_action == "urn:ask"
-    assert "# /body  xs:int  [1..1]" in render_skeleton(described, shape)
+    text = render_skeleton(described, shape)
+    assert "# rpc-style part 'body'" in text and leaf(text, ".") == "xs:int [1..1]"
 
 
 def test_skeletons_are_valid_toml_and_never_overwritten_silently(tmp_path: Path) -> None:
@@ -276,15 +281,17 @@ def test_skeletons_are_valid_toml_and_never_overwritten_silently(tmp_path: Path)
     (path,) = write_skeletons(described, tmp_path / "out")
     skeleton = tomllib.loads(path.read_text())
     assert path.name == "S.P.Ask.toml"
-    assert skeleton["source"]["address"] == "http://dept.example/ask"
-    assert skeleton["input"]["body"] == ["tns:Req"] and skeleton["output"]["unresolved"] == []
+    assert skeleton["soap"] == {"wsdl": "../dept.wsdl", "service": "S", "port": "P",
+                                "operation": "Ask"}
+    assert skeleton["request"]["element"] == "tns:Req"
+    assert "# address in the WSDL: http://dept.example/ask" in path.read_text()
     path.write_text("# filled in by hand\n")
     with pytest.raises(OnboardingError) as caught:
         write_skeletons(described, tmp_path / "out")
     assert "--force" in caught.value.message
     assert path.read_text() == "# filled in by hand\n"
     write_skeletons(described, tmp_path / "out", force=True)
-    assert "[source]" in path.read_text()
+    assert "[soap]" in path.read_text()
 
 
 @pytest.mark.parametrize(
