@@ -21,6 +21,7 @@ from adapters.mapping.soap_provider import SoapMappingProvider
 from adapters.port import ProviderAdapter
 from adapters.xroad_example import XROAD_EXAMPLE_KINDS
 from contracts import ContractRegistry, default_registry
+from contracts.errors import HubError
 from hub.audit import Auditor, checkpoint_periodically, final_checkpoint
 from hub.bus.port import ConsumerSpec
 from hub.delivery import DeliveryWorker
@@ -28,6 +29,7 @@ from hub.entrypoints.asgi_server import serve_asgi
 from hub.entrypoints.http_app import create_http_app
 from hub.entrypoints.metrics_route import metrics_router
 from hub.errors import RoutingError
+from hub.federation.transport import FederationTransport, running_transport
 from hub.gateway import Gateway
 from hub.ledger import Ledger
 from hub.links import RegionLinks
@@ -84,6 +86,7 @@ class Hub:
     store: str
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     links: RegionLinks | None = None  # set when the region has peers (hub.links)
+    federation: FederationTransport | None = None  # records to and from peers (with links)
 
 
 async def build_adapters(
@@ -189,6 +192,12 @@ async def run_hub(
                 nats_url, gateway=gateway, bus=bus, deliver=worker.handle, ledger=ledger,
                 auditor=auditor,
             ))
+        federation = None
+        if links:  # attestations, revocations and receipts to and from peers
+            try:
+                federation = await stack.enter_async_context(running_transport(settings, nats_url))
+            except HubError as exc:  # the region still answers queries; records wait
+                log.error("federation transport not started", error=exc.message)
         app = create_http_app(
             gateway,
             max_payload_bytes=settings.max_payload_bytes,
@@ -211,6 +220,7 @@ async def run_hub(
             describe_store(settings.store, settings.data),
             tasks,
             links,
+            federation,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub

@@ -35,6 +35,7 @@ from hub.settings import HubSettings
 from hub.views import Totals, summaries, totals
 from simulations.cross_region import PAIR_STEPS, DemoRegion
 from simulations.departments import region_services, start_departments
+from simulations.federation_scenarios import demo_federation
 from simulations.scenario import Scenario, Step, StepResult
 
 _LINK_WAIT_S = 30.0
@@ -86,8 +87,13 @@ async def run_federation_demo(
             ).run()
         pair_results = await _run_pairs(running)
         gossip_ok = await _gossip(running)
+        federation = await demo_federation(  # records recognised across regions, reconciled
+            [(r.hub.settings, r.hub.federation) for r in running if r.hub.federation],
+            pair_results, lambda text: console.print(text, highlight=False))
         console.print(_steps_table(running, pair_results))
         console.print(await _regions_table(running))
+        for text in federation.count_lines:  # "north: recognised N, refused M"
+            console.print(text, highlight=False)
         for line in REGION_LINES:
             for region in running:
                 console.print(await line(region), highlight=False)
@@ -96,7 +102,8 @@ async def run_federation_demo(
             await asyncio.Event().wait()
         steps = [r for region in running for r in region.results] + pair_results
         pending = [(await _totals(region)).pending for region in running]
-        return 0 if all(r.ok for r in steps) and gossip_ok and not any(pending) else 1
+        ok = all(r.ok for r in steps) and gossip_ok and federation.ok
+        return 0 if ok and not any(pending) else 1
     return 1  # pragma: no cover - the block always returns
 
 
