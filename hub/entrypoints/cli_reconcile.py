@@ -1,6 +1,11 @@
 """``interop-hub reconcile``: what two regions believe happened, compared (and repaired).
 
     interop-hub reconcile --data DIR/north --peer-data DIR/south [--grace S] [--json] [--repair]
+    interop-hub reconcile --data DIR/north --peer south [--grace S] [--json] [--repair]
+
+With ``--peer`` the peer's running hub is asked for its history over the
+region links (:mod:`hub.reconciliation.online`), and ``--repair`` re-sends
+through the running hubs; a peer that does not answer is exit code 2.
 
 Prints a table per category found (missing, duplicated, divergent, pending) and
 a last line ``reconcile north↔south: N missing, N duplicated, N divergent, N
@@ -27,6 +32,7 @@ from hub.entrypoints.cli_federation import EXIT_CANNOT_RUN, plain, reported, set
 from hub.federation.wiring import peer_settings
 from hub.reconciliation.compare import DEFAULT_GRACE
 from hub.reconciliation.offline import Reconciliation, reconcile_folders
+from hub.reconciliation.online import reconcile_online
 from hub.reconciliation.repair import PRESENT, RepairAction
 from hub.reconciliation.report import Category, Report
 
@@ -53,13 +59,17 @@ def reconcile(
     3 when only pending items remain (run again after --grace), 2 when it could not run.
     """
     settings = settings_for(data)
-    if peer_data is None:
-        plain("error: online reconciliation (--peer) is not available yet; give the peer's "
-              "data folder with --peer-data" if peer else "error: give --peer-data DIR")
+    if (peer_data is None) == (peer is None):
+        plain("error: give either --peer REGION (online) or --peer-data DIR (offline)")
         raise typer.Exit(EXIT_CANNOT_RUN)
     with reported():
-        result = reconcile_folders(settings, peer_settings(settings, peer_data, peer_store),
-                                   grace=dt.timedelta(seconds=grace), repair=repair)
+        if peer is not None:
+            result = reconcile_online(settings, peer, grace=dt.timedelta(seconds=grace),
+                                      repair=repair)
+        else:
+            assert peer_data is not None
+            result = reconcile_folders(settings, peer_settings(settings, peer_data, peer_store),
+                                       grace=dt.timedelta(seconds=grace), repair=repair)
     if as_json:
         print(json.dumps(_as_json(result), indent=2))
     else:

@@ -9,7 +9,8 @@ gateway's and the relay's) and run once they exist:
 - the federation ingress answering peers' queries (:mod:`.ingress`);
 - one durable consumer per peer on the region's own stream, whose deliveries
   the ordinary delivery worker settles through :class:`.RemoteHubAdapter`;
-- checkpoint gossip and its alarms (:mod:`.gossip`, :mod:`.alarms`).
+- checkpoint gossip and its alarms (:mod:`.gossip`, :mod:`.alarms`);
+- the answer to a peer's history request, for online reconciliation (:mod:`.history`).
 
 A region without peers never builds any of it (``run_hub`` checks
 ``settings.peers``), so a region on its own runs exactly as before.
@@ -37,6 +38,7 @@ from hub.links.connection import LinkConnection
 from hub.links.directory import FederatedDirectory
 from hub.links.errors import LinkError
 from hub.links.gossip import CheckpointGossip
+from hub.links.history import HistoryResponder
 from hub.links.http_routes import peer_router
 from hub.links.ingress import FederationIngress
 from hub.links.remote_adapter import RemoteHubAdapter, for_remote_calls
@@ -123,6 +125,7 @@ class RegionLinks:
             parts = await self._open(stack, nats_url, auditor)
             await parts.catalogue.start()
             await FederationIngress(parts.connection, gateway, peers).start()
+            await HistoryResponder(parts.connection, self.settings, peers).start()
             await parts.gossip.start()
             stop = asyncio.Event()
             forward = self._forwarder(for_remote_calls(deliver, ledger))

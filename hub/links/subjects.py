@@ -35,6 +35,11 @@ def query_filter(region: str) -> str:
     return f"fed.{region}.query.>"
 
 
+def history(region: str) -> str:
+    """Request/reply: ``region``'s history concerning the asking peer (reconciliation)."""
+    return f"fed.{region}.history"
+
+
 def audit_checkpoint(region: str) -> str:
     """Publish: each new signed checkpoint of ``region``'s audit log."""
     return f"fed.{region}.audit.checkpoint"
