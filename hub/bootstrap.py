@@ -35,6 +35,9 @@ from hub.ledger import Ledger
 from hub.links import RegionLinks
 from hub.nats.bus import JetStreamBus, StreamSpec
 from hub.nats.server import NatsServerConfig, running_nats_server
+from hub.notifications import Notifier, Subscription
+from hub.notifications.routes import records_router
+from hub.notifications.wiring import notification_adapters, notification_services
 from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
@@ -87,6 +90,7 @@ class Hub:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     links: RegionLinks | None = None  # set when the region has peers (hub.links)
     federation: FederationTransport | None = None  # records to and from peers (with links)
+    notifier: Notifier | None = None  # issued records to in-region subscribers
 
 
 async def build_adapters(
@@ -112,8 +116,13 @@ async def run_hub(
     services: Sequence[ServiceDefinition],
     *,
     registry: ContractRegistry | None = None,
+    subscriptions: Sequence[Subscription] = (),
 ) -> AsyncIterator[Hub]:
-    """Run one region's hub for the duration of the block."""
+    """Run one region's hub for the duration of the block.
+
+    ``subscriptions`` (``[[subscription]]`` tables, hub.notifications) make the
+    departments named receive every record of their contract issued here.
+    """
     registry = registry or default_registry()
     region = settings.region
     settings.data.mkdir(parents=True, exist_ok=True)
@@ -149,6 +158,11 @@ async def run_hub(
         links = RegionLinks(settings, services, registry) if settings.peers else None
         directory = links.directory if links else ServiceDirectory(region, services)
         adapters = await build_adapters(services, settings.provider_timeout_s)
+        # --- notifications (hub.notifications): one internal service per subscription ---
+        notify = notification_services(subscriptions, directory, registry)
+        adapters.update(
+            await notification_adapters(notify, registry, settings.provider_timeout_s))
+        # --- end notifications ---
         for adapter in adapters.values():
             stack.push_async_callback(adapter.aclose)
         relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s)
@@ -198,12 +212,22 @@ async def run_hub(
                 federation = await stack.enter_async_context(running_transport(settings, nats_url))
             except HubError as exc:  # the region still answers queries; records wait
                 log.error("federation transport not started", error=exc.message)
+        # --- notifications: the issuing endpoint (POST /records/{contract}) ---
+        notifier = Notifier(
+            ledger, directory, registry, notify, relay.wake, federation=federation,
+            inbox=await bus.open_inbox(f"_hub.{region}.notified.{uuid.uuid4().hex[:12]}"),
+            complete_within_s=settings.reply_timeout_s * settings.max_deliver,
+        )
+        stack.push_async_callback(notifier.aclose)
+        records = records_router(notifier, max_payload_bytes=settings.max_payload_bytes)
+        # --- end notifications ---
         app = create_http_app(
             gateway,
             max_payload_bytes=settings.max_payload_bytes,
             region=region,
             xroad_clients=settings.xroad_clients,
-            routers=[metrics_router(projections), *(links.routers(gateway) if links else [])],
+            routers=[metrics_router(projections), records,
+                     *(links.routers(gateway) if links else [])],
         )
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub")
@@ -221,6 +245,7 @@ async def run_hub(
             tasks,
             links,
             federation,
+            notifier,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub

@@ -20,6 +20,7 @@ from contracts import Contract, ContractRegistry
 from contracts.errors import HubError
 from hub.bus.port import Inbox
 from hub.digest import digest
+from hub.errors import UnknownServiceError
 from hub.ledger import Arrival, Ledger, Problem, Translation
 from hub.messages import DeliveryReply, ReplyError
 from hub.routing import ServiceDefinition, ServiceDirectory
@@ -99,7 +100,7 @@ class Gateway:
         token = uuid.uuid4().hex
         arrival = self._arrival(envelope, f"{self._inbox.prefix}.{token}")
         try:
-            service = self.directory.get(envelope.service)
+            service = self._offered(envelope.service)
             request = decode(service)
         except HubError as error:
             exchange_id = await self._record_rejection(arrival, error)
@@ -133,6 +134,12 @@ class Gateway:
         return self._answer(
             exchange_id, service, DeliveryReply.model_validate_json(raw_reply), started
         )
+
+    def _offered(self, service_id: str) -> ServiceDefinition:
+        """A service clients may query; notification deliveries are reached only by issuing."""
+        if self.directory.is_internal(service_id):
+            raise UnknownServiceError(service_id, sorted(str(s.id) for s in self.directory))
+        return self.directory.get(service_id)
 
     async def complete(self, answer: Answer, reply: bytes) -> None:
         """Record that the client received ``reply`` (its own format)."""

@@ -102,16 +102,25 @@ class Ledger(Application[UUID]):
 
     def record_accepted(self, arrival: Arrival, translation: Translation) -> UUID:
         """Received + Translated + Routed, in one transaction (the outbox entry)."""
-        exchange = self._receive(arrival)
-        exchange.translate(
-            translation.contract,
-            translation.document,
-            translation.digest,
-            translation.data_subject,
-        )
-        exchange.route(translation.provider, translation.subject)
-        self._save(exchange)
-        return exchange.id
+        return self.record_accepted_many([(arrival, translation)])[0]
+
+    def record_accepted_many(
+        self, accepted: list[tuple[Arrival, Translation]]
+    ) -> list[UUID]:
+        """Several accepted exchanges in ONE transaction (e.g. one per subscriber of a record)."""
+        exchanges = []
+        for arrival, translation in accepted:
+            exchange = self._receive(arrival)
+            exchange.translate(translation.contract, translation.document, translation.digest,
+                               translation.data_subject)
+            exchange.route(translation.provider, translation.subject)
+            exchanges.append(exchange)
+        if exchanges:
+            try:
+                self.save(*exchanges)
+            except IntegrityError:
+                raise ExchangeConflictError(exchanges[0].id) from None
+        return [exchange.id for exchange in exchanges]
 
     def record_response(
         self,

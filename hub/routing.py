@@ -38,6 +38,7 @@ class ServiceDirectory:
         self.region = region
         self._by_id: dict[str, ServiceDefinition] = {}
         self._by_operation: dict[str, ServiceDefinition] = {}
+        self._internal: set[str] = set()  # notification deliveries (hub.notifications)
         for service in services:
             if service.id.region != region:
                 raise RoutingError(f"service {service.id} does not belong to region {region}")
@@ -53,6 +54,23 @@ class ServiceDirectory:
     def __contains__(self, service: object) -> bool:
         return service in self._by_id
 
+    def add_internal(self, service: ServiceDefinition) -> None:
+        """Route to ``service`` without offering it: no ingress route, no listing.
+
+        Used for notification deliveries (hub.notifications): the relay and the
+        delivery worker find it by id; clients cannot query it.
+        """
+        if service.id.region != self.region:
+            raise RoutingError(f"service {service.id} does not belong to region {self.region}")
+        if str(service.id) in self._by_id:
+            raise RoutingError(f"service {service.id} is declared twice")
+        self._by_id[str(service.id)] = service
+        self._internal.add(str(service.id))
+
+    def is_internal(self, service: str) -> bool:
+        """True for a service added with :meth:`add_internal`."""
+        return service in self._internal
+
     def by_operation(self, operation: str) -> ServiceDefinition:
         try:
             return self._by_operation[operation]
@@ -62,7 +80,7 @@ class ServiceDirectory:
             ) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._by_id.values())
+        return iter(s for k, s in self._by_id.items() if k not in self._internal)
 
     def delivery_subject(self, service: ServiceDefinition) -> str:
         """Where exchanges for ``service`` wait for its provider's delivery worker."""

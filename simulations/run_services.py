@@ -22,6 +22,7 @@ from pathlib import Path
 from contracts import default_registry
 from hub.bootstrap import Hub, run_hub
 from hub.entrypoints.asgi_server import serve_asgi
+from hub.notifications.subscriptions import load_subscriptions
 from hub.routing import load_services
 from hub.settings import HubSettings
 from simulations.xroad_example import ENDPOINT_PATH, XRoadExampleBehaviour, create_app
@@ -50,7 +51,9 @@ async def running_services(
             )
             url = f"{base}{ENDPOINT_PATH}"
         services = load_services(services_file, default_registry())
-        hub = await stack.enter_async_context(run_hub(settings, services))
+        subscriptions = load_subscriptions(services_file)
+        hub = await stack.enter_async_context(
+            run_hub(settings, services, subscriptions=subscriptions))
         yield ServicesRegion(hub, behaviour, url)
 
 

@@ -7,6 +7,11 @@
 
 Unknown taxpayer → 404 ``{"error": "unknown taxpayer", "tin": ...}``; a missing,
 non-numeric or out-of-range year → 400.
+
+Its inbox receives contribution histories issued in the region (hub notifications):
+``POST /v2/inbox/contribution-histories`` takes ``{"tin", "taxpayer": {...}, "asOf",
+"employments": [...]}`` and answers 200 ``{"receiptNo": "TB-IN-000001"}``;
+``GET`` on the same path lists what it received (also ``behaviour.inbox``).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class TaxBehaviour:
     calls: int = 0
     # Bounded so a long load run does not grow it without end.
     correlation_ids: deque[str | None] = field(default_factory=lambda: deque(maxlen=1000))
+    # Contribution histories received at the inbox, in arrival order (bounded likewise).
+    inbox: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=1000))
 
 
 def _issued_now() -> str:
@@ -98,11 +105,32 @@ class _TaxBureau:
         })
 
 
+async def _receive_history(behaviour: TaxBehaviour, request: Request) -> Response:
+    """Store one contribution history in the bureau's own shape and hand out a receipt."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return JSONResponse({"error": "body must be JSON"}, 400)
+    if (not isinstance(body, dict) or not isinstance(body.get("tin"), str)
+            or not isinstance(body.get("employments"), list)):
+        return JSONResponse({"error": "tin and employments are required"}, 400)
+    behaviour.inbox.append(body)
+    return JSONResponse({"receiptNo": f"TB-IN-{len(behaviour.inbox):06d}"}, 200)
+
+
 def create_app(behaviour: TaxBehaviour | None = None) -> Starlette:
     """Build the tax bureau's ASGI app; pass a ``behaviour`` to inject delays and faults."""
     bureau = _TaxBureau(behaviour or TaxBehaviour(), seed_accounts())
+    state = bureau.behaviour
+
+    async def inbox(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse(list(state.inbox))
+        return await _receive_history(state, request)
+
     app = Starlette(routes=[
         Route("/v2/taxpayers/{tin}/clearance", bureau.clearance, methods=["GET"]),
+        Route("/v2/inbox/contribution-histories", inbox, methods=["GET", "POST"]),
     ])
     app.state.behaviour = bureau.behaviour
     return app

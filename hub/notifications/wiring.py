@@ -1,0 +1,53 @@
+"""Build the subscribers' adapters and the notifier for ``run_hub``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from adapters.mapping.compiled import load_mapping
+from adapters.mapping.json_provider import JsonMappingProvider
+from adapters.mapping.soap_provider import SoapMappingProvider
+from adapters.port import ProviderAdapter
+from contracts import ContractRegistry
+from hub.notifications.errors import SubscriptionError
+from hub.notifications.receipt import NotificationReceipt
+from hub.notifications.subscriptions import Subscription, notification_service
+from hub.routing import ServiceDefinition, ServiceDirectory
+
+
+def notification_services(
+    subscriptions: Sequence[Subscription], directory: ServiceDirectory,
+    registry: ContractRegistry,
+) -> list[ServiceDefinition]:
+    """Register the receipt contract and add one internal service per subscription."""
+    registry.register(NotificationReceipt)
+    services = [notification_service(s, registry) for s in subscriptions]
+    for service in services:
+        directory.add_internal(service)
+    return services
+
+
+async def notification_adapters(
+    services: Sequence[ServiceDefinition], registry: ContractRegistry, call_timeout_s: float
+) -> dict[str, ProviderAdapter]:
+    """One adapter per notification service; the mapping's response is the receipt."""
+    adapters: dict[str, ProviderAdapter] = {}
+    for service in services:
+        if service.mapping is None or service.adapter not in ("json-mapping", "soap-mapping"):
+            raise SubscriptionError(
+                f"subscription {service.id}: adapter must be json-mapping or soap-mapping "
+                "with a mapping file")
+        compiled = await asyncio.to_thread(load_mapping, service.mapping, registry=registry)
+        if compiled.request_contract is not service.request:
+            raise SubscriptionError(
+                f"subscription {service.id}: mapping {service.mapping} translates "
+                f"{compiled.request_contract.contract_id()}, not {service.request.contract_id()}")
+        adapter: ProviderAdapter
+        if service.adapter == "json-mapping":
+            adapter = JsonMappingProvider(compiled, service.endpoint, timeout=call_timeout_s)
+        else:
+            adapter = await SoapMappingProvider.connect(compiled, service.endpoint,
+                                                        timeout=call_timeout_s)
+        adapters[str(service.id)] = adapter
+    return adapters
