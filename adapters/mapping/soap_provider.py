@@ -32,6 +32,11 @@ from adapters.errors import (
 )
 from adapters.mapping.compiled import CompiledMapping, load_mapping
 from adapters.mapping.errors import ProviderRequestInvalid
+from adapters.mapping.provider_base import (
+    CORRELATION_HEADER,
+    HttpMappingProvider,
+    status_fault,
+)
 from adapters.mapping.wsdl_service import SoapOperation
 from adapters.mapping.xml_plan import XmlSection
 from adapters.soap_envelope import build_envelope, parse_envelope, parse_fault
@@ -40,13 +45,12 @@ from adapters.xroad_headers import XRoadHeaderError, XRoadHeaders
 from contracts import Contract
 from contracts.errors import ContractError, FieldIssue
 
-CORRELATION_HEADER = "X-Correlation-Id"
 SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"
 _WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 _SOAP_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 
 
-class SoapMappingProvider:
+class SoapMappingProvider(HttpMappingProvider):
     """Calls one SOAP operation through a compiled mapping (``soap-mapping`` adapter kind).
 
     Build it with :meth:`connect`; close it with :meth:`aclose` (or ``async with``).
@@ -56,17 +60,12 @@ class SoapMappingProvider:
                  timeout: float, limits: XmlLimits) -> None:
         if mapping.soap is None:
             raise ValueError(f"{mapping.name}: not a SOAP mapping")
-        self.mapping = mapping
-        self.request_contract = mapping.request_contract
-        self.response_contract = mapping.response_contract
+        super().__init__(mapping, http, timeout=timeout, label=f"{mapping.name} (SOAP)")
         self._operation: SoapOperation = mapping.soap
         self._request: XmlSection[Contract] = mapping.request  # type: ignore[assignment]
         self._response: XmlSection[Contract] = mapping.response  # type: ignore[assignment]
         self._endpoint = endpoint
-        self._http = http
-        self._timeout = timeout
         self._limits = limits
-        self._label = f"{mapping.name} (SOAP)"
         self._xroad = mapping.spec.soap.xroad if mapping.spec.soap else None
 
     @classmethod
@@ -110,28 +109,14 @@ class SoapMappingProvider:
             "SOAPAction": f'"{self._operation.soap_action}"',
             CORRELATION_HEADER: correlation_id,
         }
-        try:
-            async with asyncio.timeout(self._timeout):
-                response = await self._http.post(
-                    self._endpoint, content=build_envelope(body, soap_headers), headers=headers)
-        except (httpx.TimeoutException, TimeoutError) as exc:
-            raise ProviderUnavailable(
-                f"{self._label}: no answer within {self._timeout}s") from exc
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(
-                f"{self._label}: cannot be reached: {type(exc).__name__} {exc}") from exc
+        response = await self._send(self._http.post(
+            self._endpoint, content=build_envelope(body, soap_headers), headers=headers))
         answer = self.decode_response(response.status_code, response.content,
                                       correlation_id=correlation_id)
-        mismatch = self.mapping.mismatches(request, answer)
-        if mismatch:
-            raise ProviderResponseInvalid(f"{self._label}: the answer does not match the "
-                                          f"question: {mismatch[0].reason}", issues=mismatch)
-        return answer
+        return self._answering(request, answer)
 
     def _encode(self, request: Contract) -> object:
-        if not isinstance(request, self.request_contract):
-            raise TypeError(f"expected {self.request_contract.__name__}, "
-                            f"got {type(request).__name__}")
+        self._check_request_type(request)
         try:
             return self._request.encode(request)
         except (MappingError, SchemaViolation) as exc:
@@ -150,7 +135,7 @@ class SoapMappingProvider:
             message = parse_envelope(content, self._limits)
         except (MalformedInput, PayloadTooLarge) as exc:
             if status >= 300:
-                raise _status_fault(self._label, status) from exc
+                raise self._status_fault(status) from exc
             raise ProviderResponseInvalid(f"{self._label}: the answer (HTTP {status}) is not a "
                                           f"SOAP message: {exc.message}",
                                           issues=exc.issues) from exc
@@ -162,26 +147,13 @@ class SoapMappingProvider:
                                 f"{fault.faultstring}", retryable=fault.faultcode == "Server",
                                 issues=fault.issues)
         if status >= 300:
-            raise _status_fault(self._label, status)
+            raise self._status_fault(status)
         if self._xroad is not None and correlation_id is not None:
             _check_echo(self._label, message.headers, correlation_id)
         try:
             return self._response.decode(message.body)
         except (AdapterError, ContractError) as exc:
-            raise ProviderResponseInvalid(
-                f"{self._label}: the answer does not map onto "
-                f"{self.response_contract.contract_id()}: {exc.message}",
-                issues=exc.issues) from exc
-
-    async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
-        await self._http.aclose()
-
-    async def __aenter__(self) -> SoapMappingProvider:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
+            raise self._unmappable(exc) from exc
 
 
 def _check_echo(label: str, headers: Sequence[etree._Element], correlation_id: str) -> None:
@@ -196,11 +168,6 @@ def _check_echo(label: str, headers: Sequence[etree._Element], correlation_id: s
                   "the answer carries no X-Road headers; it must echo the request's")
         raise ProviderResponseInvalid(f"{label}: {reason}", issues=(
             FieldIssue(path="/Envelope/Header/xrd:id", reason=reason, code="xroad-id-mismatch"),))
-
-
-def _status_fault(label: str, status: int) -> ProviderFault:
-    return ProviderFault(f"{label} answered HTTP {status}",
-                         retryable=status >= 500 or status == 429)
 
 
 async def _address_from_wsdl(http: httpx.AsyncClient, url: str, mapping: CompiledMapping,
@@ -218,7 +185,7 @@ async def _address_from_wsdl(http: httpx.AsyncClient, url: str, mapping: Compile
         raise ProviderUnavailable(f"{mapping.name}: cannot fetch the WSDL {url}: "
                                   f"{type(exc).__name__} {exc}") from exc
     if response.status_code != 200:
-        raise _status_fault(f"{mapping.name} WSDL", response.status_code)
+        raise status_fault(f"{mapping.name} WSDL", response.status_code)
     try:
         root = parse_xml(response.content)
     except (MalformedInput, PayloadTooLarge) as exc:

@@ -1,0 +1,91 @@
+"""What every mapping-driven HTTP provider shares: sending, and reading the answer's fate.
+
+The SOAP and JSON providers differ in how they encode and decode; how a call
+times out, how an unreachable provider, an error status, an answer that does
+not map, or an answer about another question are reported is the same, and
+lives here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Self
+
+import httpx
+
+from adapters.errors import (
+    AdapterError,
+    ProviderFault,
+    ProviderResponseInvalid,
+    ProviderUnavailable,
+)
+from adapters.mapping.compiled import CompiledMapping
+from contracts import Contract
+from contracts.errors import ContractError
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+class HttpMappingProvider:
+    """Base of the mapping providers: one compiled mapping, one HTTP client, one label."""
+
+    def __init__(self, mapping: CompiledMapping, http: httpx.AsyncClient, *, timeout: float,
+                 label: str) -> None:
+        self.mapping = mapping
+        self.request_contract = mapping.request_contract
+        self.response_contract = mapping.response_contract
+        self._http = http
+        self._timeout = timeout
+        self._label = label
+
+    async def _send(self, request: Awaitable[httpx.Response]) -> httpx.Response:
+        """Await one HTTP exchange; timeouts and transport errors become ProviderUnavailable."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await request
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise ProviderUnavailable(
+                f"{self._label}: no answer within {self._timeout}s") from exc
+        except httpx.HTTPError as exc:
+            raise ProviderUnavailable(
+                f"{self._label}: cannot be reached: {type(exc).__name__} {exc}") from exc
+
+    def _check_request_type(self, request: Contract) -> None:
+        if not isinstance(request, self.request_contract):
+            raise TypeError(f"expected {self.request_contract.__name__}, "
+                            f"got {type(request).__name__}")
+
+    def _answering(self, request: Contract, answer: Contract) -> Contract:
+        """``answer``, unless it is about another person or year than ``request`` asked."""
+        mismatch = self.mapping.mismatches(request, answer)
+        if mismatch:
+            raise ProviderResponseInvalid(f"{self._label}: the answer does not match the "
+                                          f"question: {mismatch[0].reason}", issues=mismatch)
+        return answer
+
+    def _unmappable(self, exc: AdapterError | ContractError) -> ProviderResponseInvalid:
+        """The answer was received but does not map onto the response contract."""
+        return ProviderResponseInvalid(
+            f"{self._label}: the answer does not map onto "
+            f"{self.response_contract.contract_id()}: {exc.message}",
+            issues=exc.issues)
+
+    def _status_fault(self, status: int, detail: str | None = None) -> ProviderFault:
+        return status_fault(self._label, status, detail)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def status_fault(label: str, status: int, detail: str | None = None) -> ProviderFault:
+    """An HTTP error status as a fault; only server-side trouble is worth retrying."""
+    return ProviderFault(f"{label} answered HTTP {status}" + (f": {detail}" if detail else ""),
+                         retryable=status >= 500 or status == 429)
