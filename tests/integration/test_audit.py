@@ -1,4 +1,4 @@
-"""The audit log over real stores: one suite for SQLite and PostgreSQL, then the CLI.
+"""The audit log over real stores: one suite for SQLite and PostgreSQL.
 
 Tampering is done the way an intruder would: SQL straight into the event table.
 """
@@ -7,32 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from uuid import UUID
 
 import pytest
-import structlog
-from typer.testing import CliRunner
 
 from hub.audit import AuditError, Auditor, ProofError, checkpoint_periodically
 from hub.audit.merkle import verify_consistency, verify_inclusion
-from hub.entrypoints.cli import app
-from hub.ledger import Arrival, Ledger, Translation
+from hub.ledger import Ledger
 from hub.settings import HubSettings
 from hub.store import store_environment
+from tests.integration.audit_tampering import delete_row, execute, record, set_state, state_at
 from tests.integration.hub_fixtures import running_region
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDALONE = ROOT / "simulations" / "audit_verify_standalone.py"
-ARRIVAL = Arrival("north/tax", "north/social-security/x", "c-1", "json", "sha256:00", 42, "r")
-TRANSLATION = Translation(
-    "c@1.0", {"national_id": "19800101-1234"}, "sha256:11", "north/social-security", "s"
-)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -58,47 +47,6 @@ def ledger(store_url: str | None, data_dir: Path) -> Iterator[Ledger]:
 @pytest.fixture
 def auditor(store_url: str | None, data_dir: Path) -> Auditor:
     return Auditor(data_dir, store_url, "north")
-
-
-def record(ledger: Ledger, exchanges: int) -> list[UUID]:
-    """Each accepted exchange stores three events: Received, Translated, Routed."""
-    return [ledger.record_accepted(ARRIVAL, TRANSLATION) for _ in range(exchanges)]
-
-
-def execute(store_url: str | None, data_dir: Path, sqlite_sql: str, pg_sql: str, *args: Any) -> Any:
-    """Run one statement directly against the event table; fetch one row if it returns any."""
-    if store_url is None:
-        with sqlite3.connect(data_dir / "ledger.sqlite3") as conn:
-            row = conn.execute(sqlite_sql, args).fetchone()
-        conn.close()
-        return row
-    import psycopg
-
-    with psycopg.connect(store_url, autocommit=True) as conn:
-        cursor = conn.execute(pg_sql.replace("?", "%s"), args)
-        return cursor.fetchone() if cursor.description else None
-
-
-def state_at(store_url: str | None, data_dir: Path, position: int) -> bytes:
-    row = execute(
-        store_url,
-        data_dir,
-        "SELECT state FROM stored_events WHERE rowid = ?",
-        "SELECT state FROM ledger_events WHERE notification_id = ?",
-        position,
-    )
-    return bytes(row[0])
-
-
-def set_state(store_url: str | None, data_dir: Path, position: int, state: bytes) -> None:
-    execute(
-        store_url,
-        data_dir,
-        "UPDATE stored_events SET state = ? WHERE rowid = ?",
-        "UPDATE ledger_events SET state = ? WHERE notification_id = ?",
-        state,
-        position,
-    )
 
 
 def test_clean_store_passes(ledger: Ledger, auditor: Auditor) -> None:
@@ -144,13 +92,7 @@ def test_deleted_event_is_named(
     """Deleting one stored row is detected and the missing event is named from the index."""
     ids = record(ledger, 4)
     auditor.checkpoint()
-    execute(
-        store_url,
-        data_dir,
-        "DELETE FROM stored_events WHERE rowid = ?",
-        "DELETE FROM ledger_events WHERE notification_id = ?",
-        8,
-    )
+    delete_row(store_url, data_dir, 8)
     report = auditor.verify()
     assert report.first_bad is not None
     assert report.first_bad.describe() == f"position 8, aggregate {ids[2]}, version 2"
@@ -163,13 +105,7 @@ def test_deleting_the_last_event_is_detected(
     """Truncating the log below a checkpoint's size is caught and the lost event named."""
     ids = record(ledger, 2)
     auditor.checkpoint()
-    execute(
-        store_url,
-        data_dir,
-        "DELETE FROM stored_events WHERE rowid = ?",
-        "DELETE FROM ledger_events WHERE notification_id = ?",
-        6,
-    )
+    delete_row(store_url, data_dir, 6)
     report = auditor.verify()
     assert any("more events than the store holds" in p for p in report.problems)
     assert report.first_bad is not None
@@ -319,113 +255,6 @@ def _sizes(auditor: Auditor) -> list[str]:
 def _lines(auditor: Auditor) -> list[str]:
     path = auditor.paths.checkpoints
     return path.read_text().splitlines() if path.exists() else []
-
-
-# --- the command line, on a SQLite data folder -------------------------------------------
-
-
-@pytest.fixture
-def sqlite_folder(tmp_path: Path) -> tuple[Path, list[UUID]]:
-    data = tmp_path / "hub"
-    app_ = Ledger(store_environment(None, data))
-    ids = record(app_, 4)
-    app_.close()
-    return data, ids
-
-
-def cli(*args: str) -> Any:
-    # The command configures structlog to print to its stderr, which CliRunner closes
-    # afterwards: put the configuration back so later tests do not log into a closed file.
-    saved = structlog.get_config()
-    try:
-        return CliRunner().invoke(app, ["audit", *args], catch_exceptions=False)
-    finally:
-        structlog.configure(**saved)
-
-
-def standalone(proof: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(STANDALONE), "-", *args],
-        input=proof,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-
-
-def test_cli_checkpoint_then_verify_passes(sqlite_folder: tuple[Path, list[UUID]]) -> None:
-    """`audit checkpoint` signs and `audit verify` exits 0 on an untouched store."""
-    data, _ = sqlite_folder
-    signed = cli("checkpoint", "--data", str(data))
-    assert signed.exit_code == 0
-    assert "interop-hub/north/ledger\n12\n" in signed.output
-    verified = cli("verify", "--data", str(data))
-    assert verified.exit_code == 0, verified.output
-    assert "ok: the stored events match every signed checkpoint" in verified.output
-
-
-def test_cli_verify_before_any_checkpoint_says_so(sqlite_folder: tuple[Path, list[UUID]]) -> None:
-    """A folder that never signed passes verify but says nothing was held against it."""
-    data, _ = sqlite_folder
-    result = cli("verify", "--data", str(data))
-    assert result.exit_code == 0, result.output
-    assert "events       12" in result.output
-    assert "no checkpoint recorded yet" in result.output
-
-
-def test_cli_verify_names_the_tampered_event(sqlite_folder: tuple[Path, list[UUID]]) -> None:
-    """On a flipped byte `audit verify` exits 1 naming position, aggregate and version."""
-    data, ids = sqlite_folder
-    cli("checkpoint", "--data", str(data))
-    set_state(None, data, 9, state_at(None, data, 9).replace(b"{", b"[", 1))
-    result = cli("verify", "--data", str(data))
-    assert result.exit_code == 1
-    assert f"first bad event: position 9, aggregate {ids[2]}, version 3" in result.output
-
-
-def test_cli_verify_with_a_pinned_key_of_another_region_fails(
-    sqlite_folder: tuple[Path, list[UUID]], tmp_path: Path
-) -> None:
-    """Verifying with a key that did not sign the checkpoints is refused, not passed."""
-    data, _ = sqlite_folder
-    cli("checkpoint", "--data", str(data))
-    other = cli("key", "--data", str(tmp_path / "other")).output.strip()
-    result = cli("verify", "--data", str(data), "--key", other)
-    assert result.exit_code == 1
-    assert "not signed by key" in result.output
-
-
-def test_cli_proofs_pass_the_standalone_verifier(sqlite_folder: tuple[Path, list[UUID]]) -> None:
-    """`prove --json` and `consistency --json` output checks out with the standalone script."""
-    data, ids = sqlite_folder
-    cli("checkpoint", "--data", str(data))
-    key = cli("key", "--data", str(data)).output.strip()
-    app_ = Ledger(store_environment(None, data))
-    record(app_, 2)
-    app_.close()
-    cli("checkpoint", "--data", str(data))
-    text = cli("prove", "5", "--data", str(data))
-    assert "leaf index   4" in text.output and "tree size    18" in text.output
-    inclusion = cli("prove", f"{ids[3]}:1", "--data", str(data), "--json").output
-    checked = standalone(inclusion, "--key", key)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert f"aggregate {ids[3]}, version 1 is leaf 9" in checked.stdout
-    consistency = cli("consistency", "12", "18", "--data", str(data), "--json").output
-    assert standalone(consistency, "--key", key).returncode == 0
-    forged = json.loads(inclusion)
-    forged["event"]["version"] = 2
-    refused = standalone(json.dumps(forged), "--key", key)
-    assert refused.returncode == 1 and "does not hash to leaf_hash" in refused.stdout
-
-
-def test_cli_prove_refuses_an_unknown_event(sqlite_folder: tuple[Path, list[UUID]]) -> None:
-    """Proving an event that is not stored exits 2 with the reason."""
-    data, _ = sqlite_folder
-    cli("checkpoint", "--data", str(data))
-    result = cli("prove", f"{UUID(int=1)}:1", "--data", str(data))
-    assert result.exit_code == 2
-    assert "no stored event is version 1" in result.output
 
 
 async def test_running_hub_signs_a_checkpoint_at_shutdown(hub_settings: HubSettings) -> None:

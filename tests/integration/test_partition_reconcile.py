@@ -8,19 +8,16 @@ reconciliation runs offline on the two data folders.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 import structlog
 from typer.testing import CliRunner
 
 from hub.entrypoints.cli import app
-from hub.federation.transport import STREAM
 from hub.ledger import Ledger
 from hub.nats.server import NatsServerConfig, NatsServerProcess, free_port
 from hub.reconciliation import Category
@@ -28,13 +25,10 @@ from hub.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings
 from hub.store import store_environment
 from simulations.federation_scenarios import (
-    CLEARANCE,
-    TAX_CLEARANCE,
-    FederatedRegion,
     federated_regions,
     receipt_of,
-    subject_ref,
 )
+from tests.integration.partition_helpers import issue_clearances, south_reachable
 
 NO_GRACE = dt.timedelta(0)
 CLEAN_ENV: dict[str, str | None] = {k: None for k in os.environ if k.startswith("HUB_")}
@@ -74,27 +68,6 @@ def _settings(root: Path, region: str) -> HubSettings:
     return settings
 
 
-async def _south_reachable(north: FederatedRegion, within_s: float = 20.0) -> None:
-    """South's JetStream domain answers through the leaf link (bounded wait)."""
-    nc = north.link._nc
-    for _ in range(int(within_s * 10)):
-        with contextlib.suppress(Exception):
-            await nc.jetstream(domain="south", timeout=0.5).stream_info(STREAM)
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("south's domain is not reachable from north")
-
-
-async def _issue(north: FederatedRegion, n: int, tag: str) -> list[UUID]:
-    """Issue ``n`` tax clearances in north, each sent to south; their record ids."""
-    ids = []
-    for i in range(n):
-        sent = await north.link.issue("tax", CLEARANCE, TAX_CLEARANCE,
-                                      subject_ref=subject_ref(f"{tag}{i}"), to=["south"])
-        ids.append(sent.record.record_id)
-    return ids
-
-
 async def test_a_partition_gap_is_reported_exactly_repaired_and_then_clean(
     tmp_path: Path, servers: dict[str, NatsServerProcess]
 ) -> None:
@@ -103,19 +76,19 @@ async def test_a_partition_gap_is_reported_exactly_repaired_and_then_clean(
     pairs = [(north_s, servers["north"].url), (south_s, servers["south"].url)]
     async with federated_regions(pairs) as regions:
         north = regions["north"]
-        await _south_reachable(north)
-        delivered = await _issue(north, 2, "before")
+        await south_reachable(north)
+        delivered = await issue_clearances(north, 2, "before")
         for rid in delivered:
             assert (await receipt_of(north, rid, "south"))["outcome"] == "recognised"
 
         servers["south"].stop()  # the partition
-        gap = await _issue(north, 3, "during")
+        gap = await issue_clearances(north, 3, "during")
         for rid in gap:
             record = await north.link.call(north.federation.app.get_record, rid)
             assert record.attestation is not None and record.receipts == {}
 
         await asyncio.to_thread(servers["south"].start)  # healed
-        await _south_reachable(north)
+        await south_reachable(north)
 
     report = reconcile_folders(north_s, south_s, grace=NO_GRACE).report
     missing = report.of(Category.MISSING)

@@ -7,12 +7,10 @@ the command runs in a thread (its own event loop) while both hubs keep running.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 import structlog
@@ -20,17 +18,15 @@ from typer.testing import CliRunner, Result
 
 from hub.entrypoints.cli import app
 from hub.federation.app import utc_now
-from hub.federation.transport import STREAM, FederationTransport
+from hub.federation.transport import FederationTransport
 from hub.settings import HubSettings
 from simulations.federation_scenarios import (
-    CLEARANCE,
-    TAX_CLEARANCE,
     FederatedRegion,
     prepare,
     receipt_of,
-    subject_ref,
 )
 from tests.integration.links_fixtures import LinkedRegion, eventually, linked_regions
+from tests.integration.partition_helpers import issue_clearances, south_reachable
 
 CLEAN_ENV: dict[str, str | None] = {k: None for k in os.environ if k.startswith("HUB_")}
 
@@ -61,27 +57,6 @@ async def _reconcile(data: Path, *args: str) -> Result:
     return await asyncio.to_thread(CliRunner().invoke, app, argv, env=env)
 
 
-async def _south_reachable(north: FederatedRegion, within_s: float = 20.0) -> None:
-    """South's JetStream domain answers through the leaf link (bounded wait)."""
-    nc = north.link._nc
-    for _ in range(int(within_s * 10)):
-        with contextlib.suppress(Exception):
-            await nc.jetstream(domain="south", timeout=0.5).stream_info(STREAM)
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("south's domain is not reachable from north")
-
-
-async def _issue(north: FederatedRegion, n: int, tag: str) -> list[UUID]:
-    """Issue ``n`` tax clearances in north, each sent to south; their record ids."""
-    ids = []
-    for i in range(n):
-        sent = await north.link.issue("tax", CLEARANCE, TAX_CLEARANCE,
-                                      subject_ref=subject_ref(f"{tag}{i}"), to=["south"])
-        ids.append(sent.record.record_id)
-    return ids
-
-
 async def test_online_reconcile_reports_the_gap_repairs_it_and_then_agrees(
     tmp_path: Path,
 ) -> None:
@@ -89,14 +64,14 @@ async def test_online_reconcile_reports_the_gap_repairs_it_and_then_agrees(
     async with linked_regions(_base(tmp_path), ["north", "south"]) as regions:
         north, south = _federated(regions["north"]), _federated(regions["south"])
         await prepare({"north": north, "south": south}, now=utc_now())
-        await _south_reachable(north)
-        for rid in await _issue(north, 2, "before"):
+        await south_reachable(north)
+        for rid in await issue_clearances(north, 2, "before"):
             assert (await receipt_of(north, rid, "south"))["outcome"] == "recognised"
 
         await asyncio.to_thread(regions["south"].server.stop)  # the partition
-        gap = await _issue(north, 3, "during")
+        gap = await issue_clearances(north, 3, "during")
         await asyncio.to_thread(regions["south"].server.start)  # healed
-        await _south_reachable(north)
+        await south_reachable(north)
         catalogue = regions["north"].hub.links.parts.catalogue
         await eventually(lambda: catalogue.refresh("south"))  # south's hub answers again
 

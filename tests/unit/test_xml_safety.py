@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from lxml import etree
 
 from adapters.errors import MalformedInput, PayloadTooLarge
 from adapters.xml_safety import XmlLimits, parse_xml
+from tests.loopback_listener import Listener, loopback_listener
 
 SECRET = "s3cr3t-do-not-leak-7f4e"
 
@@ -30,40 +29,10 @@ def _all_text(exc: BaseException) -> str:
     return " ".join([*parts, repr(exc.__cause__), repr(exc.__context__)])
 
 
-@dataclass
-class Listener:
-    """A loopback TCP server that only counts the connections it accepts."""
-
-    port: int
-    connections: list[tuple[str, int]] = field(default_factory=list)
-
-
 @pytest.fixture
 def listener() -> Iterator[Listener]:
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.05)
-    spy = Listener(port=server.getsockname()[1])
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, address = server.accept()
-            except TimeoutError:
-                continue
-            spy.connections.append(address)
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
+    with loopback_listener() as spy:
         yield spy
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        server.close()
 
 
 def _assert_only_probe_reaches(spy: Listener) -> None:

@@ -1,0 +1,36 @@
+"""Helpers shared by the partition tests (offline and online reconcile)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from uuid import UUID
+
+from hub.federation.transport import STREAM
+from simulations.federation_scenarios import (
+    CLEARANCE,
+    TAX_CLEARANCE,
+    FederatedRegion,
+    subject_ref,
+)
+
+
+async def south_reachable(north: FederatedRegion, within_s: float = 20.0) -> None:
+    """South's JetStream domain answers through the leaf link (bounded wait)."""
+    nc = north.link._nc
+    for _ in range(int(within_s * 10)):
+        with contextlib.suppress(Exception):
+            await nc.jetstream(domain="south", timeout=0.5).stream_info(STREAM)
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("south's domain is not reachable from north")
+
+
+async def issue_clearances(north: FederatedRegion, n: int, tag: str) -> list[UUID]:
+    """Issue ``n`` tax clearances in north, each sent to south; their record ids."""
+    ids = []
+    for i in range(n):
+        sent = await north.link.issue("tax", CLEARANCE, TAX_CLEARANCE,
+                                      subject_ref=subject_ref(f"{tag}{i}"), to=["south"])
+        ids.append(sent.record.record_id)
+    return ids
