@@ -122,7 +122,9 @@ class OutboxRelay:
 
     def _delivery_request(self, notification: Notification) -> DeliveryRequest:
         exchange_id = UUID(str(notification.originator_id))
-        exchange = self._ledger.get(exchange_id, version=notification.originator_version)
+        # Service and correlation id are fixed at Received (version 1): reading only that
+        # event skips unsealing the personal request, which the relay never needs.
+        exchange = self._ledger.get(exchange_id, version=1)
         return DeliveryRequest(
             exchange_id=str(exchange_id),
             ledger_position=notification.id,
