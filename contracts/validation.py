@@ -34,10 +34,7 @@ def validate_contract(model: type[C], data: Any) -> C:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        issues = issues_from_validation_error(exc)
-        raise ContractError(
-            str(model.contract_id()), f"{len(issues)} field error(s)", issues=issues
-        ) from None
+        raise _contract_error(model, exc) from None
 
 
 def validate_contract_json(model: type[C], data: bytes | str) -> C:
@@ -45,7 +42,9 @@ def validate_contract_json(model: type[C], data: bytes | str) -> C:
     try:
         return model.model_validate_json(data)
     except ValidationError as exc:
-        issues = issues_from_validation_error(exc)
-        raise ContractError(
-            str(model.contract_id()), f"{len(issues)} field error(s)", issues=issues
-        ) from None
+        raise _contract_error(model, exc) from None
+
+
+def _contract_error(model: type[Contract], exc: ValidationError) -> ContractError:
+    issues = issues_from_validation_error(exc)
+    return ContractError(str(model.contract_id()), f"{len(issues)} field error(s)", issues=issues)
