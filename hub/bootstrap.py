@@ -24,6 +24,8 @@ from contracts import ContractRegistry, default_registry
 from contracts.errors import HubError
 from hub.audit import Auditor, checkpoint_periodically, final_checkpoint
 from hub.bus.port import ConsumerSpec
+from hub.console.pages import mount_static
+from hub.console.wiring import Console, build_console
 from hub.delivery import DeliveryWorker
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.entrypoints.http_app import create_http_app
@@ -31,6 +33,7 @@ from hub.entrypoints.metrics_route import metrics_router
 from hub.errors import RoutingError
 from hub.federation.transport import FederationTransport, running_transport
 from hub.gateway import Gateway
+from hub.health import HealthChecks, health_router
 from hub.ledger import Ledger
 from hub.links import RegionLinks
 from hub.nats.bus import JetStreamBus, StreamSpec
@@ -91,6 +94,7 @@ class Hub:
     links: RegionLinks | None = None  # set when the region has peers (hub.links)
     federation: FederationTransport | None = None  # records to and from peers (with links)
     notifier: Notifier | None = None  # issued records to in-region subscribers
+    console: Console | None = None  # operator console and API (hub.console)
 
 
 async def build_adapters(
@@ -221,13 +225,19 @@ async def run_hub(
         stack.push_async_callback(notifier.aclose)
         records = records_router(notifier, max_payload_bytes=settings.max_payload_bytes)
         # --- end notifications ---
+        # --- operations: /health and the operator console (hub.console) ---
+        health = HealthChecks(settings, ledger, auditor, bus.healthy)
+        console = await asyncio.to_thread(
+            build_console, settings, ledger, projections, auditor, services)
+        # --- end operations ---
         app = create_http_app(
             gateway,
             max_payload_bytes=settings.max_payload_bytes,
             region=region,
             xroad_clients=settings.xroad_clients,
-            routers=[metrics_router(projections), records,
-                     *(links.routers(gateway) if links else [])],
+            routers=[health_router(health, region), metrics_router(projections), records,
+                     *(links.routers(gateway) if links else []), *console.routers],
+            mounts=[mount_static],
         )
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub")
@@ -246,6 +256,7 @@ async def run_hub(
             links,
             federation,
             notifier,
+            console,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub

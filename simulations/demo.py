@@ -12,6 +12,7 @@ from hub.bootstrap import run_hub
 from hub.routing import dump_services
 from hub.settings import HubSettings
 from hub.views import summaries, totals
+from simulations.demo_operator import demo_login
 from simulations.departments import region_services, start_departments
 from simulations.scenario import Scenario, StepResult
 
@@ -30,6 +31,9 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
         console.print(f"nats: {hub.nats_url}")
         console.print(f"social-security bureau (SOAP): {endpoints.social_security_wsdl}")
         console.print(f"tax bureau (JSON): {endpoints.tax_base_url}")
+        login = await asyncio.to_thread(demo_login, hub)
+        for line in login.lines():
+            console.print(line, highlight=False, soft_wrap=True)
         before = await asyncio.to_thread(lambda: sum(1 for _ in hub.ledger.exchange_ids()))
         events_before = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0
         results = await Scenario(hub.http_url, settings.region, settings.max_payload_bytes).run()

@@ -59,6 +59,8 @@ from hub.entrypoints import cli_reconcile  # noqa: E402, I001 - registered at th
 app.command("reconcile")(cli_reconcile.reconcile)
 from hub.entrypoints import cli_serve  # noqa: E402, I001 - registered at the marker
 app.command("serve")(cli_serve.serve)
+from hub.entrypoints import cli_operator  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_operator.app, name="operator")
 
 DataOption = Annotated[
     Path | None,

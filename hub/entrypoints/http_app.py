@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -19,11 +19,13 @@ def create_http_app(
     region: str,
     xroad_clients: Mapping[str, str] | None = None,
     routers: Sequence[APIRouter] = (),
+    mounts: Sequence[Callable[[FastAPI], None]] = (),
 ) -> FastAPI:
     """Build the ASGI app for one region's hub (nothing global, nothing at import).
 
     ``xroad_clients`` maps X-Road client ids onto departments (``HUB_XROAD_CLIENTS``);
-    ``routers`` add other parts' routes (e.g. ``/metrics`` from the read models).
+    ``routers`` add other parts' routes (e.g. ``/metrics`` from the read models, ``/health``,
+    the console); ``mounts`` attach sub-applications (the console's static files).
     """
     app = FastAPI(
         title=f"interop-hub — region {region}",
@@ -51,10 +53,8 @@ def create_http_app(
             for s in gateway.directory
         ]
 
-    @app.get("/health", tags=["operations"], summary="Liveness of the HTTP front end")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "region": region}
-
-    for router in routers:
+    for router in routers:  # /health, /metrics, the console and others come from here
         app.include_router(router)
+    for mount in mounts:
+        mount(app)
     return app

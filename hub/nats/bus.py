@@ -214,6 +214,16 @@ class JetStreamBus:
         finally:
             slots.release()
 
+    async def healthy(self) -> str | None:
+        """None when connected and JetStream answers for the stream; else what is wrong."""
+        if not self._nc.is_connected:
+            return f"not connected to NATS ({self._nc.connected_url or 'no server'})"
+        try:
+            await self._js.stream_info(self.stream.name)
+        except (TimeoutError, nats.errors.Error) as exc:
+            return f"JetStream does not answer for stream {self.stream.name}: {exc!r}"
+        return None
+
     async def close(self) -> None:
         """Drain the connection: pending publishes and acks are flushed first."""
         with contextlib.suppress(nats.errors.Error, asyncio.TimeoutError):

@@ -1,0 +1,65 @@
+"""Builds the console for a running hub: the one place bootstrap calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+
+from hub.audit import Auditor
+from hub.console.api import operator_api_router
+from hub.console.auth import ConsoleAuth
+from hub.console.pages import ConsolePages, console_router
+from hub.console.queries import ConsoleQueries
+from hub.federation.wiring import key_encryption_key
+from hub.ledger import Ledger
+from hub.operators import OperatorDirectory
+from hub.operators.secrets import OperatorSecrets
+from hub.projections.catalogue import time_limits
+from hub.projections.live import LiveProjections
+from hub.reconciliation.report import Report
+from hub.routing import ServiceDefinition
+from hub.settings import HubSettings
+
+
+@dataclass
+class Console:
+    """The console's parts: its routers, the operator directory and the shared queries."""
+
+    routers: list[APIRouter]
+    directory: OperatorDirectory
+    queries: ConsoleQueries
+
+
+def operator_directory(settings: HubSettings, ledger: Ledger) -> OperatorDirectory:
+    """The region's operator accounts (the CLI and the running hub build it the same way)."""
+    secrets = OperatorSecrets(key_encryption_key(settings))
+    return OperatorDirectory(ledger, secrets, issuer=f"interop-hub {settings.region}")
+
+
+def build_console(
+    settings: HubSettings,
+    ledger: Ledger,
+    projections: LiveProjections,
+    auditor: Auditor,
+    services: Sequence[ServiceDefinition],
+) -> Console:
+    """Queries, operator directory, session checks, pages and API of one hub."""
+    directory = operator_directory(settings, ledger)
+    queries = ConsoleQueries(settings, ledger, projections, auditor, time_limits(services),
+                             peers=tuple(settings.peers),
+                             reconcile_with=_online(settings) if settings.peers else None)
+    auth = ConsoleAuth(directory, directory.secrets)
+    pages = ConsolePages(queries, directory, auth)
+    return Console([console_router(pages), operator_api_router(queries, directory, auth)],
+                   directory, queries)
+
+
+def _online(settings: HubSettings):  # type: ignore[no-untyped-def]
+    def reconcile_with(peer: str) -> Report:
+        from hub.reconciliation.online import reconcile_online
+
+        return reconcile_online(settings, peer).final
+
+    return reconcile_with

@@ -1,0 +1,144 @@
+"""``/health``: is this hub able to do its work? 200 when every check passes, else 503.
+
+Like X-Road's health check it answers without login (monitoring asks it), and
+says which part failed, never a secret. Checks, each bounded by ``TIMEOUT_S``:
+
+- ``store``: the event store answers a read (its last position);
+- ``nats``: the bus is connected and JetStream answers for the delivery stream;
+- ``keys``: the key-encryption key, the audit signing key (once a checkpoint was
+  signed) and, for a federated region, its signing keys can be read;
+- ``checkpoint``: the latest signed checkpoint is fresh — signed within twice the
+  checkpoint interval (plus a grace), or no event was recorded since it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from contracts.errors import HubError
+from hub.audit import Auditor
+from hub.audit.keys import audit_key_path
+from hub.ledger import Ledger
+from hub.settings import HubSettings
+
+TIMEOUT_S = 5.0
+GRACE_S = 30.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One health check's result."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class HealthChecks:
+    """The checks of one running hub."""
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        ledger: Ledger,
+        auditor: Auditor,
+        bus_check: Callable[[], Awaitable[str | None]],
+        *,
+        started: dt.datetime | None = None,
+    ) -> None:
+        self._settings = settings
+        self._ledger = ledger
+        self._auditor = auditor
+        self._bus_check = bus_check
+        self._started = started or dt.datetime.now(dt.UTC)
+
+    async def run(self) -> list[Check]:
+        """Every check, concurrently, each within ``TIMEOUT_S``."""
+        return list(await asyncio.gather(
+            self._bounded("store", asyncio.to_thread(self._store)),
+            self._bounded("nats", self._nats()),
+            self._bounded("keys", asyncio.to_thread(self._keys)),
+            self._bounded("checkpoint", asyncio.to_thread(self._checkpoint)),
+        ))
+
+    async def _bounded(self, name: str, check: Awaitable[str]) -> Check:
+        try:
+            detail = await asyncio.wait_for(check, TIMEOUT_S)
+        except TimeoutError:
+            return Check(name, False, f"no answer within {TIMEOUT_S:g} s")
+        except (HubError, OSError) as exc:
+            return Check(name, False, getattr(exc, "message", None) or str(exc))
+        return Check(name, True, detail)
+
+    def _store(self) -> str:
+        position = self._ledger.recorder.max_notification_id() or 0
+        return f"event store answers (position {position})"
+
+    async def _nats(self) -> str:
+        problem = await self._bus_check()
+        if problem is not None:
+            raise HubError(problem)
+        return "connected; JetStream answers"
+
+    def _keys(self) -> str:
+        from hub.federation.wiring import key_encryption_key
+
+        key_encryption_key(self._settings)
+        found = ["key-encryption key"]
+        if audit_key_path(self._settings.data).exists():
+            self._auditor.verifier()
+            found.append("audit key")
+        if self._settings.peers:
+            from hub.federation.wiring import region_of
+
+            region_of(self._settings)
+            found.append("region keys")
+        return "readable: " + ", ".join(found)
+
+    def _checkpoint(self) -> str:
+        interval = self._settings.audit_checkpoint_interval_s
+        allowed = dt.timedelta(seconds=2 * interval + GRACE_S)
+        now = dt.datetime.now(dt.UTC)
+        notes = list(self._auditor.checkpoints.notes())
+        if not notes:
+            if now - self._started <= allowed:
+                return "no checkpoint yet; the first is due within the interval"
+            raise HubError(f"no checkpoint signed since the hub started {self._started:%H:%M:%S}")
+        latest = self._auditor.checkpoints.latest(self._auditor.verifier())
+        if latest is None:  # pragma: no cover - notes exist, so a latest one does
+            raise HubError("no verifiable checkpoint")
+        age = now - latest.timestamp
+        with self._auditor.open_reader() as reader:
+            # Rows stored, whatever gaps the positions have: the tree's size when caught up.
+            last = self._ledger.recorder.max_notification_id() or 0
+            newer = reader.count_before(last + 1) > latest.size
+        if age > allowed and newer:
+            raise HubError(
+                f"the latest checkpoint (size {latest.size}) is {age.total_seconds():.0f} s old "
+                f"with newer events; checkpoints are due every {interval:g} s")
+        return f"latest checkpoint: size {latest.size}, {age.total_seconds():.0f} s old"
+
+
+def health_router(checks: HealthChecks, region: str) -> APIRouter:
+    """``GET /health``: 200 or 503 with each check's result."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health", summary="Store, NATS, keys and checkpoint freshness (200 or 503)",
+                responses={503: {"description": "at least one check failed"}})
+    async def health() -> JSONResponse:
+        results = await checks.run()
+        ok = all(c.ok for c in results)
+        body: dict[str, Any] = {
+            "status": "ok" if ok else "unhealthy", "region": region,
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in results},
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    return router
