@@ -1,0 +1,164 @@
+"""The console in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+The tests log in with a TOTP code, find an exchange and read its timeline, run
+an audit verify, look at every page on a wide and a narrow screen, and move
+through the page with the keyboard alone. Screenshots go to
+``test-output/console/`` (git-ignored); README's screenshots are copies of them.
+
+Chromium comes from the system (``apt-get install chromium``; ``.ci/run``
+installs it): the tests never download a browser. Without one they skip, naming
+what is missing — except under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hub.settings import HubSettings
+from tests.conftest import running_under_ci
+from tests.integration.console_fixtures import PASSWORD, ConsoleOperator, enrol
+from tests.integration.hub_fixtures import Region, running_region
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
+SS = "north/social-security/contribution-history"
+PEOPLE = ("19800101-1234", "19751224-5678", "19920315-2468")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    reason = "no Chromium found (install Debian's chromium package: apt-get install chromium)"
+    if running_under_ci():
+        pytest.fail(reason + " — required under CI=true")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    executable = _chromium()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def _traffic(region: Region) -> None:
+    """A few answered queries and one refused one, each with a known correlation id."""
+    url = region.hub.http_url
+    async with httpx.AsyncClient(timeout=30) as http:
+        for n, person in enumerate(PEOPLE):
+            body = {"national_id": person, "period_start": "2000-01-01",
+                    "period_end": "2026-12-31"}
+            await http.post(f"{url}/services/{SS}", content=json.dumps(body), headers={
+                "X-Hub-Client": "north/tax", "X-Correlation-Id": f"browser-{n}",
+                "Content-Type": "application/json"})
+        await http.post(f"{url}/services/{SS}", content=b'{"national_id": ', headers={
+            "X-Hub-Client": "north/tax", "X-Correlation-Id": "browser-bad",
+            "Content-Type": "application/json"})
+    await asyncio.sleep(0.6)  # the read models follow the ledger every 0.25 s
+
+
+async def _log_in(page, url: str, operator: ConsoleOperator) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(f"{url}/")
+    await page.get_by_label("Operator name").fill(operator.name)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("Authenticator code").fill(operator.code())
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(f"{url}/console/")
+
+
+async def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+async def test_operator_logs_in_finds_an_exchange_and_runs_a_verify(
+    hub_settings: HubSettings, browser: object
+) -> None:
+    """Login with TOTP, search by correlation id, open the timeline, verify now."""
+    async with running_region(hub_settings) as region:
+        url = region.hub.http_url
+        await _traffic(region)
+        operator = await asyncio.to_thread(enrol, region.hub, "ada", "operator")
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+        await page.goto(f"{url}/")
+        await _shot(page, "login")
+        await _log_in(page, url, operator)
+        await page.get_by_role("link", name=SS).first.wait_for()
+        await _shot(page, "overview")
+
+        await page.get_by_role("link", name="Exchanges").click()
+        await page.get_by_label("Correlation id").fill("browser-1")
+        await page.get_by_role("button", name="Search").click()
+        rows = page.locator("table tbody tr")
+        assert await rows.count() == 1
+        assert "completed" in await rows.first.inner_text()
+        await _shot(page, "exchanges")
+        await rows.first.get_by_role("link").click()
+        events = [e.split(" ")[0] for e in await page.locator("h2.event").all_inner_texts()]
+        assert events[:3] == ["Received", "Translated", "Routed"] and "Completed" in events
+        await _shot(page, "timeline")
+
+        await page.get_by_role("link", name="Service metrics").click()
+        assert await page.locator("svg.chart[role=img]").count() == 4
+        await _shot(page, "service-metrics")
+
+        await page.get_by_role("link", name="Audit").click()
+        await page.get_by_role("button", name="Verify now").click()
+        assert "audit.verify: passed" in await page.get_by_role("status").inner_text()
+        assert "passed" in await page.locator("#verify-result").inner_text()
+        await _shot(page, "audit")
+        for name in ("Federation", "Reconciliation"):
+            await page.get_by_role("link", name=name).click()
+            assert await page.locator("h1").inner_text() == name
+            await _shot(page, name.lower())
+
+
+async def test_console_works_on_a_narrow_screen_and_with_the_keyboard(
+    hub_settings: HubSettings, browser: object
+) -> None:
+    """At 390 px nothing overflows the page; the skip link and Tab order reach the content."""
+    async with running_region(hub_settings) as region:
+        url = region.hub.http_url
+        await _traffic(region)
+        operator = await asyncio.to_thread(enrol, region.hub, "vic", "viewer")
+        page = await browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+        await page.goto(f"{url}/console/login")
+        assert await page.evaluate("document.activeElement.id") == "name"  # autofocus
+        await page.keyboard.type(operator.name)
+        await page.keyboard.press("Tab")
+        await page.keyboard.type(PASSWORD)
+        await page.keyboard.press("Tab")
+        await page.keyboard.type(operator.code())
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"{url}/console/")
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
+        await page.keyboard.press("Enter")
+        assert await page.evaluate("document.activeElement.id") == "main"
+        pages = (("/console/", "narrow-overview"), ("/console/services", "narrow-metrics"),
+                 ("/console/exchanges", "narrow-exchanges"))
+        for path, name in pages:
+            await page.goto(f"{url}{path}")
+            overflow = await page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, f"{path} is wider than the screen by {overflow} px"
+            await _shot(page, name)
+        unlabelled = await page.evaluate("""() => [...document.querySelectorAll('input,select')]
+            .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length)).map(e => e.name)""")
+        assert unlabelled == []
+        assert await page.get_by_role("link", name="Operator actions").count() == 0  # a viewer
