@@ -27,6 +27,10 @@
     ├── PrivacyError                  hub.privacy.errors — subject keys, KEK, tampered fields
     ├── ProjectionError               hub.projections.errors — read store, unknown projection,
     │                                 as-of view, query
+    ├── HttpPipeError                 simulations.traffic.http_pipe — load target not loopback,
+    │                                 unreachable, or an answer outside HTTP/1.1 basics
+    ├── BenchProcessError             simulations.bench.processes — a benchmark server died
+    │                                 or did not get ready in time
     └── FederationError               regions.errors — keys, trust lists, statements,
                                       agreements, records, receipts
 

@@ -61,6 +61,8 @@ from hub.entrypoints import cli_serve  # noqa: E402, I001 - registered at the ma
 app.command("serve")(cli_serve.serve)
 from hub.entrypoints import cli_operator  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_operator.app, name="operator")
+from hub.entrypoints import cli_simulate  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_simulate.app, name="simulate")
 
 DataOption = Annotated[
     Path | None,

@@ -74,7 +74,7 @@ def run() -> list[Figure]:
         rss_full = _verify_rss(data, EVENTS)
     figures = [
         Figure(
-            "audit.verify",
+            "audit_verify",
             verify_rate,
             "events/s",
             raw_rate,

@@ -65,7 +65,7 @@ def run(events: int = EVENTS, rounds: int = ROUNDS) -> list[Figure]:
     figures = [
         Figure("replay.raw_read_decode", round(reference), "events/s", None, None,
                "reference: eventsourcing read + decode of the notification log"),
-        Figure("replay.all_projections", round(replay), "events/s", round(reference),
+        Figure("replay", round(replay), "events/s", round(reference),
                ratio_of(replay, reference), ">= 0.5 of reference"),
         Figure("replay.peak_rss", round(rss, 1), "MB", None, None,
                f"flat in history length (< 300 MB at 1,000,000 events); {events:,} here"),

@@ -1,0 +1,95 @@
+"""The processes of the query benchmark: the emulated bureaus, and one region's hub.
+
+Each runs in its own process so the client, the hub and the legacy systems
+compete for the machine's cores as they would in a deployment::
+
+    python -m simulations.bench.query_servers bureaus --ready FILE
+    python -m simulations.bench.query_servers hub --ready FILE --data DIR \\
+        --social-security WSDL_URL --tax URL
+
+Once listening, each writes a JSON object of its URLs to ``FILE`` (written to a
+temporary name, then renamed, so a reader never sees half of it) and runs
+until SIGTERM or SIGINT. The hub is started by ``hub.bootstrap.run_hub``,
+embedded nats-server included, as a deployment starts it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.bootstrap import run_hub
+from hub.entrypoints.asgi_server import serve_asgi
+from hub.settings import HubSettings
+from simulations.departments import DepartmentEndpoints, region_services
+from simulations.social_security_bureau import create_app as social_security_app
+from simulations.tax_bureau import create_app as tax_app
+
+NULL_PATH = "/null"
+
+
+def _null_app() -> Starlette:
+    """An endpoint that reads the body and answers 200 empty: the loopback HTTP floor."""
+
+    async def null(request: Request) -> Response:
+        await request.body()
+        return Response(b"", 200)
+
+    return Starlette(routes=[Route(NULL_PATH, null, methods=["POST"])])
+
+
+def _announce(ready: Path, urls: dict[str, str]) -> None:
+    partial = ready.with_suffix(".partial")
+    partial.write_text(json.dumps(urls))
+    partial.replace(ready)
+
+
+async def serve_bureaus(ready: Path) -> None:
+    """The social-security (SOAP) and tax (JSON) bureaus, and the null endpoint."""
+    async with contextlib.AsyncExitStack() as stack:
+        ss = await stack.enter_async_context(serve_asgi(social_security_app(), name="ss"))
+        tax = await stack.enter_async_context(serve_asgi(tax_app(), name="tax"))
+        null = await stack.enter_async_context(serve_asgi(_null_app(), name="null"))
+        _announce(ready, {"social_security": ss, "tax": tax, "null": null})
+        await asyncio.Event().wait()
+
+
+async def serve_hub(ready: Path, data: Path, social_security_wsdl: str, tax: str) -> None:
+    """One region's hub (north) in front of the bureaus, through ``run_hub``."""
+    settings = HubSettings(data=data, region="north")
+    services = region_services(settings.region, DepartmentEndpoints(social_security_wsdl, tax))
+    async with run_hub(settings, services) as hub:
+        _announce(ready, {"hub": hub.http_url, "nats": hub.nats_url})
+        await asyncio.Event().wait()
+
+
+def main() -> None:
+    """Entry point of both processes."""
+    from hub.entrypoints.cli import run_until_signalled
+    from hub.logs import configure_logging
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("role", choices=("bureaus", "hub"))
+    parser.add_argument("--ready", type=Path, required=True)
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--social-security")
+    parser.add_argument("--tax")
+    args = parser.parse_args()
+    configure_logging("json", "warning")
+    if args.role == "bureaus":
+        coro = serve_bureaus(args.ready)
+    else:
+        coro = serve_hub(args.ready, args.data, args.social_security, args.tax)
+    raise SystemExit(run_until_signalled(coro))
+
+
+if __name__ == "__main__":
+    main()
