@@ -26,6 +26,7 @@ from hub.audit import Auditor, checkpoint_periodically, final_checkpoint
 from hub.bus.port import ConsumerSpec
 from hub.delivery import DeliveryWorker
 from hub.entrypoints.asgi_server import serve_asgi
+from hub.entrypoints.auth import Authenticator
 from hub.entrypoints.http_app import create_http_app
 from hub.entrypoints.metrics_route import metrics_router
 from hub.errors import RoutingError
@@ -42,6 +43,7 @@ from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
 from hub.routing import ServiceDefinition, ServiceDirectory
+from hub.security.credentials import CredentialService
 from hub.settings import HubSettings
 from hub.store import describe_store
 
@@ -91,6 +93,7 @@ class Hub:
     links: RegionLinks | None = None  # set when the region has peers (hub.links)
     federation: FederationTransport | None = None  # records to and from peers (with links)
     notifier: Notifier | None = None  # issued records to in-region subscribers
+    credentials: CredentialService | None = None  # departments' and operators' tokens
 
 
 async def build_adapters(
@@ -221,10 +224,12 @@ async def run_hub(
         stack.push_async_callback(notifier.aclose)
         records = records_router(notifier, max_payload_bytes=settings.max_payload_bytes)
         # --- end notifications ---
+        credentials = CredentialService(ledger, region)  # hub.security: who may call
         app = create_http_app(
             gateway,
             max_payload_bytes=settings.max_payload_bytes,
             region=region,
+            authenticator=Authenticator(credentials, gateway),
             xroad_clients=settings.xroad_clients,
             routers=[metrics_router(projections), records,
                      *(links.routers(gateway) if links else [])],
@@ -246,6 +251,7 @@ async def run_hub(
             links,
             federation,
             notifier,
+            credentials,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub

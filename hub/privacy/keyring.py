@@ -53,6 +53,19 @@ class SubjectKeyring:
         """Open (or create) the region secret now: a wrong KEK fails here, not mid-exchange."""
         self._ref_secret()
 
+    def secret(self, name: str) -> bytes:
+        """The region secret called ``name`` (32 random bytes, made on first use, KEK-wrapped).
+
+        Other parts' long-lived secrets (e.g. the credential verifier key,
+        :mod:`hub.security.tokens`) live here so a KEK rotation re-wraps them too.
+        """
+        if name == REF_HMAC_ROW:
+            raise KeyEncryptionKeyError(f"the secret {name!r} is the keyring's own")
+        wrapped = self.store.get_secret(name)
+        if wrapped is None:
+            wrapped = self.store.add_secret(name, self._wrap(os.urandom(32), _secret_label(name)))
+        return self._unwrap(wrapped, _secret_label(name))
+
     def ref_for(self, national_id: str) -> str:
         """The subject reference of a national id in this region."""
         return subject_ref(self._ref_secret(), national_id)
