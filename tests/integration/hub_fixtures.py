@@ -7,9 +7,8 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from hub.domain.credential import CredentialKind
-
 from hub.bootstrap import Hub, run_hub
+from hub.domain.credential import CredentialKind
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.settings import HubSettings
 from simulations.departments import DepartmentEndpoints, region_services
