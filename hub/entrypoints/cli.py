@@ -59,6 +59,8 @@ from hub.entrypoints import cli_reconcile  # noqa: E402, I001 - registered at th
 app.command("reconcile")(cli_reconcile.reconcile)
 from hub.entrypoints import cli_credentials  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_credentials.app, name="credentials")
+from hub.entrypoints import cli_keys  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_keys.app, name="keys")
 
 DataOption = Annotated[
     Path | None,
