@@ -18,6 +18,7 @@ _STATUS = {
     "mapping-error": 422,
     "bad-identifier": 400,
     "missing-client": 400,
+    "bad-contract-id": 400,  # e.g. POST /records/<not name@M.m> (found by schemathesis)
     "timeout": 504,
     # hub.security.credential_errors: 401 asks for (other) credentials, 403 refuses these
     "authentication-failed": 401,
