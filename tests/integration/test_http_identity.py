@@ -52,7 +52,7 @@ async def test_each_bad_credential_is_refused_with_its_code_and_recorded(region:
     good = department_token(region.hub, "north/tax")
     cases = {
         "wrong-credential": good[:-2] + ("AA" if not good.endswith("AA") else "BB"),
-        "unknown-credential": "ihk_" + "0" * 32 + "_" + good.rsplit("_", 1)[1],
+        "unknown-credential": "ihk_" + "0" * 32 + "_" + good.split("_", 2)[2],
         "malformed-credentials": "not-a-token",
         "expired-credential": _expired_token(region),
     }

@@ -136,7 +136,7 @@ async def test_tokens_and_seeds_appear_in_no_log_and_no_stored_file(
             seed = hub_seed(hub.ledger.keyring)
     secrets = {
         "token": issued.token,
-        "token secret": issued.token.rsplit("_", 1)[1],
+        "token secret": issued.token.split("_", 2)[2],
         "department seed": issued.nats_seed.decode(),
         "hub seed": seed,
     }
