@@ -1,9 +1,10 @@
 """The composition root: settings in, a running region hub out. Nothing is built at import.
 
-``run_hub`` starts (in order) the embedded nats-server unless ``HUB_NATS_URL``
-is set, the ledger, the bus, the provider adapters, the outbox relay, one
-delivery consumer per provider department, and the HTTP front end; it stops
-them in reverse order, so in-flight work settles before its dependencies go.
+``run_hub`` starts (in order) the ledger (it holds the credentials), the
+embedded nats-server with their NATS users unless ``HUB_NATS_URL`` is set, the
+bus, the provider adapters, the outbox relay, the NATS ingress, one delivery
+consumer per provider department, and the HTTP front end; it stops them in
+reverse order, so in-flight work settles before its dependencies go.
 """
 
 from __future__ import annotations
