@@ -1,9 +1,10 @@
 """The composition root: settings in, a running region hub out. Nothing is built at import.
 
-``run_hub`` starts (in order) the embedded nats-server unless ``HUB_NATS_URL``
-is set, the ledger, the bus, the provider adapters, the outbox relay, one
-delivery consumer per provider department, and the HTTP front end; it stops
-them in reverse order, so in-flight work settles before its dependencies go.
+``run_hub`` starts (in order) the ledger (it holds the credentials), the
+embedded nats-server with their NATS users unless ``HUB_NATS_URL`` is set, the
+bus, the provider adapters, the outbox relay, the NATS ingress, one delivery
+consumer per provider department, and the HTTP front end; it stops them in
+reverse order, so in-flight work settles before its dependencies go.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from hub.console.pages import mount_static
 from hub.console.wiring import Console, build_console
 from hub.delivery import DeliveryWorker
 from hub.entrypoints.asgi_server import serve_asgi
+from hub.entrypoints.auth import Authenticator
 from hub.entrypoints.http_app import create_http_app
 from hub.entrypoints.metrics_route import metrics_router
+from hub.entrypoints.nats_ingress import running_nats_ingress
 from hub.errors import RoutingError
 from hub.federation.transport import FederationTransport, running_transport
 from hub.gateway import Gateway
@@ -37,7 +40,7 @@ from hub.health import HealthChecks, health_router
 from hub.ledger import Ledger
 from hub.links import RegionLinks
 from hub.nats.bus import JetStreamBus, StreamSpec
-from hub.nats.server import NatsServerConfig, running_nats_server
+from hub.nats.user_sync import open_region_nats
 from hub.notifications import Notifier, Subscription
 from hub.notifications.routes import records_router
 from hub.notifications.wiring import notification_adapters, notification_services
@@ -45,6 +48,7 @@ from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
 from hub.routing import ServiceDefinition, ServiceDirectory
+from hub.security.credentials import CredentialService
 from hub.settings import HubSettings
 from hub.store import describe_store
 
@@ -95,6 +99,7 @@ class Hub:
     federation: FederationTransport | None = None  # records to and from peers (with links)
     notifier: Notifier | None = None  # issued records to in-region subscribers
     console: Console | None = None  # operator console and API (hub.console)
+    credentials: CredentialService | None = None  # departments' and operators' tokens
 
 
 async def build_adapters(
@@ -131,22 +136,13 @@ async def run_hub(
     region = settings.region
     settings.data.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
-        nats_url = settings.nats_url
-        if not nats_url:
-            server = await stack.enter_async_context(
-                running_nats_server(
-                    NatsServerConfig(
-                        name=f"hub-{region}",
-                        workdir=settings.data / "nats",
-                        jetstream_domain=region,
-                        leafnode_port=settings.leaf_port,  # region links (hub.links)
-                        leaf_remotes=settings.leaf_remotes,
-                    )
-                )
-            )
-            nats_url = server.url
         ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
+        credentials = CredentialService(ledger, region)  # hub.security: who may call
+        # --- NATS identity (hub.nats.accounts): the embedded server's users, or HUB_NATS_URL ---
+        assert ledger.keyring is not None  # build_ledger always gives the ledger its keyring
+        region_nats = await open_region_nats(stack, settings, credentials, ledger.keyring)
+        nats_url, nats_auth = region_nats.url, region_nats.auth
         auditor = Auditor.from_settings(settings)
         stack.push_async_callback(final_checkpoint, auditor)  # runs after every writer stopped
         bus = await JetStreamBus.connect(
@@ -156,6 +152,7 @@ async def run_hub(
                 subjects=[f"hub.{region}.deliver.>"],
             ),
             name=f"interop-hub-{region}",
+            auth=nats_auth,
         )
         stack.push_async_callback(bus.close)
         # --- region links (hub.links): built only when HUB_PEERS names peer regions ---
@@ -190,6 +187,8 @@ async def run_hub(
             auditor, interval_s=settings.audit_checkpoint_interval_s, stop=stop
         )
         tasks.append(asyncio.create_task(audit, name="audit-checkpoints"))
+        tasks.append(asyncio.create_task(region_nats.keep_users_in_step(
+            stop, settings.nats_users_refresh_s), name="nats-users"))
         for department in directory.departments():
             spec = ConsumerSpec(
                 name=f"deliver-{department}",
@@ -208,12 +207,15 @@ async def run_hub(
         if links:  # peers' queries, forwarding to peers, checkpoint gossip; stops before tasks
             await stack.enter_async_context(links.running(
                 nats_url, gateway=gateway, bus=bus, deliver=worker.handle, ledger=ledger,
-                auditor=auditor,
+                auditor=auditor, nats_auth=nats_auth,
             ))
+        await stack.enter_async_context(running_nats_ingress(  # departments' queries over NATS
+            nats_url, gateway, max_payload_bytes=settings.max_payload_bytes, auth=nats_auth))
         federation = None
         if links:  # attestations, revocations and receipts to and from peers
             try:
-                federation = await stack.enter_async_context(running_transport(settings, nats_url))
+                federation = await stack.enter_async_context(running_transport(settings, nats_url,
+                                                                         nats_auth))
             except HubError as exc:  # the region still answers queries; records wait
                 log.error("federation transport not started", error=exc.message)
         # --- notifications: the issuing endpoint (POST /records/{contract}) ---
@@ -234,6 +236,7 @@ async def run_hub(
             gateway,
             max_payload_bytes=settings.max_payload_bytes,
             region=region,
+            authenticator=Authenticator(credentials, gateway),
             xroad_clients=settings.xroad_clients,
             routers=[health_router(health, region), metrics_router(projections), records,
                      *(links.routers(gateway) if links else []), *console.routers],
@@ -257,6 +260,7 @@ async def run_hub(
             federation,
             notifier,
             console,
+            credentials,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub

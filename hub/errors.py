@@ -31,6 +31,16 @@
     │                                 unreachable, or an answer outside HTTP/1.1 basics
     ├── BenchProcessError             simulations.bench.processes — a benchmark server died
     │                                 or did not get ready in time
+    ├── SecurityError                 hub.security.credential_errors — identity:
+    │   ├── AuthenticationError       401: missing, malformed, unknown, wrong, expired,
+    │   │                             revoked credentials
+    │   ├── ClientMismatchError       403: the named client is not the token's department
+    │   ├── OperatorRequiredError     403: a department token on an operator endpoint
+    │   ├── DepartmentRequiredError   403: an operator token where a department asks
+    │   └── CredentialError           issuing, rotating, revoking failed
+    ├── RequestRefused                hub.entrypoints.auth — carries a SecurityError's
+    │                                 code and the recorded answer to the HTTP layer
+    ├── MissingServiceHeaderError     hub.entrypoints.nats_ingress — no Hub-Service header
     └── FederationError               regions.errors — keys, trust lists, statements,
                                       agreements, records, receipts
 

@@ -69,5 +69,19 @@ class HubSettings(BaseSettings):
     gossip_interval_s: float = Field(
         default=30.0, gt=0, description="How often peers' latest checkpoints are pulled"
     )
+    # --- identity on NATS (hub.nats.accounts) ---
+    nats_creds: Path | None = Field(
+        default=None, description="With HUB_NATS_URL: the hub's NATS .creds file (JWT + seed)"
+    )
+    nats_seed_file: Path | None = Field(
+        default=None, description="With HUB_NATS_URL: the hub's NATS nkey seed file"
+    )
+    leaf_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the 'leaf' user on region leaf-node links (embedded server)",
+    )
+    nats_users_refresh_s: float = Field(
+        default=2.0, gt=0, description="How often the embedded server's NATS users are re-read"
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

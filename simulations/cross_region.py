@@ -19,6 +19,7 @@ import zeep
 import zeep.exceptions
 from zeep.transports import Transport
 
+from simulations.credentials import bearer
 from simulations.scenario import HARDENED_ZEEP, Step
 
 
@@ -28,6 +29,7 @@ class DemoRegion:
 
     name: str
     http_url: str
+    tokens: dict[str, str]  # region/department -> bearer token (this region's departments)
 
 
 PairSteps = Callable[[DemoRegion, DemoRegion, httpx.AsyncClient], list[Step]]
@@ -44,10 +46,12 @@ def cross_region_queries(
              "period_end": "2026-12-31"}
     return [
         Step(f"{a} asks {b}: history", "json", f"{a}/tax", history, "completed",
-             lambda: json_query(http, asking.http_url, f"{a}/tax", history, query)),
+             lambda: json_query(http, asking.http_url, f"{a}/tax", history, query,
+                                asking.tokens)),
         Step(f"{a} asks {b}: clearance", "soap", f"{a}/social-security", clearance, "completed",
              lambda: soap_clearance(f"{asking.http_url}/peers/{b}/soap?wsdl",
-                                    f"{a}/social-security", "19800101-1234", 2025)),
+                                    f"{a}/social-security", "19800101-1234", 2025,
+                                    asking.tokens)),
     ]
 
 
@@ -56,13 +60,15 @@ PAIR_STEPS: list[PairSteps] = [cross_region_queries]
 
 
 async def json_query(
-    http: httpx.AsyncClient, hub_url: str, client: str, service: str, body: dict[str, object]
+    http: httpx.AsyncClient, hub_url: str, client: str, service: str, body: dict[str, object],
+    tokens: dict[str, str],
 ) -> tuple[str, str]:
     """POST the request contract as JSON; (outcome, detail)."""
     response = await http.post(
         f"{hub_url}/services/{service}",
         content=json.dumps(body).encode(),
-        headers={"X-Hub-Client": client, "Content-Type": "application/json"},
+        headers={"X-Hub-Client": client, "Content-Type": "application/json",
+                 **bearer(tokens, client)},
     )
     if response.status_code == 200:
         return "completed", f"200 {response.headers['X-Contract']}"
@@ -71,12 +77,14 @@ async def json_query(
     return outcome, f"{response.status_code} {problem['code']}: {problem['detail'][:70]}"
 
 
-async def soap_clearance(wsdl: str, client: str, national_id: str, year: int) -> tuple[str, str]:
+async def soap_clearance(
+    wsdl: str, client: str, national_id: str, year: int, tokens: dict[str, str]
+) -> tuple[str, str]:
     """Call TaxClearance with zeep at ``wsdl``; (outcome, detail)."""
 
     def call() -> tuple[str, str]:
         session = requests.Session()
-        session.headers["X-Hub-Client"] = client
+        session.headers.update({"X-Hub-Client": client, **bearer(tokens, client)})
         soap = zeep.Client(wsdl, settings=HARDENED_ZEEP,
                            transport=Transport(session=session, timeout=60))
         try:

@@ -13,6 +13,7 @@ from hub.routing import dump_services
 from hub.settings import HubSettings
 from hub.views import summaries, totals
 from simulations.demo_operator import demo_login
+from simulations.credentials import issue_demo_tokens
 from simulations.departments import region_services, start_departments
 from simulations.scenario import Scenario, StepResult
 
@@ -36,7 +37,11 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
             console.print(line, highlight=False, soft_wrap=True)
         before = await asyncio.to_thread(lambda: sum(1 for _ in hub.ledger.exchange_ids()))
         events_before = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0
-        results = await Scenario(hub.http_url, settings.region, settings.max_payload_bytes).run()
+        tokens = await issue_demo_tokens(  # the same service `credentials issue` uses
+            hub, [f"{settings.region}/tax", f"{settings.region}/social-security"])
+        console.print(f"credentials: a token for each of {', '.join(sorted(tokens))}")
+        results = await Scenario(
+            hub.http_url, settings.region, settings.max_payload_bytes, tokens).run()
         rows = await asyncio.to_thread(lambda: list(summaries(hub.ledger))[before:])
         events = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0
         console.print(_steps_table(results))

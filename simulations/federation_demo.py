@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from rich.console import Console
@@ -33,6 +33,7 @@ from hub.links import REGION_NAMES, star_settings
 from hub.routing import dump_services
 from hub.settings import HubSettings
 from hub.views import Totals, summaries, totals
+from simulations.credentials import issue_demo_tokens
 from simulations.cross_region import PAIR_STEPS, DemoRegion
 from simulations.departments import region_services, start_departments
 from simulations.federation_scenarios import demo_federation
@@ -51,11 +52,12 @@ class RunningRegion:
     results: list[StepResult]
     exchanges_before: int = 0
     checkpoint_size: int = 0
+    tokens: dict[str, str] = field(default_factory=dict)  # its departments' bearer tokens
 
     @property
     def demo(self) -> DemoRegion:
         """What cross-region steps need of it."""
-        return DemoRegion(self.name, self.hub.http_url)
+        return DemoRegion(self.name, self.hub.http_url, self.tokens)
 
 
 # Per-region summary lines, printed last, in this order ("north: recognised N, refused M" later).
@@ -83,7 +85,8 @@ async def run_federation_demo(
         _print_where(console, running)
         for region in running:
             region.results = await Scenario(
-                region.hub.http_url, region.name, region.hub.settings.max_payload_bytes
+                region.hub.http_url, region.name, region.hub.settings.max_payload_bytes,
+                region.tokens,
             ).run()
         pair_results = await _run_pairs(running)
         gossip_ok = await _gossip(running)
@@ -114,7 +117,9 @@ async def _start(stack: contextlib.AsyncExitStack, settings: HubSettings) -> Run
     (settings.data / "services.toml").write_text(dump_services(services))
     hub = await stack.enter_async_context(run_hub(settings, services))
     before = await asyncio.to_thread(lambda: sum(1 for _ in hub.ledger.exchange_ids()))
-    return RunningRegion(settings.region, hub, [], before)
+    tokens = await issue_demo_tokens(
+        hub, [f"{settings.region}/tax", f"{settings.region}/social-security"])
+    return RunningRegion(settings.region, hub, [], before, tokens=tokens)
 
 
 async def _await_links(running: Sequence[RunningRegion]) -> None:

@@ -65,6 +65,9 @@ async def _serve(settings: HubSettings, services_file: Path, port: int | None) -
             print(f"service {service.id}: POST {region.hub.http_url}/services/{service.id}"
                   f"  (SOAP operation {service.operation} at {region.hub.http_url}/soap)",
                   flush=True)
+        print("clients authenticate with 'Authorization: Bearer <token>'; issue one with "
+              f"`interop-hub credentials issue {settings.region}/<department> "
+              f"--data {settings.data}`", flush=True)
         print("running; press Ctrl-C to stop", flush=True)
         await asyncio.Event().wait()
     return 0  # pragma: no cover - only a signal ends the wait

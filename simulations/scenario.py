@@ -18,6 +18,7 @@ import zeep.exceptions
 from zeep.transports import Transport
 
 from adapters.soap_envelope import SOAP11_NS
+from simulations.credentials import bearer
 
 HARDENED_ZEEP = zeep.Settings(
     strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False
@@ -55,8 +56,11 @@ class Step:
 class Scenario:
     """The demo scenario against one hub at ``hub_url`` in ``region``."""
 
-    def __init__(self, hub_url: str, region: str, max_payload_bytes: int) -> None:
+    def __init__(
+        self, hub_url: str, region: str, max_payload_bytes: int, tokens: dict[str, str]
+    ) -> None:
         self.hub_url = hub_url
+        self.tokens = tokens  # region/department -> bearer token
         self.region = region
         self.max_payload_bytes = max_payload_bytes
         self.ss_service = f"{region}/social-security/contribution-history"
@@ -170,7 +174,8 @@ class Scenario:
         response = await http.post(
             f"{self.hub_url}/services/{service}",
             content=body,
-            headers={"X-Hub-Client": client, "Content-Type": "application/json"},
+            headers={"X-Hub-Client": client, "Content-Type": "application/json",
+                     **bearer(self.tokens, client)},
         )
         if response.status_code == 200:
             return "completed", f"200 {response.headers['X-Contract']}"
@@ -181,7 +186,7 @@ class Scenario:
     async def _soap_query(self, client: str, national_id: str, year: int) -> tuple[str, str]:
         def call() -> tuple[str, str]:
             session = requests.Session()
-            session.headers["X-Hub-Client"] = client
+            session.headers.update({"X-Hub-Client": client, **bearer(self.tokens, client)})
             soap = zeep.Client(
                 f"{self.hub_url}/soap?wsdl",
                 settings=HARDENED_ZEEP,
@@ -203,6 +208,7 @@ class Scenario:
             content=body,
             headers={
                 "X-Hub-Client": client,
+                **bearer(self.tokens, client),
                 "Content-Type": "text/xml; charset=utf-8",
                 "SOAPAction": "TaxClearance",
             },

@@ -63,6 +63,10 @@ from hub.entrypoints import cli_operator  # noqa: E402, I001 - registered at the
 app.add_typer(cli_operator.app, name="operator")
 from hub.entrypoints import cli_simulate  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_simulate.app, name="simulate")
+from hub.entrypoints import cli_credentials  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_credentials.app, name="credentials")
+from hub.entrypoints import cli_keys  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_keys.app, name="keys")
 
 DataOption = Annotated[
     Path | None,

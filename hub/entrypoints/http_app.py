@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from hub.entrypoints.auth import Authenticator, RequestRefused, refused_handler
 from hub.entrypoints.json_ingress import json_ingress_router
 from hub.entrypoints.soap_ingress import SoapIngress, soap_router
 from hub.gateway import Gateway
@@ -17,6 +18,7 @@ def create_http_app(
     *,
     max_payload_bytes: int,
     region: str,
+    authenticator: Authenticator,
     xroad_clients: Mapping[str, str] | None = None,
     routers: Sequence[APIRouter] = (),
     mounts: Sequence[Callable[[FastAPI], None]] = (),
@@ -25,17 +27,21 @@ def create_http_app(
 
     ``xroad_clients`` maps X-Road client ids onto departments (``HUB_XROAD_CLIENTS``);
     ``routers`` add other parts' routes (e.g. ``/metrics`` from the read models, ``/health``,
-    the console); ``mounts`` attach sub-applications (the console's static files).
+    the console); ``mounts`` attach sub-applications (the console's static files);
+    ``authenticator`` checks every caller's bearer token (:mod:`hub.entrypoints.auth`).
     """
     app = FastAPI(
         title=f"interop-hub — region {region}",
         version="0.1.0",
         description=(
             "Departments query each other's services through the hub. Send the request "
-            "contract as JSON to `/services/{region}/{department}/{service}` with the "
-            "`X-Hub-Client` header, or use SOAP at `/soap` (WSDL at `/soap?wsdl`)."
+            "contract as JSON to `/services/{region}/{department}/{service}` with "
+            "`Authorization: Bearer <token>` (issued by `interop-hub credentials issue`), "
+            "or use SOAP at `/soap` (WSDL at `/soap?wsdl`) with the same header."
         ),
     )
+    app.state.authenticator = authenticator
+    app.add_exception_handler(RequestRefused, refused_handler)
     app.include_router(json_ingress_router(gateway, max_payload_bytes=max_payload_bytes))
     soap = SoapIngress(gateway, max_payload_bytes=max_payload_bytes, xroad_clients=xroad_clients)
     app.include_router(soap_router(soap))
@@ -57,4 +63,22 @@ def create_http_app(
         app.include_router(router)
     for mount in mounts:
         mount(app)
+    _declare_bearer(app)
     return app
+
+
+def _declare_bearer(app: FastAPI) -> None:
+    """Name the bearer scheme in the OpenAPI document (operations refer to it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
+                "type": "http", "scheme": "bearer",
+                "description": "A hub token, ihk_<credential id>_<secret>",
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,8 +1,10 @@
 """The JSON ingress: one POST route per service, documented in the OpenAPI document.
 
-Clients send the request contract as JSON and identify themselves with
-``X-Hub-Client: region/department``; ``X-Correlation-Id`` is carried end to
-end (generated when absent). Errors are RFC 9457 problem details.
+Clients send the request contract as JSON and authenticate with
+``Authorization: Bearer <token>`` (a token the hub issued, :mod:`hub.entrypoints.auth`):
+the token's department is the exchange's client. ``X-Hub-Client`` is optional
+and, when sent, must name that same department. ``X-Correlation-Id`` is carried
+end to end (generated when absent). Errors are RFC 9457 problem details.
 """
 
 from __future__ import annotations
@@ -16,15 +18,21 @@ from starlette.responses import Response
 from adapters.errors import PayloadTooLarge
 from adapters.json_codec import decode_json, encode_json
 from contracts.errors import FieldIssue, HubError
+from hub.entrypoints.auth import (
+    AUTHORIZATION_HEADER,
+    CLIENT_HEADER,
+    CORRELATION_HEADER,
+    RequestRefused,
+    authenticator_of,
+    refusal_response,
+)
 from hub.entrypoints.body import read_capped
 from hub.entrypoints.problems import problem_response
 from hub.gateway import Answer, Envelope, Gateway
 from hub.messages import ReplyError
 from hub.routing import ServiceDefinition
-from regions.identity import DepartmentId
 
-CLIENT_HEADER = "X-Hub-Client"
-CORRELATION_HEADER = "X-Correlation-Id"
+__all__ = ["CLIENT_HEADER", "CORRELATION_HEADER", "MissingClientError", "json_ingress_router"]
 
 
 class MissingClientError(HubError):
@@ -49,20 +57,25 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
 
     async def handle(request: Request, service: str) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
-        client = request.headers.get(CLIENT_HEADER, "")
+        try:
+            client = await authenticator_of(request).department(
+                request.headers.get(AUTHORIZATION_HEADER),
+                claimed=request.headers.get(CLIENT_HEADER, ""),
+                claim_path=f"header:{CLIENT_HEADER}",
+                service=service, correlation_id=correlation_id, ingress="json",
+            )
+        except RequestRefused as refused:
+            return refusal_response(refused, correlation_id)
         try:
             raw = await read_capped(request, max_payload_bytes)
         except PayloadTooLarge as exc:
             answer = await gateway.reject(
-                Envelope(client or "unknown", service, correlation_id, "json", b""), exc
+                Envelope(client, service, correlation_id, "json", b""), exc
             )
             return _error(answer, correlation_id)
-        envelope = Envelope(client or "unknown", service, correlation_id, "json", raw)
+        envelope = Envelope(client, service, correlation_id, "json", raw)
 
         def decode(definition: ServiceDefinition) -> Any:
-            if not client:
-                raise MissingClientError()
-            DepartmentId.parse(client)
             return decode_json(definition.request, raw)
 
         answer = await gateway.query(envelope, decode)
@@ -121,11 +134,13 @@ def _error(answer: Answer, correlation_id: str) -> Response:
 def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
     problem = {"application/problem+json": {"schema": {"type": "object"}}}
     return {
+        "security": [{"bearer": []}],
         "parameters": [
             {
                 "name": CLIENT_HEADER,
                 "in": "header",
-                "required": True,
+                "required": False,
+                "description": "Optional; when sent, the token's own department",
                 "schema": {"type": "string", "example": "north/tax"},
             },
             {
@@ -147,6 +162,9 @@ def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
                 },
             },
             "400": {"description": "malformed input or schema violation", "content": problem},
+            "401": {"description": "missing, malformed, unknown, wrong, expired or revoked "
+                    "token", "content": problem},
+            "403": {"description": "X-Hub-Client names another department", "content": problem},
             "404": {"description": "unknown service", "content": problem},
             "413": {"description": "payload too large", "content": problem},
             "422": {"description": "contract violation", "content": problem},

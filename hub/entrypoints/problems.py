@@ -18,8 +18,23 @@ _STATUS = {
     "mapping-error": 422,
     "bad-identifier": 400,
     "missing-client": 400,
+    "bad-contract-id": 400,  # e.g. POST /records/<not name@M.m> (found by schemathesis)
     "timeout": 504,
+    # hub.security.credential_errors: 401 asks for (other) credentials, 403 refuses these
+    "authentication-failed": 401,
+    "missing-credentials": 401,
+    "malformed-credentials": 401,
+    "unknown-credential": 401,
+    "wrong-credential": 401,
+    "expired-credential": 401,
+    "revoked-credential": 401,
+    "client-mismatch": 403,
+    "operator-required": 403,
+    "department-required": 403,
 }
+
+
+WWW_AUTHENTICATE = 'Bearer realm="interop-hub"'
 
 
 def status_for(code: str) -> int:
@@ -45,6 +60,8 @@ def problem_response(
     headers = {"X-Correlation-Id": correlation_id}
     if exchange_id:
         headers["X-Exchange-Id"] = exchange_id
+    if status == 401:  # RFC 9110 §11.6.1: a 401 names the scheme to authenticate with
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     return JSONResponse(
         body, status_code=status, headers=headers, media_type="application/problem+json"
     )

@@ -3,8 +3,11 @@
 The body element names the operation: a contract's own element (document/literal,
 ``urn:interop-hub:contracts:1``) or, for a service that declares a native format
 (:class:`adapters.native_soap.NativeSoapFormat`), its native element. The caller
-is named by the ``client`` SOAP header (or the ``X-Hub-Client`` HTTP header);
-``correlationId`` likewise.
+authenticates with ``Authorization: Bearer <token>`` (HTTP header, as on the
+JSON ingress, :mod:`hub.entrypoints.auth`): the token's department is the
+exchange's client. The ``client`` SOAP header (or the ``X-Hub-Client`` HTTP
+header, or a mapped X-Road client) is optional and, when present, must name that
+department; ``correlationId`` is carried like the JSON ingress's header.
 
 X-Road message protocol 4.0 is understood: when ``xrd:*`` headers are present,
 ``xrd:service`` selects the hub service that declares that X-Road service id,
@@ -15,13 +18,16 @@ correlation id, and the response echoes the request's X-Road headers.
 Every refusal is a SOAP Fault whose detail names the problem code, the contract
 (when the service is known) and each issue (path, field, code, reason), and is
 recorded as Received + Rejected. HTTP status: 500 for every Fault (WS-I Basic
-Profile R1126), except a body over the size cap, refused at the HTTP layer
-before any SOAP processing with 413 Content Too Large (RFC 9110 §15.5.14) —
-the body is still a SOAP Fault, so SOAP clients can read the reason.
+Profile R1126), except refusals at the HTTP layer before any SOAP processing:
+a body over the size cap (413 Content Too Large, RFC 9110 §15.5.14) and a
+refused token (401 with ``WWW-Authenticate: Bearer``, or 403 for another
+department's client name) — the body is still a SOAP Fault, so SOAP clients
+can read the reason.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,9 +50,15 @@ from adapters.xroad_headers import (
 from contracts import Contract
 from contracts.errors import ContractError, FieldIssue, HubError
 from contracts.xsd import CONTRACTS_NS, element_name
+from hub.entrypoints.auth import (
+    AUTHORIZATION_HEADER,
+    CLIENT_HEADER,
+    CORRELATION_HEADER,
+    RequestRefused,
+    authenticator_of,
+)
 from hub.entrypoints.body import read_capped
-from hub.entrypoints.json_ingress import CLIENT_HEADER, CORRELATION_HEADER
-from hub.entrypoints.problems import status_for
+from hub.entrypoints.problems import WWW_AUTHENTICATE, status_for
 from hub.gateway import Answer, Envelope, Gateway
 from hub.messages import ReplyError
 from hub.routing import ServiceDefinition
@@ -59,6 +71,8 @@ _PROBLEM = "{urn:interop-hub:fault:1}problem"
 _CLIENT_PATH = "/Envelope/Header/hub:client"
 # Codes a client must fix, beyond those the HTTP mapping already counts as 4xx.
 _CLIENT_FAULTS = frozenset({"unknown-xroad-client", "xroad-header-invalid"})
+# Refusals met at the HTTP layer keep their HTTP status (see the module docstring).
+_HTTP_LAYER_STATUS = frozenset({401, 403, 413})
 
 
 class SoapRefusal(HubError):
@@ -125,6 +139,16 @@ class SoapIngress:
     async def handle(self, request: Request) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         http_client = request.headers.get(CLIENT_HEADER, "")
+        authenticator = authenticator_of(request)
+        try:
+            department = await authenticator.department(
+                request.headers.get(AUTHORIZATION_HEADER), claimed=http_client,
+                claim_path=f"header:{CLIENT_HEADER}", service="",
+                correlation_id=correlation_id, ingress="soap",
+            )
+        except RequestRefused as refused:
+            return self._fault(refused.answer, None)
+        http_client = department
         raw = b""
         try:
             raw = await read_capped(request, self._limits.max_bytes)
@@ -135,6 +159,16 @@ class SoapIngress:
             envelope = Envelope(http_client or "unknown", "", correlation_id, "soap", raw)
             return self._fault(await self._gateway.reject(envelope, exc), None)
         incoming = self._read(message, xroad, http_client, correlation_id)
+        if not incoming.client.startswith("xroad:"):  # an unmapped X-Road client: refused below
+            try:
+                await authenticator.check_claim(
+                    department, incoming.client, claim_path=_claim_path(xroad),
+                    service=incoming.service, correlation_id=incoming.correlation_id,
+                    ingress="soap",
+                )
+            except RequestRefused as refused:
+                return self._fault(refused.answer, None)
+            incoming = dataclasses.replace(incoming, client=department)
         envelope = Envelope(
             incoming.client or "unknown", incoming.service, incoming.correlation_id, "soap", raw
         )
@@ -286,11 +320,15 @@ class SoapIngress:
         )
         if contract is not None:
             body = _with_contract(body, contract)
+        status = status_for(error.code)
+        headers = {"X-Exchange-Id": str(answer.exchange_id)}
+        if status == 401:
+            headers["WWW-Authenticate"] = WWW_AUTHENTICATE
         return Response(
             body,
-            status_code=413 if error.code == "payload-too-large" else 500,
+            status_code=status if status in _HTTP_LAYER_STATUS else 500,
             media_type=_XML,
-            headers={"X-Exchange-Id": str(answer.exchange_id)},
+            headers=headers,
         )
 
 
@@ -378,6 +416,10 @@ def _with_contract(fault: bytes, contract: str) -> bytes:
         return fault
     problem.set("contract", contract)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _claim_path(xroad: XRoadHeaders | None) -> str:
+    return "/Envelope/Header/xrd:client" if xroad is not None else _CLIENT_PATH
 
 
 def _header_text(message: SoapMessage, local: str) -> str:

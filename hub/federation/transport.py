@@ -106,13 +106,14 @@ class RecognitionLink:
             return await asyncio.to_thread(fn, *args, **kwargs)
 
     @classmethod
-    async def connect(cls, url: str, app: FederationApp, *, timeout_s: float = 2.0
-                      ) -> RecognitionLink:
+    async def connect(cls, url: str, app: FederationApp, *, timeout_s: float = 2.0,
+                      auth: dict[str, Any] | None = None) -> RecognitionLink:
         """Connect to the region's own server (peers are reached across its leaf links)."""
         try:
             nc = await nats.connect(url, name=f"interop-hub-{app.region}-federation",
                                     connect_timeout=5, max_reconnect_attempts=-1,
-                                    reconnect_time_wait=0.5, error_cb=_log_error)
+                                    reconnect_time_wait=0.5, error_cb=_log_error,
+                                    **(auth or {}))
         except (TimeoutError, nats.errors.Error, OSError) as exc:
             raise TransportError(f"cannot connect to NATS at {url}: {exc!r}") from exc
         return cls(app, nc, timeout_s=timeout_s)
@@ -301,13 +302,14 @@ class FederationTransport:
 
 
 @contextlib.asynccontextmanager
-async def running_transport(settings: HubSettings, nats_url: str
+async def running_transport(settings: HubSettings, nats_url: str,
+                            auth: dict[str, Any] | None = None,
                             ) -> AsyncIterator[FederationTransport]:
     """Open the region's federation from its data folder and run its transport in the block."""
     federation = await asyncio.to_thread(open_federation, settings)
     try:
         link = await RecognitionLink.connect(nats_url, federation.app,
-                                             timeout_s=settings.link_timeout_s)
+                                             timeout_s=settings.link_timeout_s, auth=auth)
         try:
             await link.start()
             log.info("federation transport running", region=federation.region)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import nats
 import nats.errors
@@ -51,11 +52,14 @@ class LinkConnection:
         self._subscriptions: list[Subscription] = []
 
     @classmethod
-    async def connect(cls, url: str, region: str, *, concurrency: int = 64) -> LinkConnection:
+    async def connect(
+        cls, url: str, region: str, *, concurrency: int = 64, auth: dict[str, Any] | None = None
+    ) -> LinkConnection:
         """Connect to the region's own server (the leaf links reach the peers from there)."""
         try:
             nc = await nats.connect(
                 url,
+                **(auth or {}),
                 name=f"interop-hub-{region}-links",
                 connect_timeout=5,
                 max_reconnect_attempts=-1,

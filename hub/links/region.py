@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from fastapi import APIRouter
@@ -118,11 +119,12 @@ class RegionLinks:
         deliver: Handler,
         ledger: Ledger,
         auditor: Auditor,
+        nats_auth: dict[str, Any] | None = None,
     ) -> AsyncIterator[RegionLinks]:
         """Run the links for the duration of the block; ``deliver`` is the worker's handler."""
         peers = self.directory.peers
         async with contextlib.AsyncExitStack() as stack:
-            parts = await self._open(stack, nats_url, auditor)
+            parts = await self._open(stack, nats_url, auditor, nats_auth)
             await parts.catalogue.start()
             await FederationIngress(parts.connection, gateway, peers).start()
             await HistoryResponder(parts.connection, self.settings, peers).start()
@@ -145,11 +147,12 @@ class RegionLinks:
             yield self
 
     async def _open(
-        self, stack: contextlib.AsyncExitStack, nats_url: str, auditor: Auditor
+        self, stack: contextlib.AsyncExitStack, nats_url: str, auditor: Auditor,
+        nats_auth: dict[str, Any] | None = None,
     ) -> _Running:
         """Connect and build the parts; ``stack`` closes them (connection last)."""
         settings = self.settings
-        connection = await LinkConnection.connect(nats_url, settings.region)
+        connection = await LinkConnection.connect(nats_url, settings.region, auth=nats_auth)
         stack.push_async_callback(connection.close)
         alarms = await asyncio.to_thread(
             AuditAlarms, alarms_environment(settings.store, settings.data), region=settings.region

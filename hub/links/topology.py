@@ -7,8 +7,11 @@ why a star, and what it costs.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from hub.links.errors import LinkError
 from hub.nats.server import free_port
@@ -27,6 +30,8 @@ def star_settings(
     linked = len(regions) > 1
     port = (leaf_port or free_port(_HOST)) if linked else None
     remote = f"nats-leaf://{_HOST}:{port}"
+    # The regions of one star share a leaf password (hub.nats.accounts: leaf links need one).
+    password = base.leaf_password or SecretStr(secrets.token_urlsafe(24))
     return [
         base.model_copy(
             update={
@@ -36,6 +41,7 @@ def star_settings(
                 "leaf_port": port if index == 0 else None,
                 "leaf_remotes": [remote] if linked and index > 0 else [],
                 "peers": [r for r in regions if r != region],
+                "leaf_password": password if linked else base.leaf_password,
             }
         )
         for index, region in enumerate(regions)

@@ -95,12 +95,15 @@ class JetStreamBus:
         self.stream = stream
 
     @classmethod
-    async def connect(cls, url: str, stream: StreamSpec, *, name: str) -> JetStreamBus:
-        """Connect, and create or update the stream."""
+    async def connect(
+        cls, url: str, stream: StreamSpec, *, name: str, auth: dict[str, Any] | None = None
+    ) -> JetStreamBus:
+        """Connect, and create or update the stream (``auth``: NatsAuth.options())."""
         try:
             nc = await nats.connect(
                 url,
                 name=name,
+                **(auth or {}),
                 connect_timeout=5,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,

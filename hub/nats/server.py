@@ -24,10 +24,14 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
 from contracts.errors import HubError
+
+if TYPE_CHECKING:
+    from hub.nats.accounts import NatsUsers
 
 log = structlog.get_logger("hub.nats.server")
 
@@ -53,6 +57,7 @@ class NatsServerConfig:
     leafnode_port: int | None = None
     leaf_remotes: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    users: NatsUsers | None = None  # authorization: nkey users and leaf auth (hub.nats.accounts)
 
     def render(self) -> str:
         """The server configuration file text."""
@@ -70,6 +75,8 @@ class NatsServerConfig:
                 js.append(f'  sync_interval: "{self.sync_interval}"')
             lines += ["jetstream {", *js, "}"]
         lines += self._leafnode_lines()
+        if self.users is not None:
+            lines += self.users.authorization_lines()
         return "\n".join([*lines, *self.extra]) + "\n"
 
 
@@ -85,8 +92,11 @@ class NatsServerConfig:
         block = []
         if self.leafnode_port is not None:
             block.append(f'  listen: "{self.host}:{self.leafnode_port}"')
+            if self.users is not None:
+                block += self.users.leaf_lines()
         if self.leaf_remotes:
-            remotes = ", ".join(f'{{ url: "{url}" }}' for url in self.leaf_remotes)
+            urls = [self.users.remote_url(u) if self.users else u for u in self.leaf_remotes]
+            remotes = ", ".join(f'{{ url: "{url}" }}' for url in urls)
             block += [f"  remotes: [ {remotes} ]", '  reconnect: "250ms"']
         return ["leafnodes {", *block, "}"]
 
@@ -146,7 +156,7 @@ class NatsServerProcess:
         for stale in workdir.glob("*.ports"):
             stale.unlink()
         conf = workdir / "nats-server.conf"
-        conf.write_text(self.config.render())
+        self.write_config()
         log_path = workdir / "nats-server.log"
         with log_path.open("ab") as log_file:
             self.process = subprocess.Popen(
@@ -161,6 +171,22 @@ class NatsServerProcess:
             )
         self.port = self._await_port(timeout, log_path)
         log.info("nats-server started", name=self.config.name, url=self.url, pid=self.process.pid)
+
+    def write_config(self) -> Path:
+        """Write the config file, mode 0600 (it may hold the leaf password)."""
+        conf = self.config.workdir / "nats-server.conf"
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(self.config.render())
+        return conf
+
+    def reload(self, config: NatsServerConfig) -> None:
+        """Render ``config`` (same name and folder) and make the server reload it (SIGHUP)."""
+        self.config = config
+        self.write_config()
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGHUP)
 
     def _await_port(self, timeout: float, log_path: Path) -> int:
         assert self.process is not None

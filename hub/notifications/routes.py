@@ -1,4 +1,8 @@
-"""``POST /records/{contract}``: a department issues a record to its subscribers."""
+"""``POST /records/{contract}``: a department issues a record to its subscribers.
+
+The issuer is the department of the request's bearer token (hub.entrypoints.auth);
+``X-Hub-Client``, when sent, must name it. A refused token is recorded and answered 401/403.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,19 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from contracts.errors import HubError
+from hub.entrypoints.auth import (
+    AUTHORIZATION_HEADER,
+    CLIENT_HEADER,
+    CORRELATION_HEADER,
+    RequestRefused,
+    authenticator_of,
+    refusal_response,
+)
 from hub.entrypoints.body import read_capped
-from hub.entrypoints.json_ingress import CLIENT_HEADER, CORRELATION_HEADER, MissingClientError
 from hub.entrypoints.problems import problem_response
 from hub.messages import ReplyError
 from hub.notifications.errors import UnsubscribableContractError
-from hub.notifications.issuer import Notifier
+from hub.notifications.issuer import INGRESS, Notifier
 
 # Codes of this package that problems.status_for does not know (it answers 502 for those).
 _STATUS = {UnsubscribableContractError.code: 404}
@@ -27,13 +38,20 @@ def records_router(notifier: Notifier, *, max_payload_bytes: int) -> APIRouter:
     @router.post(
         "/records/{contract}", status_code=202,
         summary="Issue a record of a contract to this region's subscribers",
+        openapi_extra={"security": [{"bearer": []}]},
     )
     async def issue(request: Request, contract: str) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
-        client = request.headers.get(CLIENT_HEADER, "")
         try:
-            if not client:
-                raise MissingClientError()
+            client = await authenticator_of(request).department(
+                request.headers.get(AUTHORIZATION_HEADER),
+                claimed=request.headers.get(CLIENT_HEADER, ""),
+                claim_path=f"header:{CLIENT_HEADER}", service=f"records/{contract}",
+                correlation_id=correlation_id, ingress=INGRESS,
+            )
+        except RequestRefused as refused:
+            return refusal_response(refused, correlation_id)
+        try:
             raw = await read_capped(request, max_payload_bytes)
             issued = await notifier.issue(client, contract, raw, correlation_id=correlation_id)
         except HubError as exc:

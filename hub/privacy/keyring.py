@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from contracts.base import Contract
 from hub.privacy.errors import KeyEncryptionKeyError, SubjectError
-from hub.privacy.keystore import KeyStore, StoredKey
+from hub.privacy.keystore import KeyStore, StoredKey, WrappedRow
 from hub.privacy.subjects import is_subject_ref, subject_identifier, subject_ref
 
 DATA_KEY_BYTES = 32
@@ -52,6 +52,39 @@ class SubjectKeyring:
     def check(self) -> None:
         """Open (or create) the region secret now: a wrong KEK fails here, not mid-exchange."""
         self._ref_secret()
+
+    def secret(self, name: str) -> bytes:
+        """The region secret called ``name`` (32 random bytes, made on first use, KEK-wrapped).
+
+        Other parts' long-lived secrets (e.g. the credential verifier key,
+        :mod:`hub.security.tokens`) live here so a KEK rotation re-wraps them too.
+        """
+        if name == REF_HMAC_ROW:
+            raise KeyEncryptionKeyError(f"the secret {name!r} is the keyring's own")
+        wrapped = self.store.get_secret(name)
+        if wrapped is None:
+            wrapped = self.store.add_secret(name, self._wrap(os.urandom(32), _secret_label(name)))
+        return self._unwrap(wrapped, _secret_label(name))
+
+    def rewrap(self, new_kek: bytes) -> int:
+        """Re-wrap every key and secret of the store under ``new_kek`` (one transaction).
+
+        Each value is opened under the current KEK first, so a wrong current KEK
+        changes nothing. From then on this keyring wraps under ``new_kek``.
+        """
+        fresh = AESGCM(new_kek)
+
+        def transform(row: WrappedRow) -> bytes:
+            label = (_secret_label(row.name) if row.kind == "secret"
+                     else _key_label(row.name, row.kid))
+            value = self._unwrap(row.wrapped, label)
+            nonce = os.urandom(_NONCE_BYTES)
+            return nonce + fresh.encrypt(nonce, value, label)
+
+        with self._lock:
+            count = self.store.rewrap(transform)
+            self._kek = fresh
+        return count
 
     def ref_for(self, national_id: str) -> str:
         """The subject reference of a national id in this region."""

@@ -29,7 +29,7 @@ import datetime as dt
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -46,6 +46,19 @@ class StoredKey:
     kid: str
     wrapped: bytes
     created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class WrappedRow:
+    """One wrapped value of the store, as a KEK rotation sees it (``kid`` empty for secrets)."""
+
+    kind: str  # "secret" | "key"
+    name: str  # the secret's name, or the subject of a key
+    kid: str
+    wrapped: bytes
+
+
+Rewrap = Callable[[WrappedRow], bytes]
 
 
 class KeyStore(Protocol):
@@ -68,6 +81,9 @@ class KeyStore(Protocol):
 
     def is_empty(self) -> bool:
         """Whether the store holds no secret and no key (a new KEK may be made for it)."""
+
+    def rewrap(self, transform: Rewrap) -> int:
+        """Replace every wrapped value by ``transform(row)``, all in ONE transaction; the count."""
 
     def close(self) -> None:
         """Release connections."""
@@ -159,6 +175,28 @@ class SqliteKeyStore:
                 "SELECT (SELECT COUNT(*) FROM secrets) + (SELECT COUNT(*) FROM subject_keys)"
             ).fetchone()
         return int(row[0]) == 0
+
+    def rewrap(self, transform: Rewrap) -> int:
+        with self._cursor() as db:
+            secrets = db.execute("SELECT name, wrapped FROM secrets").fetchall()
+            keys = db.execute("SELECT subject, kid, wrapped FROM subject_keys").fetchall()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for name, wrapped in secrets:
+                    new = transform(WrappedRow("secret", name, "", bytes(wrapped)))
+                    db.execute("UPDATE secrets SET wrapped = ? WHERE name = ?", (new, name))
+                for subject, kid, wrapped in keys:
+                    new = transform(WrappedRow("key", subject, kid, bytes(wrapped)))
+                    db.execute("UPDATE subject_keys SET wrapped = ? WHERE subject = ? AND kid = ?",
+                               (new, subject, kid))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            # The old wrapped rows are useless without the old KEK, but scrub them anyway.
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return len(secrets) + len(keys)
 
     def close(self) -> None:
         with self._lock:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from hub.privacy.errors import KeyStoreError
-from hub.privacy.keystore import StoredKey
+from hub.privacy.keystore import Rewrap, StoredKey, WrappedRow
 
 SCHEMA = "hub_privacy"
 _CREATE = f"""
@@ -120,6 +120,27 @@ class PostgresKeyStore:
                 f"+ (SELECT COUNT(*) FROM {SCHEMA}.subject_keys)"
             ).fetchone()
         return int(row[0]) == 0
+
+    def rewrap(self, transform: Rewrap) -> int:
+        # SCHEMA is our own constant, never input: the f-strings below inject nothing.
+        with self._connection() as conn, conn.transaction():
+            secrets = conn.execute(
+                f"SELECT name, wrapped FROM {SCHEMA}.secrets FOR UPDATE"  # noqa: S608
+            ).fetchall()
+            keys = conn.execute(
+                f"SELECT subject, kid, wrapped FROM {SCHEMA}.subject_keys FOR UPDATE"  # noqa: S608
+            ).fetchall()
+            for name, wrapped in secrets:
+                new = transform(WrappedRow("secret", name, "", bytes(wrapped)))
+                conn.execute(
+                    f"UPDATE {SCHEMA}.secrets SET wrapped = %s WHERE name = %s",  # noqa: S608
+                    (new, name))
+            for subject, kid, wrapped in keys:
+                new = transform(WrappedRow("key", subject, kid, bytes(wrapped)))
+                conn.execute(
+                    f"UPDATE {SCHEMA}.subject_keys SET wrapped = %s "  # noqa: S608
+                    "WHERE subject = %s AND kid = %s", (new, subject, kid))
+        return len(secrets) + len(keys)
 
     def close(self) -> None:
         self._pool.close()

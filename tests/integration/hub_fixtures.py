@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from hub.bootstrap import Hub, run_hub
+from hub.domain.credential import CredentialKind
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.settings import HubSettings
 from simulations.departments import DepartmentEndpoints, region_services
@@ -14,6 +16,18 @@ from simulations.social_security_bureau import BureauBehaviour
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import TaxBehaviour
 from simulations.tax_bureau import create_app as tax_app
+
+
+def department_token(hub: Hub, department: str, ttl: dt.timedelta = dt.timedelta(days=1)) -> str:
+    """Issue a bearer token for ``department`` (region/department) on a running hub."""
+    assert hub.credentials is not None
+    return hub.credentials.issue(department, CredentialKind.DEPARTMENT, ttl).token
+
+
+def auth_headers(hub: Hub, department: str, **extra: str) -> dict[str, str]:
+    """Headers of a request from ``department``: a fresh token, and its X-Hub-Client."""
+    return {"Authorization": f"Bearer {department_token(hub, department)}",
+            "X-Hub-Client": department, **extra}
 
 
 @dataclass

@@ -21,6 +21,7 @@ from hub.links import subjects
 from hub.links.alarms import BAD_SIGNATURE, INCONSISTENT
 from hub.links.messages import CheckpointOffer
 from hub.settings import HubSettings
+from tests.integration.hub_fixtures import auth_headers
 from tests.integration.links_fixtures import LinkedRegion, eventually, linked_regions
 
 HISTORY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -40,7 +41,8 @@ async def _local_query(region: LinkedRegion, correlation: str) -> None:
         response = await http.post(
             f"{region.hub.http_url}/services/{region.name}/social-security/contribution-history",
             content=json.dumps(HISTORY).encode(),
-            headers={"X-Hub-Client": f"{region.name}/tax", "X-Correlation-Id": correlation},
+            headers=auth_headers(region.hub, f"{region.name}/tax",
+                                 **{"X-Correlation-Id": correlation}),
         )
     assert response.status_code == 200, response.text
 

@@ -13,12 +13,14 @@ import requests
 import zeep
 from zeep.transports import Transport
 
+from hub.bootstrap import Hub
 from hub.domain.exchange import Status
 from hub.links import subjects
 from hub.links.ingress import INGRESS
 from hub.links.messages import RemoteAnswer
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
+from tests.integration.hub_fixtures import auth_headers
 from tests.integration.links_fixtures import LinkedRegion, eventually, linked_regions
 
 HISTORY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -33,12 +35,12 @@ def base(tmp_path: Path) -> HubSettings:
     )
 
 
-async def _json(hub_url: str, service: str, client: str, correlation: str) -> httpx.Response:
+async def _json(hub: Hub, service: str, client: str, correlation: str) -> httpx.Response:
     async with httpx.AsyncClient(timeout=30) as http:
         return await http.post(
-            f"{hub_url}/services/{service}",
+            f"{hub.http_url}/services/{service}",
             content=json.dumps(HISTORY).encode(),
-            headers={"X-Hub-Client": client, "X-Correlation-Id": correlation},
+            headers=auth_headers(hub, client, **{"X-Correlation-Id": correlation}),
         )
 
 
@@ -53,7 +55,7 @@ async def test_json_client_in_north_queries_souths_soap_bureau(base: HubSettings
     async with linked_regions(base, ["north", "south"]) as regions:
         north, south = regions["north"], regions["south"]
         response = await _json(
-            north.hub.http_url, "south/social-security/contribution-history", "north/tax", "x-1"
+            north.hub, "south/social-security/contribution-history", "north/tax", "x-1"
         )
         assert response.status_code == 200, response.text
         assert response.json()["person"]["family_name"] == "Andersson"
@@ -75,8 +77,8 @@ async def test_soap_client_in_south_queries_norths_json_bureau(base: HubSettings
 
         def call() -> object:
             session = requests.Session()
-            session.headers.update({"X-Hub-Client": "south/social-security",
-                                    "X-Correlation-Id": "s-1"})
+            session.headers.update(auth_headers(south.hub, "south/social-security",
+                                                **{"X-Correlation-Id": "s-1"}))
             client = zeep.Client(
                 f"{south.hub.http_url}/peers/north/soap?wsdl",
                 settings=HARDENED_ZEEP,
@@ -103,7 +105,7 @@ async def test_a_cut_link_dead_letters_then_heals(base: HubSettings) -> None:
         north, south = regions["north"], regions["south"]
         await asyncio.to_thread(south.server.stop)
         cut = await _json(
-            north.hub.http_url, "south/social-security/contribution-history", "north/tax", "cut-1"
+            north.hub, "south/social-security/contribution-history", "north/tax", "cut-1"
         )
         assert cut.status_code == 502, cut.text
         assert "region south unreachable" in cut.json()["detail"]
@@ -114,13 +116,13 @@ async def test_a_cut_link_dead_letters_then_heals(base: HubSettings) -> None:
         [dead] = [e for e in history if type(e).__name__ == "DeadLettered"]
         assert "region south unreachable" in dead.reason
         local = await _json(
-            north.hub.http_url, "north/social-security/contribution-history", "north/tax", "loc-1"
+            north.hub, "north/social-security/contribution-history", "north/tax", "loc-1"
         )
         assert local.status_code == 200, local.text
         await asyncio.to_thread(south.server.start)
 
         async def healed() -> bool:
-            again = await _json(north.hub.http_url, "south/social-security/contribution-history",
+            again = await _json(north.hub, "south/social-security/contribution-history",
                                 "north/tax", "heal")
             return again.status_code == 200
 

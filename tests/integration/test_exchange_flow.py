@@ -13,10 +13,11 @@ import zeep
 import zeep.exceptions
 from zeep.transports import Transport
 
+from hub.bootstrap import Hub
 from hub.domain.exchange import Status
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import auth_headers, running_region
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"
@@ -27,12 +28,14 @@ def _events(hub, exchange_id: str) -> list[str]:  # type: ignore[no-untyped-def]
     return [type(e).__name__ for e in hub.ledger.history(UUID(exchange_id))]
 
 
-async def _post(url: str, body: bytes, client: str = "north/tax", **headers: str) -> httpx.Response:
+async def _post(
+    hub: Hub, url: str, body: bytes, client: str = "north/tax", **headers: str
+) -> httpx.Response:
     async with httpx.AsyncClient(timeout=30) as http:
         return await http.post(
             url,
             content=body,
-            headers={"X-Hub-Client": client, "Content-Type": "application/json", **headers},
+            headers=auth_headers(hub, client, **{"Content-Type": "application/json", **headers}),
         )
 
 
@@ -41,7 +44,7 @@ async def test_json_client_queries_the_soap_bureau(hub_settings: HubSettings) ->
     async with running_region(hub_settings) as region:
         hub = region.hub
         response = await _post(
-            f"{hub.http_url}/services/{SS}",
+            hub, f"{hub.http_url}/services/{SS}",
             json.dumps(QUERY).encode(),
             **{"X-Correlation-Id": "corr-42"},
         )
@@ -71,7 +74,7 @@ async def test_soap_client_queries_the_json_bureau(hub_settings: HubSettings) ->
 
         def call():  # type: ignore[no-untyped-def]
             session = requests.Session()
-            session.headers["X-Hub-Client"] = "north/social-security"
+            session.headers.update(auth_headers(region.hub, "north/social-security"))
             client = zeep.Client(
                 f"{url}/soap?wsdl", settings=HARDENED_ZEEP, transport=Transport(session=session)
             )
@@ -109,7 +112,7 @@ async def test_bad_json_input_is_rejected_recorded_and_named(
 ) -> None:
     """Each bad input gets a problem naming code and path, and a Received+Rejected record."""
     async with running_region(hub_settings) as region:
-        response = await _post(f"{region.hub.http_url}/services/{service}", body)
+        response = await _post(region.hub, f"{region.hub.http_url}/services/{service}", body)
         assert response.status_code == status
         problem = response.json()
         assert problem["code"] == code
@@ -122,22 +125,26 @@ async def test_oversized_payload_is_refused_before_parsing(hub_settings: HubSett
     """A body over the cap is answered 413 and recorded, without reaching any provider."""
     settings = hub_settings.model_copy(update={"max_payload_bytes": 1024})
     async with running_region(settings) as region:
-        response = await _post(f"{region.hub.http_url}/services/{SS}", b"x" * 5000)
+        response = await _post(region.hub, f"{region.hub.http_url}/services/{SS}", b"x" * 5000)
         assert response.status_code == 413
         assert response.json()["code"] == "payload-too-large"
         exchange = region.hub.ledger.get(UUID(response.json()["exchange_id"]))
         assert exchange.status is Status.REJECTED
 
 
-async def test_missing_client_header_is_rejected(hub_settings: HubSettings) -> None:
-    """A query that does not say who asks is refused with the header named."""
+async def test_missing_credentials_are_refused_and_recorded(hub_settings: HubSettings) -> None:
+    """A query without a token is refused 401 with the header named, and recorded."""
     async with running_region(hub_settings) as region:
         async with httpx.AsyncClient() as http:
             response = await http.post(
-                f"{region.hub.http_url}/services/{SS}", content=json.dumps(QUERY)
+                f"{region.hub.http_url}/services/{SS}", content=json.dumps(QUERY),
+                headers={"X-Hub-Client": "north/tax"},
             )
-        assert response.status_code == 400
-        assert response.json()["issues"][0]["path"] == "header:X-Hub-Client"
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert response.json()["code"] == "missing-credentials"
+        assert response.json()["issues"][0]["path"] == "header:Authorization"
+        assert _events(region.hub, response.json()["exchange_id"]) == ["Received", "Rejected"]
 
 
 async def test_soap_schema_violation_is_a_client_fault_naming_the_field(
@@ -152,7 +159,7 @@ async def test_soap_schema_violation_is_a_client_fault_naming_the_field(
     )
     async with running_region(hub_settings) as region:
         response = await _post(
-            f"{region.hub.http_url}/soap", envelope, **{"Content-Type": "text/xml"}
+            region.hub, f"{region.hub.http_url}/soap", envelope, **{"Content-Type": "text/xml"}
         )
         assert response.status_code == 500
         assert "Client" in response.text and "tax_year" in response.text
@@ -169,7 +176,7 @@ async def test_soap_entity_attack_is_refused(hub_settings: HubSettings) -> None:
     )
     async with running_region(hub_settings) as region:
         response = await _post(
-            f"{region.hub.http_url}/soap", attack, **{"Content-Type": "text/xml"}
+            region.hub, f"{region.hub.http_url}/soap", attack, **{"Content-Type": "text/xml"}
         )
         assert response.status_code == 500
         assert "dtd-forbidden" in response.text
@@ -179,8 +186,8 @@ async def test_bad_inputs_do_not_disturb_good_ones(hub_settings: HubSettings) ->
     """Good and bad queries interleaved concurrently: every good one completes."""
     async with running_region(hub_settings) as region:
         url = f"{region.hub.http_url}/services/{SS}"
-        good = [_post(url, json.dumps(QUERY).encode()) for _ in range(10)]
-        bad = [_post(url, b"{not json") for _ in range(10)]
+        good = [_post(region.hub, url, json.dumps(QUERY).encode()) for _ in range(10)]
+        bad = [_post(region.hub, url, b"{not json") for _ in range(10)]
         responses = await asyncio.gather(*good, *bad)
         assert [r.status_code for r in responses] == [200] * 10 + [400] * 10
 
@@ -189,7 +196,9 @@ async def test_provider_server_fault_is_retried_then_answered(hub_settings: HubS
     """Two soap:Server faults are retried (DeliveryFailed twice), the third attempt answers."""
     async with running_region(hub_settings) as region:
         region.social_security.server_faults_next = 2
-        response = await _post(f"{region.hub.http_url}/services/{SS}", json.dumps(QUERY).encode())
+        response = await _post(
+            region.hub, f"{region.hub.http_url}/services/{SS}", json.dumps(QUERY).encode()
+        )
         assert response.status_code == 200
         events = _events(region.hub, response.headers["X-Exchange-Id"])
         assert events.count("DeliveryFailed") == 2
@@ -202,7 +211,7 @@ async def test_exhausted_retries_dead_letter_the_exchange(hub_settings: HubSetti
     async with running_region(settings) as region:
         region.tax.server_errors_next = 10
         response = await _post(
-            f"{region.hub.http_url}/services/{TAX}",
+            region.hub, f"{region.hub.http_url}/services/{TAX}",
             json.dumps({"national_id": "19800101-1234", "tax_year": 2025}).encode(),
         )
         assert response.status_code == 502
@@ -217,7 +226,7 @@ async def test_unknown_person_is_a_non_retryable_provider_fault(
     """The bureau's soap:Client fault is not retried; the client gets 502 with the reason."""
     async with running_region(hub_settings) as region:
         response = await _post(
-            f"{region.hub.http_url}/services/{SS}",
+            region.hub, f"{region.hub.http_url}/services/{SS}",
             json.dumps({**QUERY, "national_id": "20000101-0000"}).encode(),
         )
         assert response.status_code == 502
@@ -265,9 +274,9 @@ async def test_both_directions_with_the_postgresql_store(
     settings = hub_settings.model_copy(update={"store": postgres_url})
     async with running_region(settings) as region:
         hub = region.hub
-        response = await _post(f"{hub.http_url}/services/{SS}", json.dumps(QUERY).encode())
+        response = await _post(hub, f"{hub.http_url}/services/{SS}", json.dumps(QUERY).encode())
         assert response.status_code == 200, response.text
-        tax = await _post(f"{hub.http_url}/services/{TAX}",
+        tax = await _post(hub, f"{hub.http_url}/services/{TAX}",
                           json.dumps({"national_id": "19920315-2468", "tax_year": 2025}).encode(),
                           client="north/social-security")
         assert tax.json()["status"] == "under-review"

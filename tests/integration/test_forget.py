@@ -16,6 +16,7 @@ from uuid import UUID
 import httpx
 import pytest
 
+from hub.bootstrap import Hub
 from hub.ledger import Arrival, Ledger, Translation
 from hub.privacy.envelope import is_erased
 from hub.privacy.erasure import forget_subject
@@ -23,7 +24,7 @@ from hub.privacy.keyring import SubjectKeyring
 from hub.privacy.keystore import KeyStore, SqliteKeyStore, StoredKey, open_key_store
 from hub.privacy.wiring import build_ledger
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import auth_headers, running_region
 
 CLI = str(Path(sys.executable).parent / "interop-hub")
 SS = "north/social-security/contribution-history"
@@ -238,12 +239,12 @@ def _cli(settings: HubSettings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def _ask(url: str, national_id: str) -> tuple[str, dict[str, object]]:
+async def _ask(hub: Hub, national_id: str) -> tuple[str, dict[str, object]]:
     async with httpx.AsyncClient(timeout=30) as http:
         response = await http.post(
-            f"{url}/services/{SS}",
+            f"{hub.http_url}/services/{SS}",
             content=json.dumps(_query(national_id)).encode(),
-            headers={"X-Hub-Client": "north/tax", "Content-Type": "application/json"},
+            headers=auth_headers(hub, "north/tax", **{"Content-Type": "application/json"}),
         )
     assert response.status_code == 200, response.text
     return response.headers["X-Exchange-Id"], response.json()
@@ -263,9 +264,9 @@ def _documents_shown(settings: HubSettings, exchange_id: str) -> list[dict[str, 
 async def test_forget_end_to_end_through_a_running_region(settings: HubSettings) -> None:
     """Two persons asked, one forgotten by the CLI: only theirs reads erased; audit verifies."""
     async with running_region(settings) as region:
-        andersson, body = await _ask(region.hub.http_url, ANDERSSON)
+        andersson, body = await _ask(region.hub, ANDERSSON)
         assert body["person"]["family_name"] == "Andersson"  # type: ignore[index]
-        brandt, _ = await _ask(region.hub.http_url, BRANDT)
+        brandt, _ = await _ask(region.hub, BRANDT)
 
         signed = _cli(settings, "audit", "checkpoint")
         assert signed.returncode == 0, signed.stdout + signed.stderr
@@ -281,7 +282,7 @@ async def test_forget_end_to_end_through_a_running_region(settings: HubSettings)
         assert "key: none" in shown.stdout and "erased" in shown.stdout
 
         # The running hub keeps serving: a new query about her gets a new key and an answer.
-        again, body = await _ask(region.hub.http_url, ANDERSSON)
+        again, body = await _ask(region.hub, ANDERSSON)
         assert body["person"]["family_name"] == "Andersson"  # type: ignore[index]
         assert region.hub.ledger.get(UUID(again)).request == _query(ANDERSSON)
         assert is_erased(region.hub.ledger.get(UUID(andersson)).request)

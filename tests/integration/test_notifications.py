@@ -21,6 +21,7 @@ from simulations.departments import MAPPINGS, DepartmentEndpoints, region_servic
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import TaxBehaviour
 from simulations.tax_bureau import create_app as tax_app
+from tests.integration.hub_fixtures import auth_headers
 
 CONTRACT = "social-security.contribution-history@1.0"
 INBOX_MAPPING = str(MAPPINGS / "tax.contribution-history-inbox.toml")
@@ -74,8 +75,8 @@ def _events(hub: Hub, exchange_id: str) -> list[str]:
 async def _issue(hub: Hub, body: object, contract: str = CONTRACT,
                  client: str = "north/social-security") -> httpx.Response:
     async with httpx.AsyncClient(timeout=20) as http:
-        return await http.post(f"{hub.http_url}/records/{contract}", json=body,
-                               headers={"X-Hub-Client": client})
+        headers = auth_headers(hub, client) if client else {}
+        return await http.post(f"{hub.http_url}/records/{contract}", json=body, headers=headers)
 
 
 async def test_issued_history_reaches_the_tax_inbox_in_its_shape(
@@ -139,10 +140,10 @@ async def test_issuing_refuses_bad_records_and_hides_notification_services(
         unknown = await _issue(hub, HISTORY, contract="nothing.such@1.0")
         assert unknown.status_code == 404 and unknown.json()["code"] == "record-contract-unknown"
         anonymous = await _issue(hub, HISTORY, client="")
-        assert anonymous.status_code == 400 and anonymous.json()["code"] == "missing-client"
+        assert anonymous.status_code == 401 and anonymous.json()["code"] == "missing-credentials"
         async with httpx.AsyncClient(timeout=20) as http:
             direct = await http.post(f"{hub.http_url}/services/{TAX_NOTIFY}", json=HISTORY,
-                                     headers={"X-Hub-Client": "north/social-security"})
+                                     headers=auth_headers(hub, "north/social-security"))
             listed = (await http.get(f"{hub.http_url}/services")).json()
         assert direct.status_code == 404 and direct.json()["code"] == "unknown-service"
         assert TAX_NOTIFY not in {s["id"] for s in listed}

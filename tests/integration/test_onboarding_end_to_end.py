@@ -34,6 +34,7 @@ from hub.settings import HubSettings
 from simulations.run_services import running_services
 from simulations.scenario import HARDENED_ZEEP
 from simulations.xroad_example import ENDPOINT_PATH
+from tests.integration.hub_fixtures import auth_headers, department_token
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP_HUB = Path(sys.executable).parent / "interop-hub"
@@ -117,9 +118,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _zeep_call(url: str) -> Any:
+def _zeep_call(url: str, token: str) -> Any:
     session = requests.Session()
-    session.headers["X-Hub-Client"] = "north/test-client"
+    session.headers["Authorization"] = f"Bearer {token}"
     client = zeep.Client(f"{url}/soap?wsdl", settings=HARDENED_ZEEP,
                          transport=Transport(session=session))
     return client.service.XRoadExampleRandom()
@@ -161,11 +162,12 @@ async def test_a_department_is_onboarded_from_its_wsdl(
         async with httpx.AsyncClient(timeout=30) as http:
             answer = await http.post(
                 f"{hub.http_url}/services/{SERVICE}", content=b"{}",
-                headers={"X-Hub-Client": "north/test-client", "Content-Type": "application/json",
-                         "X-Correlation-Id": "onboarding-1"})
+                headers=auth_headers(hub, "north/test-client", **{
+                    "Content-Type": "application/json", "X-Correlation-Id": "onboarding-1"}))
         assert answer.status_code == 200, answer.text
         assert 1 <= answer.json()["number"] <= 100
-        by_soap = await asyncio.to_thread(_zeep_call, hub.http_url)
+        by_soap = await asyncio.to_thread(
+            _zeep_call, hub.http_url, department_token(hub, "north/test-client"))
         assert 1 <= by_soap <= 100  # zeep unwraps a one-field answer
         ids = list(hub.ledger.exchange_ids())
         assert [hub.ledger.get(i).status for i in ids] == [Status.COMPLETED] * 2

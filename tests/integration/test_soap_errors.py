@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from adapters.soap_envelope import parse_envelope, parse_fault
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import Region, running_region
+from tests.integration.hub_fixtures import Region, auth_headers, department_token, running_region
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -85,22 +85,6 @@ CASES = {
         None,
         "period_end must not",
     ),
-    "missing client": (
-        _envelope(_tax()),
-        "missing-client",
-        TAX,
-        "/Envelope/Header/hub:client",
-        "client",
-        "hub:client SOAP header",
-    ),
-    "malformed client": (
-        _envelope(_tax(), "<hub:client>tax</hub:client>"),
-        "bad-identifier",
-        TAX,
-        "/Envelope/Header/hub:client",
-        "client",
-        "region/department",
-    ),
     "foreign body element": (
         _envelope(
             _tax(ns='xmlns:c="urn:elsewhere"'), "<hub:client>north/social-security</hub:client>"
@@ -118,9 +102,11 @@ CASES = {
 async def test_refusal_names_contract_path_field_and_reason(region: Region, case: str) -> None:
     """Fault detail and Rejected event carry the contract, the source path, field and reason."""
     body, code, contract, path, field, reason = CASES[case]
+    caller = "north/tax" if contract == SS else "north/social-security"
     async with httpx.AsyncClient(timeout=30) as http:
         response = await http.post(
-            f"{region.hub.http_url}/soap", content=body, headers={"Content-Type": "text/xml"}
+            f"{region.hub.http_url}/soap", content=body,
+            headers=auth_headers(region.hub, caller, **{"Content-Type": "text/xml"}),
         )
     assert response.status_code == 500
     envelope = parse_envelope(response.content)
@@ -135,3 +121,44 @@ async def test_refusal_names_contract_path_field_and_reason(region: Region, case
     assert rejected.code == code and rejected.message.startswith(f"{contract}: ")
     recorded = next(i for i in rejected.issues if i["path"] == path)
     assert recorded["field"] == field and reason in recorded["reason"]
+
+
+async def _soap(region: Region, body: bytes, **headers: str) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=30) as http:
+        return await http.post(f"{region.hub.http_url}/soap", content=body,
+                               headers={"Content-Type": "text/xml", **headers})
+
+
+async def test_soap_without_a_token_is_a_401_client_fault_recorded(region: Region) -> None:
+    """No Authorization header: a Client fault naming header:Authorization, 401, recorded."""
+    response = await _soap(region, _envelope(_tax(), "<hub:client>north/tax</hub:client>"))
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    fault = parse_fault(parse_envelope(response.content).body)
+    assert (fault.faultcode, fault.code) == ("Client", "missing-credentials")
+    assert [i.path for i in fault.issues] == ["header:Authorization"]
+    history = region.hub.ledger.history(UUID(response.headers["X-Exchange-Id"]))
+    assert [type(e).__name__ for e in history] == ["Received", "Rejected"]
+
+
+async def test_soap_client_header_naming_another_department_is_a_403(region: Region) -> None:
+    """A hub:client other than the token's department is refused, path of the SOAP header."""
+    token = department_token(region.hub, "north/social-security")
+    response = await _soap(region, _envelope(_tax(), "<hub:client>north/tax</hub:client>"),
+                           Authorization=f"Bearer {token}")
+    assert response.status_code == 403
+    fault = parse_fault(parse_envelope(response.content).body)
+    assert fault.code == "client-mismatch"
+    assert [i.path for i in fault.issues] == ["/Envelope/Header/hub:client"]
+    assert token not in response.text
+    rejected = region.hub.ledger.history(UUID(response.headers["X-Exchange-Id"]))[-1]
+    assert rejected.code == "client-mismatch" and token not in str(rejected.issues)
+
+
+async def test_soap_without_client_header_asks_as_the_token_department(region: Region) -> None:
+    """hub:client is optional: the exchange's client is the token's department."""
+    response = await _soap(region, _envelope(_tax()),
+                           **auth_headers(region.hub, "north/social-security"))
+    assert response.status_code == 200, response.text
+    exchange = region.hub.ledger.get(UUID(response.headers["X-Exchange-Id"]))
+    assert exchange.client == "north/social-security"

@@ -17,7 +17,9 @@ from lxml import etree
 
 from adapters.soap_envelope import parse_envelope, parse_fault
 from adapters.xroad_headers import XROAD_NS, XRoadHeaders
+from hub.bootstrap import Hub
 from hub.settings import HubSettings
+from tests.integration.hub_fixtures import department_token
 from tests.integration.xroad_fixtures import SAMPLE_DEPARTMENT, running_xroad_region
 
 GLOBAL_NS = "http://test.x-road.global/producer"
@@ -28,10 +30,13 @@ def _sample(shared_external: Path, name: str) -> bytes:
     return (shared_external / "xroad-messages" / name).read_bytes()
 
 
-async def _post(url: str, body: bytes, **headers: str) -> httpx.Response:
+async def _post(hub: Hub, body: bytes, department: str = SAMPLE_DEPARTMENT) -> httpx.Response:
+    """POST to the SOAP ingress with a token of ``department`` (the mapped X-Road client's)."""
+    token = department_token(hub, department)
     async with httpx.AsyncClient(timeout=30) as http:
         return await http.post(
-            f"{url}/soap", content=body, headers={"Content-Type": "text/xml", **headers}
+            f"{hub.http_url}/soap", content=body,
+            headers={"Content-Type": "text/xml", "Authorization": f"Bearer {token}"},
         )
 
 
@@ -45,7 +50,7 @@ async def test_get_random_sample_is_answered_with_headers_echoed(
     """getRandom.xml: a random number in the sample's namespace, X-Road headers echoed."""
     sample = _sample(shared_external, "getRandom.xml")
     async with running_xroad_region(hub_settings) as region:
-        response = await _post(region.hub.http_url, sample)
+        response = await _post(region.hub, sample)
         assert response.status_code == 200, response.text
         answer = parse_envelope(response.content)
         assert answer.body.tag == f"{{{FI_NS}}}getRandomResponse"
@@ -82,7 +87,7 @@ async def test_hello_service_sample_is_answered(
 ) -> None:
     """helloService.xml: the provider's greeting comes back in the producer namespace."""
     async with running_xroad_region(hub_settings) as region:
-        response = await _post(region.hub.http_url, _sample(shared_external, "helloService.xml"))
+        response = await _post(region.hub, _sample(shared_external, "helloService.xml"))
         assert response.status_code == 200, response.text
         answer = parse_envelope(response.content)
         assert answer.body.tag == f"{{{GLOBAL_NS}}}helloServiceResponse"
@@ -142,7 +147,7 @@ async def test_bad_xroad_messages_are_client_faults_naming_the_problem(
     sample = _sample(shared_external, "helloService.xml")
     assert edit[0] in sample
     async with running_xroad_region(hub_settings) as region:
-        response = await _post(region.hub.http_url, sample.replace(*edit))
+        response = await _post(region.hub, sample.replace(*edit))
         assert response.status_code == 500
         fault = parse_fault(parse_envelope(response.content).body)
         assert fault.faultcode == "Client" and fault.code == code
@@ -163,7 +168,7 @@ async def test_native_request_without_xroad_headers_uses_hub_headers(
         b"<p:name>Ada</p:name></p:helloService></s:Body></s:Envelope>"
     )
     async with running_xroad_region(hub_settings) as region:
-        response = await _post(region.hub.http_url, envelope)
+        response = await _post(region.hub, envelope, "north/tax")
         assert response.status_code == 200, response.text
         answer = parse_envelope(response.content)
         assert answer.body.findtext(f"{{{GLOBAL_NS}}}message") == (
@@ -172,3 +177,18 @@ async def test_native_request_without_xroad_headers_uses_hub_headers(
         assert not any(etree.QName(h).namespace == XROAD_NS for h in answer.headers)
         assert region.hub.ledger.get(UUID(response.headers["X-Exchange-Id"])).client == "north/tax"
         assert response.headers["X-Correlation-Id"] == "c-7"
+
+
+async def test_xroad_client_of_another_department_than_the_token_is_refused(
+    hub_settings: HubSettings, shared_external: Path
+) -> None:
+    """A mapped xrd:client whose department is not the token's: 403 naming xrd:client."""
+    sample = _sample(shared_external, "helloService.xml")
+    async with running_xroad_region(hub_settings) as region:
+        response = await _post(region.hub, sample, "north/tax")
+        assert response.status_code == 403
+        fault = parse_fault(parse_envelope(response.content).body)
+        assert fault.code == "client-mismatch"
+        assert [i.path for i in fault.issues] == ["/Envelope/Header/xrd:client"]
+        assert _events(region.hub, response.headers["X-Exchange-Id"]) == ["Received", "Rejected"]
+        assert region.provider.calls == 0

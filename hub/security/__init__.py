@@ -1,0 +1,1 @@
+"""Security: who may use the hub (credentials), for what (access, purposes, consent)."""

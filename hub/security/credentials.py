@@ -1,0 +1,239 @@
+"""Issuing, rotating, revoking and checking API tokens: the hub's department identity.
+
+Why hub-issued bearer tokens rather than mutual TLS with a hub-managed CA:
+
+- **Rotation and revocation are events.** A token's life (Issued, Rotated,
+  Revoked) is recorded in the ledger like any exchange and covered by the audit
+  Merkle log; a revocation is effective on the very next request, because every
+  request reads the credential from the store (no cache, no CRL/OCSP to
+  distribute, no certificate lifetime to wait out).
+- **It works behind TLS terminators.** Production deployments put a load
+  balancer or ingress controller in front of stateless hub workers; an
+  ``Authorization`` header crosses it unchanged, a client certificate does not.
+- **Per-member identity like X-Road.** Each token names exactly one member
+  (``region/department``) or operator; the client of an exchange *is* that
+  member, whatever headers say.
+
+mTLS stays a deployment option at the TLS terminator (it authenticates the
+connection; the token still names the department). Tokens are shown once, at
+issue and rotation, and stored only as verifiers (:mod:`hub.security.tokens`).
+A department credential also carries the public nkey of the department's NATS
+user (:mod:`hub.nats.accounts`); its seed is handed out once and never stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from uuid import UUID
+
+import nkeys
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+
+from hub.domain.credential import Credential, CredentialKind
+from hub.ledger import Ledger
+from hub.security.credential_errors import (
+    CredentialError,
+    ExpiredCredentialError,
+    RevokedCredentialError,
+    UnknownCredentialError,
+    WrongCredentialError,
+)
+from hub.security.tokens import VERIFIER_SECRET, Token, matches, new_secret, parse_authorization
+from hub.security.tokens import verifier as make_verifier
+from regions.identity import DepartmentId, IdentifierError
+
+log = structlog.get_logger("hub.security.credentials")
+
+OPERATOR_PREFIX = "operator:"
+DEFAULT_TTL = dt.timedelta(days=90)
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_TTL = re.compile(r"^(\d+)([dhm])$")
+_TTL_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request comes from, as proven by its token."""
+
+    name: str  # region/department, or operator:<name>
+    kind: CredentialKind
+    credential_id: UUID
+
+    @property
+    def department(self) -> str:
+        """The ``region/department`` of a department principal (the exchange's client)."""
+        if self.kind is not CredentialKind.DEPARTMENT:
+            raise CredentialError(f"{self.name} is an operator, not a department")
+        return self.name
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """What issue and rotate hand back once: the token, and for a new department its NATS seed."""
+
+    credential_id: UUID
+    principal: str
+    kind: CredentialKind
+    token: str
+    expires_at: str
+    nats_seed: bytes | None = None  # a department's nkey seed; shown once, never stored
+
+    def __repr__(self) -> str:
+        return (f"IssuedToken(credential_id={self.credential_id.hex}, principal={self.principal}, "
+                "token=<hidden>)")
+
+
+@dataclass(frozen=True)
+class CredentialInfo:
+    """What may be listed about a credential: never its verifier."""
+
+    credential_id: UUID
+    principal: str
+    kind: CredentialKind
+    expires_at: str
+    status: str  # active | expired | revoked
+    nkey: str
+
+
+def parse_ttl(text: str) -> dt.timedelta:
+    """``90d``, ``12h`` or ``30m`` as a duration."""
+    match = _TTL.match(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise CredentialError(f"ttl {text!r}: write a positive number of days, hours or "
+                              "minutes, e.g. 90d, 12h, 30m")
+    return dt.timedelta(**{_TTL_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class CredentialService:
+    """Credentials of one region, kept in its ledger (a service beside it, not part of it)."""
+
+    def __init__(
+        self, ledger: Ledger, region: str,
+        *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        if ledger.keyring is None:
+            raise CredentialError("credentials need the ledger's keyring (build_ledger)")
+        self._ledger = ledger
+        self._keyring = ledger.keyring
+        self._region = region
+        self._clock = clock
+
+    def issue(self, principal: str, kind: CredentialKind, ttl: dt.timedelta) -> IssuedToken:
+        """A new credential for ``principal``; the token (and NATS seed) are returned once."""
+        self._check_principal(principal, kind)
+        seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER) \
+            if kind is CredentialKind.DEPARTMENT else None
+        nkey = nkeys.from_seed(bytearray(seed)).public_key.decode() if seed else ""
+        secret = new_secret()
+        expires_at = self._expiry(ttl)
+        credential = Credential(principal=principal, kind=kind.value,
+                                verifier=make_verifier(self._key(), secret),
+                                expires_at=expires_at, nkey=nkey)
+        self._ledger.save(credential)
+        log.info("credential issued", credential_id=credential.id.hex, principal=principal,
+                 kind=kind.value, expires_at=expires_at)
+        token = str(Token(credential.id, secret))
+        return IssuedToken(credential.id, principal, kind, token, expires_at, seed)
+
+    def rotate(self, credential_id: UUID | str, ttl: dt.timedelta = DEFAULT_TTL) -> IssuedToken:
+        """A new secret for the credential; the old token stops working at once."""
+        credential = self._get(credential_id)
+        secret = new_secret()
+        expires_at = self._expiry(ttl)
+        credential.rotate(make_verifier(self._key(), secret), expires_at)
+        self._ledger.save(credential)
+        log.info("credential rotated", credential_id=credential.id.hex,
+                 principal=credential.principal, expires_at=expires_at)
+        token = str(Token(credential.id, secret))
+        return IssuedToken(credential.id, credential.principal, credential.kind, token, expires_at)
+
+    def revoke(self, credential_id: UUID | str, reason: str) -> CredentialInfo:
+        """Revoke the credential; it authenticates nobody from the next request on."""
+        credential = self._get(credential_id)
+        credential.revoke(reason or "revoked by an operator")
+        self._ledger.save(credential)
+        log.info("credential revoked", credential_id=credential.id.hex,
+                 principal=credential.principal)
+        return self._info(credential)
+
+    def list(self) -> list[CredentialInfo]:
+        """Every credential ever issued here, oldest first."""
+        return [self._info(c) for c in self._credentials()]
+
+    def active_department_nkeys(self) -> dict[str, list[str]]:
+        """Public nkeys of active department credentials, by department (NATS users)."""
+        users: dict[str, list[str]] = {}
+        for info in self.list():
+            if info.kind is CredentialKind.DEPARTMENT and info.status == "active" and info.nkey:
+                users.setdefault(info.principal, []).append(info.nkey)
+        return users
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        """The principal of an ``Authorization`` header value, read from the store now."""
+        token = parse_authorization(authorization)
+        try:
+            credential = self._ledger.repository.get(token.credential_id)
+        except AggregateNotFoundError:
+            raise UnknownCredentialError(token.credential_id.hex) from None
+        if not isinstance(credential, Credential):
+            raise UnknownCredentialError(token.credential_id.hex)
+        if not matches(self._key(), token, credential.verifier):
+            raise WrongCredentialError(credential.id.hex)
+        if credential.revoked:
+            raise RevokedCredentialError(credential.id.hex, credential.revoked_reason or "")
+        if credential.expired(self._clock()):
+            raise ExpiredCredentialError(credential.id.hex, credential.expires_at)
+        return Principal(credential.principal, credential.kind, credential.id)
+
+    def _credentials(self) -> Iterator[Credential]:
+        start = 1
+        while page := self._ledger.notifications(start, 500, (Credential.Issued.TOPIC,)):
+            for notification in page:
+                credential = self._ledger.repository.get(notification.originator_id)
+                if isinstance(credential, Credential):
+                    yield credential
+            start = page[-1].id + 1
+
+    def _get(self, credential_id: UUID | str) -> Credential:
+        try:
+            uid = credential_id if isinstance(credential_id, UUID) else UUID(credential_id)
+            credential = self._ledger.repository.get(uid)
+        except (ValueError, AggregateNotFoundError):
+            raise CredentialError(f"no credential {credential_id}") from None
+        if not isinstance(credential, Credential):
+            raise CredentialError(f"no credential {credential_id}")
+        return credential
+
+    def _info(self, credential: Credential) -> CredentialInfo:
+        status = ("revoked" if credential.revoked
+                  else "expired" if credential.expired(self._clock()) else "active")
+        return CredentialInfo(credential.id, credential.principal, credential.kind,
+                              credential.expires_at, status, credential.nkey)
+
+    def _check_principal(self, principal: str, kind: CredentialKind) -> None:
+        if kind is CredentialKind.OPERATOR:
+            name = principal.removeprefix(OPERATOR_PREFIX)
+            if not principal.startswith(OPERATOR_PREFIX) or not _NAME.match(name):
+                raise CredentialError(f"operator principal {principal!r}: write operator:<name> "
+                                      "(lower-case letters, digits and dashes)")
+            return
+        try:
+            department = DepartmentId.parse(principal)
+        except IdentifierError as exc:
+            raise CredentialError(f"department principal: {exc.message}") from None
+        if department.region != self._region:
+            raise CredentialError(f"department principal {principal!r} is not of this region "
+                                  f"({self._region}); each region issues its own credentials")
+
+    def _expiry(self, ttl: dt.timedelta) -> str:
+        if ttl <= dt.timedelta(0):
+            raise CredentialError("a credential's ttl must be positive")
+        return (self._clock() + ttl).isoformat()
+
+    def _key(self) -> bytes:
+        return self._keyring.secret(VERIFIER_SECRET)

@@ -1,0 +1,87 @@
+"""schemathesis against the running hub's OpenAPI document (real uvicorn server on loopback).
+
+Without credentials no operation answers 5xx, and no ``/services/…`` or
+``/records/…`` operation answers 2xx. With a valid department token no
+operation answers 500 (except SOAP, whose Faults are 500 by WS-I Basic Profile
+R1126: there, only a soap:Client fault); a 502/504 is allowed only as the documented problem
+of a provider that failed or did not answer (the emulated bureaus refuse
+unknown persons), never as an unhandled error. Examples are bounded per operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from hub.domain.credential import CredentialKind
+from hub.settings import HubSettings
+from tests.integration.hub_fixtures import running_region
+
+EXAMPLES = 8  # per operation and mode: keeps the whole test well under a minute
+GUARDED = ("/services/", "/records/")
+
+
+def _fuzz(base_url: str, headers: dict[str, str], check: Any) -> list[str]:
+    """Run every operation's strategy; the names of the operations exercised."""
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    exercised = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        _fuzz_one(operation, base_url, headers, check)
+        exercised.append(f"{operation.method.upper()} {operation.path}")
+    return exercised
+
+
+def _fuzz_one(operation: Any, base_url: str, headers: dict[str, str], check: Any) -> None:
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def run(case: Any) -> None:
+        if case.headers:  # the generated headers never carry a token of their own
+            case.headers = {k: v for k, v in case.headers.items()
+                            if k.lower() != "authorization"}
+        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        check(operation.path, response)
+
+    run()
+
+
+async def test_no_credentials_no_success_and_no_server_error(hub_settings: HubSettings) -> None:
+    """Anonymous fuzzing: never a 5xx, never a 2xx on a service or record operation."""
+    def check(path: str, response: Any) -> None:
+        assert response.status_code < 500, (path, response.status_code, response.text[:300])
+        if path.startswith(GUARDED):
+            assert not 200 <= response.status_code < 300, (path, response.text[:300])
+            assert response.status_code == 401, (path, response.status_code)
+
+    async with running_region(hub_settings) as region:
+        exercised = await asyncio.to_thread(_fuzz, region.hub.http_url, {}, check)
+    assert any(op.startswith("POST /services/") for op in exercised)
+    assert any(op.startswith("POST /records/") for op in exercised)
+
+
+async def test_with_a_department_token_no_unhandled_server_error(
+    hub_settings: HubSettings,
+) -> None:
+    """With a valid token: no 500; 502/504 only as a provider's documented problem."""
+    def check(path: str, response: Any) -> None:
+        if path == "/soap" and response.status_code == 500:  # WS-I R1126: a Fault is a 500
+            assert "<faultcode>soap:Client</faultcode>" in response.text, response.text[:300]
+            return
+        assert response.status_code != 500, (path, response.text[:300])
+        if response.status_code >= 500:
+            assert response.status_code in (502, 504), (path, response.status_code)
+            problem = response.json()
+            assert problem["outcome"] in ("failed", "dead-lettered", "timeout"), problem
+
+    settings_ = hub_settings.model_copy(update={"reply_timeout_s": 10})
+    async with running_region(settings_) as region:
+        assert region.hub.credentials is not None
+        token = region.hub.credentials.issue(
+            "north/tax", CredentialKind.DEPARTMENT, dt.timedelta(hours=1)).token
+        await asyncio.to_thread(
+            _fuzz, region.hub.http_url, {"Authorization": f"Bearer {token}"}, check)
