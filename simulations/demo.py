@@ -12,8 +12,8 @@ from hub.bootstrap import run_hub
 from hub.routing import dump_services
 from hub.settings import HubSettings
 from hub.views import summaries, totals
-from simulations.demo_operator import demo_login
 from simulations.credentials import issue_demo_tokens
+from simulations.demo_operator import demo_login
 from simulations.departments import region_services, start_departments
 from simulations.scenario import Scenario, StepResult
 
