@@ -42,6 +42,8 @@ from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
 from hub.routing import ServiceDefinition, ServiceDirectory
+from hub.security.decision import AccessPolicy
+from hub.security.wiring import access_policy
 from hub.settings import HubSettings
 from hub.store import describe_store
 
@@ -91,6 +93,7 @@ class Hub:
     links: RegionLinks | None = None  # set when the region has peers (hub.links)
     federation: FederationTransport | None = None  # records to and from peers (with links)
     notifier: Notifier | None = None  # issued records to in-region subscribers
+    access: AccessPolicy | None = None  # rights, purposes, consent (hub.security)
 
 
 async def build_adapters(
@@ -167,8 +170,10 @@ async def run_hub(
             stack.push_async_callback(adapter.aclose)
         relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s)
         inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
+        policy = access_policy(ledger, region)  # deny by default (hub.security)
         gateway = Gateway(
-            ledger, directory, registry, inbox, relay.wake, reply_timeout_s=settings.reply_timeout_s
+            ledger, directory, registry, inbox, relay.wake,
+            reply_timeout_s=settings.reply_timeout_s, policy=policy,
         )
         worker = DeliveryWorker(
             ledger,
@@ -176,6 +181,8 @@ async def run_hub(
             links.adapters(adapters) if links else adapters,
             max_deliver=settings.max_deliver,
             backoff_s=settings.retry_backoff_s,
+            policy=policy,
+            directory=directory,
         )
         stop = asyncio.Event()
         tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
@@ -246,6 +253,7 @@ async def run_hub(
             links,
             federation,
             notifier,
+            policy,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub

@@ -10,6 +10,7 @@ from contracts.social_security import ContributionHistory, ContributionHistoryQu
 from contracts.tax import TaxClearance, TaxClearanceQuery
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.routing import ServiceDefinition
+from hub.security.purposes import Purpose
 from regions.identity import ServiceId
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
@@ -18,6 +19,32 @@ from simulations.tax_bureau import create_app as tax_app
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
 SOCIAL_SECURITY_MAPPING = MAPPINGS / "social-security.contribution-history.toml"
 TAX_MAPPING = MAPPINGS / "tax.tax-clearance.toml"
+
+
+# The purpose every demo service declares with all its fields on a legal basis: what
+# the scenario and the tests ask for when minimisation is not what they look at.
+CASE_PURPOSE = "benefit-eligibility"
+
+CONTRIBUTION_HISTORY_PURPOSES = (
+    Purpose(CASE_PURPOSE, ("person", "periods", "as_of"),
+            legal_basis="Social Security Act s. 12: assessing a benefit claim"),
+    # The tax office checks declared income: employers and bases, not the person's name.
+    Purpose("tax-assessment",
+            ("person.national_id", "periods.employer_id", "periods.contribution_base",
+             "periods.currency", "as_of"),
+            legal_basis="Tax Procedure Act s. 5: verifying declared income"),
+    # Only with the citizen's consent: periods and bases, for a loan or a lease.
+    Purpose("income-verification",
+            ("person.national_id", "periods.start", "periods.end",
+             "periods.contribution_base", "periods.currency", "as_of"),
+            consent=True),
+)
+TAX_CLEARANCE_PURPOSES = (
+    Purpose(CASE_PURPOSE,
+            ("national_id", "tax_year", "status", "outstanding_amount", "currency", "issued_on"),
+            legal_basis="Social Security Act s. 14: means test"),
+    Purpose("licence-renewal", ("national_id", "tax_year", "status"), consent=True),
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +77,7 @@ def region_services(region: str, endpoints: DepartmentEndpoints) -> list[Service
             mapping=str(SOCIAL_SECURITY_MAPPING),
             description="Insured periods and contribution bases of a citizen",
             time_limit_s=2.0,
+            purposes=CONTRIBUTION_HISTORY_PURPOSES,
         ),
         ServiceDefinition(
             id=ServiceId(region, "tax", "tax-clearance"),
@@ -61,5 +89,6 @@ def region_services(region: str, endpoints: DepartmentEndpoints) -> list[Service
             mapping=str(TAX_MAPPING),
             description="Whether a taxpayer has settled a tax year",
             time_limit_s=2.0,
+            purposes=TAX_CLEARANCE_PURPOSES,
         ),
     ]

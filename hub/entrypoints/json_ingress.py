@@ -14,13 +14,15 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from adapters.errors import PayloadTooLarge
-from adapters.json_codec import decode_json, encode_json
+from adapters.json_codec import decode_json
 from contracts.errors import FieldIssue, HubError
 from hub.entrypoints.body import read_capped
 from hub.entrypoints.problems import problem_response
 from hub.gateway import Answer, Envelope, Gateway
 from hub.messages import ReplyError
 from hub.routing import ServiceDefinition
+from hub.security.decision import PURPOSE_HEADER
+from hub.security.minimise import disclosed_json
 from regions.identity import DepartmentId
 
 CLIENT_HEADER = "X-Hub-Client"
@@ -57,7 +59,10 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
                 Envelope(client or "unknown", service, correlation_id, "json", b""), exc
             )
             return _error(answer, correlation_id)
-        envelope = Envelope(client or "unknown", service, correlation_id, "json", raw)
+        envelope = Envelope(
+            client or "unknown", service, correlation_id, "json", raw,
+            purpose=request.headers.get(PURPOSE_HEADER, ""),
+        )
 
         def decode(definition: ServiceDefinition) -> Any:
             if not client:
@@ -68,7 +73,7 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
         answer = await gateway.query(envelope, decode)
         if answer.response is None:
             return _error(answer, correlation_id)
-        body = encode_json(answer.response)
+        body = disclosed_json(answer.response)  # only the purpose's fields (hub.security)
         await gateway.complete(answer, body)
         return Response(
             body,
@@ -134,6 +139,14 @@ def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
                 "required": False,
                 "schema": {"type": "string"},
             },
+            {
+                "name": PURPOSE_HEADER,
+                "in": "header",
+                "required": True,
+                "description": "One of the service's purposes; the answer holds only its fields",
+                "schema": {"type": "string", "enum": [p.name for p in definition.purposes]}
+                if definition.purposes else {"type": "string"},
+            },
         ],
         "requestBody": {
             "required": True,
@@ -147,6 +160,7 @@ def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
                 },
             },
             "400": {"description": "malformed input or schema violation", "content": problem},
+            "403": {"description": "no right, purpose or consent", "content": problem},
             "404": {"description": "unknown service", "content": problem},
             "413": {"description": "payload too large", "content": problem},
             "422": {"description": "contract violation", "content": problem},

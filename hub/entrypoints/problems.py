@@ -19,6 +19,14 @@ _STATUS = {
     "bad-identifier": 400,
     "missing-client": 400,
     "timeout": 504,
+    # access rights, purposes and consent (hub.security.refusals)
+    "access-denied": 403,
+    "purpose-required": 403,
+    "unknown-purpose": 403,
+    "purpose-not-granted": 403,
+    "consent-required": 403,
+    "access-revoked": 403,
+    "consent-revoked": 403,
 }
 
 

@@ -1,0 +1,9 @@
+"""Access rights, purposes, consent and data minimisation (DESIGN §8).
+
+- :mod:`hub.security.purposes`: what each service declares per purpose;
+- :mod:`hub.security.access`: the rights and consents, kept in the ledger, and
+  the decision taken at ingress and again at delivery;
+- :mod:`hub.security.minimise`: the response filtered to the allowed fields;
+- :mod:`hub.security.disclosure`: recording what was disclosed;
+- :mod:`hub.security.report`: a citizen's data-use report, by replay.
+"""
