@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from contracts.social_security import ContributionHistory, ContributionHistoryQu
 from contracts.tax import TaxClearance, TaxClearanceQuery
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.routing import ServiceDefinition
+from hub.security.decision import AccessPolicy
 from hub.security.purposes import Purpose
 from regions.identity import ServiceId
 from simulations.social_security_bureau import create_app as social_security_app
@@ -62,6 +64,32 @@ async def start_departments(stack: contextlib.AsyncExitStack) -> DepartmentEndpo
     )
     tax_base = await stack.enter_async_context(serve_asgi(tax_app(), name="tax"))
     return DepartmentEndpoints(f"{soap_base}/ws/insurance?wsdl", tax_base)
+
+
+def demo_rights(
+    region: str, peers: Iterable[str] = ()
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(client, service, purposes): what the demo departments may ask of ``region``.
+
+    The tax office may read contribution histories for every purpose the service
+    declares; social security may check tax clearance for benefit claims only,
+    so a licence-renewal query from it is refused (purpose not granted). The same
+    departments of the ``peers`` regions get the same rights.
+    """
+    history = tuple(p.name for p in CONTRIBUTION_HISTORY_PURPOSES)
+    rights = []
+    for asking in (region, *peers):
+        rights += [
+            (f"{asking}/tax", f"{region}/social-security/contribution-history", history),
+            (f"{asking}/social-security", f"{region}/tax/tax-clearance", (CASE_PURPOSE,)),
+        ]
+    return rights
+
+
+def grant_demo_rights(policy: AccessPolicy, region: str, peers: Iterable[str] = ()) -> None:
+    """Grant :func:`demo_rights` through the hub's access service (recorded as events)."""
+    for client, service, purposes in demo_rights(region, peers):
+        policy.rights.grant(client, service, purposes, by="demo")
 
 
 def region_services(region: str, endpoints: DepartmentEndpoints) -> list[ServiceDefinition]:

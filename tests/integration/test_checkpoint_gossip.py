@@ -21,6 +21,7 @@ from hub.links import subjects
 from hub.links.alarms import BAD_SIGNATURE, INCONSISTENT
 from hub.links.messages import CheckpointOffer
 from hub.settings import HubSettings
+from tests.integration.hub_fixtures import PURPOSE
 from tests.integration.links_fixtures import LinkedRegion, eventually, linked_regions
 
 HISTORY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -40,7 +41,8 @@ async def _local_query(region: LinkedRegion, correlation: str) -> None:
         response = await http.post(
             f"{region.hub.http_url}/services/{region.name}/social-security/contribution-history",
             content=json.dumps(HISTORY).encode(),
-            headers={"X-Hub-Client": f"{region.name}/tax", "X-Correlation-Id": correlation},
+            headers={"X-Hub-Purpose": PURPOSE,
+                     "X-Hub-Client": f"{region.name}/tax", "X-Correlation-Id": correlation},
         )
     assert response.status_code == 200, response.text
 
@@ -53,11 +55,18 @@ def _held_size(north: LinkedRegion, peer: str) -> int:
 
 
 def _rewrite_history(data: Path) -> None:
-    """Flip one byte of a stored event, and drop the audit files that would refuse to re-sign."""
+    """Flip one byte of a stored event, and drop the audit files that would refuse to re-sign.
+
+    The event is the first exchange's Received: early in the log, and never read
+    again by the hub (the access rights recorded before it are, on every query).
+    """
     with sqlite3.connect(data / "ledger.sqlite3") as db:
-        (state,) = db.execute("SELECT state FROM stored_events WHERE rowid = 2").fetchone()
+        rowid, state = db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic = ? ORDER BY rowid LIMIT 1",
+            ("interop-hub:exchange.received",),
+        ).fetchone()
         forged = bytes([state[0] ^ 0x01]) + bytes(state[1:])
-        db.execute("UPDATE stored_events SET state = ? WHERE rowid = 2", (forged,))
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (forged, rowid))
     for name in ("tree.json", "leaves.idx", "checkpoints.jsonl"):
         (data / "audit" / name).unlink()
 

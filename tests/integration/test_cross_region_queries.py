@@ -19,6 +19,7 @@ from hub.links.ingress import INGRESS
 from hub.links.messages import RemoteAnswer
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
+from tests.integration.hub_fixtures import PURPOSE
 from tests.integration.links_fixtures import LinkedRegion, eventually, linked_regions
 
 HISTORY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -38,7 +39,8 @@ async def _json(hub_url: str, service: str, client: str, correlation: str) -> ht
         return await http.post(
             f"{hub_url}/services/{service}",
             content=json.dumps(HISTORY).encode(),
-            headers={"X-Hub-Client": client, "X-Correlation-Id": correlation},
+            headers={"X-Hub-Purpose": PURPOSE,
+                     "X-Hub-Client": client, "X-Correlation-Id": correlation},
         )
 
 
@@ -75,7 +77,8 @@ async def test_soap_client_in_south_queries_norths_json_bureau(base: HubSettings
 
         def call() -> object:
             session = requests.Session()
-            session.headers.update({"X-Hub-Client": "south/social-security",
+            session.headers.update({"X-Hub-Purpose": PURPOSE,
+                                    "X-Hub-Client": "south/social-security",
                                     "X-Correlation-Id": "s-1"})
             client = zeep.Client(
                 f"{south.hub.http_url}/peers/north/soap?wsdl",

@@ -16,7 +16,7 @@ from zeep.transports import Transport
 from hub.domain.exchange import Status
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import PURPOSE, running_region
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"
@@ -32,7 +32,8 @@ async def _post(url: str, body: bytes, client: str = "north/tax", **headers: str
         return await http.post(
             url,
             content=body,
-            headers={"X-Hub-Client": client, "Content-Type": "application/json", **headers},
+            headers={"X-Hub-Purpose": PURPOSE,
+                     "X-Hub-Client": client, "Content-Type": "application/json", **headers},
         )
 
 
@@ -54,9 +55,11 @@ async def test_json_client_queries_the_soap_bureau(hub_settings: HubSettings) ->
         assert _events(hub, exchange_id) == [
             "Received",
             "Translated",
+            "Authorised",
             "Routed",
             "Delivered",
             "Responded",
+            "Disclosed",
             "Completed",
         ]
         exchange = hub.ledger.get(UUID(exchange_id))
@@ -72,6 +75,7 @@ async def test_soap_client_queries_the_json_bureau(hub_settings: HubSettings) ->
         def call():  # type: ignore[no-untyped-def]
             session = requests.Session()
             session.headers["X-Hub-Client"] = "north/social-security"
+            session.headers["X-Hub-Purpose"] = PURPOSE
             client = zeep.Client(
                 f"{url}/soap?wsdl", settings=HARDENED_ZEEP, transport=Transport(session=session)
             )
@@ -193,7 +197,7 @@ async def test_provider_server_fault_is_retried_then_answered(hub_settings: HubS
         assert response.status_code == 200
         events = _events(region.hub, response.headers["X-Exchange-Id"])
         assert events.count("DeliveryFailed") == 2
-        assert events[-3:] == ["Delivered", "Responded", "Completed"]
+        assert events[-4:] == ["Delivered", "Responded", "Disclosed", "Completed"]
 
 
 async def test_exhausted_retries_dead_letter_the_exchange(hub_settings: HubSettings) -> None:
@@ -204,6 +208,7 @@ async def test_exhausted_retries_dead_letter_the_exchange(hub_settings: HubSetti
         response = await _post(
             f"{region.hub.http_url}/services/{TAX}",
             json.dumps({"national_id": "19800101-1234", "tax_year": 2025}).encode(),
+            client="north/social-security",
         )
         assert response.status_code == 502
         assert response.json()["outcome"] == "dead-lettered"

@@ -11,7 +11,7 @@ import structlog
 from structlog.testing import LogCapture
 
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import PURPOSE, running_region
 
 
 @pytest.fixture
@@ -35,7 +35,8 @@ async def test_exchange_log_lines_carry_correlation_region_department_contract(
             response = await http.post(
                 f"{region.hub.http_url}/services/north/tax/tax-clearance",
                 content=json.dumps({"national_id": "19800101-1234", "tax_year": 2025}),
-                headers={"X-Hub-Client": "north/social-security", "X-Correlation-Id": "log-1"},
+                headers={"X-Hub-Purpose": PURPOSE,
+                         "X-Hub-Client": "north/social-security", "X-Correlation-Id": "log-1"},
             )
         assert response.status_code == 200
     lines = [e for e in captured.entries if e.get("correlation_id") == "log-1"]

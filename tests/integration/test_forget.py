@@ -23,7 +23,7 @@ from hub.privacy.keyring import SubjectKeyring
 from hub.privacy.keystore import KeyStore, SqliteKeyStore, StoredKey, open_key_store
 from hub.privacy.wiring import build_ledger
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import PURPOSE, running_region
 
 CLI = str(Path(sys.executable).parent / "interop-hub")
 SS = "north/social-security/contribution-history"
@@ -243,7 +243,8 @@ async def _ask(url: str, national_id: str) -> tuple[str, dict[str, object]]:
         response = await http.post(
             f"{url}/services/{SS}",
             content=json.dumps(_query(national_id)).encode(),
-            headers={"X-Hub-Client": "north/tax", "Content-Type": "application/json"},
+            headers={"X-Hub-Purpose": PURPOSE,
+                     "X-Hub-Client": "north/tax", "Content-Type": "application/json"},
         )
     assert response.status_code == 200, response.text
     return response.headers["X-Exchange-Id"], response.json()

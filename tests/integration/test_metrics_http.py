@@ -9,7 +9,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import PURPOSE, running_region
 
 SS = "north/social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -33,7 +33,8 @@ async def test_metrics_follow_exchanges_while_the_hub_runs(hub_settings: HubSett
     """After one answered and one refused query, /metrics counts both without a replay."""
     async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
         url = region.hub.http_url
-        headers = {"X-Hub-Client": "north/tax", "Content-Type": "application/json"}
+        headers = {"X-Hub-Purpose": PURPOSE,
+                   "X-Hub-Client": "north/tax", "Content-Type": "application/json"}
         ok = await http.post(f"{url}/services/{SS}", content=json.dumps(QUERY), headers=headers)
         bad = await http.post(f"{url}/services/{SS}", content=b'{"national_id": ', headers=headers)
         assert (ok.status_code, bad.status_code) == (200, 400)

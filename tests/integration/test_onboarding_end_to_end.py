@@ -34,6 +34,8 @@ from hub.settings import HubSettings
 from simulations.run_services import running_services
 from simulations.scenario import HARDENED_ZEEP
 from simulations.xroad_example import ENDPOINT_PATH
+from simulations.xroad_example.services import XROAD_PURPOSE
+from tests.integration.hub_fixtures import grant
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP_HUB = Path(sys.executable).parent / "interop-hub"
@@ -107,6 +109,11 @@ adapter = "soap-mapping"
 mapping = "{mapping.name}"
 endpoint = "http://127.0.0.1:{provider_port}{ENDPOINT_PATH}"
 description = "A random number from X-Road's example adapter"
+
+[[service.purpose]]
+name = "{XROAD_PURPOSE}"
+legal_basis = "X-Road example service: no personal data"
+fields = ["number"]
 """)
     return path
 
@@ -120,6 +127,7 @@ def _free_port() -> int:
 def _zeep_call(url: str) -> Any:
     session = requests.Session()
     session.headers["X-Hub-Client"] = "north/test-client"
+    session.headers["X-Hub-Purpose"] = XROAD_PURPOSE
     client = zeep.Client(f"{url}/soap?wsdl", settings=HARDENED_ZEEP,
                          transport=Transport(session=session))
     return client.service.XRoadExampleRandom()
@@ -158,10 +166,12 @@ async def test_a_department_is_onboarded_from_its_wsdl(
     async with running_services(hub_settings, services, xroad_example_port=port) as region:
         hub, provider = region.hub, region.provider
         assert provider is not None
+        await grant(hub, "north/test-client", SERVICE, XROAD_PURPOSE)
         async with httpx.AsyncClient(timeout=30) as http:
             answer = await http.post(
                 f"{hub.http_url}/services/{SERVICE}", content=b"{}",
                 headers={"X-Hub-Client": "north/test-client", "Content-Type": "application/json",
+                         "X-Hub-Purpose": XROAD_PURPOSE,
                          "X-Correlation-Id": "onboarding-1"})
         assert answer.status_code == 200, answer.text
         assert 1 <= answer.json()["number"] <= 100
@@ -171,7 +181,7 @@ async def test_a_department_is_onboarded_from_its_wsdl(
         assert [hub.ledger.get(i).status for i in ids] == [Status.COMPLETED] * 2
         history = [type(e).__name__ for e in hub.ledger.history(UUID(answer.headers[
             "X-Exchange-Id"]))]
-        assert history[-3:] == ["Delivered", "Responded", "Completed"]
+        assert history[-4:] == ["Delivered", "Responded", "Disclosed", "Completed"]
         assert provider.clients == [HUB_AS_CLIENT] * 2
         assert provider.message_ids[0] == "onboarding-1"
 

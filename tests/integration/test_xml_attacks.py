@@ -19,7 +19,7 @@ import pytest_asyncio
 
 from adapters.soap_envelope import parse_envelope, parse_fault
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import Region, running_region
+from tests.integration.hub_fixtures import PURPOSE, Region, running_region
 from tests.loopback_listener import Listener, loopback_listener
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -146,7 +146,7 @@ async def _post(
             content=content,
             headers={
                 "Content-Type": "text/xml; charset=utf-8",
-                "X-Hub-Client": "north/tax",
+                "X-Hub-Purpose": PURPOSE, "X-Hub-Client": "north/social-security",
                 **headers,
             },
         )

@@ -18,7 +18,13 @@ from lxml import etree
 from adapters.soap_envelope import parse_envelope, parse_fault
 from adapters.xroad_headers import XROAD_NS, XRoadHeaders
 from hub.settings import HubSettings
-from tests.integration.xroad_fixtures import SAMPLE_DEPARTMENT, running_xroad_region
+from simulations.xroad_example.services import XROAD_PURPOSE
+from tests.integration.hub_fixtures import grant
+from tests.integration.xroad_fixtures import (
+    SAMPLE_DEPARTMENT,
+    XROAD_HEADERS,
+    running_xroad_region,
+)
 
 GLOBAL_NS = "http://test.x-road.global/producer"
 FI_NS = "http://test.x-road.fi/producer"
@@ -31,7 +37,8 @@ def _sample(shared_external: Path, name: str) -> bytes:
 async def _post(url: str, body: bytes, **headers: str) -> httpx.Response:
     async with httpx.AsyncClient(timeout=30) as http:
         return await http.post(
-            f"{url}/soap", content=body, headers={"Content-Type": "text/xml", **headers}
+            f"{url}/soap", content=body,
+            headers={"Content-Type": "text/xml", **XROAD_HEADERS, **headers},
         )
 
 
@@ -67,9 +74,11 @@ async def test_get_random_sample_is_answered_with_headers_echoed(
         assert _events(region.hub, exchange_id) == [
             "Received",
             "Translated",
+            "Authorised",
             "Routed",
             "Delivered",
             "Responded",
+            "Disclosed",
             "Completed",
         ]
         # The provider was called natively, as an X-Road provider, with the same message id.
@@ -163,6 +172,7 @@ async def test_native_request_without_xroad_headers_uses_hub_headers(
         b"<p:name>Ada</p:name></p:helloService></s:Body></s:Envelope>"
     )
     async with running_xroad_region(hub_settings) as region:
+        await grant(region.hub, "north/tax", "north/xroad-example/hello-service", XROAD_PURPOSE)
         response = await _post(region.hub.http_url, envelope)
         assert response.status_code == 200, response.text
         answer = parse_envelope(response.content)
