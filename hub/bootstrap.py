@@ -43,6 +43,8 @@ from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.security.decision import AccessPolicy
+from hub.security.operator_token import static_operator_token
+from hub.security.report_routes import report_router
 from hub.security.wiring import access_policy
 from hub.settings import HubSettings
 from hub.store import describe_store
@@ -234,6 +236,8 @@ async def run_hub(
             region=region,
             xroad_clients=settings.xroad_clients,
             routers=[metrics_router(projections), records,
+                     # the citizen's data-use report (hub.security), operators only
+                     report_router(ledger, authorize=static_operator_token(settings.report_token)),
                      *(links.routers(gateway) if links else [])],
         )
         http_url = await stack.enter_async_context(

@@ -69,5 +69,11 @@ class HubSettings(BaseSettings):
     gossip_interval_s: float = Field(
         default=30.0, gt=0, description="How often peers' latest checkpoints are pulled"
     )
+    # --- access rights and consent (hub.security) ---
+    report_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token operators present to GET /subjects/{subject}/report "
+        "(unset: the report is refused over HTTP; the CLI still works)",
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -57,6 +57,10 @@ from hub.entrypoints import cli_agreement  # noqa: E402, I001 - registered at th
 app.add_typer(cli_agreement.app, name="agreement")
 from hub.entrypoints import cli_reconcile  # noqa: E402, I001 - registered at the marker
 app.command("reconcile")(cli_reconcile.reconcile)
+from hub.entrypoints import cli_access  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_access.app, name="access")
+from hub.entrypoints import cli_consent  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_consent.app, name="consent")
 
 DataOption = Annotated[
     Path | None,
