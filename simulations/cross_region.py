@@ -19,6 +19,7 @@ import zeep
 import zeep.exceptions
 from zeep.transports import Transport
 
+from simulations.departments import CASE_PURPOSE
 from simulations.scenario import HARDENED_ZEEP, Step
 
 
@@ -62,7 +63,8 @@ async def json_query(
     response = await http.post(
         f"{hub_url}/services/{service}",
         content=json.dumps(body).encode(),
-        headers={"X-Hub-Client": client, "Content-Type": "application/json"},
+        headers={"X-Hub-Client": client, "X-Hub-Purpose": CASE_PURPOSE,
+                 "Content-Type": "application/json"},
     )
     if response.status_code == 200:
         return "completed", f"200 {response.headers['X-Contract']}"
@@ -77,6 +79,7 @@ async def soap_clearance(wsdl: str, client: str, national_id: str, year: int) ->
     def call() -> tuple[str, str]:
         session = requests.Session()
         session.headers["X-Hub-Client"] = client
+        session.headers["X-Hub-Purpose"] = CASE_PURPOSE
         soap = zeep.Client(wsdl, settings=HARDENED_ZEEP,
                            transport=Transport(session=session, timeout=60))
         try:
