@@ -10,7 +10,7 @@ from pathlib import Path
 from adapters.native_soap import NativeSoapFormat
 from contracts import Contract, ContractRegistry
 from hub.errors import RoutingError, UnknownServiceError
-from hub.security.purposes import Purpose, dump_purposes, parse_purposes
+from hub.security.purposes import Purpose, check_purposes, dump_purposes, parse_purposes
 from regions.identity import ServiceId
 
 
@@ -45,6 +45,7 @@ class ServiceDirectory:
         for service in services:
             if service.id.region != region:
                 raise RoutingError(f"service {service.id} does not belong to region {region}")
+            check_purposes(service.purposes, service.response, where=f"service {service.id}")
             self._by_id[str(service.id)] = service
             self._by_operation[service.operation] = service
 

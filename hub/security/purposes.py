@@ -100,6 +100,17 @@ def _purpose(table: Mapping[str, Any], name: str, label: str, known: set[str]) -
     return Purpose(name, tuple(str(f) for f in fields), legal_basis, consent)
 
 
+def check_purposes(purposes: Iterable[Purpose], response: type[BaseModel], *, where: str) -> None:
+    """Refuse purposes built in code whose field paths the response contract lacks."""
+    known = set(field_paths(response))
+    for purpose in purposes:
+        for path in purpose.fields:
+            if path not in known:
+                raise PurposeDefinitionError(
+                    f"{where}, purpose {purpose.name}: unknown field path {path!r} in the "
+                    "response contract", field="fields")
+
+
 def dump_purposes(purposes: Iterable[Purpose]) -> list[str]:
     """TOML lines of ``[[service.purpose]]`` tables (read back by :func:`parse_purposes`)."""
     lines: list[str] = []

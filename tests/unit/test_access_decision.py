@@ -184,3 +184,14 @@ def test_purposes_survive_dump_and_load(tmp_path: Path) -> None:
     path.write_text(dump_services(services))
     loaded = load_services(path, default_registry())
     assert [s.purposes for s in loaded] == [s.purposes for s in services]
+
+
+def test_the_directory_refuses_purposes_built_in_code_with_unknown_paths() -> None:
+    """A purpose declared in Python is checked like one read from services.toml."""
+    from dataclasses import replace
+
+    from hub.routing import ServiceDirectory
+
+    bad = replace(SERVICE, purposes=(Purpose("p", ("periods.salary",), legal_basis="Act"),))
+    with pytest.raises(PurposeDefinitionError, match="'periods.salary'"):
+        ServiceDirectory("north", [bad])
