@@ -193,5 +193,5 @@ def test_the_directory_refuses_purposes_built_in_code_with_unknown_paths() -> No
     from hub.routing import ServiceDirectory
 
     bad = replace(SERVICE, purposes=(Purpose("p", ("periods.salary",), legal_basis="Act"),))
-    with pytest.raises(PurposeDefinitionError, match="'periods.salary'"):
+    with pytest.raises(PurposeDefinitionError, match=r"'periods\.salary'"):
         ServiceDirectory("north", [bad])
