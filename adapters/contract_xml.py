@@ -136,8 +136,26 @@ class ContractXmlCodec:
             )
         return element
 
-    def _fill(self, parent: etree._Element, contract: Contract, path: str) -> None:
-        for shape in self._shapes[type(contract)].values():
+    def encode_partial(self, contract: Contract, model: type[Contract]) -> etree._Element:
+        """The element of ``model`` holding only the fields ``contract`` carries.
+
+        For a response cut down to what a purpose may see (hub.security.minimise):
+        ``contract`` is an all-optional twin of ``model`` whose values were
+        validated by the same field types, so each element is written exactly as
+        :meth:`encode` would. Elements the purpose hides are absent, which the
+        contract's XSD (where they are required) does not allow: no XSD check.
+        """
+        element = etree.Element(self._qname(model), nsmap={None: self.namespace})
+        if self._models.get(element.tag) is not model:
+            raise self._unknown(element)
+        self._fill(element, contract, f"/{element_name(model)}", model)
+        return element
+
+    def _fill(
+        self, parent: etree._Element, contract: Contract, path: str,
+        model: type[Contract] | None = None,
+    ) -> None:
+        for shape in self._shapes[model or type(contract)].values():
             value = getattr(contract, shape.name)
             if value is None:
                 continue
@@ -146,7 +164,7 @@ class ContractXmlCodec:
                 child = etree.SubElement(parent, f"{{{self.namespace}}}{shape.name}")
                 where = f"{path}/{shape.name}" + (f"[{index}]" if shape.repeated else "")
                 if shape.is_contract:
-                    self._fill(child, item, where)
+                    self._fill(child, item, where, shape.kind if model else None)
                 else:
                     _set_text(child, _lexical(item), where, shape.name)
 

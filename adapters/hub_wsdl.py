@@ -21,7 +21,7 @@ from contracts.xsd import CONTRACTS_NS, XS_NS, element_name, schema_element
 
 HEADER_NS = "urn:interop-hub:envelope:1"
 SERVICES_NS = "urn:interop-hub:services:1"
-HEADER_ELEMENTS = ("client", "correlationId")
+HEADER_ELEMENTS = ("client", "correlationId", "purpose")
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
@@ -35,6 +35,8 @@ _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _HEADER_DOCS = {
     "client": "The calling department as region/department, e.g. north/tax.",
     "correlationId": "Identifies the exchange end to end, across HTTP, SOAP and NATS hops.",
+    "purpose": "Why the client asks, one of the service's declared purposes "
+    "(e.g. benefit-eligibility); the answer holds only the fields it allows.",
 }
 
 

@@ -44,11 +44,15 @@ from hub.nats.user_sync import open_region_nats
 from hub.notifications import Notifier, Subscription
 from hub.notifications.routes import records_router
 from hub.notifications.wiring import notification_adapters, notification_services
+from hub.operators import Permission
 from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.security.credentials import CredentialService
+from hub.security.decision import AccessPolicy
+from hub.security.report_routes import report_router
+from hub.security.wiring import access_policy
 from hub.settings import HubSettings
 from hub.store import describe_store
 
@@ -100,6 +104,7 @@ class Hub:
     notifier: Notifier | None = None  # issued records to in-region subscribers
     console: Console | None = None  # operator console and API (hub.console)
     credentials: CredentialService | None = None  # departments' and operators' tokens
+    access: AccessPolicy | None = None  # rights, purposes, consent (hub.security)
 
 
 async def build_adapters(
@@ -168,8 +173,10 @@ async def run_hub(
             stack.push_async_callback(adapter.aclose)
         relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s)
         inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
+        policy = access_policy(ledger, region)  # deny by default (hub.security)
         gateway = Gateway(
-            ledger, directory, registry, inbox, relay.wake, reply_timeout_s=settings.reply_timeout_s
+            ledger, directory, registry, inbox, relay.wake,
+            reply_timeout_s=settings.reply_timeout_s, policy=policy,
         )
         worker = DeliveryWorker(
             ledger,
@@ -177,6 +184,8 @@ async def run_hub(
             links.adapters(adapters) if links else adapters,
             max_deliver=settings.max_deliver,
             backoff_s=settings.retry_backoff_s,
+            policy=policy,
+            directory=directory,
         )
         stop = asyncio.Event()
         tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
@@ -230,7 +239,7 @@ async def run_hub(
         # --- operations: /health and the operator console (hub.console) ---
         health = HealthChecks(settings, ledger, auditor, bus.healthy)
         console = await asyncio.to_thread(
-            build_console, settings, ledger, projections, auditor, services)
+            build_console, settings, ledger, projections, auditor, services, credentials)
         # --- end operations ---
         app = create_http_app(
             gateway,
@@ -239,6 +248,8 @@ async def run_hub(
             authenticator=Authenticator(credentials, gateway),
             xroad_clients=settings.xroad_clients,
             routers=[health_router(health, region), metrics_router(projections), records,
+                     # the citizen's data-use report (hub.security), operators only
+                     report_router(ledger, authorize=console.require(Permission.SUBJECT_REPORTS)),
                      *(links.routers(gateway) if links else []), *console.routers],
             mounts=[mount_static],
         )
@@ -261,6 +272,7 @@ async def run_hub(
             notifier,
             console,
             credentials,
+            policy,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub

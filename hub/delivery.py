@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -29,6 +30,10 @@ from hub.domain.exchange import Exchange, Status
 from hub.errors import UnknownServiceError
 from hub.ledger import Ledger
 from hub.messages import DeliveryReply, DeliveryRequest, ReplyError
+from hub.routing import ServiceDirectory
+from hub.security.decision import REMOTE, AccessPolicy, Decision
+from hub.security.minimise import disclosed_document, minimise
+from hub.security.recording import record_disclosed_response
 
 log = structlog.get_logger("hub.delivery")
 
@@ -46,8 +51,12 @@ class DeliveryWorker:
         *,
         max_deliver: int,
         backoff_s: float,
+        policy: AccessPolicy | None = None,
+        directory: ServiceDirectory | None = None,
     ) -> None:
         self._ledger = ledger
+        self._policy = policy  # re-checks rights and consent before each call (hub.security)
+        self._directory = directory
         self._bus = bus
         self._adapters = adapters
         self._max_deliver = max_deliver
@@ -76,6 +85,11 @@ class DeliveryWorker:
             known = sorted(self._adapters)
             await self._failed(exchange, delivery, UnknownServiceError(exchange.service, known))
             return
+        try:
+            decision = await self._recheck_access(exchange)
+        except HubError as refusal:
+            await self._failed(exchange, delivery, refusal)
+            return
         started = time.perf_counter()
         try:
             query = adapter.request_contract.model_validate(exchange.request)
@@ -85,7 +99,7 @@ class DeliveryWorker:
             return
         provider_ms = (time.perf_counter() - started) * 1000
         try:
-            await self._record_response(exchange, delivery, answer, provider_ms)
+            shown = await self._record_response(exchange, delivery, answer, provider_ms, decision)
         except _LOST_RACE:
             await self._settle_duplicate(await self._reload(exchange), delivery)
             return
@@ -96,7 +110,7 @@ class DeliveryWorker:
                 exchange_id=str(exchange.id),
                 outcome="responded",
                 contract=str(answer.contract_id()),
-                document=answer.model_dump(mode="json"),
+                document=shown,
             ),
         )
         await delivery.ack()
@@ -154,23 +168,38 @@ class DeliveryWorker:
                     exchange_id=str(exchange.id),
                     outcome="responded",
                     contract=exchange.response_contract,
-                    document=exchange.response,
+                    document=_shown(exchange),
                 ),
             )
         await delivery.ack()
 
     async def _record_response(
-        self, exchange: Exchange, delivery: Delivery, answer: Contract, provider_ms: float
-    ) -> None:
+        self,
+        exchange: Exchange,
+        delivery: Delivery,
+        answer: Contract,
+        provider_ms: float,
+        decision: Decision | None,
+    ) -> dict[str, Any]:
+        """Record the answer; return what the client may be sent (minimised when decided)."""
+        document = disclosed_document(answer)  # a peer's answer may already be minimised
+        body_digest = digest(answer.model_dump_json().encode())
+        if decision is not None and decision.basis != REMOTE:
+            return await asyncio.to_thread(
+                record_disclosed_response, self._ledger, exchange.id, decision,
+                attempt=delivery.attempt, contract=str(answer.contract_id()),
+                document=document, digest=body_digest, provider_ms=provider_ms,
+            )
         await asyncio.to_thread(
             self._ledger.record_response,
             exchange.id,
             attempt=delivery.attempt,
             contract=str(answer.contract_id()),
-            document=answer.model_dump(mode="json"),
-            digest=digest(answer.model_dump_json().encode()),
+            document=document,
+            digest=body_digest,
             provider_ms=provider_ms,
         )
+        return document
 
     async def _load(self, request: DeliveryRequest) -> Exchange:
         return await asyncio.to_thread(self._ledger.get, UUID(request.exchange_id))
@@ -181,3 +210,27 @@ class DeliveryWorker:
     async def _reply(self, exchange: Exchange, reply: DeliveryReply) -> None:
         if exchange.reply_to:
             await self._bus.send(exchange.reply_to, reply.model_dump_json().encode())
+
+    # --- access re-check (hub.security): right and consent again, before the provider ---
+    async def _recheck_access(self, exchange: Exchange) -> Decision | None:
+        """The decision as of now; raises AccessRevoked/ConsentRevoked (non-retryable).
+
+        None for exchanges recorded without a decision (notification deliveries,
+        exchanges from before access control), which are delivered as before.
+        """
+        authorisation = getattr(exchange, "authorisation", None)
+        if authorisation is None or self._policy is None or self._directory is None:
+            return None
+        service = self._directory.get(exchange.service)
+        return await asyncio.to_thread(
+            self._policy.recheck, exchange.client, service, authorisation, exchange.data_subject
+        )
+    # --- end access re-check ---
+
+
+def _shown(exchange: Exchange) -> dict[str, Any] | None:
+    """The recorded answer as the client may see it (its Disclosed fields only)."""
+    fields = getattr(exchange, "disclosed_fields", None)
+    if exchange.response is None or fields is None:
+        return exchange.response
+    return minimise(exchange.response, fields)

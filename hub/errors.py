@@ -25,6 +25,9 @@
     ├── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
     ├── AuditError                    hub.audit.errors — keys, notes, proofs, store reading
     ├── PrivacyError                  hub.privacy.errors — subject keys, KEK, tampered fields
+    ├── AccessError                   hub.security.refusals — access-denied, purpose-required,
+    │                                 unknown-purpose, purpose-not-granted, consent-required,
+    │                                 access-revoked, consent-revoked, bad-purpose
     ├── ProjectionError               hub.projections.errors — read store, unknown projection,
     │                                 as-of view, query
     ├── HttpPipeError                 simulations.traffic.http_pipe — load target not loopback,

@@ -24,6 +24,9 @@ from hub.errors import UnknownServiceError
 from hub.ledger import Arrival, Ledger, Problem, Translation
 from hub.messages import DeliveryReply, ReplyError
 from hub.routing import ServiceDefinition, ServiceDirectory
+from hub.security.decision import AccessPolicy, Decision
+from hub.security.minimise import partial_model
+from hub.security.recording import record_authorised
 
 log = structlog.get_logger("hub.gateway")
 
@@ -39,6 +42,7 @@ class Envelope:
     correlation_id: str
     ingress: str
     raw: bytes
+    purpose: str = ""  # what the client asks for (X-Hub-Purpose; hub.security)
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,12 @@ class Gateway:
         wake_relay: Callable[[], None],
         *,
         reply_timeout_s: float,
+        policy: AccessPolicy | None = None,
     ) -> None:
         self.ledger = ledger
+        # Access rights, purposes and consent (hub.security); None only in tests of
+        # the exchange mechanics that construct a gateway by hand.
+        self.policy = policy
         self.directory = directory
         self._registry = registry
         self._inbox = inbox
@@ -102,6 +110,9 @@ class Gateway:
         try:
             service = self._offered(envelope.service)
             request = decode(service)
+            # The person the request is about, as a pseudonymous reference (hub.privacy).
+            data_subject = self.ledger.keyring.ref_of(request) if self.ledger.keyring else ""
+            decision = await self._authorise(envelope, service, data_subject)
         except HubError as error:
             exchange_id = await self._record_rejection(arrival, error)
             return Answer(exchange_id, "rejected", None, error=_reply_error(error), started=started)
@@ -112,11 +123,15 @@ class Gateway:
             digest=digest(body),
             provider=str(service.id.provider),
             subject=self.directory.delivery_subject(service),
-            # The person the request is about, as a pseudonymous reference (hub.privacy).
-            data_subject=self.ledger.keyring.ref_of(request) if self.ledger.keyring else "",
+            data_subject=data_subject,
         )
         future = self._inbox.expect(token)
-        exchange_id = await asyncio.to_thread(self.ledger.record_accepted, arrival, translation)
+        if decision is None:
+            exchange_id = await asyncio.to_thread(self.ledger.record_accepted, arrival, translation)
+        else:
+            exchange_id = await asyncio.to_thread(
+                record_authorised, self.ledger, arrival, translation, decision
+            )
         self._wake_relay()
         log.info("exchange accepted", exchange_id=str(exchange_id))
         try:
@@ -133,6 +148,17 @@ class Gateway:
             return Answer(exchange_id, "timeout", service, error=error, started=started)
         return self._answer(
             exchange_id, service, DeliveryReply.model_validate_json(raw_reply), started
+        )
+
+    async def _authorise(
+        self, envelope: Envelope, service: ServiceDefinition, data_subject: str
+    ) -> Decision | None:
+        """The access decision (hub.security), or None for a gateway built without a policy."""
+        if self.policy is None:
+            return None
+        return await asyncio.to_thread(
+            self.policy.decide, envelope.client, service, envelope.purpose, data_subject,
+            ingress=envelope.ingress,
         )
 
     def _offered(self, service_id: str) -> ServiceDefinition:
@@ -156,7 +182,8 @@ class Gateway:
     ) -> Answer:
         if reply.outcome != "responded" or reply.document is None or reply.contract is None:
             return Answer(exchange_id, reply.outcome, service, error=reply.error, started=started)
-        model = self._registry.get(reply.contract)
+        # The answer holds only what the purpose may see (hub.security.minimise).
+        model = partial_model(self._registry.get(reply.contract))
         return Answer(
             exchange_id,
             "responded",

@@ -10,6 +10,7 @@ from pathlib import Path
 from adapters.native_soap import NativeSoapFormat
 from contracts import Contract, ContractRegistry
 from hub.errors import RoutingError, UnknownServiceError
+from hub.security.purposes import Purpose, check_purposes, dump_purposes, parse_purposes
 from regions.identity import ServiceId
 
 
@@ -29,6 +30,8 @@ class ServiceDefinition:
     native: NativeSoapFormat | None = None
     # The mapping file that drives a soap-mapping / json-mapping adapter.
     mapping: str | None = None
+    # What the service may be queried for, each with its basis and fields (hub.security).
+    purposes: tuple[Purpose, ...] = ()
 
 
 class ServiceDirectory:
@@ -42,6 +45,7 @@ class ServiceDirectory:
         for service in services:
             if service.id.region != region:
                 raise RoutingError(f"service {service.id} does not belong to region {region}")
+            check_purposes(service.purposes, service.response, where=f"service {service.id}")
             self._by_id[str(service.id)] = service
             self._by_operation[service.operation] = service
 
@@ -105,17 +109,22 @@ def load_services(path: Path, registry: ContractRegistry) -> list[ServiceDefinit
     services = []
     for index, table in enumerate(document.get("service", [])):
         try:
+            response = registry.get(table["response"])
             services.append(
                 ServiceDefinition(
                     id=ServiceId.parse(table["id"]),
                     request=registry.get(table["request"]),
-                    response=registry.get(table["response"]),
+                    response=response,
                     operation=table["operation"],
                     adapter=table["adapter"],
                     endpoint=table["endpoint"],
                     description=table.get("description", ""),
                     time_limit_s=table.get("time_limit_s"),
                     mapping=_beside(path, table.get("mapping")),
+                    purposes=parse_purposes(
+                        table.get("purpose", []), response,
+                        where=f"{path}: service {table['id']}",
+                    ),
                 )
             )
         except KeyError as exc:
@@ -141,6 +150,7 @@ def dump_services(services: Iterable[ServiceDefinition]) -> str:
             lines.append(f"time_limit_s = {s.time_limit_s}")
         if s.mapping is not None:
             lines.append(f'mapping = "{s.mapping}"')
+        lines += dump_purposes(s.purposes)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

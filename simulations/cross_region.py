@@ -20,6 +20,7 @@ import zeep.exceptions
 from zeep.transports import Transport
 
 from simulations.credentials import bearer
+from simulations.departments import CASE_PURPOSE
 from simulations.scenario import HARDENED_ZEEP, Step
 
 
@@ -67,8 +68,8 @@ async def json_query(
     response = await http.post(
         f"{hub_url}/services/{service}",
         content=json.dumps(body).encode(),
-        headers={"X-Hub-Client": client, "Content-Type": "application/json",
-                 **bearer(tokens, client)},
+        headers={"X-Hub-Client": client, "X-Hub-Purpose": CASE_PURPOSE,
+                 "Content-Type": "application/json", **bearer(tokens, client)},
     )
     if response.status_code == 200:
         return "completed", f"200 {response.headers['X-Contract']}"
@@ -84,7 +85,8 @@ async def soap_clearance(
 
     def call() -> tuple[str, str]:
         session = requests.Session()
-        session.headers.update({"X-Hub-Client": client, **bearer(tokens, client)})
+        session.headers.update({"X-Hub-Client": client, "X-Hub-Purpose": CASE_PURPOSE,
+                                **bearer(tokens, client)})
         soap = zeep.Client(wsdl, settings=HARDENED_ZEEP,
                            transport=Transport(session=session, timeout=60))
         try:

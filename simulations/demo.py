@@ -12,10 +12,11 @@ from hub.bootstrap import run_hub
 from hub.routing import dump_services
 from hub.settings import HubSettings
 from hub.views import summaries, totals
+from simulations.consent_desk import LedgerConsentDesk, print_data_use_report
 from simulations.credentials import issue_demo_tokens
 from simulations.demo_operator import demo_login
-from simulations.departments import region_services, start_departments
-from simulations.scenario import Scenario, StepResult
+from simulations.departments import grant_demo_rights, region_services, start_departments
+from simulations.scenario import CONSENTING_CITIZEN, Scenario, StepResult
 
 
 async def run_demo(settings: HubSettings, *, keep_running: bool, console: Console) -> int:
@@ -26,6 +27,8 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
         settings.data.mkdir(parents=True, exist_ok=True)
         (settings.data / "services.toml").write_text(dump_services(services))
         hub = await stack.enter_async_context(run_hub(settings, services))
+        assert hub.access is not None
+        await asyncio.to_thread(grant_demo_rights, hub.access, settings.region)
         console.print(
             f"hub: {hub.http_url}  (OpenAPI {hub.http_url}/docs, WSDL {hub.http_url}/soap?wsdl)"
         )
@@ -40,13 +43,16 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
         tokens = await issue_demo_tokens(  # the same service `credentials issue` uses
             hub, [f"{settings.region}/tax", f"{settings.region}/social-security"])
         console.print(f"credentials: a token for each of {', '.join(sorted(tokens))}")
+        desk = LedgerConsentDesk(hub.ledger, hub.access)
         results = await Scenario(
-            hub.http_url, settings.region, settings.max_payload_bytes, tokens).run()
+            hub.http_url, settings.region, settings.max_payload_bytes, tokens, consents=desk
+        ).run()
         rows = await asyncio.to_thread(lambda: list(summaries(hub.ledger))[before:])
         events = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0
         console.print(_steps_table(results))
         summary = totals(rows)
         console.print(_summary_table(summary, events - events_before, events, hub.store))
+        await asyncio.to_thread(print_data_use_report, console, hub.ledger, CONSENTING_CITIZEN)
         console.print(
             f"exchanges: {summary.completed} completed, {summary.rejected} rejected, "
             f"{summary.failed} failed"

@@ -35,7 +35,7 @@ from hub.settings import HubSettings
 from hub.views import Totals, summaries, totals
 from simulations.credentials import issue_demo_tokens
 from simulations.cross_region import PAIR_STEPS, DemoRegion
-from simulations.departments import region_services, start_departments
+from simulations.departments import grant_demo_rights, region_services, start_departments
 from simulations.federation_scenarios import demo_federation
 from simulations.scenario import Scenario, Step, StepResult
 
@@ -116,6 +116,8 @@ async def _start(stack: contextlib.AsyncExitStack, settings: HubSettings) -> Run
     settings.data.mkdir(parents=True, exist_ok=True)
     (settings.data / "services.toml").write_text(dump_services(services))
     hub = await stack.enter_async_context(run_hub(settings, services))
+    assert hub.access is not None  # the demo departments' rights, peers' included
+    await asyncio.to_thread(grant_demo_rights, hub.access, settings.region, settings.peers)
     before = await asyncio.to_thread(lambda: sum(1 for _ in hub.ledger.exchange_ids()))
     tokens = await issue_demo_tokens(
         hub, [f"{settings.region}/tax", f"{settings.region}/social-security"])

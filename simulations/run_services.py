@@ -8,6 +8,11 @@ emulated X-Road example provider at a fixed port::
 
     HUB_HTTP_PORT=8080 .venv/bin/python -m simulations.run_services onboarding/services.toml \\
         --xroad-example-port 8089 --data onboarding/hub-data
+
+Access is denied by default: grant the calling departments their rights in the
+same data folder first (each service's ``[[service.purpose]]`` names what may be
+asked for), e.g. ``interop-hub access grant north/test-client
+north/xroad-example/get-random --purpose service-test --data onboarding/hub-data``.
 """
 
 from __future__ import annotations

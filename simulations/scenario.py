@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 import requests
@@ -19,6 +20,7 @@ from zeep.transports import Transport
 
 from adapters.soap_envelope import SOAP11_NS
 from simulations.credentials import bearer
+from simulations.departments import CASE_PURPOSE
 
 HARDENED_ZEEP = zeep.Settings(
     strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False
@@ -53,16 +55,37 @@ class Step:
     run: Callable[[], Awaitable[tuple[str, str]]]
 
 
+# Who the consent steps are about, and what they consent to.
+CONSENTING_CITIZEN = "19751224-5678"
+CONSENT_PURPOSE = "income-verification"
+
+
+class ConsentDesk(Protocol):
+    """Where the citizen gives and withdraws consent (the demo records it in the ledger)."""
+
+    async def grant(self, national_id: str, purpose: str, recipient: str) -> None: ...
+
+    async def revoke(self, national_id: str, purpose: str, recipient: str) -> None: ...
+
+
 class Scenario:
-    """The demo scenario against one hub at ``hub_url`` in ``region``."""
+    """The demo scenario against one hub at ``hub_url`` in ``region``.
+
+    Clients present the bearer tokens in ``tokens`` (region/department -> token).
+    With a ``consents`` desk, the access steps run too: a query without a right,
+    a forged purpose, a query minimised for its purpose, and a consent-bound query
+    refused, allowed once consent is given, refused again once it is withdrawn.
+    """
 
     def __init__(
-        self, hub_url: str, region: str, max_payload_bytes: int, tokens: dict[str, str]
+        self, hub_url: str, region: str, max_payload_bytes: int, tokens: dict[str, str],
+        consents: ConsentDesk | None = None,
     ) -> None:
         self.hub_url = hub_url
         self.tokens = tokens  # region/department -> bearer token
         self.region = region
         self.max_payload_bytes = max_payload_bytes
+        self.consents = consents
         self.ss_service = f"{region}/social-security/contribution-history"
         self.tax_service = f"{region}/tax/tax-clearance"
 
@@ -141,7 +164,41 @@ class Scenario:
                 ),
             ),
         ]
+        if self.consents is not None:
+            steps += self._access_steps(http, self.consents)
         return steps
+
+    def _access_steps(self, http: httpx.AsyncClient, desk: ConsentDesk) -> list[Step]:
+        """Rights, purposes, minimisation and consent (hub.security)."""
+        tax, ss = f"{self.region}/tax", f"{self.region}/social-security"
+        query = {"national_id": CONSENTING_CITIZEN, "period_start": "1990-01-01",
+                 "period_end": "2026-12-31"}
+
+        def ask(purpose: str, client: str = tax) -> Callable[[], Awaitable[tuple[str, str]]]:
+            return lambda: self._json_query(http, client, self.ss_service, query, purpose)
+
+        async def after(action: Awaitable[None], purpose: str) -> tuple[str, str]:
+            await action
+            return await ask(purpose)()
+
+        return [
+            Step("no right: social security asks for a history", "json", ss, self.ss_service,
+                 "rejected", ask(CASE_PURPOSE, ss)),
+            Step("forged purpose: licence-renewal not granted", "json", ss, self.tax_service,
+                 "rejected", lambda: self._json_query(
+                     http, ss, self.tax_service,
+                     {"national_id": CONSENTING_CITIZEN, "tax_year": 2025}, "licence-renewal")),
+            Step("minimised for tax-assessment", "json", tax, self.ss_service, "completed",
+                 ask("tax-assessment")),
+            Step("income-verification without consent", "json", tax, self.ss_service,
+                 "rejected", ask(CONSENT_PURPOSE)),
+            Step("citizen consents; income-verification", "json", tax, self.ss_service,
+                 "completed", lambda: after(desk.grant(CONSENTING_CITIZEN, CONSENT_PURPOSE, tax),
+                                            CONSENT_PURPOSE)),
+            Step("citizen revokes; income-verification", "json", tax, self.ss_service,
+                 "rejected", lambda: after(desk.revoke(CONSENTING_CITIZEN, CONSENT_PURPOSE, tax),
+                                           CONSENT_PURPOSE)),
+        ]
 
     async def run(self) -> list[StepResult]:
         results = []
@@ -164,20 +221,24 @@ class Scenario:
         return results
 
     async def _json_query(
-        self, http: httpx.AsyncClient, client: str, service: str, body: dict[str, object]
+        self, http: httpx.AsyncClient, client: str, service: str, body: dict[str, object],
+        purpose: str = CASE_PURPOSE,
     ) -> tuple[str, str]:
-        return await self._raw_json(http, client, service, json.dumps(body).encode())
+        return await self._raw_json(http, client, service, json.dumps(body).encode(), purpose)
 
     async def _raw_json(
-        self, http: httpx.AsyncClient, client: str, service: str, body: bytes
+        self, http: httpx.AsyncClient, client: str, service: str, body: bytes,
+        purpose: str = CASE_PURPOSE,
     ) -> tuple[str, str]:
         response = await http.post(
             f"{self.hub_url}/services/{service}",
             content=body,
-            headers={"X-Hub-Client": client, "Content-Type": "application/json",
-                     **bearer(self.tokens, client)},
+            headers={"X-Hub-Client": client, "X-Hub-Purpose": purpose,
+                     "Content-Type": "application/json", **bearer(self.tokens, client)},
         )
         if response.status_code == 200:
+            if purpose != CASE_PURPOSE:  # minimised: say which fields came back
+                return "completed", f"200 fields {_field_names(response.json())}"
             return "completed", f"200 {response.headers['X-Contract']}"
         problem = response.json()
         outcome = "rejected" if response.status_code < 500 else "failed"
@@ -186,7 +247,8 @@ class Scenario:
     async def _soap_query(self, client: str, national_id: str, year: int) -> tuple[str, str]:
         def call() -> tuple[str, str]:
             session = requests.Session()
-            session.headers.update({"X-Hub-Client": client, **bearer(self.tokens, client)})
+            session.headers.update({"X-Hub-Client": client, "X-Hub-Purpose": CASE_PURPOSE,
+                                    **bearer(self.tokens, client)})
             soap = zeep.Client(
                 f"{self.hub_url}/soap?wsdl",
                 settings=HARDENED_ZEEP,
@@ -208,6 +270,7 @@ class Scenario:
             content=body,
             headers={
                 "X-Hub-Client": client,
+                "X-Hub-Purpose": CASE_PURPOSE,
                 **bearer(self.tokens, client),
                 "Content-Type": "text/xml; charset=utf-8",
                 "SOAPAction": "TaxClearance",
@@ -222,6 +285,24 @@ class Scenario:
         start = fault.find("<faultstring>") + len("<faultstring>")
         faultstring = fault[start : fault.find("</faultstring>")]
         return outcome, f"{response.status_code} Fault {faultstring}"
+
+
+def _field_names(document: object, prefix: str = "") -> str:
+    """The dotted paths of a JSON answer's leaves, once each (list items merged)."""
+    names: dict[str, None] = {}
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}{key}.")
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
+        else:
+            names[path.rstrip(".")] = None
+
+    walk(document, prefix)
+    return ",".join(names)
 
 
 def _bad_tax_year_body() -> bytes:

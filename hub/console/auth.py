@@ -1,5 +1,10 @@
 """Who is asking: the operator session behind a console page or an operator API call.
 
+Scripts use an operator token instead (``interop-hub credentials issue
+operator:NAME --operator``, sent as ``Authorization: Bearer``): it acts with the
+role of the console account of the same NAME, so a token never grants more than
+its operator may do, and disabling the account stops the token too.
+
 A session is named by a signed cookie (``hub_session``: HttpOnly, SameSite=Strict,
 Secure when served over HTTPS) and recorded in the ledger (hub.operators). Unsafe
 requests (POST) made with the cookie must also carry the session's CSRF token — a
@@ -10,11 +15,14 @@ another site cannot act with an operator's cookie even where SameSite is not hon
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
 from fastapi import HTTPException, Request
 
+from hub.domain.credential import CredentialKind
 from hub.operators import (
     ActiveSession,
     OperatorDirectory,
@@ -22,6 +30,8 @@ from hub.operators import (
     SessionInvalidError,
 )
 from hub.operators.secrets import OperatorSecrets
+from hub.security.credential_errors import SecurityError
+from hub.security.credentials import CredentialService
 
 COOKIE = "hub_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -34,6 +44,7 @@ class ConsoleAuth:
 
     directory: OperatorDirectory
     secrets: OperatorSecrets
+    credentials: CredentialService | None = None
 
     async def session(self, request: Request) -> ActiveSession | None:
         """The request's valid session, or None (no cookie, forged, ended, expired)."""
@@ -64,14 +75,43 @@ class ConsoleAuth:
         A cookie-authenticated POST must carry the CSRF header.
         """
         session = await self.session(request)
-        if session is None:
-            raise HTTPException(
-                401, "an operator session is required: log in at /console/login",
-                headers={"WWW-Authenticate": 'Cookie realm="interop-hub console"'})
-        if request.method not in ("GET", "HEAD") and not self.csrf_ok(
+        if session is None and request.headers.get("Authorization"):
+            session = await self._token_session(request.headers["Authorization"])
+        elif session is not None and request.method not in ("GET", "HEAD") and not self.csrf_ok(
                 session.id, request.headers.get(CSRF_HEADER)):
             raise HTTPException(403, f"the {CSRF_HEADER} header is missing or wrong")
+        if session is None:
+            raise HTTPException(
+                401, "an operator session (log in at /console/login) or operator token is "
+                "required", headers={"WWW-Authenticate": 'Bearer realm="interop-hub operators"'})
         if not session.allows(permission):
             raise HTTPException(
                 403, f"operator {session.operator!r} ({session.role}) may not {permission.value}")
         return session
+
+    async def _token_session(self, authorization: str) -> ActiveSession:
+        """The session an operator token stands for: its account's current role."""
+        if self.credentials is None:
+            raise HTTPException(401, "operator tokens are not accepted by this hub")
+        try:
+            principal = await asyncio.to_thread(self.credentials.authenticate, authorization)
+        except SecurityError as exc:
+            raise HTTPException(401, exc.message,
+                                headers={"WWW-Authenticate": "Bearer"}) from None
+        if principal.kind is not CredentialKind.OPERATOR:
+            raise HTTPException(403, f"{principal.name} is a department, not an operator")
+        name = principal.name.removeprefix("operator:")
+        accounts = await asyncio.to_thread(self.directory.accounts)
+        account = next((a for a in accounts if a.name == name and a.enabled), None)
+        if account is None:
+            raise HTTPException(403, f"no enabled console account {name!r} for this token")
+        return ActiveSession(principal.credential_id, name, account.role,
+                             dt.datetime.max.replace(tzinfo=dt.UTC))
+
+    def require(self, permission: Permission) -> Callable[[Request], Awaitable[ActiveSession]]:
+        """A FastAPI dependency: an operator (session or token) whose role grants ``permission``."""
+
+        async def dependency(request: Request) -> ActiveSession:
+            return await self.api_session(request, permission)
+
+        return dependency

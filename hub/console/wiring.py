@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from hub.audit import Auditor
 from hub.console.api import operator_api_router
@@ -14,12 +14,13 @@ from hub.console.pages import ConsolePages, console_router
 from hub.console.queries import ConsoleQueries
 from hub.federation.wiring import key_encryption_key
 from hub.ledger import Ledger
-from hub.operators import OperatorDirectory
+from hub.operators import ActiveSession, OperatorDirectory, Permission
 from hub.operators.secrets import OperatorSecrets
 from hub.projections.catalogue import time_limits
 from hub.projections.live import LiveProjections
 from hub.reconciliation.report import Report
 from hub.routing import ServiceDefinition
+from hub.security.credentials import CredentialService
 from hub.settings import HubSettings
 
 
@@ -30,6 +31,11 @@ class Console:
     routers: list[APIRouter]
     directory: OperatorDirectory
     queries: ConsoleQueries
+    auth: ConsoleAuth
+
+    def require(self, permission: Permission) -> Callable[[Request], Awaitable[ActiveSession]]:
+        """A dependency for other routers: an operator whose role grants ``permission``."""
+        return self.auth.require(permission)
 
 
 def operator_directory(settings: HubSettings, ledger: Ledger) -> OperatorDirectory:
@@ -44,16 +50,17 @@ def build_console(
     projections: LiveProjections,
     auditor: Auditor,
     services: Sequence[ServiceDefinition],
+    credentials: CredentialService | None = None,
 ) -> Console:
     """Queries, operator directory, session checks, pages and API of one hub."""
     directory = operator_directory(settings, ledger)
     queries = ConsoleQueries(settings, ledger, projections, auditor, time_limits(services),
                              peers=tuple(settings.peers),
                              reconcile_with=_online(settings) if settings.peers else None)
-    auth = ConsoleAuth(directory, directory.secrets)
+    auth = ConsoleAuth(directory, directory.secrets, credentials)
     pages = ConsolePages(queries, directory, auth)
     return Console([console_router(pages), operator_api_router(queries, directory, auth)],
-                   directory, queries)
+                   directory, queries, auth)
 
 
 def _online(settings: HubSettings):  # type: ignore[no-untyped-def]

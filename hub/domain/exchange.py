@@ -89,6 +89,8 @@ class Exchange(Aggregate):
         self.attempts = 0
         self.error: dict[str, Any] | None = None
         self.data_subject = ""
+        self.authorisation: dict[str, str] | None = None  # set by Authorised (hub.security)
+        self.disclosed_fields: list[str] | None = None  # set by Disclosed (hub.security)
 
     class Rejected(Event):
         """The input was refused; ``issues`` name each problem (path, field, reason, code)."""
@@ -149,6 +151,60 @@ class Exchange(Aggregate):
             raise ExchangeStateError(self.id, "route", "an untranslated exchange cannot be routed")
         self.provider = provider
         self.status = Status.ROUTED
+
+    class Authorised(Event):
+        """The client may have this exchange: its right covers ``purpose`` (hub.security).
+
+        ``basis`` is ``legal-basis`` (``legal_basis`` names it), ``consent``
+        (``consent_id`` is the Consent aggregate), or ``remote`` when the service
+        belongs to a peer region, whose hub decides (``purpose`` is forwarded).
+        """
+
+        TOPIC = "interop-hub:exchange.authorised"
+        class_version = 1
+        purpose: str
+        basis: str
+        legal_basis: str
+        consent_id: str
+
+    @event(Authorised)
+    def authorise(self, purpose: str, basis: str, legal_basis: str, consent_id: str) -> None:
+        self._check_status("authorise", Status.RECEIVED)
+        self.authorisation = {
+            "purpose": purpose, "basis": basis, "legal_basis": legal_basis,
+            "consent_id": consent_id,
+        }
+
+    class Disclosed(Event):
+        """What of the provider's answer the client received: ``fields`` (dotted paths) only.
+
+        Recorded with Responded; the full answer stays sealed there. Holds no
+        personal values: the subject is named by reference, fields by path.
+        """
+
+        TOPIC = "interop-hub:exchange.disclosed"
+        class_version = 1
+        purpose: str
+        basis: str
+        legal_basis: str
+        consent_id: str
+        recipient: str
+        fields: list[str]
+        data_subject: str
+
+    @event(Disclosed)
+    def disclose(
+        self,
+        purpose: str,
+        basis: str,
+        legal_basis: str,
+        consent_id: str,
+        recipient: str,
+        fields: list[str],
+        data_subject: str,
+    ) -> None:
+        self._check_status("disclose", Status.RESPONDED)
+        self.disclosed_fields = list(fields)
 
     class Delivered(Event):
         """The provider system accepted the request (attempt ``attempt``, counted from 1)."""

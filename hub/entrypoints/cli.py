@@ -67,6 +67,10 @@ from hub.entrypoints import cli_credentials  # noqa: E402, I001 - registered at 
 app.add_typer(cli_credentials.app, name="credentials")
 from hub.entrypoints import cli_keys  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_keys.app, name="keys")
+from hub.entrypoints import cli_access  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_access.app, name="access")
+from hub.entrypoints import cli_consent  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_consent.app, name="consent")
 
 DataOption = Annotated[
     Path | None,

@@ -1,4 +1,4 @@
-"""``interop-hub subject``: a data subject's key, and forgetting them (crypto-shredding).
+"""``interop-hub subject``: a data subject's key, forgetting them, and their data-use report.
 
 A subject is named by their national id or by their subject reference
 (``ds-…``, as events and ``exchanges show`` print it); see :mod:`hub.privacy`.
@@ -6,6 +6,7 @@ A subject is named by their national id or by their subject reference
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ from hub.ledger import Ledger
 from hub.privacy.erasure import erasures_of, forget_subject
 from hub.privacy.errors import PrivacyError
 from hub.privacy.keyring import SubjectKeyring
+from hub.security.report import data_use_report
 
 app = typer.Typer(help="Data subjects: show their key, or forget them.", no_args_is_help=True)
 
@@ -86,6 +88,42 @@ def forget(
         f"interop-hub replay --data {settings.data}",
         highlight=False,
     )
+
+
+@app.command("report")
+def report(
+    subject: SubjectArgument,
+    data: hub_cli.DataOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """Every use of a subject's data: when, which department, purpose, fields, basis."""
+    settings = hub_cli.load_settings(data)
+    ledger = hub_cli.open_ledger(settings)
+    try:
+        ref = _keyring(ledger).resolve(subject)
+        uses = data_use_report(ledger, ref)
+    finally:
+        ledger.close()
+    if as_json:
+        for use in uses:
+            print(json.dumps({"subject": ref, **use.as_dict()}))
+        return
+    out = hub_cli.out
+    out.print(f"data-use report of subject {ref}: {len(uses)} use(s)", highlight=False)
+    for use in uses:
+        basis = (f"consent {use.consent_id}" if use.basis == "consent"
+                 else f"legal basis: {use.legal_basis}")
+        out.print(
+            f"  {use.at:%Y-%m-%d %H:%M:%S} UTC  {use.recipient} via {use.service}\n"
+            f"      purpose {use.purpose}; {basis}\n"
+            f"      fields: {', '.join(use.fields)}",
+            highlight=False,
+        )
+
+
+def keyring_of(ledger: Ledger) -> SubjectKeyring:
+    """The ledger's keyring (subjects are named through it)."""
+    return _keyring(ledger)
 
 
 def _keyring(ledger: Ledger) -> SubjectKeyring:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from adapters.errors import PayloadTooLarge
-from adapters.json_codec import decode_json, encode_json
+from adapters.json_codec import decode_json
 from contracts.errors import FieldIssue, HubError
 from hub.entrypoints.auth import (
     AUTHORIZATION_HEADER,
@@ -31,6 +31,8 @@ from hub.entrypoints.problems import problem_response
 from hub.gateway import Answer, Envelope, Gateway
 from hub.messages import ReplyError
 from hub.routing import ServiceDefinition
+from hub.security.decision import PURPOSE_HEADER
+from hub.security.minimise import disclosed_json
 
 __all__ = ["CLIENT_HEADER", "CORRELATION_HEADER", "MissingClientError", "json_ingress_router"]
 
@@ -73,7 +75,10 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
                 Envelope(client, service, correlation_id, "json", b""), exc
             )
             return _error(answer, correlation_id)
-        envelope = Envelope(client, service, correlation_id, "json", raw)
+        envelope = Envelope(
+            client, service, correlation_id, "json", raw,
+            purpose=request.headers.get(PURPOSE_HEADER, ""),
+        )
 
         def decode(definition: ServiceDefinition) -> Any:
             return decode_json(definition.request, raw)
@@ -81,7 +86,7 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
         answer = await gateway.query(envelope, decode)
         if answer.response is None:
             return _error(answer, correlation_id)
-        body = encode_json(answer.response)
+        body = disclosed_json(answer.response)  # only the purpose's fields (hub.security)
         await gateway.complete(answer, body)
         return Response(
             body,
@@ -149,6 +154,14 @@ def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
                 "required": False,
                 "schema": {"type": "string"},
             },
+            {
+                "name": PURPOSE_HEADER,
+                "in": "header",
+                "required": True,
+                "description": "One of the service's purposes; the answer holds only its fields",
+                "schema": {"type": "string", "enum": [p.name for p in definition.purposes]}
+                if definition.purposes else {"type": "string"},
+            },
         ],
         "requestBody": {
             "required": True,
@@ -164,7 +177,8 @@ def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
             "400": {"description": "malformed input or schema violation", "content": problem},
             "401": {"description": "missing, malformed, unknown, wrong, expired or revoked "
                     "token", "content": problem},
-            "403": {"description": "X-Hub-Client names another department", "content": problem},
+            "403": {"description": "X-Hub-Client names another department, or no right, "
+                    "purpose or consent", "content": problem},
             "404": {"description": "unknown service", "content": problem},
             "413": {"description": "payload too large", "content": problem},
             "422": {"description": "contract violation", "content": problem},

@@ -31,6 +31,14 @@ _STATUS = {
     "client-mismatch": 403,
     "operator-required": 403,
     "department-required": 403,
+    # access rights, purposes and consent (hub.security.refusals)
+    "access-denied": 403,
+    "purpose-required": 403,
+    "unknown-purpose": 403,
+    "purpose-not-granted": 403,
+    "consent-required": 403,
+    "access-revoked": 403,
+    "consent-revoked": 403,
 }
 
 

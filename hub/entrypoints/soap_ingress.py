@@ -62,6 +62,8 @@ from hub.entrypoints.problems import WWW_AUTHENTICATE, status_for
 from hub.gateway import Answer, Envelope, Gateway
 from hub.messages import ReplyError
 from hub.routing import ServiceDefinition
+from hub.security.decision import PURPOSE_HEADER
+from hub.security.minimise import PartialContract
 from regions.identity import DepartmentId, IdentifierError
 
 SOAP_PATH = "/soap"
@@ -170,7 +172,8 @@ class SoapIngress:
                 return self._fault(refused.answer, None)
             incoming = dataclasses.replace(incoming, client=department)
         envelope = Envelope(
-            incoming.client or "unknown", incoming.service, incoming.correlation_id, "soap", raw
+            incoming.client or "unknown", incoming.service, incoming.correlation_id, "soap", raw,
+            purpose=_header_text(message, "purpose") or request.headers.get(PURPOSE_HEADER, ""),
         )
         answer = await self._gateway.query(envelope, lambda d: self._decode(incoming, d))
         contract = str(incoming.target.request.contract_id()) if incoming.target else None
@@ -293,6 +296,9 @@ class SoapIngress:
         native = incoming.target.native if incoming.target else None
         if native is not None and incoming.native_namespace is not None:
             body = native.encode(response, native.response, incoming.native_namespace)
+        elif isinstance(response, PartialContract) and incoming.target is not None:
+            # Minimised for the purpose (hub.security): hidden elements are absent.
+            body = self._codec.encode_partial(response, incoming.target.response)
         else:
             body = self._codec.encode(response)
         if incoming.xroad is not None:

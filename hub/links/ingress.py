@@ -29,6 +29,7 @@ from hub.links.connection import LinkConnection, Request
 from hub.links.errors import RemoteClientError
 from hub.links.messages import LinkProblem, RemoteAnswer
 from hub.routing import ServiceDefinition
+from hub.security.minimise import disclosed_document
 from regions.identity import DepartmentId, IdentifierError
 
 log = structlog.get_logger("hub.links")
@@ -61,7 +62,10 @@ class FederationIngress:
         correlation_id = headers.get(subjects.CORRELATION_HEADER) or str(uuid.uuid4())
         parsed = subjects.parse_query(request.subject, self._region)
         service = f"{self._region}/{parsed[0]}/{parsed[1]}" if parsed else request.subject
-        envelope = Envelope(client or "unknown", service, correlation_id, INGRESS, request.data)
+        envelope = Envelope(
+            client or "unknown", service, correlation_id, INGRESS, request.data,
+            purpose=headers.get(subjects.PURPOSE_HEADER, ""),
+        )
 
         def decode(definition: ServiceDefinition) -> Contract:
             self._check_client(client, origin)
@@ -102,7 +106,7 @@ def _remote_answer(answer: Answer) -> RemoteAnswer:
             exchange_id=str(answer.exchange_id),
             outcome="responded",
             contract=str(answer.response.contract_id()),
-            document=answer.response.model_dump(mode="json"),
+            document=disclosed_document(answer.response),  # minimised (hub.security)
         )
     error = answer.error
     outcome = answer.outcome if answer.outcome != "responded" else "failed"

@@ -14,6 +14,7 @@ CLIENT_HEADER = "Hub-Client"
 CORRELATION_HEADER = "Correlation-Id"
 EXCHANGE_HEADER = "Hub-Exchange-Id"  # the asking region's exchange id
 ORIGIN_HEADER = "Hub-Origin-Region"
+PURPOSE_HEADER = "Hub-Purpose"  # the client's purpose (X-Hub-Purpose; hub.security)
 
 # A token no department can have (department codes never contain "_"), so the
 # delivery subjects of remote services never match a local department's filter.

@@ -5,9 +5,17 @@ from __future__ import annotations
 from adapters.xroad_example import GET_RANDOM, HELLO_SERVICE
 from contracts.xroad_example import Hello, HelloQuery, RandomNumber, RandomNumberQuery
 from hub.routing import ServiceDefinition
+from hub.security.purposes import Purpose
 from regions.identity import ServiceId
 
 DEPARTMENT = "xroad-example"
+# X-Road's example services carry no personal data; their one purpose says so.
+XROAD_PURPOSE = "service-test"
+
+
+def _purpose(field: str) -> tuple[Purpose, ...]:
+    return (Purpose(XROAD_PURPOSE, (field,),
+                    legal_basis="X-Road example service: no personal data"),)
 
 
 def xroad_example_services(region: str, endpoint: str) -> list[ServiceDefinition]:
@@ -27,6 +35,7 @@ def xroad_example_services(region: str, endpoint: str) -> list[ServiceDefinition
             description="A random number (X-Road example service getRandom)",
             time_limit_s=2.0,
             native=GET_RANDOM,
+            purposes=_purpose("number"),
         ),
         ServiceDefinition(
             id=ServiceId(region, DEPARTMENT, "hello-service"),
@@ -38,5 +47,6 @@ def xroad_example_services(region: str, endpoint: str) -> list[ServiceDefinition
             description="A greeting (X-Road example service helloService)",
             time_limit_s=2.0,
             native=HELLO_SERVICE,
+            purposes=_purpose("message"),
         ),
     ]

@@ -49,7 +49,37 @@ def test_demo_prints_endpoints_summary_and_final_line(demo_data: tuple[Path, str
     _, stdout = demo_data
     assert "hub: http://127.0.0.1:" in stdout
     assert "latency p95" in stdout
-    assert stdout.strip().splitlines()[-1] == "exchanges: 6 completed, 4 rejected, 0 failed"
+    assert stdout.strip().splitlines()[-1] == "exchanges: 8 completed, 8 rejected, 0 failed"
+
+
+def test_demo_shows_refusals_consent_and_the_data_use_report(
+    demo_data: tuple[Path, str],
+) -> None:
+    """No right and a forged purpose are refused; consent allows, its revocation refuses;
+    the citizen's data-use report lists each disclosure with its purpose and basis."""
+    _, stdout = demo_data
+    assert "403 access-denied" in stdout
+    assert "403 purpose-not-granted" in stdout
+    assert stdout.count("403 consent-required") == 2
+    assert "data-use report of ds-" in stdout
+    report = stdout[stdout.index("data-use report of ds-"):]
+    for purpose in ("benefit-eligibility", "tax-assessment", "income-verification"):
+        assert purpose in report
+    assert "consent " in report and "Tax Procedure Act" in report
+
+
+def test_subject_report_command_replays_the_disclosures(demo_data: tuple[Path, str]) -> None:
+    """`subject report ID --json` lists the demo citizen's three disclosures, oldest first."""
+    data, _ = demo_data
+    result = _run("subject", "report", "19751224-5678", "--data", str(data), "--json")
+    assert result.returncode == 0, result.stderr
+    uses = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [u["purpose"] for u in uses] == [
+        "benefit-eligibility", "tax-assessment", "income-verification"]
+    assert [u["basis"] for u in uses] == ["legal-basis", "legal-basis", "consent"]
+    assert all(u["recipient"] == "north/tax" for u in uses)
+    assert "periods.employer_name" not in uses[1]["fields"]
+    assert "19751224-5678" not in result.stdout  # only the pseudonymous reference
 
 
 def test_recorded_exchanges_can_be_listed_afterwards(demo_data: tuple[Path, str]) -> None:
@@ -58,8 +88,8 @@ def test_recorded_exchanges_can_be_listed_afterwards(demo_data: tuple[Path, str]
     result = _run("exchanges", "list", "--data", str(data), "--json")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(rows) == 10
-    assert sorted(r["status"] for r in rows) == ["completed"] * 6 + ["rejected"] * 4
+    assert len(rows) == 16
+    assert sorted(r["status"] for r in rows) == ["completed"] * 8 + ["rejected"] * 8
     assert {r["ingress"] for r in rows} == {"json", "soap"}
 
 

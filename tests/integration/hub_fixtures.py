@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 from hub.bootstrap import Hub, run_hub
 from hub.domain.credential import CredentialKind
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.settings import HubSettings
-from simulations.departments import DepartmentEndpoints, region_services
+from simulations.departments import (
+    CASE_PURPOSE,
+    DepartmentEndpoints,
+    demo_rights,
+    region_services,
+)
 from simulations.social_security_bureau import BureauBehaviour
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import TaxBehaviour
@@ -25,9 +31,11 @@ def department_token(hub: Hub, department: str, ttl: dt.timedelta = dt.timedelta
 
 
 def auth_headers(hub: Hub, department: str, **extra: str) -> dict[str, str]:
-    """Headers of a request from ``department``: a fresh token, and its X-Hub-Client."""
-    return {"Authorization": f"Bearer {department_token(hub, department)}",
-            "X-Hub-Client": department, **extra}
+    """Headers of a request from ``department``: a fresh token, its X-Hub-Client and the
+    purpose every demo right covers (``extra`` may name another, or ``X-Hub-Purpose=""``)."""
+    headers = {"Authorization": f"Bearer {department_token(hub, department)}",
+               "X-Hub-Client": department, "X-Hub-Purpose": PURPOSE, **extra}
+    return {k: v for k, v in headers.items() if v != ""}
 
 
 @dataclass
@@ -39,8 +47,37 @@ class Region:
     tax: TaxBehaviour
 
 
+# What tests send as X-Hub-Purpose when minimisation is not what they look at: the
+# purpose both demo services declare with all their fields on a legal basis.
+PURPOSE = CASE_PURPOSE
+PURPOSE_HEADERS = {"X-Hub-Purpose": PURPOSE}
+
+Grant = tuple[str, str, tuple[str, ...]]
+
+
+async def grant(hub: Hub, client: str, service: str, *purposes: str) -> None:
+    """Grant ``client`` a right on ``service`` through the hub's access service (an event)."""
+    assert hub.access is not None
+    await asyncio.to_thread(hub.access.rights.grant, client, service, purposes, by="test")
+
+
+async def revoke(hub: Hub, client: str, service: str) -> None:
+    """Revoke a right through the hub's access service."""
+    assert hub.access is not None
+    await asyncio.to_thread(hub.access.rights.revoke, client, service, by="test")
+
+
+async def grant_all(hub: Hub, grants: Iterable[Grant]) -> None:
+    for client, service, purposes in grants:
+        await grant(hub, client, service, *purposes)
+
+
 @contextlib.asynccontextmanager
-async def running_region(settings: HubSettings) -> AsyncIterator[Region]:
+async def running_region(
+    settings: HubSettings, *, grants: Iterable[Grant] | None = None
+) -> AsyncIterator[Region]:
+    """The region with ``grants`` given (default: the demo departments' rights, see
+    :func:`simulations.departments.demo_rights`; pass ``()`` to start with none)."""
     ss_behaviour, tax_behaviour = BureauBehaviour(), TaxBehaviour()
     async with contextlib.AsyncExitStack() as stack:
         ss = await stack.enter_async_context(serve_asgi(social_security_app(ss_behaviour)))
@@ -49,4 +86,7 @@ async def running_region(settings: HubSettings) -> AsyncIterator[Region]:
         hub = await stack.enter_async_context(
             run_hub(settings, region_services(settings.region, endpoints))
         )
+        if grants is None:
+            grants = demo_rights(settings.region, settings.peers)
+        await grant_all(hub, grants)
         yield Region(hub, ss_behaviour, tax_behaviour)

@@ -55,11 +55,18 @@ def _held_size(north: LinkedRegion, peer: str) -> int:
 
 
 def _rewrite_history(data: Path) -> None:
-    """Flip one byte of a stored event, and drop the audit files that would refuse to re-sign."""
+    """Flip one byte of a stored event, and drop the audit files that would refuse to re-sign.
+
+    The event is the first exchange's Received: early in the log, and never read
+    again by the hub (the access rights recorded before it are, on every query).
+    """
     with sqlite3.connect(data / "ledger.sqlite3") as db:
-        (state,) = db.execute("SELECT state FROM stored_events WHERE rowid = 2").fetchone()
+        rowid, state = db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic = ? ORDER BY rowid LIMIT 1",
+            ("interop-hub:exchange.received",),
+        ).fetchone()
         forged = bytes([state[0] ^ 0x01]) + bytes(state[1:])
-        db.execute("UPDATE stored_events SET state = ? WHERE rowid = 2", (forged,))
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (forged, rowid))
     for name in ("tree.json", "leaves.idx", "checkpoints.jsonl"):
         (data / "audit" / name).unlink()
 

@@ -57,9 +57,11 @@ async def test_json_client_queries_the_soap_bureau(hub_settings: HubSettings) ->
         assert _events(hub, exchange_id) == [
             "Received",
             "Translated",
+            "Authorised",
             "Routed",
             "Delivered",
             "Responded",
+            "Disclosed",
             "Completed",
         ]
         exchange = hub.ledger.get(UUID(exchange_id))
@@ -202,7 +204,7 @@ async def test_provider_server_fault_is_retried_then_answered(hub_settings: HubS
         assert response.status_code == 200
         events = _events(region.hub, response.headers["X-Exchange-Id"])
         assert events.count("DeliveryFailed") == 2
-        assert events[-3:] == ["Delivered", "Responded", "Completed"]
+        assert events[-4:] == ["Delivered", "Responded", "Disclosed", "Completed"]
 
 
 async def test_exhausted_retries_dead_letter_the_exchange(hub_settings: HubSettings) -> None:
@@ -213,6 +215,7 @@ async def test_exhausted_retries_dead_letter_the_exchange(hub_settings: HubSetti
         response = await _post(
             region.hub, f"{region.hub.http_url}/services/{TAX}",
             json.dumps({"national_id": "19800101-1234", "tax_year": 2025}).encode(),
+            client="north/social-security",
         )
         assert response.status_code == 502
         assert response.json()["outcome"] == "dead-lettered"

@@ -34,7 +34,8 @@ from hub.settings import HubSettings
 from simulations.run_services import running_services
 from simulations.scenario import HARDENED_ZEEP
 from simulations.xroad_example import ENDPOINT_PATH
-from tests.integration.hub_fixtures import auth_headers, department_token
+from simulations.xroad_example.services import XROAD_PURPOSE
+from tests.integration.hub_fixtures import auth_headers, department_token, grant
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP_HUB = Path(sys.executable).parent / "interop-hub"
@@ -108,6 +109,11 @@ adapter = "soap-mapping"
 mapping = "{mapping.name}"
 endpoint = "http://127.0.0.1:{provider_port}{ENDPOINT_PATH}"
 description = "A random number from X-Road's example adapter"
+
+[[service.purpose]]
+name = "{XROAD_PURPOSE}"
+legal_basis = "X-Road example service: no personal data"
+fields = ["number"]
 """)
     return path
 
@@ -121,6 +127,7 @@ def _free_port() -> int:
 def _zeep_call(url: str, token: str) -> Any:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
+    session.headers["X-Hub-Purpose"] = XROAD_PURPOSE
     client = zeep.Client(f"{url}/soap?wsdl", settings=HARDENED_ZEEP,
                          transport=Transport(session=session))
     return client.service.XRoadExampleRandom()
@@ -159,11 +166,13 @@ async def test_a_department_is_onboarded_from_its_wsdl(
     async with running_services(hub_settings, services, xroad_example_port=port) as region:
         hub, provider = region.hub, region.provider
         assert provider is not None
+        await grant(hub, "north/test-client", SERVICE, XROAD_PURPOSE)
         async with httpx.AsyncClient(timeout=30) as http:
             answer = await http.post(
                 f"{hub.http_url}/services/{SERVICE}", content=b"{}",
                 headers=auth_headers(hub, "north/test-client", **{
-                    "Content-Type": "application/json", "X-Correlation-Id": "onboarding-1"}))
+                    "Content-Type": "application/json", "X-Correlation-Id": "onboarding-1",
+                    "X-Hub-Purpose": XROAD_PURPOSE}))
         assert answer.status_code == 200, answer.text
         assert 1 <= answer.json()["number"] <= 100
         by_soap = await asyncio.to_thread(
@@ -173,7 +182,7 @@ async def test_a_department_is_onboarded_from_its_wsdl(
         assert [hub.ledger.get(i).status for i in ids] == [Status.COMPLETED] * 2
         history = [type(e).__name__ for e in hub.ledger.history(UUID(answer.headers[
             "X-Exchange-Id"]))]
-        assert history[-3:] == ["Delivered", "Responded", "Completed"]
+        assert history[-4:] == ["Delivered", "Responded", "Disclosed", "Completed"]
         assert provider.clients == [HUB_AS_CLIENT] * 2
         assert provider.message_ids[0] == "onboarding-1"
 

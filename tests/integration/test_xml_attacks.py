@@ -146,7 +146,7 @@ async def _post(
             content=content,
             headers={
                 "Content-Type": "text/xml; charset=utf-8",
-                **auth_headers(target.region.hub, "north/tax"),
+                **auth_headers(target.region.hub, "north/social-security"),
                 **headers,
             },
         )

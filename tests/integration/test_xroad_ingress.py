@@ -19,8 +19,13 @@ from adapters.soap_envelope import parse_envelope, parse_fault
 from adapters.xroad_headers import XROAD_NS, XRoadHeaders
 from hub.bootstrap import Hub
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import department_token
-from tests.integration.xroad_fixtures import SAMPLE_DEPARTMENT, running_xroad_region
+from simulations.xroad_example.services import XROAD_PURPOSE
+from tests.integration.hub_fixtures import department_token, grant
+from tests.integration.xroad_fixtures import (
+    SAMPLE_DEPARTMENT,
+    XROAD_HEADERS,
+    running_xroad_region,
+)
 
 GLOBAL_NS = "http://test.x-road.global/producer"
 FI_NS = "http://test.x-road.fi/producer"
@@ -36,7 +41,8 @@ async def _post(hub: Hub, body: bytes, department: str = SAMPLE_DEPARTMENT) -> h
     async with httpx.AsyncClient(timeout=30) as http:
         return await http.post(
             f"{hub.http_url}/soap", content=body,
-            headers={"Content-Type": "text/xml", "Authorization": f"Bearer {token}"},
+            headers={"Content-Type": "text/xml", "Authorization": f"Bearer {token}",
+                     **XROAD_HEADERS},
         )
 
 
@@ -72,9 +78,11 @@ async def test_get_random_sample_is_answered_with_headers_echoed(
         assert _events(region.hub, exchange_id) == [
             "Received",
             "Translated",
+            "Authorised",
             "Routed",
             "Delivered",
             "Responded",
+            "Disclosed",
             "Completed",
         ]
         # The provider was called natively, as an X-Road provider, with the same message id.
@@ -168,6 +176,7 @@ async def test_native_request_without_xroad_headers_uses_hub_headers(
         b"<p:name>Ada</p:name></p:helloService></s:Body></s:Envelope>"
     )
     async with running_xroad_region(hub_settings) as region:
+        await grant(region.hub, "north/tax", "north/xroad-example/hello-service", XROAD_PURPOSE)
         response = await _post(region.hub, envelope, "north/tax")
         assert response.status_code == 200, response.text
         answer = parse_envelope(response.content)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from hub.bootstrap import Hub, run_hub
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.settings import HubSettings
-from simulations.departments import DepartmentEndpoints, region_services
+from simulations.departments import DepartmentEndpoints, demo_rights, region_services
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
 from simulations.xroad_example import (
@@ -18,6 +18,11 @@ from simulations.xroad_example import (
     create_app,
     xroad_example_services,
 )
+from simulations.xroad_example.services import XROAD_PURPOSE
+from tests.integration.hub_fixtures import grant, grant_all
+
+# X-Road messages have no place for the hub's purpose: clients send it as HTTP header.
+XROAD_HEADERS = {"X-Hub-Purpose": XROAD_PURPOSE}
 
 # X-Road's sample messages come from this client subsystem.
 SAMPLE_CLIENT = "DEV/COM/4321/TestClient"
@@ -46,4 +51,7 @@ async def running_xroad_region(settings: HubSettings) -> AsyncIterator[XRoadRegi
             *xroad_example_services(settings.region, f"{xroad}{ENDPOINT_PATH}"),
         ]
         hub = await stack.enter_async_context(run_hub(settings, services))
+        await grant_all(hub, demo_rights(settings.region))
+        for service in xroad_example_services(settings.region, ""):
+            await grant(hub, SAMPLE_DEPARTMENT, str(service.id), XROAD_PURPOSE)
         yield XRoadRegion(hub, behaviour)
