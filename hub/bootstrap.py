@@ -41,6 +41,7 @@ from hub.notifications.wiring import notification_adapters, notification_service
 from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
+from hub.reliability import prepare_reliability
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.settings import HubSettings
 from hub.store import describe_store
@@ -127,7 +128,7 @@ async def run_hub(
     region = settings.region
     settings.data.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
-        nats_url = settings.nats_url
+        nats_url, monitor_url = settings.nats_url, None
         if not nats_url:
             server = await stack.enter_async_context(
                 running_nats_server(
@@ -137,10 +138,12 @@ async def run_hub(
                         jetstream_domain=region,
                         leafnode_port=settings.leaf_port,  # region links (hub.links)
                         leaf_remotes=settings.leaf_remotes,
+                        monitor=True,  # /varz: the durability check reads sync_interval
                     )
                 )
             )
             nats_url = server.url
+            monitor_url = server.monitor_url
         ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
         auditor = Auditor.from_settings(settings)
@@ -150,10 +153,13 @@ async def run_hub(
             StreamSpec(
                 name=f"HUB_{region.upper().replace('-', '_')}_DELIVERY",
                 subjects=[f"hub.{region}.deliver.>"],
+                replicas=settings.stream_replicas,
             ),
             name=f"interop-hub-{region}",
         )
         stack.push_async_callback(bus.close)
+        # --- reliability (hub.reliability): DLQ + advisories, durability check, crash hook ---
+        reliability = await prepare_reliability(bus, ledger, settings, monitor_url)
         # --- region links (hub.links): built only when HUB_PEERS names peer regions ---
         links = RegionLinks(settings, services, registry) if settings.peers else None
         directory = links.directory if links else ServiceDirectory(region, services)
@@ -165,7 +171,8 @@ async def run_hub(
         # --- end notifications ---
         for adapter in adapters.values():
             stack.push_async_callback(adapter.aclose)
-        relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s)
+        relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s,
+                            crash=reliability.crash)
         inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
         gateway = Gateway(
             ledger, directory, registry, inbox, relay.wake, reply_timeout_s=settings.reply_timeout_s
@@ -176,6 +183,8 @@ async def run_hub(
             links.adapters(adapters) if links else adapters,
             max_deliver=settings.max_deliver,
             backoff_s=settings.retry_backoff_s,
+            dead_letters=reliability.dead_letters,
+            crash=reliability.crash,
         )
         stop = asyncio.Event()
         tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
@@ -198,6 +207,9 @@ async def run_hub(
                     bus.consume(spec, worker.handle, stop), name=f"deliver-{department}"
                 )
             )
+        tasks.append(asyncio.create_task(bus.consume(
+            reliability.advisories, reliability.dead_letters.on_advisory, stop),
+            name="dead-letter-advisories"))
         for task in tasks:
             task.add_done_callback(_report_crash)
         stack.push_async_callback(_stop_tasks, stop, tasks)
