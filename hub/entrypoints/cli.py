@@ -57,6 +57,8 @@ from hub.entrypoints import cli_agreement  # noqa: E402, I001 - registered at th
 app.add_typer(cli_agreement.app, name="agreement")
 from hub.entrypoints import cli_reconcile  # noqa: E402, I001 - registered at the marker
 app.command("reconcile")(cli_reconcile.reconcile)
+from hub.entrypoints import cli_dlq  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_dlq.app, name="dlq")
 
 DataOption = Annotated[
     Path | None,
