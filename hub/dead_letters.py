@@ -87,6 +87,7 @@ def advisory_consumer(region: str) -> ConsumerSpec:
     return ConsumerSpec(
         name=ADVISORY_CONSUMER,
         subject_filter=advisory_stream(region).subjects[0],
+        stream=advisory_stream(region).name,
         max_deliver=10,
         ack_wait_s=30.0,
         concurrency=4,
