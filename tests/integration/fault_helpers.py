@@ -77,6 +77,11 @@ def tally(ledger: Ledger, sent: int, acked_correlations: set[str]) -> Counts:
     )
 
 
+def settled(counts: Counts) -> bool:
+    """Every recorded exchange has at least one answer."""
+    return counts.recorded > 0 and counts.delivered + counts.duplicates >= counts.recorded
+
+
 async def wait_for(
     predicate: Callable[[], bool], *, within_s: float, what: str, every_s: float = 0.1
 ) -> float:
