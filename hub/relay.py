@@ -103,7 +103,7 @@ class OutboxRelay:
                     await asyncio.to_thread(self._fail_unroutable, notification, exc)
                     continue
                 self.published += 1
-            self._crash.reach("after-publishing")
+                self._crash.reach("after-publishing")
             position = page[-1].id
             await asyncio.to_thread(self._tracking.insert_tracking, Tracking(RELAY_NAME, position))
 

@@ -43,5 +43,5 @@ async def prepare_reliability(
     return Reliability(
         dead_letters=DeadLetters(ledger, bus, region),
         advisories=advisory_consumer(region),
-        crash=CrashHook(settings.crash_at, settings.data),
+        crash=CrashHook(settings.crash_at, settings.data, settings.crash_on_reach),
     )

@@ -88,6 +88,9 @@ class HubSettings(BaseSettings):
     ] | None = Field(
         default=None, description="TEST HOOK: SIGKILL the hub once at this point (fault tests)"
     )
+    crash_on_reach: int = Field(
+        default=1, ge=1, description="TEST HOOK: crash the N-th time the crash point is reached"
+    )
     # --- end reliability ---
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
