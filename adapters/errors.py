@@ -82,6 +82,17 @@ class ProviderFault(ProviderError):
 
 
 class ProviderResponseInvalid(ProviderError):
-    """Raised when the provider's answer is not parseable or does not map onto the contract."""
+    """Raised when the provider's answer is not parseable or does not map onto the contract.
+
+    ``retryable`` is False unless the adapter says otherwise: an answer that parses
+    but does not map is deterministic, whereas bytes that are not a message at all
+    (a proxy's error page, a truncated body) may well be right next time.
+    """
 
     code = "provider-response-invalid"
+
+    def __init__(
+        self, message: str, *, issues: tuple[FieldIssue, ...] = (), retryable: bool = False
+    ) -> None:
+        super().__init__(message, issues=issues)
+        self.retryable = retryable

@@ -48,6 +48,7 @@ from hub.operators import Permission
 from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
+from hub.reliability import prepare_reliability
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.security.credentials import CredentialService
 from hub.security.decision import AccessPolicy
@@ -148,6 +149,8 @@ async def run_hub(
         assert ledger.keyring is not None  # build_ledger always gives the ledger its keyring
         region_nats = await open_region_nats(stack, settings, credentials, ledger.keyring)
         nats_url, nats_auth = region_nats.url, region_nats.auth
+        # /varz of the embedded server: the durability check reads sync_interval there
+        monitor_url = region_nats.server.monitor_url if region_nats.server else None
         auditor = Auditor.from_settings(settings)
         stack.push_async_callback(final_checkpoint, auditor)  # runs after every writer stopped
         bus = await JetStreamBus.connect(
@@ -155,11 +158,14 @@ async def run_hub(
             StreamSpec(
                 name=f"HUB_{region.upper().replace('-', '_')}_DELIVERY",
                 subjects=[f"hub.{region}.deliver.>"],
+                replicas=settings.stream_replicas,
             ),
             name=f"interop-hub-{region}",
             auth=nats_auth,
         )
         stack.push_async_callback(bus.close)
+        # --- reliability (hub.reliability): DLQ + advisories, durability check, crash hook ---
+        reliability = await prepare_reliability(bus, ledger, settings, monitor_url)
         # --- region links (hub.links): built only when HUB_PEERS names peer regions ---
         links = RegionLinks(settings, services, registry) if settings.peers else None
         directory = links.directory if links else ServiceDirectory(region, services)
@@ -171,7 +177,8 @@ async def run_hub(
         # --- end notifications ---
         for adapter in adapters.values():
             stack.push_async_callback(adapter.aclose)
-        relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s)
+        relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s,
+                            crash=reliability.crash)
         inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
         policy = access_policy(ledger, region)  # deny by default (hub.security)
         gateway = Gateway(
@@ -186,6 +193,8 @@ async def run_hub(
             backoff_s=settings.retry_backoff_s,
             policy=policy,
             directory=directory,
+            dead_letters=reliability.dead_letters,
+            crash=reliability.crash,
         )
         stop = asyncio.Event()
         tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
@@ -210,6 +219,9 @@ async def run_hub(
                     bus.consume(spec, worker.handle, stop), name=f"deliver-{department}"
                 )
             )
+        tasks.append(asyncio.create_task(bus.consume(
+            reliability.advisories, reliability.dead_letters.on_advisory, stop),
+            name="dead-letter-advisories"))
         for task in tasks:
             task.add_done_callback(_report_crash)
         stack.push_async_callback(_stop_tasks, stop, tasks)

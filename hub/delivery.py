@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import structlog
@@ -28,6 +28,7 @@ from hub.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
 from hub.errors import UnknownServiceError
+from hub.faults import NO_CRASH, CrashHook
 from hub.ledger import Ledger
 from hub.messages import DeliveryReply, DeliveryRequest, ReplyError
 from hub.routing import ServiceDirectory
@@ -38,6 +39,12 @@ from hub.security.recording import record_disclosed_response
 log = structlog.get_logger("hub.delivery")
 
 _LOST_RACE = (ExchangeConflictError, ExchangeStateError)
+
+
+class DeadLetterSink(Protocol):
+    """Where exchanges that exhausted their attempts go (:class:`hub.dead_letters.DeadLetters`)."""
+
+    async def publish(self, exchange: Exchange) -> None: ...
 
 
 class DeliveryWorker:
@@ -53,6 +60,8 @@ class DeliveryWorker:
         backoff_s: float,
         policy: AccessPolicy | None = None,
         directory: ServiceDirectory | None = None,
+        dead_letters: DeadLetterSink | None = None,
+        crash: CrashHook = NO_CRASH,
     ) -> None:
         self._ledger = ledger
         self._policy = policy  # re-checks rights and consent before each call (hub.security)
@@ -61,6 +70,8 @@ class DeliveryWorker:
         self._adapters = adapters
         self._max_deliver = max_deliver
         self._backoff_s = backoff_s
+        self._dead_letters = dead_letters
+        self._crash = crash
 
     async def handle(self, delivery: Delivery) -> None:
         """Settle one delivery: answered, failed for good, or scheduled for retry."""
@@ -98,6 +109,7 @@ class DeliveryWorker:
             await self._failed(exchange, delivery, exc)
             return
         provider_ms = (time.perf_counter() - started) * 1000
+        self._crash.reach("after-provider")
         try:
             shown = await self._record_response(exchange, delivery, answer, provider_ms, decision)
         except _LOST_RACE:
@@ -113,13 +125,14 @@ class DeliveryWorker:
                 document=shown,
             ),
         )
+        self._crash.reach("before-ack")
         await delivery.ack()
 
     async def _failed(self, exchange: Exchange, delivery: Delivery, exc: HubError) -> None:
         retryable = bool(getattr(exc, "retryable", False))
         give_up = retryable and delivery.attempt >= self._max_deliver
         try:
-            await asyncio.to_thread(
+            settled = await asyncio.to_thread(
                 self._ledger.record_failure,
                 exchange.id,
                 attempt=delivery.attempt,
@@ -142,6 +155,8 @@ class DeliveryWorker:
         if retryable and not give_up:
             await delivery.retry(self._backoff_s * 2 ** (delivery.attempt - 1))
             return
+        if give_up and self._dead_letters is not None:
+            await self._dead_letters.publish(settled)  # before the ack: a redelivery re-sends
         await self._reply(
             exchange,
             DeliveryReply(
@@ -161,6 +176,8 @@ class DeliveryWorker:
             status=exchange.status.value,
             attempt=delivery.attempt,
         )
+        if exchange.status is Status.DEAD_LETTERED and self._dead_letters is not None:
+            await self._dead_letters.publish(exchange)  # idempotent: same message id
         if exchange.status is Status.RESPONDED and exchange.response is not None:
             await self._reply(
                 exchange,

@@ -20,6 +20,8 @@
     ├── BusError                      (here) the message bus failed (wraps nats.errors.*)
     ├── StoreConfigError              hub.store — HUB_STORE is unusable
     ├── NatsServerError               hub.nats.server — embedded nats-server failed
+    ├── DurabilityError               hub.nats.durability — streams below the durability
+    │                                 policy (HUB_DURABILITY_STRICT=true only)
     ├── ExchangeStateError            hub.domain.errors — step not allowed in this state
     ├── ExchangeConflictError         hub.domain.errors — another worker recorded first
     ├── ExchangeNotFoundError         hub.domain.errors — no exchange with that id

@@ -157,6 +157,13 @@ class Ledger(Application[UUID]):
         self._save(exchange)
         return exchange
 
+    def record_requeued(self, exchange_id: UUID, *, by: str, reason: str) -> Exchange:
+        """Requeued: back to routed, for the relay to publish again (``dlq requeue``)."""
+        exchange = self.get(exchange_id)
+        exchange.requeue(by, reason)
+        self._save(exchange)
+        return exchange
+
     def record_completed(self, exchange_id: UUID, *, reply_digest: str, latency_ms: float) -> None:
         """Completed: the client has its answer."""
         exchange = self.get(exchange_id)

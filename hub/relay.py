@@ -19,6 +19,7 @@ from hub.bus.port import Bus
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange
 from hub.errors import BusError, RoutingError
+from hub.faults import NO_CRASH, CrashHook
 from hub.ledger import Ledger
 from hub.messages import DeliveryRequest
 from hub.routing import ServiceDirectory
@@ -26,10 +27,13 @@ from hub.routing import ServiceDirectory
 log = structlog.get_logger("hub.relay")
 
 RELAY_NAME = "outbox-relay"
+# Routed: a new exchange. Requeued: an operator's replay of a dead letter, published
+# again under its own ledger position, hence a new message id past the duplicate window.
+RELAYED_TOPICS = (Exchange.Routed.TOPIC, Exchange.Requeued.TOPIC)
 
 
 class OutboxRelay:
-    """Publishes every ``Routed`` event, in ledger order, exactly once in effect."""
+    """Publishes every ``Routed`` and ``Requeued`` event, in ledger order, once in effect."""
 
     def __init__(
         self,
@@ -39,6 +43,7 @@ class OutboxRelay:
         *,
         poll_s: float,
         batch: int = 256,
+        crash: CrashHook = NO_CRASH,
     ) -> None:
         self._ledger = ledger
         self._bus = bus
@@ -48,6 +53,7 @@ class OutboxRelay:
         self._tracking = ledger.factory.tracking_recorder()
         self._wakeup = asyncio.Event()
         self.published = 0
+        self._crash = crash
 
     def wake(self) -> None:
         """Tell the relay new events were recorded (saves a poll interval of latency)."""
@@ -84,11 +90,12 @@ class OutboxRelay:
     async def _relay_once(self, position: int) -> int:
         while True:
             page = await asyncio.to_thread(
-                self._ledger.notifications, position + 1, self._batch, (Exchange.Routed.TOPIC,)
+                self._ledger.notifications, position + 1, self._batch, RELAYED_TOPICS
             )
             if not page:
                 return position
             for notification in page:
+                self._crash.reach("after-recording")
                 try:
                     await self._publish(notification)
                 except RoutingError as exc:
@@ -96,6 +103,7 @@ class OutboxRelay:
                     await asyncio.to_thread(self._fail_unroutable, notification, exc)
                     continue
                 self.published += 1
+                self._crash.reach("after-publishing")
             position = page[-1].id
             await asyncio.to_thread(self._tracking.insert_tracking, Tracking(RELAY_NAME, position))
 

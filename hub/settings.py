@@ -83,5 +83,28 @@ class HubSettings(BaseSettings):
     nats_users_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the embedded server's NATS users are re-read"
     )
+    # --- reliability (hub.nats.durability, hub.dead_letters, hub.faults) ---
+    stream_replicas: int = Field(
+        default=1, ge=1, le=5, description="Replicas of the hub's streams (3 on a cluster)"
+    )
+    durability_min_replicas: int = Field(
+        default=1, ge=1, le=5, description="Policy: fewest stream replicas accepted at start-up"
+    )
+    durability_strict: bool = Field(
+        default=False, description="Refuse to start (not only warn) below the durability policy"
+    )
+    nats_monitor_url: str | None = Field(
+        default=None, description="nats-server monitoring URL (http://host:port), to read "
+        "sync_interval from /varz; unset: the embedded server's, else not checked",
+    )
+    crash_at: Literal[
+        "after-recording", "after-publishing", "after-provider", "before-ack"
+    ] | None = Field(
+        default=None, description="TEST HOOK: SIGKILL the hub once at this point (fault tests)"
+    )
+    crash_on_reach: int = Field(
+        default=1, ge=1, description="TEST HOOK: crash the N-th time the crash point is reached"
+    )
+    # --- end reliability ---
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -138,7 +138,8 @@ class SoapMappingProvider(HttpMappingProvider):
                 raise self._status_fault(status) from exc
             raise ProviderResponseInvalid(f"{self._label}: the answer (HTTP {status}) is not a "
                                           f"SOAP message: {exc.message}",
-                                          issues=exc.issues) from exc
+                                          # not a message at all: worth another attempt
+                                          issues=exc.issues, retryable=True) from exc
         if message.is_fault:
             fault = parse_fault(message.body)
             # Only soap:Server may be transient; Client, VersionMismatch and

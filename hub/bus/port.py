@@ -35,6 +35,7 @@ class ConsumerSpec:
     max_deliver: int
     ack_wait_s: float
     concurrency: int = 16
+    stream: str | None = None  # None: the bus's own (delivery) stream
 
 
 class Inbox(Protocol):

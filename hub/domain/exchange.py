@@ -285,6 +285,22 @@ class Exchange(Aggregate):
         self._check_not_terminal("dead_letter")
         self.status = Status.DEAD_LETTERED
 
+    class Requeued(Event):
+        """An operator put a dead-lettered (or failed) exchange back to be delivered again.
+
+        The outbox relay publishes it anew (a new ledger position, so a new message id).
+        """
+
+        TOPIC = "interop-hub:exchange.requeued"
+        class_version = 1
+        by: str
+        reason: str
+
+    @event(Requeued)
+    def requeue(self, by: str, reason: str) -> None:
+        self._check_status("requeue", Status.DEAD_LETTERED, Status.FAILED)
+        self.status = Status.ROUTED
+
     class Completed(Event):
         """The client was answered in its own format (``reply_digest`` covers those bytes)."""
 

@@ -71,6 +71,8 @@ from hub.entrypoints import cli_access  # noqa: E402, I001 - registered at the m
 app.add_typer(cli_access.app, name="access")
 from hub.entrypoints import cli_consent  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_consent.app, name="consent")
+from hub.entrypoints import cli_dlq  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_dlq.app, name="dlq")
 
 DataOption = Annotated[
     Path | None,

@@ -101,7 +101,7 @@ class JetStreamBus:
         """Connect, and create or update the stream (``auth``: NatsAuth.options())."""
         try:
             nc = await nats.connect(
-                url,
+                [part.strip() for part in url.split(",")],  # a cluster: every node's URL
                 name=name,
                 **(auth or {}),
                 connect_timeout=5,
@@ -112,27 +112,42 @@ class JetStreamBus:
         except (TimeoutError, nats.errors.Error, OSError) as exc:
             raise BusError(f"cannot connect to NATS at {url}: {exc!r}") from exc
         bus = cls(nc, stream)
-        await bus._ensure_stream()
+        await bus.ensure_stream(stream)
         return bus
 
-    async def _ensure_stream(self) -> None:
+    async def ensure_stream(self, spec: StreamSpec) -> None:
+        """Create ``spec``'s stream, or update it to ``spec`` (e.g. more replicas)."""
         config = api.StreamConfig(
-            name=self.stream.name,
-            subjects=self.stream.subjects,
+            name=spec.name,
+            subjects=spec.subjects,
             storage=api.StorageType.FILE,
             retention=api.RetentionPolicy.LIMITS,
-            duplicate_window=self.stream.duplicate_window_s,
-            max_age=self.stream.max_age_s,
-            num_replicas=self.stream.replicas,
+            duplicate_window=spec.duplicate_window_s,
+            max_age=spec.max_age_s,
+            num_replicas=spec.replicas,
         )
         try:
             try:
-                await self._js.stream_info(self.stream.name)
+                await self._js.stream_info(spec.name)
                 await self._js.update_stream(config)
             except nats.js.errors.NotFoundError:
                 await self._js.add_stream(config)
         except (TimeoutError, nats.errors.Error) as exc:
-            raise BusError(f"cannot create stream {self.stream.name}: {exc!r}") from exc
+            raise BusError(f"cannot create stream {spec.name}: {exc!r}") from exc
+
+    async def stream_message(self, stream: str, sequence: int) -> bytes:
+        """The data of message ``sequence`` of ``stream``."""
+        try:
+            return (await self._js.get_msg(stream, sequence)).data or b""
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise BusError(f"cannot read message {sequence} of {stream}: {exc!r}") from exc
+
+    async def stream_info(self, name: str) -> api.StreamInfo:
+        """What JetStream reports of one stream (config, state, cluster)."""
+        try:
+            return await self._js.stream_info(name)
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise BusError(f"cannot read stream {name}: {exc!r}") from exc
 
     async def publish(
         self, subject: str, data: bytes, *, msg_id: str, headers: Mapping[str, str] | None = None
@@ -175,7 +190,8 @@ class JetStreamBus:
         )
         try:
             sub = await self._js.pull_subscribe(
-                spec.subject_filter, durable=spec.name, stream=self.stream.name, config=config
+                spec.subject_filter, durable=spec.name, stream=spec.stream or self.stream.name,
+                config=config,
             )
         except (TimeoutError, nats.errors.Error) as exc:
             raise BusError(f"cannot create consumer {spec.name}: {exc!r}") from exc

@@ -58,15 +58,19 @@ class NatsServerConfig:
     leaf_remotes: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     users: NatsUsers | None = None  # authorization: nkey users and leaf auth (hub.nats.accounts)
+    port: int = -1  # -1: a free port the server picks; fixed for cluster nodes that restart
+    monitor: bool = False  # HTTP monitoring (/varz, /jsz) on a free loopback port
 
     def render(self) -> str:
         """The server configuration file text."""
         lines = [
             f'server_name: "{self.name}"',
-            f'listen: "{self.host}:-1"',
+            f'listen: "{self.host}:{self.port}"',
             f'ports_file_dir: "{self.workdir}"',
             "max_payload: 8MB",
         ]
+        if self.monitor:
+            lines.append(f'http: "{self.host}:-1"')
         if self.jetstream:
             js = [f'  store_dir: "{self.workdir / "jetstream"}"']
             if self.jetstream_domain:
@@ -142,6 +146,7 @@ class NatsServerProcess:
         self.config = config
         self.process: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
+        self.monitor_url: str | None = None  # set when config.monitor is on
 
     @property
     def url(self) -> str:
@@ -201,6 +206,7 @@ class NatsServerProcess:
             if ports_file.exists():
                 with contextlib.suppress(json.JSONDecodeError):
                     ports = json.loads(ports_file.read_text())
+                    self.monitor_url = (ports.get("monitoring") or [None])[0]
                     return int(ports["nats"][0].rsplit(":", 1)[1])
             time.sleep(0.01)
         self.stop()

@@ -102,6 +102,7 @@ async def open_region_nats(
         leafnode_port=settings.leaf_port,  # region links (hub.links)
         leaf_remotes=settings.leaf_remotes,
         users=users,
+        monitor=True,  # /varz: the durability check (hub.nats.durability) reads sync_interval
     )
     server = await stack.enter_async_context(running_nats_server(config))
     auth = NatsAuth(seed=await asyncio.to_thread(hub_seed, keyring)).options()

@@ -144,7 +144,7 @@ class ExchangeIndex(Projection):
         for cls in (
             Exchange.Received, Exchange.Rejected, Exchange.Translated, Exchange.Routed,
             Exchange.Delivered, Exchange.Responded, Exchange.DeliveryFailed,
-            Exchange.DeadLettered, Exchange.Completed,
+            Exchange.DeadLettered, Exchange.Completed, Exchange.Requeued,
         )
     )  # fmt: skip
     # Routed and Responded only move the status on (the provider is the service's own
@@ -287,6 +287,10 @@ def _dead_lettered(row: dict[str, Any], e: Any) -> None:
     row["status"] = "dead-lettered"
 
 
+def _requeued(row: dict[str, Any], e: Any) -> None:
+    row.update(status="routed", error_code=None, error_message=None)
+
+
 def _completed(row: dict[str, Any], e: Any) -> None:
     row.update(status="completed", latency_ms=e.latency_ms)
 
@@ -301,6 +305,7 @@ _HANDLERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     Exchange.DeliveryFailed.TOPIC: _delivery_failed,
     Exchange.DeadLettered.TOPIC: _dead_lettered,
     Exchange.Completed.TOPIC: _completed,
+    Exchange.Requeued.TOPIC: _requeued,
 }
 _RECEIVED = Exchange.Received.TOPIC
 
