@@ -31,6 +31,7 @@ from hub.entrypoints.metrics_route import metrics_router
 from hub.errors import RoutingError
 from hub.federation.transport import FederationTransport, running_transport
 from hub.gateway import Gateway
+from hub.ingest import IngestRuntime, IngestSource, running_ingest
 from hub.ledger import Ledger
 from hub.links import RegionLinks
 from hub.nats.bus import JetStreamBus, StreamSpec
@@ -91,6 +92,7 @@ class Hub:
     links: RegionLinks | None = None  # set when the region has peers (hub.links)
     federation: FederationTransport | None = None  # records to and from peers (with links)
     notifier: Notifier | None = None  # issued records to in-region subscribers
+    ingest: IngestRuntime | None = None  # durable asynchronous ingest (hub.ingest)
 
 
 async def build_adapters(
@@ -117,11 +119,14 @@ async def run_hub(
     *,
     registry: ContractRegistry | None = None,
     subscriptions: Sequence[Subscription] = (),
+    ingest: Sequence[IngestSource] = (),
 ) -> AsyncIterator[Hub]:
     """Run one region's hub for the duration of the block.
 
     ``subscriptions`` (``[[subscription]]`` tables, hub.notifications) make the
     departments named receive every record of their contract issued here.
+    ``ingest`` (``[[ingest]]`` tables, hub.ingest) lets departments submit records
+    asynchronously; the hub runs ``HUB_INGEST_WORKERS`` worker processes for them.
     """
     registry = registry or default_registry()
     region = settings.region
@@ -232,6 +237,12 @@ async def run_hub(
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub")
         )
+        # --- ingest (hub.ingest): worker processes, only when [[ingest]] sources are declared ---
+        ingest_runtime = None
+        if ingest:
+            ingest_runtime = await stack.enter_async_context(
+                running_ingest(settings, ingest, nats_url, registry=registry))
+        # --- end ingest ---
         hub = Hub(
             settings,
             ledger,
@@ -246,6 +257,7 @@ async def run_hub(
             links,
             federation,
             notifier,
+            ingest_runtime,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub
