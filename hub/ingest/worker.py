@@ -69,8 +69,12 @@ class IngestWorker:
                 if msgs:
                     await self._handle_safely(nc, js, msgs)
         finally:
+            # Every batch's acks were flushed already; a drain would wait on the pull
+            # subscription's queue, which fetch() never marks done, so flush and close.
             with contextlib.suppress(nats.errors.Error, asyncio.TimeoutError):
-                await asyncio.wait_for(nc.drain(), timeout=_TIMEOUT_S)
+                await nc.flush(timeout=_TIMEOUT_S)
+            with contextlib.suppress(nats.errors.Error, asyncio.TimeoutError):
+                await asyncio.wait_for(nc.close(), timeout=_TIMEOUT_S)
             log.info("ingest worker stopped", worker=self._name, **self.counts)
 
     async def _fetch(self, sub: Any) -> list[Msg]:
