@@ -64,10 +64,23 @@ class IngestWorker:
             if ready is not None:
                 ready()
             log.info("ingest worker running", worker=self._name, batch=self._batch)
-            while not stop.is_set():
-                msgs = await self._fetch(sub)
-                if msgs:
-                    await self._handle_safely(nc, js, msgs)
+            # One batch is announced and acked while the next is fetched and recorded.
+            announcing: asyncio.Task[None] | None = None
+            try:
+                while not stop.is_set():
+                    msgs = await self._fetch(sub)
+                    if not msgs:
+                        continue
+                    outcomes = await self._record_safely(nc, msgs)
+                    if announcing is not None:
+                        await announcing
+                        announcing = None
+                    if outcomes is not None:
+                        announcing = asyncio.create_task(
+                            self._announce_safely(nc, js, msgs, outcomes))
+            finally:
+                if announcing is not None:
+                    await asyncio.wait([announcing], timeout=_TIMEOUT_S * 2)
         finally:
             # Every batch's acks were flushed already; a drain would wait on the pull
             # subscription's queue, which fetch() never marks done, so flush and close.
@@ -87,29 +100,36 @@ class IngestWorker:
             await asyncio.sleep(0.5)
             return []
 
-    async def _handle_safely(self, nc: NatsClient, js: Any, msgs: list[Msg]) -> None:
-        try:
-            await self._handle(nc, js, msgs)
-        except Exception:
-            # Unsettled: JetStream redelivers after ack_wait. Log, never swallow silently.
-            log.exception("ingest batch failed; it will be redelivered", worker=self._name,
-                          size=len(msgs))
-            self.counts["retried"] += len(msgs)
-
-    async def _handle(self, nc: NatsClient, js: Any, msgs: list[Msg]) -> None:
+    async def _record_safely(self, nc: NatsClient, msgs: list[Msg]) -> list[Outcome] | None:
+        """Record the batch (off the loop); None when nothing was (it will be redelivered)."""
         submissions = [_submission(m) for m in msgs]
         try:
             outcomes = await asyncio.to_thread(self._pipeline.process, submissions)
+            self._step("recorded", outcomes)
+            return outcomes
         except IngestError as exc:  # nothing recorded: let JetStream redeliver the batch
             log.error("ingest batch not recorded; it will be redelivered",
                       worker=self._name, size=len(msgs), error=exc.message)
             await _settle(nc, msgs, [False] * len(msgs))
+        except Exception:
+            # Unsettled: JetStream redelivers after ack_wait. Log, never swallow silently.
+            log.exception("ingest batch failed; it will be redelivered", worker=self._name,
+                          size=len(msgs))
+        self.counts["retried"] += len(msgs)
+        return None
+
+    async def _announce_safely(self, nc: NatsClient, js: Any, msgs: list[Msg],
+                               outcomes: list[Outcome]) -> None:
+        """Publish the batch's notices, then ack what was announced (nak the rest)."""
+        try:
+            published = await self._publish(js, outcomes)
+            self._step("published", outcomes)
+            await _settle(nc, msgs, published)
+        except Exception:
+            log.exception("ingest batch not acked; it will be redelivered", worker=self._name,
+                          size=len(msgs))
             self.counts["retried"] += len(msgs)
             return
-        self._step("recorded", outcomes)
-        published = await self._publish(js, outcomes)
-        self._step("published", outcomes)
-        await _settle(nc, msgs, published)
         for outcome, ok in zip(outcomes, published, strict=True):
             self.counts[outcome.status if ok else "retried"] += 1
 
