@@ -37,6 +37,7 @@ from hub.errors import RoutingError
 from hub.federation.transport import FederationTransport, running_transport
 from hub.gateway import Gateway
 from hub.health import HealthChecks, health_router
+from hub.ingest import IngestRuntime, IngestSource, running_ingest
 from hub.ledger import Ledger
 from hub.links import RegionLinks
 from hub.nats.bus import JetStreamBus, StreamSpec
@@ -106,6 +107,7 @@ class Hub:
     console: Console | None = None  # operator console and API (hub.console)
     credentials: CredentialService | None = None  # departments' and operators' tokens
     access: AccessPolicy | None = None  # rights, purposes, consent (hub.security)
+    ingest: IngestRuntime | None = None  # durable asynchronous ingest (hub.ingest)
 
 
 async def build_adapters(
@@ -132,11 +134,14 @@ async def run_hub(
     *,
     registry: ContractRegistry | None = None,
     subscriptions: Sequence[Subscription] = (),
+    ingest: Sequence[IngestSource] = (),
 ) -> AsyncIterator[Hub]:
     """Run one region's hub for the duration of the block.
 
     ``subscriptions`` (``[[subscription]]`` tables, hub.notifications) make the
     departments named receive every record of their contract issued here.
+    ``ingest`` (``[[ingest]]`` tables, hub.ingest) lets departments submit records
+    asynchronously; the hub runs ``HUB_INGEST_WORKERS`` worker processes for them.
     """
     registry = registry or default_registry()
     region = settings.region
@@ -268,6 +273,12 @@ async def run_hub(
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub")
         )
+        # --- ingest (hub.ingest): worker processes, only when [[ingest]] sources are declared ---
+        ingest_runtime = None
+        if ingest:
+            ingest_runtime = await stack.enter_async_context(
+                running_ingest(settings, ingest, nats_url, registry=registry))
+        # --- end ingest ---
         hub = Hub(
             settings,
             ledger,
@@ -285,6 +296,7 @@ async def run_hub(
             console,
             credentials,
             policy,
+            ingest_runtime,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -106,5 +107,15 @@ class HubSettings(BaseSettings):
         default=1, ge=1, description="TEST HOOK: crash the N-th time the crash point is reached"
     )
     # --- end reliability ---
+    # --- ingest (hub.ingest): used only when the services file declares [[ingest]] sources ---
+    ingest_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=0, le=64,
+        description="Ingest worker processes (default: one per core); 0 runs one in the hub",
+    )
+    ingest_batch: int = Field(default=256, ge=1, le=4096, description="Submissions per batch")
+    ingest_max_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest submission")
+    ingest_ack_wait_s: float = Field(
+        default=30.0, gt=0, description="Redeliver an ingest batch not acked within this"
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

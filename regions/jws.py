@@ -14,6 +14,8 @@ the header is signed, so only the issuer could respell it anyway.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,10 +70,21 @@ class Statement:
 
 
 def sign_statement(claims: Mapping[str, Any], typ: str, key: RegionKey) -> str:
-    """The compact JWS of ``claims`` (as JCS) signed by ``key``, with header type ``typ``."""
-    header = {"alg": ALG, "kid": key.kid, "typ": typ}
-    return jws.serialize_compact(header, canonical_json(dict(claims)), key.signer,
-                                 registry=_registry())
+    """The compact JWS of ``claims`` (as JCS) signed by ``key``, with header type ``typ``.
+
+    Framed here and signed with ``cryptography`` directly: the header is fixed,
+    so joserfc's header checks and key wrapping would cost twice the signature
+    itself on the ingest path. Ed25519 is deterministic, so the output is byte for
+    byte what joserfc writes (``tests/unit/test_regions_jws_framing.py``), and
+    every statement is still read and verified through joserfc.
+    """
+    header = json.dumps({"alg": ALG, "kid": key.kid, "typ": typ}, separators=(",", ":"))
+    signing_input = f"{_b64url(header.encode())}.{_b64url(canonical_json(dict(claims)))}"
+    return f"{signing_input}.{_b64url(key.private.sign(signing_input.encode('ascii')))}"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def open_statement(compact: object, typ: str) -> Statement:

@@ -27,6 +27,7 @@ from pathlib import Path
 from contracts import default_registry
 from hub.bootstrap import Hub, run_hub
 from hub.entrypoints.asgi_server import serve_asgi
+from hub.ingest import load_ingest_sources
 from hub.notifications.subscriptions import load_subscriptions
 from hub.routing import load_services
 from hub.settings import HubSettings
@@ -57,8 +58,9 @@ async def running_services(
             url = f"{base}{ENDPOINT_PATH}"
         services = load_services(services_file, default_registry())
         subscriptions = load_subscriptions(services_file)
+        ingest = load_ingest_sources(services_file)  # [[ingest]] tables (hub.ingest)
         hub = await stack.enter_async_context(
-            run_hub(settings, services, subscriptions=subscriptions))
+            run_hub(settings, services, subscriptions=subscriptions, ingest=ingest))
         yield ServicesRegion(hub, behaviour, url)
 
 

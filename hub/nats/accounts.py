@@ -151,3 +151,11 @@ def hub_client_auth(settings: HubSettings) -> NatsAuth:
         return NatsAuth(seed=hub_seed(keyring))
     finally:
         keyring.close()
+
+
+def hub_connect_options(settings: HubSettings, keyring: SubjectKeyring) -> dict[str, Any]:
+    """How any process of the hub authenticates to its NATS: the external server's
+    credentials (``HUB_NATS_URL``), else the hub's own user on the embedded server."""
+    if settings.nats_url:
+        return NatsAuth.from_settings(settings).options()
+    return NatsAuth(seed=hub_seed(keyring)).options()

@@ -1,0 +1,143 @@
+"""Ingest sources: which department may submit which contract's records, in which format.
+
+Declared in the services file beside the services and subscriptions::
+
+    [[ingest]]
+    department = "social-security"                      # a department of this region
+    contract = "social-security.contribution-history@1.0"
+    format = "soap"                                      # soap | json
+    mapping = "mappings/social-security.contribution-history.toml"  # relative to the file
+
+A ``soap`` source needs a mapping: the submission is a SOAP 1.1 envelope whose
+body is the mapping's element for that contract (its response, or its request
+when that is the contract). A ``json`` source with a mapping speaks the
+department's own JSON dialect; without one it sends the contract's JSON.
+:class:`SourceBook` compiles every mapping once; each worker process builds its own.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adapters.json_codec import decode_json
+from adapters.mapping import CompiledMapping, load_mapping
+from adapters.mapping.json_plan import JsonSection
+from adapters.mapping.xml_plan import XmlSection
+from adapters.soap_envelope import parse_envelope
+from adapters.xml_safety import XmlLimits
+from contracts import Contract, ContractRegistry
+from contracts.errors import HubError
+from hub.ingest.errors import IngestConfigError, UnknownIngestSource
+from hub.ingest.subjects import FORMATS
+
+Decoder = Callable[[bytes], Contract]
+
+
+@dataclass(frozen=True)
+class IngestSource:
+    """One department's right to submit one contract's records, and how they are written."""
+
+    department: str
+    contract: str
+    format: str = "json"
+    mapping: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A compiled source: its declaration, its contract model and its decoder."""
+
+    declared: IngestSource
+    model: type[Contract]
+    decode: Decoder
+
+
+class SourceBook:
+    """The compiled sources of one hub, looked up by (department, contract)."""
+
+    def __init__(self, sources: Sequence[IngestSource], registry: ContractRegistry,
+                 *, max_bytes: int) -> None:
+        self._limits = XmlLimits(max_bytes=max_bytes)
+        self._by_key: dict[tuple[str, str], Source] = {}
+        for declared in sources:
+            key = (declared.department, declared.contract)
+            if key in self._by_key:
+                raise IngestConfigError(f"ingest source {declared.department}/"
+                                        f"{declared.contract} is declared twice")
+            self._by_key[key] = self._compile(declared, registry)
+
+    def get(self, department: str, contract: str) -> Source:
+        """The source, or UnknownIngestSource naming the known ones."""
+        found = self._by_key.get((department, contract))
+        if found is None:
+            raise UnknownIngestSource(department, contract,
+                                      sorted(f"{d}/{c}" for d, c in self._by_key))
+        return found
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def _compile(self, declared: IngestSource, registry: ContractRegistry) -> Source:
+        where = f"ingest source {declared.department}/{declared.contract}"
+        if declared.format not in FORMATS:
+            raise IngestConfigError(f"{where}: format {declared.format!r} is not one of "
+                                    f"{', '.join(FORMATS)}")
+        try:
+            model = registry.get(declared.contract)
+            mapping = (load_mapping(declared.mapping, registry=registry)
+                       if declared.mapping else None)
+        except HubError as exc:
+            raise IngestConfigError(f"{where}: {exc.message}") from None
+        if mapping is None:
+            if declared.format == "soap":
+                raise IngestConfigError(f"{where}: a soap source needs a mapping file")
+            return Source(declared, model, lambda raw: decode_json(model, raw))
+        section = _section_for(mapping, model, where)
+        if declared.format == "soap":
+            if not isinstance(section, XmlSection):
+                raise IngestConfigError(f"{where}: {declared.mapping} is not a SOAP mapping")
+            return Source(declared, model, self._soap_decoder(section))
+        if not isinstance(section, JsonSection):
+            raise IngestConfigError(f"{where}: {declared.mapping} is not a JSON mapping")
+        return Source(declared, model, section.decode_bytes)
+
+    def _soap_decoder(self, section: XmlSection[Any]) -> Decoder:
+        limits = self._limits
+
+        def decode(raw: bytes) -> Contract:
+            return section.decode(parse_envelope(raw, limits).body)
+
+        return decode
+
+
+def _section_for(mapping: CompiledMapping, model: type[Contract], where: str
+                 ) -> XmlSection[Any] | JsonSection[Any]:
+    if mapping.response_contract is model:
+        return mapping.response
+    if mapping.request_contract is model:
+        return mapping.request
+    raise IngestConfigError(f"{where}: mapping {mapping.name} maps "
+                            f"{mapping.request_contract.contract_id()} and "
+                            f"{mapping.response_contract.contract_id()}, not this contract")
+
+
+def load_ingest_sources(path: Path) -> list[IngestSource]:
+    """Read the ``[[ingest]]`` tables of a services file (none is fine)."""
+    with path.open("rb") as handle:
+        document = tomllib.load(handle)
+    found = []
+    for index, table in enumerate(document.get("ingest", [])):
+        try:
+            mapping = table.get("mapping")
+            if mapping is not None and not Path(mapping).is_absolute():
+                mapping = str((path.parent / mapping).resolve())
+            found.append(IngestSource(department=table["department"],
+                                      contract=table["contract"],
+                                      format=table.get("format", "json"), mapping=mapping))
+        except KeyError as exc:
+            raise IngestConfigError(f"{path}: ingest[{index}] lacks {exc.args[0]!r}") from None
+    return found

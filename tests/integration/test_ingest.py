@@ -1,0 +1,215 @@
+"""Durable ingest against a real nats-server and a real SQLite store: exactly once, per record.
+
+Every test submits through the department's client (:class:`IngestClient`),
+the same public path a department uses, and counts what the store holds
+afterwards: records (Issued events), attestations, refusals, and the notices
+on the records stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+
+from hub.bootstrap import run_hub
+from hub.domain.ingest import RejectedSubmission, record_id_of
+from hub.domain.record import Record
+from hub.federation.wiring import open_federation
+from hub.ingest import IngestClient, running_ingest
+from hub.ingest.streams import Backlog, backlog, ensure_streams
+from hub.ingest.subjects import records_stream
+from hub.nats.server import NatsServerProcess
+from hub.settings import HubSettings
+from simulations.ingest_records import (
+    CONTRACT,
+    JSON_DEPARTMENT,
+    SOAP_DEPARTMENT,
+    SOURCES,
+    RecordFactory,
+)
+from tests.integration.ingest_faults import FailOnce, kill_once_at
+
+pytestmark = pytest.mark.timeout(120)
+FACTORY = RecordFactory()
+
+
+def _settings(hub_settings: HubSettings, **changes: Any) -> HubSettings:
+    return hub_settings.model_copy(update={"ingest_workers": 0, "ingest_batch": 64,
+                                           "ingest_ack_wait_s": 1.5, **changes})
+
+
+def _stored(settings: HubSettings) -> dict[str, int]:
+    """How many of each ingest event the region's federation store holds."""
+    federation = open_federation(settings, create=False)
+    try:
+        recorder = federation.app.recorder
+        counts = {}
+        for name, topic in (("issued", Record.Issued.TOPIC), ("attested", Record.Attested.TOPIC),
+                            ("rejected", RejectedSubmission.Rejected.TOPIC)):
+            counts[name] = len(recorder.select_notifications(1, 1_000_000, topics=(topic,)))
+        return counts
+    finally:
+        federation.close()
+
+
+def _rejections(settings: HubSettings) -> dict[str, RejectedSubmission]:
+    federation = open_federation(settings, create=False)
+    try:
+        found = {}
+        for n in federation.app.recorder.select_notifications(
+                1, 10_000, topics=(RejectedSubmission.Rejected.TOPIC,)):
+            agg = federation.app.repository.get(n.originator_id)
+            found[agg.submission_id] = agg
+        return found
+    finally:
+        federation.close()
+
+
+async def _drained(url: str, region: str, *, expect_acked: int, within_s: float = 60) -> Backlog:
+    """Wait (bounded) until the consumer has acked everything up to ``expect_acked``."""
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while True:
+            state = await backlog(js, region)
+            if (state.empty and state.acked_through >= expect_acked) or loop.time() > deadline:
+                return state
+            await asyncio.sleep(0.1)
+    finally:
+        await nc.close()
+
+
+async def _submit(url: str, department: str, fmt: str, items: Sequence[tuple[str, bytes]],
+                  contract: str = CONTRACT) -> None:
+    async with await IngestClient.connect(url, region="north", department=department) as client:
+        receipts = await client.submit_many(contract, items, fmt=fmt)
+    assert all(not r.duplicate for r in receipts)
+
+
+async def _notices(url: str, department: str, expect: int) -> list[dict[str, Any]]:
+    async with await IngestClient.connect(url, region="north", department=department) as client:
+        return await client.outcomes(expect, timeout_s=10)
+
+
+async def _announced(url: str) -> int:
+    """Every notice the records stream holds (after JetStream's duplicate window)."""
+    nc = await nats.connect(url)
+    try:
+        info = await nc.jetstream().stream_info(records_stream("north"))
+        return int(info.state.messages)
+    finally:
+        await nc.close()
+
+
+async def test_good_records_through_the_hub_are_recorded_exactly_once(
+    hub_settings: HubSettings,
+) -> None:
+    """Two worker processes record SOAP and JSON submissions once each, attested and announced."""
+    settings = hub_settings.model_copy(update={"ingest_workers": 2, "ingest_batch": 50})
+    soap = [(f"s-{n}", FACTORY.soap(n)) for n in range(150)]
+    pensions = [(f"j-{n}", FACTORY.json(n)) for n in range(150)]
+    async with run_hub(settings, [], ingest=SOURCES) as hub:
+        assert hub.ingest is not None and len(hub.ingest.processes) == 2
+        await asyncio.gather(_submit(hub.nats_url, SOAP_DEPARTMENT, "soap", soap),
+                             _submit(hub.nats_url, JSON_DEPARTMENT, "json", pensions))
+        state = await _drained(hub.nats_url, "north", expect_acked=300)
+        notices = await _notices(hub.nats_url, SOAP_DEPARTMENT, 150)
+        announced = await _announced(hub.nats_url)
+    assert state.empty and state.acked_through == 300
+    assert _stored(settings) == {"issued": 300, "attested": 300, "rejected": 0}
+    assert len(notices) == 150 and announced == 300  # each record announced once
+    assert {n["record_id"] for n in notices} == {
+        record_id_of("north", SOAP_DEPARTMENT, f"s-{n}") for n in range(150)}
+    assert all(n["kind"] == "issued" and n["attestation"].count(".") == 2 for n in notices)
+    assert all("Andersson" not in str(n) for n in notices)  # references only, no content
+
+
+async def test_a_batch_redelivered_after_recording_is_not_recorded_twice(
+    nats_server: NatsServerProcess, hub_settings: HubSettings,
+) -> None:
+    """A worker that recorded and announced a batch but failed before acking: redelivered, once."""
+    settings = _settings(hub_settings)
+    hook = FailOnce("published")
+    items = [(f"r-{n}", FACTORY.json(n)) for n in range(40)]
+    async with running_ingest(settings, SOURCES, nats_server.url, on_step=hook) as runtime:
+        await _submit(nats_server.url, JSON_DEPARTMENT, "json", items)
+        state = await _drained(nats_server.url, "north", expect_acked=40)
+        announced = await _announced(nats_server.url)
+    assert hook.failed_batches == 1
+    assert state.empty
+    assert runtime.in_process is not None
+    counts = runtime.in_process.counts
+    assert counts["duplicate"] >= 1 and counts["recorded"] + counts["duplicate"] >= 40
+    assert _stored(settings) == {"issued": 40, "attested": 40, "rejected": 0}
+    assert announced == 40  # the re-announcement kept its message id: JetStream dropped it
+
+
+async def test_bad_records_in_a_batch_are_refused_and_recorded_while_the_rest_succeed(
+    nats_server: NatsServerProcess, hub_settings: HubSettings,
+) -> None:
+    """Malformed XML, schema violations, unknown contract, oversize: each refused by name."""
+    settings = _settings(hub_settings, ingest_max_bytes=8 * 1024)
+    good = FACTORY.soap(1)
+    wrong_element = good.replace(b"GetInsuranceRecordResponse", b"GetInsuranceRecordRequest")
+    bad_date = good.replace(b"<ns1:BeginDt>", b"<ns1:BeginDt>99.", 1)
+    bad_soap = [("bad-xml", good[:-40]), ("bad-element", wrong_element),
+                ("bad-date", bad_date), ("too-big", good + b" " * 9000),
+                ("doctype", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>' + good[38:])]
+    bad_json = [("bad-json", b'{"holder": '), ("bad-shape", b'{"holder": {}, "periods": []}')]
+    nc = await nats.connect(nats_server.url)
+    await ensure_streams(nc.jetstream(), "north")
+    await nc.close()
+    # Everything is queued before the worker starts, so good and bad share batches.
+    soap_items = [("ok-0", good), *bad_soap, ("ok-1", FACTORY.soap(2))]
+    await _submit(nats_server.url, SOAP_DEPARTMENT, "soap", soap_items)
+    await _submit(nats_server.url, JSON_DEPARTMENT, "json",
+                  [("ok-2", FACTORY.json(3)), *bad_json])
+    await _submit(nats_server.url, JSON_DEPARTMENT, "json", [("no-contract", FACTORY.json(4))],
+                  contract="tax.unknown-thing@1.0")
+    async with running_ingest(settings, SOURCES, nats_server.url):
+        state = await _drained(nats_server.url, "north", expect_acked=11)
+        soap_notices = await _notices(nats_server.url, SOAP_DEPARTMENT, 7)
+    assert state.empty
+    assert _stored(settings) == {"issued": 3, "attested": 3, "rejected": 8}
+    refused = _rejections(settings)
+    codes = {sid: r.code for sid, r in refused.items()}
+    assert codes == {
+        "bad-xml": "malformed-input", "bad-element": "schema-violation",
+        "bad-date": "schema-violation", "too-big": "payload-too-large",
+        "doctype": "malformed-input", "bad-json": "malformed-input",
+        "bad-shape": "schema-violation", "no-contract": "unknown-ingest-source",
+    }
+    assert all(r.issues and r.issues[0]["path"] for r in refused.values())
+    assert "BeginDt" in str(refused["bad-date"].issues)
+    assert {n["kind"] for n in soap_notices} == {"issued", "rejected"}
+    assert len(soap_notices) == 7
+
+
+async def test_a_worker_killed_before_acking_is_redelivered_and_recorded_once(
+    nats_server: NatsServerProcess, hub_settings: HubSettings, tmp_path: Path,
+) -> None:
+    """kill -9 of a worker process between recording and acking: restarted, applied once."""
+    settings = _settings(hub_settings, ingest_workers=1, ingest_ack_wait_s=2.0)
+    marker = tmp_path / "killed"
+    hook = functools.partial(kill_once_at, "recorded", str(marker))
+    items = [(f"k-{n}", FACTORY.soap(n)) for n in range(120)]
+    async with running_ingest(settings, SOURCES, nats_server.url, on_step=hook) as runtime:
+        await _submit(nats_server.url, SOAP_DEPARTMENT, "soap", items)
+        state = await _drained(nats_server.url, "north", expect_acked=120)
+        announced = await _announced(nats_server.url)
+    killed_batch = int(marker.read_text())
+    print(f"sent 120, killed holding {killed_batch}, restarts {runtime.restarts}, "
+          f"announced {announced}, acked through {state.acked_through}")
+    assert marker.exists() and killed_batch >= 1
+    assert runtime.restarts == 1
+    assert state.empty and state.acked_through == 120
+    assert _stored(settings) == {"issued": 120, "attested": 120, "rejected": 0}
+    assert announced == 120
