@@ -256,7 +256,8 @@ async def run_hub(
         # --- operations: /health and the operator console (hub.console) ---
         health = HealthChecks(settings, ledger, auditor, bus.healthy)
         console = await asyncio.to_thread(
-            build_console, settings, ledger, projections, auditor, services, credentials)
+            build_console, settings, ledger, projections, auditor, services, credentials,
+            relay.wake)
         # --- end operations ---
         app = create_http_app(
             gateway,

@@ -128,6 +128,27 @@ def _action_api(router: APIRouter, q: ConsoleQueries, directory: OperatorDirecto
                                 outcome.error or outcome.summary)
         return _jsonable(dataclasses.asdict(outcome))
 
+    @router.get("/dlq", summary="Dead-lettered exchanges and why")
+    async def dlq(request: Request, all: bool = False) -> list[dict[str, Any]]:
+        await auth.api_session(request, Permission.VIEW)
+        entries = await asyncio.to_thread(q.dead_letters, all)
+        return [_jsonable(dataclasses.asdict(e)) for e in entries]
+
+    @router.post("/dlq/{exchange}/requeue", summary="Requeue a dead letter",
+                 responses={404: {"description": "no such exchange"},
+                            409: {"description": "not dead-lettered"}})
+    async def requeue(request: Request, exchange: str) -> dict[str, Any]:
+        session = await auth.api_session(request, Permission.REQUEUE)
+        try:
+            uid = await asyncio.to_thread(q.requeue, exchange, session.operator)
+        except HubError as exc:
+            await asyncio.to_thread(directory.record, session, "dlq.requeue", exchange,
+                                    "failed", exc.message)
+            raise HTTPException(404 if exc.code == "exchange-not-found" else 409,
+                                exc.message) from None
+        await asyncio.to_thread(directory.record, session, "dlq.requeue", uid, "requeued")
+        return {"exchange_id": uid, "status": "routed"}
+
     @router.get("/operators/actions", summary="The latest operator actions (auditors)")
     async def actions(request: Request) -> list[dict[str, Any]]:
         await auth.api_session(request, Permission.ACTION_LOG)

@@ -36,6 +36,7 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/console/", "Overview", Permission.VIEW),
     ("/console/exchanges", "Exchanges", Permission.VIEW),
     ("/console/services", "Service metrics", Permission.VIEW),
+    ("/console/dlq", "Dead letters", Permission.VIEW),
     ("/console/audit", "Audit", Permission.VIEW),
     ("/console/federation", "Federation", Permission.VIEW),
     ("/console/reconciliation", "Reconciliation", Permission.VIEW),
@@ -102,6 +103,7 @@ def console_router(pages: ConsolePages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     _session_routes(router, pages)
     _read_routes(router, pages)
+    _dlq_routes(router, pages)
     _audit_routes(router, pages)
     _federation_routes(router, pages)
     return router
@@ -222,6 +224,29 @@ def _read_routes(router: APIRouter, pages: ConsolePages) -> None:
         entries = await asyncio.to_thread(pages.directory.actions)
         return pages.render(request, "actions.html", "Operator actions", session,
                             actions=entries)
+
+def _dlq_routes(router: APIRouter, pages: ConsolePages) -> None:
+    q = pages.queries
+
+    @router.get("/console/dlq")
+    async def dlq(request: Request, message: str = "", all: bool = False) -> Response:
+        session = await pages.need(request, Permission.VIEW)
+        if not isinstance(session, ActiveSession):
+            return session
+        entries = await asyncio.to_thread(q.dead_letters, all)
+        return pages.render(request, "dlq.html", "Dead letters", session, entries=entries,
+                            message=message, show_all=all,
+                            can_requeue=session.allows(Permission.REQUEUE))
+
+    @router.post("/console/dlq/{exchange}/requeue")
+    async def requeue(request: Request, exchange: str, csrf: str = Form("")) -> Response:
+        def run(session: ActiveSession) -> tuple[str, str]:
+            uid = q.requeue(exchange, session.operator)
+            return "requeued", f"exchange {uid[:8]} is routed again"
+
+        return await pages.act(request, Permission.REQUEUE, csrf, "dlq.requeue", exchange, run,
+                               "/console/dlq")
+
 
 def _audit_routes(router: APIRouter, pages: ConsolePages) -> None:
     q = pages.queries

@@ -19,6 +19,7 @@ from contracts.errors import HubError
 from hub.audit import Auditor
 from hub.audit.verify import VerifyReport
 from hub.console import series as series_module
+from hub.dlq_views import DeadLetterEntry, dead_letters, requeue
 from hub.ledger import Ledger
 from hub.projections import ExchangeQuery, ReadView
 from hub.projections.live import LiveProjections
@@ -67,6 +68,7 @@ class ConsoleQueries:
     peers: tuple[str, ...] = ()
     # Compare with a running peer (hub.reconciliation.online), injected by bootstrap.
     reconcile_with: Callable[[str], Report] | None = None
+    wake_relay: Callable[[], None] | None = None
     last_verify: VerifyOutcome | None = None
     reconciliations: dict[str, ReconcileOutcome] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,6 +104,20 @@ class ConsoleQueries:
         since = until - dt.timedelta(hours=hours)
         return series_module.series(self._view(), since=since, until=until, buckets=buckets,
                                     service=service, limits=self.limits)
+
+    # -- dead letters (hub.dlq_views) --------------------------------------------------------
+
+    def dead_letters(self, include_requeued: bool = False) -> list[DeadLetterEntry]:
+        """Dead-lettered exchanges, with the reason each gave up."""
+        return dead_letters(self.ledger, include_requeued=include_requeued)
+
+    def requeue(self, exchange: str, by: str) -> str:
+        """Put a dead letter back on the delivery path; the relay publishes it again."""
+        uid = find_exchange(self.ledger, exchange)
+        requeue(self.ledger, uid, by=f"console:{by}", reason="requeued from the console")
+        if self.wake_relay is not None:
+            self.wake_relay()
+        return str(uid)
 
     # -- audit ---------------------------------------------------------------------------------
 

@@ -51,12 +51,14 @@ def build_console(
     auditor: Auditor,
     services: Sequence[ServiceDefinition],
     credentials: CredentialService | None = None,
+    wake_relay: Callable[[], None] | None = None,
 ) -> Console:
     """Queries, operator directory, session checks, pages and API of one hub."""
     directory = operator_directory(settings, ledger)
     queries = ConsoleQueries(settings, ledger, projections, auditor, time_limits(services),
                              peers=tuple(settings.peers),
-                             reconcile_with=_online(settings) if settings.peers else None)
+                             reconcile_with=_online(settings) if settings.peers else None,
+                             wake_relay=wake_relay)
     auth = ConsoleAuth(directory, directory.secrets, credentials)
     pages = ConsolePages(queries, directory, auth)
     return Console([console_router(pages), operator_api_router(queries, directory, auth)],

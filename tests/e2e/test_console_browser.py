@@ -24,7 +24,7 @@ import pytest
 from hub.settings import HubSettings
 from tests.conftest import running_under_ci
 from tests.integration.console_fixtures import PASSWORD, ConsoleOperator, enrol
-from tests.integration.hub_fixtures import Region, running_region
+from tests.integration.hub_fixtures import Region, auth_headers, running_region
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
 SS = "north/social-security/contribution-history"
@@ -59,16 +59,23 @@ async def browser() -> AsyncIterator[object]:
 async def _traffic(region: Region) -> None:
     """A few answered queries and one refused one, each with a known correlation id."""
     url = region.hub.http_url
+
+    def headers(correlation_id: str) -> dict[str, str]:
+        return auth_headers(region.hub, "north/tax", **{
+            "X-Correlation-Id": correlation_id, "Content-Type": "application/json"})
+
+    body = {"national_id": PEOPLE[0], "period_start": "2000-01-01", "period_end": "2026-12-31"}
     async with httpx.AsyncClient(timeout=30) as http:
         for n, person in enumerate(PEOPLE):
-            body = {"national_id": person, "period_start": "2000-01-01",
-                    "period_end": "2026-12-31"}
-            await http.post(f"{url}/services/{SS}", content=json.dumps(body), headers={
-                "X-Hub-Client": "north/tax", "X-Correlation-Id": f"browser-{n}",
-                "Content-Type": "application/json"})
-        await http.post(f"{url}/services/{SS}", content=b'{"national_id": ', headers={
-            "X-Hub-Client": "north/tax", "X-Correlation-Id": "browser-bad",
-            "Content-Type": "application/json"})
+            await http.post(f"{url}/services/{SS}", headers=headers(f"browser-{n}"),
+                            content=json.dumps({**body, "national_id": person}))
+        await http.post(f"{url}/services/{SS}", content=b'{"national_id": ',
+                        headers=headers("browser-bad"))
+        region.social_security.server_faults_next = 100  # every attempt fails: a dead letter
+        dead = await http.post(f"{url}/services/{SS}", content=json.dumps(body),
+                               headers=headers("browser-dead"))
+        region.social_security.server_faults_next = 0
+    assert dead.status_code == 502, dead.text
     await asyncio.sleep(0.6)  # the read models follow the ledger every 0.25 s
 
 
@@ -110,12 +117,18 @@ async def test_operator_logs_in_finds_an_exchange_and_runs_a_verify(
         await _shot(page, "exchanges")
         await rows.first.get_by_role("link").click()
         events = [e.split(" ")[0] for e in await page.locator("h2.event").all_inner_texts()]
-        assert events[:3] == ["Received", "Translated", "Routed"] and "Completed" in events
+        assert events[:2] == ["Received", "Translated"]
+        assert {"Authorised", "Routed", "Responded", "Completed"} <= set(events)
         await _shot(page, "timeline")
 
         await page.get_by_role("link", name="Service metrics").click()
         assert await page.locator("svg.chart[role=img]").count() == 4
         await _shot(page, "service-metrics")
+
+        await page.get_by_role("link", name="Dead letters").click()
+        await page.get_by_role("button", name="Requeue exchange").first.click()
+        assert "dlq.requeue: requeued" in await page.get_by_role("status").inner_text()
+        await _shot(page, "dead-letters")
 
         await page.get_by_role("link", name="Audit").click()
         await page.get_by_role("button", name="Verify now").click()

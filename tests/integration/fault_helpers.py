@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 from collections import Counter
@@ -13,23 +14,44 @@ from uuid import UUID
 import httpx
 import nats
 
+from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Exchange
 from hub.ledger import Ledger
+from hub.privacy.wiring import build_ledger
+from hub.security.credentials import CredentialService
+from hub.security.wiring import access_policy
+from hub.settings import HubSettings
+from simulations.departments import CASE_PURPOSE, grant_demo_rights
 
 SS = "social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
 
 
 async def post_query(
-    http: httpx.AsyncClient, base: str, region: str, correlation_id: str
+    http: httpx.AsyncClient, base: str, region: str, token: str, correlation_id: str
 ) -> httpx.Response:
-    """One JSON query from the tax department to the social-security bureau."""
+    """One JSON query from the tax department (``token`` is its) to the social-security bureau."""
     return await http.post(
         f"{base}/services/{region}/{SS}",
         content=json.dumps(QUERY).encode(),
         headers={"X-Hub-Client": f"{region}/tax", "Content-Type": "application/json",
+                 "Authorization": f"Bearer {token}", "X-Hub-Purpose": CASE_PURPOSE,
                  "X-Correlation-Id": correlation_id},
     )
+
+
+def provision_folder(settings: HubSettings) -> str:
+    """Before the hub starts: grant the demo rights and issue the tax department's token,
+    in the region's store, as an operator would with ``access grant`` and
+    ``credentials issue``."""
+    ledger = build_ledger(settings)
+    try:
+        grant_demo_rights(access_policy(ledger, settings.region), settings.region)
+        issued = CredentialService(ledger, settings.region).issue(
+            f"{settings.region}/tax", CredentialKind.DEPARTMENT, dt.timedelta(hours=2))
+        return issued.token
+    finally:
+        ledger.close()
 
 
 @dataclass

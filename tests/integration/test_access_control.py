@@ -13,12 +13,21 @@ import json
 from uuid import UUID
 
 import httpx
-from pydantic import SecretStr
 
 from hub.domain.consent import Consent
+from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Status
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import PURPOSE, Region, grant, revoke, running_region
+from tests.integration.console_fixtures import enrol
+from tests.integration.hub_fixtures import (
+    PURPOSE,
+    Region,
+    auth_headers,
+    department_token,
+    grant,
+    revoke,
+    running_region,
+)
 from tests.integration.links_fixtures import eventually
 
 SS = "north/social-security/contribution-history"
@@ -30,9 +39,9 @@ CLEARANCE = {"national_id": PERSON, "tax_year": 2025}
 
 async def _ask(region: Region, service: str, body: object, *, client: str = "north/tax",
                purpose: str | None = PURPOSE) -> httpx.Response:
-    headers = {"X-Hub-Client": client, "Content-Type": "application/json"}
-    if purpose is not None:
-        headers["X-Hub-Purpose"] = purpose
+    headers = await asyncio.to_thread(
+        auth_headers, region.hub, client, **{"Content-Type": "application/json",
+                                             "X-Hub-Purpose": purpose or ""})
     async with httpx.AsyncClient(timeout=30) as http:
         return await http.post(f"{region.hub.http_url}/services/{service}",
                                content=json.dumps(body).encode(), headers=headers)
@@ -212,30 +221,44 @@ async def test_soap_names_the_purpose_in_a_header_and_gets_a_minimised_body(
         await grant(region.hub, "north/social-security", TAX, "licence-renewal")
         await asyncio.to_thread(policy.consents.grant, keyring.ref_for(PERSON), "licence-renewal",
                                 "north/social-security", until=dt.date.today())
-        url, headers = f"{region.hub.http_url}/soap", {"Content-Type": "text/xml"}
+        url = f"{region.hub.http_url}/soap"
+
+        def headers(client: str) -> dict[str, str]:
+            return {"Content-Type": "text/xml",
+                    "Authorization": f"Bearer {department_token(region.hub, client)}"}
+
         ok = await http.post(url, content=envelope("north/social-security", "licence-renewal"),
-                             headers=headers)
+                             headers=headers("north/social-security"))
         assert ok.status_code == 200, ok.text
         assert "status>" in ok.text and "tax_year>" in ok.text
         assert "outstanding_amount" not in ok.text and "issued_on" not in ok.text
         refused = await http.post(url, content=envelope("north/vehicles", "licence-renewal"),
-                                  headers=headers)
-        assert refused.status_code == 500 and "access-denied" in refused.text
+                                  headers=headers("north/vehicles"))
+        assert refused.status_code == 403 and "access-denied" in refused.text, refused.text
         assert _events(region, refused.headers["X-Exchange-Id"]) == ["Received", "Rejected"]
 
 
-async def test_the_http_report_needs_the_operator_token(hub_settings: HubSettings) -> None:
-    """GET /subjects/{id}/report: 401 without or with a wrong token; with it, every use."""
-    settings = hub_settings.model_copy(update={"report_token": SecretStr("op-secret-1")})
-    async with running_region(settings) as region, httpx.AsyncClient(timeout=30) as http:
+async def test_the_http_report_needs_an_auditor(hub_settings: HubSettings) -> None:
+    """GET /subjects/{id}/report: 401 without a token, 403 for an operator who is no
+    auditor; an auditor's operator token reads every use."""
+    async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
         assert (await _ask(region, SS, HISTORY, purpose="tax-assessment")).status_code == 200
-        assert region.hub.ledger.keyring is not None
+        assert region.hub.ledger.keyring is not None and region.hub.credentials is not None
         ref = region.hub.ledger.keyring.ref_for(PERSON)
         url = f"{region.hub.http_url}/subjects/{ref}/report"
         assert (await http.get(url)).status_code == 401
-        wrong = await http.get(url, headers={"Authorization": "Bearer op-secret-2"})
-        assert wrong.status_code == 401
-        report = await http.get(url, headers={"Authorization": "Bearer op-secret-1"})
+        credentials = region.hub.credentials
+
+        def token(name: str, role: str) -> dict[str, str]:
+            enrol(region.hub, name, role)
+            issued = credentials.issue(f"operator:{name}", CredentialKind.OPERATOR,
+                                       dt.timedelta(hours=1))
+            return {"Authorization": f"Bearer {issued.token}"}
+
+        viewer = await asyncio.to_thread(token, "vic", "viewer")
+        assert (await http.get(url, headers=viewer)).status_code == 403
+        auditor = await asyncio.to_thread(token, "aud", "auditor")
+        report = await http.get(url, headers=auditor)
         assert report.status_code == 200, report.text
         body = report.json()
         assert body["subject"] == ref

@@ -16,7 +16,7 @@ import pytest
 
 from hub.links.ingress import INGRESS
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import revoke
+from tests.integration.hub_fixtures import auth_headers, revoke
 from tests.integration.links_fixtures import LinkedRegion, linked_regions
 
 SERVICE = "north/social-security/contribution-history"
@@ -33,8 +33,8 @@ async def _ask_from_south(south: LinkedRegion, purpose: str) -> httpx.Response:
     async with httpx.AsyncClient(timeout=30) as http:
         return await http.post(
             f"{south.hub.http_url}/services/{SERVICE}", content=json.dumps(HISTORY).encode(),
-            headers={"X-Hub-Client": "south/tax", "X-Hub-Purpose": purpose,
-                     "Content-Type": "application/json"})
+            headers=auth_headers(south.hub, "south/tax", **{
+                "X-Hub-Purpose": purpose, "Content-Type": "application/json"}))
 
 
 def _north_exchange(north: LinkedRegion):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from hub.nats.durability import DurabilityPolicy, check_durability
 from hub.settings import HubSettings
 from simulations.cluster import running_cluster
 from tests.integration.fault_helpers import post_query, settled, tally, wait_for
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import department_token, running_region
 
 TOTAL, IN_FLIGHT, KILL_AFTER = 120, 12, 40
 
@@ -32,6 +32,7 @@ async def test_leader_killed_mid_stream_loses_and_duplicates_nothing(
         })
         async with running_region(settings) as region:
             hub = region.hub
+            token = department_token(hub, f"{settings.region}/tax")
             found = await check_durability(hub.bus, [stream], DurabilityPolicy(3, strict=True))
             assert [(f.replicas, f.storage) for f in found] == [(3, "file")]
             leader = await cluster.stream_leader(stream)
@@ -44,7 +45,8 @@ async def test_leader_killed_mid_stream_loses_and_duplicates_nothing(
                     if index == KILL_AFTER and not killed.is_set():
                         killed.set()
                         await cluster.kill(leader)
-                    response = await post_query(http, hub.http_url, settings.region, f"c-{index}")
+                    response = await post_query(
+                        http, hub.http_url, settings.region, token, f"c-{index}")
                     if response.status_code == 200:
                         answered.add(f"c-{index}")
 

@@ -34,7 +34,7 @@ from hub.settings import HubSettings
 from simulations.social_security_bureau import BureauBehaviour
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
-from tests.integration.fault_helpers import post_query, settled, tally, wait_for
+from tests.integration.fault_helpers import post_query, provision_folder, settled, tally, wait_for
 
 TOTAL, IN_FLIGHT, CRASH_ON_REACH = 24, 6, 6
 
@@ -63,7 +63,7 @@ async def hub_process(env: dict[str, str], ss_wsdl: str, tax: str,
                 await child.wait()
 
 
-async def _send_all(base: str, region: str) -> set[str]:
+async def _send_all(base: str, region: str, token: str) -> set[str]:
     """TOTAL queries, IN_FLIGHT at a time; the correlation ids that got an answer."""
     answered: set[str] = set()
     slots = asyncio.Semaphore(IN_FLIGHT)
@@ -71,7 +71,7 @@ async def _send_all(base: str, region: str) -> set[str]:
     async def one(http: httpx.AsyncClient, index: int) -> None:
         async with slots:
             with contextlib.suppress(httpx.TransportError):  # the hub died under us
-                response = await post_query(http, base, region, f"k-{index}")
+                response = await post_query(http, base, region, token, f"k-{index}")
                 if response.status_code == 200:
                     answered.add(f"k-{index}")
 
@@ -97,9 +97,10 @@ async def test_hub_killed_at_each_point_completes_every_exchange_once(
         ss = await stack.enter_async_context(serve_asgi(social_security_app(bureau)))
         tax = await stack.enter_async_context(serve_asgi(tax_app()))
         wsdl, log = f"{ss}/ws/insurance?wsdl", tmp_path / "hub.log"
+        token = await asyncio.to_thread(provision_folder, HubSettings(data=data))
         async with hub_process(env, wsdl, tax, log) as child:
             base = f"http://127.0.0.1:{env['HUB_HTTP_PORT']}"
-            answered = await _send_all(base, "north")
+            answered = await _send_all(base, "north", token)
             returncode = await asyncio.wait_for(child.wait(), 30)
         assert returncode == -9, f"the hook did not fire: {log.read_text()[-2000:]}"
         assert (data / f"crash-{point}.fired").exists()

@@ -24,7 +24,7 @@ from hub.nats.server import free_port
 from hub.settings import HubSettings
 from tests.conftest import running_under_ci
 from tests.integration.fault_helpers import post_query, settled, tally, wait_for
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import department_token, running_region
 
 TOTAL, IN_FLIGHT, RESTART_AT = 60, 6, 20
 
@@ -90,6 +90,7 @@ async def test_postgres_restart_under_load_loses_and_duplicates_nothing(
     settings = hub_settings.model_copy(update={"store": own_postgres.url, "reply_timeout_s": 20})
     async with running_region(settings) as region:
         hub = region.hub
+        token = department_token(hub, f"{settings.region}/tax")
         answered: set[str] = set()
         failed = 0
         slots = asyncio.Semaphore(IN_FLIGHT)
@@ -101,7 +102,8 @@ async def test_postgres_restart_under_load_loses_and_duplicates_nothing(
                     await asyncio.to_thread(own_postgres.crash)
                     await asyncio.to_thread(own_postgres.start)
                 try:
-                    response = await post_query(http, hub.http_url, settings.region, f"p-{index}")
+                    response = await post_query(
+                        http, hub.http_url, settings.region, token, f"p-{index}")
                 except httpx.TransportError:
                     failed += 1
                     return

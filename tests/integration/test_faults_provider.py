@@ -20,7 +20,7 @@ from tests.integration.fault_helpers import (
     post_query,
     wait_for,
 )
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import department_token, running_region
 
 MAX_DELIVER = 3
 
@@ -44,6 +44,7 @@ async def test_failing_provider_is_retried_then_dead_lettered_and_requeued(
     })
     async with running_region(settings) as region:
         hub, bureau = region.hub, region.social_security
+        token = department_token(hub, f"{settings.region}/tax")
         if knob == "timeout":
             bureau.delay_s = 1.0
         elif knob == "server_fault":
@@ -51,7 +52,7 @@ async def test_failing_provider_is_retried_then_dead_lettered_and_requeued(
         else:
             bureau.garbage_next = 100
         async with httpx.AsyncClient(timeout=30) as http:
-            response = await post_query(http, hub.http_url, settings.region, f"fault-{knob}")
+            response = await post_query(http, hub.http_url, settings.region, token, f"fault-{knob}")
         exchange_id = UUID(response.headers["X-Exchange-Id"])
         assert response.status_code >= 500, response.text
         exchange = hub.ledger.get(exchange_id)
