@@ -27,7 +27,13 @@ from hub.notifications import Subscription
 from hub.routing import ServiceDefinition
 from hub.settings import HubSettings
 from regions.identity import ServiceId
-from simulations.departments import MAPPINGS, SOCIAL_SECURITY_MAPPING, TAX_MAPPING
+from simulations.departments import (
+    CONTRIBUTION_HISTORY_PURPOSES,
+    MAPPINGS,
+    SOCIAL_SECURITY_MAPPING,
+    TAX_CLEARANCE_PURPOSES,
+    TAX_MAPPING,
+)
 from simulations.federation_scenarios import CONTRIBUTIONS, FederatedRegion, prepare
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
@@ -69,13 +75,15 @@ async def _department(stack: contextlib.AsyncExitStack, region: str, index: int
             id=ServiceId(region, name, "contribution-history"), request=ContributionHistoryQuery,
             response=ContributionHistory, operation="ContributionHistory",
             adapter="soap-mapping", endpoint=f"{base}/ws/insurance?wsdl",
-            mapping=str(SOCIAL_SECURITY_MAPPING), description="Insured periods (load run)")
+            mapping=str(SOCIAL_SECURITY_MAPPING), description="Insured periods (load run)",
+            purposes=CONTRIBUTION_HISTORY_PURPOSES)
     name = department_name("tax", index)
     base = await stack.enter_async_context(serve_asgi(tax_app(), name=name))
     return ServiceDefinition(
         id=ServiceId(region, name, "tax-clearance"), request=TaxClearanceQuery,
         response=TaxClearance, operation="TaxClearance", adapter="json-mapping",
-        endpoint=base, mapping=str(TAX_MAPPING), description="Tax clearance (load run)")
+        endpoint=base, mapping=str(TAX_MAPPING), description="Tax clearance (load run)",
+        purposes=TAX_CLEARANCE_PURPOSES)
 
 
 async def _start(stack: contextlib.AsyncExitStack, settings: HubSettings, departments: int

@@ -1,24 +1,41 @@
 """How a load or benchmark client is made known to a hub: the one place to change.
 
 Every load generator and benchmark asks :func:`client_headers` for the HTTP
-headers of each client department before it builds its requests. Today a
-client names itself with ``X-Hub-Client``. When the hub authenticates
-departments (API tokens from ``hub/security/credentials.py``) and checks access
-rights (deny by default, grants from ``hub/security/access.py``), this function
-issues the client's token and grants it ``services``, and returns
-``Authorization: Bearer <token>`` beside the client header; no caller changes.
+headers of each client department before it builds its requests. As an
+operator would with ``interop-hub credentials issue`` and ``access grant``, it
+issues the client's token and grants it ``services`` for the demo's case-handling
+purpose, in the region's store (the hub reads both on every request), and
+returns ``Authorization: Bearer <token>``, the client header and the purpose.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
+from hub.domain.credential import CredentialKind
 from hub.entrypoints.json_ingress import CLIENT_HEADER
+from hub.privacy.wiring import build_ledger
+from hub.security.access import AccessRights
+from hub.security.credentials import CredentialService
+from hub.security.decision import PURPOSE_HEADER
 from hub.settings import HubSettings
+from simulations.departments import CASE_PURPOSE
+
+TOKEN_TTL = dt.timedelta(hours=6)
 
 
 def client_headers(settings: HubSettings, client: str, services: Sequence[str]) -> dict[str, str]:
     """The headers with which ``client`` (region/department) calls ``services`` on the hub
-    whose data folder ``settings`` names."""
-    del settings, services  # used once the hub has credentials and access rights
-    return {CLIENT_HEADER: client}
+    whose data folder (and store) ``settings`` name."""
+    ledger = build_ledger(settings)
+    try:
+        rights = AccessRights(ledger, settings.region)
+        for service in services:
+            rights.grant(client, service, (CASE_PURPOSE,), by="load-generator")
+        issued = CredentialService(ledger, settings.region).issue(
+            client, CredentialKind.DEPARTMENT, TOKEN_TTL)
+    finally:
+        ledger.close()
+    return {CLIENT_HEADER: client, "Authorization": f"Bearer {issued.token}",
+            PURPOSE_HEADER: CASE_PURPOSE}
