@@ -12,9 +12,8 @@ from hub.console.api import operator_api_router
 from hub.console.auth import ConsoleAuth
 from hub.console.pages import ConsolePages, console_router
 from hub.console.queries import ConsoleQueries
-from hub.federation.wiring import key_encryption_key
 from hub.ledger import Ledger
-from hub.operators import ActiveSession, OperatorDirectory, Permission
+from hub.operators import ActiveSession, OperatorDirectory, OperatorError, Permission
 from hub.operators.secrets import OperatorSecrets
 from hub.projections.catalogue import time_limits
 from hub.projections.live import LiveProjections
@@ -22,6 +21,9 @@ from hub.reconciliation.report import Report
 from hub.routing import ServiceDefinition
 from hub.security.credentials import CredentialService
 from hub.settings import HubSettings
+
+CONSOLE_SECRET = "operator-console"
+"""The key-store secret the console's keys derive from (hub.operators.secrets)."""
 
 
 @dataclass
@@ -39,8 +41,15 @@ class Console:
 
 
 def operator_directory(settings: HubSettings, ledger: Ledger) -> OperatorDirectory:
-    """The region's operator accounts (the CLI and the running hub build it the same way)."""
-    secrets = OperatorSecrets(key_encryption_key(settings))
+    """The region's operator accounts (the CLI and the running hub build it the same way).
+
+    The console's keys derive from a region secret kept in the key store, wrapped by the
+    KEK, so ``interop-hub keys rotate-kek`` re-wraps it and TOTP secrets and sessions
+    survive a KEK rotation.
+    """
+    if ledger.keyring is None:
+        raise OperatorError("the ledger has no keyring: operator secrets cannot be sealed")
+    secrets = OperatorSecrets(ledger.keyring.secret(CONSOLE_SECRET))
     return OperatorDirectory(ledger, secrets, issuer=f"interop-hub {settings.region}")
 
 

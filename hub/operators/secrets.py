@@ -1,7 +1,7 @@
-"""Keys of the console, derived from the region's key-encryption key (KEK).
+"""Keys of the console, derived from one region secret (32 bytes, KEK-wrapped in the key store).
 
-Two sub-keys come out of the KEK by HKDF-SHA256, each for one purpose, so
-neither can stand in for the other or for the KEK itself:
+Two sub-keys come out of that secret by HKDF-SHA256, each for one purpose, so
+neither can stand in for the other:
 
 - an AES-256-GCM key that seals each operator's TOTP secret (the operator's
   name is the associated data: a sealed secret moved to another account does
@@ -10,8 +10,8 @@ neither can stand in for the other or for the KEK itself:
   token. The cookie names a session recorded in the ledger; the signature only
   keeps forged ids from reaching the store.
 
-Rotating the KEK re-derives both: sessions end (their cookies no longer verify)
-and TOTP secrets must be re-sealed with the accounts' other keys.
+Rotating the KEK re-wraps the region secret, so neither sub-key changes: TOTP
+secrets keep opening and sessions keep verifying.
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ def _unb64(text: str) -> bytes:
 class OperatorSecrets:
     """Seals TOTP secrets and signs session cookies under keys derived from the KEK."""
 
-    def __init__(self, kek: bytes) -> None:
-        self._aead = AESGCM(_derive(kek, b"interop-hub operators: totp secrets v1"))
-        self._mac = _derive(kek, b"interop-hub operators: session cookies v1")
+    def __init__(self, secret: bytes) -> None:
+        self._aead = AESGCM(_derive(secret, b"interop-hub operators: totp secrets v1"))
+        self._mac = _derive(secret, b"interop-hub operators: session cookies v1")
 
     def seal_totp(self, secret: str, operator: str) -> str:
         """The TOTP secret sealed for ``operator``'s account (base64url nonce ‖ ciphertext)."""
@@ -58,13 +58,13 @@ class OperatorSecrets:
         return _b64(nonce + self._aead.encrypt(nonce, secret.encode("ascii"), operator.encode()))
 
     def open_totp(self, sealed: str, operator: str) -> str:
-        """The TOTP secret of ``operator``; OperatorError when it does not open (wrong KEK)."""
+        """The TOTP secret of ``operator``; OperatorError when it does not open (wrong key)."""
         try:
             raw = _unb64(sealed)
             plain = self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], operator.encode())
         except (InvalidTag, ValueError, binascii.Error):
             raise OperatorError(
-                f"the TOTP secret of {operator!r} does not open under this key-encryption key"
+                f"the TOTP secret of {operator!r} does not open under this region's console key"
             ) from None
         return plain.decode("ascii")
 
