@@ -22,7 +22,7 @@ from hub.routing import ServiceDefinition
 from hub.security.credentials import CredentialService
 from hub.settings import HubSettings
 
-CONSOLE_SECRET = "operator-console"
+CONSOLE_SECRET = "operator-console"  # noqa: S105 - the name of a stored secret, not a secret
 """The key-store secret the console's keys derive from (hub.operators.secrets)."""
 
 

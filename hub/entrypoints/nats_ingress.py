@@ -36,6 +36,7 @@ from contracts import Contract
 from contracts.errors import FieldIssue, HubError
 from hub.gateway import Answer, Envelope, Gateway
 from hub.links.connection import LinkConnection, Request
+from hub.links.subjects import PURPOSE_HEADER
 from hub.messages import ReplyError
 from hub.routing import ServiceDefinition
 
@@ -87,7 +88,8 @@ class NatsIngress:
         headers = request.headers
         correlation_id = headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         service = headers.get(SERVICE_HEADER, "")
-        envelope = Envelope(client, service, correlation_id, INGRESS, request.data)
+        envelope = Envelope(client, service, correlation_id, INGRESS, request.data,
+                            purpose=headers.get(PURPOSE_HEADER, ""))
         if len(request.data) > self._max_payload_bytes:
             error = PayloadTooLarge(len(request.data), self._max_payload_bytes)
             return _reply(await self._gateway.reject(envelope, error), correlation_id)

@@ -58,7 +58,7 @@ class LinkConnection:
         """Connect to the region's own server (the leaf links reach the peers from there)."""
         try:
             nc = await nats.connect(
-                url,
+                [part.strip() for part in url.split(",")],  # a cluster: every node's URL
                 **(auth or {}),
                 name=f"interop-hub-{region}-links",
                 connect_timeout=5,

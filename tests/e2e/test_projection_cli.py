@@ -53,7 +53,7 @@ def test_replay_rebuilds_every_projection(demo_data: Path) -> None:
     found = re.search(r"replayed (\d+) events into exchange-index, service-metrics", result.stdout)
     assert found and int(found.group(1)) >= 40
     assert "projections.sqlite3" in result.stdout
-    assert len(_json_lines(_cli("exchanges", "list", "--data", str(demo_data), "--json"))) == 10
+    assert len(_json_lines(_cli("exchanges", "list", "--data", str(demo_data), "--json"))) == 16
 
 
 def test_metrics_reports_the_demo_services(demo_data: Path) -> None:
@@ -64,28 +64,30 @@ def test_metrics_reports_the_demo_services(demo_data: Path) -> None:
     assert "payload-too-large" in table.stdout
     stats = {s["service"]: s for s in _json_lines(_cli("metrics", "--data", str(demo_data),
                                                            "--json"))}  # fmt: skip
-    assert (stats[SS]["volume"], stats[SS]["completed"], stats[SS]["rejected"]) == (5, 3, 2)
-    assert stats[SS]["rejections"] == {"malformed-input": 1, "payload-too-large": 1}
-    assert (stats[TAX]["volume"], stats[TAX]["completed"], stats[TAX]["rejected"]) == (4, 3, 1)
+    assert (stats[SS]["volume"], stats[SS]["completed"], stats[SS]["rejected"]) == (10, 5, 5)
+    assert stats[SS]["rejections"] == {"malformed-input": 1, "payload-too-large": 1,
+                                       "access-denied": 1, "consent-required": 2}
+    assert (stats[TAX]["volume"], stats[TAX]["completed"], stats[TAX]["rejected"]) == (5, 3, 2)
     assert stats[VEHICLES]["rejections"] == {"unknown-service": 1}
     assert stats[SS]["limit_s"] == 2.0 and stats[SS]["breaches"] == 0
     assert stats[SS]["p50_ms"] is not None and stats[SS]["p95_ms"] >= stats[SS]["p50_ms"]
 
 
 def test_exchanges_list_filters_by_outcome_and_department(demo_data: Path) -> None:
-    """`exchanges list --outcome rejected` shows the four refusals; --department narrows."""
+    """`exchanges list --outcome rejected` shows the eight refusals; --department narrows."""
     rejected = _json_lines(
         _cli("exchanges", "list", "--data", str(demo_data), "--outcome", "rejected", "--json")
     )
-    assert [r["status"] for r in rejected] == ["rejected"] * 4
+    assert [r["status"] for r in rejected] == ["rejected"] * 8
     assert {r["error"].split(":")[0] for r in rejected} == {
         "malformed-input", "schema-violation", "unknown-service", "payload-too-large",
+        "access-denied", "purpose-not-granted", "consent-required",
     }  # fmt: skip
     table = _cli("exchanges", "list", "--data", str(demo_data), "--outcome", "rejected")
-    assert table.exit_code == 0 and "4 exchanges" in table.stdout
+    assert table.exit_code == 0 and "8 exchanges" in table.stdout
     tax = _json_lines(_cli("exchanges", "list", "--data", str(demo_data), "--department", "tax",
                            "--json"))  # fmt: skip
-    assert {r["service"] for r in tax} == {TAX} and len(tax) == 4
+    assert {r["service"] for r in tax} == {TAX} and len(tax) == 5
     bad = _cli("exchanges", "list", "--data", str(demo_data), "--outcome", "lost")
     assert bad.exit_code == 2 and "unknown outcome" in bad.output
 
@@ -104,7 +106,7 @@ def test_replay_until_builds_a_separate_historical_view(demo_data: Path) -> None
     assert past[3]["status"] == "received"  # its later steps are after T
     stats = _json_lines(_cli("metrics", "--data", str(demo_data), "--as-of", moment, "--json"))
     assert sum(s["volume"] for s in stats) == 4
-    assert len(_json_lines(_cli("exchanges", "list", "--data", str(demo_data), "--json"))) == 10
+    assert len(_json_lines(_cli("exchanges", "list", "--data", str(demo_data), "--json"))) == 16
 
 
 def test_unknown_projection_and_missing_view_are_refused(demo_data: Path) -> None:

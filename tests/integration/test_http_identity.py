@@ -14,7 +14,7 @@ import pytest_asyncio
 from hub.domain.credential import CredentialKind
 from hub.security.credentials import CredentialService
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import Region, department_token, running_region
+from tests.integration.hub_fixtures import PURPOSE, Region, department_token, running_region
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -32,7 +32,8 @@ async def region(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Regi
 async def _ask(region: Region, **headers: str) -> httpx.Response:
     async with httpx.AsyncClient(timeout=30) as http:
         return await http.post(f"{region.hub.http_url}/services/{SS}",
-                               content=json.dumps(QUERY), headers=headers)
+                               content=json.dumps(QUERY),
+                               headers={"X-Hub-Purpose": PURPOSE, **headers})
 
 
 def _recorded(region: Region, response: httpx.Response) -> tuple[list[str], str]:

@@ -110,10 +110,15 @@ async def _announced(url: str) -> int:
 
 
 async def test_good_records_through_the_hub_are_recorded_exactly_once(
-    hub_settings: HubSettings,
+    hub_settings: HubSettings, nats_server: NatsServerProcess,
 ) -> None:
-    """Two worker processes record SOAP and JSON submissions once each, attested and announced."""
-    settings = hub_settings.model_copy(update={"ingest_workers": 2, "ingest_batch": 50})
+    """Two worker processes record SOAP and JSON submissions once each, attested and announced.
+
+    The hub uses a test server without users (``HUB_NATS_URL``): departments' NATS
+    permissions are tested in test_nats_identity; here the ingest path is.
+    """
+    settings = hub_settings.model_copy(update={"ingest_workers": 2, "ingest_batch": 50,
+                                               "nats_url": nats_server.url})
     soap = [(f"s-{n}", FACTORY.soap(n)) for n in range(150)]
     pensions = [(f"j-{n}", FACTORY.json(n)) for n in range(150)]
     async with run_hub(settings, [], ingest=SOURCES) as hub:

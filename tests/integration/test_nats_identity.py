@@ -22,7 +22,7 @@ from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Status
 from hub.nats.accounts import inbox_prefix, ingress_subject
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import Region, running_region
+from tests.integration.hub_fixtures import PURPOSE, Region, running_region
 
 SS = "north/social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -105,14 +105,14 @@ async def test_a_department_cannot_read_deliveries_or_speak_for_another(region: 
     await tax.nc.subscribe("hub.north.ingress.social-security.>")
     await tax.violation("hub.north.ingress.social-security")
     await tax.nc.publish(ingress_subject("north", "social-security"), json.dumps(QUERY).encode(),
-                         headers={"Hub-Service": SS})
+                         headers={"Hub-Service": SS, "Hub-Purpose": PURPOSE})
     assert "publish" in await tax.violation("publish to \"hub.north.ingress.social-security")
     # A query of another department runs while tax listens: tax sees none of its delivery.
     ss = await _department(region, "social-security")
     assert ss.nc is not None
     reply = await ss.nc.request(ingress_subject("north", "social-security"),
                                 json.dumps({"national_id": "19800101-1234", "tax_year": 2025})
-                                .encode(), headers={"Hub-Service": "north/tax/tax-clearance"},
+                                .encode(), headers={"Hub-Service": "north/tax/tax-clearance", "Hub-Purpose": PURPOSE},
                                 timeout=20)
     assert json.loads(reply.data)["outcome"] == "responded"
     assert delivered == []
@@ -138,7 +138,8 @@ async def test_a_departments_own_nats_query_is_answered_and_recorded(region: Reg
     tax = await _department(region, "tax")
     assert tax.nc is not None
     reply = await tax.nc.request(ingress_subject("north", "tax"), json.dumps(QUERY).encode(),
-                                 headers={"Hub-Service": SS, "Hub-Correlation-Id": "nats-1"},
+                                 headers={"Hub-Service": SS, "Hub-Correlation-Id": "nats-1",
+                                          "Hub-Purpose": PURPOSE},
                                  timeout=20)
     body = json.loads(reply.data)
     assert body["outcome"] == "responded", body

@@ -27,7 +27,7 @@ from hub.security.credentials import CredentialService
 from hub.settings import HubSettings
 from regions.errors import RegionKeyError
 from regions.keys import KeyRing, region_keys_path
-from tests.integration.hub_fixtures import running_region
+from tests.integration.hub_fixtures import PURPOSE, running_region
 
 SS = "north/social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -119,7 +119,8 @@ async def test_tokens_and_seeds_appear_in_no_log_and_no_stored_file(
             assert issued.nats_seed is not None
             async with httpx.AsyncClient(timeout=30) as http:
                 ok = await http.post(f"{hub.http_url}/services/{SS}", json=QUERY,
-                                     headers={"Authorization": f"Bearer {issued.token}"})
+                                     headers={"Authorization": f"Bearer {issued.token}",
+                                              "X-Hub-Purpose": PURPOSE})
                 wrong = await http.post(f"{hub.http_url}/services/{SS}", json=QUERY,
                                         headers={"Authorization": f"Bearer {issued.token}x"})
             assert (ok.status_code, wrong.status_code) == (200, 401)
