@@ -112,7 +112,8 @@ async def test_a_department_cannot_read_deliveries_or_speak_for_another(region: 
     assert ss.nc is not None
     reply = await ss.nc.request(ingress_subject("north", "social-security"),
                                 json.dumps({"national_id": "19800101-1234", "tax_year": 2025})
-                                .encode(), headers={"Hub-Service": "north/tax/tax-clearance", "Hub-Purpose": PURPOSE},
+                                .encode(), headers={"Hub-Service": "north/tax/tax-clearance",
+                                                    "Hub-Purpose": PURPOSE},
                                 timeout=20)
     assert json.loads(reply.data)["outcome"] == "responded"
     assert delivered == []
