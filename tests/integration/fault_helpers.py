@@ -116,9 +116,12 @@ async def wait_for(
     raise AssertionError(f"not within {within_s} s: {what}")
 
 
-async def dlq_letters(nats_url: str, stream: str) -> list[dict[str, object]]:
-    """Every dead letter in ``stream``, oldest first."""
-    nc = await nats.connect(nats_url.split(","), connect_timeout=5)
+async def dlq_letters(
+    nats_url: str, stream: str, auth: dict[str, object] | None = None
+) -> list[dict[str, object]]:
+    """Every dead letter in ``stream``, oldest first (``auth``: nats.connect credentials)."""
+    nc = await nats.connect(nats_url.split(","), connect_timeout=5, allow_reconnect=False,
+                            **(auth or {}))  # type: ignore[arg-type]
     try:
         js = nc.jetstream(timeout=5)
         info = await js.stream_info(stream)

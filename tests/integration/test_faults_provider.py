@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from hub.dead_letters import dlq_stream
 from hub.domain.exchange import Status
 from hub.entrypoints.cli import app
+from hub.nats.accounts import hub_connect_options
 from hub.settings import HubSettings
 from tests.integration.fault_helpers import (
     Counts,
@@ -61,7 +62,8 @@ async def test_failing_provider_is_retried_then_dead_lettered_and_requeued(
         names = event_names(hub.ledger, exchange_id)
         assert names.count("DeliveryFailed") == MAX_DELIVER
         assert names[-1] == "DeadLettered"
-        letters = await wait_letters(hub.nats_url, settings.region, 1)
+        auth = hub_connect_options(hub.settings, hub.ledger.keyring)
+        letters = await wait_letters(hub.nats_url, settings.region, 1, auth)
         assert letters[0]["exchange_id"] == str(exchange_id)
         assert letters[0]["code"] == code and letters[0]["attempts"] == MAX_DELIVER
         assert letters[0]["correlation_id"] == f"fault-{knob}"
@@ -80,7 +82,7 @@ async def test_failing_provider_is_retried_then_dead_lettered_and_requeued(
         await wait_for(lambda: hub.ledger.get(exchange_id).status is Status.RESPONDED,
                        within_s=15, what="the requeued exchange is answered")
         names = event_names(hub.ledger, exchange_id)
-        assert names[-3:] == ["Requeued", "Delivered", "Responded"]
+        assert names[-4:] == ["Requeued", "Delivered", "Responded", "Disclosed"]
         assert names.count("Responded") == 1
         assert bureau.calls == calls_before + 1
         shown = runner.invoke(app, ["dlq", "show", str(exchange_id), "--data",
@@ -93,12 +95,13 @@ async def test_failing_provider_is_retried_then_dead_lettered_and_requeued(
               .line(f"provider-{knob}"), f"attempts={MAX_DELIVER} code={code}")
 
 
-async def wait_letters(nats_url: str, region: str, count: int) -> list[dict[str, object]]:
+async def wait_letters(nats_url: str, region: str, count: int,
+                       auth: dict[str, object]) -> list[dict[str, object]]:
     """The DLQ letters once there are ``count`` of them."""
     found: list[dict[str, object]] = []
 
     for _ in range(50):
-        found = await dlq_letters(nats_url, dlq_stream(region).name)
+        found = await dlq_letters(nats_url, dlq_stream(region).name, auth)
         if len(found) >= count:
             return found
         await asyncio.sleep(0.1)
