@@ -95,7 +95,7 @@ class Ledger(Application[UUID]):
 
     def record_rejected(self, arrival: Arrival, problem: Problem) -> UUID:
         """Received + Rejected, in one transaction."""
-        exchange = self._receive(arrival)
+        exchange = self.receive(arrival)
         exchange.reject(problem.code, problem.message, problem.issues)
         self._save(exchange)
         return exchange.id
@@ -110,7 +110,7 @@ class Ledger(Application[UUID]):
         """Several accepted exchanges in ONE transaction (e.g. one per subscriber of a record)."""
         exchanges = []
         for arrival, translation in accepted:
-            exchange = self._receive(arrival)
+            exchange = self.receive(arrival)
             exchange.translate(translation.contract, translation.document, translation.digest,
                                translation.data_subject)
             exchange.route(translation.provider, translation.subject)
@@ -212,7 +212,8 @@ class Ledger(Application[UUID]):
         except IntegrityError:
             raise ExchangeConflictError(exchange.id) from None
 
-    def _receive(self, arrival: Arrival) -> Exchange:
+    def receive(self, arrival: Arrival) -> Exchange:
+        """A new, unsaved exchange for ``arrival`` (its Received event only)."""
         return Exchange(
             client=arrival.client,
             service=arrival.service,

@@ -14,7 +14,6 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from hub.domain.errors import ExchangeConflictError
-from hub.domain.exchange import Exchange
 from hub.ledger import Arrival, Ledger, Translation
 from hub.security.decision import Decision
 from hub.security.minimise import minimise
@@ -27,15 +26,7 @@ def record_authorised(
     ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision
 ) -> UUID:
     """Received + Translated + Authorised + Routed, in one transaction."""
-    exchange = Exchange(
-        client=arrival.client,
-        service=arrival.service,
-        correlation_id=arrival.correlation_id,
-        ingress=arrival.ingress,
-        payload_digest=arrival.payload_digest,
-        payload_size=arrival.payload_size,
-        reply_to=arrival.reply_to,
-    )
+    exchange = ledger.receive(arrival)
     exchange.translate(
         translation.contract, translation.document, translation.digest, translation.data_subject
     )
