@@ -267,7 +267,8 @@ async def run_hub(
             xroad_clients=settings.xroad_clients,
             routers=[health_router(health, region), metrics_router(projections), records,
                      # the citizen's data-use report (hub.security), operators only
-                     report_router(ledger, authorize=console.require(Permission.SUBJECT_REPORTS)),
+                     report_router(ledger, authorize=console.require(Permission.SUBJECT_REPORTS),
+                                   record=console.record_report_read),
                      *(links.routers(gateway) if links else []), *console.routers],
             mounts=[mount_static],
         )

@@ -40,6 +40,7 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/console/audit", "Audit", Permission.VIEW),
     ("/console/federation", "Federation", Permission.VIEW),
     ("/console/reconciliation", "Reconciliation", Permission.VIEW),
+    ("/console/subjects", "Data-use reports", Permission.SUBJECT_REPORTS),
     ("/console/actions", "Operator actions", Permission.ACTION_LOG),
 )
 
@@ -106,6 +107,7 @@ def console_router(pages: ConsolePages) -> APIRouter:
     _dlq_routes(router, pages)
     _audit_routes(router, pages)
     _federation_routes(router, pages)
+    _subject_routes(router, pages)
     return router
 
 def mount_static(app: Any) -> None:
@@ -319,6 +321,43 @@ def _federation_routes(router: APIRouter, pages: ConsolePages) -> None:
 
         return await pages.act(request, Permission.RECONCILE, csrf, "reconcile", peer, run,
                                "/console/reconciliation")
+
+def _subject_routes(router: APIRouter, pages: ConsolePages) -> None:
+    """A citizen's data-use report. The identifier travels in a POST body, never in a URL
+    (URLs end up in access logs and browser history), and each read is an operator action
+    naming the subject only by pseudonymous reference."""
+    q = pages.queries
+
+    @router.get("/console/subjects")
+    async def subject_form(request: Request) -> Response:
+        session = await pages.need(request, Permission.SUBJECT_REPORTS)
+        if not isinstance(session, ActiveSession):
+            return session
+        return pages.render(request, "subjects.html", "Data-use reports", session, ref=None)
+
+    @router.post("/console/subjects")
+    async def subject_report(request: Request, subject: str = Form(""),
+                             csrf: str = Form("")) -> Response:
+        session = await pages.need(request, Permission.SUBJECT_REPORTS)
+        if not isinstance(session, ActiveSession):
+            return session
+        if not pages.auth.csrf_ok(session.id, csrf):
+            await asyncio.to_thread(pages.directory.record, session, "subject.report", "",
+                                    "refused", "CSRF token missing or wrong")
+            return pages.render(request, "error.html", "Refused", session, status=403,
+                                error="The form's security token is missing or wrong: reload "
+                                      "the page and try again.")
+        try:
+            ref, uses = await asyncio.to_thread(q.subject_report, subject)
+        except HubError as exc:
+            await asyncio.to_thread(pages.directory.record, session, "subject.report", "",
+                                    "failed", exc.message)
+            return pages.render(request, "subjects.html", "Data-use reports", session,
+                                status=400, ref=None, error=exc.message)
+        await asyncio.to_thread(pages.directory.record, session, "subject.report", ref,
+                                "read", f"{len(uses)} uses listed")
+        return pages.render(request, "subjects.html", "Data-use reports", session, ref=ref,
+                            uses=uses)
 
 def _charts(found: Any, subject: str) -> list[dict[str, str]]:
     labels = [b.start.strftime("%m-%d %H:%M") for b in found.buckets]

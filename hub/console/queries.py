@@ -27,6 +27,7 @@ from hub.projections.service_metrics import ServiceStats
 from hub.reconciliation.history import History
 from hub.reconciliation.loading import load_history
 from hub.reconciliation.report import Report
+from hub.security.report import DataUse, subject_report
 from hub.settings import HubSettings
 from hub.views import ExchangeSummary, TimelineEntry, find_exchange, indexed_summaries, timeline
 
@@ -139,6 +140,12 @@ class ConsoleQueries:
         """Sign a checkpoint now over every stored event."""
         signed = self.auditor.checkpoint()
         return {"size": signed.size, "root": signed.root_hash.hex()}
+
+    # -- data subjects (hub.security.report) ---------------------------------------------------
+
+    def subject_report(self, subject: str) -> tuple[str, list[DataUse]]:
+        """A subject's reference (from an identifier or a reference) and every use of their data."""
+        return subject_report(self.ledger, subject)
 
     # -- federation and reconciliation ---------------------------------------------------------
 

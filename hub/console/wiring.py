@@ -39,6 +39,10 @@ class Console:
         """A dependency for other routers: an operator whose role grants ``permission``."""
         return self.auth.require(permission)
 
+    def record_report_read(self, reader: ActiveSession, subject_ref: str, uses: int) -> None:
+        """Keep an operator's reading of a subject's data-use report as an operator action."""
+        self.directory.record(reader, "subject.report", subject_ref, "read", f"{uses} uses listed")
+
 
 def operator_directory(settings: HubSettings, ledger: Ledger) -> OperatorDirectory:
     """The region's operator accounts (the CLI and the running hub build it the same way).

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from contracts.errors import HubError
 from hub.domain.exchange import Exchange
 
 if TYPE_CHECKING:
@@ -66,3 +67,16 @@ def data_use_report(ledger: Ledger, subject_ref: str, batch: int = 500) -> list[
             ))
         start = page[-1].id + 1
     return uses
+
+
+def subject_report(ledger: Ledger, subject: str) -> tuple[str, list[DataUse]]:
+    """The subject's pseudonymous reference and every recorded use of their data.
+
+    ``subject`` is the identifier a department would send (or already a reference);
+    the keyring turns it into the reference the ledger records, so the identifier
+    itself is never stored by asking.
+    """
+    if ledger.keyring is None:
+        raise HubError("this ledger has no keyring: subjects cannot be named")
+    ref = ledger.keyring.resolve(subject)
+    return ref, data_use_report(ledger, ref)

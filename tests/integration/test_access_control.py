@@ -266,3 +266,6 @@ async def test_the_http_report_needs_an_auditor(hub_settings: HubSettings) -> No
         assert (use["recipient"], use["purpose"], use["basis"]) == (
             "north/tax", "tax-assessment", "legal-basis")
         assert use["service"] == SS and "periods.employer_id" in use["fields"]
+        reads = [a for a in await asyncio.to_thread(region.hub.console.directory.actions)
+                 if a.action == "subject.report"]
+        assert [(r.operator, r.target, r.outcome) for r in reads] == [("aud", ref, "read")]

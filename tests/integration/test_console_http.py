@@ -141,3 +141,47 @@ async def test_health_names_the_failing_part(
         assert sick.status_code == 503
         checks = sick.json()["checks"]
         assert checks["nats"]["ok"] is False and checks["store"]["ok"] is True
+
+
+async def test_an_auditor_reads_a_subjects_report_and_the_reading_is_recorded(
+    hub_settings: HubSettings,
+) -> None:
+    """/console/subjects: the auditor types a national id (in a POST body, never a URL) and
+    sees each use; the reading is an operator action naming only the pseudonymous reference.
+    A viewer may not open the page, and a POST without the CSRF token is refused."""
+    async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
+        url, hub = region.hub.http_url, region.hub
+        answered = await http.post(f"{url}/services/{SS}", content=json.dumps(QUERY),
+                                   headers=auth_headers(hub, "north/tax", **{
+                                       "Content-Type": "application/json"}))
+        assert answered.status_code == 200, answered.text
+        exchange = answered.headers["X-Exchange-Id"]
+        assert hub.ledger.keyring is not None and hub.console is not None
+        ref = hub.ledger.keyring.ref_for(QUERY["national_id"])
+
+        await log_in(http, url, await asyncio.to_thread(enrol, hub, "vic", "viewer"))
+        assert (await http.get(f"{url}/console/subjects")).status_code == 403
+        assert "Data-use reports" not in (await http.get(f"{url}/console/")).text
+        http.cookies.clear()
+
+        await log_in(http, url, await asyncio.to_thread(enrol, hub, "aud", "auditor"))
+        form = await http.get(f"{url}/console/subjects")
+        assert form.status_code == 200 and 'for="subject"' in form.text
+        forged = await http.post(f"{url}/console/subjects",
+                                 data={"subject": QUERY["national_id"], "csrf": "wrong"})
+        assert forged.status_code == 403
+        token = await csrf_token(http, url)
+        page = await http.post(f"{url}/console/subjects",
+                               data={"subject": QUERY["national_id"], "csrf": token})
+        assert page.status_code == 200, page.text
+        assert ref in page.text and f"/console/exchanges/{exchange}" in page.text
+        assert "north/tax" in page.text and QUERY["national_id"] not in page.text
+        blank = await http.post(f"{url}/console/subjects", data={"subject": " ", "csrf": token})
+        assert blank.status_code == 400 and "name a subject" in blank.text
+
+        reads = [(a.operator, a.target, a.outcome)
+                 for a in await asyncio.to_thread(hub.console.directory.actions)
+                 if a.action == "subject.report"]
+        assert reads == [("aud", "", "failed"), ("aud", ref, "read"), ("aud", "", "refused")]
+        stored = await asyncio.to_thread(_topics, hub, OperatorAction.Performed.TOPIC)
+        assert all(QUERY["national_id"] not in f"{a.target} {a.detail}" for a in stored)

@@ -5,7 +5,10 @@ Without credentials no operation answers 5xx, and no ``/services/…`` or
 operation answers 500 (except SOAP, whose Faults are 500 by WS-I Basic Profile
 R1126: there, only a soap:Client fault); a 502/504 is allowed only as the documented problem
 of a provider that failed or did not answer (the emulated bureaus refuse
-unknown persons), never as an unhandled error. Examples are bounded per operation.
+unknown persons), never as an unhandled error. Operator operations (``/api/…``,
+``/subjects/…``) are fuzzed as a viewer (console cookie), an operator (cookie and CSRF
+header) and an auditor (operator token): never a 5xx, and a role answers 403 wherever
+it lacks the permission. Examples are bounded per operation.
 """
 
 from __future__ import annotations
@@ -14,23 +17,31 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from hub.domain.credential import CredentialKind
 from hub.settings import HubSettings
+from tests.integration.console_fixtures import csrf_token, enrol, log_in
 from tests.integration.hub_fixtures import running_region
 
 EXAMPLES = 8  # per operation and mode: keeps the whole test well under a minute
-GUARDED = ("/services/", "/records/")
+GUARDED = ("/services/", "/records/", "/api/", "/subjects/")
+OPERATOR_PATHS = ("/api/", "/subjects/")
+AUDITORS_ONLY = ("/subjects/", "/api/operators/")
 
 
-def _fuzz(base_url: str, headers: dict[str, str], check: Any) -> list[str]:
-    """Run every operation's strategy; the names of the operations exercised."""
+def _fuzz(base_url: str, headers: dict[str, str], check: Any,
+          only: tuple[str, ...] = ()) -> list[str]:
+    """Run every operation's strategy (those under ``only``, if given); the names of the
+    operations exercised."""
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     exercised = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if only and not operation.path.startswith(only):
+            continue
         _fuzz_one(operation, base_url, headers, check)
         exercised.append(f"{operation.method.upper()} {operation.path}")
     return exercised
@@ -41,9 +52,9 @@ def _fuzz_one(operation: Any, base_url: str, headers: dict[str, str], check: Any
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def run(case: Any) -> None:
-        if case.headers:  # the generated headers never carry a token of their own
+        if case.headers:  # the generated headers never carry credentials of their own
             case.headers = {k: v for k, v in case.headers.items()
-                            if k.lower() != "authorization"}
+                            if k.lower() not in ("authorization", "cookie", "x-csrf-token")}
         response = case.call(base_url=base_url, headers=headers, timeout=30)
         check(operation.path, response)
 
@@ -62,6 +73,8 @@ async def test_no_credentials_no_success_and_no_server_error(hub_settings: HubSe
         exercised = await asyncio.to_thread(_fuzz, region.hub.http_url, {}, check)
     assert any(op.startswith("POST /services/") for op in exercised)
     assert any(op.startswith("POST /records/") for op in exercised)
+    assert any(op.startswith("POST /api/") for op in exercised)
+    assert any(op.startswith("GET /subjects/") for op in exercised)
 
 
 async def test_with_a_department_token_no_unhandled_server_error(
@@ -85,3 +98,42 @@ async def test_with_a_department_token_no_unhandled_server_error(
             "north/tax", CredentialKind.DEPARTMENT, dt.timedelta(hours=1)).token
         await asyncio.to_thread(
             _fuzz, region.hub.http_url, {"Authorization": f"Bearer {token}"}, check)
+
+
+async def test_operator_operations_with_each_role_no_server_error(
+    hub_settings: HubSettings,
+) -> None:
+    """Viewer by cookie, operator by cookie and CSRF header, auditor by operator token: no
+    5xx on any generated input; the viewer may act nowhere, only the auditor reads reports."""
+    async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
+        hub, url = region.hub, region.hub.http_url
+        assert hub.credentials is not None
+        await log_in(http, url, await asyncio.to_thread(enrol, hub, "vic", "viewer"))
+        viewer = {"Cookie": f"hub_session={http.cookies['hub_session']}"}
+        http.cookies.clear()
+        await log_in(http, url, await asyncio.to_thread(enrol, hub, "ola", "operator"))
+        operator = {"Cookie": f"hub_session={http.cookies['hub_session']}",
+                    "X-CSRF-Token": await csrf_token(http, url)}
+        await asyncio.to_thread(enrol, hub, "aud", "auditor")
+        auditor = {"Authorization": "Bearer " + hub.credentials.issue(
+            "operator:aud", CredentialKind.OPERATOR, dt.timedelta(hours=1)).token}
+        statuses: dict[str, set[tuple[str, int]]] = {}
+
+        def checker(role: str) -> Any:
+            def check(path: str, response: Any) -> None:
+                assert response.status_code < 500, (role, path, response.text[:300])
+                assert response.status_code != 401, (role, path, response.text[:300])
+                statuses.setdefault(role, set()).add((path, response.status_code))
+                method = response.request.method
+                if role == "viewer" and (method == "POST" or path.startswith(AUDITORS_ONLY)):
+                    assert response.status_code in (403, 422), (role, path, response.text)
+                if role == "operator" and path.startswith(AUDITORS_ONLY):
+                    assert response.status_code in (403, 422), (role, path, response.text)
+            return check
+
+        for role, headers in (("viewer", viewer), ("operator", operator), ("auditor", auditor)):
+            await asyncio.to_thread(_fuzz, url, headers, checker(role), OPERATOR_PATHS)
+    assert ("/api/audit/verify", 200) in statuses["operator"]
+    assert ("/api/exchanges", 200) in statuses["viewer"]
+    reports = {s for p, s in statuses["auditor"] if p.startswith("/subjects/")}
+    assert reports and reports <= {200, 400, 404, 422}, reports  # 400: not a national id
