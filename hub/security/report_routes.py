@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from starlette.responses import JSONResponse
@@ -37,8 +37,9 @@ def report_router(ledger: Ledger, *, authorize: Callable[..., Any],
                    401: {"description": "no operator session or token"},
                    403: {"description": "the operator's role may not read reports"}},
     )
-    async def report(subject: str,
-                     reader: Annotated[Any, Depends(authorize)]) -> JSONResponse:
+    # A closure's dependency cannot be named in a string annotation (this module's
+    # annotations are postponed), so it is the parameter's default, as FastAPI allows.
+    async def report(subject: str, reader: Any = Depends(authorize)) -> JSONResponse:  # noqa: B008
         try:
             ref, uses = await asyncio.to_thread(subject_report, ledger, subject)
         except HubError as exc:
