@@ -10,6 +10,10 @@ cheaply:
   clear in an event.
 - ``OperatorSession``: one login — Opened (the session a cookie names), then
   Closed; ``LoginRefusal``: one refused login, with the reason.
+- ``TotpCodeUse``: a TOTP time step spent by one account. Its id derives from
+  (account, step) and it is saved with the session in one transaction, so the
+  store refuses a second login with the same code — after a restart and across
+  hub workers sharing the store too.
 - ``OperatorAction``: one operator action (Performed: who, in which role, what,
   on what, and how it ended), e.g. a dead letter requeued or a verify run.
 """
@@ -169,6 +173,44 @@ class OperatorSession(Aggregate):
     @event(Closed)
     def close(self, reason: str) -> None:
         self.closed = reason
+
+
+def code_use_id(name: str, step: int) -> UUID:
+    """The id of ``name``'s use of TOTP time step ``step`` (one use per account and step)."""
+    return uuid.uuid5(OPERATORS_NAMESPACE, f"totp:{name}:{step}")
+
+
+class TotpCodeUse(Aggregate):
+    """One account's TOTP time step, spent by a login (one event; a second cannot be stored)."""
+
+    TOPIC = "interop-hub:totp-code-use"
+
+    class Event(Aggregate.Event):
+        """Base of the code use's event."""
+
+        TOPIC = "interop-hub:totp-code-use.event"
+
+    class Created(Event, Aggregate.Created):
+        """Base of the creation event."""
+
+        TOPIC = "interop-hub:totp-code-use.created"
+
+    class Spent(Created):
+        """``operator``'s code of time step ``step`` (RFC 6238 T) opened a session."""
+
+        TOPIC = "interop-hub:totp-code-use.spent"
+        class_version = 1
+        operator: str
+        step: int
+
+    @staticmethod
+    def create_id(operator: str, step: int) -> UUID:
+        return code_use_id(operator, step)
+
+    @event(Spent)
+    def __init__(self, operator: str, step: int) -> None:
+        self.operator = operator
+        self.step = step
 
 
 class LoginRefusal(Aggregate):

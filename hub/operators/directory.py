@@ -4,7 +4,9 @@ Everything is an event in the ledger's store (hub.domain.operator), so the audit
 log covers the console as it covers exchanges. Passwords are Argon2id hashes
 (argon2-cffi, its default RFC 9106 "low memory" parameters); TOTP is RFC 6238
 (pyotp: SHA-1, 6 digits, 30 s, one step of clock drift either way), and a code
-is accepted once per account: a second login with the same time step is refused.
+is accepted once per account: a second login with the same time step is refused,
+by the store itself (hub.domain.operator.TotpCodeUse), so a restart or another
+worker does not reopen a spent code.
 
 Guessing is slowed in this process: after ``MAX_FAILURES`` refusals of one name
 within ``LOCKOUT`` further attempts are refused (and recorded) without looking
@@ -31,6 +33,7 @@ from hub.domain.operator import (
     Operator,
     OperatorAction,
     OperatorSession,
+    TotpCodeUse,
     operator_id,
 )
 from hub.operators.errors import (
@@ -199,15 +202,20 @@ class OperatorDirectory:
     def login(self, name: str, password: str, code: str, *, client: str) -> ActiveSession:
         """Open a session, or record the refusal and raise LoginRefusedError."""
         now = self._clock()
-        reason = self._refusal(name, password, code, now)
+        reason, step = self._refusal(name, password, code, now)
+        if reason is None:
+            account = self._get(operator_id(name))
+            expires = now + self._ttl
+            session = OperatorSession(account.name, account.role, expires.isoformat(), client)
+            try:  # the code's step is spent in the same transaction as the session opens
+                self._app.save(session, TotpCodeUse(account.name, step))
+            except IntegrityError:
+                reason = "code-reused"  # spent before: by another worker, or before a restart
         if reason is not None:
             self._app.save(LoginRefusal(name[:64], reason, client))
             self._failures[name].append(now)
             raise LoginRefusedError(reason)
-        account = self._get(operator_id(name))
-        expires = now + self._ttl
-        session = OperatorSession(account.name, account.role, expires.isoformat(), client)
-        self._app.save(session)
+        self._last_step[account.name] = step
         self._failures.pop(name, None)
         return ActiveSession(session.id, account.name, account.role, expires)
 
@@ -260,41 +268,42 @@ class OperatorDirectory:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _refusal(self, name: str, password: str, code: str, now: dt.datetime) -> str | None:
-        """The reason to refuse this login, or None to accept it."""
+    def _refusal(self, name: str, password: str, code: str, now: dt.datetime
+                 ) -> tuple[str | None, int]:
+        """The reason to refuse this login (None to accept it) and the code's time step."""
         recent = self._failures[name]
         while recent and now - recent[0] > LOCKOUT:
             recent.popleft()
         if len(recent) >= MAX_FAILURES:
-            return "locked-out"
+            return "locked-out", -1
         try:
             account = self._get(operator_id(name))
         except UnknownOperatorError:
             self._hasher.hash(password)  # the same cost as a real check: names are not probed
-            return "unknown-operator"
+            return "unknown-operator", -1
         if not account.enabled:
-            return "operator-disabled"
+            return "operator-disabled", -1
         try:
             self._hasher.verify(account.password_hash, password)
         except argon2.exceptions.VerificationError:
-            return "wrong-password"
+            return "wrong-password", -1
         return self._code_refusal(account, code, now)
 
-    def _code_refusal(self, account: Operator, code: str, now: dt.datetime) -> str | None:
+    def _code_refusal(self, account: Operator, code: str, now: dt.datetime
+                      ) -> tuple[str | None, int]:
         try:
             totp = pyotp.TOTP(self._secrets.open_totp(account.totp_sealed, account.name))
         except OperatorError:
-            return "totp-unreadable"
+            return "totp-unreadable", -1
         code = code.strip().replace(" ", "")
         for drift in (0, -1, 1):
             moment = now + dt.timedelta(seconds=30 * drift)
             if totp.verify(code, for_time=moment, valid_window=0):
                 step = totp.timecode(moment)
                 if step <= self._last_step.get(account.name, -1):
-                    return "code-reused"
-                self._last_step[account.name] = step
-                return None
-        return "wrong-code"
+                    return "code-reused", step  # never an older code than this worker took
+                return None, step
+        return "wrong-code", -1
 
     def _account(self, name: str) -> Operator:
         return self._get(operator_id(name), name)

@@ -138,3 +138,49 @@ def test_keep_running_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signal
     finally:
         proc.kill()
     assert _nats_servers_using(data) == []
+
+
+def test_keep_running_prints_a_console_a_person_can_log_in_to(tmp_path: Path) -> None:
+    """`demo --keep-running` prints `console: http://127.0.0.1:PORT/` and a login; with them
+    a person logs in (password and TOTP) and sees the demo's exchanges, metrics, audit
+    and federation state — the issue's "done when", checked through the printed lines."""
+    import re
+
+    import httpx
+    import pyotp
+
+    data = tmp_path / "data"
+    env = {**os.environ, "HUB_LOG_FORMAT": "json", "COLUMNS": "200"}
+    proc = subprocess.Popen([CLI, "demo", "--data", str(data), "--keep-running"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    printed: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        for line in proc.stdout:  # type: ignore[union-attr]
+            printed.append(line.rstrip("\n"))
+            if line.startswith("running; press Ctrl-C") or time.monotonic() > deadline:
+                break
+        text = "\n".join(printed)
+        [url] = re.findall(r"^console: (http://127\.0\.0\.1:\d+/)$", text, re.MULTILINE)
+        login = re.search(r"log in as (\S+) \(role operator\), password (\S+)", text)
+        secret = re.search(r"TOTP secret ([A-Z2-7]+):", text)
+        assert login and secret, text
+        completed = int(re.search(r"^exchanges: (\d+) completed", text, re.MULTILINE)[1])
+
+        with httpx.Client(base_url=url, timeout=30, follow_redirects=False) as http:
+            opened = http.post("/console/login", data={
+                "name": login[1], "password": login[2],
+                "code": pyotp.TOTP(secret[1]).now(), "next": "/console/"})
+            assert opened.status_code == 303, opened.text
+            rows = http.get("/console/exchanges", params={"outcome": "completed"}).text
+            assert rows.count('<span class="status status-completed">') == completed
+            for page, shows in (("/console/services", "Latency percentiles"),
+                                ("/console/audit", "verify"),
+                                ("/console/federation", "Agreements")):
+                answer = http.get(page)
+                assert answer.status_code == 200 and shows in answer.text, page
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 130
+    finally:
+        proc.kill()
+    assert _nats_servers_using(data) == []

@@ -147,3 +147,40 @@ async def test_tokens_and_seeds_appear_in_no_log_and_no_stored_file(
     for path, content in _raw_files(hub_settings.data).items():
         for name, value in secrets.items():
             assert value.encode() not in content, f"{name} found in {path}"
+
+
+def test_operators_log_in_with_the_same_totp_after_a_kek_rotation(tmp_path: Path) -> None:
+    """The console's keys derive from a key-store secret the rotation re-wraps: an operator
+    enrolled before ``keys rotate-kek`` logs in afterwards with the same authenticator app,
+    and a session cookie issued before stays valid."""
+    import pyotp
+
+    from hub.console.wiring import operator_directory
+
+    settings = HubSettings(data=tmp_path / "hub")
+    settings.data.mkdir()
+    ledger = build_ledger(settings)
+    try:
+        directory = operator_directory(settings, ledger)
+        enrolment = directory.enrol("ada", "operator", "a long enough passphrase", by="test")
+        before = directory.login("ada", "a long enough passphrase",
+                                 pyotp.TOTP(enrolment.totp_secret).now(), client="127.0.0.1")
+        cookie = directory.secrets.cookie(before.id)
+    finally:
+        ledger.close()
+
+    rotated = _cli("keys", "rotate-kek", "--new-kek-file", str(_new_kek(tmp_path / "new-kek")),
+                   "--data", str(settings.data))
+    assert rotated.returncode == 0, rotated.stderr
+
+    ledger = build_ledger(settings)
+    try:
+        directory = operator_directory(settings, ledger)
+        assert directory.session(directory.secrets.session_of(cookie)).operator == "ada"
+        # the next time step's code (accepted for clock drift): never the one used above
+        code = pyotp.TOTP(enrolment.totp_secret).at(dt.datetime.now(dt.UTC)
+                                                    + dt.timedelta(seconds=30))
+        after = directory.login("ada", "a long enough passphrase", code, client="127.0.0.1")
+        assert after.operator == "ada" and after.id != before.id
+    finally:
+        ledger.close()

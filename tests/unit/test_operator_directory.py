@@ -104,6 +104,23 @@ def test_a_code_is_accepted_once(directory: OperatorDirectory, clock: Clock) -> 
     directory.login("ada", PASSWORD, _code(secret, clock), client="t")
 
 
+def test_a_spent_code_stays_spent_for_a_restarted_or_second_worker(
+    app: Application[UUID], clock: Clock
+) -> None:
+    """Another directory on the same store (a restart, a second hub worker) refuses the
+    code the first one accepted: the store holds the spent step, not the process."""
+    secrets = OperatorSecrets(os.urandom(32))
+    first = OperatorDirectory(app, secrets, issuer="hub north", clock=clock)
+    secret = first.enrol("ada", "viewer", PASSWORD, by="test").totp_secret
+    first.login("ada", PASSWORD, _code(secret, clock), client="worker-1")
+    second = OperatorDirectory(app, secrets, issuer="hub north", clock=clock)
+    with pytest.raises(LoginRefusedError) as refused:
+        second.login("ada", PASSWORD, _code(secret, clock), client="worker-2")
+    assert refused.value.reason == "code-reused"
+    assert _refusals(app) == ["code-reused"]
+    second.login("ada", PASSWORD, _code(secret, clock, 1), client="worker-2")
+
+
 def test_repeated_failures_lock_the_name_out_for_a_while(
     directory: OperatorDirectory, clock: Clock
 ) -> None:
