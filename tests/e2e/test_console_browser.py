@@ -1,8 +1,9 @@
 """The console in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
 The tests log in with a TOTP code, find an exchange and read its timeline, run
-an audit verify, look at every page on a wide and a narrow screen, and move
-through the page with the keyboard alone. Screenshots go to
+an audit verify, read a subject's data-use report as an auditor, look at every
+page on a wide and a narrow screen, check each text's contrast (WCAG AA), and
+move through the page with the keyboard alone. Screenshots go to
 ``test-output/console/`` (git-ignored); README's screenshots are copies of them.
 
 Chromium comes from the system (``apt-get install chromium``; ``.ci/run``
@@ -175,3 +176,66 @@ async def test_console_works_on_a_narrow_screen_and_with_the_keyboard(
             .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length)).map(e => e.name)""")
         assert unlabelled == []
         assert await page.get_by_role("link", name="Operator actions").count() == 0  # a viewer
+
+
+CONTRAST = """() => {
+  // WCAG 2.1 contrast of every visible text against the first opaque background behind it.
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || c[3] === 1) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('svg')) continue;
+    const text = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent)
+      .join('').trim();
+    if (!text || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden') continue;
+    const fg = rgb(style.color).slice(0, 3), bg = background(el);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) low.push(`${el.tagName} "${text.slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return low;
+}"""
+
+
+async def test_an_auditor_reads_a_report_and_every_page_has_enough_contrast(
+    hub_settings: HubSettings, browser: object
+) -> None:
+    """The auditor types a national id and sees the uses of that person's data; on every
+    page the auditor can reach, each text meets WCAG AA contrast (4.5:1, 3:1 when large)."""
+    async with running_region(hub_settings) as region:
+        url = region.hub.http_url
+        await _traffic(region)
+        operator = await asyncio.to_thread(enrol, region.hub, "aud", "auditor")
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+        await page.goto(f"{url}/console/login")
+        assert await page.evaluate(CONTRAST) == []
+        await _log_in(page, url, operator)
+        await page.get_by_role("link", name="Data-use reports").click()
+        await page.get_by_label("National id or subject reference").fill(PEOPLE[1])
+        await page.get_by_role("button", name="Show report").click()
+        assert "1 use(s) of this subject's data" in await page.get_by_role("status").inner_text()
+        row = await page.locator("table tbody tr").first.inner_text()
+        assert "north/tax" in row and SS in row and PEOPLE[1] not in await page.content()
+        await _shot(page, "subject-report")
+        assert await page.evaluate(CONTRAST) == []
+        nav = await page.locator("nav a").evaluate_all("links => links.map(a => a.href)")
+        for href in nav:
+            await page.goto(href)
+            low = await page.evaluate(CONTRAST)
+            assert low == [], (href, low)
+        await page.get_by_role("link", name="Operator actions").click()
+        assert "subject.report" in await page.locator("table").inner_text()
