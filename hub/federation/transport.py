@@ -45,6 +45,7 @@ from nats.js import api
 from contracts.errors import HubError
 from hub.federation.app import FederationApp, IssuedRecord
 from hub.federation.wiring import RegionFederation, open_federation
+from hub.nats.servers import servers
 from hub.settings import HubSettings
 from regions.receipt import Receipt
 
@@ -110,7 +111,7 @@ class RecognitionLink:
                       auth: dict[str, Any] | None = None) -> RecognitionLink:
         """Connect to the region's own server (peers are reached across its leaf links)."""
         try:
-            nc = await nats.connect(url, name=f"interop-hub-{app.region}-federation",
+            nc = await nats.connect(servers(url), name=f"interop-hub-{app.region}-federation",
                                     connect_timeout=5, max_reconnect_attempts=-1,
                                     reconnect_time_wait=0.5, error_cb=_log_error,
                                     **(auth or {}))

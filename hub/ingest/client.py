@@ -31,6 +31,7 @@ from nats.js import api
 
 from hub.ingest.errors import IngestClientError
 from hub.ingest.subjects import FORMAT, FORMATS, SUBMISSION_ID, ingest_subject, records_stream
+from hub.nats.servers import servers
 
 _TIMEOUT_S = 10.0
 _WINDOW = 4096  # unconfirmed submissions in flight per client
@@ -57,7 +58,7 @@ class IngestClient:
     @classmethod
     async def connect(cls, url: str, *, region: str, department: str) -> IngestClient:
         try:
-            nc = await nats.connect(url, name=f"ingest-client-{region}-{department}",
+            nc = await nats.connect(servers(url), name=f"ingest-client-{region}-{department}",
                                     connect_timeout=5, max_reconnect_attempts=3)
         except (TimeoutError, nats.errors.Error, OSError) as exc:
             raise IngestClientError(f"cannot connect to NATS at {url}: {exc!r}") from None

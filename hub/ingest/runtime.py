@@ -40,6 +40,7 @@ from hub.ingest.subjects import ingest_stream
 from hub.ingest.worker import IngestWorker, StepHook
 from hub.logs import configure_logging
 from hub.nats.accounts import hub_connect_options
+from hub.nats.servers import servers
 from hub.privacy.keyring import SubjectKeyring
 from hub.privacy.wiring import open_keyring
 from hub.settings import HubSettings
@@ -112,7 +113,8 @@ async def _prepare_bus(settings: HubSettings, nats_url: str) -> None:
     finally:
         keyring.close()
     try:
-        nc = await nats.connect(nats_url, name=f"interop-hub-{settings.region}-ingest-setup",
+        nc = await nats.connect(servers(nats_url),
+                                name=f"interop-hub-{settings.region}-ingest-setup",
                                 connect_timeout=5, **auth)
     except (TimeoutError, nats.errors.Error, OSError) as exc:
         raise IngestError(f"cannot connect to NATS at {nats_url}: {exc!r}") from None

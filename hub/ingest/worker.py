@@ -26,6 +26,7 @@ from hub.ingest.errors import IngestError
 from hub.ingest.pipeline import IngestPipeline, Outcome, Submission
 from hub.ingest.streams import CONSUMER, ConsumerSettings, consumer_config
 from hub.ingest.subjects import FORMAT, SUBMISSION_ID, ingest_filter, ingest_stream
+from hub.nats.servers import servers
 
 log = structlog.get_logger("hub.ingest.worker")
 
@@ -178,7 +179,7 @@ async def _settle(nc: NatsClient, msgs: Sequence[Msg], done: Sequence[bool]) -> 
 
 async def _connect(url: str, name: str, auth: dict[str, Any]) -> NatsClient:
     try:
-        return await nats.connect(url, name=name, connect_timeout=5, error_cb=_log_error,
+        return await nats.connect(servers(url), name=name, connect_timeout=5, error_cb=_log_error,
                                   **auth,
                                   max_reconnect_attempts=-1, reconnect_time_wait=0.5)
     except (TimeoutError, nats.errors.Error, OSError) as exc:

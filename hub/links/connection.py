@@ -22,6 +22,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from hub.links.errors import LinkError, PeerUnreachable
+from hub.nats.servers import servers
 
 log = structlog.get_logger("hub.links")
 
@@ -58,7 +59,7 @@ class LinkConnection:
         """Connect to the region's own server (the leaf links reach the peers from there)."""
         try:
             nc = await nats.connect(
-                [part.strip() for part in url.split(",")],  # a cluster: every node's URL
+                servers(url),  # a cluster: every node's URL
                 **(auth or {}),
                 name=f"interop-hub-{region}-links",
                 connect_timeout=5,

@@ -23,6 +23,7 @@ from nats.js import api
 
 from hub.bus.port import ConsumerSpec, Handler
 from hub.errors import BusError
+from hub.nats.servers import servers
 
 log = structlog.get_logger("hub.nats.bus")
 
@@ -101,7 +102,7 @@ class JetStreamBus:
         """Connect, and create or update the stream (``auth``: NatsAuth.options())."""
         try:
             nc = await nats.connect(
-                [part.strip() for part in url.split(",")],  # a cluster: every node's URL
+                servers(url),  # a cluster: every node's URL
                 name=name,
                 **(auth or {}),
                 connect_timeout=5,

@@ -48,6 +48,7 @@ from hub.federation.transport import ATTESTATIONS, RECEIPTS, REVOCATIONS, Recogn
 from hub.federation.wiring import region_of
 from hub.links import subjects
 from hub.nats.accounts import hub_client_auth
+from hub.nats.servers import servers
 from hub.reconciliation.compare import DEFAULT_GRACE
 from hub.reconciliation.errors import ReconciliationError
 from hub.reconciliation.history import History
@@ -248,7 +249,7 @@ def peer_link(settings: HubSettings, peer: str, *, timeout_s: float) -> Iterator
     try:
         try:
             auth = hub_client_auth(settings).options()  # the hub's own NATS user
-            nc = portal.run(nats.connect(url, name=f"interop-hub-{region}-reconcile",
+            nc = portal.run(nats.connect(servers(url), name=f"interop-hub-{region}-reconcile",
                                          connect_timeout=3, allow_reconnect=False, **auth), 10)
         except (TimeoutError, FutureTimeout, nats.errors.Error, OSError) as exc:
             raise RegionNatsNotFound(f"cannot connect to this region's NATS at {url}: "
