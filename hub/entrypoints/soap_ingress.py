@@ -15,14 +15,9 @@ X-Road message protocol 4.0 is understood: when ``xrd:*`` headers are present,
 (``HUB_XROAD_CLIENTS``; an unmapped client is refused), ``xrd:id`` becomes the
 correlation id, and the response echoes the request's X-Road headers.
 
-Every refusal is a SOAP Fault whose detail names the problem code, the contract
-(when the service is known) and each issue (path, field, code, reason), and is
-recorded as Received + Rejected. HTTP status: 500 for every Fault (WS-I Basic
-Profile R1126), except refusals at the HTTP layer before any SOAP processing:
-a body over the size cap (413 Content Too Large, RFC 9110 §15.5.14) and a
-refused token (401 with ``WWW-Authenticate: Bearer``, or 403 for another
-department's client name) — the body is still a SOAP Fault, so SOAP clients
-can read the reason.
+Every refusal is a SOAP Fault (:mod:`hub.entrypoints.soap_faults`, which also
+says which HTTP status each carries) and is recorded as Received + Rejected; the
+checks of the request document itself are in :mod:`hub.entrypoints.soap_checks`.
 """
 
 from __future__ import annotations
@@ -37,10 +32,10 @@ from lxml import etree
 from starlette.responses import Response
 
 from adapters.contract_xml import ContractXmlCodec
-from adapters.errors import MalformedInput, PayloadTooLarge, SchemaViolation
+from adapters.errors import MalformedInput, PayloadTooLarge
 from adapters.hub_wsdl import HEADER_NS, WsdlOperation, render_wsdl
-from adapters.soap_envelope import SoapMessage, build_envelope, build_fault, parse_envelope
-from adapters.xml_safety import XmlLimits, parse_xml
+from adapters.soap_envelope import SoapMessage, build_envelope, parse_envelope
+from adapters.xml_safety import XmlLimits
 from adapters.xroad_headers import (
     XRoadClientTable,
     XRoadHeaderError,
@@ -49,7 +44,7 @@ from adapters.xroad_headers import (
 )
 from contracts import Contract
 from contracts.errors import ContractError, FieldIssue, HubError
-from contracts.xsd import CONTRACTS_NS, element_name
+from contracts.xsd import element_name
 from hub.entrypoints.auth import (
     AUTHORIZATION_HEADER,
     CLIENT_HEADER,
@@ -58,23 +53,16 @@ from hub.entrypoints.auth import (
     authenticator_of,
 )
 from hub.entrypoints.body import read_capped
-from hub.entrypoints.problems import WWW_AUTHENTICATE, status_for
-from hub.gateway import Answer, Envelope, Gateway
-from hub.messages import ReplyError
+from hub.entrypoints.soap_checks import refuse_schema_locations, wrong_body, xml_path
+from hub.entrypoints.soap_faults import XML_MEDIA, fault_response
+from hub.gateway import Envelope, Gateway
 from hub.routing import ServiceDefinition
 from hub.security.decision import PURPOSE_HEADER
 from hub.security.minimise import PartialContract
 from regions.identity import DepartmentId, IdentifierError
 
 SOAP_PATH = "/soap"
-_XML = "text/xml; charset=utf-8"
-_XSI = "http://www.w3.org/2001/XMLSchema-instance"
-_PROBLEM = "{urn:interop-hub:fault:1}problem"
 _CLIENT_PATH = "/Envelope/Header/hub:client"
-# Codes a client must fix, beyond those the HTTP mapping already counts as 4xx.
-_CLIENT_FAULTS = frozenset({"unknown-xroad-client", "xroad-header-invalid"})
-# Refusals met at the HTTP layer keep their HTTP status (see the module docstring).
-_HTTP_LAYER_STATUS = frozenset({401, 403, 413})
 
 
 class SoapRefusal(HubError):
@@ -149,17 +137,17 @@ class SoapIngress:
                 correlation_id=correlation_id, ingress="soap",
             )
         except RequestRefused as refused:
-            return self._fault(refused.answer, None)
+            return fault_response(refused.answer, None)
         http_client = department
         raw = b""
         try:
             raw = await read_capped(request, self._limits.max_bytes)
             message = parse_envelope(raw, self._limits)
-            _refuse_schema_locations(message)
+            refuse_schema_locations(message)
             xroad = XRoadHeaders.from_soap(message.headers)
         except (PayloadTooLarge, MalformedInput, XRoadHeaderError) as exc:
             envelope = Envelope(http_client or "unknown", "", correlation_id, "soap", raw)
-            return self._fault(await self._gateway.reject(envelope, exc), None)
+            return fault_response(await self._gateway.reject(envelope, exc), None)
         incoming = self._read(message, xroad, http_client, correlation_id)
         if not incoming.client.startswith("xroad:"):  # an unmapped X-Road client: refused below
             try:
@@ -169,7 +157,7 @@ class SoapIngress:
                     ingress="soap",
                 )
             except RequestRefused as refused:
-                return self._fault(refused.answer, None)
+                return fault_response(refused.answer, None)
             incoming = dataclasses.replace(incoming, client=department)
         envelope = Envelope(
             incoming.client or "unknown", incoming.service, incoming.correlation_id, "soap", raw,
@@ -178,12 +166,12 @@ class SoapIngress:
         answer = await self._gateway.query(envelope, lambda d: self._decode(incoming, d))
         contract = str(incoming.target.request.contract_id()) if incoming.target else None
         if answer.response is None:
-            return self._fault(answer, contract)
+            return fault_response(answer, contract)
         body = self._reply(incoming, answer.response)
         await self._gateway.complete(answer, body)
         return Response(
             body,
-            media_type=_XML,
+            media_type=XML_MEDIA,
             headers={
                 "X-Exchange-Id": str(answer.exchange_id),
                 CORRELATION_HEADER: incoming.correlation_id,
@@ -267,7 +255,7 @@ class SoapIngress:
         if native is not None and incoming.native_namespace is not None:
             return native.decode(body, native.request, definition.request)
         if body.tag != self._codec_tag(definition.request):
-            raise _wrong_body(body, definition)
+            raise wrong_body(body, definition)
         try:
             contract = self._codec.decode(body)
         except ContractError as exc:
@@ -276,7 +264,7 @@ class SoapIngress:
                 "the request violates the contract",
                 issues=tuple(
                     FieldIssue(
-                        path=_xml_path(definition.request, i.field),
+                        path=xml_path(definition.request, i.field),
                         reason=i.reason,
                         code=i.code,
                         field=i.field,
@@ -285,7 +273,7 @@ class SoapIngress:
                 ),
             ) from None
         if not isinstance(contract, definition.request):
-            raise _wrong_body(body, definition)
+            raise wrong_body(body, definition)
         return contract
 
     def _codec_tag(self, model: type[Contract]) -> str:
@@ -305,38 +293,6 @@ class SoapIngress:
             return build_envelope(body, headers=echo_headers(incoming.message.headers))
         return build_envelope(body, headers=[_header("correlationId", incoming.correlation_id)])
 
-    @staticmethod
-    def _fault(answer: Answer, contract: str | None) -> Response:
-        error = answer.error or ReplyError(code="hub-error", message="no answer")
-        client_error = status_for(error.code) < 500 or error.code in _CLIENT_FAULTS
-        issues = [
-            FieldIssue(
-                path=i.get("path") or "$",
-                reason=i.get("reason") or "",
-                code=i.get("code") or error.code,
-                field=i.get("field"),
-            )
-            for i in error.issues
-        ]
-        body = build_fault(
-            "Client" if client_error else "Server",
-            f"{error.code}: {error.message}",
-            code=error.code,
-            issues=issues,
-        )
-        if contract is not None:
-            body = _with_contract(body, contract)
-        status = status_for(error.code)
-        headers = {"X-Exchange-Id": str(answer.exchange_id)}
-        if status == 401:
-            headers["WWW-Authenticate"] = WWW_AUTHENTICATE
-        return Response(
-            body,
-            status_code=status if status in _HTTP_LAYER_STATUS else 500,
-            media_type=_XML,
-            headers=headers,
-        )
-
 
 def soap_router(ingress: SoapIngress) -> APIRouter:
     """``GET /soap?wsdl`` and ``POST /soap``."""
@@ -345,83 +301,13 @@ def soap_router(ingress: SoapIngress) -> APIRouter:
     @router.get(SOAP_PATH, summary="The hub's WSDL (SOAP 1.1, document/literal)")
     async def wsdl(request: Request) -> Response:
         location = str(request.url.replace(query=""))
-        return Response(ingress.wsdl(location), media_type=_XML)
+        return Response(ingress.wsdl(location), media_type=XML_MEDIA)
 
     @router.post(SOAP_PATH, summary="SOAP 1.1 endpoint for every hub service")
     async def endpoint(request: Request) -> Response:
         return await ingress.handle(request)
 
     return router
-
-
-def _refuse_schema_locations(message: SoapMessage) -> None:
-    """Refuse ``xsi:schemaLocation`` hints: schemas come only from pinned local files.
-
-    libxml2 never follows them here, but a client sending one expects a schema
-    the hub does not use; saying so is clearer than silently ignoring it.
-    """
-    root = message.body.getroottree().getroot()
-    hints = root.xpath(
-        "//@xsi:schemaLocation | //@xsi:noNamespaceSchemaLocation", namespaces={"xsi": _XSI}
-    )
-    if hints:
-        hint = hints[0]
-        element = hint.getparent()
-        reason = (
-            f"{etree.QName(hint.attrname).localname}={str(hint)!r} on "
-            f"{etree.QName(element).localname}: schema location hints are refused; "
-            "the hub validates against its own pinned schemas and fetches nothing"
-        )
-        raise MalformedInput(
-            f"XML refused: {reason}",
-            issues=(
-                FieldIssue(
-                    path=f"line {element.sourceline}",
-                    reason=reason,
-                    code="schema-location-forbidden",
-                ),
-            ),
-        )
-
-
-def _wrong_body(body: etree._Element, definition: ServiceDefinition) -> SchemaViolation:
-    expected = [f"{{{CONTRACTS_NS}}}{element_name(definition.request)}"]
-    if definition.native is not None:
-        expected += list(definition.native.request_elements)
-    reason = f"body element {body.tag} is not a request of {definition.id}; expected " + (
-        " or ".join(expected)
-    )
-    return SchemaViolation(
-        reason,
-        issues=(
-            FieldIssue(
-                path=f"/Envelope/Body/{etree.QName(body).localname}",
-                reason=reason,
-                code="wrong-body-element",
-            ),
-        ),
-    )
-
-
-def _xml_path(model: type[Contract], field: str | None) -> str:
-    """The XML path of a contract field: ``periods.1.start`` → ``/Model/periods[2]/start``."""
-    steps = [element_name(model)]
-    for part in (field or "").split(".") if field else []:
-        if part.isdigit() and len(steps) > 1:
-            steps[-1] = f"{steps[-1]}[{int(part) + 1}]"
-        else:
-            steps.append(part)
-    return "/" + "/".join(steps)
-
-
-def _with_contract(fault: bytes, contract: str) -> bytes:
-    """Name the contract on the fault's ``hub:problem`` (our own bytes, just built)."""
-    root = parse_xml(fault)
-    problem = next(root.iter(_PROBLEM), None)
-    if problem is None:
-        return fault
-    problem.set("contract", contract)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _claim_path(xroad: XRoadHeaders | None) -> str:
