@@ -25,6 +25,7 @@ from contracts.errors import HubError
 from hub.console.auth import COOKIE, ConsoleAuth
 from hub.console.charts import Line, legend, line_chart
 from hub.console.queries import ConsoleQueries
+from hub.console.subject_page import subject_routes
 from hub.operators import ActiveSession, LoginRefusedError, OperatorDirectory, Permission
 from hub.projections import ExchangeQuery
 from hub.projections.exchange_index import OUTCOMES
@@ -77,11 +78,10 @@ class ConsolePages:
                                error=f"Your role ({session.role}) may not {permission.value}.")
         return session
 
-    async def act(
-        self, request: Request, permission: Permission, csrf: str, action: str, target: str,
-        run: Callable[[ActiveSession], tuple[str, str]], back: str,
-    ) -> Response:
-        """Run an operator action; record it with its outcome; redirect back with a message."""
+    async def checked(self, request: Request, permission: Permission, csrf: str,
+                      action: str, target: str) -> ActiveSession | Response:
+        """The session of a POST whose CSRF token is right; otherwise the answer to send
+        (login redirect, 403 page), a wrong token being recorded as a refused ``action``."""
         session = await self.need(request, permission)
         if not isinstance(session, ActiveSession):
             return session
@@ -91,6 +91,16 @@ class ConsolePages:
             return self.render(request, "error.html", "Refused", session, status=403,
                                error="The form's security token is missing or wrong: reload "
                                      "the page and try again.")
+        return session
+
+    async def act(
+        self, request: Request, permission: Permission, csrf: str, action: str, target: str,
+        run: Callable[[ActiveSession], tuple[str, str]], back: str,
+    ) -> Response:
+        """Run an operator action; record it with its outcome; redirect back with a message."""
+        session = await self.checked(request, permission, csrf, action, target)
+        if not isinstance(session, ActiveSession):
+            return session
         try:
             outcome, detail = await asyncio.to_thread(run, session)
         except HubError as exc:
@@ -107,7 +117,7 @@ def console_router(pages: ConsolePages) -> APIRouter:
     _dlq_routes(router, pages)
     _audit_routes(router, pages)
     _federation_routes(router, pages)
-    _subject_routes(router, pages)
+    subject_routes(router, pages)
     return router
 
 def mount_static(app: Any) -> None:
@@ -321,43 +331,6 @@ def _federation_routes(router: APIRouter, pages: ConsolePages) -> None:
 
         return await pages.act(request, Permission.RECONCILE, csrf, "reconcile", peer, run,
                                "/console/reconciliation")
-
-def _subject_routes(router: APIRouter, pages: ConsolePages) -> None:
-    """A citizen's data-use report. The identifier travels in a POST body, never in a URL
-    (URLs end up in access logs and browser history), and each read is an operator action
-    naming the subject only by pseudonymous reference."""
-    q = pages.queries
-
-    @router.get("/console/subjects")
-    async def subject_form(request: Request) -> Response:
-        session = await pages.need(request, Permission.SUBJECT_REPORTS)
-        if not isinstance(session, ActiveSession):
-            return session
-        return pages.render(request, "subjects.html", "Data-use reports", session, ref=None)
-
-    @router.post("/console/subjects")
-    async def subject_report(request: Request, subject: str = Form(""),
-                             csrf: str = Form("")) -> Response:
-        session = await pages.need(request, Permission.SUBJECT_REPORTS)
-        if not isinstance(session, ActiveSession):
-            return session
-        if not pages.auth.csrf_ok(session.id, csrf):
-            await asyncio.to_thread(pages.directory.record, session, "subject.report", "",
-                                    "refused", "CSRF token missing or wrong")
-            return pages.render(request, "error.html", "Refused", session, status=403,
-                                error="The form's security token is missing or wrong: reload "
-                                      "the page and try again.")
-        try:
-            ref, uses = await asyncio.to_thread(q.subject_report, subject)
-        except HubError as exc:
-            await asyncio.to_thread(pages.directory.record, session, "subject.report", "",
-                                    "failed", exc.message)
-            return pages.render(request, "subjects.html", "Data-use reports", session,
-                                status=400, ref=None, error=exc.message)
-        await asyncio.to_thread(pages.directory.record, session, "subject.report", ref,
-                                "read", f"{len(uses)} uses listed")
-        return pages.render(request, "subjects.html", "Data-use reports", session, ref=ref,
-                            uses=uses)
 
 def _charts(found: Any, subject: str) -> list[dict[str, str]]:
     labels = [b.start.strftime("%m-%d %H:%M") for b in found.buckets]
