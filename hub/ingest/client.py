@@ -1,7 +1,7 @@
 """A department's side of ingest: submit records to its region's hub over NATS.
 
-    async with await IngestClient.connect(url, region="north",
-                                          department="social-security") as client:
+    async with await IngestClient.connect(url, region="north", department="social-security",
+                                          seed=nats_seed) as client:
         receipt = await client.submit(contract, soap_bytes, fmt="soap")
         receipts = await client.submit_many(contract, [(id1, b1), (id2, b2)], fmt="json")
 
@@ -11,6 +11,13 @@ records stream (:meth:`~IngestClient.outcomes`). The submission id is the
 dedupe key end to end: submitting the same id again (a retry after a lost
 confirmation) is dropped by JetStream's duplicate window and, beyond it, by the
 hub, which records one record per submission id.
+
+On the hub's embedded server the client authenticates with the department's
+NATS nkey seed (``nats_seed`` of ``interop-hub credentials issue``), which may
+publish only to its own ingest subjects; its replies use the department's
+inbox prefix. :meth:`~IngestClient.outcomes` reads the records stream through
+the JetStream API, which a department's NATS user may not use: it is for the
+hub's own tools and for servers without users.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from nats.js import api
 
 from hub.ingest.errors import IngestClientError
 from hub.ingest.subjects import FORMAT, FORMATS, SUBMISSION_ID, ingest_subject, records_stream
+from hub.nats.accounts import inbox_prefix
 from hub.nats.servers import servers
 
 _TIMEOUT_S = 10.0
@@ -56,10 +64,17 @@ class IngestClient:
         self.department = department
 
     @classmethod
-    async def connect(cls, url: str, *, region: str, department: str) -> IngestClient:
+    async def connect(cls, url: str, *, region: str, department: str,
+                      seed: str | None = None, auth: dict[str, Any] | None = None
+                      ) -> IngestClient:
+        """Connect as ``department`` (its nkey ``seed``), or with other ``nats.connect``
+        ``auth`` options (the hub's own), or without credentials."""
+        options = dict(auth or {})
+        if seed:
+            options.update(nkeys_seed_str=seed, inbox_prefix=inbox_prefix(department))
         try:
             nc = await nats.connect(servers(url), name=f"ingest-client-{region}-{department}",
-                                    connect_timeout=5, max_reconnect_attempts=3)
+                                    connect_timeout=5, max_reconnect_attempts=3, **options)
         except (TimeoutError, nats.errors.Error, OSError) as exc:
             raise IngestClientError(f"cannot connect to NATS at {url}: {exc!r}") from None
         return cls(nc, region, department)

@@ -10,9 +10,11 @@ holds public keys only):
   logged, never written in the clear.
 - **each department with an active credential** (:mod:`hub.security.credentials`)
   — publish only ``hub.<region>.ingress.<department>.>`` (its NATS queries,
-  :mod:`hub.entrypoints.nats_ingress`), subscribe only ``_INBOX_<department>.>``
-  (its replies: nats-py ``inbox_prefix="_INBOX_<department>"``). Nothing else:
-  no ``$JS.API.>``, no ``hub.<region>.deliver.>``, no other department's subjects.
+  :mod:`hub.entrypoints.nats_ingress`) and ``hub.<region>.ingest.<department>.>``
+  (its record submissions, :mod:`hub.ingest.client`; JetStream's acks come back
+  on its inbox), subscribe only ``_INBOX_<department>.>`` (its replies: nats-py
+  ``inbox_prefix="_INBOX_<department>"``). Nothing else: no ``$JS.API.>``, no
+  ``hub.<region>.deliver.>``, no other department's subjects.
   A revoked or expired credential's user disappears when the config is rendered
   again (hub start, or :meth:`NatsUsers.reload`).
 
@@ -111,7 +113,8 @@ class NatsUsers:
         for department, keys in sorted(self.departments.items()):
             name = department.rsplit("/", 1)[-1]
             allow = {
-                "publish": {"allow": [f"hub.{self.region}.ingress.{name}.>"]},
+                "publish": {"allow": [f"hub.{self.region}.ingress.{name}.>",
+                                      f"hub.{self.region}.ingest.{name}.>"]},
                 "subscribe": {"allow": [f"{inbox_prefix(name)}.>"]},
             }
             users += [f"    {{ nkey: {_q(key)}, permissions: {json.dumps(allow)} }}"

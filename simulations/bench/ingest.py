@@ -25,28 +25,34 @@ client submitting at the same time.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nats
 from rich.console import Console
 from rich.table import Table
 
 from contracts import default_registry
-from hub.bootstrap import run_hub
+from hub.bootstrap import Hub, run_hub
+from hub.domain.credential import CredentialKind
 from hub.federation.wiring import open_federation
 from hub.ingest import IngestClient
+from hub.ingest.errors import IngestClientError
 from hub.ingest.pipeline import Submission
 from hub.ingest.runtime import build_pipeline
 from hub.ingest.sources import SourceBook
 from hub.ingest.streams import backlog
 from hub.ingest.subjects import ingest_subject, records_stream
 from hub.logs import configure_logging
+from hub.nats.accounts import hub_seed
 from hub.nats.server import NatsServerConfig, running_nats_server
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure, ratio_of
@@ -85,15 +91,17 @@ async def _run(records: int) -> list[Figure]:
         settings = _settings(folder / "default")
         async with run_hub(settings, [], ingest=SOURCES) as hub:  # its embedded nats-server
             workers = settings.ingest_workers
-            await _mode(hub.nats_url, folder / "bare-default", bodies, "", rates, profiles)
+            access = await _embedded_access(hub)
+            await _mode(hub.nats_url, access, folder / "bare-default", bodies, "", rates,
+                        profiles)
         always = NatsServerConfig(name="bench-always", workdir=folder / "nats-always",
                                   sync_interval="always")
         async with running_nats_server(always) as server:
             settings_always = _settings(folder / "always").model_copy(
                 update={"nats_url": server.url})
             async with run_hub(settings_always, [], ingest=SOURCES):
-                await _mode(server.url, folder / "bare-always", bodies, "_sync_always", rates,
-                            profiles)
+                await _mode(server.url, Access(), folder / "bare-always", bodies,
+                            "_sync_always", rates, profiles)
         hub_profile = _hub_profile(_settings(folder / "profile"), bodies)
     figures = _figures(rates)
     console.print(_table(figures))
@@ -101,28 +109,63 @@ async def _run(records: int) -> list[Figure]:
     return figures
 
 
+@dataclass(frozen=True)
+class Access:
+    """How the benchmark connects: the hub's own NATS options (streams, backlog, the bare
+    reference) and each department's nkey seed; empty on a server without users."""
+
+    admin: dict[str, Any] = field(default_factory=dict)
+    seeds: dict[str, str] = field(default_factory=dict)
+
+
+async def _embedded_access(hub: Hub) -> Access:
+    """Department credentials issued as a region would, once the server has loaded them."""
+    assert hub.credentials is not None and hub.ledger.keyring is not None
+    seeds = {}
+    for department in DEPARTMENTS.values():
+        issued = hub.credentials.issue(f"{REGION}/{department}", CredentialKind.DEPARTMENT,
+                                       dt.timedelta(hours=2))
+        assert issued.nats_seed is not None
+        seeds[department] = issued.nats_seed.decode()
+    async with asyncio.timeout(30):
+        for department, seed in seeds.items():
+            while True:  # the server re-reads its users every HUB_NATS_USERS_REFRESH_S
+                try:
+                    client = await IngestClient.connect(hub.nats_url, region=REGION,
+                                                        department=department, seed=seed)
+                    await client.close()
+                    break
+                except IngestClientError:
+                    await asyncio.sleep(0.2)
+    return Access({"nkeys_seed_str": hub_seed(hub.ledger.keyring)}, seeds)
+
+
 def _settings(data: Path) -> HubSettings:
     return HubSettings(data=data, region=REGION, log_format="json", log_level="warning")
 
 
-async def _mode(url: str, bare_folder: Path, bodies: dict[str, list[bytes]], suffix: str,
-                rates: dict[str, float], profiles: dict[str, dict[str, float]]) -> None:
+async def _mode(url: str, access: Access, bare_folder: Path, bodies: dict[str, list[bytes]],
+                suffix: str, rates: dict[str, float],
+                profiles: dict[str, dict[str, float]]) -> None:
     book = SourceBook(SOURCES, default_registry(), max_bytes=1 << 20)
     for fmt in ("soap", "json"):
-        rates[f"{fmt}{suffix}"] = await _hub_rate(url, fmt, bodies[fmt])
+        rates[f"{fmt}{suffix}"] = await _hub_rate(url, access, fmt, bodies[fmt])
         decode = book.get(DEPARTMENTS[fmt], CONTRACT).decode
-        rate, stages = await measure_bare(url, bare_folder / fmt, decode, bodies[fmt])
+        rate, stages = await measure_bare(url, bare_folder / fmt, decode, bodies[fmt],
+                                          auth=access.admin)
         rates[f"{fmt}{suffix}_bare"] = rate
         profiles[f"{fmt}{suffix}"] = stages
 
 
-async def _hub_rate(url: str, fmt: str, bodies: Sequence[bytes]) -> float:
+async def _hub_rate(url: str, access: Access, fmt: str, bodies: Sequence[bytes]) -> float:
     """Submitted → recorded → acked, records/s; checks one notice per record."""
     prefix = uuid.uuid4().hex[:8]
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **access.admin)
     js = nc.jetstream(timeout=10)
     notices_before = (await js.stream_info(records_stream(REGION))).state.messages
-    client = await IngestClient.connect(url, region=REGION, department=DEPARTMENTS[fmt])
+    department = DEPARTMENTS[fmt]
+    client = await IngestClient.connect(url, region=REGION, department=department,
+                                        seed=access.seeds.get(department))
     try:
         started = time.perf_counter()
         last = 0

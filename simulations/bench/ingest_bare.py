@@ -100,10 +100,12 @@ class BarePipeline:
 
 
 async def measure_bare(url: str, folder: Path, decode: Callable[[bytes], Contract],
-                       bodies: Sequence[bytes]) -> tuple[float, dict[str, float]]:
-    """Records per second (wall) of the bare pipeline over ``bodies``, and µs per stage."""
+                       bodies: Sequence[bytes], *, auth: dict[str, Any] | None = None
+                       ) -> tuple[float, dict[str, float]]:
+    """Records per second (wall) of the bare pipeline over ``bodies``, and µs per stage
+    (``auth``: ``nats.connect`` options, for a server with users)."""
     pipeline = BarePipeline(folder, decode)
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **(auth or {}))
     js = nc.jetstream(timeout=10)
     await js.add_stream(api.StreamConfig(name=STREAM, subjects=["bare.>"],
                                          storage=api.StorageType.FILE))

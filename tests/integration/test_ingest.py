@@ -9,6 +9,7 @@ on the records stream.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,12 +19,15 @@ import nats
 import pytest
 
 from hub.bootstrap import run_hub
+from hub.domain.credential import CredentialKind
 from hub.domain.ingest import RejectedSubmission, record_id_of
 from hub.domain.record import Record
 from hub.federation.wiring import open_federation
 from hub.ingest import IngestClient, running_ingest
+from hub.ingest.errors import IngestClientError
 from hub.ingest.streams import Backlog, backlog, ensure_streams
-from hub.ingest.subjects import records_stream
+from hub.ingest.subjects import ingest_subject, records_stream
+from hub.nats.accounts import inbox_prefix
 from hub.nats.server import NatsServerProcess
 from hub.settings import HubSettings
 from simulations.ingest_records import (
@@ -218,3 +222,53 @@ async def test_a_worker_killed_before_acking_is_redelivered_and_recorded_once(
     assert state.empty and state.acked_through == 120
     assert _stored(settings) == {"issued": 120, "attested": 120, "rejected": 0}
     assert announced == 120
+
+
+async def test_a_department_submits_as_its_own_nats_user_on_the_embedded_server(
+    hub_settings: HubSettings,
+) -> None:
+    """On the hub's own server (users rendered from credentials) social-security submits
+    with the nkey seed its credential came with, and its records are recorded; the same
+    user may not publish to pensions' ingest subject."""
+    settings = _settings(hub_settings, nats_users_refresh_s=0.1)
+    items = [(f"own-{n}", FACTORY.soap(n)) for n in range(40)]
+    async with run_hub(settings, [], ingest=SOURCES) as hub:
+        assert hub.credentials is not None
+        issued = hub.credentials.issue(f"north/{SOAP_DEPARTMENT}", CredentialKind.DEPARTMENT,
+                                       dt.timedelta(hours=1))
+        assert issued.nats_seed is not None
+        seed = issued.nats_seed.decode()
+        async with asyncio.timeout(15):
+            while True:  # until the server has reloaded its users
+                try:
+                    client = await IngestClient.connect(hub.nats_url, region="north",
+                                                        department=SOAP_DEPARTMENT, seed=seed)
+                    break
+                except IngestClientError:
+                    await asyncio.sleep(0.1)
+        async with client:
+            receipts = await client.submit_many(CONTRACT, items, fmt="soap")
+        assert len(receipts) == 40 and not any(r.duplicate for r in receipts)
+
+        errors: list[str] = []
+
+        async def on_error(exc: Exception) -> None:
+            errors.append(str(exc).lower())
+
+        nc = await nats.connect(hub.nats_url, nkeys_seed_str=seed, error_cb=on_error,
+                                inbox_prefix=inbox_prefix(SOAP_DEPARTMENT),
+                                allow_reconnect=False)
+        try:
+            await nc.publish(ingest_subject("north", JSON_DEPARTMENT, CONTRACT), FACTORY.json(0))
+            async with asyncio.timeout(5):
+                while not any("permissions violation" in e for e in errors):
+                    await nc.flush(timeout=2)
+                    await asyncio.sleep(0.05)
+        finally:
+            await nc.close()
+        for _ in range(150):  # bounded: 30 s for the worker to record them
+            if (await asyncio.to_thread(_stored, settings))["issued"] >= 40:
+                break
+            await asyncio.sleep(0.2)
+    assert _stored(settings) == {"issued": 40, "attested": 40, "rejected": 0}
+    assert any(f"hub.north.ingest.{JSON_DEPARTMENT}" in e for e in errors), errors
