@@ -14,6 +14,9 @@ cheaply:
   (account, step) and it is saved with the session in one transaction, so the
   store refuses a second login with the same code — after a restart and across
   hub workers sharing the store too.
+- ``LoginFailures``: the refused logins of one name in one lockout window
+  (Counted, then Failed or Cleared), so a lockout holds across restarts and
+  hub workers; its id derives from (name, window).
 - ``OperatorAction``: one operator action (Performed: who, in which role, what,
   on what, and how it ended), e.g. a dead letter requeued or a verify run.
 """
@@ -211,6 +214,69 @@ class TotpCodeUse(Aggregate):
     def __init__(self, operator: str, step: int) -> None:
         self.operator = operator
         self.step = step
+
+
+def failures_id(name: str, window: int) -> UUID:
+    """The id of ``name``'s failure count in lockout window ``window``."""
+    return uuid.uuid5(OPERATORS_NAMESPACE, f"failures:{name}:{window}")
+
+
+class LoginFailures(Aggregate):
+    """Refused logins of one name within one lockout window, and when a login cleared them."""
+
+    TOPIC = "interop-hub:login-failures"
+
+    class Event(Aggregate.Event):
+        """Base of every failure-count event."""
+
+        TOPIC = "interop-hub:login-failures.event"
+
+    class Created(Event, Aggregate.Created):
+        """Base of the creation event."""
+
+        TOPIC = "interop-hub:login-failures.created"
+
+    class Counted(Created):
+        """The window's first refusal of ``name`` (``at``: RFC 3339)."""
+
+        TOPIC = "interop-hub:login-failures.counted"
+        class_version = 1
+        name: str
+        window: int
+        at: str
+
+    @staticmethod
+    def create_id(name: str, window: int, at: str) -> UUID:
+        return failures_id(name, window)
+
+    @event(Counted)
+    def __init__(self, name: str, window: int, at: str) -> None:
+        self.name = name
+        self.window = window
+        self.failed_at: list[str] = [at]
+        self.cleared_at = ""
+
+    class Failed(Event):
+        """Another refusal in the window."""
+
+        TOPIC = "interop-hub:login-failures.failed"
+        class_version = 1
+        at: str
+
+    @event(Failed)
+    def fail(self, at: str) -> None:
+        self.failed_at.append(at)
+
+    class Cleared(Event):
+        """A successful login: earlier refusals no longer count."""
+
+        TOPIC = "interop-hub:login-failures.cleared"
+        class_version = 1
+        at: str
+
+    @event(Cleared)
+    def clear(self, at: str) -> None:
+        self.cleared_at = at
 
 
 class LoginRefusal(Aggregate):

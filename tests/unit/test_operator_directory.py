@@ -207,3 +207,32 @@ def test_totp_secret_is_sealed_for_its_account(app: Application[UUID]) -> None:
         secrets.open_totp(stored.totp_sealed, "eve")
     with pytest.raises(OperatorError):
         OperatorSecrets(os.urandom(32)).open_totp(stored.totp_sealed, "ada")
+
+
+def test_the_lockout_holds_across_workers_and_a_good_login_clears_it(
+    app: Application[UUID], clock: Clock
+) -> None:
+    """Refusals counted by one directory lock the name out in another on the same store (a
+    second hub worker, a restart); a good login before the limit starts the count again."""
+    clock.now = clock.now.replace(minute=10)  # 5 minutes before a 15-minute window ends
+    secrets = OperatorSecrets(os.urandom(32))
+    first = OperatorDirectory(app, secrets, issuer="hub north", clock=clock)
+    second = OperatorDirectory(app, secrets, issuer="hub north", clock=clock)
+    secret = first.enrol("ada", "viewer", PASSWORD, by="test").totp_secret
+    for n in range(MAX_FAILURES - 1):
+        with pytest.raises(LoginRefusedError):
+            (first if n % 2 else second).login("ada", "not the password", "0", client="t")
+    second.login("ada", PASSWORD, _code(secret, clock), client="t")  # clears the count
+    clock.now += dt.timedelta(seconds=1)
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(LoginRefusedError) as refused:
+            first.login("ada", "not the password", "0", client="t")
+        assert refused.value.reason == "wrong-password"
+    clock.now += dt.timedelta(minutes=14)  # the next window, within LOCKOUT: they still count
+    with pytest.raises(LoginRefusedError):
+        second.login("ada", "not the password", "0", client="t")
+    with pytest.raises(LoginRefusedError) as refused:
+        first.login("ada", PASSWORD, _code(secret, clock), client="t")
+    assert refused.value.reason == "locked-out"
+    clock.now += dt.timedelta(minutes=16)
+    second.login("ada", PASSWORD, _code(secret, clock), client="t")
