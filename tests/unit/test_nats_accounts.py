@@ -17,9 +17,11 @@ def _users() -> NatsUsers:
 
 
 def test_department_permissions_name_only_its_own_subjects() -> None:
-    """tax may publish its ingress and subscribe its inbox, nothing else; the hub everything."""
+    """tax may publish its queries and record submissions and subscribe its inbox, nothing
+    else; the hub everything."""
     text = "\n".join(_users().authorization_lines())
-    assert '"publish": {"allow": ["hub.north.ingress.tax.>"]}' in text
+    assert ('"publish": {"allow": ["hub.north.ingress.tax.>", "hub.north.ingest.tax.>"]}'
+            in text)
     assert '"subscribe": {"allow": ["_INBOX_tax.>"]}' in text
     assert "$JS" not in text and "deliver" not in text
     assert public_key(SEED) in text and SEED not in text
