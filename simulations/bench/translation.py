@@ -20,13 +20,11 @@ the SOAP path is printed too, to show what limits it.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +37,13 @@ from adapters.mapping.json_plan import JsonSection
 from adapters.mapping.xml_plan import XmlSection
 from adapters.soap_envelope import SOAP11_NS, parse_envelope
 from adapters.xml_safety import parse_xml
-from contracts.person import PersonIdentity
-from contracts.social_security import ContributionHistory, InsuredPeriod
+from contracts.social_security import ContributionHistory
 from simulations.bench.figures import Figure, ratio_of
 from simulations.departments import SOCIAL_SECURITY_MAPPING
+from simulations.sample_records import history, soap_envelope
 
 ROUNDS = 5
 ROUND_S = 0.4
-PERIODS = 11
 GOAL = ">= 0.6 of reference"
 
 # A JSON department serving contribution histories: what the bench's JSON record speaks.
@@ -94,48 +91,6 @@ properties.periods = { type = "array", items = { type = "object", required = ["e
 """  # noqa: E501 - JSON Schema members as TOML inline tables, one per line
 
 
-def history() -> ContributionHistory:
-    """A citizen with eleven insured periods, the last one still open."""
-    employers = ["Nordic Timber Works", "Harbour Logistics Ltd", "City of Eastport",
-                 "Westfield Clinic Foundation", "Brightline Software"]
-    periods = [
-        InsuredPeriod(
-            employer_id=f"55{n:04d}-{1000 + 37 * n:04d}",
-            employer_name=f"{employers[n % len(employers)]} (regional branch {n + 1})",
-            start=dt.date(1995 + 2 * n, 1 + n % 12, 1),
-            end=None if n == PERIODS - 1 else dt.date(1996 + 2 * n, 12, 31),
-            contribution_base=Decimal(2_345_678 + 104_729 * n).scaleb(-2),
-            currency="EUR" if n > 2 else "DEM",
-        )
-        for n in range(PERIODS)
-    ]
-    person = PersonIdentity(national_id="19800101-1234", family_name="Andersson-Lindqvist",
-                            given_names="Maria Elena", date_of_birth=dt.date(1980, 1, 1))
-    return ContributionHistory(person=person, periods=periods, as_of=dt.date(2026, 11, 28))
-
-
-def soap_record(mapping: CompiledMapping, record: ContributionHistory) -> bytes:
-    """The answer as a legacy stack sends it: ns-prefixed, one element per line, a header."""
-    body = mapping.response.encode(record)
-    namespace = body.nsmap.get("bur") or next(iter(body.nsmap.values()))
-    envelope = etree.Element(f"{{{SOAP11_NS}}}Envelope",
-                             nsmap={"SOAP-ENV": SOAP11_NS, "ns1": namespace})
-    header = etree.SubElement(envelope, f"{{{SOAP11_NS}}}Header")
-    etree.SubElement(header, f"{{{namespace}}}TransactionId").text = "TX-2026-11-28-000042"
-    etree.SubElement(envelope, f"{{{SOAP11_NS}}}Body").append(_renamespaced(body, namespace))
-    etree.indent(envelope, space="")  # one element per line
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
-
-
-def _renamespaced(element: etree._Element, namespace: str) -> etree._Element:
-    # Re-created under the envelope's ns1 prefix, as zeep and most Java stacks write it.
-    copy = etree.Element(element.tag, nsmap={"ns1": namespace})
-    copy.text = element.text
-    for child in element:
-        copy.append(_renamespaced(child, namespace))
-    return copy
-
-
 def run(rounds: int = ROUNDS) -> list[Figure]:
     """Measure both translations beside their references; print and return the figures."""
     console = Console(width=None if sys.stdout.isatty() else 132)
@@ -145,7 +100,7 @@ def run(rounds: int = ROUNDS) -> list[Figure]:
         path.write_text(JSON_MAPPING, encoding="utf-8")
         json_mapping = load_mapping(path)
     record = history()
-    soap = soap_record(soap_mapping, record)
+    soap = soap_envelope(soap_mapping, record)
     legacy_json = json.dumps(json_mapping.response.encode(record)).encode()
     contract_json = record.model_dump_json().encode()
     elements = sum(1 for _ in parse_xml(soap).iter())
