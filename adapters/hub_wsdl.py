@@ -6,10 +6,19 @@ decodes. Each operation takes its request contract's element as the body and
 answers with its response contract's element; ``soapAction`` is the operation
 name. The X-Road-like envelope headers (``client``, ``correlationId``) are
 declared as header parts of every input; zeep and other toolkits may omit them.
+
+An operation whose answers are minimised (``WsdlOperation.minimised``: the
+service declares purposes, and the hub answers only the fields the caller's
+purpose and consent allow) answers with its response element typed
+``Partial<Name>``: the same sequence with every element optional, nested
+contracts too. So the answers the hub sends validate against the WSDL it
+serves, while requests — and every other use of the nested types — keep the
+contract's own, strict types.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +57,7 @@ class WsdlOperation:
     request: type[Contract]
     response: type[Contract]
     documentation: str = ""
+    minimised: bool = False  # answers carry only the fields a purpose allows
 
 
 def render_wsdl(
@@ -95,7 +105,15 @@ def _types(definitions: etree._Element, operations: Sequence[WsdlOperation]) -> 
     for operation in operations:
         models.update({operation.request: None, operation.response: None})
     types = etree.SubElement(definitions, _W + "types")
-    schema_element(models, target_namespace=CONTRACTS_NS, parent=types)
+    schema = schema_element(models, target_namespace=CONTRACTS_NS, parent=types)
+    requests = {element_name(o.request) for o in operations}
+    for name in sorted({element_name(o.response) for o in operations if o.minimised}):
+        if name in requests:
+            raise ValueError(f"{name} is a request and a minimised answer: one element cannot "
+                             "be both strict and partial")
+        element = schema.find(f"{_XS}element[@name='{name}']")
+        assert element is not None  # schema_element made one per model
+        element.set("type", f"tns:{_partial_type(schema, name)}")
     headers = etree.SubElement(
         types,
         _XS + "schema",
@@ -107,6 +125,32 @@ def _types(definitions: etree._Element, operations: Sequence[WsdlOperation]) -> 
         element = etree.SubElement(headers, _XS + "element", name=name, type="xs:string")
         annotation = etree.SubElement(element, _XS + "annotation")
         etree.SubElement(annotation, _XS + "documentation").text = _HEADER_DOCS[name]
+
+
+def _partial_type(schema: etree._Element, name: str) -> str:
+    """Add ``Partial<name>`` (once): complexType ``name`` with every element optional."""
+    partial = f"Partial{name}"
+    if schema.find(f"{_XS}complexType[@name='{partial}']") is not None:
+        return partial
+    original = schema.find(f"{_XS}complexType[@name='{name}']")
+    if original is None:
+        raise ValueError(f"no complexType {name} to make a partial twin of")
+    twin = copy.deepcopy(original)
+    twin.set("name", partial)
+    documentation = twin.find(f"{_XS}annotation/{_XS}documentation")
+    if documentation is not None:
+        documentation.text = (documentation.text or "") + (
+            " As the hub answers it: only the fields the caller's purpose and consent allow, "
+            "so every element may be absent.")
+    schema.append(twin)
+    for element in twin.iter(_XS + "element"):
+        element.set("minOccurs", "0")
+        kind = element.get("type", "")
+        nested = kind.removeprefix("tns:")
+        if kind.startswith("tns:") and schema.find(
+                f"{_XS}complexType[@name='{nested}']") is not None:
+            element.set("type", f"tns:{_partial_type(schema, nested)}")
+    return partial
 
 
 def _messages(definitions: etree._Element, operations: Sequence[WsdlOperation]) -> None:

@@ -112,7 +112,9 @@ class SoapIngress:
             s.native.xroad_service: s for s in services if s.native and s.native.xroad_service
         }
         self._operations = [
-            WsdlOperation(s.operation, s.request, s.response, s.description) for s in services
+            WsdlOperation(s.operation, s.request, s.response, s.description,
+                          minimised=bool(s.purposes))
+            for s in services
         ]
         self._wsdl: dict[str, bytes] = {}
 

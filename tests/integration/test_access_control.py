@@ -13,7 +13,10 @@ import json
 from uuid import UUID
 
 import httpx
+from lxml import etree
 
+from adapters.soap_envelope import parse_envelope
+from adapters.xml_safety import XmlLimits, parse_xml
 from hub.domain.consent import Consent
 from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Status
@@ -232,6 +235,13 @@ async def test_soap_names_the_purpose_in_a_header_and_gets_a_minimised_body(
         assert ok.status_code == 200, ok.text
         assert "status>" in ok.text and "tax_year>" in ok.text
         assert "outstanding_amount" not in ok.text and "issued_on" not in ok.text
+        # ...and still valid against the WSDL the hub serves (its answer type is partial)
+        [schema] = parse_xml((await http.get(f"{url}?wsdl")).content).xpath(
+            "w:types/*[@targetNamespace='urn:interop-hub:contracts:1']",
+            namespaces={"w": "http://schemas.xmlsoap.org/wsdl/"})
+        answer = parse_envelope(ok.content, XmlLimits()).body
+        validator = etree.XMLSchema(etree.fromstring(etree.tostring(schema)))
+        assert validator.validate(answer), validator.error_log
         refused = await http.post(url, content=envelope("north/vehicles", "licence-renewal"),
                                   headers=headers("north/vehicles"))
         assert refused.status_code == 403 and "access-denied" in refused.text, refused.text

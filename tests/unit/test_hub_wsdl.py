@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclasses_replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -224,3 +226,39 @@ def test_operations_must_be_unique_and_present() -> None:
         render_wsdl([OPERATIONS[0], OPERATIONS[0]], service_name="S", location=LOCATION)
     with pytest.raises(ValueError, match="WSDL name"):
         render_wsdl(OPERATIONS, service_name="Interop Hub", location=LOCATION)
+
+
+def _contract_schema(wsdl: bytes) -> etree.XMLSchema:
+    [schema] = parse_xml(wsdl).xpath(
+        "w:types/*[@targetNamespace='urn:interop-hub:contracts:1']", namespaces=WSDL_NS)
+    return etree.XMLSchema(etree.fromstring(etree.tostring(schema)))
+
+
+def test_a_minimised_answer_validates_against_the_wsdl_of_a_minimising_operation(
+    codec: ContractXmlCodec,
+) -> None:
+    """With ``minimised`` the answer element is typed ``PartialContributionHistory`` (every
+    element optional, nested types too), so an answer without hidden fields is valid; the
+    request keeps the strict type, and so does the same answer in a plain WSDL."""
+    from hub.security.minimise import minimise, partial_model
+
+    minimising = (dataclasses_replace(OPERATIONS[0], minimised=True), OPERATIONS[1])
+    partial_wsdl = render_wsdl(minimising, service_name="S", location=LOCATION)
+    strict, partial = _contract_schema(_wsdl()), _contract_schema(partial_wsdl)
+    shown = minimise(HISTORY.model_dump(mode="json"), ["periods.start", "as_of"])
+    answer = codec.encode_partial(partial_model(ContributionHistory).model_validate(shown),
+                                  ContributionHistory)
+    assert answer.find(f"{{{answer.nsmap[None]}}}person") is None  # hidden: absent
+    assert partial.validate(answer), partial.error_log
+    assert not strict.validate(answer)  # the plain WSDL would refuse it
+    assert partial.validate(codec.encode(HISTORY))  # a full answer is still valid
+    query = codec.encode(ContributionHistoryQuery(national_id="19800101-1234",
+                                                  period_start=dt.date(2000, 1, 1),
+                                                  period_end=dt.date(2026, 12, 31)))
+    incomplete = copy.deepcopy(query)
+    incomplete.remove(incomplete[0])
+    assert partial.validate(query) and not partial.validate(incomplete)  # requests stay strict
+    types = parse_xml(partial_wsdl).xpath("//xs:complexType/@name",
+                                          namespaces={"xs": "http://www.w3.org/2001/XMLSchema"})
+    assert {"PartialContributionHistory", "PartialPersonIdentity",
+            "PartialInsuredPeriod", "PersonIdentity"} <= set(types)
