@@ -143,7 +143,8 @@ class ContractXmlCodec:
         ``contract`` is an all-optional twin of ``model`` whose values were
         validated by the same field types, so each element is written exactly as
         :meth:`encode` would. Elements the purpose hides are absent, which the
-        contract's XSD (where they are required) does not allow: no XSD check.
+        contract's XSD (where they are required) does not allow: no XSD check here.
+        The hub WSDL types such answers ``Partial<Name>`` (:mod:`adapters.hub_wsdl`).
         """
         element = etree.Element(self._qname(model), nsmap={None: self.namespace})
         if self._models.get(element.tag) is not model:
