@@ -232,6 +232,12 @@ async def test_an_auditor_reads_a_report_and_every_page_has_enough_contrast(
         assert "north/tax" in row and SS in row and PEOPLE[1] not in await page.content()
         await _shot(page, "subject-report")
         assert await page.evaluate(CONTRAST) == []
+        await page.set_viewport_size({"width": 390, "height": 844})
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"the report is wider than a 390 px screen by {overflow} px"
+        await _shot(page, "narrow-subject-report")
+        await page.set_viewport_size({"width": 1280, "height": 900})
         nav = await page.locator("nav a").evaluate_all("links => links.map(a => a.href)")
         for href in nav:
             await page.goto(href)
