@@ -34,7 +34,7 @@ from hub.messages import DeliveryReply, DeliveryRequest, ReplyError
 from hub.routing import ServiceDirectory
 from hub.security.decision import REMOTE, AccessPolicy, Decision
 from hub.security.minimise import disclosed_document, minimise
-from hub.security.recording import record_disclosed_response
+from hub.security.recording import record_disclosed_response, record_notified
 
 log = structlog.get_logger("hub.delivery")
 
@@ -207,6 +207,13 @@ class DeliveryWorker:
                 attempt=delivery.attempt, contract=str(answer.contract_id()),
                 document=document, digest=body_digest, provider_ms=provider_ms,
             )
+        if decision is None and exchange.data_subject and self._notification(exchange.service):
+            await asyncio.to_thread(
+                record_notified, self._ledger, exchange.id, attempt=delivery.attempt,
+                contract=str(answer.contract_id()), document=document, digest=body_digest,
+                provider_ms=provider_ms, subscription=self._subscription(exchange),
+            )
+            return document
         await asyncio.to_thread(
             self._ledger.record_response,
             exchange.id,
@@ -217,6 +224,16 @@ class DeliveryWorker:
             provider_ms=provider_ms,
         )
         return document
+
+    def _notification(self, service: str) -> bool:
+        """True for a subscriber's notification delivery (hub.notifications)."""
+        return self._directory is not None and self._directory.is_internal(service)
+
+    def _subscription(self, exchange: Exchange) -> str:
+        """What the subscriber receives the record under: its subscription, as declared."""
+        if self._directory is None:  # pragma: no cover - only asked after _notification
+            return f"subscription to {exchange.contract}"
+        return self._directory.get(exchange.service).description
 
     async def _load(self, request: DeliveryRequest) -> Exchange:
         return await asyncio.to_thread(self._ledger.get, UUID(request.exchange_id))

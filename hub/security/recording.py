@@ -4,6 +4,11 @@
 no exchange is ever routed without its decision; ``Disclosed`` (and
 ``Consent.Used`` when consent-based) goes with Delivered + Responded, so the
 ledger never holds an answer without the record of what the client was shown.
+
+A notification (hub.notifications) discloses the other way: the subscriber
+receives the issued record. :func:`record_notified` records that as
+``Disclosed`` to the subscriber (basis ``subscription``, the record's fields)
+with its acknowledgement, so the subject's data-use report lists it too.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from hub.domain.errors import ExchangeConflictError
 from hub.ledger import Arrival, Ledger, Translation
 from hub.security.decision import Decision
 from hub.security.minimise import minimise
+
+NOTIFICATION_PURPOSE = "notification"
+SUBSCRIPTION_BASIS = "subscription"
 
 # A consent used by two exchanges at once loses one version check: reload and retry.
 _CONSENT_RACE_RETRIES = 5
@@ -75,3 +83,28 @@ def record_disclosed_response(
             if attempt_left == 1 or ledger.get(exchange_id).status.value != "routed":
                 raise ExchangeConflictError(exchange_id) from None
     raise ExchangeConflictError(exchange_id)  # pragma: no cover - the loop returns or raises
+
+
+def record_notified(
+    ledger: Ledger,
+    exchange_id: UUID,
+    *,
+    attempt: int,
+    contract: str,
+    document: dict[str, Any],
+    digest: str,
+    provider_ms: float,
+    subscription: str,
+) -> None:
+    """Delivered + Responded (the subscriber's receipt) + Disclosed to the subscriber, in one
+    transaction: the record's fields went to the subscriber under ``subscription``."""
+    exchange = ledger.get(exchange_id)
+    exchange.deliver(attempt)
+    exchange.respond(contract, document, digest, provider_ms, exchange.data_subject)
+    exchange.disclose(NOTIFICATION_PURPOSE, SUBSCRIPTION_BASIS, subscription, "",
+                      exchange.provider or "", sorted(exchange.request or {}),
+                      exchange.data_subject)
+    try:
+        ledger.save(exchange)
+    except IntegrityError:
+        raise ExchangeConflictError(exchange_id) from None

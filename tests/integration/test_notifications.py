@@ -16,6 +16,7 @@ from hub.domain.exchange import Status
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.gateway import Envelope
 from hub.notifications import Subscription
+from hub.security.report import data_use_report
 from hub.settings import HubSettings
 from simulations.departments import MAPPINGS, DepartmentEndpoints, region_services
 from simulations.social_security_bureau import create_app as social_security_app
@@ -92,9 +93,17 @@ async def test_issued_history_reaches_the_tax_inbox_in_its_shape(
         exchange_id = body["exchanges"][0]["exchange_id"]
         assert await _settled(hub, exchange_id) is Status.COMPLETED
         assert _events(hub, exchange_id) == [
-            "Received", "Translated", "Routed", "Delivered", "Responded", "Completed"]
+            "Received", "Translated", "Routed", "Delivered", "Responded", "Disclosed",
+            "Completed"]
         exchange = hub.ledger.get(UUID(exchange_id))
         assert exchange.client == "north/social-security" and exchange.service == TAX_NOTIFY
+        # the subscriber received the citizen's record: it is in the data-use report
+        assert hub.ledger.keyring is not None
+        [use] = data_use_report(hub.ledger, hub.ledger.keyring.ref_for("19800101-1234"))
+        assert (use.recipient, use.service, use.purpose, use.basis) == (
+            "north/tax", TAX_NOTIFY, "notification", "subscription")
+        assert use.fields == ("as_of", "periods", "person")
+        assert use.legal_basis == f"{CONTRACT} records for north/tax"
         assert exchange.response == {"reference": "TB-IN-000001"}
         inbox = list(tax_inbox.inbox)
         assert inbox == [{
