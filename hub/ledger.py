@@ -7,7 +7,7 @@ Methods are synchronous (eventsourcing is); async callers run them in a thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -131,11 +131,14 @@ class Ledger(Application[UUID]):
         document: dict[str, Any],
         digest: str,
         provider_ms: float,
+        also: Callable[[Exchange], None] | None = None,
     ) -> Exchange:
-        """Delivered + Responded, in one transaction."""
+        """Delivered + Responded (+ what ``also`` adds to the exchange), in one transaction."""
         exchange = self.get(exchange_id)
         exchange.deliver(attempt)
         exchange.respond(contract, document, digest, provider_ms, exchange.data_subject)
+        if also is not None:
+            also(exchange)
         self._save(exchange)
         return exchange
 

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from hub.domain.errors import ExchangeConflictError
+from hub.domain.exchange import Exchange
 from hub.ledger import Arrival, Ledger, Translation
 from hub.security.decision import Decision
 from hub.security.minimise import minimise
@@ -86,25 +87,14 @@ def record_disclosed_response(
 
 
 def record_notified(
-    ledger: Ledger,
-    exchange_id: UUID,
-    *,
-    attempt: int,
-    contract: str,
-    document: dict[str, Any],
-    digest: str,
-    provider_ms: float,
-    subscription: str,
+    ledger: Ledger, exchange_id: UUID, *, subscription: str, **response: Any
 ) -> None:
-    """Delivered + Responded (the subscriber's receipt) + Disclosed to the subscriber, in one
-    transaction: the record's fields went to the subscriber under ``subscription``."""
-    exchange = ledger.get(exchange_id)
-    exchange.deliver(attempt)
-    exchange.respond(contract, document, digest, provider_ms, exchange.data_subject)
-    exchange.disclose(NOTIFICATION_PURPOSE, SUBSCRIPTION_BASIS, subscription, "",
-                      exchange.provider or "", sorted(exchange.request or {}),
-                      exchange.data_subject)
-    try:
-        ledger.save(exchange)
-    except IntegrityError:
-        raise ExchangeConflictError(exchange_id) from None
+    """Delivered + Responded (the subscriber's receipt; ``response``: the keywords of
+    :meth:`Ledger.record_response`) + Disclosed to the subscriber, in one transaction: the
+    record's fields went to the subscriber under ``subscription``."""
+    def disclose(exchange: Exchange) -> None:
+        exchange.disclose(NOTIFICATION_PURPOSE, SUBSCRIPTION_BASIS, subscription, "",
+                          exchange.provider or "", sorted(exchange.request or {}),
+                          exchange.data_subject)
+
+    ledger.record_response(exchange_id, also=disclose, **response)
