@@ -8,16 +8,15 @@ is accepted once per account: a second login with the same time step is refused,
 by the store itself (hub.domain.operator.TotpCodeUse), so a restart or another
 worker does not reopen a spent code.
 
-Guessing is slowed: after ``MAX_FAILURES`` refusals of one name within
-``LOCKOUT`` further attempts are refused (and recorded) without looking at the
-password, until the refusals are older than ``LOCKOUT`` or a login succeeds. The
-count is kept in the store (hub.domain.operator.LoginFailures, one aggregate per
+Guessing is slowed (hub.operators.lockout): after ``MAX_FAILURES`` refusals of
+one name within ``LOCKOUT`` further attempts are refused (and recorded) without
+looking at the password, until the refusals are older than ``LOCKOUT`` or a login
+succeeds. The count is kept in the store (LoginFailures, one aggregate per
 name and window), so every hub worker sharing it, and a restarted one, sees it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 import time
@@ -32,13 +31,11 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from hub.domain.operator import (
-    LoginFailures,
     LoginRefusal,
     Operator,
     OperatorAction,
     OperatorSession,
     TotpCodeUse,
-    failures_id,
     operator_id,
 )
 from hub.operators.errors import (
@@ -49,13 +46,12 @@ from hub.operators.errors import (
     SessionInvalidError,
     UnknownOperatorError,
 )
+from hub.operators.lockout import Lockout
 from hub.operators.roles import Permission, Role, allows
 from hub.operators.secrets import OperatorSecrets
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,62}$")
 MIN_PASSWORD = 12
-MAX_FAILURES = 5
-LOCKOUT = dt.timedelta(minutes=15)
 SESSION_TTL = dt.timedelta(hours=8)
 
 
@@ -133,6 +129,7 @@ class OperatorDirectory:
         self._clock = clock
         self._hasher = argon2.PasswordHasher()
         self._last_step: dict[str, int] = {}
+        self._lockout = Lockout(app)
 
     @property
     def secrets(self) -> OperatorSecrets:
@@ -216,10 +213,10 @@ class OperatorDirectory:
             except IntegrityError:
                 reason = "code-reused"  # spent before: by another worker, or before a restart
         if reason is not None:
-            self._count_failure(name[:64], now, LoginRefusal(name[:64], reason, client))
+            self._lockout.count(name[:64], now, LoginRefusal(name[:64], reason, client))
             raise LoginRefusedError(reason)
         self._last_step[account.name] = step
-        self._clear_failures(account.name, now)
+        self._lockout.clear(account.name, now)
         return ActiveSession(session.id, account.name, account.role, expires)
 
     def session(self, session_id: UUID) -> ActiveSession:
@@ -274,7 +271,7 @@ class OperatorDirectory:
     def _refusal(self, name: str, password: str, code: str, now: dt.datetime
                  ) -> tuple[str | None, int]:
         """The reason to refuse this login (None to accept it) and the code's time step."""
-        if self._recent_failures(name[:64], now) >= MAX_FAILURES:
+        if self._lockout.locked(name[:64], now):
             return "locked-out", -1
         try:
             account = self._get(operator_id(name))
@@ -304,47 +301,6 @@ class OperatorDirectory:
                     return "code-reused", step  # never an older code than this worker took
                 return None, step
         return "wrong-code", -1
-
-    def _windows(self, name: str, now: dt.datetime) -> list[LoginFailures]:
-        """``name``'s failure counts of the previous and the current lockout window."""
-        current = _window(now)
-        found = []
-        for window in (current - 1, current):
-            try:
-                found.append(self._app.repository.get(failures_id(name, window)))
-            except AggregateNotFoundError:
-                continue
-        return found
-
-    def _recent_failures(self, name: str, now: dt.datetime) -> int:
-        """Refusals of ``name`` within ``LOCKOUT`` of ``now`` since its last good login."""
-        counts = self._windows(name, now)
-        cleared = max((c.cleared_at for c in counts), default="")
-        since = max(cleared, _at(now - LOCKOUT))
-        return sum(at > since for c in counts for at in c.failed_at)
-
-    def _count_failure(self, name: str, now: dt.datetime, refusal: LoginRefusal) -> None:
-        """Record ``refusal`` and count it, in one transaction (retried on a race)."""
-        for _ in range(5):
-            try:
-                counts = self._app.repository.get(failures_id(name, _window(now)))
-                counts.fail(_at(now))
-            except AggregateNotFoundError:
-                counts = LoginFailures(name, _window(now), _at(now))
-            try:
-                self._app.save(refusal, counts)
-                return
-            except IntegrityError:  # another worker counted one at the same moment
-                continue
-        self._app.save(refusal)  # still recorded; the count is a brake, the refusal the record
-
-    def _clear_failures(self, name: str, now: dt.datetime) -> None:
-        """A good login: earlier refusals stop counting (only if there are any)."""
-        for counts in self._windows(name, now):
-            if counts.failed_at[-1] > counts.cleared_at:
-                counts.clear(_at(now))
-                with contextlib.suppress(IntegrityError):  # raced: a new refusal counts on
-                    self._app.save(counts)
 
     def _account(self, name: str) -> Operator:
         return self._get(operator_id(name), name)
@@ -388,14 +344,3 @@ def wait_for_next_code(now: float | None = None) -> float:
     """Seconds until the next TOTP time step begins (for tests and the demo)."""
     now = time.time() if now is None else now
     return 30 - (now % 30)
-
-
-def _window(now: dt.datetime) -> int:
-    """The lockout window ``now`` falls in (``LOCKOUT``-long, counted from the epoch)."""
-    return int(now.timestamp() // LOCKOUT.total_seconds())
-
-
-def _at(moment: dt.datetime) -> str:
-    """A moment as stored in failure counts: RFC 3339 in UTC with microseconds, so that
-    two of them compare as strings in time order."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")

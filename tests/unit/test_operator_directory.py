@@ -20,7 +20,7 @@ from hub.operators import (
     Permission,
     SessionInvalidError,
 )
-from hub.operators.directory import MAX_FAILURES
+from hub.operators.lockout import MAX_FAILURES
 from hub.operators.secrets import OperatorSecrets
 
 PASSWORD = "correct horse battery"
