@@ -207,11 +207,12 @@ class DeliveryWorker:
                 attempt=delivery.attempt, contract=str(answer.contract_id()),
                 document=document, digest=body_digest, provider_ms=provider_ms,
             )
-        if decision is None and exchange.data_subject and self._notification(exchange.service):
+        subscription = self._subscription(exchange.service)
+        if decision is None and exchange.data_subject and subscription is not None:
             await asyncio.to_thread(
                 record_notified, self._ledger, exchange.id, attempt=delivery.attempt,
                 contract=str(answer.contract_id()), document=document, digest=body_digest,
-                provider_ms=provider_ms, subscription=self._subscription(exchange),
+                provider_ms=provider_ms, subscription=subscription,
             )
             return document
         await asyncio.to_thread(
@@ -225,15 +226,12 @@ class DeliveryWorker:
         )
         return document
 
-    def _notification(self, service: str) -> bool:
-        """True for a subscriber's notification delivery (hub.notifications)."""
-        return self._directory is not None and self._directory.is_internal(service)
-
-    def _subscription(self, exchange: Exchange) -> str:
-        """What the subscriber receives the record under: its subscription, as declared."""
-        if self._directory is None:  # pragma: no cover - only asked after _notification
-            return f"subscription to {exchange.contract}"
-        return self._directory.get(exchange.service).description
+    def _subscription(self, service: str) -> str | None:
+        """For a subscriber's notification delivery (hub.notifications): the subscription it
+        receives the record under, as declared; None for every other service."""
+        if self._directory is None or not self._directory.is_internal(service):
+            return None
+        return self._directory.get(service).description
 
     async def _load(self, request: DeliveryRequest) -> Exchange:
         return await asyncio.to_thread(self._ledger.get, UUID(request.exchange_id))
