@@ -18,6 +18,15 @@ from hub.operators import ActiveSession, Permission
 
 if TYPE_CHECKING:
     from hub.console.pages import ConsolePages
+    from hub.operators import OperatorDirectory
+
+ACTION = "subject.report"
+
+
+def record_report_read(directory: OperatorDirectory, reader: ActiveSession, subject_ref: str,
+                       uses: int) -> None:
+    """Keep an operator's reading of a subject's report as an operator action (page or API)."""
+    directory.record(reader, ACTION, subject_ref, "read", f"{uses} uses listed")
 
 
 def subject_routes(router: APIRouter, pages: ConsolePages) -> None:
@@ -34,18 +43,16 @@ def subject_routes(router: APIRouter, pages: ConsolePages) -> None:
     @router.post("/console/subjects")
     async def subject_report(request: Request, subject: str = Form(""),
                              csrf: str = Form("")) -> Response:
-        session = await pages.checked(request, Permission.SUBJECT_REPORTS, csrf,
-                                      "subject.report", "")
+        session = await pages.checked(request, Permission.SUBJECT_REPORTS, csrf, ACTION, "")
         if not isinstance(session, ActiveSession):
             return session
         try:
             ref, uses = await asyncio.to_thread(q.subject_report, subject)
         except HubError as exc:
-            await asyncio.to_thread(pages.directory.record, session, "subject.report", "",
-                                    "failed", exc.message)
+            await asyncio.to_thread(pages.directory.record, session, ACTION, "", "failed",
+                                    exc.message)
             return pages.render(request, "subjects.html", "Data-use reports", session,
                                 status=400, ref=None, error=exc.message)
-        await asyncio.to_thread(pages.directory.record, session, "subject.report", ref,
-                                "read", f"{len(uses)} uses listed")
+        await asyncio.to_thread(record_report_read, pages.directory, session, ref, len(uses))
         return pages.render(request, "subjects.html", "Data-use reports", session, ref=ref,
                             uses=uses)

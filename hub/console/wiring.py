@@ -12,6 +12,7 @@ from hub.console.api import operator_api_router
 from hub.console.auth import ConsoleAuth
 from hub.console.pages import ConsolePages, console_router
 from hub.console.queries import ConsoleQueries
+from hub.console.subject_page import record_report_read
 from hub.ledger import Ledger
 from hub.operators import ActiveSession, OperatorDirectory, OperatorError, Permission
 from hub.operators.secrets import OperatorSecrets
@@ -41,7 +42,7 @@ class Console:
 
     def record_report_read(self, reader: ActiveSession, subject_ref: str, uses: int) -> None:
         """Keep an operator's reading of a subject's data-use report as an operator action."""
-        self.directory.record(reader, "subject.report", subject_ref, "read", f"{uses} uses listed")
+        record_report_read(self.directory, reader, subject_ref, uses)
 
 
 def operator_directory(settings: HubSettings, ledger: Ledger) -> OperatorDirectory:
