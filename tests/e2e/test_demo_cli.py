@@ -172,8 +172,14 @@ def test_keep_running_prints_a_console_a_person_can_log_in_to(tmp_path: Path) ->
                 "name": login[1], "password": login[2],
                 "code": pyotp.TOTP(secret[1]).now(), "next": "/console/"})
             assert opened.status_code == 303, opened.text
-            rows = http.get("/console/exchanges", params={"outcome": "completed"}).text
-            assert rows.count('<span class="status status-completed">') == completed
+            shown = 0
+            for _ in range(100):  # the exchange index follows the ledger (0.25 s polls)
+                rows = http.get("/console/exchanges", params={"outcome": "completed"}).text
+                shown = rows.count('<span class="status status-completed">')
+                if shown == completed:
+                    break
+                time.sleep(0.05)
+            assert shown == completed
             for page, shows in (("/console/services", "Latency percentiles"),
                                 ("/console/audit", "verify"),
                                 ("/console/federation", "Agreements")):
