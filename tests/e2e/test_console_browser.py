@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hub.projections import ExchangeQuery
 from hub.settings import HubSettings
 from tests.conftest import running_under_ci
 from tests.integration.console_fixtures import PASSWORD, ConsoleOperator, enrol
@@ -77,7 +78,23 @@ async def _traffic(region: Region) -> None:
                                headers=headers("browser-dead"))
         region.social_security.server_faults_next = 0
     assert dead.status_code == 502, dead.text
-    await asyncio.sleep(0.6)  # the read models follow the ledger every 0.25 s
+    await _read_models_caught_up(region)
+
+
+async def _read_models_caught_up(region: Region) -> None:
+    """Wait (bounded) until the exchange index holds the last exchange as dead-lettered and
+    the service metrics list the service: the read models follow the ledger every 0.25 s."""
+    queries = region.hub.console.queries if region.hub.console else None
+    assert queries is not None
+    for _ in range(200):
+        rows = await asyncio.to_thread(queries.exchanges,
+                                       ExchangeQuery(correlation_id="browser-dead"))
+        metrics = await asyncio.to_thread(queries.metrics)
+        if ([r.status for r in rows] == ["dead-lettered"]
+                and any(m.service == SS for m in metrics)):
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("the read models did not catch up with the ledger within 10 s")
 
 
 async def _log_in(page, url: str, operator: ConsoleOperator) -> None:  # type: ignore[no-untyped-def]
