@@ -25,6 +25,7 @@ from hub.nats.server import (
     running_nats_server,
 )
 from hub.privacy.keyring import SubjectKeyring
+from hub.projections.follower import Follower
 from hub.security.credentials import CredentialService
 from hub.settings import HubSettings
 
@@ -49,6 +50,22 @@ def embedded_users(
                      leaf_password=password)
 
 
+def user_follower(
+    server: NatsServerProcess, read: Callable[[], NatsUsers], *, every_s: float
+) -> Follower:
+    """A follower whose round derives the users again (in memory) and reloads when they changed."""
+
+    async def step() -> int:
+        users = read()
+        if users != server.config.users:
+            config: NatsServerConfig = dataclasses.replace(server.config, users=users)
+            await asyncio.to_thread(server.reload, config)
+            log.info("nats users reloaded", departments=sorted(users.departments))
+        return 0  # reads no notification: the credentials read model follows the ledger
+
+    return Follower(step, poll_s=every_s, name="nats-users")
+
+
 async def sync_users(
     server: NatsServerProcess,
     read: Callable[[], NatsUsers],
@@ -56,19 +73,8 @@ async def sync_users(
     *,
     every_s: float,
 ) -> None:
-    """Until ``stop``: derive the users again (in memory), reload the server when they changed."""
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), every_s)
-            return
-        except TimeoutError:
-            pass
-        users = read()
-        if users == server.config.users:
-            continue
-        config: NatsServerConfig = dataclasses.replace(server.config, users=users)
-        await asyncio.to_thread(server.reload, config)
-        log.info("nats users reloaded", departments=sorted(users.departments))
+    """Until ``stop``: every ``every_s``, reload the server when the users changed."""
+    await user_follower(server, read, every_s=every_s).run(stop)
 
 
 @dataclasses.dataclass
