@@ -50,7 +50,6 @@ class CredentialModel:
 
     def __init__(self) -> None:
         self._entries: dict[UUID, CredentialEntry] = {}
-        self.version = 0  # moves on every change: a reader can tell nothing changed cheaply
 
     def apply(self, topic: str, event: Any) -> None:
         """Apply one credential event."""
@@ -66,7 +65,6 @@ class CredentialModel:
             else:
                 entry = dataclasses.replace(entry, revoked_reason=event.reason)
             self._entries[uid] = entry
-        self.version += 1
 
     def get(self, credential_id: UUID) -> CredentialEntry | None:
         """The credential, or None if no such credential was issued."""

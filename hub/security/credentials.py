@@ -178,11 +178,6 @@ class CredentialService:
         """Public nkeys of active department credentials, by department (NATS users)."""
         return self._models.credentials.department_nkeys(self._clock())
 
-    @property
-    def models_version(self) -> int:
-        """Moves whenever a credential changes (the NATS user sync skips rounds that it did not)."""
-        return self._models.credentials.version
-
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal of an ``Authorization`` header value, from the credentials read model.
 
