@@ -2,14 +2,17 @@
 
 - In the process that revokes (the same ledger instance), the very next check refuses:
   no follower round is waited for.
-- In another process on the same store (here: a second ledger instance over it, with
-  its read models followed as the hub follows them), the check refuses within 1 s.
+- In another process on the same store (a second ledger instance over it, with its
+  read models followed as the hub follows them; or the ``interop-hub`` CLI run as a
+  process of its own), the check refuses within 1 s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -135,3 +138,25 @@ async def test_a_revocation_reaches_another_process_within_the_bound(
     await asyncio.to_thread(credentials.revoke, credential_id, "lost laptop")
     lags["credential"] = await _refused_within(lambda: theirs.authenticate(header), SecurityError)
     assert max(lags.values()) <= BOUND_S, lags
+
+
+async def test_a_revocation_by_the_cli_process_reaches_a_running_hub_within_the_bound(
+    settings: HubSettings, followed: Ledger
+) -> None:
+    """``interop-hub credentials revoke`` in a process of its own: refused here within 1 s."""
+    credentials = CredentialService(followed, "north")
+    issued = await asyncio.to_thread(credentials.issue, "north/tax", CredentialKind.DEPARTMENT,
+                                     dt.timedelta(days=1))
+    header = f"Bearer {issued.token}"
+    assert credentials.authenticate(header).name == "north/tax"
+    env = {**os.environ, "HUB_DATA": str(settings.data), "HUB_LOG_LEVEL": "warning"}
+    if settings.store:
+        env["HUB_STORE"] = settings.store
+    cli = str(Path(sys.executable).parent / "interop-hub")
+    proc = await asyncio.create_subprocess_exec(
+        cli, "credentials", "revoke", issued.credential_id.hex, "--reason", "from the CLI",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    lag = await _refused_within(lambda: credentials.authenticate(header), RevokedCredentialError)
+    assert lag <= BOUND_S
