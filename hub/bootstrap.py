@@ -48,6 +48,7 @@ from hub.notifications.wiring import notification_adapters, notification_service
 from hub.operators import Permission
 from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
+from hub.readmodels import models_of
 from hub.relay import OutboxRelay
 from hub.reliability import prepare_reliability
 from hub.routing import ServiceDefinition, ServiceDirectory
@@ -149,6 +150,8 @@ async def run_hub(
     async with contextlib.AsyncExitStack() as stack:
         ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
+        # hub.readmodels: credentials, rights and consents in memory (one read of history here)
+        read_models = await asyncio.to_thread(models_of, ledger)
         credentials = CredentialService(ledger, region)  # hub.security: who may call
         # --- NATS identity (hub.nats.accounts): the embedded server's users, or HUB_NATS_URL ---
         assert ledger.keyring is not None  # build_ledger always gives the ledger its keyring
@@ -202,7 +205,8 @@ async def run_hub(
             crash=reliability.crash,
         )
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
+        tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay"),
+                 asyncio.create_task(read_models.follower().run(stop), name="read-models")]
         projections = await asyncio.to_thread(live_projections, ledger, settings, services)
         stack.callback(projections.close)  # after the follower stopped (_stop_tasks runs first)
         tasks.append(asyncio.create_task(projections.follower.run(stop), name="projections"))

@@ -1,11 +1,13 @@
 """Who is calling: every HTTP ingress authenticates the caller with a hub-issued bearer token.
 
 The :class:`Authenticator` checks ``Authorization: Bearer <token>`` against the
-credential store (on every request: a revocation or rotation takes effect on the
-next one) and, when the request also names a client (``X-Hub-Client``, the SOAP
-``hub:client`` header, an X-Road client), checks that it is the token's own
-department. Every refusal is recorded as Received + Rejected through the
-gateway, with the issue path ``header:Authorization`` and never the token.
+credentials read model (in memory, on every request: a revocation or rotation in
+this process takes effect on the next request, one in another process within the
+read model's bound, :mod:`hub.readmodels.models`) and, when the request also
+names a client (``X-Hub-Client``, the SOAP ``hub:client`` header, an X-Road
+client), checks that it is the token's own department. Every refusal is
+recorded as Received + Rejected through the gateway, with the issue path
+``header:Authorization`` and never the token.
 
 Routers find the authenticator on ``request.app.state.authenticator`` (set by
 :func:`hub.entrypoints.http_app.create_http_app`), so ingress built elsewhere
@@ -16,7 +18,6 @@ use the FastAPI dependencies :func:`require_department` and
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Protocol
 
@@ -104,7 +105,8 @@ class Authenticator:
         self, authorization: str | None, service: str, correlation_id: str, ingress: str
     ) -> Principal:
         try:
-            return await asyncio.to_thread(self._credentials.authenticate, authorization)
+            # In memory (the read model): no thread hand-off, no store read on the hot path.
+            return self._credentials.authenticate(authorization)
         except SecurityError as error:
             await self._refuse(error, UNAUTHENTICATED, service, correlation_id, ingress)
             raise  # unreachable: _refuse raises

@@ -4,9 +4,9 @@ A token is printed once, at ``issue`` and ``rotate``; the hub keeps only its
 verifier (:mod:`hub.security.credentials`). ``issue`` for a department also
 writes the department's NATS nkey seed to a file of mode 0600 and names it:
 the department connects to the hub's NATS server with it (``nkeys_seed`` in
-nats-py). A running hub reads credentials from the store on every request, so
-what these commands change applies at once to HTTP; the embedded NATS server's
-users are re-rendered when the hub next starts or reloads its NATS config.
+nats-py). A running hub follows the store (:mod:`hub.readmodels`): what these
+commands change applies to its HTTP requests within a second, and to the
+embedded NATS server's users at its next refresh (``HUB_NATS_USERS_REFRESH_S``).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from hub.nats.server import (
     running_nats_server,
 )
 from hub.privacy.keyring import SubjectKeyring
+from hub.projections.follower import Follower
 from hub.security.credentials import CredentialService
 from hub.settings import HubSettings
 
@@ -32,9 +33,12 @@ log = structlog.get_logger("hub.nats.user_sync")
 
 
 def embedded_users(
-    settings: HubSettings, credentials: CredentialService, keyring: SubjectKeyring
+    settings: HubSettings, credentials: CredentialService, hub_key: str
 ) -> NatsUsers:
-    """The users of the region's embedded server as the ledger has them now."""
+    """The users of the region's embedded server as the credentials read model has them now.
+
+    ``hub_key`` is the public nkey of the hub's own user (:func:`hub_seed`).
+    """
     linked = settings.leaf_port is not None or bool(settings.leaf_remotes)
     password = settings.leaf_password.get_secret_value() if settings.leaf_password else ""
     if linked and not password:
@@ -42,8 +46,24 @@ def embedded_users(
             "HUB_LEAF_PASSWORD is required for leaf-node links of the embedded server: with "
             "NATS users configured, nats-server refuses leaf connections without credentials"
         )
-    return NatsUsers(settings.region, public_key(hub_seed(keyring)),
-                     credentials.active_department_nkeys(), leaf_password=password)
+    return NatsUsers(settings.region, hub_key, credentials.active_department_nkeys(),
+                     leaf_password=password)
+
+
+def user_follower(
+    server: NatsServerProcess, read: Callable[[], NatsUsers], *, every_s: float
+) -> Follower:
+    """A follower whose round derives the users again (in memory) and reloads when they changed."""
+
+    async def step() -> int:
+        users = read()
+        if users != server.config.users:
+            config: NatsServerConfig = dataclasses.replace(server.config, users=users)
+            await asyncio.to_thread(server.reload, config)
+            log.info("nats users reloaded", departments=sorted(users.departments))
+        return 0  # reads no notification: the credentials read model follows the ledger
+
+    return Follower(step, poll_s=every_s, name="nats-users")
 
 
 async def sync_users(
@@ -53,19 +73,8 @@ async def sync_users(
     *,
     every_s: float,
 ) -> None:
-    """Until ``stop``: re-read the users, reload the server when they changed."""
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), every_s)
-            return
-        except TimeoutError:
-            pass
-        users = await asyncio.to_thread(read)
-        if users == server.config.users:
-            continue
-        config: NatsServerConfig = dataclasses.replace(server.config, users=users)
-        await asyncio.to_thread(server.reload, config)
-        log.info("nats users reloaded", departments=sorted(users.departments))
+    """Until ``stop``: every ``every_s``, reload the server when the users changed."""
+    await user_follower(server, read, every_s=every_s).run(stop)
 
 
 @dataclasses.dataclass
@@ -91,10 +100,12 @@ async def open_region_nats(
     if settings.nats_url:
         return RegionNats(settings.nats_url, NatsAuth.from_settings(settings).options())
 
-    def read() -> NatsUsers:
-        return embedded_users(settings, credentials, keyring)
+    hub_key = public_key(await asyncio.to_thread(hub_seed, keyring))
 
-    users = await asyncio.to_thread(read)
+    def read() -> NatsUsers:
+        return embedded_users(settings, credentials, hub_key)
+
+    users = await asyncio.to_thread(read)  # the first read catches the read model up
     config = NatsServerConfig(
         name=f"hub-{settings.region}",
         workdir=settings.data / "nats",

@@ -112,10 +112,15 @@ class ProjectionRunner:
         With ``until``, only events stamped at or before it are applied (an as-of view).
         """
         at = self.positions()
+        head = None if until is not None else self._head()
         read = 0
         while True:
-            page = self._page(min(at.values()) + 1)
+            if head is not None and min(at.values()) >= head:
+                return read  # idle: nothing recorded since the last round, nothing read
+            page = self._page(min(at.values()) + 1, head)
             if not page:
+                if head is not None:
+                    self._skip_to(at, head)
                 return read
             decoded, last, finished = self._decode(page, until)
             try:
@@ -129,13 +134,39 @@ class ProjectionRunner:
             if finished:
                 return read
 
-    def _page(self, start: int) -> Sequence[Notification]:
+    def _head(self) -> int:
+        """The ledger's last position now (the end of this catch-up)."""
+        try:
+            return self.ledger.recorder.max_notification_id() or 0
+        except PersistenceError as exc:
+            raise LedgerReadError(f"cannot read the ledger's last position: {exc}") from exc
+
+    def _page(self, start: int, stop: int | None) -> Sequence[Notification]:
         try:
             return self.ledger.recorder.select_notifications(
-                start=start, limit=self._batch, topics=self._topics
+                start=start, limit=self._batch, stop=stop, topics=self._topics
             )
         except PersistenceError as exc:
             raise LedgerReadError(f"cannot read the ledger from position {start}: {exc}") from exc
+
+    def _skip_to(self, at: dict[str, int], head: int) -> None:
+        """Move positions past events none of the projections reads (up to ``head``).
+
+        Without this a position would stay at the last event a projection read, and
+        every round would scan again everything recorded since that it does not read.
+        """
+        behind = [p for p in self.projections if at[p.name] < head]
+        if not behind:
+            return
+        try:
+            with self.store.transaction() as tx:
+                for projection in behind:
+                    if not positions.claim(tx, projection.name, at[projection.name], head):
+                        raise _Overtaken
+        except _Overtaken:
+            return  # another runner moved on first; the next round starts from where it is
+        for projection in behind:
+            at[projection.name] = head
 
     def _decode(
         self, page: Sequence[Notification], until: dt.datetime | None

@@ -3,7 +3,9 @@
 The ledger is the one store: every grant and revocation is an event there,
 hence a leaf of the audit log, and any view of the rights can be rebuilt by
 replay. This service only adds names to the ledger's ``save`` and
-``repository.get``; the ledger itself knows nothing of rights.
+``repository.get``; the ledger itself knows nothing of rights. Decisions read
+the rights read model (:meth:`AccessRights.current`, :mod:`hub.readmodels`),
+which grant and revoke bring up to date before they return.
 
 A client is named as ``region/department``; a bare ``department`` means one of
 this region (:meth:`AccessRights.client_id`).
@@ -11,12 +13,14 @@ this region (:meth:`AccessRights.client_id`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from eventsourcing.application import AggregateNotFoundError
 
 from hub.domain.access import AccessRight, access_right_id
+from hub.readmodels import ReadModels, RightEntry, models_of, refresh
 from hub.security.refusals import AccessError
 from regions.identity import DepartmentId, ServiceId
 
@@ -45,6 +49,7 @@ class AccessRights:
         right = self.get(client, service) or AccessRight(client, service)
         right.grant(client, service, wanted, by)
         self._ledger.save(right)
+        refresh(self._ledger)
         return right
 
     def revoke(
@@ -59,7 +64,16 @@ class AccessRights:
             )
         right.revoke(by, reason or "revoked by operator")
         self._ledger.save(right)
+        refresh(self._ledger)  # the next decision in this process refuses
         return right
+
+    def current(self, client: str, service: str) -> RightEntry | None:
+        """The right of the pair from the read model (no store read): what decisions use."""
+        return self._models.rights.get(client, service)
+
+    @functools.cached_property
+    def _models(self) -> ReadModels:
+        return models_of(self._ledger)
 
     def get(self, client: str, service: str) -> AccessRight | None:
         """The right of the pair as recorded now, or None if never granted."""

@@ -1,18 +1,22 @@
 """Consents, kept as ``Consent`` aggregates in the ledger's event store.
 
 The subject is always the pseudonymous reference; callers resolve a national
-id with the ledger's keyring first (:meth:`SubjectKeyring.resolve`).
+id with the ledger's keyring first (:meth:`SubjectKeyring.resolve`). Decisions
+(:meth:`ConsentBook.active`) read the consents read model (:mod:`hub.readmodels`),
+which grant, revoke and expire bring up to date before they return.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from eventsourcing.application import AggregateNotFoundError
 
 from hub.domain.consent import Consent, ConsentState, consent_id
+from hub.readmodels import ConsentEntry, ReadModels, models_of, refresh
 from hub.security.refusals import AccessError
 from regions.identity import DepartmentId
 
@@ -55,6 +59,7 @@ class ConsentBook:
         chosen = sorted({f.strip() for f in fields if f.strip()})
         consent.grant(subject_ref, purpose, recipient, chosen, until.isoformat())
         self._ledger.save(consent)
+        refresh(self._ledger)
         return consent
 
     def revoke(self, subject_ref: str, purpose: str, recipient: str, *, by: str = "subject",
@@ -69,6 +74,7 @@ class ConsentBook:
             )
         consent.revoke(by, reason or "withdrawn by the data subject")
         self._ledger.save(consent)
+        refresh(self._ledger)  # the next decision in this process refuses
         return consent
 
     def get(self, subject_ref: str, purpose: str, recipient: str) -> Consent | None:
@@ -79,16 +85,27 @@ class ConsentBook:
             return None
         return consent if isinstance(consent, Consent) else None
 
-    def active(self, subject_ref: str, purpose: str, recipient: str) -> Consent | None:
-        """The consent if it holds now; records Expired when a check finds it run out."""
-        consent = self.get(subject_ref, purpose, recipient) if subject_ref else None
+    def active(self, subject_ref: str, purpose: str, recipient: str) -> ConsentEntry | None:
+        """The consent if it holds now (from the read model); records Expired when run out."""
+        consent = self._models.consents.get(subject_ref, purpose, recipient) \
+            if subject_ref else None
         if consent is None or consent.state is not ConsentState.ACTIVE:
             return None
         if consent.is_past(self._clock()):
-            consent.expire(consent.until)
-            self._ledger.save(consent)
+            self._expire(subject_ref, purpose, recipient)
             return None
         return consent
+
+    def _expire(self, subject_ref: str, purpose: str, recipient: str) -> None:
+        recorded = self.get(subject_ref, purpose, recipient)
+        if recorded is not None and recorded.state is ConsentState.ACTIVE:
+            recorded.expire(recorded.until)
+            self._ledger.save(recorded)
+            refresh(self._ledger)
+
+    @functools.cached_property
+    def _models(self) -> ReadModels:
+        return models_of(self._ledger)
 
     def all(self, subject_ref: str | None = None, batch: int = 500) -> list[Consent]:
         """Every consent (of one subject, if given), in the order first granted."""

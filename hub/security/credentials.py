@@ -4,9 +4,12 @@ Why hub-issued bearer tokens rather than mutual TLS with a hub-managed CA:
 
 - **Rotation and revocation are events.** A token's life (Issued, Rotated,
   Revoked) is recorded in the ledger like any exchange and covered by the audit
-  Merkle log; a revocation is effective on the very next request, because every
-  request reads the credential from the store (no cache, no CRL/OCSP to
-  distribute, no certificate lifetime to wait out).
+  Merkle log. Requests are checked against an in-memory read model of the
+  credentials that follows the ledger (:mod:`hub.readmodels`): a revocation
+  made in this process is in the model before the command returns, so it is
+  effective on the very next request; one made by another process on the same
+  store within the follower's bound (under 1 s). No CRL/OCSP to distribute, no
+  certificate lifetime to wait out.
 - **It works behind TLS terminators.** Production deployments put a load
   balancer or ingress controller in front of stateless hub workers; an
   ``Authorization`` header crosses it unchanged, a client certificate does not.
@@ -24,9 +27,10 @@ user (:mod:`hub.nats.accounts`); its seed is handed out once and never stored.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -36,6 +40,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from hub.domain.credential import Credential, CredentialKind
 from hub.ledger import Ledger
+from hub.readmodels import CredentialEntry, ReadModels, models_of, refresh
 from hub.security.credential_errors import (
     CredentialError,
     ExpiredCredentialError,
@@ -132,9 +137,10 @@ class CredentialService:
         secret = new_secret()
         expires_at = self._expiry(ttl)
         credential = Credential(principal=principal, kind=kind.value,
-                                verifier=make_verifier(self._key(), secret),
+                                verifier=make_verifier(self._key, secret),
                                 expires_at=expires_at, nkey=nkey)
         self._ledger.save(credential)
+        refresh(self._ledger)
         log.info("credential issued", credential_id=credential.id.hex, principal=principal,
                  kind=kind.value, expires_at=expires_at)
         token = str(Token(credential.id, secret))
@@ -145,8 +151,9 @@ class CredentialService:
         credential = self._get(credential_id)
         secret = new_secret()
         expires_at = self._expiry(ttl)
-        credential.rotate(make_verifier(self._key(), secret), expires_at)
+        credential.rotate(make_verifier(self._key, secret), expires_at)
         self._ledger.save(credential)
+        refresh(self._ledger)
         log.info("credential rotated", credential_id=credential.id.hex,
                  principal=credential.principal, expires_at=expires_at)
         token = str(Token(credential.id, secret))
@@ -157,47 +164,46 @@ class CredentialService:
         credential = self._get(credential_id)
         credential.revoke(reason or "revoked by an operator")
         self._ledger.save(credential)
+        refresh(self._ledger)  # the next request is refused: no poll to wait for
         log.info("credential revoked", credential_id=credential.id.hex,
                  principal=credential.principal)
-        return self._info(credential)
+        return CredentialInfo(credential.id, credential.principal, credential.kind,
+                              credential.expires_at, "revoked", credential.nkey)
 
     def list(self) -> list[CredentialInfo]:
         """Every credential ever issued here, oldest first."""
-        return [self._info(c) for c in self._credentials()]
+        return [self._info(entry) for entry in self._models.credentials.all()]
 
     def active_department_nkeys(self) -> dict[str, list[str]]:
         """Public nkeys of active department credentials, by department (NATS users)."""
-        users: dict[str, list[str]] = {}
-        for info in self.list():
-            if info.kind is CredentialKind.DEPARTMENT and info.status == "active" and info.nkey:
-                users.setdefault(info.principal, []).append(info.nkey)
-        return users
+        return self._models.credentials.department_nkeys(self._clock())
 
     def authenticate(self, authorization: str | None) -> Principal:
-        """The principal of an ``Authorization`` header value, read from the store now."""
-        token = parse_authorization(authorization)
-        try:
-            credential = self._ledger.repository.get(token.credential_id)
-        except AggregateNotFoundError:
-            raise UnknownCredentialError(token.credential_id.hex) from None
-        if not isinstance(credential, Credential):
-            raise UnknownCredentialError(token.credential_id.hex)
-        if not matches(self._key(), token, credential.verifier):
-            raise WrongCredentialError(credential.id.hex)
-        if credential.revoked:
-            raise RevokedCredentialError(credential.id.hex, credential.revoked_reason or "")
-        if credential.expired(self._clock()):
-            raise ExpiredCredentialError(credential.id.hex, credential.expires_at)
-        return Principal(credential.principal, credential.kind, credential.id)
+        """The principal of an ``Authorization`` header value, from the credentials read model.
 
-    def _credentials(self) -> Iterator[Credential]:
-        start = 1
-        while page := self._ledger.notifications(start, 500, (Credential.Issued.TOPIC,)):
-            for notification in page:
-                credential = self._ledger.repository.get(notification.originator_id)
-                if isinstance(credential, Credential):
-                    yield credential
-            start = page[-1].id + 1
+        Reads nothing from the store when the token's credential is known; one not
+        known yet (issued a moment ago by another process) makes the model catch up
+        once before the token is refused.
+        """
+        token = parse_authorization(authorization)
+        credential = self._models.credentials.get(token.credential_id)
+        if credential is None:
+            self._models.catch_up()
+            credential = self._models.credentials.get(token.credential_id)
+        if credential is None:
+            raise UnknownCredentialError(token.credential_id.hex)
+        if not matches(self._key, token, credential.verifier):
+            raise WrongCredentialError(credential.credential_id.hex)
+        if credential.revoked:
+            raise RevokedCredentialError(credential.credential_id.hex,
+                                         credential.revoked_reason or "")
+        if credential.expired(self._clock()):
+            raise ExpiredCredentialError(credential.credential_id.hex, credential.expires_at)
+        return Principal(credential.principal, credential.kind, credential.credential_id)
+
+    @functools.cached_property
+    def _models(self) -> ReadModels:
+        return models_of(self._ledger)
 
     def _get(self, credential_id: UUID | str) -> Credential:
         try:
@@ -209,11 +215,10 @@ class CredentialService:
             raise CredentialError(f"no credential {credential_id}")
         return credential
 
-    def _info(self, credential: Credential) -> CredentialInfo:
-        status = ("revoked" if credential.revoked
-                  else "expired" if credential.expired(self._clock()) else "active")
-        return CredentialInfo(credential.id, credential.principal, credential.kind,
-                              credential.expires_at, status, credential.nkey)
+    def _info(self, credential: CredentialEntry) -> CredentialInfo:
+        return CredentialInfo(credential.credential_id, credential.principal, credential.kind,
+                              credential.expires_at, credential.status(self._clock()),
+                              credential.nkey)
 
     def _check_principal(self, principal: str, kind: CredentialKind) -> None:
         if kind is CredentialKind.OPERATOR:
@@ -235,5 +240,7 @@ class CredentialService:
             raise CredentialError("a credential's ttl must be positive")
         return (self._clock() + ttl).isoformat()
 
+    @functools.cached_property
     def _key(self) -> bytes:
+        # Read once: a KEK rotation re-wraps the key but never changes it.
         return self._keyring.secret(VERIFIER_SECRET)

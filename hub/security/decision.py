@@ -6,7 +6,8 @@ service covering it; if the purpose needs consent, the data subject has an
 active consent for it to this client. The first check that fails refuses the
 exchange with its own code. At delivery (:meth:`AccessPolicy.recheck`) the
 right and the consent are looked up again: revoked or expired since, the
-exchange fails for good.
+exchange fails for good. Both read the in-memory read models (no store read);
+how fresh those are after a revocation is stated in :mod:`hub.readmodels.models`.
 
 Services of peer regions are decided by the peer's hub (their rights, their
 consents); here the purpose is only recorded and forwarded.
@@ -73,7 +74,7 @@ class AccessPolicy:
             raise UnknownPurposeError(
                 f"{service.id} declares no purpose {purpose!r}; it declares: {_names(service)}",
                 path=header, field="purpose")
-        right = self.rights.get(client, str(service.id))
+        right = self.rights.current(client, str(service.id))
         if right is None or not right.active:
             raise AccessDeniedError(
                 f"{client} holds no right on {service.id} (access is denied by default; "
@@ -108,7 +109,7 @@ class AccessPolicy:
         purpose = authorisation.get("purpose", "")
         if authorisation.get("basis") == REMOTE:
             return Decision(purpose, REMOTE)
-        right = self.rights.get(client, str(service.id))
+        right = self.rights.current(client, str(service.id))
         declared = _declared(service, purpose)
         if right is None or not right.covers(purpose) or declared is None:
             raise AccessRevokedError(

@@ -25,9 +25,10 @@ from rich.table import Table
 from simulations.bench.figures import Figure
 
 # Each module has run() -> list[Figure]; a module not yet written is reported, not hidden.
-MODULES = ("translation", "replay", "audit", "attestation", "ingest", "query")
+MODULES = ("translation", "replay", "audit", "attestation", "ingest", "query", "idle")
 REQUIRED = ("p1_mediated_vs_direct", "p2_soap_ingest", "p2_json_ingest", "p5_latency_p99_ms",
-            "translate_soap", "translate_json", "replay", "audit_verify", "attestation_verify")
+            "translate_soap", "translate_json", "replay", "audit_verify", "attestation_verify",
+            "idle_cpu_1m_events", "idle_cpu_fresh")
 RESULTS = Path(__file__).resolve().parents[2] / "bench-results.json"
 
 

@@ -32,8 +32,10 @@ from hub.projections import (
 )
 from hub.projections.base import Event
 from hub.projections.store import Tx
+from hub.security.access import AccessRights
 from hub.settings import HubSettings
 from hub.store import store_environment
+from tests.counting_recorder import count_reads
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"
@@ -346,6 +348,22 @@ async def test_follower_keeps_read_models_live(ledger: Ledger, read_store: ReadS
     stop.set()
     await asyncio.wait_for(task, 10)
     assert _find(read_store) == ["live-1", "live-2"]
+
+
+def test_an_idle_round_reads_nothing(ledger: Ledger, read_store: ReadStore) -> None:
+    """Past events no projection reads, positions move to the ledger's last one: an idle round
+    then selects nothing (it used to scan again everything since the last event it read)."""
+    record_scenario(ledger)
+    counting = count_reads(ledger)
+    runner = _runner(ledger, read_store)
+    runner.catch_up()
+    AccessRights(ledger, "north").grant("tax", SS, ["benefit"])  # no projection reads these
+    assert runner.catch_up() == 0
+    assert set(runner.positions().values()) == {ledger.recorder.max_notification_id()}
+    selects = counting.selects
+    for _ in range(3):
+        assert runner.catch_up() == 0
+    assert counting.selects == selects
 
 
 def test_projections_never_open_sealed_personal_fields(
