@@ -23,7 +23,7 @@ from adapters.port import ProviderAdapter
 from adapters.xroad_example import XROAD_EXAMPLE_KINDS
 from contracts import ContractRegistry, default_registry
 from contracts.errors import HubError
-from hub.audit import Auditor, checkpoint_periodically, final_checkpoint
+from hub.audit import Auditor, checkpoint_periodically, claim_region, final_checkpoint
 from hub.bus.port import ConsumerSpec
 from hub.console.pages import mount_static
 from hub.console.wiring import Console, build_console
@@ -146,6 +146,7 @@ async def run_hub(
     registry = registry or default_registry()
     region = settings.region
     settings.data.mkdir(parents=True, exist_ok=True)
+    claim_region(settings.data, region)  # the audit commands read the folder's region from it
     async with contextlib.AsyncExitStack() as stack:
         ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
