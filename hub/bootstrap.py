@@ -204,7 +204,8 @@ async def run_hub(
         )
         stop = asyncio.Event()
         tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
-        projections = await asyncio.to_thread(live_projections, ledger, settings, services)
+        projections = await asyncio.to_thread(live_projections, ledger, settings, services,
+                                                directory)
         stack.callback(projections.close)  # after the follower stopped (_stop_tasks runs first)
         tasks.append(asyncio.create_task(projections.follower.run(stop), name="projections"))
         audit = checkpoint_periodically(
