@@ -10,6 +10,7 @@ and optionally ``xrd:userId`` and ``xrd:issue``; the response repeats them.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ _OBJECT_TYPE = f"{{{IDENTIFIERS_NS}}}objectType"
 _HEADER = "/Envelope/Header"
 # The header elements this module reads and writes, in the order X-Road writes them.
 _ORDER = ("client", "service", "id", "userId", "issue", "protocolVersion")
+# An identifier code: what X-Road's own identifiers never contain, and no separator of ours.
+_IDENTIFIER = re.compile(r"[^\s/:;%\\]{1,255}")
 
 
 class XRoadHeaderError(AdapterError):
@@ -85,6 +88,30 @@ class XRoadServiceId:
             self.instance, self.member_class, self.member_code, self.subsystem_code
         )
 
+    @classmethod
+    def parse(cls, text: str) -> XRoadServiceId:
+        """Read ``INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]`` (``SERVICE:`` optional).
+
+        A service is provided by a subsystem, so five parts are a service without a
+        version and six one with it; ValueError names what is wrong.
+        """
+        parts = text.removeprefix("SERVICE:").split("/")
+        if len(parts) not in (5, 6):
+            raise ValueError(
+                f"{text!r} is not an X-Road service id "
+                "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]")
+        bad = [p for p in parts if not _IDENTIFIER.fullmatch(p)]
+        if bad:
+            raise ValueError(
+                f"{text!r}: {bad[0]!r} is not an X-Road identifier code "
+                "(non-empty, no spaces, ':', ';', '%' or '\\')")
+        return cls(*parts[:5], parts[5] if len(parts) == 6 else None)
+
+    @property
+    def path(self) -> str:
+        """``INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]``, as services.toml writes it."""
+        return str(self).removeprefix("SERVICE:")
+
     def unversioned(self) -> XRoadServiceId:
         """The same service without its version (how the hub routes: any version)."""
         return XRoadServiceId(
@@ -117,10 +144,13 @@ class XRoadHeaders:
 
         Raises :class:`XRoadHeaderError` naming each missing or malformed header.
         """
-        found = {etree.QName(h).localname: h for h in headers if _in_xroad(h)}
-        if not found:
+        mine = [h for h in headers if _in_xroad(h)]
+        if not mine:
             return None
-        issues = _scalar_issues(found)
+        found = {etree.QName(h).localname: h for h in mine}
+        # Two copies of one header would let two readers see two identities: refuse them.
+        issues = _duplicate_issues([etree.QName(h).localname for h in mine])
+        issues += _scalar_issues(found)
         version = _text(found.get("protocolVersion"))
         client = _client(found["client"], issues) if "client" in found else None
         service = _service(found["service"], issues) if "service" in found else None
@@ -216,6 +246,15 @@ def _text(element: etree._Element | None) -> str:
     return "".join(element.itertext()).strip() if element is not None else ""
 
 
+def _duplicate_issues(names: Sequence[str]) -> list[FieldIssue]:
+    """One issue per X-Road header the message carries more than once."""
+    return [
+        _issue(f"{_HEADER}/xrd:{name}", f"the X-Road header xrd:{name} is sent "
+               f"{names.count(name)} times; send it once", "xroad-header-duplicated", name)
+        for name in _ORDER if names.count(name) > 1
+    ]
+
+
 def _scalar_issues(found: Mapping[str, etree._Element]) -> list[FieldIssue]:
     """Missing required headers, an unsupported protocol version, an empty id."""
     issues = [
@@ -261,11 +300,14 @@ def _codes(
     issues: list[FieldIssue],
 ) -> dict[str, str | None]:
     """The identifier codes under ``element``; each required one missing is an issue."""
-    found = {
-        etree.QName(c).localname: _text(c)
-        for c in element
-        if isinstance(c.tag, str) and etree.QName(c).namespace == IDENTIFIERS_NS
-    }
+    codes = [c for c in element
+             if isinstance(c.tag, str) and etree.QName(c).namespace == IDENTIFIERS_NS]
+    found = {etree.QName(c).localname: _text(c) for c in codes}
+    names = [etree.QName(c).localname for c in codes]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        issues.append(_issue(
+            f"{path}/iden:{name}", f"iden:{name} is sent {names.count(name)} times; send it once",
+            "xroad-header-duplicated", f"{etree.QName(element).localname}.{name}"))
     for name in required:
         if not found.get(name):
             issues.append(
@@ -296,6 +338,13 @@ def _client(element: etree._Element, issues: list[FieldIssue]) -> XRoadClientId 
     if object_type == "SUBSYSTEM":
         required.append("subsystemCode")
     codes = _codes(element, path, required, ("subsystemCode",), issues)
+    if object_type == "MEMBER" and codes["subsystemCode"] is not None:
+        # A MEMBER has no subsystem: with one, which of the two is asking is ambiguous.
+        issues.append(_issue(
+            f"{path}/iden:subsystemCode",
+            "a MEMBER client carries no subsystemCode: send objectType SUBSYSTEM, or drop it",
+            "xroad-header-invalid", "client.subsystemCode"))
+        return None
     if any(codes[name] is None for name in required):
         return None
     return XRoadClientId(
