@@ -98,3 +98,29 @@ async def test_an_unreachable_store_is_503_naming_the_store(
         assert status == 503, body
         assert "store" in _failed(body), body
         assert body["checks"]["store"]["detail"]
+
+
+
+async def test_an_untranslated_error_in_a_check_is_a_failed_check(
+    hub_settings: HubSettings,
+) -> None:
+    """A check raising a library's own error (here nats-py's, which the bus did not
+    translate) fails that check only; /health never turns it into a 500."""
+    import nats.errors
+
+    from hub.health import HealthChecks
+    from hub.ledger import Ledger
+    from hub.store import store_environment
+
+    async def bus_check() -> str | None:
+        raise nats.errors.ConnectionClosedError
+
+    ledger = Ledger(store_environment(None, hub_settings.data))
+    try:
+        checks = HealthChecks(hub_settings, ledger, Auditor.from_settings(hub_settings),
+                              bus_check)
+        results = {c.name: c for c in await checks.run()}
+    finally:
+        ledger.close()
+    assert not results["nats"].ok and "ConnectionClosedError" in results["nats"].detail
+    assert results["store"].ok and results["checkpoint"].ok
