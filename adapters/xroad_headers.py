@@ -1,5 +1,7 @@
 """X-Road message protocol 4.0 SOAP headers: read them, check them, echo them.
 
+The identifiers they carry live in :mod:`adapters.xroad_ids` (re-exported here).
+
 A 4.0 request carries ``xrd:client`` and ``xrd:service`` (identifiers made of
 ``iden:`` codes), ``xrd:id`` (the message id), ``xrd:protocolVersion`` (``4.0``)
 and optionally ``xrd:userId`` and ``xrd:issue``; the response repeats them.
@@ -10,13 +12,13 @@ and optionally ``xrd:userId`` and ``xrd:issue``; the response repeats them.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
 from adapters.errors import AdapterError
+from adapters.xroad_ids import XRoadClientId, XRoadServiceId
 from contracts.errors import FieldIssue, HubError
 
 XROAD_NS = "http://x-road.eu/xsd/xroad.xsd"
@@ -27,8 +29,12 @@ _OBJECT_TYPE = f"{{{IDENTIFIERS_NS}}}objectType"
 _HEADER = "/Envelope/Header"
 # The header elements this module reads and writes, in the order X-Road writes them.
 _ORDER = ("client", "service", "id", "userId", "issue", "protocolVersion")
-# An identifier code: what X-Road's own identifiers never contain, and no separator of ours.
-_IDENTIFIER = re.compile(r"[^\s/:;%\\]{1,255}")
+
+
+__all__ = [
+    "IDENTIFIERS_NS", "PROTOCOL_VERSION", "XROAD_NS", "UnknownXRoadClient", "XRoadClientId",
+    "XRoadClientTable", "XRoadHeaderError", "XRoadHeaders", "XRoadServiceId", "echo_headers",
+]
 
 
 class XRoadHeaderError(AdapterError):
@@ -41,90 +47,6 @@ class UnknownXRoadClient(HubError):
     """Raised when an X-Road client is not mapped onto a department of this hub."""
 
     code = "unknown-xroad-client"
-
-
-@dataclass(frozen=True, order=True)
-class XRoadClientId:
-    """An X-Road member or subsystem: ``INSTANCE/CLASS/CODE[/SUBSYSTEM]``."""
-
-    instance: str
-    member_class: str
-    member_code: str
-    subsystem_code: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> XRoadClientId:
-        """Read ``DEV/COM/4321`` or ``DEV/COM/4321/TestClient``."""
-        parts = text.split("/")
-        if len(parts) not in (3, 4) or not all(parts):
-            raise ValueError(f"{text!r} is not an X-Road client id INSTANCE/CLASS/CODE[/SUBSYSTEM]")
-        return cls(*parts)
-
-    @property
-    def object_type(self) -> str:
-        return "SUBSYSTEM" if self.subsystem_code else "MEMBER"
-
-    def __str__(self) -> str:
-        return "/".join(p for p in self._codes() if p)
-
-    def _codes(self) -> tuple[str | None, ...]:
-        return (self.instance, self.member_class, self.member_code, self.subsystem_code)
-
-
-@dataclass(frozen=True, order=True)
-class XRoadServiceId:
-    """An X-Road service: a provider (member or subsystem), a service code, maybe a version."""
-
-    instance: str
-    member_class: str
-    member_code: str
-    subsystem_code: str | None
-    service_code: str
-    service_version: str | None = None
-
-    @property
-    def provider(self) -> XRoadClientId:
-        return XRoadClientId(
-            self.instance, self.member_class, self.member_code, self.subsystem_code
-        )
-
-    @classmethod
-    def parse(cls, text: str) -> XRoadServiceId:
-        """Read ``INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]`` (``SERVICE:`` optional).
-
-        A service is provided by a subsystem, so five parts are a service without a
-        version and six one with it; ValueError names what is wrong.
-        """
-        parts = text.removeprefix("SERVICE:").split("/")
-        if len(parts) not in (5, 6):
-            raise ValueError(
-                f"{text!r} is not an X-Road service id "
-                "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]")
-        bad = [p for p in parts if not _IDENTIFIER.fullmatch(p)]
-        if bad:
-            raise ValueError(
-                f"{text!r}: {bad[0]!r} is not an X-Road identifier code "
-                "(non-empty, no spaces, ':', ';', '%' or '\\')")
-        return cls(*parts[:5], parts[5] if len(parts) == 6 else None)
-
-    @property
-    def path(self) -> str:
-        """``INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]``, as services.toml writes it."""
-        return str(self).removeprefix("SERVICE:")
-
-    def unversioned(self) -> XRoadServiceId:
-        """The same service without its version (how the hub routes: any version)."""
-        return XRoadServiceId(
-            self.instance,
-            self.member_class,
-            self.member_code,
-            self.subsystem_code,
-            self.service_code,
-        )
-
-    def __str__(self) -> str:
-        version = f"/{self.service_version}" if self.service_version else ""
-        return f"SERVICE:{self.provider}/{self.service_code}{version}"
 
 
 @dataclass(frozen=True)

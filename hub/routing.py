@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.native_soap import NativeSoapFormat
-from adapters.xroad_headers import XRoadServiceId
+from adapters.xroad_ids import XRoadServiceId
 from contracts import Contract, ContractRegistry
 from hub.errors import RoutingError, UnknownServiceError
 from hub.security.purposes import Purpose, check_purposes, dump_purposes, parse_purposes

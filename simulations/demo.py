@@ -9,7 +9,7 @@ import dataclasses
 from rich.console import Console
 from rich.table import Table
 
-from adapters.xroad_headers import XRoadServiceId
+from adapters.xroad_ids import XRoadServiceId
 from hub.bootstrap import run_hub
 from hub.routing import ServiceDefinition, dump_services
 from hub.settings import HubSettings

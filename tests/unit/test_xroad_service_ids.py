@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.xroad_headers import XRoadServiceId
+from adapters.xroad_ids import XRoadServiceId
 from contracts import default_registry
 from hub.errors import RoutingError
 from hub.routing import ServiceDirectory, dump_services, load_services
