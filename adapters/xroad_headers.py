@@ -1,5 +1,7 @@
 """X-Road message protocol 4.0 SOAP headers: read them, check them, echo them.
 
+The identifiers they carry live in :mod:`adapters.xroad_ids` (re-exported here).
+
 A 4.0 request carries ``xrd:client`` and ``xrd:service`` (identifiers made of
 ``iden:`` codes), ``xrd:id`` (the message id), ``xrd:protocolVersion`` (``4.0``)
 and optionally ``xrd:userId`` and ``xrd:issue``; the response repeats them.
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from adapters.errors import AdapterError
+from adapters.xroad_ids import XRoadClientId, XRoadServiceId
 from contracts.errors import FieldIssue, HubError
 
 XROAD_NS = "http://x-road.eu/xsd/xroad.xsd"
@@ -28,6 +31,12 @@ _HEADER = "/Envelope/Header"
 _ORDER = ("client", "service", "id", "userId", "issue", "protocolVersion")
 
 
+__all__ = [
+    "IDENTIFIERS_NS", "PROTOCOL_VERSION", "XROAD_NS", "UnknownXRoadClient", "XRoadClientId",
+    "XRoadClientTable", "XRoadHeaderError", "XRoadHeaders", "XRoadServiceId", "echo_headers",
+]
+
+
 class XRoadHeaderError(AdapterError):
     """Raised when X-Road headers are present but incomplete, malformed or of another version."""
 
@@ -38,66 +47,6 @@ class UnknownXRoadClient(HubError):
     """Raised when an X-Road client is not mapped onto a department of this hub."""
 
     code = "unknown-xroad-client"
-
-
-@dataclass(frozen=True, order=True)
-class XRoadClientId:
-    """An X-Road member or subsystem: ``INSTANCE/CLASS/CODE[/SUBSYSTEM]``."""
-
-    instance: str
-    member_class: str
-    member_code: str
-    subsystem_code: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> XRoadClientId:
-        """Read ``DEV/COM/4321`` or ``DEV/COM/4321/TestClient``."""
-        parts = text.split("/")
-        if len(parts) not in (3, 4) or not all(parts):
-            raise ValueError(f"{text!r} is not an X-Road client id INSTANCE/CLASS/CODE[/SUBSYSTEM]")
-        return cls(*parts)
-
-    @property
-    def object_type(self) -> str:
-        return "SUBSYSTEM" if self.subsystem_code else "MEMBER"
-
-    def __str__(self) -> str:
-        return "/".join(p for p in self._codes() if p)
-
-    def _codes(self) -> tuple[str | None, ...]:
-        return (self.instance, self.member_class, self.member_code, self.subsystem_code)
-
-
-@dataclass(frozen=True, order=True)
-class XRoadServiceId:
-    """An X-Road service: a provider (member or subsystem), a service code, maybe a version."""
-
-    instance: str
-    member_class: str
-    member_code: str
-    subsystem_code: str | None
-    service_code: str
-    service_version: str | None = None
-
-    @property
-    def provider(self) -> XRoadClientId:
-        return XRoadClientId(
-            self.instance, self.member_class, self.member_code, self.subsystem_code
-        )
-
-    def unversioned(self) -> XRoadServiceId:
-        """The same service without its version (how the hub routes: any version)."""
-        return XRoadServiceId(
-            self.instance,
-            self.member_class,
-            self.member_code,
-            self.subsystem_code,
-            self.service_code,
-        )
-
-    def __str__(self) -> str:
-        version = f"/{self.service_version}" if self.service_version else ""
-        return f"SERVICE:{self.provider}/{self.service_code}{version}"
 
 
 @dataclass(frozen=True)
@@ -117,10 +66,13 @@ class XRoadHeaders:
 
         Raises :class:`XRoadHeaderError` naming each missing or malformed header.
         """
-        found = {etree.QName(h).localname: h for h in headers if _in_xroad(h)}
-        if not found:
+        mine = [h for h in headers if _in_xroad(h)]
+        if not mine:
             return None
-        issues = _scalar_issues(found)
+        found = {etree.QName(h).localname: h for h in mine}
+        # Two copies of one header would let two readers see two identities: refuse them.
+        issues = _duplicate_issues([etree.QName(h).localname for h in mine])
+        issues += _scalar_issues(found)
         version = _text(found.get("protocolVersion"))
         client = _client(found["client"], issues) if "client" in found else None
         service = _service(found["service"], issues) if "service" in found else None
@@ -216,6 +168,15 @@ def _text(element: etree._Element | None) -> str:
     return "".join(element.itertext()).strip() if element is not None else ""
 
 
+def _duplicate_issues(names: Sequence[str]) -> list[FieldIssue]:
+    """One issue per X-Road header the message carries more than once."""
+    return [
+        _issue(f"{_HEADER}/xrd:{name}", f"the X-Road header xrd:{name} is sent "
+               f"{names.count(name)} times; send it once", "xroad-header-duplicated", name)
+        for name in _ORDER if names.count(name) > 1
+    ]
+
+
 def _scalar_issues(found: Mapping[str, etree._Element]) -> list[FieldIssue]:
     """Missing required headers, an unsupported protocol version, an empty id."""
     issues = [
@@ -261,11 +222,14 @@ def _codes(
     issues: list[FieldIssue],
 ) -> dict[str, str | None]:
     """The identifier codes under ``element``; each required one missing is an issue."""
-    found = {
-        etree.QName(c).localname: _text(c)
-        for c in element
-        if isinstance(c.tag, str) and etree.QName(c).namespace == IDENTIFIERS_NS
-    }
+    codes = [c for c in element
+             if isinstance(c.tag, str) and etree.QName(c).namespace == IDENTIFIERS_NS]
+    found = {etree.QName(c).localname: _text(c) for c in codes}
+    names = [etree.QName(c).localname for c in codes]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        issues.append(_issue(
+            f"{path}/iden:{name}", f"iden:{name} is sent {names.count(name)} times; send it once",
+            "xroad-header-duplicated", f"{etree.QName(element).localname}.{name}"))
     for name in required:
         if not found.get(name):
             issues.append(
@@ -296,6 +260,13 @@ def _client(element: etree._Element, issues: list[FieldIssue]) -> XRoadClientId 
     if object_type == "SUBSYSTEM":
         required.append("subsystemCode")
     codes = _codes(element, path, required, ("subsystemCode",), issues)
+    if object_type == "MEMBER" and codes["subsystemCode"] is not None:
+        # A MEMBER has no subsystem: with one, which of the two is asking is ambiguous.
+        issues.append(_issue(
+            f"{path}/iden:subsystemCode",
+            "a MEMBER client carries no subsystemCode: send objectType SUBSYSTEM, or drop it",
+            "xroad-header-invalid", "client.subsystemCode"))
+        return None
     if any(codes[name] is None for name in required):
         return None
     return XRoadClientId(

@@ -23,7 +23,7 @@ from adapters.port import ProviderAdapter
 from adapters.xroad_example import XROAD_EXAMPLE_KINDS
 from contracts import ContractRegistry, default_registry
 from contracts.errors import HubError
-from hub.audit import Auditor, checkpoint_periodically, final_checkpoint
+from hub.audit import Auditor, checkpoint_periodically, claim_region, final_checkpoint
 from hub.bus.port import ConsumerSpec
 from hub.console.pages import mount_static
 from hub.console.wiring import Console, build_console
@@ -147,6 +147,7 @@ async def run_hub(
     registry = registry or default_registry()
     region = settings.region
     settings.data.mkdir(parents=True, exist_ok=True)
+    claim_region(settings.data, region)  # the audit commands read the folder's region from it
     async with contextlib.AsyncExitStack() as stack:
         ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
@@ -207,7 +208,8 @@ async def run_hub(
         stop = asyncio.Event()
         tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay"),
                  asyncio.create_task(read_models.follower().run(stop), name="read-models")]
-        projections = await asyncio.to_thread(live_projections, ledger, settings, services)
+        projections = await asyncio.to_thread(live_projections, ledger, settings, services,
+                                               directory)
         stack.callback(projections.close)  # after the follower stopped (_stop_tasks runs first)
         tasks.append(asyncio.create_task(projections.follower.run(stop), name="projections"))
         audit = checkpoint_periodically(

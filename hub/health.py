@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -30,6 +31,9 @@ from hub.settings import HubSettings
 
 TIMEOUT_S = 5.0
 GRACE_S = 30.0
+DETAIL_CHARS = 200
+
+log = structlog.get_logger("hub.health")
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,12 @@ class HealthChecks:
             return Check(name, False, f"no answer within {TIMEOUT_S:g} s")
         except (HubError, OSError) as exc:
             return Check(name, False, getattr(exc, "message", None) or str(exc))
+        except Exception as exc:  # a failing part is a failed check, never a 500
+            # A store that is down raises its driver's errors (eventsourcing's
+            # OperationalError, psycopg's): monitoring must read "store failed", not a 500.
+            log.warning("health check failed", check=name, exc_info=True)
+            first_line = (str(exc).splitlines() or [""])[0][:DETAIL_CHARS]
+            return Check(name, False, f"{type(exc).__name__}: {first_line}".rstrip(": "))
         return Check(name, True, detail)
 
     def _store(self) -> str:

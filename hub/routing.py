@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.native_soap import NativeSoapFormat
+from adapters.xroad_ids import XRoadServiceId
 from contracts import Contract, ContractRegistry
 from hub.errors import RoutingError, UnknownServiceError
 from hub.security.purposes import Purpose, check_purposes, dump_purposes, parse_purposes
@@ -32,6 +33,15 @@ class ServiceDefinition:
     mapping: str | None = None
     # What the service may be queried for, each with its basis and fields (hub.security).
     purposes: tuple[Purpose, ...] = ()
+    # The X-Road service id X-Road clients address it by (``xroad`` in services.toml).
+    xroad: XRoadServiceId | None = None
+
+    @property
+    def xroad_service(self) -> XRoadServiceId | None:
+        """The X-Road id it answers to: the declared one, else its native format's."""
+        if self.xroad is not None:
+            return self.xroad
+        return self.native.xroad_service if self.native is not None else None
 
 
 class ServiceDirectory:
@@ -42,9 +52,11 @@ class ServiceDirectory:
         self._by_id: dict[str, ServiceDefinition] = {}
         self._by_operation: dict[str, ServiceDefinition] = {}
         self._internal: set[str] = set()  # notification deliveries (hub.notifications)
+        by_xroad: dict[XRoadServiceId, ServiceId] = {}
         for service in services:
             if service.id.region != region:
                 raise RoutingError(f"service {service.id} does not belong to region {region}")
+            _claim_xroad(by_xroad, service)
             check_purposes(service.purposes, service.response, where=f"service {service.id}")
             self._by_id[str(service.id)] = service
             self._by_operation[service.operation] = service
@@ -125,6 +137,7 @@ def load_services(path: Path, registry: ContractRegistry) -> list[ServiceDefinit
                         table.get("purpose", []), response,
                         where=f"{path}: service {table['id']}",
                     ),
+                    xroad=_xroad_id(table.get("xroad"), where=f"{path}: service {table['id']}"),
                 )
             )
         except KeyError as exc:
@@ -150,9 +163,34 @@ def dump_services(services: Iterable[ServiceDefinition]) -> str:
             lines.append(f"time_limit_s = {s.time_limit_s}")
         if s.mapping is not None:
             lines.append(f'mapping = "{s.mapping}"')
+        if s.xroad is not None:
+            lines.append(f'xroad = "{s.xroad.path}"')
         lines += dump_purposes(s.purposes)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def _xroad_id(value: object, *, where: str) -> XRoadServiceId | None:
+    """The ``xroad`` field: INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION], or absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RoutingError(f"{where}: xroad must be a string such as "
+                           '"NORTH/GOV/1234/social/contribution-history/v1"')
+    try:
+        return XRoadServiceId.parse(value)
+    except ValueError as exc:
+        raise RoutingError(f"{where}: xroad {exc}") from None
+
+
+def _claim_xroad(by_xroad: dict[XRoadServiceId, ServiceId], service: ServiceDefinition) -> None:
+    """Refuse two services answering to one X-Road id (a request could reach either)."""
+    xroad = service.xroad_service
+    if xroad is None:
+        return
+    other = by_xroad.setdefault(xroad, service.id)
+    if other != service.id:
+        raise RoutingError(f"services {other} and {service.id} both answer to X-Road {xroad}")
 
 
 def _beside(services_file: Path, location: str | None) -> str | None:

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 
 from rich.console import Console
 from rich.table import Table
 
+from adapters.xroad_ids import XRoadServiceId
 from hub.bootstrap import run_hub
-from hub.routing import dump_services
+from hub.routing import ServiceDefinition, dump_services
 from hub.settings import HubSettings
 from hub.views import summaries, totals
 from simulations.consent_desk import LedgerConsentDesk, print_data_use_report
 from simulations.credentials import issue_demo_tokens
 from simulations.demo_operator import demo_login
-from simulations.departments import grant_demo_rights, region_services, start_departments
+from simulations.departments import (
+    DepartmentEndpoints,
+    grant_demo_rights,
+    region_services,
+    start_departments,
+)
 from simulations.scenario import CONSENTING_CITIZEN, Scenario, StepResult
 
 
@@ -23,7 +30,7 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
     """Run the demo; returns the process exit code (0 when every step met its expectation)."""
     async with contextlib.AsyncExitStack() as stack:
         endpoints = await start_departments(stack)
-        services = region_services(settings.region, endpoints)
+        services = demo_services(settings.region, endpoints)
         settings.data.mkdir(parents=True, exist_ok=True)
         (settings.data / "services.toml").write_text(dump_services(services))
         hub = await stack.enter_async_context(run_hub(settings, services))
@@ -35,6 +42,10 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
         console.print(f"nats: {hub.nats_url}")
         console.print(f"social-security bureau (SOAP): {endpoints.social_security_wsdl}")
         console.print(f"tax bureau (JSON): {endpoints.tax_base_url}")
+        for service in services:
+            if service.xroad is not None:
+                console.print(f"X-Road: {service.xroad} is {service.id} at {hub.http_url}/soap "
+                              "(map your X-Road client in HUB_XROAD_CLIENTS)")
         login = await asyncio.to_thread(demo_login, hub)
         for line in login.lines():
             console.print(line, highlight=False, soft_wrap=True)
@@ -62,6 +73,15 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
             await asyncio.Event().wait()
         return 0 if all(r.ok for r in results) and summary.pending == 0 else 1
     return 1  # pragma: no cover - the block always returns
+
+
+def demo_services(region: str, endpoints: DepartmentEndpoints) -> list[ServiceDefinition]:
+    """The demo region's services; contribution history also answers X-Road 4.0 clients
+    under an X-Road service id, declared in the services.toml the demo writes."""
+    xroad = XRoadServiceId.parse(
+        f"{region.upper()}/GOV/1234/social-security/contribution-history/v1")
+    return [dataclasses.replace(s, xroad=xroad) if s.id.service == "contribution-history"
+            else s for s in region_services(region, endpoints)]
 
 
 def _steps_table(results: list[StepResult]) -> Table:

@@ -11,6 +11,7 @@ consistency (hub.audit.proofs) can be checked by anyone with the public key.
 from hub.audit.auditor import Auditor
 from hub.audit.checkpoint import Checkpoint, CheckpointBody, log_origin
 from hub.audit.errors import AuditError, AuditKeyError, AuditStoreError, NoteError, ProofError
+from hub.audit.folder_region import RegionMismatchError, claim_region, resolve_region
 from hub.audit.periodic import checkpoint_periodically, final_checkpoint
 from hub.audit.proofs import ConsistencyProof, InclusionProof
 from hub.audit.verify import BadEvent, VerifyReport
@@ -27,8 +28,11 @@ __all__ = [
     "InclusionProof",
     "NoteError",
     "ProofError",
+    "RegionMismatchError",
     "VerifyReport",
     "checkpoint_periodically",
+    "claim_region",
     "final_checkpoint",
     "log_origin",
+    "resolve_region",
 ]

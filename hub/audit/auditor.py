@@ -17,6 +17,7 @@ import structlog
 from hub.audit.checkpoint import Checkpoint, CheckpointBody, log_origin, sign_checkpoint
 from hub.audit.checkpoints import CheckpointLog
 from hub.audit.errors import AuditError, ProofError
+from hub.audit.folder_region import check_region
 from hub.audit.keys import audit_verifier, load_or_create_audit_signer
 from hub.audit.log import (
     AuditPaths,
@@ -60,7 +61,9 @@ class Auditor:
 
     @classmethod
     def from_settings(cls, settings: HubSettings) -> Auditor:
-        """The auditor of the region these settings describe."""
+        """The auditor of the region these settings describe (RegionMismatchError when the
+        data folder belongs to another region: its signatures would all read as forged)."""
+        check_region(settings.data, settings.region)
         return cls(settings.data, settings.store, settings.region)
 
     def open_reader(self) -> StoreReader:

@@ -98,6 +98,11 @@ class Checkpoint:
         """Root hash at that size."""
         return self.body.root_hash
 
+    @property
+    def timestamp(self) -> datetime:
+        """When it was signed."""
+        return self.body.timestamp
+
 
 def sign_checkpoint(body: CheckpointBody, signer: NoteSigner) -> Checkpoint:
     """Sign ``body`` with the log's key (whose name must be the origin)."""

@@ -164,7 +164,7 @@ def locate_first_bad(
     for leaf_index, record in enumerate(read_leaf_index(paths.index, limit=bad.size)):
         index_tree.append(record.hash)
         if found is None:
-            found = _differ(reader, leaf_index, record, next(store, None))
+            found = _differ(reader, leaf_index, record, store)
     if index_tree.size != bad.size or index_tree.root() != bad.root_hash:
         report.problems.append(
             f"the leaf index {paths.index} does not match the checkpoint of size {bad.size} "
@@ -176,15 +176,19 @@ def locate_first_bad(
 
 
 def _differ(
-    reader: StoreReader, leaf_index: int, signed: Leaf, stored: Leaf | None
+    reader: StoreReader, leaf_index: int, signed: Leaf, store: Iterator[Leaf]
 ) -> BadEvent | None:
+    """The bad event at ``leaf_index``, reading the store's next row(s) from ``store``."""
+    stored = next(store, None)
     if stored is not None and stored == signed:
         return None
     name = _id_text(reader, signed.aggregate_id)
     if stored is None or stored.position > signed.position:
         detail = "missing from the store (deleted)"
         return BadEvent(leaf_index, signed.position, name, signed.version, "deleted", detail)
-    if stored.position < signed.position:
+    # A row slipped in before the signed one: into a gap of positions, or at the signed
+    # row's own position with the rows after it renumbered (the signed event follows it).
+    if stored.position < signed.position or _same_event(next(store, None), signed):
         detail = "stored but never signed (inserted)"
         stored_name = _id_text(reader, stored.aggregate_id)
         return BadEvent(
@@ -197,6 +201,12 @@ def _differ(
             f"version {stored.version}"
         )
     return BadEvent(leaf_index, signed.position, name, signed.version, "modified", detail)
+
+
+def _same_event(stored: Leaf | None, signed: Leaf) -> bool:
+    """The same event and bytes, wherever it is stored now (positions are not signed)."""
+    return stored is not None and (stored.aggregate_id, stored.version, stored.hash) == (
+        signed.aggregate_id, signed.version, signed.hash)
 
 
 def _id_text(reader: StoreReader, aggregate_id: bytes) -> str:

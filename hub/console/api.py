@@ -19,7 +19,8 @@ from hub.console.queries import ConsoleQueries
 from hub.operators import OperatorDirectory, Permission
 from hub.projections import ExchangeQuery
 
-_AUTH = {401: {"description": "no operator session"},
+_AUTH = {400: {"description": "a query parameter out of range or unknown"},
+         401: {"description": "no operator session"},
          403: {"description": "the role lacks the permission, or the CSRF header is wrong"}}
 
 

@@ -21,7 +21,7 @@ import typer
 
 import hub.entrypoints.cli as cli
 from contracts.errors import HubError
-from hub.audit import Auditor, Checkpoint, VerifyReport
+from hub.audit import Auditor, Checkpoint, VerifyReport, resolve_region
 from hub.audit.keys import load_or_create_audit_signer, public_key_pem
 from hub.logs import configure_logging
 from hub.settings import HubSettings
@@ -54,11 +54,15 @@ def _reported() -> Iterator[None]:
 
 
 def _settings(data: Path | None) -> HubSettings:
+    """Settings for the folder: its own region unless HUB_REGION names it (another is exit 2)."""
     settings = cli.load_settings(data)
     # Only warnings on the terminal: the command's own output is the report.
     level = "warning" if settings.log_format == "auto" else settings.log_level
     configure_logging(settings.log_format, level)
-    return settings
+    with _reported():
+        region = resolve_region(
+            settings.data, settings.region, explicit="region" in settings.model_fields_set)
+    return settings.model_copy(update={"region": region})
 
 
 def _plain(text: str) -> None:

@@ -9,6 +9,8 @@ from fastapi import APIRouter, FastAPI
 
 from hub.entrypoints.auth import Authenticator, RequestRefused, refused_handler
 from hub.entrypoints.json_ingress import json_ingress_router
+from hub.entrypoints.openapi_defs import hoist_defs
+from hub.entrypoints.openapi_refusals import document_refusals
 from hub.entrypoints.soap_ingress import SoapIngress, soap_router
 from hub.gateway import Gateway
 
@@ -73,7 +75,8 @@ def _declare_bearer(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = build()
+            # contracts' nested models reachable by $ref; every status an ingress answers
+            schema = document_refusals(hoist_defs(build()))
             schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
                 "type": "http", "scheme": "bearer",
                 "description": "A hub token, ihk_<credential id>_<secret>",

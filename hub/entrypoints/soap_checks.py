@@ -1,4 +1,5 @@
-"""Checks of a SOAP request document beyond the envelope: schema hints, the body element, paths.
+"""Checks of a SOAP request document beyond the envelope: schema hints, doubled headers,
+the body element, paths.
 
 Each refusal names where in the document the problem is (a line, or an XML
 path such as ``/TaxClearanceQuery/periods[2]/start``) and why.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from lxml import etree
 
 from adapters.errors import MalformedInput, SchemaViolation
+from adapters.hub_wsdl import HEADER_NS
 from adapters.soap_envelope import SoapMessage
 from contracts import Contract
 from contracts.errors import FieldIssue
@@ -46,6 +48,23 @@ def refuse_schema_locations(message: SoapMessage) -> None:
                 ),
             ),
         )
+
+
+def refuse_duplicate_headers(message: SoapMessage) -> None:
+    """Refuse a hub header (``hub:client``, ``hub:correlationId``...) sent more than once.
+
+    With two copies, which one names the caller depends on who reads the message;
+    the hub answers neither and says which header is doubled.
+    """
+    names = [etree.QName(h).localname for h in message.headers
+             if isinstance(h.tag, str) and etree.QName(h).namespace == HEADER_NS]
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    if doubled:
+        issues = tuple(
+            FieldIssue(path=f"/Envelope/Header/hub:{name}", code="header-duplicated",
+                       reason=f"hub:{name} is sent {names.count(name)} times; send it once")
+            for name in doubled)
+        raise MalformedInput(f"SOAP header refused: {issues[0].reason}", issues=issues)
 
 
 def wrong_body(body: etree._Element, definition: ServiceDefinition) -> SchemaViolation:

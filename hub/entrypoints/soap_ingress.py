@@ -53,7 +53,12 @@ from hub.entrypoints.auth import (
     authenticator_of,
 )
 from hub.entrypoints.body import read_capped
-from hub.entrypoints.soap_checks import refuse_schema_locations, wrong_body, xml_path
+from hub.entrypoints.soap_checks import (
+    refuse_duplicate_headers,
+    refuse_schema_locations,
+    wrong_body,
+    xml_path,
+)
 from hub.entrypoints.soap_faults import XML_MEDIA, fault_response
 from hub.gateway import Envelope, Gateway
 from hub.routing import ServiceDefinition
@@ -108,9 +113,7 @@ class SoapIngress:
         self._by_native = {
             tag: s for s in services if s.native for tag in s.native.request_elements
         }
-        self._by_xroad = {
-            s.native.xroad_service: s for s in services if s.native and s.native.xroad_service
-        }
+        self._by_xroad = {s.xroad_service: s for s in services if s.xroad_service}
         self._operations = [
             WsdlOperation(s.operation, s.request, s.response, s.description,
                           minimised=bool(s.purposes))
@@ -146,6 +149,7 @@ class SoapIngress:
             raw = await read_capped(request, self._limits.max_bytes)
             message = parse_envelope(raw, self._limits)
             refuse_schema_locations(message)
+            refuse_duplicate_headers(message)
             xroad = XRoadHeaders.from_soap(message.headers)
         except (PayloadTooLarge, MalformedInput, XRoadHeaderError) as exc:
             envelope = Envelope(http_client or "unknown", "", correlation_id, "soap", raw)
@@ -300,7 +304,8 @@ def soap_router(ingress: SoapIngress) -> APIRouter:
     """``GET /soap?wsdl`` and ``POST /soap``."""
     router = APIRouter(tags=["soap"])
 
-    @router.get(SOAP_PATH, summary="The hub's WSDL (SOAP 1.1, document/literal)")
+    @router.get(SOAP_PATH, summary="The hub's WSDL (SOAP 1.1, document/literal)",
+                response_class=Response, responses={200: {"content": {"text/xml": {}}}})
     async def wsdl(request: Request) -> Response:
         location = str(request.url.replace(query=""))
         return Response(ingress.wsdl(location), media_type=XML_MEDIA)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from hub.ledger import Ledger
 from hub.projections.catalogue import build_projections, time_limits
 from hub.projections.follower import ProjectionFollower
+from hub.projections.label_bounds import bounded, known_codes
 from hub.projections.prometheus import render
 from hub.projections.reading import ReadView
 from hub.projections.runner import ProjectionRunner
@@ -23,19 +24,22 @@ not a read model, is what the hub decides by, so a short lag costs nothing)."""
 
 @dataclass
 class LiveProjections:
-    """The hub's read store and its follower."""
+    """The hub's read store and its follower; metrics name only the ``services`` it knows
+    (the region's directory: its own and, federated, those its peers publish)."""
 
     store: ReadStore
     follower: ProjectionFollower
+    services: Container[str]
 
     def service_metrics(self) -> list[ServiceStats]:
         """Service metrics as of now (blocking: call from a thread)."""
-        return ReadView(self.store, None).metrics()
+        return bounded(ReadView(self.store, None).metrics(), self.services, known_codes())
 
     def prometheus_text(self) -> str:
         """Service metrics and projection positions in Prometheus text format (blocking)."""
         view = ReadView(self.store, None)
-        return render(view.metrics(), view.positions())
+        stats = bounded(view.metrics(), self.services, known_codes())
+        return render(stats, view.positions())
 
     def close(self) -> None:
         """Close the read store (after the follower stopped)."""
@@ -43,9 +47,10 @@ class LiveProjections:
 
 
 def live_projections(
-    ledger: Ledger, settings: HubSettings, services: Sequence[ServiceDefinition]
+    ledger: Ledger, settings: HubSettings, services: Sequence[ServiceDefinition],
+    known: Container[str],
 ) -> LiveProjections:
     """Open the read store beside the ledger and a follower for every projection."""
     store = open_read_store(settings.store, settings.data)
     runner = ProjectionRunner(ledger, store, build_projections(time_limits(services)))
-    return LiveProjections(store, ProjectionFollower(runner, poll_s=POLL_S))
+    return LiveProjections(store, ProjectionFollower(runner, poll_s=POLL_S), known)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from hub.projections.label_bounds import UNKNOWN
 from hub.projections.service_metrics import ServiceStats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -82,7 +83,9 @@ def _service_labels(service: str) -> dict[str, str]:
     parts = service.split("/")
     if len(parts) == 3:
         return {"region": parts[0], "department": parts[1], "service": parts[2]}
-    return {"region": "", "department": "", "service": service}
+    # Only configured services reach here by name (hub.projections.label_bounds): the rest
+    # arrive summed as one "unknown" entry, never as a label a request chose.
+    return {"region": UNKNOWN, "department": UNKNOWN, "service": UNKNOWN}
 
 
 def _family_text(family: _Family) -> str:

@@ -52,3 +52,48 @@ async def test_metrics_follow_exchanges_while_the_hub_runs(hub_settings: HubSett
         services = {s["service"]: s for s in (await http.get(f"{url}/metrics/services")).json()}
         assert services[SS]["volume"] == 2
         assert services[SS]["rejections"] == {"malformed-input": 1}
+
+
+def _series(text: str) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+    return set(_samples(text))
+
+
+async def _settled(http: httpx.AsyncClient, url: str, volume: int) -> str:
+    """/metrics once the unknown service's volume reached ``volume`` (bounded wait)."""
+    unknown = {"region": "unknown", "department": "unknown", "service": "unknown"}
+    for _ in range(200):  # the follower polls every 0.25 s
+        text = (await http.get(f"{url}/metrics")).text
+        key = ("interop_hub_exchanges_received_total", tuple(sorted(unknown.items())))
+        if _samples(text).get(key) == volume:
+            return text
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"unknown volume never reached {volume}:\n{text}")
+
+
+async def test_strangers_cannot_add_series(hub_settings: HubSettings) -> None:
+    """Requests naming services nobody configured (NUL bytes included), with or without a
+    token, count under one "unknown" service: the series do not grow with distinct paths."""
+    async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
+        url = region.hub.http_url
+        token = auth_headers(region.hub, "north/tax", **{"Content-Type": "application/json"})
+
+        async def bogus(i: int) -> None:
+            paths = (f"north/anything-{i}/x", f"north/a%00b{i}/x", f"south/dept-{i}/svc-{i}")
+            for path in paths:
+                answer = await http.post(f"{url}/services/{path}", content=b"{}",
+                                         headers=token if i % 2 else {})
+                assert 400 <= answer.status_code < 500, (path, answer.text)
+
+        await bogus(0)
+        await bogus(1)  # with and without a token: each refusal code seen once
+        before = _series(await _settled(http, url, 6))
+        for i in range(2, 42):
+            await bogus(i)
+        text = await _settled(http, url, 3 * 42)
+        after = _series(text)
+        assert after == before, sorted(after - before)
+        assert "\x00" not in text and "\\x00" not in text
+        labels = {dict(labels).get("department") for _, labels in after} - {None}
+        assert labels <= {"social-security", "tax", "unknown"}, labels
+        listed = {s["service"] for s in (await http.get(f"{url}/metrics/services")).json()}
+        assert "unknown" in listed and not any("anything" in s for s in listed)

@@ -1,5 +1,9 @@
 """schemathesis against the running hub's OpenAPI document (real uvicorn server on loopback).
 
+The document itself is valid OpenAPI (openapi-spec-validator), and every answer
+conforms to it: a documented status code, a documented media type, and a body
+that matches the documented schema.
+
 Without credentials no operation answers 5xx, and no ``/services/…`` or
 ``/records/…`` operation answers 2xx. With a valid department token no
 operation answers 500 (except SOAP, whose Faults are 500 by WS-I Basic Profile
@@ -15,11 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from typing import Any
 
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from openapi_spec_validator import validate
+from schemathesis.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from hub.domain.credential import CredentialKind
 from hub.settings import HubSettings
@@ -30,6 +41,7 @@ EXAMPLES = 8  # per operation and mode: keeps the whole test well under a minute
 GUARDED = ("/services/", "/records/", "/api/", "/subjects/")
 OPERATOR_PATHS = ("/api/", "/subjects/")
 AUDITORS_ONLY = ("/subjects/", "/api/operators/")
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def _fuzz(base_url: str, headers: dict[str, str], check: Any,
@@ -57,8 +69,20 @@ def _fuzz_one(operation: Any, base_url: str, headers: dict[str, str], check: Any
                             if k.lower() not in ("authorization", "cookie", "x-csrf-token")}
         response = case.call(base_url=base_url, headers=headers, timeout=30)
         check(operation.path, response)
+        # The answer is what the document says: a listed status, its media type, its schema.
+        case.validate_response(response, checks=CONFORMANCE)
 
     run()
+
+
+async def test_the_served_document_is_valid_openapi(hub_settings: HubSettings) -> None:
+    """openapi-spec-validator accepts /openapi.json: every $ref resolves (contracts' nested
+    models used to point at #/$defs/..., which the document does not have)."""
+    async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
+        document = (await http.get(f"{region.hub.http_url}/openapi.json")).json()
+    validate(document)
+    assert "#/$defs/" not in json.dumps(document)
+    assert {"PersonIdentity", "InsuredPeriod"} <= set(document["components"]["schemas"])
 
 
 async def test_no_credentials_no_success_and_no_server_error(hub_settings: HubSettings) -> None:

@@ -76,7 +76,7 @@ def test_every_family_has_help_and_type_before_its_samples() -> None:
 def test_label_values_are_escaped() -> None:
     """Backslash, double quote and newline in a label value survive a round trip."""
     odd = 'we"ird\\name\nx'
-    text = render([_stats(odd, limit_s=None, rejections={'a"b': 1})], {})
+    text = render([_stats(f"north/dept/{odd}", limit_s=None, rejections={'a"b': 1})], {})
     families = {f.name: f for f in text_string_to_metric_families(text)}
     (sample,) = families["interop_hub_exchanges_received"].samples
     assert sample.labels["service"] == odd
