@@ -28,7 +28,7 @@ from contracts.errors import FieldIssue
 class JsonLimits:
     """What one JSON document may hold; every JSON ingress reads with these."""
 
-    max_bytes: int = 1_048_576
+    max_bytes: int = 10 * 1024 * 1024  # HUB_MAX_PAYLOAD_BYTES's default; the ingress cap is first
     max_depth: int = 64
     max_number_length: int = 64  # characters of one number token, sign and exponent included
     max_string_length: int = 65_536  # characters of one string as written, quotes excluded
