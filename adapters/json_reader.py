@@ -4,16 +4,20 @@
 keys: the last wins), what JSON does not allow (``NaN``, ``Infinity``,
 UTF-16/32 detected from the first bytes), numbers that overflow to ``inf``
 (``1e999999``) or past Python's integer-string limit (a ``ValueError``, not a
-refusal), and nesting deep enough to exhaust the C stack. So :func:`read_json`
-first scans the text once, linearly and without recursion, counting nesting,
-container sizes and token lengths outside strings; only a document within every
-limit reaches ``json.loads``, whose hooks then refuse duplicate keys and
-non-finite numbers. Each refusal is a :class:`JsonRefused` with a stable code,
-the byte offset (or key) where it was found, and the limit it broke.
+refusal), and nesting deep enough to raise ``RecursionError``. So
+:func:`read_json` checks the bytes first (size, UTF-8 without BOM), lets
+``json.loads`` parse at C speed with hooks that never raise but mark what is
+wrong (a repeated key, a non-finite or over-long number), and then walks the
+result once, iteratively (no recursion), checking depth, container sizes,
+string lengths, lone surrogates and the marks. Nesting too deep for the C
+parser's own recursion guard is refused too, and a linear token scan then finds
+its byte offset. Each refusal is a :class:`JsonRefused` with a stable code,
+where it was found (a JSON Pointer, or a byte offset) and the limit it broke.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -31,7 +35,7 @@ class JsonLimits:
     max_bytes: int = 10 * 1024 * 1024  # HUB_MAX_PAYLOAD_BYTES's default; the ingress cap is first
     max_depth: int = 64
     max_number_length: int = 64  # characters of one number token, sign and exponent included
-    max_string_length: int = 65_536  # characters of one string as written, quotes excluded
+    max_string_length: int = 65_536  # characters of one string or key, once read
     max_array_items: int = 10_000
     max_object_members: int = 1_000
 
@@ -109,18 +113,26 @@ class JsonNonFinite(JsonRefused):
     code = "json-non-finite"
 
 
-# One token of interest per match: a string, a bracket, a comma, a number or a bare word.
-# Possessive quantifiers keep an unterminated string linear.
-_TOKEN = re.compile(
-    r'"(?:[^"\\]++|\\.)*+"|[\[\]{},]|-?[0-9][0-9.eE+\-]*+|-?[A-Za-z_][A-Za-z0-9_]*+', re.S
-)
-_LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+# The byte-offset locator for nesting too deep to parse: a token at a time, strings skipped
+# whole. Possessive quantifiers keep an unterminated string linear.
+_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]', re.S)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOMS = (
     (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
     (b"\xef\xbb\xbf", "UTF-8 with a byte order mark"),
     (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"),
 )
-_WORDS = frozenset({"true", "false", "null"})
+_LOCATE_MAX_CHARS = 1_048_576  # beyond this, a too-deep refusal names no offset (bounded work)
+
+
+class _Mark:
+    """What a parser hook found wrong, left in the value for the walk to place and refuse."""
+
+    __slots__ = ("error", "reason")
+
+    def __init__(self, error: type[JsonRefused], reason: str) -> None:
+        self.error = error
+        self.reason = reason
 
 
 def read_json(raw: bytes, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
@@ -128,21 +140,22 @@ def read_json(raw: bytes, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
     if len(raw) > limits.max_bytes:
         raise PayloadTooLarge(len(raw), limits.max_bytes)
     text = _utf8_text(raw)
-    _scan(text, limits)
     try:
-        return json.loads(
+        value = json.loads(
             text,
-            object_pairs_hook=_unique_members,
-            parse_constant=_non_finite,
-            parse_float=_finite_float,
+            object_pairs_hook=_members,
+            parse_constant=_constant,
+            parse_int=functools.partial(_integer, limits.max_number_length),
+            parse_float=functools.partial(_float, limits.max_number_length),
         )
-    except JsonRefused:
-        raise
     except json.JSONDecodeError as exc:
         raise JsonInvalid(f"{exc.msg} (line {exc.lineno}, column {exc.colno})",
                           offset=_byte_offset(text, exc.pos)) from None
-    except (ValueError, RecursionError) as exc:  # belt and braces behind the scan's limits
-        raise JsonInvalid(f"unreadable value: {type(exc).__name__}") from None
+    except RecursionError:
+        raise JsonTooDeep(f"nesting deeper than {limits.max_depth} levels",
+                          offset=_deep_offset(text, limits.max_depth)) from None
+    _walk(value, limits)
+    return value
 
 
 def _utf8_text(raw: bytes) -> str:
@@ -159,90 +172,116 @@ def _utf8_text(raw: bytes) -> str:
         raise JsonNotUtf8(f"invalid UTF-8 ({exc.reason})", offset=exc.start) from None
 
 
-def _scan(text: str, limits: JsonLimits) -> None:
-    """One linear pass: nesting depth, container sizes, token lengths, forbidden words."""
-    stack: list[list[int]] = []  # per open container: [is_object, commas]
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        first = token[0]
-        if first == '"':
-            _check_string(text, match.start(), token, limits)
-        elif first in "[{":
-            stack.append([first == "{", 0])
-            if len(stack) > limits.max_depth:
-                raise JsonTooDeep(f"nesting deeper than {limits.max_depth} levels",
-                                  offset=_byte_offset(text, match.start()))
-        elif first in "]}":
-            if stack:
-                stack.pop()
-        elif first == ",":
-            if stack:
-                _count_comma(text, match.start(), stack[-1], limits)
-        else:
-            _check_bare(text, match.start(), token, limits)
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) == len(pairs):
+        return members
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            mark = _Mark(JsonDuplicateKey, f"the key {key[:64]!r} appears twice in one object")
+            return {key: mark}  # the walk refuses it at this object's path
+        seen.add(key)
+    return members  # unreachable: a shorter dict means a repeated key
 
 
-def _check_string(text: str, start: int, token: str, limits: JsonLimits) -> None:
-    if len(token) - 2 > limits.max_string_length:
-        raise JsonStringTooLong(
-            f"a string of {len(token) - 2} characters; the limit is {limits.max_string_length}",
-            offset=_byte_offset(text, start))
-    if "\\u" in token and _LONE_SURROGATE.search(token):
-        try:
-            json.loads(token).encode("utf-8")
-        except UnicodeEncodeError:
-            raise JsonInvalid("a \\u escape names a lone UTF-16 surrogate, which is no character",
-                              offset=_byte_offset(text, start)) from None
-        except ValueError:
-            pass  # not a string json.loads accepts: the full parse names the syntax error
+def _constant(token: str) -> _Mark:
+    return _Mark(JsonNonFinite, f"{token} is not a JSON number (RFC 8259 §6)")
 
 
-def _count_comma(text: str, start: int, top: list[int], limits: JsonLimits) -> None:
-    top[1] += 1
-    is_object, items = top[0], top[1] + 1
-    limit = limits.max_object_members if is_object else limits.max_array_items
-    if items > limit:
-        kind, error = ("object", JsonObjectTooLarge) if is_object else ("array", JsonArrayTooLarge)
-        raise error(f"an {kind} with more than {limit} {'members' if is_object else 'items'}",
-                    offset=_byte_offset(text, start))
+def _integer(limit: int, token: str) -> int | _Mark:
+    if len(token) > limit:
+        return _too_long(token, limit)
+    return int(token)
 
 
-def _check_bare(text: str, start: int, token: str, limits: JsonLimits) -> None:
-    """Numbers and words outside strings: length, and RFC 8259's lack of non-finite numbers."""
-    word = token.lstrip("-")
-    if word[0].isdigit():
-        if len(token) > limits.max_number_length:
-            raise JsonNumberTooLong(
-                f"a number of {len(token)} characters; the limit is {limits.max_number_length}",
-                offset=_byte_offset(text, start))
-        return
-    if word in ("NaN", "Infinity"):
-        raise JsonNonFinite(f"{token} is not a JSON number (RFC 8259 §6)",
-                            offset=_byte_offset(text, start))
-    if token not in _WORDS and len(token) > limits.max_number_length:
-        raise JsonInvalid(f"a bare word of {len(token)} characters",
-                          offset=_byte_offset(text, start))
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in members:
-            raise JsonDuplicateKey(f"the key {key[:64]!r} appears twice in one object",
-                                   path=f"key:{key[:64]}")
-        members[key] = value
-    return members
-
-
-def _non_finite(token: str) -> float:
-    raise JsonNonFinite(f"{token} is not a JSON number (RFC 8259 §6)")
-
-
-def _finite_float(token: str) -> float:
+def _float(limit: int, token: str) -> float | _Mark:
+    if len(token) > limit:
+        return _too_long(token, limit)
     value = float(token)
     if not math.isfinite(value):
-        raise JsonNonFinite(f"{token[:64]} overflows to infinity")
+        return _Mark(JsonNonFinite, f"{token} overflows to infinity")
     return value
+
+
+def _too_long(token: str, limit: int) -> _Mark:
+    return _Mark(JsonNumberTooLong,
+                 f"a number of {len(token)} characters ({token[:12]}…); the limit is {limit}")
+
+
+def _walk(value: Any, limits: JsonLimits) -> None:
+    """Every container once, without recursion: depth, sizes, strings and the hooks' marks.
+
+    Paths are JSON Pointers (``$`` for the whole document), built only for what is
+    looked at again: containers, marks, and strings that are long or not ASCII.
+    """
+    longest = limits.max_string_length
+    pending: list[tuple[Any, int, str]] = [(value, 0, "")]
+    while pending:
+        node, depth, path = pending.pop()
+        if isinstance(node, dict):
+            items: Any = node.items()
+            _check_container(path, depth + 1, len(node), limits.max_object_members, "object",
+                             JsonObjectTooLarge, limits)
+        elif isinstance(node, list):
+            items = enumerate(node)
+            _check_container(path, depth + 1, len(node), limits.max_array_items, "array",
+                             JsonArrayTooLarge, limits)
+        else:
+            _check_scalar(node, path or "$", limits)
+            continue
+        for key, child in items:
+            if key.__class__ is str and (len(key) > longest or not key.isascii()):
+                _check_string(key, f"{path}/{_pointer(key)}", limits)
+            if isinstance(child, (dict, list, _Mark)) or (
+                    child.__class__ is str and (len(child) > longest or not child.isascii())):
+                pending.append((child, depth + 1, f"{path}/{_pointer(key)}"))
+
+
+def _check_container(path: str, depth: int, size: int, limit: int, kind: str,
+                     error: type[JsonRefused], limits: JsonLimits) -> None:
+    if depth > limits.max_depth:
+        raise JsonTooDeep(f"nesting deeper than {limits.max_depth} levels", path=path or "$")
+    if size > limit:
+        noun = "members" if kind == "object" else "items"
+        raise error(f"an {kind} with {size} {noun}; the limit is {limit}", path=path or "$")
+
+
+def _check_scalar(node: Any, path: str, limits: JsonLimits) -> None:
+    if isinstance(node, _Mark):
+        raise node.error(node.reason, path=path)
+    if isinstance(node, str):
+        _check_string(node, path, limits)
+
+
+def _check_string(text: str, path: str, limits: JsonLimits) -> None:
+    if len(text) > limits.max_string_length:
+        raise JsonStringTooLong(
+            f"a string of {len(text)} characters; the limit is {limits.max_string_length}",
+            path=path)
+    if not text.isascii() and _SURROGATE.search(text):
+        raise JsonInvalid("a \\u escape names a lone UTF-16 surrogate, which is no character",
+                          path=path)
+
+
+def _deep_offset(text: str, max_depth: int) -> int | None:
+    """Where nesting first goes deeper than ``max_depth`` (None for a very long text)."""
+    if len(text) > _LOCATE_MAX_CHARS:
+        return None
+    depth = 0
+    for match in _TOKEN.finditer(text):
+        char = match.group()[0]
+        if char in "[{":
+            depth += 1
+            if depth > max_depth:
+                return _byte_offset(text, match.start())
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def _pointer(key: str | int) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def _byte_offset(text: str, index: int) -> int:

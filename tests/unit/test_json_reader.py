@@ -62,12 +62,26 @@ def test_each_violation_has_its_stable_code(raw: bytes, code: str) -> None:
     assert _code(raw) == code
 
 
-def test_refusal_names_the_byte_offset_and_the_limit() -> None:
-    """The issue says where (byte offset) and which limit was broken."""
+def test_refusal_names_the_json_pointer_and_the_limit() -> None:
+    """The issue says where (JSON Pointer) and which limit was broken."""
     with pytest.raises(JsonRefused) as caught:
-        read_json('{"é": ['.encode() + b"[" * 10, SMALL)
+        read_json(('{"é": ' + "[" * 10 + "]" * 10 + "}").encode(), SMALL)
+    issue = caught.value.issues[0]  # the object is level 1, the ninth level is the 8th array
+    assert issue.path == "/é" + "/0" * 7 and "8 levels" in issue.reason
+    with pytest.raises(JsonRefused) as caught:
+        read_json(b'{"a": [1, {"b~/": "' + b"x" * 60 + b'"}]}', SMALL)
+    assert caught.value.issues[0].path == "/a/1/b~0~1"
+    with pytest.raises(JsonRefused) as caught:
+        read_json(b'{"a": {"b": 1, "b": 2}}', SMALL)
+    assert caught.value.issues[0].path == "/a/b" and "'b' appears twice" in caught.value.message
+
+
+def test_nesting_too_deep_to_parse_names_the_byte_offset() -> None:
+    """Deeper than the C parser's recursion guard: refused, and the offset is found."""
+    with pytest.raises(JsonRefused) as caught:
+        read_json(('{"é": ' + "[" * 3000 + "]" * 3000 + "}").encode(), SMALL)
     issue = caught.value.issues[0]  # é is two bytes: the ninth level opens at byte 14
-    assert issue.path == "byte 14" and "8 levels" in issue.reason
+    assert caught.value.code == "json-too-deep" and issue.path == "byte 14"
 
 
 def test_total_size_is_capped() -> None:
