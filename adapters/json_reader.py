@@ -154,6 +154,8 @@ def read_json(raw: bytes, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
     except RecursionError:
         raise JsonTooDeep(f"nesting deeper than {limits.max_depth} levels",
                           offset=_deep_offset(text, limits.max_depth)) from None
+    except ValueError as exc:  # e.g. an integer past Python's digit limit, if limits allow one
+        raise JsonNumberTooLong(f"a number Python cannot read ({exc})") from None
     _walk(value, limits)
     return value
 

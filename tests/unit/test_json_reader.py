@@ -84,6 +84,12 @@ def test_nesting_too_deep_to_parse_names_the_byte_offset() -> None:
     assert caught.value.code == "json-too-deep" and issue.path == "byte 14"
 
 
+def test_an_integer_past_pythons_digit_limit_is_a_refusal_even_when_limits_allow_it() -> None:
+    with pytest.raises(JsonRefused) as caught:
+        read_json(b"[" + b"7" * 5000 + b"]", JsonLimits(max_number_length=10_000))
+    assert caught.value.code == "json-number-too-long"
+
+
 def test_total_size_is_capped() -> None:
     with pytest.raises(PayloadTooLarge):
         read_json(b" " * 2_000_001, SMALL)
