@@ -21,12 +21,14 @@ class AdapterError(HubError):
     """Raised when an adapter cannot translate a message."""
 
     code = "adapter-error"
+    status = 400
 
 
 class PayloadTooLarge(AdapterError):
     """Raised when an input exceeds the configured size cap (checked before parsing)."""
 
     code = "payload-too-large"
+    status = 413
 
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(
@@ -53,12 +55,14 @@ class MappingError(AdapterError):
     """Raised when a native message cannot be mapped onto a contract (e.g. unknown code)."""
 
     code = "mapping-error"
+    status = 422
 
 
 class ProviderError(AdapterError):
     """Raised when a provider system fails; ``retryable`` says whether trying again may help."""
 
     code = "provider-error"
+    status = 502
     retryable = False
 
 

@@ -47,6 +47,7 @@ class UnknownXRoadClient(HubError):
     """Raised when an X-Road client is not mapped onto a department of this hub."""
 
     code = "unknown-xroad-client"
+    status = 400
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ class ContractIdError(HubError, ValueError):
     """Raised when a string is not a valid ``name@MAJOR.MINOR`` contract identity."""
 
     code = "bad-contract-id"
+    status = 400
 
 
 @dataclass(frozen=True, order=True)

@@ -33,10 +33,13 @@ class HubError(Exception):
     """Root of every error interop-hub raises on purpose.
 
     ``code`` is a stable identifier for callers and events; ``issues`` lists the
-    field-level problems, if any.
+    field-level problems, if any. ``status`` is the HTTP status an ingress answers
+    with: every branch of the tree sets its own (4xx for what the caller must fix,
+    5xx for what failed here); the root's 500 says "the hub itself failed".
     """
 
     code = "hub-error"
+    status = 500
 
     def __init__(self, message: str, *, issues: tuple[FieldIssue, ...] = ()) -> None:
         super().__init__(message)
@@ -48,6 +51,7 @@ class ContractError(HubError):
     """Raised when data does not satisfy a contract (wrong type, missing field, bad value)."""
 
     code = "contract-violation"
+    status = 422
 
     def __init__(self, contract: str, message: str, *, issues: tuple[FieldIssue, ...] = ()) -> None:
         super().__init__(f"{contract}: {message}", issues=issues)

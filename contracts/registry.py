@@ -15,6 +15,7 @@ class UnknownContractError(HubError, LookupError):
     """Raised when a contract identity is not registered."""
 
     code = "unknown-contract"
+    status = 404
 
     def __init__(self, contract: str, known: list[str]) -> None:
         super().__init__(f"unknown contract {contract!r}; known: {', '.join(known) or 'none'}")

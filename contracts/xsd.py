@@ -71,6 +71,7 @@ class XsdError(HubError, ValueError):
     """Raised when a contract uses a type or constraint the XSD rendering cannot express."""
 
     code = "xsd-unsupported"
+    status = 500
 
 
 @dataclass(frozen=True)

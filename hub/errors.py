@@ -1,6 +1,7 @@
 """The error tree of interop-hub, in one picture.
 
-    HubError                          contracts.errors — root; carries ``code`` and ``issues``
+    HubError                          contracts.errors — root; carries ``code``, ``issues``
+                                      and ``status`` (the HTTP status an ingress answers with)
     ├── ContractError                 contracts.errors — data does not satisfy a contract
     │   ├── UpcasterError             contracts.upcasting — an upcaster is declared wrongly
     │   └── NoUpcastPathError         contracts.upcasting — no way to read X@a as X@b
@@ -11,6 +12,8 @@
     ├── AdapterError                  adapters.errors — translation failed
     │   ├── PayloadTooLarge           input over the byte cap, refused before parsing
     │   ├── MalformedInput            not well-formed, or forbidden XML (DTD, entities, depth)
+    │   │   └── JsonRefused           adapters.json_reader — not strict JSON, or over a limit
+    │   │                             (json-invalid, json-not-utf8, json-too-deep, ...)
     │   ├── SchemaViolation           violates the native schema
     │   ├── MappingError              cannot be mapped onto the contract
     │   ├── OnboardingError           adapters.onboarding — a WSDL/XSD cannot be scaffolded
@@ -18,6 +21,11 @@
     ├── RoutingError                  (here) the exchange cannot be addressed
     │   └── UnknownServiceError       no such service in this region
     ├── BusError                      (here) the message bus failed (wraps nats.errors.*)
+    ├── StoreUnavailable              (here) 503: the event store is locked or unreachable
+    ├── InternalError                 (here) 500: anything unexpected, answered by one handler
+    ├── AnswerTimeout                 (here) 504: the provider did not answer in time
+    ├── UnsupportedMediaType          hub.entrypoints.media_types — 415: wrong Content-Type
+    │   └── SoapVersionUnsupported    SOAP 1.2 at a SOAP 1.1 endpoint
     ├── StoreConfigError              hub.store — HUB_STORE is unusable
     ├── NatsServerError               hub.nats.server — embedded nats-server failed
     ├── DurabilityError               hub.nats.durability — streams below the durability
@@ -51,7 +59,11 @@
 
 Every error names what a user needs to fix the input: contract, field path,
 reason. tests/unit/test_error_tree.py fails when a public exception class is
-defined outside this tree or a HubError subclass has no code of its own.
+defined outside this tree, a HubError subclass has no code of its own, or its
+HTTP status is only the root's default (each branch must choose one).
+
+An answer that crossed the bus carries only the code (``hub.messages.ReplyError``),
+so :func:`status_of` finds the status of the class that owns a code.
 """
 
 from __future__ import annotations
@@ -72,6 +84,7 @@ class RoutingError(HubError):
     """Raised when an exchange cannot be addressed to a provider."""
 
     code = "routing-error"
+    status = 404
 
 
 class UnknownServiceError(RoutingError):
@@ -93,21 +106,78 @@ class BusError(HubError):
     """Raised when publishing to or consuming from the message bus fails."""
 
     code = "bus-error"
+    status = 503
+
+
+class StoreUnavailable(HubError):
+    """Raised when the event store is locked, unreachable or out of connections (try again)."""
+
+    code = "store-unavailable"
+    status = 503
+    retry_after_s = 1
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(
+            f"the event store is busy or unreachable ({type(cause).__name__}); "
+            f"nothing was recorded, try again in {self.retry_after_s} s",
+        )
+
+
+class InternalError(HubError):
+    """Raised in place of an unexpected exception, so the caller gets a stable code."""
+
+    code = "internal-error"
+    status = 500
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(
+            f"the hub failed unexpectedly ({type(cause).__name__}); the failure is logged "
+            "under this exchange id",
+        )
+
+
+class AnswerTimeout(HubError):
+    """The code of an exchange whose provider did not answer in time (the gateway's answer)."""
+
+    code = "timeout"
+    status = 504
+
+
+def status_of(code: str) -> int:
+    """The HTTP status of a stable error code: that of the HubError class owning the code.
+
+    A code no class owns (a peer's newer code, say) is the hub's failure: 500.
+    """
+    return _statuses().get(code, HubError.status)
+
+
+def _statuses() -> dict[str, int]:
+    found: dict[str, int] = {}
+    pending: list[type[HubError]] = [HubError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls.status)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 __all__ = [
     "AdapterError",
+    "AnswerTimeout",
     "BusError",
     "ContractError",
     "ExchangeNotFoundError",
     "ExchangeStateError",
     "FieldIssue",
     "HubError",
+    "InternalError",
     "MalformedInput",
     "MappingError",
     "PayloadTooLarge",
     "ProviderError",
     "RoutingError",
     "SchemaViolation",
+    "StoreUnavailable",
     "UnknownServiceError",
+    "status_of",
 ]

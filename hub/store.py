@@ -17,6 +17,7 @@ class StoreConfigError(HubError):
     """Raised when ``HUB_STORE`` is not a URL the hub can use."""
 
     code = "store-config"
+    status = 500
 
 
 def store_environment(store_url: str | None, data_dir: Path) -> dict[str, str]:

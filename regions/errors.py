@@ -35,6 +35,7 @@ class FederationError(HubError):
     """Raised when federation cannot proceed (keys, trust, signed statements, agreements)."""
 
     code = "federation-error"
+    status = 400
 
 
 class CanonicalJSONError(FederationError):
@@ -47,6 +48,7 @@ class RegionKeyError(FederationError):
     """Raised when the region key file cannot be read, opened or written, or has no usable key."""
 
     code = "region-key"
+    status = 500
 
 
 class TrustListError(FederationError):
@@ -125,6 +127,7 @@ class AgreementStateError(AgreementError):
     """Raised when a step is applied to an agreement in a state that does not allow it."""
 
     code = "agreement-state"
+    status = 409
 
     def __init__(self, agreement_id: object, action: str, reason: str) -> None:
         super().__init__(f"agreement {agreement_id}: cannot {action}: {reason}")
@@ -136,6 +139,7 @@ class AgreementNotFoundError(AgreementError):
     """Raised when no agreement has the given id."""
 
     code = "agreement-not-found"
+    status = 404
 
     def __init__(self, agreement_id: object) -> None:
         super().__init__(f"no agreement with id {agreement_id}")
@@ -152,6 +156,7 @@ class RecordNotFoundError(RecordError):
     """Raised when no issued record has the given id."""
 
     code = "record-not-found"
+    status = 404
 
     def __init__(self, record_id: object) -> None:
         super().__init__(f"no issued record with id {record_id}")
@@ -162,6 +167,7 @@ class RecordStateError(RecordError):
     """Raised when a step is applied to a record in a state that does not allow it."""
 
     code = "record-state"
+    status = 409
 
     def __init__(self, record_id: object, action: str, reason: str) -> None:
         super().__init__(f"record {record_id}: cannot {action}: {reason}")
@@ -179,6 +185,7 @@ class ConflictError(FederationError):
     """Raised when another worker recorded a step of the same record or agreement first."""
 
     code = "federation-conflict"
+    status = 409
 
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} was changed concurrently; nothing was recorded — retry")

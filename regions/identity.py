@@ -16,6 +16,7 @@ class IdentifierError(HubError):
     """Raised when a region, department or service identifier is malformed."""
 
     code = "bad-identifier"
+    status = 400
 
     def __init__(self, text: str, reason: str) -> None:
         super().__init__(

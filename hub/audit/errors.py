@@ -19,6 +19,7 @@ class AuditError(HubError):
     """Root of the audit log's errors."""
 
     code = "audit-error"
+    status = 500
 
 
 class AuditKeyError(AuditError):

@@ -54,10 +54,12 @@ class RequestRefused(HubError):
     """Raised (and answered by the app's handler) when a request's credentials are refused."""
 
     code = "request-refused"  # replaced per instance by the security error's code
+    status = 401  # likewise replaced by the security error's status
 
     def __init__(self, error: SecurityError, answer: Answer) -> None:
         super().__init__(error.message, issues=error.issues)
         self.code = error.code
+        self.status = error.status
         self.error = error
         self.answer = answer
 
@@ -125,6 +127,14 @@ def authenticator_of(request: Request) -> Authenticator:
     if not isinstance(authenticator, Authenticator):
         raise TypeError("the HTTP app has no authenticator: build it with create_http_app")
     return authenticator
+
+
+def gateway_of(request: Request) -> Gateway:
+    """The app's gateway, through which routes built elsewhere record their refusals."""
+    gateway = getattr(request.app.state, "gateway", None)
+    if not isinstance(gateway, Gateway):
+        raise TypeError("the HTTP app has no gateway: build it with create_http_app")
+    return gateway
 
 
 def correlation_of(request: Request) -> str:

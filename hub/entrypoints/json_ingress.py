@@ -4,7 +4,9 @@ Clients send the request contract as JSON and authenticate with
 ``Authorization: Bearer <token>`` (a token the hub issued, :mod:`hub.entrypoints.auth`):
 the token's department is the exchange's client. ``X-Hub-Client`` is optional
 and, when sent, must name that same department. ``X-Correlation-Id`` is carried
-end to end (generated when absent). Errors are RFC 9457 problem details.
+end to end (generated when absent). The body is read by the bounded, strict
+JSON reader (:mod:`adapters.json_reader`) after a Content-Type check
+(:mod:`hub.entrypoints.media_types`). Errors are RFC 9457 problem details.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from hub.entrypoints.auth import (
     refusal_response,
 )
 from hub.entrypoints.body import read_capped
+from hub.entrypoints.media_types import CONTENT_TYPE_HEADER, UnsupportedMediaType, require_json
 from hub.entrypoints.problems import problem_response
 from hub.gateway import Answer, Envelope, Gateway
 from hub.messages import ReplyError
@@ -41,6 +44,7 @@ class MissingClientError(HubError):
     """Raised when a request does not say which department is asking."""
 
     code = "missing-client"
+    status = 400
 
     def __init__(self) -> None:
         super().__init__(
@@ -69,8 +73,9 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
         except RequestRefused as refused:
             return refusal_response(refused, correlation_id)
         try:
+            require_json(request.headers.get(CONTENT_TYPE_HEADER))
             raw = await read_capped(request, max_payload_bytes)
-        except PayloadTooLarge as exc:
+        except (UnsupportedMediaType, PayloadTooLarge) as exc:
             answer = await gateway.reject(
                 Envelope(client, service, correlation_id, "json", b""), exc
             )
@@ -181,8 +186,12 @@ def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
                     "purpose or consent", "content": problem},
             "404": {"description": "unknown service", "content": problem},
             "413": {"description": "payload too large", "content": problem},
+            "415": {"description": "Content-Type is not JSON in UTF-8", "content": problem},
             "422": {"description": "contract violation", "content": problem},
+            "500": {"description": "the hub failed unexpectedly", "content": problem},
             "502": {"description": "provider failed", "content": problem},
+            "503": {"description": "event store busy or unreachable; see Retry-After",
+                    "content": problem},
             "504": {"description": "no answer in time", "content": problem},
         },
     }

@@ -4,7 +4,9 @@ A department connects to the region's server as its own NATS user (its nkey
 seed from ``interop-hub credentials issue``) and sends a request to
 ``hub.<region>.ingress.<department>.query`` with the request contract as JSON
 and the headers ``Hub-Service: region/department/service`` and optionally
-``Hub-Correlation-Id``; its client must use ``inbox_prefix="_INBOX_<department>"``
+``Hub-Correlation-Id`` and ``Content-Type`` (JSON in UTF-8 when sent); the body
+is read by the bounded, strict JSON reader (:mod:`adapters.json_reader`); its
+client must use ``inbox_prefix="_INBOX_<department>"``
 (the only subjects its user may subscribe to). The client of the exchange is
 the department in the subject: the server's permissions (:mod:`hub.nats.accounts`)
 let a user publish only under its own department, so the subject is proof.
@@ -34,6 +36,7 @@ from adapters.errors import PayloadTooLarge
 from adapters.json_codec import decode_json, encode_json
 from contracts import Contract
 from contracts.errors import FieldIssue, HubError
+from hub.entrypoints.media_types import UnsupportedMediaType, require_json
 from hub.gateway import Answer, Envelope, Gateway
 from hub.links.connection import LinkConnection, Request
 from hub.links.subjects import PURPOSE_HEADER
@@ -45,12 +48,14 @@ log = structlog.get_logger("hub.entrypoints.nats_ingress")
 INGRESS = "nats"
 SERVICE_HEADER = "Hub-Service"
 CORRELATION_HEADER = "Hub-Correlation-Id"
+CONTENT_TYPE_HEADER = "Content-Type"  # optional; when sent, JSON in UTF-8
 
 
 class MissingServiceHeaderError(HubError):
     """Raised when a NATS query does not name the service it asks."""
 
     code = "missing-service"
+    status = 400
 
     def __init__(self) -> None:
         reason = f"missing: name the service (region/department/service) in {SERVICE_HEADER}"
@@ -96,6 +101,10 @@ class NatsIngress:
         if not service:
             answer = await self._gateway.reject(envelope, MissingServiceHeaderError())
             return _reply(answer, correlation_id)
+        try:
+            require_json(headers.get(CONTENT_TYPE_HEADER))
+        except UnsupportedMediaType as exc:
+            return _reply(await self._gateway.reject(envelope, exc), correlation_id)
 
         def decode(definition: ServiceDefinition) -> Contract:
             return decode_json(definition.request, request.data)

@@ -1,4 +1,9 @@
-"""RFC 9457 problem details for the JSON ingress."""
+"""RFC 9457 problem details: how every HTTP ingress answers a refusal or a failure.
+
+The HTTP status comes from the error class that owns the code
+(:func:`hub.errors.status_of`): the status lives on the class, so a new error
+cannot fall into a default by being forgotten in a table.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +11,16 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from hub.errors import StoreUnavailable, status_of
 from hub.messages import ReplyError
 
-# Which HTTP status a stable error code maps to; anything else from a provider is 502.
-_STATUS = {
-    "payload-too-large": 413,
-    "unknown-service": 404,
-    "malformed-input": 400,
-    "schema-violation": 400,
-    "contract-violation": 422,
-    "mapping-error": 422,
-    "bad-identifier": 400,
-    "missing-client": 400,
-    "bad-contract-id": 400,  # e.g. POST /records/<not name@M.m> (found by schemathesis)
-    "timeout": 504,
-    # hub.security.credential_errors: 401 asks for (other) credentials, 403 refuses these
-    "authentication-failed": 401,
-    "missing-credentials": 401,
-    "malformed-credentials": 401,
-    "unknown-credential": 401,
-    "wrong-credential": 401,
-    "expired-credential": 401,
-    "revoked-credential": 401,
-    "client-mismatch": 403,
-    "operator-required": 403,
-    "department-required": 403,
-    # access rights, purposes and consent (hub.security.refusals)
-    "access-denied": 403,
-    "purpose-required": 403,
-    "unknown-purpose": 403,
-    "purpose-not-granted": 403,
-    "consent-required": 403,
-    "access-revoked": 403,
-    "consent-revoked": 403,
-}
-
-
 WWW_AUTHENTICATE = 'Bearer realm="interop-hub"'
+PROBLEM_MEDIA = "application/problem+json"
 
 
 def status_for(code: str) -> int:
-    return _STATUS.get(code, 502)
+    """The HTTP status answering ``code`` (the status of the error class owning it)."""
+    return status_of(code)
 
 
 def problem_response(
@@ -65,11 +39,19 @@ def problem_response(
         "exchange_id": exchange_id,
         "correlation_id": correlation_id,
     }
-    headers = {"X-Correlation-Id": correlation_id}
+    return JSONResponse(body, status_code=status, headers=problem_headers(
+        status, exchange_id=exchange_id, correlation_id=correlation_id), media_type=PROBLEM_MEDIA)
+
+
+def problem_headers(
+    status: int, *, exchange_id: str | None, correlation_id: str | None
+) -> dict[str, str]:
+    """Correlation and exchange ids; ``WWW-Authenticate`` on 401, ``Retry-After`` on 503."""
+    headers = {"X-Correlation-Id": correlation_id} if correlation_id else {}
     if exchange_id:
         headers["X-Exchange-Id"] = exchange_id
     if status == 401:  # RFC 9110 §11.6.1: a 401 names the scheme to authenticate with
         headers["WWW-Authenticate"] = WWW_AUTHENTICATE
-    return JSONResponse(
-        body, status_code=status, headers=headers, media_type="application/problem+json"
-    )
+    if status == 503:  # RFC 9110 §10.2.3: when to try again
+        headers["Retry-After"] = str(StoreUnavailable.retry_after_s)
+    return headers

@@ -15,6 +15,8 @@ X-Road message protocol 4.0 is understood: when ``xrd:*`` headers are present,
 (``HUB_XROAD_CLIENTS``; an unmapped client is refused), ``xrd:id`` becomes the
 correlation id, and the response echoes the request's X-Road headers.
 
+The request must be SOAP 1.1 (``text/xml``, or no Content-Type); SOAP 1.2's
+``application/soap+xml`` is refused with a Fault (415) that says so.
 Every refusal is a SOAP Fault (:mod:`hub.entrypoints.soap_faults`, which also
 says which HTTP status each carries) and is recorded as Received + Rejected; the
 checks of the request document itself are in :mod:`hub.entrypoints.soap_checks`.
@@ -53,6 +55,7 @@ from hub.entrypoints.auth import (
     authenticator_of,
 )
 from hub.entrypoints.body import read_capped
+from hub.entrypoints.media_types import CONTENT_TYPE_HEADER, UnsupportedMediaType, require_soap11
 from hub.entrypoints.soap_checks import (
     refuse_duplicate_headers,
     refuse_schema_locations,
@@ -74,10 +77,14 @@ class SoapRefusal(HubError):
     """A refusal met while decoding a SOAP request, carrying the underlying error's code."""
 
     code = "soap-refusal"  # replaced per instance by the underlying error's code
+    status = 400  # likewise replaced by the underlying error's status
 
-    def __init__(self, code: str, message: str, issues: tuple[FieldIssue, ...]) -> None:
+    def __init__(
+        self, code: str, message: str, issues: tuple[FieldIssue, ...], status: int = 400
+    ) -> None:
         super().__init__(message, issues=issues)
         self.code = code
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -146,12 +153,13 @@ class SoapIngress:
         http_client = department
         raw = b""
         try:
+            require_soap11(request.headers.get(CONTENT_TYPE_HEADER))
             raw = await read_capped(request, self._limits.max_bytes)
             message = parse_envelope(raw, self._limits)
             refuse_schema_locations(message)
             refuse_duplicate_headers(message)
             xroad = XRoadHeaders.from_soap(message.headers)
-        except (PayloadTooLarge, MalformedInput, XRoadHeaderError) as exc:
+        except (UnsupportedMediaType, PayloadTooLarge, MalformedInput, XRoadHeaderError) as exc:
             envelope = Envelope(http_client or "unknown", "", correlation_id, "soap", raw)
             return fault_response(await self._gateway.reject(envelope, exc), None)
         incoming = self._read(message, xroad, http_client, correlation_id)
@@ -226,7 +234,7 @@ class SoapIngress:
             message = (
                 exc.message if exc.message.startswith(contract) else (f"{contract}: {exc.message}")
             )
-            raise SoapRefusal(exc.code, message, exc.issues) from None
+            raise SoapRefusal(exc.code, message, exc.issues, exc.status) from None
 
     def _check_client(self, incoming: _Incoming) -> None:
         if incoming.xroad is not None:

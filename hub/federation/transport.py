@@ -63,6 +63,7 @@ class TransportError(HubError):
     """The federation transport could not start or stop (its own region's NATS)."""
 
     code = "federation-transport"
+    status = 503
     http_status = 503
 
 

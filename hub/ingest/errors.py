@@ -18,12 +18,14 @@ class IngestError(HubError):
     """Base of ingest errors."""
 
     code = "ingest-error"
+    status = 400
 
 
 class IngestConfigError(IngestError):
     """Raised when an ``[[ingest]]`` table is incomplete or its mapping does not fit."""
 
     code = "ingest-config"
+    status = 500
 
 
 class UnknownIngestSource(IngestError):
@@ -64,6 +66,7 @@ class IngestStoreError(IngestError):
     """Raised when a batch cannot be recorded; nothing of it was, and it will be redelivered."""
 
     code = "ingest-store"
+    status = 503
 
 
 class IngestClientError(IngestError):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.json_codec import decode_json
+from adapters.json_reader import JsonLimits, read_json
 from adapters.mapping import CompiledMapping, load_mapping
 from adapters.mapping.json_plan import JsonSection
 from adapters.mapping.xml_plan import XmlSection
@@ -103,7 +104,17 @@ class SourceBook:
             return Source(declared, model, self._soap_decoder(section))
         if not isinstance(section, JsonSection):
             raise IngestConfigError(f"{where}: {declared.mapping} is not a JSON mapping")
-        return Source(declared, model, section.decode_bytes)
+        return Source(declared, model, self._json_decoder(section))
+
+    def _json_decoder(self, section: JsonSection[Any]) -> Decoder:
+        """The mapping's decoder behind the strict reader: the same JSON refusals as elsewhere."""
+        limits = JsonLimits(max_bytes=self._limits.max_bytes)
+
+        def decode(raw: bytes) -> Contract:
+            read_json(raw, limits)  # refuses duplicate keys, NaN, depth... before the mapping reads
+            return section.decode_bytes(raw)
+
+        return decode
 
     def _soap_decoder(self, section: XmlSection[Any]) -> Decoder:
         limits = self._limits

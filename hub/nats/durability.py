@@ -33,6 +33,7 @@ class DurabilityError(HubError):
     """Raised (strict policy only) when a stream's durability is below the configured policy."""
 
     code = "durability-below-policy"
+    status = 500
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class NatsServerError(HubError):
     """Raised when the nats-server binary is missing or the server fails to become ready."""
 
     code = "nats-server"
+    status = 500
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ class NotificationError(HubError):
     """Base of notification errors."""
 
     code = "notification-error"
+    status = 400
 
 
 class SubscriptionError(NotificationError):
@@ -21,6 +22,7 @@ class UnsubscribableContractError(NotificationError):
     """A record was issued for a contract this hub does not know."""
 
     code = "record-contract-unknown"
+    status = 404
 
     def __init__(self, contract: str, known: list[str]) -> None:
         super().__init__(

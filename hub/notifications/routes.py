@@ -1,12 +1,13 @@
 """``POST /records/{contract}``: a department issues a record to its subscribers.
 
 The issuer is the department of the request's bearer token (hub.entrypoints.auth);
-``X-Hub-Client``, when sent, must name it. A refused token is recorded and answered 401/403.
+``X-Hub-Client``, when sent, must name it. A refused token is recorded and answered 401/403;
+every other refusal (Content-Type, size, the strict JSON reader, the contract) is
+recorded as Received + Rejected too and answered as problem details.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from fastapi import APIRouter, Request
@@ -19,16 +20,15 @@ from hub.entrypoints.auth import (
     CORRELATION_HEADER,
     RequestRefused,
     authenticator_of,
+    gateway_of,
     refusal_response,
 )
 from hub.entrypoints.body import read_capped
+from hub.entrypoints.media_types import CONTENT_TYPE_HEADER, require_json
 from hub.entrypoints.problems import problem_response
+from hub.gateway import Envelope
 from hub.messages import ReplyError
-from hub.notifications.errors import UnsubscribableContractError
 from hub.notifications.issuer import INGRESS, Notifier
-
-# Codes of this package that problems.status_for does not know (it answers 502 for those).
-_STATUS = {UnsubscribableContractError.code: 404}
 
 
 def records_router(notifier: Notifier, *, max_payload_bytes: int) -> APIRouter:
@@ -51,13 +51,17 @@ def records_router(notifier: Notifier, *, max_payload_bytes: int) -> APIRouter:
             )
         except RequestRefused as refused:
             return refusal_response(refused, correlation_id)
+        raw = b""
         try:
+            require_json(request.headers.get(CONTENT_TYPE_HEADER))
             raw = await read_capped(request, max_payload_bytes)
             issued = await notifier.issue(client, contract, raw, correlation_id=correlation_id)
-        except HubError as exc:
-            error = ReplyError(code=exc.code, message=exc.message,
-                               issues=[i.as_dict() for i in exc.issues])
-            return _problem(error, correlation_id)
+        except HubError as exc:  # recorded as Received + Rejected, like every refusal
+            envelope = Envelope(client, f"records/{contract}", correlation_id, INGRESS, raw)
+            answer = await gateway_of(request).reject(envelope, exc)
+            error = answer.error or ReplyError(code=exc.code, message=exc.message)
+            return problem_response(error, exchange_id=str(answer.exchange_id),
+                                    correlation_id=correlation_id, outcome="rejected")
         return JSONResponse(
             {
                 "record_id": issued.record_id,
@@ -72,14 +76,3 @@ def records_router(notifier: Notifier, *, max_payload_bytes: int) -> APIRouter:
 
     return router
 
-
-def _problem(error: ReplyError, correlation_id: str) -> Response:
-    response = problem_response(error, exchange_id=None, correlation_id=correlation_id,
-                                outcome="rejected")
-    status = _STATUS.get(error.code)
-    if status is None:
-        return response
-    body = json.loads(bytes(response.body))
-    body["status"] = status
-    return JSONResponse(body, status_code=status, headers={CORRELATION_HEADER: correlation_id},
-                        media_type="application/problem+json")

@@ -9,12 +9,14 @@ class OperatorError(HubError):
     """Raised when an operator account cannot be read or changed as asked."""
 
     code = "operator-error"
+    status = 400
 
 
 class OperatorExistsError(OperatorError):
     """Raised when enrolling a name that already has an account."""
 
     code = "operator-exists"
+    status = 409
 
     def __init__(self, name: str) -> None:
         super().__init__(f"operator {name!r} is already enrolled")
@@ -24,6 +26,7 @@ class UnknownOperatorError(OperatorError):
     """Raised when a command names an operator who was never enrolled."""
 
     code = "unknown-operator"
+    status = 404
 
     def __init__(self, name: str) -> None:
         super().__init__(f"no operator named {name!r}")
@@ -37,6 +40,7 @@ class LoginRefusedError(OperatorError):
     """
 
     code = "login-refused"
+    status = 401
 
     def __init__(self, reason: str, message: str = "name, password or code not accepted") -> None:
         super().__init__(message)
@@ -47,12 +51,14 @@ class SessionInvalidError(OperatorError):
     """Raised when a request's session is missing, forged, closed or expired."""
 
     code = "session-invalid"
+    status = 401
 
 
 class NotPermittedError(OperatorError):
     """Raised when an operator's role does not allow an action."""
 
     code = "not-permitted"
+    status = 403
 
     def __init__(self, operator: str, role: str, permission: str) -> None:
         super().__init__(f"operator {operator!r} ({role}) may not {permission}")

@@ -18,12 +18,14 @@ class PrivacyError(HubError):
     """Raised when personal data cannot be protected or revealed as it should."""
 
     code = "privacy-error"
+    status = 500
 
 
 class SubjectError(PrivacyError):
     """Raised when a data subject cannot be identified from what was given."""
 
     code = "bad-subject"
+    status = 400
 
 
 class KeyStoreError(PrivacyError):

@@ -17,6 +17,7 @@ class ProjectionError(HubError):
     """Root of the read side's errors."""
 
     code = "projection-error"
+    status = 500
 
 
 class ReadStoreError(ProjectionError):
@@ -35,6 +36,7 @@ class UnknownProjectionError(ProjectionError):
     """Raised when a command names a projection that does not exist."""
 
     code = "unknown-projection"
+    status = 404
 
     def __init__(self, name: str, known: list[str]) -> None:
         super().__init__(f"unknown projection {name!r}; known: {', '.join(known)}")
@@ -45,9 +47,11 @@ class ViewNotFoundError(ProjectionError):
     """Raised when an as-of view is asked for before ``interop-hub replay --until`` built it."""
 
     code = "view-not-found"
+    status = 404
 
 
 class InvalidQueryError(ProjectionError):
     """Raised when a read-model query is malformed (unknown outcome, bad time range)."""
 
     code = "invalid-query"
+    status = 400

@@ -29,12 +29,14 @@ class SecurityError(HubError):
     """Raised when a caller may not do what it asked (identity, rights, consent)."""
 
     code = "security-error"
+    status = 403
 
 
 class AuthenticationError(SecurityError):
     """Raised when a request's credentials do not identify a principal (HTTP 401)."""
 
     code = "authentication-failed"
+    status = 401
     status = 401
 
     def __init__(self, reason: str, *, path: str = AUTHORIZATION_PATH) -> None:
@@ -161,3 +163,4 @@ class CredentialError(SecurityError):
     """Raised when a credential cannot be issued, rotated or revoked as asked."""
 
     code = "credential-error"
+    status = 400

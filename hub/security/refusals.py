@@ -24,6 +24,7 @@ class AccessError(HubError):
     """Raised when access rights, purposes or consent do not allow an exchange."""
 
     code = "access-error"
+    status = 403
 
     def __init__(self, message: str, *, path: str = "$", field: str | None = None) -> None:
         super().__init__(
@@ -79,3 +80,4 @@ class PurposeDefinitionError(AccessError):
     """Raised when a service declares a purpose wrongly (unknown field path, no basis...)."""
 
     code = "bad-purpose"
+    status = 500

@@ -65,7 +65,7 @@ def test_metrics_reports_the_demo_services(demo_data: Path) -> None:
     stats = {s["service"]: s for s in _json_lines(_cli("metrics", "--data", str(demo_data),
                                                            "--json"))}  # fmt: skip
     assert (stats[SS]["volume"], stats[SS]["completed"], stats[SS]["rejected"]) == (10, 5, 5)
-    assert stats[SS]["rejections"] == {"malformed-input": 1, "payload-too-large": 1,
+    assert stats[SS]["rejections"] == {"json-invalid": 1, "payload-too-large": 1,
                                        "access-denied": 1, "consent-required": 2}
     assert (stats[TAX]["volume"], stats[TAX]["completed"], stats[TAX]["rejected"]) == (5, 3, 2)
     assert stats[VEHICLES]["rejections"] == {"unknown-service": 1}
@@ -80,7 +80,7 @@ def test_exchanges_list_filters_by_outcome_and_department(demo_data: Path) -> No
     )
     assert [r["status"] for r in rejected] == ["rejected"] * 8
     assert {r["error"].split(":")[0] for r in rejected} == {
-        "malformed-input", "schema-violation", "unknown-service", "payload-too-large",
+        "json-invalid", "schema-violation", "unknown-service", "payload-too-large",
         "access-denied", "purpose-not-granted", "consent-required",
     }  # fmt: skip
     table = _cli("exchanges", "list", "--data", str(demo_data), "--outcome", "rejected")

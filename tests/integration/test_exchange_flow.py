@@ -91,7 +91,7 @@ async def test_soap_client_queries_the_json_bureau(hub_settings: HubSettings) ->
 @pytest.mark.parametrize(
     ("service", "body", "status", "code", "path"),
     [
-        (SS, b'{"national_id": "1980', 400, "malformed-input", "$"),
+        (SS, b'{"national_id": "1980', 400, "json-invalid", "byte 16"),
         (
             SS,
             json.dumps({**QUERY, "period_start": "01.01.2000"}).encode(),

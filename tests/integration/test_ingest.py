@@ -193,13 +193,46 @@ async def test_bad_records_in_a_batch_are_refused_and_recorded_while_the_rest_su
     assert codes == {
         "bad-xml": "malformed-input", "bad-element": "schema-violation",
         "bad-date": "schema-violation", "too-big": "payload-too-large",
-        "doctype": "malformed-input", "bad-json": "malformed-input",
+        "doctype": "malformed-input", "bad-json": "json-invalid",
         "bad-shape": "schema-violation", "no-contract": "unknown-ingest-source",
     }
     assert all(r.issues and r.issues[0]["path"] for r in refused.values())
     assert "BeginDt" in str(refused["bad-date"].issues)
     assert {n["kind"] for n in soap_notices} == {"issued", "rejected"}
     assert len(soap_notices) == 7
+
+
+HOSTILE_JSON = {
+    "deep": (b"[" * 20_000 + b"]" * 20_000, "json-too-deep"),
+    "deep-object": (b'{"a":' * 20_000 + b"1" + b"}" * 20_000, "json-too-deep"),
+    "duplicate-key": (b'{"holder": {}, "holder": {}}', "json-duplicate-key"),
+    "nan": (b'{"holder": NaN}', "json-non-finite"),
+    "overflow": (b'{"holder": 1e999999}', "json-non-finite"),
+    "long-number": (b'{"holder": ' + b"1" * 10_000 + b"}", "json-number-too-long"),
+    "utf-16": ('{"holder": {}}'.encode("utf-16"), "json-not-utf8"),
+    "bom": (b'\xef\xbb\xbf{"holder": {}}', "json-not-utf8"),
+    "trailing-comma": (b'{"holder": {},}', "json-invalid"),
+    "nul": (b'{"holder": "\x00"}', "json-invalid"),
+}
+
+
+async def test_hostile_json_submissions_are_refused_by_code_and_recorded(
+    nats_server: NatsServerProcess, hub_settings: HubSettings,
+) -> None:
+    """Ingest reads JSON with the strict reader too: each attack refused with its json-* code,
+    recorded as a rejected submission, and the good submission beside them is recorded."""
+    settings = _settings(hub_settings, ingest_max_bytes=256 * 1024)
+    nc = await nats.connect(nats_server.url)
+    await ensure_streams(nc.jetstream(), "north")
+    await nc.close()
+    items = [(name, body) for name, (body, _) in HOSTILE_JSON.items()]
+    await _submit(nats_server.url, JSON_DEPARTMENT, "json", [*items, ("ok", FACTORY.json(5))])
+    async with running_ingest(settings, SOURCES, nats_server.url):
+        state = await _drained(nats_server.url, "north", expect_acked=len(items) + 1)
+    assert state.empty
+    assert _stored(settings) == {"issued": 1, "attested": 1, "rejected": len(items)}
+    codes = {sid: r.code for sid, r in _rejections(settings).items()}
+    assert codes == {name: code for name, (_, code) in HOSTILE_JSON.items()}
 
 
 async def test_a_worker_killed_before_acking_is_redelivered_and_recorded_once(

@@ -46,12 +46,12 @@ async def test_metrics_follow_exchanges_while_the_hub_runs(hub_settings: HubSett
         assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
         assert _value(samples, "interop_hub_exchanges_received_total") == 2
         assert _value(samples, "interop_hub_exchanges_total", outcome="completed") == 1
-        assert _value(samples, "interop_hub_rejections_total", reason="malformed-input") == 1
+        assert _value(samples, "interop_hub_rejections_total", reason="json-invalid") == 1
         assert _value(samples, "interop_hub_service_time_limit_seconds") == 2.0
         assert _value(samples, "interop_hub_exchange_latency_seconds_count") == 1
         services = {s["service"]: s for s in (await http.get(f"{url}/metrics/services")).json()}
         assert services[SS]["volume"] == 2
-        assert services[SS]["rejections"] == {"malformed-input": 1}
+        assert services[SS]["rejections"] == {"json-invalid": 1}
 
 
 def _series(text: str) -> set[tuple[str, tuple[tuple[str, str], ...]]]:

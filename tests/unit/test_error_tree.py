@@ -49,3 +49,44 @@ def test_every_hub_error_has_its_own_stable_code() -> None:
         if issubclass(cls, HubError) and cls is not HubError and "code" not in vars(cls)
     )
     assert missing == [], f"HubError subclasses without their own code: {missing}"
+
+
+def test_every_hub_error_has_a_chosen_http_status() -> None:
+    """The HTTP status lives on the error classes: each branch chooses one, none falls to a
+    default by being forgotten (the root's 500 counts only for the root itself)."""
+    classes = {n: c for n, c in _exception_classes().items()
+               if issubclass(c, HubError) and c is not HubError}
+    unchosen = sorted(
+        name for name, cls in classes.items()
+        if not any("status" in vars(k) for k in cls.__mro__ if k is not HubError)
+    )
+    assert unchosen == [], f"HubError subclasses that never choose an HTTP status: {unchosen}"
+    wrong = sorted(n for n, c in classes.items() if not 400 <= c.status <= 599)
+    assert wrong == [], f"statuses outside 4xx/5xx: {wrong}"
+
+
+def test_one_code_one_status() -> None:
+    """A code names one status, so an answer that crossed the bus (code only) maps the same."""
+    statuses: dict[str, set[int]] = {}
+    for cls in _exception_classes().values():
+        if issubclass(cls, HubError):
+            statuses.setdefault(cls.code, set()).add(cls.status)
+    assert {c: s for c, s in statuses.items() if len(s) > 1} == {}
+
+
+def test_status_of_a_code_comes_from_its_class() -> None:
+    """Codes once missing from the status table (and answered 502) have their class's status."""
+    from hub.errors import status_of
+    from hub.notifications.errors import UnsubscribableContractError
+    from hub.security.refusals import PurposeDefinitionError
+
+    _exception_classes()  # every module imported, as in a running hub
+    assert status_of("unknown-contract") == 404
+    assert status_of(UnsubscribableContractError.code) == 404
+    assert status_of("json-too-deep") == 400
+    assert status_of("unsupported-media-type") == 415
+    assert status_of("store-unavailable") == 503
+    assert status_of("timeout") == 504
+    assert status_of("provider-fault") == 502
+    assert status_of(PurposeDefinitionError.code) == 500
+    assert status_of("no-such-code-anywhere") == 500
