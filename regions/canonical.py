@@ -52,19 +52,37 @@ _MAX_DEPTH = 32
 
 
 def _plain(value: Any, depth: int) -> bool:
-    """Whether ``value`` is in the domain where ``json.dumps`` and RFC 8785 agree."""
+    """Whether ``value`` is in the domain where ``json.dumps`` and RFC 8785 agree.
+
+    Loops rather than generators, and leaves checked in place: every signed
+    payload and every ingested record's content passes through here.
+    """
+    kind = type(value)
+    if kind is dict:
+        if depth >= _MAX_DEPTH:
+            return False
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii() or not _plain_leaf(item, depth):
+                return False
+        return True
+    if kind is list:
+        if depth >= _MAX_DEPTH:
+            return False
+        for item in value:
+            if not _plain_leaf(item, depth):
+                return False
+        return True
+    return _plain_leaf(value, depth)
+
+
+def _plain_leaf(value: Any, depth: int) -> bool:
     kind = type(value)
     if kind is str or value is None or kind is bool:
         return True
     if kind is int:
         return -_SAFE_INT <= value <= _SAFE_INT
-    if depth >= _MAX_DEPTH:
-        return False
-    if kind is dict:
-        return all(type(k) is str and k.isascii() and _plain(v, depth + 1)
-                   for k, v in value.items())
-    if kind is list:
-        return all(_plain(item, depth + 1) for item in value)
+    if kind is dict or kind is list:
+        return _plain(value, depth + 1)
     return False
 
 
