@@ -27,6 +27,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -76,9 +77,15 @@ def sign_statement(claims: Mapping[str, Any], typ: str, key: RegionKey) -> str:
 
     Ed25519 is deterministic, so the output is byte for byte what joserfc writes.
     """
-    header = json.dumps({"alg": ALG, "kid": key.kid, "typ": typ}, separators=(",", ":"))
-    signing_input = f"{_b64url(header.encode())}.{_b64url(canonical_json(dict(claims)))}"
+    signing_input = f"{_header(key.kid, typ)}.{_b64url(canonical_json(dict(claims)))}"
     return f"{signing_input}.{_b64url(key.private.sign(signing_input.encode('ascii')))}"
+
+
+@lru_cache(maxsize=64)
+def _header(kid: str, typ: str) -> str:
+    """The encoded protected header: the same for every statement of one key and type."""
+    return _b64url(json.dumps({"alg": ALG, "kid": kid, "typ": typ},
+                              separators=(",", ":")).encode())
 
 
 def _b64url(data: bytes) -> str:
