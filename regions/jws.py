@@ -15,8 +15,9 @@ Statements are framed, read and verified here with ``cryptography``'s Ed25519
 directly: the profile admits one header shape and one algorithm, so a general
 JOSE library's header negotiation and key wrapping would cost more than the
 signature itself on the ingest and recognition paths. joserfc stays the
-reference the tests hold this module to (it writes the same bytes and accepts
-and refuses what this module accepts and refuses).
+reference the tests hold this module to: it writes the same bytes, and accepts
+what this module accepts; this module also refuses a segment whose base64url
+spelling is not the canonical one, which joserfc would decode alike.
 """
 
 from __future__ import annotations
