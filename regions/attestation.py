@@ -116,9 +116,13 @@ def sign_attestation(
     key = keys.signing_key(issued_at)
     attestation = Attestation(keys.region, department, record_id, contract, subject,
                               content_digest, issued_at, until, key.kid)
-    # Checking our own claims first means we never sign what a peer would call malformed.
-    Attestation.from_claims(attestation.claims())
-    return attestation, sign_statement(attestation.claims(), ATTESTATION_TYP, key)
+    claims = attestation.claims()
+    # Checking our own claims first means we never sign what a peer would call malformed
+    # (the same checks as from_claims, on the claims as signed, without reading them back).
+    problem = shape.check_claims(claims, _SPEC)
+    if problem is not None or until <= issued_at:
+        raise StatementError(Reason.MALFORMED, problem or "valid_until must be after issued_at")
+    return attestation, sign_statement(claims, ATTESTATION_TYP, key)
 
 
 def read_attestation(compact: object) -> PresentedAttestation:

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+import pydantic_core
 import rfc8785
 
 from regions.errors import CanonicalJSONError
@@ -28,18 +29,19 @@ def canonical_json(value: Any) -> bytes:
     """``value`` as RFC 8785 canonical JSON bytes.
 
     The ``rfc8785`` library is the authority. For the values signed statements
-    carry — objects with ASCII keys whose leaves are strings, ints within
-    ±(2**53 - 1), booleans and nulls — the standard library's sorted, compact
-    ``json.dumps`` writes the very same bytes (the same string escapes; ASCII keys
-    sort alike by code point and by UTF-16 unit), several times faster, so those
-    take that path; anything else (floats, other keys, big ints) goes to
-    ``rfc8785``. ``tests/unit/test_regions_canonical.py`` holds the two equal.
+    and records carry — objects with ASCII keys whose leaves are strings, ints
+    within ±(2**53 - 1), booleans and nulls — compact JSON of the value with its
+    keys sorted is the very same bytes (the same string escapes; ASCII keys sort
+    alike by code point and by UTF-16 unit), so those are copied with sorted keys
+    and written by pydantic-core's serializer, several times faster than either
+    ``rfc8785`` or ``json.dumps``; anything else (floats, other keys, big ints)
+    goes to ``rfc8785``. ``tests/unit/test_regions_canonical.py`` holds them equal.
     """
-    if _plain(value, 0):
+    ordered = _sorted_plain(value, 0)
+    if ordered is not _NOT_PLAIN:
         try:
-            return json.dumps(value, sort_keys=True, separators=(",", ":"),
-                              ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8, hence no JCS form
+            return pydantic_core.to_json(ordered)
+        except pydantic_core.PydanticSerializationError as exc:  # a lone surrogate: no UTF-8
             raise CanonicalJSONError(f"no canonical JSON form: {exc}") from None
     try:
         return rfc8785.dumps(value)
@@ -49,23 +51,47 @@ def canonical_json(value: Any) -> bytes:
 
 _SAFE_INT = 2**53 - 1
 _MAX_DEPTH = 32
+_NOT_PLAIN = object()
 
 
-def _plain(value: Any, depth: int) -> bool:
-    """Whether ``value`` is in the domain where ``json.dumps`` and RFC 8785 agree."""
+def _sorted_plain(value: Any, depth: int) -> Any:
+    """``value`` with every object's keys in sorted order, or ``_NOT_PLAIN`` when it is
+    outside the domain where compact sorted JSON and RFC 8785 agree.
+
+    Loops rather than generators, and leaves checked in place: every signed
+    payload and every ingested record's content passes through here.
+    """
     kind = type(value)
     if kind is str or value is None or kind is bool:
-        return True
+        return value
     if kind is int:
-        return -_SAFE_INT <= value <= _SAFE_INT
+        return value if -_SAFE_INT <= value <= _SAFE_INT else _NOT_PLAIN
     if depth >= _MAX_DEPTH:
-        return False
+        return _NOT_PLAIN
     if kind is dict:
-        return all(type(k) is str and k.isascii() and _plain(v, depth + 1)
-                   for k, v in value.items())
+        ordered = {}
+        for key in sorted(value) if all(type(k) is str for k in value) else ():
+            if not key.isascii():
+                return _NOT_PLAIN
+            item = value[key]
+            leaf = type(item)
+            if not (leaf is str or item is None or leaf is bool):
+                item = _sorted_plain(item, depth + 1)
+                if item is _NOT_PLAIN:
+                    return _NOT_PLAIN
+            ordered[key] = item
+        return ordered if len(ordered) == len(value) else _NOT_PLAIN
     if kind is list:
-        return all(_plain(item, depth + 1) for item in value)
-    return False
+        items = []
+        for item in value:
+            leaf = type(item)
+            if not (leaf is str or item is None or leaf is bool):
+                item = _sorted_plain(item, depth + 1)
+                if item is _NOT_PLAIN:
+                    return _NOT_PLAIN
+            items.append(item)
+        return items
+    return _NOT_PLAIN
 
 
 def digest(data: bytes) -> str:

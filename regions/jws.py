@@ -3,18 +3,27 @@
 A statement is a JWS compact serialisation (RFC 7515) whose protected header is
 exactly ``{"alg": "Ed25519", "kid": <thumbprint>, "typ": <statement type>}``
 (RFC 9864's fully specified ``Ed25519``, not RFC 8037's ``EdDSA``) and whose
-payload is the RFC 8785 canonical JSON of the claims. joserfc frames, signs and
-verifies it; this module adds the profile, which is strict on purpose: one set
-of claims has exactly one acceptable spelling (JCS payload, unpadded base64url),
-so a re-encoded statement is malformed rather than a second, different-looking
-copy of the same one. The header's members are fixed but not its spelling
-(member order, whitespace): other JOSE libraries order them differently, and
-the header is signed, so only the issuer could respell it anyway.
+payload is the RFC 8785 canonical JSON of the claims. The profile is strict on
+purpose: one set of claims has exactly one acceptable spelling (JCS payload,
+canonical unpadded base64url in every segment), so a re-encoded statement is
+malformed rather than a second, different-looking copy of the same one. The
+header's members are fixed but not its spelling (member order, whitespace):
+other JOSE libraries order them differently, and the header is signed, so only
+the issuer could respell it anyway.
+
+Statements are framed, read and verified here with ``cryptography``'s Ed25519
+directly: the profile admits one header shape and one algorithm, so a general
+JOSE library's header negotiation and key wrapping would cost more than the
+signature itself on the ingest and recognition paths. joserfc stays the
+reference the tests hold this module to: it writes the same bytes, and accepts
+what this module accepts; this module also refuses a segment whose base64url
+spelling is not the canonical one, which joserfc would decode alike.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import re
 from collections.abc import Mapping
@@ -22,9 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jws import CompactSignature, JWSRegistry
+from cryptography.exceptions import InvalidSignature
 
 from regions.canonical import canonical_json, digest, parse_canonical_object
 from regions.errors import StatementError
@@ -38,14 +45,7 @@ MAX_STATEMENT_CHARS = 8192
 KID_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _HEADER_KEYS = frozenset({"alg", "kid", "typ"})
-# What a misbehaving library or input can raise while joserfc parses: all mean "malformed".
-_PARSE_ERRORS = (JoseError, ValueError, TypeError, AttributeError, KeyError, RecursionError)
-
-
-@lru_cache(maxsize=1)
-def _registry() -> JWSRegistry:
-    """A registry that knows one algorithm, so no other can be negotiated (built on first use)."""
-    return JWSRegistry(algorithms=[ALG])
+_SIGNATURE_BYTES = 64  # an Ed25519 signature, always
 
 
 @dataclass(frozen=True)
@@ -57,34 +57,48 @@ class Statement:
     kid: str
     typ: str
     claims: dict[str, Any]
-    signed: CompactSignature
+    signing_input: bytes
+    signature: bytes
 
     def verify(self, key: PublicKey) -> bool:
         """Whether the signature verifies under ``key`` (which must be the header's kid)."""
         if key.kid != self.kid:
             return False
-        try:
-            return jws.validate_compact(self.signed, key.verifier, registry=_registry())
-        except _PARSE_ERRORS:
+        if len(self.signature) != _SIGNATURE_BYTES:
             return False
+        try:
+            key.raw.verify(self.signature, self.signing_input)
+        except InvalidSignature:
+            return False
+        return True
 
 
 def sign_statement(claims: Mapping[str, Any], typ: str, key: RegionKey) -> str:
     """The compact JWS of ``claims`` (as JCS) signed by ``key``, with header type ``typ``.
 
-    Framed here and signed with ``cryptography`` directly: the header is fixed,
-    so joserfc's header checks and key wrapping would cost twice the signature
-    itself on the ingest path. Ed25519 is deterministic, so the output is byte for
-    byte what joserfc writes (``tests/unit/test_regions_jws_framing.py``), and
-    every statement is still read and verified through joserfc.
+    Ed25519 is deterministic, so the output is byte for byte what joserfc writes.
     """
-    header = json.dumps({"alg": ALG, "kid": key.kid, "typ": typ}, separators=(",", ":"))
-    signing_input = f"{_b64url(header.encode())}.{_b64url(canonical_json(dict(claims)))}"
+    signing_input = f"{_header(key.kid, typ)}.{_b64url(canonical_json(dict(claims)))}"
     return f"{signing_input}.{_b64url(key.private.sign(signing_input.encode('ascii')))}"
+
+
+@lru_cache(maxsize=64)
+def _header(kid: str, typ: str) -> str:
+    """The encoded protected header: the same for every statement of one key and type."""
+    return _b64url(json.dumps({"alg": ALG, "kid": kid, "typ": typ},
+                              separators=(",", ":")).encode())
 
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(segment: str) -> bytes:
+    """Unpadded base64url (the alphabet is checked already); ValueError if it is no base64."""
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except binascii.Error as exc:
+        raise ValueError(f"not base64url: {exc}") from None
 
 
 def open_statement(compact: object, typ: str) -> Statement:
@@ -97,14 +111,21 @@ def open_statement(compact: object, typ: str) -> Statement:
     if len(segments) != 3 or not all(_SEGMENT.fullmatch(part) for part in segments):
         raise _malformed("not three unpadded base64url segments (compact serialisation)")
     try:
-        signed = jws.extract_compact(compact.encode("ascii"), registry=_registry())
-    except _PARSE_ERRORS as exc:
+        header, payload, signature = (_b64url_decode(part) for part in segments)
+        header = json.loads(header)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _malformed(f"JWS framing: {exc}") from None
-    kid = _check_header(signed.protected, typ)
-    claims = parse_canonical_object(signed.payload)
+    kid = _check_header(header, typ)
+    claims = parse_canonical_object(payload)
     if claims is None:
         raise _malformed("payload is not a JSON object in RFC 8785 canonical form")
-    return Statement(compact, digest(compact.encode("ascii")), kid, typ, claims, signed)
+    # A segment in another spelling of its bytes is not what was signed: such a statement
+    # never verifies (it reads as a bad signature, as tampering does).
+    spelled = all(_b64url(data) == part for data, part in
+                  zip((payload, signature), segments[1:], strict=True))
+    signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
+    return Statement(compact, digest(compact.encode("ascii")), kid, typ, claims, signing_input,
+                     signature if spelled else b"")
 
 
 def statement_digest(compact: str) -> str:

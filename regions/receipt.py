@@ -12,7 +12,7 @@ both sides hold proof of what the receiver decided.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from regions import claims as shape
@@ -103,11 +103,14 @@ def sign_receipt(
     # backslashreplace: a detail may quote input, and input may hold lone surrogates.
     detail = detail.encode("utf-8", "backslashreplace").decode("utf-8") if detail else None
     detail = None if not detail else detail[: shape.MAX_TEXT]
-    receipt = Receipt(statement, about, issuer, record_id, outcome, reason, detail,
-                      keys.region, at, key.kid)
+    claims = {"statement": statement, "about": about, "issuer": issuer,
+              "record_id": record_id, "outcome": outcome.value,
+              "reason": None if reason is None else reason.value, "detail": detail,
+              "receiver": keys.region, "at": instant(at), "kid": key.kid}
     # Every value is ours or already checked (``test_regions_statements`` re-reads receipts
     # of every outcome), so the claims are not re-validated here: this is the hot path.
-    return replace(receipt, jws=sign_statement(receipt.claims(), RECEIPT_TYP, key))
+    return Receipt(statement, about, issuer, record_id, outcome, reason, detail, keys.region,
+                   at, key.kid, sign_statement(claims, RECEIPT_TYP, key))
 
 
 def read_receipt(compact: object) -> tuple[Statement, Receipt]:

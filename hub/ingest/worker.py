@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,6 +49,9 @@ class IngestWorker:
         self._name = name
         self._on_step = on_step
         self.counts = {"recorded": 0, "duplicate": 0, "rejected": 0, "retried": 0}
+        # The I/O behind those counts (fetches, thread hand-offs, notices, acks, flushes),
+        # so that the work per record can be read off a running worker.
+        self.work: Counter[str] = Counter()
         self.auth: dict[str, Any] = {}  # nats.connect credentials (hub_connect_options)
 
     async def run(self, nats_url: str, stop: asyncio.Event,
@@ -93,6 +97,7 @@ class IngestWorker:
             log.info("ingest worker stopped", worker=self._name, **self.counts)
 
     async def _fetch(self, sub: Any) -> list[Msg]:
+        self.work["fetch_requests"] += 1
         try:
             return list(await sub.fetch(batch=self._batch, timeout=0.25))
         except (TimeoutError, nats.errors.TimeoutError):
@@ -105,6 +110,8 @@ class IngestWorker:
     async def _record_safely(self, nc: NatsClient, msgs: list[Msg]) -> list[Outcome] | None:
         """Record the batch (off the loop); None when nothing was (it will be redelivered)."""
         submissions = [_submission(m) for m in msgs]
+        self.work["batches"] += 1
+        self.work["thread_handoffs"] += 1
         try:
             outcomes = await asyncio.to_thread(self._pipeline.process, submissions)
             self._step("recorded", outcomes)
@@ -112,7 +119,7 @@ class IngestWorker:
         except IngestError as exc:  # nothing recorded: let JetStream redeliver the batch
             log.error("ingest batch not recorded; it will be redelivered",
                       worker=self._name, size=len(msgs), error=exc.message)
-            await _settle(nc, msgs, [False] * len(msgs))
+            await _settle(nc, msgs, [False] * len(msgs), self.work)
         except Exception:
             # Unsettled: JetStream redelivers after ack_wait. Log, never swallow silently.
             log.exception("ingest batch failed; it will be redelivered", worker=self._name,
@@ -126,7 +133,7 @@ class IngestWorker:
         try:
             published = await self._publish(js, outcomes)
             self._step("published", outcomes)
-            await _settle(nc, msgs, published)
+            await _settle(nc, msgs, published, self.work)
         except Exception:
             log.exception("ingest batch not acked; it will be redelivered", worker=self._name,
                           size=len(msgs))
@@ -138,6 +145,7 @@ class IngestWorker:
     async def _publish(self, js: Any, outcomes: Sequence[Outcome]) -> list[bool]:
         """Publish every notice at once and wait for JetStream's confirmations."""
         futures: list[asyncio.Future[Any] | None] = []
+        self.work["notice_publishes"] += len(outcomes)
         for outcome in outcomes:
             try:
                 futures.append(await js.publish_async(
@@ -163,7 +171,8 @@ def _submission(msg: Msg) -> Submission:
     return Submission(msg.subject, msg.data, submission_id, headers.get(FORMAT, "json"))
 
 
-async def _settle(nc: NatsClient, msgs: Sequence[Msg], done: Sequence[bool]) -> None:
+async def _settle(nc: NatsClient, msgs: Sequence[Msg], done: Sequence[bool],
+                  work: Counter[str]) -> None:
     """Ack what is recorded and announced, nak the rest (redelivered soon); then flush."""
     try:
         for msg, ok in zip(msgs, done, strict=True):
@@ -171,6 +180,9 @@ async def _settle(nc: NatsClient, msgs: Sequence[Msg], done: Sequence[bool]) -> 
                 await msg.ack()
             else:
                 await msg.nak(delay=1.0)
+        work["acks"] += sum(done)
+        work["naks"] += len(done) - sum(done)
+        work["flushes"] += 1
         await nc.flush(timeout=_TIMEOUT_S)
     except (TimeoutError, nats.errors.Error) as exc:
         # Unacked messages come back after ack_wait and are recognised as duplicates.

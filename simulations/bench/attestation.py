@@ -13,6 +13,11 @@ and rates are per CPU second of this process (``time.process_time``), so that
 other work on a shared machine does not count; the best round of each is
 reported, and the wall-clock rates are printed beside them.
 
+Then the work behind one recognition is counted (``attestation_work`` in
+``bench-results.json``): a fresh batch of :data:`BATCH` attestations goes
+through the same receiver with its recorder and repository wrapped by counters
+(:mod:`simulations.bench.work`), and the counts are divided by the batch.
+
 ``python -m simulations.bench.attestation`` prints the table.
 """
 
@@ -26,25 +31,29 @@ from collections.abc import Callable
 from pathlib import Path
 
 from contracts import default_registry
-from hub.federation import FederationApp, federation_environment
+from hub.federation import FederationApp, federation_environment, receiving
 from regions.attestation import sign_attestation
 from regions.fingerprints import registry_fingerprint
+from regions.jws import Statement
 from regions.keys import KeyRing, b64url_decode
 from regions.trust import Peer, TrustList
-from simulations.bench.figures import Figure, ratio_of
+from simulations.bench.figures import Figure, Work, ratio_of
+from simulations.bench.work import Tally, count_store, wrap
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CONTRACT = "tax.clearance@1.0"
 BATCH = 200
 PER_ROUND = 1000
 ROUNDS = 3
+WORK = ("write_transactions", "read_transactions", "aggregate_loads", "events_written",
+        "statement_parses", "signature_verifications", "signatures")
 
 
-def run() -> list[Figure]:
+def run() -> list[Figure | Work]:
     """Measure and print; returns the figures for ``bench-results.json``."""
     north = KeyRing.generate("north", now=NOW - dt.timedelta(days=1))
     south = KeyRing.generate("south", now=NOW - dt.timedelta(days=1))
-    attestations = [_attestation(north, i) for i in range(PER_ROUND * (ROUNDS + 1))]
+    attestations = [_attestation(north, i) for i in range(PER_ROUND * (ROUNDS + 1) + BATCH)]
     rounds: dict[str, list[tuple[float, float]]] = {"hub": [], "raw": [], "unbatched": []}
     with tempfile.TemporaryDirectory(prefix="bench-attestation-") as tmp:
         app = _receiver(Path(tmp), north, south)
@@ -55,9 +64,10 @@ def run() -> list[Figure]:
             rounds["hub"].append(_rate(len(chunk), lambda c=chunk: _batched(app, c)))
         single = attestations[PER_ROUND * ROUNDS: PER_ROUND * ROUNDS + PER_ROUND // 4]
         rounds["unbatched"].append(_rate(len(single), lambda: _one_by_one(app, single)))
+        work = _work(app, attestations[-BATCH:])
         counts = app.recognition_counts()
         app.close()
-    if counts["recognised"] != PER_ROUND * ROUNDS + len(single):
+    if counts["recognised"] != PER_ROUND * ROUNDS + len(single) + BATCH:
         raise RuntimeError(f"benchmark attestations were not all recognised: {counts}")
     # Best round by CPU time: on a shared machine, wall time also measures the neighbours.
     hub, reference = (max(cpu for cpu, _ in rounds[name]) for name in ("hub", "raw"))
@@ -70,7 +80,19 @@ def run() -> list[Figure]:
                "informational: one transaction per recognition"),
     ]
     _print(figures, rounds)
-    return figures
+    print(f"work per recognition (a batch of {BATCH}): {work.counts}")
+    return [*figures, work]
+
+
+def _work(app: FederationApp, batch: list[str]) -> Work:
+    """The store and parsing work of one recognition, counted over one batch."""
+    with Tally() as tally:
+        count_store(app, tally)
+        wrap(receiving, "read_attestation", tally, "statement_parses")
+        wrap(Statement, "verify", tally, "signature_verifications")
+        wrap(receiving, "sign_receipt", tally, "signatures")
+        _batched(app, batch)
+    return Work("attestation_work", "recognition", tally.per(len(batch), WORK))
 
 
 def _attestation(keys: KeyRing, index: int) -> str:

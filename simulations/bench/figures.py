@@ -32,3 +32,18 @@ def ratio_of(value: float, reference: float | None) -> float | None:
     if not reference:
         return None
     return round(value / reference, 3)
+
+
+@dataclass
+class Work:
+    """The work counted behind a figure (e.g. store transactions per record), not a rate.
+
+    Written to ``bench-results.json`` under ``key`` as ``{"per": ..., **counts}``.
+    """
+
+    key: str
+    per: str
+    counts: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"per": self.per, **self.counts}

@@ -17,7 +17,10 @@ one process. A per-stage profile of the hub's pipeline (in one process, µs per
 record) and of the bare one is printed, with the wall time per record
 multiplied by the worker processes: what is above the pipeline's sum there is
 NATS (fetch, notices, acks), the processes' contention for two cores and the
-client submitting at the same time.
+client submitting at the same time. Last, the work per record is counted
+(:mod:`simulations.bench.ingest_work`: store transactions, aggregate loads,
+key-store reads, parses, thread hand-offs, JetStream requests) and written as
+``ingest_work``.
 
 ``python -m simulations.bench.ingest`` prints the tables.
 """
@@ -55,8 +58,9 @@ from hub.logs import configure_logging
 from hub.nats.accounts import hub_seed
 from hub.nats.server import NatsServerConfig, running_nats_server
 from hub.settings import HubSettings
-from simulations.bench.figures import Figure, ratio_of
+from simulations.bench.figures import Figure, Work, ratio_of
 from simulations.bench.ingest_bare import measure_bare
+from simulations.bench.ingest_work import ingest_work, pipeline_work, worker_work
 from simulations.ingest_records import (
     CONTRACT,
     JSON_DEPARTMENT,
@@ -73,13 +77,13 @@ GOALS = {"soap": ">= 2000/s and >= 0.6 of bare", "json": ">= 3000/s and >= 0.6 o
 DEPARTMENTS = {"soap": SOAP_DEPARTMENT, "json": JSON_DEPARTMENT}
 
 
-def run(records: int = RECORDS) -> list[Figure]:
+def run(records: int = RECORDS) -> list[Figure | Work]:
     """Measure both formats in both durability modes; print and return the figures."""
     configure_logging("auto", "warning")
     return asyncio.run(_run(records))
 
 
-async def _run(records: int) -> list[Figure]:
+async def _run(records: int) -> list[Figure | Work]:
     console = Console(width=None if sys.stdout.isatty() else 132)
     factory = RecordFactory()
     bodies = {"soap": [factory.soap(n) for n in range(records)],
@@ -103,10 +107,16 @@ async def _run(records: int) -> list[Figure]:
                 await _mode(server.url, Access(), folder / "bare-always", bodies,
                             "_sync_always", rates, profiles)
         hub_profile = _hub_profile(_settings(folder / "profile"), bodies)
+        work = ingest_work(
+            {fmt: pipeline_work(_settings(folder / f"work-{fmt}"), fmt, DEPARTMENTS[fmt],
+                                bodies[fmt]) for fmt in ("soap", "json")},
+            await worker_work(_settings(folder / "work-worker"), bodies, _embedded_access,
+                              _hub_rate))
     figures = _figures(rates)
     console.print(_table(figures))
     console.print(_profile_table(hub_profile, profiles, rates, workers))
-    return figures
+    console.print(_work_table(work))
+    return [*figures, work]
 
 
 @dataclass(frozen=True)
@@ -251,6 +261,17 @@ def _profile_table(hub: dict[str, dict[str, float]], bare: dict[str, dict[str, f
         walls += [_us(1e6 * workers / rates[fmt]), _us(1e6 / rates[f"{fmt}_bare"])]
     table.add_row(*sums)
     table.add_row(*walls)
+    return table
+
+
+def _work_table(work: Work) -> Table:
+    table = Table(title="work per record (counted: ingest_work in bench-results.json)")
+    table.add_column("count")
+    formats = list(work.counts)
+    for fmt in formats:
+        table.add_column(fmt, justify="right")
+    for name in work.counts[formats[0]]:
+        table.add_row(name, *(f"{work.counts[fmt].get(name, 0):.4g}" for fmt in formats))
     return table
 
 

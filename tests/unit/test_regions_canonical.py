@@ -46,6 +46,16 @@ def test_canonical_json_equals_rfc8785_on_varied_values() -> None:
         assert _outcome(canonical_json, value) == _outcome(rfc8785.dumps, value), repr(value)
 
 
+def test_canonical_json_equals_rfc8785_on_every_character() -> None:
+    """Every non-surrogate code point, escaped or not, as a value and inside a nested object
+    with keys out of order (the fast path's serializer against the reference)."""
+    text = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp < 0xE000)
+    for start in range(0, len(text), 4096):
+        chunk = text[start:start + 4096]
+        value = {"z": [chunk, 2**53 - 1, None], "a": {"y": True, "b": chunk[::-1]}}
+        assert canonical_json(value) == rfc8785.dumps(value)
+
+
 def test_rfc8785_reference_example() -> None:
     """RFC 8785 §3.2.2's sorting example serialises to its canonical bytes."""
     value = {"\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet",
