@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import nats
+import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
 
@@ -47,13 +49,36 @@ async def adapter(nats_server: NatsServerProcess) -> AsyncIterator[RemoteHubAdap
     await connection.close()
 
 
+_PROBE = "Test-Probe"
+
+
 async def _answer_with(peer: NatsClient, answer: bytes, seen: list[dict[str, str]]) -> None:
     async def respond(msg):  # type: ignore[no-untyped-def]
-        seen.append(dict(msg.headers or {}))
+        if _PROBE not in (msg.headers or {}):
+            seen.append(dict(msg.headers or {}))
         await msg.respond(answer)
 
-    await peer.subscribe(subjects.query("south", "tax", "tax-clearance"), cb=respond)
+    subject = subjects.query("south", "tax", "tax-clearance")
+    await peer.subscribe(subject, cb=respond)
     await peer.flush()
+    await _until_visible(peer, subject)
+
+
+async def _until_visible(peer: NatsClient, subject: str) -> None:
+    """Wait (bounded) until another connection's request finds the subscription: nats-server
+    2.15 answers "no responders" for a moment after a SUB it has already acknowledged
+    (seen here in about 2 of 100 tries), which would make the adapter's first call flaky."""
+    probe = await nats.connect(peer.connected_url.geturl())
+    try:
+        for _ in range(50):
+            try:
+                await probe.request(subject, b"", timeout=1, headers={_PROBE: "1"})
+                return
+            except nats.errors.NoRespondersError:
+                await asyncio.sleep(0.02)
+        raise AssertionError(f"the peer's subscription to {subject} never became visible")
+    finally:
+        await probe.close()
 
 
 async def _call(adapter: RemoteHubAdapter) -> object:
