@@ -18,6 +18,7 @@ from typing import TypeVar
 from lxml import etree
 
 from adapters.onboarding.errors import DanglingReference
+from adapters.onboarding.report import CASE_MISMATCH, ToleranceLog, Tolerated
 from contracts.errors import FieldIssue
 
 T = TypeVar("T")
@@ -39,6 +40,8 @@ class ReferenceChecker:
 
     def __init__(self, *, lenient: bool) -> None:
         self.lenient = lenient
+        # Everything lenient reading bends is recorded here (the scaffold's report).
+        self.tolerated = ToleranceLog()
         self._dangling: dict[tuple[str, str], tuple[list[Reference], str | None]] = {}
         self._bent: dict[tuple[str, str], tuple[list[Reference], str]] = {}
 
@@ -50,6 +53,7 @@ class ReferenceChecker:
         if same_case and self.lenient:
             refs, _ = self._bent.setdefault((ref.kind, ref.key), ([], same_case[0]))
             refs.append(ref)
+            self.tolerated.add(_bent(ref, same_case[0]))
             return declared[same_case[0]]
         nearest = same_case[0] if same_case else _nearest(ref.key, declared)
         refs, _ = self._dangling.setdefault((ref.kind, ref.key), ([], nearest))
@@ -87,6 +91,17 @@ class ReferenceChecker:
                 )
         reason += f" [{_count(refs)}]"
         return FieldIssue(path=ref.where, reason=reason, code="dangling-reference")
+
+
+def _bent(ref: Reference, target: str) -> Tolerated:
+    file, _, line = ref.where.rpartition(":")
+    return Tolerated(
+        CASE_MISMATCH,
+        file or ref.where,
+        int(line) if line.isdigit() else None,
+        f"{ref.context}: {ref.kind} {ref.text}",
+        f"resolved to {_display(ref, target)} (names differ only in letter case)",
+    )
 
 
 def _nearest(key: str, declared: Mapping[str, object]) -> str | None:

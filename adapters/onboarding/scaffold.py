@@ -19,6 +19,7 @@ from adapters.onboarding.errors import OnboardingError, UnresolvedImport
 from adapters.onboarding.leaves import Leaf, LeafWalker, Prefixes
 from adapters.onboarding.loader import OfflineLoader, Source, local_wsdl
 from adapters.onboarding.references import Reference, ReferenceChecker
+from adapters.onboarding.report import SCHEMA_ERROR, UNRESOLVED_IMPORT, Tolerated
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
 from adapters.onboarding.wsdl import (
     Direction,
@@ -98,6 +99,9 @@ class WsdlScaffold:
     # References resolved only because --lenient bent their letter case: a mapping of
     # this WSDL must say `lenient = true` to load it the same way.
     case_mismatches: tuple[str, ...] = ()
+    # Every fault tolerated, construct skipped or import left unresolved, with a stable code
+    # (what `adapter scaffold --report FILE.json` writes).
+    tolerated: tuple[Tolerated, ...] = ()
 
     @property
     def ports(self) -> list[Port]:
@@ -133,6 +137,10 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
     checker.raise_if_dangling()
     warnings = [*checker.warnings, *(f"schema: {e}" for e in schemas.errors)]
     warnings += [f"import {u.url} ({u.where}) not resolved: marked unresolved" for u in unresolved]
+    for u in unresolved:
+        checker.tolerated.add(_unresolved_record(u))
+    for error in schemas.errors:
+        checker.tolerated.add(Tolerated(SCHEMA_ERROR, "wsdl:types", None, error, "compiled lax"))
     return WsdlScaffold(
         wsdl=docs.path,
         target_namespace=docs.target_namespace,
@@ -143,6 +151,18 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
         sources=tuple(loader.sources),
         catalog=options.catalog.resolve() if options.catalog else None,
         case_mismatches=tuple(checker.warnings),
+        tolerated=tuple(checker.tolerated),
+    )
+
+
+def _unresolved_record(u: Unresolved) -> Tolerated:
+    file, _, line = u.where.rpartition(":")
+    return Tolerated(
+        UNRESOLVED_IMPORT,
+        file or u.where,
+        int(line) if line.isdigit() else None,
+        f"import of {u.url or '(no location)'} (namespace {u.namespace or 'none'})",
+        "not resolved (--allow-unresolved): parts from it are marked unresolved",
     )
 
 
