@@ -25,6 +25,7 @@ from lxml import etree
 
 from adapters.mapping.errors import MappingFileError
 from adapters.onboarding import OfflineLoader, OnboardingError, XmlCatalog
+from adapters.onboarding.namespaces import supply_missing_imports
 from adapters.onboarding.references import ReferenceChecker
 from adapters.onboarding.scaffold import unresolved_error
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
@@ -77,8 +78,9 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         unresolved = [*docs.unresolved, *gathered.unresolved]
         if unresolved:
             raise unresolved_error(unresolved, catalog)
-        schemas = compile_schemas(gathered, lax=False)
         checker = ReferenceChecker(lenient=lenient)
+        supply_missing_imports(gathered, loader, lenient=lenient, log=checker.tolerated)
+        schemas = compile_schemas(gathered, lax=False)
         ports = bind_ports(docs, checker)
         checker.raise_if_dangling()
     except OnboardingError as exc:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
+from xmlschema import XMLSchemaException
 from xmlschema.validators import XsdAnyElement, XsdElement, XsdGroup
 
 from adapters.onboarding.schemas import SchemaSet
@@ -209,8 +210,8 @@ class LeafWalker:
         if written:
             try:
                 key = element.schema.resolve_qname(written)
-            except (KeyError, ValueError):
-                return f"type {written} (undeclared prefix)"
+            except (KeyError, ValueError, XMLSchemaException):
+                return f"type {written} (its prefix is undeclared or its namespace not imported)"
             if self._schemas.is_unresolved(key):
                 return f"type {self._prefixes.qname(key)} (its schema was not resolved)"
         return None

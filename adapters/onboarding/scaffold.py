@@ -18,8 +18,14 @@ from adapters.onboarding.catalog import XmlCatalog, catalog_line
 from adapters.onboarding.errors import OnboardingError, UnresolvedImport
 from adapters.onboarding.leaves import Leaf, LeafWalker, Prefixes
 from adapters.onboarding.loader import OfflineLoader, Source, local_wsdl
+from adapters.onboarding.namespaces import supply_missing_imports
 from adapters.onboarding.references import Reference, ReferenceChecker
-from adapters.onboarding.report import SCHEMA_ERROR, UNRESOLVED_IMPORT, Tolerated
+from adapters.onboarding.report import (
+    CASE_MISMATCH,
+    SCHEMA_ERROR,
+    UNRESOLVED_IMPORT,
+    Tolerated,
+)
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
 from adapters.onboarding.wsdl import (
     Direction,
@@ -32,6 +38,8 @@ from adapters.onboarding.wsdl import (
 )
 from adapters.xml_safety import XmlLimits
 from contracts.errors import FieldIssue
+
+_IN_WARNINGS = (CASE_MISMATCH, SCHEMA_ERROR, UNRESOLVED_IMPORT)
 
 
 @dataclass(frozen=True)
@@ -122,8 +130,9 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
     unresolved = [*docs.unresolved, *gathered.unresolved]
     if unresolved and not options.allow_unresolved:
         raise unresolved_error(unresolved, options.catalog)
-    schemas = compile_schemas(gathered, lax=options.allow_unresolved)
     checker = ReferenceChecker(lenient=options.lenient)
+    supply_missing_imports(gathered, loader, lenient=options.lenient, log=checker.tolerated)
+    schemas = compile_schemas(gathered, lax=options.allow_unresolved)
     ports = bind_ports(docs, checker)
     prefixes = Prefixes(docs.namespaces, *(d.nsmap for d in gathered.documents))
     shaper = _Shaper(schemas, prefixes, checker)
@@ -141,6 +150,8 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
         checker.tolerated.add(_unresolved_record(u))
     for error in schemas.errors:
         checker.tolerated.add(Tolerated(SCHEMA_ERROR, "wsdl:types", None, error, "compiled lax"))
+    # The faults the warnings above do not already name (skeleton headers show warnings).
+    warnings += [str(t) for t in checker.tolerated if t.code not in _IN_WARNINGS]
     return WsdlScaffold(
         wsdl=docs.path,
         target_namespace=docs.target_namespace,

@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import xmlschema
 from lxml import etree
@@ -35,6 +36,8 @@ class SchemaDocuments:
 
     documents: list[etree._Element] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
+    # The document each compiled copy was made from (same index): where its lines are.
+    originals: list[etree._Element] = field(default_factory=list)
 
 
 def gather_schemas(
@@ -48,6 +51,22 @@ def gather_schemas(
     return gathered
 
 
+def gather_one(
+    schema: etree._Element, origin: Source, loader: OfflineLoader, gathered: SchemaDocuments
+) -> None:
+    """Add one more schema document (and what it imports) to ``gathered``."""
+    _gather(schema, origin, None, loader, gathered, {Path(p) for p in gathered_paths(gathered)})
+
+
+def gathered_paths(gathered: SchemaDocuments) -> set[str]:
+    """The files the gathered documents were read from."""
+    return {
+        unquote(urlsplit(url).path)
+        for doc in gathered.originals
+        if (url := doc.getroottree().docinfo.URL)
+    }
+
+
 def _gather(
     schema: etree._Element,
     origin: Source,
@@ -57,6 +76,7 @@ def _gather(
     seen: set[Path],
 ) -> None:
     gathered.documents.append(_standalone(schema, chameleon_ns))
+    gathered.originals.append(schema)
     own_ns = schema.get("targetNamespace") or chameleon_ns or ""
     for child in schema:
         if child.tag not in (f"{_XS}import", f"{_XS}include", f"{_XS}redefine", f"{_XS}override"):

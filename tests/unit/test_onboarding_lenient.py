@@ -1,0 +1,136 @@
+"""Schemas using a namespace they never xs:import: strict refuses precisely, lenient supplies it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.onboarding import InvalidSchema, ScaffoldOptions, describe_wsdl
+from adapters.onboarding.report import MISSING_IMPORT
+
+CATALOG_NS = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
+XS = 'xmlns:xs="http://www.w3.org/2001/XMLSchema"'
+
+
+def _wsdl(*schemas: str, namespaces: str = 'xmlns:b="urn:b" xmlns:c="urn:c"') -> str:
+    """One operation whose request element ``tns:Req`` lives in the first of ``schemas``."""
+    return f"""<?xml version="1.0"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" {XS}
+    xmlns:tns="urn:a" {namespaces} targetNamespace="urn:a">
+  <wsdl:types>{"".join(schemas)}</wsdl:types>
+  <wsdl:message name="In"><wsdl:part name="body" element="tns:Req"/></wsdl:message>
+  <wsdl:message name="Out"><wsdl:part name="body" element="tns:Resp"/></wsdl:message>
+  <wsdl:portType name="PT"><wsdl:operation name="Ask">
+    <wsdl:input message="tns:In"/><wsdl:output message="tns:Out"/>
+  </wsdl:operation></wsdl:portType>
+  <wsdl:binding name="B" type="tns:PT">
+    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="Ask"><soap:operation soapAction="urn:ask"/>
+      <wsdl:input><soap:body use="literal"/></wsdl:input>
+      <wsdl:output><soap:body use="literal"/></wsdl:output>
+    </wsdl:operation></wsdl:binding>
+  <wsdl:service name="S"><wsdl:port name="P" binding="tns:B">
+    <soap:address location="http://dept.example/ask"/></wsdl:port></wsdl:service>
+</wsdl:definitions>"""
+
+
+SCHEMA_A = """
+    <xs:schema targetNamespace="urn:a" elementFormDefault="qualified">
+      <xs:element name="Req"><xs:complexType><xs:sequence>
+        <xs:element name="Who" type="b:Person"/>
+      </xs:sequence></xs:complexType></xs:element>
+      <xs:element name="Resp" type="xs:string"/>
+    </xs:schema>"""
+SCHEMA_B = """
+    <xs:schema targetNamespace="urn:b" elementFormDefault="qualified">
+      <xs:complexType name="Person"><xs:sequence>
+        <xs:element name="Name" type="xs:string"/>
+      </xs:sequence></xs:complexType>
+    </xs:schema>"""
+SCHEMA_B_CHAINED = """
+    <xs:schema targetNamespace="urn:b" elementFormDefault="qualified">
+      <xs:complexType name="Person"><xs:sequence>
+        <xs:element name="Name" type="xs:string"/>
+        <xs:element ref="c:Address"/>
+      </xs:sequence></xs:complexType>
+    </xs:schema>"""
+SCHEMA_C = """
+    <xs:schema targetNamespace="urn:c" elementFormDefault="qualified">
+      <xs:element name="Address"><xs:complexType><xs:sequence>
+        <xs:element name="Street" type="xs:string"/>
+      </xs:sequence></xs:complexType></xs:element>
+    </xs:schema>"""
+
+
+def _write(folder: Path, text: str, name: str = "dept.wsdl") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _paths(described) -> list[str]:
+    (shape,) = described.operations
+    return [leaf.path for leaf in shape.input.body[0].leaves]
+
+
+def test_strict_refuses_naming_prefix_namespace_file_line_and_the_declaring_schema(tmp_path):
+    """Without --lenient the omitted import is an error that says where and how to fix it."""
+    wsdl = _write(tmp_path, _wsdl(SCHEMA_A, SCHEMA_B))
+    with pytest.raises(InvalidSchema) as caught:
+        describe_wsdl(wsdl)
+    (issue,) = caught.value.issues
+    assert issue.code == "namespace-not-imported"
+    assert issue.path == "dept.wsdl:8"
+    assert "prefix b (namespace urn:b)" in issue.reason
+    assert "dept.wsdl:12" in issue.reason  # the schema that declares urn:b
+    assert "--lenient" in issue.reason
+
+
+@pytest.mark.parametrize("allow_unresolved", [False, True])
+def test_lenient_resolves_from_the_wsdls_other_schema_and_reports_it(tmp_path, allow_unresolved):
+    """--lenient adds the import, describes the foreign type's leaves and records one fault."""
+    wsdl = _write(tmp_path, _wsdl(SCHEMA_A, SCHEMA_B))
+    described = describe_wsdl(
+        wsdl, ScaffoldOptions(lenient=True, allow_unresolved=allow_unresolved)
+    )
+    assert _paths(described) == ["/tns:Req/tns:Who/b:Name"]
+    (record,) = [t for t in described.tolerated if t.code == MISSING_IMPORT]
+    assert (record.file, record.line) == ("dept.wsdl", 8)
+    assert "type=b:Person" in record.construct and "urn:b" in record.construct
+    assert "dept.wsdl:12" in record.action
+
+
+def test_lenient_resolves_a_chain_of_omitted_imports(tmp_path):
+    """A uses B's prefix, B uses C's, none imports: both are supplied and reported."""
+    wsdl = _write(tmp_path, _wsdl(SCHEMA_A, SCHEMA_B_CHAINED, SCHEMA_C))
+    described = describe_wsdl(wsdl, ScaffoldOptions(lenient=True))
+    assert _paths(described) == ["/tns:Req/tns:Who/b:Name", "/tns:Req/tns:Who/c:Address/c:Street"]
+    namespaces = sorted(t.construct.rsplit("namespace ", 1)[1] for t in described.tolerated)
+    assert namespaces == ["urn:b)", "urn:c)"]
+
+
+def test_a_namespace_found_nowhere_is_an_error_naming_prefix_namespace_file_line(tmp_path):
+    """No schema of the WSDL and no catalog entry declares urn:c: lenient cannot go on."""
+    wsdl = _write(tmp_path, _wsdl(SCHEMA_A, SCHEMA_B_CHAINED))
+    with pytest.raises(InvalidSchema) as caught:
+        describe_wsdl(wsdl, ScaffoldOptions(lenient=True, allow_unresolved=True))
+    (issue,) = caught.value.issues
+    assert issue.code == "namespace-unknown"
+    assert issue.path == "dept.wsdl:15"
+    assert "prefix c (namespace urn:c)" in issue.reason and "catalog" in issue.reason
+
+
+def test_lenient_takes_the_namespace_from_the_catalog_when_no_schema_declares_it(tmp_path):
+    """The catalog maps the namespace name onto a local schema: it is gathered and imported."""
+    _write(tmp_path, f"<xs:schema {XS} xmlns:c='urn:c' {SCHEMA_C.split('<xs:schema', 1)[1]}",
+           "c.xsd")
+    catalog = _write(
+        tmp_path, f'<catalog xmlns="{CATALOG_NS}"><uri name="urn:c" uri="c.xsd"/></catalog>',
+        "catalog.xml",
+    )
+    wsdl = _write(tmp_path, _wsdl(SCHEMA_A, SCHEMA_B_CHAINED))
+    described = describe_wsdl(wsdl, ScaffoldOptions(lenient=True, catalog=catalog))
+    assert "/tns:Req/tns:Who/c:Address/c:Street" in _paths(described)
+    assert any("c.xsd" in t.action for t in described.tolerated if t.code == MISSING_IMPORT)
