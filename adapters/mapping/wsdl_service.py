@@ -90,8 +90,8 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         wsdl=wsdl,
         port=chosen_port,
         operation=chosen,
-        input_element=_body_element(wsdl, chosen, "input"),
-        output_element=_body_element(wsdl, chosen, "output"),
+        input_element=_declared(wsdl, schemas, _body_element(wsdl, chosen, "input")),
+        output_element=_declared(wsdl, schemas, _body_element(wsdl, chosen, "output")),
         schemas=schemas,
         validator=compile_validator(gathered.documents, wsdl),
         warnings=tuple(checker.warnings),
@@ -128,6 +128,15 @@ def _body_element(wsdl: Path, operation: Operation, direction: str) -> str:
         raise MappingFileError(f"WSDL {wsdl}: {reason}", issues=(
             FieldIssue(path=str(wsdl), reason=reason, code="unsupported-operation"),))
     return parts[0].element
+
+
+def _declared(wsdl: Path, schemas: SchemaSet, element: str) -> str:
+    """``element`` when the schemas declare it; a body part naming nothing is an error."""
+    if element in schemas.elements:
+        return element
+    reason = f"the body part's element {element} is not declared by any schema of the WSDL"
+    raise MappingFileError(f"WSDL {wsdl}: {reason}", issues=(
+        FieldIssue(path=str(wsdl), reason=reason, code="dangling-reference"),))
 
 
 class _InlineResolver(etree.Resolver):

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
 from xmlschema import XMLSchemaException
 from xmlschema.validators import XsdAnyElement, XsdElement, XsdGroup
 
+from adapters.onboarding.references import split_clark
 from adapters.onboarding.schemas import SchemaSet
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
@@ -52,17 +52,17 @@ class Prefixes:
 
     def qname(self, key: str) -> str:
         """``prefix:local`` for a Clark name (a fresh ``nsN`` prefix when needed)."""
-        qname = etree.QName(key)
-        if not qname.namespace:
-            return qname.localname
-        prefix = self._by_ns.get(qname.namespace)
+        namespace, local = split_clark(key)
+        if not namespace:
+            return local
+        prefix = self._by_ns.get(namespace)
         if prefix is None:
             n = 1
             while f"ns{n}" in self._by_ns.values():
                 n += 1
-            prefix = self._by_ns[qname.namespace] = f"ns{n}"
-        self._used.add(qname.namespace)
-        return f"{prefix}:{qname.localname}"
+            prefix = self._by_ns[namespace] = f"ns{n}"
+        self._used.add(namespace)
+        return f"{prefix}:{local}"
 
     def table(self) -> dict[str, str]:
         """prefix → namespace for every namespace a path or type used, sorted by prefix."""
@@ -102,6 +102,9 @@ class LeafWalker:
         stack: tuple[Any, ...],
         out: list[Leaf],
     ) -> None:
+        if not element.name:  # a declaration a lax compile kept although it has no name
+            out.append(self._leaf(f"{parent}/?", "?", occ, ("UNNAMED: schema error",), False))
+            return
         path = f"{parent}/{self._prefixes.qname(element.name)}"
         repeated = occ[1] is None or occ[1] > 1
         if repeated:

@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from lxml import etree
-
 from adapters.onboarding.errors import DanglingReference
 from adapters.onboarding.report import CASE_MISMATCH, ToleranceLog, Tolerated
 from contracts.errors import FieldIssue
@@ -49,7 +47,7 @@ class ReferenceChecker:
         """The declaration ``ref`` names; None (and a recorded problem) when it dangles."""
         if ref.key in declared:
             return declared[ref.key]
-        same_case = [key for key in declared if key.lower() == ref.key.lower()]
+        same_case = [k for k in declared if isinstance(k, str) and k.lower() == ref.key.lower()]
         if same_case and self.lenient:
             refs, _ = self._bent.setdefault((ref.kind, ref.key), ([], same_case[0]))
             refs.append(ref)
@@ -104,11 +102,19 @@ def _bent(ref: Reference, target: str) -> Tolerated:
     )
 
 
+def split_clark(key: str) -> tuple[str, str]:
+    """(namespace, local name) of a Clark name; never raises (a mutated WSDL's reference
+    may be empty, ``{ns}`` or hold characters no XML name may: it is still reported)."""
+    if key.startswith("{") and "}" in key:
+        namespace, _, local = key[1:].partition("}")
+        return namespace, local
+    return "", key
+
+
 def _nearest(key: str, declared: Mapping[str, object]) -> str | None:
-    namespace = etree.QName(key).namespace
-    same_namespace = [k for k in declared if etree.QName(k).namespace == namespace]
-    local = etree.QName(key).localname
-    by_local = {etree.QName(k).localname: k for k in same_namespace}
+    namespace, local = split_clark(key)
+    same_namespace = [k for k in declared if isinstance(k, str) and split_clark(k)[0] == namespace]
+    by_local = {split_clark(k)[1]: k for k in same_namespace}
     close = difflib.get_close_matches(local, list(by_local), n=1, cutoff=0.6)
     return by_local[close[0]] if close else None
 
@@ -116,9 +122,9 @@ def _nearest(key: str, declared: Mapping[str, object]) -> str | None:
 def _display(ref: Reference, key: str) -> str:
     """``key`` written with the reference's own prefix when it is in the same namespace."""
     prefix, sep, _ = ref.text.rpartition(":")
-    qname = etree.QName(key)
-    if qname.namespace == etree.QName(ref.key).namespace:
-        return f"{prefix}{sep}{qname.localname}"
+    namespace, local = split_clark(key)
+    if namespace == split_clark(ref.key)[0]:
+        return f"{prefix}{sep}{local}"
     return key
 
 

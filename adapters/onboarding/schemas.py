@@ -21,13 +21,16 @@ from urllib.parse import unquote, urlsplit
 import xmlschema
 from lxml import etree
 
-from adapters.onboarding.errors import InvalidSchema
+from adapters.onboarding.errors import InvalidSchema, UnreadableDocument
 from adapters.onboarding.loader import OfflineLoader, Source
+from adapters.onboarding.references import split_clark
 from adapters.onboarding.wsdl import XSD_NS, Unresolved, where
 from contracts.errors import FieldIssue
 
 _XS = f"{{{XSD_NS}}}"
 _EMPTY_SCHEMA = f'<xs:schema xmlns:xs="{XSD_NS}"/>'.encode()
+# Marks each compiled element with "document-index:line" (see _annotated).
+_AT = "{urn:interop-hub:onboarding:source}at"
 
 
 @dataclass
@@ -98,7 +101,7 @@ def _gather(
         if source.path in seen:
             continue
         seen.add(source.path)
-        target = loader.read(source)
+        target = _read_imported(loader, source, child)
         if target.tag != f"{_XS}schema":
             reason = f"{source} is not an XML Schema (root {target.tag})"
             raise InvalidSchema(
@@ -106,6 +109,18 @@ def _gather(
             )
         included_ns = own_ns if child.tag == f"{_XS}include" else None
         _gather(target, source, included_ns, loader, gathered, seen)
+
+
+def _read_imported(loader: OfflineLoader, source: Source, child: etree._Element) -> etree._Element:
+    """Read what ``child`` (an import or include) names; an error also says where it is named."""
+    try:
+        return loader.read(source)
+    except UnreadableDocument as exc:
+        raise UnreadableDocument(
+            f"{where(child)}: {etree.QName(child).localname} of {child.get('schemaLocation')}: "
+            f"{exc.message}",
+            issues=exc.issues,
+        ) from None
 
 
 def _standalone(schema: etree._Element, chameleon_ns: str | None) -> etree._Element:
@@ -153,7 +168,7 @@ class SchemaSet:
         """The unresolved import of the namespace ``key`` (Clark) lies in, if any."""
         if not key:
             return None
-        return self._unresolved.get(etree.QName(key).namespace or "")
+        return self._unresolved.get(split_clark(key)[0])
 
     def is_unresolved(self, key: str | None) -> bool:
         """Whether ``key`` (Clark) lies in a namespace whose import was not resolved."""
@@ -163,21 +178,71 @@ class SchemaSet:
 def compile_schemas(gathered: SchemaDocuments, *, lax: bool) -> SchemaSet:
     """Compile the gathered documents; ``lax`` keeps going past references that dangle.
 
-    Raises :class:`InvalidSchema` (xmlschema's error, translated) otherwise.
+    Raises :class:`InvalidSchema` (xmlschema's error, translated, at its file and line).
     """
-    sources = [etree.tostring(doc) for doc in gathered.documents] or [_EMPTY_SCHEMA]
+    sources = [_annotated(i, doc) for i, doc in enumerate(gathered.documents)] or [_EMPTY_SCHEMA]
     try:
-        with warnings.catch_warnings():
-            # Import warnings are expected for namespaces left unresolved on purpose.
-            warnings.simplefilter("ignore")
-            schema = xmlschema.XMLSchema10(
-                sources, allow="none", defuse="always", validation="lax" if lax else "strict"
-            )
+        schema = _xmlschema(sources, "lax" if lax else "strict")
     except xmlschema.XMLSchemaException as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidSchema(
-            f"the WSDL's schemas do not compile: {first}",
-            issues=(FieldIssue(path="wsdl:types", reason=str(exc)[:600], code="invalid-schema"),),
-        ) from None
+        raise _compile_error(exc, gathered) from None
+    except Exception as exc:
+        # xmlschema's lax mode trips over some broken components (a global declaration without
+        # a name: AttributeError, AssertionError); the strict build stops at the first of them
+        # with an error that says where.
+        if not lax:
+            raise
+        try:
+            _xmlschema(sources, "strict")
+        except xmlschema.XMLSchemaException as strict_exc:
+            raise _compile_error(strict_exc, gathered) from None
+        raise _compile_error(xmlschema.XMLSchemaException(repr(exc)), gathered) from None
     errors = [str(e).strip().splitlines()[0] for e in schema.all_errors]
     return SchemaSet(schema, gathered.unresolved, errors)
+
+
+def _xmlschema(sources: list[bytes], validation: str) -> xmlschema.XMLSchema10:
+    with warnings.catch_warnings():
+        # Import warnings are expected for namespaces left unresolved on purpose.
+        warnings.simplefilter("ignore")
+        return xmlschema.XMLSchema10(
+            sources, allow="none", defuse="always", validation=validation
+        )
+
+
+def _compile_error(exc: xmlschema.XMLSchemaException, gathered: SchemaDocuments) -> InvalidSchema:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    place, construct = _error_place(getattr(exc, "elem", None), gathered)
+    reason = f"{construct}: {first}" if construct else first
+    return InvalidSchema(
+        f"{place}: the WSDL's schemas do not compile: {reason}",
+        issues=(FieldIssue(path=place, reason=reason[:600], code="invalid-schema"),),
+    )
+
+
+def _annotated(index: int, document: etree._Element) -> bytes:
+    """``document`` as bytes, each XSD element marked with its document and source line.
+
+    xmlschema parses bytes with ElementTree, which keeps no line numbers; the marks (an
+    attribute in a namespace of our own, which XSD allows on any of its elements) let an
+    error be placed at its file and line.
+    """
+    marked = copy.deepcopy(document)
+    marked.set(_AT, f"{index}:")
+    for element in marked.iter(f"{_XS}*"):
+        if element.sourceline is not None:
+            element.set(_AT, f"{index}:{element.sourceline}")
+    return etree.tostring(marked)
+
+
+def _error_place(elem: object, gathered: SchemaDocuments) -> tuple[str, str]:
+    """``file:line`` and ``xs:tag name=...`` of the element xmlschema complained about."""
+    mark = elem.get(_AT) if hasattr(elem, "get") else None
+    index, _, line = (mark or "").partition(":")
+    if not index.isdigit() or int(index) >= len(gathered.originals):
+        files = sorted({where(o).rpartition(":")[0] for o in gathered.originals})
+        return (", ".join(files) or "wsdl:types"), ""
+    original = gathered.originals[int(index)]
+    file, _, root_line = where(original).rpartition(":")
+    tag = str(getattr(elem, "tag", "?")).rpartition("}")[2]
+    name = elem.get("name") or elem.get("ref")  # type: ignore[union-attr]
+    return f"{file}:{line or root_line}", f"xs:{tag} {name}" if name else f"xs:{tag}"

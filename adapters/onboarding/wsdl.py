@@ -161,7 +161,11 @@ def _follow_import(
         return
     if source.path in seen:
         return
-    imported = loader.read(source)
+    try:
+        imported = loader.read(source)
+    except UnreadableDocument as exc:
+        reason = f"{where(element)}: wsdl:import of {location}: {exc.message}"
+        raise UnreadableDocument(reason, issues=exc.issues) from None
     if imported.tag == f"{{{XSD_NS}}}schema":  # some WSDLs wsdl:import their XSD
         docs.schemas.append((imported, source.path))
         return
