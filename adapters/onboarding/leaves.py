@@ -10,7 +10,7 @@ repeating sequence repeats its elements).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from xmlschema import XMLSchemaException
@@ -20,6 +20,8 @@ from adapters.onboarding.references import split_clark
 from adapters.onboarding.schemas import SchemaSet
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
+# WS-I Attachments Profile: an element of this type carries a cid: reference to a MIME part.
+SWAREF = "{http://ws-i.org/profiles/basic/1.1/xsd}swaRef"
 MAX_DEPTH = 40
 _ENUM_SHOWN = 12
 
@@ -36,6 +38,7 @@ class Leaf:
     # Paths of the elements on the way (the leaf's own included) that may occur more than
     # once, outermost first: where a mapping needs a [[...list]] block.
     repeats: tuple[str, ...] = ()
+    attachment: str = ""  # "swaRef" when the leaf refers to a MIME attachment
 
 
 class Prefixes:
@@ -140,6 +143,13 @@ class LeafWalker:
         nillable: bool,
     ) -> None:
         notes = ("nillable",) if nillable else ()
+        if xsd_type.name == SWAREF or (getattr(xsd_type, "base_type", None) is not None and (
+            xsd_type.base_type.name == SWAREF
+        )):
+            note = "ATTACHMENT (swaRef): a cid: reference to a MIME part"
+            leaf = self._leaf(path, self._type_name(xsd_type), occ, (*notes, note))
+            out.append(replace(leaf, attachment="swaRef"))
+            return
         if xsd_type.is_simple():
             out.append(
                 self._leaf(path, self._type_name(xsd_type), occ, notes + self._facets(xsd_type))

@@ -22,12 +22,14 @@ from adapters.onboarding.namespaces import supply_missing_imports
 from adapters.onboarding.references import Reference, ReferenceChecker
 from adapters.onboarding.report import (
     CASE_MISMATCH,
+    MIME_ATTACHMENT,
     SCHEMA_ERROR,
     UNRESOLVED_IMPORT,
     Tolerated,
 )
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
 from adapters.onboarding.wsdl import (
+    Attachment,
     Direction,
     Operation,
     Part,
@@ -70,6 +72,7 @@ class MessageShape:
     message: str
     body: tuple[PartShape, ...]
     headers: tuple[PartShape, ...]
+    attachments: tuple[Attachment, ...] = ()  # parts a MIME binding sends as MIME parts
 
     @property
     def unresolved(self) -> list[str]:
@@ -144,6 +147,8 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
         for op in port.operations
     )
     checker.raise_if_dangling()
+    for record in _swaref_records(docs.path, operations):
+        checker.tolerated.add(record)
     warnings = [*checker.warnings, *(f"schema: {e}" for e in schemas.errors)]
     warnings += [f"import {u.url} ({u.where}) not resolved: marked unresolved" for u in unresolved]
     for u in unresolved:
@@ -164,6 +169,25 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
         case_mismatches=tuple(checker.warnings),
         tolerated=tuple(checker.tolerated),
     )
+
+
+def _swaref_records(wsdl: Path, operations: Iterable[OperationShape]) -> list[Tolerated]:
+    """One record per swaRef leaf: an element whose value refers to a MIME attachment."""
+    return [
+        Tolerated(
+            MIME_ATTACHMENT,
+            wsdl.name,
+            None,
+            f"operation {shape.operation.name}, {leaf.path} ({leaf.type})",
+            "marked as an attachment (swaRef: a cid: reference to a MIME part)",
+        )
+        for shape in operations
+        for message in (shape.input, shape.output)
+        if message is not None
+        for part in message.body
+        for leaf in part.leaves
+        if leaf.attachment
+    ]
 
 
 def _unresolved_record(u: Unresolved) -> Tolerated:
@@ -217,6 +241,7 @@ class _Shaper:
             direction.message,
             tuple(self._part(p, operation) for p in direction.body),
             tuple(self._part(p, operation) for p in direction.headers),
+            direction.attachments,
         )
 
     def _part(self, part: Part, operation: str) -> PartShape:

@@ -153,6 +153,7 @@ def _section(name: str, direction: str, message: MessageShape | None) -> list[st
     if message is None:
         return [*lines, f"# (this operation has no {direction} message)"]
     lines += _headers(direction, message.headers)
+    lines += _attachments(direction, message)
     lines.append(f"[{name}]")
     if not message.body:
         return [*lines, f"# (the {direction} message {message.message} has an empty body)"]
@@ -193,6 +194,16 @@ def _headers(direction: str, headers: tuple[PartShape, ...]) -> list[str]:
             continue
         rows += [(f"#   {leaf.path.lstrip('/')}", _annotation(leaf)) for leaf in part.leaves]
     return [*lines, *_aligned(rows), ""]
+
+
+def _attachments(direction: str, message: MessageShape) -> list[str]:
+    if not message.attachments:
+        return []
+    lines = [f"# ATTACHMENTS of the {direction} message (MIME parts of a multipart/related "
+             "message, not XML: not mapped by this file):"]
+    lines += [f"#   part {a.part!r}: {a.content_type or '(no content type)'}    # {a.where}"
+              for a in message.attachments]
+    return [*lines, ""]
 
 
 def _part_lines(table: str, part: PartShape) -> list[str]:

@@ -20,6 +20,7 @@ from lxml import etree
 from adapters.onboarding.errors import UnreadableDocument
 from adapters.onboarding.loader import OfflineLoader, Source
 from adapters.onboarding.references import Reference, ReferenceChecker
+from adapters.onboarding.report import MIME_ATTACHMENT, SKIPPED_BINDING, Tolerated
 from adapters.xroad_headers import XROAD_NS
 from contracts.errors import FieldIssue
 
@@ -30,7 +31,9 @@ SOAP_BINDINGS = {
     "http://schemas.xmlsoap.org/wsdl/soap/": "1.1",
     "http://schemas.xmlsoap.org/wsdl/soap12/": "1.2",
 }
+MIME_NS = "http://schemas.xmlsoap.org/wsdl/mime/"
 _W = f"{{{WSDL_NS}}}"
+_MIME = f"{{{MIME_NS}}}"
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,22 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A part a MIME binding (``mime:multipartRelated``) sends as a MIME part, not as XML."""
+
+    part: str
+    content_type: str
+    where: str
+
+
+@dataclass(frozen=True)
 class Direction:
     """The input or output of a bound operation: the parts in soap:Body and in soap:Header."""
 
     message: str
     body: tuple[Part, ...]
     headers: tuple[Part, ...]
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,8 +225,12 @@ def _port(
     if binding is None:
         return None
     soap = _soap_child(binding, "binding")
-    if soap is None:
-        return None  # an HTTP or MIME-only binding: nothing SOAP to scaffold
+    if soap is None:  # an HTTP or MIME-only binding: nothing SOAP to scaffold
+        construct = f"binding {binding.get('name', '')} (port {name})"
+        checker.tolerated.add(
+            Tolerated.at(binding, SKIPPED_BINDING, construct, "skipped: not a SOAP binding")
+        )
+        return None
     address = _soap_child(port, "address")
     bname = binding.get("name", "")
     port_type = checker.resolve(
@@ -293,15 +310,19 @@ def _direction(
         return None
     parts = _parts(docs, message)
     body_el = _soap_child(bound_io, "body") if bound_io is not None else None
+    mime_body, attachments = _mime(bound_io, checker)
+    body_el = body_el if body_el is not None else mime_body
+    attached = {a.part for a in attachments}
     listed = body_el.get("parts") if body_el is not None else None
     if listed is None:
-        body = list(parts.values())
+        body = [p for p in parts.values() if p.name not in attached]
     else:
         body = [
             p for n in listed.split() if (p := _part(checker, docs, parts, n, body_el, context))
         ]
     headers = []
-    for header in bound_io if bound_io is not None else []:
+    around_body = list(mime_body.getparent()) if mime_body is not None else []
+    for header in [*(bound_io if bound_io is not None else []), *around_body]:
         if (
             isinstance(header.tag, str)
             and etree.QName(header).localname == "header"
@@ -310,7 +331,34 @@ def _direction(
             found = _header_part(docs, checker, header, f"{context} soap:header")
             if found is not None:
                 headers.append(found)
-    return Direction(abstract_io.get("message", ""), tuple(body), tuple(headers))
+    return Direction(abstract_io.get("message", ""), tuple(body), tuple(headers), attachments)
+
+
+def _mime(
+    bound_io: etree._Element | None, checker: ReferenceChecker
+) -> tuple[etree._Element | None, tuple[Attachment, ...]]:
+    """The soap:body inside a ``mime:multipartRelated``, and the parts it sends as MIME parts."""
+    related = bound_io.find(f"{_MIME}multipartRelated") if bound_io is not None else None
+    if related is None:
+        return None, ()
+    body = None
+    attachments: dict[str, Attachment] = {}
+    for mime_part in related.iterfind(f"{_MIME}part"):
+        body = body if body is not None else _soap_child(mime_part, "body")
+        for content in mime_part.iterfind(f"{_MIME}content"):
+            name = (content.get("part") or "").strip()
+            if not name or name in attachments:
+                continue  # alternatives of one part list several content types
+            attachments[name] = Attachment(name, content.get("type", ""), where(content))
+            checker.tolerated.add(
+                Tolerated.at(
+                    content,
+                    MIME_ATTACHMENT,
+                    f"mime:content part={name} type={content.get('type', '')}",
+                    "marked as an attachment (a MIME part, not mapped as XML)",
+                )
+            )
+    return body, tuple(attachments.values())
 
 
 def _header_part(
