@@ -15,6 +15,7 @@ import copy
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -156,11 +157,12 @@ class SchemaSet:
         self._unresolved = {u.namespace: u for u in unresolved}
         self.errors = errors
 
-    @property
+    # Built once: the compiled maps do not change, and every part of every operation asks.
+    @cached_property
     def elements(self) -> dict[str, xmlschema.XsdElement]:
         return dict(self._schema.maps.elements)
 
-    @property
+    @cached_property
     def types(self) -> dict[str, object]:
         return dict(self._schema.maps.types)
 
