@@ -1,4 +1,4 @@
-"""A large WSDL (150 operations, over 1.5 MB) scaffolds within a generous time per 100 operations."""
+"""A large WSDL (150 operations, over 1.5 MB) scaffolds in a generous time per 100 operations."""
 
 from __future__ import annotations
 
