@@ -40,7 +40,11 @@ def scaffold(
     ),
     lenient: Annotated[
         bool,
-        typer.Option("--lenient", help="Accept references that differ only in letter case"),
+        typer.Option(
+            "--lenient",
+            help="Accept references that differ only in letter case and schemas that omit an "
+            "xs:import (each one reported)",
+        ),
     ] = False,
     allow_unresolved: Annotated[
         bool,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from adapters.onboarding import InvalidSchema, ScaffoldOptions, describe_wsdl
 from adapters.onboarding.report import MISSING_IMPORT
+from hub.entrypoints.cli import app
 
 CATALOG_NS = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
 XS = 'xmlns:xs="http://www.w3.org/2001/XMLSchema"'
@@ -134,3 +137,23 @@ def test_lenient_takes_the_namespace_from_the_catalog_when_no_schema_declares_it
     described = describe_wsdl(wsdl, ScaffoldOptions(lenient=True, catalog=catalog))
     assert "/tns:Req/tns:Who/c:Address/c:Street" in _paths(described)
     assert any("c.xsd" in t.action for t in described.tolerated if t.code == MISSING_IMPORT)
+
+
+def test_cli_report_lists_what_lenient_tolerated_and_strict_exits_2(tmp_path):
+    """`adapter scaffold --report` writes each supplied import with its code; strict exits 2."""
+    wsdl = _write(tmp_path, _wsdl(SCHEMA_A, SCHEMA_B_CHAINED, SCHEMA_C))
+    args = ["adapter", "scaffold", "--wsdl", str(wsdl), "--out", str(tmp_path / "out")]
+    strict = CliRunner().invoke(app, args)
+    assert strict.exit_code == 2
+    assert "error [invalid-schema]: dept.wsdl:8:" in strict.output
+    report = tmp_path / "report.json"
+    lenient = CliRunner().invoke(app, [*args, "--lenient", "--report", str(report)])
+    assert lenient.exit_code == 0, lenient.output
+    document = json.loads(report.read_text())
+    assert document["version"] == 1 and document["operations"] == 1
+    assert document["counts"] == {MISSING_IMPORT: 2}
+    assert [(r["file"], r["line"]) for r in document["tolerated"]] == [
+        ("dept.wsdl", 8),
+        ("dept.wsdl", 15),
+    ]
+    assert set(document["tolerated"][0]) == {"code", "file", "line", "construct", "action"}
