@@ -23,6 +23,7 @@ from adapters.onboarding.references import Reference, ReferenceChecker
 from adapters.onboarding.report import (
     CASE_MISMATCH,
     MIME_ATTACHMENT,
+    MISSING_IMPORT,
     SCHEMA_ERROR,
     UNRESOLVED_IMPORT,
     Tolerated,
@@ -113,6 +114,13 @@ class WsdlScaffold:
     # Every fault tolerated, construct skipped or import left unresolved, with a stable code
     # (what `adapter scaffold --report FILE.json` writes).
     tolerated: tuple[Tolerated, ...] = ()
+
+    @property
+    def needs_lenient(self) -> bool:
+        """Whether a mapping of this WSDL must load it leniently, as this scaffold did."""
+        return bool(self.case_mismatches) or any(
+            t.code == MISSING_IMPORT for t in self.tolerated
+        )
 
     @property
     def ports(self) -> list[Port]:

@@ -112,8 +112,8 @@ def _soap(scaffold: WsdlScaffold, shape: OperationShape, base: Path | None) -> l
                      "# OASIS XML catalog for the schemas imported by URL")
     elif scaffold.unresolved:
         lines.append('# catalog = "catalog.xml"    # map the UNRESOLVED imports onto local copies')
-    if scaffold.case_mismatches:
-        lines.append("lenient = true    # accept the WSDL's letter-case slips (see WARNING above)")
+    if scaffold.needs_lenient:
+        lines.append("lenient = true    # load the WSDL as --lenient did (see WARNING above)")
     if _sends_xroad_headers(scaffold, shape.input):
         version = shape.operation.xroad_version
         lines += [

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from typer.testing import CliRunner
 
-from adapters.onboarding import InvalidSchema, ScaffoldOptions, describe_wsdl
+from adapters.mapping.errors import MappingFileError
+from adapters.mapping.wsdl_service import load_operation
+from adapters.onboarding import InvalidSchema, ScaffoldOptions, describe_wsdl, render_skeleton
 from adapters.onboarding.report import MISSING_IMPORT
 from hub.entrypoints.cli import app
 
@@ -157,3 +161,24 @@ def test_cli_report_lists_what_lenient_tolerated_and_strict_exits_2(tmp_path):
         ("dept.wsdl", 15),
     ]
     assert set(document["tolerated"][0]) == {"code", "file", "line", "construct", "action"}
+
+
+def test_a_lenient_mapping_loads_the_operation_and_validates_against_the_supplied_import(tmp_path):
+    """The mapping engine loads the WSDL as the scaffold did: strict refuses, lenient validates."""
+    wsdl = _write(tmp_path, _wsdl(SCHEMA_A, SCHEMA_B))
+    with pytest.raises(MappingFileError, match="never xs:imports"):
+        load_operation(wsdl, "Ask")
+    operation = load_operation(wsdl, "Ask", lenient=True)
+    good = b'<a:Req xmlns:a="urn:a"><a:Who><b:Name xmlns:b="urn:b">Ann</b:Name></a:Who></a:Req>'
+    bad = b'<a:Req xmlns:a="urn:a"><a:Who><b:Nom xmlns:b="urn:b">Ann</b:Nom></a:Who></a:Req>'
+    assert operation.validator.validate(etree.fromstring(good))
+    assert not operation.validator.validate(etree.fromstring(bad))
+
+
+def test_the_skeleton_of_a_lenient_scaffold_asks_for_lenient_loading(tmp_path):
+    """A mapping filled from the skeleton loads the WSDL the way the scaffold did."""
+    wsdl = _write(tmp_path, _wsdl(SCHEMA_A, SCHEMA_B))
+    described = describe_wsdl(wsdl, ScaffoldOptions(lenient=True))
+    text = render_skeleton(described, described.operations[0], tmp_path)
+    assert tomllib.loads(text)["soap"]["lenient"] is True
+    assert "# WARNING: [missing-import] dept.wsdl:8:" in text
