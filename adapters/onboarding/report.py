@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from adapters.onboarding.errors import UnwritableOutput
+
 REPORT_VERSION = 1
 
 CASE_MISMATCH = "case-mismatch"
@@ -105,5 +107,8 @@ def report_document(wsdl: Path, records: tuple[Tolerated, ...], operations: int)
 
 def write_report(path: Path, document: dict) -> None:
     """Write ``document`` as indented JSON (parent folders created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    except OSError as exc:
+        raise UnwritableOutput.of(path, exc) from None

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.onboarding.errors import OnboardingError
+from adapters.onboarding.errors import OnboardingError, UnwritableOutput
 from adapters.onboarding.leaves import Leaf
 from adapters.onboarding.scaffold import MessageShape, OperationShape, PartShape, WsdlScaffold
 from adapters.xroad_headers import XROAD_NS
@@ -92,9 +92,12 @@ def write_skeletons(scaffold: WsdlScaffold, out: Path, *, force: bool = False) -
             f"{existing[0]} {reason}",
             issues=tuple(FieldIssue(path=p, reason=reason, code="exists") for p in existing),
         )
-    out.mkdir(parents=True, exist_ok=True)
-    for path, shape in targets:
-        path.write_text(render_skeleton(scaffold, shape, out), encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for path, shape in targets:
+            path.write_text(render_skeleton(scaffold, shape, out), encoding="utf-8")
+    except OSError as exc:
+        raise UnwritableOutput.of(exc.filename or out, exc) from None
     return [path for path, _ in targets]
 
 

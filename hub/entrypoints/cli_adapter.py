@@ -83,7 +83,10 @@ def scaffold(
     _print(described, {p.name for p in written}, out)
     if report is not None:
         document = report_document(described.wsdl, described.tolerated, len(described.operations))
-        write_report(report, document)
+        try:
+            write_report(report, document)
+        except OnboardingError as exc:
+            _fail(exc)
         typer.echo(f"report: {len(described.tolerated)} tolerated fault(s) written to {report}")
     typer.echo(f"wrote {len(written)} mapping skeleton(s) to {out}")
     typer.echo("next: fill one in (its header says how), then: interop-hub adapter check FILE")
