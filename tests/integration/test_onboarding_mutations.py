@@ -31,6 +31,7 @@ TARGETS = (
     ("catalog", "xroad.xsd", "../xroad-wsdl-cases/testservice.wsdl"),
     ("catalog", "identifiers.xsd", "../xroad-wsdl-cases/testservice.wsdl"),
     ("catalog", "swaref.xsd", "../xroad-wsdl-cases/testservice.wsdl"),
+    ("catalog", "catalog.xml", "../xroad-wsdl-cases/testservice.wsdl"),
 )
 KINDS = (
     "delete-element",
@@ -119,7 +120,9 @@ def _assert_clean(result, names: set[str]) -> None:
 @given(
     target=st.sampled_from(TARGETS),
     mutations=st.lists(MUTATION, min_size=1, max_size=3),
-    flags=st.sampled_from([(), ("--lenient",), ("--lenient", "--allow-unresolved")]),
+    flags=st.sampled_from(
+        [(), ("--lenient",), ("--allow-unresolved",), ("--lenient", "--allow-unresolved")]
+    ),
 )
 def test_scaffold_ends_in_a_clear_error_or_a_report_never_a_traceback(
     shared_external: Path, target: tuple[str, str, str], mutations: list, flags: tuple[str, ...]
