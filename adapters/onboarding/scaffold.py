@@ -18,6 +18,7 @@ from adapters.onboarding.catalog import XmlCatalog, catalog_line
 from adapters.onboarding.errors import OnboardingError, UnresolvedImport
 from adapters.onboarding.leaves import Leaf, LeafWalker, Prefixes
 from adapters.onboarding.loader import OfflineLoader, Source, local_wsdl
+from adapters.onboarding.mime import Attachment
 from adapters.onboarding.namespaces import supply_missing_imports
 from adapters.onboarding.references import Reference, ReferenceChecker
 from adapters.onboarding.report import (
@@ -30,7 +31,6 @@ from adapters.onboarding.report import (
 )
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
 from adapters.onboarding.wsdl import (
-    Attachment,
     Direction,
     Operation,
     Part,

@@ -19,8 +19,9 @@ from lxml import etree
 
 from adapters.onboarding.errors import UnreadableDocument
 from adapters.onboarding.loader import OfflineLoader, Source
+from adapters.onboarding.mime import Attachment, multipart_related
 from adapters.onboarding.references import Reference, ReferenceChecker
-from adapters.onboarding.report import MIME_ATTACHMENT, SKIPPED_BINDING, Tolerated
+from adapters.onboarding.report import SKIPPED_BINDING, Tolerated
 from adapters.xroad_headers import XROAD_NS
 from contracts.errors import FieldIssue
 
@@ -31,9 +32,7 @@ SOAP_BINDINGS = {
     "http://schemas.xmlsoap.org/wsdl/soap/": "1.1",
     "http://schemas.xmlsoap.org/wsdl/soap12/": "1.2",
 }
-MIME_NS = "http://schemas.xmlsoap.org/wsdl/mime/"
 _W = f"{{{WSDL_NS}}}"
-_MIME = f"{{{MIME_NS}}}"
 
 
 @dataclass(frozen=True)
@@ -52,15 +51,6 @@ class Part:
     name: str
     element: str | None  # Clark notation
     type: str | None
-    where: str
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A part a MIME binding (``mime:multipartRelated``) sends as a MIME part, not as XML."""
-
-    part: str
-    content_type: str
     where: str
 
 
@@ -310,7 +300,7 @@ def _direction(
         return None
     parts = _parts(docs, message)
     body_el = _soap_child(bound_io, "body") if bound_io is not None else None
-    mime_body, attachments = _mime(bound_io, checker)
+    mime_body, attachments = multipart_related(bound_io, SOAP_BINDINGS, checker.tolerated)
     body_el = body_el if body_el is not None else mime_body
     attached = {a.part for a in attachments}
     listed = body_el.get("parts") if body_el is not None else None
@@ -332,33 +322,6 @@ def _direction(
             if found is not None:
                 headers.append(found)
     return Direction(abstract_io.get("message", ""), tuple(body), tuple(headers), attachments)
-
-
-def _mime(
-    bound_io: etree._Element | None, checker: ReferenceChecker
-) -> tuple[etree._Element | None, tuple[Attachment, ...]]:
-    """The soap:body inside a ``mime:multipartRelated``, and the parts it sends as MIME parts."""
-    related = bound_io.find(f"{_MIME}multipartRelated") if bound_io is not None else None
-    if related is None:
-        return None, ()
-    body = None
-    attachments: dict[str, Attachment] = {}
-    for mime_part in related.iterfind(f"{_MIME}part"):
-        body = body if body is not None else _soap_child(mime_part, "body")
-        for content in mime_part.iterfind(f"{_MIME}content"):
-            name = (content.get("part") or "").strip()
-            if not name or name in attachments:
-                continue  # alternatives of one part list several content types
-            attachments[name] = Attachment(name, content.get("type", ""), where(content))
-            checker.tolerated.add(
-                Tolerated.at(
-                    content,
-                    MIME_ATTACHMENT,
-                    f"mime:content part={name} type={content.get('type', '')}",
-                    "marked as an attachment (a MIME part, not mapped as XML)",
-                )
-            )
-    return body, tuple(attachments.values())
 
 
 def _header_part(
