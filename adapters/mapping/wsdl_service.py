@@ -27,6 +27,7 @@ from adapters.mapping.errors import MappingFileError
 from adapters.onboarding import OfflineLoader, OnboardingError, XmlCatalog
 from adapters.onboarding.namespaces import supply_missing_imports
 from adapters.onboarding.references import ReferenceChecker
+from adapters.onboarding.report import Tolerated
 from adapters.onboarding.scaffold import unresolved_error
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
 from adapters.onboarding.wsdl import Operation, Port, bind_ports, read_wsdl
@@ -48,6 +49,7 @@ class SoapOperation:
     schemas: SchemaSet  # xmlschema: introspection at load time only
     validator: etree.XMLSchema  # libxml2: every message
     warnings: tuple[str, ...] = ()  # references bent by lenient loading (letter case)
+    tolerated: tuple[Tolerated, ...] = ()  # every fault lenient loading got past
 
     @property
     def soap_action(self) -> str:
@@ -95,6 +97,7 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         schemas=schemas,
         validator=compile_validator(gathered.documents, wsdl),
         warnings=tuple(checker.warnings),
+        tolerated=tuple(checker.tolerated),
     )
 
 

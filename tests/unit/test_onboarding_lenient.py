@@ -169,6 +169,7 @@ def test_a_lenient_mapping_loads_the_operation_and_validates_against_the_supplie
     with pytest.raises(MappingFileError, match="never xs:imports"):
         load_operation(wsdl, "Ask")
     operation = load_operation(wsdl, "Ask", lenient=True)
+    assert [(t.code, t.line) for t in operation.tolerated] == [(MISSING_IMPORT, 8)]
     good = b'<a:Req xmlns:a="urn:a"><a:Who><b:Name xmlns:b="urn:b">Ann</b:Name></a:Who></a:Req>'
     bad = b'<a:Req xmlns:a="urn:a"><a:Who><b:Nom xmlns:b="urn:b">Ann</b:Nom></a:Who></a:Req>'
     assert operation.validator.validate(etree.fromstring(good))
