@@ -116,7 +116,9 @@ def _soap(scaffold: WsdlScaffold, shape: OperationShape, base: Path | None) -> l
     elif scaffold.unresolved:
         lines.append('# catalog = "catalog.xml"    # map the UNRESOLVED imports onto local copies')
     if scaffold.needs_lenient:
-        lines.append("lenient = true    # load the WSDL as --lenient did (see WARNING above)")
+        why = "accept the WSDL's letter-case slips" if scaffold.case_mismatches else (
+            "load the WSDL as --lenient did")
+        lines.append(f"lenient = true    # {why} (see WARNING above)")
     if _sends_xroad_headers(scaffold, shape.input):
         version = shape.operation.xroad_version
         lines += [
