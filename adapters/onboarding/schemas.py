@@ -190,16 +190,26 @@ def compile_schemas(gathered: SchemaDocuments, *, lax: bool) -> SchemaSet:
     except Exception as exc:
         # xmlschema's lax mode trips over some broken components (a global declaration without
         # a name: AttributeError, AssertionError); the strict build stops at the first of them
-        # with an error that says where.
-        if not lax:
-            raise
-        try:
-            _xmlschema(sources, "strict")
-        except xmlschema.XMLSchemaException as strict_exc:
-            raise _compile_error(strict_exc, gathered) from None
-        raise _compile_error(xmlschema.XMLSchemaException(repr(exc)), gathered) from None
+        # with an error that says where. Anything else it raises is its own fault, translated
+        # all the same: the files concerned are named, never a traceback.
+        located = _strict_error(sources) if lax else None
+        if located is not None:
+            raise _compile_error(located, gathered) from None
+        failure = xmlschema.XMLSchemaException(f"the schema processor failed: {exc!r}")
+        raise _compile_error(failure, gathered) from None
     errors = [str(e).strip().splitlines()[0] for e in schema.all_errors]
     return SchemaSet(schema, gathered.unresolved, errors)
+
+
+def _strict_error(sources: list[bytes]) -> xmlschema.XMLSchemaException | None:
+    """The located error a strict build stops at (None when it fails the same unlocated way)."""
+    try:
+        _xmlschema(sources, "strict")
+    except xmlschema.XMLSchemaException as exc:
+        return exc
+    except Exception:
+        return None
+    return None
 
 
 def _xmlschema(sources: list[bytes], validation: str) -> xmlschema.XMLSchema10:

@@ -183,3 +183,20 @@ def test_the_skeleton_of_a_lenient_scaffold_asks_for_lenient_loading(tmp_path):
     text = render_skeleton(described, described.operations[0], tmp_path)
     assert tomllib.loads(text)["soap"]["lenient"] is True
     assert "# WARNING: [missing-import] dept.wsdl:8:" in text
+
+
+def test_a_schema_processor_crash_in_lax_mode_becomes_a_located_error(tmp_path):
+    """xmlschema's lax build raises AttributeError on a restriction without base; the error is
+    the strict build's, at the schema's file and line, never a traceback."""
+    broken = """
+    <xs:schema targetNamespace="urn:a" elementFormDefault="qualified">
+      <xs:simpleType name="Code"><xs:restriction/></xs:simpleType>
+      <xs:element name="Req" type="tns:Code"/>
+      <xs:element name="Resp" type="xs:string"/>
+    </xs:schema>"""
+    wsdl = _write(tmp_path, _wsdl(broken))
+    with pytest.raises(InvalidSchema) as caught:
+        describe_wsdl(wsdl, ScaffoldOptions(lenient=True, allow_unresolved=True))
+    (issue,) = caught.value.issues
+    assert issue.path.startswith("dept.wsdl:")
+    assert "xs:restriction" in issue.reason or "xs:simpleType" in issue.reason
