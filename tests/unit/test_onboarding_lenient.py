@@ -12,7 +12,13 @@ from typer.testing import CliRunner
 
 from adapters.mapping.errors import MappingFileError
 from adapters.mapping.wsdl_service import load_operation
-from adapters.onboarding import InvalidSchema, ScaffoldOptions, describe_wsdl, render_skeleton
+from adapters.onboarding import (
+    DanglingReference,
+    InvalidSchema,
+    ScaffoldOptions,
+    describe_wsdl,
+    render_skeleton,
+)
 from adapters.onboarding.report import MISSING_IMPORT
 from hub.entrypoints.cli import app
 
@@ -200,3 +206,12 @@ def test_a_schema_processor_crash_in_lax_mode_becomes_a_located_error(tmp_path):
     (issue,) = caught.value.issues
     assert issue.path.startswith("dept.wsdl:")
     assert "xs:restriction" in issue.reason or "xs:simpleType" in issue.reason
+
+
+def test_an_empty_qname_reference_is_a_dangling_reference_not_a_crash(tmp_path):
+    """`binding="tns:"` (an empty local name) is reported with its place, in any mode."""
+    text = _wsdl(SCHEMA_A, SCHEMA_B).replace('binding="tns:B"', 'binding="tns:"')
+    wsdl = _write(tmp_path, text)
+    with pytest.raises(DanglingReference) as caught:
+        describe_wsdl(wsdl, ScaffoldOptions(lenient=True, allow_unresolved=True))
+    assert "binding tns:" in caught.value.issues[0].reason
