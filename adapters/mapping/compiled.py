@@ -22,6 +22,7 @@ from adapters.mapping.spec import MappingSpec, Section, SoapHeader, load_spec
 from adapters.mapping.wsdl_service import SoapOperation, load_operation
 from adapters.mapping.xml_plan import XmlSection, compile_xml_section
 from adapters.mapping.xml_schema_view import Decl
+from adapters.onboarding.report import CASE_MISMATCH
 from adapters.xroad_headers import XROAD_NS
 from contracts import Contract, ContractRegistry, default_registry
 from contracts.errors import FieldIssue
@@ -153,6 +154,9 @@ def _soap(spec: MappingSpec, models: tuple[type[Contract], type[Contract]], repo
         return None
     for warning in operation.warnings:
         report.note("soap.lenient", f"WSDL {warning}", "case-mismatch")
+    for record in operation.tolerated:
+        if record.code != CASE_MISMATCH:  # those are the warnings above
+            report.note("soap.lenient", f"WSDL {record}", record.code)
     _check_headers(head, operation, report)
     sections = []
     for section, model, clark in ((spec.request, models[0], operation.input_element),

@@ -25,7 +25,9 @@ from lxml import etree
 
 from adapters.mapping.errors import MappingFileError
 from adapters.onboarding import OfflineLoader, OnboardingError, XmlCatalog
+from adapters.onboarding.namespaces import supply_missing_imports
 from adapters.onboarding.references import ReferenceChecker
+from adapters.onboarding.report import Tolerated
 from adapters.onboarding.scaffold import unresolved_error
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
 from adapters.onboarding.wsdl import Operation, Port, bind_ports, read_wsdl
@@ -47,6 +49,7 @@ class SoapOperation:
     schemas: SchemaSet  # xmlschema: introspection at load time only
     validator: etree.XMLSchema  # libxml2: every message
     warnings: tuple[str, ...] = ()  # references bent by lenient loading (letter case)
+    tolerated: tuple[Tolerated, ...] = ()  # every fault lenient loading got past
 
     @property
     def soap_action(self) -> str:
@@ -77,8 +80,9 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         unresolved = [*docs.unresolved, *gathered.unresolved]
         if unresolved:
             raise unresolved_error(unresolved, catalog)
-        schemas = compile_schemas(gathered, lax=False)
         checker = ReferenceChecker(lenient=lenient)
+        supply_missing_imports(gathered, loader, lenient=lenient, log=checker.tolerated)
+        schemas = compile_schemas(gathered, lax=False)
         ports = bind_ports(docs, checker)
         checker.raise_if_dangling()
     except OnboardingError as exc:
@@ -88,11 +92,12 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         wsdl=wsdl,
         port=chosen_port,
         operation=chosen,
-        input_element=_body_element(wsdl, chosen, "input"),
-        output_element=_body_element(wsdl, chosen, "output"),
+        input_element=_declared(wsdl, schemas, _body_element(wsdl, chosen, "input")),
+        output_element=_declared(wsdl, schemas, _body_element(wsdl, chosen, "output")),
         schemas=schemas,
         validator=compile_validator(gathered.documents, wsdl),
         warnings=tuple(checker.warnings),
+        tolerated=tuple(checker.tolerated),
     )
 
 
@@ -126,6 +131,15 @@ def _body_element(wsdl: Path, operation: Operation, direction: str) -> str:
         raise MappingFileError(f"WSDL {wsdl}: {reason}", issues=(
             FieldIssue(path=str(wsdl), reason=reason, code="unsupported-operation"),))
     return parts[0].element
+
+
+def _declared(wsdl: Path, schemas: SchemaSet, element: str) -> str:
+    """``element`` when the schemas declare it; a body part naming nothing is an error."""
+    if element in schemas.elements:
+        return element
+    reason = f"the body part's element {element} is not declared by any schema of the WSDL"
+    raise MappingFileError(f"WSDL {wsdl}: {reason}", issues=(
+        FieldIssue(path=str(wsdl), reason=reason, code="dangling-reference"),))
 
 
 class _InlineResolver(etree.Resolver):

@@ -2,7 +2,8 @@
 
 Public surface: :func:`describe_wsdl`, :func:`write_skeletons`,
 :func:`render_skeleton`, :class:`ScaffoldOptions`, :class:`XmlCatalog`,
-:class:`OfflineLoader` and the errors of :mod:`adapters.onboarding.errors`.
+:class:`OfflineLoader`, the errors of :mod:`adapters.onboarding.errors` and the
+records of what lenient reading tolerated (:class:`Tolerated`, :class:`ToleranceLog`).
 """
 
 from adapters.onboarding.catalog import XmlCatalog, catalog_line
@@ -14,8 +15,10 @@ from adapters.onboarding.errors import (
     OnboardingError,
     UnreadableDocument,
     UnresolvedImport,
+    UnwritableOutput,
 )
 from adapters.onboarding.loader import OfflineLoader, Source
+from adapters.onboarding.report import ToleranceLog, Tolerated
 from adapters.onboarding.scaffold import (
     MessageShape,
     OperationShape,
@@ -38,8 +41,11 @@ __all__ = [
     "PartShape",
     "ScaffoldOptions",
     "Source",
+    "ToleranceLog",
+    "Tolerated",
     "UnreadableDocument",
     "UnresolvedImport",
+    "UnwritableOutput",
     "WsdlScaffold",
     "XmlCatalog",
     "catalog_line",

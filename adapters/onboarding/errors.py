@@ -8,7 +8,8 @@ HubError                          (contracts.errors)
         ├── CatalogError          the XML catalog itself is unusable
         ├── UnresolvedImport      an import by URL that the catalog does not map to a local copy
         ├── DanglingReference     a reference to something the WSDL or its schemas never declare
-        └── InvalidSchema         the schemas do not compile (xmlschema's errors, translated)
+        ├── InvalidSchema         the schemas do not compile (xmlschema's errors, translated)
+        └── UnwritableOutput      a skeleton or the report cannot be written where asked
 
 Each error carries one :class:`FieldIssue` per problem: ``path`` is ``file:line``
 (or the URL concerned), ``reason`` says what to do about it.
@@ -17,6 +18,7 @@ Each error carries one :class:`FieldIssue` per problem: ``path`` is ``file:line`
 from __future__ import annotations
 
 from adapters.errors import AdapterError
+from contracts.errors import FieldIssue
 
 
 class OnboardingError(AdapterError):
@@ -59,3 +61,14 @@ class InvalidSchema(OnboardingError):
     """Raised when the WSDL's schemas do not compile."""
 
     code = "invalid-schema"
+
+
+class UnwritableOutput(OnboardingError):
+    """Raised when a skeleton or the ``--report`` file cannot be written (the OS says why)."""
+
+    code = "unwritable-output"
+
+    @classmethod
+    def of(cls, path: object, exc: OSError) -> UnwritableOutput:
+        reason = f"cannot write {path}: {exc.strerror or exc}"
+        return cls(reason, issues=(FieldIssue(path=str(path), reason=reason, code=cls.code),))

@@ -10,15 +10,18 @@ repeating sequence repeats its elements).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from lxml import etree
+from xmlschema import XMLSchemaException
 from xmlschema.validators import XsdAnyElement, XsdElement, XsdGroup
 
+from adapters.onboarding.references import split_clark
 from adapters.onboarding.schemas import SchemaSet
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
+# WS-I Attachments Profile: an element of this type carries a cid: reference to a MIME part.
+SWAREF = "{http://ws-i.org/profiles/basic/1.1/xsd}swaRef"
 MAX_DEPTH = 40
 _ENUM_SHOWN = 12
 
@@ -35,6 +38,7 @@ class Leaf:
     # Paths of the elements on the way (the leaf's own included) that may occur more than
     # once, outermost first: where a mapping needs a [[...list]] block.
     repeats: tuple[str, ...] = ()
+    attachment: str = ""  # "swaRef" when the leaf refers to a MIME attachment
 
 
 class Prefixes:
@@ -51,17 +55,17 @@ class Prefixes:
 
     def qname(self, key: str) -> str:
         """``prefix:local`` for a Clark name (a fresh ``nsN`` prefix when needed)."""
-        qname = etree.QName(key)
-        if not qname.namespace:
-            return qname.localname
-        prefix = self._by_ns.get(qname.namespace)
+        namespace, local = split_clark(key)
+        if not namespace:
+            return local
+        prefix = self._by_ns.get(namespace)
         if prefix is None:
             n = 1
             while f"ns{n}" in self._by_ns.values():
                 n += 1
-            prefix = self._by_ns[qname.namespace] = f"ns{n}"
-        self._used.add(qname.namespace)
-        return f"{prefix}:{qname.localname}"
+            prefix = self._by_ns[namespace] = f"ns{n}"
+        self._used.add(namespace)
+        return f"{prefix}:{local}"
 
     def table(self) -> dict[str, str]:
         """prefix → namespace for every namespace a path or type used, sorted by prefix."""
@@ -101,6 +105,9 @@ class LeafWalker:
         stack: tuple[Any, ...],
         out: list[Leaf],
     ) -> None:
+        if not element.name:  # a declaration a lax compile kept although it has no name
+            out.append(self._leaf(f"{parent}/?", "?", occ, ("UNNAMED: schema error",), False))
+            return
         path = f"{parent}/{self._prefixes.qname(element.name)}"
         repeated = occ[1] is None or occ[1] > 1
         if repeated:
@@ -136,6 +143,13 @@ class LeafWalker:
         nillable: bool,
     ) -> None:
         notes = ("nillable",) if nillable else ()
+        if xsd_type.name == SWAREF or (getattr(xsd_type, "base_type", None) is not None and (
+            xsd_type.base_type.name == SWAREF
+        )):
+            note = "ATTACHMENT (swaRef): a cid: reference to a MIME part"
+            leaf = self._leaf(path, self._type_name(xsd_type), occ, (*notes, note))
+            out.append(replace(leaf, attachment="swaRef"))
+            return
         if xsd_type.is_simple():
             out.append(
                 self._leaf(path, self._type_name(xsd_type), occ, notes + self._facets(xsd_type))
@@ -209,8 +223,8 @@ class LeafWalker:
         if written:
             try:
                 key = element.schema.resolve_qname(written)
-            except (KeyError, ValueError):
-                return f"type {written} (undeclared prefix)"
+            except (KeyError, ValueError, XMLSchemaException):
+                return f"type {written} (its prefix is undeclared or its namespace not imported)"
             if self._schemas.is_unresolved(key):
                 return f"type {self._prefixes.qname(key)} (its schema was not resolved)"
         return None

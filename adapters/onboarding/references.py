@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from lxml import etree
-
 from adapters.onboarding.errors import DanglingReference
+from adapters.onboarding.report import CASE_MISMATCH, ToleranceLog, Tolerated
 from contracts.errors import FieldIssue
 
 T = TypeVar("T")
@@ -39,6 +38,8 @@ class ReferenceChecker:
 
     def __init__(self, *, lenient: bool) -> None:
         self.lenient = lenient
+        # Everything lenient reading bends is recorded here (the scaffold's report).
+        self.tolerated = ToleranceLog()
         self._dangling: dict[tuple[str, str], tuple[list[Reference], str | None]] = {}
         self._bent: dict[tuple[str, str], tuple[list[Reference], str]] = {}
 
@@ -46,10 +47,11 @@ class ReferenceChecker:
         """The declaration ``ref`` names; None (and a recorded problem) when it dangles."""
         if ref.key in declared:
             return declared[ref.key]
-        same_case = [key for key in declared if key.lower() == ref.key.lower()]
+        same_case = [k for k in declared if isinstance(k, str) and k.lower() == ref.key.lower()]
         if same_case and self.lenient:
             refs, _ = self._bent.setdefault((ref.kind, ref.key), ([], same_case[0]))
             refs.append(ref)
+            self.tolerated.add(_bent(ref, same_case[0]))
             return declared[same_case[0]]
         nearest = same_case[0] if same_case else _nearest(ref.key, declared)
         refs, _ = self._dangling.setdefault((ref.kind, ref.key), ([], nearest))
@@ -89,11 +91,30 @@ class ReferenceChecker:
         return FieldIssue(path=ref.where, reason=reason, code="dangling-reference")
 
 
+def _bent(ref: Reference, target: str) -> Tolerated:
+    file, _, line = ref.where.rpartition(":")
+    return Tolerated(
+        CASE_MISMATCH,
+        file or ref.where,
+        int(line) if line.isdigit() else None,
+        f"{ref.context}: {ref.kind} {ref.text}",
+        f"resolved to {_display(ref, target)} (names differ only in letter case)",
+    )
+
+
+def split_clark(key: str) -> tuple[str, str]:
+    """(namespace, local name) of a Clark name; never raises (a mutated WSDL's reference
+    may be empty, ``{ns}`` or hold characters no XML name may: it is still reported)."""
+    if key.startswith("{") and "}" in key:
+        namespace, _, local = key[1:].partition("}")
+        return namespace, local
+    return "", key
+
+
 def _nearest(key: str, declared: Mapping[str, object]) -> str | None:
-    namespace = etree.QName(key).namespace
-    same_namespace = [k for k in declared if etree.QName(k).namespace == namespace]
-    local = etree.QName(key).localname
-    by_local = {etree.QName(k).localname: k for k in same_namespace}
+    namespace, local = split_clark(key)
+    same_namespace = [k for k in declared if isinstance(k, str) and split_clark(k)[0] == namespace]
+    by_local = {split_clark(k)[1]: k for k in same_namespace}
     close = difflib.get_close_matches(local, list(by_local), n=1, cutoff=0.6)
     return by_local[close[0]] if close else None
 
@@ -101,9 +122,9 @@ def _nearest(key: str, declared: Mapping[str, object]) -> str | None:
 def _display(ref: Reference, key: str) -> str:
     """``key`` written with the reference's own prefix when it is in the same namespace."""
     prefix, sep, _ = ref.text.rpartition(":")
-    qname = etree.QName(key)
-    if qname.namespace == etree.QName(ref.key).namespace:
-        return f"{prefix}{sep}{qname.localname}"
+    namespace, local = split_clark(key)
+    if namespace == split_clark(ref.key)[0]:
+        return f"{prefix}{sep}{local}"
     return key
 
 

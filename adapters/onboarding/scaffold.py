@@ -18,7 +18,17 @@ from adapters.onboarding.catalog import XmlCatalog, catalog_line
 from adapters.onboarding.errors import OnboardingError, UnresolvedImport
 from adapters.onboarding.leaves import Leaf, LeafWalker, Prefixes
 from adapters.onboarding.loader import OfflineLoader, Source, local_wsdl
+from adapters.onboarding.mime import Attachment
+from adapters.onboarding.namespaces import supply_missing_imports
 from adapters.onboarding.references import Reference, ReferenceChecker
+from adapters.onboarding.report import (
+    CASE_MISMATCH,
+    MIME_ATTACHMENT,
+    MISSING_IMPORT,
+    SCHEMA_ERROR,
+    UNRESOLVED_IMPORT,
+    Tolerated,
+)
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
 from adapters.onboarding.wsdl import (
     Direction,
@@ -31,6 +41,8 @@ from adapters.onboarding.wsdl import (
 )
 from adapters.xml_safety import XmlLimits
 from contracts.errors import FieldIssue
+
+_IN_WARNINGS = (CASE_MISMATCH, SCHEMA_ERROR, UNRESOLVED_IMPORT)
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ class MessageShape:
     message: str
     body: tuple[PartShape, ...]
     headers: tuple[PartShape, ...]
+    attachments: tuple[Attachment, ...] = ()  # parts a MIME binding sends as MIME parts
 
     @property
     def unresolved(self) -> list[str]:
@@ -98,6 +111,16 @@ class WsdlScaffold:
     # References resolved only because --lenient bent their letter case: a mapping of
     # this WSDL must say `lenient = true` to load it the same way.
     case_mismatches: tuple[str, ...] = ()
+    # Every fault tolerated, construct skipped or import left unresolved, with a stable code
+    # (what `adapter scaffold --report FILE.json` writes).
+    tolerated: tuple[Tolerated, ...] = ()
+
+    @property
+    def needs_lenient(self) -> bool:
+        """Whether a mapping of this WSDL must load it leniently, as this scaffold did."""
+        return bool(self.case_mismatches) or any(
+            t.code == MISSING_IMPORT for t in self.tolerated
+        )
 
     @property
     def ports(self) -> list[Port]:
@@ -118,8 +141,9 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
     unresolved = [*docs.unresolved, *gathered.unresolved]
     if unresolved and not options.allow_unresolved:
         raise unresolved_error(unresolved, options.catalog)
-    schemas = compile_schemas(gathered, lax=options.allow_unresolved)
     checker = ReferenceChecker(lenient=options.lenient)
+    supply_missing_imports(gathered, loader, lenient=options.lenient, log=checker.tolerated)
+    schemas = compile_schemas(gathered, lax=options.allow_unresolved)
     ports = bind_ports(docs, checker)
     prefixes = Prefixes(docs.namespaces, *(d.nsmap for d in gathered.documents))
     shaper = _Shaper(schemas, prefixes, checker)
@@ -131,8 +155,16 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
         for op in port.operations
     )
     checker.raise_if_dangling()
+    for record in _swaref_records(docs.path, operations):
+        checker.tolerated.add(record)
     warnings = [*checker.warnings, *(f"schema: {e}" for e in schemas.errors)]
     warnings += [f"import {u.url} ({u.where}) not resolved: marked unresolved" for u in unresolved]
+    for u in unresolved:
+        checker.tolerated.add(_unresolved_record(u))
+    for error in schemas.errors:
+        checker.tolerated.add(Tolerated(SCHEMA_ERROR, "wsdl:types", None, error, "compiled lax"))
+    # The faults the warnings above do not already name (skeleton headers show warnings).
+    warnings += [str(t) for t in checker.tolerated if t.code not in _IN_WARNINGS]
     return WsdlScaffold(
         wsdl=docs.path,
         target_namespace=docs.target_namespace,
@@ -143,6 +175,37 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
         sources=tuple(loader.sources),
         catalog=options.catalog.resolve() if options.catalog else None,
         case_mismatches=tuple(checker.warnings),
+        tolerated=tuple(checker.tolerated),
+    )
+
+
+def _swaref_records(wsdl: Path, operations: Iterable[OperationShape]) -> list[Tolerated]:
+    """One record per swaRef leaf: an element whose value refers to a MIME attachment."""
+    return [
+        Tolerated(
+            MIME_ATTACHMENT,
+            wsdl.name,
+            None,
+            f"operation {shape.operation.name}, {leaf.path} ({leaf.type})",
+            "marked as an attachment (swaRef: a cid: reference to a MIME part)",
+        )
+        for shape in operations
+        for message in (shape.input, shape.output)
+        if message is not None
+        for part in message.body
+        for leaf in part.leaves
+        if leaf.attachment
+    ]
+
+
+def _unresolved_record(u: Unresolved) -> Tolerated:
+    file, _, line = u.where.rpartition(":")
+    return Tolerated(
+        UNRESOLVED_IMPORT,
+        file or u.where,
+        int(line) if line.isdigit() else None,
+        f"import of {u.url or '(no location)'} (namespace {u.namespace or 'none'})",
+        "not resolved (--allow-unresolved): parts from it are marked unresolved",
     )
 
 
@@ -186,6 +249,7 @@ class _Shaper:
             direction.message,
             tuple(self._part(p, operation) for p in direction.body),
             tuple(self._part(p, operation) for p in direction.headers),
+            direction.attachments,
         )
 
     def _part(self, part: Part, operation: str) -> PartShape:

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.onboarding.errors import OnboardingError
+from adapters.onboarding.errors import OnboardingError, UnwritableOutput
 from adapters.onboarding.leaves import Leaf
 from adapters.onboarding.scaffold import MessageShape, OperationShape, PartShape, WsdlScaffold
 from adapters.xroad_headers import XROAD_NS
@@ -92,9 +92,12 @@ def write_skeletons(scaffold: WsdlScaffold, out: Path, *, force: bool = False) -
             f"{existing[0]} {reason}",
             issues=tuple(FieldIssue(path=p, reason=reason, code="exists") for p in existing),
         )
-    out.mkdir(parents=True, exist_ok=True)
-    for path, shape in targets:
-        path.write_text(render_skeleton(scaffold, shape, out), encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for path, shape in targets:
+            path.write_text(render_skeleton(scaffold, shape, out), encoding="utf-8")
+    except OSError as exc:
+        raise UnwritableOutput.of(exc.filename or out, exc) from None
     return [path for path, _ in targets]
 
 
@@ -112,8 +115,10 @@ def _soap(scaffold: WsdlScaffold, shape: OperationShape, base: Path | None) -> l
                      "# OASIS XML catalog for the schemas imported by URL")
     elif scaffold.unresolved:
         lines.append('# catalog = "catalog.xml"    # map the UNRESOLVED imports onto local copies')
-    if scaffold.case_mismatches:
-        lines.append("lenient = true    # accept the WSDL's letter-case slips (see WARNING above)")
+    if scaffold.needs_lenient:
+        why = "accept the WSDL's letter-case slips" if scaffold.case_mismatches else (
+            "load the WSDL as --lenient did")
+        lines.append(f"lenient = true    # {why} (see WARNING above)")
     if _sends_xroad_headers(scaffold, shape.input):
         version = shape.operation.xroad_version
         lines += [
@@ -153,6 +158,7 @@ def _section(name: str, direction: str, message: MessageShape | None) -> list[st
     if message is None:
         return [*lines, f"# (this operation has no {direction} message)"]
     lines += _headers(direction, message.headers)
+    lines += _attachments(direction, message)
     lines.append(f"[{name}]")
     if not message.body:
         return [*lines, f"# (the {direction} message {message.message} has an empty body)"]
@@ -193,6 +199,16 @@ def _headers(direction: str, headers: tuple[PartShape, ...]) -> list[str]:
             continue
         rows += [(f"#   {leaf.path.lstrip('/')}", _annotation(leaf)) for leaf in part.leaves]
     return [*lines, *_aligned(rows), ""]
+
+
+def _attachments(direction: str, message: MessageShape) -> list[str]:
+    if not message.attachments:
+        return []
+    lines = [f"# ATTACHMENTS of the {direction} message (MIME parts of a multipart/related "
+             "message, not XML: not mapped by this file):"]
+    lines += [f"#   part {a.part!r}: {a.content_type or '(no content type)'}    # {a.where}"
+              for a in message.attachments]
+    return [*lines, ""]
 
 
 def _part_lines(table: str, part: PartShape) -> list[str]:

@@ -19,7 +19,9 @@ from lxml import etree
 
 from adapters.onboarding.errors import UnreadableDocument
 from adapters.onboarding.loader import OfflineLoader, Source
+from adapters.onboarding.mime import Attachment, multipart_related
 from adapters.onboarding.references import Reference, ReferenceChecker
+from adapters.onboarding.report import SKIPPED_BINDING, Tolerated
 from adapters.xroad_headers import XROAD_NS
 from contracts.errors import FieldIssue
 
@@ -59,6 +61,7 @@ class Direction:
     message: str
     body: tuple[Part, ...]
     headers: tuple[Part, ...]
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,11 @@ def _follow_import(
         return
     if source.path in seen:
         return
-    imported = loader.read(source)
+    try:
+        imported = loader.read(source)
+    except UnreadableDocument as exc:
+        reason = f"{where(element)}: wsdl:import of {location}: {exc.message}"
+        raise UnreadableDocument(reason, issues=exc.issues) from None
     if imported.tag == f"{{{XSD_NS}}}schema":  # some WSDLs wsdl:import their XSD
         docs.schemas.append((imported, source.path))
         return
@@ -208,8 +215,12 @@ def _port(
     if binding is None:
         return None
     soap = _soap_child(binding, "binding")
-    if soap is None:
-        return None  # an HTTP or MIME-only binding: nothing SOAP to scaffold
+    if soap is None:  # an HTTP or MIME-only binding: nothing SOAP to scaffold
+        construct = f"binding {binding.get('name', '')} (port {name})"
+        checker.tolerated.add(
+            Tolerated.at(binding, SKIPPED_BINDING, construct, "skipped: not a SOAP binding")
+        )
+        return None
     address = _soap_child(port, "address")
     bname = binding.get("name", "")
     port_type = checker.resolve(
@@ -289,15 +300,19 @@ def _direction(
         return None
     parts = _parts(docs, message)
     body_el = _soap_child(bound_io, "body") if bound_io is not None else None
+    mime_body, attachments = multipart_related(bound_io, SOAP_BINDINGS, checker.tolerated)
+    body_el = body_el if body_el is not None else mime_body
+    attached = {a.part for a in attachments}
     listed = body_el.get("parts") if body_el is not None else None
     if listed is None:
-        body = list(parts.values())
+        body = [p for p in parts.values() if p.name not in attached]
     else:
         body = [
             p for n in listed.split() if (p := _part(checker, docs, parts, n, body_el, context))
         ]
     headers = []
-    for header in bound_io if bound_io is not None else []:
+    around_body = list(mime_body.getparent()) if mime_body is not None else []
+    for header in [*(bound_io if bound_io is not None else []), *around_body]:
         if (
             isinstance(header.tag, str)
             and etree.QName(header).localname == "header"
@@ -306,7 +321,7 @@ def _direction(
             found = _header_part(docs, checker, header, f"{context} soap:header")
             if found is not None:
                 headers.append(found)
-    return Direction(abstract_io.get("message", ""), tuple(body), tuple(headers))
+    return Direction(abstract_io.get("message", ""), tuple(body), tuple(headers), attachments)
 
 
 def _header_part(

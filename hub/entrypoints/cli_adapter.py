@@ -17,6 +17,7 @@ from adapters.onboarding import (
     describe_wsdl,
     write_skeletons,
 )
+from adapters.onboarding.report import report_document, write_report
 from adapters.onboarding.scaffold import MessageShape
 from contracts.errors import HubError
 from hub.settings import HubSettings
@@ -39,7 +40,11 @@ def scaffold(
     ),
     lenient: Annotated[
         bool,
-        typer.Option("--lenient", help="Accept references that differ only in letter case"),
+        typer.Option(
+            "--lenient",
+            help="Accept references that differ only in letter case and schemas that omit an "
+            "xs:import (each one reported)",
+        ),
     ] = False,
     allow_unresolved: Annotated[
         bool,
@@ -51,6 +56,13 @@ def scaffold(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite skeletons that already exist")
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Write every tolerated fault, unresolved import and skipped construct as JSON",
+        ),
+    ] = None,
 ) -> None:
     """List a WSDL's services, ports and operations; write one mapping skeleton per operation.
 
@@ -69,6 +81,13 @@ def scaffold(
     except OnboardingError as exc:
         _fail(exc)
     _print(described, {p.name for p in written}, out)
+    if report is not None:
+        document = report_document(described.wsdl, described.tolerated, len(described.operations))
+        try:
+            write_report(report, document)
+        except OnboardingError as exc:
+            _fail(exc)
+        typer.echo(f"report: {len(described.tolerated)} tolerated fault(s) written to {report}")
     typer.echo(f"wrote {len(written)} mapping skeleton(s) to {out}")
     typer.echo("next: fill one in (its header says how), then: interop-hub adapter check FILE")
 
@@ -95,6 +114,11 @@ def _print(described: WsdlScaffold, written: set[str], out: Path) -> None:
                 typer.echo(f"      -> {out / shape.filename}")
     for warning in described.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    if described.tolerated:
+        typer.echo(
+            f"tolerated {len(described.tolerated)} fault(s) (--report FILE.json lists them)",
+            err=True,
+        )
 
 
 def _summary(message: MessageShape | None) -> str:
