@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from hub.operators import Permission
 from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
 from hub.relay import OutboxRelay
+from hub.relay_lease import RelayLease, relay_lease, while_leased
 from hub.reliability import prepare_reliability
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.security.credentials import CredentialService
@@ -57,6 +59,8 @@ from hub.security.report_routes import report_router
 from hub.security.wiring import access_policy
 from hub.settings import HubSettings
 from hub.store import describe_store
+from hub.supervisor import TaskSupervisor
+from hub.writer_lock import sole_writer
 
 log = structlog.get_logger("hub.bootstrap")
 
@@ -108,6 +112,7 @@ class Hub:
     credentials: CredentialService | None = None  # departments' and operators' tokens
     access: AccessPolicy | None = None  # rights, purposes, consent (hub.security)
     ingest: IngestRuntime | None = None  # durable asynchronous ingest (hub.ingest)
+    supervisor: TaskSupervisor | None = None  # background tasks, and the ones that died
 
 
 async def build_adapters(
@@ -135,6 +140,7 @@ async def run_hub(
     registry: ContractRegistry | None = None,
     subscriptions: Sequence[Subscription] = (),
     ingest: Sequence[IngestSource] = (),
+    listener: socket.socket | None = None,
 ) -> AsyncIterator[Hub]:
     """Run one region's hub for the duration of the block.
 
@@ -142,11 +148,16 @@ async def run_hub(
     departments named receive every record of their contract issued here.
     ``ingest`` (``[[ingest]]`` tables, hub.ingest) lets departments submit records
     asynchronously; the hub runs ``HUB_INGEST_WORKERS`` worker processes for them.
+    ``listener``: a listening socket shared by several hub processes (``serve
+    --workers``), served instead of binding ``HUB_HTTP_HOST``/``HUB_HTTP_PORT``.
     """
     registry = registry or default_registry()
     region = settings.region
     settings.data.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
+        lease = relay_lease(settings)  # PostgreSQL: processes share the store, one relays
+        if settings.store is None or settings.store.startswith("sqlite"):
+            stack.enter_context(sole_writer(settings.data))  # SQLite: one hub process
         ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
         credentials = CredentialService(ledger, region)  # hub.security: who may call
@@ -157,7 +168,8 @@ async def run_hub(
         # /varz of the embedded server: the durability check reads sync_interval there
         monitor_url = region_nats.server.monitor_url if region_nats.server else None
         auditor = Auditor.from_settings(settings)
-        stack.push_async_callback(final_checkpoint, auditor)  # runs after every writer stopped
+        # runs after every writer stopped; signed by the process that held the relay lease
+        stack.push_async_callback(_final_checkpoint, auditor, lease)
         bus = await JetStreamBus.connect(
             nats_url,
             StreamSpec(
@@ -202,16 +214,22 @@ async def run_hub(
             crash=reliability.crash,
         )
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
+        supervisor = TaskSupervisor(stop)  # /health turns 503 when one of these dies
+        tasks = supervisor.tasks
+        interval_s = settings.audit_checkpoint_interval_s
+
+        async def checkpoints(term: asyncio.Event) -> None:
+            await checkpoint_periodically(auditor, interval_s=interval_s, stop=term)
+
+        # The region's single-writer duties run in the process holding the relay lease.
+        supervisor.start(while_leased(lease, (relay.run, checkpoints), stop),
+                         name="outbox-relay")
         projections = await asyncio.to_thread(live_projections, ledger, settings, services)
-        stack.callback(projections.close)  # after the follower stopped (_stop_tasks runs first)
-        tasks.append(asyncio.create_task(projections.follower.run(stop), name="projections"))
-        audit = checkpoint_periodically(
-            auditor, interval_s=settings.audit_checkpoint_interval_s, stop=stop
-        )
-        tasks.append(asyncio.create_task(audit, name="audit-checkpoints"))
-        tasks.append(asyncio.create_task(region_nats.keep_users_in_step(
-            stop, settings.nats_users_refresh_s), name="nats-users"))
+        stack.callback(projections.close)  # after the follower stopped (supervisor.stop runs first)
+        supervisor.start(projections.follower.run(stop), name="projections")
+        if region_nats.server is not None:  # users of the embedded server follow the ledger
+            supervisor.start(region_nats.keep_users_in_step(
+                stop, settings.nats_users_refresh_s), name="nats-users")
         for department in directory.departments():
             spec = ConsumerSpec(
                 name=f"deliver-{department}",
@@ -219,17 +237,11 @@ async def run_hub(
                 max_deliver=settings.max_deliver,
                 ack_wait_s=settings.ack_wait_s,
             )
-            tasks.append(
-                asyncio.create_task(
-                    bus.consume(spec, worker.handle, stop), name=f"deliver-{department}"
-                )
-            )
-        tasks.append(asyncio.create_task(bus.consume(
+            supervisor.start(bus.consume(spec, worker.handle, stop), name=f"deliver-{department}")
+        supervisor.start(bus.consume(
             reliability.advisories, reliability.dead_letters.on_advisory, stop),
-            name="dead-letter-advisories"))
-        for task in tasks:
-            task.add_done_callback(_report_crash)
-        stack.push_async_callback(_stop_tasks, stop, tasks)
+            name="dead-letter-advisories")
+        stack.push_async_callback(supervisor.stop)
         if links:  # peers' queries, forwarding to peers, checkpoint gossip; stops before tasks
             await stack.enter_async_context(links.running(
                 nats_url, gateway=gateway, bus=bus, deliver=worker.handle, ledger=ledger,
@@ -254,7 +266,7 @@ async def run_hub(
         records = records_router(notifier, max_payload_bytes=settings.max_payload_bytes)
         # --- end notifications ---
         # --- operations: /health and the operator console (hub.console) ---
-        health = HealthChecks(settings, ledger, auditor, bus.healthy)
+        health = HealthChecks(settings, ledger, auditor, bus.healthy, supervisor=supervisor)
         console = await asyncio.to_thread(
             build_console, settings, ledger, projections, auditor, services, credentials,
             relay.wake)
@@ -273,7 +285,8 @@ async def run_hub(
             mounts=[mount_static],
         )
         http_url = await stack.enter_async_context(
-            serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub")
+            serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
+                       sock=listener)
         )
         # --- ingest (hub.ingest): worker processes, only when [[ingest]] sources are declared ---
         ingest_runtime = None
@@ -299,20 +312,13 @@ async def run_hub(
             credentials,
             policy,
             ingest_runtime,
+            supervisor,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub
 
 
-def _report_crash(task: asyncio.Task[None]) -> None:
-    """A background loop that dies while the hub runs is an outage: say so at once."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("background task crashed", task=task.get_name(),
-                  error=repr(task.exception()))
-
-
-async def _stop_tasks(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
-    stop.set()
-    _, pending = await asyncio.wait(tasks, timeout=15)
-    for task in pending:
-        task.cancel()
+async def _final_checkpoint(auditor: Auditor, lease: RelayLease) -> None:
+    """The last checkpoint, by a process that signed them (a standby leaves it to the holder)."""
+    if lease.ever_held:
+        await final_checkpoint(auditor)
