@@ -221,12 +221,13 @@ async def run_hub(
         async def checkpoints(term: asyncio.Event) -> None:
             await checkpoint_periodically(auditor, interval_s=interval_s, stop=term)
 
-        # The region's single-writer duties run in the process holding the relay lease.
-        supervisor.start(while_leased(lease, (relay.run, checkpoints), stop),
-                         name="outbox-relay")
         projections = await asyncio.to_thread(live_projections, ledger, settings, services)
         stack.callback(projections.close)  # after the follower stopped (supervisor.stop runs first)
-        supervisor.start(projections.follower.run(stop), name="projections")
+        # The region's single-writer duties run in the one process holding the relay lease:
+        # publishing the ledger, keeping the (shared) read store, signing checkpoints.
+        duties = {"outbox-relay": relay.run, "projections": projections.follower.run,
+                  "audit-checkpoints": checkpoints}
+        supervisor.start(while_leased(lease, duties, stop), name="relay-lease")
         if region_nats.server is not None:  # users of the embedded server follow the ledger
             supervisor.start(region_nats.keep_users_in_step(
                 stop, settings.nats_users_refresh_s), name="nats-users")

@@ -26,13 +26,14 @@ import asyncio
 import contextlib
 import hashlib
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import psycopg
 import structlog
 
+from contracts.errors import HubError
 from hub.settings import HubSettings
 from hub.store import postgres_environment
 
@@ -165,8 +166,17 @@ Duty = Callable[[asyncio.Event], Awaitable[None]]
 """A region-wide duty: runs until the event it is given is set, then returns."""
 
 
-async def while_leased(lease: RelayLease, duties: Sequence[Duty], stop: asyncio.Event) -> None:
-    """Run ``duties`` (the relay, the checkpointer) whenever this process holds ``lease``.
+class DutyFailedError(HubError):
+    """Raised when a duty run under the relay lease fails (the lease is given up first)."""
+
+    code = "leased-duty-failed"
+
+
+async def while_leased(
+    lease: RelayLease, duties: Mapping[str, Duty], stop: asyncio.Event
+) -> None:
+    """Run ``duties`` (by name: the relay, the projection follower, the checkpointer)
+    whenever this process holds ``lease``, until ``stop``.
 
     A lost lease stops them at once (cancelled: what the relay had not yet tracked,
     the next holder publishes again, and the duplicate window drops it); a duty
@@ -174,7 +184,8 @@ async def while_leased(lease: RelayLease, duties: Sequence[Duty], stop: asyncio.
     """
     while await lease.acquire(stop):
         term = asyncio.Event()
-        running = [asyncio.ensure_future(duty(term)) for duty in duties]
+        names = {asyncio.ensure_future(duty(term)): name for name, duty in duties.items()}
+        running = list(names)
         lost = asyncio.ensure_future(lease.until_lost())
         stopping = asyncio.ensure_future(stop.wait())
         try:
@@ -188,8 +199,11 @@ async def while_leased(lease: RelayLease, duties: Sequence[Duty], stop: asyncio.
                 continue
             ended = next(task for task in running if task.done())
             await _cancel([task for task in running if task is not ended])
-            ended.result()  # raise what ended it
-            return
+            try:
+                ended.result()
+            except Exception as exc:
+                raise DutyFailedError(f"{names[ended]}: {type(exc).__name__}: {exc}") from exc
+            raise DutyFailedError(f"{names[ended]} returned while the hub was running")
         finally:
             for task in (*running, lost, stopping):
                 task.cancel()

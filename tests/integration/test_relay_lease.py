@@ -78,7 +78,7 @@ async def test_duties_stop_when_the_lease_is_lost_and_resume_when_retaken(
             raise
 
     stop = asyncio.Event()
-    task = asyncio.ensure_future(while_leased(lease, (duty,), stop))
+    task = asyncio.ensure_future(while_leased(lease, {"duty": duty}, stop))
     try:
         await asyncio.wait_for(_until(lambda: len(terms) == 1), 5)
         await asyncio.to_thread(_terminate_lease_sessions, postgres_url, "north")
