@@ -227,7 +227,8 @@ async def run_hub(
         # publishing the ledger, keeping the (shared) read store, signing checkpoints.
         duties = {"outbox-relay": relay.run, "projections": projections.follower.run,
                   "audit-checkpoints": checkpoints}
-        supervisor.start(while_leased(lease, duties, stop), name="relay-lease")
+        supervisor.start(while_leased(lease, duties, stop, report=supervisor.record),
+                         name="relay-lease")
         if region_nats.server is not None:  # users of the embedded server follow the ledger
             supervisor.start(region_nats.keep_users_in_step(
                 stop, settings.nats_users_refresh_s), name="nats-users")

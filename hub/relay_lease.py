@@ -33,7 +33,6 @@ from urllib.parse import urlsplit
 import psycopg
 import structlog
 
-from contracts.errors import HubError
 from hub.settings import HubSettings
 from hub.store import postgres_environment
 
@@ -166,48 +165,62 @@ Duty = Callable[[asyncio.Event], Awaitable[None]]
 """A region-wide duty: runs until the event it is given is set, then returns."""
 
 
-class DutyFailedError(HubError):
-    """Raised when a duty run under the relay lease fails (the lease is given up first)."""
-
-    code = "leased-duty-failed"
+Report = Callable[[str, str], None]
+"""Told (duty name, reason) when a duty fails: the hub's task supervisor."""
 
 
 async def while_leased(
-    lease: RelayLease, duties: Mapping[str, Duty], stop: asyncio.Event
+    lease: RelayLease, duties: Mapping[str, Duty], stop: asyncio.Event, *, report: Report
 ) -> None:
     """Run ``duties`` (by name: the relay, the projection follower, the checkpointer)
     whenever this process holds ``lease``, until ``stop``.
 
     A lost lease stops them at once (cancelled: what the relay had not yet tracked,
-    the next holder publishes again, and the duplicate window drops it); a duty
-    that fails gives the lease up, so a standby carries on, and fails this task.
+    the next holder publishes again, and the duplicate window drops it). A duty that
+    fails is reported, so /health turns 503 and the process gets replaced, while the
+    others carry on: the relay must not stop because the read models could not.
     """
     while await lease.acquire(stop):
-        term = asyncio.Event()
-        names = {asyncio.ensure_future(duty(term)): name for name, duty in duties.items()}
-        running = list(names)
-        lost = asyncio.ensure_future(lease.until_lost())
-        stopping = asyncio.ensure_future(stop.wait())
         try:
-            await asyncio.wait({*running, lost, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if await _hold(lease, duties, stop, report):
+                return
+        finally:
+            await lease.release()
+
+
+async def _hold(
+    lease: RelayLease, duties: Mapping[str, Duty], stop: asyncio.Event, report: Report
+) -> bool:
+    """Run the duties while the lease holds; True when the hub is stopping."""
+    term = asyncio.Event()
+    names = {asyncio.ensure_future(duty(term)): name for name, duty in duties.items()}
+    running = set(names)
+    lost = asyncio.ensure_future(lease.until_lost())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            done, _ = await asyncio.wait({*running, lost, stopping},
+                                         return_when=asyncio.FIRST_COMPLETED)
             if stopping.done():
                 term.set()  # relay what is recorded, then return
-                await asyncio.gather(*running)
-                return
+                await asyncio.gather(*running, return_exceptions=True)
+                return True
             if lost.done():
-                await _cancel(running)
-                continue
-            ended = next(task for task in running if task.done())
-            await _cancel([task for task in running if task is not ended])
-            try:
-                ended.result()
-            except Exception as exc:
-                raise DutyFailedError(f"{names[ended]}: {type(exc).__name__}: {exc}") from exc
-            raise DutyFailedError(f"{names[ended]} returned while the hub was running")
-        finally:
-            for task in (*running, lost, stopping):
-                task.cancel()
-            await lease.release()
+                await _cancel(list(running))
+                return False
+            for task in done & running:
+                running.discard(task)
+                report(names[task], _reason(task))
+    finally:
+        for task in (*names, lost, stopping):
+            task.cancel()
+
+
+def _reason(task: asyncio.Future[None]) -> str:
+    error = task.exception()
+    if error is None:
+        return "returned while the hub was running"
+    return f"{type(error).__name__}: {getattr(error, 'message', None) or error}"
 
 
 async def _cancel(tasks: Sequence[asyncio.Future[None]]) -> None:

@@ -61,8 +61,11 @@ class TaskSupervisor:
             reason = f"{type(error).__name__}: {getattr(error, 'message', None) or error}"
         else:
             reason = "returned while the hub was running"
-        name = task.get_name()
-        if name in self._dead:
+        self.record(task.get_name(), reason)
+
+    def record(self, name: str, reason: str) -> None:
+        """Record that ``name`` died (once: a second report of the same task is dropped)."""
+        if self._stop.is_set() or name in self._dead:
             return
         self._dead[name] = DeadTask(name, reason)
         log.error("background task died", task=name, reason=reason)

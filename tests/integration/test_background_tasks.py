@@ -48,7 +48,6 @@ async def test_health_turns_503_naming_the_relay_when_it_dies(hub_settings: HubS
     assert response.status_code == 503, body
     assert body["checks"]["store"]["ok"] is True
     assert body["checks"]["tasks"]["ok"] is False
-    assert "relay-lease" in body["checks"]["tasks"]["detail"]
     assert "outbox-relay" in body["checks"]["tasks"]["detail"]
     assert "tracking" in body["checks"]["tasks"]["detail"]
 

@@ -78,7 +78,7 @@ async def test_duties_stop_when_the_lease_is_lost_and_resume_when_retaken(
             raise
 
     stop = asyncio.Event()
-    task = asyncio.ensure_future(while_leased(lease, {"duty": duty}, stop))
+    task = asyncio.ensure_future(while_leased(lease, {"duty": duty}, stop, report=lambda *_: None))
     try:
         await asyncio.wait_for(_until(lambda: len(terms) == 1), 5)
         await asyncio.to_thread(_terminate_lease_sessions, postgres_url, "north")
@@ -99,3 +99,36 @@ async def _until(predicate: Callable[[], bool]) -> None:
         if predicate():
             return
         await asyncio.sleep(0.05)
+
+
+async def test_a_failing_duty_is_reported_and_the_others_carry_on(postgres_url: str) -> None:
+    """One duty failing (the read models, say) is reported by name and reason, while the
+    relay keeps running under the lease, which stays held."""
+    lease = AdvisoryLease(postgres_url, "north", retry_s=0.2, check_s=0.2)
+    reports: list[tuple[str, str]] = []
+    relay_terms: list[asyncio.Event] = []
+
+    async def relay(term: asyncio.Event) -> None:
+        relay_terms.append(term)
+        await term.wait()
+
+    async def follower(term: asyncio.Event) -> None:
+        raise RuntimeError("read store gone")
+
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(while_leased(
+        lease, {"outbox-relay": relay, "projections": follower}, stop,
+        report=lambda name, reason: reports.append((name, reason))))
+    try:
+        await asyncio.wait_for(_until(lambda: bool(reports) and bool(relay_terms)), 5)
+        await asyncio.sleep(0.5)
+        assert reports == [("projections", "RuntimeError: read store gone")]
+        assert lease.held and not task.done() and len(relay_terms) == 1
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert relay_terms[0].is_set()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await lease.release()
