@@ -180,12 +180,15 @@ async def while_leased(
     fails is reported, so /health turns 503 and the process gets replaced, while the
     others carry on: the relay must not stop because the read models could not.
     """
-    while await lease.acquire(stop):
-        try:
-            if await _hold(lease, duties, stop, report):
-                return
-        finally:
-            await lease.release()
+    try:
+        while await lease.acquire(stop):
+            try:
+                if await _hold(lease, duties, stop, report):
+                    return
+            finally:
+                await lease.release()
+    finally:
+        await lease.release()  # a standby's waiting connection, too
 
 
 async def _hold(
