@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
 from hub.readmodels import models_of
 from hub.relay import OutboxRelay
+from hub.relay_lease import RelayLease, relay_lease, while_leased
 from hub.reliability import prepare_reliability
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.security.credentials import CredentialService
@@ -58,6 +60,8 @@ from hub.security.report_routes import report_router
 from hub.security.wiring import access_policy
 from hub.settings import HubSettings
 from hub.store import describe_store
+from hub.supervisor import TaskSupervisor
+from hub.writer_lock import sole_writer
 
 log = structlog.get_logger("hub.bootstrap")
 
@@ -109,6 +113,7 @@ class Hub:
     credentials: CredentialService | None = None  # departments' and operators' tokens
     access: AccessPolicy | None = None  # rights, purposes, consent (hub.security)
     ingest: IngestRuntime | None = None  # durable asynchronous ingest (hub.ingest)
+    supervisor: TaskSupervisor | None = None  # background tasks, and the ones that died
 
 
 async def build_adapters(
@@ -136,6 +141,7 @@ async def run_hub(
     registry: ContractRegistry | None = None,
     subscriptions: Sequence[Subscription] = (),
     ingest: Sequence[IngestSource] = (),
+    listener: socket.socket | None = None,
 ) -> AsyncIterator[Hub]:
     """Run one region's hub for the duration of the block.
 
@@ -143,12 +149,17 @@ async def run_hub(
     departments named receive every record of their contract issued here.
     ``ingest`` (``[[ingest]]`` tables, hub.ingest) lets departments submit records
     asynchronously; the hub runs ``HUB_INGEST_WORKERS`` worker processes for them.
+    ``listener``: a listening socket shared by several hub processes (``serve
+    --workers``), served instead of binding ``HUB_HTTP_HOST``/``HUB_HTTP_PORT``.
     """
     registry = registry or default_registry()
     region = settings.region
     settings.data.mkdir(parents=True, exist_ok=True)
     claim_region(settings.data, region)  # the audit commands read the folder's region from it
     async with contextlib.AsyncExitStack() as stack:
+        lease = relay_lease(settings)  # PostgreSQL: processes share the store, one relays
+        if settings.store is None or settings.store.startswith("sqlite"):
+            stack.enter_context(sole_writer(settings.data))  # SQLite: one hub process
         ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
         # hub.readmodels: credentials, rights and consents in memory (one read of history here)
@@ -161,7 +172,8 @@ async def run_hub(
         # /varz of the embedded server: the durability check reads sync_interval there
         monitor_url = region_nats.server.monitor_url if region_nats.server else None
         auditor = Auditor.from_settings(settings)
-        stack.push_async_callback(final_checkpoint, auditor)  # runs after every writer stopped
+        # runs after every writer stopped; signed by the process that held the relay lease
+        stack.push_async_callback(_final_checkpoint, auditor, lease)
         bus = await JetStreamBus.connect(
             nats_url,
             StreamSpec(
@@ -206,18 +218,27 @@ async def run_hub(
             crash=reliability.crash,
         )
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay"),
-                 asyncio.create_task(read_models.follower().run(stop), name="read-models")]
+        supervisor = TaskSupervisor(stop)  # /health turns 503 when one of these dies
+        tasks = supervisor.tasks
+        interval_s = settings.audit_checkpoint_interval_s
+        # Every process keeps its own in-memory read models current (others' writes in <= 1 s).
+        supervisor.start(read_models.follower().run(stop), name="read-models")
+
+        async def checkpoints(term: asyncio.Event) -> None:
+            await checkpoint_periodically(auditor, interval_s=interval_s, stop=term)
+
         projections = await asyncio.to_thread(live_projections, ledger, settings, services,
                                                directory)
-        stack.callback(projections.close)  # after the follower stopped (_stop_tasks runs first)
-        tasks.append(asyncio.create_task(projections.follower.run(stop), name="projections"))
-        audit = checkpoint_periodically(
-            auditor, interval_s=settings.audit_checkpoint_interval_s, stop=stop
-        )
-        tasks.append(asyncio.create_task(audit, name="audit-checkpoints"))
-        tasks.append(asyncio.create_task(region_nats.keep_users_in_step(
-            stop, settings.nats_users_refresh_s), name="nats-users"))
+        stack.callback(projections.close)  # after the follower stopped (supervisor.stop runs first)
+        # The region's single-writer duties run in the one process holding the relay lease:
+        # publishing the ledger, keeping the (shared) read store, signing checkpoints.
+        duties = {"outbox-relay": relay.run, "projections": projections.follower.run,
+                  "audit-checkpoints": checkpoints}
+        supervisor.start(while_leased(lease, duties, stop, report=supervisor.record),
+                         name="relay-lease")
+        if region_nats.server is not None:  # users of the embedded server follow the ledger
+            supervisor.start(region_nats.keep_users_in_step(
+                stop, settings.nats_users_refresh_s), name="nats-users")
         for department in directory.departments():
             spec = ConsumerSpec(
                 name=f"deliver-{department}",
@@ -225,17 +246,11 @@ async def run_hub(
                 max_deliver=settings.max_deliver,
                 ack_wait_s=settings.ack_wait_s,
             )
-            tasks.append(
-                asyncio.create_task(
-                    bus.consume(spec, worker.handle, stop), name=f"deliver-{department}"
-                )
-            )
-        tasks.append(asyncio.create_task(bus.consume(
+            supervisor.start(bus.consume(spec, worker.handle, stop), name=f"deliver-{department}")
+        supervisor.start(bus.consume(
             reliability.advisories, reliability.dead_letters.on_advisory, stop),
-            name="dead-letter-advisories"))
-        for task in tasks:
-            task.add_done_callback(_report_crash)
-        stack.push_async_callback(_stop_tasks, stop, tasks)
+            name="dead-letter-advisories")
+        stack.push_async_callback(supervisor.stop)
         if links:  # peers' queries, forwarding to peers, checkpoint gossip; stops before tasks
             await stack.enter_async_context(links.running(
                 nats_url, gateway=gateway, bus=bus, deliver=worker.handle, ledger=ledger,
@@ -260,7 +275,7 @@ async def run_hub(
         records = records_router(notifier, max_payload_bytes=settings.max_payload_bytes)
         # --- end notifications ---
         # --- operations: /health and the operator console (hub.console) ---
-        health = HealthChecks(settings, ledger, auditor, bus.healthy)
+        health = HealthChecks(settings, ledger, auditor, bus.healthy, supervisor=supervisor)
         console = await asyncio.to_thread(
             build_console, settings, ledger, projections, auditor, services, credentials,
             relay.wake)
@@ -279,7 +294,8 @@ async def run_hub(
             mounts=[mount_static],
         )
         http_url = await stack.enter_async_context(
-            serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub")
+            serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
+                       sock=listener)
         )
         # --- ingest (hub.ingest): worker processes, only when [[ingest]] sources are declared ---
         ingest_runtime = None
@@ -305,20 +321,13 @@ async def run_hub(
             credentials,
             policy,
             ingest_runtime,
+            supervisor,
         )
         log.info("hub running", region=region, http=http_url, nats=nats_url, store=hub.store)
         yield hub
 
 
-def _report_crash(task: asyncio.Task[None]) -> None:
-    """A background loop that dies while the hub runs is an outage: say so at once."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("background task crashed", task=task.get_name(),
-                  error=repr(task.exception()))
-
-
-async def _stop_tasks(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
-    stop.set()
-    _, pending = await asyncio.wait(tasks, timeout=15)
-    for task in pending:
-        task.cancel()
+async def _final_checkpoint(auditor: Auditor, lease: RelayLease) -> None:
+    """The last checkpoint, by a process that signed them (a standby leaves it to the holder)."""
+    if lease.ever_held:
+        await final_checkpoint(auditor)

@@ -7,6 +7,8 @@ says which part failed, never a secret. Checks, each bounded by ``TIMEOUT_S``:
 - ``nats``: the bus is connected and JetStream answers for the delivery stream;
 - ``keys``: the key-encryption key, the audit signing key (once a checkpoint was
   signed) and, for a federated region, its signing keys can be read;
+- ``tasks``: no background task (relay, delivery consumers, projection follower,
+  checkpointer, lease keeper) has died since the hub started;
 - ``checkpoint``: the latest signed checkpoint is fresh — signed within twice the
   checkpoint interval (plus a grace), or no event was recorded since it.
 """
@@ -28,6 +30,7 @@ from hub.audit import Auditor
 from hub.audit.keys import audit_key_path
 from hub.ledger import Ledger
 from hub.settings import HubSettings
+from hub.supervisor import TaskSupervisor
 
 TIMEOUT_S = 5.0
 GRACE_S = 30.0
@@ -55,8 +58,10 @@ class HealthChecks:
         auditor: Auditor,
         bus_check: Callable[[], Awaitable[str | None]],
         *,
+        supervisor: TaskSupervisor,
         started: dt.datetime | None = None,
     ) -> None:
+        self._supervisor = supervisor
         self._settings = settings
         self._ledger = ledger
         self._auditor = auditor
@@ -70,6 +75,7 @@ class HealthChecks:
             self._bounded("nats", self._nats()),
             self._bounded("keys", asyncio.to_thread(self._keys)),
             self._bounded("checkpoint", asyncio.to_thread(self._checkpoint)),
+            self._bounded("tasks", self._tasks()),
         ))
 
     async def _bounded(self, name: str, check: Awaitable[str]) -> Check:
@@ -96,6 +102,13 @@ class HealthChecks:
         if problem is not None:
             raise HubError(problem)
         return "connected; JetStream answers"
+
+    async def _tasks(self) -> str:
+        dead = self._supervisor.dead
+        if dead:
+            raise HubError("background task died: " + "; ".join(
+                f"{task.name} ({task.reason})" for task in dead))
+        return f"{len(self._supervisor.tasks)} background tasks running"
 
     def _keys(self) -> str:
         from hub.federation.wiring import key_encryption_key

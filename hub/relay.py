@@ -13,7 +13,7 @@ import asyncio
 from uuid import UUID
 
 import structlog
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from hub.bus.port import Bus
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
@@ -104,8 +104,23 @@ class OutboxRelay:
                     continue
                 self.published += 1
                 self._crash.reach("after-publishing")
-            position = page[-1].id
+            position = await self._track(page[-1].id)
+
+    async def _track(self, position: int) -> int:
+        """Record ``position`` as published; the tracked position from here on.
+
+        Another relay of the region (a lease holder taking over) may have tracked it
+        first: then carry on from where the store says, never die on the race. What
+        both published, JetStream's duplicate window dropped (same ``Nats-Msg-Id``).
+        """
+        try:
             await asyncio.to_thread(self._tracking.insert_tracking, Tracking(RELAY_NAME, position))
+        except IntegrityError:
+            tracked = await asyncio.to_thread(lambda: self.position)
+            log.warning("relay lost a tracking race; continuing from the tracked position",
+                        attempted=position, tracked=tracked)
+            return max(tracked, position)
+        return position
 
     async def _publish(self, notification: Notification) -> None:
         request = await asyncio.to_thread(self._delivery_request, notification)

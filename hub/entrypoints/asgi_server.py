@@ -27,16 +27,23 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 @contextlib.asynccontextmanager
 async def serve_asgi(
-    app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "http"
+    app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "http",
+    sock: socket.socket | None = None,
 ) -> AsyncIterator[str]:
     """Serve ``app`` until the block exits; yields the base URL (``http://127.0.0.1:PORT``).
 
     The socket is bound before uvicorn starts, so the URL is valid the moment it
     is yielded, and the server is shut down gracefully (in-flight requests
     finish, bounded by a timeout) when the block exits.
+
+    ``sock``: a listening socket to serve instead of binding ``host:port``. Hub
+    worker processes share one this way (inherited from ``serve --workers N``);
+    the kernel hands each connection to whichever worker accepts it first.
     """
-    sock = bind_socket(host, port)
-    bound_port = sock.getsockname()[1]
+    if sock is None:
+        sock = bind_socket(host, port)
+    sock.setblocking(False)
+    host, bound_port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app,
         log_config=None,

@@ -1,15 +1,20 @@
 """``interop-hub serve``: run one region's hub with the services a services file declares.
 
-This is the production entry point (one hub worker; start several against the
-same PostgreSQL store and NATS cluster to scale out, as ``docker-compose.yml``
-does). Everything else comes from the ``HUB_*`` settings: ``HUB_STORE`` for
-PostgreSQL, ``HUB_NATS_URL`` for an external NATS cluster (else an embedded
-``nats-server`` is started), ``HUB_HTTP_HOST``/``HUB_HTTP_PORT`` for the listener.
+This is the production entry point. ``--workers N`` runs N hub processes on one
+listening socket (PostgreSQL store and external NATS required; see
+:mod:`hub.entrypoints.workers`); several ``serve`` processes (or hosts) against
+the same PostgreSQL store and NATS cluster share a region the same way, one of
+them relaying by lease. On SQLite one hub process runs per data folder: a second
+is refused, naming the first one's pid. Everything else comes from the ``HUB_*``
+settings: ``HUB_STORE`` for PostgreSQL, ``HUB_NATS_URL`` for an external NATS
+cluster (else an embedded ``nats-server`` is started), ``HUB_HTTP_HOST`` and
+``HUB_HTTP_PORT`` for the listener.
 It runs until SIGINT or SIGTERM, then drains and stops in order.
 """
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -33,23 +38,46 @@ ServicesArgument = Annotated[
 ]
 
 
-def serve(services: ServicesArgument, data: hub_cli.DataOption = None) -> None:
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers", min=1, max=64,
+        help="Hub processes sharing this region and one HTTP socket. N > 1 needs PostgreSQL "
+        "(HUB_STORE) and an external NATS (HUB_NATS_URL); exactly one worker relays, by lease. "
+        "SQLite: one hub process per data folder, a second is refused with the first's pid.",
+    ),
+]
+# Set by `serve --workers N` for its worker processes: the inherited listening socket.
+ListenFdOption = Annotated[int | None, typer.Option("--listen-fd", hidden=True)]
+
+
+def serve(services: ServicesArgument, data: hub_cli.DataOption = None,
+          workers: WorkersOption = 1, listen_fd: ListenFdOption = None) -> None:
     """Run the hub with SERVICES until SIGINT/SIGTERM; print where it listens."""
     from hub.logs import configure_logging
 
     settings = hub_cli.load_settings(data)
     configure_logging(settings.log_format, settings.log_level)
-    raise typer.Exit(hub_cli.run_until_signalled(_serve(settings, services)))
+    if workers > 1:
+        from hub.entrypoints.workers import run_workers
+
+        raise typer.Exit(hub_cli.run_until_signalled(run_workers(settings, services, workers)))
+    listener = None
+    if listen_fd is not None:
+        listener = socket.socket(fileno=listen_fd)
+    raise typer.Exit(hub_cli.run_until_signalled(_serve(settings, services, listener)))
 
 
-async def _serve(settings: HubSettings, services_file: Path) -> int:
+async def _serve(settings: HubSettings, services_file: Path,
+                 listener: socket.socket | None) -> int:
     import asyncio
 
     registry = default_registry()
     definitions = load_services(services_file, registry)
     subscriptions = load_subscriptions(services_file)
     async with run_hub(
-        settings, definitions, registry=registry, subscriptions=subscriptions
+        settings, definitions, registry=registry, subscriptions=subscriptions,
+        listener=listener,
     ) as hub:
         out = hub_cli.out
         out.print(f"hub of region {settings.region}: {hub.http_url}  (nats {hub.nats_url}, "

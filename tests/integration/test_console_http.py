@@ -135,7 +135,7 @@ async def test_health_names_the_failing_part(
         url = region.hub.http_url
         healthy = await http.get(f"{url}/health")
         assert healthy.status_code == 200
-        assert set(healthy.json()["checks"]) == {"store", "nats", "keys", "checkpoint"}
+        assert set(healthy.json()["checks"]) == {"store", "nats", "keys", "checkpoint", "tasks"}
         await asyncio.to_thread(nats_server.kill)
         sick = await http.get(f"{url}/health")
         assert sick.status_code == 503

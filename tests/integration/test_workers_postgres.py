@@ -1,0 +1,102 @@
+"""Two hub workers on one PostgreSQL store under load; ``kill -9`` the relay lease holder.
+
+``interop-hub serve --workers 2`` runs as an operator runs it (PostgreSQL scratch
+database, the test's nats-server, the emulated bureaus in the test process). Both
+workers accept connections from one shared socket; exactly one holds the relay
+lease. Midway through the load the holder is killed with SIGKILL: the standby
+takes the lease and publishes what the dead one had recorded but not yet
+published, the parent starts a replacement worker, and in the end every answered
+query is recorded with its answer, every recorded exchange is answered exactly
+once, and no ledger position is in the delivery stream twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hub.nats.server import NatsServerProcess, free_port
+from hub.privacy.wiring import build_ledger
+from hub.settings import HubSettings
+from simulations.bench.hub_workers import serve, services_file, worker_sockets
+from tests.integration.fault_helpers import post_query, provision_folder, settled, tally, wait_for
+from tests.integration.hub_fixtures import serve_asgi
+from tests.integration.workers_fixtures import alive, lease_sessions, published_positions
+
+pytestmark = pytest.mark.postgres
+
+TOTAL, IN_FLIGHT, KILL_AT = 120, 8, 50
+STREAM = "HUB_NORTH_DELIVERY"
+
+
+async def test_relay_holder_killed_under_load_loses_and_duplicates_nothing(
+    nats_server: NatsServerProcess, postgres_url: str, tmp_path: Path
+) -> None:
+    """Both workers take connections; after kill -9 of the lease holder the standby holds the
+    lease, nothing answered is lost, nothing is answered twice, nothing published twice."""
+    from simulations.social_security_bureau import create_app as social_security_app
+    from simulations.tax_bureau import create_app as tax_app
+
+    data = tmp_path / "hub"
+    settings = HubSettings(data=data, store=postgres_url)
+    env = {**os.environ, "HUB_DATA": str(data), "HUB_STORE": postgres_url,
+           "HUB_NATS_URL": nats_server.url, "HUB_HTTP_PORT": str(free_port()),
+           "HUB_ACK_WAIT_S": "2", "HUB_RETRY_BACKOFF_S": "0.05", "HUB_REPLY_TIMEOUT_S": "10",
+           "HUB_LOG_FORMAT": "json", "HUB_LOG_LEVEL": "warning"}
+    async with contextlib.AsyncExitStack() as stack:
+        ss = await stack.enter_async_context(serve_asgi(social_security_app()))
+        tax = await stack.enter_async_context(serve_asgi(tax_app()))
+        services = services_file(tmp_path, f"{ss}/ws/insurance?wsdl", tax)
+        token = await asyncio.to_thread(provision_folder, settings)
+        served = await stack.enter_async_context(
+            serve(env, services, data, 2, tmp_path / "hub.log"))
+        await wait_for(lambda: len(lease_sessions(postgres_url)[1]) == 2
+                       and lease_sessions(postgres_url)[0] is not None,
+                       within_s=20, what="one lease holder and one standby")
+        holder, _ = lease_sessions(postgres_url)
+        assert holder in served.pids
+
+        answered: set[str] = set()
+        per_worker: dict[int, int] = {}
+        slots = asyncio.Semaphore(IN_FLIGHT)
+
+        async def one(http: httpx.AsyncClient, index: int) -> None:
+            async with slots:
+                if index == KILL_AT:
+                    per_worker.update({pid: len(worker_sockets(pid, served.port))
+                                       for pid in served.pids})
+                    os.kill(holder, signal.SIGKILL)
+                with contextlib.suppress(httpx.TransportError):  # a worker died under us
+                    response = await post_query(http, served.url, "north", token, f"w-{index}")
+                    if response.status_code == 200:
+                        answered.add(f"w-{index}")
+
+        limits = httpx.Limits(max_connections=IN_FLIGHT)
+        async with httpx.AsyncClient(timeout=20, limits=limits) as http:
+            await asyncio.wait_for(asyncio.gather(*(one(http, i) for i in range(TOTAL))), 90)
+        await wait_for(lambda: lease_sessions(postgres_url)[0] not in (None, holder),
+                       within_s=15, what="a live worker holding the lease")
+        new_holder, _ = lease_sessions(postgres_url)
+        ledger = await asyncio.to_thread(build_ledger, settings)
+        try:
+            await wait_for(lambda: settled(tally(ledger, TOTAL, answered)), within_s=30,
+                           what="every recorded exchange answered", every_s=0.3)
+            counts = await asyncio.to_thread(tally, ledger, TOTAL, answered)
+        finally:
+            ledger.close()
+        published = await published_positions(nats_server.url, STREAM)
+    print(counts.line("workers-kill-holder"), f"killed={holder} new_holder={new_holder} "
+          f"connections_before_kill={per_worker} published={sum(published.values())}")
+    assert all(n > 0 for n in per_worker.values()), per_worker  # both workers took traffic
+    assert not alive(holder)
+    assert counts.lost == 0 and counts.duplicates == 0, counts
+    assert counts.delivered == counts.recorded
+    assert len(answered) > KILL_AT  # answered after the kill too
+    assert [p for p, n in published.items() if n > 1] == []
+    assert len(published) >= counts.recorded

@@ -1,0 +1,54 @@
+"""Look inside a running ``serve --workers N`` on PostgreSQL: who holds the relay lease, what
+JetStream holds. (Starting it: :mod:`simulations.bench.hub_workers`, shared with the benchmark.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+
+import nats
+import psycopg
+
+
+def lease_sessions(store_url: str, region: str = "north") -> tuple[int | None, list[int]]:
+    """(pid of the hub process holding the relay lease or None, pids of every lease session)."""
+    with psycopg.connect(store_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT a.application_name, bool_or(l.locktype = 'advisory' AND l.granted) "
+            "FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid "
+            "WHERE a.application_name LIKE %s GROUP BY a.application_name",
+            (f"interop-hub relay lease {region} pid %",)).fetchall()
+    holder, everyone = None, []
+    for name, held in rows:
+        pid = int(name.rsplit(" ", 1)[-1])
+        everyone.append(pid)
+        if held:
+            holder = pid
+    return holder, everyone
+
+
+async def published_positions(nats_url: str, stream: str) -> Counter[int]:
+    """How many messages of the delivery stream carry each ledger position."""
+    nc = await nats.connect(nats_url, connect_timeout=5, allow_reconnect=False)
+    try:
+        js = nc.jetstream(timeout=5)
+        info = await js.stream_info(stream)
+        counts: Counter[int] = Counter()
+        if info.state.messages:
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                message = await js.get_msg(stream, seq)
+                counts[json.loads(message.data or b"{}")["ledger_position"]] += 1
+        return counts
+    finally:
+        await nc.close()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this pid exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
