@@ -111,6 +111,7 @@ async def test_an_untranslated_error_in_a_check_is_a_failed_check(
     from hub.health import HealthChecks
     from hub.ledger import Ledger
     from hub.store import store_environment
+    from hub.supervisor import TaskSupervisor
 
     async def bus_check() -> str | None:
         raise nats.errors.ConnectionClosedError
@@ -118,7 +119,7 @@ async def test_an_untranslated_error_in_a_check_is_a_failed_check(
     ledger = Ledger(store_environment(None, hub_settings.data))
     try:
         checks = HealthChecks(hub_settings, ledger, Auditor.from_settings(hub_settings),
-                              bus_check)
+                              bus_check, supervisor=TaskSupervisor(asyncio.Event()))
         results = {c.name: c for c in await checks.run()}
     finally:
         ledger.close()
