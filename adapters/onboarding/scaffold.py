@@ -14,12 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
 from adapters.onboarding.catalog import XmlCatalog, catalog_line
 from adapters.onboarding.errors import OnboardingError, UnresolvedImport
 from adapters.onboarding.leaves import Leaf, LeafWalker, Prefixes
 from adapters.onboarding.loader import OfflineLoader, Source, local_wsdl
+from adapters.onboarding.preparation import prepare_schemas
 from adapters.onboarding.references import Reference, ReferenceChecker
+from adapters.onboarding.rpc import is_rpc, wrapper_name
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
+from adapters.onboarding.soapenc import with_standard_copies
 from adapters.onboarding.wsdl import (
     Direction,
     Operation,
@@ -112,26 +117,25 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
     options = options or ScaffoldOptions()
     path = local_wsdl(str(location))
     catalog = XmlCatalog.load(options.catalog, options.limits) if options.catalog else None
-    loader = OfflineLoader(catalog, options.limits)
+    loader = OfflineLoader(with_standard_copies(catalog), options.limits)
     docs = read_wsdl(path, loader)
     gathered = gather_schemas(docs.schemas, loader)
     unresolved = [*docs.unresolved, *gathered.unresolved]
     if unresolved and not options.allow_unresolved:
         raise unresolved_error(unresolved, options.catalog)
-    schemas = compile_schemas(gathered, lax=options.allow_unresolved)
     checker = ReferenceChecker(lenient=options.lenient)
     ports = bind_ports(docs, checker)
+    prepared = prepare_schemas(docs, gathered, loader, ports, lenient=options.lenient)
+    schemas = compile_schemas(gathered, lax=options.allow_unresolved)
     prefixes = Prefixes(docs.namespaces, *(d.nsmap for d in gathered.documents))
-    shaper = _Shaper(schemas, prefixes, checker)
+    shaper = _Shaper(schemas, prefixes, checker, docs.target_namespace)
     operations = tuple(
-        OperationShape(
-            port, op, shaper.message(op.input, op.name), shaper.message(op.output, op.name)
-        )
+        OperationShape(port, op, shaper.message(op, "input"), shaper.message(op, "output"))
         for port in ports
         for op in port.operations
     )
     checker.raise_if_dangling()
-    warnings = [*checker.warnings, *(f"schema: {e}" for e in schemas.errors)]
+    warnings = [*checker.warnings, *prepared.warnings, *(f"schema: {e}" for e in schemas.errors)]
     warnings += [f"import {u.url} ({u.where}) not resolved: marked unresolved" for u in unresolved]
     return WsdlScaffold(
         wsdl=docs.path,
@@ -173,19 +177,30 @@ def unresolved_error(unresolved: Iterable[Unresolved], catalog: Path | None) -> 
 class _Shaper:
     """Turns a bound direction into part shapes, resolving each part's element or type."""
 
-    def __init__(self, schemas: SchemaSet, prefixes: Prefixes, checker: ReferenceChecker) -> None:
+    def __init__(
+        self, schemas: SchemaSet, prefixes: Prefixes, checker: ReferenceChecker, tns: str
+    ) -> None:
         self._schemas = schemas
         self._prefixes = prefixes
         self._checker = checker
         self._walker = LeafWalker(schemas, prefixes)
+        self._tns = tns
 
-    def message(self, direction: Direction | None, operation: str) -> MessageShape | None:
+    def message(self, operation: Operation, name: str) -> MessageShape | None:
+        direction: Direction | None = getattr(operation, name)
         if direction is None:
             return None
+        headers = tuple(self._part(p, operation.name) for p in direction.headers)
+        if is_rpc(operation):
+            # One body element, as in document style: the wrapper the rpc binding implies.
+            wrapper = wrapper_name(operation, name, self._tns)
+            part = Part(name=etree.QName(wrapper).localname, element=wrapper, type=None,
+                        where=direction.where)
+            return MessageShape(direction.message, (self._part(part, operation.name),), headers)
         return MessageShape(
             direction.message,
-            tuple(self._part(p, operation) for p in direction.body),
-            tuple(self._part(p, operation) for p in direction.headers),
+            tuple(self._part(p, operation.name) for p in direction.body),
+            headers,
         )
 
     def _part(self, part: Part, operation: str) -> PartShape:

@@ -59,6 +59,9 @@ class Direction:
     message: str
     body: tuple[Part, ...]
     headers: tuple[Part, ...]
+    use: str = "literal"  # soap:body use: literal or encoded (SOAP encoding)
+    namespace: str = ""  # soap:body namespace: an rpc operation's wrapper element lives there
+    where: str = ""  # file:line of the soap:body (or of the abstract input/output)
 
 
 @dataclass(frozen=True)
@@ -306,7 +309,14 @@ def _direction(
             found = _header_part(docs, checker, header, f"{context} soap:header")
             if found is not None:
                 headers.append(found)
-    return Direction(abstract_io.get("message", ""), tuple(body), tuple(headers))
+    return Direction(
+        abstract_io.get("message", ""),
+        tuple(body),
+        tuple(headers),
+        use=(body_el.get("use") or "literal").strip() if body_el is not None else "literal",
+        namespace=(body_el.get("namespace") or "").strip() if body_el is not None else "",
+        where=where(body_el if body_el is not None else abstract_io),
+    )
 
 
 def _header_part(
@@ -334,8 +344,10 @@ def _parts(docs: WsdlDocuments, message: etree._Element) -> dict[str, Part]:
     parts = {}
     for part in message.iter(f"{_W}part"):
         element, type_ = part.get("element"), part.get("type")
-        parts[part.get("name", "")] = Part(
-            name=part.get("name", ""),
+        # Some toolkits write names with stray spaces ("persNo "): the wire name is trimmed.
+        name = part.get("name", "").strip()
+        parts[name] = Part(
+            name=name,
             element=qname_key(part, element) if element else None,
             type=qname_key(part, type_) if type_ else None,
             where=where(part),
