@@ -51,7 +51,9 @@ def rpc_documents(
     ``existing`` are the WSDL's own schema documents: a wrapper whose name a
     global element already has is refused (the WSDL then says two things).
     """
+    existing = list(existing)
     declared = _global_elements(existing)
+    types = _global_types(existing)
     wrappers: dict[str, tuple[Direction, str]] = {}
     for port in ports:
         for operation in port.operations:
@@ -71,7 +73,8 @@ def rpc_documents(
     by_namespace: dict[str, list[etree._Element]] = {}
     for name, (io, _) in wrappers.items():
         qname = etree.QName(name)
-        by_namespace.setdefault(qname.namespace or "", []).append(_wrapper(qname.localname, io))
+        by_namespace.setdefault(qname.namespace or "", []).append(
+            _wrapper(qname.localname, io, set(declared), types))
     return [_document(namespace, elements) for namespace, elements in by_namespace.items()]
 
 
@@ -86,16 +89,34 @@ def _global_elements(documents: Iterable[etree._Element]) -> dict[str, str]:
     return found
 
 
-def _wrapper(local: str, io: Direction) -> etree._Element:
-    """``<xs:element name=local>`` with one accessor per body part, in message order."""
+def _global_types(documents: Iterable[etree._Element]) -> set[str]:
+    found = set()
+    for document in documents:
+        namespace = document.get("targetNamespace", "")
+        for kind in ("complexType", "simpleType"):
+            for declared in document.iterchildren(f"{_XS}{kind}"):
+                name = (declared.get("name") or "").strip()
+                found.add(f"{{{namespace}}}{name}" if namespace else name)
+    return found
+
+
+def _wrapper(local: str, io: Direction, elements: set[str], types: set[str]) -> etree._Element:
+    """``<xs:element name=local>`` with one accessor per body part, in message order.
+
+    A part whose element or type no schema declares gets ``xs:anyType``: the
+    scaffold's reference check then reports it with its place and nearest match,
+    rather than the compiler without either.
+    """
     element = etree.Element(f"{_XS}element", name=local)
     sequence = etree.SubElement(etree.SubElement(element, f"{_XS}complexType"), f"{_XS}sequence")
     for part in io.body:
-        if part.element is not None:
+        if part.element is not None and part.element in elements:
             etree.SubElement(sequence, f"{_XS}element", ref=part.element)
         else:
+            declared = part.type is not None and (
+                part.type in types or part.type.startswith(_XS))
             accessor = etree.SubElement(sequence, f"{_XS}element", name=part.name,
-                                        type=part.type or f"{_XS}anyType")
+                                        type=part.type if declared else f"{_XS}anyType")
             if io.use == "encoded":
                 accessor.set("nillable", "true")  # an encoded accessor may be xsi:nil
     return element

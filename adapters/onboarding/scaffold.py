@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -193,6 +194,8 @@ class _Shaper:
         headers = tuple(self._part(p, operation.name) for p in direction.headers)
         if is_rpc(operation):
             # One body element, as in document style: the wrapper the rpc binding implies.
+            for part in direction.body:  # each part's type is checked, as in document style
+                self._declared(part, operation.name)
             wrapper = wrapper_name(operation, name, self._tns)
             part = Part(name=etree.QName(wrapper).localname, element=wrapper, type=None,
                         where=direction.where)
@@ -203,6 +206,18 @@ class _Shaper:
             headers,
         )
 
+    def _declared(self, part: Part, operation: str) -> Any:
+        """The part's element or type declaration; a dangling one goes to the checker."""
+        key = part.element or part.type or ""
+        shown = self._prefixes.qname(key) if key else part.name
+        if self._schemas.unresolved_import(key) is not None:
+            return None
+        kind, table = (
+            ("element", self._schemas.elements) if part.element else ("type", self._schemas.types)
+        )
+        context = f"operation {operation}, part {part.name}"
+        return self._checker.resolve(Reference(kind, shown, key, part.where, context), table)
+
     def _part(self, part: Part, operation: str) -> PartShape:
         key = part.element or part.type or ""
         shown = self._prefixes.qname(key) if key else part.name
@@ -210,11 +225,8 @@ class _Shaper:
         if missing is not None:
             reason = f"its schema was not resolved (import of {missing.url} at {missing.where})"
             return PartShape(part.name, shown, unresolved=reason)
-        kind, table = (
-            ("element", self._schemas.elements) if part.element else ("type", self._schemas.types)
-        )
-        context = f"operation {operation}, part {part.name}"
-        found = self._checker.resolve(Reference(kind, shown, key, part.where, context), table)
+        kind = "element" if part.element else "type"
+        found = self._declared(part, operation)
         if found is None:
             return PartShape(part.name, shown, unresolved=f"{kind} {shown} is not declared")
         if part.element:

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.onboarding import InvalidSchema, ScaffoldOptions, describe_wsdl, render_skeleton
+from adapters.onboarding import (
+    DanglingReference,
+    InvalidSchema,
+    ScaffoldOptions,
+    describe_wsdl,
+    render_skeleton,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 WSDL = ROOT / "simulations" / "rpc_encoded_bureau" / "pensions.wsdl"
@@ -142,3 +148,16 @@ def test_the_console_script_refuses_with_exit_2_and_no_traceback(tmp_path: Path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr + done.stdout
     assert "multi-dimensional array" in done.stderr and "variant.wsdl:" in done.stderr
+
+
+def test_a_part_typed_with_an_undeclared_type_is_a_dangling_reference(tmp_path: Path) -> None:
+    """rpc parts are still checked one by one: the place and the nearest declared type."""
+    path = _variant(tmp_path, ('<wsdl:part name="getContributionsReturn" '
+                               'type="tns1:ContributionRecord"/>',
+                               '<wsdl:part name="getContributionsReturn" '
+                               'type="tns1:ContributionRecords"/>'))
+    with pytest.raises(DanglingReference) as refused:
+        describe_wsdl(path)
+    assert refused.value.issues[0].path == (
+        f"variant.wsdl:{_line_of(path, 'tns1:ContributionRecords')}")
+    assert "ContributionRecord" in refused.value.issues[0].reason
