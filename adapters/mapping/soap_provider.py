@@ -37,7 +37,7 @@ from adapters.mapping.provider_base import (
     HttpMappingProvider,
     status_fault,
 )
-from adapters.mapping.soap_encoding import from_wire, to_wire
+from adapters.mapping.soap_encoding import EncodedWire
 from adapters.mapping.wsdl_service import SoapOperation
 from adapters.mapping.xml_plan import XmlSection
 from adapters.soap_envelope import build_envelope, parse_envelope, parse_fault
@@ -68,6 +68,11 @@ class SoapMappingProvider(HttpMappingProvider):
         self._endpoint = endpoint
         self._limits = limits
         self._xroad = mapping.spec.soap.xroad if mapping.spec.soap else None
+        self._prefixes = dict(mapping.spec.soap.namespaces) if mapping.spec.soap else {}
+        # rpc/encoded: SOAP encoding is added and removed at the wire, around the mapping.
+        self._wire = ((EncodedWire(self._request.root, self._operation.arrays),
+                       EncodedWire(self._response.root, self._operation.arrays))
+                      if self._operation.encoded else None)
 
     @classmethod
     async def connect(
@@ -124,10 +129,7 @@ class SoapMappingProvider(HttpMappingProvider):
             raise ProviderRequestInvalid(
                 f"{self._label}: the request cannot be sent as {self._request.root.local}: "
                 f"{exc.message}", issues=exc.issues) from exc
-        if not self._operation.encoded:
-            return body
-        return to_wire(body, self._request.root, self._operation.arrays,
-                       self.mapping.spec.soap.namespaces if self.mapping.spec.soap else {})
+        return body if self._wire is None else self._wire[0].to_wire(body, self._prefixes)
 
     def decode_response(self, status: int, content: bytes, *,
                         correlation_id: str | None = None) -> Contract:
@@ -157,9 +159,8 @@ class SoapMappingProvider(HttpMappingProvider):
         if self._xroad is not None and correlation_id is not None:
             _check_echo(self._label, message.headers, correlation_id)
         body = message.body
-        if self._operation.encoded:
-            body = from_wire(body, message.independents, self._response.root,
-                             self._operation.arrays, self._label)
+        if self._wire is not None:
+            body = self._wire[1].from_wire(body, message.independents, self._label)
         try:
             return self._response.decode(body)
         except (AdapterError, ContractError) as exc:

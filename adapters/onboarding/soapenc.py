@@ -68,7 +68,7 @@ def with_standard_copies(catalog: XmlCatalog | None) -> XmlCatalog:
     target = ENCODING_SCHEMA.resolve().as_uri()
     standard = tuple(
         CatalogEntry("uri", "exact", url, target, "the hub's standard copies (xmlschema)")
-        for url in (ENCODING_NS, ENCODING_NS.rstrip("/"), "http://schemas.xmlsoap.org/soap/encoding")
+        for url in (ENCODING_NS, ENCODING_NS.rstrip("/"))
     )
     return XmlCatalog(own.files, (*own.entries, *standard))
 

@@ -15,7 +15,7 @@ from lxml import etree
 
 from adapters.errors import MalformedInput, ProviderResponseInvalid
 from adapters.mapping import CompiledMapping, compile_mapping, load_mapping
-from adapters.mapping.soap_encoding import from_wire, to_wire
+from adapters.mapping.soap_encoding import EncodedWire
 from adapters.soap_envelope import parse_envelope
 from contracts.person import PersonIdentity
 from contracts.social_security import (
@@ -74,8 +74,8 @@ def test_adapter_check_refuses_a_list_over_a_path_the_array_does_not_have(
 def test_an_encoded_array_round_trips_with_a_contract_list(mapping: CompiledMapping) -> None:
     """list -> soapenc:Array (arrayType, xsi:type on items) -> list, both directions."""
     literal = mapping.response.encode(HISTORY)
-    wire = to_wire(literal, mapping.response.root, mapping.soap.arrays,
-                   mapping.spec.soap.namespaces)
+    codec = EncodedWire(mapping.response.root, mapping.soap.arrays)
+    wire = codec.to_wire(literal, mapping.spec.soap.namespaces)
     periods = wire.find("getContributionsReturn/periods")
     assert periods is not None
     assert periods.get(f"{{{XSI}}}type") == "soapenc:Array"
@@ -84,7 +84,7 @@ def test_an_encoded_array_round_trips_with_a_contract_list(mapping: CompiledMapp
     assert periods.get(f"{{{ENC}}}arrayType") == f"{prefix}:Period[2]"
     assert [i.get(f"{{{XSI}}}type") for i in periods] == [f"{prefix}:Period"] * 2
     assert wire.get(f"{{{SOAP}}}encodingStyle") == ENC
-    back = from_wire(wire, (), mapping.response.root, mapping.soap.arrays, "test")
+    back = codec.from_wire(wire, (), "test")
     assert mapping.response.decode(back) == HISTORY
 
 
@@ -93,8 +93,8 @@ def test_the_request_carries_xsi_types_and_the_encoding_style(mapping: CompiledM
     query = ContributionHistoryQuery(national_id="19800101-1234",
                                      period_start=dt.date(2020, 1, 1),
                                      period_end=dt.date(2021, 1, 1))
-    wire = to_wire(mapping.request.encode(query), mapping.request.root, mapping.soap.arrays,
-                   mapping.spec.soap.namespaces)
+    wire = EncodedWire(mapping.request.root, mapping.soap.arrays).to_wire(
+        mapping.request.encode(query), mapping.spec.soap.namespaces)
     assert wire.tag == "{urn:pension-fund:contributions}getContributions"
     types = [(c.tag, c.get(f"{{{XSI}}}type")) for c in wire]
     assert types == [("persNo", "xsd:string"), ("fromDate", "xsd:date"), ("toDate", "xsd:date")]
@@ -128,8 +128,8 @@ AXIS_ANSWER = f"""<soapenv:Envelope xmlns:soapenv="{SOAP}" xmlns:xsi="{XSI}"
 
 def _decode(mapping: CompiledMapping, answer: str) -> ContributionHistory:
     message = parse_envelope(answer.encode(), encoded=True)
-    literal = from_wire(message.body, message.independents, mapping.response.root,
-                        mapping.soap.arrays, "pension fund")
+    literal = EncodedWire(mapping.response.root, mapping.soap.arrays).from_wire(
+        message.body, message.independents, "pension fund")
     return mapping.response.decode(literal)
 
 
@@ -172,8 +172,8 @@ def test_the_request_wire_form_is_valid_xml_for_the_envelope(mapping: CompiledMa
     query = ContributionHistoryQuery(national_id="19800101-1234",
                                      period_start=dt.date(2020, 1, 1),
                                      period_end=dt.date(2021, 1, 1))
-    wire = to_wire(mapping.request.encode(query), mapping.request.root, mapping.soap.arrays,
-                   mapping.spec.soap.namespaces)
+    wire = EncodedWire(mapping.request.root, mapping.soap.arrays).to_wire(
+        mapping.request.encode(query), mapping.spec.soap.namespaces)
     reparsed = etree.fromstring(etree.tostring(wire))
     for child in reparsed:
         prefix = child.get(f"{{{XSI}}}type", "").partition(":")[0]
