@@ -25,7 +25,7 @@ from lxml import etree
 
 from adapters.mapping.errors import MappingFileError
 from adapters.onboarding import OfflineLoader, OnboardingError, XmlCatalog
-from adapters.onboarding.preparation import prepare_schemas
+from adapters.onboarding.preparation import check_names, prepare_schemas
 from adapters.onboarding.references import ReferenceChecker
 from adapters.onboarding.rpc import is_encoded, is_rpc, wrapper_name
 from adapters.onboarding.scaffold import unresolved_error
@@ -84,10 +84,11 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         unresolved = [*docs.unresolved, *gathered.unresolved]
         if unresolved:
             raise unresolved_error(unresolved, catalog)
+        trimmed = check_names(loader, gathered, lenient=lenient)
         checker = ReferenceChecker(lenient=lenient)
         ports = bind_ports(docs, checker)
         checker.raise_if_dangling()
-        prepared = prepare_schemas(docs, gathered, loader, ports, lenient=lenient)
+        prepared = prepare_schemas(docs, gathered, loader, ports)
         schemas = compile_schemas(gathered, lax=False)
     except OnboardingError as exc:
         raise MappingFileError(f"WSDL {wsdl}: {exc.message}", issues=exc.issues) from None
@@ -100,7 +101,7 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         output_element=_body_element(wsdl, chosen, "output", docs.target_namespace),
         schemas=schemas,
         validator=compile_validator(gathered.documents, wsdl),
-        warnings=(*checker.warnings, *prepared.warnings),
+        warnings=(*checker.warnings, *trimmed),
         arrays=prepared.arrays,
         encoded=is_encoded(chosen),
     )

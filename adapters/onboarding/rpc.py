@@ -39,7 +39,7 @@ def wrapper_name(operation: Operation, direction: str, default_namespace: str) -
     suffix = dict(_DIRECTIONS)[direction]
     io: Direction | None = getattr(operation, direction)
     namespace = (io.namespace if io is not None else "") or default_namespace
-    local = f"{operation.name}{suffix}"
+    local = f"{operation.name.strip()}{suffix}"
     return f"{{{namespace}}}{local}" if namespace else local
 
 
@@ -64,6 +64,7 @@ def rpc_documents(
                 if io is None:
                     continue
                 name = wrapper_name(operation, direction, default_namespace)
+                _check_name(name, operation, io)
                 if name in declared:
                     reason = (f"the rpc wrapper {name} of operation {operation.name} is also "
                               f"declared as a global element at {declared[name]}")
@@ -76,6 +77,17 @@ def rpc_documents(
         by_namespace.setdefault(qname.namespace or "", []).append(
             _wrapper(qname.localname, io, set(declared), types))
     return [_document(namespace, elements) for namespace, elements in by_namespace.items()]
+
+
+def _check_name(name: str, operation: Operation, io: Direction) -> None:
+    """An rpc wrapper is named after its operation: the name must be an XML name."""
+    try:
+        etree.QName(name)
+    except ValueError:
+        reason = (f"operation name {operation.name!r} is not an XML name, and an rpc "
+                  "operation's wrapper element is named after it")
+        raise InvalidSchema(f"{io.where}: {reason}", issues=(
+            FieldIssue(path=io.where, reason=reason, code="rpc-wrapper-name"),)) from None
 
 
 def _global_elements(documents: Iterable[etree._Element]) -> dict[str, str]:

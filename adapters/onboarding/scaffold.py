@@ -21,7 +21,7 @@ from adapters.onboarding.catalog import XmlCatalog, catalog_line
 from adapters.onboarding.errors import OnboardingError, UnresolvedImport
 from adapters.onboarding.leaves import Leaf, LeafWalker, Prefixes
 from adapters.onboarding.loader import OfflineLoader, Source, local_wsdl
-from adapters.onboarding.preparation import prepare_schemas
+from adapters.onboarding.preparation import check_names, prepare_schemas
 from adapters.onboarding.references import Reference, ReferenceChecker
 from adapters.onboarding.rpc import is_rpc, wrapper_name
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
@@ -124,9 +124,10 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
     unresolved = [*docs.unresolved, *gathered.unresolved]
     if unresolved and not options.allow_unresolved:
         raise unresolved_error(unresolved, options.catalog)
+    trimmed = check_names(loader, gathered, lenient=options.lenient)
     checker = ReferenceChecker(lenient=options.lenient)
     ports = bind_ports(docs, checker)
-    prepared = prepare_schemas(docs, gathered, loader, ports, lenient=options.lenient)
+    prepare_schemas(docs, gathered, loader, ports)
     schemas = compile_schemas(gathered, lax=options.allow_unresolved)
     prefixes = Prefixes(docs.namespaces, *(d.nsmap for d in gathered.documents))
     shaper = _Shaper(schemas, prefixes, checker, docs.target_namespace)
@@ -136,7 +137,7 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
         for op in port.operations
     )
     checker.raise_if_dangling()
-    warnings = [*checker.warnings, *prepared.warnings, *(f"schema: {e}" for e in schemas.errors)]
+    warnings = [*checker.warnings, *trimmed, *(f"schema: {e}" for e in schemas.errors)]
     warnings += [f"import {u.url} ({u.where}) not resolved: marked unresolved" for u in unresolved]
     return WsdlScaffold(
         wsdl=docs.path,

@@ -145,7 +145,7 @@ def _collect(
                 "portType": docs.port_types,
                 "binding": docs.bindings,
             }[etree.QName(child).localname]
-            table[f"{{{tns}}}{child.get('name', '')}"] = child
+            table[f"{{{tns}}}{child.get('name', '').strip()}"] = child
         elif child.tag == f"{_W}service":
             docs.services.append(child)
 
@@ -249,11 +249,11 @@ def _operation(
     port_type: etree._Element | None,
     soap_binding: etree._Element,
 ) -> Operation | None:
-    name = bound.get("name", "")
+    name = bound.get("name", "").strip()
     context = f"binding {binding}, operation {name}"
     abstract = None
     if port_type is not None:
-        declared = {op.get("name", ""): op for op in port_type.iter(f"{_W}operation")}
+        declared = {op.get("name", "").strip(): op for op in port_type.iter(f"{_W}operation")}
         ref = Reference("operation", name, name, where(bound), context)
         abstract = checker.resolve(ref, declared)
     if abstract is None:

@@ -161,3 +161,17 @@ def test_a_part_typed_with_an_undeclared_type_is_a_dangling_reference(tmp_path: 
     assert refused.value.issues[0].path == (
         f"variant.wsdl:{_line_of(path, 'tns1:ContributionRecords')}")
     assert "ContributionRecord" in refused.value.issues[0].reason
+
+
+@pytest.mark.parametrize("options", [ScaffoldOptions(), ScaffoldOptions(lenient=True)],
+                         ids=["strict", "lenient"])
+def test_a_name_that_is_no_xml_name_is_refused_with_its_place(
+    tmp_path: Path, options: ScaffoldOptions
+) -> None:
+    """`end[,]` cannot be trimmed into a name: refused in both modes, naming file and line."""
+    path = _variant(tmp_path, ('<element name="end" type="xsd:date" nillable="true"/>',
+                               '<element name="end[,]" type="xsd:date" nillable="true"/>'))
+    with pytest.raises(InvalidSchema) as refused:
+        describe_wsdl(path, options)
+    assert refused.value.issues[0].path == f"variant.wsdl:{_line_of(path, 'end[,]')}"
+    assert refused.value.issues[0].code == "invalid-name"
