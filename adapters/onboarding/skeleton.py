@@ -188,8 +188,8 @@ def _section(name: str, direction: str, message: MessageShape | None) -> list[st
     if ":" in part.root or part.root.startswith("{"):
         lines.append(f"element = {_str(part.root)}")
     else:
-        lines.append(f"# rpc-style part {part.part!r}: mappings cover document/literal body "
-                     "elements only")
+        lines.append(f"# part {part.part!r} is typed, not an element, in a document-style "
+                     "binding: mappings cover body elements only")
     return [*lines, "", *_part_lines(name, part)]
 
 
