@@ -41,6 +41,8 @@ class SoapMessage:
 
     headers: tuple[etree._Element, ...]
     body: etree._Element
+    # SOAP-encoded messages only: the independent (multiRef) elements after the body element.
+    independents: tuple[etree._Element, ...] = ()
 
     @property
     def is_fault(self) -> bool:
@@ -56,8 +58,17 @@ class SoapFault(NamedTuple):
     issues: tuple[FieldIssue, ...]
 
 
-def parse_envelope(data: bytes, limits: XmlLimits = XmlLimits()) -> SoapMessage:  # noqa: B008 - frozen
+def parse_envelope(
+    data: bytes,
+    limits: XmlLimits = XmlLimits(),  # noqa: B008 - frozen
+    *,
+    encoded: bool = False,
+) -> SoapMessage:
     """Parse a SOAP 1.1 envelope; raises :class:`MalformedInput` if it is not one.
+
+    ``encoded``: the body is SOAP-encoded (rpc/encoded), where the body element may
+    be followed by independent elements that it references (``href``/``multiRef``);
+    they are returned as :attr:`SoapMessage.independents`.
 
     Besides the codes of :func:`parse_xml`, issue codes are ``soap-version-mismatch``,
     ``not-soap-envelope``, ``soap-body-missing``, ``soap-body-empty``,
@@ -79,6 +90,8 @@ def parse_envelope(data: bytes, limits: XmlLimits = XmlLimits()) -> SoapMessage:
     payload = _element_children(body)
     if not payload:
         raise _bad("soap-body-empty", "/Envelope/Body", "soap:Body holds no element")
+    if len(payload) > 1 and encoded and payload[0].tag != FAULT:
+        return SoapMessage(headers=headers, body=payload[0], independents=tuple(payload[1:]))
     if len(payload) > 1:
         names = ", ".join(str(child.tag) for child in payload)
         raise _bad(

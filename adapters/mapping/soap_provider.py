@@ -37,6 +37,7 @@ from adapters.mapping.provider_base import (
     HttpMappingProvider,
     status_fault,
 )
+from adapters.mapping.soap_encoding import EncodedWire
 from adapters.mapping.wsdl_service import SoapOperation
 from adapters.mapping.xml_plan import XmlSection
 from adapters.soap_envelope import build_envelope, parse_envelope, parse_fault
@@ -67,6 +68,11 @@ class SoapMappingProvider(HttpMappingProvider):
         self._endpoint = endpoint
         self._limits = limits
         self._xroad = mapping.spec.soap.xroad if mapping.spec.soap else None
+        self._prefixes = dict(mapping.spec.soap.namespaces) if mapping.spec.soap else {}
+        # rpc/encoded: SOAP encoding is added and removed at the wire, around the mapping.
+        self._wire = ((EncodedWire(self._request.root, self._operation.arrays),
+                       EncodedWire(self._response.root, self._operation.arrays))
+                      if self._operation.encoded else None)
 
     @classmethod
     async def connect(
@@ -118,11 +124,12 @@ class SoapMappingProvider(HttpMappingProvider):
     def _encode(self, request: Contract) -> object:
         self._check_request_type(request)
         try:
-            return self._request.encode(request)
+            body = self._request.encode(request)
         except (MappingError, SchemaViolation) as exc:
             raise ProviderRequestInvalid(
                 f"{self._label}: the request cannot be sent as {self._request.root.local}: "
                 f"{exc.message}", issues=exc.issues) from exc
+        return body if self._wire is None else self._wire[0].to_wire(body, self._prefixes)
 
     def decode_response(self, status: int, content: bytes, *,
                         correlation_id: str | None = None) -> Contract:
@@ -132,7 +139,7 @@ class SoapMappingProvider(HttpMappingProvider):
         must echo it as ``xrd:id``.
         """
         try:
-            message = parse_envelope(content, self._limits)
+            message = parse_envelope(content, self._limits, encoded=self._operation.encoded)
         except (MalformedInput, PayloadTooLarge) as exc:
             if status >= 300:
                 raise self._status_fault(status) from exc
@@ -151,8 +158,11 @@ class SoapMappingProvider(HttpMappingProvider):
             raise self._status_fault(status)
         if self._xroad is not None and correlation_id is not None:
             _check_echo(self._label, message.headers, correlation_id)
+        body = message.body
+        if self._wire is not None:
+            body = self._wire[1].from_wire(body, message.independents, self._label)
         try:
-            return self._response.decode(message.body)
+            return self._response.decode(body)
         except (AdapterError, ContractError) as exc:
             raise self._unmappable(exc) from exc
 

@@ -17,7 +17,7 @@ knows nothing else, so it cannot open a file or a URL of its own accord.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,13 @@ from lxml import etree
 from adapters.mapping.errors import MappingFileError
 from adapters.onboarding import OfflineLoader, OnboardingError, XmlCatalog
 from adapters.onboarding.namespaces import supply_missing_imports
+from adapters.onboarding.preparation import check_names, prepare_schemas
 from adapters.onboarding.references import ReferenceChecker
 from adapters.onboarding.report import Tolerated
+from adapters.onboarding.rpc import is_encoded, is_rpc, wrapper_name
 from adapters.onboarding.scaffold import unresolved_error
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
+from adapters.onboarding.soapenc import EncodedArray, with_standard_copies
 from adapters.onboarding.wsdl import Operation, Port, bind_ports, read_wsdl
 from contracts.errors import FieldIssue
 
@@ -50,6 +53,10 @@ class SoapOperation:
     validator: etree.XMLSchema  # libxml2: every message
     warnings: tuple[str, ...] = ()  # references bent by lenient loading (letter case)
     tolerated: tuple[Tolerated, ...] = ()  # every fault lenient loading got past
+    # SOAP-encoded arrays by type (rpc/encoded services); the body carries SOAP encoding
+    # (xsi:type, soapenc:arrayType, multiRef) when ``encoded``.
+    arrays: dict[str, EncodedArray] = field(default_factory=dict)
+    encoded: bool = False
 
     @property
     def soap_action(self) -> str:
@@ -74,17 +81,19 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
     ``adapter scaffold --lenient`` does); each is listed in ``warnings``.
     """
     try:
-        loader = OfflineLoader(XmlCatalog.load(catalog) if catalog else None)
+        loader = OfflineLoader(with_standard_copies(XmlCatalog.load(catalog) if catalog else None))
         docs = read_wsdl(wsdl, loader)
         gathered = gather_schemas(docs.schemas, loader)
         unresolved = [*docs.unresolved, *gathered.unresolved]
         if unresolved:
             raise unresolved_error(unresolved, catalog)
         checker = ReferenceChecker(lenient=lenient)
+        trimmed = check_names(loader, gathered, lenient=lenient, log=checker.tolerated)
         supply_missing_imports(gathered, loader, lenient=lenient, log=checker.tolerated)
-        schemas = compile_schemas(gathered, lax=False)
         ports = bind_ports(docs, checker)
         checker.raise_if_dangling()
+        prepared = prepare_schemas(docs, gathered, loader, ports)
+        schemas = compile_schemas(gathered, lax=False)
     except OnboardingError as exc:
         raise MappingFileError(f"WSDL {wsdl}: {exc.message}", issues=exc.issues) from None
     chosen_port, chosen = _choose(wsdl, ports, operation, service, port)
@@ -92,12 +101,16 @@ def load_operation(wsdl: Path, operation: str, *, service: str | None = None,
         wsdl=wsdl,
         port=chosen_port,
         operation=chosen,
-        input_element=_declared(wsdl, schemas, _body_element(wsdl, chosen, "input")),
-        output_element=_declared(wsdl, schemas, _body_element(wsdl, chosen, "output")),
+        input_element=_declared(
+            wsdl, schemas, _body_element(wsdl, chosen, "input", docs.target_namespace)),
+        output_element=_declared(
+            wsdl, schemas, _body_element(wsdl, chosen, "output", docs.target_namespace)),
         schemas=schemas,
         validator=compile_validator(gathered.documents, wsdl),
-        warnings=tuple(checker.warnings),
+        warnings=(*checker.warnings, *trimmed),
         tolerated=tuple(checker.tolerated),
+        arrays=prepared.arrays,
+        encoded=is_encoded(chosen),
     )
 
 
@@ -121,13 +134,16 @@ def _choose(wsdl: Path, ports: tuple[Port, ...], operation: str, service: str | 
     return candidates[0]
 
 
-def _body_element(wsdl: Path, operation: Operation, direction: str) -> str:
+def _body_element(wsdl: Path, operation: Operation, direction: str, tns: str) -> str:
     io = getattr(operation, direction)
+    if io is not None and is_rpc(operation):
+        return wrapper_name(operation, direction, tns)
     parts = io.body if io is not None else ()
     if len(parts) != 1 or parts[0].element is None:
         reason = (f"operation {operation.name} {direction} must carry exactly one body part "
-                  "declared by element (document/literal); mappings do not cover "
-                  f"{'rpc style' if parts and parts[0].element is None else 'this message'}")
+                  "declared by element (document style; rpc style maps its wrapper); "
+                  "mappings do not cover "
+                  f"{'a typed part in document style' if parts else 'an empty body'}")
         raise MappingFileError(f"WSDL {wsdl}: {reason}", issues=(
             FieldIssue(path=str(wsdl), reason=reason, code="unsupported-operation"),))
     return parts[0].element

@@ -27,11 +27,12 @@ from adapters.mapping.report import Report
 from adapters.mapping.spec import ListBlock
 from adapters.mapping.transforms import OMIT
 from adapters.mapping.xml_schema_view import Decl, simple_family
-from adapters.mapping.xml_write import PathNode, compile_writer, report_unwritten
+from adapters.mapping.xml_write import XSI_NIL, PathNode, compile_writer, report_unwritten
 from contracts.base import Contract
 
 _ELEMENT = etree.Element  # as a tag filter: element children only, no comments or PIs
 _TEXT_FAMILIES = frozenset({"string", "any", "other"})
+_TRUE = ("true", "1")
 
 
 class XmlSources:
@@ -275,7 +276,7 @@ def _node_reader(node: PathNode) -> Callable[[Any, list[Any]], None]:
         where = positions.get(clark)
         if only_text:
             (leaves_at if where is not None else leaves_tag).append(
-                (clark if where is None else where, child.text, strip))
+                (clark if where is None else where, child.text, strip, child.decl.nillable))
         else:
             (nodes_at if where is not None else nodes_tag).append(
                 (clark if where is None else where, _node_reader(child)))
@@ -294,16 +295,18 @@ def _node_reader(node: PathNode) -> Callable[[Any, list[Any]], None]:
                 slots[slot] = value.strip()
         if upto:
             kids = list(islice(element.iterchildren(_ELEMENT), upto))
-            for at, slot, strip in leaves_at:
+            for at, slot, strip, nillable in leaves_at:
                 kid = kids[at]
+                if nillable and kid.get(XSI_NIL) in _TRUE:
+                    continue  # xsi:nil: no value (the field keeps its default)
                 text = "".join(kid.itertext()) if len(kid) else (kid.text or "")
                 slots[slot] = text.strip() if strip else text
             for at, read in nodes_at:
                 read(kids[at], slots)
         # Children without a fixed position: libxml2 scans for the tag, one proxy each.
-        for tag, slot, strip in leaves_tag:
+        for tag, slot, strip, nillable in leaves_tag:
             kid = next(element.iterchildren(tag), None)
-            if kid is not None:
+            if kid is not None and not (nillable and kid.get(XSI_NIL) in _TRUE):
                 slots[slot] = _text(kid, strip)
         for tag, read in nodes_tag:
             kid = next(element.iterchildren(tag), None)

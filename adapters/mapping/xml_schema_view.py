@@ -66,6 +66,11 @@ class Decl:
         return self._element.type
 
     @property
+    def nillable(self) -> bool:
+        """Whether the element may be sent empty as ``xsi:nil="true"`` (no value)."""
+        return bool(self._element.nillable)
+
+    @property
     def is_leaf(self) -> bool:
         """Whether the element holds text (a simple type or simple content)."""
         kind = self.xsd_type

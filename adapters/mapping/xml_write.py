@@ -21,6 +21,8 @@ from adapters.mapping.transforms import OMIT
 from adapters.mapping.xml_schema_view import Decl
 from contracts.errors import FieldIssue
 
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+
 
 @dataclass
 class PathNode:
@@ -52,7 +54,10 @@ def compile_writer(node: PathNode, fields: Mapping[str, str], suffix: str = ""
     for clark, child in node.children.items():
         here = f"{suffix}/{child.decl.local}"
         if child.text is not None and not child.children and not child.attributes:
-            steps.append((node.decl.order(clark), "leaf", clark, (child.text, here)))
+            # A required nillable element without a value is sent as xsi:nil (SOAP encoding).
+            found = node.decl.child(clark)
+            nil = found is not None and found.required and child.decl.nillable
+            steps.append((node.decl.order(clark), "leaf", clark, (child.text, here, nil)))
         else:
             steps.append((node.decl.order(clark), "group", clark,
                           compile_writer(child, fields, here)))
@@ -69,9 +74,11 @@ def compile_writer(node: PathNode, fields: Mapping[str, str], suffix: str = ""
                 element.set(name, values[wslot])
         for kind, clark, payload in ordered:
             if kind == "leaf":
-                wslot, here = payload
+                wslot, here, nil = payload
                 if values[wslot] is not OMIT:
                     _set_text(etree.SubElement(element, clark), values[wslot], ctx, here, fields)
+                elif nil:
+                    etree.SubElement(element, clark).set(XSI_NIL, "true")
             elif kind == "group":
                 child = etree.SubElement(element, clark)
                 payload(child, values, obj, ctx)

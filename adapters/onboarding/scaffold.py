@@ -13,6 +13,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from lxml import etree
 
 from adapters.onboarding.catalog import XmlCatalog, catalog_line
 from adapters.onboarding.errors import OnboardingError, UnresolvedImport
@@ -20,16 +23,20 @@ from adapters.onboarding.leaves import Leaf, LeafWalker, Prefixes
 from adapters.onboarding.loader import OfflineLoader, Source, local_wsdl
 from adapters.onboarding.mime import Attachment
 from adapters.onboarding.namespaces import supply_missing_imports
+from adapters.onboarding.preparation import check_names, prepare_schemas
 from adapters.onboarding.references import Reference, ReferenceChecker
 from adapters.onboarding.report import (
     CASE_MISMATCH,
     MIME_ATTACHMENT,
     MISSING_IMPORT,
     SCHEMA_ERROR,
+    TRIMMED_NAME,
     UNRESOLVED_IMPORT,
     Tolerated,
 )
+from adapters.onboarding.rpc import is_rpc, wrapper_name
 from adapters.onboarding.schemas import SchemaSet, compile_schemas, gather_schemas
+from adapters.onboarding.soapenc import with_standard_copies
 from adapters.onboarding.wsdl import (
     Direction,
     Operation,
@@ -42,7 +49,7 @@ from adapters.onboarding.wsdl import (
 from adapters.xml_safety import XmlLimits
 from contracts.errors import FieldIssue
 
-_IN_WARNINGS = (CASE_MISMATCH, SCHEMA_ERROR, UNRESOLVED_IMPORT)
+_IN_WARNINGS = (CASE_MISMATCH, SCHEMA_ERROR, UNRESOLVED_IMPORT, TRIMMED_NAME)
 
 
 @dataclass(frozen=True)
@@ -135,29 +142,29 @@ def describe_wsdl(location: str | Path, options: ScaffoldOptions | None = None) 
     options = options or ScaffoldOptions()
     path = local_wsdl(str(location))
     catalog = XmlCatalog.load(options.catalog, options.limits) if options.catalog else None
-    loader = OfflineLoader(catalog, options.limits)
+    loader = OfflineLoader(with_standard_copies(catalog), options.limits)
     docs = read_wsdl(path, loader)
     gathered = gather_schemas(docs.schemas, loader)
     unresolved = [*docs.unresolved, *gathered.unresolved]
     if unresolved and not options.allow_unresolved:
         raise unresolved_error(unresolved, options.catalog)
     checker = ReferenceChecker(lenient=options.lenient)
+    trimmed = check_names(loader, gathered, lenient=options.lenient, log=checker.tolerated)
     supply_missing_imports(gathered, loader, lenient=options.lenient, log=checker.tolerated)
-    schemas = compile_schemas(gathered, lax=options.allow_unresolved)
     ports = bind_ports(docs, checker)
+    prepare_schemas(docs, gathered, loader, ports)
+    schemas = compile_schemas(gathered, lax=options.allow_unresolved)
     prefixes = Prefixes(docs.namespaces, *(d.nsmap for d in gathered.documents))
-    shaper = _Shaper(schemas, prefixes, checker)
+    shaper = _Shaper(schemas, prefixes, checker, docs.target_namespace)
     operations = tuple(
-        OperationShape(
-            port, op, shaper.message(op.input, op.name), shaper.message(op.output, op.name)
-        )
+        OperationShape(port, op, shaper.message(op, "input"), shaper.message(op, "output"))
         for port in ports
         for op in port.operations
     )
     checker.raise_if_dangling()
     for record in _swaref_records(docs.path, operations):
         checker.tolerated.add(record)
-    warnings = [*checker.warnings, *(f"schema: {e}" for e in schemas.errors)]
+    warnings = [*checker.warnings, *trimmed, *(f"schema: {e}" for e in schemas.errors)]
     warnings += [f"import {u.url} ({u.where}) not resolved: marked unresolved" for u in unresolved]
     for u in unresolved:
         checker.tolerated.add(_unresolved_record(u))
@@ -236,21 +243,46 @@ def unresolved_error(unresolved: Iterable[Unresolved], catalog: Path | None) -> 
 class _Shaper:
     """Turns a bound direction into part shapes, resolving each part's element or type."""
 
-    def __init__(self, schemas: SchemaSet, prefixes: Prefixes, checker: ReferenceChecker) -> None:
+    def __init__(
+        self, schemas: SchemaSet, prefixes: Prefixes, checker: ReferenceChecker, tns: str
+    ) -> None:
         self._schemas = schemas
         self._prefixes = prefixes
         self._checker = checker
         self._walker = LeafWalker(schemas, prefixes)
+        self._tns = tns
 
-    def message(self, direction: Direction | None, operation: str) -> MessageShape | None:
+    def message(self, operation: Operation, name: str) -> MessageShape | None:
+        direction: Direction | None = getattr(operation, name)
         if direction is None:
             return None
+        headers = tuple(self._part(p, operation.name) for p in direction.headers)
+        if is_rpc(operation):
+            # One body element, as in document style: the wrapper the rpc binding implies.
+            for part in direction.body:  # each part's type is checked, as in document style
+                self._declared(part, operation.name)
+            wrapper = wrapper_name(operation, name, self._tns)
+            part = Part(name=etree.QName(wrapper).localname, element=wrapper, type=None,
+                        where=direction.where)
+            return MessageShape(direction.message, (self._part(part, operation.name),), headers)
         return MessageShape(
             direction.message,
-            tuple(self._part(p, operation) for p in direction.body),
-            tuple(self._part(p, operation) for p in direction.headers),
+            tuple(self._part(p, operation.name) for p in direction.body),
+            headers,
             direction.attachments,
         )
+
+    def _declared(self, part: Part, operation: str) -> Any:
+        """The part's element or type declaration; a dangling one goes to the checker."""
+        key = part.element or part.type or ""
+        shown = self._prefixes.qname(key) if key else part.name
+        if self._schemas.unresolved_import(key) is not None:
+            return None
+        kind, table = (
+            ("element", self._schemas.elements) if part.element else ("type", self._schemas.types)
+        )
+        context = f"operation {operation}, part {part.name}"
+        return self._checker.resolve(Reference(kind, shown, key, part.where, context), table)
 
     def _part(self, part: Part, operation: str) -> PartShape:
         key = part.element or part.type or ""
@@ -259,11 +291,8 @@ class _Shaper:
         if missing is not None:
             reason = f"its schema was not resolved (import of {missing.url} at {missing.where})"
             return PartShape(part.name, shown, unresolved=reason)
-        kind, table = (
-            ("element", self._schemas.elements) if part.element else ("type", self._schemas.types)
-        )
-        context = f"operation {operation}, part {part.name}"
-        found = self._checker.resolve(Reference(kind, shown, key, part.where, context), table)
+        kind = "element" if part.element else "type"
+        found = self._declared(part, operation)
         if found is None:
             return PartShape(part.name, shown, unresolved=f"{kind} {shown} is not declared")
         if part.element:

@@ -25,7 +25,9 @@ from pathlib import Path
 
 from adapters.onboarding.errors import OnboardingError, UnwritableOutput
 from adapters.onboarding.leaves import Leaf
+from adapters.onboarding.rpc import is_encoded
 from adapters.onboarding.scaffold import MessageShape, OperationShape, PartShape, WsdlScaffold
+from adapters.onboarding.wsdl import Operation
 from adapters.xroad_headers import XROAD_NS
 from contracts.errors import FieldIssue
 
@@ -55,6 +57,7 @@ def render_skeleton(scaffold: WsdlScaffold, shape: OperationShape, base: Path | 
         f"binding {port.binding}",
         f"# operation {operation.name}: style {operation.style}, "
         f"soapAction {_str(operation.soap_action)}",
+        *_encoded_note(operation),
         f"# address in the WSDL: {port.address or '(none)'}",
         "#   (the hub calls the endpoint its services.toml names, not this one)",
     ]
@@ -99,6 +102,16 @@ def write_skeletons(scaffold: WsdlScaffold, out: Path, *, force: bool = False) -
     except OSError as exc:
         raise UnwritableOutput.of(exc.filename or out, exc) from None
     return [path for path, _ in targets]
+
+
+def _encoded_note(operation: Operation) -> list[str]:
+    if not is_encoded(operation):
+        return []
+    return [
+        "# SOAP-encoded (use=\"encoded\"): map the body as plain XML; the hub writes xsi:type,",
+        "#   soapenc:arrayType and encodingStyle, and reads multiRef/href answers, by itself.",
+        "#   An array's items are the elements listed under it (usually item): a [[...list]].",
+    ]
 
 
 # ---------------------------------------------------------------- [soap]
@@ -181,8 +194,8 @@ def _section(name: str, direction: str, message: MessageShape | None) -> list[st
     if ":" in part.root or part.root.startswith("{"):
         lines.append(f"element = {_str(part.root)}")
     else:
-        lines.append(f"# rpc-style part {part.part!r}: mappings cover document/literal body "
-                     "elements only")
+        lines.append(f"# part {part.part!r} is typed, not an element, in a document-style "
+                     "binding: mappings cover body elements only")
     return [*lines, "", *_part_lines(name, part)]
 
 

@@ -62,6 +62,9 @@ class Direction:
     body: tuple[Part, ...]
     headers: tuple[Part, ...]
     attachments: tuple[Attachment, ...] = ()
+    use: str = "literal"  # soap:body use: literal or encoded (SOAP encoding)
+    namespace: str = ""  # soap:body namespace: an rpc operation's wrapper element lives there
+    where: str = ""  # file:line of the soap:body (or of the abstract input/output)
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ def _collect(
                 "portType": docs.port_types,
                 "binding": docs.bindings,
             }[etree.QName(child).localname]
-            table[f"{{{tns}}}{child.get('name', '')}"] = child
+            table[f"{{{tns}}}{child.get('name', '').strip()}"] = child
         elif child.tag == f"{_W}service":
             docs.services.append(child)
 
@@ -257,11 +260,11 @@ def _operation(
     port_type: etree._Element | None,
     soap_binding: etree._Element,
 ) -> Operation | None:
-    name = bound.get("name", "")
+    name = bound.get("name", "").strip()
     context = f"binding {binding}, operation {name}"
     abstract = None
     if port_type is not None:
-        declared = {op.get("name", ""): op for op in port_type.iter(f"{_W}operation")}
+        declared = {op.get("name", "").strip(): op for op in port_type.iter(f"{_W}operation")}
         ref = Reference("operation", name, name, where(bound), context)
         abstract = checker.resolve(ref, declared)
     if abstract is None:
@@ -321,7 +324,15 @@ def _direction(
             found = _header_part(docs, checker, header, f"{context} soap:header")
             if found is not None:
                 headers.append(found)
-    return Direction(abstract_io.get("message", ""), tuple(body), tuple(headers), attachments)
+    return Direction(
+        abstract_io.get("message", ""),
+        tuple(body),
+        tuple(headers),
+        attachments,
+        use=(body_el.get("use") or "literal").strip() if body_el is not None else "literal",
+        namespace=(body_el.get("namespace") or "").strip() if body_el is not None else "",
+        where=where(body_el if body_el is not None else abstract_io),
+    )
 
 
 def _header_part(
@@ -349,8 +360,10 @@ def _parts(docs: WsdlDocuments, message: etree._Element) -> dict[str, Part]:
     parts = {}
     for part in message.iter(f"{_W}part"):
         element, type_ = part.get("element"), part.get("type")
-        parts[part.get("name", "")] = Part(
-            name=part.get("name", ""),
+        # Some toolkits write names with stray spaces ("persNo "): the wire name is trimmed.
+        name = part.get("name", "").strip()
+        parts[name] = Part(
+            name=name,
             element=qname_key(part, element) if element else None,
             type=qname_key(part, type_) if type_ else None,
             where=where(part),

@@ -265,14 +265,14 @@ def test_cardinality_folds_through_choices_and_repeats_and_recursion_stops(
 
 
 def test_soap12_binding_and_rpc_parts(tmp_path: Path) -> None:
-    """SOAP 1.2 bindings are recognised; rpc-style type parts are listed under the part name."""
+    """SOAP 1.2 bindings are recognised; typed parts of a document binding are listed by name."""
     text = _wsdl(SIMPLE_TYPES, binding_ns="http://schemas.xmlsoap.org/wsdl/soap12/")
     text = text.replace('element="tns:Req"', 'type="xs:int"')
     described = describe_wsdl(_write(tmp_path, "dept.wsdl", text))
     (shape,) = described.operations
     assert shape.port.soap_version == "1.2" and shape.operation.soap_action == "urn:ask"
     text = render_skeleton(described, shape)
-    assert "# rpc-style part 'body'" in text and leaf(text, ".") == "xs:int [1..1]"
+    assert "# part 'body' is typed, not an element" in text and leaf(text, ".") == "xs:int [1..1]"
 
 
 def test_skeletons_are_valid_toml_and_never_overwritten_silently(tmp_path: Path) -> None:
