@@ -23,6 +23,7 @@ from hub.faults import NO_CRASH, CrashHook
 from hub.ledger import Ledger
 from hub.messages import DeliveryRequest
 from hub.routing import ServiceDirectory
+from hub.work import WORK, to_thread
 
 log = structlog.get_logger("hub.relay")
 
@@ -66,7 +67,7 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; then relay what is already recorded, and return."""
-        position = await asyncio.to_thread(lambda: self.position)
+        position = await to_thread(lambda: self.position)
         log.info("relay started", position=position)
         while True:
             self._wakeup.clear()
@@ -89,7 +90,7 @@ class OutboxRelay:
 
     async def _relay_once(self, position: int) -> int:
         while True:
-            page = await asyncio.to_thread(
+            page = await to_thread(
                 self._ledger.notifications, position + 1, self._batch, RELAYED_TOPICS
             )
             if not page:
@@ -100,15 +101,17 @@ class OutboxRelay:
                     await self._publish(notification)
                 except RoutingError as exc:
                     # One unroutable exchange must not stop the relay for all others.
-                    await asyncio.to_thread(self._fail_unroutable, notification, exc)
+                    await to_thread(self._fail_unroutable, notification, exc)
                     continue
                 self.published += 1
                 self._crash.reach("after-publishing")
             position = page[-1].id
-            await asyncio.to_thread(self._tracking.insert_tracking, Tracking(RELAY_NAME, position))
+            await to_thread(self._track, position)
 
     async def _publish(self, notification: Notification) -> None:
-        request = await asyncio.to_thread(self._delivery_request, notification)
+        request = self._routed_request(notification)
+        if request is None:
+            request = await to_thread(self._delivery_request, notification)
         subject = self._directory.delivery_subject(self._directory.get(request.service))
         await self._bus.publish(
             subject,
@@ -116,6 +119,10 @@ class OutboxRelay:
             msg_id=f"{self._directory.region}-ledger-{notification.id}",
             headers={"Correlation-Id": request.correlation_id},
         )
+
+    def _track(self, position: int) -> None:
+        WORK.add("write_transactions")
+        self._tracking.insert_tracking(Tracking(RELAY_NAME, position))
 
     def _fail_unroutable(self, notification: Notification, exc: RoutingError) -> None:
         """Record, for good, that a routed exchange can no longer be addressed."""
@@ -127,6 +134,27 @@ class OutboxRelay:
                                         reason=exc.message, retryable=False, give_up=False)
         except (ExchangeStateError, ExchangeConflictError):
             pass  # already settled (e.g. by an earlier relay run): nothing to add
+
+    def _routed_request(self, notification: Notification) -> DeliveryRequest | None:
+        """The request from a ``Routed`` event alone (no load, no key: nothing in it is
+        sealed); None for a requeue or a ``Routed`` recorded before it carried enough."""
+        if notification.topic != Exchange.Routed.TOPIC:
+            return None
+        routed = self._ledger.mapper.to_domain_event(notification)
+        if not isinstance(routed, Exchange.Routed) or not routed.service:
+            return None
+        return DeliveryRequest(
+            exchange_id=str(routed.originator_id),
+            ledger_position=notification.id,
+            service=routed.service,
+            correlation_id=routed.correlation_id,
+            version=routed.originator_version,
+            client=routed.client,
+            reply_to=routed.reply_to,
+            contract=routed.contract,
+            data_subject=routed.data_subject,
+            authorisation=routed.authorisation,
+        )
 
     def _delivery_request(self, notification: Notification) -> DeliveryRequest:
         exchange_id = UUID(str(notification.originator_id))

@@ -29,11 +29,13 @@ from starlette.routing import Route
 from hub.bootstrap import run_hub
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.settings import HubSettings
+from hub.work import WORK
 from simulations.departments import DepartmentEndpoints, region_services
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
 
 NULL_PATH = "/null"
+WORK_PATH = "/work"
 
 
 def _null_app() -> Starlette:
@@ -44,6 +46,16 @@ def _null_app() -> Starlette:
         return Response(b"", 200)
 
     return Starlette(routes=[Route(NULL_PATH, null, methods=["POST"])])
+
+
+def _work_app() -> Starlette:
+    """The hub process's work counters (hub.work), read by the benchmark around a round."""
+
+    async def work(request: Request) -> Response:
+        return Response(json.dumps(WORK.snapshot().as_dict()), 200,
+                        media_type="application/json")
+
+    return Starlette(routes=[Route(WORK_PATH, work, methods=["GET"])])
 
 
 def _announce(ready: Path, urls: dict[str, str]) -> None:
@@ -66,8 +78,8 @@ async def serve_hub(ready: Path, data: Path, social_security_wsdl: str, tax: str
     """One region's hub (north) in front of the bureaus, through ``run_hub``."""
     settings = HubSettings(data=data, region="north")
     services = region_services(settings.region, DepartmentEndpoints(social_security_wsdl, tax))
-    async with run_hub(settings, services) as hub:
-        _announce(ready, {"hub": hub.http_url, "nats": hub.nats_url})
+    async with run_hub(settings, services) as hub, serve_asgi(_work_app(), name="work") as work:
+        _announce(ready, {"hub": hub.http_url, "nats": hub.nats_url, "work": work})
         await asyncio.Event().wait()
 
 
