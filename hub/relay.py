@@ -5,11 +5,18 @@ Nothing is published that was not first recorded. Each publish carries
 (between publish and saving the tracked position) is dropped by JetStream's
 duplicate window; the tracked position lives in the event store itself
 (eventsourcing's tracking table), so it survives restarts with the ledger.
+
+The position is saved at most every ``TRACK_EVERY_S`` (and when the relay
+stops), not per page: a transaction per page was one of the few writes each
+query paid for, and what a crash leaves untracked is at most that much
+publishing, far inside the duplicate window, so it is published again and
+dropped as a duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from uuid import UUID
 
 import structlog
@@ -28,6 +35,7 @@ from hub.work import WORK, to_thread
 log = structlog.get_logger("hub.relay")
 
 RELAY_NAME = "outbox-relay"
+TRACK_EVERY_S = 1.0  # JetStream's duplicate window (hub.nats.bus.StreamSpec) is 120 s
 # Routed: a new exchange. Requeued: an operator's replay of a dead letter, published
 # again under its own ledger position, hence a new message id past the duplicate window.
 RELAYED_TOPICS = (Exchange.Routed.TOPIC, Exchange.Requeued.TOPIC)
@@ -55,6 +63,8 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self.published = 0
         self._crash = crash
+        self._tracked = 0
+        self._tracked_at = 0.0
 
     def wake(self) -> None:
         """Tell the relay new events were recorded (saves a poll interval of latency)."""
@@ -67,7 +77,7 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; then relay what is already recorded, and return."""
-        position = await to_thread(lambda: self.position)
+        position = self._tracked = await to_thread(lambda: self.position)
         log.info("relay started", position=position)
         while True:
             self._wakeup.clear()
@@ -78,6 +88,7 @@ class OutboxRelay:
                 log.warning(
                     "relay publish failed; will retry", error=exc.message, position=position
                 )
+            await self._track_lazily(position, now=stop.is_set())
             if stop.is_set():
                 return
             waiter = asyncio.create_task(self._wakeup.wait())
@@ -95,18 +106,24 @@ class OutboxRelay:
             )
             if not page:
                 return position
-            for notification in page:
+            for _ in page:
                 self._crash.reach("after-recording")
-                try:
-                    await self._publish(notification)
-                except RoutingError as exc:
+            # The page's publishes are in flight together (one round trip to JetStream
+            # for the page, not one per event), sent in ledger order.
+            outcomes = await asyncio.gather(
+                *(self._publish(n) for n in page), return_exceptions=True
+            )
+            for notification, outcome in zip(page, outcomes, strict=True):
+                if isinstance(outcome, RoutingError):
                     # One unroutable exchange must not stop the relay for all others.
-                    await to_thread(self._fail_unroutable, notification, exc)
-                    continue
-                self.published += 1
-                self._crash.reach("after-publishing")
+                    await to_thread(self._fail_unroutable, notification, outcome)
+                elif isinstance(outcome, BaseException):
+                    raise outcome  # e.g. BusError: the page is published again, deduplicated
+                else:
+                    self.published += 1
+                    self._crash.reach("after-publishing")
             position = page[-1].id
-            await to_thread(self._track, position)
+            await self._track_lazily(position)
 
     async def _publish(self, notification: Notification) -> None:
         request = self._routed_request(notification)
@@ -119,6 +136,15 @@ class OutboxRelay:
             msg_id=f"{self._directory.region}-ledger-{notification.id}",
             headers={"Correlation-Id": request.correlation_id},
         )
+
+    async def _track_lazily(self, position: int, *, now: bool = False) -> None:
+        """Save ``position`` if it moved and ``TRACK_EVERY_S`` passed (or ``now``)."""
+        if position <= self._tracked:
+            return
+        if not now and time.monotonic() - self._tracked_at < TRACK_EVERY_S:
+            return
+        await to_thread(self._track, position)
+        self._tracked, self._tracked_at = position, time.monotonic()
 
     def _track(self, position: int) -> None:
         WORK.add("write_transactions")

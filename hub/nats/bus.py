@@ -41,6 +41,10 @@ class StreamSpec:
     replicas: int = 1
 
 
+_IDLE_S = 0.5  # a consumer with nothing to do long-polls this long for one message
+_BURST_S = 0.002  # a busy consumer's pull for more returns after at most this
+
+
 class _JsDelivery:
     """Adapts a JetStream message to the :class:`hub.bus.port.Delivery` port."""
 
@@ -200,10 +204,15 @@ class JetStreamBus:
             raise BusError(f"cannot create consumer {spec.name}: {exc!r}") from exc
         slots = asyncio.Semaphore(spec.concurrency)
         running: set[asyncio.Task[None]] = set()
+        busy = False
         try:
             while not stop.is_set():
                 await slots.acquire()
-                batch = await self._fetch(sub, spec)
+                # Idle: wait (long poll) for one message. Busy: take what is there, as
+                # many as there are free slots, waiting at most _BURST_S for it.
+                want = max(1, spec.concurrency - len(running)) if busy else 1
+                batch = await self._fetch(sub, spec, want, _BURST_S if busy else _IDLE_S)
+                busy = bool(batch)
                 if not batch:
                     slots.release()
                 for index, msg in enumerate(batch):
@@ -218,12 +227,13 @@ class JetStreamBus:
             with contextlib.suppress(nats.errors.Error):
                 await sub.unsubscribe()
 
-    async def _fetch(self, sub: Any, spec: ConsumerSpec) -> list[Msg]:
-        # One message per pull: a pull for more waits, once its first message came,
-        # until the batch fills or the pull expires, so a request of 16 held a lone
-        # delivery for up to the whole 0.5 s (the hub's query latency was that wait).
+    async def _fetch(self, sub: Any, spec: ConsumerSpec, batch: int, wait_s: float
+                     ) -> list[Msg]:
+        # A pull for several messages waits, once its first message came, until the
+        # batch fills or the pull expires: a long poll for 16 held a lone delivery for
+        # up to 0.5 s. So a long poll asks for one, and a short pull for the rest.
         try:
-            return list(await sub.fetch(batch=1, timeout=0.5))
+            return list(await sub.fetch(batch=batch, timeout=wait_s))
         except (TimeoutError, nats.errors.TimeoutError):
             return []
         except nats.errors.Error as exc:
