@@ -18,8 +18,10 @@ the hub's SOAP ingress (contract XML) or of the bureau's legacy endpoint
 - ``query_work``: the hub's work per successful mediated query over the mediated
   rounds: event-store write and read transactions, aggregate loads, key-store
   reads and thread hand-offs, from the counters the hub's own code increments
-  (:mod:`hub.work`), read before and after each round. Background work (the
-  projections' follower, /health) done during a round is included.
+  (:mod:`hub.work`), read before and after each round, and the hub process's
+  CPU milliseconds per query (``hub_cpu_ms``: what bounds one process's
+  throughput, and what a shared machine's load moves least). Background work
+  (the projections' follower, /health) done during a round is included.
 
 ``python -m simulations.bench.query [SECONDS]`` runs it alone (SECONDS per round).
 """
@@ -104,9 +106,9 @@ class WorkFigure(Figure):
         return {**self.work, "queries": self.queries, "unit": self.unit, "goal": self.goal}
 
 
-async def _work(url: str) -> dict[str, int]:
+async def _work(url: str) -> dict[str, float]:
     async with httpx.AsyncClient(timeout=10) as http:
-        counts: dict[str, int] = (await http.get(f"{url}{WORK_PATH}")).json()
+        counts: dict[str, float] = (await http.get(f"{url}{WORK_PATH}")).json()
         return counts
 
 
@@ -151,7 +153,7 @@ async def _rounds(bureaus: dict[str, str], hub_url: str, identity: dict[str, str
     await _closed(direct, 1.0, "warm-up direct")
     await _closed(mediated, 2.0, "warm-up mediated")
     floor = (await _closed(null, round_s, "loopback floor")).rate()
-    work: dict[str, int] = {}
+    work: dict[str, float] = {}
     direct_rate, mediated_rate, mediated_runs = await _alternate(direct, mediated, round_s,
                                                                  work_url, work)
     rate = mediated_rate / 2
@@ -171,7 +173,7 @@ async def _rounds(bureaus: dict[str, str], hub_url: str, identity: dict[str, str
 
 
 async def _alternate(direct: list[Prepared], mediated: list[Prepared], round_s: float,
-                     work_url: str | None = None, work: dict[str, int] | None = None,
+                     work_url: str | None = None, work: dict[str, float] | None = None,
                      ) -> tuple[float, float, list[Tally]]:
     """Direct and mediated rounds in turn; (direct rate, mediated rate, mediated tallies).
 
