@@ -119,7 +119,13 @@ class GroupCommitWriter:
             if first is _STOP:
                 return
             batch, stopping = self._gather(first)
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # the thread must outlive any one batch
+                log.exception("group commit failed unexpectedly")
+                for write in batch:
+                    if not write.future.done():
+                        _fail(write, exc)
 
     def _gather(self, first: _Write) -> tuple[list[_Write], bool]:
         """The first write and what arrives within the window, up to a full batch."""
