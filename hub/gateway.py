@@ -175,23 +175,25 @@ class Gateway:
     async def complete(self, answer: Answer, reply: bytes) -> None:
         """Record that the client received ``reply`` (its own format).
 
-        Ingresses call it once the reply is written, off the client's latency; it
-        shares a transaction with other exchanges' writes. Where the answer gave the
-        exchange's version, ``Completed`` is appended after it without a load.
+        Ingresses call it once the reply is written, off the client's latency. Where
+        the answer gave the exchange's version, ``Completed`` is handed to the group-
+        commit writer as the event after it (no load) and not waited for, so a
+        keep-alive connection is free for its next request at once; it shares a
+        transaction with other exchanges' writes, and a failure is logged.
         """
         latency_ms = (time.perf_counter() - answer.started) * 1000
         reply_digest = digest(reply)
+        if answer.version is not None:
+            event = completed(answer.exchange_id, answer.version, reply_digest=reply_digest,
+                              latency_ms=latency_ms)
+            self.ledger.writer.submit([event]).add_done_callback(
+                lambda written: _log_unrecorded(answer.exchange_id, written.exception()))
+            return
         try:
-            if answer.version is not None:
-                await self.ledger.writer.write([completed(
-                    answer.exchange_id, answer.version, reply_digest=reply_digest,
-                    latency_ms=latency_ms)])
-                return
             await to_thread(self.ledger.record_completed, answer.exchange_id,
                             reply_digest=reply_digest, latency_ms=latency_ms)
         except HubError as error:  # e.g. completed already by a replayed answer
-            log.warning("completion not recorded", exchange_id=str(answer.exchange_id),
-                        code=error.code, reason=error.message)
+            _log_unrecorded(answer.exchange_id, error)
 
     def _answer(
         self, exchange_id: UUID, service: ServiceDefinition, reply: DeliveryReply, started: float
@@ -231,6 +233,14 @@ class Gateway:
             payload_size=len(envelope.raw),
             reply_to=reply_to,
         )
+
+
+def _log_unrecorded(exchange_id: UUID, error: BaseException | None) -> None:
+    """Log a completion the ledger did not take (the client has its answer regardless)."""
+    if error is None:
+        return
+    log.warning("completion not recorded", exchange_id=str(exchange_id),
+                code=getattr(error, "code", type(error).__name__), reason=str(error))
 
 
 def _reply_error(error: HubError) -> ReplyError:
