@@ -16,7 +16,6 @@ use the FastAPI dependencies :func:`require_department` and
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Protocol
 
@@ -35,6 +34,7 @@ from hub.security.credential_errors import (
     SecurityError,
 )
 from hub.security.credentials import Principal
+from hub.work import to_thread
 
 AUTHORIZATION_HEADER = "Authorization"
 CLIENT_HEADER = "X-Hub-Client"
@@ -104,7 +104,7 @@ class Authenticator:
         self, authorization: str | None, service: str, correlation_id: str, ingress: str
     ) -> Principal:
         try:
-            return await asyncio.to_thread(self._credentials.authenticate, authorization)
+            return await to_thread(self._credentials.authenticate, authorization)
         except SecurityError as error:
             await self._refuse(error, UNAUTHENTICATED, service, correlation_id, ingress)
             raise  # unreachable: _refuse raises
