@@ -11,7 +11,6 @@ save fails its version check or its state check and it settles as duplicate).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -31,10 +30,12 @@ from hub.errors import UnknownServiceError
 from hub.faults import NO_CRASH, CrashHook
 from hub.ledger import Ledger
 from hub.messages import DeliveryReply, DeliveryRequest, ReplyError
+from hub.routed import RoutedExchange
 from hub.routing import ServiceDirectory
 from hub.security.decision import REMOTE, AccessPolicy, Decision
 from hub.security.minimise import disclosed_document, minimise
 from hub.security.recording import record_disclosed_response, record_notified
+from hub.work import to_thread
 
 log = structlog.get_logger("hub.delivery")
 
@@ -83,6 +84,11 @@ class DeliveryWorker:
             region=region,
             department=department,
         ):
+            routed = await self._routed(request, delivery)
+            if routed is not None:
+                structlog.contextvars.bind_contextvars(contract=routed.contract)
+                await self._deliver(routed, delivery)
+                return
             exchange = await self._load(request)
             structlog.contextvars.bind_contextvars(contract=exchange.contract)
             if exchange.status is not Status.ROUTED:
@@ -90,7 +96,21 @@ class DeliveryWorker:
                 return
             await self._deliver(exchange, delivery)
 
-    async def _deliver(self, exchange: Exchange, delivery: Delivery) -> None:
+    async def _routed(self, request: DeliveryRequest, delivery: Delivery) -> RoutedExchange | None:
+        """The exchange at its routed version, without rebuilding it, for a first delivery
+        whose request carries the version; None where the exchange must be loaded: a
+        redelivery (it may be settled already), a consent to use, a notification."""
+        if request.version is None or delivery.attempt != 1:
+            return None
+        if (request.authorisation or {}).get("consent_id") or self._subscription(
+                request.service) is not None:
+            return None
+        document = await to_thread(self._ledger.request_document, UUID(request.exchange_id))
+        if document is None:
+            return None
+        return RoutedExchange.of(request, request.version, document)
+
+    async def _deliver(self, exchange: Exchange | RoutedExchange, delivery: Delivery) -> None:
         adapter = self._adapters.get(exchange.service)
         if adapter is None:
             known = sorted(self._adapters)
@@ -123,16 +143,19 @@ class DeliveryWorker:
                 outcome="responded",
                 contract=str(answer.contract_id()),
                 document=shown,
+                version=exchange.version if isinstance(exchange, RoutedExchange) else None,
             ),
         )
         self._crash.reach("before-ack")
         await delivery.ack()
 
-    async def _failed(self, exchange: Exchange, delivery: Delivery, exc: HubError) -> None:
+    async def _failed(
+        self, exchange: Exchange | RoutedExchange, delivery: Delivery, exc: HubError
+    ) -> None:
         retryable = bool(getattr(exc, "retryable", False))
         give_up = retryable and delivery.attempt >= self._max_deliver
         try:
-            settled = await asyncio.to_thread(
+            settled = await to_thread(
                 self._ledger.record_failure,
                 exchange.id,
                 attempt=delivery.attempt,
@@ -192,7 +215,7 @@ class DeliveryWorker:
 
     async def _record_response(
         self,
-        exchange: Exchange,
+        exchange: Exchange | RoutedExchange,
         delivery: Delivery,
         answer: Contract,
         provider_ms: float,
@@ -201,21 +224,28 @@ class DeliveryWorker:
         """Record the answer; return what the client may be sent (minimised when decided)."""
         document = disclosed_document(answer)  # a peer's answer may already be minimised
         body_digest = digest(answer.model_dump_json().encode())
+        if isinstance(exchange, RoutedExchange):
+            disclosed = decision if decision is not None and decision.basis != REMOTE else None
+            events = exchange.responded(
+                attempt=delivery.attempt, contract=str(answer.contract_id()), document=document,
+                digest=body_digest, provider_ms=provider_ms, disclosed=disclosed)
+            await self._ledger.writer.write(events)
+            return document if disclosed is None else minimise(document, disclosed.fields)
         if decision is not None and decision.basis != REMOTE:
-            return await asyncio.to_thread(
+            return await to_thread(
                 record_disclosed_response, self._ledger, exchange.id, decision,
                 attempt=delivery.attempt, contract=str(answer.contract_id()),
                 document=document, digest=body_digest, provider_ms=provider_ms,
             )
         subscription = self._subscription(exchange.service)
         if decision is None and exchange.data_subject and subscription is not None:
-            await asyncio.to_thread(
+            await to_thread(
                 record_notified, self._ledger, exchange.id, attempt=delivery.attempt,
                 contract=str(answer.contract_id()), document=document, digest=body_digest,
                 provider_ms=provider_ms, subscription=subscription,
             )
             return document
-        await asyncio.to_thread(
+        await to_thread(
             self._ledger.record_response,
             exchange.id,
             attempt=delivery.attempt,
@@ -234,17 +264,17 @@ class DeliveryWorker:
         return self._directory.get(service).description
 
     async def _load(self, request: DeliveryRequest) -> Exchange:
-        return await asyncio.to_thread(self._ledger.get, UUID(request.exchange_id))
+        return await to_thread(self._ledger.get, UUID(request.exchange_id))
 
-    async def _reload(self, exchange: Exchange) -> Exchange:
-        return await asyncio.to_thread(self._ledger.get, exchange.id)
+    async def _reload(self, exchange: Exchange | RoutedExchange) -> Exchange:
+        return await to_thread(self._ledger.get, exchange.id)
 
-    async def _reply(self, exchange: Exchange, reply: DeliveryReply) -> None:
+    async def _reply(self, exchange: Exchange | RoutedExchange, reply: DeliveryReply) -> None:
         if exchange.reply_to:
             await self._bus.send(exchange.reply_to, reply.model_dump_json().encode())
 
     # --- access re-check (hub.security): right and consent again, before the provider ---
-    async def _recheck_access(self, exchange: Exchange) -> Decision | None:
+    async def _recheck_access(self, exchange: Exchange | RoutedExchange) -> Decision | None:
         """The decision as of now; raises AccessRevoked/ConsentRevoked (non-retryable).
 
         None for exchanges recorded without a decision (notification deliveries,
@@ -254,7 +284,7 @@ class DeliveryWorker:
         if authorisation is None or self._policy is None or self._directory is None:
             return None
         service = self._directory.get(exchange.service)
-        return await asyncio.to_thread(
+        return await to_thread(
             self._policy.recheck, exchange.client, service, authorisation, exchange.data_subject
         )
     # --- end access re-check ---

@@ -23,10 +23,12 @@ from hub.digest import digest
 from hub.errors import UnknownServiceError
 from hub.ledger import Arrival, Ledger, Problem, Translation
 from hub.messages import DeliveryReply, ReplyError
+from hub.routed import completed
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.security.decision import AccessPolicy, Decision
 from hub.security.minimise import partial_model
-from hub.security.recording import record_authorised
+from hub.security.recording import authorised_exchange
+from hub.work import to_thread
 
 log = structlog.get_logger("hub.gateway")
 
@@ -55,6 +57,7 @@ class Answer:
     response: Contract | None = None
     error: ReplyError | None = None
     started: float = 0.0
+    version: int | None = None  # the exchange's version once answered (None: unknown)
 
 
 class Gateway:
@@ -127,11 +130,13 @@ class Gateway:
         )
         future = self._inbox.expect(token)
         if decision is None:
-            exchange_id = await asyncio.to_thread(self.ledger.record_accepted, arrival, translation)
+            exchange = self.ledger.accepted(arrival, translation)
+            exchange.route(translation.provider, translation.subject)
         else:
-            exchange_id = await asyncio.to_thread(
-                record_authorised, self.ledger, arrival, translation, decision
-            )
+            exchange = authorised_exchange(self.ledger, arrival, translation, decision)
+        exchange_id = exchange.id
+        await self.ledger.append(exchange)
+        del exchange, translation  # the request is sealed in the ledger now; keep no copy
         self._wake_relay()
         log.info("exchange accepted", exchange_id=str(exchange_id))
         try:
@@ -156,7 +161,7 @@ class Gateway:
         """The access decision (hub.security), or None for a gateway built without a policy."""
         if self.policy is None:
             return None
-        return await asyncio.to_thread(
+        return await to_thread(
             self.policy.decide, envelope.client, service, envelope.purpose, data_subject,
             ingress=envelope.ingress,
         )
@@ -168,20 +173,34 @@ class Gateway:
         return self.directory.get(service_id)
 
     async def complete(self, answer: Answer, reply: bytes) -> None:
-        """Record that the client received ``reply`` (its own format)."""
+        """Record that the client received ``reply`` (its own format).
+
+        Ingresses call it once the reply is written, off the client's latency. Where
+        the answer gave the exchange's version, ``Completed`` is handed to the group-
+        commit writer as the event after it (no load) and not waited for, so a
+        keep-alive connection is free for its next request at once; it shares a
+        transaction with other exchanges' writes, and a failure is logged.
+        """
         latency_ms = (time.perf_counter() - answer.started) * 1000
-        await asyncio.to_thread(
-            self.ledger.record_completed,
-            answer.exchange_id,
-            reply_digest=digest(reply),
-            latency_ms=latency_ms,
-        )
+        reply_digest = digest(reply)
+        if answer.version is not None:
+            event = completed(answer.exchange_id, answer.version, reply_digest=reply_digest,
+                              latency_ms=latency_ms)
+            self.ledger.writer.submit([event]).add_done_callback(
+                lambda written: _log_unrecorded(answer.exchange_id, written.exception()))
+            return
+        try:
+            await to_thread(self.ledger.record_completed, answer.exchange_id,
+                            reply_digest=reply_digest, latency_ms=latency_ms)
+        except HubError as error:  # e.g. completed already by a replayed answer
+            _log_unrecorded(answer.exchange_id, error)
 
     def _answer(
         self, exchange_id: UUID, service: ServiceDefinition, reply: DeliveryReply, started: float
     ) -> Answer:
         if reply.outcome != "responded" or reply.document is None or reply.contract is None:
             return Answer(exchange_id, reply.outcome, service, error=reply.error, started=started)
+        version = reply.version
         # The answer holds only what the purpose may see (hub.security.minimise).
         model = partial_model(self._registry.get(reply.contract))
         return Answer(
@@ -190,11 +209,14 @@ class Gateway:
             service,
             response=model.model_validate(reply.document),
             started=started,
+            version=version,
         )
 
     async def _record_rejection(self, arrival: Arrival, error: HubError) -> UUID:
         problem = Problem(error.code, error.message, [i.as_dict() for i in error.issues])
-        exchange_id = await asyncio.to_thread(self.ledger.record_rejected, arrival, problem)
+        exchange = self.ledger.rejected(arrival, problem)
+        await self.ledger.append(exchange)
+        exchange_id = exchange.id
         log.info(
             "exchange rejected", exchange_id=str(exchange_id), code=error.code, reason=error.message
         )
@@ -211,6 +233,14 @@ class Gateway:
             payload_size=len(envelope.raw),
             reply_to=reply_to,
         )
+
+
+def _log_unrecorded(exchange_id: UUID, error: BaseException | None) -> None:
+    """Log a completion the ledger did not take (the client has its answer regardless)."""
+    if error is None:
+        return
+    log.warning("completion not recorded", exchange_id=str(exchange_id),
+                code=getattr(error, "code", type(error).__name__), reason=str(error))
 
 
 def _reply_error(error: HubError) -> ReplyError:

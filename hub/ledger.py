@@ -14,12 +14,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Mapper, Notification
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, Notification
 
 from hub.domain.errors import ExchangeConflictError, ExchangeNotFoundError
 from hub.domain.exchange import Exchange
+from hub.group_commit import GroupCommitWriter
 from hub.privacy.keyring import SubjectKeyring
 from hub.privacy.mapper import SubjectCipherMapper
+from hub.work import WORK, CountingRecorder
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,12 @@ class Ledger(Application[UUID]):
         # hub.privacy.wiring.build_ledger.
         self.keyring = keyring
         super().__init__(env)
+        # The hot path's steps write through one group-commit writer (hub.group_commit).
+        self.writer = GroupCommitWriter(self.mapper, self.recorder)
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The library's recorder, counting its transactions (hub.work)."""
+        return CountingRecorder(super().construct_recorder())  # type: ignore[return-value]
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The library's mapper, or the subject cipher when the ledger has a keyring."""
@@ -88,17 +96,46 @@ class Ledger(Application[UUID]):
         )
 
     def close(self) -> None:
-        """Close the event store and the key store (the ledger owns its keyring)."""
+        """Write what is queued, then close the event store and the key store (the ledger
+        owns its keyring)."""
+        self.writer.close()
         super().close()
         if self.keyring is not None:
             self.keyring.close()
 
     def record_rejected(self, arrival: Arrival, problem: Problem) -> UUID:
         """Received + Rejected, in one transaction."""
-        exchange = self.receive(arrival)
-        exchange.reject(problem.code, problem.message, problem.issues)
+        exchange = self.rejected(arrival, problem)
         self._save(exchange)
         return exchange.id
+
+    def rejected(self, arrival: Arrival, problem: Problem) -> Exchange:
+        """A new, unsaved exchange: Received + Rejected."""
+        exchange = self.receive(arrival)
+        exchange.reject(problem.code, problem.message, problem.issues)
+        return exchange
+
+    def accepted(self, arrival: Arrival, translation: Translation) -> Exchange:
+        """A new, unsaved exchange: Received + Translated (+ what the caller adds before
+        routing it with :meth:`Exchange.route`)."""
+        exchange = self.receive(arrival)
+        exchange.translate(translation.contract, translation.document, translation.digest,
+                           translation.data_subject)
+        return exchange
+
+    async def append(self, *exchanges: Exchange) -> None:
+        """Record the pending events of ``exchanges`` through the group-commit writer
+        (from the event loop: one transaction shared with concurrent exchanges)."""
+        events = [event for exchange in exchanges for event in exchange.collect_events()]
+        await self.writer.write(events)
+
+    def request_document(self, exchange_id: UUID) -> dict[str, Any] | None:
+        """The translated request of an exchange (opened under its subject's key), read
+        from its ``Translated`` event alone; None if that is not its second event."""
+        for event in self.events.get(exchange_id, gt=1, lte=2):
+            if isinstance(event, Exchange.Translated):
+                return event.document
+        return None
 
     def record_accepted(self, arrival: Arrival, translation: Translation) -> UUID:
         """Received + Translated + Routed, in one transaction (the outbox entry)."""
@@ -110,9 +147,7 @@ class Ledger(Application[UUID]):
         """Several accepted exchanges in ONE transaction (e.g. one per subscriber of a record)."""
         exchanges = []
         for arrival, translation in accepted:
-            exchange = self.receive(arrival)
-            exchange.translate(translation.contract, translation.document, translation.digest,
-                               translation.data_subject)
+            exchange = self.accepted(arrival, translation)
             exchange.route(translation.provider, translation.subject)
             exchanges.append(exchange)
         if exchanges:
@@ -175,6 +210,7 @@ class Ledger(Application[UUID]):
 
     def get(self, exchange_id: UUID, version: int | None = None) -> Exchange:
         """Load an exchange (optionally as of ``version``)."""
+        WORK.add("aggregate_loads")
         try:
             exchange = self.repository.get(exchange_id, version=version)
         except AggregateNotFoundError:

@@ -14,6 +14,12 @@ class DeliveryRequest(BaseModel):
     where personal data is sealed under the data subject's key. Copying the
     document into the stream would keep personal data where forgetting a
     person cannot reach it.
+
+    ``version`` is the exchange's version once routed; with it come what the
+    ``Routed`` event repeats (client, reply subject, contract, subject reference,
+    decision), so the worker appends its outcome at ``version + 1`` without
+    rebuilding the exchange. Without it (a requeued exchange, an event recorded
+    before ``Routed`` carried them) the worker loads the exchange.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -22,6 +28,12 @@ class DeliveryRequest(BaseModel):
     ledger_position: int
     service: str
     correlation_id: str
+    version: int | None = None
+    client: str = ""
+    reply_to: str = ""
+    contract: str = ""
+    data_subject: str = ""
+    authorisation: dict[str, str] | None = None
 
 
 class ReplyError(BaseModel):
@@ -42,3 +54,6 @@ class DeliveryReply(BaseModel):
     contract: str | None = None
     document: dict[str, Any] | None = None
     error: ReplyError | None = None
+    # The exchange's version after the worker recorded the outcome: completion is
+    # appended after it without a load (None: the ingress loads the exchange).
+    version: int | None = None

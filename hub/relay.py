@@ -5,11 +5,18 @@ Nothing is published that was not first recorded. Each publish carries
 (between publish and saving the tracked position) is dropped by JetStream's
 duplicate window; the tracked position lives in the event store itself
 (eventsourcing's tracking table), so it survives restarts with the ledger.
+
+The position is saved at most every ``TRACK_EVERY_S`` (and when the relay
+stops), not per page: a transaction per page was one of the few writes each
+query paid for, and what a crash leaves untracked is at most that much
+publishing, far inside the duplicate window, so it is published again and
+dropped as a duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from uuid import UUID
 
 import structlog
@@ -23,10 +30,12 @@ from hub.faults import NO_CRASH, CrashHook
 from hub.ledger import Ledger
 from hub.messages import DeliveryRequest
 from hub.routing import ServiceDirectory
+from hub.work import WORK, to_thread
 
 log = structlog.get_logger("hub.relay")
 
 RELAY_NAME = "outbox-relay"
+TRACK_EVERY_S = 1.0  # JetStream's duplicate window (hub.nats.bus.StreamSpec) is 120 s
 # Routed: a new exchange. Requeued: an operator's replay of a dead letter, published
 # again under its own ledger position, hence a new message id past the duplicate window.
 RELAYED_TOPICS = (Exchange.Routed.TOPIC, Exchange.Requeued.TOPIC)
@@ -54,6 +63,8 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self.published = 0
         self._crash = crash
+        self._tracked = 0
+        self._tracked_at = 0.0
 
     def wake(self) -> None:
         """Tell the relay new events were recorded (saves a poll interval of latency)."""
@@ -66,7 +77,7 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; then relay what is already recorded, and return."""
-        position = await asyncio.to_thread(lambda: self.position)
+        position = self._tracked = await to_thread(lambda: self.position)
         log.info("relay started", position=position)
         while True:
             self._wakeup.clear()
@@ -77,6 +88,8 @@ class OutboxRelay:
                 log.warning(
                     "relay publish failed; will retry", error=exc.message, position=position
                 )
+            await self._track_lazily(position, now=stop.is_set())
+            position = max(position, self._tracked)  # another relay may have gone further
             if stop.is_set():
                 return
             waiter = asyncio.create_task(self._wakeup.wait())
@@ -89,41 +102,34 @@ class OutboxRelay:
 
     async def _relay_once(self, position: int) -> int:
         while True:
-            page = await asyncio.to_thread(
+            page = await to_thread(
                 self._ledger.notifications, position + 1, self._batch, RELAYED_TOPICS
             )
             if not page:
                 return position
-            for notification in page:
+            for _ in page:
                 self._crash.reach("after-recording")
-                try:
-                    await self._publish(notification)
-                except RoutingError as exc:
+            # The page's publishes are in flight together (one round trip to JetStream
+            # for the page, not one per event), sent in ledger order.
+            outcomes = await asyncio.gather(
+                *(self._publish(n) for n in page), return_exceptions=True
+            )
+            for notification, outcome in zip(page, outcomes, strict=True):
+                if isinstance(outcome, RoutingError):
                     # One unroutable exchange must not stop the relay for all others.
-                    await asyncio.to_thread(self._fail_unroutable, notification, exc)
-                    continue
-                self.published += 1
-                self._crash.reach("after-publishing")
-            position = await self._track(page[-1].id)
-
-    async def _track(self, position: int) -> int:
-        """Record ``position`` as published; the tracked position from here on.
-
-        Another relay of the region (a lease holder taking over) may have tracked it
-        first: then carry on from where the store says, never die on the race. What
-        both published, JetStream's duplicate window dropped (same ``Nats-Msg-Id``).
-        """
-        try:
-            await asyncio.to_thread(self._tracking.insert_tracking, Tracking(RELAY_NAME, position))
-        except IntegrityError:
-            tracked = await asyncio.to_thread(lambda: self.position)
-            log.warning("relay lost a tracking race; continuing from the tracked position",
-                        attempted=position, tracked=tracked)
-            return max(tracked, position)
-        return position
+                    await to_thread(self._fail_unroutable, notification, outcome)
+                elif isinstance(outcome, BaseException):
+                    raise outcome  # e.g. BusError: the page is published again, deduplicated
+                else:
+                    self.published += 1
+                    self._crash.reach("after-publishing")
+            position = page[-1].id
+            await self._track_lazily(position)
 
     async def _publish(self, notification: Notification) -> None:
-        request = await asyncio.to_thread(self._delivery_request, notification)
+        request = self._routed_request(notification)
+        if request is None:
+            request = await to_thread(self._delivery_request, notification)
         subject = self._directory.delivery_subject(self._directory.get(request.service))
         await self._bus.publish(
             subject,
@@ -131,6 +137,32 @@ class OutboxRelay:
             msg_id=f"{self._directory.region}-ledger-{notification.id}",
             headers={"Correlation-Id": request.correlation_id},
         )
+
+    async def _track_lazily(self, position: int, *, now: bool = False) -> None:
+        """Save ``position`` if it moved and ``TRACK_EVERY_S`` passed (or ``now``)."""
+        if position <= self._tracked:
+            return
+        if not now and time.monotonic() - self._tracked_at < TRACK_EVERY_S:
+            return
+        self._tracked = await to_thread(self._track, position)
+        self._tracked_at = time.monotonic()
+
+    def _track(self, position: int) -> int:
+        """Record ``position`` as published; return the tracked position from here on.
+
+        Another relay of the region (a lease holder taking over) may have tracked it
+        first: then carry on from where the store says, never die on the race. What
+        both published, JetStream's duplicate window dropped (same ``Nats-Msg-Id``).
+        """
+        WORK.add("write_transactions")
+        try:
+            self._tracking.insert_tracking(Tracking(RELAY_NAME, position))
+        except IntegrityError:
+            tracked = self.position
+            log.warning("relay lost a tracking race; continuing from the tracked position",
+                        attempted=position, tracked=tracked)
+            return max(tracked, position)
+        return position
 
     def _fail_unroutable(self, notification: Notification, exc: RoutingError) -> None:
         """Record, for good, that a routed exchange can no longer be addressed."""
@@ -142,6 +174,27 @@ class OutboxRelay:
                                         reason=exc.message, retryable=False, give_up=False)
         except (ExchangeStateError, ExchangeConflictError):
             pass  # already settled (e.g. by an earlier relay run): nothing to add
+
+    def _routed_request(self, notification: Notification) -> DeliveryRequest | None:
+        """The request from a ``Routed`` event alone (no load, no key: nothing in it is
+        sealed); None for a requeue or a ``Routed`` recorded before it carried enough."""
+        if notification.topic != Exchange.Routed.TOPIC:
+            return None
+        routed = self._ledger.mapper.to_domain_event(notification)
+        if not isinstance(routed, Exchange.Routed) or not routed.service:
+            return None
+        return DeliveryRequest(
+            exchange_id=str(routed.originator_id),
+            ledger_position=notification.id,
+            service=routed.service,
+            correlation_id=routed.correlation_id,
+            version=routed.originator_version,
+            client=routed.client,
+            reply_to=routed.reply_to,
+            contract=routed.contract,
+            data_subject=routed.data_subject,
+            authorisation=routed.authorisation,
+        )
 
     def _delivery_request(self, notification: Notification) -> DeliveryRequest:
         exchange_id = UUID(str(notification.originator_id))

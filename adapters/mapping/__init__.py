@@ -8,7 +8,7 @@ every message without looking at the file again. :func:`compile_mapping`
 returns the findings instead of raising (``interop-hub adapter check``).
 
 The provider adapters built on them are :class:`SoapMappingProvider` and
-:class:`JsonMappingProvider` (imported from their modules, which need httpx).
+:class:`JsonMappingProvider` (imported from their modules, which need the HTTP client).
 """
 
 from adapters.mapping.compiled import CompiledMapping, compile_mapping, load_mapping

@@ -2,9 +2,10 @@
 
 Per call: the compiled mapping encodes the request contract into the request
 document, the route renders it as ``METHOD /path?query`` (and a body for
-methods that have one), httpx sends it with ``X-Correlation-Id``; a 200 answer
-is parsed — and validated against the mapping's JSON Schema when it has one —
-in one pydantic-core pass, then mapped onto the response contract.
+methods that have one), the pooled provider client sends it with
+``X-Correlation-Id``; a 200 answer is parsed — and validated against the
+mapping's JSON Schema when it has one — in one pydantic-core pass, then mapped
+onto the response contract.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-
-import httpx
 
 from adapters.errors import (
     AdapterError,
@@ -25,6 +24,7 @@ from adapters.mapping.errors import ProviderRequestInvalid
 from adapters.mapping.json_plan import JsonSection
 from adapters.mapping.json_route import JsonRoute
 from adapters.mapping.provider_base import CORRELATION_HEADER, HttpMappingProvider
+from adapters.provider_http import ProviderHttp
 from contracts import Contract
 from contracts.errors import ContractError
 
@@ -37,8 +37,7 @@ class JsonMappingProvider(HttpMappingProvider):
             raise ValueError(f"{mapping.name}: not a JSON mapping")
         super().__init__(
             mapping,
-            httpx.AsyncClient(base_url=base_url, timeout=timeout,
-                              headers={"Accept": "application/json"}),
+            ProviderHttp(base_url=base_url, headers={"Accept": "application/json"}),
             timeout=timeout, label=f"{mapping.name} (JSON)",
         )
         self._route: JsonRoute = mapping.route

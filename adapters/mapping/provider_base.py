@@ -12,8 +12,6 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Self
 
-import httpx
-
 from adapters.errors import (
     AdapterError,
     ProviderFault,
@@ -21,6 +19,7 @@ from adapters.errors import (
     ProviderUnavailable,
 )
 from adapters.mapping.compiled import CompiledMapping
+from adapters.provider_http import ClientError, HttpAnswer, ProviderHttp
 from contracts import Contract
 from contracts.errors import ContractError
 
@@ -30,7 +29,7 @@ CORRELATION_HEADER = "X-Correlation-Id"
 class HttpMappingProvider:
     """Base of the mapping providers: one compiled mapping, one HTTP client, one label."""
 
-    def __init__(self, mapping: CompiledMapping, http: httpx.AsyncClient, *, timeout: float,
+    def __init__(self, mapping: CompiledMapping, http: ProviderHttp, *, timeout: float,
                  label: str) -> None:
         self.mapping = mapping
         self.request_contract = mapping.request_contract
@@ -39,15 +38,15 @@ class HttpMappingProvider:
         self._timeout = timeout
         self._label = label
 
-    async def _send(self, request: Awaitable[httpx.Response]) -> httpx.Response:
+    async def _send(self, request: Awaitable[HttpAnswer]) -> HttpAnswer:
         """Await one HTTP exchange; timeouts and transport errors become ProviderUnavailable."""
         try:
             async with asyncio.timeout(self._timeout):
                 return await request
-        except (httpx.TimeoutException, TimeoutError) as exc:
+        except TimeoutError as exc:
             raise ProviderUnavailable(
                 f"{self._label}: no answer within {self._timeout}s") from exc
-        except httpx.HTTPError as exc:
+        except (ClientError, OSError) as exc:
             raise ProviderUnavailable(
                 f"{self._label}: cannot be reached: {type(exc).__name__} {exc}") from exc
 

@@ -2,9 +2,10 @@
 
 Per call: the compiled mapping encodes the request contract into the legacy
 body element (validated against the legacy XSD), :func:`build_envelope` wraps
-it, httpx POSTs it with ``SOAPAction`` and ``X-Correlation-Id``; the answer is
-parsed by the hardened parser (:func:`parse_envelope`), a Fault becomes a
-:class:`ProviderFault`, anything else is validated by libxml2 and mapped. No
+it, the pooled provider client (aiohttp) POSTs it with ``SOAPAction`` and
+``X-Correlation-Id``; the answer is parsed by the hardened parser
+(:func:`parse_envelope`), a Fault becomes a :class:`ProviderFault`, anything
+else is validated by libxml2 and mapped. No
 zeep or xmlschema code runs per message. A mapping with ``[soap.xroad]`` sends
 the X-Road 4.0 headers (``xrd:id`` = the correlation id) and requires the answer
 to echo that id.
@@ -17,7 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 from lxml import etree
 
 from adapters.errors import (
@@ -40,6 +40,7 @@ from adapters.mapping.provider_base import (
 from adapters.mapping.soap_encoding import EncodedWire
 from adapters.mapping.wsdl_service import SoapOperation
 from adapters.mapping.xml_plan import XmlSection
+from adapters.provider_http import ClientError, ProviderHttp
 from adapters.soap_envelope import build_envelope, parse_envelope, parse_fault
 from adapters.xml_safety import XmlLimits, parse_xml
 from adapters.xroad_headers import XRoadHeaderError, XRoadHeaders
@@ -57,7 +58,7 @@ class SoapMappingProvider(HttpMappingProvider):
     Build it with :meth:`connect`; close it with :meth:`aclose` (or ``async with``).
     """
 
-    def __init__(self, mapping: CompiledMapping, endpoint: str, http: httpx.AsyncClient,
+    def __init__(self, mapping: CompiledMapping, endpoint: str, http: ProviderHttp,
                  timeout: float, limits: XmlLimits) -> None:
         if mapping.soap is None:
             raise ValueError(f"{mapping.name}: not a SOAP mapping")
@@ -89,7 +90,7 @@ class SoapMappingProvider(HttpMappingProvider):
         if not isinstance(mapping, CompiledMapping):
             mapping = await asyncio.to_thread(load_mapping, mapping)
         limits = limits or XmlLimits()
-        http = httpx.AsyncClient(timeout=timeout)
+        http = ProviderHttp()
         try:
             address = endpoint
             if urlsplit(endpoint).query.lower() == "wsdl":
@@ -181,7 +182,7 @@ def _check_echo(label: str, headers: Sequence[etree._Element], correlation_id: s
             FieldIssue(path="/Envelope/Header/xrd:id", reason=reason, code="xroad-id-mismatch"),))
 
 
-async def _address_from_wsdl(http: httpx.AsyncClient, url: str, mapping: CompiledMapping,
+async def _address_from_wsdl(http: ProviderHttp, url: str, mapping: CompiledMapping,
                              wait_s: float) -> str:
     """The ``soap:address`` of the mapping's port in the WSDL served at ``url``."""
     operation = mapping.soap
@@ -190,9 +191,9 @@ async def _address_from_wsdl(http: httpx.AsyncClient, url: str, mapping: Compile
     try:
         async with asyncio.timeout(wait_s):
             response = await http.get(url)
-    except (httpx.TimeoutException, TimeoutError) as exc:
+    except TimeoutError as exc:
         raise ProviderUnavailable(f"{mapping.name}: no WSDL from {url} within {wait_s}s") from exc
-    except httpx.HTTPError as exc:
+    except (ClientError, OSError) as exc:
         raise ProviderUnavailable(f"{mapping.name}: cannot fetch the WSDL {url}: "
                                   f"{type(exc).__name__} {exc}") from exc
     if response.status_code != 200:

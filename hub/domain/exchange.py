@@ -137,18 +137,47 @@ class Exchange(Aggregate):
         self.data_subject = data_subject
 
     class Routed(Event):
-        """The exchange was addressed to the provider department's delivery subject."""
+        """The exchange was addressed to the provider department's delivery subject.
+
+        It repeats what the delivery of the exchange needs besides the sealed request
+        (who asks, what, where the answer goes, under which decision), so the relay
+        publishes from this event alone and the worker does not rebuild the exchange.
+        None of it is personal: the subject is named by its pseudonymous reference.
+        """
 
         TOPIC = "interop-hub:exchange.routed"
-        class_version = 1
+        class_version = 2
         provider: str
         subject: str
+        service: str
+        correlation_id: str
+        client: str
+        reply_to: str
+        contract: str
+        data_subject: str
+        authorisation: dict[str, str] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 carried the address only: "" says "read it from the exchange"."""
+            for name in ("service", "correlation_id", "client", "reply_to", "contract",
+                         "data_subject"):
+                state[name] = ""
+            state["authorisation"] = None
+
+    def route(self, provider: str, subject: str) -> None:
+        """Address the translated exchange to ``subject`` (the provider's delivery subject)."""
+        self._check_status("route", Status.RECEIVED)
+        if self.request is None or self.contract is None:
+            raise ExchangeStateError(self.id, "route", "an untranslated exchange cannot be routed")
+        self._route(provider, subject, self.service, self.correlation_id, self.client,
+                    self.reply_to, self.contract, self.data_subject, self.authorisation)
 
     @event(Routed)
-    def route(self, provider: str, subject: str) -> None:
-        self._check_status("route", Status.RECEIVED)
-        if self.request is None:
-            raise ExchangeStateError(self.id, "route", "an untranslated exchange cannot be routed")
+    def _route(
+        self, provider: str, subject: str, service: str, correlation_id: str, client: str,
+        reply_to: str, contract: str, data_subject: str, authorisation: dict[str, str] | None,
+    ) -> None:
         self.provider = provider
         self.status = Status.ROUTED
 

@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from adapters.errors import PayloadTooLarge
@@ -92,9 +93,11 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
         if answer.response is None:
             return _error(answer, correlation_id)
         body = disclosed_json(answer.response)  # only the purpose's fields (hub.security)
-        await gateway.complete(answer, body)
+        # Completed is recorded once the reply is written (a background task), off
+        # the client's latency.
         return Response(
             body,
+            background=BackgroundTask(gateway.complete, answer, body),
             media_type="application/json",
             headers={
                 "X-Exchange-Id": str(answer.exchange_id),

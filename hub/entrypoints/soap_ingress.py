@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from lxml import etree
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from adapters.contract_xml import ContractXmlCodec
@@ -182,9 +183,11 @@ class SoapIngress:
         if answer.response is None:
             return fault_response(answer, contract)
         body = self._reply(incoming, answer.response)
-        await self._gateway.complete(answer, body)
+        # Completed is recorded once the reply is written (a background task), off
+        # the client's latency.
         return Response(
             body,
+            background=BackgroundTask(self._gateway.complete, answer, body),
             media_type=XML_MEDIA,
             headers={
                 "X-Exchange-Id": str(answer.exchange_id),

@@ -41,6 +41,10 @@ class StreamSpec:
     replicas: int = 1
 
 
+_IDLE_S = 0.5  # a consumer with nothing to do long-polls this long for one message
+_BURST_S = 0.002  # a busy consumer's pull for more returns after at most this
+
+
 class _JsDelivery:
     """Adapts a JetStream message to the :class:`hub.bus.port.Delivery` port."""
 
@@ -52,8 +56,10 @@ class _JsDelivery:
         self.attempt = msg.metadata.num_delivered
 
     async def ack(self) -> None:
+        # No round trip: the outcome is recorded before the ack, so a lost ack means a
+        # redelivery that the worker recognises as settled and does not apply again.
         try:
-            await self._msg.ack_sync(timeout=_TIMEOUT_S)
+            await self._msg.ack()
         except (TimeoutError, nats.errors.Error) as exc:
             raise BusError(f"ack of {self.subject} failed: {exc!r}") from exc
 
@@ -198,11 +204,20 @@ class JetStreamBus:
             raise BusError(f"cannot create consumer {spec.name}: {exc!r}") from exc
         slots = asyncio.Semaphore(spec.concurrency)
         running: set[asyncio.Task[None]] = set()
+        busy = False
         try:
             while not stop.is_set():
-                batch = await self._fetch(sub, spec)
-                for msg in batch:
-                    await slots.acquire()
+                await slots.acquire()
+                # Idle: wait (long poll) for one message. Busy: take what is there, as
+                # many as there are free slots, waiting at most _BURST_S for it.
+                want = max(1, spec.concurrency - len(running)) if busy else 1
+                batch = await self._fetch(sub, spec, want, _BURST_S if busy else _IDLE_S)
+                busy = bool(batch)
+                if not batch:
+                    slots.release()
+                for index, msg in enumerate(batch):
+                    if index:
+                        await slots.acquire()
                     task = asyncio.create_task(self._handle(handler, msg, slots))
                     running.add(task)
                     task.add_done_callback(running.discard)
@@ -212,9 +227,13 @@ class JetStreamBus:
             with contextlib.suppress(nats.errors.Error):
                 await sub.unsubscribe()
 
-    async def _fetch(self, sub: Any, spec: ConsumerSpec) -> list[Msg]:
+    async def _fetch(self, sub: Any, spec: ConsumerSpec, batch: int, wait_s: float
+                     ) -> list[Msg]:
+        # A pull for several messages waits, once its first message came, until the
+        # batch fills or the pull expires: a long poll for 16 held a lone delivery for
+        # up to 0.5 s. So a long poll asks for one, and a short pull for the rest.
         try:
-            return list(await sub.fetch(batch=spec.concurrency, timeout=0.5))
+            return list(await sub.fetch(batch=batch, timeout=wait_s))
         except (TimeoutError, nats.errors.TimeoutError):
             return []
         except nats.errors.Error as exc:

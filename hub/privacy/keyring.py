@@ -25,6 +25,7 @@ from contracts.base import Contract
 from hub.privacy.errors import KeyEncryptionKeyError, SubjectError
 from hub.privacy.keystore import KeyStore, StoredKey, WrappedRow
 from hub.privacy.subjects import is_subject_ref, subject_identifier, subject_ref
+from hub.work import WORK
 
 DATA_KEY_BYTES = 32
 REF_HMAC_ROW = "subject-ref"
@@ -61,6 +62,7 @@ class SubjectKeyring:
         """
         if name == REF_HMAC_ROW:
             raise KeyEncryptionKeyError(f"the secret {name!r} is the keyring's own")
+        WORK.add("key_reads")
         wrapped = self.store.get_secret(name)
         if wrapped is None:
             wrapped = self.store.add_secret(name, self._wrap(os.urandom(32), _secret_label(name)))
@@ -104,6 +106,7 @@ class SubjectKeyring:
 
     def encryption_key(self, subject: str) -> tuple[str, bytes]:
         """The subject's key id and key, creating them on first use."""
+        WORK.add("key_reads")
         stored = self.store.get_key(subject)
         if stored is None:
             kid = "k-" + os.urandom(8).hex()
@@ -117,6 +120,7 @@ class SubjectKeyring:
 
     def decryption_key(self, subject: str, kid: str) -> bytes | None:
         """The key ``kid`` of the subject, or None if it was destroyed."""
+        WORK.add("key_reads")
         stored = self.store.get_key(subject)
         if stored is None or stored.kid != kid:
             return None

@@ -35,18 +35,23 @@ def record_authorised(
     ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision
 ) -> UUID:
     """Received + Translated + Authorised + Routed, in one transaction."""
-    exchange = ledger.receive(arrival)
-    exchange.translate(
-        translation.contract, translation.document, translation.digest, translation.data_subject
-    )
-    exchange.authorise(decision.purpose, decision.basis, decision.legal_basis,
-                       decision.consent_id)
-    exchange.route(translation.provider, translation.subject)
+    exchange = authorised_exchange(ledger, arrival, translation, decision)
     try:
         ledger.save(exchange)
     except IntegrityError:
         raise ExchangeConflictError(exchange.id) from None
     return exchange.id
+
+
+def authorised_exchange(
+    ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision
+) -> Exchange:
+    """A new, unsaved exchange: Received + Translated + Authorised + Routed."""
+    exchange = ledger.accepted(arrival, translation)
+    exchange.authorise(decision.purpose, decision.basis, decision.legal_basis,
+                       decision.consent_id)
+    exchange.route(translation.provider, translation.subject)
+    return exchange
 
 
 def record_disclosed_response(

@@ -15,6 +15,13 @@ the hub's SOAP ingress (contract XML) or of the bureau's legacy endpoint
   bounded in time. Goal p99 < 20 ms.
 - ``http_loopback_floor``: the same client against an empty endpoint: what this
   machine's loopback HTTP costs before any SOAP, the raw limit under both.
+- ``query_work``: the hub's work per successful mediated query over the mediated
+  rounds: event-store write and read transactions, aggregate loads, key-store
+  reads and thread hand-offs, from the counters the hub's own code increments
+  (:mod:`hub.work`), read before and after each round, and the hub process's
+  CPU milliseconds per query (``hub_cpu_ms``: what bounds one process's
+  throughput, and what a shared machine's load moves least). Background work
+  (the projections' follower, /health) done during a round is included.
 
 ``python -m simulations.bench.query [SECONDS]`` runs it alone (SECONDS per round).
 """
@@ -27,13 +34,15 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 from rich.console import Console
 
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure, ratio_of
 from simulations.bench.processes import server_process
-from simulations.bench.query_servers import NULL_PATH
+from simulations.bench.query_servers import NULL_PATH, WORK_PATH
 from simulations.traffic.clients import client_headers
 from simulations.traffic.http_pipe import Prepared, prepare
 from simulations.traffic.mix import (
@@ -84,26 +93,47 @@ async def _closed(requests: list[Prepared], seconds: float, what: str) -> Tally:
                     what)
 
 
+class WorkFigure(Figure):
+    """``query_work``: an object of counts per successful query, not one number."""
+
+    def __init__(self, work: dict[str, float], queries: int) -> None:
+        super().__init__("query_work", work["write_transactions"], "per successful query",
+                         None, None, "<= 3 write transactions, 0 aggregate loads (warm path)")
+        self.work = work
+        self.queries = queries
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.work, "queries": self.queries, "unit": self.unit, "goal": self.goal}
+
+
+async def _work(url: str) -> dict[str, float]:
+    async with httpx.AsyncClient(timeout=10) as http:
+        counts: dict[str, float] = (await http.get(f"{url}{WORK_PATH}")).json()
+        return counts
+
+
 async def measure(round_s: float = ROUND_S) -> list[Figure]:
     """Run the three processes and measure P1, P5 and the loopback floor."""
     with tempfile.TemporaryDirectory(prefix="bench-query-") as tmp:
         root = Path(tmp)
         async with server_process(_SERVERS, "bureaus", ready=root / "bureaus.json",
                                   log=root / "bureaus.log") as bureaus:
-            async with _hub(bureaus, root, root / "hub") as (hub_url, identity):
-                figures = await _rounds(bureaus, hub_url, identity, round_s)
+            async with _hub(bureaus, root, root / "hub") as (hub_url, identity, work):
+                figures = await _rounds(bureaus, hub_url, identity, work, round_s)
             # The same hub without the cost of fsync, to show its share.
             if await asyncio.to_thread(TMPFS.is_dir):
                 with tempfile.TemporaryDirectory(prefix="bench-query-", dir=TMPFS) as shm:
-                    async with _hub(bureaus, root, Path(shm) / "hub") as (hub_url, identity):
+                    async with _hub(bureaus, root, Path(shm) / "hub") as (hub_url, identity,
+                                                                           _):
                         figures.append(await _tmpfs_round(bureaus, hub_url, identity, round_s))
             return figures
 
 
 @contextlib.asynccontextmanager
 async def _hub(bureaus: dict[str, str], root: Path, data: Path
-               ) -> AsyncIterator[tuple[str, dict[str, str]]]:
-    """The hub process with its data in ``data``; yields its URL and the client's headers."""
+               ) -> AsyncIterator[tuple[str, dict[str, str], str]]:
+    """The hub process with its data in ``data``; yields its URL, the client's headers and
+    the URL of its work counters."""
     settings = HubSettings(data=data, region="north")
     identity = client_headers(settings, CLIENT, [SERVICE])
     name = f"hub-{data.parent.name}"
@@ -112,18 +142,20 @@ async def _hub(bureaus: dict[str, str], root: Path, data: Path
         "--social-security", f"{bureaus['social_security']}/ws/insurance?wsdl",
         "--tax", bureaus["tax"], ready=root / f"{name}.json", log=root / f"{name}.log",
     ) as hub:
-        yield hub["hub"], identity
+        yield hub["hub"], identity, hub["work"]
 
 
 async def _rounds(bureaus: dict[str, str], hub_url: str, identity: dict[str, str],
-                  round_s: float) -> list[Figure]:
+                  work_url: str, round_s: float) -> list[Figure]:
     direct = direct_requests(bureaus["social_security"])
     mediated = mediated_requests(hub_url, identity)
     null = [prepare("null", bureaus["null"], NULL_PATH, b"x" * 600, SOAP_HEADERS)]
     await _closed(direct, 1.0, "warm-up direct")
     await _closed(mediated, 2.0, "warm-up mediated")
     floor = (await _closed(null, round_s, "loopback floor")).rate()
-    direct_rate, mediated_rate, mediated_runs = await _alternate(direct, mediated, round_s)
+    work: dict[str, float] = {}
+    direct_rate, mediated_rate, mediated_runs = await _alternate(direct, mediated, round_s,
+                                                                 work_url, work)
     rate = mediated_rate / 2
     latency = _checked(await open_loop(mediated, rate=rate, duration_s=LATENCY_S,
                                        max_in_flight=512), "latency")
@@ -133,16 +165,30 @@ async def _rounds(bureaus: dict[str, str], hub_url: str, identity: dict[str, str
                   f"{LATENCY_S:.0f} s: {latency.total().completed:,} answered, "
                   f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms "
                   f"(closed loop, 16 in flight: p50 {closed_p50:.1f}, p99 {closed_p99:.1f})")
-    return _figures(floor, direct_rate, mediated_rate, rate, (p50, p95, p99))
+    queries = sum(t.total().completed for t in mediated_runs)
+    per_query = {k: round(v / max(queries, 1), 2) for k, v in work.items()}
+    console.print(f"  work per mediated query ({queries:,} queries): {per_query}")
+    return [*_figures(floor, direct_rate, mediated_rate, rate, (p50, p95, p99)),
+            WorkFigure(per_query, queries)]
 
 
-async def _alternate(direct: list[Prepared], mediated: list[Prepared], round_s: float
+async def _alternate(direct: list[Prepared], mediated: list[Prepared], round_s: float,
+                     work_url: str | None = None, work: dict[str, float] | None = None,
                      ) -> tuple[float, float, list[Tally]]:
-    """Direct and mediated rounds in turn; (direct rate, mediated rate, mediated tallies)."""
+    """Direct and mediated rounds in turn; (direct rate, mediated rate, mediated tallies).
+
+    With ``work_url``, the hub's work counted during the mediated rounds is added to
+    ``work``.
+    """
     direct_runs, mediated_runs = [], []
     for _ in range(ROUNDS):
         direct_runs.append(await _closed(direct, round_s, "direct"))
+        before = await _work(work_url) if work_url else {}
         mediated_runs.append(await _closed(mediated, round_s, "mediated"))
+        if work_url and work is not None:
+            after = await _work(work_url)
+            for key, value in after.items():
+                work[key] = work.get(key, 0) + value - before.get(key, 0)
     direct_rate = sum(t.rate() for t in direct_runs) / ROUNDS
     mediated_rate = sum(t.rate() for t in mediated_runs) / ROUNDS
     console.print(f"  direct {direct_rate:,.0f}/s "

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import time
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -29,11 +30,13 @@ from starlette.routing import Route
 from hub.bootstrap import run_hub
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.settings import HubSettings
+from hub.work import WORK
 from simulations.departments import DepartmentEndpoints, region_services
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
 
 NULL_PATH = "/null"
+WORK_PATH = "/work"
 
 
 def _null_app() -> Starlette:
@@ -44,6 +47,18 @@ def _null_app() -> Starlette:
         return Response(b"", 200)
 
     return Starlette(routes=[Route(NULL_PATH, null, methods=["POST"])])
+
+
+def _work_app() -> Starlette:
+    """The hub process's work counters (hub.work), read by the benchmark around a round."""
+
+    async def work(request: Request) -> Response:
+        # The process's CPU time too: on a shared machine, CPU per query is the figure
+        # that other processes' load does not move much.
+        counts = {**WORK.snapshot().as_dict(), "hub_cpu_ms": time.process_time() * 1000}
+        return Response(json.dumps(counts), 200, media_type="application/json")
+
+    return Starlette(routes=[Route(WORK_PATH, work, methods=["GET"])])
 
 
 def _announce(ready: Path, urls: dict[str, str]) -> None:
@@ -66,8 +81,8 @@ async def serve_hub(ready: Path, data: Path, social_security_wsdl: str, tax: str
     """One region's hub (north) in front of the bureaus, through ``run_hub``."""
     settings = HubSettings(data=data, region="north")
     services = region_services(settings.region, DepartmentEndpoints(social_security_wsdl, tax))
-    async with run_hub(settings, services) as hub:
-        _announce(ready, {"hub": hub.http_url, "nats": hub.nats_url})
+    async with run_hub(settings, services) as hub, serve_asgi(_work_app(), name="work") as work:
+        _announce(ready, {"hub": hub.http_url, "nats": hub.nats_url, "work": work})
         await asyncio.Event().wait()
 
 

@@ -7,9 +7,11 @@ import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from uuid import UUID
 
 from hub.bootstrap import Hub, run_hub
 from hub.domain.credential import CredentialKind
+from hub.domain.exchange import Status
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.settings import HubSettings
 from simulations.departments import (
@@ -90,3 +92,14 @@ async def running_region(
             grants = demo_rights(settings.region, settings.peers)
         await grant_all(hub, grants)
         yield Region(hub, ss_behaviour, tax_behaviour)
+
+
+async def completed(hub: Hub, exchange_id: str | UUID, timeout_s: float = 5.0) -> None:
+    """Wait (bounded) until an answered exchange records ``Completed``: the hub records it
+    after the reply is written, so a client may read its answer a moment before."""
+    exchange = UUID(str(exchange_id))
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while hub.ledger.get(exchange).status is not Status.COMPLETED:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"exchange {exchange} not completed within {timeout_s} s")
+        await asyncio.sleep(0.01)

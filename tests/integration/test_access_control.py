@@ -26,6 +26,7 @@ from tests.integration.hub_fixtures import (
     PURPOSE,
     Region,
     auth_headers,
+    completed,
     department_token,
     grant,
     revoke,
@@ -97,6 +98,7 @@ async def test_the_answer_holds_only_the_purposes_fields(hub_settings: HubSettin
             "employer_id", "contribution_base", "currency"}
         assert "Andersson" not in response.text
         exchange_id = response.headers["X-Exchange-Id"]
+        await completed(region.hub, exchange_id)
         assert _events(region, exchange_id) == [
             "Received", "Translated", "Authorised", "Routed", "Delivered", "Responded",
             "Disclosed", "Completed"]

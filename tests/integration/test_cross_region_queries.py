@@ -50,6 +50,17 @@ def _exchanges(linked: LinkedRegion, correlation: str) -> list:  # type: ignore[
     return [e for e in found if e.correlation_id == correlation]
 
 
+async def _completed(linked: LinkedRegion, correlation: str) -> list:  # type: ignore[type-arg]
+    """The exchanges of ``correlation`` once all are Completed (bounded wait): an ingress
+    records completion after its reply is written, a moment after the client has it."""
+    for _ in range(250):
+        found = await asyncio.to_thread(_exchanges, linked, correlation)
+        if found and all(e.status is Status.COMPLETED for e in found):
+            break
+        await asyncio.sleep(0.02)
+    return found
+
+
 async def test_json_client_in_north_queries_souths_soap_bureau(base: HubSettings) -> None:
     """north/tax gets south's contribution history as JSON; both ledgers record their side."""
     async with linked_regions(base, ["north", "south"]) as regions:
@@ -59,8 +70,8 @@ async def test_json_client_in_north_queries_souths_soap_bureau(base: HubSettings
         )
         assert response.status_code == 200, response.text
         assert response.json()["person"]["family_name"] == "Andersson"
-        [asked] = await asyncio.to_thread(_exchanges, north, "x-1")
-        [answered] = await asyncio.to_thread(_exchanges, south, "x-1")
+        [asked] = await _completed(north, "x-1")
+        [answered] = await _completed(south, "x-1")
         assert (asked.client, asked.provider, asked.ingress) == (
             "north/tax", "south/social-security", "json")
         assert asked.status is Status.COMPLETED
@@ -91,8 +102,8 @@ async def test_soap_client_in_south_queries_norths_json_bureau(base: HubSettings
 
         answer = await asyncio.to_thread(call)
         assert answer.status == "cleared"  # type: ignore[attr-defined]
-        [asked] = await asyncio.to_thread(_exchanges, south, "s-1")
-        [answered] = await asyncio.to_thread(_exchanges, north, "s-1")
+        [asked] = await _completed(south, "s-1")
+        [answered] = await _completed(north, "s-1")
         assert (asked.service, asked.ingress, asked.status) == (
             "north/tax/tax-clearance", "soap", Status.COMPLETED)
         assert (answered.client, answered.ingress, answered.status) == (

@@ -17,7 +17,7 @@ from hub.bootstrap import Hub
 from hub.domain.exchange import Status
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
-from tests.integration.hub_fixtures import auth_headers, running_region
+from tests.integration.hub_fixtures import auth_headers, completed, running_region
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"
@@ -54,6 +54,7 @@ async def test_json_client_queries_the_soap_bureau(hub_settings: HubSettings) ->
         assert body["periods"] and body["periods"][0]["currency"] == "EUR"
         assert response.headers["X-Correlation-Id"] == "corr-42"
         exchange_id = response.headers["X-Exchange-Id"]
+        await completed(hub, exchange_id)
         assert _events(hub, exchange_id) == [
             "Received",
             "Translated",
@@ -202,6 +203,7 @@ async def test_provider_server_fault_is_retried_then_answered(hub_settings: HubS
             region.hub, f"{region.hub.http_url}/services/{SS}", json.dumps(QUERY).encode()
         )
         assert response.status_code == 200
+        await completed(region.hub, response.headers["X-Exchange-Id"])
         events = _events(region.hub, response.headers["X-Exchange-Id"])
         assert events.count("DeliveryFailed") == 2
         assert events[-4:] == ["Delivered", "Responded", "Disclosed", "Completed"]
@@ -284,5 +286,7 @@ async def test_both_directions_with_the_postgresql_store(
                           client="north/social-security")
         assert tax.json()["status"] == "under-review"
         assert hub.store.startswith("postgresql://")
+        for answered in (response, tax):
+            await completed(hub, answered.headers["X-Exchange-Id"])
         statuses = [hub.ledger.get(i).status for i in hub.ledger.exchange_ids()]
         assert statuses == [Status.COMPLETED, Status.COMPLETED]

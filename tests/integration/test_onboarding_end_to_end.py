@@ -35,7 +35,7 @@ from simulations.run_services import running_services
 from simulations.scenario import HARDENED_ZEEP
 from simulations.xroad_example import ENDPOINT_PATH
 from simulations.xroad_example.services import XROAD_PURPOSE
-from tests.integration.hub_fixtures import auth_headers, department_token, grant
+from tests.integration.hub_fixtures import auth_headers, completed, department_token, grant
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP_HUB = Path(sys.executable).parent / "interop-hub"
@@ -179,6 +179,8 @@ async def test_a_department_is_onboarded_from_its_wsdl(
             _zeep_call, hub.http_url, department_token(hub, "north/test-client"))
         assert 1 <= by_soap <= 100  # zeep unwraps a one-field answer
         ids = list(hub.ledger.exchange_ids())
+        for exchange_id in ids:
+            await completed(hub, exchange_id)
         assert [hub.ledger.get(i).status for i in ids] == [Status.COMPLETED] * 2
         history = [type(e).__name__ for e in hub.ledger.history(UUID(answer.headers[
             "X-Exchange-Id"]))]

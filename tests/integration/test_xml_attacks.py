@@ -19,7 +19,7 @@ import pytest_asyncio
 
 from adapters.soap_envelope import parse_envelope, parse_fault
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import Region, auth_headers, running_region
+from tests.integration.hub_fixtures import Region, auth_headers, completed, running_region
 from tests.loopback_listener import Listener, loopback_listener
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -195,6 +195,7 @@ async def test_a_good_request_right_after_the_attacks_completes(target: Target) 
     await _post(target, _payload("billion-laughs", target))
     response = await _post(target, _envelope(GOOD_BODY))
     assert response.status_code == 200, response.text
+    await completed(target.region.hub, response.headers["X-Exchange-Id"])
     assert _rejected(target, response)[-1] == "Completed"
     assert target.listener.connections == []
     assert target.region.tax.calls >= 1

@@ -20,7 +20,7 @@ from adapters.xroad_headers import XROAD_NS, XRoadHeaders
 from hub.bootstrap import Hub
 from hub.settings import HubSettings
 from simulations.xroad_example.services import XROAD_PURPOSE
-from tests.integration.hub_fixtures import department_token, grant
+from tests.integration.hub_fixtures import completed, department_token, grant
 from tests.integration.xroad_fixtures import (
     SAMPLE_DEPARTMENT,
     XROAD_HEADERS,
@@ -75,6 +75,7 @@ async def test_get_random_sample_is_answered_with_headers_echoed(
         assert exchange.client == SAMPLE_DEPARTMENT
         assert exchange.service == "north/xroad-example/get-random"
         assert exchange.correlation_id == "_REQUEST_ID_"
+        await completed(region.hub, exchange_id)
         assert _events(region.hub, exchange_id) == [
             "Received",
             "Translated",

@@ -7,10 +7,11 @@ mapping simulations/mappings/xroad-example.get-random.toml copes with both.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,10 +24,12 @@ from starlette.routing import Route
 from adapters.errors import ProviderResponseInvalid
 from adapters.mapping import MappingFileError, compile_mapping, load_mapping, load_spec
 from adapters.mapping.soap_provider import SoapMappingProvider
+from adapters.provider_http import ProviderHttp
 from adapters.soap_envelope import build_envelope
 from adapters.xml_safety import XmlLimits
 from adapters.xroad_headers import XRoadClientId, XRoadServiceId
 from contracts.xroad_example import RandomNumber, RandomNumberQuery
+from hub.entrypoints.asgi_server import serve_asgi
 from simulations.xroad_example import ENDPOINT_PATH, XRoadExampleBehaviour, create_app
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "simulations" / "mappings"
@@ -121,10 +124,13 @@ def test_check_requires_what_the_wsdl_requires(tmp_path: Path, shared_external: 
     assert "xrd:client, xrd:service" in error.message
 
 
-def _provider(app: Starlette, mapping: Path) -> SoapMappingProvider:
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
-    return SoapMappingProvider(load_mapping(mapping), f"http://provider{ENDPOINT_PATH}", http,
-                               5.0, XmlLimits())
+@contextlib.asynccontextmanager
+async def _provider(app: Starlette, mapping: Path) -> AsyncIterator[SoapMappingProvider]:
+    """The provider adapter posting to ``app``, served on a loopback port."""
+    async with serve_asgi(app, name="provider") as url:
+        async with SoapMappingProvider(load_mapping(mapping), f"{url}{ENDPOINT_PATH}",
+                                       ProviderHttp(), 5.0, XmlLimits()) as provider:
+            yield provider
 
 
 async def test_requests_carry_the_headers_and_answers_must_echo_the_id(
