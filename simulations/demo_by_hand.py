@@ -66,13 +66,13 @@ def by_hand(hub_url: str, region: str, data: Path, tokens: dict[str, str]) -> By
     files = write_token_files(data, tokens)
     tax, ss = files[f"{region}/tax"], files[f"{region}/social-security"]
     json_curl = shlex.join([
-        "curl", "-s", "-X", "POST",
+        "curl", "-sS", "--fail-with-body", "-X", "POST",
         f"{hub_url}/services/{region}/social-security/contribution-history",
         "-H", f"@{tax}", "-H", f"X-Hub-Purpose: {CASE_PURPOSE}",
         "-H", "Content-Type: application/json", "-d", JSON_BODY,
     ])
     soap_curl = shlex.join([
-        "curl", "-s", "-X", "POST", f"{hub_url}/soap",
+        "curl", "-sS", "--fail-with-body", "-X", "POST", f"{hub_url}/soap",
         "-H", f"@{ss}", "-H", f"X-Hub-Purpose: {CASE_PURPOSE}",
         "-H", "Content-Type: text/xml; charset=utf-8", "-H", 'SOAPAction: "TaxClearance"',
         "-d", SOAP_BODY,
