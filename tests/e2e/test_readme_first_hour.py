@@ -148,3 +148,13 @@ def test_readme_first_hour_runs_as_written(tmp_path: Path, shared_external: Path
     assert re.search(r"<number>\d+</number>", output)  # onboarded service, SOAP
     assert "2 exchanges" in output
     assert not list((project / "onboarding").glob("*.nk")) and not list(project.glob("*.nk"))
+
+
+def test_readme_and_docs_link_to_files_that_exist() -> None:
+    """Every relative link of README and docs/*.md names a file of the repository."""
+    broken = []
+    for page in [README, *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text("utf-8")):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert broken == []
