@@ -158,3 +158,21 @@ def test_readme_and_docs_link_to_files_that_exist() -> None:
             if "://" not in target and not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(ROOT)}: {target}")
     assert broken == []
+
+
+def test_federation_file_flow_runs_on_the_folders_the_demo_writes(tmp_path: Path) -> None:
+    """docs/federation.md's marked blocks — `demo --regions 3 --data fed-data`, then the
+    file-based flow between fed-data/north and fed-data/south — run as written with .venv
+    activated (its bin first on PATH), and the regions end up reconciled."""
+    blocks = first_hour_blocks((ROOT / "docs" / "federation.md").read_text(encoding="utf-8"))
+    assert len(blocks) == 2 and "fed-data/south" in blocks[1].body
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env.update(PYTHONUNBUFFERED="1", HUB_LOG_FORMAT="json",
+               PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    script = tmp_path / "federation.sh"
+    script.write_text(_script(blocks, {}))
+    result = subprocess.run([_tool("bash"), str(script)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=BUDGET_S)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert "reconcile north↔south: 0 missing, 0 duplicated, 0 divergent, 0 pending" in output
