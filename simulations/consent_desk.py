@@ -53,6 +53,6 @@ def print_data_use_report(console: Console, ledger: Ledger, national_id: str) ->
         table.add_column(column, overflow="fold")
     for use in uses:
         basis = f"consent {use.consent_id[:8]}" if use.basis == "consent" else use.legal_basis
-        table.add_row(f"{use.at:%H:%M:%S}", use.recipient, use.purpose, basis,
+        table.add_row(f"{use.at:%Y-%m-%d %H:%M:%S}", use.recipient, use.purpose, basis,
                       ", ".join(use.fields))
     console.print(table)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -16,6 +17,7 @@ from hub.settings import HubSettings
 from hub.views import summaries, totals
 from simulations.consent_desk import LedgerConsentDesk, print_data_use_report
 from simulations.credentials import issue_demo_tokens
+from simulations.demo_by_hand import by_hand
 from simulations.demo_operator import demo_login
 from simulations.departments import (
     DepartmentEndpoints,
@@ -69,6 +71,10 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
             f"{summary.failed} failed"
         )
         if keep_running:
+            hand = await asyncio.to_thread(
+                by_hand, hub.http_url, settings.region, settings.data, tokens)
+            for line in hand.lines():
+                console.print(line, highlight=False, soft_wrap=True, markup=False)
             console.print("running; press Ctrl-C to stop")
             await asyncio.Event().wait()
         return 0 if all(r.ok for r in results) and summary.pending == 0 else 1
@@ -85,18 +91,18 @@ def demo_services(region: str, endpoints: DepartmentEndpoints) -> list[ServiceDe
 
 
 def _steps_table(results: list[StepResult]) -> Table:
-    table = Table(title="scenario")
-    for column in ("step", "via", "service", "expected", "got", "detail", "ms"):
-        table.add_column(column, overflow="fold" if column == "detail" else "ellipsis")
+    """One line per step, within 100 columns: long texts end in an ellipsis, never wrap."""
+    table = Table(title="scenario", box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
+    # Fixed widths: rich squeezes no-wrap columns to nothing when it has to shrink them.
+    widths = {"step": 28, "via": 4, "to": 15, "got": 9, "detail": 28, "ms": 5}
+    for column, width in widths.items():
+        table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=width,
+                         max_width=width, justify="right" if column == "ms" else "left")
     for r in results:
-        got = r.got if r.ok else f"[red]{r.got} (unexpected)[/red]"
-        table.add_row(r.name, r.via, r.service.split("/", 1)[1], r.expected, got,
-                      _shorten(r.detail, 64), f"{r.elapsed_ms:.1f}")
+        got = r.got if r.ok else f"[red]{r.got} (expected {r.expected})[/red]"
+        table.add_row(r.name, r.via, r.service.split("/")[1], got,
+                      r.detail, f"{r.elapsed_ms:.0f}")
     return table
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _summary_table(summary, events_this_run: int, events_total: int, store: str) -> Table:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """Run a hub with the services a ``services.toml`` declares, beside the emulated X-Road provider.
 
-The last step of onboarding a department (README, "Onboarding a department
-from its WSDL"): the services file names the filled mapping and the provider's
+The last step of onboarding a department (docs/onboarding.md, and the
+README's short version): the services file names the filled mapping and the provider's
 endpoint; this runs the region's hub with exactly those services until Ctrl-C
 (or SIGTERM), and — standing in for the department's real server — the
 emulated X-Road example provider at a fixed port::
@@ -12,7 +12,7 @@ emulated X-Road example provider at a fixed port::
 Access is denied by default: grant the calling departments their rights in the
 same data folder first (each service's ``[[service.purpose]]`` names what may be
 asked for), e.g. ``interop-hub access grant north/test-client
-north/xroad-example/get-random --purpose service-test --data onboarding/hub-data``.
+north/xroad-example/random --purpose service-test --data onboarding/hub-data``.
 """
 
 from __future__ import annotations

@@ -97,11 +97,16 @@ class CheckpointLog:
     def at_size(self, size: int, verifier: NoteVerifier) -> Checkpoint:
         """The last recorded checkpoint of tree size ``size``, verified."""
         found = None
+        sizes: list[int] = []
         for number, note in self.notes():
-            if note is not None and _unverified_size(note) == size:
+            recorded = None if note is None else _unverified_size(note)
+            if recorded is not None and recorded not in sizes:
+                sizes.append(recorded)
+            if note is not None and recorded == size:
                 found = (number, note)
         if found is None:
-            raise ProofError(f"no recorded checkpoint has tree size {size}")
+            raise ProofError(f"no recorded checkpoint has tree size {size}; "
+                             f"{_sizes_recorded(sizes)}")
         return self._open(*found, verifier)
 
     def _open(self, number: int | str, note: str | None, verifier: NoteVerifier) -> Checkpoint:
@@ -111,6 +116,15 @@ class CheckpointLog:
             return open_checkpoint(note, verifier)
         except NoteError as exc:
             raise NoteError(f"{self.path}:{number}: {exc.message}") from None
+
+
+def _sizes_recorded(sizes: list[int]) -> str:
+    """The sizes one may ask for instead (the last ten when there are many)."""
+    if not sizes:
+        return "no checkpoint is recorded yet (`interop-hub audit checkpoint` signs one)"
+    shown = ", ".join(str(n) for n in sizes[-10:])
+    more = f" (last 10 of {len(sizes)})" if len(sizes) > 10 else ""
+    return f"recorded sizes{more}: {shown}"
 
 
 def _note_of(line: str) -> str | None:

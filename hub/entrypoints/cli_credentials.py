@@ -2,7 +2,8 @@
 
 A token is printed once, at ``issue`` and ``rotate``; the hub keeps only its
 verifier (:mod:`hub.security.credentials`). ``issue`` for a department also
-writes the department's NATS nkey seed to a file of mode 0600 and names it:
+writes the department's NATS nkey seed to a file of mode 0600 and names it
+(under the data folder, ``DIR/nats-seeds/``, unless ``--seed-out`` says where):
 the department connects to the hub's NATS server with it (``nkeys_seed`` in
 nats-py). A running hub follows the store (:mod:`hub.readmodels`): what these
 commands change applies to its HTTP requests within a second, and to the
@@ -49,7 +50,7 @@ def issue(
     seed_out: Annotated[
         Path | None,
         typer.Option("--seed-out", help="Where to write a department's NATS nkey seed "
-                     "(default ./<region>-<department>-<id>.nk)"),
+                     "(default DIR/nats-seeds/<region>-<department>-<id>.nk)"),
     ] = None,
 ) -> None:
     """Issue a token (printed once) and, for a department, write its NATS seed file (0600)."""
@@ -71,7 +72,7 @@ def issue(
     out.print("token (shown once, keep it secret):", highlight=False)
     print(issued.token, flush=True)  # plain, so scripts can read the line as it is
     if issued.nats_seed is not None:
-        path = seed_out or Path(f"{principal.replace('/', '-')}-{issued.credential_id.hex[:8]}.nk")
+        path = seed_out or _default_seed_path(settings, principal, issued.credential_id.hex)
         _write_private(path, issued.nats_seed + b"\n")
         out.print(f"NATS nkey seed written to {path} (mode 0600)", highlight=False)
 
@@ -133,6 +134,14 @@ def list_(data: hub_cli.DataOption = None) -> None:
                       info.expires_at[:19], info.status, info.nkey[:12] + "…" if info.nkey else "-")
     hub_cli.out.print(table)
     hub_cli.out.print(f"{len(infos)} credentials")
+
+
+def _default_seed_path(settings: HubSettings, principal: str, credential_id: str) -> Path:
+    """Under the data folder, in a folder only the owner may list: a secret never lands in
+    whatever directory the command happens to run from."""
+    folder = settings.data / "nats-seeds"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / f"{principal.replace('/', '-')}-{credential_id[:8]}.nk"
 
 
 def _write_private(path: Path, content: bytes) -> None:

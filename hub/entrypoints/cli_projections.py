@@ -78,6 +78,7 @@ def replay(
             read, where = _rebuild(ledger, settings, names, moment, advance)
             progress.update(task, completed=progress.tasks[0].total)
         elapsed = time.perf_counter() - started
+        empty = _why_empty(ledger, moment) if moment is not None else ""
     finally:
         ledger.close()
     out = hub_cli.out
@@ -90,12 +91,27 @@ def replay(
     if moment is None:
         out.print(f"read models: {where}", highlight=False)
         return
+    if empty:
+        out.print(empty, highlight=False)
     out.print(
         f"historical view as of {moment.isoformat()} written to {where}\n"
         "the live read models are unchanged; read the view with "
         f"`interop-hub metrics --as-of {until}` or `interop-hub exchanges list --as-of {until}`",
         highlight=False,
     )
+
+
+def _why_empty(ledger: Ledger, moment: dt.datetime) -> str:
+    """Why an as-of view is empty (the ledger starts after ``moment``), else ''."""
+    first = ledger.notifications(1, 1)
+    if not first:
+        return "nothing replayed: the ledger holds no events yet"
+    recorded = ledger.mapper.to_domain_event(first[0]).timestamp
+    if recorded <= moment:
+        return ""
+    return (f"nothing replayed: the ledger's first event was recorded at "
+            f"{recorded.isoformat(timespec='seconds')}, after {moment.isoformat()}, so the "
+            "view as of then is empty; give --until a later moment")
 
 
 def _rebuild(

@@ -32,7 +32,7 @@ from hub.settings import HubSettings
 ServicesArgument = Annotated[
     Path,
     typer.Argument(
-        help="The services file ([[service]] and [[subscription]] tables)",
+        help=r"The services file (\[\[service]] and \[\[subscription]] tables)",
         exists=True, dir_okay=False, readable=True, show_default=False,
     ),
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +34,7 @@ from hub.privacy.keystore import open_key_store
 from hub.settings import HubSettings
 from regions.canonical import truncate
 from regions.errors import RegionKeyError, TrustListError
+from regions.identity import REGION_CODE_PATTERN
 from regions.jws import open_statement
 from regions.keys import KeyRing, RegionKey, region_keys_path
 from regions.trust import (
@@ -99,8 +101,15 @@ def open_keys(settings: HubSettings, *, now: dt.datetime, create: bool = True) -
     if not create and not path.exists():
         raise RegionKeyError(f"no region keys in {settings.data}: not a region's data folder "
                              f"(make its keys with `interop-hub region keys --data "
-                             f"{settings.data}`)")
+                             f"{settings.data} --region {_likely_region(settings)}`)")
     return KeyRing.open(path, key_encryption_key(settings), region_of(settings), now=now)
+
+
+def _likely_region(settings: HubSettings) -> str:
+    """The region a keyless folder is probably for: its name (``fed/south``), if a region
+    code, else the settings' region; without ``--region`` the keys would be the latter's."""
+    name = settings.data.name
+    return name if re.fullmatch(REGION_CODE_PATTERN, name) else settings.region
 
 
 def save_keys(settings: HubSettings, keys: KeyRing) -> None:

@@ -66,19 +66,20 @@ class AccessPolicy:
         if service.id.region != self.rights.region:
             return Decision(purpose, REMOTE)
         if not purpose:
-            raise PurposeRequiredError(
-                f"name the purpose of the query in the {header[7:]} header; {service.id} "
-                f"may be queried for: {_names(service)}", path=header, field="purpose")
+            raise PurposeRequiredError(_purpose_required(service, header[7:]),
+                                       path=header, field="purpose")
         declared = _declared(service, purpose)
         if declared is None:
             raise UnknownPurposeError(
-                f"{service.id} declares no purpose {purpose!r}; it declares: {_names(service)}",
+                f"{service.id} declares no purpose {purpose!r}; it declares: {_names(service)}"
+                if service.purposes else _purpose_required(service, header[7:]),
                 path=header, field="purpose")
         right = self.rights.current(client, str(service.id))
         if right is None or not right.active:
             raise AccessDeniedError(
-                f"{client} holds no right on {service.id} (access is denied by default; "
-                f"an operator grants it with `interop-hub access grant`)",
+                f"{client} holds no right on {service.id} (access is denied by default); "
+                f"an operator grants it with `interop-hub access grant {client} {service.id} "
+                f"--purpose {purpose} --data DIR`, then the client asks again",
                 path=f"header:{_CLIENT_HEADER_OF_INGRESS.get(ingress, 'X-Hub-Client')}",
                 field="client")
         if not right.covers(purpose):
@@ -97,7 +98,11 @@ class AccessPolicy:
             about = "the data subject" if subject_ref else "a data subject (the request names none)"
             raise ConsentRequiredError(
                 f"purpose {purpose.name!r} needs the consent of {about} to {client}, "
-                "and none is active", path="consent", field="consent")
+                "and none is active; once the citizen consents, an operator records it with "
+                f"`interop-hub consent grant NATIONAL_ID --purpose {purpose.name} "
+                f"--recipient {client} --until YYYY-MM-DD --data DIR`, then the client asks "
+                "again (or asks for a purpose with a legal basis)", path="consent",
+                field="consent")
         return Decision(purpose.name, purpose.basis, consent_id=str(consent.id),
                         fields=narrow(purpose.fields, consent.fields))
 
@@ -125,6 +130,18 @@ class AccessPolicy:
 
 def _declared(service: ServiceDefinition, purpose: str) -> Purpose | None:
     return next((p for p in service.purposes if p.name == purpose), None)
+
+
+def _purpose_required(service: ServiceDefinition, header: str) -> str:
+    """What a client (or, when none is declared, an operator) does about a missing purpose."""
+    if not service.purposes:
+        return (f"{service.id} declares no purpose, so no query can name one: an operator "
+                "declares its purposes in services.toml, each a [[service.purpose]] table "
+                "with a name, a legal_basis (or consent = true) and the response fields "
+                "it may see, and grants them with `interop-hub access grant`")
+    example = service.purposes[0].name
+    return (f"name the purpose of the query in the {header} header, e.g. "
+            f"`{header}: {example}`; {service.id} may be queried for: {_names(service)}")
 
 
 def _names(service: ServiceDefinition) -> str:

@@ -4,7 +4,7 @@ The tests log in with a TOTP code, find an exchange and read its timeline, run
 an audit verify, read a subject's data-use report as an auditor, look at every
 page on a wide and a narrow screen, check each text's contrast (WCAG AA), and
 move through the page with the keyboard alone. Screenshots go to
-``test-output/console/`` (git-ignored); README's screenshots are copies of them.
+``test-output/console/`` (git-ignored); the screenshots in docs/console.md are copies of them.
 
 Chromium comes from the system (``apt-get install chromium``; ``.ci/run``
 installs it): the tests never download a browser. Without one they skip, naming

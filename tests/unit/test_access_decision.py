@@ -195,3 +195,28 @@ def test_the_directory_refuses_purposes_built_in_code_with_unknown_paths() -> No
     bad = replace(SERVICE, purposes=(Purpose("p", ("periods.salary",), legal_basis="Act"),))
     with pytest.raises(PurposeDefinitionError, match=r"'periods\.salary'"):
         ServiceDirectory("north", [bad])
+
+
+def test_refusals_say_what_to_do_next(policy: AccessPolicy) -> None:
+    """purpose-required names the header to send and an example; access-denied the exact
+    `access grant` command; consent-required the `consent grant` command; a service that
+    declares no purpose tells the operator to declare one in services.toml."""
+    with pytest.raises(AccessDeniedError) as denied:
+        policy.decide("north/tax", SERVICE, "benefit", REF)
+    assert ("`interop-hub access grant north/tax north/social-security/contribution-history "
+            "--purpose benefit --data DIR`") in denied.value.message
+    policy.rights.grant("north/tax", str(SERVICE.id), ["benefit", "loan"])
+    with pytest.raises(PurposeRequiredError) as missing:
+        policy.decide("north/tax", SERVICE, "", REF)
+    assert "`X-Hub-Purpose: benefit`" in missing.value.message
+    with pytest.raises(ConsentRequiredError) as consent:
+        policy.decide("north/tax", SERVICE, "loan", REF)
+    assert ("`interop-hub consent grant NATIONAL_ID --purpose loan --recipient north/tax "
+            "--until YYYY-MM-DD --data DIR`") in consent.value.message
+    bare = ServiceDefinition(id=SERVICE.id, request=ContributionHistoryQuery,
+                             response=ContributionHistory, operation="CH", adapter="x",
+                             endpoint="x")
+    for purpose in ("", "benefit"):
+        with pytest.raises(AccessError) as undeclared:
+            policy.decide("north/tax", bare, purpose, REF)
+        assert "[[service.purpose]]" in undeclared.value.message

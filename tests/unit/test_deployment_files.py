@@ -20,6 +20,7 @@ import yaml
 from contracts import default_registry
 from hub.nats.server import nats_server_binary
 from hub.routing import load_services
+from simulations.departments import CONTRIBUTION_HISTORY_PURPOSES, TAX_CLEARANCE_PURPOSES
 
 ROOT = Path(__file__).resolve().parents[2]
 REGIONS = {"north": "south", "south": "north"}
@@ -135,6 +136,17 @@ def test_services_files_load_with_the_hub_loader(region: str) -> None:
     for service in services:
         assert service.mapping is not None and Path(service.mapping).is_file()
         assert service.endpoint.startswith(f"http://{region}-")
+
+
+@pytest.mark.parametrize("region", sorted(REGIONS))
+def test_services_files_declare_the_purposes_queries_need(region: str) -> None:
+    """Access is denied by default and every query names a purpose: a services file whose
+    services declare none would make the deployment refuse every query. Each service
+    declares the demo's purposes, with the same basis and fields."""
+    services = {s.id.service: s for s in load_services(
+        ROOT / "deploy" / "services" / f"{region}.toml", default_registry())}
+    assert services["contribution-history"].purposes == CONTRIBUTION_HISTORY_PURPOSES
+    assert services["tax-clearance"].purposes == TAX_CLEARANCE_PURPOSES
 
 
 def test_dockerfile_copies_existing_paths_and_runs_the_hub() -> None:
