@@ -5,8 +5,8 @@ presented certificate against the configured client CA bundle during the
 handshake and puts it into the ASGI scope as the ``tls`` extension
 (``client_cert_chain``, PEM, leaf first). Nothing else sets that extension, so
 a certificate found there was verified. Its identities are what an operator
-binds to a department: ``subject:<RFC 4514 DN>``, and one ``dns:``, ``uri:``,
-``email:`` or ``ip:`` entry per subjectAltName value.
+binds to a department: ``subject:<DN>`` (its parts in a canonical order), and
+one ``dns:``, ``uri:``, ``email:`` or ``ip:`` entry per subjectAltName value.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
+
+from hub.security.legacy_logins import subject_identity
 
 TLS_EXTENSION = "tls"
 
@@ -31,7 +33,7 @@ class ClientCertificate:
         """Read the identities of a PEM certificate."""
         cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
         subject = cert.subject.rfc4514_string()
-        identities = [f"subject:{subject}"]
+        identities = [subject_identity(subject)]
         try:
             names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         except x509.ExtensionNotFound:

@@ -30,6 +30,7 @@ import os
 from collections.abc import Callable
 
 import structlog
+from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.application import AggregateNotFoundError
@@ -93,6 +94,8 @@ class LegacyLogins:
         """Let a client certificate with ``identity`` (``subject:DN``, ``dns:name``...) stand
         for ``department``."""
         self._check_department(department)
+        if identity.startswith("subject:"):
+            identity = subject_identity(identity.removeprefix("subject:"))
         owner = self._models.legacy_logins.certificate([identity])
         if owner is not None:
             raise CredentialError(f"certificate identity {identity!r} is already {owner}'s")
@@ -187,6 +190,17 @@ class LegacyLogins:
     def _key(self) -> bytes:
         # A region secret wrapped under the KEK: a KEK rotation re-wraps it, seals stay valid.
         return self._keyring.secret(SEAL_SECRET)
+
+
+def subject_identity(dn: str) -> str:
+    """``subject:<DN>`` in one spelling whatever the order of its parts: ``CN=a,O=b`` as typed
+    from ``openssl x509 -subject`` and ``O=b,CN=a`` as RFC 4514 reverses it are one identity."""
+    try:
+        name = x509.Name.from_rfc4514_string(dn)
+    except ValueError:
+        raise CredentialError(f"subject {dn!r} is not a distinguished name (e.g. "
+                              "'CN=tax,O=North')") from None
+    return "subject:" + ",".join(sorted(a.rfc4514_string() for a in name))
 
 
 def _label(department: str, username: str) -> bytes:
