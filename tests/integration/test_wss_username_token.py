@@ -100,6 +100,20 @@ async def test_zeep_with_a_username_token_and_a_soap_purpose_is_answered(region:
     assert region.tax.calls == calls + 1
 
 
+async def test_zeep_over_the_wsdls_soap12_port_with_a_username_token(region: Region) -> None:
+    """zeep bound to the WSDL's SOAP 1.2 port (application/soap+xml, 1.2 envelope) is answered."""
+    calls = region.tax.calls
+
+    def call() -> Any:
+        client = _client(region, UsernameToken(USER, PASSWORD, use_digest=True))
+        service = client.bind("InteropHub_north", "InteropHub_northSoap12Port")
+        return service.TaxClearance(**QUERY, _soapheaders=[_purpose()])
+
+    answer = await asyncio.to_thread(call)
+    assert answer.status == "outstanding"
+    assert region.tax.calls == calls + 1
+
+
 async def test_the_token_names_the_client_and_a_replay_is_refused(region: Region) -> None:
     """The exchange's client is the token's department; the same bytes again: wss-replayed."""
     body = await _message(region, UsernameToken(USER, PASSWORD, use_digest=True))
