@@ -176,26 +176,17 @@ class SoapIngress:
                 )
             except RequestRefused as refused:
                 return fault_response(refused.answer, None, version)
-        raw = b""
-        try:
-            version = soap_version(request.headers.get(CONTENT_TYPE_HEADER)).version
-            raw = await read_capped(request, self._limits.max_bytes)
-            message = parse_message(raw, self._limits, version)
-            refuse_schema_locations(message)
-            refuse_duplicate_headers(message)
-            xroad = XRoadHeaders.from_soap(message.headers)
-        except (UnsupportedMediaType, PayloadTooLarge, MalformedInput, XRoadHeaderError) as exc:
-            envelope = Envelope(department or "unknown", "", correlation_id, "soap", raw)
-            answer = await self._gateway.reject(envelope, exc)
-            return fault_response(answer, None, answer_version(version, exc))
+        read = await self._read_message(request, department, correlation_id)
+        if isinstance(read, Response):
+            return read
+        raw, message, xroad = read
         if header_proof:  # no header proved anything: a wsse:UsernameToken may
             proven = await self._header_department(
                 authenticator, message, http_client, correlation_id, raw)
             if isinstance(proven, Answer):
                 return fault_response(proven, None, version)
             department = proven
-        http_client = department
-        incoming = self._read(message, xroad, http_client, correlation_id)
+        incoming = self._read(message, xroad, department, correlation_id)
         if not incoming.client.startswith("xroad:"):  # an unmapped X-Road client: refused below
             try:
                 await authenticator.check_claim(
@@ -206,9 +197,34 @@ class SoapIngress:
             except RequestRefused as refused:
                 return fault_response(refused.answer, None, version)
             incoming = dataclasses.replace(incoming, client=department)
+        purpose = _header_text(message, "purpose") or request.headers.get(PURPOSE_HEADER, "")
+        return await self._exchange(incoming, raw, purpose, version)
+
+    async def _read_message(
+        self, request: Request, department: str, correlation_id: str
+    ) -> tuple[bytes, SoapMessage, XRoadHeaders | None] | Response:
+        """The body, its envelope and X-Road headers; or the Fault of a recorded refusal."""
+        version = declared_version(request)
+        raw = b""
+        try:
+            soap_version(request.headers.get(CONTENT_TYPE_HEADER))
+            raw = await read_capped(request, self._limits.max_bytes)
+            message = parse_message(raw, self._limits, version)
+            refuse_schema_locations(message)
+            refuse_duplicate_headers(message)
+            return raw, message, XRoadHeaders.from_soap(message.headers)
+        except (UnsupportedMediaType, PayloadTooLarge, MalformedInput, XRoadHeaderError) as exc:
+            envelope = Envelope(department or "unknown", "", correlation_id, "soap", raw)
+            answer = await self._gateway.reject(envelope, exc)
+            return fault_response(answer, None, answer_version(version, exc))
+
+    async def _exchange(
+        self, incoming: _Incoming, raw: bytes, purpose: str, version: str
+    ) -> Response:
+        """Ask the gateway and answer: the reply in the request's SOAP version, or a Fault."""
         envelope = Envelope(
             incoming.client or "unknown", incoming.service, incoming.correlation_id, "soap", raw,
-            purpose=_header_text(message, "purpose") or request.headers.get(PURPOSE_HEADER, ""),
+            purpose=purpose,
         )
         answer = await self._gateway.query(envelope, lambda d: self._decode(incoming, d))
         contract = str(incoming.target.request.contract_id()) if incoming.target else None
