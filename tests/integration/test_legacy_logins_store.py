@@ -128,3 +128,16 @@ def _empty_envelope() -> etree._Element:
     etree.SubElement(envelope, f"{{{soap}}}Header")
     etree.SubElement(envelope, f"{{{soap}}}Body")
     return envelope
+
+
+def test_a_rotation_under_a_new_username_retires_the_old_one(
+    ledgers: tuple[Ledger, Ledger],
+) -> None:
+    """A department has one UsernameToken: renaming it leaves the old username unknown."""
+    logins = _logins(ledgers[0])
+    logins.set_username_token("north/tax", "tax-legacy", PASSWORD)
+    logins.set_username_token("north/tax", "tax-new", PASSWORD)
+    with pytest.raises(UnknownUsernameError):
+        logins.authenticate_username_token(_token())
+    assert _logins(ledgers[1]).authenticate_username_token(
+        _token(username="tax-new")).name == "north/tax"
