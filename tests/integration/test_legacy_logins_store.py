@@ -6,6 +6,7 @@ runs several workers per region): a nonce used through one is refused by the oth
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,14 +38,30 @@ NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 PASSWORD = "a-long-legacy-password-42"
 
 
-@pytest.fixture
-def ledgers(tmp_path: Path) -> Iterator[tuple[Ledger, Ledger]]:
-    settings = HubSettings(data=tmp_path / "hub", log_format="json")
+@contextlib.contextmanager
+def _two_processes(settings: HubSettings) -> Iterator[tuple[Ledger, Ledger]]:
     settings.data.mkdir(parents=True)
     first, second = build_ledger(settings), build_ledger(settings)
-    yield first, second
-    first.close()
-    second.close()
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.fixture
+def ledgers(tmp_path: Path) -> Iterator[tuple[Ledger, Ledger]]:
+    with _two_processes(HubSettings(data=tmp_path / "hub", log_format="json")) as pair:
+        yield pair
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ledger, Ledger]]:
+    """Two ledgers over one SQLite file or one PostgreSQL database (the workers' shape)."""
+    store = None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    with _two_processes(HubSettings(data=tmp_path / "hub", store=store,
+                                    log_format="json")) as pair:
+        yield pair
 
 
 def _logins(ledger: Ledger) -> LegacyLogins:
@@ -67,9 +84,9 @@ def test_zeeps_digest_is_the_one_the_hub_checks() -> None:
 
 
 def test_a_nonce_used_in_one_process_is_refused_in_another(
-    ledgers: tuple[Ledger, Ledger],
+    shared_store: tuple[Ledger, Ledger],
 ) -> None:
-    first, second = ledgers
+    first, second = shared_store
     _logins(first).set_username_token("north/tax", "tax-legacy", PASSWORD)
     assert _logins(second).authenticate_username_token(_token()).name == "north/tax"
     with pytest.raises(ReplayedNonceError):
