@@ -1,4 +1,7 @@
-"""The WSDL 1.1 the hub serves for its own SOAP ingress (SOAP 1.1, document/literal).
+"""The WSDL 1.1 the hub serves for its own SOAP ingress (SOAP 1.1 and 1.2, document/literal).
+
+Two bindings of one port type, at the same address: SOAP 1.1 (the first port,
+which toolkits pick by default) and SOAP 1.2 (``<Service>Soap12Port``).
 
 Types are the contracts' XSD (:mod:`contracts.xsd`), so any SOAP toolkit that
 reads the WSDL sends exactly the XML :class:`adapters.contract_xml.ContractXmlCodec`
@@ -34,10 +37,12 @@ HEADER_ELEMENTS = ("client", "correlationId", "purpose")
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
+WSDL_SOAP12_NS = "http://schemas.xmlsoap.org/wsdl/soap12/"
 SOAP_HTTP_TRANSPORT = "http://schemas.xmlsoap.org/soap/http"
 
 _W = f"{{{WSDL_NS}}}"
 _S = f"{{{WSDL_SOAP_NS}}}"
+_S12 = f"{{{WSDL_SOAP12_NS}}}"
 _XS = f"{{{XS_NS}}}"
 _HEADERS_MESSAGE = "HubHeaders"
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -80,6 +85,7 @@ def render_wsdl(
         nsmap={
             "wsdl": WSDL_NS,
             "soap": WSDL_SOAP_NS,
+            "soap12": WSDL_SOAP12_NS,
             "xs": XS_NS,
             "tns": target_namespace,
             "c": CONTRACTS_NS,
@@ -91,12 +97,15 @@ def render_wsdl(
     _types(definitions, operations)
     _messages(definitions, operations)
     _port_type(definitions, operations, service_name)
-    _binding(definitions, operations, service_name)
     service = etree.SubElement(definitions, _W + "service", name=service_name)
-    port = etree.SubElement(
-        service, _W + "port", name=f"{service_name}Port", binding=f"tns:{service_name}Binding"
-    )
-    etree.SubElement(port, _S + "address", location=location)
+    # SOAP 1.1 first: toolkits that take the first port keep speaking 1.1.
+    for soap, suffix in ((_S, ""), (_S12, "Soap12")):
+        _binding(definitions, operations, service_name, soap, suffix)
+        port = etree.SubElement(service, _W + "port", name=f"{service_name}{suffix}Port",
+                                binding=f"tns:{service_name}{suffix}Binding")
+        etree.SubElement(port, soap + "address", location=location)
+    # The bindings must precede the service element (WSDL 1.1 order): move it last.
+    definitions.append(service)
     return etree.tostring(definitions, pretty_print=True, xml_declaration=True, encoding="UTF-8")
 
 
@@ -176,23 +185,26 @@ def _port_type(
 
 
 def _binding(
-    definitions: etree._Element, operations: Sequence[WsdlOperation], service_name: str
+    definitions: etree._Element, operations: Sequence[WsdlOperation], service_name: str,
+    soap: str, suffix: str,
 ) -> None:
+    """The document/literal binding in one SOAP version (``soap``: the WSDL binding namespace)."""
     binding = etree.SubElement(
         definitions,
         _W + "binding",
-        name=f"{service_name}Binding",
+        name=f"{service_name}{suffix}Binding",
         type=f"tns:{service_name}PortType",
     )
-    etree.SubElement(binding, _S + "binding", style="document", transport=SOAP_HTTP_TRANSPORT)
+    etree.SubElement(binding, soap + "binding", style="document", transport=SOAP_HTTP_TRANSPORT)
     for operation in operations:
         element = etree.SubElement(binding, _W + "operation", name=operation.name)
-        etree.SubElement(element, _S + "operation", soapAction=operation.name, style="document")
+        etree.SubElement(element, soap + "operation", soapAction=operation.name, style="document")
         request = etree.SubElement(element, _W + "input")
-        etree.SubElement(request, _S + "body", use="literal")
+        etree.SubElement(request, soap + "body", use="literal")
         for name in HEADER_ELEMENTS:
             etree.SubElement(
-                request, _S + "header", message=f"tns:{_HEADERS_MESSAGE}", part=name, use="literal"
+                request, soap + "header", message=f"tns:{_HEADERS_MESSAGE}", part=name,
+                use="literal",
             )
         response = etree.SubElement(element, _W + "output")
-        etree.SubElement(response, _S + "body", use="literal")
+        etree.SubElement(response, soap + "body", use="literal")

@@ -79,7 +79,8 @@ def parse_envelope(
         raise _bad(
             "soap-version-mismatch",
             "/Envelope",
-            f"a SOAP 1.2 envelope ({SOAP12_NS}); this endpoint speaks SOAP 1.1 ({SOAP11_NS})",
+            f"a SOAP 1.2 envelope ({SOAP12_NS}) where SOAP 1.1 ({SOAP11_NS}) was expected "
+            "(SOAP 1.2 travels as application/soap+xml)",
         )
     if root.tag != ENVELOPE:
         raise _bad(

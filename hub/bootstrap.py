@@ -34,6 +34,7 @@ from hub.entrypoints.auth import Authenticator
 from hub.entrypoints.http_app import create_http_app
 from hub.entrypoints.metrics_route import metrics_router
 from hub.entrypoints.nats_ingress import running_nats_ingress
+from hub.entrypoints.tls_listener import tls_options
 from hub.errors import RoutingError
 from hub.federation.transport import FederationTransport, running_transport
 from hub.gateway import Gateway
@@ -295,7 +296,7 @@ async def run_hub(
         )
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
-                       sock=listener)
+                       sock=listener, tls=tls_options(settings))
         )
         # --- ingest (hub.ingest): worker processes, only when [[ingest]] sources are declared ---
         ingest_runtime = None

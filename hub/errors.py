@@ -25,7 +25,7 @@
     ├── InternalError                 (here) 500: anything unexpected, answered by one handler
     ├── AnswerTimeout                 (here) 504: the provider did not answer in time
     ├── UnsupportedMediaType          hub.entrypoints.media_types — 415: wrong Content-Type
-    │   └── SoapVersionUnsupported    SOAP 1.2 at a SOAP 1.1 endpoint
+    ├── TlsSettingsError              hub.entrypoints.tls_listener — certificate without key...
     ├── StoreConfigError              hub.store — HUB_STORE is unusable
     ├── NatsServerError               hub.nats.server — embedded nats-server failed
     ├── DurabilityError               hub.nats.durability — streams below the durability
@@ -46,7 +46,9 @@
     │                                 or did not get ready in time
     ├── SecurityError                 hub.security.credential_errors — identity:
     │   ├── AuthenticationError       401: missing, malformed, unknown, wrong, expired,
-    │   │                             revoked credentials
+    │   │                             revoked credentials; a refused WS-Security
+    │   │                             UsernameToken or client certificate
+    │   │                             (hub.security.legacy_errors)
     │   ├── ClientMismatchError       403: the named client is not the token's department
     │   ├── OperatorRequiredError     403: a department token on an operator endpoint
     │   ├── DepartmentRequiredError   403: an operator token where a department asks

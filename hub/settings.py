@@ -43,6 +43,14 @@ class HubSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     max_payload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # --- TLS (hub.entrypoints.tls_listener): the hub terminates TLS itself when both are set ---
+    tls_certfile: Path | None = Field(default=None, description="Server certificate (PEM)")
+    tls_keyfile: Path | None = Field(default=None, description="Server private key (PEM)")
+    tls_client_ca: Path | None = Field(
+        default=None, description="CA bundle that verifies client certificates (optional: "
+        "unset, none is asked for; set, a certificate bound to a department proves it)",
+    )
+    # --- end TLS ---
     catalog: Path | None = Field(default=None, description="OASIS XML catalog: URLs -> local")
     xroad_clients: dict[str, str] = Field(
         default_factory=dict,

@@ -29,8 +29,12 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 async def serve_asgi(
     app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "http",
     sock: socket.socket | None = None,
+    tls: dict[str, Any] | None = None,
 ) -> AsyncIterator[str]:
     """Serve ``app`` until the block exits; yields the base URL (``http://127.0.0.1:PORT``).
+
+    ``tls`` holds uvicorn's TLS options (:meth:`hub.entrypoints.tls_listener.TlsFiles.
+    uvicorn_options`); with them the URL is ``https://``.
 
     The socket is bound before uvicorn starts, so the URL is valid the moment it
     is yielded, and the server is shut down gracefully (in-flight requests
@@ -51,6 +55,7 @@ async def serve_asgi(
         lifespan="off",
         timeout_graceful_shutdown=5,
         server_header=False,
+        **(tls or {}),
     )
     server = uvicorn.Server(config)
     # Signals belong to the process owner (CLI), not to each embedded server.
@@ -63,7 +68,7 @@ async def serve_asgi(
                 raise RuntimeError(f"{name} server stopped before it started")
             await asyncio.sleep(0.005)
         display_host = f"[{host}]" if ":" in host else host
-        yield f"http://{display_host}:{bound_port}"
+        yield f"{'https' if tls else 'http'}://{display_host}:{bound_port}"
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):

@@ -1,4 +1,5 @@
-"""Who is calling: every HTTP ingress authenticates the caller with a hub-issued bearer token.
+"""Who is calling: every HTTP ingress authenticates the caller with a hub-issued bearer token,
+or, for a legacy client configured for it, a client certificate or a WS-Security UsernameToken.
 
 The :class:`Authenticator` checks ``Authorization: Bearer <token>`` against the
 credentials read model (in memory, on every request: a revocation or rotation in
@@ -9,6 +10,13 @@ client), checks that it is the token's own department. Every refusal is
 recorded as Received + Rejected through the gateway, with the issue path
 ``header:Authorization`` and never the token.
 
+A request without ``Authorization`` may prove its department instead with a
+:class:`LegacyProof`: a client certificate the hub's own TLS listener verified
+(:mod:`hub.entrypoints.client_certificates`), or, on the SOAP ingress, a
+``wsse:UsernameToken`` (:mod:`hub.security.legacy_logins`). A bearer token, when
+sent, is always the one checked; then a certificate; then a UsernameToken. Their
+refusals are recorded like a token's.
+
 Routers find the authenticator on ``request.app.state.authenticator`` (set by
 :func:`hub.entrypoints.http_app.create_http_app`), so ingress built elsewhere
 (e.g. the per-peer SOAP endpoints) authenticates the same way. Other routers
@@ -18,14 +26,18 @@ use the FastAPI dependencies :func:`require_department` and
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import dataclass
 from typing import Protocol
 
 from fastapi import Request
 from starlette.responses import Response
 
+from adapters.wsse_username import UsernameToken
 from contracts.errors import HubError
 from hub.domain.credential import CredentialKind
+from hub.entrypoints.client_certificates import ClientCertificate, certificate_of
 from hub.entrypoints.problems import problem_response
 from hub.gateway import Answer, Envelope, Gateway
 from hub.messages import ReplyError
@@ -35,7 +47,8 @@ from hub.security.credential_errors import (
     OperatorRequiredError,
     SecurityError,
 )
-from hub.security.credentials import Principal
+from hub.security.legacy_logins import LegacyLogins
+from hub.security.principal import Principal
 
 AUTHORIZATION_HEADER = "Authorization"
 CLIENT_HEADER = "X-Hub-Client"
@@ -48,6 +61,23 @@ class CredentialCheck(Protocol):
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal of an Authorization header value, or a SecurityError."""
+
+    @property
+    def legacy(self) -> LegacyLogins:
+        """The legacy logins (UsernameTokens, client certificates) of the same region."""
+
+
+@dataclass(frozen=True)
+class LegacyProof:
+    """What a request shows besides ``Authorization``: a verified certificate, a UsernameToken."""
+
+    certificate: ClientCertificate | None = None
+    username_token: UsernameToken | None = None
+
+
+def proof_of(request: Request, username_token: UsernameToken | None = None) -> LegacyProof:
+    """The legacy proof of ``request``: its verified client certificate, if any, and a token."""
+    return LegacyProof(certificate_of(request.scope), username_token)
 
 
 class RequestRefused(HubError):
@@ -73,10 +103,11 @@ class Authenticator:
 
     async def department(
         self, authorization: str | None, *, claimed: str = "", claim_path: str,
-        service: str, correlation_id: str, ingress: str,
+        service: str, correlation_id: str, ingress: str, proof: LegacyProof,
     ) -> str:
         """The authenticated department (the exchange's client); RequestRefused otherwise."""
-        principal = await self._principal(authorization, service, correlation_id, ingress)
+        principal = await self._principal(authorization, service, correlation_id, ingress,
+                                          proof)
         if principal.kind is not CredentialKind.DEPARTMENT:
             await self._refuse(DepartmentRequiredError(principal.name), principal.name, service,
                                correlation_id, ingress)
@@ -97,16 +128,25 @@ class Authenticator:
         self, authorization: str | None, *, service: str, correlation_id: str
     ) -> Principal:
         """The authenticated operator; RequestRefused for a department or a bad token."""
-        principal = await self._principal(authorization, service, correlation_id, "operator")
+        principal = await self._principal(authorization, service, correlation_id, "operator",
+                                          LegacyProof())
         if principal.kind is not CredentialKind.OPERATOR:
             await self._refuse(OperatorRequiredError(principal.name), principal.name, service,
                                correlation_id, "operator")
         return principal
 
     async def _principal(
-        self, authorization: str | None, service: str, correlation_id: str, ingress: str
+        self, authorization: str | None, service: str, correlation_id: str, ingress: str,
+        proof: LegacyProof,
     ) -> Principal:
         try:
+            if authorization is None and proof.certificate is not None:
+                return self._credentials.legacy.authenticate_certificate(
+                    proof.certificate.identities, proof.certificate.subject)
+            if authorization is None and proof.username_token is not None:
+                # Records the nonce in the store: off the event loop.
+                return await asyncio.to_thread(
+                    self._credentials.legacy.authenticate_username_token, proof.username_token)
             # In memory (the read model): no thread hand-off, no store read on the hot path.
             return self._credentials.authenticate(authorization)
         except SecurityError as error:
@@ -155,6 +195,7 @@ async def require_department(request: Request) -> str:
         service=request.url.path,
         correlation_id=correlation_of(request),
         ingress="http",
+        proof=proof_of(request),
     )
 
 

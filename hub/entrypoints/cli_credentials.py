@@ -152,3 +152,7 @@ def _write_private(path: Path, content: bytes) -> None:
         raise CredentialError(f"cannot write the NATS seed file {path}: {exc.strerror}") from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
+
+
+# The legacy clients' commands (wss-set, cert-bind) register themselves on ``app``.
+from hub.entrypoints import cli_legacy_logins  # noqa: E402, F401

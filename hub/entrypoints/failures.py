@@ -32,6 +32,7 @@ from contracts.errors import HubError
 from hub.entrypoints.auth import CORRELATION_HEADER, UNAUTHENTICATED
 from hub.entrypoints.problems import problem_response
 from hub.entrypoints.soap_faults import error_fault
+from hub.entrypoints.soap_versions import declared_version
 from hub.errors import InternalError, StoreUnavailable
 from hub.gateway import Envelope, Gateway
 from hub.messages import ReplyError
@@ -101,8 +102,8 @@ class FailureMiddleware:
             Envelope(UNAUTHENTICATED, path, correlation_id, ingress, b""), error)
         reply = ReplyError(code=error.code, message=error.message,
                            issues=[i.as_dict() for i in error.issues])
-        if ingress == "soap":
-            return error_fault(reply, exchange_id, None)
+        if ingress == "soap":  # in the SOAP version the request declared
+            return error_fault(reply, exchange_id, None, declared_version(request))
         return problem_response(reply, exchange_id=exchange_id, correlation_id=correlation_id,
                                 outcome="rejected" if error.status < 500 else "failed")
 

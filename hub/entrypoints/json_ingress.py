@@ -27,6 +27,7 @@ from hub.entrypoints.auth import (
     CORRELATION_HEADER,
     RequestRefused,
     authenticator_of,
+    proof_of,
     refusal_response,
 )
 from hub.entrypoints.body import read_capped
@@ -70,6 +71,7 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
                 claimed=request.headers.get(CLIENT_HEADER, ""),
                 claim_path=f"header:{CLIENT_HEADER}",
                 service=service, correlation_id=correlation_id, ingress="json",
+                proof=proof_of(request),
             )
         except RequestRefused as refused:
             return refusal_response(refused, correlation_id)

@@ -2,14 +2,19 @@
 
 A JSON ingress reads ``application/json`` or any ``application/*+json`` type,
 and when a ``charset`` parameter is given it must be ``utf-8`` (RFC 8259 §8.1:
-JSON between systems is UTF-8). The SOAP ingress reads SOAP 1.1, ``text/xml``;
-SOAP 1.2 (``application/soap+xml``) is refused with a Fault that says the
-endpoint speaks SOAP 1.1 only. A request without ``Content-Type`` is read as the
+JSON between systems is UTF-8). A request without ``Content-Type`` is read as the
 ingress's own type (RFC 9110 §8.3 lets the recipient decide), since many
 department clients send none; the body's own checks still apply.
+
+The SOAP ingress reads both SOAP versions: 1.1 as ``text/xml`` (or no type) and
+1.2 as ``application/soap+xml``, whose ``action`` parameter is 1.2's SOAPAction
+(RFC 3902); it answers in the version it was asked in.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from contracts.errors import FieldIssue, HubError
 
@@ -30,10 +35,12 @@ class UnsupportedMediaType(HubError):
         super().__init__(reason, issues=(FieldIssue(path=_PATH, reason=reason, code=self.code),))
 
 
-class SoapVersionUnsupported(UnsupportedMediaType):
-    """Raised when a SOAP 1.2 request reaches an endpoint that answers SOAP 1.1 only."""
+@dataclass(frozen=True)
+class SoapVersion:
+    """Which SOAP version a request declares, and its 1.2 ``action`` (SOAPAction) if any."""
 
-    code = "soap-version-unsupported"
+    version: Literal["1.1", "1.2"]
+    action: str = ""
 
 
 def media_type(value: str | None) -> tuple[str, dict[str, str]]:
@@ -64,17 +71,26 @@ def require_json(value: str | None) -> None:
             "or send charset=utf-8")
 
 
-def require_soap11(value: str | None) -> None:
-    """Refuse a declared type that is not SOAP 1.1's ``text/xml``."""
+def soap_version(value: str | None) -> SoapVersion:
+    """The SOAP version of a declared type: ``text/xml`` (or none) 1.1, ``application/soap+xml``
+    1.2; any other type is refused."""
     kind, _ = media_type(value)
     if not kind or kind == SOAP11_TYPE:
-        return
+        return SoapVersion("1.1")
     if kind == SOAP12_TYPE:
-        raise SoapVersionUnsupported(
-            f"Content-Type {_shown(value)} is SOAP 1.2; this endpoint speaks SOAP 1.1 only "
-            f"(send a SOAP 1.1 envelope as {SOAP11_TYPE})")
+        return SoapVersion("1.2", _action(value or ""))
     raise UnsupportedMediaType(
-        f"Content-Type {_shown(value)} is not SOAP 1.1; send {SOAP11_TYPE}")
+        f"Content-Type {_shown(value)} is not SOAP; send SOAP 1.1 as {SOAP11_TYPE} "
+        f"or SOAP 1.2 as {SOAP12_TYPE}")
+
+
+def _action(value: str) -> str:
+    # media_type lower-cases parameter values; an action URI keeps its case.
+    for param in value.split(";")[1:]:
+        name, _, val = param.partition("=")
+        if name.strip().lower() == "action":
+            return val.strip().strip('"')
+    return ""
 
 
 def _shown(value: str | None) -> str:

@@ -1,4 +1,8 @@
-"""How a refused or failed SOAP exchange is answered: a SOAP 1.1 Fault and its HTTP status.
+"""How a refused or failed SOAP exchange is answered: a SOAP Fault and its HTTP status.
+
+A request in SOAP 1.2 gets a 1.2 Fault (``env:Sender``/``env:Receiver`` with the
+problem code as ``env:Subcode``, :mod:`adapters.soap12`) as
+``application/soap+xml``; any other a 1.1 Fault as ``text/xml``.
 
 The Fault's detail (``hub:problem``) names the problem code, the contract when
 the service is known, and each issue (path, field, code, reason). HTTP status:
@@ -17,6 +21,7 @@ from __future__ import annotations
 from lxml import etree
 from starlette.responses import Response
 
+from adapters.soap12 import build_fault12
 from adapters.soap_envelope import build_fault
 from adapters.xml_safety import parse_xml
 from contracts.errors import FieldIssue
@@ -25,18 +30,26 @@ from hub.gateway import Answer
 from hub.messages import ReplyError
 
 XML_MEDIA = "text/xml; charset=utf-8"
+SOAP12_MEDIA = "application/soap+xml; charset=utf-8"
 _PROBLEM = "{urn:interop-hub:fault:1}problem"
 # Refusals met at the HTTP layer keep their HTTP status (see the module docstring).
 HTTP_LAYER_STATUS = frozenset({401, 403, 413, 415, 503})
 
 
-def fault_response(answer: Answer, contract: str | None) -> Response:
+def media_of(version: str) -> str:
+    """The media type of an answer in SOAP ``version`` ("1.1" or "1.2")."""
+    return SOAP12_MEDIA if version == "1.2" else XML_MEDIA
+
+
+def fault_response(answer: Answer, contract: str | None, version: str = "1.1") -> Response:
     """The Fault answering ``answer``, naming ``contract`` when the service is known."""
     error = answer.error or ReplyError(code="hub-error", message="no answer")
-    return error_fault(error, str(answer.exchange_id), contract)
+    return error_fault(error, str(answer.exchange_id), contract, version)
 
 
-def error_fault(error: ReplyError, exchange_id: str | None, contract: str | None) -> Response:
+def error_fault(
+    error: ReplyError, exchange_id: str | None, contract: str | None, version: str = "1.1"
+) -> Response:
     """The Fault carrying ``error`` (and the exchange id, when one was recorded)."""
     status = status_for(error.code)
     issues = [
@@ -48,19 +61,20 @@ def error_fault(error: ReplyError, exchange_id: str | None, contract: str | None
         )
         for i in error.issues
     ]
-    body = build_fault(
-        "Client" if status < 500 else "Server",
-        f"{error.code}: {error.message}",
-        code=error.code,
-        issues=issues,
-    )
+    reason = f"{error.code}: {error.message}"
+    if version == "1.2":
+        body = build_fault12("Sender" if status < 500 else "Receiver", reason,
+                             code=error.code, issues=issues)
+    else:
+        body = build_fault("Client" if status < 500 else "Server", reason,
+                           code=error.code, issues=issues)
     if contract is not None:
         body = with_contract(body, contract)
     headers = problem_headers(status, exchange_id=exchange_id, correlation_id=None)
     return Response(
         body,
         status_code=status if status in HTTP_LAYER_STATUS else 500,
-        media_type=XML_MEDIA,
+        media_type=media_of(version),
         headers=headers,
     )
 

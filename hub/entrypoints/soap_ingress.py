@@ -1,4 +1,4 @@
-"""The SOAP 1.1 ingress: a WSDL generated from the exposed contracts, and its endpoint.
+"""The SOAP ingress (1.1 and 1.2): a WSDL generated from the exposed contracts, and its endpoint.
 
 The body element names the operation: a contract's own element (document/literal,
 ``urn:interop-hub:contracts:1``) or, for a service that declares a native format
@@ -7,7 +7,13 @@ authenticates with ``Authorization: Bearer <token>`` (HTTP header, as on the
 JSON ingress, :mod:`hub.entrypoints.auth`): the token's department is the
 exchange's client. The ``client`` SOAP header (or the ``X-Hub-Client`` HTTP
 header, or a mapped X-Road client) is optional and, when present, must name that
-department; ``correlationId`` is carried like the JSON ingress's header.
+department; ``correlationId`` is carried like the JSON ingress's header. A client
+that cannot set HTTP headers may instead present a client certificate (when the
+hub terminates TLS) or a WS-Security ``wsse:UsernameToken`` in the SOAP header,
+configured per department (:mod:`hub.security.legacy_logins`), and name its
+purpose in the ``hub:purpose`` SOAP header instead of ``X-Hub-Purpose``. A
+bearer token or certificate is checked before the body is read; a UsernameToken
+only once the envelope is parsed (its refusals are recorded the same way).
 
 X-Road message protocol 4.0 is understood: when ``xrd:*`` headers are present,
 ``xrd:service`` selects the hub service that declares that X-Road service id,
@@ -15,8 +21,11 @@ X-Road message protocol 4.0 is understood: when ``xrd:*`` headers are present,
 (``HUB_XROAD_CLIENTS``; an unmapped client is refused), ``xrd:id`` becomes the
 correlation id, and the response echoes the request's X-Road headers.
 
-The request must be SOAP 1.1 (``text/xml``, or no Content-Type); SOAP 1.2's
-``application/soap+xml`` is refused with a Fault (415) that says so.
+SOAP 1.1 comes as ``text/xml`` (or no Content-Type), SOAP 1.2 as
+``application/soap+xml``; each is answered in its own version, 1.2 Faults with
+``env:Sender``/``env:Receiver`` and the problem code as subcode. As in 1.1, the
+operation is named by the body element (WS-I Basic Profile), so 1.2's ``action``
+parameter, like SOAPAction, selects nothing.
 Every refusal is a SOAP Fault (:mod:`hub.entrypoints.soap_faults`, which also
 says which HTTP status each carries) and is recorded as Received + Rejected; the
 checks of the request document itself are in :mod:`hub.entrypoints.soap_checks`.
@@ -37,7 +46,13 @@ from starlette.responses import Response
 from adapters.contract_xml import ContractXmlCodec
 from adapters.errors import MalformedInput, PayloadTooLarge
 from adapters.hub_wsdl import HEADER_NS, WsdlOperation, render_wsdl
-from adapters.soap_envelope import SoapMessage, build_envelope, parse_envelope
+from adapters.soap12 import build_envelope12
+from adapters.soap_envelope import SoapMessage, build_envelope
+from adapters.wsse_username import (
+    UsernameTokenFormatError,
+    read_username_token,
+    security_header,
+)
 from adapters.xml_safety import XmlLimits
 from adapters.xroad_headers import (
     XRoadClientTable,
@@ -52,21 +67,27 @@ from hub.entrypoints.auth import (
     AUTHORIZATION_HEADER,
     CLIENT_HEADER,
     CORRELATION_HEADER,
+    UNAUTHENTICATED,
+    Authenticator,
+    LegacyProof,
     RequestRefused,
     authenticator_of,
+    proof_of,
 )
 from hub.entrypoints.body import read_capped
-from hub.entrypoints.media_types import CONTENT_TYPE_HEADER, UnsupportedMediaType, require_soap11
+from hub.entrypoints.media_types import CONTENT_TYPE_HEADER, UnsupportedMediaType, soap_version
 from hub.entrypoints.soap_checks import (
     refuse_duplicate_headers,
     refuse_schema_locations,
     wrong_body,
     xml_path,
 )
-from hub.entrypoints.soap_faults import XML_MEDIA, fault_response
-from hub.gateway import Envelope, Gateway
+from hub.entrypoints.soap_faults import XML_MEDIA, fault_response, media_of
+from hub.entrypoints.soap_versions import answer_version, declared_version, parse_message
+from hub.gateway import Answer, Envelope, Gateway
 from hub.routing import ServiceDefinition
 from hub.security.decision import PURPOSE_HEADER
+from hub.security.legacy_errors import UsernameTokenError
 from hub.security.minimise import PartialContract
 from regions.identity import DepartmentId, IdentifierError
 
@@ -142,28 +163,31 @@ class SoapIngress:
     async def handle(self, request: Request) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         http_client = request.headers.get(CLIENT_HEADER, "")
+        authorization = request.headers.get(AUTHORIZATION_HEADER)
         authenticator = authenticator_of(request)
-        try:
-            department = await authenticator.department(
-                request.headers.get(AUTHORIZATION_HEADER), claimed=http_client,
-                claim_path=f"header:{CLIENT_HEADER}", service="",
-                correlation_id=correlation_id, ingress="soap",
-            )
-        except RequestRefused as refused:
-            return fault_response(refused.answer, None)
-        http_client = department
-        raw = b""
-        try:
-            require_soap11(request.headers.get(CONTENT_TYPE_HEADER))
-            raw = await read_capped(request, self._limits.max_bytes)
-            message = parse_envelope(raw, self._limits)
-            refuse_schema_locations(message)
-            refuse_duplicate_headers(message)
-            xroad = XRoadHeaders.from_soap(message.headers)
-        except (UnsupportedMediaType, PayloadTooLarge, MalformedInput, XRoadHeaderError) as exc:
-            envelope = Envelope(http_client or "unknown", "", correlation_id, "soap", raw)
-            return fault_response(await self._gateway.reject(envelope, exc), None)
-        incoming = self._read(message, xroad, http_client, correlation_id)
+        proof = proof_of(request)
+        version = declared_version(request)
+        header_proof = authorization is None and proof.certificate is None
+        department = ""
+        if not header_proof:  # a bearer token or a certificate: checked before the body is read
+            try:
+                department = await authenticator.department(
+                    authorization, claimed=http_client, claim_path=f"header:{CLIENT_HEADER}",
+                    service="", correlation_id=correlation_id, ingress="soap", proof=proof,
+                )
+            except RequestRefused as refused:
+                return fault_response(refused.answer, None, version)
+        read = await self._read_message(request, department, correlation_id)
+        if isinstance(read, Response):
+            return read
+        raw, message, xroad = read
+        if header_proof:  # no header proved anything: a wsse:UsernameToken may
+            proven = await self._header_department(
+                authenticator, message, http_client, correlation_id, raw)
+            if isinstance(proven, Answer):
+                return fault_response(proven, None, version)
+            department = proven
+        incoming = self._read(message, xroad, department, correlation_id)
         if not incoming.client.startswith("xroad:"):  # an unmapped X-Road client: refused below
             try:
                 await authenticator.check_claim(
@@ -172,28 +196,74 @@ class SoapIngress:
                     ingress="soap",
                 )
             except RequestRefused as refused:
-                return fault_response(refused.answer, None)
+                return fault_response(refused.answer, None, version)
             incoming = dataclasses.replace(incoming, client=department)
+        purpose = _header_text(message, "purpose") or request.headers.get(PURPOSE_HEADER, "")
+        return await self._exchange(incoming, raw, purpose, version)
+
+    async def _read_message(
+        self, request: Request, department: str, correlation_id: str
+    ) -> tuple[bytes, SoapMessage, XRoadHeaders | None] | Response:
+        """The body, its envelope and X-Road headers; or the Fault of a recorded refusal."""
+        version = declared_version(request)
+        raw = b""
+        try:
+            soap_version(request.headers.get(CONTENT_TYPE_HEADER))
+            raw = await read_capped(request, self._limits.max_bytes)
+            message = parse_message(raw, self._limits, version)
+            refuse_schema_locations(message)
+            refuse_duplicate_headers(message)
+            return raw, message, XRoadHeaders.from_soap(message.headers)
+        except (UnsupportedMediaType, PayloadTooLarge, MalformedInput, XRoadHeaderError) as exc:
+            envelope = Envelope(department or "unknown", "", correlation_id, "soap", raw)
+            answer = await self._gateway.reject(envelope, exc)
+            return fault_response(answer, None, answer_version(version, exc))
+
+    async def _exchange(
+        self, incoming: _Incoming, raw: bytes, purpose: str, version: str
+    ) -> Response:
+        """Ask the gateway and answer: the reply in the request's SOAP version, or a Fault."""
         envelope = Envelope(
             incoming.client or "unknown", incoming.service, incoming.correlation_id, "soap", raw,
-            purpose=_header_text(message, "purpose") or request.headers.get(PURPOSE_HEADER, ""),
+            purpose=purpose,
         )
         answer = await self._gateway.query(envelope, lambda d: self._decode(incoming, d))
         contract = str(incoming.target.request.contract_id()) if incoming.target else None
         if answer.response is None:
-            return fault_response(answer, contract)
-        body = self._reply(incoming, answer.response)
+            return fault_response(answer, contract, version)
+        body = self._reply(incoming, answer.response, version)
         # Completed is recorded once the reply is written (a background task), off
         # the client's latency.
         return Response(
             body,
             background=BackgroundTask(self._gateway.complete, answer, body),
-            media_type=XML_MEDIA,
+            media_type=media_of(version),
             headers={
                 "X-Exchange-Id": str(answer.exchange_id),
                 CORRELATION_HEADER: incoming.correlation_id,
             },
         )
+
+    async def _header_department(
+        self, authenticator: Authenticator, message: SoapMessage, http_client: str,
+        correlation_id: str, raw: bytes,
+    ) -> str | Answer:
+        """The department a ``wsse:UsernameToken`` proves, or the recorded refusal (without a
+        token, the bearer token's ``missing-credentials``)."""
+        try:
+            security = security_header(message.headers)
+            token = read_username_token(security) if security is not None else None
+        except UsernameTokenFormatError as exc:
+            envelope = Envelope(UNAUTHENTICATED, "", correlation_id, "soap", raw)
+            return await self._gateway.reject(envelope, UsernameTokenError(exc.message))
+        try:
+            return await authenticator.department(
+                None, claimed=http_client, claim_path=f"header:{CLIENT_HEADER}", service="",
+                correlation_id=correlation_id, ingress="soap",
+                proof=LegacyProof(username_token=token),
+            )
+        except RequestRefused as refused:
+            return refused.answer
 
     def _read(
         self, message: SoapMessage, xroad: XRoadHeaders | None, http_client: str, correlation: str
@@ -296,7 +366,7 @@ class SoapIngress:
     def _codec_tag(self, model: type[Contract]) -> str:
         return f"{{{self._codec.namespace}}}{element_name(model)}"
 
-    def _reply(self, incoming: _Incoming, response: Contract) -> bytes:
+    def _reply(self, incoming: _Incoming, response: Contract, version: str) -> bytes:
         """The answer in the client's own format: native or contract body, X-Road or hub headers."""
         native = incoming.target.native if incoming.target else None
         if native is not None and incoming.native_namespace is not None:
@@ -306,9 +376,10 @@ class SoapIngress:
             body = self._codec.encode_partial(response, incoming.target.response)
         else:
             body = self._codec.encode(response)
+        build = build_envelope12 if version == "1.2" else build_envelope
         if incoming.xroad is not None:
-            return build_envelope(body, headers=echo_headers(incoming.message.headers))
-        return build_envelope(body, headers=[_header("correlationId", incoming.correlation_id)])
+            return build(body, headers=echo_headers(incoming.message.headers))
+        return build(body, headers=[_header("correlationId", incoming.correlation_id)])
 
 
 def soap_router(ingress: SoapIngress) -> APIRouter:
@@ -321,7 +392,7 @@ def soap_router(ingress: SoapIngress) -> APIRouter:
         location = str(request.url.replace(query=""))
         return Response(ingress.wsdl(location), media_type=XML_MEDIA)
 
-    @router.post(SOAP_PATH, summary="SOAP 1.1 endpoint for every hub service")
+    @router.post(SOAP_PATH, summary="SOAP 1.1 and 1.2 endpoint for every hub service")
     async def endpoint(request: Request) -> Response:
         return await ingress.handle(request)
 

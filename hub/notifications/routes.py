@@ -21,6 +21,7 @@ from hub.entrypoints.auth import (
     RequestRefused,
     authenticator_of,
     gateway_of,
+    proof_of,
     refusal_response,
 )
 from hub.entrypoints.body import read_capped
@@ -48,6 +49,7 @@ def records_router(notifier: Notifier, *, max_payload_bytes: int) -> APIRouter:
                 claimed=request.headers.get(CLIENT_HEADER, ""),
                 claim_path=f"header:{CLIENT_HEADER}", service=f"records/{contract}",
                 correlation_id=correlation_id, ingress=INGRESS,
+                proof=proof_of(request),
             )
         except RequestRefused as refused:
             return refusal_response(refused, correlation_id)

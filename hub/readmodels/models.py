@@ -39,6 +39,7 @@ from hub.projections.follower import Follower
 from hub.readmodels.access import RightsModel
 from hub.readmodels.consents import ConsentModel
 from hub.readmodels.credentials import CredentialModel
+from hub.readmodels.legacy_logins import LegacyLoginModel
 from hub.readmodels.tail import LedgerTail
 
 POLL_S = 0.25
@@ -52,8 +53,9 @@ class ReadModels:
         self.credentials = CredentialModel()
         self.rights = RightsModel()
         self.consents = ConsentModel()
-        self._by_topic = {topic: model for model in (self.credentials, self.rights,
-                                                     self.consents) for topic in model.topics}
+        self.legacy_logins = LegacyLoginModel()  # WS-Security usernames, client certificates
+        models = (self.credentials, self.rights, self.consents, self.legacy_logins)
+        self._by_topic = {topic: model for model in models for topic in model.topics}
         self.tail = LedgerTail(ledger, self._by_topic, batch=batch)
         self._lock = threading.Lock()  # the follower's thread and commands' threads
 

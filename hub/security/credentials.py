@@ -17,8 +17,9 @@ Why hub-issued bearer tokens rather than mutual TLS with a hub-managed CA:
   (``region/department``) or operator; the client of an exchange *is* that
   member, whatever headers say.
 
-mTLS stays a deployment option at the TLS terminator (it authenticates the
-connection; the token still names the department). Tokens are shown once, at
+For clients that cannot send a header, a department may instead be given a
+WS-Security UsernameToken or a client certificate identity, checked when the
+hub terminates TLS itself (:mod:`hub.security.legacy_logins`). Tokens are shown once, at
 issue and rotation, and stored only as verifiers (:mod:`hub.security.tokens`).
 A department credential also carries the public nkey of the department's NATS
 user (:mod:`hub.nats.accounts`); its seed is handed out once and never stored.
@@ -48,6 +49,8 @@ from hub.security.credential_errors import (
     UnknownCredentialError,
     WrongCredentialError,
 )
+from hub.security.legacy_logins import LegacyLogins
+from hub.security.principal import Principal
 from hub.security.tokens import VERIFIER_SECRET, Token, matches, new_secret, parse_authorization
 from hub.security.tokens import verifier as make_verifier
 from regions.identity import DepartmentId, IdentifierError
@@ -59,22 +62,6 @@ DEFAULT_TTL = dt.timedelta(days=90)
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _TTL = re.compile(r"^(\d+)([dhm])$")
 _TTL_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a request comes from, as proven by its token."""
-
-    name: str  # region/department, or operator:<name>
-    kind: CredentialKind
-    credential_id: UUID
-
-    @property
-    def department(self) -> str:
-        """The ``region/department`` of a department principal (the exchange's client)."""
-        if self.kind is not CredentialKind.DEPARTMENT:
-            raise CredentialError(f"{self.name} is an operator, not a department")
-        return self.name
 
 
 @dataclass(frozen=True)
@@ -200,6 +187,11 @@ class CredentialService:
         if credential.expired(self._clock()):
             raise ExpiredCredentialError(credential.credential_id.hex, credential.expires_at)
         return Principal(credential.principal, credential.kind, credential.credential_id)
+
+    @functools.cached_property
+    def legacy(self) -> LegacyLogins:
+        """The region's legacy logins: WS-Security UsernameTokens and client certificates."""
+        return LegacyLogins(self._ledger, self._region, clock=self._clock)
 
     @functools.cached_property
     def _models(self) -> ReadModels:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from hub.entrypoints.media_types import (
-    SoapVersionUnsupported,
+    SoapVersion,
     UnsupportedMediaType,
     require_json,
-    require_soap11,
+    soap_version,
 )
 
 
@@ -33,17 +33,17 @@ def test_other_types_are_refused(value: str) -> None:
 
 @pytest.mark.parametrize("value", [None, "text/xml", "text/xml; charset=utf-8", "TEXT/XML"])
 def test_soap11_types_are_read(value: str | None) -> None:
-    require_soap11(value)
+    assert soap_version(value) == SoapVersion("1.1")
 
 
-def test_soap12_is_refused_with_its_own_code() -> None:
-    with pytest.raises(SoapVersionUnsupported) as caught:
-        require_soap11('application/soap+xml; charset=utf-8; action="urn:x"')
-    assert caught.value.code == "soap-version-unsupported" and "SOAP 1.1" in caught.value.message
+def test_soap12_is_read_with_its_action_as_sent() -> None:
+    """application/soap+xml is SOAP 1.2; its action parameter keeps its case."""
+    value = 'application/soap+xml; charset=utf-8; action="urn:Tax/Clearance"'
+    assert soap_version(value) == SoapVersion("1.2", "urn:Tax/Clearance")
 
 
 @pytest.mark.parametrize("value", ["application/json", "text/plain", "application/xml"])
 def test_non_soap_types_are_refused(value: str) -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
-        require_soap11(value)
+        soap_version(value)
     assert caught.value.code == "unsupported-media-type"
