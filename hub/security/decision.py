@@ -66,13 +66,13 @@ class AccessPolicy:
         if service.id.region != self.rights.region:
             return Decision(purpose, REMOTE)
         if not purpose:
-            raise PurposeRequiredError(_purpose_required(service, header[7:]),
+            raise PurposeRequiredError(_purpose_required(service, header[7:], ingress),
                                        path=header, field="purpose")
         declared = _declared(service, purpose)
         if declared is None:
             raise UnknownPurposeError(
                 f"{service.id} declares no purpose {purpose!r}; it declares: {_names(service)}"
-                if service.purposes else _purpose_required(service, header[7:]),
+                if service.purposes else _purpose_required(service, header[7:], ingress),
                 path=header, field="purpose")
         right = self.rights.current(client, str(service.id))
         if right is None or not right.active:
@@ -132,7 +132,7 @@ def _declared(service: ServiceDefinition, purpose: str) -> Purpose | None:
     return next((p for p in service.purposes if p.name == purpose), None)
 
 
-def _purpose_required(service: ServiceDefinition, header: str) -> str:
+def _purpose_required(service: ServiceDefinition, header: str, ingress: str) -> str:
     """What a client (or, when none is declared, an operator) does about a missing purpose."""
     if not service.purposes:
         return (f"{service.id} declares no purpose, so no query can name one: an operator "
@@ -140,7 +140,9 @@ def _purpose_required(service: ServiceDefinition, header: str) -> str:
                 "with a name, a legal_basis (or consent = true) and the response fields "
                 "it may see, and grants them with `interop-hub access grant`")
     example = service.purposes[0].name
-    return (f"name the purpose of the query in the {header} header, e.g. "
+    soap = " (or, from a client that cannot set HTTP headers, the hub:purpose SOAP header)"
+    return (f"name the purpose of the query in the {header} header"
+            f"{soap if ingress == 'soap' else ''}, e.g. "
             f"`{header}: {example}`; {service.id} may be queried for: {_names(service)}")
 
 
