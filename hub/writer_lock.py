@@ -27,6 +27,7 @@ class StoreInUseError(HubError):
     """Raised when another hub process already runs on this SQLite store."""
 
     code = "store-in-use"
+    status = 409  # the store is taken by another process: a conflict, not a bug
 
 
 @contextlib.contextmanager

@@ -45,6 +45,7 @@ class WorkersConfigError(HubError):
     """Raised when ``serve --workers N`` (N > 1) is asked of a store or NATS it cannot share."""
 
     code = "workers-config"
+    status = 400  # a configuration the operator must change
 
 
 def check_shareable(settings: HubSettings, workers: int) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from uuid import UUID
 
 import httpx
 import pytest
@@ -23,12 +22,11 @@ from lxml import etree
 
 from contracts import default_registry
 from hub.bootstrap import run_hub
-from hub.domain.exchange import Status
 from hub.entrypoints.asgi_server import serve_asgi
 from hub.routing import load_services
 from hub.settings import HubSettings
 from simulations.rpc_encoded_bureau import ENDPOINT_PATH, PensionFundBehaviour, create_app
-from tests.integration.hub_fixtures import auth_headers, grant
+from tests.integration.hub_fixtures import auth_headers, completed, grant
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP_HUB = Path(sys.executable).parent / "interop-hub"
@@ -141,8 +139,8 @@ async def test_an_rpc_encoded_department_is_onboarded_and_queried(
                 "Nordic Timber Works", "Harbour Logistics Ltd", "Brightline Software"]
             assert history["periods"][0]["contribution_base"] in ("164520.00", 164520.0)
             assert history["periods"][2]["end"] is None  # xsi:nil in the encoded answer
-            exchange = hub.ledger.get(UUID(answer.headers["X-Exchange-Id"]))
-            assert exchange.status == Status.COMPLETED
+            # Completed follows the written reply (bounded wait, as for every query).
+            await completed(hub, answer.headers["X-Exchange-Id"])
     (sent,) = behaviour.requests
     wrapper = etree.fromstring(sent)[0][0]
     assert wrapper.tag == "{urn:pension-fund:contributions}getContributions"
