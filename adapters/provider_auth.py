@@ -17,8 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
 from adapters.errors import ProviderConfigError
-from adapters.wsse import UsernameToken
+from adapters.wsse import WSSE_NS, UsernameToken
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,18 @@ class ProviderAuth:
 
 
 NO_AUTH = ProviderAuth()
+
+
+def is_security_fault(fault: etree._Element, *codes: str) -> bool:
+    """True when a Fault code is a WS-Security one (``wsse:FailedAuthentication``...).
+
+    The prefix is resolved against the Fault's namespaces, as QName values must be.
+    """
+    for code in codes:
+        prefix, _, _local = code.strip().rpartition(":")
+        if prefix and fault.nsmap.get(prefix) == WSSE_NS:
+            return True
+    return False
 
 
 def basic_authorization(username: str, password: str) -> dict[str, str]:

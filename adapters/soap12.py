@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from adapters.errors import MalformedInput, ProviderFault
+from adapters.errors import MalformedInput, ProviderAuthRefused, ProviderFault
+from adapters.provider_auth import is_security_fault
 from adapters.soap_envelope import FAULT_NS, SOAP11_NS, SOAP12_NS
 from adapters.xml_safety import XmlLimits, parse_xml
 from contracts.errors import FieldIssue
@@ -29,6 +30,7 @@ BODY = f"{{{SOAP12_NS}}}Body"
 FAULT = f"{{{SOAP12_NS}}}Fault"
 _PROBLEM = f"{{{FAULT_NS}}}problem"
 _ISSUE = f"{{{FAULT_NS}}}issue"
+_SUBCODES = f".//{{{SOAP12_NS}}}Subcode/{{{SOAP12_NS}}}Value"
 
 
 def content_type(action: str) -> str:
@@ -83,9 +85,13 @@ def parse_envelope(data: bytes, limits: XmlLimits, *, encoded: bool = False) -> 
 def fault_error(fault: etree._Element, label: str) -> ProviderFault:
     """A SOAP 1.2 Fault as the :class:`ProviderFault` a 1.1 Fault would give."""
     value = (fault.findtext(f"{{{SOAP12_NS}}}Code/{{{SOAP12_NS}}}Value") or "").strip()
+    subcodes = [v.text or "" for v in fault.iterfind(_SUBCODES)]
     prefix, _, local = value.rpartition(":")
     code = local if not prefix or fault.nsmap.get(prefix) == SOAP12_NS else value
     reason = (fault.findtext(f"{{{SOAP12_NS}}}Reason/{{{SOAP12_NS}}}Text") or "").strip()
+    if is_security_fault(fault, value, *subcodes):
+        return ProviderAuthRefused(f"{label} refused the hub's WS-Security credentials: "
+                                   f"{' / '.join([value, *subcodes])}: {reason}")
     problem = fault.find(f"{{{SOAP12_NS}}}Detail/{_PROBLEM}")
     issues = () if problem is None else tuple(
         FieldIssue(path=i.get("path", "$"), reason=i.text or "", code=i.get("code", ""),

@@ -28,6 +28,7 @@ from adapters.errors import (
     MalformedInput,
     MappingError,
     PayloadTooLarge,
+    ProviderAuthRefused,
     ProviderFault,
     ProviderResponseInvalid,
     ProviderUnavailable,
@@ -43,7 +44,7 @@ from adapters.mapping.provider_base import (
 from adapters.mapping.soap_encoding import EncodedWire
 from adapters.mapping.wsdl_service import SoapOperation
 from adapters.mapping.xml_plan import XmlSection
-from adapters.provider_auth import NO_AUTH, ProviderAuth
+from adapters.provider_auth import NO_AUTH, ProviderAuth, is_security_fault
 from adapters.provider_http import ClientError, ProviderHttp
 from adapters.soap_envelope import build_envelope, parse_envelope, parse_fault
 from adapters.xml_safety import XmlLimits, parse_xml
@@ -171,6 +172,9 @@ class SoapMappingProvider(HttpMappingProvider):
             raise soap12.fault_error(message.body, self._label)
         if message.is_fault:
             fault = parse_fault(message.body)
+            if is_security_fault(message.body, fault.faultcode):
+                raise ProviderAuthRefused(f"{self._label} refused the hub's WS-Security "
+                                          f"credentials: {fault.faultcode}: {fault.faultstring}")
             # Only soap:Server may be transient; Client, VersionMismatch and
             # MustUnderstand say the request is wrong, and resending cannot help.
             raise ProviderFault(f"{self._label} fault soap:{fault.faultcode}: "
