@@ -15,6 +15,8 @@ import contextlib
 import dataclasses
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import UUID
@@ -271,3 +273,25 @@ async def test_a_wrong_key_passphrase_refuses_to_start(hub_settings: HubSettings
                                                   ProviderAuthConfig(tls=tls))]):
             pass
     assert caught.value.field.endswith("tls.key")
+
+
+# ------------------------------------------------------------------ the command
+def test_provider_secret_set_seals_the_value_read_from_stdin(hub_settings: HubSettings) -> None:
+    """``interop-hub provider-secret set NAME`` reads stdin and stores the value KEK-wrapped."""
+    command = [str(Path(sys.executable).parent / "interop-hub"), "provider-secret", "set",
+               BASIC, "--data", str(hub_settings.data)]
+    done = subprocess.run(command, input="tax-password\n", capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "tax-password" not in done.stdout + done.stderr
+    keyring = open_keyring(hub_settings)
+    try:
+        assert ProviderSecrets(keyring).open(BASIC, field="auth.secret", where="t") == \
+            "tax-password"
+    finally:
+        keyring.close()
+    for stored in hub_settings.data.rglob("*"):
+        assert not stored.is_file() or b"tax-password" not in stored.read_bytes()
+    refused = subprocess.run([*command[:3], "hunter2", *command[4:]], input="x",
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 2 and "hunter2" not in refused.stdout + refused.stderr
