@@ -11,9 +11,11 @@ ones end as a recorded DeliveryFailed with their own code, on the first attempt.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +30,7 @@ from adapters.errors import ProviderConfigError
 from hub.bootstrap import Hub, run_hub
 from hub.domain.exchange import Status
 from hub.entrypoints.asgi_server import serve_asgi
+from hub.privacy.kek_rotation import rotate_kek
 from hub.privacy.wiring import open_keyring
 from hub.providers.auth_config import AuthConfig, ProviderAuthConfig, TlsConfig
 from hub.providers.secrets import ProviderSecrets
@@ -295,3 +298,19 @@ def test_provider_secret_set_seals_the_value_read_from_stdin(hub_settings: HubSe
     refused = subprocess.run([*command[:3], "hunter2", *command[4:]], input="x",
                              capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode == 2 and "hunter2" not in refused.stdout + refused.stderr
+
+
+def test_a_kek_rotation_rewraps_provider_secrets(hub_settings: HubSettings,
+                                                 tmp_path: Path) -> None:
+    """Provider secrets are sealed like every other secret: after rotate-kek they still open."""
+    seal(hub_settings, **{BASIC: "tax-password"})
+    new_kek = tmp_path / "new-kek"
+    new_kek.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    new_kek.chmod(0o600)
+    rotate_kek(hub_settings, new_kek)
+    keyring = open_keyring(hub_settings)
+    try:
+        assert ProviderSecrets(keyring).open(BASIC, field="auth.secret", where="t") == \
+            "tax-password"
+    finally:
+        keyring.close()
