@@ -191,6 +191,10 @@ async def run_hub(
         credentials = CredentialService(ledger, region)  # hub.security: who may call
         # --- NATS identity (hub.nats.accounts): the embedded server's users, or HUB_NATS_URL ---
         assert ledger.keyring is not None  # build_ledger always gives the ledger its keyring
+        # hub.providers: provider secrets unsealed once, before anything else starts; a
+        # missing secret or file refuses to start, naming the field
+        auths = await asyncio.to_thread(ProviderSecrets(ledger.keyring).resolve_all,
+                                        [(str(s.id), s.auth) for s in services])
         region_nats = await open_region_nats(stack, settings, credentials, ledger.keyring)
         nats_url, nats_auth = region_nats.url, region_nats.auth
         # /varz of the embedded server: the durability check reads sync_interval there
@@ -214,9 +218,6 @@ async def run_hub(
         # --- region links (hub.links): built only when HUB_PEERS names peer regions ---
         links = RegionLinks(settings, services, registry) if settings.peers else None
         directory = links.directory if links else ServiceDirectory(region, services)
-        # hub.providers: secrets unsealed once, here; a missing one refuses to start
-        auths = ProviderSecrets(ledger.keyring).resolve_all(
-            (str(s.id), s.auth) for s in services)
         adapters = await build_adapters(services, settings.provider_timeout_s, auths)
         # --- notifications (hub.notifications): one internal service per subscription ---
         notify = notification_services(subscriptions, directory, registry)
