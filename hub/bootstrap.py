@@ -193,7 +193,8 @@ async def run_hub(
         assert ledger.keyring is not None  # build_ledger always gives the ledger its keyring
         # hub.providers: provider secrets unsealed once, before anything else starts; a
         # missing secret or file refuses to start, naming the field
-        auths = await asyncio.to_thread(ProviderSecrets(ledger.keyring).resolve_all,
+        provider_secrets = ProviderSecrets(ledger.keyring)
+        auths = await asyncio.to_thread(provider_secrets.resolve_all,
                                         [(str(s.id), s.auth) for s in services])
         region_nats = await open_region_nats(stack, settings, credentials, ledger.keyring)
         nats_url, nats_auth = region_nats.url, region_nats.auth
@@ -221,8 +222,10 @@ async def run_hub(
         adapters = await build_adapters(services, settings.provider_timeout_s, auths)
         # --- notifications (hub.notifications): one internal service per subscription ---
         notify = notification_services(subscriptions, directory, registry)
-        adapters.update(
-            await notification_adapters(notify, registry, settings.provider_timeout_s))
+        notify_auths = await asyncio.to_thread(provider_secrets.resolve_all,
+                                               [(str(s.id), s.auth) for s in notify])
+        adapters.update(await notification_adapters(notify, registry,
+                                                    settings.provider_timeout_s, notify_auths))
         # --- end notifications ---
         for adapter in adapters.values():
             stack.push_async_callback(adapter.aclose)

@@ -95,16 +95,16 @@ def parse_provider_auth(table: dict[str, Any], *, base: Path,
         auth=None if auth is None else _auth(_table(auth, "auth", _AUTH_FIELDS, where), where))
 
 
-def dump_provider_auth(config: ProviderAuthConfig | None) -> list[str]:
-    """The TOML lines of ``config`` (after a ``[[service]]`` table's own keys)."""
+def dump_provider_auth(config: ProviderAuthConfig | None, table: str = "service") -> list[str]:
+    """The TOML lines of ``config`` (after a ``[[service]]`` or ``[[subscription]]``'s keys)."""
     if config is None:
         return []
     lines = []
     if config.tls is not None:
-        lines.append("[service.tls]")
+        lines.append(f"[{table}.tls]")
         lines += [f'{k} = "{v}"' for k, v in vars(config.tls).items() if v is not None]
     if config.auth is not None:
-        lines.append("[service.auth]")
+        lines.append(f"[{table}.auth]")
         lines += [f'{k} = "{v}"' for k, v in vars(config.auth).items()]
     return lines
 

@@ -144,3 +144,25 @@ def test_a_soap12_security_fault_is_an_auth_refusal() -> None:
     """A wsse:FailedAuthentication subcode is the provider refusing the hub's credentials."""
     error = soap12.fault_error(_fault12("Sender", "wsse:FailedAuthentication"), "ss")
     assert isinstance(error, ProviderAuthRefused) and not error.retryable
+
+
+def test_a_subscription_takes_the_same_auth_and_refuses_clear_passwords(tmp_path: Path) -> None:
+    """[[subscription]] deliveries prove the hub the same way, and dump back to the same."""
+    from hub.notifications.subscriptions import dump_subscriptions, load_subscriptions
+    head = ('[[subscription]]\ndepartment = "north/tax"\n'
+            'contract = "social-security.contribution-history@1.0"\n'
+            'adapter = "json-mapping"\nendpoint = "https://tax.example"\n')
+    path = tmp_path / "services.toml"
+    path.write_text(head + '[subscription.auth]\nkind = "basic"\nusername = "hub"\n'
+                    'secret = "provider:north/tax/inbox"\n')
+    (subscription,) = load_subscriptions(path)
+    assert subscription.auth is not None and subscription.auth.auth is not None
+    assert subscription.auth.auth.secret == "provider:north/tax/inbox"
+    again = tmp_path / "again.toml"
+    again.write_text(dump_subscriptions([subscription]))
+    assert load_subscriptions(again) == [subscription]
+    path.write_text(head + '[subscription.auth]\nkind = "basic"\nusername = "hub"\n'
+                    'password = "hunter2"\n')
+    with pytest.raises(ProviderConfigError) as caught:
+        load_subscriptions(path)
+    assert caught.value.field == "auth.password"
