@@ -48,6 +48,8 @@ class Pki:
     client_ca: Path
     client_cert: Path
     client_key: Path  # encrypted with KEY_PASSPHRASE
+    other_host_cert: Path  # issued by ``ca``, but for provider.test only (no 127.0.0.1)
+    other_host_key: Path
 
 
 def make_pki(folder: Path) -> Pki:
@@ -59,6 +61,8 @@ def make_pki(folder: Path) -> Pki:
     server_key, server = _issue(ca_key, ca, "provider.test", ExtendedKeyUsageOID.SERVER_AUTH)
     client_key, client = _issue(client_ca_key, client_ca, "north-hub",
                                 ExtendedKeyUsageOID.CLIENT_AUTH)
+    elsewhere_key, elsewhere = _issue(ca_key, ca, "provider.test",
+                                      ExtendedKeyUsageOID.SERVER_AUTH, loopback=False)
     del other_key
     files = {
         "ca": _pem(folder / "ca.pem", ca), "other_ca": _pem(folder / "other-ca.pem", other),
@@ -67,6 +71,8 @@ def make_pki(folder: Path) -> Pki:
         "client_ca": _pem(folder / "client-ca.pem", client_ca),
         "client_cert": _pem(folder / "client.pem", client),
         "client_key": _key_pem(folder / "client-key.pem", client_key, KEY_PASSPHRASE),
+        "other_host_cert": _pem(folder / "elsewhere.pem", elsewhere),
+        "other_host_key": _key_pem(folder / "elsewhere-key.pem", elsewhere_key, None),
     }
     return Pki(**files)
 
@@ -87,13 +93,15 @@ def _ca(name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
 
 
 def _issue(ca_key: ec.EllipticCurvePrivateKey, ca: x509.Certificate, name: str,
-           usage: x509.ObjectIdentifier) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+           usage: x509.ObjectIdentifier, *, loopback: bool = True,
+           ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    names: list[x509.GeneralName] = (
+        [x509.DNSName("localhost"), x509.IPAddress(IPv4Address("127.0.0.1"))] if loopback
+        else [x509.DNSName(name)])
     cert = (_builder(subject, ca.subject, key.public_key())
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(IPv4Address("127.0.0.1"))]),
-                critical=False)
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                            critical=False)
@@ -123,10 +131,17 @@ def _key_pem(path: Path, key: ec.EllipticCurvePrivateKey, passphrase: bytes | No
     return path
 
 
-def server_context(pki: Pki, *, client_ca: Path | None = None) -> ssl.SSLContext:
-    """The provider's TLS: its certificate; with ``client_ca``, a client certificate required."""
+def server_context(pki: Pki, *, client_ca: Path | None = None,
+                   other_host: bool = False) -> ssl.SSLContext:
+    """The provider's TLS: its certificate; with ``client_ca``, a client certificate required.
+
+    ``other_host``: serve a certificate from the right CA issued for another host name.
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(pki.server_cert, pki.server_key)
+    if other_host:
+        context.load_cert_chain(pki.other_host_cert, pki.other_host_key)
+    else:
+        context.load_cert_chain(pki.server_cert, pki.server_key)
     if client_ca is not None:
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(cafile=client_ca)

@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from adapters.errors import ProviderConfigError
+from contracts import default_registry
 from hub.bootstrap import Hub, run_hub
 from hub.domain.exchange import Status
 from hub.entrypoints.asgi_server import serve_asgi
@@ -34,8 +35,9 @@ from hub.privacy.kek_rotation import rotate_kek
 from hub.privacy.wiring import open_keyring
 from hub.providers.auth_config import AuthConfig, ProviderAuthConfig, TlsConfig
 from hub.providers.secrets import ProviderSecrets
-from hub.routing import ServiceDefinition
+from hub.routing import ServiceDefinition, load_services
 from hub.settings import HubSettings
+from simulations.departments import CASE_PURPOSE as PURPOSE
 from simulations.departments import MAPPINGS, DepartmentEndpoints, demo_rights, region_services
 from simulations.social_security_bureau import BureauBehaviour
 from simulations.social_security_bureau import create_app as social_security_app
@@ -149,6 +151,58 @@ async def test_a_wrong_ca_fails_the_handshake_once_with_a_clear_code(
             assert "certificate verify failed" in response.json()["detail"]
             assert failures(hub, response) == [("provider-tls-failed", False)]
     assert guard.passed == 0
+
+
+async def test_a_certificate_for_another_host_fails_the_handshake(
+        hub_settings: HubSettings, pki: Pki) -> None:
+    """The pinned CA issued it, but not for 127.0.0.1: the host name is checked, no retry."""
+    async with departments() as (_, tax), \
+            guarded(tax, Demand(), server_context(pki, other_host=True)) as (url, guard):
+        async with hub_with(hub_settings, service(hub_settings, TAX, url, ProviderAuthConfig(
+                tls=TlsConfig(ca=pki.ca)))) as hub:
+            response = await query(hub, TAX)
+            assert failures(hub, response) == [("provider-tls-failed", False)]
+            assert "127.0.0.1" in response.json()["detail"]
+    assert guard.passed == 0
+
+
+async def test_services_toml_with_tls_and_basic_reaches_the_provider(
+        hub_settings: HubSettings, pki: Pki, tmp_path: Path) -> None:
+    """The whole path from the file: relative CA path, a secret by reference, an answer."""
+    seal(hub_settings, **{BASIC: "tax-password"})
+    folder = tmp_path / "conf"
+    (folder / "certs").mkdir(parents=True)
+    shutil.copy(pki.ca, folder / "certs" / "tax-ca.pem")
+    demand = Demand(basic=("north-hub", "tax-password"))
+    async with departments() as (_, tax), guarded(tax, demand, server_context(pki)) as (url, g):
+        (folder / "services.toml").write_text(f"""\
+[[service]]
+id = "{TAX}"
+request = "tax.clearance-query@1.0"
+response = "tax.clearance@1.0"
+operation = "TaxClearance"
+adapter = "json-mapping"
+mapping = "{MAPPINGS / 'tax.tax-clearance.toml'}"
+endpoint = "{url}"
+
+[[service.purpose]]
+name = "{PURPOSE}"
+legal_basis = "test"
+fields = ["national_id", "tax_year", "status"]
+
+[service.tls]
+ca = "certs/tax-ca.pem"
+
+[service.auth]
+kind = "basic"
+username = "north-hub"
+secret = "{BASIC}"
+""")
+        (definition,) = load_services(folder / "services.toml", default_registry())
+        async with run_hub(hub_settings, [definition]) as hub:
+            await grant_all(hub, [("north/social-security", TAX, (PURPOSE,))])
+            answered(hub, await query(hub, TAX))
+    assert g.passed == 1 and g.refused == []
 
 
 async def test_a_missing_client_certificate_is_refused_without_retrying_forever(
