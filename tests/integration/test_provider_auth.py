@@ -288,13 +288,13 @@ def soap12_mapping(folder: Path) -> Path:
     target = folder / "social-security.toml"
     target.write_text(mapping.replace('wsdl = "../social_security_bureau/insurance.wsdl"',
                                       'wsdl = "insurance12.wsdl"'))
-    shutil.copy(target, folder / "copy.toml")  # keeps the folder self-describing in failures
     return target
 
 
 async def test_soap12_provider_answers_and_its_faults_decode(
         hub_settings: HubSettings, tmp_path: Path) -> None:
-    """A soap12-bound port is called in SOAP 1.2; a 1.2 Sender Fault is a non-retried failure."""
+    """A soap12-bound port is called in SOAP 1.2 and answers; a 1.2 Fault with a WS-Security
+    subcode (the provider now demands a token) is a recorded, non-retried auth refusal."""
     mapping = soap12_mapping(tmp_path / "soap12")
     async with departments() as (ss, _), guarded(ss, Demand(soap12=True)) as (url, guard):
         definition = service(hub_settings, SS, f"{url}/ws/insurance", None,
