@@ -56,45 +56,47 @@ def basic_authorization(username: str, password: str) -> dict[str, str]:
 
 
 def client_ssl_context(*, ca: Path | None, cert: Path | None = None, key: Path | None = None,
-                       passphrase: bytes | None = None, where: str = "tls") -> ssl.SSLContext:
+                       passphrase: bytes | None = None, where: str = "") -> ssl.SSLContext:
     """A TLS client context: only ``ca`` is trusted when given (else the system store).
 
     The hostname is always checked. ``cert``/``key`` are the hub's client
-    certificate; ``passphrase`` opens an encrypted key.
+    certificate; ``passphrase`` opens an encrypted key. Errors name the field
+    (``tls.ca``, ``tls.cert``, ``tls.key``); ``where`` prefixes their message.
     """
+    where = f"{where}: " if where else ""
     context = ssl.create_default_context(cafile=None) if ca is None else _pinned(ca, where)
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED
     if cert is not None or key is not None:
         if cert is None or key is None:
             missing = "cert" if cert is None else "key"
-            raise ProviderConfigError(f"{where}: a client certificate needs both cert and key",
-                                      field=f"{where}.{missing}")
-        _readable(cert, f"{where}.cert")
-        _readable(key, f"{where}.key")
+            raise ProviderConfigError(f"{where}a client certificate needs tls.cert and tls.key",
+                                      field=f"tls.{missing}")
+        _readable(cert, "tls.cert", where)
+        _readable(key, "tls.key", where)
         try:
             context.load_cert_chain(cert, key, password=passphrase)
         except (ssl.SSLError, ValueError, OSError) as exc:
             raise ProviderConfigError(
-                f"{where}: the client certificate {cert} and key {key} do not load "
+                f"{where}tls.key: the client certificate {cert} and key {key} do not load "
                 f"(wrong key passphrase, or the key does not match the certificate): {exc}",
-                field=f"{where}.key") from None
+                field="tls.key") from None
     return context
 
 
 def _pinned(ca: Path, where: str) -> ssl.SSLContext:
     # A context with no default certificates: the pinned bundle is the only trust.
-    _readable(ca, f"{where}.ca")
+    _readable(ca, "tls.ca", where)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         context.load_verify_locations(cafile=ca)
     except (ssl.SSLError, OSError) as exc:
-        raise ProviderConfigError(f"{where}: the CA bundle {ca} holds no usable certificate: "
-                                  f"{exc}", field=f"{where}.ca") from None
+        raise ProviderConfigError(f"{where}tls.ca: the CA bundle {ca} holds no usable "
+                                  f"certificate: {exc}", field="tls.ca") from None
     return context
 
 
-def _readable(path: Path, field_name: str) -> None:
+def _readable(path: Path, field_name: str, where: str) -> None:
     if not path.is_file():
-        raise ProviderConfigError(f"{field_name}: no such file {path}", field=field_name)
+        raise ProviderConfigError(f"{where}{field_name}: no such file {path}", field=field_name)

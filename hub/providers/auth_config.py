@@ -70,12 +70,12 @@ class ProviderAuthConfig:
         return names
 
 
-def check_secret_name(name: str, *, field: str = "NAME") -> str:
+def check_secret_name(name: str, *, field: str = "NAME", where: str = "") -> str:
     """``name`` if it is a provider secret reference (``provider:...``), else the error."""
     if not _SECRET_NAME.match(name):
         raise ProviderConfigError(
             # The value is not echoed: a password pasted here must not reach a log.
-            f"{field}: not a secret reference (provider:<name>); "
+            f"{where + ': ' if where else ''}{field}: not a secret reference (provider:<name>); "
             f"name one such as \"provider:north/social-security/basic\" and store its value "
             f"with: interop-hub provider-secret set NAME", field=field)
     return name
@@ -134,7 +134,8 @@ def _tls(table: dict[str, Any], base: Path, where: str) -> TlsConfig:
                                   f"tls.{missing} is missing", field=f"tls.{missing}")
     key_secret = table.get("key_secret")
     if key_secret is not None:
-        key_secret = check_secret_name(str(key_secret), field=f"{where}: tls.key_secret")
+        key_secret = check_secret_name(str(key_secret), field="tls.key_secret",
+                                       where=where)
     return TlsConfig(key_secret=key_secret, **paths)
 
 
@@ -146,7 +147,7 @@ def _auth(table: dict[str, Any], where: str) -> AuthConfig:
     if table["kind"] not in AUTH_KINDS:
         raise ProviderConfigError(f"{where}: auth.kind {table['kind']!r} is not one of "
                                   f"{', '.join(AUTH_KINDS)}", field="auth.kind")
-    secret = check_secret_name(table["secret"], field=f"{where}: auth.secret")
+    secret = check_secret_name(table["secret"], field="auth.secret", where=where)
     return AuthConfig(kind=table["kind"], username=table["username"], secret=secret)
 
 

@@ -33,7 +33,7 @@ class ProviderSecrets:
 
     def open(self, name: str, *, field: str, where: str) -> str:
         """The secret ``name``; ProviderConfigError naming ``field`` if none is stored."""
-        value = self._keyring.sealed_secret(check_secret_name(name, field=field))
+        value = self._keyring.sealed_secret(check_secret_name(name, field=field, where=where))
         if value is None:
             raise ProviderConfigError(
                 f"{where}: {field} names the secret {name!r}, which is not stored; store it "
@@ -48,7 +48,7 @@ class ProviderSecrets:
             passphrase = (None if tls.key_secret is None else self.open(
                 tls.key_secret, field="tls.key_secret", where=where).encode())
             ssl_context = client_ssl_context(ca=tls.ca, cert=tls.cert, key=tls.key,
-                                             passphrase=passphrase, where=f"{where}: tls")
+                                             passphrase=passphrase, where=where)
         if config.auth is not None:
             password = self.open(config.auth.secret, field="auth.secret", where=where)
             if config.auth.kind == "basic":

@@ -329,7 +329,8 @@ async def test_a_wrong_key_passphrase_refuses_to_start(hub_settings: HubSettings
         async with run_hub(hub_settings, [service(hub_settings, TAX, "https://127.0.0.1:9",
                                                   ProviderAuthConfig(tls=tls))]):
             pass
-    assert caught.value.field.endswith("tls.key")
+    assert caught.value.field == "tls.key"
+    assert caught.value.message.startswith(f"service {TAX}: tls.key: ")
 
 
 # ------------------------------------------------------------------ the command

@@ -58,7 +58,7 @@ def test_a_secret_that_is_not_a_reference_is_refused_without_echoing_it(tmp_path
     """``secret = "hunter2"`` is a password in the wrong place: refused, the value not shown."""
     with pytest.raises(ProviderConfigError) as caught:
         _load(tmp_path, '[service.auth]\nkind = "basic"\nusername = "hub"\nsecret = "hunter2"\n')
-    assert "auth.secret" in caught.value.field and "hunter2" not in caught.value.message
+    assert caught.value.field == "auth.secret" and "hunter2" not in caught.value.message
 
 
 @pytest.mark.parametrize("extra, field", [
