@@ -6,9 +6,12 @@ HubError                      (contracts.errors)
     ├── MalformedInput        not well-formed JSON/XML, forbidden XML constructs
     ├── SchemaViolation       well-formed but violates the native schema (XSD/WSDL)
     ├── MappingError          native message cannot be mapped onto the contract
+    ├── ProviderConfigError   a provider's TLS files or credentials are unusable (start-up)
     └── ProviderError         a provider system could not be called or answered badly
         ├── ProviderUnavailable   connection refused, timeout (retryable)
         ├── ProviderFault         SOAP Fault / HTTP error status from the provider
+        │   └── ProviderAuthRefused  HTTP 401/403: the provider refuses the hub's credentials
+        ├── ProviderTlsFailed     the TLS handshake failed (untrusted certificate, wrong host)
         └── ProviderResponseInvalid  answer is garbage or fails mapping
 """
 
@@ -83,6 +86,41 @@ class ProviderFault(ProviderError):
     ) -> None:
         super().__init__(message, issues=issues)
         self.retryable = retryable
+
+
+class ProviderAuthRefused(ProviderFault):
+    """Raised when the provider answers 401/403: the hub's credentials are missing or wrong.
+
+    Never retried: the same credentials get the same answer until an operator
+    stores the right secret (``interop-hub provider-secret set``) and restarts.
+    """
+
+    code = "provider-auth-refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+class ProviderTlsFailed(ProviderError):
+    """Raised when the TLS handshake with the provider fails (certificate not trusted,
+    hostname mismatch, client certificate refused). Never retried."""
+
+    code = "provider-tls-failed"
+
+
+class ProviderConfigError(AdapterError):
+    """Raised at start-up when a provider's TLS files or credentials cannot be used.
+
+    ``field`` names the services-file field to fix (``tls.ca``, ``auth.secret``...).
+    """
+
+    code = "provider-config-invalid"
+    status = 500
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message, issues=(
+            FieldIssue(path=field, reason=message, code=self.code, field=field),))
+        self.field = field
 
 
 class ProviderResponseInvalid(ProviderError):

@@ -14,6 +14,7 @@ and maps both to its own errors.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ CONNECTIONS = 64  # per provider: above the delivery worker's concurrency (16)
 KEEPALIVE_S = 30.0
 
 ClientError = aiohttp.ClientError
+TlsError = aiohttp.ClientSSLError
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,13 @@ class ProviderHttp:
     """One pool of keep-alive connections to one provider."""
 
     def __init__(self, *, base_url: str = "", headers: Mapping[str, str] | None = None,
-                 connections: int = CONNECTIONS) -> None:
+                 connections: int = CONNECTIONS, ssl_context: ssl.SSLContext | None = None,
+                 ) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers or {})
         self._connections = connections
+        # Provider authentication (adapters.provider_auth): a pinned CA and client certificate.
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._session: aiohttp.ClientSession | None = None
 
     async def request(self, method: str, url: str, *, content: bytes | None = None,
@@ -66,7 +71,7 @@ class ProviderHttp:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._connections,
-                                             keepalive_timeout=KEEPALIVE_S)
+                                             keepalive_timeout=KEEPALIVE_S, ssl=self._ssl)
             # No per-request timers of aiohttp's own (a profile found its timeout handling
             # ~8 % of the hub's CPU): every call is already bounded by the adapter's
             # asyncio.timeout, which covers connect, send and read together.

@@ -13,14 +13,17 @@ import asyncio
 import contextlib
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import structlog
 
+from adapters.errors import ProviderConfigError
 from adapters.mapping.json_provider import JsonMappingProvider
 from adapters.mapping.soap_provider import SoapMappingProvider
 from adapters.port import ProviderAdapter
+from adapters.provider_auth import NO_AUTH, ProviderAuth
 from adapters.xroad_example import XROAD_EXAMPLE_KINDS
 from contracts import ContractRegistry, default_registry
 from contracts.errors import HubError
@@ -50,6 +53,7 @@ from hub.notifications.wiring import notification_adapters, notification_service
 from hub.operators import Permission
 from hub.privacy.wiring import build_ledger
 from hub.projections.live import live_projections
+from hub.providers.secrets import ProviderSecrets
 from hub.readmodels import models_of
 from hub.relay import OutboxRelay
 from hub.relay_lease import RelayLease, relay_lease, while_leased
@@ -66,24 +70,29 @@ from hub.writer_lock import sole_writer
 
 log = structlog.get_logger("hub.bootstrap")
 
-# factory(endpoint, call_timeout_s), plus mapping=<file> for services that declare one.
+# factory(endpoint, call_timeout_s), plus mapping=<file> for services that declare one,
+# and auth=<ProviderAuth> for services that declare how the hub proves itself to them.
 AdapterFactory = Callable[..., Awaitable[ProviderAdapter]]
 
 
 async def _soap_mapping(
-    endpoint: str, call_timeout_s: float, mapping: str | None = None
+    endpoint: str, call_timeout_s: float, mapping: str | None = None,
+    auth: ProviderAuth = NO_AUTH,
 ) -> ProviderAdapter:
     if mapping is None:
         raise RoutingError(f"adapter kind soap-mapping needs a mapping file ({endpoint})")
-    return await SoapMappingProvider.connect(mapping, endpoint, timeout=call_timeout_s)
+    return await SoapMappingProvider.connect(mapping, endpoint, timeout=call_timeout_s,
+                                             auth=auth)
 
 
 async def _json_mapping(
-    endpoint: str, call_timeout_s: float, mapping: str | None = None
+    endpoint: str, call_timeout_s: float, mapping: str | None = None,
+    auth: ProviderAuth = NO_AUTH,
 ) -> ProviderAdapter:
     if mapping is None:
         raise RoutingError(f"adapter kind json-mapping needs a mapping file ({endpoint})")
-    return await JsonMappingProvider.connect(mapping, endpoint, timeout=call_timeout_s)
+    return await JsonMappingProvider.connect(mapping, endpoint, timeout=call_timeout_s,
+                                             auth=auth)
 
 
 ADAPTER_KINDS: dict[str, AdapterFactory] = {
@@ -117,10 +126,18 @@ class Hub:
     supervisor: TaskSupervisor | None = None  # background tasks, and the ones that died
 
 
+AUTH_KINDS = ("soap-mapping", "json-mapping")  # adapter kinds that take provider credentials
+
+
 async def build_adapters(
-    services: Sequence[ServiceDefinition], call_timeout_s: float
+    services: Sequence[ServiceDefinition], call_timeout_s: float,
+    auths: Mapping[str, ProviderAuth] = MappingProxyType({}),
 ) -> dict[str, ProviderAdapter]:
-    """One provider adapter per service, by its declared adapter kind."""
+    """One provider adapter per service, by its declared adapter kind.
+
+    ``auths``: the resolved credentials of the services that declare any
+    (:meth:`hub.providers.secrets.ProviderSecrets.resolve_all`), by service id.
+    """
     adapters: dict[str, ProviderAdapter] = {}
     for service in services:
         factory = ADAPTER_KINDS.get(service.adapter)
@@ -129,7 +146,14 @@ async def build_adapters(
                 f"service {service.id}: unknown adapter kind {service.adapter!r}; "
                 f"known: {', '.join(sorted(ADAPTER_KINDS))}"
             )
-        extra = {"mapping": service.mapping} if service.mapping is not None else {}
+        extra: dict[str, object] = (
+            {"mapping": service.mapping} if service.mapping is not None else {})
+        if str(service.id) in auths:
+            if service.adapter not in AUTH_KINDS:
+                raise ProviderConfigError(
+                    f"service {service.id}: adapter kind {service.adapter!r} takes no tls/auth; "
+                    f"only {', '.join(AUTH_KINDS)} do", field="auth")
+            extra["auth"] = auths[str(service.id)]
         adapters[str(service.id)] = await factory(service.endpoint, call_timeout_s, **extra)
     return adapters
 
@@ -168,6 +192,11 @@ async def run_hub(
         credentials = CredentialService(ledger, region)  # hub.security: who may call
         # --- NATS identity (hub.nats.accounts): the embedded server's users, or HUB_NATS_URL ---
         assert ledger.keyring is not None  # build_ledger always gives the ledger its keyring
+        # hub.providers: provider secrets unsealed once, before anything else starts; a
+        # missing secret or file refuses to start, naming the field
+        provider_secrets = ProviderSecrets(ledger.keyring)
+        auths = await asyncio.to_thread(provider_secrets.resolve_all,
+                                        [(str(s.id), s.auth) for s in services])
         region_nats = await open_region_nats(stack, settings, credentials, ledger.keyring)
         nats_url, nats_auth = region_nats.url, region_nats.auth
         # /varz of the embedded server: the durability check reads sync_interval there
@@ -191,11 +220,13 @@ async def run_hub(
         # --- region links (hub.links): built only when HUB_PEERS names peer regions ---
         links = RegionLinks(settings, services, registry) if settings.peers else None
         directory = links.directory if links else ServiceDirectory(region, services)
-        adapters = await build_adapters(services, settings.provider_timeout_s)
+        adapters = await build_adapters(services, settings.provider_timeout_s, auths)
         # --- notifications (hub.notifications): one internal service per subscription ---
         notify = notification_services(subscriptions, directory, registry)
-        adapters.update(
-            await notification_adapters(notify, registry, settings.provider_timeout_s))
+        notify_auths = await asyncio.to_thread(provider_secrets.resolve_all,
+                                               [(str(s.id), s.auth) for s in notify])
+        adapters.update(await notification_adapters(notify, registry,
+                                                    settings.provider_timeout_s, notify_auths))
         # --- end notifications ---
         for adapter in adapters.values():
             stack.push_async_callback(adapter.aclose)

@@ -11,6 +11,7 @@ from adapters.native_soap import NativeSoapFormat
 from adapters.xroad_ids import XRoadServiceId
 from contracts import Contract, ContractRegistry
 from hub.errors import RoutingError, UnknownServiceError
+from hub.providers.auth_config import ProviderAuthConfig, dump_provider_auth, parse_provider_auth
 from hub.security.purposes import Purpose, check_purposes, dump_purposes, parse_purposes
 from regions.identity import ServiceId
 
@@ -35,6 +36,8 @@ class ServiceDefinition:
     purposes: tuple[Purpose, ...] = ()
     # The X-Road service id X-Road clients address it by (``xroad`` in services.toml).
     xroad: XRoadServiceId | None = None
+    # How the hub proves who it is to the provider: TLS, client certificate, Basic, WS-Security.
+    auth: ProviderAuthConfig | None = None
 
     @property
     def xroad_service(self) -> XRoadServiceId | None:
@@ -138,6 +141,8 @@ def load_services(path: Path, registry: ContractRegistry) -> list[ServiceDefinit
                         where=f"{path}: service {table['id']}",
                     ),
                     xroad=_xroad_id(table.get("xroad"), where=f"{path}: service {table['id']}"),
+                    auth=parse_provider_auth(table, base=path.parent,
+                                             where=f"{path}: service {table['id']}"),
                 )
             )
         except KeyError as exc:
@@ -166,6 +171,7 @@ def dump_services(services: Iterable[ServiceDefinition]) -> str:
         if s.xroad is not None:
             lines.append(f'xroad = "{s.xroad.path}"')
         lines += dump_purposes(s.purposes)
+        lines += dump_provider_auth(s.auth)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

@@ -24,6 +24,7 @@ from adapters.mapping.errors import ProviderRequestInvalid
 from adapters.mapping.json_plan import JsonSection
 from adapters.mapping.json_route import JsonRoute
 from adapters.mapping.provider_base import CORRELATION_HEADER, HttpMappingProvider
+from adapters.provider_auth import NO_AUTH, ProviderAuth
 from adapters.provider_http import ProviderHttp
 from contracts import Contract
 from contracts.errors import ContractError
@@ -32,12 +33,15 @@ from contracts.errors import ContractError
 class JsonMappingProvider(HttpMappingProvider):
     """Calls one JSON/HTTP service through a compiled mapping (``json-mapping`` kind)."""
 
-    def __init__(self, mapping: CompiledMapping, base_url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, mapping: CompiledMapping, base_url: str, *, timeout: float = 10.0,
+                 auth: ProviderAuth = NO_AUTH) -> None:
         if mapping.route is None:
             raise ValueError(f"{mapping.name}: not a JSON mapping")
         super().__init__(
             mapping,
-            ProviderHttp(base_url=base_url, headers={"Accept": "application/json"}),
+            # auth: TLS trust and client certificate, Basic (adapters.provider_auth)
+            ProviderHttp(base_url=base_url, headers={"Accept": "application/json", **auth.headers},
+                         ssl_context=auth.ssl),
             timeout=timeout, label=f"{mapping.name} (JSON)",
         )
         self._route: JsonRoute = mapping.route
@@ -48,11 +52,12 @@ class JsonMappingProvider(HttpMappingProvider):
     async def connect(
         cls, mapping: CompiledMapping | Path | str, base_url: str, *,
         timeout: float = 10.0,  # noqa: ASYNC109 - configures the client for every call
+        auth: ProviderAuth = NO_AUTH,
     ) -> JsonMappingProvider:
         """Load the mapping (off the event loop) and bind it to ``base_url``."""
         if not isinstance(mapping, CompiledMapping):
             mapping = await asyncio.to_thread(load_mapping, mapping)
-        return cls(mapping, base_url, timeout=timeout)
+        return cls(mapping, base_url, timeout=timeout, auth=auth)
 
     async def call(self, request: Contract, *, correlation_id: str) -> Contract:
         """Encode, send, decode; raises only :class:`ProviderError` subclasses."""

@@ -14,12 +14,14 @@ from typing import Self
 
 from adapters.errors import (
     AdapterError,
+    ProviderAuthRefused,
     ProviderFault,
     ProviderResponseInvalid,
+    ProviderTlsFailed,
     ProviderUnavailable,
 )
 from adapters.mapping.compiled import CompiledMapping
-from adapters.provider_http import ClientError, HttpAnswer, ProviderHttp
+from adapters.provider_http import ClientError, HttpAnswer, ProviderHttp, TlsError
 from contracts import Contract
 from contracts.errors import ContractError
 
@@ -46,6 +48,10 @@ class HttpMappingProvider:
         except TimeoutError as exc:
             raise ProviderUnavailable(
                 f"{self._label}: no answer within {self._timeout}s") from exc
+        except TlsError as exc:
+            raise ProviderTlsFailed(f"{self._label}: the TLS handshake failed (is the "
+                                    f"provider's certificate issued by the pinned CA, for this "
+                                    f"host name?): {exc}") from exc
         except (ClientError, OSError) as exc:
             raise ProviderUnavailable(
                 f"{self._label}: cannot be reached: {type(exc).__name__} {exc}") from exc
@@ -86,5 +92,10 @@ class HttpMappingProvider:
 
 def status_fault(label: str, status: int, detail: str | None = None) -> ProviderFault:
     """An HTTP error status as a fault; only server-side trouble is worth retrying."""
+    if status in (401, 403):
+        return ProviderAuthRefused(f"{label} refused the hub's credentials (HTTP {status})"
+                                   + (f": {detail}" if detail else "")
+                                   + "; check the service's auth in services.toml and the "
+                                   "secret stored with 'interop-hub provider-secret set'")
     return ProviderFault(f"{label} answered HTTP {status}" + (f": {detail}" if detail else ""),
                          retryable=status >= 500 or status == 429)

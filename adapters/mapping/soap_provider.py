@@ -1,4 +1,4 @@
-"""Provider adapter for a SOAP 1.1 department service, driven by its mapping file.
+"""Provider adapter for a SOAP 1.1 or 1.2 department service, driven by its mapping file.
 
 Per call: the compiled mapping encodes the request contract into the legacy
 body element (validated against the legacy XSD), :func:`build_envelope` wraps
@@ -8,7 +8,9 @@ it, the pooled provider client (aiohttp) POSTs it with ``SOAPAction`` and
 else is validated by libxml2 and mapped. No
 zeep or xmlschema code runs per message. A mapping with ``[soap.xroad]`` sends
 the X-Road 4.0 headers (``xrd:id`` = the correlation id) and requires the answer
-to echo that id.
+to echo that id. A port bound with the soap12 binding is called in SOAP 1.2
+(:mod:`adapters.soap12`); a provider that demands a WS-Security UsernameToken
+gets a fresh one in the header of every call (:mod:`adapters.provider_auth`).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from adapters import soap12_client as soap12
 from adapters.errors import (
     AdapterError,
     MalformedInput,
     MappingError,
     PayloadTooLarge,
+    ProviderAuthRefused,
     ProviderFault,
     ProviderResponseInvalid,
     ProviderUnavailable,
@@ -40,6 +44,7 @@ from adapters.mapping.provider_base import (
 from adapters.mapping.soap_encoding import EncodedWire
 from adapters.mapping.wsdl_service import SoapOperation
 from adapters.mapping.xml_plan import XmlSection
+from adapters.provider_auth import NO_AUTH, ProviderAuth, is_security_fault
 from adapters.provider_http import ClientError, ProviderHttp
 from adapters.soap_envelope import build_envelope, parse_envelope, parse_fault
 from adapters.xml_safety import XmlLimits, parse_xml
@@ -50,6 +55,7 @@ from contracts.errors import ContractError, FieldIssue
 SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"
 _WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 _SOAP_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
+_SOAP12_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap12/"
 
 
 class SoapMappingProvider(HttpMappingProvider):
@@ -59,7 +65,7 @@ class SoapMappingProvider(HttpMappingProvider):
     """
 
     def __init__(self, mapping: CompiledMapping, endpoint: str, http: ProviderHttp,
-                 timeout: float, limits: XmlLimits) -> None:
+                 timeout: float, limits: XmlLimits, auth: ProviderAuth = NO_AUTH) -> None:
         if mapping.soap is None:
             raise ValueError(f"{mapping.name}: not a SOAP mapping")
         super().__init__(mapping, http, timeout=timeout, label=f"{mapping.name} (SOAP)")
@@ -70,6 +76,8 @@ class SoapMappingProvider(HttpMappingProvider):
         self._limits = limits
         self._xroad = mapping.spec.soap.xroad if mapping.spec.soap else None
         self._prefixes = dict(mapping.spec.soap.namespaces) if mapping.spec.soap else {}
+        self._soap12 = self._operation.port.soap_version == "1.2"
+        self._token = auth.username_token
         # rpc/encoded: SOAP encoding is added and removed at the wire, around the mapping.
         self._wire = ((EncodedWire(self._request.root, self._operation.arrays),
                        EncodedWire(self._response.root, self._operation.arrays))
@@ -80,17 +88,19 @@ class SoapMappingProvider(HttpMappingProvider):
         # The timeout configures the adapter's HTTP client for every later call too.
         cls, mapping: CompiledMapping | Path | str, endpoint: str, *,
         timeout: float = 10.0, limits: XmlLimits | None = None,  # noqa: ASYNC109
+        auth: ProviderAuth = NO_AUTH,
     ) -> SoapMappingProvider:
         """Bind a mapping to a service address.
 
         ``endpoint`` is the SOAP address, or a WSDL URL (``...?wsdl``) from which
         only the ``soap:address`` of the mapping's port is read; the schema used
-        is always the mapping's pinned local WSDL.
+        is always the mapping's pinned local WSDL. ``auth``: how the hub proves
+        who it is to this provider (TLS trust, client certificate, Basic, UsernameToken).
         """
         if not isinstance(mapping, CompiledMapping):
             mapping = await asyncio.to_thread(load_mapping, mapping)
         limits = limits or XmlLimits()
-        http = ProviderHttp()
+        http = ProviderHttp(headers=auth.headers, ssl_context=auth.ssl)
         try:
             address = endpoint
             if urlsplit(endpoint).query.lower() == "wsdl":
@@ -98,7 +108,7 @@ class SoapMappingProvider(HttpMappingProvider):
         except BaseException:
             await http.aclose()
             raise
-        return cls(mapping, address, http, timeout, limits)
+        return cls(mapping, address, http, timeout, limits, auth)
 
     @property
     def endpoint(self) -> str:
@@ -109,15 +119,23 @@ class SoapMappingProvider(HttpMappingProvider):
         """Encode, post, decode; raises only :class:`ProviderError` subclasses."""
         body = self._encode(request)
         soap_headers = (self._xroad.headers(correlation_id).to_elements()
-                        if self._xroad is not None else ())
-        headers = {
-            "Content-Type": SOAP_CONTENT_TYPE,
-            # SOAP 1.1 requires the header, quoted, even when the action is empty.
-            "SOAPAction": f'"{self._operation.soap_action}"',
-            CORRELATION_HEADER: correlation_id,
-        }
+                        if self._xroad is not None else [])
+        if self._token is not None:
+            soap_headers = [*soap_headers, self._token.header()]
+        if self._soap12:
+            envelope = soap12.build_envelope(body, soap_headers)
+            headers = {"Content-Type": soap12.content_type(self._operation.soap_action),
+                       CORRELATION_HEADER: correlation_id}
+        else:
+            envelope = build_envelope(body, soap_headers)
+            headers = {
+                "Content-Type": SOAP_CONTENT_TYPE,
+                # SOAP 1.1 requires the header, quoted, even when the action is empty.
+                "SOAPAction": f'"{self._operation.soap_action}"',
+                CORRELATION_HEADER: correlation_id,
+            }
         response = await self._send(self._http.post(
-            self._endpoint, content=build_envelope(body, soap_headers), headers=headers))
+            self._endpoint, content=envelope, headers=headers))
         answer = self.decode_response(response.status_code, response.content,
                                       correlation_id=correlation_id)
         return self._answering(request, answer)
@@ -140,7 +158,9 @@ class SoapMappingProvider(HttpMappingProvider):
         must echo it as ``xrd:id``.
         """
         try:
-            message = parse_envelope(content, self._limits, encoded=self._operation.encoded)
+            message = (soap12.parse_envelope(content, self._limits, encoded=self._operation.encoded)
+                       if self._soap12 else
+                       parse_envelope(content, self._limits, encoded=self._operation.encoded))
         except (MalformedInput, PayloadTooLarge) as exc:
             if status >= 300:
                 raise self._status_fault(status) from exc
@@ -148,8 +168,13 @@ class SoapMappingProvider(HttpMappingProvider):
                                           f"SOAP message: {exc.message}",
                                           # not a message at all: worth another attempt
                                           issues=exc.issues, retryable=True) from exc
+        if message.is_fault and self._soap12:
+            raise soap12.fault_error(message.body, self._label)
         if message.is_fault:
             fault = parse_fault(message.body)
+            if is_security_fault(message.body, fault.faultcode):
+                raise ProviderAuthRefused(f"{self._label} refused the hub's WS-Security "
+                                          f"credentials: {fault.faultcode}: {fault.faultstring}")
             # Only soap:Server may be transient; Client, VersionMismatch and
             # MustUnderstand say the request is wrong, and resending cannot help.
             raise ProviderFault(f"{self._label} fault soap:{fault.faultcode}: "
@@ -204,8 +229,9 @@ async def _address_from_wsdl(http: ProviderHttp, url: str, mapping: CompiledMapp
         raise ProviderResponseInvalid(f"{mapping.name}: the WSDL at {url} is refused: "
                                       f"{exc.message}", issues=exc.issues) from exc
     found = root.xpath(
-        "w:service[@name=$service]/w:port[@name=$port]/s:address/@location",
-        namespaces={"w": _WSDL_NS, "s": _SOAP_BINDING_NS},
+        "w:service[@name=$service]/w:port[@name=$port]/*[self::s:address or self::s12:address]"
+        "/@location",
+        namespaces={"w": _WSDL_NS, "s": _SOAP_BINDING_NS, "s12": _SOAP12_BINDING_NS},
         service=operation.port.service, port=operation.port.name)
     if not found:
         reason = (f"the WSDL at {url} has no soap:address for service "

@@ -73,6 +73,8 @@ from hub.entrypoints import cli_consent  # noqa: E402, I001 - registered at the 
 app.add_typer(cli_consent.app, name="consent")
 from hub.entrypoints import cli_dlq  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_dlq.app, name="dlq")
+from hub.entrypoints import cli_provider_secret  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_provider_secret.app, name="provider-secret")
 
 DataOption = Annotated[
     Path | None,

@@ -8,6 +8,10 @@ Declared in the services file beside the services::
     adapter = "json-mapping"                                 # json-mapping | soap-mapping
     endpoint = "http://127.0.0.1:8002"
     mapping = "mappings/tax.contribution-history-inbox.toml" # relative to the file
+    [subscription.auth]                                      # optional, as for a service
+    kind = "basic"                                           # (hub.providers.auth_config)
+    username = "hub-north"
+    secret = "provider:north/tax/inbox"
 
 Each subscription becomes an internal service of the subscriber,
 ``region/department/notify-<contract name, dots as dashes>-v<major>`` (service
@@ -26,6 +30,7 @@ from contracts import ContractId, ContractRegistry
 from contracts.errors import HubError
 from hub.notifications.errors import SubscriptionError
 from hub.notifications.receipt import NotificationReceipt
+from hub.providers.auth_config import ProviderAuthConfig, dump_provider_auth, parse_provider_auth
 from hub.routing import ServiceDefinition
 from regions.identity import DepartmentId, ServiceId
 
@@ -40,6 +45,7 @@ class Subscription:
     endpoint: str
     mapping: str | None = None
     description: str = ""
+    auth: ProviderAuthConfig | None = None  # how the hub proves itself to the subscriber
 
 
 def notification_service(
@@ -62,6 +68,7 @@ def notification_service(
         endpoint=subscription.endpoint,
         description=subscription.description or f"{contract} records for {department}",
         mapping=subscription.mapping,
+        auth=subscription.auth,
     )
 
 
@@ -79,6 +86,8 @@ def load_subscriptions(path: Path) -> list[Subscription]:
                 department=table["department"], contract=table["contract"],
                 adapter=table["adapter"], endpoint=table["endpoint"], mapping=mapping,
                 description=table.get("description", ""),
+                auth=parse_provider_auth(table, base=path.parent,
+                                         where=f"{path}: subscription[{index}]"),
             ))
         except KeyError as exc:
             raise SubscriptionError(
@@ -96,5 +105,6 @@ def dump_subscriptions(subscriptions: Sequence[Subscription]) -> str:
             lines.append(f'mapping = "{s.mapping}"')
         if s.description:
             lines.append(f'description = "{s.description}"')
+        lines += dump_provider_auth(s.auth, "subscription")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from adapters.mapping.compiled import load_mapping
 from adapters.mapping.json_provider import JsonMappingProvider
 from adapters.mapping.soap_provider import SoapMappingProvider
 from adapters.port import ProviderAdapter
+from adapters.provider_auth import NO_AUTH, ProviderAuth
 from contracts import ContractRegistry
 from hub.notifications.errors import SubscriptionError
 from hub.notifications.receipt import NotificationReceipt
@@ -29,9 +31,13 @@ def notification_services(
 
 
 async def notification_adapters(
-    services: Sequence[ServiceDefinition], registry: ContractRegistry, call_timeout_s: float
+    services: Sequence[ServiceDefinition], registry: ContractRegistry, call_timeout_s: float,
+    auths: Mapping[str, ProviderAuth] = MappingProxyType({}),
 ) -> dict[str, ProviderAdapter]:
-    """One adapter per notification service; the mapping's response is the receipt."""
+    """One adapter per notification service; the mapping's response is the receipt.
+
+    ``auths``: resolved credentials by service id (:mod:`hub.providers.secrets`).
+    """
     adapters: dict[str, ProviderAdapter] = {}
     for service in services:
         if service.mapping is None or service.adapter not in ("json-mapping", "soap-mapping"):
@@ -44,10 +50,12 @@ async def notification_adapters(
                 f"subscription {service.id}: mapping {service.mapping} translates "
                 f"{compiled.request_contract.contract_id()}, not {service.request.contract_id()}")
         adapter: ProviderAdapter
+        auth = auths.get(str(service.id), NO_AUTH)
         if service.adapter == "json-mapping":
-            adapter = JsonMappingProvider(compiled, service.endpoint, timeout=call_timeout_s)
+            adapter = JsonMappingProvider(compiled, service.endpoint, timeout=call_timeout_s,
+                                          auth=auth)
         else:
             adapter = await SoapMappingProvider.connect(compiled, service.endpoint,
-                                                        timeout=call_timeout_s)
+                                                        timeout=call_timeout_s, auth=auth)
         adapters[str(service.id)] = adapter
     return adapters

@@ -68,6 +68,21 @@ class SubjectKeyring:
             wrapped = self.store.add_secret(name, self._wrap(os.urandom(32), _secret_label(name)))
         return self._unwrap(wrapped, _secret_label(name))
 
+    def seal_secret(self, name: str, value: bytes) -> None:
+        """Store ``value`` as the secret ``name``, wrapped under the KEK, replacing any before.
+
+        For secrets an operator supplies (a provider's password); a KEK rotation
+        re-wraps them with the rest.
+        """
+        if name == REF_HMAC_ROW:
+            raise KeyEncryptionKeyError(f"the secret {name!r} is the keyring's own")
+        self.store.put_secret(name, self._wrap(value, _secret_label(name)))
+
+    def sealed_secret(self, name: str) -> bytes | None:
+        """The secret ``name`` stored with :meth:`seal_secret`, unwrapped; None if absent."""
+        wrapped = self.store.get_secret(name)
+        return None if wrapped is None else self._unwrap(wrapped, _secret_label(name))
+
     def rewrap(self, new_kek: bytes) -> int:
         """Re-wrap every key and secret of the store under ``new_kek`` (one transaction).
 

@@ -70,6 +70,9 @@ class KeyStore(Protocol):
     def add_secret(self, name: str, wrapped: bytes) -> bytes:
         """Store a secret unless one exists; return the one stored (which may be another's)."""
 
+    def put_secret(self, name: str, wrapped: bytes) -> None:
+        """Store a secret, replacing the one of that name (a rotated provider secret)."""
+
     def get_key(self, subject: str) -> StoredKey | None:
         """The subject's current key, if any."""
 
@@ -132,6 +135,14 @@ class SqliteKeyStore:
             )
             row = db.execute("SELECT wrapped FROM secrets WHERE name = ?", (name,)).fetchone()
         return bytes(row[0])
+
+    def put_secret(self, name: str, wrapped: bytes) -> None:
+        with self._cursor() as db:
+            db.execute(
+                "INSERT INTO secrets (name, wrapped) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET wrapped = excluded.wrapped",
+                (name, wrapped),
+            )
 
     def get_key(self, subject: str) -> StoredKey | None:
         with self._cursor() as db:

@@ -87,6 +87,14 @@ class PostgresKeyStore:
             ).fetchone()
         return bytes(row[0])
 
+    def put_secret(self, name: str, wrapped: bytes) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                f"INSERT INTO {SCHEMA}.secrets (name, wrapped) VALUES (%s, %s) "  # noqa: S608
+                "ON CONFLICT (name) DO UPDATE SET wrapped = excluded.wrapped",
+                (name, wrapped),
+            )
+
     def get_key(self, subject: str) -> StoredKey | None:
         with self._connection() as conn:
             row = conn.execute(_SELECT_KEY, (subject,)).fetchone()
