@@ -1,4 +1,6 @@
-"""SOAP 1.2 toward providers (the client side; the hub's own 1.2 ingress is adapters.soap12) whose WSDL binds the operation with the soap12 binding.
+"""SOAP 1.2 toward providers whose WSDL binds the operation with the soap12 binding.
+
+This is the client side; the hub's own SOAP 1.2 ingress is :mod:`adapters.soap12`.
 
 What differs from SOAP 1.1 at the wire: the envelope namespace
 (``http://www.w3.org/2003/05/soap-envelope``), the media type
