@@ -5,7 +5,9 @@ problem code as ``env:Subcode``, :mod:`adapters.soap12`) as
 ``application/soap+xml``; any other a 1.1 Fault as ``text/xml``.
 
 The Fault's detail (``hub:problem``) names the problem code, the contract when
-the service is known, and each issue (path, field, code, reason). HTTP status:
+the service is known, and each issue (path, field, code, reason). HTTP status of a
+SOAP 1.2 Fault: the status its error class declares (SOAP 1.2's HTTP binding answers
+``env:Sender`` with 400 and the like). Of a SOAP 1.1 Fault:
 500 for every Fault (WS-I Basic Profile R1126), except refusals at the HTTP
 layer before any SOAP processing: a body over the size cap (413 Content Too
 Large, RFC 9110 §15.5.14), a Content-Type the endpoint does not read (415), a
@@ -73,7 +75,7 @@ def error_fault(
     headers = problem_headers(status, exchange_id=exchange_id, correlation_id=None)
     return Response(
         body,
-        status_code=status if status in HTTP_LAYER_STATUS else 500,
+        status_code=status if version == "1.2" or status in HTTP_LAYER_STATUS else 500,
         media_type=media_of(version),
         headers=headers,
     )
