@@ -64,8 +64,8 @@ async def test_a_soap12_request_is_answered_in_soap12(region: Region) -> None:
 async def test_a_refusal_is_a_soap12_sender_fault_with_the_code_as_subcode(region: Region) -> None:
     """A contract violation: env:Sender, hub:<code> subcode, Reason with xml:lang, recorded."""
     response = await _post(region, _envelope(year="twenty"))
-    # SOAP 1.2 binding: env:Sender is a 4xx (here the contract violation's 422), not 500
-    assert response.status_code == 422, response.text
+    # SOAP 1.2's HTTP binding: env:Sender is a 4xx (here schema-violation's 400), not 500
+    assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("application/soap+xml")
     fault = parse_envelope12(response.content).body
     assert fault.tag == f"{ENV}Fault"
