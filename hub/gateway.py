@@ -100,11 +100,16 @@ class Gateway:
         if envelope.service in self.directory:
             service = self.directory.get(envelope.service)
             department, contract = service.id.department, str(service.request.contract_id())
-        with structlog.contextvars.bound_contextvars(
+        # bind + reset by token restores exactly what was bound before, as
+        # bound_contextvars does, without copying the whole context to save it first.
+        tokens = structlog.contextvars.bind_contextvars(
             correlation_id=envelope.correlation_id, region=self.directory.region,
             department=department, contract=contract, client=envelope.client,
-        ):
+        )
+        try:
             return await self._query(envelope, decode)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
     async def _query(self, envelope: Envelope, decode: Decoder) -> Answer:
         started = time.perf_counter()
