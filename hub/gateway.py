@@ -100,11 +100,16 @@ class Gateway:
         if envelope.service in self.directory:
             service = self.directory.get(envelope.service)
             department, contract = service.id.department, str(service.request.contract_id())
-        with structlog.contextvars.bound_contextvars(
+        # bind + reset by token restores exactly what was bound before, as
+        # bound_contextvars does, without copying the whole context to save it first.
+        tokens = structlog.contextvars.bind_contextvars(
             correlation_id=envelope.correlation_id, region=self.directory.region,
             department=department, contract=contract, client=envelope.client,
-        ):
+        )
+        try:
             return await self._query(envelope, decode)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
     async def _query(self, envelope: Envelope, decode: Decoder) -> Answer:
         started = time.perf_counter()
@@ -115,7 +120,7 @@ class Gateway:
             request = decode(service)
             # The person the request is about, as a pseudonymous reference (hub.privacy).
             data_subject = self.ledger.keyring.ref_of(request) if self.ledger.keyring else ""
-            decision = await self._authorise(envelope, service, data_subject)
+            decision = self._authorise(envelope, service, data_subject)
         except HubError as error:
             exchange_id = await self._record_rejection(arrival, error)
             return Answer(exchange_id, "rejected", None, error=_reply_error(error), started=started)
@@ -155,15 +160,20 @@ class Gateway:
             exchange_id, service, DeliveryReply.model_validate_json(raw_reply), started
         )
 
-    async def _authorise(
+    def _authorise(
         self, envelope: Envelope, service: ServiceDefinition, data_subject: str
     ) -> Decision | None:
-        """The access decision (hub.security), or None for a gateway built without a policy."""
+        """The access decision (hub.security), or None for a gateway built without a policy.
+
+        Taken on the event loop: it reads only the in-memory read models, so a thread
+        hand-off would cost more than the decision. The one store write it may make
+        (recording a consent found expired) happens once per consent, like the
+        authenticator's catch-up for a token not known yet.
+        """
         if self.policy is None:
             return None
-        return await to_thread(
-            self.policy.decide, envelope.client, service, envelope.purpose, data_subject,
-            ingress=envelope.ingress,
+        return self.policy.decide(
+            envelope.client, service, envelope.purpose, data_subject, ingress=envelope.ingress,
         )
 
     def _offered(self, service_id: str) -> ServiceDefinition:

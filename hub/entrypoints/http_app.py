@@ -9,7 +9,8 @@ from fastapi import APIRouter, FastAPI
 
 from hub.entrypoints.auth import Authenticator, RequestRefused, refused_handler
 from hub.entrypoints.failures import FailureMiddleware
-from hub.entrypoints.json_ingress import json_ingress_router
+from hub.entrypoints.hot_routes import HotRoutes
+from hub.entrypoints.json_ingress import JsonIngress, json_ingress_router
 from hub.entrypoints.openapi_defs import hoist_defs
 from hub.entrypoints.openapi_refusals import document_refusals
 from hub.entrypoints.soap_ingress import SoapIngress, soap_router
@@ -46,9 +47,13 @@ def create_http_app(
     app.state.authenticator = authenticator
     app.state.gateway = gateway
     app.add_exception_handler(RequestRefused, refused_handler)
-    app.add_middleware(FailureMiddleware, gateway=gateway)  # never a bare 500
-    app.include_router(json_ingress_router(gateway, max_payload_bytes=max_payload_bytes))
     soap = SoapIngress(gateway, max_payload_bytes=max_payload_bytes, xroad_clients=xroad_clients)
+    json_ingress = JsonIngress(gateway, max_payload_bytes=max_payload_bytes)
+    # The last middleware added runs first: FailureMiddleware wraps HotRoutes, so the
+    # hot ingress paths are still never answered with a bare 500.
+    app.add_middleware(HotRoutes, soap=soap, json=json_ingress)
+    app.add_middleware(FailureMiddleware, gateway=gateway)  # never a bare 500
+    app.include_router(json_ingress_router(json_ingress))
     app.include_router(soap_router(soap))
 
     @app.get("/services", tags=["services"], summary="Services offered in this region")

@@ -39,7 +39,10 @@ from hub.routing import ServiceDefinition
 from hub.security.decision import PURPOSE_HEADER
 from hub.security.minimise import disclosed_json
 
-__all__ = ["CLIENT_HEADER", "CORRELATION_HEADER", "MissingClientError", "json_ingress_router"]
+__all__ = [
+    "CLIENT_HEADER", "CORRELATION_HEADER", "SERVICES_PREFIX", "JsonIngress", "MissingClientError",
+    "json_ingress_router",
+]
 
 
 class MissingClientError(HubError):
@@ -59,11 +62,22 @@ class MissingClientError(HubError):
         )
 
 
-def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRouter:
-    """Routes for every service of the directory, plus a catch-all that records unknown ones."""
-    router = APIRouter(prefix="/services", tags=["services"])
+SERVICES_PREFIX = "/services/"
 
-    async def handle(request: Request, service: str) -> Response:
+
+class JsonIngress:
+    """``POST /services/{service}``: one service's request contract as JSON, through the gateway."""
+
+    def __init__(self, gateway: Gateway, *, max_payload_bytes: int) -> None:
+        self._gateway = gateway
+        self._max_payload_bytes = max_payload_bytes
+
+    @property
+    def gateway(self) -> Gateway:
+        return self._gateway
+
+    async def handle(self, request: Request, service: str) -> Response:
+        """Authenticate, decode and query ``service``; the answer as JSON or problem details."""
         correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         try:
             client = await authenticator_of(request).department(
@@ -77,9 +91,9 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
             return refusal_response(refused, correlation_id)
         try:
             require_json(request.headers.get(CONTENT_TYPE_HEADER))
-            raw = await read_capped(request, max_payload_bytes)
+            raw = await read_capped(request, self._max_payload_bytes)
         except (UnsupportedMediaType, PayloadTooLarge) as exc:
-            answer = await gateway.reject(
+            answer = await self._gateway.reject(
                 Envelope(client, service, correlation_id, "json", b""), exc
             )
             return _error(answer, correlation_id)
@@ -91,7 +105,7 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
         def decode(definition: ServiceDefinition) -> Any:
             return decode_json(definition.request, raw)
 
-        answer = await gateway.query(envelope, decode)
+        answer = await self._gateway.query(envelope, decode)
         if answer.response is None:
             return _error(answer, correlation_id)
         body = disclosed_json(answer.response)  # only the purpose's fields (hub.security)
@@ -99,7 +113,7 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
         # the client's latency.
         return Response(
             body,
-            background=BackgroundTask(gateway.complete, answer, body),
+            background=BackgroundTask(self._gateway.complete, answer, body),
             media_type="application/json",
             headers={
                 "X-Exchange-Id": str(answer.exchange_id),
@@ -107,6 +121,13 @@ def json_ingress_router(gateway: Gateway, *, max_payload_bytes: int) -> APIRoute
                 "X-Contract": str(answer.response.contract_id()),
             },
         )
+
+
+def json_ingress_router(ingress: JsonIngress) -> APIRouter:
+    """Routes for every service of the directory, plus a catch-all that records unknown ones."""
+    router = APIRouter(prefix=SERVICES_PREFIX.rstrip("/"), tags=["services"])
+    handle = ingress.handle
+    gateway = ingress.gateway
 
     for definition in gateway.directory:
         router.add_api_route(

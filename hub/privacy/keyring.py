@@ -6,9 +6,22 @@ is written, and destroyed by :meth:`SubjectKeyring.forget`. Should the same
 person come back afterwards, they get a new key with a new id: what was
 written before stays erased, what is written after is readable again.
 
-Unwrapped keys are not cached: every use reads the store, so a key destroyed by
-another process (``interop-hub subject forget`` beside a running hub) is gone
-for every process at once.
+Unwrapped subject keys are kept for at most :data:`KEY_CACHE_S` after they were
+read from the store, so the several uses of one exchange (its request sealed,
+unsealed for delivery, the answer sealed) cost one store read instead of
+three. Forgetting keeps its guarantee with a stated bound:
+
+- **in this process** :meth:`SubjectKeyring.forget` drops the cached key before
+  it returns: the next use reads the store, finds no key, and reads erased;
+- **in another process** (``interop-hub subject forget`` beside a running hub,
+  another hub worker) the key is not used more than :data:`KEY_CACHE_S` after
+  the forget: whatever this process read before the key was destroyed expires
+  by then. Within that bound a delivery may still open the request, and a new
+  write about the subject may be sealed under the destroyed key (it reads
+  erased, as if written just before the forget).
+
+At most :data:`KEY_CACHE_SIZE` keys are held; expired keys are dropped as new
+ones are read, so no key outlives its bound by more than the next read.
 """
 
 from __future__ import annotations
@@ -16,6 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -30,6 +45,10 @@ from hub.work import WORK
 DATA_KEY_BYTES = 32
 REF_HMAC_ROW = "subject-ref"
 _NONCE_BYTES = 12
+KEY_CACHE_S = 0.5
+"""How long an unwrapped subject key is used after its store read: the bound on a
+forget made by another process."""
+KEY_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -44,11 +63,18 @@ class KeyInfo:
 class SubjectKeyring:
     """Derives subject references and hands out subject keys; shared between threads."""
 
-    def __init__(self, store: KeyStore, kek: bytes) -> None:
+    def __init__(
+        self, store: KeyStore, kek: bytes, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.store = store
         self._kek = AESGCM(kek)
         self._secret: bytes | None = None
         self._lock = threading.Lock()
+        self._clock = clock
+        # subject -> (read at, kid, key); insertion order is read order (oldest first).
+        self._keys: dict[str, tuple[float, str, bytes]] = {}
+        self._keys_lock = threading.Lock()
+        self._forgets = 0  # a read that began before a forget must not cache what it read
 
     def check(self) -> None:
         """Open (or create) the region secret now: a wrong KEK fails here, not mid-exchange."""
@@ -121,7 +147,11 @@ class SubjectKeyring:
 
     def encryption_key(self, subject: str) -> tuple[str, bytes]:
         """The subject's key id and key, creating them on first use."""
+        cached = self._cached(subject)
+        if cached is not None:
+            return cached
         WORK.add("key_reads")
+        forgets, read_at = self._forgets, self._clock()
         stored = self.store.get_key(subject)
         if stored is None:
             kid = "k-" + os.urandom(8).hex()
@@ -131,15 +161,19 @@ class SubjectKeyring:
             stored = self.store.add_key(
                 StoredKey(subject, kid, self._wrap(key, _key_label(subject, kid)), now)
             )
-        return stored.kid, self._unwrap(stored.wrapped, _key_label(stored.subject, stored.kid))
+        return self._remember(subject, stored, forgets, read_at)
 
     def decryption_key(self, subject: str, kid: str) -> bytes | None:
         """The key ``kid`` of the subject, or None if it was destroyed."""
+        cached = self._cached(subject)
+        if cached is not None and cached[0] == kid:
+            return cached[1]
         WORK.add("key_reads")
+        forgets, read_at = self._forgets, self._clock()
         stored = self.store.get_key(subject)
         if stored is None or stored.kid != kid:
             return None
-        return self._unwrap(stored.wrapped, _key_label(subject, kid))
+        return self._remember(subject, stored, forgets, read_at)[1]
 
     def describe(self, subject: str) -> KeyInfo | None:
         """The subject's current key id and creation time, if they have a key."""
@@ -147,11 +181,61 @@ class SubjectKeyring:
         return None if stored is None else KeyInfo(subject, stored.kid, stored.created_at)
 
     def forget(self, subject: str) -> list[str]:
-        """Destroy the subject's key; return the ids of the keys destroyed (none if none)."""
-        return self.store.delete_key(subject)
+        """Destroy the subject's key; return the ids of the keys destroyed (none if none).
+
+        The cached key is dropped before and after the store's delete, so no use in
+        this process that starts after the delete can find it.
+        """
+        self._drop(subject)
+        try:
+            return self.store.delete_key(subject)
+        finally:
+            self._drop(subject)
 
     def close(self) -> None:
+        with self._keys_lock:
+            self._keys.clear()
         self.store.close()
+
+    def _cached(self, subject: str) -> tuple[str, bytes] | None:
+        """The subject's (kid, key) if read from the store less than KEY_CACHE_S ago."""
+        entry = self._keys.get(subject)
+        if entry is None or self._clock() - entry[0] >= KEY_CACHE_S:
+            return None
+        return entry[1], entry[2]
+
+    def _remember(
+        self, subject: str, stored: StoredKey, forgets: int, read_at: float
+    ) -> tuple[str, bytes]:
+        """Unwrap a key just read from the store and keep it for KEY_CACHE_S from ``read_at``.
+
+        ``read_at`` is taken before the store read, so a key destroyed by another
+        process after that read is not used more than KEY_CACHE_S after the destroy.
+
+        Not kept when this process forgot anyone since the read began (``forgets``
+        counts them): the key read may be the one just destroyed.
+        """
+        key = self._unwrap(stored.wrapped, _key_label(stored.subject, stored.kid))
+        with self._keys_lock:
+            if forgets != self._forgets:
+                return stored.kid, key
+            self._keys.pop(subject, None)  # re-inserted last: the dict stays in read order
+            self._keys[subject] = (read_at, stored.kid, key)
+            self._expire(self._clock())
+        return stored.kid, key
+
+    def _expire(self, now: float) -> None:
+        """Drop expired keys (the oldest come first) and any beyond KEY_CACHE_SIZE."""
+        while self._keys:
+            oldest = next(iter(self._keys))
+            if now - self._keys[oldest][0] < KEY_CACHE_S and len(self._keys) <= KEY_CACHE_SIZE:
+                return
+            del self._keys[oldest]
+
+    def _drop(self, subject: str) -> None:
+        with self._keys_lock:
+            self._forgets += 1
+            self._keys.pop(subject, None)
 
     def _ref_secret(self) -> bytes:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator
 from uuid import UUID
@@ -17,6 +18,7 @@ from adapters.soap_envelope import parse_envelope, parse_fault
 from hub.entrypoints.auth import Authenticator
 from hub.entrypoints.http_app import create_http_app
 from hub.settings import HubSettings
+from simulations.traffic.mix import SOAP_HEADERS, hub_history_soap
 from tests.integration.hub_fixtures import Region, auth_headers, running_region
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
@@ -118,6 +120,35 @@ async def test_a_really_locked_ledger_is_a_503_and_the_hub_recovers(region: Regi
         for _ in range(50):  # bounded: the hub's own retries drain first
             again = await http.post(f"{region.hub.http_url}/services/{SS}", json=QUERY,
                                     headers=headers)
+            if again.status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+    assert again.status_code == 200, again.text
+
+
+async def test_a_locked_ledger_under_the_soap_ingress_is_a_503_fault(region: Region) -> None:
+    """The SOAP ingress is served past FastAPI's routing (its hot path), yet still inside the
+    failure handler: a store error during a SOAP query is a 503 SOAP Fault, not a bare 500,
+    and the same query is answered once the lock is gone."""
+    store = region.hub.store
+    headers = {**SOAP_HEADERS, "SOAPAction": '"ContributionHistory"',
+               **auth_headers(region.hub, "north/tax")}
+    body = hub_history_soap("19800101-1234", dt.date(2000, 1, 1), dt.date(2026, 12, 31))
+    url = f"{region.hub.http_url}/soap"
+    holder = sqlite3.connect(store, timeout=1, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        async with httpx.AsyncClient(timeout=60) as http:
+            response = await http.post(url, content=body, headers=headers)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503, response.text
+    fault = parse_fault(parse_envelope(response.content).body)
+    assert (fault.faultcode, fault.code) == ("Server", "store-unavailable")
+    async with httpx.AsyncClient(timeout=60) as http:
+        for _ in range(50):  # bounded: the hub's own retries drain first
+            again = await http.post(url, content=body, headers=headers)
             if again.status_code == 200:
                 break
             await asyncio.sleep(0.2)
