@@ -3,7 +3,8 @@
 For each delivery request it loads the exchange from the ledger (where the
 request is sealed under the data subject's key), calls the provider through
 its adapter, records the outcome, and only then acknowledges the message
-(DESIGN §4). A crash before the ack means a redelivery; a redelivery of an
+(consumers acknowledge only what they have recorded). A crash before the ack
+means a redelivery; a redelivery of an
 exchange already settled is recognised from the ledger and not applied twice,
 and two deliveries racing on one exchange record one outcome (the loser's
 save fails its version check or its state check and it settles as duplicate).

@@ -1,4 +1,4 @@
-"""Payload digests recorded in events (DESIGN §4: bodies are digested, SHA-256)."""
+"""Payload digests recorded in events (SHA-256: events name a body by its digest)."""
 
 from __future__ import annotations
 

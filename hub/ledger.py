@@ -1,6 +1,6 @@
 """The ledger: an eventsourcing application that records every exchange.
 
-The ledger is also the outbox (DESIGN §4): the relay publishes from its
+The ledger is also the outbox: the relay publishes from its
 notification log, so nothing reaches the bus that was not recorded first.
 Methods are synchronous (eventsourcing is); async callers run them in a thread.
 """

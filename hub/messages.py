@@ -1,4 +1,4 @@
-"""Wire messages on the bus. These travel; events are recorded (STYLE rule 6)."""
+"""Wire messages on the bus. These travel; events are recorded (never the events themselves)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ An attestation is a signed statement (:mod:`regions.jws`) of type
      "record_id": "<uuid>", "subject": "<pseudonymous ref>", "valid_until": "…Z"}
 
 The ``kid`` is both in the header (to find the key) and in the payload (so the
-key is part of what is signed, DESIGN §7). Any JOSE library that knows RFC 9864's
+key is part of what is signed). Any JOSE library that knows RFC 9864's
 ``Ed25519`` can verify one; the tests check two.
 """
 

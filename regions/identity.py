@@ -1,4 +1,4 @@
-"""Region and department names (cf. X-Road identifiers, DESIGN §3)."""
+"""Region and department names (cf. X-Road identifiers: region/department/service)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The tamper-evident audit log (DESIGN §6): a Merkle tree over every stored event.
+"""The tamper-evident audit log : a Merkle tree over every stored event.
 
 Leaves are the ledger's stored rows in notification order (hub.audit.leaves
 defines their canonical bytes); the region signs C2SP checkpoints of the tree

@@ -11,7 +11,7 @@ a table in the same database:
   rewrite rows of the event store (a database administrator, a restored
   backup) could otherwise drop the checkpoints in the same stroke. Here the
   store and the checkpoints are two separate places to tamper with (and peer
-  regions keep copies besides — DESIGN §6);
+  regions keep copies besides, so a rewritten history is caught by any of them);
 - checkpoint events in the ledger would be leaves that every projection,
   the outbox relay and `exchanges list` must learn to skip, and each
   checkpoint would change the tree it describes;

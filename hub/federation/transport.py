@@ -1,4 +1,6 @@
-"""Records, revocations and receipts carried between regions over NATS (DESIGN §7, issue #5).
+"""Records, revocations and receipts carried between regions over NATS.
+
+Each region runs its own NATS server or cluster; leaf nodes join them.
 
 Each region keeps one stream, ``FEDERATION``, in its **own** JetStream domain,
 capturing what peers send it:

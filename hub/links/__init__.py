@@ -1,4 +1,6 @@
-"""Region links: regions as separate hubs joined by NATS leaf nodes (DESIGN §7, issue #5).
+"""Region links: regions as separate hubs joined by NATS leaf nodes.
+
+A region keeps working when cut off from the others.
 
 Each region runs its own hub, event store, nats-server (its own JetStream
 domain, = the region code) and keys. Regions are joined by NATS itself: the

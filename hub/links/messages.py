@@ -1,4 +1,6 @@
-"""Wire messages between regions' hubs. These travel; events are recorded (STYLE rule 6).
+"""Wire messages between regions' hubs. These travel; events are recorded.
+
+Domain events never go on the wire.
 
 Every message is JSON with ``extra="forbid"``: a peer running a newer version
 that adds a field is refused loudly rather than half-understood; a new field

@@ -8,7 +8,7 @@ line is what the next checkpoint of that peer must extend.
 ``<peer>.key`` pins the peer's audit verifier key (``name+keyid+base64``).
 **Trust on first use**: the key is learnt from the peer's first checkpoint
 offer and never replaced by a later offer; a checkpoint signed by any other
-key raises an alarm. This stands in for the signed trust list of DESIGN §7,
+key raises an alarm. This stands in for the region's signed trust list,
 which will name each peer's keys and replace the pin (an operator can pin a
 key out of band meanwhile by writing the file, e.g. from ``audit key``).
 """

@@ -1,4 +1,4 @@
-"""The NATS subjects and headers regions use to talk to each other (DESIGN §3, §7).
+"""The NATS subjects and headers regions use to talk to each other, namespaced by region.
 
 Everything a region answers lives under ``fed.<region>.``; everything it keeps
 in its own JetStream domain lives under ``hub.<region>.``. A region's hub

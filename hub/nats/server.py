@@ -86,7 +86,8 @@ class NatsServerConfig:
 
 
     def _leafnode_lines(self) -> list[str]:
-        """Leaf-node links between regions (DESIGN §7: leaf nodes, never a gateway supercluster).
+        """Leaf-node links between regions (leaf nodes, never a gateway supercluster:
+        one JetStream meta group across regions would stall one side of a partition).
 
         A region accepts leaf connections on ``leafnode_port`` and/or dials the
         regions in ``leaf_remotes``; each keeps its own JetStream domain, so a cut

@@ -1,4 +1,4 @@
-"""Reconciliation (DESIGN §7): what two regions believe happened, compared and repaired.
+"""Reconciliation: what two regions believe happened, compared and repaired.
 
 - :mod:`.history` — a region's history as small values, and its JSON form (it travels);
 - :mod:`.loading` — a history from a data folder (offline), needing no key;

@@ -1,4 +1,4 @@
-"""Security (DESIGN §8): who may use the hub, for what, and which fields they see.
+"""Security: who may use the hub, for what, and which fields they see.
 
 - :mod:`hub.security.credentials`: departments' and operators' tokens (identity);
 

@@ -1,6 +1,6 @@
 """docker-compose.yml, its NATS configurations and the Dockerfile, checked without a Docker engine.
 
-The compose file must describe the production shape of DESIGN §9: per region a
+The compose file must describe the production shape: per region a
 3-node JetStream cluster with its own domain, a leaf link to the other region
 (never a gateway), PostgreSQL, and two hub workers that reach only their own
 region's database and NATS. The NATS configurations are checked by the real

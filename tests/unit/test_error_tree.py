@@ -1,4 +1,7 @@
-"""Every error our packages raise on purpose is rooted in HubError (STYLE rule 7)."""
+"""Every error our packages raise on purpose is rooted in HubError.
+
+One root, so callers can catch the hub's errors and nothing else.
+"""
 
 from __future__ import annotations
 
