@@ -61,14 +61,24 @@ class OutboxRelay:
         self._batch = batch
         self._tracking = ledger.factory.tracking_recorder()
         self._wakeup = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.published = 0
         self._crash = crash
         self._tracked = 0
         self._tracked_at = 0.0
 
     def wake(self) -> None:
-        """Tell the relay new events were recorded (saves a poll interval of latency)."""
-        self._wakeup.set()
+        """Tell the relay new events were recorded (saves a poll interval of latency).
+
+        Callable from any thread (the console records a requeue in a worker thread):
+        an ``asyncio.Event`` set off its loop's thread would not wake the loop, and
+        the relay would sleep out its poll interval.
+        """
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            self._wakeup.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wakeup.set)
 
     @property
     def position(self) -> int:
@@ -77,6 +87,7 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; then relay what is already recorded, and return."""
+        self._loop = asyncio.get_running_loop()
         position = self._tracked = await to_thread(lambda: self.position)
         log.info("relay started", position=position)
         while True:
@@ -207,3 +218,10 @@ class OutboxRelay:
             service=exchange.service,
             correlation_id=exchange.correlation_id,
         )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
