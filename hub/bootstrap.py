@@ -52,6 +52,7 @@ from hub.projections.live import live_projections
 from hub.readmodels import models_of
 from hub.relay import OutboxRelay
 from hub.relay_lease import RelayLease, relay_lease, while_leased
+from hub.relay_wake import RelayWakeup
 from hub.reliability import prepare_reliability
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.security.credentials import CredentialService
@@ -200,10 +201,13 @@ async def run_hub(
             stack.push_async_callback(adapter.aclose)
         relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s,
                             crash=reliability.crash)
+        # A standby's accepted exchanges wake the lease holder's relay (hub.relay_wake).
+        wake_relay = RelayWakeup(relay.wake, bus, region, lease)
+        await wake_relay.listen()
         inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
         policy = access_policy(ledger, region)  # deny by default (hub.security)
         gateway = Gateway(
-            ledger, directory, registry, inbox, relay.wake,
+            ledger, directory, registry, inbox, wake_relay,
             reply_timeout_s=settings.reply_timeout_s, policy=policy,
         )
         worker = DeliveryWorker(
@@ -267,7 +271,7 @@ async def run_hub(
                 log.error("federation transport not started", error=exc.message)
         # --- notifications: the issuing endpoint (POST /records/{contract}) ---
         notifier = Notifier(
-            ledger, directory, registry, notify, relay.wake, federation=federation,
+            ledger, directory, registry, notify, wake_relay, federation=federation,
             inbox=await bus.open_inbox(f"_hub.{region}.notified.{uuid.uuid4().hex[:12]}"),
             complete_within_s=settings.reply_timeout_s * settings.max_deliver,
         )
@@ -278,7 +282,7 @@ async def run_hub(
         health = HealthChecks(settings, ledger, auditor, bus.healthy, supervisor=supervisor)
         console = await asyncio.to_thread(
             build_console, settings, ledger, projections, auditor, services, credentials,
-            relay.wake)
+            wake_relay)
         # --- end operations ---
         app = create_http_app(
             gateway,
