@@ -16,6 +16,7 @@ dropped as a duplicate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from uuid import UUID
 
@@ -90,6 +91,15 @@ class OutboxRelay:
         self._loop = asyncio.get_running_loop()
         position = self._tracked = await to_thread(lambda: self.position)
         log.info("relay started", position=position)
+        # Stopping wakes the relay too: its waits then need no task of their own.
+        stopper = asyncio.ensure_future(stop.wait())
+        stopper.add_done_callback(lambda _: self._wakeup.set())
+        try:
+            await self._relay_until(stop, position)
+        finally:
+            stopper.cancel()
+
+    async def _relay_until(self, stop: asyncio.Event, position: int) -> None:
         while True:
             self._wakeup.clear()
             try:
@@ -103,13 +113,11 @@ class OutboxRelay:
             position = max(position, self._tracked)  # another relay may have gone further
             if stop.is_set():
                 return
-            waiter = asyncio.create_task(self._wakeup.wait())
-            stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait(
-                {waiter, stopper}, timeout=self._poll_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            waiter.cancel()
-            stopper.cancel()
+            # Until woken (or stopped), or the poll interval passed; no task per wait,
+            # and on a lightly loaded hub there is a wait per query.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll_s):
+                    await self._wakeup.wait()
 
     async def _relay_once(self, position: int) -> int:
         while True:

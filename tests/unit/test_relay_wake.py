@@ -80,3 +80,15 @@ async def test_a_wake_on_the_loop_starts_a_pass_at_once(ledger: Ledger) -> None:
         stop.set()
         relay.wake()
         await asyncio.wait_for(task, 5)
+
+
+async def test_stopping_ends_a_waiting_relay_at_once(ledger: Ledger) -> None:
+    """Stop wakes the relay's wait (no wake() needed): it relays once more and returns."""
+    relay = _CountingRelay(ledger)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await asyncio.wait_for(relay.passes.get(), 5)
+    await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    assert relay.passes.qsize() == 1  # the last pass, over what was recorded meanwhile
