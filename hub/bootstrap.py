@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -297,6 +298,13 @@ async def run_hub(
                      *(links.routers(gateway) if links else []), *console.routers],
             mounts=[mount_static],
         )
+        # What startup built (compiled mappings, schemas, read models, modules) lives as
+        # long as the hub: out of the collector's sight, a full collection under load scans
+        # only what queries create (2 ms instead of ~100 ms on the latency of the queries
+        # in flight). Given back when the hub stops (several hubs may run in one process).
+        gc.collect()
+        gc.freeze()
+        stack.callback(gc.unfreeze)
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
                        sock=listener)
