@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -57,6 +58,7 @@ from hub.providers.secrets import ProviderSecrets
 from hub.readmodels import models_of
 from hub.relay import OutboxRelay
 from hub.relay_lease import RelayLease, relay_lease, while_leased
+from hub.relay_wake import RelayWakeup
 from hub.reliability import prepare_reliability
 from hub.routing import ServiceDefinition, ServiceDirectory
 from hub.security.credentials import CredentialService
@@ -232,10 +234,13 @@ async def run_hub(
             stack.push_async_callback(adapter.aclose)
         relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s,
                             crash=reliability.crash)
+        # A standby's accepted exchanges wake the lease holder's relay (hub.relay_wake).
+        wake_relay = RelayWakeup(relay.wake, bus, region, lease)
+        await wake_relay.listen()
         inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
         policy = access_policy(ledger, region)  # deny by default (hub.security)
         gateway = Gateway(
-            ledger, directory, registry, inbox, relay.wake,
+            ledger, directory, registry, inbox, wake_relay,
             reply_timeout_s=settings.reply_timeout_s, policy=policy,
         )
         worker = DeliveryWorker(
@@ -299,7 +304,7 @@ async def run_hub(
                 log.error("federation transport not started", error=exc.message)
         # --- notifications: the issuing endpoint (POST /records/{contract}) ---
         notifier = Notifier(
-            ledger, directory, registry, notify, relay.wake, federation=federation,
+            ledger, directory, registry, notify, wake_relay, federation=federation,
             inbox=await bus.open_inbox(f"_hub.{region}.notified.{uuid.uuid4().hex[:12]}"),
             complete_within_s=settings.reply_timeout_s * settings.max_deliver,
         )
@@ -310,7 +315,7 @@ async def run_hub(
         health = HealthChecks(settings, ledger, auditor, bus.healthy, supervisor=supervisor)
         console = await asyncio.to_thread(
             build_console, settings, ledger, projections, auditor, services, credentials,
-            relay.wake)
+            wake_relay)
         # --- end operations ---
         app = create_http_app(
             gateway,
@@ -325,6 +330,13 @@ async def run_hub(
                      *(links.routers(gateway) if links else []), *console.routers],
             mounts=[mount_static],
         )
+        # What startup built (compiled mappings, schemas, read models, modules) lives as
+        # long as the hub: out of the collector's sight, a full collection under load scans
+        # only what queries create (2 ms instead of ~100 ms on the latency of the queries
+        # in flight). Given back when the hub stops (several hubs may run in one process).
+        gc.collect()
+        gc.freeze()
+        stack.callback(gc.unfreeze)
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
                        sock=listener, tls=tls_options(settings))

@@ -285,6 +285,11 @@ class DeliveryWorker:
         if authorisation is None or self._policy is None or self._directory is None:
             return None
         service = self._directory.get(exchange.service)
+        if not authorisation.get("consent_id"):
+            # Rights come from the in-memory read model: no store read, no thread hand-off.
+            return self._policy.recheck(
+                exchange.client, service, authorisation, exchange.data_subject)
+        # A consent may have run out since: recording that it expired is a store write.
         return await to_thread(
             self._policy.recheck, exchange.client, service, authorisation, exchange.data_subject
         )

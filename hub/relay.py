@@ -16,6 +16,7 @@ dropped as a duplicate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from uuid import UUID
 
@@ -61,14 +62,24 @@ class OutboxRelay:
         self._batch = batch
         self._tracking = ledger.factory.tracking_recorder()
         self._wakeup = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.published = 0
         self._crash = crash
         self._tracked = 0
         self._tracked_at = 0.0
 
     def wake(self) -> None:
-        """Tell the relay new events were recorded (saves a poll interval of latency)."""
-        self._wakeup.set()
+        """Tell the relay new events were recorded (saves a poll interval of latency).
+
+        Callable from any thread (the console records a requeue in a worker thread):
+        an ``asyncio.Event`` set off its loop's thread would not wake the loop, and
+        the relay would sleep out its poll interval.
+        """
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            self._wakeup.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wakeup.set)
 
     @property
     def position(self) -> int:
@@ -77,8 +88,18 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; then relay what is already recorded, and return."""
+        self._loop = asyncio.get_running_loop()
         position = self._tracked = await to_thread(lambda: self.position)
         log.info("relay started", position=position)
+        # Stopping wakes the relay too: its waits then need no task of their own.
+        stopper = asyncio.ensure_future(stop.wait())
+        stopper.add_done_callback(lambda _: self._wakeup.set())
+        try:
+            await self._relay_until(stop, position)
+        finally:
+            stopper.cancel()
+
+    async def _relay_until(self, stop: asyncio.Event, position: int) -> None:
         while True:
             self._wakeup.clear()
             try:
@@ -92,13 +113,11 @@ class OutboxRelay:
             position = max(position, self._tracked)  # another relay may have gone further
             if stop.is_set():
                 return
-            waiter = asyncio.create_task(self._wakeup.wait())
-            stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait(
-                {waiter, stopper}, timeout=self._poll_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            waiter.cancel()
-            stopper.cancel()
+            # Until woken (or stopped), or the poll interval passed; no task per wait,
+            # and on a lightly loaded hub there is a wait per query.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll_s):
+                    await self._wakeup.wait()
 
     async def _relay_once(self, position: int) -> int:
         while True:
@@ -207,3 +226,10 @@ class OutboxRelay:
             service=exchange.service,
             correlation_id=exchange.correlation_id,
         )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

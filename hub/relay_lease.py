@@ -46,6 +46,7 @@ _QUERY_TIMEOUT_S = 5.0
 class RelayLease(Protocol):
     """The right to run the region's relay and checkpointer."""
 
+    held: bool  # held now (a standby's gateway then wakes the holder's relay: hub.relay_wake)
     ever_held: bool  # held at some time since the hub started (it signs the last checkpoint)
 
     async def acquire(self, stop: asyncio.Event) -> bool:
@@ -61,6 +62,7 @@ class RelayLease(Protocol):
 class SoleLease:
     """The lease of a hub that is the only writer of its store: always held."""
 
+    held = True
     ever_held = True
 
     async def acquire(self, stop: asyncio.Event) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,6 +176,19 @@ class JetStreamBus:
             await self._nc.publish(subject, data, headers=dict(headers) if headers else None)
         except nats.errors.Error as exc:
             raise BusError(f"send to {subject} failed: {exc!r}") from exc
+
+    async def listen(self, subject: str, on_message: Callable[[], None]) -> None:
+        """Call ``on_message`` for every core NATS message on ``subject`` (a hint: the data
+        is not read), for the connection's lifetime."""
+
+        async def deliver(_: Msg) -> None:
+            on_message()
+
+        try:
+            await self._nc.subscribe(subject, cb=deliver)
+            await self._nc.flush(timeout=_TIMEOUT_S)
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise BusError(f"cannot subscribe to {subject}: {exc!r}") from exc
 
     async def open_inbox(self, prefix: str) -> _NatsInbox:
         inbox = _NatsInbox(prefix)
