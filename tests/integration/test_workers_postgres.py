@@ -63,23 +63,36 @@ async def test_relay_holder_killed_under_load_loses_and_duplicates_nothing(
         assert holder in served.pids
 
         answered: set[str] = set()
-        per_worker: dict[int, int] = {}
+        # Every connection each worker accepted before the kill (socket inodes, sampled):
+        # the client opens a new connection per query, so the kernel hands each accept to
+        # whichever worker is waiting first; kept-alive connections could all stick to one.
+        accepted: dict[int, set[int]] = {pid: set() for pid in served.pids}
+        killed = asyncio.Event()
         slots = asyncio.Semaphore(IN_FLIGHT)
+
+        async def sample() -> None:
+            while not killed.is_set():
+                for pid in served.pids:
+                    accepted[pid] |= worker_sockets(pid, served.port)
+                await asyncio.sleep(0.005)
 
         async def one(http: httpx.AsyncClient, index: int) -> None:
             async with slots:
                 if index == KILL_AT:
-                    per_worker.update({pid: len(worker_sockets(pid, served.port))
-                                       for pid in served.pids})
+                    killed.set()
                     os.kill(holder, signal.SIGKILL)
                 with contextlib.suppress(httpx.TransportError):  # a worker died under us
                     response = await post_query(http, served.url, "north", token, f"w-{index}")
                     if response.status_code == 200:
                         answered.add(f"w-{index}")
 
-        limits = httpx.Limits(max_connections=IN_FLIGHT)
+        limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=0)
+        sampler = asyncio.create_task(sample())
         async with httpx.AsyncClient(timeout=20, limits=limits) as http:
             await asyncio.wait_for(asyncio.gather(*(one(http, i) for i in range(TOTAL))), 90)
+        killed.set()
+        await sampler
+        per_worker = {pid: len(inodes) for pid, inodes in accepted.items()}
         await wait_for(lambda: lease_sessions(postgres_url)[0] not in (None, holder),
                        within_s=15, what="a live worker holding the lease")
         new_holder, _ = lease_sessions(postgres_url)
