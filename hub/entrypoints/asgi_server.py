@@ -48,17 +48,18 @@ async def serve_asgi(
         sock = bind_socket(host, port)
     sock.setblocking(False)
     host, bound_port = sock.getsockname()[:2]
+    # httptools parses in C; uvicorn's default h11 (pure Python) cost several per cent
+    # of the hub's CPU per query on the ingress alone. TLS with client certificates
+    # brings its own protocol (the certificate reaches the app through it) and wins.
+    options: dict[str, Any] = {"http": "httptools", **(tls or {})}
     config = uvicorn.Config(
         app,
-        # httptools parses in C; uvicorn's default h11 (pure Python) cost several
-        # per cent of the hub's CPU per query on the ingress alone.
-        http="httptools",
         log_config=None,
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=5,
         server_header=False,
-        **(tls or {}),
+        **options,
     )
     server = uvicorn.Server(config)
     # Signals belong to the process owner (CLI), not to each embedded server.
