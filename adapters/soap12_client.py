@@ -14,8 +14,6 @@ becomes the same :class:`ProviderFault` a 1.1 Fault does; ``Receiver`` (1.1's
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lxml import etree
@@ -38,15 +36,6 @@ _SUBCODES = f".//{{{SOAP12_NS}}}Subcode/{{{SOAP12_NS}}}Value"
 def content_type(action: str) -> str:
     """The request's Content-Type: the action travels as a media-type parameter."""
     return f'application/soap+xml; charset=utf-8; action="{action}"'
-
-
-def build_envelope(body: etree._Element, headers: Sequence[etree._Element] = ()) -> bytes:
-    """A SOAP 1.2 envelope around copies of ``body`` and ``headers``."""
-    envelope = etree.Element(ENVELOPE, nsmap={"env": SOAP12_NS})
-    if headers:
-        etree.SubElement(envelope, HEADER).extend(copy.deepcopy(h) for h in headers)
-    etree.SubElement(envelope, BODY).append(copy.deepcopy(body))
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ else is validated by libxml2 and mapped. No
 zeep or xmlschema code runs per message. A mapping with ``[soap.xroad]`` sends
 the X-Road 4.0 headers (``xrd:id`` = the correlation id) and requires the answer
 to echo that id. A port bound with the soap12 binding is called in SOAP 1.2
-(:mod:`adapters.soap12`); a provider that demands a WS-Security UsernameToken
+(:mod:`adapters.soap12_client`); a provider that demands a WS-Security UsernameToken
 gets a fresh one in the header of every call (:mod:`adapters.provider_auth`).
 """
 
@@ -46,6 +46,7 @@ from adapters.mapping.wsdl_service import SoapOperation
 from adapters.mapping.xml_plan import XmlSection
 from adapters.provider_auth import NO_AUTH, ProviderAuth, is_security_fault
 from adapters.provider_http import ClientError, ProviderHttp
+from adapters.soap12 import build_envelope12
 from adapters.soap_envelope import build_envelope, parse_envelope, parse_fault
 from adapters.xml_safety import XmlLimits, parse_xml
 from adapters.xroad_headers import XRoadHeaderError, XRoadHeaders
@@ -123,7 +124,7 @@ class SoapMappingProvider(HttpMappingProvider):
         if self._token is not None:
             soap_headers = [*soap_headers, self._token.header()]
         if self._soap12:
-            envelope = soap12.build_envelope(body, soap_headers)
+            envelope = build_envelope12(body, soap_headers)
             headers = {"Content-Type": soap12.content_type(self._operation.soap_action),
                        CORRELATION_HEADER: correlation_id}
         else:
