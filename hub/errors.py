@@ -8,15 +8,15 @@
     ├── UnknownContractError          contracts.registry — no such contract version
     ├── ContractIdError               contracts.base — not a name@MAJOR.MINOR identity
     ├── XsdError                      contracts.xsd — a contract the XSD rendering cannot express
-    ├── IdentifierError               regions.identity — malformed region/department/service id
-    ├── AdapterError                  adapters.errors — translation failed
+    ├── IdentifierError               contracts.identity — malformed region/department/service id
+    ├── AdapterError                  translation.errors — translation failed
     │   ├── PayloadTooLarge           input over the byte cap, refused before parsing
     │   ├── MalformedInput            not well-formed, or forbidden XML (DTD, entities, depth)
-    │   │   └── JsonRefused           adapters.json_reader — not strict JSON, or over a limit
+    │   │   └── JsonRefused           translation.json_reader — not strict JSON, or over a limit
     │   │                             (json-invalid, json-not-utf8, json-too-deep, ...)
     │   ├── SchemaViolation           violates the native schema
     │   ├── MappingError              cannot be mapped onto the contract
-    │   ├── OnboardingError           adapters.onboarding — a WSDL/XSD cannot be scaffolded
+    │   ├── OnboardingError           translation.onboarding — a WSDL/XSD cannot be scaffolded
     │   └── ProviderError             provider unreachable, faulted, or answered garbage
     ├── RoutingError                  (here) the exchange cannot be addressed
     │   └── UnknownServiceError       no such service in this region
@@ -24,39 +24,39 @@
     ├── StoreUnavailable              (here) 503: the event store is locked or unreachable
     ├── InternalError                 (here) 500: anything unexpected, answered by one handler
     ├── AnswerTimeout                 (here) 504: the provider did not answer in time
-    ├── UnsupportedMediaType          hub.entrypoints.media_types — 415: wrong Content-Type
-    ├── TlsSettingsError              hub.entrypoints.tls_listener — certificate without key...
-    ├── StoreConfigError              hub.store — HUB_STORE is unusable
-    ├── NatsServerError               hub.nats.server — embedded nats-server failed
-    ├── DurabilityError               hub.nats.durability — streams below the durability
+    ├── UnsupportedMediaType          hub.entrypoints.http.media_types — 415: wrong Content-Type
+    ├── TlsSettingsError              hub.entrypoints.http.tls_listener — certificate without key...
+    ├── StoreConfigError              hub.adapters.store.selection — HUB_STORE is unusable
+    ├── NatsServerError               hub.adapters.nats.server — embedded nats-server failed
+    ├── DurabilityError               hub.adapters.nats.durability — streams below the durability
     │                                 policy (HUB_DURABILITY_STRICT=true only)
     ├── ExchangeStateError            hub.domain.errors — step not allowed in this state
     ├── ExchangeConflictError         hub.domain.errors — another worker recorded first
     ├── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
-    ├── AuditError                    hub.audit.errors — keys, notes, proofs, store reading
-    ├── PrivacyError                  hub.privacy.errors — subject keys, KEK, tampered fields
-    ├── AccessError                   hub.security.refusals — access-denied, purpose-required,
+    ├── AuditError                    hub.service_layer.audit.errors — keys, notes, proofs, store reading
+    ├── PrivacyError                  hub.service_layer.privacy.errors — subject keys, KEK, tampered fields
+    ├── AccessError                   hub.service_layer.security.refusals — access-denied, purpose-required,
     │                                 unknown-purpose, purpose-not-granted, consent-required,
     │                                 access-revoked, consent-revoked, bad-purpose
-    ├── ProjectionError               hub.projections.errors — read store, unknown projection,
+    ├── ProjectionError               hub.adapters.projections.errors — read store, unknown projection,
     │                                 as-of view, query
     ├── HttpPipeError                 simulations.traffic.http_pipe — load target not loopback,
     │                                 unreachable, or an answer outside HTTP/1.1 basics
     ├── BenchProcessError             simulations.bench.processes — a benchmark server died
     │                                 or did not get ready in time
-    ├── SecurityError                 hub.security.credential_errors — identity:
+    ├── SecurityError                 hub.service_layer.security.credential_errors — identity:
     │   ├── AuthenticationError       401: missing, malformed, unknown, wrong, expired,
     │   │                             revoked credentials; a refused WS-Security
     │   │                             UsernameToken or client certificate
-    │   │                             (hub.security.legacy_errors)
+    │   │                             (hub.service_layer.security.legacy_errors)
     │   ├── ClientMismatchError       403: the named client is not the token's department
     │   ├── OperatorRequiredError     403: a department token on an operator endpoint
     │   ├── DepartmentRequiredError   403: an operator token where a department asks
     │   └── CredentialError           issuing, rotating, revoking failed
-    ├── RequestRefused                hub.entrypoints.auth — carries a SecurityError's
+    ├── RequestRefused                hub.entrypoints.http.auth — carries a SecurityError's
     │                                 code and the recorded answer to the HTTP layer
-    ├── MissingServiceHeaderError     hub.entrypoints.nats_ingress — no Hub-Service header
-    └── FederationError               regions.errors — keys, trust lists, statements,
+    ├── MissingServiceHeaderError     hub.entrypoints.nats.ingress — no Hub-Service header
+    └── FederationError               federation.errors — keys, trust lists, statements,
                                       agreements, records, receipts
 
 Every error names what a user needs to fix the input: contract, field path,
@@ -64,13 +64,15 @@ reason. tests/unit/test_error_tree.py fails when a public exception class is
 defined outside this tree, a HubError subclass has no code of its own, or its
 HTTP status is only the root's default (each branch must choose one).
 
-An answer that crossed the bus carries only the code (``hub.messages.ReplyError``),
+An answer that crossed the bus carries only the code (``hub.service_layer.exchanges.messages.ReplyError``),
 so :func:`status_of` finds the status of the class that owns a code.
 """
 
 from __future__ import annotations
 
-from adapters.errors import (
+from contracts.errors import ContractError, FieldIssue, HubError
+from hub.domain.errors import ExchangeNotFoundError, ExchangeStateError
+from translation.errors import (
     AdapterError,
     MalformedInput,
     MappingError,
@@ -78,8 +80,6 @@ from adapters.errors import (
     ProviderError,
     SchemaViolation,
 )
-from contracts.errors import ContractError, FieldIssue, HubError
-from hub.domain.errors import ExchangeNotFoundError, ExchangeStateError
 
 
 class RoutingError(HubError):

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from regions.identity import REGION_CODE_PATTERN
+from contracts.identity import REGION_CODE_PATTERN
 
 
 class HubSettings(BaseSettings):
@@ -43,7 +43,7 @@ class HubSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     max_payload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
-    # --- TLS (hub.entrypoints.tls_listener): the hub terminates TLS itself when both are set ---
+    # --- TLS (hub.entrypoints.http.tls_listener): the hub terminates TLS itself when both are set ---
     tls_certfile: Path | None = Field(default=None, description="Server certificate (PEM)")
     tls_keyfile: Path | None = Field(default=None, description="Server private key (PEM)")
     tls_client_ca: Path | None = Field(
@@ -63,7 +63,7 @@ class HubSettings(BaseSettings):
     retry_backoff_s: float = Field(default=0.2, ge=0, description="First redelivery delay")
     relay_poll_s: float = Field(default=0.05, gt=0, description="Outbox poll interval when idle")
     audit_checkpoint_interval_s: float = Field(default=60.0, gt=0, description="Checkpoint period")
-    # --- region links (hub.links): unset, the region runs on its own exactly as before ---
+    # --- region links (hub.adapters.peers): unset, the region runs on its own exactly as before ---
     leaf_port: int | None = Field(
         default=None, ge=1, le=65535,
         description="Accept leaf-node links from other regions on this port (embedded server)",
@@ -78,7 +78,7 @@ class HubSettings(BaseSettings):
     gossip_interval_s: float = Field(
         default=30.0, gt=0, description="How often peers' latest checkpoints are pulled"
     )
-    # --- identity on NATS (hub.nats.accounts) ---
+    # --- identity on NATS (hub.adapters.nats.accounts) ---
     nats_creds: Path | None = Field(
         default=None, description="With HUB_NATS_URL: the hub's NATS .creds file (JWT + seed)"
     )
@@ -92,7 +92,7 @@ class HubSettings(BaseSettings):
     nats_users_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the embedded server's NATS users are re-read"
     )
-    # --- reliability (hub.nats.durability, hub.dead_letters, hub.faults) ---
+    # --- reliability (hub.adapters.nats.durability, hub.service_layer.exchanges.dead_letters, hub.service_layer.exchanges.faults) ---
     stream_replicas: int = Field(
         default=1, ge=1, le=5, description="Replicas of the hub's streams (3 on a cluster)"
     )
@@ -115,7 +115,7 @@ class HubSettings(BaseSettings):
         default=1, ge=1, description="TEST HOOK: crash the N-th time the crash point is reached"
     )
     # --- end reliability ---
-    # --- ingest (hub.ingest): used only when the services file declares [[ingest]] sources ---
+    # --- ingest (hub.service_layer.ingest): used only when the services file declares [[ingest]] sources ---
     ingest_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=0, le=64,
         description="Ingest worker processes (default: one per core); 0 runs one in the hub",

@@ -31,7 +31,7 @@ import nats
 import nats.errors
 import nats.js.errors
 
-from hub.nats.server import NatsServerConfig, NatsServerError, NatsServerProcess, free_port
+from hub.adapters.nats.server import NatsServerConfig, NatsServerError, NatsServerProcess, free_port
 
 _READY_TIMEOUT_S = 30.0
 

@@ -13,9 +13,9 @@ import datetime as dt
 from rich.console import Console
 from rich.table import Table
 
-from hub.ledger import Ledger
-from hub.security.decision import AccessPolicy
-from hub.security.report import data_use_report
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.security.decision import AccessPolicy
+from hub.service_layer.security.report import data_use_report
 
 
 class LedgerConsentDesk:

@@ -1,7 +1,7 @@
 """The demo's departments get their API tokens the way an operator's CLI issues them.
 
 ``interop-hub credentials issue`` and the demo both call
-:meth:`hub.security.credentials.CredentialService.issue`; the tokens live only
+:meth:`hub.service_layer.security.credentials.CredentialService.issue`; the tokens live only
 in memory here, for the scripted clients to present.
 """
 
@@ -11,7 +11,8 @@ import asyncio
 import datetime as dt
 from collections.abc import Iterable
 
-from hub.bootstrap import Hub
+from hub.bootstrap.region import Hub
+
 from hub.domain.credential import CredentialKind
 
 DEMO_TTL = dt.timedelta(hours=12)

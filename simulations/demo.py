@@ -6,15 +6,14 @@ import asyncio
 import contextlib
 import dataclasses
 
+from hub.bootstrap.region import run_hub
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from adapters.xroad_ids import XRoadServiceId
-from hub.bootstrap import run_hub
-from hub.routing import ServiceDefinition, dump_services
+from hub.service_layer.exchanges.routing import ServiceDefinition, dump_services
+from hub.service_layer.exchanges.views import summaries, totals
 from hub.settings import HubSettings
-from hub.views import summaries, totals
 from simulations.consent_desk import LedgerConsentDesk, print_data_use_report
 from simulations.credentials import issue_demo_tokens
 from simulations.demo_by_hand import by_hand
@@ -26,6 +25,7 @@ from simulations.departments import (
     start_departments,
 )
 from simulations.scenario import CONSENTING_CITIZEN, Scenario, StepResult
+from translation.xroad_ids import XRoadServiceId
 
 
 async def run_demo(settings: HubSettings, *, keep_running: bool, console: Console) -> int:

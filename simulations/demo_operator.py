@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from hub.bootstrap import Hub
-from hub.operators import UnknownOperatorError
+from hub.bootstrap.region import Hub
+
+from hub.service_layer.operators import UnknownOperatorError
 
 DEMO_OPERATOR = "demo"
 

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from contracts.tax import TaxClearance, TaxClearanceQuery
-from hub.entrypoints.asgi_server import serve_asgi
-from hub.routing import ServiceDefinition
-from hub.security.decision import AccessPolicy
-from hub.security.purposes import Purpose
-from regions.identity import ServiceId
+from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.security.decision import AccessPolicy
+from hub.service_layer.security.purposes import Purpose
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
 

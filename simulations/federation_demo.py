@@ -4,7 +4,7 @@ Every region (north, south, east, west, centre — the first N) gets its own
 data folder ``DIR/<region>``, event store, embedded nats-server with its own
 JetStream domain, keys, HTTP port and emulated departments, all through the
 same ``run_hub`` a deployment uses. The first region's server accepts the
-others' leaf links (a star; see :mod:`hub.links`). Then:
+others' leaf links (a star; see :mod:`hub.adapters.peers`). Then:
 
 1. each region runs its own scenario, as the one-region demo does;
 2. each region asks the next one round the ring the steps of
@@ -24,15 +24,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
+from hub.bootstrap.region import Hub, run_hub
 from rich.console import Console
 from rich.table import Table
 
-from hub.audit import Auditor
-from hub.bootstrap import Hub, run_hub
-from hub.links import REGION_NAMES, star_settings
-from hub.routing import dump_services
+from hub.adapters.peers import REGION_NAMES, star_settings
+from hub.service_layer.audit import Auditor
+from hub.service_layer.exchanges.routing import dump_services
+from hub.service_layer.exchanges.views import Totals, summaries, totals
 from hub.settings import HubSettings
-from hub.views import Totals, summaries, totals
 from simulations.credentials import issue_demo_tokens
 from simulations.cross_region import PAIR_STEPS, DemoRegion
 from simulations.departments import grant_demo_rights, region_services, start_departments

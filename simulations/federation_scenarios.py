@@ -1,7 +1,7 @@
 """Records recognised across regions over NATS: the federation scenarios of issue #5.
 
 Each region opens its federation (keys, trust list, ``FederationApp``) from its
-data folder and a :class:`~hub.federation.transport.RecognitionLink` to its own
+data folder and a :class:`~hub.adapters.peers.transport.RecognitionLink` to its own
 nats-server. :func:`federated_regions` introduces the regions to each other
 (trust lists from their signed region cards) and sets up the agreements of
 :func:`agreements` in-process (propose in the issuer, accept in the receiver,
@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from hub.federation.app import utc_now
-from hub.federation.transport import FederationTransport, RecognitionLink
-from hub.federation.wiring import RegionFederation, open_federation, save_trust
-from hub.reconciliation.offline import reconcile_folders
+from hub.bootstrap.federation import RegionFederation, open_federation, save_trust
+
+from federation.trust import publish_region_card, read_region_card
+from hub.adapters.peers.transport import FederationTransport, RecognitionLink
+from hub.service_layer.federation.app import utc_now
+from hub.service_layer.federation.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings
-from regions.trust import publish_region_card, read_region_card
 
 CONTRIBUTIONS = "social-security.contribution-history@1.0"
 CLEARANCE = "tax.clearance@1.0"

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 
-from adapters.mapping import CompiledMapping, load_mapping
-from hub.ingest import IngestSource
+from hub.service_layer.ingest import IngestSource
 from simulations.departments import MAPPINGS, SOCIAL_SECURITY_MAPPING
 from simulations.sample_records import TEMPLATE_ID, history, soap_envelope
+from translation.mapping import CompiledMapping, load_mapping
 
 CONTRACT = "social-security.contribution-history@1.0"
 PENSIONS_MAPPING = MAPPINGS / "pensions.contribution-history.toml"

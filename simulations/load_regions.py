@@ -5,7 +5,7 @@ HTTP server): even ``k`` a SOAP social-security bureau (``social-security``,
 ``social-security-2``, ...), odd ``k`` a JSON tax bureau (``tax``, ``tax-3``,
 ...). The first tax bureau also subscribes to the region's issued contribution
 histories, so issuing a record produces a notification exchange. With N > 1
-the regions are a star of leaf links (:func:`hub.links.star_settings`, as
+the regions are a star of leaf links (:func:`hub.adapters.peers.star_settings`, as
 ``demo --regions N``), introduced to each other, with the agreements of
 :func:`simulations.federation_scenarios.agreements` (south recognises north's
 contribution histories), every hub through ``run_hub``.
@@ -17,16 +17,17 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from hub.bootstrap.region import Hub, run_hub
+
+from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from contracts.tax import TaxClearance, TaxClearanceQuery
-from hub.bootstrap import Hub, run_hub
-from hub.entrypoints.asgi_server import serve_asgi
-from hub.federation.app import utc_now
-from hub.links import REGION_NAMES, star_settings
-from hub.notifications import Subscription
-from hub.routing import ServiceDefinition
+from hub.adapters.peers import REGION_NAMES, star_settings
+from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.federation.app import utc_now
+from hub.service_layer.notifications import Subscription
 from hub.settings import HubSettings
-from regions.identity import ServiceId
 from simulations.departments import (
     CONTRIBUTION_HISTORY_PURPOSES,
     MAPPINGS,

@@ -24,12 +24,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub.bootstrap.region import Hub, run_hub
+
 from contracts import default_registry
-from hub.bootstrap import Hub, run_hub
-from hub.entrypoints.asgi_server import serve_asgi
-from hub.ingest import load_ingest_sources
-from hub.notifications.subscriptions import load_subscriptions
-from hub.routing import load_services
+from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.service_layer.exchanges.routing import load_services
+from hub.service_layer.ingest import load_ingest_sources
+from hub.service_layer.notifications.subscriptions import load_subscriptions
 from hub.settings import HubSettings
 from simulations.xroad_example import ENDPOINT_PATH, XRoadExampleBehaviour, create_app
 
@@ -58,7 +59,7 @@ async def running_services(
             url = f"{base}{ENDPOINT_PATH}"
         services = load_services(services_file, default_registry())
         subscriptions = load_subscriptions(services_file)
-        ingest = load_ingest_sources(services_file)  # [[ingest]] tables (hub.ingest)
+        ingest = load_ingest_sources(services_file)  # [[ingest]] tables (hub.service_layer.ingest)
         hub = await stack.enter_async_context(
             run_hub(settings, services, subscriptions=subscriptions, ingest=ingest))
         yield ServicesRegion(hub, behaviour, url)
@@ -82,7 +83,8 @@ async def _serve(settings: HubSettings, services_file: Path, port: int | None) -
 
 def main() -> None:
     """Entry point: ``python -m simulations.run_services SERVICES_TOML [options]``."""
-    from hub.entrypoints.cli import load_settings, run_until_signalled
+    from hub.entrypoints.cli.main import load_settings, run_until_signalled
+
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

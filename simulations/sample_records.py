@@ -13,10 +13,10 @@ from decimal import Decimal
 
 from lxml import etree
 
-from adapters.mapping import CompiledMapping
-from adapters.soap_envelope import SOAP11_NS
 from contracts.person import PersonIdentity
 from contracts.social_security import ContributionHistory, InsuredPeriod
+from translation.mapping import CompiledMapping
+from translation.soap_envelope import SOAP11_NS
 
 TEMPLATE_ID = "19800101-1234"
 PERIODS = 11

@@ -18,9 +18,9 @@ import zeep
 import zeep.exceptions
 from zeep.transports import Transport
 
-from adapters.soap_envelope import SOAP11_NS
 from simulations.credentials import bearer
 from simulations.departments import CASE_PURPOSE
+from translation.soap_envelope import SOAP11_NS
 
 HARDENED_ZEEP = zeep.Settings(
     strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False
@@ -169,7 +169,7 @@ class Scenario:
         return steps
 
     def _access_steps(self, http: httpx.AsyncClient, desk: ConsentDesk) -> list[Step]:
-        """Rights, purposes, minimisation and consent (hub.security)."""
+        """Rights, purposes, minimisation and consent (hub.service_layer.security)."""
         tax, ss = f"{self.region}/tax", f"{self.region}/social-security"
         query = {"national_id": CONSENTING_CITIZEN, "period_start": "1990-01-01",
                  "period_end": "2026-12-31"}

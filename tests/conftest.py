@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.nats.server import NatsServerConfig, NatsServerProcess
+from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess
 from hub.settings import HubSettings
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"

@@ -17,9 +17,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from regions.errors import AgreementStateError
-from regions.reasons import Reason
-from regions.terms import AgreementTerms
+from federation.errors import AgreementStateError
+from federation.reasons import Reason
+from federation.terms import AgreementTerms
 
 
 class AgreementStatus(StrEnum):

@@ -3,7 +3,7 @@
 Issued (principal, kind, verifier, expires_at, and for a department the public
 nkey of its NATS user) → Rotated (new verifier and expiry; the old secret stops
 working at once) → Revoked (reason). The aggregate never holds a token or a
-secret: only the verifier, an HMAC of the secret (:mod:`hub.security.tokens`).
+secret: only the verifier, an HMAC of the secret (:mod:`hub.service_layer.security.tokens`).
 It lives in the ledger's event store, so every issue, rotation and revocation
 is a leaf of the audit Merkle log like any exchange.
 """
@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from eventsourcing.domain import Aggregate, event
 
-from hub.security.credential_errors import CredentialError
+from hub.service_layer.security.credential_errors import CredentialError
 
 
 class CredentialKind(StrEnum):

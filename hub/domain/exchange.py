@@ -89,8 +89,8 @@ class Exchange(Aggregate):
         self.attempts = 0
         self.error: dict[str, Any] | None = None
         self.data_subject = ""
-        self.authorisation: dict[str, str] | None = None  # set by Authorised (hub.security)
-        self.disclosed_fields: list[str] | None = None  # set by Disclosed (hub.security)
+        self.authorisation: dict[str, str] | None = None  # set by Authorised (hub.service_layer.security)
+        self.disclosed_fields: list[str] | None = None  # set by Disclosed (hub.service_layer.security)
 
     class Rejected(Event):
         """The input was refused; ``issues`` name each problem (path, field, reason, code)."""
@@ -112,7 +112,7 @@ class Exchange(Aggregate):
 
         ``data_subject`` is the pseudonymous reference of the person the request is
         about ("" if its contract declares none); ``document`` is stored sealed under
-        that person's key (hub.privacy).
+        that person's key (hub.service_layer.privacy).
         """
 
         TOPIC = "interop-hub:exchange.translated"
@@ -182,7 +182,7 @@ class Exchange(Aggregate):
         self.status = Status.ROUTED
 
     class Authorised(Event):
-        """The client may have this exchange: its right covers ``purpose`` (hub.security).
+        """The client may have this exchange: its right covers ``purpose`` (hub.service_layer.security).
 
         ``basis`` is ``legal-basis`` (``legal_basis`` names it), ``consent``
         (``consent_id`` is the Consent aggregate), or ``remote`` when the service

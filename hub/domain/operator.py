@@ -6,7 +6,7 @@ cheaply:
 - ``Operator``: an account (Enrolled, PasswordChanged, TotpReset, RoleChanged,
   Disabled, Enabled). Its id derives from the name, so a name is enrolled once.
   The password is held as an Argon2id hash and the TOTP secret sealed under the
-  region's key-encryption key (hub.operators.secrets); neither is ever in the
+  region's key-encryption key (hub.service_layer.operators.secrets); neither is ever in the
   clear in an event.
 - ``OperatorSession``: one login — Opened (the session a cookie names), then
   Closed; ``LoginRefusal``: one refused login, with the reason.

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from regions.errors import RecordStateError
+from federation.errors import RecordStateError
 
 
 class Record(Aggregate):

@@ -31,12 +31,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from contracts import default_registry
-from hub.federation import FederationApp, federation_environment, receiving
-from regions.attestation import sign_attestation
-from regions.fingerprints import registry_fingerprint
-from regions.jws import Statement
-from regions.keys import KeyRing, b64url_decode
-from regions.trust import Peer, TrustList
+from federation.attestation import sign_attestation
+from federation.fingerprints import registry_fingerprint
+from federation.jws import Statement
+from federation.keys import KeyRing, b64url_decode
+from federation.trust import Peer, TrustList
+from hub.service_layer.federation import FederationApp, federation_environment, receiving
 from simulations.bench.figures import Figure, Work, ratio_of
 from simulations.bench.work import Tally, count_store, wrap
 

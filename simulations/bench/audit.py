@@ -43,7 +43,7 @@ PAGE = 5000
 _RSS_PROBE = """
 import resource, sys
 from pathlib import Path
-from hub.audit import Auditor
+from hub.service_layer.audit import Auditor
 report = Auditor(Path(sys.argv[1]), None, "bench").verify()
 assert report.ok, report.problems
 try:
@@ -103,15 +103,15 @@ def run() -> list[Figure]:
 
 
 def _auditor(data: Path):  # type: ignore[no-untyped-def]
-    from hub.audit import Auditor
+    from hub.service_layer.audit import Auditor
 
     return Auditor(data, None, "bench")
 
 
 def _generate(data: Path, events: int) -> None:
     """Grow the store to ``events`` rows: real exchanges first, then SQL copies of them."""
-    from hub.ledger import Arrival, Ledger, Translation
-    from hub.store import store_environment
+    from hub.adapters.store.selection import store_environment
+    from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 
     database = data / "ledger.sqlite3"
     if not database.exists():

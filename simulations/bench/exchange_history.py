@@ -18,7 +18,7 @@ from typing import Any
 from eventsourcing.domain import DomainEventProtocol
 
 from hub.domain.exchange import Exchange
-from hub.ledger import Ledger
+from hub.service_layer.exchanges.ledger import Ledger
 
 SERVICES = (
     ("north/tax", "north/social-security/contribution-history",

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.routing import dump_services
+from hub.service_layer.exchanges.routing import dump_services
 from simulations.departments import DepartmentEndpoints, region_services
 
 CLI = str(Path(sys.executable).parent / "interop-hub")

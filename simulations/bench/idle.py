@@ -28,11 +28,11 @@ import time
 from pathlib import Path
 
 from eventsourcing.persistence import Tracking
+from hub.bootstrap.privacy import build_ledger
+from hub.bootstrap.region import run_hub
 
-from hub.bootstrap import run_hub
-from hub.ledger import Arrival, Ledger
-from hub.privacy.wiring import build_ledger
-from hub.relay import RELAY_NAME
+from hub.service_layer.exchanges.ledger import Arrival, Ledger
+from hub.service_layer.exchanges.relay import RELAY_NAME
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure
 from simulations.bench.processes import server_process
@@ -151,7 +151,8 @@ async def serve(data: Path, ready: Path) -> None:
 
 def main() -> None:
     """Measure (default) or be the hub process (``serve``)."""
-    from hub.entrypoints.cli import run_until_signalled
+    from hub.entrypoints.cli.main import run_until_signalled
+
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -2,8 +2,8 @@
 
 What is timed, per format (SOAP through the social-security bureau's mapping,
 JSON through the pensions office's): ``BENCH_INGEST_RECORDS`` records (default
-10,000) submitted through :class:`~hub.ingest.IngestClient` — the path a
-department uses — to a hub started with :func:`~hub.bootstrap.run_hub`
+10,000) submitted through :class:`~hub.service_layer.ingest.IngestClient` — the path a
+department uses — to a hub started with :func:`~hub.bootstrap.region.run_hub`
 (``ingest=SOURCES``; as many worker processes as the hub chooses, i.e. one per
 core), from the first submission until the ingest consumer has acked every one
 of them (only acked records count; acks follow the recorded batch and its
@@ -40,23 +40,23 @@ from pathlib import Path
 from typing import Any
 
 import nats
+from hub.bootstrap.federation import open_federation
+from hub.bootstrap.region import Hub, run_hub
 from rich.console import Console
 from rich.table import Table
 
 from contracts import default_registry
-from hub.bootstrap import Hub, run_hub
+from hub.adapters.nats.accounts import hub_seed
+from hub.adapters.nats.server import NatsServerConfig, running_nats_server
 from hub.domain.credential import CredentialKind
-from hub.federation.wiring import open_federation
-from hub.ingest import IngestClient
-from hub.ingest.errors import IngestClientError
-from hub.ingest.pipeline import Submission
-from hub.ingest.runtime import build_pipeline
-from hub.ingest.sources import SourceBook
-from hub.ingest.streams import backlog
-from hub.ingest.subjects import ingest_subject, records_stream
 from hub.logs import configure_logging
-from hub.nats.accounts import hub_seed
-from hub.nats.server import NatsServerConfig, running_nats_server
+from hub.service_layer.ingest import IngestClient
+from hub.service_layer.ingest.errors import IngestClientError
+from hub.service_layer.ingest.pipeline import Submission
+from hub.service_layer.ingest.runtime import build_pipeline
+from hub.service_layer.ingest.sources import SourceBook
+from hub.service_layer.ingest.streams import backlog
+from hub.service_layer.ingest.subjects import ingest_subject, records_stream
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure, Work, ratio_of
 from simulations.bench.ingest_bare import measure_bare

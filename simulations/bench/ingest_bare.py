@@ -31,7 +31,7 @@ from eventsourcing.domain import Aggregate, event
 from nats.js import api
 
 from contracts import Contract
-from hub.store import sqlite_environment
+from hub.adapters.store.selection import sqlite_environment
 
 BATCH = 256
 STREAM = "BARE_INGEST"

@@ -4,12 +4,12 @@ Two counts, each through the production code with its real collaborators
 wrapped by counters (:mod:`simulations.bench.work`):
 
 - the pipeline's: :data:`PIPELINE_RECORDS` submissions per format through the
-  hub's :class:`~hub.ingest.pipeline.IngestPipeline` (batches of the hub's
+  hub's :class:`~hub.service_layer.ingest.pipeline.IngestPipeline` (batches of the hub's
   size) on its own store and key store — store transactions, events written,
   aggregate loads, key-store reads, payload parses;
 - the worker's: :data:`WORKER_RECORDS` submissions per format through a hub
   whose ingest worker runs in its own process (``HUB_INGEST_WORKERS=0``), so
-  that the worker's counters (:attr:`~hub.ingest.worker.IngestWorker.work`) can
+  that the worker's counters (:attr:`~hub.service_layer.ingest.worker.IngestWorker.work`) can
   be read — JetStream fetch requests, notices published (confirmed, pipelined),
   acks, flushes and thread hand-offs.
 """
@@ -21,14 +21,15 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hub.bootstrap.federation import open_federation
+from hub.bootstrap.region import run_hub
+
 from contracts import Contract, default_registry
-from hub.bootstrap import run_hub
-from hub.federation.wiring import open_federation
-from hub.ingest.pipeline import IngestPipeline, Submission
-from hub.ingest.runtime import build_pipeline
-from hub.ingest.sources import Source, SourceBook
-from hub.ingest.store import RecordStore
-from hub.ingest.subjects import ingest_subject
+from hub.service_layer.ingest.pipeline import IngestPipeline, Submission
+from hub.service_layer.ingest.runtime import build_pipeline
+from hub.service_layer.ingest.sources import Source, SourceBook
+from hub.service_layer.ingest.store import RecordStore
+from hub.service_layer.ingest.subjects import ingest_subject
 from hub.settings import HubSettings
 from simulations.bench.figures import Work
 from simulations.bench.work import Tally, count_key_store, count_store

@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from adapters.wsse_username import UsernameToken, password_digest
+from hub.bootstrap.privacy import build_ledger
+
 from hub.domain.credential import CredentialKind
-from hub.privacy.wiring import build_ledger
-from hub.security.credentials import CredentialService
-from hub.security.legacy_logins import subject_identity
+from hub.service_layer.security.credentials import CredentialService
+from hub.service_layer.security.legacy_logins import subject_identity
 from hub.settings import HubSettings
+from translation.wsse_username import UsernameToken, password_digest
 
 ROUNDS = 3
 _PASSWORD = "bench-password-0123456789"  # noqa: S105 - a scratch store's password

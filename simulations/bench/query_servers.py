@@ -9,7 +9,7 @@ compete for the machine's cores as they would in a deployment::
 
 Once listening, each writes a JSON object of its URLs to ``FILE`` (written to a
 temporary name, then renamed, so a reader never sees half of it) and runs
-until SIGTERM or SIGINT. The hub is started by ``hub.bootstrap.run_hub``,
+until SIGTERM or SIGINT. The hub is started by ``hub.bootstrap.region.run_hub``,
 embedded nats-server included, as a deployment starts it.
 """
 
@@ -22,13 +22,13 @@ import json
 import time
 from pathlib import Path
 
+from hub.bootstrap.region import run_hub
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.bootstrap import run_hub
-from hub.entrypoints.asgi_server import serve_asgi
+from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.settings import HubSettings
 from hub.work import WORK
 from simulations.departments import DepartmentEndpoints, region_services
@@ -88,7 +88,8 @@ async def serve_hub(ready: Path, data: Path, social_security_wsdl: str, tax: str
 
 def main() -> None:
     """Entry point of both processes."""
-    from hub.entrypoints.cli import run_until_signalled
+    from hub.entrypoints.cli.main import run_until_signalled
+
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -9,7 +9,7 @@ and alternating lets both see the same conditions):
   (``recorder.select_notifications`` + ``mapper.to_domain_event``), pages of
   the same size as the runner's;
 - replay: dropping and rebuilding every projection from scratch
-  (:meth:`hub.projections.ProjectionRunner.rebuild`), into a SQLite read store.
+  (:meth:`hub.adapters.projections.ProjectionRunner.rebuild`), into a SQLite read store.
 
 Goal: replay >= 0.5 of the reference. Peak resident memory is printed after
 each phase; it stays flat in history length because the runner holds one page
@@ -29,10 +29,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from hub.ledger import Ledger
-from hub.projections import ProjectionRunner, build_projections
-from hub.projections.store import SQLiteReadStore
-from hub.store import sqlite_environment
+from hub.adapters.projections import ProjectionRunner, build_projections
+from hub.adapters.projections.store import SQLiteReadStore
+from hub.adapters.store.selection import sqlite_environment
+from hub.service_layer.exchanges.ledger import Ledger
 from simulations.bench.exchange_history import SERVICES, iter_decoded, write_history
 from simulations.bench.figures import Figure, ratio_of
 

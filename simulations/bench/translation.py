@@ -32,15 +32,15 @@ from lxml import etree
 from rich.console import Console
 from rich.table import Table
 
-from adapters.mapping import CompiledMapping, load_mapping
-from adapters.mapping.json_plan import JsonSection
-from adapters.mapping.xml_plan import XmlSection
-from adapters.soap_envelope import SOAP11_NS, parse_envelope
-from adapters.xml_safety import parse_xml
 from contracts.social_security import ContributionHistory
 from simulations.bench.figures import Figure, ratio_of
 from simulations.departments import SOCIAL_SECURITY_MAPPING
 from simulations.sample_records import history, soap_envelope
+from translation.mapping import CompiledMapping, load_mapping
+from translation.mapping.json_plan import JsonSection
+from translation.mapping.xml_plan import XmlSection
+from translation.soap_envelope import SOAP11_NS, parse_envelope
+from translation.xml_safety import parse_xml
 
 ROUNDS = 5
 ROUND_S = 0.4

@@ -32,7 +32,7 @@ from pathlib import Path
 import psycopg
 from rich.console import Console
 
-from hub.nats.server import NatsServerConfig, free_port, running_nats_server
+from hub.adapters.nats.server import NatsServerConfig, free_port, running_nats_server
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure, ratio_of
 from simulations.bench.hub_workers import Served, cpu_seconds, serve, services_file

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from adapters.onboarding import ScaffoldOptions, describe_wsdl, write_skeletons
 from simulations.bench.figures import Figure, ratio_of
+from translation.onboarding import ScaffoldOptions, describe_wsdl, write_skeletons
 
 OPERATIONS = 200
 SMALL = 20

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from hub.bootstrap.privacy import build_ledger
+
 from hub.domain.credential import CredentialKind
-from hub.entrypoints.json_ingress import CLIENT_HEADER
-from hub.privacy.wiring import build_ledger
-from hub.security.access import AccessRights
-from hub.security.credentials import CredentialService
-from hub.security.decision import PURPOSE_HEADER
+from hub.entrypoints.http.json_ingress import CLIENT_HEADER
+from hub.service_layer.security.access import AccessRights
+from hub.service_layer.security.credentials import CredentialService
+from hub.service_layer.security.decision import PURPOSE_HEADER
 from hub.settings import HubSettings
 from simulations.departments import CASE_PURPOSE
 

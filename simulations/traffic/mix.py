@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from adapters.soap_envelope import SOAP11_NS
 from contracts.xsd import CONTRACTS_NS
 from simulations.social_security_bureau.app import BUREAU_NS
+from translation.soap_envelope import SOAP11_NS
 
 # (national id, period start, period end): each has insured periods in the range.
 HISTORY_QUESTIONS = (

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.errors import AdapterError
-from adapters.soap_envelope import build_envelope, build_fault, parse_envelope
-from adapters.xroad_headers import XRoadHeaders, echo_headers
+from translation.errors import AdapterError
+from translation.soap_envelope import build_envelope, build_fault, parse_envelope
+from translation.xroad_headers import XRoadHeaders, echo_headers
 
 ENDPOINT_PATH = "/example-adapter/Endpoint"
 PRODUCER_NAMESPACES = ("http://test.x-road.global/producer", "http://test.x-road.fi/producer")

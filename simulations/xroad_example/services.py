@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from adapters.xroad_example import GET_RANDOM, HELLO_SERVICE
+from contracts.identity import ServiceId
 from contracts.xroad_example import Hello, HelloQuery, RandomNumber, RandomNumberQuery
-from hub.routing import ServiceDefinition
-from hub.security.purposes import Purpose
-from regions.identity import ServiceId
+from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.security.purposes import Purpose
+from translation.xroad_example import GET_RANDOM, HELLO_SERVICE
 
 DEPARTMENT = "xroad-example"
 # X-Road's example services carry no personal data; their one purpose says so.

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub.projections import ExchangeQuery
+from hub.adapters.projections import ExchangeQuery
 from hub.settings import HubSettings
 from tests.conftest import running_under_ci
 from tests.integration.console_fixtures import PASSWORD, ConsoleOperator, enrol

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner, Result
-
-from hub.entrypoints.cli import app
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"
@@ -29,7 +28,7 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     data = tmp_path_factory.mktemp("demo") / "hub-data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     done = subprocess.run(
-        [sys.executable, "-c", "from hub.entrypoints.cli import main; main()",
+        [sys.executable, "-c", "from hub.entrypoints.cli.main import main; main()",
          "demo", "--data", str(data)],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from hub.writer_lock import sole_writer
+from hub.adapters.store.writer_lock import sole_writer
 from tests.e2e.test_serve_cli import CLI, _services_file
 
 

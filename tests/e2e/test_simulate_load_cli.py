@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hub.privacy.wiring import build_ledger
+from hub.bootstrap.privacy import build_ledger
+
+from hub.service_layer.exchanges.views import summaries, totals
 from hub.settings import HubSettings
-from hub.views import summaries, totals
 from tests.e2e.test_demo_cli import _nats_servers_using
 
 CLI = str(Path(sys.executable).parent / "interop-hub")

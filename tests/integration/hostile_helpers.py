@@ -11,9 +11,9 @@ from uuid import UUID
 import httpx
 from hypothesis import HealthCheck, settings
 
-from adapters.soap_envelope import parse_envelope, parse_fault
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import Region, auth_headers, running_region
+from translation.soap_envelope import parse_envelope, parse_fault
 
 SS = "north/social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}

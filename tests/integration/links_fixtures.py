@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.links import star_settings
-from hub.nats.server import NatsServerConfig, NatsServerProcess, free_port
+from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_port
+from hub.adapters.peers import star_settings
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import Region, running_region
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from uuid import UUID
 
-from hub.federation.transport import STREAM
+from hub.adapters.peers.transport import STREAM
 from simulations.federation_scenarios import (
     CLEARANCE,
     TAX_CLEARANCE,

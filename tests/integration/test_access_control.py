@@ -15,8 +15,6 @@ from uuid import UUID
 import httpx
 from lxml import etree
 
-from adapters.soap_envelope import parse_envelope
-from adapters.xml_safety import XmlLimits, parse_xml
 from hub.domain.consent import Consent
 from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Status
@@ -33,6 +31,8 @@ from tests.integration.hub_fixtures import (
     running_region,
 )
 from tests.integration.links_fixtures import eventually
+from translation.soap_envelope import parse_envelope
+from translation.xml_safety import XmlLimits, parse_xml
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from hub.entrypoints.asgi_server import bind_socket
+from hub.entrypoints.http.asgi_server import bind_socket
 
 
 async def test_accepted_connections_have_tcp_nodelay() -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.audit import AuditError, Auditor, ProofError, checkpoint_periodically
-from hub.audit.merkle import verify_consistency, verify_inclusion
-from hub.ledger import Ledger
+from hub.adapters.store.selection import store_environment
+from hub.service_layer.audit import AuditError, Auditor, ProofError, checkpoint_periodically
+from hub.service_layer.audit.merkle import verify_consistency, verify_inclusion
+from hub.service_layer.exchanges.ledger import Ledger
 from hub.settings import HubSettings
-from hub.store import store_environment
 from tests.integration.audit_tampering import delete_row, execute, record, set_state, state_at
 from tests.integration.hub_fixtures import running_region
 

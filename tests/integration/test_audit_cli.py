@@ -11,11 +11,11 @@ from uuid import UUID
 
 import pytest
 import structlog
+from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
-from hub.entrypoints.cli import app
-from hub.ledger import Ledger
-from hub.store import store_environment
+from hub.adapters.store.selection import store_environment
+from hub.service_layer.exchanges.ledger import Ledger
 from tests.integration.audit_tampering import record, set_state, state_at
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 import structlog
+from hub.bootstrap.region import run_hub
+from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
-from hub.bootstrap import run_hub
-from hub.entrypoints.cli import app
-from hub.ledger import Ledger
+from hub.adapters.store.selection import store_environment
+from hub.service_layer.exchanges.ledger import Ledger
 from hub.settings import HubSettings
-from hub.store import store_environment
 from tests.integration.audit_tampering import record
 
 COMMANDS = (("key",), ("verify",), ("prove", "1"), ("checkpoint",))

@@ -13,7 +13,7 @@ import sqlite3
 import httpx
 from eventsourcing.persistence import Tracking
 
-from hub.relay import RELAY_NAME
+from hub.service_layer.exchanges.relay import RELAY_NAME
 from hub.settings import HubSettings
 from tests.integration.fault_helpers import post_query, wait_for
 from tests.integration.hub_fixtures import department_token, running_region

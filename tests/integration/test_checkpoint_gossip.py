@@ -14,12 +14,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from structlog.testing import capture_logs
 
-from hub.audit import Auditor, CheckpointBody
-from hub.audit.checkpoint import log_origin, sign_checkpoint
-from hub.audit.note import NoteSigner
-from hub.links import subjects
-from hub.links.alarms import BAD_SIGNATURE, INCONSISTENT
-from hub.links.messages import CheckpointOffer
+from hub.adapters.peers import subjects
+from hub.adapters.peers.alarms import BAD_SIGNATURE, INCONSISTENT
+from hub.adapters.peers.messages import CheckpointOffer
+from hub.service_layer.audit import Auditor, CheckpointBody
+from hub.service_layer.audit.checkpoint import log_origin, sign_checkpoint
+from hub.service_layer.audit.note import NoteSigner
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import auth_headers
 from tests.integration.links_fixtures import LinkedRegion, eventually, linked_regions

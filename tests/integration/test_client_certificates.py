@@ -13,11 +13,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from adapters.hub_wsdl import HEADER_NS
-from adapters.soap_envelope import parse_envelope
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import PURPOSE, Region, department_token, running_region
 from tests.integration.tls_certificates import Issued, LoopbackCa, client_context
+from translation.hub_wsdl import HEADER_NS
+from translation.soap_envelope import parse_envelope
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

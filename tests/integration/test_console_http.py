@@ -7,8 +7,8 @@ import json
 
 import httpx
 
+from hub.adapters.nats.server import NatsServerProcess
 from hub.domain.operator import LoginRefusal, OperatorAction
-from hub.nats.server import NatsServerProcess
 from hub.settings import HubSettings
 from tests.integration.console_fixtures import csrf_token, enrol, log_in
 from tests.integration.hub_fixtures import auth_headers, running_region

@@ -14,7 +14,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from hub.links.ingress import INGRESS
+from hub.entrypoints.nats.peer_ingress import INGRESS
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import auth_headers, revoke
 from tests.integration.links_fixtures import LinkedRegion, linked_regions

@@ -11,13 +11,13 @@ import nats
 import pytest
 import requests
 import zeep
+from hub.bootstrap.region import Hub
 from zeep.transports import Transport
 
-from hub.bootstrap import Hub
+from hub.adapters.peers import subjects
+from hub.adapters.peers.messages import RemoteAnswer
 from hub.domain.exchange import Status
-from hub.links import subjects
-from hub.links.ingress import INGRESS
-from hub.links.messages import RemoteAnswer
+from hub.entrypoints.nats.peer_ingress import INGRESS
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
 from tests.integration.hub_fixtures import auth_headers

@@ -12,7 +12,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from hub.nats.server import NatsServerConfig, NatsServerProcess, running_nats_server
+from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, running_nats_server
 
 
 def _alive(pid: int) -> bool:
@@ -43,7 +43,7 @@ def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
     script = (
         "import sys, time, pathlib\n"
         "from hub.logs import configure_logging; configure_logging('json')\n"
-        "from hub.nats.server import NatsServerConfig, NatsServerProcess\n"
+        "from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess\n"
         f"s = NatsServerProcess(NatsServerConfig('orphan', pathlib.Path({str(tmp_path)!r})))\n"
         "s.start(); print(s.process.pid, flush=True); time.sleep(60)\n"
     )
@@ -63,7 +63,7 @@ def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
 
 def test_missing_port_file_times_out_with_clear_error(tmp_path: Path) -> None:
     """A server that cannot start (bad config) is reported with its own log output."""
-    from hub.nats.server import NatsServerError
+    from hub.adapters.nats.server import NatsServerError
 
     bad = NatsServerProcess(NatsServerConfig("bad", tmp_path, extra=["this is not config {"]))
     with pytest.raises(NatsServerError, match="exited"):

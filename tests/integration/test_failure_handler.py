@@ -14,12 +14,12 @@ import pytest_asyncio
 from fastapi import APIRouter, FastAPI
 from structlog.testing import capture_logs
 
-from adapters.soap_envelope import parse_envelope, parse_fault
-from hub.entrypoints.auth import Authenticator
-from hub.entrypoints.http_app import create_http_app
+from hub.entrypoints.http.app import create_http_app
+from hub.entrypoints.http.auth import Authenticator
 from hub.settings import HubSettings
 from simulations.traffic.mix import SOAP_HEADERS, hub_history_soap
 from tests.integration.hub_fixtures import Region, auth_headers, running_region
+from translation.soap_envelope import parse_envelope, parse_fault
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from hub.dead_letters import delivery_stream_name
-from hub.nats.durability import DurabilityPolicy, check_durability
+from hub.adapters.nats.durability import DurabilityPolicy, check_durability
+from hub.service_layer.exchanges.dead_letters import delivery_stream_name
 from hub.settings import HubSettings
 from simulations.cluster import running_cluster
 from tests.integration.fault_helpers import post_query, settled, tally, wait_for

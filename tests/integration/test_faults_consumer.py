@@ -18,22 +18,26 @@ from pathlib import Path
 from uuid import UUID
 
 import nats
+from hub.bootstrap.reliability import Reliability, prepare_reliability
 from nats.js import api
 
 from contracts import Contract
 from contracts.tax import TaxClearance, TaxClearanceQuery
-from hub.bus.port import ConsumerSpec
-from hub.dead_letters import MAX_DELIVERIES_CODE, delivery_stream_name, dlq_stream
-from hub.delivery import DeliveryWorker
+from hub.adapters.bus.port import ConsumerSpec
+from hub.adapters.nats.bus import JetStreamBus, StreamSpec
+from hub.adapters.nats.server import NatsServerProcess
+from hub.adapters.store.selection import store_environment
 from hub.domain.exchange import Exchange, Status
-from hub.ledger import Arrival, Ledger, Translation
-from hub.nats.bus import JetStreamBus, StreamSpec
-from hub.nats.server import NatsServerProcess
-from hub.relay import OutboxRelay
-from hub.reliability import Reliability, prepare_reliability
-from hub.routing import ServiceDirectory
+from hub.service_layer.exchanges.dead_letters import (
+    MAX_DELIVERIES_CODE,
+    delivery_stream_name,
+    dlq_stream,
+)
+from hub.service_layer.exchanges.delivery import DeliveryWorker
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.service_layer.exchanges.relay import OutboxRelay
+from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.settings import HubSettings
-from hub.store import store_environment
 from simulations.departments import DepartmentEndpoints, region_services
 from tests.integration.fault_helpers import Counts, dlq_letters, wait_for
 
@@ -55,7 +59,7 @@ asyncio.run(main())
 
 
 class CountingTaxAdapter:
-    """Implements adapters.port.ProviderAdapter: answers and counts calls per correlation id."""
+    """Implements translation.port.ProviderAdapter: answers and counts calls per correlation id."""
 
     request_contract = TaxClearanceQuery
     response_contract = TaxClearance

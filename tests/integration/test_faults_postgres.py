@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub.nats.server import free_port
+from hub.adapters.nats.server import free_port
 from hub.settings import HubSettings
 from tests.conftest import running_under_ci
 from tests.integration.fault_helpers import post_query, settled, tally, wait_for

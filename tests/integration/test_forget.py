@@ -15,14 +15,14 @@ from uuid import UUID
 
 import httpx
 import pytest
+from hub.bootstrap.privacy import build_ledger
+from hub.bootstrap.region import Hub
 
-from hub.bootstrap import Hub
-from hub.ledger import Arrival, Ledger, Translation
-from hub.privacy.envelope import is_erased
-from hub.privacy.erasure import forget_subject
-from hub.privacy.keyring import SubjectKeyring
-from hub.privacy.keystore import KeyStore, SqliteKeyStore, StoredKey, open_key_store
-from hub.privacy.wiring import build_ledger
+from hub.adapters.crypto.envelope import is_erased
+from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore, StoredKey, open_key_store
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.service_layer.privacy.erasure import forget_subject
+from hub.service_layer.privacy.keyring import SubjectKeyring
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import auth_headers, running_region
 
@@ -292,9 +292,8 @@ async def test_forget_end_to_end_through_a_running_region(settings: HubSettings)
 
 def test_forget_asks_first_and_does_nothing_when_declined(tmp_path: Path) -> None:
     """Without --yes, `subject forget` asks; answering no destroys nothing and records nothing."""
+    from hub.entrypoints.cli.main import app
     from typer.testing import CliRunner
-
-    from hub.entrypoints.cli import app
 
     settings = HubSettings(data=tmp_path / "hub")
     ledger = build_ledger(settings)

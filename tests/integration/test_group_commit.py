@@ -10,13 +10,13 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hub.bootstrap.privacy import build_ledger
 
+from hub.adapters.store.group_commit import GroupCommitWriter
 from hub.domain.errors import ExchangeConflictError
 from hub.domain.exchange import Exchange, Status
-from hub.group_commit import GroupCommitWriter
-from hub.ledger import Arrival, Ledger, Translation
-from hub.privacy.wiring import build_ledger
-from hub.routed import completed
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.service_layer.exchanges.routed import completed
 from hub.settings import HubSettings
 from hub.work import WORK
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from hub.audit import Auditor
+from hub.service_layer.audit import Auditor
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import grant, running_region
 
@@ -107,11 +107,11 @@ async def test_an_untranslated_error_in_a_check_is_a_failed_check(
     """A check raising a library's own error (here nats-py's, which the bus did not
     translate) fails that check only; /health never turns it into a 500."""
     import nats.errors
+    from hub.bootstrap.supervisor import TaskSupervisor
 
-    from hub.health import HealthChecks
-    from hub.ledger import Ledger
-    from hub.store import store_environment
-    from hub.supervisor import TaskSupervisor
+    from hub.adapters.store.selection import store_environment
+    from hub.entrypoints.http.health import HealthChecks
+    from hub.service_layer.exchanges.ledger import Ledger
 
     async def bus_check() -> str | None:
         raise nats.errors.ConnectionClosedError

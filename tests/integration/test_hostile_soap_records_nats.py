@@ -16,9 +16,8 @@ import nats
 import pytest
 import pytest_asyncio
 
-from adapters.soap_envelope import parse_envelope, parse_fault
+from hub.adapters.nats.accounts import inbox_prefix, ingress_subject
 from hub.domain.credential import CredentialKind
-from hub.nats.accounts import inbox_prefix, ingress_subject
 from tests.integration.hostile_helpers import (
     CAP,
     DEEP,
@@ -32,6 +31,7 @@ from tests.integration.hostile_helpers import (
     still_answers,
 )
 from tests.integration.hub_fixtures import PURPOSE, Region, auth_headers
+from translation.soap_envelope import parse_envelope, parse_fault
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(180)]
 SOAP = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'

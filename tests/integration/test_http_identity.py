@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 
 from hub.domain.credential import CredentialKind
-from hub.security.credentials import CredentialService
+from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import PURPOSE, Region, department_token, running_region
 

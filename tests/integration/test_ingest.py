@@ -17,18 +17,18 @@ from typing import Any
 
 import nats
 import pytest
+from hub.bootstrap.federation import open_federation
+from hub.bootstrap.region import run_hub
 
-from hub.bootstrap import run_hub
+from hub.adapters.nats.accounts import inbox_prefix
+from hub.adapters.nats.server import NatsServerProcess
 from hub.domain.credential import CredentialKind
 from hub.domain.ingest import RejectedSubmission, record_id_of
 from hub.domain.record import Record
-from hub.federation.wiring import open_federation
-from hub.ingest import IngestClient, running_ingest
-from hub.ingest.errors import IngestClientError
-from hub.ingest.streams import Backlog, backlog, ensure_streams
-from hub.ingest.subjects import ingest_subject, records_stream
-from hub.nats.accounts import inbox_prefix
-from hub.nats.server import NatsServerProcess
+from hub.service_layer.ingest import IngestClient, running_ingest
+from hub.service_layer.ingest.errors import IngestClientError
+from hub.service_layer.ingest.streams import Backlog, backlog, ensure_streams
+from hub.service_layer.ingest.subjects import ingest_subject, records_stream
 from hub.settings import HubSettings
 from simulations.ingest_records import (
     CONTRACT,

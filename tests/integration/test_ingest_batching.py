@@ -12,14 +12,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
+from hub.bootstrap.federation import open_federation
 
 from contracts import default_registry
-from hub.federation.wiring import open_federation
-from hub.ingest import IngestClient, IngestRuntime, running_ingest
-from hub.ingest.pipeline import IngestPipeline, Outcome, Submission
-from hub.ingest.runtime import build_pipeline
-from hub.ingest.subjects import ingest_subject
-from hub.nats.server import NatsServerProcess
+from hub.adapters.nats.server import NatsServerProcess
+from hub.service_layer.ingest import IngestClient, IngestRuntime, running_ingest
+from hub.service_layer.ingest.pipeline import IngestPipeline, Outcome, Submission
+from hub.service_layer.ingest.runtime import build_pipeline
+from hub.service_layer.ingest.subjects import ingest_subject
 from hub.settings import HubSettings
 from simulations.bench.work import Tally, count_store
 from simulations.ingest_records import CONTRACT, JSON_DEPARTMENT, SOURCES, RecordFactory

@@ -10,7 +10,7 @@ import nats
 import pytest
 from nats.js import api
 
-from hub.nats.server import NatsServerConfig, NatsServerProcess, free_port
+from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_port
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from hub.bootstrap.privacy import build_ledger
+from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
-from adapters.wsse_username import UsernameToken, password_digest
-from hub.entrypoints.cli import app
-from hub.privacy.wiring import build_ledger
-from hub.security.credentials import CredentialService
-from hub.security.legacy_logins import subject_identity
+from hub.service_layer.security.credentials import CredentialService
+from hub.service_layer.security.legacy_logins import subject_identity
 from hub.settings import HubSettings
+from translation.wsse_username import UsernameToken, password_digest
 
 
 def cli(*args: str, stdin: str | None = None) -> Any:

@@ -12,27 +12,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hub.bootstrap.privacy import build_ledger
 from lxml import etree
 from zeep.wsse.username import UsernameToken as ZeepUsernameToken
 
-from adapters.wsse_username import (
-    SECURITY,
-    UsernameToken,
-    password_digest,
-    read_username_token,
-)
-from hub.ledger import Ledger
-from hub.privacy.wiring import build_ledger
-from hub.security.credential_errors import CredentialError
-from hub.security.legacy_errors import (
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.security.credential_errors import CredentialError
+from hub.service_layer.security.legacy_errors import (
     PasswordTextRefusedError,
     ReplayedNonceError,
     StaleTokenError,
     UnknownUsernameError,
     WrongPasswordError,
 )
-from hub.security.legacy_logins import LegacyLogins, subject_identity
+from hub.service_layer.security.legacy_logins import LegacyLogins, subject_identity
 from hub.settings import HubSettings
+from translation.wsse_username import (
+    SECURITY,
+    UsernameToken,
+    password_digest,
+    read_username_token,
+)
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 PASSWORD = "a-long-legacy-password-42"

@@ -18,9 +18,9 @@ import nats
 import nats.errors
 import pytest
 
+from hub.adapters.nats.accounts import inbox_prefix, ingress_subject
 from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Status
-from hub.nats.accounts import inbox_prefix, ingress_subject
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import PURPOSE, Region, running_region
 

@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
 import httpx
+from hub.bootstrap.region import Hub, run_hub
 
-from hub.bootstrap import Hub, run_hub
 from hub.domain.exchange import Status
-from hub.entrypoints.asgi_server import serve_asgi
-from hub.gateway import Envelope
-from hub.notifications import Subscription
-from hub.security.report import data_use_report
+from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.service_layer.exchanges.gateway import Envelope
+from hub.service_layer.notifications import Subscription
+from hub.service_layer.security.report import data_use_report
 from hub.settings import HubSettings
 from simulations.departments import MAPPINGS, DepartmentEndpoints, region_services
 from simulations.social_security_bureau import create_app as social_security_app

@@ -26,8 +26,6 @@ import zeep
 from lxml import etree
 from zeep.transports import Transport
 
-from adapters.mapping import CompiledMapping, load_mapping
-from adapters.onboarding import ScaffoldOptions, describe_wsdl, render_skeleton
 from contracts.xroad_example import RandomNumber, RandomNumberQuery
 from hub.domain.exchange import Status
 from hub.settings import HubSettings
@@ -36,6 +34,8 @@ from simulations.scenario import HARDENED_ZEEP
 from simulations.xroad_example import ENDPOINT_PATH
 from simulations.xroad_example.services import XROAD_PURPOSE
 from tests.integration.hub_fixtures import auth_headers, completed, department_token, grant
+from translation.mapping import CompiledMapping, load_mapping
+from translation.onboarding import ScaffoldOptions, describe_wsdl, render_skeleton
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP_HUB = Path(sys.executable).parent / "interop-hub"

@@ -10,11 +10,11 @@ import json
 import tomllib
 from pathlib import Path
 
+from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
-from adapters.onboarding import ScaffoldOptions, describe_wsdl, render_skeleton
-from adapters.onboarding.report import MIME_ATTACHMENT
-from hub.entrypoints.cli import app
+from translation.onboarding import ScaffoldOptions, describe_wsdl, render_skeleton
+from translation.onboarding.report import MIME_ATTACHMENT
 
 SWAREF_NS = "http://ws-i.org/profiles/basic/1.1/xsd"
 MIME_WSDL = f"""<?xml version="1.0"?>

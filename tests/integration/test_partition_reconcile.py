@@ -1,7 +1,7 @@
 """A partition between two regions: records issued while cut off are found and repaired.
 
 Real nats-server processes (north accepts south's leaf link, each its own
-JetStream domain); records travel over :mod:`hub.federation.transport`; the
+JetStream domain); records travel over :mod:`hub.adapters.peers.transport`; the
 reconciliation runs offline on the two data folders.
 """
 
@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 import structlog
+from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
-from hub.entrypoints.cli import app
-from hub.ledger import Ledger
-from hub.nats.server import NatsServerConfig, NatsServerProcess, free_port
-from hub.reconciliation import Category
-from hub.reconciliation.offline import reconcile_folders
+from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_port
+from hub.adapters.store.selection import store_environment
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.federation.reconciliation import Category
+from hub.service_layer.federation.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings
-from hub.store import store_environment
 from simulations.federation_scenarios import (
     federated_regions,
     receipt_of,

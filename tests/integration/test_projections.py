@@ -12,10 +12,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hub.bootstrap.privacy import build_ledger
 
-from hub.ledger import Arrival, Ledger, Problem, Translation
-from hub.privacy.wiring import build_ledger
-from hub.projections import (
+from hub.adapters.projections import (
     ExchangeIndex,
     ExchangeQuery,
     ProjectionFollower,
@@ -30,11 +29,12 @@ from hub.projections import (
     open_read_store,
     search,
 )
-from hub.projections.base import Event
-from hub.projections.store import Tx
-from hub.security.access import AccessRights
+from hub.adapters.projections.base import Event
+from hub.adapters.projections.store import Tx
+from hub.adapters.store.selection import store_environment
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Problem, Translation
+from hub.service_layer.security.access import AccessRights
 from hub.settings import HubSettings
-from hub.store import store_environment
 from tests.counting_recorder import count_reads
 
 SS = "north/social-security/contribution-history"

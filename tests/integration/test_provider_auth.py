@@ -25,17 +25,16 @@ from uuid import UUID
 
 import httpx
 import pytest
+from hub.bootstrap.privacy import open_keyring
+from hub.bootstrap.region import Hub, run_hub
 
-from adapters.errors import ProviderConfigError
 from contracts import default_registry
-from hub.bootstrap import Hub, run_hub
+from hub.adapters.crypto.kek_rotation import rotate_kek
+from hub.adapters.providers.auth_config import AuthConfig, ProviderAuthConfig, TlsConfig
+from hub.adapters.providers.secrets import ProviderSecrets
 from hub.domain.exchange import Status
-from hub.entrypoints.asgi_server import serve_asgi
-from hub.privacy.kek_rotation import rotate_kek
-from hub.privacy.wiring import open_keyring
-from hub.providers.auth_config import AuthConfig, ProviderAuthConfig, TlsConfig
-from hub.providers.secrets import ProviderSecrets
-from hub.routing import ServiceDefinition, load_services
+from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.service_layer.exchanges.routing import ServiceDefinition, load_services
 from hub.settings import HubSettings
 from simulations.departments import CASE_PURPOSE as PURPOSE
 from simulations.departments import MAPPINGS, DepartmentEndpoints, demo_rights, region_services
@@ -52,6 +51,7 @@ from tests.integration.provider_guard import (
     make_pki,
     server_context,
 )
+from translation.errors import ProviderConfigError
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"

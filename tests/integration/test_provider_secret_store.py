@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.errors import ProviderConfigError
-from hub.privacy.keyring import SubjectKeyring
-from hub.privacy.keystore import KeyStore, SqliteKeyStore
-from hub.privacy.keystore_postgres import PostgresKeyStore
-from hub.providers.secrets import ProviderSecrets
+from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore
+from hub.adapters.crypto.keystore_postgres import PostgresKeyStore
+from hub.adapters.providers.secrets import ProviderSecrets
+from hub.service_layer.privacy.keyring import SubjectKeyring
+from translation.errors import ProviderConfigError
 
 NAME = "provider:north/tax/basic"
 

@@ -19,11 +19,11 @@ from uuid import UUID
 import pytest
 
 from contracts import default_registry
-from hub.federation import FederationApp, federation_environment
-from regions.fingerprints import registry_fingerprint
-from regions.keys import KeyRing, KeyValidity
-from regions.reasons import Outcome, Reason
-from regions.trust import Peer, TrustList
+from federation.fingerprints import registry_fingerprint
+from federation.keys import KeyRing, KeyValidity
+from federation.reasons import Outcome, Reason
+from federation.trust import Peer, TrustList
+from hub.service_layer.federation import FederationApp, federation_environment
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 TAX = "tax.clearance@1.0"

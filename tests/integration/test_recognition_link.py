@@ -14,8 +14,8 @@ from pathlib import Path
 import nats
 import pytest
 
-from hub.federation.transport import ATTESTATIONS, STREAM
-from hub.nats.server import NatsServerConfig, NatsServerProcess, free_port
+from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_port
+from hub.adapters.peers.transport import ATTESTATIONS, STREAM
 from hub.settings import HubSettings
 from simulations.federation_scenarios import (
     CLEARANCE,

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from contracts import default_registry
+from federation.fingerprints import registry_fingerprint
+from federation.keys import KeyRing
+from federation.reasons import Outcome, Reason
+from federation.trust import TrustList, publish_region_card, read_region_card, trust_all
+from hub.adapters.store.selection import store_environment
 from hub.domain.exchange import Exchange
-from hub.federation import FederationApp, federation_environment
-from hub.ledger import Arrival, Ledger, Problem
-from hub.store import store_environment
-from regions.fingerprints import registry_fingerprint
-from regions.keys import KeyRing
-from regions.reasons import Outcome, Reason
-from regions.trust import TrustList, publish_region_card, read_region_card, trust_all
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Problem
+from hub.service_layer.federation import FederationApp, federation_environment
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 TAX = "tax.clearance@1.0"

@@ -19,24 +19,24 @@ from typing import Any
 
 import pytest
 import structlog
+from hub.bootstrap.federation import RegionFederation, open_federation, open_keys, save_trust
+from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner, Result
 
 from contracts import default_registry
-from hub.audit import Auditor, CheckpointBody, log_origin
-from hub.audit.checkpoint import sign_checkpoint
-from hub.audit.checkpoints import CheckpointLog
-from hub.audit.keys import load_or_create_audit_signer
+from federation.fingerprints import registry_fingerprint
+from federation.trust import TrustList, publish_region_card, read_region_card
+from hub.adapters.store.selection import store_environment
 from hub.domain.record import Record
-from hub.entrypoints.cli import app
-from hub.federation.app import utc_now
-from hub.federation.wiring import RegionFederation, open_federation, open_keys, save_trust
-from hub.ledger import Arrival, Ledger, Translation
-from hub.reconciliation import Category, compare, load_history
-from hub.reconciliation.offline import reconcile_folders
+from hub.service_layer.audit import Auditor, CheckpointBody, log_origin
+from hub.service_layer.audit.checkpoint import sign_checkpoint
+from hub.service_layer.audit.checkpoints import CheckpointLog
+from hub.service_layer.audit.keys import load_or_create_audit_signer
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.service_layer.federation.app import utc_now
+from hub.service_layer.federation.reconciliation import Category, compare, load_history
+from hub.service_layer.federation.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings
-from hub.store import store_environment
-from regions.fingerprints import registry_fingerprint
-from regions.trust import TrustList, publish_region_card, read_region_card
 
 TAX = "tax.clearance@1.0"
 CLEARANCE = {"national_id": "NO12345678", "tax_year": 2025, "status": "cleared",

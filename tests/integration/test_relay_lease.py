@@ -13,7 +13,7 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from hub.relay_lease import AdvisoryLease, while_leased
+from hub.adapters.store.relay_lease import AdvisoryLease, while_leased
 
 pytestmark = pytest.mark.postgres
 

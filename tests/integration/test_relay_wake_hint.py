@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from hub.nats.bus import JetStreamBus, StreamSpec
-from hub.nats.server import NatsServerProcess
-from hub.relay_wake import RelayWakeup
+from hub.adapters.nats.bus import JetStreamBus, StreamSpec
+from hub.adapters.nats.relay_wake import RelayWakeup
+from hub.adapters.nats.server import NatsServerProcess
 
 
 @dataclass

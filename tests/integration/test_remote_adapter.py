@@ -10,15 +10,15 @@ import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from adapters.errors import ProviderError, ProviderResponseInvalid, ProviderUnavailable
+from contracts.identity import ServiceId
 from contracts.tax import TaxClearance, TaxClearanceQuery
-from hub.links import RemoteHubAdapter, RemoteRefusal, subjects
-from hub.links.connection import LinkConnection
-from hub.links.messages import LinkProblem, RemoteAnswer
-from hub.links.remote_adapter import calling_for
-from hub.nats.server import NatsServerProcess
-from hub.routing import ServiceDefinition
-from regions.identity import ServiceId
+from hub.adapters.nats.server import NatsServerProcess
+from hub.adapters.peers import RemoteHubAdapter, RemoteRefusal, subjects
+from hub.adapters.peers.connection import LinkConnection
+from hub.adapters.peers.messages import LinkProblem, RemoteAnswer
+from hub.adapters.peers.remote_adapter import calling_for
+from hub.service_layer.exchanges.routing import ServiceDefinition
+from translation.errors import ProviderError, ProviderResponseInvalid, ProviderUnavailable
 
 SERVICE = ServiceDefinition(
     id=ServiceId("south", "tax", "tax-clearance"),

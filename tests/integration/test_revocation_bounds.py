@@ -18,21 +18,21 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hub.bootstrap.privacy import build_ledger
+from hub.bootstrap.security import access_policy
 
+from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
+from hub.adapters.readmodels import models_of
 from hub.domain.credential import CredentialKind
-from hub.ledger import Ledger
-from hub.privacy.wiring import build_ledger
-from hub.readmodels import models_of
-from hub.routing import ServiceDefinition
-from hub.security.credential_errors import RevokedCredentialError, SecurityError
-from hub.security.credentials import CredentialService
-from hub.security.decision import AccessPolicy
-from hub.security.purposes import Purpose
-from hub.security.refusals import AccessDeniedError, ConsentRequiredError
-from hub.security.wiring import access_policy
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.security.credential_errors import RevokedCredentialError, SecurityError
+from hub.service_layer.security.credentials import CredentialService
+from hub.service_layer.security.decision import AccessPolicy
+from hub.service_layer.security.purposes import Purpose
+from hub.service_layer.security.refusals import AccessDeniedError, ConsentRequiredError
 from hub.settings import HubSettings
-from regions.identity import ServiceId
 
 BOUND_S = 1.0
 REF = "ds-" + "5" * 32

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hub.bootstrap.region import run_hub
 from lxml import etree
 
 from contracts import default_registry
-from hub.bootstrap import run_hub
-from hub.entrypoints.asgi_server import serve_asgi
-from hub.routing import load_services
+from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.service_layer.exchanges.routing import load_services
 from hub.settings import HubSettings
 from simulations.rpc_encoded_bureau import ENDPOINT_PATH, PensionFundBehaviour, create_app
 from tests.integration.hub_fixtures import auth_headers, completed, grant

@@ -16,17 +16,17 @@ import httpx
 import nats
 import nats.errors
 import pytest
+from hub.bootstrap.federation import open_keys
+from hub.bootstrap.privacy import build_ledger, open_keyring
 from structlog.testing import capture_logs
 
+from federation.errors import RegionKeyError
+from federation.keys import KeyRing, region_keys_path
+from hub.adapters.nats.accounts import hub_seed
 from hub.domain.credential import CredentialKind
-from hub.federation.wiring import open_keys
-from hub.nats.accounts import hub_seed
-from hub.privacy.errors import KeyEncryptionKeyError
-from hub.privacy.wiring import build_ledger, open_keyring
-from hub.security.credentials import CredentialService
+from hub.service_layer.privacy.errors import KeyEncryptionKeyError
+from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
-from regions.errors import RegionKeyError
-from regions.keys import KeyRing, region_keys_path
 from tests.integration.hub_fixtures import PURPOSE, running_region
 
 SS = "north/social-security/contribution-history"
@@ -154,8 +154,7 @@ def test_operators_log_in_with_the_same_totp_after_a_kek_rotation(tmp_path: Path
     enrolled before ``keys rotate-kek`` logs in afterwards with the same authenticator app,
     and a session cookie issued before stays valid."""
     import pyotp
-
-    from hub.console.wiring import operator_directory
+    from hub.bootstrap.console import operator_directory
 
     settings = HubSettings(data=tmp_path / "hub")
     settings.data.mkdir()

@@ -10,10 +10,10 @@ import pytest
 import pytest_asyncio
 from lxml import etree
 
-from adapters.soap12 import parse_envelope12
-from adapters.soap_envelope import SOAP12_NS
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import PURPOSE, Region, auth_headers, running_region
+from translation.soap12 import parse_envelope12
+from translation.soap_envelope import SOAP12_NS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

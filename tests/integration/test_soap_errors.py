@@ -10,9 +10,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from adapters.soap_envelope import parse_envelope, parse_fault
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import Region, auth_headers, department_token, running_region
+from translation.soap_envelope import parse_envelope, parse_fault
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -15,14 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.errors import ProviderFault, ProviderResponseInvalid, ProviderUnavailable
-from adapters.mapping import ProviderRequestInvalid, load_mapping
-from adapters.mapping.compiled import CompiledMapping
-from adapters.mapping.soap_provider import SoapMappingProvider
 from contracts.social_security import ContributionHistoryQuery
-from hub.entrypoints.asgi_server import serve_asgi
+from hub.entrypoints.http.asgi_server import serve_asgi
 from simulations.departments import SOCIAL_SECURITY_MAPPING
 from simulations.social_security_bureau import BureauBehaviour, create_app
+from translation.errors import ProviderFault, ProviderResponseInvalid, ProviderUnavailable
+from translation.mapping import ProviderRequestInvalid, load_mapping
+from translation.mapping.compiled import CompiledMapping
+from translation.mapping.soap_provider import SoapMappingProvider
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 BUREAU_NS = "http://bureau.social-security.example/ws/2004"

@@ -14,14 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.errors import ProviderFault, ProviderResponseInvalid, ProviderUnavailable
-from adapters.mapping import load_mapping
-from adapters.mapping.compiled import CompiledMapping
-from adapters.mapping.json_provider import JsonMappingProvider
 from contracts.tax import ClearanceStatus, TaxClearanceQuery
-from hub.entrypoints.asgi_server import serve_asgi
+from hub.entrypoints.http.asgi_server import serve_asgi
 from simulations.departments import TAX_MAPPING
 from simulations.tax_bureau import TaxBehaviour, create_app
+from translation.errors import ProviderFault, ProviderResponseInvalid, ProviderUnavailable
+from translation.mapping import load_mapping
+from translation.mapping.compiled import CompiledMapping
+from translation.mapping.json_provider import JsonMappingProvider
 
 
 def query(national_id: str = "19751224-5678", year: int = 2024) -> TaxClearanceQuery:

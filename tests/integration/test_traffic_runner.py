@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.entrypoints.asgi_server import serve_asgi
-from hub.nats.server import free_port
+from hub.adapters.nats.server import free_port
+from hub.entrypoints.http.asgi_server import serve_asgi
 from simulations.traffic.http_pipe import prepare
 from simulations.traffic.runner import closed_loop, open_loop
 

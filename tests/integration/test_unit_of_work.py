@@ -11,8 +11,8 @@ from uuid import UUID
 import httpx
 
 from hub.domain.exchange import Exchange
-from hub.entrypoints.auth import Authenticator
-from hub.entrypoints.http_app import create_http_app
+from hub.entrypoints.http.app import create_http_app
+from hub.entrypoints.http.auth import Authenticator
 from hub.settings import HubSettings
 from hub.work import WORK, WorkCounts
 from tests.integration.hub_fixtures import PURPOSE, Region, auth_headers, running_region

@@ -13,9 +13,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
-from adapters.onboarding import (
+from tests.loopback_listener import loopback_listener
+from tests.skeleton_lines import header, leaf
+from translation.onboarding import (
     DanglingReference,
     ScaffoldOptions,
     UnreadableDocument,
@@ -23,9 +26,6 @@ from adapters.onboarding import (
     describe_wsdl,
     write_skeletons,
 )
-from hub.entrypoints.cli import app
-from tests.loopback_listener import loopback_listener
-from tests.skeleton_lines import header, leaf
 
 X_ROAD_EE = "http://x-road.ee/xsd/x-road.xsd"
 EXAMPLE_OPERATIONS = {

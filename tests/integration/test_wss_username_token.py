@@ -22,11 +22,11 @@ from lxml import etree
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
-from adapters.hub_wsdl import HEADER_NS
-from adapters.soap_envelope import parse_envelope, parse_fault
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
 from tests.integration.hub_fixtures import PURPOSE, Region, running_region
+from translation.hub_wsdl import HEADER_NS
+from translation.soap_envelope import parse_envelope, parse_fault
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

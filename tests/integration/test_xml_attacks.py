@@ -17,10 +17,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from adapters.soap_envelope import parse_envelope, parse_fault
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import Region, auth_headers, completed, running_region
 from tests.loopback_listener import Listener, loopback_listener
+from translation.soap_envelope import parse_envelope, parse_fault
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -13,11 +13,9 @@ from uuid import UUID
 
 import httpx
 import pytest
+from hub.bootstrap.region import Hub
 from lxml import etree
 
-from adapters.soap_envelope import parse_envelope, parse_fault
-from adapters.xroad_headers import XROAD_NS, XRoadHeaders
-from hub.bootstrap import Hub
 from hub.settings import HubSettings
 from simulations.xroad_example.services import XROAD_PURPOSE
 from tests.integration.hub_fixtures import completed, department_token, grant
@@ -26,6 +24,8 @@ from tests.integration.xroad_fixtures import (
     XROAD_HEADERS,
     running_xroad_region,
 )
+from translation.soap_envelope import parse_envelope, parse_fault
+from translation.xroad_headers import XROAD_NS, XRoadHeaders
 
 GLOBAL_NS = "http://test.x-road.global/producer"
 FI_NS = "http://test.x-road.fi/producer"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.native_soap import NativeMessage, NativeSoapFormat
-from adapters.onboarding import ScaffoldOptions, describe_wsdl
-from adapters.onboarding.scaffold import MessageShape
-from adapters.xroad_example import GET_RANDOM, HELLO_SERVICE
+from translation.native_soap import NativeMessage, NativeSoapFormat
+from translation.onboarding import ScaffoldOptions, describe_wsdl
+from translation.onboarding.scaffold import MessageShape
+from translation.xroad_example import GET_RANDOM, HELLO_SERVICE
 
 
 def _body_paths(message: MessageShape | None) -> set[str]:

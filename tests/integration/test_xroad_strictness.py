@@ -17,19 +17,19 @@ from uuid import UUID
 
 import httpx
 import pytest
+from hub.bootstrap.region import Hub, run_hub
 
-from adapters.soap_envelope import parse_envelope, parse_fault
-from adapters.xroad_headers import XRoadHeaders, XRoadServiceId
 from contracts import default_registry
-from hub.bootstrap import Hub, run_hub
-from hub.entrypoints.asgi_server import serve_asgi
-from hub.routing import dump_services, load_services
+from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.service_layer.exchanges.routing import dump_services, load_services
 from hub.settings import HubSettings
 from simulations.departments import DepartmentEndpoints, demo_rights, region_services
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
 from tests.integration.hub_fixtures import PURPOSE, department_token, grant_all
 from tests.integration.xroad_fixtures import XROAD_HEADERS, running_xroad_region
+from translation.soap_envelope import parse_envelope, parse_fault
+from translation.xroad_headers import XRoadHeaders, XRoadServiceId
 
 SS_XROAD = "NORTH/GOV/1234/social-security/contribution-history/v1"
 TAX_CLIENT = "NORTH/GOV/5678/tax"

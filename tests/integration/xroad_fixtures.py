@@ -6,8 +6,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from hub.bootstrap import Hub, run_hub
-from hub.entrypoints.asgi_server import serve_asgi
+from hub.bootstrap.region import Hub, run_hub
+
+from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.settings import HubSettings
 from simulations.departments import DepartmentEndpoints, demo_rights, region_services
 from simulations.social_security_bureau import create_app as social_security_app

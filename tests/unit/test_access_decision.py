@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 
 from contracts import default_registry
+from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from hub.domain.consent import Consent, ConsentState
-from hub.ledger import Ledger
-from hub.routing import ServiceDefinition, load_services
-from hub.security.access import AccessRights
-from hub.security.consents import ConsentBook
-from hub.security.decision import AccessPolicy
-from hub.security.purposes import Purpose, parse_purposes
-from hub.security.refusals import (
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.exchanges.routing import ServiceDefinition, load_services
+from hub.service_layer.security.access import AccessRights
+from hub.service_layer.security.consents import ConsentBook
+from hub.service_layer.security.decision import AccessPolicy
+from hub.service_layer.security.purposes import Purpose, parse_purposes
+from hub.service_layer.security.refusals import (
     AccessDeniedError,
     AccessError,
     AccessRevokedError,
@@ -27,7 +28,6 @@ from hub.security.refusals import (
     PurposeRequiredError,
     UnknownPurposeError,
 )
-from regions.identity import ServiceId
 
 REF = "ds-" + "0" * 32
 SERVICE = ServiceDefinition(
@@ -176,7 +176,7 @@ def test_load_services_names_file_service_purpose_and_path(tmp_path: Path) -> No
 
 def test_purposes_survive_dump_and_load(tmp_path: Path) -> None:
     """dump_services writes [[service.purpose]] tables load_services reads back unchanged."""
-    from hub.routing import dump_services
+    from hub.service_layer.exchanges.routing import dump_services
     from simulations.departments import DepartmentEndpoints, region_services
 
     services = region_services("north", DepartmentEndpoints("http://ss?wsdl", "http://tax"))
@@ -190,7 +190,7 @@ def test_the_directory_refuses_purposes_built_in_code_with_unknown_paths() -> No
     """A purpose declared in Python is checked like one read from services.toml."""
     from dataclasses import replace
 
-    from hub.routing import ServiceDirectory
+    from hub.service_layer.exchanges.routing import ServiceDirectory
 
     bad = replace(SERVICE, purposes=(Purpose("p", ("periods.salary",), legal_basis="Act"),))
     with pytest.raises(PurposeDefinitionError, match=r"'periods\.salary'"):

@@ -18,13 +18,13 @@ from joserfc import jws as joserfc_jws
 from joserfc.jwk import OKPKey
 
 from contracts import default_registry
-from hub.federation import FederationApp
-from regions.attestation import ATTESTATION_TYP, Attestation, sign_attestation
-from regions.fingerprints import registry_fingerprint
-from regions.jws import sign_statement
-from regions.keys import KeyRing, RegionKey
-from regions.reasons import Outcome
-from regions.trust import publish_region_card, read_region_card, trust_all
+from federation.attestation import ATTESTATION_TYP, Attestation, sign_attestation
+from federation.fingerprints import registry_fingerprint
+from federation.jws import sign_statement
+from federation.keys import KeyRing, RegionKey
+from federation.reasons import Outcome
+from federation.trust import publish_region_card, read_region_card, trust_all
+from hub.service_layer.federation import FederationApp
 
 NOW = dt.datetime(2026, 5, 4, 10, 0, tzinfo=dt.UTC)
 KEYS_FROM = NOW - dt.timedelta(days=30)

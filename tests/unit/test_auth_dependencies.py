@@ -12,23 +12,23 @@ from uuid import UUID
 import httpx
 import pytest
 from fastapi import APIRouter, Depends
+from hub.bootstrap.privacy import build_ledger
 
 from contracts import default_registry
 from hub.domain.credential import CredentialKind
-from hub.entrypoints.auth import Authenticator, require_department, require_operator
-from hub.entrypoints.http_app import create_http_app
-from hub.gateway import Gateway
-from hub.ledger import Ledger
-from hub.privacy.wiring import build_ledger
-from hub.routing import ServiceDirectory
-from hub.security.credentials import CredentialService, Principal
+from hub.entrypoints.http.app import create_http_app
+from hub.entrypoints.http.auth import Authenticator, require_department, require_operator
+from hub.service_layer.exchanges.gateway import Gateway
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.exchanges.routing import ServiceDirectory
+from hub.service_layer.security.credentials import CredentialService, Principal
 from hub.settings import HubSettings
 
 HOUR = dt.timedelta(hours=1)
 
 
 class NoReplies:
-    """An Inbox (hub.bus.port) that never gets a reply: these routes never query."""
+    """An Inbox (hub.adapters.bus.port) that never gets a reply: these routes never query."""
 
     prefix = "_test.reply"
 

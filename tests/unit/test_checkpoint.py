@@ -11,12 +11,21 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.audit.checkpoint import CheckpointBody, log_origin, open_checkpoint, sign_checkpoint
-from hub.audit.checkpoints import CheckpointLog
-from hub.audit.errors import AuditKeyError, NoteError
-from hub.audit.keys import audit_key_path, load_audit_signer, load_or_create_audit_signer
-from hub.audit.merkle import EMPTY_ROOT
-from hub.audit.note import NoteSigner, NoteVerifier, key_id, open_note, sign_note
+from hub.service_layer.audit.checkpoint import (
+    CheckpointBody,
+    log_origin,
+    open_checkpoint,
+    sign_checkpoint,
+)
+from hub.service_layer.audit.checkpoints import CheckpointLog
+from hub.service_layer.audit.errors import AuditKeyError, NoteError
+from hub.service_layer.audit.keys import (
+    audit_key_path,
+    load_audit_signer,
+    load_or_create_audit_signer,
+)
+from hub.service_layer.audit.merkle import EMPTY_ROOT
+from hub.service_layer.audit.note import NoteSigner, NoteVerifier, key_id, open_note, sign_note
 
 # The example of golang.org/x/mod/sumdb/note (note_test.go): key, text and signed note.
 GO_SKEY_B64 = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"

@@ -6,9 +6,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
-
-from hub.entrypoints.cli import app
 
 runner = CliRunner()
 

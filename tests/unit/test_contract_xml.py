@@ -12,9 +12,6 @@ from hypothesis import strategies as st
 from lxml import etree
 from pydantic import Field, ValidationError
 
-from adapters.contract_xml import ContractXmlCodec
-from adapters.errors import MappingError, SchemaViolation
-from adapters.soap_envelope import build_envelope, parse_envelope
 from contracts.base import Contract, ContractId
 from contracts.catalogue import SHIPPED
 from contracts.errors import ContractError
@@ -25,6 +22,9 @@ from contracts.social_security_v2 import ContributionHistoryV2, InsuredPeriodV2
 from contracts.tax import ClearanceStatus, TaxClearance, TaxClearanceQuery
 from contracts.xroad_example import Hello, HelloQuery, RandomNumber, RandomNumberQuery
 from contracts.xsd import CONTRACTS_NS
+from translation.contract_xml import ContractXmlCodec
+from translation.errors import MappingError, SchemaViolation
+from translation.soap_envelope import build_envelope, parse_envelope
 
 NS = f'xmlns="{CONTRACTS_NS}"'
 PERSON = PersonIdentity(

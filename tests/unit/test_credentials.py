@@ -8,11 +8,11 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from hub.bootstrap.privacy import build_ledger
 
 from hub.domain.credential import Credential, CredentialKind
-from hub.ledger import Ledger
-from hub.privacy.wiring import build_ledger
-from hub.security.credential_errors import (
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.security.credential_errors import (
     CredentialError,
     ExpiredCredentialError,
     MalformedCredentialsError,
@@ -21,8 +21,8 @@ from hub.security.credential_errors import (
     UnknownCredentialError,
     WrongCredentialError,
 )
-from hub.security.credentials import CredentialService, parse_ttl
-from hub.security.tokens import Token, new_secret, parse_authorization
+from hub.service_layer.security.credentials import CredentialService, parse_ttl
+from hub.service_layer.security.tokens import Token, new_secret, parse_authorization
 from hub.settings import HubSettings
 
 DAY = dt.timedelta(days=1)

@@ -9,21 +9,21 @@ from uuid import UUID
 
 import pytest
 
-from adapters.errors import ProviderUnavailable
 from contracts import Contract
 from contracts.tax import TaxClearance, TaxClearanceQuery
-from hub.delivery import DeliveryWorker
+from hub.adapters.store.selection import store_environment
 from hub.domain.exchange import Exchange, Status
-from hub.ledger import Arrival, Ledger, Translation
-from hub.messages import DeliveryRequest
-from hub.store import store_environment
+from hub.service_layer.exchanges.delivery import DeliveryWorker
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.service_layer.exchanges.messages import DeliveryRequest
+from translation.errors import ProviderUnavailable
 
 SERVICE = "north/tax/tax-clearance"
 QUERY = {"national_id": "19800101-1234", "tax_year": 2025}
 
 
 class FakeDelivery:
-    """Implements hub.bus.port.Delivery; remembers how it was settled."""
+    """Implements hub.adapters.bus.port.Delivery; remembers how it was settled."""
 
     def __init__(self, data: bytes, attempt: int = 1) -> None:
         self.subject = "hub.north.deliver.tax.tax-clearance"
@@ -40,7 +40,7 @@ class FakeDelivery:
 
 
 class FakeBus:
-    """Implements the transient side of hub.bus.port.Bus: records replies."""
+    """Implements the transient side of hub.adapters.bus.port.Bus: records replies."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes]] = []
@@ -50,7 +50,7 @@ class FakeBus:
 
 
 class FakeTaxAdapter:
-    """Implements adapters.port.ProviderAdapter; slow enough for deliveries to overlap."""
+    """Implements translation.port.ProviderAdapter; slow enough for deliveries to overlap."""
 
     request_contract = TaxClearanceQuery
     response_contract = TaxClearance

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from contracts import default_registry
-from hub.nats.server import nats_server_binary
-from hub.routing import load_services
+from hub.adapters.nats.server import nats_server_binary
+from hub.service_layer.exchanges.routing import load_services
 from simulations.departments import CONTRIBUTION_HISTORY_PURPOSES, TAX_CLEARANCE_PURPOSES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from hub.faults import CrashHook
-from hub.nats.durability import DurabilityError, DurabilityPolicy, check_durability
+from hub.adapters.nats.durability import DurabilityError, DurabilityPolicy, check_durability
+from hub.service_layer.exchanges.faults import CrashHook
 
 
 class FakeStreamInfo:

@@ -9,24 +9,24 @@ import importlib
 import inspect
 import pkgutil
 
-import adapters
 import contracts
+import federation
 import hub
-import regions
+import translation
 from contracts.errors import HubError
 
 # Exceptions used only as internal control flow inside one module, always caught
 # before they can reach a caller; each is listed with the reason it may stay outside.
 INTERNAL = {
-    "adapters.xml_safety._DoctypeSeen": "prolog sniff signal, translated to MalformedInput",
-    "adapters.xml_safety._PrologEnd": "prolog sniff signal, never escapes parse_xml",
-    "hub.projections.runner._Overtaken": "rolls back one page when another runner got ahead",
+    "translation.xml_safety._DoctypeSeen": "prolog sniff signal, translated to MalformedInput",
+    "translation.xml_safety._PrologEnd": "prolog sniff signal, never escapes parse_xml",
+    "hub.adapters.projections.runner._Overtaken": "rolls back one page when another runner got ahead",
 }
 
 
 def _exception_classes() -> dict[str, type[BaseException]]:
     found: dict[str, type[BaseException]] = {}
-    for package in (contracts, adapters, hub, regions):
+    for package in (contracts, translation, hub, federation):
         for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
             module = importlib.import_module(info.name)
             for name, obj in vars(module).items():
@@ -80,8 +80,8 @@ def test_one_code_one_status() -> None:
 def test_status_of_a_code_comes_from_its_class() -> None:
     """Codes once missing from the status table (and answered 502) have their class's status."""
     from hub.errors import status_of
-    from hub.notifications.errors import UnsubscribableContractError
-    from hub.security.refusals import PurposeDefinitionError
+    from hub.service_layer.notifications.errors import UnsubscribableContractError
+    from hub.service_layer.security.refusals import PurposeDefinitionError
 
     _exception_classes()  # every module imported, as in a running hub
     assert status_of("unknown-contract") == 404

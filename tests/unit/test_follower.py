@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from contracts.errors import HubError
-from hub.projections.follower import Follower
+from hub.adapters.projections.follower import Follower
 
 
 class Steps:

@@ -15,14 +15,14 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
-from adapters.contract_xml import ContractXmlCodec
-from adapters.hub_wsdl import HEADER_NS, WsdlOperation, render_wsdl
-from adapters.soap_envelope import build_envelope, build_fault, parse_envelope
-from adapters.xml_safety import parse_xml
 from contracts.errors import FieldIssue
 from contracts.person import PersonIdentity
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery, InsuredPeriod
 from contracts.tax import ClearanceStatus, TaxClearance, TaxClearanceQuery
+from translation.contract_xml import ContractXmlCodec
+from translation.hub_wsdl import HEADER_NS, WsdlOperation, render_wsdl
+from translation.soap_envelope import build_envelope, build_fault, parse_envelope
+from translation.xml_safety import parse_xml
 
 LOCATION = "http://127.0.0.1:8080/soap"
 OPERATIONS = (
@@ -240,7 +240,7 @@ def test_a_minimised_answer_validates_against_the_wsdl_of_a_minimising_operation
     """With ``minimised`` the answer element is typed ``PartialContributionHistory`` (every
     element optional, nested types too), so an answer without hidden fields is valid; the
     request keeps the strict type, and so does the same answer in a plain WSDL."""
-    from hub.security.minimise import minimise, partial_model
+    from hub.service_layer.security.minimise import minimise, partial_model
 
     minimising = (dataclasses_replace(OPERATIONS[0], minimised=True), OPERATIONS[1])
     partial_wsdl = render_wsdl(minimising, service_name="S", location=LOCATION)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from contracts import default_registry
-from hub.ingest.errors import IngestConfigError, UnknownIngestSource
-from hub.ingest.sources import IngestSource, SourceBook, load_ingest_sources
-from hub.ingest.subjects import ingest_subject, parse_ingest_subject
+from hub.service_layer.ingest.errors import IngestConfigError, UnknownIngestSource
+from hub.service_layer.ingest.sources import IngestSource, SourceBook, load_ingest_sources
+from hub.service_layer.ingest.subjects import ingest_subject, parse_ingest_subject
 from simulations.ingest_records import CONTRACT, SOURCES, RecordFactory
 
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.errors import PayloadTooLarge
-from adapters.json_codec import decode_json
-from adapters.json_reader import JsonLimits, JsonRefused, read_json
 from contracts.social_security import ContributionHistoryQuery
+from translation.errors import PayloadTooLarge
+from translation.json_codec import decode_json
+from translation.json_reader import JsonLimits, JsonRefused, read_json
 
 SMALL = JsonLimits(max_bytes=2_000_000, max_depth=8, max_number_length=20, max_string_length=50,
                    max_array_items=5, max_object_members=4)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.projections.label_bounds import UNKNOWN, bounded, known_codes
-from hub.projections.prometheus import render
-from hub.projections.service_metrics import ServiceStats
+from hub.adapters.projections.label_bounds import UNKNOWN, bounded, known_codes
+from hub.adapters.projections.prometheus import render
+from hub.adapters.projections.service_metrics import ServiceStats
 
 KNOWN = "north/tax/tax-clearance"
 

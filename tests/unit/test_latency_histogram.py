@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from hub.projections.histogram import RELATIVE_ACCURACY, bucket_of, bucket_value, quantile
+from hub.adapters.projections.histogram import RELATIVE_ACCURACY, bucket_of, bucket_value, quantile
 
 
 @pytest.mark.parametrize("latency_ms", [0.0015, 0.3, 1.0, 42.0, 1999.9, 2000.1, 259_200_000.0])

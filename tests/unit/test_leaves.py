@@ -9,14 +9,14 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.audit.leaves import (
+from hub.service_layer.audit.leaves import (
     MALFORMED_LEAF,
     canonical_entry,
     entry_leaf_hash,
     iter_leaves,
     leaf_hash_pages,
 )
-from hub.audit.store_reader import RawRow, StoreReader
+from hub.service_layer.audit.store_reader import RawRow, StoreReader
 
 ID = UUID("5e7b88c4-7aa5-4291-9f96-55e660bb373f")
 

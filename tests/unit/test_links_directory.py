@@ -7,21 +7,21 @@ from pathlib import Path
 import pytest
 
 from contracts import default_registry
+from contracts.identity import ServiceId
 from contracts.tax import TaxClearance, TaxClearanceQuery
-from hub.errors import UnknownServiceError
-from hub.links import FederatedDirectory, LinkError, star_settings, subjects
-from hub.links.catalogue import (
+from hub.adapters.peers import FederatedDirectory, LinkError, star_settings, subjects
+from hub.adapters.peers.catalogue import (
     REMOTE_ADAPTER,
     CatalogueCache,
     catalogue_of,
     remote_services,
     restore,
 )
-from hub.links.errors import CatalogueError
-from hub.links.messages import Catalogue, CatalogueEntry
-from hub.routing import ServiceDefinition
+from hub.adapters.peers.errors import CatalogueError
+from hub.adapters.peers.messages import Catalogue, CatalogueEntry
+from hub.errors import UnknownServiceError
+from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.settings import HubSettings
-from regions.identity import ServiceId
 
 
 def _service(region: str, department: str = "tax") -> ServiceDefinition:

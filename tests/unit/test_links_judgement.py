@@ -8,13 +8,18 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.audit.checkpoint import Checkpoint, CheckpointBody, log_origin, sign_checkpoint
-from hub.audit.merkle import EMPTY_ROOT, consistency_proof, leaf_hash, root_hash
-from hub.audit.note import NoteSigner
-from hub.links.alarms import FORKED, INCONSISTENT, SHRUNK, AuditAlarms, alarms_environment
-from hub.links.errors import LinkError
-from hub.links.judgement import assess, judge_proof
-from hub.links.peer_store import PeerCheckpoints
+from hub.adapters.peers.alarms import FORKED, INCONSISTENT, SHRUNK, AuditAlarms, alarms_environment
+from hub.adapters.peers.errors import LinkError
+from hub.adapters.peers.judgement import assess, judge_proof
+from hub.adapters.peers.peer_store import PeerCheckpoints
+from hub.service_layer.audit.checkpoint import (
+    Checkpoint,
+    CheckpointBody,
+    log_origin,
+    sign_checkpoint,
+)
+from hub.service_layer.audit.merkle import EMPTY_ROOT, consistency_proof, leaf_hash, root_hash
+from hub.service_layer.audit.note import NoteSigner
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SIGNER = NoteSigner(log_origin("south"), Ed25519PrivateKey.generate())

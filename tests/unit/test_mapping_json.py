@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from adapters.errors import MappingError, SchemaViolation
-from adapters.mapping import compile_mapping, load_mapping
-from adapters.mapping.compiled import CompiledMapping
-from adapters.mapping.json_plan import JsonSection
-from adapters.mapping.json_schema import JsonSchemaError, compile_schema
 from contracts.errors import ContractError
+from translation.errors import MappingError, SchemaViolation
+from translation.mapping import compile_mapping, load_mapping
+from translation.mapping.compiled import CompiledMapping
+from translation.mapping.json_plan import JsonSection
+from translation.mapping.json_schema import JsonSchemaError, compile_schema
 
 MAPPING = """
 [mapping]
@@ -179,7 +179,7 @@ def test_schema_is_strict_about_types() -> None:
     assert validator.validate_json(b'{"year": 2024, "tin": "1", "note": null}')["year"] == 2024
     from pydantic_core import ValidationError
 
-    from adapters.mapping.json_schema import issues
+    from translation.mapping.json_schema import issues
     with pytest.raises(ValidationError) as caught:
         validator.validate_json(b'{"year": "2024", "tin": "x", "extra": 1}')
     assert {i.path for i in issues(caught.value)} == {"/year", "/tin", "/extra"}

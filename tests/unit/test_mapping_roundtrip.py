@@ -20,18 +20,18 @@ from elementpath.regex import translate_pattern
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.mapping import json_schema, load_mapping
-from adapters.mapping.compiled import CompiledMapping
-from adapters.mapping.fields import shapes
-from adapters.mapping.json_plan import JsonSection
-from adapters.mapping.paths import parse_pointer, parse_xml_path
-from adapters.mapping.spec import ListBlock, Section
-from adapters.mapping.xml_plan import XmlSection
-from adapters.mapping.xml_schema_view import Decl, facets
 from contracts.base import Contract
 from contracts.xsd import FieldShape
 from simulations.bench.translation import JSON_MAPPING
 from simulations.departments import SOCIAL_SECURITY_MAPPING, TAX_MAPPING
+from translation.mapping import json_schema, load_mapping
+from translation.mapping.compiled import CompiledMapping
+from translation.mapping.fields import shapes
+from translation.mapping.json_plan import JsonSection
+from translation.mapping.paths import parse_pointer, parse_xml_path
+from translation.mapping.spec import ListBlock, Section
+from translation.mapping.xml_plan import XmlSection
+from translation.mapping.xml_schema_view import Decl, facets
 
 EXAMPLES = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from adapters.errors import MalformedInput, ProviderResponseInvalid
-from adapters.mapping import CompiledMapping, compile_mapping, load_mapping
-from adapters.mapping.soap_encoding import EncodedWire
-from adapters.soap_envelope import parse_envelope
 from contracts.person import PersonIdentity
 from contracts.social_security import (
     ContributionHistory,
     ContributionHistoryQuery,
     InsuredPeriod,
 )
+from translation.errors import MalformedInput, ProviderResponseInvalid
+from translation.mapping import CompiledMapping, compile_mapping, load_mapping
+from translation.mapping.soap_encoding import EncodedWire
+from translation.soap_envelope import parse_envelope
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "simulations" / "mappings" / "pension-fund.contribution-history.toml"

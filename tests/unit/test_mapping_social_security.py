@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from adapters.errors import MappingError, SchemaViolation
-from adapters.mapping import load_mapping
-from adapters.mapping.compiled import CompiledMapping
-from adapters.mapping.xml_plan import XmlSection
 from contracts.errors import ContractError
 from contracts.social_security import ContributionHistoryQuery
 from simulations.departments import SOCIAL_SECURITY_MAPPING
+from translation.errors import MappingError, SchemaViolation
+from translation.mapping import load_mapping
+from translation.mapping.compiled import CompiledMapping
+from translation.mapping.xml_plan import XmlSection
 
 NS = "http://bureau.social-security.example/ws/2004"
 ANSWER = f"""<GetInsuranceRecordResponse xmlns="{NS}">

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.mapping import MappingFileError, load_spec
+from translation.mapping import MappingFileError, load_spec
 
 HEAD = """
 [mapping]

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from adapters.errors import MalformedInput, MappingError, SchemaViolation
-from adapters.mapping import load_mapping
-from adapters.mapping.compiled import CompiledMapping
-from adapters.mapping.json_plan import JsonSection
 from contracts.errors import ContractError
 from contracts.tax import ClearanceStatus, TaxClearanceQuery
 from simulations.departments import TAX_MAPPING
+from translation.errors import MalformedInput, MappingError, SchemaViolation
+from translation.mapping import load_mapping
+from translation.mapping.compiled import CompiledMapping
+from translation.mapping.json_plan import JsonSection
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from adapters.mapping.spec import FieldRule
-from adapters.mapping.transforms import OMIT, RuleError, TransformError, ValueCodec, build_codec
+from translation.mapping.spec import FieldRule
+from translation.mapping.transforms import OMIT, RuleError, TransformError, ValueCodec, build_codec
 
 
 class Colour(StrEnum):

@@ -21,16 +21,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.errors import ProviderResponseInvalid
-from adapters.mapping import MappingFileError, compile_mapping, load_mapping, load_spec
-from adapters.mapping.soap_provider import SoapMappingProvider
-from adapters.provider_http import ProviderHttp
-from adapters.soap_envelope import build_envelope
-from adapters.xml_safety import XmlLimits
-from adapters.xroad_headers import XRoadClientId, XRoadServiceId
 from contracts.xroad_example import RandomNumber, RandomNumberQuery
-from hub.entrypoints.asgi_server import serve_asgi
+from hub.entrypoints.http.asgi_server import serve_asgi
 from simulations.xroad_example import ENDPOINT_PATH, XRoadExampleBehaviour, create_app
+from translation.errors import ProviderResponseInvalid
+from translation.mapping import MappingFileError, compile_mapping, load_mapping, load_spec
+from translation.mapping.soap_provider import SoapMappingProvider
+from translation.provider_http import ProviderHttp
+from translation.soap_envelope import build_envelope
+from translation.xml_safety import XmlLimits
+from translation.xroad_headers import XRoadClientId, XRoadServiceId
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "simulations" / "mappings"
 REFERENCE = MAPPINGS / "xroad-example.get-random.toml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.entrypoints.media_types import (
+from hub.entrypoints.http.media_types import (
     SoapVersion,
     UnsupportedMediaType,
     require_json,

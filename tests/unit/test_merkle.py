@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.audit.merkle import (
+from hub.service_layer.audit.merkle import (
     EMPTY_ROOT,
     Frontier,
     consistency_proof,

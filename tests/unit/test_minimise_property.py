@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from pydantic import create_model
 
 from contracts.base import Contract, ContractId
-from hub.security.minimise import disclosed_document, minimise, partial_model
-from hub.security.purposes import field_paths, narrow
+from hub.service_layer.security.minimise import disclosed_document, minimise, partial_model
+from hub.service_layer.security.purposes import field_paths, narrow
 
 _names = st.sampled_from(["a", "b", "c", "id", "name", "items", "start", "owner", "code"])
 _counter = itertools.count()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from adapters.errors import SchemaViolation
-from adapters.xroad_example import GET_RANDOM, HELLO_SERVICE, LEGACY_PRODUCER_NS, PRODUCER_NS
 from contracts.errors import ContractError
 from contracts.xroad_example import Hello, HelloQuery, RandomNumber, RandomNumberQuery
+from translation.errors import SchemaViolation
+from translation.xroad_example import GET_RANDOM, HELLO_SERVICE, LEGACY_PRODUCER_NS, PRODUCER_NS
 
 
 def _xml(text: str) -> etree._Element:

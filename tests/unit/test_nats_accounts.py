@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nkeys
 
-from hub.nats.accounts import NatsAuth, NatsUsers, public_key
-from hub.nats.server import NatsServerConfig
+from hub.adapters.nats.accounts import NatsAuth, NatsUsers, public_key
+from hub.adapters.nats.server import NatsServerConfig
 
 SEED = nkeys.encode_seed(bytes(32), nkeys.PREFIX_BYTE_USER).decode()
 

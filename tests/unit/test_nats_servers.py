@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.nats.servers import servers
+from hub.adapters.nats.servers import servers
 
 
 def test_a_cluster_url_lists_every_node() -> None:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hub.bootstrap.notifications import notification_services
 
 from contracts import default_registry
 from contracts.social_security import ContributionHistory
-from hub.notifications import NotificationReceipt, Subscription, SubscriptionError
-from hub.notifications.subscriptions import (
+from hub.service_layer.exchanges.routing import ServiceDirectory
+from hub.service_layer.notifications import NotificationReceipt, Subscription, SubscriptionError
+from hub.service_layer.notifications.subscriptions import (
     dump_subscriptions,
     load_subscriptions,
     notification_service,
 )
-from hub.notifications.wiring import notification_services
-from hub.routing import ServiceDirectory
 
 CONTRACT = "social-security.contribution-history@1.0"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.onboarding import CatalogError, XmlCatalog, catalog_line
+from translation.onboarding import CatalogError, XmlCatalog, catalog_line
 
 NS = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
 

@@ -7,20 +7,20 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hub.entrypoints.cli.main import app
 from lxml import etree
 from typer.testing import CliRunner
 
-from adapters.mapping.errors import MappingFileError
-from adapters.mapping.wsdl_service import load_operation
-from adapters.onboarding import (
+from translation.mapping.errors import MappingFileError
+from translation.mapping.wsdl_service import load_operation
+from translation.onboarding import (
     DanglingReference,
     InvalidSchema,
     ScaffoldOptions,
     describe_wsdl,
     render_skeleton,
 )
-from adapters.onboarding.report import MISSING_IMPORT
-from hub.entrypoints.cli import app
+from translation.onboarding.report import MISSING_IMPORT
 
 CATALOG_NS = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
 XS = 'xmlns:xs="http://www.w3.org/2001/XMLSchema"'

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hub.entrypoints.cli.main import app
 from lxml import etree
 from typer.testing import CliRunner
 
-from adapters.onboarding.report import (
+from tests.unit.test_onboarding_lenient import SCHEMA_A, SCHEMA_B, _wsdl
+from translation.onboarding.report import (
     CODES,
     MISSING_IMPORT,
     ToleranceLog,
     Tolerated,
     report_document,
 )
-from hub.entrypoints.cli import app
-from tests.unit.test_onboarding_lenient import SCHEMA_A, SCHEMA_B, _wsdl
 
 
 def test_records_are_placed_at_their_element_and_kept_once(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.onboarding import (
+from translation.onboarding import (
     DanglingReference,
     InvalidSchema,
     ScaffoldOptions,

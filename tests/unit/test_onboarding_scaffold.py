@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.onboarding import (
+from tests.loopback_listener import loopback_listener
+from tests.skeleton_lines import leaf
+from translation.onboarding import (
     CatalogError,
     DanglingReference,
     ForbiddenLocation,
@@ -20,8 +22,6 @@ from adapters.onboarding import (
     render_skeleton,
     write_skeletons,
 )
-from tests.loopback_listener import loopback_listener
-from tests.skeleton_lines import leaf
 
 TNS = "urn:example:dept"
 CATALOG_NS = "urn:oasis:names:tc:entity:xmlns:xml:catalog"

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from adapters.mapping import compile_mapping, load_mapping
-from adapters.onboarding import describe_wsdl, render_skeleton, write_skeletons
 from contracts.social_security import ContributionHistoryQuery
 from simulations.departments import SOCIAL_SECURITY_MAPPING
 from tests.skeleton_lines import leaf
 from tests.unit.test_mapping_social_security import ANSWER
+from translation.mapping import compile_mapping, load_mapping
+from translation.onboarding import describe_wsdl, render_skeleton, write_skeletons
 
 BUREAU_WSDL = SOCIAL_SECURITY_MAPPING.parent.parent / "social_security_bureau" / "insurance.wsdl"
 SKELETON = "InsuranceRecordService.InsuranceRecordPort.GetInsuranceRecord.toml"

@@ -6,7 +6,7 @@ import json
 
 from openapi_spec_validator import validate
 
-from hub.entrypoints.openapi_defs import hoist_defs
+from hub.entrypoints.http.openapi_defs import hoist_defs
 
 
 def _operation(schema: dict[str, object]) -> dict[str, object]:

@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.application import Application
 
 from hub.domain.operator import LoginRefusal, Operator, operator_id
-from hub.operators import (
+from hub.service_layer.operators import (
     LoginRefusedError,
     NotPermittedError,
     OperatorDirectory,
@@ -20,8 +20,8 @@ from hub.operators import (
     Permission,
     SessionInvalidError,
 )
-from hub.operators.lockout import MAX_FAILURES
-from hub.operators.secrets import OperatorSecrets
+from hub.service_layer.operators.lockout import MAX_FAILURES
+from hub.service_layer.operators.secrets import OperatorSecrets
 
 PASSWORD = "correct horse battery"
 

@@ -6,8 +6,8 @@ import re
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.projections.prometheus import render
-from hub.projections.service_metrics import ServiceStats
+from hub.adapters.projections.prometheus import render
+from hub.adapters.projections.service_metrics import ServiceStats
 
 
 def _stats(service: str, **overrides: object) -> ServiceStats:

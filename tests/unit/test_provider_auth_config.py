@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from adapters import soap12_client as soap12
-from adapters.errors import ProviderAuthRefused, ProviderConfigError, ProviderFault
-from adapters.wsse import PASSWORD_DIGEST, WSSE_NS, WSU_NS, UsernameToken
 from contracts import default_registry
-from hub.routing import dump_services, load_services
+from hub.service_layer.exchanges.routing import dump_services, load_services
+from translation import soap12_client as soap12
+from translation.errors import ProviderAuthRefused, ProviderConfigError, ProviderFault
+from translation.wsse import PASSWORD_DIGEST, WSSE_NS, WSU_NS, UsernameToken
 
 HEAD = """\
 [[service]]
@@ -124,7 +124,7 @@ def _fault12(code: str, sub: str = "") -> etree._Element:
             f"<env:Fault><env:Code><env:Value>env:{code}</env:Value>{subcode}</env:Code>"
             "<env:Reason><env:Text xml:lang='en'>no such person</env:Text></env:Reason>"
             "</env:Fault></env:Body></env:Envelope>").encode()
-    from adapters.xml_safety import XmlLimits
+    from translation.xml_safety import XmlLimits
     message = soap12.parse_envelope(data, XmlLimits())
     assert message.is_fault
     return message.body
@@ -148,7 +148,7 @@ def test_a_soap12_security_fault_is_an_auth_refusal() -> None:
 
 def test_a_subscription_takes_the_same_auth_and_refuses_clear_passwords(tmp_path: Path) -> None:
     """[[subscription]] deliveries prove the hub the same way, and dump back to the same."""
-    from hub.notifications.subscriptions import dump_subscriptions, load_subscriptions
+    from hub.service_layer.notifications.subscriptions import dump_subscriptions, load_subscriptions
     head = ('[[subscription]]\ndepartment = "north/tax"\n'
             'contract = "social-security.contribution-history@1.0"\n'
             'adapter = "json-mapping"\nendpoint = "https://tax.example"\n')

@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hub.bootstrap.privacy import build_ledger
 
+from hub.adapters.readmodels import ReadModels, models_of
 from hub.domain.consent import ConsentState
 from hub.domain.credential import CredentialKind
-from hub.ledger import Arrival, Ledger, Translation
-from hub.privacy.wiring import build_ledger
-from hub.readmodels import ReadModels, models_of
-from hub.security.access import AccessRights
-from hub.security.consents import ConsentBook
-from hub.security.credentials import CredentialService
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.service_layer.security.access import AccessRights
+from hub.service_layer.security.consents import ConsentBook
+from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
 from tests.counting_recorder import count_reads
 

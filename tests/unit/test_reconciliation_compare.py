@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from hub.reconciliation import Category, History, Report, compare
-from hub.reconciliation.history import (
+from hub.service_layer.federation.reconciliation import Category, History, Report, compare
+from hub.service_layer.federation.reconciliation.history import (
     Decision,
     HeldReceipt,
     IssuedRecord,

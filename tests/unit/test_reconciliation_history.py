@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from hub.reconciliation import HISTORY_FORMAT, History, HistoryFormatError
-from hub.reconciliation.history import (
+from hub.service_layer.federation.reconciliation import HISTORY_FORMAT, History, HistoryFormatError
+from hub.service_layer.federation.reconciliation.history import (
     Decision,
     HeldReceipt,
     IssuedRecord,

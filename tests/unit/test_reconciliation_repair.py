@@ -8,8 +8,14 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from contracts import default_registry
-from hub.federation import FederationApp
-from hub.reconciliation import (
+from federation.errors import ReceiptError
+from federation.fingerprints import registry_fingerprint
+from federation.jws import statement_digest
+from federation.keys import KeyRing
+from federation.receipt import Receipt
+from federation.trust import publish_region_card, read_region_card, trust_all
+from hub.service_layer.federation import FederationApp
+from hub.service_layer.federation.reconciliation import (
     History,
     LocalRegions,
     RepairAction,
@@ -17,14 +23,13 @@ from hub.reconciliation import (
     compare,
     plan_repair,
 )
-from hub.reconciliation.errors import ReconciliationError
-from hub.reconciliation.history import Decision, HeldReceipt, IssuedRecord, Scope
-from regions.errors import ReceiptError
-from regions.fingerprints import registry_fingerprint
-from regions.jws import statement_digest
-from regions.keys import KeyRing
-from regions.receipt import Receipt
-from regions.trust import publish_region_card, read_region_card, trust_all
+from hub.service_layer.federation.reconciliation.errors import ReconciliationError
+from hub.service_layer.federation.reconciliation.history import (
+    Decision,
+    HeldReceipt,
+    IssuedRecord,
+    Scope,
+)
 
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 LATER = T0 + dt.timedelta(hours=1)

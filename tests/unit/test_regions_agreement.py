@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from federation.errors import AgreementStateError, AgreementTermsError
+from federation.reasons import Reason
+from federation.terms import AgreementTerms
 from hub.domain.agreement import Agreement, AgreementStatus
-from regions.errors import AgreementStateError, AgreementTermsError
-from regions.reasons import Reason
-from regions.terms import AgreementTerms
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 NOW = T0 + dt.timedelta(days=10)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import rfc8785
 
-from regions.canonical import canonical_json, instant, parse_canonical_object, parse_instant
-from regions.errors import CanonicalJSONError
+from federation.canonical import canonical_json, instant, parse_canonical_object, parse_instant
+from federation.errors import CanonicalJSONError
 
 _CHARS = ['a', 'Z', '"', '\\', '\b', '\f', '\n', '\r', '\t', '\x00', '\x1f', '\x7f', 'é', '€',
           '\u2028', '\ufeff', '\U0001f600', '\ue000', '/', '<']

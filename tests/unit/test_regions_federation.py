@@ -10,16 +10,16 @@ import pytest
 
 from contracts import ContractRegistry, default_registry
 from contracts.person import PersonIdentityV1_1
+from federation.attestation import Attestation, sign_attestation
+from federation.errors import ReceiptError, StatementError, UnknownKeyError
+from federation.fingerprints import registry_fingerprint
+from federation.jws import sign_statement
+from federation.keys import KeyRing
+from federation.reasons import Outcome, Reason
+from federation.trust import TrustList, publish_region_card, read_region_card, trust_all
 from hub.domain.agreement import AgreementStatus
 from hub.domain.recognition import Recognition
-from hub.federation import FederationApp
-from regions.attestation import Attestation, sign_attestation
-from regions.errors import ReceiptError, StatementError, UnknownKeyError
-from regions.fingerprints import registry_fingerprint
-from regions.jws import sign_statement
-from regions.keys import KeyRing
-from regions.reasons import Outcome, Reason
-from regions.trust import TrustList, publish_region_card, read_region_card, trust_all
+from hub.service_layer.federation import FederationApp
 
 T0 = dt.datetime(2026, 4, 1, 8, 0, tzinfo=dt.UTC)
 TAX = "tax.clearance@1.0"

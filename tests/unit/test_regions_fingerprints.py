@@ -17,8 +17,8 @@ from contracts.social_security_v2 import (
     insured_period_1_to_2,
 )
 from contracts.upcasting import Document, upcaster
-from regions.errors import FingerprintError
-from regions.fingerprints import (
+from federation.errors import FingerprintError
+from federation.fingerprints import (
     RegistryFingerprint,
     contract_fingerprint,
     readable_as,

@@ -8,10 +8,10 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jws import JWSRegistry
 
-from regions.canonical import canonical_json
-from regions.errors import StatementError
-from regions.jws import ALG, open_statement, sign_statement
-from regions.keys import KeyRing, PublicKey
+from federation.canonical import canonical_json
+from federation.errors import StatementError
+from federation.jws import ALG, open_statement, sign_statement
+from federation.keys import KeyRing, PublicKey
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 REGISTRY = JWSRegistry(algorithms=[ALG])

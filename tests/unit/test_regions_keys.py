@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import OKPKey
 
-from regions.errors import RegionKeyError
-from regions.keys import KeyRing, KeyValidity, PublicKey, region_keys_path, thumbprint
+from federation.errors import RegionKeyError
+from federation.keys import KeyRing, KeyValidity, PublicKey, region_keys_path, thumbprint
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 KEK = bytes(range(32))

@@ -15,12 +15,12 @@ from joserfc.jwk import OKPKey
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 
-from regions.attestation import ATTESTATION_TYP, read_attestation, sign_attestation
-from regions.errors import StatementError
-from regions.keys import KeyRing
-from regions.reasons import Outcome, Reason
-from regions.receipt import read_receipt, sign_receipt
-from regions.revocation import read_revocation, sign_revocation
+from federation.attestation import ATTESTATION_TYP, read_attestation, sign_attestation
+from federation.errors import StatementError
+from federation.keys import KeyRing
+from federation.reasons import Outcome, Reason
+from federation.receipt import read_receipt, sign_receipt
+from federation.revocation import read_revocation, sign_revocation
 
 T0 = dt.datetime(2026, 2, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
 DIGEST = "sha256:" + "ab" * 32

@@ -11,10 +11,10 @@ import pytest
 import rfc8785
 
 from contracts import default_registry
-from regions.errors import TrustListError, UnknownKeyError, UnknownPeerError
-from regions.fingerprints import registry_fingerprint
-from regions.keys import KeyRing
-from regions.trust import (
+from federation.errors import TrustListError, UnknownKeyError, UnknownPeerError
+from federation.fingerprints import registry_fingerprint
+from federation.keys import KeyRing
+from federation.trust import (
     TrustList,
     load_trust_list,
     newest,

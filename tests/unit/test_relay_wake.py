@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.ledger import Ledger
-from hub.relay import OutboxRelay
-from hub.routing import ServiceDirectory
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.exchanges.relay import OutboxRelay
+from hub.service_layer.exchanges.routing import ServiceDirectory
 
 POLL_S = 30.0  # far longer than the test: only a wake-up can start the second pass
 

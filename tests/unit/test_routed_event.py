@@ -10,9 +10,9 @@ import pytest
 from eventsourcing.persistence import Notification, StoredEvent
 
 from hub.domain.exchange import Exchange
-from hub.ledger import Arrival, Ledger, Translation
-from hub.relay import OutboxRelay
-from hub.routing import ServiceDirectory
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.service_layer.exchanges.relay import OutboxRelay
+from hub.service_layer.exchanges.routing import ServiceDirectory
 
 ARRIVAL = Arrival("north/tax", "north/social-security/contribution-history", "corr-1", "json",
                   "sha256:00", 42, "_hub.north.reply.x")

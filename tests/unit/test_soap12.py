@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from adapters.errors import MalformedInput
-from adapters.soap12 import build_envelope12, build_fault12, parse_envelope12
-from adapters.soap_envelope import SOAP11_NS, SOAP12_NS
 from contracts.errors import FieldIssue
+from translation.errors import MalformedInput
+from translation.soap12 import build_envelope12, build_fault12, parse_envelope12
+from translation.soap_envelope import SOAP11_NS, SOAP12_NS
 
 ENV = f"{{{SOAP12_NS}}}"
 

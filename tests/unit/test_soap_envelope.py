@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from adapters.errors import MalformedInput
-from adapters.soap_envelope import (
+from contracts.errors import FieldIssue
+from translation.errors import MalformedInput
+from translation.soap_envelope import (
     FAULT_NS,
     SOAP11_NS,
     SOAP12_NS,
@@ -15,8 +16,7 @@ from adapters.soap_envelope import (
     parse_envelope,
     parse_fault,
 )
-from adapters.xml_safety import XmlLimits
-from contracts.errors import FieldIssue
+from translation.xml_safety import XmlLimits
 
 HEADER_NS = "urn:interop-hub:envelope:1"
 

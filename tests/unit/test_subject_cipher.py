@@ -12,19 +12,19 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import StoredEvent
+from hub.bootstrap.privacy import open_keyring
 
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from contracts.tax import TaxClearanceQuery
+from hub.adapters.crypto.envelope import is_erased
+from hub.adapters.crypto.keystore import SqliteKeyStore
+from hub.adapters.crypto.mapper import sealed_reader
 from hub.domain.exchange import Exchange, Status
-from hub.ledger import Arrival, Ledger, Translation
-from hub.privacy.envelope import is_erased
-from hub.privacy.erasure import erasures_of, forget_subject
-from hub.privacy.errors import KeyEncryptionKeyError, SubjectError, TamperedFieldError
-from hub.privacy.keyring import SubjectKeyring
-from hub.privacy.keystore import SqliteKeyStore
-from hub.privacy.mapper import sealed_reader
-from hub.privacy.subjects import is_subject_ref
-from hub.privacy.wiring import open_keyring
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.service_layer.privacy.erasure import erasures_of, forget_subject
+from hub.service_layer.privacy.errors import KeyEncryptionKeyError, SubjectError, TamperedFieldError
+from hub.service_layer.privacy.keyring import SubjectKeyring
+from hub.service_layer.privacy.subjects import is_subject_ref
 from hub.settings import HubSettings
 
 ANDERSSON = "19800101-1234"

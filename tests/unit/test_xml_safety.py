@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from adapters.errors import MalformedInput, PayloadTooLarge
-from adapters.xml_safety import XmlLimits, parse_xml
 from tests.loopback_listener import Listener, loopback_listener
+from translation.errors import MalformedInput, PayloadTooLarge
+from translation.xml_safety import XmlLimits, parse_xml
 
 SECRET = "s3cr3t-do-not-leak-7f4e"
 
@@ -250,7 +250,7 @@ def test_reason_is_the_error_not_a_preceding_warning() -> None:
 )
 def test_prolog_fast_path_only_ever_clears_plain_prologs(data: bytes, plain: bool) -> None:
     """The byte-level prolog scan clears only prologs it fully understands; else libxml2 decides."""
-    from adapters.xml_safety import _prolog_is_plain
+    from translation.xml_safety import _prolog_is_plain
 
     assert _prolog_is_plain(data) is plain
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from adapters.soap_envelope import build_envelope, parse_envelope
-from adapters.xroad_headers import (
+from translation.soap_envelope import build_envelope, parse_envelope
+from translation.xroad_headers import (
     IDENTIFIERS_NS,
     XROAD_NS,
     UnknownXRoadClient,

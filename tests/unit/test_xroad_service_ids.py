@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.xroad_ids import XRoadServiceId
 from contracts import default_registry
 from hub.errors import RoutingError
-from hub.routing import ServiceDirectory, dump_services, load_services
+from hub.service_layer.exchanges.routing import ServiceDirectory, dump_services, load_services
 from simulations.demo import demo_services
 from simulations.departments import DepartmentEndpoints
+from translation.xroad_ids import XRoadServiceId
 
 ENDPOINTS = DepartmentEndpoints("http://127.0.0.1:1/ws/insurance?wsdl", "http://127.0.0.1:2")
 SS = "north/social-security/contribution-history"

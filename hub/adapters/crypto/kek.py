@@ -1,0 +1,68 @@
+"""The key-encryption key (KEK): wraps every subject key and the region secret at rest.
+
+Read from ``HUB_KEK`` (base64 of 32 bytes) when set — the production way, from
+a secret manager — else from a file, ``DIR/keys/kek`` by default
+(``HUB_KEK_FILE``), which is created with mode 0600 on first use. A key store
+wrapped under one KEK is unreadable under another, so a missing KEK file is
+only created while the key store is still empty (see :mod:`hub.service_layer.privacy.keyring`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import stat
+from pathlib import Path
+
+import structlog
+
+from hub.service_layer.privacy.errors import KeyEncryptionKeyError
+
+KEK_BYTES = 32
+
+log = structlog.get_logger("hub.adapters.crypto.kek")
+
+
+def parse_kek(text: str, source: str) -> bytes:
+    """Decode a base64 KEK, checking its length."""
+    try:
+        kek = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyEncryptionKeyError(f"{source}: not base64") from None
+    if len(kek) != KEK_BYTES:
+        raise KeyEncryptionKeyError(
+            f"{source}: a key-encryption key is {KEK_BYTES} bytes (base64), got {len(kek)}"
+        )
+    return kek
+
+
+def read_kek_file(path: Path) -> bytes:
+    """Read the KEK file, warning when it is readable by others than its owner."""
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyEncryptionKeyError(f"cannot read the key-encryption key {path}: {exc}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("key-encryption key file is readable by others", path=str(path))
+    return parse_kek(text, str(path))
+
+
+def create_kek_file(path: Path) -> bytes:
+    """Create a new random KEK file, mode 0600; refuse to overwrite an existing one."""
+    kek = os.urandom(KEK_BYTES)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting at once must not each write their own KEK.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return read_kek_file(path)
+    except OSError as exc:
+        raise KeyEncryptionKeyError(f"cannot create {path}: {exc}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(base64.b64encode(kek).decode("ascii") + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    log.info("key-encryption key created", path=str(path))
+    return kek

@@ -1,0 +1,255 @@
+"""The subject key store: one data key per data subject, kept apart from the events.
+
+Keys never sit in the event store. The store holds rows of *wrapped* keys
+(encrypted under the key-encryption key, :mod:`hub.adapters.crypto.kek`), and the
+wrapped region secret from which subject references are derived; wrapping and
+unwrapping is the keyring's job (:mod:`hub.service_layer.privacy.keyring`), this port only
+keeps rows. Forgetting a subject deletes their row and scrubs what it can.
+
+Where the keys live (``HUB_KEY_STORE``; unset: beside the event store):
+
+- **SQLite** (embedded default): ``DIR/keys/subject-keys.sqlite3``, a file of
+  its own (mode 0600). ``secure_delete`` makes SQLite overwrite deleted content
+  with zeros, and after each deletion the store runs ``VACUUM`` and truncates its
+  write-ahead log, so a destroyed key's bytes do not linger in free pages or the WAL.
+- **PostgreSQL** (:mod:`hub.adapters.crypto.keystore_postgres`): tables in a schema of
+  their own, ``hub_privacy``, in the event store's database. Not a local file,
+  because the production shape runs several stateless hub workers per region
+  and they must all encrypt one person's data under the same key; a separate
+  schema so that roles which read events (audit, projections) can be denied the
+  keys. PostgreSQL cannot promise to scrub a deleted row's bytes (dead tuples,
+  WAL, backups): what may linger is a *wrapped* key, useless without the KEK,
+  which never enters the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from hub.service_layer.privacy.errors import KeyStoreError
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """One subject's data key as stored: wrapped under the KEK, with its key id."""
+
+    subject: str
+    kid: str
+    wrapped: bytes
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class WrappedRow:
+    """One wrapped value of the store, as a KEK rotation sees it (``kid`` empty for secrets)."""
+
+    kind: str  # "secret" | "key"
+    name: str  # the secret's name, or the subject of a key
+    kid: str
+    wrapped: bytes
+
+
+Rewrap = Callable[[WrappedRow], bytes]
+
+
+class KeyStore(Protocol):
+    """Rows of wrapped keys and secrets. Implementations are safe to share between threads."""
+
+    def get_secret(self, name: str) -> bytes | None:
+        """The wrapped secret called ``name``, if stored."""
+
+    def add_secret(self, name: str, wrapped: bytes) -> bytes:
+        """Store a secret unless one exists; return the one stored (which may be another's)."""
+
+    def put_secret(self, name: str, wrapped: bytes) -> None:
+        """Store a secret, replacing the one of that name (a rotated provider secret)."""
+
+    def get_key(self, subject: str) -> StoredKey | None:
+        """The subject's current key, if any."""
+
+    def add_key(self, key: StoredKey) -> StoredKey:
+        """Store a subject key unless the subject has one; return the one stored."""
+
+    def delete_key(self, subject: str) -> list[str]:
+        """Delete the subject's key and scrub it; return the key ids deleted."""
+
+    def is_empty(self) -> bool:
+        """Whether the store holds no secret and no key (a new KEK may be made for it)."""
+
+    def rewrap(self, transform: Rewrap) -> int:
+        """Replace every wrapped value by ``transform(row)``, all in ONE transaction; the count."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, wrapped BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS subject_keys (
+    subject TEXT PRIMARY KEY,
+    kid TEXT NOT NULL,
+    wrapped BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+
+class SqliteKeyStore:
+    """The key store in a SQLite file of its own."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Create the file 0600 before SQLite does (it would use the umask).
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            self._db = sqlite3.connect(
+                path, timeout=10, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA secure_delete=ON")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise KeyStoreError(f"cannot open the key store {path}: {exc}") from None
+
+    def get_secret(self, name: str) -> bytes | None:
+        with self._cursor() as db:
+            row = db.execute("SELECT wrapped FROM secrets WHERE name = ?", (name,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def add_secret(self, name: str, wrapped: bytes) -> bytes:
+        with self._cursor() as db:
+            db.execute(
+                "INSERT INTO secrets (name, wrapped) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (name, wrapped),
+            )
+            row = db.execute("SELECT wrapped FROM secrets WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0])
+
+    def put_secret(self, name: str, wrapped: bytes) -> None:
+        with self._cursor() as db:
+            db.execute(
+                "INSERT INTO secrets (name, wrapped) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET wrapped = excluded.wrapped",
+                (name, wrapped),
+            )
+
+    def get_key(self, subject: str) -> StoredKey | None:
+        with self._cursor() as db:
+            row = db.execute(
+                "SELECT subject, kid, wrapped, created_at FROM subject_keys WHERE subject = ?",
+                (subject,),
+            ).fetchone()
+        return None if row is None else _stored_key(row)
+
+    def add_key(self, key: StoredKey) -> StoredKey:
+        with self._cursor() as db:
+            db.execute(
+                "INSERT INTO subject_keys (subject, kid, wrapped, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (key.subject, key.kid, key.wrapped, key.created_at.isoformat()),
+            )
+            row = db.execute(
+                "SELECT subject, kid, wrapped, created_at FROM subject_keys WHERE subject = ?",
+                (key.subject,),
+            ).fetchone()
+        return _stored_key(row)
+
+    def delete_key(self, subject: str) -> list[str]:
+        with self._cursor() as db:
+            kids = [
+                r[0]
+                for r in db.execute(
+                    "DELETE FROM subject_keys WHERE subject = ? RETURNING kid", (subject,)
+                )
+            ]
+            if kids:
+                # secure_delete zeroed the row; VACUUM drops the freed pages and the
+                # checkpoint empties the WAL, which still held the page as it was.
+                db.execute("VACUUM")
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return kids
+
+    def is_empty(self) -> bool:
+        with self._cursor() as db:
+            row = db.execute(
+                "SELECT (SELECT COUNT(*) FROM secrets) + (SELECT COUNT(*) FROM subject_keys)"
+            ).fetchone()
+        return int(row[0]) == 0
+
+    def rewrap(self, transform: Rewrap) -> int:
+        with self._cursor() as db:
+            secrets = db.execute("SELECT name, wrapped FROM secrets").fetchall()
+            keys = db.execute("SELECT subject, kid, wrapped FROM subject_keys").fetchall()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for name, wrapped in secrets:
+                    new = transform(WrappedRow("secret", name, "", bytes(wrapped)))
+                    db.execute("UPDATE secrets SET wrapped = ? WHERE name = ?", (new, name))
+                for subject, kid, wrapped in keys:
+                    new = transform(WrappedRow("key", subject, kid, bytes(wrapped)))
+                    db.execute("UPDATE subject_keys SET wrapped = ? WHERE subject = ? AND kid = ?",
+                               (new, subject, kid))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            # The old wrapped rows are useless without the old KEK, but scrub them anyway.
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return len(secrets) + len(keys)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise KeyStoreError(f"key store {self.path}: {exc}") from None
+
+
+def _stored_key(row: tuple[str, str, bytes, str]) -> StoredKey:
+    return StoredKey(row[0], row[1], bytes(row[2]), dt.datetime.fromisoformat(row[3]))
+
+
+def open_key_store(key_store_url: str | None, store_url: str | None, data_dir: Path) -> KeyStore:
+    """The key store named by ``key_store_url``; unset, beside the event store (``store_url``)."""
+    if key_store_url:
+        return _named_key_store(key_store_url, _sqlite_path(key_store_url))
+    if not store_url:
+        return SqliteKeyStore(data_dir / "keys" / "subject-keys.sqlite3")
+    # A SQLite event store elsewhere: the keys go in a file of their own beside it.
+    beside = _sqlite_path(store_url).parent / "keys" / "subject-keys.sqlite3"
+    return _named_key_store(store_url, beside)
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(unquote(urlsplit(url).path))
+
+
+def _named_key_store(url: str, sqlite_path: Path) -> KeyStore:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        return SqliteKeyStore(sqlite_path)
+    if scheme in ("postgresql", "postgres"):
+        from hub.adapters.crypto.keystore_postgres import PostgresKeyStore
+
+        return PostgresKeyStore(url)
+    raise KeyStoreError(
+        f"key store: unsupported URL scheme {scheme!r}; "
+        "use sqlite:///path/to/keys.sqlite3 or postgresql://user@host:port/dbname"
+    )

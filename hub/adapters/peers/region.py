@@ -1,0 +1,236 @@
+"""One region's links to its peers, composed: what ``run_hub`` starts when peers are set.
+
+``RegionLinks`` is built before the hub's parts (its directory must be the
+gateway's and the relay's) and run once they exist:
+
+- a NATS connection of its own to the region's server (the leaf links carry
+  ``fed.*`` subjects to and from the other regions);
+- the catalogue: this region's answered, the peers' learnt (:mod:`.catalogue`);
+- the federation ingress answering peers' queries (:mod:`.ingress`);
+- one durable consumer per peer on the region's own stream, whose deliveries
+  the ordinary delivery worker settles through :class:`.RemoteHubAdapter`;
+- checkpoint gossip and its alarms (:mod:`.gossip`, :mod:`.alarms`);
+- the answer to a peer's history request, for online reconciliation (:mod:`.history`).
+
+A region without peers never builds any of it (``run_hub`` checks
+``settings.peers``), so a region on its own runs exactly as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from fastapi import APIRouter
+
+from contracts import ContractRegistry
+from hub.adapters.bus.port import Bus, ConsumerSpec, Delivery, Handler
+from hub.adapters.peers.alarms import AuditAlarms, alarms_environment
+from hub.adapters.peers.catalogue import CatalogueCache, CatalogueLink, restore
+from hub.adapters.peers.connection import LinkConnection
+from hub.adapters.peers.directory import FederatedDirectory
+from hub.adapters.peers.errors import LinkError
+from hub.adapters.peers.gossip import CheckpointGossip
+from hub.adapters.peers.history import HistoryResponder
+from hub.adapters.peers.remote_adapter import RemoteHubAdapter, for_remote_calls
+from hub.entrypoints.http.peer_routes import peer_router
+from hub.entrypoints.nats.peer_ingress import FederationIngress
+from hub.service_layer.audit import Auditor
+from hub.service_layer.exchanges.gateway import Gateway
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.exchanges.messages import DeliveryRequest
+from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.settings import HubSettings
+from translation.port import ProviderAdapter
+
+log = structlog.get_logger("hub.adapters.peers")
+
+CATALOGUE_REFRESH_S = 60.0
+
+
+@dataclass
+class _Running:
+    """The parts that exist only while the links run."""
+
+    connection: LinkConnection
+    catalogue: CatalogueLink
+    gossip: CheckpointGossip
+    alarms: AuditAlarms
+
+
+class RegionLinks:
+    """A region's links to its peer regions (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        services: Sequence[ServiceDefinition],
+        registry: ContractRegistry,
+    ) -> None:
+        self.settings = settings
+        self.directory = FederatedDirectory(settings.region, services, settings.peers)
+        self._registry = registry
+        self._cache = CatalogueCache(settings.data)
+        restore(self.directory, self._cache, registry)
+        self._parts: _Running | None = None
+
+    @property
+    def parts(self) -> _Running:
+        """The running parts (catalogue, gossip, alarms); only inside :meth:`running`."""
+        if self._parts is None:
+            raise LinkError("the region links are not running")
+        return self._parts
+
+    def adapters(self, local: Mapping[str, ProviderAdapter]) -> Mapping[str, ProviderAdapter]:
+        """The delivery worker's adapter table: the local adapters, plus peers' services."""
+        return _AdapterTable(local, self)
+
+    def routers(self, gateway: Gateway) -> list[APIRouter]:
+        """HTTP routes for peers' services (``/peers``, ``/peers/<peer>/soap``)."""
+        return [
+            peer_router(
+                gateway,
+                self.directory,
+                max_payload_bytes=self.settings.max_payload_bytes,
+                xroad_clients=self.settings.xroad_clients,
+            )
+        ]
+
+    def remote_adapter(self, service: ServiceDefinition) -> RemoteHubAdapter:
+        """The adapter that forwards ``service`` (of a peer) to the peer's hub."""
+        return RemoteHubAdapter(
+            service,
+            self.parts.connection,
+            origin=self.settings.region,
+            timeout_s=self.settings.link_timeout_s,
+        )
+
+    @contextlib.asynccontextmanager
+    async def running(
+        self,
+        nats_url: str,
+        *,
+        gateway: Gateway,
+        bus: Bus,
+        deliver: Handler,
+        ledger: Ledger,
+        auditor: Auditor,
+        nats_auth: dict[str, Any] | None = None,
+    ) -> AsyncIterator[RegionLinks]:
+        """Run the links for the duration of the block; ``deliver`` is the worker's handler."""
+        peers = self.directory.peers
+        async with contextlib.AsyncExitStack() as stack:
+            parts = await self._open(stack, nats_url, auditor, nats_auth)
+            await parts.catalogue.start()
+            await FederationIngress(parts.connection, gateway, peers).start()
+            await HistoryResponder(parts.connection, self.settings, peers).start()
+            await parts.gossip.start()
+            stop = asyncio.Event()
+            forward = self._forwarder(for_remote_calls(deliver, ledger))
+            tasks = [
+                asyncio.create_task(parts.catalogue.run(stop), name="links-catalogue"),
+                asyncio.create_task(parts.gossip.run(stop), name="links-gossip"),
+                *(
+                    asyncio.create_task(bus.consume(self._spec(peer), forward, stop),
+                                        name=f"forward-{peer}")
+                    for peer in peers
+                ),
+            ]
+            for task in tasks:
+                task.add_done_callback(_report_crash)
+            stack.push_async_callback(_stop, stop, tasks)
+            log.info("region links running", region=self.settings.region, peers=list(peers))
+            yield self
+
+    async def _open(
+        self, stack: contextlib.AsyncExitStack, nats_url: str, auditor: Auditor,
+        nats_auth: dict[str, Any] | None = None,
+    ) -> _Running:
+        """Connect and build the parts; ``stack`` closes them (connection last)."""
+        settings = self.settings
+        connection = await LinkConnection.connect(nats_url, settings.region, auth=nats_auth)
+        stack.push_async_callback(connection.close)
+        alarms = await asyncio.to_thread(
+            AuditAlarms, alarms_environment(settings.store, settings.data), region=settings.region
+        )
+        stack.callback(alarms.close)
+        catalogue = CatalogueLink(
+            connection, self.directory, self._registry, cache=self._cache,
+            timeout_s=settings.link_timeout_s, refresh_s=CATALOGUE_REFRESH_S,
+        )
+        gossip = CheckpointGossip(
+            connection, auditor, alarms, self.directory.peers,
+            timeout_s=settings.link_timeout_s, pull_s=settings.gossip_interval_s,
+        )
+        self._parts = _Running(connection, catalogue, gossip, alarms)
+        stack.callback(self._forget_parts)
+        return self._parts
+
+    def _forget_parts(self) -> None:
+        self._parts = None
+
+    def _spec(self, peer: str) -> ConsumerSpec:
+        return ConsumerSpec(
+            name=f"forward-{peer}",
+            subject_filter=self.directory.peer_filter(peer),
+            max_deliver=self.settings.max_deliver,
+            ack_wait_s=self.settings.ack_wait_s,
+        )
+
+    def _forwarder(self, deliver: Handler) -> Handler:
+        """Deliveries to a peer whose service is not (or no longer) known wait for its catalogue."""
+
+        async def forward(delivery: Delivery) -> None:
+            request = DeliveryRequest.model_validate_json(delivery.data)
+            peer = request.service.split("/", 1)[0]
+            if request.service not in self.directory:
+                await self.parts.catalogue.refresh(peer)
+            if request.service not in self.directory:
+                log.warning("no known service for a forwarded exchange; retrying later",
+                            service=request.service, exchange_id=request.exchange_id,
+                            attempt=delivery.attempt)
+                await delivery.retry(self.settings.retry_backoff_s * 2 ** delivery.attempt)
+                return
+            await deliver(delivery)
+
+        return forward
+
+
+class _AdapterTable(Mapping[str, ProviderAdapter]):
+    """Local adapters by service id; a peer's service gets a remote adapter on lookup."""
+
+    def __init__(self, local: Mapping[str, ProviderAdapter], links: RegionLinks) -> None:
+        self._local = local
+        self._links = links
+
+    def __getitem__(self, service: str) -> ProviderAdapter:
+        if service in self._local:
+            return self._local[service]
+        definition = self._links.directory.get(service)  # UnknownServiceError if unknown
+        if not self._links.directory.is_remote(definition):
+            raise KeyError(service)
+        return self._links.remote_adapter(definition)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._local
+        yield from (str(s.id) for s in self._links.directory.remote())
+
+    def __len__(self) -> int:
+        return len(self._local) + len(self._links.directory.remote())
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    # A link loop that dies is a partition nobody would notice otherwise.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("region link task crashed", task=task.get_name(), error=repr(task.exception()))
+
+
+async def _stop(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    stop.set()
+    _, pending = await asyncio.wait(tasks, timeout=15)
+    for task in pending:
+        task.cancel()

@@ -1,0 +1,174 @@
+"""The provider adapter for a service of another region: a NATS request to that region's hub.
+
+The delivery worker calls it like any provider adapter. The peer's hub records
+its own side of the exchange (:mod:`hub.entrypoints.nats.peer_ingress`) and answers with the
+response contract or the error; this adapter turns that answer into what the
+worker understands:
+
+==========================================  =========================================
+what happened                               raised / returned
+==========================================  =========================================
+the peer answered with the response         the response contract
+no hub of the peer region listens, or the   ``ProviderUnavailable`` (retried with
+answer did not come in time                 backoff, then dead-lettered)
+the peer's own provider did not answer in   ``ProviderUnavailable``
+time (its outcome ``timeout``)
+the peer refused, failed or dead-lettered   ``RemoteRefusal`` with the peer's code
+an answer that is not a ``RemoteAnswer``    ``ProviderResponseInvalid``
+==========================================  =========================================
+
+The client and the asking exchange travel in headers; the worker's port has no
+place for them, so :func:`for_remote_calls` puts them in a context variable
+around each delivery of a remote exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from contracts import Contract
+from contracts.errors import ContractError, FieldIssue
+from contracts.validation import validate_contract
+from hub.adapters.bus.port import Delivery
+from hub.adapters.peers import subjects
+from hub.adapters.peers.connection import LinkConnection
+from hub.adapters.peers.errors import PeerUnreachable, RemoteRefusal
+from hub.adapters.peers.messages import RemoteAnswer
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.exchanges.messages import DeliveryRequest
+from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.security.minimise import partial_model
+from translation.errors import ProviderError, ProviderResponseInvalid, ProviderUnavailable
+
+
+@dataclass(frozen=True)
+class RemoteCall:
+    """Which exchange a remote call is made for, and on whose behalf."""
+
+    exchange_id: str
+    client: str
+    purpose: str = ""  # forwarded to the peer, whose hub decides on it (hub.service_layer.security)
+
+
+_CURRENT: contextvars.ContextVar[RemoteCall | None] = contextvars.ContextVar(
+    "interop_hub_remote_call", default=None
+)
+
+
+@contextlib.contextmanager
+def calling_for(exchange_id: str, client: str, purpose: str = "") -> Iterator[None]:
+    """Within the block, remote adapters call on behalf of ``client`` for ``exchange_id``."""
+    token = _CURRENT.set(RemoteCall(exchange_id, client, purpose))
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def for_remote_calls(
+    handler: Callable[[Delivery], Awaitable[None]], ledger: Ledger
+) -> Callable[[Delivery], Awaitable[None]]:
+    """Wrap the delivery worker's handler so a remote adapter knows the exchange and client."""
+
+    async def handle(delivery: Delivery) -> None:
+        request = DeliveryRequest.model_validate_json(delivery.data)
+        exchange = await asyncio.to_thread(ledger.get, UUID(request.exchange_id))
+        authorisation = getattr(exchange, "authorisation", None) or {}
+        with calling_for(request.exchange_id, exchange.client, authorisation.get("purpose", "")):
+            await handler(delivery)
+
+    return handle
+
+
+class RemoteHubAdapter:
+    """Calls ``region/department/service`` of a peer through the peer's hub."""
+
+    def __init__(
+        self,
+        service: ServiceDefinition,
+        connection: LinkConnection,
+        *,
+        origin: str,
+        timeout_s: float,
+    ) -> None:
+        self.request_contract = service.request
+        self.response_contract = service.response
+        self._service = service
+        self._peer = service.id.region
+        self._subject = subjects.query(self._peer, service.id.department, service.id.service)
+        self._connection = connection
+        self._origin = origin
+        self._timeout_s = timeout_s
+
+    async def call(self, request: Contract, *, correlation_id: str) -> Contract:
+        """Ask the peer's hub; see the module docstring for what each outcome becomes."""
+        context = _CURRENT.get()
+        if context is None:
+            raise ProviderError(
+                f"{self._service.id}: a remote call needs its exchange (see calling_for)"
+            )
+        headers = {
+            subjects.CLIENT_HEADER: context.client,
+            subjects.CORRELATION_HEADER: correlation_id,
+            subjects.EXCHANGE_HEADER: context.exchange_id,
+            subjects.ORIGIN_HEADER: self._origin,
+        }
+        if context.purpose:
+            headers[subjects.PURPOSE_HEADER] = context.purpose
+        try:
+            msg = await self._connection.request(
+                self._peer,
+                self._subject,
+                request.model_dump_json().encode(),
+                timeout_s=self._timeout_s,
+                headers=headers,
+            )
+        except PeerUnreachable as exc:
+            raise ProviderUnavailable(exc.message) from None
+        return self._outcome(_read(self._peer, msg.data))
+
+    def _outcome(self, answer: RemoteAnswer) -> Contract:
+        if answer.outcome == "responded" and answer.document is not None:
+            expected = str(self.response_contract.contract_id())
+            if answer.contract != expected:
+                raise ProviderResponseInvalid(
+                    f"region {self._peer} answered {answer.contract}, expected {expected}"
+                )
+            try:
+                return validate_contract(self.response_contract, answer.document)
+            except ContractError:
+                # Minimised by the peer for the purpose (hub.service_layer.security): fields may be absent.
+                return validate_contract(partial_model(self.response_contract), answer.document)
+        error = answer.error
+        message = error.message if error else f"outcome {answer.outcome} without a reason"
+        if answer.outcome == "timeout":
+            raise ProviderUnavailable(f"region {self._peer}: {message}")
+        issues = tuple(
+            FieldIssue(
+                path=str(i.get("path") or "$"),
+                reason=str(i.get("reason") or ""),
+                code=str(i.get("code") or "remote"),
+                field=i.get("field"),
+            )
+            for i in (error.issues if error else [])
+        )
+        raise RemoteRefusal(self._peer, error.code if error else answer.outcome, message, issues)
+
+    async def aclose(self) -> None:
+        """Nothing to close: the link connection belongs to :class:`hub.adapters.peers.RegionLinks`."""
+
+
+def _read(peer: str, data: bytes) -> RemoteAnswer:
+    try:
+        return RemoteAnswer.model_validate_json(data)
+    except ValidationError as exc:
+        raise ProviderResponseInvalid(
+            f"region {peer} sent an unreadable answer: {exc.errors(include_url=False)[:2]}"
+        ) from None

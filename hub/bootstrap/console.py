@@ -1,0 +1,88 @@
+"""Builds the console for a running hub: the one place bootstrap calls."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+
+from hub.adapters.projections.catalogue import time_limits
+from hub.adapters.projections.live import LiveProjections
+from hub.entrypoints.http.console.api import operator_api_router
+from hub.entrypoints.http.console.auth import ConsoleAuth
+from hub.entrypoints.http.console.pages import ConsolePages, console_router
+from hub.entrypoints.http.console.queries import ConsoleQueries
+from hub.entrypoints.http.console.subject_page import record_report_read
+from hub.service_layer.audit import Auditor
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.federation.reconciliation.report import Report
+from hub.service_layer.operators import ActiveSession, OperatorDirectory, OperatorError, Permission
+from hub.service_layer.operators.secrets import OperatorSecrets
+from hub.service_layer.security.credentials import CredentialService
+from hub.settings import HubSettings
+
+CONSOLE_SECRET = "operator-console"  # noqa: S105 - the name of a stored secret, not a secret
+"""The key-store secret the console's keys derive from (hub.service_layer.operators.secrets)."""
+
+
+@dataclass
+class Console:
+    """The console's parts: its routers, the operator directory and the shared queries."""
+
+    routers: list[APIRouter]
+    directory: OperatorDirectory
+    queries: ConsoleQueries
+    auth: ConsoleAuth
+
+    def require(self, permission: Permission) -> Callable[[Request], Awaitable[ActiveSession]]:
+        """A dependency for other routers: an operator whose role grants ``permission``."""
+        return self.auth.require(permission)
+
+    def record_report_read(self, reader: ActiveSession, subject_ref: str, uses: int) -> None:
+        """Keep an operator's reading of a subject's data-use report as an operator action."""
+        record_report_read(self.directory, reader, subject_ref, uses)
+
+
+def operator_directory(settings: HubSettings, ledger: Ledger) -> OperatorDirectory:
+    """The region's operator accounts (the CLI and the running hub build it the same way).
+
+    The console's keys derive from a region secret kept in the key store, wrapped by the
+    KEK, so ``interop-hub keys rotate-kek`` re-wraps it and TOTP secrets and sessions
+    survive a KEK rotation.
+    """
+    if ledger.keyring is None:
+        raise OperatorError("the ledger has no keyring: operator secrets cannot be sealed")
+    secrets = OperatorSecrets(ledger.keyring.secret(CONSOLE_SECRET))
+    return OperatorDirectory(ledger, secrets, issuer=f"interop-hub {settings.region}")
+
+
+def build_console(
+    settings: HubSettings,
+    ledger: Ledger,
+    projections: LiveProjections,
+    auditor: Auditor,
+    services: Sequence[ServiceDefinition],
+    credentials: CredentialService | None = None,
+    wake_relay: Callable[[], None] | None = None,
+) -> Console:
+    """Queries, operator directory, session checks, pages and API of one hub."""
+    directory = operator_directory(settings, ledger)
+    queries = ConsoleQueries(settings, ledger, projections, auditor, time_limits(services),
+                             peers=tuple(settings.peers),
+                             reconcile_with=_online(settings) if settings.peers else None,
+                             wake_relay=wake_relay)
+    auth = ConsoleAuth(directory, directory.secrets, credentials)
+    pages = ConsolePages(queries, directory, auth)
+    return Console([console_router(pages), operator_api_router(queries, directory, auth)],
+                   directory, queries, auth)
+
+
+def _online(settings: HubSettings):  # type: ignore[no-untyped-def]
+    def reconcile_with(peer: str) -> Report:
+        from hub.service_layer.federation.reconciliation.online import reconcile_online
+
+        return reconcile_online(settings, peer).final
+
+    return reconcile_with

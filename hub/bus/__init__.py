@@ -1,5 +1,0 @@
-"""The bus port: durable publish, durable consumption, transient replies."""
-
-from hub.bus.port import Bus, Delivery, Handler, Inbox
-
-__all__ = ["Bus", "Delivery", "Handler", "Inbox"]

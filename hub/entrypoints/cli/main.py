@@ -1,0 +1,236 @@
+"""The ``interop-hub`` command line. Every command takes ``--data DIR``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contracts.errors import HubError
+from hub.bootstrap.privacy import build_ledger
+from hub.entrypoints.cli.exchange_filters import (
+    AsOfOption,
+    ContractFilter,
+    CorrelationFilter,
+    DepartmentFilter,
+    OutcomeFilter,
+    ServiceFilter,
+    SinceFilter,
+    UntilFilter,
+    exchange_query,
+)
+from hub.logs import configure_logging
+from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.exchanges.views import find_exchange, indexed_summaries, timeline
+from hub.settings import HubSettings
+
+app = typer.Typer(
+    name="interop-hub",
+    help="Event-sourced interoperability hub for public administrations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+exchanges_app = typer.Typer(help="Inspect recorded exchanges.", no_args_is_help=True)
+app.add_typer(exchanges_app, name="exchanges")
+# --- sub-commands: one module per command group, registered here (one line each) ---
+from hub.entrypoints.cli import projections as cli_projections  # noqa: E402, I001 - registered at the marker
+app.command("replay")(cli_projections.replay)
+app.command("metrics")(cli_projections.metrics)
+from hub.entrypoints.cli import audit as cli_audit  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_audit.app, name="audit")
+from hub.entrypoints.cli.adapter import app as adapter_app  # noqa: E402, I001 - at the marker
+app.add_typer(adapter_app, name="adapter")
+from hub.entrypoints.cli import subject as cli_subject  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_subject.app, name="subject")
+from hub.entrypoints.cli import contracts as cli_contracts  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_contracts.app, name="contracts")
+from hub.entrypoints.cli import region as cli_region  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_region.app, name="region")
+from hub.entrypoints.cli import agreement as cli_agreement  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_agreement.app, name="agreement")
+from hub.entrypoints.cli import reconcile as cli_reconcile  # noqa: E402, I001 - registered at the marker
+app.command("reconcile")(cli_reconcile.reconcile)
+from hub.entrypoints.cli import serve as cli_serve  # noqa: E402, I001 - registered at the marker
+app.command("serve")(cli_serve.serve)
+from hub.entrypoints.cli import operator as cli_operator  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_operator.app, name="operator")
+from hub.entrypoints.cli import simulate as cli_simulate  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_simulate.app, name="simulate")
+from hub.entrypoints.cli import credentials as cli_credentials  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_credentials.app, name="credentials")
+from hub.entrypoints.cli import keys as cli_keys  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_keys.app, name="keys")
+from hub.entrypoints.cli import access as cli_access  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_access.app, name="access")
+from hub.entrypoints.cli import consent as cli_consent  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_consent.app, name="consent")
+from hub.entrypoints.cli import dlq as cli_dlq  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_dlq.app, name="dlq")
+from hub.entrypoints.cli import provider_secret as cli_provider_secret  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_provider_secret.app, name="provider-secret")
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help="The region's data folder (default: $HUB_DATA, else ./hub-data)"),
+]
+# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 132)
+
+
+def load_settings(data: Path | None, **overrides: Any) -> HubSettings:
+    """Settings from the environment, with ``--data`` and other flags taking precedence."""
+    settings = HubSettings()
+    updates = {k: v for k, v in {"data": data, **overrides}.items() if v is not None}
+    return settings.model_copy(update=updates)
+
+
+def open_ledger(settings: HubSettings) -> Ledger:
+    if settings.store is None and not (settings.data / "ledger.sqlite3").exists():
+        raise typer.BadParameter(
+            f"no ledger in {settings.data} (run `interop-hub demo` first?)", param_hint="--data"
+        )
+    return build_ledger(settings)
+
+
+@app.command()
+def demo(
+    data: DataOption = None,
+    keep_running: Annotated[
+        bool,
+        typer.Option(
+            "--keep-running", help="Keep the hub and departments running after the scenario"
+        ),
+    ] = False,
+    regions: Annotated[
+        int,
+        typer.Option(
+            "--regions", min=1, max=5,
+            help="Run N regions (north, south, east, west, centre; data in DIR/<region>) "
+            "joined by NATS leaf nodes",
+        ),
+    ] = 1,
+) -> None:
+    """Start NATS, the hub and two departments; run a scripted scenario; print a summary."""
+    from simulations.demo import run_demo
+
+    settings = load_settings(data)
+    configure_logging(
+        settings.log_format, "warning" if settings.log_format == "auto" else settings.log_level
+    )
+    if regions > 1:  # region links (hub.adapters.peers): one hub per region, cross-region steps
+        from simulations.federation_demo import run_federation_demo
+
+        raise typer.Exit(run_until_signalled(run_federation_demo(
+            settings, regions=regions, keep_running=keep_running, console=out)))
+    code = run_until_signalled(run_demo(settings, keep_running=keep_running, console=out))
+    raise typer.Exit(code)
+
+
+@exchanges_app.command("list")
+def exchanges_list(
+    data: DataOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+    service: ServiceFilter = None,
+    department: DepartmentFilter = None,
+    contract: ContractFilter = None,
+    outcome: OutcomeFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    correlation_id: CorrelationFilter = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """List exchanges from the exchange index, oldest first (filters combine with AND)."""
+    settings = load_settings(data)
+    query = exchange_query(service, department, contract, outcome, since, until, correlation_id)
+    view = cli_projections.open_read_view(settings, as_of)
+    try:
+        rows = indexed_summaries(view, query)
+    finally:
+        view.close()
+    if as_json:
+        for row in rows:
+            record = {**vars(row), "id": str(row.id), "received_at": row.received_at.isoformat()}
+            print(json.dumps(record))
+        return
+    where = f"as of {view.as_of.isoformat()} (historical view) in" if view.as_of else "in"
+    table = Table(title=f"exchanges {where} {settings.data}")
+    for column in ("id", "received (UTC)", "client", "service", "via", "status", "ms"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row.id)[:8],
+            row.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            row.client,
+            row.service or "-",
+            row.ingress,
+            row.status,
+            f"{row.latency_ms:.1f}" if row.latency_ms is not None else "-",
+        )
+    out.print(table)
+    out.print(f"{len(rows)} exchanges")
+
+
+@exchanges_app.command("show")
+def exchanges_show(
+    exchange_id: Annotated[str, typer.Argument(help="Exchange id or a unique prefix")],
+    data: DataOption = None,
+) -> None:
+    """Print one exchange's events as a timeline."""
+    settings = load_settings(data)
+    ledger = open_ledger(settings)
+    try:
+        uid = find_exchange(ledger, exchange_id)
+        entries = timeline(ledger, uid)
+    except HubError as exc:
+        out.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"exchange {uid}")
+    start = entries[0].at
+    for entry in entries:
+        offset = (entry.at - start).total_seconds() * 1000
+        out.print(
+            f"  {entry.at:%H:%M:%S.%f} +{offset:8.1f} ms  v{entry.version:<2} "
+            f"[bold]{entry.event}[/bold]"
+        )
+        for key, value in entry.details.items():
+            out.print(f"      {key}: {json.dumps(value, default=str)}", highlight=False)
+
+
+def run_until_signalled(coro: Any) -> int:
+    """Run ``coro``; SIGINT/SIGTERM cancel it so every ``finally`` (nats-server stop) runs."""
+
+    async def main() -> int:
+        task = asyncio.ensure_future(coro)
+        loop = asyncio.get_running_loop()
+
+        def stop_once() -> None:
+            # A second signal (a repeated Ctrl-C, or a group-wide SIGTERM reaching us
+            # twice) must not cancel the orderly shutdown the first one started.
+            if task.cancelling() == 0:
+                task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop_once)
+        try:
+            return int(await task)
+        except asyncio.CancelledError:
+            out.print("interrupted: stopped cleanly")
+            return 130
+
+    return asyncio.run(main())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except HubError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(2)

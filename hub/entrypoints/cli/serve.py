@@ -1,0 +1,90 @@
+"""``interop-hub serve``: run one region's hub with the services a services file declares.
+
+This is the production entry point. ``--workers N`` runs N hub processes on one
+listening socket (PostgreSQL store and external NATS required; see
+:mod:`hub.entrypoints.cli.workers`); several ``serve`` processes (or hosts) against
+the same PostgreSQL store and NATS cluster share a region the same way, one of
+them relaying by lease. On SQLite one hub process runs per data folder: a second
+is refused, naming the first one's pid. Everything else comes from the ``HUB_*``
+settings: ``HUB_STORE`` for PostgreSQL, ``HUB_NATS_URL`` for an external NATS
+cluster (else an embedded ``nats-server`` is started), ``HUB_HTTP_HOST`` and
+``HUB_HTTP_PORT`` for the listener.
+It runs until SIGINT or SIGTERM, then drains and stops in order.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from contracts import default_registry
+from hub.bootstrap.region import run_hub
+
+# ``cli`` imports this module while it loads; its names are read only when a command runs.
+from hub.entrypoints.cli import main as hub_cli
+from hub.service_layer.exchanges.routing import load_services
+from hub.service_layer.notifications.subscriptions import load_subscriptions
+from hub.settings import HubSettings
+
+ServicesArgument = Annotated[
+    Path,
+    typer.Argument(
+        help=r"The services file (\[\[service]] and \[\[subscription]] tables)",
+        exists=True, dir_okay=False, readable=True, show_default=False,
+    ),
+]
+
+
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers", min=1, max=64,
+        help="Hub processes sharing this region and one HTTP socket. N > 1 needs PostgreSQL "
+        "(HUB_STORE) and an external NATS (HUB_NATS_URL); exactly one worker relays, by lease. "
+        "SQLite: one hub process per data folder, a second is refused with the first's pid.",
+    ),
+]
+# Set by `serve --workers N` for its worker processes: the inherited listening socket.
+ListenFdOption = Annotated[int | None, typer.Option("--listen-fd", hidden=True)]
+
+
+def serve(services: ServicesArgument, data: hub_cli.DataOption = None,
+          workers: WorkersOption = 1, listen_fd: ListenFdOption = None) -> None:
+    """Run the hub with SERVICES until SIGINT/SIGTERM; print where it listens."""
+    from hub.logs import configure_logging
+
+    settings = hub_cli.load_settings(data)
+    configure_logging(settings.log_format, settings.log_level)
+    if workers > 1:
+        from hub.entrypoints.cli.workers import run_workers
+
+        raise typer.Exit(hub_cli.run_until_signalled(run_workers(settings, services, workers)))
+    listener = None
+    if listen_fd is not None:
+        listener = socket.socket(fileno=listen_fd)
+    raise typer.Exit(hub_cli.run_until_signalled(_serve(settings, services, listener)))
+
+
+async def _serve(settings: HubSettings, services_file: Path,
+                 listener: socket.socket | None) -> int:
+    import asyncio
+
+    registry = default_registry()
+    definitions = load_services(services_file, registry)
+    subscriptions = load_subscriptions(services_file)
+    async with run_hub(
+        settings, definitions, registry=registry, subscriptions=subscriptions,
+        listener=listener,
+    ) as hub:
+        out = hub_cli.out
+        out.print(f"hub of region {settings.region}: {hub.http_url}  (nats {hub.nats_url}, "
+                  f"store {hub.adapters.store.selection})", highlight=False)
+        for service in hub.directory:
+            out.print(f"  service {service.id}: POST {hub.http_url}/services/{service.id}",
+                      highlight=False)
+        out.print("running; SIGTERM or Ctrl-C stops it", highlight=False)
+        await asyncio.Event().wait()
+    return 0  # pragma: no cover - only a signal ends the wait

@@ -1,0 +1,105 @@
+"""Recording the access decision and the disclosure, each in its exchange's transaction.
+
+``Authorised`` goes with Received + Translated + Routed (the outbox entry), so
+no exchange is ever routed without its decision; ``Disclosed`` (and
+``Consent.Used`` when consent-based) goes with Delivered + Responded, so the
+ledger never holds an answer without the record of what the client was shown.
+
+A notification (hub.service_layer.notifications) discloses the other way: the subscriber
+receives the issued record. :func:`record_notified` records that as
+``Disclosed`` to the subscriber (basis ``subscription``, the record's fields)
+with its acknowledgement, so the subject's data-use report lists it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from hub.domain.errors import ExchangeConflictError
+from hub.domain.exchange import Exchange
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.service_layer.security.decision import Decision
+from hub.service_layer.security.minimise import minimise
+
+NOTIFICATION_PURPOSE = "notification"
+SUBSCRIPTION_BASIS = "subscription"
+
+# A consent used by two exchanges at once loses one version check: reload and retry.
+_CONSENT_RACE_RETRIES = 5
+
+
+def record_authorised(
+    ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision
+) -> UUID:
+    """Received + Translated + Authorised + Routed, in one transaction."""
+    exchange = authorised_exchange(ledger, arrival, translation, decision)
+    try:
+        ledger.save(exchange)
+    except IntegrityError:
+        raise ExchangeConflictError(exchange.id) from None
+    return exchange.id
+
+
+def authorised_exchange(
+    ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision
+) -> Exchange:
+    """A new, unsaved exchange: Received + Translated + Authorised + Routed."""
+    exchange = ledger.accepted(arrival, translation)
+    exchange.authorise(decision.purpose, decision.basis, decision.legal_basis,
+                       decision.consent_id)
+    exchange.route(translation.provider, translation.subject)
+    return exchange
+
+
+def record_disclosed_response(
+    ledger: Ledger,
+    exchange_id: UUID,
+    decision: Decision,
+    *,
+    attempt: int,
+    contract: str,
+    document: dict[str, Any],
+    digest: str,
+    provider_ms: float,
+) -> dict[str, Any]:
+    """Delivered + Responded + Disclosed (+ Consent.Used), in one transaction.
+
+    Returns the minimised document: what the client may be sent.
+    """
+    shown = minimise(document, decision.fields)
+    for attempt_left in range(_CONSENT_RACE_RETRIES, 0, -1):
+        exchange = ledger.get(exchange_id)
+        exchange.deliver(attempt)
+        exchange.respond(contract, document, digest, provider_ms, exchange.data_subject)
+        exchange.disclose(decision.purpose, decision.basis, decision.legal_basis,
+                          decision.consent_id, exchange.client, list(decision.fields),
+                          exchange.data_subject)
+        aggregates: list[Any] = [exchange]
+        if decision.consent_id:
+            consent = ledger.repository.get(UUID(decision.consent_id))
+            consent.use(str(exchange_id), list(decision.fields))
+            aggregates.append(consent)
+        try:
+            ledger.save(*aggregates)
+            return shown
+        except IntegrityError:
+            if attempt_left == 1 or ledger.get(exchange_id).status.value != "routed":
+                raise ExchangeConflictError(exchange_id) from None
+    raise ExchangeConflictError(exchange_id)  # pragma: no cover - the loop returns or raises
+
+
+def record_notified(
+    ledger: Ledger, exchange_id: UUID, *, subscription: str, **response: Any
+) -> None:
+    """Delivered + Responded (the subscriber's receipt; ``response``: the keywords of
+    :meth:`Ledger.record_response`) + Disclosed to the subscriber, in one transaction: the
+    record's fields went to the subscriber under ``subscription``."""
+    def disclose(exchange: Exchange) -> None:
+        exchange.disclose(NOTIFICATION_PURPOSE, SUBSCRIPTION_BASIS, subscription, "",
+                          exchange.provider or "", sorted(exchange.request or {}),
+                          exchange.data_subject)
+
+    ledger.record_response(exchange_id, also=disclose, **response)

@@ -1,0 +1,82 @@
+"""A citizen's data-use report: every disclosure of their data, built by replay from the ledger.
+
+It reads the ledger's ``Exchange.Disclosed`` notifications and keeps those about
+the subject (by pseudonymous reference): when, which department received which
+fields of which service, for what purpose, under which legal basis or consent.
+Nothing personal is read: Disclosed names fields by path, never by value, so
+the report still lists the uses of a person whose key was destroyed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from contracts.errors import HubError
+from hub.domain.exchange import Exchange
+
+if TYPE_CHECKING:
+    from hub.service_layer.exchanges.ledger import Ledger
+
+
+@dataclass(frozen=True)
+class DataUse:
+    """One disclosure of the subject's data to a department."""
+
+    at: dt.datetime
+    exchange_id: str
+    recipient: str
+    service: str
+    purpose: str
+    basis: str
+    legal_basis: str
+    consent_id: str
+    fields: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["at"] = self.at.isoformat()
+        record["fields"] = list(self.fields)
+        return record
+
+
+def data_use_report(ledger: Ledger, subject_ref: str, batch: int = 500) -> list[DataUse]:
+    """Every recorded disclosure about ``subject_ref``, oldest first."""
+    uses: list[DataUse] = []
+    start = 1
+    topics = (Exchange.Disclosed.TOPIC,)
+    while page := ledger.notifications(start, batch, topics):
+        for notification in page:
+            disclosed = ledger.mapper.to_domain_event(notification)
+            if not isinstance(disclosed, Exchange.Disclosed):
+                continue
+            if disclosed.data_subject != subject_ref:
+                continue
+            exchange = ledger.get(disclosed.originator_id)
+            uses.append(DataUse(
+                at=disclosed.timestamp,
+                exchange_id=str(disclosed.originator_id),
+                recipient=disclosed.recipient,
+                service=exchange.service,
+                purpose=disclosed.purpose,
+                basis=disclosed.basis,
+                legal_basis=disclosed.legal_basis,
+                consent_id=disclosed.consent_id,
+                fields=tuple(disclosed.fields),
+            ))
+        start = page[-1].id + 1
+    return uses
+
+
+def subject_report(ledger: Ledger, subject: str) -> tuple[str, list[DataUse]]:
+    """The subject's pseudonymous reference and every recorded use of their data.
+
+    ``subject`` is the identifier a department would send (or already a reference);
+    the keyring turns it into the reference the ledger records, so the identifier
+    itself is never stored by asking.
+    """
+    if ledger.keyring is None:
+        raise HubError("this ledger has no keyring: subjects cannot be named")
+    ref = ledger.keyring.resolve(subject)
+    return ref, data_use_report(ledger, ref)

@@ -1,0 +1,301 @@
+"""Contract instances <-> XML elements, validated by libxml2 against the contracts' XSD.
+
+The per-message path uses one compiled ``lxml.etree.XMLSchema`` (libxml2):
+xmlschema's or zeep's pure-Python decoders are about forty times slower. The
+schema catches structure, types and facets with precise locations; pydantic
+then checks what XSD cannot express (cross-field rules) via
+:func:`contracts.validation.validate_contract`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from lxml import etree
+
+from contracts.base import Contract
+from contracts.errors import FieldIssue
+from contracts.validation import validate_contract
+from contracts.xsd import CONTRACTS_NS, FieldShape, element_name, field_shapes, schema_element
+from translation.errors import MappingError, SchemaViolation
+
+_EXPECTED = re.compile(r"Expected is (?:one of )?\( (?P<names>[^)]*) \)")
+_STEP = re.compile(r"^(?P<name>[^\[]+)(?:\[(?P<index>\d+)\])?$")
+
+
+class ContractXmlCodec:
+    """Decodes and encodes the XML elements of a fixed set of contracts.
+
+    Nested contracts are handled as part of their parents; only the ``models``
+    given have global elements that :meth:`decode` accepts.
+    """
+
+    def __init__(self, models: Sequence[type[Contract]], *, namespace: str = CONTRACTS_NS) -> None:
+        self.namespace = namespace
+        self._models = {self._qname(model): model for model in models}
+        self._shapes: dict[type[Contract], dict[str, FieldShape]] = {}
+        for model in models:
+            self._collect_shapes(model)
+        # libxml2 validates without the GIL, but lxml keeps one error log per
+        # schema object: serialise validations so each reads its own errors.
+        self._lock = threading.Lock()
+        try:
+            self._schema = etree.XMLSchema(schema_element(models, target_namespace=namespace))
+        except etree.XMLSchemaParseError as exc:
+            raise ValueError(f"the contracts' XSD does not compile: {exc}") from None
+
+    def _qname(self, model: type[Contract]) -> str:
+        return f"{{{self.namespace}}}{element_name(model)}"
+
+    def _collect_shapes(self, model: type[Contract]) -> None:
+        if model in self._shapes:
+            return
+        shapes = {shape.name: shape for shape in field_shapes(model)}
+        self._shapes[model] = shapes
+        for shape in shapes.values():
+            if shape.is_contract:
+                self._collect_shapes(shape.kind)
+
+    def model_for(self, element: etree._Element) -> type[Contract]:
+        """The contract model of a global element; :class:`SchemaViolation` if there is none."""
+        model = self._models.get(element.tag) if isinstance(element.tag, str) else None
+        if model is None:
+            raise self._unknown(element)
+        return model
+
+    def _unknown(self, element: etree._Element) -> SchemaViolation:
+        tag = element.tag if isinstance(element.tag, str) else repr(element)
+        reason = (
+            f"element {tag} is not a known contract; expected one of: {', '.join(self._models)}"
+        )
+        return SchemaViolation(
+            reason,
+            issues=(
+                FieldIssue(path=f"/{_localname(element)}", reason=reason, code="schema-violation"),
+            ),
+        )
+
+    def decode(self, element: etree._Element) -> Contract:
+        """Validate ``element`` against the schema, then build and validate its contract.
+
+        Raises :class:`SchemaViolation` (issue code ``schema-violation``) or
+        :class:`contracts.errors.ContractError` for rules only pydantic knows.
+        """
+        model = self.model_for(element)
+        issues = self._validate(element, model)
+        if issues:
+            raise SchemaViolation(
+                f"{model.contract_id()}: {len(issues)} schema violation(s); "
+                f"first at {issues[0].path}: {issues[0].reason}",
+                issues=issues,
+            )
+        return validate_contract(model, self._to_data(element, model))
+
+    def _validate(self, element: etree._Element, model: type[Contract]) -> tuple[FieldIssue, ...]:
+        with self._lock:
+            # Validating an element checks it as the root of its own document.
+            valid = self._schema.validate(element)
+            errors = () if valid else tuple(self._schema.error_log)
+        return tuple(self._issue(element, model, error) for error in errors)
+
+    def _to_data(self, element: etree._Element, model: type[Contract]) -> dict[str, Any]:
+        shapes = self._shapes[model]
+        data: dict[str, Any] = {name: [] for name, shape in shapes.items() if shape.repeated}
+        for child in element.iterchildren(tag=etree.Element):
+            shape = shapes[_localname(child)]
+            value = self._to_data(child, shape.kind) if shape.is_contract else _text(child, shape)
+            if shape.repeated:
+                data[shape.name].append(value)
+            else:
+                data[shape.name] = value
+        return data
+
+    def encode(self, contract: Contract) -> etree._Element:
+        """The XML element of ``contract``, checked against the same schema as :meth:`decode`.
+
+        Raises :class:`MappingError` (issue code ``not-xml-compatible``) when a
+        string holds characters XML cannot carry.
+        """
+        model = type(contract)
+        element = etree.Element(self._qname(model), nsmap={None: self.namespace})
+        if self._models.get(element.tag) is not model:
+            raise self._unknown(element)
+        self._fill(element, contract, f"/{element_name(model)}")
+        issues = self._validate(element, model)
+        if issues:
+            # Only a contract allowing more than its XSD can get here: a bug to surface.
+            raise SchemaViolation(
+                f"{model.contract_id()}: the encoded contract violates its own XSD",
+                issues=issues,
+            )
+        return element
+
+    def encode_partial(self, contract: Contract, model: type[Contract]) -> etree._Element:
+        """The element of ``model`` holding only the fields ``contract`` carries.
+
+        For a response cut down to what a purpose may see (hub.service_layer.security.minimise):
+        ``contract`` is an all-optional twin of ``model`` whose values were
+        validated by the same field types, so each element is written exactly as
+        :meth:`encode` would. Elements the purpose hides are absent, which the
+        contract's XSD (where they are required) does not allow: no XSD check here.
+        The hub WSDL types such answers ``Partial<Name>`` (:mod:`translation.hub_wsdl`).
+        """
+        element = etree.Element(self._qname(model), nsmap={None: self.namespace})
+        if self._models.get(element.tag) is not model:
+            raise self._unknown(element)
+        self._fill(element, contract, f"/{element_name(model)}", model)
+        return element
+
+    def _fill(
+        self, parent: etree._Element, contract: Contract, path: str,
+        model: type[Contract] | None = None,
+    ) -> None:
+        for shape in self._shapes[model or type(contract)].values():
+            value = getattr(contract, shape.name)
+            if value is None:
+                continue
+            values = value if shape.repeated else [value]
+            for index, item in enumerate(values, start=1):
+                child = etree.SubElement(parent, f"{{{self.namespace}}}{shape.name}")
+                where = f"{path}/{shape.name}" + (f"[{index}]" if shape.repeated else "")
+                if shape.is_contract:
+                    self._fill(child, item, where, shape.kind if model else None)
+                else:
+                    _set_text(child, _lexical(item), where, shape.name)
+
+    def _issue(
+        self, root: etree._Element, model: type[Contract], error: etree._LogEntry
+    ) -> FieldIssue:
+        """Turn one libxml2 error into a field issue with our path and the contract field."""
+        message = error.message.replace(f"{{{self.namespace}}}", "")
+        node = _resolve(root, error.path or "")
+        path, field, node_model = self._locate(model, root, root if node is None else node)
+        if "Missing child element" in message and node_model is not None:
+            missing = _missing_field(self._shapes[node_model], error.message)
+            if missing:
+                path, field = f"{path}/{missing}", f"{field}.{missing}" if field else missing
+        return FieldIssue(
+            path=path, reason=f"line {error.line}: {message}", code="schema-violation", field=field
+        )
+
+    def _locate(
+        self, model: type[Contract], root: etree._Element, node: etree._Element
+    ) -> tuple[str, str | None, type[Contract] | None]:
+        """Path, pydantic-style field and contract model of ``node`` (``root`` or below it).
+
+        E.g. ``/ContributionHistory/periods[2]/start`` and ``periods.1.start``.
+        """
+        chain = []
+        while node is not root and node is not None:
+            chain.append(node)
+            node = node.getparent()
+        steps, fields = [element_name(model)], []
+        current: type[Contract] | None = model
+        for element in reversed(chain):
+            name = _localname(element)
+            shape = self._shapes[current].get(name) if current is not None else None
+            if shape is not None and shape.repeated:
+                index = sum(1 for _ in element.itersiblings(element.tag, preceding=True))
+                steps.append(f"{name}[{index + 1}]")
+                fields.extend([name, str(index)])
+            else:
+                steps.append(name)
+                fields.append(name)
+            current = shape.kind if shape is not None and shape.is_contract else None
+        return "/" + "/".join(steps), ".".join(fields) or None, current
+
+
+def _missing_field(shapes: dict[str, FieldShape], message: str) -> str | None:
+    """The first required field among those libxml2 says it expected next."""
+    match = _EXPECTED.search(message)
+    if match is None:
+        return None
+    names = [name.strip().rpartition("}")[2] for name in match["names"].split(",")]
+    required = [name for name in names if name in shapes and _required(shapes[name])]
+    return (required or names)[0]
+
+
+def _required(shape: FieldShape) -> bool:
+    return shape.min_items > 0 if shape.repeated else not shape.optional
+
+
+def _localname(element: etree._Element) -> str:
+    tag = element.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else str(tag)
+
+
+def _text(element: etree._Element, shape: FieldShape) -> str:
+    # Join every text node: a comment splits "19<!-- -->99" in two, libxml2 reads 1999.
+    text = "".join(_texts(element))
+    # XSD collapses whitespace around every non-string built-in type before validating.
+    return text if shape.kind is str or issubclass(shape.kind, Enum) else text.strip()
+
+
+def _texts(element: etree._Element) -> Iterator[str]:
+    if element.text:
+        yield element.text
+    for child in element:
+        if child.tail:
+            yield child.tail
+
+
+def _lexical(value: Any) -> str:
+    """The XSD lexical form of a scalar contract value."""
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):  # datetime included: both isoformat to XSD lexical forms
+        return value.isoformat()
+    return str(value)
+
+
+def _set_text(element: etree._Element, text: str, path: str, field: str) -> None:
+    try:
+        element.text = text
+    except ValueError:
+        reason = "contains characters XML 1.0 cannot carry (control characters, U+FFFE...)"
+        raise MappingError(
+            f"cannot encode {path}: {reason}",
+            issues=(FieldIssue(path=path, reason=reason, code="not-xml-compatible", field=field),),
+        ) from None
+
+
+def _resolve(root: etree._Element, path: str) -> etree._Element | None:
+    """Follow a libxml2 node path (``/*/*[2]``, ``/p:a/p:b[3]``) from ``root``.
+
+    libxml2 reports where an error is as a path in the document it validated;
+    for an element that is the element itself (``/step``) and its descendants.
+    """
+    steps = path.split("/")[2:] if path.startswith("/") else None
+    if steps is None:
+        return None
+    node = root
+    for step in steps:
+        match = _STEP.match(step)
+        if match is None:
+            return None
+        candidates = [
+            child for child in node.iterchildren(tag=etree.Element) if _fits(child, match["name"])
+        ]
+        index = int(match["index"] or 1) - 1
+        if index >= len(candidates):
+            return None
+        node = candidates[index]
+    return node
+
+
+def _fits(element: etree._Element, name: str) -> bool:
+    if name == "*":  # libxml2's spelling of any element in a default namespace
+        return True
+    prefix, _, local = name.rpartition(":")
+    qname = etree.QName(element)
+    return qname.localname == local and (element.prefix or "") == prefix
