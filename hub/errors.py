@@ -33,12 +33,16 @@
     ├── ExchangeStateError            hub.domain.errors — step not allowed in this state
     ├── ExchangeConflictError         hub.domain.errors — another worker recorded first
     ├── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
-    ├── AuditError                    hub.service_layer.audit.errors — keys, notes, proofs, store reading
-    ├── PrivacyError                  hub.service_layer.privacy.errors — subject keys, KEK, tampered fields
-    ├── AccessError                   hub.service_layer.security.refusals — access-denied, purpose-required,
+    ├── AuditError                    hub.service_layer.audit.errors — keys, notes, proofs, store
+    reading
+    ├── PrivacyError                  hub.service_layer.privacy.errors — subject keys, KEK, tampered
+    fields
+    ├── AccessError                   hub.service_layer.security.refusals — access-denied,
+    purpose-required,
     │                                 unknown-purpose, purpose-not-granted, consent-required,
     │                                 access-revoked, consent-revoked, bad-purpose
-    ├── ProjectionError               hub.adapters.projections.errors — read store, unknown projection,
+    ├── ProjectionError               hub.adapters.projections.errors — read store, unknown
+    projection,
     │                                 as-of view, query
     ├── HttpPipeError                 simulations.traffic.http_pipe — load target not loopback,
     │                                 unreachable, or an answer outside HTTP/1.1 basics
@@ -64,7 +68,8 @@ reason. tests/unit/test_error_tree.py fails when a public exception class is
 defined outside this tree, a HubError subclass has no code of its own, or its
 HTTP status is only the root's default (each branch must choose one).
 
-An answer that crossed the bus carries only the code (``hub.service_layer.exchanges.messages.ReplyError``),
+An answer that crossed the bus carries only the code
+(``hub.service_layer.exchanges.messages.ReplyError``),
 so :func:`status_of` finds the status of the class that owns a code.
 """
 

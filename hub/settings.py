@@ -43,7 +43,8 @@ class HubSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     max_payload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
-    # --- TLS (hub.entrypoints.http.tls_listener): the hub terminates TLS itself when both are set ---
+    # --- TLS (hub.entrypoints.http.tls_listener): the hub terminates TLS itself when both are set
+    # ---
     tls_certfile: Path | None = Field(default=None, description="Server certificate (PEM)")
     tls_keyfile: Path | None = Field(default=None, description="Server private key (PEM)")
     tls_client_ca: Path | None = Field(
@@ -92,7 +93,8 @@ class HubSettings(BaseSettings):
     nats_users_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the embedded server's NATS users are re-read"
     )
-    # --- reliability (hub.adapters.nats.durability, hub.service_layer.exchanges.dead_letters, hub.service_layer.exchanges.faults) ---
+    # --- reliability (hub.adapters.nats.durability, hub.service_layer.exchanges.dead_letters,
+    # hub.service_layer.exchanges.faults) ---
     stream_replicas: int = Field(
         default=1, ge=1, le=5, description="Replicas of the hub's streams (3 on a cluster)"
     )
@@ -115,7 +117,8 @@ class HubSettings(BaseSettings):
         default=1, ge=1, description="TEST HOOK: crash the N-th time the crash point is reached"
     )
     # --- end reliability ---
-    # --- ingest (hub.service_layer.ingest): used only when the services file declares [[ingest]] sources ---
+    # --- ingest (hub.service_layer.ingest): used only when the services file declares [[ingest]]
+    # sources ---
     ingest_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=0, le=64,
         description="Ingest worker processes (default: one per core); 0 runs one in the hub",

@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Iterable
 
 from hub.bootstrap.region import Hub
-
 from hub.domain.credential import CredentialKind
 
 DEMO_TTL = dt.timedelta(hours=12)

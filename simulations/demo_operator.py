@@ -11,7 +11,6 @@ import secrets
 from dataclasses import dataclass
 
 from hub.bootstrap.region import Hub
-
 from hub.service_layer.operators import UnknownOperatorError
 
 DEMO_OPERATOR = "demo"

@@ -2,7 +2,8 @@
 
 The emulated departments run elsewhere (in the test process, which counts the
 provider's calls); this process runs only the hub, configured from ``HUB_*``
-(``HUB_CRASH_AT`` included, see :mod:`hub.service_layer.exchanges.faults`), and prints ``ready <http url>``
+(``HUB_CRASH_AT`` included, see :mod:`hub.service_layer.exchanges.faults`), and prints ``ready <http
+url>``
 once it serves::
 
     HUB_DATA=/tmp/x HUB_NATS_URL=nats://127.0.0.1:4333 HUB_HTTP_PORT=8123 \\
@@ -15,7 +16,6 @@ import argparse
 import asyncio
 
 from hub.bootstrap.region import run_hub
-
 from hub.settings import HubSettings
 from simulations.departments import DepartmentEndpoints, region_services
 
@@ -31,7 +31,6 @@ async def serve(settings: HubSettings, endpoints: DepartmentEndpoints) -> int:
 def main() -> None:
     """Entry point: ``python -m simulations.fault_hub --ss-wsdl URL --tax URL``."""
     from hub.entrypoints.cli.main import run_until_signalled
-
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -17,12 +17,11 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from hub.bootstrap.region import Hub, run_hub
-
 from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from contracts.tax import TaxClearance, TaxClearanceQuery
 from hub.adapters.peers import REGION_NAMES, star_settings
+from hub.bootstrap.region import Hub, run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.federation.app import utc_now

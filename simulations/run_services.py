@@ -24,9 +24,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.bootstrap.region import Hub, run_hub
-
 from contracts import default_registry
+from hub.bootstrap.region import Hub, run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.service_layer.exchanges.routing import load_services
 from hub.service_layer.ingest import load_ingest_sources
@@ -84,7 +83,6 @@ async def _serve(settings: HubSettings, services_file: Path, port: int | None) -
 def main() -> None:
     """Entry point: ``python -m simulations.run_services SERVICES_TOML [options]``."""
     from hub.entrypoints.cli.main import load_settings, run_until_signalled
-
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

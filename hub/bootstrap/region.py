@@ -189,10 +189,12 @@ async def run_hub(
             stack.enter_context(sole_writer(settings.data))  # SQLite: one hub process
         ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
-        # hub.adapters.readmodels: credentials, rights and consents in memory (one read of history here)
+        # hub.adapters.readmodels: credentials, rights and consents in memory (one read of history
+        # here)
         read_models = await asyncio.to_thread(models_of, ledger)
         credentials = CredentialService(ledger, region)  # hub.service_layer.security: who may call
-        # --- NATS identity (hub.adapters.nats.accounts): the embedded server's users, or HUB_NATS_URL ---
+        # --- NATS identity (hub.adapters.nats.accounts): the embedded server's users, or
+        # HUB_NATS_URL ---
         assert ledger.keyring is not None  # build_ledger always gives the ledger its keyring
         # hub.adapters.providers: provider secrets unsealed once, before anything else starts; a
         # missing secret or file refuses to start, naming the field
@@ -217,13 +219,15 @@ async def run_hub(
             auth=nats_auth,
         )
         stack.push_async_callback(bus.close)
-        # --- reliability (hub.bootstrap.reliability): DLQ + advisories, durability check, crash hook ---
+        # --- reliability (hub.bootstrap.reliability): DLQ + advisories, durability check, crash
+        # hook ---
         reliability = await prepare_reliability(bus, ledger, settings, monitor_url)
         # --- region links (hub.adapters.peers): built only when HUB_PEERS names peer regions ---
         links = RegionLinks(settings, services, registry) if settings.peers else None
         directory = links.directory if links else ServiceDirectory(region, services)
         adapters = await build_adapters(services, settings.provider_timeout_s, auths)
-        # --- notifications (hub.service_layer.notifications): one internal service per subscription ---
+        # --- notifications (hub.service_layer.notifications): one internal service per subscription
+        # ---
         notify = notification_services(subscriptions, directory, registry)
         notify_auths = await asyncio.to_thread(provider_secrets.resolve_all,
                                                [(str(s.id), s.auth) for s in notify])
@@ -234,7 +238,8 @@ async def run_hub(
             stack.push_async_callback(adapter.aclose)
         relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s,
                             crash=reliability.crash)
-        # A standby's accepted exchanges wake the lease holder's relay (hub.adapters.nats.relay_wake).
+        # A standby's accepted exchanges wake the lease holder's relay
+        # (hub.adapters.nats.relay_wake).
         wake_relay = RelayWakeup(relay.wake, bus, region, lease)
         await wake_relay.listen()
         inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
@@ -341,7 +346,8 @@ async def run_hub(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
                        sock=listener, tls=tls_options(settings))
         )
-        # --- ingest (hub.service_layer.ingest): worker processes, only when [[ingest]] sources are declared ---
+        # --- ingest (hub.service_layer.ingest): worker processes, only when [[ingest]] sources are
+        # declared ---
         ingest_runtime = None
         if ingest:
             ingest_runtime = await stack.enter_async_context(

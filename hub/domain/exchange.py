@@ -89,8 +89,10 @@ class Exchange(Aggregate):
         self.attempts = 0
         self.error: dict[str, Any] | None = None
         self.data_subject = ""
-        self.authorisation: dict[str, str] | None = None  # set by Authorised (hub.service_layer.security)
-        self.disclosed_fields: list[str] | None = None  # set by Disclosed (hub.service_layer.security)
+        # set by Authorised (hub.service_layer.security)
+        self.authorisation: dict[str, str] | None = None
+        # set by Disclosed (hub.service_layer.security)
+        self.disclosed_fields: list[str] | None = None
 
     class Rejected(Event):
         """The input was refused; ``issues`` name each problem (path, field, reason, code)."""
@@ -182,7 +184,8 @@ class Exchange(Aggregate):
         self.status = Status.ROUTED
 
     class Authorised(Event):
-        """The client may have this exchange: its right covers ``purpose`` (hub.service_layer.security).
+        """The client may have this exchange: its right covers ``purpose``
+        (hub.service_layer.security).
 
         ``basis`` is ``legal-basis`` (``legal_basis`` names it), ``consent``
         (``consent_id`` is the Consent aggregate), or ``remote`` when the service

@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 from eventsourcing.persistence import Tracking
+
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.region import run_hub
-
 from hub.service_layer.exchanges.ledger import Arrival, Ledger
 from hub.service_layer.exchanges.relay import RELAY_NAME
 from hub.settings import HubSettings
@@ -152,7 +152,6 @@ async def serve(data: Path, ready: Path) -> None:
 def main() -> None:
     """Measure (default) or be the hub process (``serve``)."""
     from hub.entrypoints.cli.main import run_until_signalled
-
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

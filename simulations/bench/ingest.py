@@ -40,14 +40,14 @@ from pathlib import Path
 from typing import Any
 
 import nats
-from hub.bootstrap.federation import open_federation
-from hub.bootstrap.region import Hub, run_hub
 from rich.console import Console
 from rich.table import Table
 
 from contracts import default_registry
 from hub.adapters.nats.accounts import hub_seed
 from hub.adapters.nats.server import NatsServerConfig, running_nats_server
+from hub.bootstrap.federation import open_federation
+from hub.bootstrap.region import Hub, run_hub
 from hub.domain.credential import CredentialKind
 from hub.logs import configure_logging
 from hub.service_layer.ingest import IngestClient

@@ -21,10 +21,9 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from contracts import Contract, default_registry
 from hub.bootstrap.federation import open_federation
 from hub.bootstrap.region import run_hub
-
-from contracts import Contract, default_registry
 from hub.service_layer.ingest.pipeline import IngestPipeline, Submission
 from hub.service_layer.ingest.runtime import build_pipeline
 from hub.service_layer.ingest.sources import Source, SourceBook

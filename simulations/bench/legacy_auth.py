@@ -20,7 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hub.bootstrap.privacy import build_ledger
-
 from hub.domain.credential import CredentialKind
 from hub.service_layer.security.credentials import CredentialService
 from hub.service_layer.security.legacy_logins import subject_identity

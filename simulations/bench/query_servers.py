@@ -22,12 +22,12 @@ import json
 import time
 from pathlib import Path
 
-from hub.bootstrap.region import run_hub
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.bootstrap.region import run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.settings import HubSettings
 from hub.work import WORK
@@ -89,7 +89,6 @@ async def serve_hub(ready: Path, data: Path, social_security_wsdl: str, tax: str
 def main() -> None:
     """Entry point of both processes."""
     from hub.entrypoints.cli.main import run_until_signalled
-
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 from hub.bootstrap.privacy import build_ledger
-
 from hub.domain.credential import CredentialKind
 from hub.entrypoints.http.json_ingress import CLIENT_HEADER
 from hub.service_layer.security.access import AccessRights

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner, Result
+
+from hub.entrypoints.cli.main import app
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"

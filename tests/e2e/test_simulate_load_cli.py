@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from hub.bootstrap.privacy import build_ledger
-
 from hub.service_layer.exchanges.views import summaries, totals
 from hub.settings import HubSettings
 from tests.e2e.test_demo_cli import _nats_servers_using

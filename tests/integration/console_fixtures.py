@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import httpx
 import pyotp
-from hub.bootstrap.region import Hub
 
+from hub.bootstrap.region import Hub
 from hub.service_layer.operators.directory import wait_for_next_code
 
 PASSWORD = "a long enough passphrase"

@@ -13,9 +13,9 @@ from uuid import UUID
 
 import httpx
 import nats
+
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.security import access_policy
-
 from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Exchange
 from hub.service_layer.exchanges.ledger import Ledger

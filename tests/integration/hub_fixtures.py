@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from hub.bootstrap.region import Hub, run_hub
-
 from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Status
 from hub.entrypoints.http.asgi_server import serve_asgi

@@ -11,10 +11,10 @@ from uuid import UUID
 
 import pytest
 import structlog
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
 from hub.adapters.store.selection import store_environment
+from hub.entrypoints.cli.main import app
 from hub.service_layer.exchanges.ledger import Ledger
 from tests.integration.audit_tampering import record, set_state, state_at
 

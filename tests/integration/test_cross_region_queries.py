@@ -11,11 +11,11 @@ import nats
 import pytest
 import requests
 import zeep
-from hub.bootstrap.region import Hub
 from zeep.transports import Transport
 
 from hub.adapters.peers import subjects
 from hub.adapters.peers.messages import RemoteAnswer
+from hub.bootstrap.region import Hub
 from hub.domain.exchange import Status
 from hub.entrypoints.nats.peer_ingress import INGRESS
 from hub.settings import HubSettings

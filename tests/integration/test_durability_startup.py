@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hub.bootstrap.region import run_hub
 from structlog.testing import capture_logs
 
 from hub.adapters.nats.durability import DurabilityError
+from hub.bootstrap.region import run_hub
 from hub.settings import HubSettings
 
 

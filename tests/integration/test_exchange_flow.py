@@ -11,9 +11,9 @@ import pytest
 import requests
 import zeep
 import zeep.exceptions
-from hub.bootstrap.region import Hub
 from zeep.transports import Transport
 
+from hub.bootstrap.region import Hub
 from hub.domain.exchange import Status
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP

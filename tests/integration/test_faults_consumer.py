@@ -18,7 +18,6 @@ from pathlib import Path
 from uuid import UUID
 
 import nats
-from hub.bootstrap.reliability import Reliability, prepare_reliability
 from nats.js import api
 
 from contracts import Contract
@@ -27,6 +26,7 @@ from hub.adapters.bus.port import ConsumerSpec
 from hub.adapters.nats.bus import JetStreamBus, StreamSpec
 from hub.adapters.nats.server import NatsServerProcess
 from hub.adapters.store.selection import store_environment
+from hub.bootstrap.reliability import Reliability, prepare_reliability
 from hub.domain.exchange import Exchange, Status
 from hub.service_layer.exchanges.dead_letters import (
     MAX_DELIVERIES_CODE,

@@ -2,7 +2,8 @@
 completes exactly once in effect.
 
 The hub runs as a child process (``simulations.fault_hub``) with the test hook
-``HUB_CRASH_AT`` (hub.service_layer.exchanges.faults): it SIGKILLs itself the CRASH_ON_REACH-th time the
+``HUB_CRASH_AT`` (hub.service_layer.exchanges.faults): it SIGKILLs itself the CRASH_ON_REACH-th time
+the
 point is reached. nats-server and the emulated bureaus live in the test process, so
 they survive the kill and the bureau counts its calls by correlation id.
 
@@ -25,9 +26,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hub.bootstrap.privacy import build_ledger
 
 from hub.adapters.nats.server import NatsServerProcess, free_port
+from hub.bootstrap.privacy import build_ledger
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.service_layer.exchanges.faults import CRASH_POINTS
 from hub.settings import HubSettings

@@ -7,11 +7,11 @@ from uuid import UUID
 
 import httpx
 import pytest
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
 from hub.adapters.nats.accounts import hub_connect_options
 from hub.domain.exchange import Status
+from hub.entrypoints.cli.main import app
 from hub.service_layer.exchanges.dead_letters import dlq_stream
 from hub.settings import HubSettings
 from tests.integration.fault_helpers import (

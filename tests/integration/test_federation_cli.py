@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 import structlog
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner, Result
+
+from hub.entrypoints.cli.main import app
 
 CLEAN_ENV: dict[str, str | None] = {k: None for k in os.environ if k.startswith("HUB_")}
 KID = re.compile(r"[A-Za-z0-9_-]{43}")

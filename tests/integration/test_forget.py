@@ -15,11 +15,11 @@ from uuid import UUID
 
 import httpx
 import pytest
-from hub.bootstrap.privacy import build_ledger
-from hub.bootstrap.region import Hub
 
 from hub.adapters.crypto.envelope import is_erased
 from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore, StoredKey, open_key_store
+from hub.bootstrap.privacy import build_ledger
+from hub.bootstrap.region import Hub
 from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.privacy.erasure import forget_subject
 from hub.service_layer.privacy.keyring import SubjectKeyring
@@ -292,8 +292,9 @@ async def test_forget_end_to_end_through_a_running_region(settings: HubSettings)
 
 def test_forget_asks_first_and_does_nothing_when_declined(tmp_path: Path) -> None:
     """Without --yes, `subject forget` asks; answering no destroys nothing and records nothing."""
-    from hub.entrypoints.cli.main import app
     from typer.testing import CliRunner
+
+    from hub.entrypoints.cli.main import app
 
     settings = HubSettings(data=tmp_path / "hub")
     ledger = build_ledger(settings)

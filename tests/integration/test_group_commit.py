@@ -10,9 +10,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from hub.bootstrap.privacy import build_ledger
 
 from hub.adapters.store.group_commit import GroupCommitWriter
+from hub.bootstrap.privacy import build_ledger
 from hub.domain.errors import ExchangeConflictError
 from hub.domain.exchange import Exchange, Status
 from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation

@@ -107,9 +107,9 @@ async def test_an_untranslated_error_in_a_check_is_a_failed_check(
     """A check raising a library's own error (here nats-py's, which the bus did not
     translate) fails that check only; /health never turns it into a 500."""
     import nats.errors
-    from hub.bootstrap.supervisor import TaskSupervisor
 
     from hub.adapters.store.selection import store_environment
+    from hub.bootstrap.supervisor import TaskSupervisor
     from hub.entrypoints.http.health import HealthChecks
     from hub.service_layer.exchanges.ledger import Ledger
 

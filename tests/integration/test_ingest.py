@@ -17,11 +17,11 @@ from typing import Any
 
 import nats
 import pytest
-from hub.bootstrap.federation import open_federation
-from hub.bootstrap.region import run_hub
 
 from hub.adapters.nats.accounts import inbox_prefix
 from hub.adapters.nats.server import NatsServerProcess
+from hub.bootstrap.federation import open_federation
+from hub.bootstrap.region import run_hub
 from hub.domain.credential import CredentialKind
 from hub.domain.ingest import RejectedSubmission, record_id_of
 from hub.domain.record import Record

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from hub.bootstrap.privacy import build_ledger
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
+from hub.bootstrap.privacy import build_ledger
+from hub.entrypoints.cli.main import app
 from hub.service_layer.security.credentials import CredentialService
 from hub.service_layer.security.legacy_logins import subject_identity
 from hub.settings import HubSettings

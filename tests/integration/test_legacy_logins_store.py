@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hub.bootstrap.privacy import build_ledger
 from lxml import etree
 from zeep.wsse.username import UsernameToken as ZeepUsernameToken
 
+from hub.bootstrap.privacy import build_ledger
 from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.credential_errors import CredentialError
 from hub.service_layer.security.legacy_errors import (

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
 import httpx
-from hub.bootstrap.region import Hub, run_hub
 
+from hub.bootstrap.region import Hub, run_hub
 from hub.domain.exchange import Status
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.service_layer.exchanges.gateway import Envelope

@@ -10,9 +10,9 @@ import json
 import tomllib
 from pathlib import Path
 
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
+from hub.entrypoints.cli.main import app
 from translation.onboarding import ScaffoldOptions, describe_wsdl, render_skeleton
 from translation.onboarding.report import MIME_ATTACHMENT
 

@@ -16,11 +16,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hub.entrypoints.cli.main import app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from typer.testing import CliRunner
+
+from hub.entrypoints.cli.main import app
 
 # (folder, file mutated, WSDL scaffolded); the catalog is the shared one, copied alongside.
 TARGETS = (

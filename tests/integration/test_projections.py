@@ -12,7 +12,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from hub.bootstrap.privacy import build_ledger
 
 from hub.adapters.projections import (
     ExchangeIndex,
@@ -32,6 +31,7 @@ from hub.adapters.projections import (
 from hub.adapters.projections.base import Event
 from hub.adapters.projections.store import Tx
 from hub.adapters.store.selection import store_environment
+from hub.bootstrap.privacy import build_ledger
 from hub.service_layer.exchanges.ledger import Arrival, Ledger, Problem, Translation
 from hub.service_layer.security.access import AccessRights
 from hub.settings import HubSettings

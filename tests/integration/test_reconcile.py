@@ -19,15 +19,15 @@ from typing import Any
 
 import pytest
 import structlog
-from hub.bootstrap.federation import RegionFederation, open_federation, open_keys, save_trust
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner, Result
 
 from contracts import default_registry
 from federation.fingerprints import registry_fingerprint
 from federation.trust import TrustList, publish_region_card, read_region_card
 from hub.adapters.store.selection import store_environment
+from hub.bootstrap.federation import RegionFederation, open_federation, open_keys, save_trust
 from hub.domain.record import Record
+from hub.entrypoints.cli.main import app
 from hub.service_layer.audit import Auditor, CheckpointBody, log_origin
 from hub.service_layer.audit.checkpoint import sign_checkpoint
 from hub.service_layer.audit.checkpoints import CheckpointLog

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import structlog
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner, Result
 
 from hub.adapters.peers.transport import FederationTransport
+from hub.entrypoints.cli.main import app
 from hub.service_layer.federation.app import utc_now
 from hub.settings import HubSettings
 from simulations.federation_scenarios import (

@@ -18,12 +18,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from hub.bootstrap.privacy import build_ledger
-from hub.bootstrap.security import access_policy
 
 from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from hub.adapters.readmodels import models_of
+from hub.bootstrap.privacy import build_ledger
+from hub.bootstrap.security import access_policy
 from hub.domain.credential import CredentialKind
 from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.routing import ServiceDefinition

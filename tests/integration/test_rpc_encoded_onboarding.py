@@ -18,10 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hub.bootstrap.region import run_hub
 from lxml import etree
 
 from contracts import default_registry
+from hub.bootstrap.region import run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.service_layer.exchanges.routing import load_services
 from hub.settings import HubSettings

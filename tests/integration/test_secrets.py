@@ -16,13 +16,13 @@ import httpx
 import nats
 import nats.errors
 import pytest
-from hub.bootstrap.federation import open_keys
-from hub.bootstrap.privacy import build_ledger, open_keyring
 from structlog.testing import capture_logs
 
 from federation.errors import RegionKeyError
 from federation.keys import KeyRing, region_keys_path
 from hub.adapters.nats.accounts import hub_seed
+from hub.bootstrap.federation import open_keys
+from hub.bootstrap.privacy import build_ledger, open_keyring
 from hub.domain.credential import CredentialKind
 from hub.service_layer.privacy.errors import KeyEncryptionKeyError
 from hub.service_layer.security.credentials import CredentialService
@@ -154,6 +154,7 @@ def test_operators_log_in_with_the_same_totp_after_a_kek_rotation(tmp_path: Path
     enrolled before ``keys rotate-kek`` logs in afterwards with the same authenticator app,
     and a session cookie issued before stays valid."""
     import pyotp
+
     from hub.bootstrap.console import operator_directory
 
     settings = HubSettings(data=tmp_path / "hub")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hub.bootstrap.privacy import build_ledger
 
 from hub.adapters.nats.server import NatsServerProcess, free_port
+from hub.bootstrap.privacy import build_ledger
 from hub.settings import HubSettings
 from simulations.bench.hub_workers import serve, services_file, worker_sockets
 from tests.integration.fault_helpers import post_query, provision_folder, settled, tally, wait_for

@@ -13,9 +13,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
+from hub.entrypoints.cli.main import app
 from tests.loopback_listener import loopback_listener
 from tests.skeleton_lines import header, leaf
 from translation.onboarding import (

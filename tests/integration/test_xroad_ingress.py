@@ -13,9 +13,9 @@ from uuid import UUID
 
 import httpx
 import pytest
-from hub.bootstrap.region import Hub
 from lxml import etree
 
+from hub.bootstrap.region import Hub
 from hub.settings import HubSettings
 from simulations.xroad_example.services import XROAD_PURPOSE
 from tests.integration.hub_fixtures import completed, department_token, grant

@@ -17,9 +17,9 @@ from uuid import UUID
 
 import httpx
 import pytest
-from hub.bootstrap.region import Hub, run_hub
 
 from contracts import default_registry
+from hub.bootstrap.region import Hub, run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.service_layer.exchanges.routing import dump_services, load_services
 from hub.settings import HubSettings

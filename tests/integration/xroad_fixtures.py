@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from hub.bootstrap.region import Hub, run_hub
-
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.settings import HubSettings
 from simulations.departments import DepartmentEndpoints, demo_rights, region_services

@@ -12,9 +12,9 @@ from uuid import UUID
 import httpx
 import pytest
 from fastapi import APIRouter, Depends
-from hub.bootstrap.privacy import build_ledger
 
 from contracts import default_registry
+from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential import CredentialKind
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.auth import Authenticator, require_department, require_operator

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
 
 from contracts import ContractRegistry, default_registry
 from contracts.base import Contract, ContractId
 from hub.entrypoints.cli import contracts as cli_contracts
+from hub.entrypoints.cli.main import app
 
 runner = CliRunner()
 

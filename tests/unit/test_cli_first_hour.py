@@ -6,8 +6,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from hub.entrypoints.cli.main import app
 from typer.testing import CliRunner
+
+from hub.entrypoints.cli.main import app
 
 runner = CliRunner()
 

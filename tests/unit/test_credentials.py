@@ -8,8 +8,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from hub.bootstrap.privacy import build_ledger
 
+from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential import Credential, CredentialKind
 from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.credential_errors import (

@@ -20,7 +20,7 @@ from contracts.errors import HubError
 INTERNAL = {
     "translation.xml_safety._DoctypeSeen": "prolog sniff signal, translated to MalformedInput",
     "translation.xml_safety._PrologEnd": "prolog sniff signal, never escapes parse_xml",
-    "hub.adapters.projections.runner._Overtaken": "rolls back one page when another runner got ahead",
+    "hub.adapters.projections.runner._Overtaken": "rolls back a page when another runner got ahead",
 }
 
 

@@ -11,11 +11,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from hub.entrypoints.cli.main import app
 from lxml import etree
 from typer.testing import CliRunner
 
 from contracts.person import PersonIdentity
+from hub.entrypoints.cli.main import app
 from simulations.departments import SOCIAL_SECURITY_MAPPING, TAX_MAPPING
 from translation.errors import MappingError
 from translation.mapping import MappingFileError, compile_mapping, load_mapping

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hub.bootstrap.notifications import notification_services
 
 from contracts import default_registry
 from contracts.social_security import ContributionHistory
+from hub.bootstrap.notifications import notification_services
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.service_layer.notifications import NotificationReceipt, Subscription, SubscriptionError
 from hub.service_layer.notifications.subscriptions import (

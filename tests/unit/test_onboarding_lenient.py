@@ -7,10 +7,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hub.entrypoints.cli.main import app
 from lxml import etree
 from typer.testing import CliRunner
 
+from hub.entrypoints.cli.main import app
 from translation.mapping.errors import MappingFileError
 from translation.mapping.wsdl_service import load_operation
 from translation.onboarding import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hub.entrypoints.cli.main import app
 from lxml import etree
 from typer.testing import CliRunner
 
+from hub.entrypoints.cli.main import app
 from tests.unit.test_onboarding_lenient import SCHEMA_A, SCHEMA_B, _wsdl
 from translation.onboarding.report import (
     CODES,

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hub.bootstrap.privacy import build_ledger
 
 from hub.adapters.readmodels import ReadModels, models_of
+from hub.bootstrap.privacy import build_ledger
 from hub.domain.consent import ConsentState
 from hub.domain.credential import CredentialKind
 from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation

@@ -12,13 +12,13 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from hub.bootstrap.privacy import open_keyring
 
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from contracts.tax import TaxClearanceQuery
 from hub.adapters.crypto.envelope import is_erased
 from hub.adapters.crypto.keystore import SqliteKeyStore
 from hub.adapters.crypto.mapper import sealed_reader
+from hub.bootstrap.privacy import open_keyring
 from hub.domain.exchange import Exchange, Status
 from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.privacy.erasure import erasures_of, forget_subject

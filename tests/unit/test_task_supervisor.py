@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from hub.bootstrap.supervisor import DeadTask, TaskSupervisor
 from structlog.testing import capture_logs
+
+from hub.bootstrap.supervisor import DeadTask, TaskSupervisor
 
 
 async def test_a_task_that_raises_or_returns_early_is_recorded_and_logged_once() -> None:

@@ -58,7 +58,8 @@ class NatsServerConfig:
     leafnode_port: int | None = None
     leaf_remotes: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
-    users: NatsUsers | None = None  # authorization: nkey users and leaf auth (hub.adapters.nats.accounts)
+    # authorization: nkey users and leaf auth (hub.adapters.nats.accounts)
+    users: NatsUsers | None = None
     port: int = -1  # -1: a free port the server picks; fixed for cluster nodes that restart
     monitor: bool = False  # HTTP monitoring (/varz, /jsz) on a free loopback port
 

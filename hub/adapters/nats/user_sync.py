@@ -113,7 +113,8 @@ async def open_region_nats(
         leafnode_port=settings.leaf_port,  # region links (hub.adapters.peers)
         leaf_remotes=settings.leaf_remotes,
         users=users,
-        monitor=True,  # /varz: the durability check (hub.adapters.nats.durability) reads sync_interval
+        # /varz: the durability check (hub.adapters.nats.durability) reads sync_interval
+        monitor=True,
     )
     server = await stack.enter_async_context(running_nats_server(config))
     auth = NatsAuth(seed=await asyncio.to_thread(hub_seed, keyring)).options()

@@ -1,6 +1,7 @@
 """A service directory that also knows the services of peer regions.
 
-Local services are the region's own (as :class:`hub.service_layer.exchanges.routing.ServiceDirectory`
+Local services are the region's own (as
+:class:`hub.service_layer.exchanges.routing.ServiceDirectory`
 knows them); remote services are learnt from each peer's published catalogue
 (:mod:`hub.adapters.peers.catalogue`) and replaced whole each time a peer's catalogue is
 learnt again. Iterating the directory yields the local services only, so every

@@ -2,8 +2,10 @@
 
 A peer asks with its own region name in the ``Hub-Origin-Region`` header (or
 as the request body); the answer is this region's history concerning that peer
-(:meth:`~hub.service_layer.federation.reconciliation.history.History.concerning`), as the JSON document
-of :mod:`hub.service_layer.federation.reconciliation.history`. It is built by the offline loader in a
+(:meth:`~hub.service_layer.federation.reconciliation.history.History.concerning`), as the JSON
+document
+of :mod:`hub.service_layer.federation.reconciliation.history`. It is built by the offline loader in
+a
 thread (the event store is read synchronously), so the running hub is not held up.
 A region that is not one of this hub's peers gets ``{"error": ...}`` instead.
 """

@@ -144,7 +144,8 @@ class RemoteHubAdapter:
             try:
                 return validate_contract(self.response_contract, answer.document)
             except ContractError:
-                # Minimised by the peer for the purpose (hub.service_layer.security): fields may be absent.
+                # Minimised by the peer for the purpose (hub.service_layer.security): fields may be
+                # absent.
                 return validate_contract(partial_model(self.response_contract), answer.document)
         error = answer.error
         message = error.message if error else f"outcome {answer.outcome} without a reason"
@@ -162,7 +163,8 @@ class RemoteHubAdapter:
         raise RemoteRefusal(self._peer, error.code if error else answer.outcome, message, issues)
 
     async def aclose(self) -> None:
-        """Nothing to close: the link connection belongs to :class:`hub.adapters.peers.RegionLinks`."""
+        """Nothing to close: the link connection belongs to
+        :class:`hub.adapters.peers.RegionLinks`."""
 
 
 def _read(peer: str, data: bytes) -> RemoteAnswer:

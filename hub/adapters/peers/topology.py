@@ -30,7 +30,8 @@ def star_settings(
     linked = len(regions) > 1
     port = (leaf_port or free_port(_HOST)) if linked else None
     remote = f"nats-leaf://{_HOST}:{port}"
-    # The regions of one star share a leaf password (hub.adapters.nats.accounts: leaf links need one).
+    # The regions of one star share a leaf password (hub.adapters.nats.accounts: leaf links need
+    # one).
     password = base.leaf_password or SecretStr(secrets.token_urlsafe(24))
     return [
         base.model_copy(

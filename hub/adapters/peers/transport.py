@@ -20,7 +20,8 @@ honours revocations (``recognise_revocation``) and records receipts
 
 A peer that cannot be reached (no responders, a timeout) leaves the record
 issued-but-undelivered in the issuer's federation store, where it already is:
-that gap is what reconciliation finds and repairs (:mod:`hub.service_layer.federation.reconciliation`).
+that gap is what reconciliation finds and repairs
+(:mod:`hub.service_layer.federation.reconciliation`).
 A receipt that cannot be sent back is likewise left for reconciliation (the
 receiver holds it in its own history). Recognition is idempotent (a replay
 returns the original receipt), so redelivery is harmless.

@@ -8,7 +8,8 @@ declared with the services and loaded with them. All three models follow one
 
 How fresh they are (the revocation bounds):
 
-- **The same process** (the same :class:`~hub.service_layer.exchanges.ledger.Ledger` instance): every
+- **The same process** (the same :class:`~hub.service_layer.exchanges.ledger.Ledger` instance):
+every
   command that changes a credential, right or consent (issue, rotate, revoke,
   grant, expire) saves through the ledger and then calls :func:`refresh`,
   which catches the models up *before the command returns*. So a revocation

@@ -46,7 +46,8 @@ _QUERY_TIMEOUT_S = 5.0
 class RelayLease(Protocol):
     """The right to run the region's relay and checkpointer."""
 
-    held: bool  # held now (a standby's gateway then wakes the holder's relay: hub.adapters.nats.relay_wake)
+    # held now (a standby's gateway then wakes the holder's relay: hub.adapters.nats.relay_wake)
+    held: bool
     ever_held: bool  # held at some time since the hub started (it signs the last checkpoint)
 
     async def acquire(self, stop: asyncio.Event) -> bool:

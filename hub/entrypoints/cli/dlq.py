@@ -1,4 +1,5 @@
-"""``interop-hub dlq``: inspect dead-lettered exchanges and replay them (hub.service_layer.exchanges.dead_letters).
+"""``interop-hub dlq``: inspect dead-lettered exchanges and replay them
+(hub.service_layer.exchanges.dead_letters).
 
 ``list`` and ``show`` read the ledger only, so they work with the hub stopped;
 ``requeue`` records a ``Requeued`` event, which the outbox relay publishes again

@@ -88,8 +88,8 @@ class _Pool:
     """The worker processes: started in turn, restarted when one exits, stopped together."""
 
     def __init__(self, settings: HubSettings, services: Path, fd: int, size: int) -> None:
-        self._command = [sys.executable, "-m", "hub.entrypoints.cli.workers", "serve", str(services),
-                         "--data", str(settings.data), "--listen-fd", str(fd)]
+        self._command = [sys.executable, "-m", "hub.entrypoints.cli.workers", "serve",
+                         str(services), "--data", str(settings.data), "--listen-fd", str(fd)]
         self._fd = fd
         self._size = size
         self._procs: dict[int, asyncio.subprocess.Process] = {}  # slot -> process

@@ -57,7 +57,8 @@ UNAUTHENTICATED = "unknown"  # the client recorded when no token proved who aske
 
 
 class CredentialCheck(Protocol):
-    """What the authenticator needs of :class:`hub.service_layer.security.credentials.CredentialService`."""
+    """What the authenticator needs of
+    :class:`hub.service_layer.security.credentials.CredentialService`."""
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal of an Authorization header value, or a SecurityError."""

@@ -60,7 +60,8 @@ def ingress_of(path: str) -> str:
     if path == "/soap" or path.endswith("/soap"):
         return "soap"
     if path.startswith("/records/"):
-        return "notification"  # as hub.service_layer.notifications.issuer records its issuing requests
+        # as hub.service_layer.notifications.issuer records its issuing requests
+        return "notification"
     return "http"
 
 

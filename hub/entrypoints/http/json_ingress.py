@@ -108,7 +108,8 @@ class JsonIngress:
         answer = await self._gateway.query(envelope, decode)
         if answer.response is None:
             return _error(answer, correlation_id)
-        body = disclosed_json(answer.response)  # only the purpose's fields (hub.service_layer.security)
+        # only the purpose's fields (hub.service_layer.security)
+        body = disclosed_json(answer.response)
         # Completed is recorded once the reply is written (a background task), off
         # the client's latency.
         return Response(

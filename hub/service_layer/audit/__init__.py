@@ -2,7 +2,8 @@
 
 Leaves are the ledger's stored rows in notification order (hub.service_layer.audit.leaves
 defines their canonical bytes); the region signs C2SP checkpoints of the tree
-(hub.service_layer.audit.checkpoint) with its Ed25519 audit key (hub.service_layer.audit.keys) and records
+(hub.service_layer.audit.checkpoint) with its Ed25519 audit key (hub.service_layer.audit.keys) and
+records
 them (hub.service_layer.audit.checkpoints); ``audit verify`` recomputes the tree from the
 store and names the first bad event (hub.service_layer.audit.verify); proofs of inclusion and
 consistency (hub.service_layer.audit.proofs) can be checked by anyone with the public key.

@@ -201,7 +201,8 @@ def _utf8(stored_id: Any) -> bytes:
 def open_store_reader(
     store_url: str | None, data_dir: Path, *, app_name: str = "ledger", page_size: int = PAGE_SIZE
 ) -> StoreReader:
-    """A reader for the store the hub would use with these settings (see hub.adapters.store.selection)."""
+    """A reader for the store the hub would use with these settings
+    (see hub.adapters.store.selection)."""
     env = store_environment(store_url, data_dir)
     uuid_ids = env.get("ORIGINATOR_ID_TYPE", "uuid").lower() == "uuid"
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":

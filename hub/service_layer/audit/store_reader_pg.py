@@ -1,4 +1,5 @@
-"""The PostgreSQL side of :mod:`hub.service_layer.audit.store_reader` (psycopg is an optional extra).
+"""The PostgreSQL side of :mod:`hub.service_layer.audit.store_reader` (psycopg is an optional
+extra).
 
 Rows come from ``<schema>.<app>_events`` ordered by ``notification_id``. The
 connection is in autocommit mode (no transaction held across pages) with an

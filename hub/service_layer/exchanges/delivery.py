@@ -44,7 +44,8 @@ _LOST_RACE = (ExchangeConflictError, ExchangeStateError)
 
 
 class DeadLetterSink(Protocol):
-    """Where exchanges that exhausted their attempts go (:class:`hub.service_layer.exchanges.dead_letters.DeadLetters`)."""
+    """Where exchanges that exhausted their attempts go
+    (:class:`hub.service_layer.exchanges.dead_letters.DeadLetters`)."""
 
     async def publish(self, exchange: Exchange) -> None: ...
 
@@ -66,7 +67,8 @@ class DeliveryWorker:
         crash: CrashHook = NO_CRASH,
     ) -> None:
         self._ledger = ledger
-        self._policy = policy  # re-checks rights and consent before each call (hub.service_layer.security)
+        # re-checks rights and consent before each call (hub.service_layer.security)
+        self._policy = policy
         self._directory = directory
         self._bus = bus
         self._adapters = adapters
@@ -258,7 +260,8 @@ class DeliveryWorker:
         return document
 
     def _subscription(self, service: str) -> str | None:
-        """For a subscriber's notification delivery (hub.service_layer.notifications): the subscription it
+        """For a subscriber's notification delivery (hub.service_layer.notifications): the
+        subscription it
         receives the record under, as declared; None for every other service."""
         if self._directory is None or not self._directory.is_internal(service):
             return None
@@ -274,7 +277,8 @@ class DeliveryWorker:
         if exchange.reply_to:
             await self._bus.send(exchange.reply_to, reply.model_dump_json().encode())
 
-    # --- access re-check (hub.service_layer.security): right and consent again, before the provider ---
+    # --- access re-check (hub.service_layer.security): right and consent again, before the provider
+    # ---
     async def _recheck_access(self, exchange: Exchange | RoutedExchange) -> Decision | None:
         """The decision as of now; raises AccessRevoked/ConsentRevoked (non-retryable).
 

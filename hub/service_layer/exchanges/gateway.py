@@ -118,7 +118,8 @@ class Gateway:
         try:
             service = self._offered(envelope.service)
             request = decode(service)
-            # The person the request is about, as a pseudonymous reference (hub.service_layer.privacy).
+            # The person the request is about, as a pseudonymous reference
+            # (hub.service_layer.privacy).
             data_subject = self.ledger.keyring.ref_of(request) if self.ledger.keyring else ""
             decision = self._authorise(envelope, service, data_subject)
         except HubError as error:
@@ -163,7 +164,8 @@ class Gateway:
     def _authorise(
         self, envelope: Envelope, service: ServiceDefinition, data_subject: str
     ) -> Decision | None:
-        """The access decision (hub.service_layer.security), or None for a gateway built without a policy.
+        """The access decision (hub.service_layer.security), or None for a gateway built without a
+        policy.
 
         Taken on the event loop: it reads only the in-memory read models, so a thread
         hand-off would cost more than the decision. The one store write it may make

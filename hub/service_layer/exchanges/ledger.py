@@ -55,7 +55,8 @@ class Translation:
     digest: str
     provider: str
     subject: str
-    data_subject: str = ""  # pseudonymous reference of the person it is about (hub.service_layer.privacy)
+    # pseudonymous reference of the person it is about (hub.service_layer.privacy)
+    data_subject: str = ""
 
 
 class Ledger(Application[UUID]):
@@ -77,7 +78,8 @@ class Ledger(Application[UUID]):
         # hub.bootstrap.privacy.build_ledger.
         self.keyring = keyring
         super().__init__(env)
-        # The hot path's steps write through one group-commit writer (hub.adapters.store.group_commit).
+        # The hot path's steps write through one group-commit writer
+        # (hub.adapters.store.group_commit).
         self.writer = GroupCommitWriter(self.mapper, self.recorder)
 
     def construct_recorder(self) -> ApplicationRecorder:

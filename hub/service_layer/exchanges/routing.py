@@ -41,7 +41,8 @@ class ServiceDefinition:
     native: NativeSoapFormat | None = None
     # The mapping file that drives a soap-mapping / json-mapping adapter.
     mapping: str | None = None
-    # What the service may be queried for, each with its basis and fields (hub.service_layer.security).
+    # What the service may be queried for, each with its basis and fields
+    # (hub.service_layer.security).
     purposes: tuple[Purpose, ...] = ()
     # The X-Road service id X-Road clients address it by (``xroad`` in services.toml).
     xroad: XRoadServiceId | None = None
@@ -63,7 +64,8 @@ class ServiceDirectory:
         self.region = region
         self._by_id: dict[str, ServiceDefinition] = {}
         self._by_operation: dict[str, ServiceDefinition] = {}
-        self._internal: set[str] = set()  # notification deliveries (hub.service_layer.notifications)
+        # notification deliveries (hub.service_layer.notifications)
+        self._internal: set[str] = set()
         by_xroad: dict[XRoadServiceId, ServiceId] = {}
         for service in services:
             if service.id.region != region:

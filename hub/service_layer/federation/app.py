@@ -5,7 +5,8 @@ Issuing side: :meth:`FederationApp.issue_record` (Issued + Attested),
 (ReceiptRecorded). Receiving side: :meth:`~FederationApp.recognise` /
 :meth:`~FederationApp.recognise_many` (Recognised, RecognitionRefused, Replayed)
 and :meth:`~FederationApp.recognise_revocation` (RecognitionWithdrawn,
-RevocationNoted). Agreements: see :class:`~hub.service_layer.federation.agreements.AgreementCommands`.
+RevocationNoted). Agreements: see
+:class:`~hub.service_layer.federation.agreements.AgreementCommands`.
 
 Every method is one transaction and returns what travels to the peer (a signed
 attestation, revocation, receipt, terms or notice); moving it is the caller's

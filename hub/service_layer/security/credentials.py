@@ -19,7 +19,8 @@ Why hub-issued bearer tokens rather than mutual TLS with a hub-managed CA:
 
 For clients that cannot send a header, a department may instead be given a
 WS-Security UsernameToken or a client certificate identity, checked when the
-hub terminates TLS itself (:mod:`hub.service_layer.security.legacy_logins`). Tokens are shown once, at
+hub terminates TLS itself (:mod:`hub.service_layer.security.legacy_logins`). Tokens are shown once,
+at
 issue and rotation, and stored only as verifiers (:mod:`hub.service_layer.security.tokens`).
 A department credential also carries the public nkey of the department's NATS
 user (:mod:`hub.adapters.nats.accounts`); its seed is handed out once and never stored.

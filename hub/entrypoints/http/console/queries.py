@@ -73,7 +73,8 @@ class ConsoleQueries:
     auditor: Auditor
     limits: Mapping[str, float]
     peers: tuple[str, ...] = ()
-    # Compare with a running peer (hub.service_layer.federation.reconciliation.online), injected by bootstrap.
+    # Compare with a running peer (hub.service_layer.federation.reconciliation.online), injected by
+    # bootstrap.
     reconcile_with: Callable[[str], Report] | None = None
     wake_relay: Callable[[], None] | None = None
     last_verify: VerifyOutcome | None = None
@@ -112,7 +113,8 @@ class ConsoleQueries:
         return series_module.series(self._view(), since=since, until=until, buckets=buckets,
                                     service=service, limits=self.limits)
 
-    # -- dead letters (hub.service_layer.exchanges.dead_letter_views) --------------------------------------------------------
+    # -- dead letters (hub.service_layer.exchanges.dead_letter_views)
+    # --------------------------------------------------------
 
     def dead_letters(self, include_requeued: bool = False) -> list[DeadLetterEntry]:
         """Dead-lettered exchanges, with the reason each gave up."""
@@ -147,7 +149,8 @@ class ConsoleQueries:
         signed = self.auditor.checkpoint()
         return {"size": signed.size, "root": signed.root_hash.hex()}
 
-    # -- data subjects (hub.service_layer.security.report) ---------------------------------------------------
+    # -- data subjects (hub.service_layer.security.report)
+    # ---------------------------------------------------
 
     def subject_report(self, subject: str) -> tuple[str, list[DataUse]]:
         """A subject's reference (from an identifier or a reference) and every use of their data."""

@@ -1,4 +1,5 @@
-"""Building a region's :class:`~hub.service_layer.federation.reconciliation.history.History` from its data folder.
+"""Building a region's :class:`~hub.service_layer.federation.reconciliation.history.History` from
+its data folder.
 
 The offline loader: reads the region's event store (federation events and
 ledger exchanges) and its audit files (``DIR/audit/checkpoints.jsonl`` and the

@@ -2,7 +2,8 @@
 
 :func:`reconcile` is the flow whatever carries the histories and the repair —
 it takes a loader of both histories and, for a repair, a factory of the
-:class:`~hub.service_layer.federation.reconciliation.repair.RepairPort` to carry the steps (opened only
+:class:`~hub.service_layer.federation.reconciliation.repair.RepairPort` to carry the steps (opened
+only
 when there is something to repair). :func:`reconcile_folders` is the offline
 case: two regions' data folders side by side, each region's federation
 application opened from its own folder, with its own keys. An online

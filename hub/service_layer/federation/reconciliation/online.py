@@ -6,9 +6,11 @@ runs) and asks the peer's running hub for its history concerning this region on
 ``fed.<peer>.history`` (:mod:`hub.adapters.peers.history`), through this region's own
 nats-server — ``HUB_NATS_URL``, or the running embedded server found by its
 ports file in ``DIR/nats/`` — and the leaf link. The comparison, report and
-exit codes are the offline ones (:func:`~hub.service_layer.federation.reconciliation.offline.reconcile`).
+exit codes are the offline ones
+(:func:`~hub.service_layer.federation.reconciliation.offline.reconcile`).
 
-The repair (:class:`LinkedRegions`, a :class:`~hub.service_layer.federation.reconciliation.repair.RepairPort`)
+The repair (:class:`LinkedRegions`, a
+:class:`~hub.service_layer.federation.reconciliation.repair.RepairPort`)
 needs no key and opens no application: the running hubs do the work.
 
 - ``present``: the issuer's attestation or revocation is published again into
