@@ -31,6 +31,7 @@ from hub.adapters.peers.transport import FederationTransport, running_transport
 from hub.adapters.projections.live import live_projections
 from hub.adapters.providers.secrets import ProviderSecrets
 from hub.adapters.readmodels import models_of
+from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.relay_lease import RelayLease, relay_lease, while_leased
 from hub.adapters.store.selection import describe_store
 from hub.adapters.store.writer_lock import sole_writer
@@ -54,7 +55,6 @@ from hub.errors import RoutingError
 from hub.service_layer.audit import Auditor, checkpoint_periodically, claim_region, final_checkpoint
 from hub.service_layer.exchanges.delivery import DeliveryWorker
 from hub.service_layer.exchanges.gateway import Gateway
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.relay import OutboxRelay
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
 from hub.service_layer.ingest import IngestRuntime, IngestSource, running_ingest

@@ -3,7 +3,7 @@
 Keys never sit in the event store. The store holds rows of *wrapped* keys
 (encrypted under the key-encryption key, :mod:`hub.adapters.crypto.kek`), and the
 wrapped region secret from which subject references are derived; wrapping and
-unwrapping is the keyring's job (:mod:`hub.service_layer.privacy.keyring`), this port only
+unwrapping is the keyring's job (:mod:`hub.adapters.crypto.keyring`), this port only
 keeps rows. Forgetting a subject deletes their row and scrubs what it can.
 
 Where the keys live (``HUB_KEY_STORE``; unset: beside the event store):
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from hub.service_layer.privacy.errors import KeyStoreError
+from hub.adapters.crypto.errors import KeyStoreError
 
 
 @dataclass(frozen=True)

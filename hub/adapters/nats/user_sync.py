@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.nats.accounts import NatsAuth, NatsUsers, hub_seed, public_key
 from hub.adapters.nats.server import (
     NatsServerConfig,
@@ -25,7 +26,6 @@ from hub.adapters.nats.server import (
     running_nats_server,
 )
 from hub.adapters.projections.follower import Follower
-from hub.service_layer.privacy.keyring import SubjectKeyring
 from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
 

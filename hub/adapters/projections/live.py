@@ -13,7 +13,7 @@ from hub.adapters.projections.reading import ReadView
 from hub.adapters.projections.runner import ProjectionRunner
 from hub.adapters.projections.service_metrics import ServiceStats
 from hub.adapters.projections.store import ReadStore, open_read_store
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.settings import HubSettings
 

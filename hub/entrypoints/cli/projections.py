@@ -32,12 +32,12 @@ from hub.adapters.projections import (
     time_limits_in,
 )
 from hub.adapters.projections.runner import PageCallback
+from hub.adapters.store.ledger import Ledger
 
 # ``cli`` imports this module while it loads (to register the commands); its names
 # are only looked up when a command runs, by then it is complete.
 from hub.entrypoints.cli import main as hub_cli
 from hub.entrypoints.cli.exchange_filters import AsOfOption, parse_moment
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.settings import HubSettings
 
 ProjectionOption = Annotated[
