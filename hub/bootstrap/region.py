@@ -56,7 +56,7 @@ from hub.service_layer.audit import Auditor, checkpoint_periodically, claim_regi
 from hub.service_layer.exchanges.delivery import DeliveryWorker
 from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.relay import OutboxRelay
-from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
+from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory, time_limits
 from hub.service_layer.ingest import IngestRuntime, IngestSource, running_ingest
 from hub.service_layer.notifications import Notifier, Subscription
 from hub.service_layer.operators import Permission
@@ -269,8 +269,8 @@ async def run_hub(
         async def checkpoints(term: asyncio.Event) -> None:
             await checkpoint_periodically(auditor, interval_s=interval_s, stop=term)
 
-        projections = await asyncio.to_thread(live_projections, ledger, settings, services,
-                                               directory)
+        projections = await asyncio.to_thread(live_projections, ledger, settings,
+                                               time_limits(services), directory)
         stack.callback(projections.close)  # after the follower stopped (supervisor.stop runs first)
         # The region's single-writer duties run in the one process holding the relay lease:
         # publishing the ledger, keeping the (shared) read store, signing checkpoints.
