@@ -201,7 +201,8 @@ async def run_hub(
         provider_secrets = ProviderSecrets(ledger.keyring)
         auths = await asyncio.to_thread(provider_secrets.resolve_all,
                                         [(str(s.id), s.auth) for s in services])
-        region_nats = await open_region_nats(stack, settings, credentials, ledger.keyring)
+        region_nats = await open_region_nats(stack, settings, credentials.active_department_nkeys,
+                                             ledger.keyring)
         nats_url, nats_auth = region_nats.url, region_nats.auth
         # /varz of the embedded server: the durability check reads sync_interval there
         monitor_url = region_nats.server.monitor_url if region_nats.server else None
