@@ -18,7 +18,8 @@ import pytest
 
 from hub.adapters.crypto.envelope import is_erased
 from hub.adapters.crypto.keyring import SubjectKeyring
-from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore, StoredKey, open_key_store
+from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore, StoredKey
+from hub.adapters.crypto.keystore_selection import open_key_store
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.region import Hub

@@ -20,7 +20,7 @@ import structlog
 
 from federation.keys import region_keys_path
 from hub.adapters.crypto.errors import KeyEncryptionKeyError
-from hub.adapters.crypto.keystore import open_key_store
+from hub.adapters.crypto.keystore_selection import open_key_store
 from hub.settings import HubSettings
 
 KEK_BYTES = 32

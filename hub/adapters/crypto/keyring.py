@@ -39,7 +39,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from contracts.base import Contract
 from hub.adapters.crypto.errors import KeyEncryptionKeyError, SubjectError
 from hub.adapters.crypto.kek import key_encryption_key
-from hub.adapters.crypto.keystore import KeyStore, StoredKey, WrappedRow, open_key_store
+from hub.adapters.crypto.keystore import KeyStore, StoredKey, WrappedRow
+from hub.adapters.crypto.keystore_selection import open_key_store
 from hub.adapters.crypto.subjects import is_subject_ref, subject_identifier, subject_ref
 from hub.settings import HubSettings
 from hub.work import WORK
