@@ -35,7 +35,7 @@
     ├── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
     ├── AuditError                    hub.service_layer.audit.errors — keys, notes, proofs, store
     reading
-    ├── PrivacyError                  hub.service_layer.privacy.errors — subject keys, KEK, tampered
+    ├── PrivacyError                  hub.adapters.crypto.errors — subject keys, KEK, tampered
     fields
     ├── AccessError                   hub.service_layer.security.refusals — access-denied,
     purpose-required,

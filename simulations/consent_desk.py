@@ -13,7 +13,7 @@ import datetime as dt
 from rich.console import Console
 from rich.table import Table
 
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 from hub.service_layer.security.decision import AccessPolicy
 from hub.service_layer.security.report import data_use_report
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 
 
 class CountingRecorder:

@@ -7,16 +7,15 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 
-from hub.adapters.projections.catalogue import time_limits
 from hub.adapters.projections.live import LiveProjections
+from hub.adapters.store.ledger import Ledger
 from hub.entrypoints.http.console.api import operator_api_router
 from hub.entrypoints.http.console.auth import ConsoleAuth
 from hub.entrypoints.http.console.pages import ConsolePages, console_router
 from hub.entrypoints.http.console.queries import ConsoleQueries
 from hub.entrypoints.http.console.subject_page import record_report_read
 from hub.service_layer.audit import Auditor
-from hub.service_layer.exchanges.ledger import Ledger
-from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.exchanges.routing import ServiceDefinition, time_limits
 from hub.service_layer.federation.reconciliation.report import Report
 from hub.service_layer.operators import ActiveSession, OperatorDirectory, OperatorError, Permission
 from hub.service_layer.operators.secrets import OperatorSecrets

@@ -31,6 +31,7 @@ from hub.adapters.peers.transport import FederationTransport, running_transport
 from hub.adapters.projections.live import live_projections
 from hub.adapters.providers.secrets import ProviderSecrets
 from hub.adapters.readmodels import models_of
+from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.relay_lease import RelayLease, relay_lease, while_leased
 from hub.adapters.store.selection import describe_store
 from hub.adapters.store.writer_lock import sole_writer
@@ -54,9 +55,8 @@ from hub.errors import RoutingError
 from hub.service_layer.audit import Auditor, checkpoint_periodically, claim_region, final_checkpoint
 from hub.service_layer.exchanges.delivery import DeliveryWorker
 from hub.service_layer.exchanges.gateway import Gateway
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.relay import OutboxRelay
-from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
+from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory, time_limits
 from hub.service_layer.ingest import IngestRuntime, IngestSource, running_ingest
 from hub.service_layer.notifications import Notifier, Subscription
 from hub.service_layer.operators import Permission
@@ -201,7 +201,8 @@ async def run_hub(
         provider_secrets = ProviderSecrets(ledger.keyring)
         auths = await asyncio.to_thread(provider_secrets.resolve_all,
                                         [(str(s.id), s.auth) for s in services])
-        region_nats = await open_region_nats(stack, settings, credentials, ledger.keyring)
+        region_nats = await open_region_nats(stack, settings, credentials.active_department_nkeys,
+                                             ledger.keyring)
         nats_url, nats_auth = region_nats.url, region_nats.auth
         # /varz of the embedded server: the durability check reads sync_interval there
         monitor_url = region_nats.server.monitor_url if region_nats.server else None
@@ -269,8 +270,8 @@ async def run_hub(
         async def checkpoints(term: asyncio.Event) -> None:
             await checkpoint_periodically(auditor, interval_s=interval_s, stop=term)
 
-        projections = await asyncio.to_thread(live_projections, ledger, settings, services,
-                                               directory)
+        projections = await asyncio.to_thread(live_projections, ledger, settings,
+                                               time_limits(services), directory)
         stack.callback(projections.close)  # after the follower stopped (supervisor.stop runs first)
         # The region's single-writer duties run in the one process holding the relay lease:
         # publishing the ledger, keeping the (shared) read store, signing checkpoints.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from hub.adapters.bus.port import ConsumerSpec
 from hub.adapters.nats.bus import JetStreamBus
 from hub.adapters.nats.durability import DurabilityPolicy, check_durability
+from hub.adapters.store.ledger import Ledger
 from hub.service_layer.exchanges.dead_letters import (
     DeadLetters,
     advisory_consumer,
@@ -17,7 +18,6 @@ from hub.service_layer.exchanges.dead_letters import (
     dlq_stream,
 )
 from hub.service_layer.exchanges.faults import CrashHook
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.settings import HubSettings
 
 

@@ -9,7 +9,7 @@ from hub.service_layer.security.consents import Clock, ConsentBook, utc_now
 from hub.service_layer.security.decision import AccessPolicy
 
 if TYPE_CHECKING:
-    from hub.service_layer.exchanges.ledger import Ledger
+    from hub.adapters.store.ledger import Ledger
 
 
 def access_policy(ledger: Ledger, region: str, *, clock: Clock = utc_now) -> AccessPolicy:

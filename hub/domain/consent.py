@@ -3,7 +3,7 @@
 One aggregate per (subject reference, purpose, recipient), its id derived from
 the triple (uuid5), so the hub finds the consent that applies to an exchange
 by one load. The subject is only ever the pseudonymous reference
-(:mod:`hub.service_layer.privacy.subjects`), never the national id. A revoked or expired
+(:mod:`hub.adapters.crypto.subjects`), never the national id. A revoked or expired
 consent may be granted again; its history stays.
 
 ``until`` is an ISO date: the consent holds through the end of that day (UTC).

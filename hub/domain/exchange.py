@@ -114,7 +114,7 @@ class Exchange(Aggregate):
 
         ``data_subject`` is the pseudonymous reference of the person the request is
         about ("" if its contract declares none); ``document`` is stored sealed under
-        that person's key (hub.service_layer.privacy).
+        that person's key (hub.adapters.crypto).
         """
 
         TOPIC = "interop-hub:exchange.translated"

@@ -110,8 +110,8 @@ def _auditor(data: Path):  # type: ignore[no-untyped-def]
 
 def _generate(data: Path, events: int) -> None:
     """Grow the store to ``events`` rows: real exchanges first, then SQL copies of them."""
+    from hub.adapters.store.ledger import Arrival, Ledger, Translation
     from hub.adapters.store.selection import store_environment
-    from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 
     database = data / "ledger.sqlite3"
     if not database.exists():

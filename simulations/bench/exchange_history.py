@@ -17,8 +17,8 @@ from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
+from hub.adapters.store.ledger import Ledger
 from hub.domain.exchange import Exchange
-from hub.service_layer.exchanges.ledger import Ledger
 
 SERVICES = (
     ("north/tax", "north/social-security/contribution-history",

@@ -29,9 +29,9 @@ from pathlib import Path
 
 from eventsourcing.persistence import Tracking
 
+from hub.adapters.store.ledger import Arrival, Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.region import run_hub
-from hub.service_layer.exchanges.ledger import Arrival, Ledger
 from hub.service_layer.exchanges.relay import RELAY_NAME
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure

@@ -31,8 +31,8 @@ from rich.table import Table
 
 from hub.adapters.projections import ProjectionRunner, build_projections
 from hub.adapters.projections.store import SQLiteReadStore
+from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.selection import sqlite_environment
-from hub.service_layer.exchanges.ledger import Ledger
 from simulations.bench.exchange_history import SERVICES, iter_decoded, write_history
 from simulations.bench.figures import Figure, ratio_of
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 
 ARRIVAL = Arrival("north/tax", "north/social-security/x", "c-1", "json", "sha256:00", 42, "r")
 TRANSLATION = Translation(

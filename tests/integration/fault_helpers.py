@@ -14,11 +14,11 @@ from uuid import UUID
 import httpx
 import nats
 
+from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.security import access_policy
 from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Exchange
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
 from simulations.departments import CASE_PURPOSE, grant_demo_rights

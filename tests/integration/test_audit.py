@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.selection import store_environment
 from hub.service_layer.audit import AuditError, Auditor, ProofError, checkpoint_periodically
 from hub.service_layer.audit.merkle import verify_consistency, verify_inclusion
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.settings import HubSettings
 from tests.integration.audit_tampering import delete_row, execute, record, set_state, state_at
 from tests.integration.hub_fixtures import running_region

@@ -13,9 +13,9 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
+from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.selection import store_environment
 from hub.entrypoints.cli.main import app
-from hub.service_layer.exchanges.ledger import Ledger
 from tests.integration.audit_tampering import record, set_state, state_at
 
 ROOT = Path(__file__).resolve().parents[2]

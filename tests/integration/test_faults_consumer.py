@@ -25,6 +25,7 @@ from contracts.tax import TaxClearance, TaxClearanceQuery
 from hub.adapters.bus.port import ConsumerSpec
 from hub.adapters.nats.bus import JetStreamBus, StreamSpec
 from hub.adapters.nats.server import NatsServerProcess
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.adapters.store.selection import store_environment
 from hub.bootstrap.reliability import Reliability, prepare_reliability
 from hub.domain.exchange import Exchange, Status
@@ -34,7 +35,6 @@ from hub.service_layer.exchanges.dead_letters import (
     dlq_stream,
 )
 from hub.service_layer.exchanges.delivery import DeliveryWorker
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.exchanges.relay import OutboxRelay
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.settings import HubSettings

@@ -17,12 +17,13 @@ import httpx
 import pytest
 
 from hub.adapters.crypto.envelope import is_erased
-from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore, StoredKey, open_key_store
+from hub.adapters.crypto.keyring import SubjectKeyring
+from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore, StoredKey
+from hub.adapters.crypto.keystore_selection import open_key_store
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.region import Hub
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.privacy.erasure import forget_subject
-from hub.service_layer.privacy.keyring import SubjectKeyring
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import auth_headers, running_region
 

@@ -12,10 +12,10 @@ from uuid import UUID
 import pytest
 
 from hub.adapters.store.group_commit import GroupCommitWriter
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.errors import ExchangeConflictError
 from hub.domain.exchange import Exchange, Status
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.exchanges.routed import completed
 from hub.settings import HubSettings
 from hub.work import WORK

@@ -108,10 +108,10 @@ async def test_an_untranslated_error_in_a_check_is_a_failed_check(
     translate) fails that check only; /health never turns it into a 500."""
     import nats.errors
 
+    from hub.adapters.store.ledger import Ledger
     from hub.adapters.store.selection import store_environment
     from hub.bootstrap.supervisor import TaskSupervisor
     from hub.entrypoints.http.health import HealthChecks
-    from hub.service_layer.exchanges.ledger import Ledger
 
     async def bus_check() -> str | None:
         raise nats.errors.ConnectionClosedError

@@ -8,10 +8,10 @@ from uuid import UUID
 
 import pytest
 
+from hub.adapters.store.ledger import Arrival, Ledger, Problem, Translation
 from hub.adapters.store.selection import store_environment
 from hub.domain.errors import ExchangeNotFoundError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Problem, Translation
 from hub.service_layer.exchanges.relay import RELAY_NAME
 
 ARRIVAL = Arrival(

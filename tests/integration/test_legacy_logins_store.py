@@ -15,8 +15,8 @@ import pytest
 from lxml import etree
 from zeep.wsse.username import UsernameToken as ZeepUsernameToken
 
+from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.credential_errors import CredentialError
 from hub.service_layer.security.legacy_errors import (
     PasswordTextRefusedError,

@@ -18,9 +18,9 @@ import structlog
 from typer.testing import CliRunner
 
 from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_port
+from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.selection import store_environment
 from hub.entrypoints.cli.main import app
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.federation.reconciliation import Category
 from hub.service_layer.federation.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings

@@ -30,9 +30,9 @@ from hub.adapters.projections import (
 )
 from hub.adapters.projections.base import Event
 from hub.adapters.projections.store import Tx
+from hub.adapters.store.ledger import Arrival, Ledger, Problem, Translation
 from hub.adapters.store.selection import store_environment
 from hub.bootstrap.privacy import build_ledger
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Problem, Translation
 from hub.service_layer.security.access import AccessRights
 from hub.settings import HubSettings
 from tests.counting_recorder import count_reads

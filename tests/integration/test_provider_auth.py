@@ -28,9 +28,9 @@ import pytest
 
 from contracts import default_registry
 from hub.adapters.crypto.kek_rotation import rotate_kek
+from hub.adapters.crypto.keyring import open_keyring
 from hub.adapters.providers.auth_config import AuthConfig, ProviderAuthConfig, TlsConfig
 from hub.adapters.providers.secrets import ProviderSecrets
-from hub.bootstrap.privacy import open_keyring
 from hub.bootstrap.region import Hub, run_hub
 from hub.domain.exchange import Status
 from hub.entrypoints.http.asgi_server import serve_asgi

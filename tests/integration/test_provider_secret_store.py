@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore
 from hub.adapters.crypto.keystore_postgres import PostgresKeyStore
 from hub.adapters.providers.secrets import ProviderSecrets
-from hub.service_layer.privacy.keyring import SubjectKeyring
 from translation.errors import ProviderConfigError
 
 NAME = "provider:north/tax/basic"

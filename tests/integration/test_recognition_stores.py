@@ -14,9 +14,9 @@ from federation.fingerprints import registry_fingerprint
 from federation.keys import KeyRing
 from federation.reasons import Outcome, Reason
 from federation.trust import TrustList, publish_region_card, read_region_card, trust_all
+from hub.adapters.store.ledger import Arrival, Ledger, Problem
 from hub.adapters.store.selection import store_environment
 from hub.domain.exchange import Exchange
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Problem
 from hub.service_layer.federation import FederationApp, federation_environment
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)

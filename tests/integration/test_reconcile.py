@@ -24,6 +24,7 @@ from typer.testing import CliRunner, Result
 from contracts import default_registry
 from federation.fingerprints import registry_fingerprint
 from federation.trust import TrustList, publish_region_card, read_region_card
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.adapters.store.selection import store_environment
 from hub.bootstrap.federation import RegionFederation, open_federation, open_keys, save_trust
 from hub.domain.record import Record
@@ -32,7 +33,6 @@ from hub.service_layer.audit import Auditor, CheckpointBody, log_origin
 from hub.service_layer.audit.checkpoint import sign_checkpoint
 from hub.service_layer.audit.checkpoints import CheckpointLog
 from hub.service_layer.audit.keys import load_or_create_audit_signer
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.federation.app import utc_now
 from hub.service_layer.federation.reconciliation import Category, compare, load_history
 from hub.service_layer.federation.reconciliation.offline import reconcile_folders

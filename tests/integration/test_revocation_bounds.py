@@ -22,10 +22,10 @@ import pytest
 from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from hub.adapters.readmodels import models_of
+from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.security import access_policy
 from hub.domain.credential import CredentialKind
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.security.credential_errors import RevokedCredentialError, SecurityError
 from hub.service_layer.security.credentials import CredentialService

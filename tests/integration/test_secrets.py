@@ -20,11 +20,12 @@ from structlog.testing import capture_logs
 
 from federation.errors import RegionKeyError
 from federation.keys import KeyRing, region_keys_path
+from hub.adapters.crypto.errors import KeyEncryptionKeyError
+from hub.adapters.crypto.keyring import open_keyring
 from hub.adapters.nats.accounts import hub_seed
 from hub.bootstrap.federation import open_keys
-from hub.bootstrap.privacy import build_ledger, open_keyring
+from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential import CredentialKind
-from hub.service_layer.privacy.errors import KeyEncryptionKeyError
 from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import PURPOSE, running_region

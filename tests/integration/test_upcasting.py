@@ -15,9 +15,9 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, Snapshot, event
 
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.adapters.store.selection import sqlite_environment, store_environment
 from hub.domain.exchange import Exchange, Status
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 
 # The code that wrote the old store: version 1 of ``Noted`` had no author. It runs in a
 # separate interpreter, as the previous release of the hub would have.

@@ -10,8 +10,8 @@ import pytest
 from contracts import default_registry
 from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
+from hub.adapters.store.ledger import Ledger
 from hub.domain.consent import Consent, ConsentState
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.routing import ServiceDefinition, load_services
 from hub.service_layer.security.access import AccessRights
 from hub.service_layer.security.consents import ConsentBook

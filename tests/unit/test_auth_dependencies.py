@@ -14,12 +14,12 @@ import pytest
 from fastapi import APIRouter, Depends
 
 from contracts import default_registry
+from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential import CredentialKind
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.auth import Authenticator, require_department, require_operator
 from hub.service_layer.exchanges.gateway import Gateway
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.service_layer.security.credentials import CredentialService, Principal
 from hub.settings import HubSettings

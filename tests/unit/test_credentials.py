@@ -9,9 +9,9 @@ from uuid import uuid4
 
 import pytest
 
+from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential import Credential, CredentialKind
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.credential_errors import (
     CredentialError,
     ExpiredCredentialError,

@@ -11,10 +11,10 @@ import pytest
 
 from contracts import Contract
 from contracts.tax import TaxClearance, TaxClearanceQuery
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.adapters.store.selection import store_environment
 from hub.domain.exchange import Exchange, Status
 from hub.service_layer.exchanges.delivery import DeliveryWorker
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.exchanges.messages import DeliveryRequest
 from translation.errors import ProviderUnavailable
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from hub.adapters.readmodels import ReadModels, models_of
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.consent import ConsentState
 from hub.domain.credential import CredentialKind
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.security.access import AccessRights
 from hub.service_layer.security.consents import ConsentBook
 from hub.service_layer.security.credentials import CredentialService

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 from hub.service_layer.exchanges.relay import OutboxRelay
 from hub.service_layer.exchanges.routing import ServiceDirectory
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from eventsourcing.persistence import Notification, StoredEvent
 
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.domain.exchange import Exchange
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.exchanges.relay import OutboxRelay
 from hub.service_layer.exchanges.routing import ServiceDirectory
 

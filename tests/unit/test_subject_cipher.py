@@ -16,15 +16,14 @@ from eventsourcing.persistence import StoredEvent
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from contracts.tax import TaxClearanceQuery
 from hub.adapters.crypto.envelope import is_erased
+from hub.adapters.crypto.errors import KeyEncryptionKeyError, SubjectError, TamperedFieldError
+from hub.adapters.crypto.keyring import SubjectKeyring, open_keyring
 from hub.adapters.crypto.keystore import SqliteKeyStore
 from hub.adapters.crypto.mapper import sealed_reader
-from hub.bootstrap.privacy import open_keyring
+from hub.adapters.crypto.subjects import is_subject_ref
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.domain.exchange import Exchange, Status
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.privacy.erasure import erasures_of, forget_subject
-from hub.service_layer.privacy.errors import KeyEncryptionKeyError, SubjectError, TamperedFieldError
-from hub.service_layer.privacy.keyring import SubjectKeyring
-from hub.service_layer.privacy.subjects import is_subject_ref
 from hub.settings import HubSettings
 
 ANDERSSON = "19800101-1234"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.adapters.crypto.keyring import KEY_CACHE_S, SubjectKeyring
 from hub.adapters.crypto.keystore import SqliteKeyStore, StoredKey
-from hub.service_layer.privacy.keyring import KEY_CACHE_S, SubjectKeyring
 from hub.work import WORK
 
 SUBJECT = "ds-cache-test"

@@ -26,7 +26,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from hub.service_layer.privacy.errors import TamperedFieldError
+from hub.adapters.crypto.errors import TamperedFieldError
 
 ALGORITHM = "aes-256-gcm"
 _NONCE_BYTES = 12

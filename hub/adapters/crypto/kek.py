@@ -4,7 +4,8 @@ Read from ``HUB_KEK`` (base64 of 32 bytes) when set — the production way, from
 a secret manager — else from a file, ``DIR/keys/kek`` by default
 (``HUB_KEK_FILE``), which is created with mode 0600 on first use. A key store
 wrapped under one KEK is unreadable under another, so a missing KEK file is
-only created while the key store is still empty (see :mod:`hub.service_layer.privacy.keyring`).
+only created while nothing is sealed under a KEK yet: neither the key store
+(:mod:`hub.adapters.crypto.keyring`) nor the region's signing keys (:mod:`federation.keys`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from pathlib import Path
 
 import structlog
 
-from hub.service_layer.privacy.errors import KeyEncryptionKeyError
+from federation.keys import region_keys_path
+from hub.adapters.crypto.errors import KeyEncryptionKeyError
+from hub.adapters.crypto.keystore_selection import open_key_store
+from hub.settings import HubSettings
 
 KEK_BYTES = 32
 
@@ -66,3 +70,30 @@ def create_kek_file(path: Path) -> bytes:
         os.fsync(handle.fileno())
     log.info("key-encryption key created", path=str(path))
     return kek
+
+
+def key_encryption_key(settings: HubSettings) -> bytes:
+    """The region's KEK: ``HUB_KEK``, else the KEK file, created only while nothing uses one.
+
+    A new KEK would leave whatever was sealed under the old one unreadable, so a
+    missing file is created only when neither region keys nor subject keys exist yet.
+    """
+    if settings.kek is not None:
+        return parse_kek(settings.kek.get_secret_value(), "HUB_KEK")
+    path = settings.kek_file or settings.data / "keys" / "kek"
+    if path.exists():
+        return read_kek_file(path)
+    if region_keys_path(settings.data).exists():
+        raise KeyEncryptionKeyError(
+            f"the key-encryption key {path} is missing but {region_keys_path(settings.data)} "
+            "holds sealed region keys: restore the file (or set HUB_KEK)")
+    store = open_key_store(settings.key_store, settings.store, settings.data)
+    try:
+        if not store.is_empty():
+            raise KeyEncryptionKeyError(
+                f"the key-encryption key {path} is missing but the key store holds keys: "
+                "restore the file (or set HUB_KEK); a new key would leave every stored key "
+                "unreadable")
+    finally:
+        store.close()
+    return create_kek_file(path)

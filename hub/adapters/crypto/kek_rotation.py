@@ -2,7 +2,7 @@
 
 Sealed under the KEK are the key store's rows — subject keys, the subject
 reference secret, the credential verifier key, the hub's NATS nkey seed
-(:meth:`hub.service_layer.privacy.keyring.SubjectKeyring.secret`) — and the private halves of
+(:meth:`hub.adapters.crypto.keyring.SubjectKeyring.secret`) — and the private halves of
 the region's signing keys (``DIR/keys/region-keys.json``, :mod:`federation.keys`).
 :func:`rotate_kek` opens each under the current KEK *before* changing
 anything (a wrong current KEK changes nothing), re-wraps the key store in one
@@ -23,10 +23,9 @@ from pathlib import Path
 import structlog
 
 from federation.keys import KeyRing, region_keys_path
-from hub.adapters.crypto.kek import read_kek_file
-from hub.bootstrap.federation import key_encryption_key
-from hub.bootstrap.privacy import open_keyring
-from hub.service_layer.privacy.errors import KeyEncryptionKeyError
+from hub.adapters.crypto.errors import KeyEncryptionKeyError
+from hub.adapters.crypto.kek import key_encryption_key, read_kek_file
+from hub.adapters.crypto.keyring import open_keyring
 from hub.settings import HubSettings
 
 log = structlog.get_logger("hub.adapters.crypto.kek_rotation")

@@ -3,10 +3,11 @@
 Keys never sit in the event store. The store holds rows of *wrapped* keys
 (encrypted under the key-encryption key, :mod:`hub.adapters.crypto.kek`), and the
 wrapped region secret from which subject references are derived; wrapping and
-unwrapping is the keyring's job (:mod:`hub.service_layer.privacy.keyring`), this port only
+unwrapping is the keyring's job (:mod:`hub.adapters.crypto.keyring`), this port only
 keeps rows. Forgetting a subject deletes their row and scrubs what it can.
 
-Where the keys live (``HUB_KEY_STORE``; unset: beside the event store):
+Where the keys live (``HUB_KEY_STORE``; unset: beside the event store; chosen by
+:mod:`hub.adapters.crypto.keystore_selection`):
 
 - **SQLite** (embedded default): ``DIR/keys/subject-keys.sqlite3``, a file of
   its own (mode 0600). ``secure_delete`` makes SQLite overwrite deleted content
@@ -33,9 +34,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
 
-from hub.service_layer.privacy.errors import KeyStoreError
+from hub.adapters.crypto.errors import KeyStoreError
 
 
 @dataclass(frozen=True)
@@ -225,31 +225,3 @@ class SqliteKeyStore:
 def _stored_key(row: tuple[str, str, bytes, str]) -> StoredKey:
     return StoredKey(row[0], row[1], bytes(row[2]), dt.datetime.fromisoformat(row[3]))
 
-
-def open_key_store(key_store_url: str | None, store_url: str | None, data_dir: Path) -> KeyStore:
-    """The key store named by ``key_store_url``; unset, beside the event store (``store_url``)."""
-    if key_store_url:
-        return _named_key_store(key_store_url, _sqlite_path(key_store_url))
-    if not store_url:
-        return SqliteKeyStore(data_dir / "keys" / "subject-keys.sqlite3")
-    # A SQLite event store elsewhere: the keys go in a file of their own beside it.
-    beside = _sqlite_path(store_url).parent / "keys" / "subject-keys.sqlite3"
-    return _named_key_store(store_url, beside)
-
-
-def _sqlite_path(url: str) -> Path:
-    return Path(unquote(urlsplit(url).path))
-
-
-def _named_key_store(url: str, sqlite_path: Path) -> KeyStore:
-    scheme = urlsplit(url).scheme
-    if scheme == "sqlite":
-        return SqliteKeyStore(sqlite_path)
-    if scheme in ("postgresql", "postgres"):
-        from hub.adapters.crypto.keystore_postgres import PostgresKeyStore
-
-        return PostgresKeyStore(url)
-    raise KeyStoreError(
-        f"key store: unsupported URL scheme {scheme!r}; "
-        "use sqlite:///path/to/keys.sqlite3 or postgresql://user@host:port/dbname"
-    )

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from hub.adapters.crypto.errors import KeyStoreError
 from hub.adapters.crypto.keystore import Rewrap, StoredKey, WrappedRow
-from hub.service_layer.privacy.errors import KeyStoreError
 
 SCHEMA = "hub_privacy"
 _CREATE = f"""

@@ -2,7 +2,7 @@
 
 :class:`SubjectCipherMapper` is an eventsourcing ``Mapper``: the ledger builds
 it in ``construct_mapper``, so the domain never sees ciphertext. Writing, each
-personal field of an event listed in :mod:`hub.service_layer.privacy.personal` becomes an
+personal field of an event listed in :mod:`hub.domain.personal` becomes an
 envelope sealed under the subject's key (:mod:`hub.adapters.crypto.envelope`) before
 the event is transcoded (and, if configured, compressed and encrypted as a
 whole by the library's application cipher). Reading, envelopes are opened
@@ -28,9 +28,9 @@ from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, T
 from eventsourcing.utils import get_topic
 
 from hub.adapters.crypto.envelope import FieldPlace, erased, is_erased, is_sealed, open_sealed, seal
-from hub.service_layer.privacy.errors import TamperedFieldError
-from hub.service_layer.privacy.keyring import SubjectKeyring
-from hub.service_layer.privacy.personal import (
+from hub.adapters.crypto.errors import TamperedFieldError
+from hub.adapters.crypto.keyring import SubjectKeyring
+from hub.domain.personal import (
     PERSONAL_EVENT_FIELDS,
     PERSONAL_SNAPSHOT_STATE,
     SUBJECT_ATTRIBUTE,

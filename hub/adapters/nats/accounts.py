@@ -45,7 +45,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import nkeys
 
-from hub.service_layer.privacy.keyring import SubjectKeyring
+from hub.adapters.crypto.keyring import SubjectKeyring, open_keyring
 from hub.settings import HubSettings
 
 HUB_USER_SECRET = "nats-hub-user"  # noqa: S105 - the key store row of the hub nkey seed
@@ -147,8 +147,6 @@ def hub_client_auth(settings: HubSettings) -> NatsAuth:
     """
     if settings.nats_url:
         return NatsAuth.from_settings(settings)
-    from hub.bootstrap.privacy import open_keyring
-
     keyring = open_keyring(settings)
     try:
         return NatsAuth(seed=hub_seed(keyring))

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
 
+from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.nats.accounts import NatsAuth, NatsUsers, hub_seed, public_key
 from hub.adapters.nats.server import (
     NatsServerConfig,
@@ -25,17 +26,20 @@ from hub.adapters.nats.server import (
     running_nats_server,
 )
 from hub.adapters.projections.follower import Follower
-from hub.service_layer.privacy.keyring import SubjectKeyring
-from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
 
 log = structlog.get_logger("hub.adapters.nats.user_sync")
 
 
+DepartmentNkeys = Callable[[], Mapping[str, Sequence[str]]]
+"""The public nkeys of the active department credentials, by department, as of now
+(the credentials read model answers it: ``CredentialService.active_department_nkeys``)."""
+
+
 def embedded_users(
-    settings: HubSettings, credentials: CredentialService, hub_key: str
+    settings: HubSettings, department_nkeys: DepartmentNkeys, hub_key: str
 ) -> NatsUsers:
-    """The users of the region's embedded server as the credentials read model has them now.
+    """The users of the region's embedded server as ``department_nkeys`` has them now.
 
     ``hub_key`` is the public nkey of the hub's own user (:func:`hub_seed`).
     """
@@ -46,7 +50,7 @@ def embedded_users(
             "HUB_LEAF_PASSWORD is required for leaf-node links of the embedded server: with "
             "NATS users configured, nats-server refuses leaf connections without credentials"
         )
-    return NatsUsers(settings.region, hub_key, credentials.active_department_nkeys(),
+    return NatsUsers(settings.region, hub_key, department_nkeys(),
                      leaf_password=password)
 
 
@@ -94,7 +98,7 @@ class RegionNats:
 
 async def open_region_nats(
     stack: contextlib.AsyncExitStack, settings: HubSettings,
-    credentials: CredentialService, keyring: SubjectKeyring,
+    department_nkeys: DepartmentNkeys, keyring: SubjectKeyring,
 ) -> RegionNats:
     """``HUB_NATS_URL`` with its credentials, or start the embedded server with its users."""
     if settings.nats_url:
@@ -103,7 +107,7 @@ async def open_region_nats(
     hub_key = public_key(await asyncio.to_thread(hub_seed, keyring))
 
     def read() -> NatsUsers:
-        return embedded_users(settings, credentials, hub_key)
+        return embedded_users(settings, department_nkeys, hub_key)
 
     users = await asyncio.to_thread(read)  # the first read catches the read model up
     config = NatsServerConfig(

@@ -37,11 +37,11 @@ from hub.adapters.peers.errors import LinkError
 from hub.adapters.peers.gossip import CheckpointGossip
 from hub.adapters.peers.history import HistoryResponder
 from hub.adapters.peers.remote_adapter import RemoteHubAdapter, for_remote_calls
+from hub.adapters.store.ledger import Ledger
 from hub.entrypoints.http.peer_routes import peer_router
 from hub.entrypoints.nats.peer_ingress import FederationIngress
 from hub.service_layer.audit import Auditor
 from hub.service_layer.exchanges.gateway import Gateway
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.messages import DeliveryRequest
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.settings import HubSettings

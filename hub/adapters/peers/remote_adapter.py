@@ -41,7 +41,7 @@ from hub.adapters.peers import subjects
 from hub.adapters.peers.connection import LinkConnection
 from hub.adapters.peers.errors import PeerUnreachable, RemoteRefusal
 from hub.adapters.peers.messages import RemoteAnswer
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 from hub.service_layer.exchanges.messages import DeliveryRequest
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.security.minimise import partial_model

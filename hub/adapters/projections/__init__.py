@@ -9,7 +9,7 @@
   for a reader (the live ones, or an as-of view built by ``replay --until``).
 """
 
-from hub.adapters.projections.catalogue import NAMES, build_projections, time_limits, time_limits_in
+from hub.adapters.projections.catalogue import NAMES, build_projections
 from hub.adapters.projections.errors import (
     InvalidQueryError,
     ProjectionError,
@@ -51,6 +51,4 @@ __all__ = [
     "open_live",
     "open_read_store",
     "search",
-    "time_limits",
-    "time_limits_in",
 ]

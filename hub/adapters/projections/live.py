@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
-from hub.adapters.projections.catalogue import build_projections, time_limits
+from hub.adapters.projections.catalogue import build_projections
 from hub.adapters.projections.follower import ProjectionFollower
 from hub.adapters.projections.label_bounds import bounded, known_codes
 from hub.adapters.projections.prometheus import render
@@ -13,8 +13,7 @@ from hub.adapters.projections.reading import ReadView
 from hub.adapters.projections.runner import ProjectionRunner
 from hub.adapters.projections.service_metrics import ServiceStats
 from hub.adapters.projections.store import ReadStore, open_read_store
-from hub.service_layer.exchanges.ledger import Ledger
-from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.adapters.store.ledger import Ledger
 from hub.settings import HubSettings
 
 POLL_S = 0.25
@@ -47,10 +46,11 @@ class LiveProjections:
 
 
 def live_projections(
-    ledger: Ledger, settings: HubSettings, services: Sequence[ServiceDefinition],
+    ledger: Ledger, settings: HubSettings, limits: Mapping[str, float],
     known: Container[str],
 ) -> LiveProjections:
-    """Open the read store beside the ledger and a follower for every projection."""
+    """Open the read store beside the ledger and a follower for every projection
+    (``limits``: each service's time limit in seconds, by service id)."""
     store = open_read_store(settings.store, settings.data)
-    runner = ProjectionRunner(ledger, store, build_projections(time_limits(services)))
+    runner = ProjectionRunner(ledger, store, build_projections(limits))
     return LiveProjections(store, ProjectionFollower(runner, poll_s=POLL_S), known)

@@ -25,7 +25,7 @@ from hub.adapters.projections.runner import PageCallback, ProjectionRunner
 from hub.adapters.projections.service_metrics import ServiceStats, read_metrics
 from hub.adapters.projections.store import ReadStore, SQLiteReadStore, as_of_path, open_read_store
 from hub.adapters.projections.timestamps import to_micros
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 
 
 @dataclass

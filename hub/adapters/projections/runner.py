@@ -29,7 +29,7 @@ from hub.adapters.projections import positions
 from hub.adapters.projections.base import Event, EventHeader, Projection
 from hub.adapters.projections.errors import LedgerReadError
 from hub.adapters.projections.store import ReadStore
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 
 COMMIT_SKEW = dt.timedelta(seconds=60)
 """Events are stamped just before their transaction commits, so the log is in time order

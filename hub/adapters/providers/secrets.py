@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.providers.auth_config import ProviderAuthConfig, check_secret_name
-from hub.service_layer.privacy.keyring import SubjectKeyring
 from translation.errors import ProviderConfigError
 from translation.provider_auth import ProviderAuth, basic_authorization, client_ssl_context
 from translation.wsse import UsernameToken

@@ -8,7 +8,7 @@ declared with the services and loaded with them. All three models follow one
 
 How fresh they are (the revocation bounds):
 
-- **The same process** (the same :class:`~hub.service_layer.exchanges.ledger.Ledger` instance):
+- **The same process** (the same :class:`~hub.adapters.store.ledger.Ledger` instance):
 every
   command that changes a credential, right or consent (issue, rotate, revoke,
   grant, expire) saves through the ledger and then calls :func:`refresh`,
@@ -41,7 +41,7 @@ from hub.adapters.readmodels.consents import ConsentModel
 from hub.adapters.readmodels.credentials import CredentialModel
 from hub.adapters.readmodels.legacy_logins import LegacyLoginModel
 from hub.adapters.readmodels.tail import LedgerTail
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 
 POLL_S = 0.25
 """A round of following at least this often: the bound on other processes' staleness."""

@@ -21,7 +21,7 @@ from typing import Any
 from eventsourcing.persistence import Mapper, PersistenceError
 
 from hub.adapters.projections.errors import LedgerReadError
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 
 Apply = Callable[[str, Any], None]
 """Called with (topic, decoded event) for every new event of the tail's topics, in order."""

@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.access import AccessRights
 from hub.settings import HubSettings
 

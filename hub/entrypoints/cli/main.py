@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.errors import HubError
+from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.entrypoints.cli.exchange_filters import (
     AsOfOption,
@@ -27,7 +28,6 @@ from hub.entrypoints.cli.exchange_filters import (
     exchange_query,
 )
 from hub.logs import configure_logging
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.views import find_exchange, indexed_summaries, timeline
 from hub.settings import HubSettings
 

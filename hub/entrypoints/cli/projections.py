@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from contracts import default_registry
 from hub.adapters.projections import (
     NAMES,
     ProjectionRunner,
@@ -29,15 +31,15 @@ from hub.adapters.projections import (
     open_as_of,
     open_live,
     open_read_store,
-    time_limits_in,
 )
 from hub.adapters.projections.runner import PageCallback
+from hub.adapters.store.ledger import Ledger
 
 # ``cli`` imports this module while it loads (to register the commands); its names
 # are only looked up when a command runs, by then it is complete.
 from hub.entrypoints.cli import main as hub_cli
 from hub.entrypoints.cli.exchange_filters import AsOfOption, parse_moment
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.service_layer.exchanges.routing import load_services, time_limits
 from hub.settings import HubSettings
 
 ProjectionOption = Annotated[
@@ -122,7 +124,7 @@ def _rebuild(
     moment: dt.datetime | None,
     advance: PageCallback,
 ) -> tuple[int, str]:
-    limits = time_limits_in(settings.data)
+    limits = _time_limits_in(settings.data)
     if moment is not None:
         path, read = build_as_of(
             ledger, settings.data, moment, limits, names=names, on_page=advance
@@ -134,6 +136,14 @@ def _rebuild(
         return runner.rebuild(on_page=advance), store.description
     finally:
         store.close()
+
+
+def _time_limits_in(data_dir: Path) -> dict[str, float]:
+    """Time limits from ``DIR/services.toml`` (as the hub's services were declared), if any."""
+    path = data_dir / "services.toml"
+    if not path.is_file():
+        return {}
+    return time_limits(load_services(path, default_registry()))
 
 
 def _progress() -> Progress:
@@ -187,7 +197,7 @@ def open_read_view(settings: HubSettings, as_of: str | None) -> ReadView:
             raise typer.BadParameter(exc.message, param_hint="--as-of") from None
     ledger = hub_cli.open_ledger(settings)
     try:
-        return open_live(ledger, settings.store, settings.data, time_limits_in(settings.data))
+        return open_live(ledger, settings.store, settings.data, _time_limits_in(settings.data))
     finally:
         ledger.close()
 

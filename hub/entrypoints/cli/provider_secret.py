@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 
 from contracts.errors import HubError
+from hub.adapters.crypto.keyring import open_keyring
 from hub.adapters.providers.secrets import ProviderSecrets
-from hub.bootstrap.privacy import open_keyring
 
 app = typer.Typer(help="Secrets the hub presents to providers, sealed under the KEK.",
                   no_args_is_help=True)

@@ -1,7 +1,7 @@
 """``interop-hub subject``: a data subject's key, forgetting them, and their data-use report.
 
 A subject is named by their national id or by their subject reference
-(``ds-…``, as events and ``exchanges show`` print it); see :mod:`hub.service_layer.privacy`.
+(``ds-…``, as events and ``exchanges show`` print it); see :mod:`hub.adapters.crypto`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Annotated
 
 import typer
 
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.crypto.errors import PrivacyError
+from hub.adapters.crypto.keyring import SubjectKeyring
+from hub.adapters.store.ledger import Ledger
 from hub.service_layer.privacy.erasure import erasures_of, forget_subject
-from hub.service_layer.privacy.errors import PrivacyError
-from hub.service_layer.privacy.keyring import SubjectKeyring
 from hub.service_layer.security.report import data_use_report
 
 app = typer.Typer(help="Data subjects: show their key, or forget them.", no_args_is_help=True)

@@ -26,10 +26,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from contracts.errors import HubError
+from hub.adapters.crypto.kek import key_encryption_key
+from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.supervisor import TaskSupervisor
 from hub.service_layer.audit import Auditor
 from hub.service_layer.audit.keys import audit_key_path
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.settings import HubSettings
 
 TIMEOUT_S = 5.0
@@ -111,8 +112,6 @@ class HealthChecks:
         return f"{len(self._supervisor.tasks)} background tasks running"
 
     def _keys(self) -> str:
-        from hub.bootstrap.federation import key_encryption_key
-
         key_encryption_key(self._settings)
         found = ["key-encryption key"]
         if audit_key_path(self._settings.data).exists():

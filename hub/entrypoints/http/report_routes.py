@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import JSONResponse
 
 from contracts.errors import HubError
-from hub.service_layer.exchanges.ledger import Ledger
+from hub.adapters.store.ledger import Ledger
 from hub.service_layer.security.report import subject_report
 
 ReportRead = Callable[[Any, str, int], None]

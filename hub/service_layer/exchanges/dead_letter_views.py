@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
+from hub.adapters.store.ledger import Ledger
 from hub.domain.errors import ExchangeStateError
 from hub.domain.exchange import Exchange, Status
-from hub.service_layer.exchanges.ledger import Ledger
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hub.adapters.bus.port import ConsumerSpec, Delivery
 from hub.adapters.nats.bus import StreamSpec
+from hub.adapters.store.ledger import Ledger
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.messages import DeliveryRequest
 
 log = structlog.get_logger("hub.service_layer.exchanges.dead_letters")

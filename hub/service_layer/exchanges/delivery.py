@@ -22,12 +22,12 @@ import structlog
 from contracts import Contract
 from contracts.errors import ContractError, HubError
 from hub.adapters.bus.port import Bus, Delivery
+from hub.adapters.store.ledger import Ledger
 from hub.domain.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
 from hub.errors import UnknownServiceError
 from hub.service_layer.exchanges.faults import NO_CRASH, CrashHook
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.messages import DeliveryReply, DeliveryRequest, ReplyError
 from hub.service_layer.exchanges.routed import RoutedExchange
 from hub.service_layer.exchanges.routing import ServiceDirectory

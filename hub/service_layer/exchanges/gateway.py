@@ -19,9 +19,9 @@ import structlog
 from contracts import Contract, ContractRegistry
 from contracts.errors import HubError
 from hub.adapters.bus.port import Inbox
+from hub.adapters.store.ledger import Arrival, Ledger, Problem, Translation
 from hub.domain.digest import digest
 from hub.errors import UnknownServiceError
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Problem, Translation
 from hub.service_layer.exchanges.messages import DeliveryReply, ReplyError
 from hub.service_layer.exchanges.routed import completed
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
@@ -119,7 +119,7 @@ class Gateway:
             service = self._offered(envelope.service)
             request = decode(service)
             # The person the request is about, as a pseudonymous reference
-            # (hub.service_layer.privacy).
+            # (hub.adapters.crypto).
             data_subject = self.ledger.keyring.ref_of(request) if self.ledger.keyring else ""
             decision = self._authorise(envelope, service, data_subject)
         except HubError as error:

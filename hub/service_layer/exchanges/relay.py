@@ -24,11 +24,11 @@ import structlog
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from hub.adapters.bus.port import Bus
+from hub.adapters.store.ledger import Ledger
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange
 from hub.errors import BusError, RoutingError
 from hub.service_layer.exchanges.faults import NO_CRASH, CrashHook
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.messages import DeliveryRequest
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.work import WORK, to_thread

@@ -161,6 +161,11 @@ def load_services(path: Path, registry: ContractRegistry) -> list[ServiceDefinit
     return services
 
 
+def time_limits(services: Iterable[ServiceDefinition]) -> dict[str, float]:
+    """Each service's declared time limit in seconds, by service id (where it declares one)."""
+    return {str(s.id): float(s.time_limit_s) for s in services if s.time_limit_s is not None}
+
+
 def dump_services(services: Iterable[ServiceDefinition]) -> str:
     """Render service definitions as the TOML that :func:`load_services` reads."""
     blocks = []

@@ -17,9 +17,9 @@ from uuid import UUID
 
 from hub.adapters.crypto.envelope import is_erased
 from hub.adapters.projections import ExchangeQuery, ReadView, search
+from hub.adapters.store.ledger import Ledger
 from hub.domain.errors import ExchangeNotFoundError
 from hub.domain.exchange import Exchange
-from hub.service_layer.exchanges.ledger import Ledger
 
 
 @dataclass(frozen=True)

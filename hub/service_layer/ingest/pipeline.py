@@ -33,6 +33,7 @@ from federation.attestation import sign_attestation
 from federation.canonical import digest_json, instant
 from federation.jws import statement_digest
 from federation.keys import KeyRing
+from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.domain.digest import digest
 from hub.domain.ingest import RejectedSubmission, record_id_of
 from hub.domain.record import Record
@@ -45,7 +46,6 @@ from hub.service_layer.ingest.subjects import (
     parse_ingest_subject,
     rejected_subject,
 )
-from hub.service_layer.privacy.keyring import SubjectKeyring
 from translation.errors import PayloadTooLarge
 
 log = structlog.get_logger("hub.service_layer.ingest")

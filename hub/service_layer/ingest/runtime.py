@@ -30,10 +30,10 @@ import nats.errors
 import structlog
 
 from contracts import ContractRegistry, default_registry
+from hub.adapters.crypto.keyring import SubjectKeyring, open_keyring
 from hub.adapters.nats.accounts import hub_connect_options
 from hub.adapters.nats.servers import servers
 from hub.bootstrap.federation import RegionFederation, open_federation
-from hub.bootstrap.privacy import open_keyring
 from hub.logs import configure_logging
 from hub.service_layer.ingest.errors import IngestConfigError, IngestError
 from hub.service_layer.ingest.pipeline import IngestPipeline
@@ -42,7 +42,6 @@ from hub.service_layer.ingest.store import RecordStore
 from hub.service_layer.ingest.streams import ConsumerSettings, consumer_config, ensure_streams
 from hub.service_layer.ingest.subjects import ingest_stream
 from hub.service_layer.ingest.worker import IngestWorker, StepHook
-from hub.service_layer.privacy.keyring import SubjectKeyring
 from hub.settings import HubSettings
 
 log = structlog.get_logger("hub.service_layer.ingest")

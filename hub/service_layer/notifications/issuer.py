@@ -32,9 +32,9 @@ from contracts.identity import DepartmentId
 from contracts.registry import UnknownContractError
 from hub.adapters.bus.port import Inbox
 from hub.adapters.peers.transport import FederationTransport
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.domain.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.exchanges.messages import DeliveryReply
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
 from hub.service_layer.notifications.errors import UnsubscribableContractError

@@ -21,10 +21,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from hub.service_layer.privacy.keyring import SubjectKeyring
+from hub.adapters.crypto.keyring import SubjectKeyring
 
 if TYPE_CHECKING:
-    from hub.service_layer.exchanges.ledger import Ledger
+    from hub.adapters.store.ledger import Ledger
 
 
 class Erasure(Aggregate):

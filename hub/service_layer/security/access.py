@@ -25,7 +25,7 @@ from hub.domain.access import AccessRight, access_right_id
 from hub.service_layer.security.refusals import AccessError
 
 if TYPE_CHECKING:
-    from hub.service_layer.exchanges.ledger import Ledger
+    from hub.adapters.store.ledger import Ledger
 
 
 class AccessRights:

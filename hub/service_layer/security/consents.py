@@ -21,7 +21,7 @@ from hub.domain.consent import Consent, ConsentState, consent_id
 from hub.service_layer.security.refusals import AccessError
 
 if TYPE_CHECKING:
-    from hub.service_layer.exchanges.ledger import Ledger
+    from hub.adapters.store.ledger import Ledger
 
 Clock = Callable[[], dt.datetime]
 

@@ -42,8 +42,8 @@ from eventsourcing.application import AggregateNotFoundError
 
 from contracts.identity import DepartmentId, IdentifierError
 from hub.adapters.readmodels import CredentialEntry, ReadModels, models_of, refresh
+from hub.adapters.store.ledger import Ledger
 from hub.domain.credential import Credential, CredentialKind
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.credential_errors import (
     CredentialError,
     ExpiredCredentialError,

@@ -38,9 +38,9 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.identity import DepartmentId, IdentifierError
 from hub.adapters.readmodels import ReadModels, models_of, refresh
+from hub.adapters.store.ledger import Ledger
 from hub.domain.credential import CredentialKind
 from hub.domain.legacy_login import LegacyLogin, NonceUsed, login_id
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.credential_errors import CredentialError
 from hub.service_layer.security.legacy_errors import (
     PasswordTextRefusedError,

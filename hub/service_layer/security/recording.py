@@ -18,9 +18,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.domain.errors import ExchangeConflictError
 from hub.domain.exchange import Exchange
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.security.decision import Decision
 from hub.service_layer.security.minimise import minimise
 

@@ -17,7 +17,7 @@ from contracts.errors import HubError
 from hub.domain.exchange import Exchange
 
 if TYPE_CHECKING:
-    from hub.service_layer.exchanges.ledger import Ledger
+    from hub.adapters.store.ledger import Ledger
 
 
 @dataclass(frozen=True)

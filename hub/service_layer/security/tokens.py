@@ -4,7 +4,7 @@ The secret is 256 random bits (base64url, 43 characters). The event store keeps
 the *verifier*, HMAC-SHA256 of the secret under the
 region's verifier key. That key is a region secret in the key store, wrapped
 under the KEK like the subject keys
-(:meth:`hub.service_layer.privacy.keyring.SubjectKeyring.secret`)
+(:meth:`hub.adapters.crypto.keyring.SubjectKeyring.secret`)
 rather than derived from the KEK bytes: a KEK rotation then re-wraps it and
 every issued token keeps working. Someone who reads the event store (or a
 backup) cannot test guesses without the KEK; tokens are compared in constant

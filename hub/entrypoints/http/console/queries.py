@@ -19,11 +19,11 @@ from contracts.errors import HubError
 from hub.adapters.projections import ExchangeQuery, ReadView
 from hub.adapters.projections.live import LiveProjections
 from hub.adapters.projections.service_metrics import ServiceStats
+from hub.adapters.store.ledger import Ledger
 from hub.entrypoints.http.console import series as series_module
 from hub.service_layer.audit import Auditor
 from hub.service_layer.audit.verify import VerifyReport
 from hub.service_layer.exchanges.dead_letter_views import DeadLetterEntry, dead_letters, requeue
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.views import (
     ExchangeSummary,
     TimelineEntry,

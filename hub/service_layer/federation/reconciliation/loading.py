@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.adapters.store.federation_store import federation_environment
+from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.selection import store_environment
 from hub.bootstrap.federation import region_of
 from hub.domain.exchange import Exchange
@@ -30,7 +31,6 @@ from hub.service_layer.audit.checkpoints import CheckpointLog
 from hub.service_layer.audit.errors import NoteError
 from hub.service_layer.audit.log import AuditPaths
 from hub.service_layer.audit.note import split_note
-from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.federation.app import utc_now
 from hub.service_layer.federation.reconciliation.errors import ReconciliationError
 from hub.service_layer.federation.reconciliation.federation_events import (

@@ -1,6 +1,8 @@
 """The ledger: an eventsourcing application that records every exchange.
 
-The ledger is also the outbox: the relay publishes from its
+It is the hub's event store and repository (and each method one unit of work),
+so it sits with the other storage adapters; the use cases that drive it live in
+the service layer. The ledger is also the outbox: the relay publishes from its
 notification log, so nothing reaches the bus that was not recorded first.
 Methods are synchronous (eventsourcing is); async callers run them in a thread.
 """
@@ -16,11 +18,11 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, Notification
 
+from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.crypto.mapper import SubjectCipherMapper
 from hub.adapters.store.group_commit import GroupCommitWriter
 from hub.domain.errors import ExchangeConflictError, ExchangeNotFoundError
 from hub.domain.exchange import Exchange
-from hub.service_layer.privacy.keyring import SubjectKeyring
 from hub.work import WORK, CountingRecorder
 
 
@@ -55,7 +57,7 @@ class Translation:
     digest: str
     provider: str
     subject: str
-    # pseudonymous reference of the person it is about (hub.service_layer.privacy)
+    # pseudonymous reference of the person it is about (hub.adapters.crypto)
     data_subject: str = ""
 
 

@@ -26,7 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from contracts.base import Contract
 from contracts.person import NationalId
-from hub.service_layer.privacy.errors import SubjectError
+from hub.adapters.crypto.errors import SubjectError
 
 REF_PREFIX = "ds-"
 _REF = re.compile(r"^ds-[0-9a-f]{32}$")

@@ -37,9 +37,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from contracts.base import Contract
+from hub.adapters.crypto.errors import KeyEncryptionKeyError, SubjectError
+from hub.adapters.crypto.kek import key_encryption_key
 from hub.adapters.crypto.keystore import KeyStore, StoredKey, WrappedRow
-from hub.service_layer.privacy.errors import KeyEncryptionKeyError, SubjectError
-from hub.service_layer.privacy.subjects import is_subject_ref, subject_identifier, subject_ref
+from hub.adapters.crypto.keystore_selection import open_key_store
+from hub.adapters.crypto.subjects import is_subject_ref, subject_identifier, subject_ref
+from hub.settings import HubSettings
 from hub.work import WORK
 
 DATA_KEY_BYTES = 32
@@ -259,6 +262,19 @@ class SubjectKeyring:
                 "the key-encryption key does not open the key store "
                 "(HUB_KEK or the kek file is not the one the keys were made with)"
             ) from None
+
+
+def open_keyring(settings: HubSettings) -> SubjectKeyring:
+    """The region's keyring: its key store, opened under the key-encryption key (checked now)."""
+    kek = key_encryption_key(settings)
+    store = open_key_store(settings.key_store, settings.store, settings.data)
+    try:
+        keyring = SubjectKeyring(store, kek)
+        keyring.check()
+    except BaseException:
+        store.close()
+        raise
+    return keyring
 
 
 def _key_label(subject: str, kid: str) -> bytes:
