@@ -29,14 +29,13 @@ from fastapi import APIRouter
 
 from contracts import ContractRegistry
 from hub.adapters.bus.port import Bus, ConsumerSpec, Delivery, Handler
-from hub.adapters.peers.alarms import AuditAlarms, alarms_environment
 from hub.adapters.peers.catalogue import CatalogueCache, CatalogueLink, restore
 from hub.adapters.peers.connection import LinkConnection
 from hub.adapters.peers.directory import FederatedDirectory
 from hub.adapters.peers.errors import LinkError
-from hub.adapters.peers.gossip import CheckpointGossip
 from hub.adapters.peers.history import HistoryResponder
 from hub.adapters.peers.remote_adapter import RemoteHubAdapter, for_remote_calls
+from hub.adapters.store.alarms_store import alarms_environment
 from hub.entrypoints.http.peer_routes import peer_router
 from hub.entrypoints.nats.peer_ingress import FederationIngress
 from hub.service_layer.audit import Auditor
@@ -44,6 +43,7 @@ from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.messages import DeliveryRequest
 from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.federation.gossip import AuditAlarms, CheckpointGossip
 from hub.settings import HubSettings
 from translation.port import ProviderAdapter
 
