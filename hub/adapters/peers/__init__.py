@@ -27,7 +27,6 @@ Over those links (subjects in :mod:`hub.adapters.peers.subjects`):
 :class:`RegionLinks` composes them; ``run_hub`` starts it when ``HUB_PEERS`` is set.
 """
 
-from hub.adapters.peers.directory import FederatedDirectory
 from hub.adapters.peers.errors import (
     CatalogueError,
     LinkError,
@@ -43,7 +42,6 @@ from hub.adapters.peers.topology import REGION_NAMES, star_settings
 __all__ = [
     "REGION_NAMES",
     "CatalogueError",
-    "FederatedDirectory",
     "LinkError",
     "PeerAnswerInvalid",
     "PeerUnreachable",

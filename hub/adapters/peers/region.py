@@ -29,9 +29,8 @@ from fastapi import APIRouter
 
 from contracts import ContractRegistry
 from hub.adapters.bus.port import Bus, ConsumerSpec, Delivery, Handler
-from hub.adapters.peers.catalogue import CatalogueCache, CatalogueLink, restore
+from hub.adapters.peers.catalogue_cache import CatalogueCache
 from hub.adapters.peers.connection import LinkConnection
-from hub.adapters.peers.directory import FederatedDirectory
 from hub.adapters.peers.errors import LinkError
 from hub.adapters.peers.history import HistoryResponder
 from hub.adapters.peers.remote_adapter import RemoteHubAdapter, for_remote_calls
@@ -43,6 +42,8 @@ from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.messages import DeliveryRequest
 from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.federation.catalogue import CatalogueLink, restore
+from hub.service_layer.federation.directory import FederatedDirectory
 from hub.service_layer.federation.gossip import AuditAlarms, CheckpointGossip
 from hub.settings import HubSettings
 from translation.port import ProviderAdapter
