@@ -35,7 +35,6 @@ from hub.adapters.peers.errors import (
     RemoteClientError,
     RemoteRefusal,
 )
-from hub.adapters.peers.region import RegionLinks
 from hub.adapters.peers.remote_adapter import RemoteHubAdapter
 from hub.adapters.peers.topology import REGION_NAMES, star_settings
 
@@ -45,7 +44,6 @@ __all__ = [
     "LinkError",
     "PeerAnswerInvalid",
     "PeerUnreachable",
-    "RegionLinks",
     "RemoteClientError",
     "RemoteHubAdapter",
     "RemoteRefusal",
