@@ -26,7 +26,6 @@ from hub.adapters.bus.port import ConsumerSpec
 from hub.adapters.nats.bus import JetStreamBus, StreamSpec
 from hub.adapters.nats.relay_wake import RelayWakeup
 from hub.adapters.nats.user_sync import open_region_nats
-from hub.adapters.peers.transport import FederationTransport, running_transport
 from hub.adapters.projections.live import live_projections
 from hub.adapters.providers.secrets import ProviderSecrets
 from hub.adapters.readmodels import models_of
@@ -34,6 +33,7 @@ from hub.adapters.store.relay_lease import RelayLease, relay_lease, while_leased
 from hub.adapters.store.selection import describe_store
 from hub.adapters.store.writer_lock import sole_writer
 from hub.bootstrap.console import Console, build_console
+from hub.bootstrap.federation import FederationTransport, running_transport
 from hub.bootstrap.notifications import notification_adapters, notification_services
 from hub.bootstrap.peers import RegionLinks
 from hub.bootstrap.privacy import build_ledger
@@ -312,7 +312,8 @@ async def run_hub(
                 log.error("federation transport not started", error=exc.message)
         # --- notifications: the issuing endpoint (POST /records/{contract}) ---
         notifier = Notifier(
-            ledger, directory, registry, notify, wake_relay, federation=federation,
+            ledger, directory, registry, notify, wake_relay,
+            federation=federation.link if federation else None,
             inbox=await bus.open_inbox(f"_hub.{region}.notified.{uuid.uuid4().hex[:12]}"),
             complete_within_s=settings.reply_timeout_s * settings.max_deliver,
         )
