@@ -1,7 +1,7 @@
 """Records recognised across regions over NATS: the federation scenarios of issue #5.
 
 Each region opens its federation (keys, trust list, ``FederationApp``) from its
-data folder and a :class:`~hub.adapters.peers.transport.RecognitionLink` to its own
+data folder and a :class:`~hub.service_layer.federation.recognition_link.RecognitionLink` to its own
 nats-server. :func:`federated_regions` introduces the regions to each other
 (trust lists from their signed region cards) and sets up the agreements of
 :func:`agreements` in-process (propose in the issuer, accept in the receiver,
@@ -30,9 +30,14 @@ from typing import Any
 from uuid import UUID
 
 from federation.trust import publish_region_card, read_region_card
-from hub.adapters.peers.transport import FederationTransport, RecognitionLink
-from hub.bootstrap.federation import RegionFederation, open_federation, save_trust
+from hub.bootstrap.federation import (
+    FederationTransport,
+    RegionFederation,
+    open_federation,
+    save_trust,
+)
 from hub.service_layer.federation.app import utc_now
+from hub.service_layer.federation.recognition_link import RecognitionLink
 from hub.service_layer.federation.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings
 

@@ -9,7 +9,9 @@ running hub and the links runtime all open them the same way:
 - the region's signed trust list, ``DIR/keys/trust-list.jws`` (an empty list,
   serial 0, until the first peer is added);
 - the federation application on the region's event store (its own table beside
-  the ledger's, :func:`hub.adapters.store.federation_store.federation_environment`).
+  the ledger's, :func:`hub.adapters.store.federation_store.federation_environment`);
+- for a running hub with peers, that federation and its transport together
+  (:func:`running_transport`).
 
 A data folder's region is the one its key file names once it has one, so
 commands on ``DIR/south`` need no ``HUB_REGION=south``; before that, the
@@ -18,12 +20,17 @@ settings' region is used and written into the new key file.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
+
+import structlog
 
 from contracts import ContractRegistry, default_registry
 from contracts.identity import REGION_CODE_PATTERN
@@ -41,10 +48,15 @@ from federation.trust import (
     save_trust_list,
     trust_list_path,
 )
-from hub.adapters.crypto.kek import key_encryption_key
+from hub.adapters.crypto.errors import KeyEncryptionKeyError
+from hub.adapters.crypto.kek import create_kek_file, parse_kek, read_kek_file
+from hub.adapters.crypto.keystore import open_key_store
 from hub.adapters.store.federation_store import federation_environment
 from hub.service_layer.federation.app import FederationApp, utc_now
+from hub.service_layer.federation.recognition_link import RecognitionLink
 from hub.settings import HubSettings
+
+log = structlog.get_logger("hub.bootstrap.federation")
 
 
 def region_of(settings: HubSettings) -> str:
@@ -60,6 +72,33 @@ def region_of(settings: HubSettings) -> str:
     if not isinstance(region, str):
         raise RegionKeyError(f"{path} names no region")
     return region
+
+
+def key_encryption_key(settings: HubSettings) -> bytes:
+    """The region's KEK: ``HUB_KEK``, else the KEK file, created only while nothing uses one.
+
+    A new KEK would leave whatever was sealed under the old one unreadable, so a
+    missing file is created only when neither region keys nor subject keys exist
+    yet (the same rule :mod:`hub.bootstrap.privacy` applies to subject keys).
+    """
+    if settings.kek is not None:
+        return parse_kek(settings.kek.get_secret_value(), "HUB_KEK")
+    path = settings.kek_file or settings.data / "keys" / "kek"
+    if path.exists():
+        return read_kek_file(path)
+    if region_keys_path(settings.data).exists():
+        raise KeyEncryptionKeyError(
+            f"the key-encryption key {path} is missing but {region_keys_path(settings.data)} "
+            "holds sealed region keys: restore the file (or set HUB_KEK)")
+    store = open_key_store(settings.key_store, settings.store, settings.data)
+    try:
+        if not store.is_empty():
+            raise KeyEncryptionKeyError(
+                f"the key-encryption key {path} is missing but the key store holds keys: "
+                "restore the file (or set HUB_KEK)")
+    finally:
+        store.close()
+    return create_kek_file(path)
 
 
 def open_keys(settings: HubSettings, *, now: dt.datetime, create: bool = True) -> KeyRing:
@@ -220,3 +259,31 @@ def peer_settings(settings: HubSettings, data: Path, store: str | None = None) -
     """
     return settings.model_copy(update={"data": data, "store": store, "kek": None,
                                        "kek_file": None, "key_store": None})
+
+
+@dataclass
+class FederationTransport:
+    """A running region's federation (keys, trust, app) and its transport, as ``run_hub``
+    starts them when the region has peers."""
+
+    federation: RegionFederation
+    link: RecognitionLink
+
+
+@contextlib.asynccontextmanager
+async def running_transport(settings: HubSettings, nats_url: str,
+                            auth: dict[str, Any] | None = None,
+                            ) -> AsyncIterator[FederationTransport]:
+    """Open the region's federation from its data folder and run its transport in the block."""
+    federation = await asyncio.to_thread(open_federation, settings)
+    try:
+        link = await RecognitionLink.connect(nats_url, federation.app,
+                                             timeout_s=settings.link_timeout_s, auth=auth)
+        try:
+            await link.start()
+            log.info("federation transport running", region=federation.region)
+            yield FederationTransport(federation, link)
+        finally:
+            await link.close()
+    finally:
+        federation.close()

@@ -26,8 +26,6 @@ from hub.adapters.bus.port import ConsumerSpec
 from hub.adapters.nats.bus import JetStreamBus, StreamSpec
 from hub.adapters.nats.relay_wake import RelayWakeup
 from hub.adapters.nats.user_sync import open_region_nats
-from hub.adapters.peers import RegionLinks
-from hub.adapters.peers.transport import FederationTransport, running_transport
 from hub.adapters.projections.live import live_projections
 from hub.adapters.providers.secrets import ProviderSecrets
 from hub.adapters.readmodels import models_of
@@ -35,8 +33,9 @@ from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.relay_lease import RelayLease, relay_lease, while_leased
 from hub.adapters.store.selection import describe_store
 from hub.adapters.store.writer_lock import sole_writer
-from hub.bootstrap.console import Console, build_console
+from hub.bootstrap.federation import FederationTransport, running_transport
 from hub.bootstrap.notifications import notification_adapters, notification_services
+from hub.bootstrap.peers import RegionLinks
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.reliability import prepare_reliability
 from hub.bootstrap.security import access_policy
@@ -45,12 +44,15 @@ from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.entrypoints.http.auth import Authenticator
 from hub.entrypoints.http.console.pages import mount_static
+from hub.entrypoints.http.console.wiring import Console, build_console
 from hub.entrypoints.http.health import HealthChecks, health_router
 from hub.entrypoints.http.metrics_route import metrics_router
+from hub.entrypoints.http.peer_routes import peer_router
 from hub.entrypoints.http.records_routes import records_router
 from hub.entrypoints.http.report_routes import report_router
 from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.nats.ingress import running_nats_ingress
+from hub.entrypoints.nats.peer_ingress import FederationIngress
 from hub.errors import RoutingError
 from hub.service_layer.audit import Auditor, checkpoint_periodically, claim_region, final_checkpoint
 from hub.service_layer.exchanges.delivery import DeliveryWorker
@@ -118,7 +120,7 @@ class Hub:
     nats_url: str
     store: str
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    links: RegionLinks | None = None  # set when the region has peers (hub.adapters.peers)
+    links: RegionLinks | None = None  # set when the region has peers (hub.bootstrap.peers)
     federation: FederationTransport | None = None  # records to and from peers (with links)
     notifier: Notifier | None = None  # issued records to in-region subscribers
     console: Console | None = None  # operator console and API (hub.entrypoints.http.console)
@@ -223,7 +225,7 @@ async def run_hub(
         # --- reliability (hub.bootstrap.reliability): DLQ + advisories, durability check, crash
         # hook ---
         reliability = await prepare_reliability(bus, ledger, settings, monitor_url)
-        # --- region links (hub.adapters.peers): built only when HUB_PEERS names peer regions ---
+        # --- region links (hub.bootstrap.peers): built only when HUB_PEERS names peer regions ---
         links = RegionLinks(settings, services, registry) if settings.peers else None
         directory = links.directory if links else ServiceDirectory(region, services)
         adapters = await build_adapters(services, settings.provider_timeout_s, auths)
@@ -296,9 +298,10 @@ async def run_hub(
         stack.push_async_callback(supervisor.stop)
         if links:  # peers' queries, forwarding to peers, checkpoint gossip; stops before tasks
             await stack.enter_async_context(links.running(
-                nats_url, gateway=gateway, bus=bus, deliver=worker.handle, ledger=ledger,
-                auditor=auditor, nats_auth=nats_auth,
+                nats_url, bus=bus, deliver=worker.handle, ledger=ledger, auditor=auditor,
+                nats_auth=nats_auth,
             ))
+            await FederationIngress(links.connection, gateway, links.directory.peers).start()
         await stack.enter_async_context(running_nats_ingress(  # departments' queries over NATS
             nats_url, gateway, max_payload_bytes=settings.max_payload_bytes, auth=nats_auth))
         federation = None
@@ -310,7 +313,8 @@ async def run_hub(
                 log.error("federation transport not started", error=exc.message)
         # --- notifications: the issuing endpoint (POST /records/{contract}) ---
         notifier = Notifier(
-            ledger, directory, registry, notify, wake_relay, federation=federation,
+            ledger, directory, registry, notify, wake_relay,
+            federation=federation.link if federation else None,
             inbox=await bus.open_inbox(f"_hub.{region}.notified.{uuid.uuid4().hex[:12]}"),
             complete_within_s=settings.reply_timeout_s * settings.max_deliver,
         )
@@ -333,7 +337,10 @@ async def run_hub(
                      # the citizen's data-use report (hub.service_layer.security), operators only
                      report_router(ledger, authorize=console.require(Permission.SUBJECT_REPORTS),
                                    record=console.record_report_read),
-                     *(links.routers(gateway) if links else []), *console.routers],
+                     *([peer_router(gateway, links.directory,
+                                    max_payload_bytes=settings.max_payload_bytes,
+                                    xroad_clients=settings.xroad_clients)] if links else []),
+                     *console.routers],
             mounts=[mount_static],
         )
         # What startup built (compiled mappings, schemas, read models, modules) lives as

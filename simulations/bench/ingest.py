@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+from hub.bootstrap.ingest import build_pipeline
 from rich.console import Console
 from rich.table import Table
 
@@ -53,7 +54,6 @@ from hub.logs import configure_logging
 from hub.service_layer.ingest import IngestClient
 from hub.service_layer.ingest.errors import IngestClientError
 from hub.service_layer.ingest.pipeline import Submission
-from hub.service_layer.ingest.runtime import build_pipeline
 from hub.service_layer.ingest.sources import SourceBook
 from hub.service_layer.ingest.streams import backlog
 from hub.service_layer.ingest.subjects import ingest_subject, records_stream

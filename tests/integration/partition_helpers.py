@@ -17,7 +17,7 @@ from simulations.federation_scenarios import (
 
 async def south_reachable(north: FederatedRegion, within_s: float = 20.0) -> None:
     """South's JetStream domain answers through the leaf link (bounded wait)."""
-    nc = north.link._nc
+    nc = north.link.transport._nc
     for _ in range(int(within_s * 10)):
         with contextlib.suppress(Exception):
             await nc.jetstream(domain="south", timeout=0.5).stream_info(STREAM)

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from structlog.testing import capture_logs
 
 from hub.adapters.peers import subjects
-from hub.adapters.peers.alarms import BAD_SIGNATURE, INCONSISTENT
 from hub.adapters.peers.messages import CheckpointOffer
+from hub.domain.audit_alarm import BAD_SIGNATURE, INCONSISTENT
 from hub.service_layer.audit import Auditor, CheckpointBody
 from hub.service_layer.audit.checkpoint import log_origin, sign_checkpoint
 from hub.service_layer.audit.note import NoteSigner

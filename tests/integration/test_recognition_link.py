@@ -62,7 +62,7 @@ async def regions(tmp_path: Path, servers: dict[str, NatsServerProcess]
 
 async def _until_reachable(north: FederatedRegion, peers: list[str]) -> None:
     """The leaf links are up once north can reach each peer's JetStream domain."""
-    nc = await nats.connect(north.link._nc.connected_url.geturl())  # type: ignore[union-attr]
+    nc = await nats.connect(north.link.transport._nc.connected_url.geturl())  # type: ignore[union-attr]
     try:
         for peer in peers:
             for _ in range(100):

@@ -16,7 +16,7 @@ import pytest
 import structlog
 from typer.testing import CliRunner, Result
 
-from hub.adapters.peers.transport import FederationTransport
+from hub.bootstrap.federation import FederationTransport
 from hub.entrypoints.cli.main import app
 from hub.service_layer.federation.app import utc_now
 from hub.settings import HubSettings

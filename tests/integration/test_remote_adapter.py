@@ -18,6 +18,7 @@ from hub.adapters.peers.connection import LinkConnection
 from hub.adapters.peers.messages import LinkProblem, RemoteAnswer
 from hub.adapters.peers.remote_adapter import calling_for
 from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.security.minimise import partial_model
 from translation.errors import ProviderError, ProviderResponseInvalid, ProviderUnavailable
 
 SERVICE = ServiceDefinition(
@@ -45,7 +46,8 @@ async def peer(nats_server: NatsServerProcess) -> AsyncIterator[NatsClient]:
 async def adapter(nats_server: NatsServerProcess) -> AsyncIterator[RemoteHubAdapter]:
     """north's adapter for south/tax/tax-clearance."""
     connection = await LinkConnection.connect(nats_server.url, "north")
-    yield RemoteHubAdapter(SERVICE, connection, origin="north", timeout_s=1)
+    yield RemoteHubAdapter(SERVICE, connection, disclosed=partial_model(SERVICE.response),
+                           origin="north", timeout_s=1)
     await connection.close()
 
 

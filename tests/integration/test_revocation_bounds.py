@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hub.domain.credential_errors import RevokedCredentialError, SecurityError
 
 from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
@@ -27,7 +28,6 @@ from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.security import access_policy
 from hub.domain.credential import CredentialKind
 from hub.service_layer.exchanges.routing import ServiceDefinition
-from hub.service_layer.security.credential_errors import RevokedCredentialError, SecurityError
 from hub.service_layer.security.credentials import CredentialService
 from hub.service_layer.security.decision import AccessPolicy
 from hub.service_layer.security.purposes import Purpose

@@ -9,18 +9,19 @@ import pytest
 from contracts import default_registry
 from contracts.identity import ServiceId
 from contracts.tax import TaxClearance, TaxClearanceQuery
-from hub.adapters.peers import FederatedDirectory, LinkError, star_settings, subjects
-from hub.adapters.peers.catalogue import (
-    REMOTE_ADAPTER,
-    CatalogueCache,
-    catalogue_of,
-    remote_services,
-    restore,
-)
+from hub.adapters.peers import LinkError, star_settings, subjects
+from hub.adapters.peers.catalogue_cache import CatalogueCache
 from hub.adapters.peers.errors import CatalogueError
 from hub.adapters.peers.messages import Catalogue, CatalogueEntry
 from hub.errors import UnknownServiceError
 from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.federation.catalogue import (
+    REMOTE_ADAPTER,
+    catalogue_of,
+    remote_services,
+    restore,
+)
+from hub.service_layer.federation.directory import FederatedDirectory
 from hub.settings import HubSettings
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.adapters.peers.alarms import FORKED, INCONSISTENT, SHRUNK, AuditAlarms, alarms_environment
 from hub.adapters.peers.errors import LinkError
-from hub.adapters.peers.judgement import assess, judge_proof
-from hub.adapters.peers.peer_store import PeerCheckpoints
+from hub.adapters.store.alarms_store import alarms_environment
+from hub.domain.audit_alarm import FORKED, INCONSISTENT, SHRUNK
 from hub.service_layer.audit.checkpoint import (
     Checkpoint,
     CheckpointBody,
@@ -20,6 +19,9 @@ from hub.service_layer.audit.checkpoint import (
 )
 from hub.service_layer.audit.merkle import EMPTY_ROOT, consistency_proof, leaf_hash, root_hash
 from hub.service_layer.audit.note import NoteSigner
+from hub.service_layer.federation.gossip.alarms import AuditAlarms
+from hub.service_layer.federation.gossip.held_checkpoints import PeerCheckpoints
+from hub.service_layer.federation.gossip.judgement import assess, judge_proof
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SIGNER = NoteSigner(log_origin("south"), Ed25519PrivateKey.generate())

@@ -18,33 +18,33 @@ an answer that is not a ``RemoteAnswer``    ``ProviderResponseInvalid``
 ==========================================  =========================================
 
 The client and the asking exchange travel in headers; the worker's port has no
-place for them, so :func:`for_remote_calls` puts them in a context variable
-around each delivery of a remote exchange.
+place for them, so :func:`calling_for` puts them in a context variable around
+each delivery of a remote exchange
+(:func:`hub.service_layer.federation.forwarding.for_remote_calls`).
+
+The adapter needs only the service's id and contracts (:class:`RemoteService`),
+and is given the shape of a minimised response (``disclosed``): the peer cuts
+its answer down to what the client's purpose may see, so fields may be absent.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from uuid import UUID
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from contracts import Contract
 from contracts.errors import ContractError, FieldIssue
+from contracts.identity import ServiceId
 from contracts.validation import validate_contract
-from hub.adapters.bus.port import Delivery
 from hub.adapters.peers import subjects
 from hub.adapters.peers.connection import LinkConnection
 from hub.adapters.peers.errors import PeerUnreachable, RemoteRefusal
 from hub.adapters.peers.messages import RemoteAnswer
-from hub.adapters.store.ledger import Ledger
-from hub.service_layer.exchanges.messages import DeliveryRequest
-from hub.service_layer.exchanges.routing import ServiceDefinition
-from hub.service_layer.security.minimise import partial_model
 from translation.errors import ProviderError, ProviderResponseInvalid, ProviderUnavailable
 
 
@@ -54,7 +54,7 @@ class RemoteCall:
 
     exchange_id: str
     client: str
-    purpose: str = ""  # forwarded to the peer, whose hub decides on it (hub.service_layer.security)
+    purpose: str = ""  # forwarded to the peer, whose hub decides on it
 
 
 _CURRENT: contextvars.ContextVar[RemoteCall | None] = contextvars.ContextVar(
@@ -72,19 +72,17 @@ def calling_for(exchange_id: str, client: str, purpose: str = "") -> Iterator[No
         _CURRENT.reset(token)
 
 
-def for_remote_calls(
-    handler: Callable[[Delivery], Awaitable[None]], ledger: Ledger
-) -> Callable[[Delivery], Awaitable[None]]:
-    """Wrap the delivery worker's handler so a remote adapter knows the exchange and client."""
+class RemoteService(Protocol):
+    """What a remote adapter needs of the peer's service it calls."""
 
-    async def handle(delivery: Delivery) -> None:
-        request = DeliveryRequest.model_validate_json(delivery.data)
-        exchange = await asyncio.to_thread(ledger.get, UUID(request.exchange_id))
-        authorisation = getattr(exchange, "authorisation", None) or {}
-        with calling_for(request.exchange_id, exchange.client, authorisation.get("purpose", "")):
-            await handler(delivery)
+    @property
+    def id(self) -> ServiceId: ...
 
-    return handle
+    @property
+    def request(self) -> type[Contract]: ...
+
+    @property
+    def response(self) -> type[Contract]: ...
 
 
 class RemoteHubAdapter:
@@ -92,14 +90,16 @@ class RemoteHubAdapter:
 
     def __init__(
         self,
-        service: ServiceDefinition,
+        service: RemoteService,
         connection: LinkConnection,
         *,
+        disclosed: type[Contract],
         origin: str,
         timeout_s: float,
     ) -> None:
         self.request_contract = service.request
         self.response_contract = service.response
+        self._disclosed = disclosed  # the response with every field optional
         self._service = service
         self._peer = service.id.region
         self._subject = subjects.query(self._peer, service.id.department, service.id.service)
@@ -144,9 +144,8 @@ class RemoteHubAdapter:
             try:
                 return validate_contract(self.response_contract, answer.document)
             except ContractError:
-                # Minimised by the peer for the purpose (hub.service_layer.security): fields may be
-                # absent.
-                return validate_contract(partial_model(self.response_contract), answer.document)
+                # Minimised by the peer for the client's purpose: fields may be absent.
+                return validate_contract(self._disclosed, answer.document)
         error = answer.error
         message = error.message if error else f"outcome {answer.outcome} without a reason"
         if answer.outcome == "timeout":
@@ -164,7 +163,7 @@ class RemoteHubAdapter:
 
     async def aclose(self) -> None:
         """Nothing to close: the link connection belongs to
-        :class:`hub.adapters.peers.RegionLinks`."""
+        :class:`hub.bootstrap.peers.RegionLinks`."""
 
 
 def _read(peer: str, data: bytes) -> RemoteAnswer:

@@ -1,4 +1,4 @@
-"""Records, revocations and receipts carried between regions over NATS.
+"""Signed statements carried between regions over NATS: attestations, revocations, receipts.
 
 Each region runs its own NATS server or cluster; leaf nodes join them.
 
@@ -14,28 +14,24 @@ capturing what peers send it:
 A sender publishes into the receiver's domain (``nc.jetstream(domain=<to>)``),
 so the message is stored on the receiver's side of the leaf link, durably, and
 the same ``Nats-Msg-Id`` twice is stored once. The receiver's durable consumer
-``recognition`` recognises attestations in batches (``recognise_many``),
-honours revocations (``recognise_revocation``) and records receipts
-(``record_receipt``), then publishes each receipt back into the issuer's domain.
+``recognition`` hands what arrives to a handler in batches, as
+:class:`Statement` values; each is acknowledged when the handler settles it,
+and a batch whose handler raises is redelivered. What a region does with them
+(recognise, answer with receipts) is
+:class:`hub.service_layer.federation.recognition_link.RecognitionLink`'s.
 
-A peer that cannot be reached (no responders, a timeout) leaves the record
-issued-but-undelivered in the issuer's federation store, where it already is:
-that gap is what reconciliation finds and repairs
-(:mod:`hub.service_layer.federation.reconciliation`).
-A receipt that cannot be sent back is likewise left for reconciliation (the
-receiver holds it in its own history). Recognition is idempotent (a replay
-returns the original receipt), so redelivery is harmless.
+A peer that cannot be reached (no responders, a timeout) is not an error here:
+:func:`publish_statement` says why the statement was not stored, and the
+caller leaves it for reconciliation to find.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
-from uuid import UUID
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import nats
 import nats.errors
@@ -46,11 +42,7 @@ from nats.aio.msg import Msg
 from nats.js import api
 
 from contracts.errors import HubError
-from federation.receipt import Receipt
 from hub.adapters.nats.servers import servers
-from hub.bootstrap.federation import RegionFederation, open_federation
-from hub.service_layer.federation.app import FederationApp, IssuedRecord
-from hub.settings import HubSettings
 
 log = structlog.get_logger("hub.adapters.peers.transport")
 
@@ -59,7 +51,6 @@ DURABLE = "recognition"
 ATTESTATIONS, REVOCATIONS, RECEIPTS = "attestations", "revocations", "receipts"
 _KINDS = (ATTESTATIONS, REVOCATIONS, RECEIPTS)
 _BATCH = 64
-T = TypeVar("T")
 
 
 class TransportError(HubError):
@@ -83,50 +74,65 @@ def parse_subject(value: str, region: str) -> tuple[str, str] | None:
     return parts[2], parts[3]
 
 
-@dataclass
-class Sent:
-    """What :meth:`RecognitionLink.issue` did: the record and which peers stored it."""
+@dataclass(frozen=True)
+class Statement:
+    """One signed statement a peer sent this region; :meth:`settle` it once handled."""
 
-    record: IssuedRecord
-    delivered: list[str] = field(default_factory=list)
-    undelivered: dict[str, str] = field(default_factory=dict)  # peer -> why
+    kind: str  # ATTESTATIONS, REVOCATIONS or RECEIPTS
+    sender: str
+    compact: str  # the JWS compact serialisation
+    msg: Msg
+
+    async def settle(self) -> None:
+        """Acknowledge it: it will not be delivered again."""
+        with contextlib.suppress(nats.errors.Error):
+            await self.msg.ack()
 
 
-class RecognitionLink:
-    """One region's federation transport; use :meth:`connect`, :meth:`start`, :meth:`close`."""
+StatementHandler = Callable[[Sequence[Statement]], Awaitable[None]]
 
-    def __init__(self, app: FederationApp, nc: NatsClient, *, timeout_s: float) -> None:
-        self.app = app
-        self.region = app.region
+
+async def publish_statement(nc: NatsClient, to: str, kind: str, sender: str, compact: str, *,
+                            msg_id: str, timeout_s: float) -> str | None:
+    """Store ``compact`` in ``to``'s domain, sent by ``sender``; None when stored, else why."""
+    js = nc.jetstream(domain=to, timeout=timeout_s)
+    try:
+        await js.publish(subject(to, kind, sender), compact.encode("ascii"),
+                         headers={"Nats-Msg-Id": msg_id})
+    except (TimeoutError, nats.errors.Error) as exc:
+        why = f"region {to} unreachable: {type(exc).__name__}"
+        log.warning("federation message not delivered", kind=kind, peer=to, reason=why)
+        return why
+    return None
+
+
+class StatementTransport:
+    """One region's statement stream and its connection; :meth:`connect`, :meth:`start`,
+    :meth:`close`."""
+
+    def __init__(self, nc: NatsClient, region: str, *, timeout_s: float) -> None:
+        self.region = region
         self._nc = nc
         self._timeout_s = timeout_s
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.handled = 0  # messages settled by this region's consumer
-        self._app_lock = asyncio.Lock()  # one application call at a time, off the event loop
-
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``fn`` (a method of the application) in a thread, one call at a time."""
-        async with self._app_lock:
-            return await asyncio.to_thread(fn, *args, **kwargs)
 
     @classmethod
-    async def connect(cls, url: str, app: FederationApp, *, timeout_s: float = 2.0,
-                      auth: dict[str, Any] | None = None) -> RecognitionLink:
+    async def connect(cls, url: str, region: str, *, timeout_s: float = 2.0,
+                      auth: dict[str, Any] | None = None) -> StatementTransport:
         """Connect to the region's own server (peers are reached across its leaf links)."""
         try:
-            nc = await nats.connect(servers(url), name=f"interop-hub-{app.region}-federation",
+            nc = await nats.connect(servers(url), name=f"interop-hub-{region}-federation",
                                     connect_timeout=5, max_reconnect_attempts=-1,
                                     reconnect_time_wait=0.5, error_cb=_log_error,
                                     **(auth or {}))
         except (TimeoutError, nats.errors.Error, OSError) as exc:
             raise TransportError(f"cannot connect to NATS at {url}: {exc!r}") from exc
-        return cls(app, nc, timeout_s=timeout_s)
+        return cls(nc, region, timeout_s=timeout_s)
 
-    # -- lifecycle ------------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Make the stream and consumer in this region's domain; consume until :meth:`close`."""
+    async def start(self, handler: StatementHandler) -> None:
+        """Make the stream and consumer in this region's domain; hand batches to ``handler``
+        until :meth:`close`."""
         js = self._nc.jetstream(timeout=self._timeout_s * 5)
         config = api.StreamConfig(name=STREAM, subjects=[subject(self.region, k, "*")
                                                          for k in _KINDS],
@@ -142,7 +148,8 @@ class RecognitionLink:
         except (TimeoutError, nats.errors.Error) as exc:
             raise TransportError(f"{self.region}: cannot set up stream {STREAM}: {exc!r}"
                                  ) from exc
-        self._task = asyncio.create_task(self._consume(sub), name=f"federation-{self.region}")
+        self._task = asyncio.create_task(self._consume(sub, handler),
+                                         name=f"federation-{self.region}")
 
     async def close(self) -> None:
         """Stop consuming (bounded: a batch in hand is finished) and close the connection."""
@@ -154,76 +161,12 @@ class RecognitionLink:
         with contextlib.suppress(nats.errors.Error, asyncio.TimeoutError, OSError):
             await asyncio.wait_for(self._nc.close(), timeout=5)
 
-    async def __aenter__(self) -> RecognitionLink:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    # -- sending --------------------------------------------------------------------------------
-
-    async def issue(
-        self, department: str, contract: str, content: Mapping[str, Any], *,
-        subject_ref: str, to: Sequence[str] | None = None, **kwargs: Any,
-    ) -> Sent:
-        """Issue a record here (Issued + Attested), then send its attestation to ``to``
-        (by default: every peer whose accepted agreement covers it, as reconciliation expects)."""
-        record = await self.call(self.app.issue_record, department, contract, content,
-                                 subject=subject_ref, **kwargs)
-        peers = to if to is not None else await self.call(self.recipients, department, contract)
-        sent = Sent(record)
-        for peer in peers:
-            why = await self.send(peer, ATTESTATIONS, record.attestation,
-                                  msg_id=str(record.record_id))
-            if why is None:
-                sent.delivered.append(peer)
-            else:
-                sent.undelivered[peer] = why
-        return sent
-
-    def recipients(self, department: str, contract: str) -> list[str]:
-        """The peers whose agreement with this region covers ``department``'s ``contract`` now."""
-        now, issuer = self.app.clock(), f"{self.region}/{department}"
-        return sorted({other for agreement in self.app.agreements()
-                       if self.region in agreement.terms.regions
-                       and agreement.in_scope(contract, issuer, now)
-                       for other in agreement.terms.regions if other != self.region})
-
-    async def revoke(self, record_id: UUID, reason: str, *, to: Sequence[str] | None = None
-                     ) -> dict[str, str | None]:
-        """Revoke a record here, then send the revocation to ``to`` (by default the peers
-        whose agreement covers the record): peer -> None when stored, else why not."""
-        compact = await self.call(self.app.revoke, record_id, reason)
-        if to is None:
-            record = await self.call(self.app.get_record, record_id)
-            to = await self.call(self.recipients, record.department, record.contract)
-        return {peer: await self.send(peer, REVOCATIONS, compact,
-                                      msg_id=f"revocation:{record_id}") for peer in to}
-
     async def send(self, peer: str, kind: str, compact: str, *, msg_id: str) -> str | None:
         """Store ``compact`` in ``peer``'s domain; None when stored, else why not (undelivered)."""
-        js = self._nc.jetstream(domain=peer, timeout=self._timeout_s)
-        try:
-            await js.publish(subject(peer, kind, self.region), compact.encode("ascii"),
-                             headers={"Nats-Msg-Id": msg_id})
-        except (TimeoutError, nats.errors.Error) as exc:
-            why = f"region {peer} unreachable: {type(exc).__name__}"
-            log.warning("federation message not delivered", kind=kind, peer=peer, reason=why)
-            return why
-        return None
+        return await publish_statement(self._nc, peer, kind, self.region, compact,
+                                       msg_id=msg_id, timeout_s=self._timeout_s)
 
-    # -- receiving ------------------------------------------------------------------------------
-
-    async def idle(self) -> bool:
-        """Whether this region's consumer has nothing pending or unacknowledged."""
-        try:
-            info = await self._nc.jetstream(timeout=2).consumer_info(STREAM, DURABLE)
-        except (TimeoutError, nats.errors.Error):
-            return False
-        return not info.num_pending and not info.num_ack_pending
-
-    async def _consume(self, sub: Any) -> None:
+    async def _consume(self, sub: Any, handler: StatementHandler) -> None:
         while not self._stop.is_set():
             try:
                 msgs = await sub.fetch(_BATCH, timeout=0.5)
@@ -234,92 +177,25 @@ class RecognitionLink:
                 await asyncio.sleep(0.5)
                 continue
             try:
-                await self._handle(msgs)
+                await handler(await self._statements(msgs))
             except Exception:  # one bad batch must not stop the consumer
                 log.exception("federation batch failed; redelivered later", region=self.region)
                 for msg in msgs:
                     with contextlib.suppress(nats.errors.Error):
                         await msg.nak(delay=1.0)
 
-    async def _handle(self, msgs: Sequence[Msg]) -> None:
-        attestations: list[tuple[Msg, str, str]] = []
+    async def _statements(self, msgs: Sequence[Msg]) -> list[Statement]:
+        """The batch as statements; a message on a subject not addressed here is dropped."""
+        statements = []
         for msg in msgs:
             parsed = parse_subject(msg.subject, self.region)
             if parsed is None:
                 await msg.term()
                 continue
             kind, sender = parsed
-            compact = msg.data.decode("ascii", "replace")
-            if kind == ATTESTATIONS:
-                attestations.append((msg, compact, sender))
-            elif kind == REVOCATIONS:
-                receipt = await self.call(self.app.recognise_revocation, compact,
-                                                  from_region=sender)
-                await self._reply(sender, receipt)
-                await self._settle(msg)
-            else:
-                try:
-                    await self.call(self.app.record_receipt, compact, from_region=sender)
-                except HubError as exc:
-                    log.warning("receipt refused", region=self.region, peer=sender,
-                                error=exc.message)
-                await self._settle(msg)
-        if attestations:
-            receipts = await self.call(
-                self.app.recognise_many, [(c, s) for _, c, s in attestations])
-            for (msg, _, sender), receipt in zip(attestations, receipts, strict=True):
-                await self._reply(sender, receipt)
-                await self._settle(msg)
-
-    async def _reply(self, issuer: str, receipt: Receipt) -> None:
-        digest = hashlib.sha256(receipt.jws.encode("ascii")).hexdigest()
-        await self.send(issuer, RECEIPTS, receipt.jws, msg_id=f"receipt:{digest}")
-
-    async def _settle(self, msg: Msg) -> None:
-        self.handled += 1
-        with contextlib.suppress(nats.errors.Error):
-            await msg.ack()
-
-
-async def drained(links: Iterable[RecognitionLink], *, within_s: float = 15.0) -> bool:
-    """True once every link's stream has nothing left for its consumer (bounded wait)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    links = list(links)
-    while loop.time() < deadline:
-        if all([await link.idle() for link in links]):
-            return True
-        await asyncio.sleep(0.1)
-    return False
+            statements.append(Statement(kind, sender, msg.data.decode("ascii", "replace"), msg))
+        return statements
 
 
 async def _log_error(exc: Exception) -> None:
     log.warning("federation nats connection error", error=repr(exc))
-
-
-@dataclass
-class FederationTransport:
-    """A running region's federation (keys, trust, app) and its transport, as ``run_hub``
-    starts them when the region has peers."""
-
-    federation: RegionFederation
-    link: RecognitionLink
-
-
-@contextlib.asynccontextmanager
-async def running_transport(settings: HubSettings, nats_url: str,
-                            auth: dict[str, Any] | None = None,
-                            ) -> AsyncIterator[FederationTransport]:
-    """Open the region's federation from its data folder and run its transport in the block."""
-    federation = await asyncio.to_thread(open_federation, settings)
-    try:
-        link = await RecognitionLink.connect(nats_url, federation.app,
-                                             timeout_s=settings.link_timeout_s, auth=auth)
-        try:
-            await link.start()
-            log.info("federation transport running", region=federation.region)
-            yield FederationTransport(federation, link)
-        finally:
-            await link.close()
-    finally:
-        federation.close()

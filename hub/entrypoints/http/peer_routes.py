@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import Response
 
-from hub.adapters.peers.directory import FederatedDirectory
 from hub.entrypoints.http.soap_ingress import SoapIngress
 from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
+from hub.service_layer.federation.directory import FederatedDirectory
 
 
 class PeerServices(ServiceDirectory):

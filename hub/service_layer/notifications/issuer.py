@@ -1,11 +1,11 @@
 """The notifier: records an issued record and one routed exchange per subscriber.
 
 The issuance itself is recorded by the region's federation when the hub has one
-(``FederationTransport.link.issue``: Issued + Attested, sent to the peers whose
-agreements cover it). Without a federation the hub keeps no record aggregate:
-the record id is minted here and the notification exchanges are the ledger's
-trace of the issuance (the record id is their correlation id when the issuer
-sent none).
+(:meth:`hub.service_layer.federation.recognition_link.RecognitionLink.issue`:
+Issued + Attested, sent to the peers whose agreements cover it). Without a
+federation the hub keeps no record aggregate: the record id is minted here and
+the notification exchanges are the ledger's trace of the issuance (the record
+id is their correlation id when the issuer sent none).
 
 Completion: nobody waits on a notification, so the notifier itself listens for
 the delivery worker's reply and records ``Completed`` once the subscriber's
@@ -31,12 +31,12 @@ from contracts import ContractRegistry
 from contracts.identity import DepartmentId
 from contracts.registry import UnknownContractError
 from hub.adapters.bus.port import Inbox
-from hub.adapters.peers.transport import FederationTransport
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.domain.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.service_layer.exchanges.messages import DeliveryReply
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
+from hub.service_layer.federation.recognition_link import RecognitionLink
 from hub.service_layer.notifications.errors import UnsubscribableContractError
 from translation.json_codec import decode_json
 
@@ -68,7 +68,7 @@ class Notifier:
         *,
         inbox: Inbox | None = None,
         complete_within_s: float = 60.0,
-        federation: FederationTransport | None = None,
+        federation: RecognitionLink | None = None,
     ) -> None:
         self._ledger = ledger
         self._directory = directory
@@ -114,7 +114,7 @@ class Notifier:
         data_subject = keyring.ref_of(document) if keyring else ""
         record_id, attested = str(uuid.uuid4()), False
         if self.federation is not None and data_subject:
-            sent = await self.federation.link.issue(
+            sent = await self.federation.issue(
                 issuer.department, contract, content, subject_ref=data_subject)
             record_id, attested = str(sent.record.record_id), True
         issued = Issued(record_id, contract, attested=attested)

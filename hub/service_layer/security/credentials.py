@@ -44,7 +44,7 @@ from contracts.identity import DepartmentId, IdentifierError
 from hub.adapters.readmodels import CredentialEntry, ReadModels, models_of, refresh
 from hub.adapters.store.ledger import Ledger
 from hub.domain.credential import Credential, CredentialKind
-from hub.service_layer.security.credential_errors import (
+from hub.domain.credential_errors import (
     CredentialError,
     ExpiredCredentialError,
     RevokedCredentialError,

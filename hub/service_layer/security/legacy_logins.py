@@ -40,8 +40,8 @@ from contracts.identity import DepartmentId, IdentifierError
 from hub.adapters.readmodels import ReadModels, models_of, refresh
 from hub.adapters.store.ledger import Ledger
 from hub.domain.credential import CredentialKind
+from hub.domain.credential_errors import CredentialError
 from hub.domain.legacy_login import LegacyLogin, NonceUsed, login_id
-from hub.service_layer.security.credential_errors import CredentialError
 from hub.service_layer.security.legacy_errors import (
     PasswordTextRefusedError,
     ReplayedNonceError,

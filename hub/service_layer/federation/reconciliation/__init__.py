@@ -5,7 +5,9 @@
 - :mod:`.compare` — the pure comparison core, ``compare(left, right) -> Report``;
 - :mod:`.report` — findings (missing, duplicated, divergent, pending) and exit codes;
 - :mod:`.repair` — the repair planner and a port to carry it out;
-- :mod:`.offline` — the flow (compare, repair, compare again), and two data folders side by side.
+- :mod:`.offline` — the flow (compare, repair, compare again), and two data folders side by side;
+- :mod:`.online` — the same against a running peer, over the region links;
+- :mod:`.responder` — this region's history, answered to a peer that asks (online).
 """
 
 from hub.service_layer.federation.reconciliation.compare import DEFAULT_GRACE, compare

@@ -3,7 +3,7 @@
 ``interop-hub reconcile --data DIR --peer REGION`` reads this region's history
 from its data folder (the offline loader: SQLite readers are fine while the hub
 runs) and asks the peer's running hub for its history concerning this region on
-``fed.<peer>.history`` (:mod:`hub.adapters.peers.history`), through this region's own
+``fed.<peer>.history`` (:mod:`.responder`), through this region's own
 nats-server — ``HUB_NATS_URL``, or the running embedded server found by its
 ports file in ``DIR/nats/`` — and the leaf link. The comparison, report and
 exit codes are the offline ones
@@ -15,7 +15,7 @@ needs no key and opens no application: the running hubs do the work.
 
 - ``present``: the issuer's attestation or revocation is published again into
   the receiver's JetStream domain exactly as the issuer's hub sends it
-  (:meth:`hub.adapters.peers.transport.RecognitionLink.send`, same subject, same
+  (:func:`hub.adapters.peers.transport.publish_statement`, same subject, same
   idempotent ``Nats-Msg-Id``); the receiver's hub recognises it and sends its
   receipt back; we wait (bounded) until the receiver's history shows the decision.
 - ``record-receipt``: we wait (bounded) until the issuer's hub recorded the
@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import nats
 import nats.errors
@@ -49,9 +49,9 @@ from federation.jws import statement_digest
 from hub.adapters.nats.accounts import hub_client_auth
 from hub.adapters.nats.servers import servers
 from hub.adapters.peers import subjects
-from hub.adapters.peers.transport import ATTESTATIONS, RECEIPTS, REVOCATIONS, RecognitionLink
+from hub.adapters.peers.transport import ATTESTATIONS, RECEIPTS, REVOCATIONS, publish_statement
 from hub.bootstrap.federation import region_of
-from hub.service_layer.federation.app import FederationApp, utc_now
+from hub.service_layer.federation.app import utc_now
 from hub.service_layer.federation.reconciliation.compare import DEFAULT_GRACE
 from hub.service_layer.federation.reconciliation.errors import ReconciliationError
 from hub.service_layer.federation.reconciliation.history import History
@@ -137,13 +137,6 @@ class _Portal:
         self._loop.close()
 
 
-class _As:
-    """Who a re-sent message is from: all a :class:`RecognitionLink` reads of its app to send."""
-
-    def __init__(self, region: str) -> None:
-        self.region = region
-
-
 class PeerLink:
     """This region's NATS connection to ask a peer's history and re-send statements."""
 
@@ -182,9 +175,9 @@ class PeerLink:
 
     def send(self, to: str, kind: str, sender: str, compact: str, *, msg_id: str) -> None:
         """Publish as the sender's hub does (same subject, same msg id) into ``to``'s domain."""
-        link = RecognitionLink(cast(FederationApp, _As(sender)), self._nc,
-                               timeout_s=self.timeout_s)
-        why = self._portal.run(link.send(to, kind, compact, msg_id=msg_id), self.timeout_s + 5)
+        why = self._portal.run(publish_statement(self._nc, to, kind, sender, compact,
+                                                 msg_id=msg_id, timeout_s=self.timeout_s),
+                               self.timeout_s + 5)
         if why is not None:
             raise RepairNotConfirmed(f"{kind} not stored in region {to}: {why}")
 

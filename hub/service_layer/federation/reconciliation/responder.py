@@ -2,11 +2,9 @@
 
 A peer asks with its own region name in the ``Hub-Origin-Region`` header (or
 as the request body); the answer is this region's history concerning that peer
-(:meth:`~hub.service_layer.federation.reconciliation.history.History.concerning`), as the JSON
-document
-of :mod:`hub.service_layer.federation.reconciliation.history`. It is built by the offline loader in
-a
-thread (the event store is read synchronously), so the running hub is not held up.
+(:meth:`~.history.History.concerning`), as the JSON document of :mod:`.history`.
+It is built by the offline loader (:mod:`.loading`) in a thread (the event store
+is read synchronously), so the running hub is not held up.
 A region that is not one of this hub's peers gets ``{"error": ...}`` instead.
 """
 
@@ -24,7 +22,7 @@ from hub.adapters.peers.connection import LinkConnection, Request
 from hub.service_layer.federation.reconciliation.loading import load_history
 from hub.settings import HubSettings
 
-log = structlog.get_logger("hub.adapters.peers")
+log = structlog.get_logger("hub.service_layer.federation.reconciliation")
 
 
 class HistoryResponder:

@@ -11,31 +11,30 @@ at start, every second until they first answer (a region started before its
 peers, or cut off, catches up by itself), then every ``refresh_s``.
 
 The last catalogue of each peer is cached in ``DIR/links/catalogues/<peer>.json``
-and read back at start, so exchanges routed before a restart can be relayed
-and forwarded while the peer is still out of reach.
+(:class:`hub.adapters.peers.catalogue_cache.CatalogueCache`) and read back at
+start, so exchanges routed before a restart can be relayed and forwarded while
+the peer is still out of reach.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterable
-from pathlib import Path
 
 import structlog
-from pydantic import ValidationError
 
 from contracts import ContractRegistry
 from contracts.errors import HubError
 from contracts.identity import ServiceId
 from hub.adapters.peers import subjects
+from hub.adapters.peers.catalogue_cache import CatalogueCache, read_catalogue
 from hub.adapters.peers.connection import LinkConnection, Request
-from hub.adapters.peers.directory import FederatedDirectory
-from hub.adapters.peers.errors import LinkError, PeerAnswerInvalid
+from hub.adapters.peers.errors import LinkError
 from hub.adapters.peers.messages import Catalogue, CatalogueEntry
 from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.federation.directory import FederatedDirectory
 
-log = structlog.get_logger("hub.adapters.peers")
+log = structlog.get_logger("hub.service_layer.federation.catalogue")
 
 REMOTE_ADAPTER = "remote-hub"
 _RETRY_S = 1.0
@@ -85,29 +84,6 @@ def remote_services(catalogue: Catalogue, registry: ContractRegistry) -> list[Se
     return services
 
 
-class CatalogueCache:
-    """The last catalogue learnt from each peer, as received (``DIR/links/catalogues``)."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.folder = data_dir / "links" / "catalogues"
-
-    def save(self, catalogue: Catalogue) -> None:
-        """Replace the cached catalogue of ``catalogue.region`` (atomically)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{catalogue.region}.json"
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(catalogue.model_dump_json(indent=2))
-        temporary.replace(path)
-
-    def load(self, peer: str) -> Catalogue | None:
-        """The cached catalogue of ``peer``; None when none (or it is unreadable: re-learnt)."""
-        path = self.folder / f"{peer}.json"
-        try:
-            return _read(peer, path.read_bytes())
-        except (OSError, LinkError):
-            return None
-
-
 def restore(directory: FederatedDirectory, cache: CatalogueCache,
             registry: ContractRegistry) -> None:
     """Read every peer's cached catalogue into ``directory`` (the peers have not answered)."""
@@ -150,7 +126,7 @@ class CatalogueLink:
             msg = await self._connection.request(
                 peer, subjects.catalogue(peer), b"", timeout_s=self._timeout_s
             )
-            catalogue = _read(peer, msg.data)
+            catalogue = read_catalogue(peer, msg.data)
             changed = self._directory.learn(peer, remote_services(catalogue, self._registry))
             if changed:
                 await asyncio.to_thread(self._cache.save, catalogue)
@@ -189,13 +165,3 @@ class CatalogueLink:
             await asyncio.sleep(min(0.2, max(left, 0)))
         return True
 
-
-def _read(peer: str, data: bytes) -> Catalogue:
-    try:
-        catalogue = Catalogue.model_validate_json(data)
-    except ValidationError as exc:
-        raise PeerAnswerInvalid(peer, "catalogue", str(exc.errors(include_url=False)[:3])) \
-            from None
-    if catalogue.region != peer:
-        raise PeerAnswerInvalid(peer, "catalogue", f"it names region {catalogue.region!r}")
-    return catalogue

@@ -9,9 +9,9 @@ every interval while events arrive, and at shutdown) is published on
 
 Checking: a peer's checkpoint — pushed, or pulled every ``pull_s`` to catch
 up after a partition — is verified with the peer's pinned key
-(:mod:`hub.adapters.peers.peer_store`), judged against the last one held
-(:mod:`hub.adapters.peers.judgement`) and, when it is newer, proven consistent with it.
-Anything that fails raises an :class:`hub.adapters.peers.alarms.AuditAlarm` with both
+(:mod:`.held_checkpoints`), judged against the last one held
+(:mod:`.judgement`) and, when it is newer, proven consistent with it.
+Anything that fails raises an :class:`hub.domain.audit_alarm.AuditAlarm` with both
 notes as evidence and logs an error. A peer that cannot be reached is simply
 asked again later; nothing is held until it checks out.
 
@@ -30,23 +30,24 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from hub.adapters.peers import subjects
-from hub.adapters.peers.alarms import BAD_SIGNATURE, INCONSISTENT, AuditAlarms
 from hub.adapters.peers.connection import LinkConnection, Request
 from hub.adapters.peers.errors import LinkError, PeerAnswerInvalid
-from hub.adapters.peers.judgement import Verdict, assess, judge_proof
 from hub.adapters.peers.messages import (
     CheckpointOffer,
     ConsistencyAnswer,
     ConsistencyRequest,
     LinkProblem,
 )
-from hub.adapters.peers.peer_store import PeerCheckpoints
+from hub.domain.audit_alarm import BAD_SIGNATURE, INCONSISTENT
 from hub.service_layer.audit import Auditor
 from hub.service_layer.audit.checkpoint import Checkpoint, open_checkpoint
 from hub.service_layer.audit.errors import AuditError, AuditKeyError, NoteError
 from hub.service_layer.audit.note import NoteVerifier
+from hub.service_layer.federation.gossip.alarms import AuditAlarms
+from hub.service_layer.federation.gossip.held_checkpoints import PeerCheckpoints
+from hub.service_layer.federation.gossip.judgement import Verdict, assess, judge_proof
 
-log = structlog.get_logger("hub.adapters.peers.gossip")
+log = structlog.get_logger("hub.service_layer.federation.gossip")
 
 # Errors with which a peer refuses a proof because its log does not support it.
 _PROOF_REFUSALS = frozenset({"audit-proof", "audit-note"})

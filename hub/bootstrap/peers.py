@@ -4,13 +4,21 @@
 gateway's and the relay's) and run once they exist:
 
 - a NATS connection of its own to the region's server (the leaf links carry
-  ``fed.*`` subjects to and from the other regions);
-- the catalogue: this region's answered, the peers' learnt (:mod:`.catalogue`);
-- the federation ingress answering peers' queries (:mod:`.ingress`);
+  ``fed.*`` subjects to and from the other regions, :mod:`hub.adapters.peers`);
+- the catalogue: this region's answered, the peers' learnt
+  (:mod:`hub.service_layer.federation.catalogue`);
 - one durable consumer per peer on the region's own stream, whose deliveries
-  the ordinary delivery worker settles through :class:`.RemoteHubAdapter`;
-- checkpoint gossip and its alarms (:mod:`.gossip`, :mod:`.alarms`);
-- the answer to a peer's history request, for online reconciliation (:mod:`.history`).
+  the ordinary delivery worker settles through
+  :class:`~hub.adapters.peers.remote_adapter.RemoteHubAdapter`
+  (:mod:`hub.service_layer.federation.forwarding`);
+- checkpoint gossip and its alarms (:mod:`hub.service_layer.federation.gossip`);
+- the answer to a peer's history request, for online reconciliation
+  (:mod:`hub.service_layer.federation.reconciliation.responder`).
+
+The entry points that serve peers over the links' connection (the federation
+ingress for peers' queries, :mod:`hub.entrypoints.nats.peer_ingress`, and the
+``/peers`` HTTP routes, :mod:`hub.entrypoints.http.peer_routes`) are started by
+``run_hub`` with :attr:`RegionLinks.connection` and :attr:`RegionLinks.directory`.
 
 A region without peers never builds any of it (``run_hub`` checks
 ``settings.peers``), so a region on its own runs exactly as before.
@@ -25,29 +33,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from fastapi import APIRouter
 
 from contracts import ContractRegistry
-from hub.adapters.bus.port import Bus, ConsumerSpec, Delivery, Handler
-from hub.adapters.peers.alarms import AuditAlarms, alarms_environment
-from hub.adapters.peers.catalogue import CatalogueCache, CatalogueLink, restore
+from hub.adapters.bus.port import Bus, ConsumerSpec, Handler
+from hub.adapters.peers.catalogue_cache import CatalogueCache
 from hub.adapters.peers.connection import LinkConnection
-from hub.adapters.peers.directory import FederatedDirectory
 from hub.adapters.peers.errors import LinkError
-from hub.adapters.peers.gossip import CheckpointGossip
-from hub.adapters.peers.history import HistoryResponder
-from hub.adapters.peers.remote_adapter import RemoteHubAdapter, for_remote_calls
+from hub.adapters.peers.remote_adapter import RemoteHubAdapter
+from hub.adapters.store.alarms_store import alarms_environment
 from hub.adapters.store.ledger import Ledger
-from hub.entrypoints.http.peer_routes import peer_router
-from hub.entrypoints.nats.peer_ingress import FederationIngress
 from hub.service_layer.audit import Auditor
-from hub.service_layer.exchanges.gateway import Gateway
-from hub.service_layer.exchanges.messages import DeliveryRequest
 from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.federation.catalogue import CatalogueLink, restore
+from hub.service_layer.federation.directory import FederatedDirectory
+from hub.service_layer.federation.forwarding import for_remote_calls, waiting_for_catalogue
+from hub.service_layer.federation.gossip import AuditAlarms, CheckpointGossip
+from hub.service_layer.federation.reconciliation.responder import HistoryResponder
+from hub.service_layer.security.minimise import partial_model
 from hub.settings import HubSettings
 from translation.port import ProviderAdapter
 
-log = structlog.get_logger("hub.adapters.peers")
+log = structlog.get_logger("hub.bootstrap.peers")
 
 CATALOGUE_REFRESH_S = 60.0
 
@@ -79,6 +85,11 @@ class RegionLinks:
         self._parts: _Running | None = None
 
     @property
+    def connection(self) -> LinkConnection:
+        """The links' NATS connection (entry points serve peers on it); only while running."""
+        return self.parts.connection
+
+    @property
     def parts(self) -> _Running:
         """The running parts (catalogue, gossip, alarms); only inside :meth:`running`."""
         if self._parts is None:
@@ -89,22 +100,12 @@ class RegionLinks:
         """The delivery worker's adapter table: the local adapters, plus peers' services."""
         return _AdapterTable(local, self)
 
-    def routers(self, gateway: Gateway) -> list[APIRouter]:
-        """HTTP routes for peers' services (``/peers``, ``/peers/<peer>/soap``)."""
-        return [
-            peer_router(
-                gateway,
-                self.directory,
-                max_payload_bytes=self.settings.max_payload_bytes,
-                xroad_clients=self.settings.xroad_clients,
-            )
-        ]
-
     def remote_adapter(self, service: ServiceDefinition) -> RemoteHubAdapter:
         """The adapter that forwards ``service`` (of a peer) to the peer's hub."""
         return RemoteHubAdapter(
             service,
             self.parts.connection,
+            disclosed=partial_model(service.response),
             origin=self.settings.region,
             timeout_s=self.settings.link_timeout_s,
         )
@@ -114,7 +115,6 @@ class RegionLinks:
         self,
         nats_url: str,
         *,
-        gateway: Gateway,
         bus: Bus,
         deliver: Handler,
         ledger: Ledger,
@@ -126,11 +126,13 @@ class RegionLinks:
         async with contextlib.AsyncExitStack() as stack:
             parts = await self._open(stack, nats_url, auditor, nats_auth)
             await parts.catalogue.start()
-            await FederationIngress(parts.connection, gateway, peers).start()
             await HistoryResponder(parts.connection, self.settings, peers).start()
             await parts.gossip.start()
             stop = asyncio.Event()
-            forward = self._forwarder(for_remote_calls(deliver, ledger))
+            forward = waiting_for_catalogue(
+                for_remote_calls(deliver, ledger), self.directory, parts.catalogue.refresh,
+                backoff_s=self.settings.retry_backoff_s,
+            )
             tasks = [
                 asyncio.create_task(parts.catalogue.run(stop), name="links-catalogue"),
                 asyncio.create_task(parts.gossip.run(stop), name="links-gossip"),
@@ -180,24 +182,6 @@ class RegionLinks:
             max_deliver=self.settings.max_deliver,
             ack_wait_s=self.settings.ack_wait_s,
         )
-
-    def _forwarder(self, deliver: Handler) -> Handler:
-        """Deliveries to a peer whose service is not (or no longer) known wait for its catalogue."""
-
-        async def forward(delivery: Delivery) -> None:
-            request = DeliveryRequest.model_validate_json(delivery.data)
-            peer = request.service.split("/", 1)[0]
-            if request.service not in self.directory:
-                await self.parts.catalogue.refresh(peer)
-            if request.service not in self.directory:
-                log.warning("no known service for a forwarded exchange; retrying later",
-                            service=request.service, exchange_id=request.exchange_id,
-                            attempt=delivery.attempt)
-                await delivery.retry(self.settings.retry_backoff_s * 2 ** delivery.attempt)
-                return
-            await deliver(delivery)
-
-        return forward
 
 
 class _AdapterTable(Mapping[str, ProviderAdapter]):

@@ -3,7 +3,7 @@
 Local services are the region's own (as
 :class:`hub.service_layer.exchanges.routing.ServiceDirectory`
 knows them); remote services are learnt from each peer's published catalogue
-(:mod:`hub.adapters.peers.catalogue`) and replaced whole each time a peer's catalogue is
+(:mod:`hub.service_layer.federation.catalogue`) and replaced whole each time a peer's catalogue is
 learnt again. Iterating the directory yields the local services only, so every
 consumer that builds per-service surfaces (the JSON routes, the SOAP
 ingress's body-element table and WSDL, ``GET /services``) is unchanged; looking
@@ -14,7 +14,7 @@ A service a peer stops listing is *retired*, not forgotten: the outbox relay
 must still be able to route exchanges accepted for it (the peer then refuses
 them as unknown), and an exception there would stop the relay. For the same
 reason the last catalogue of each peer is cached in the data folder and read
-back at start (:class:`hub.adapters.peers.catalogue.CatalogueCache`), before the peer
+back at start (:class:`hub.adapters.peers.catalogue_cache.CatalogueCache`), before the peer
 has answered.
 
 Exchanges for a remote service wait in the region's *own* stream under

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from hub.adapters.peers.alarms import FORKED, INCONSISTENT, SHRUNK
+from hub.domain.audit_alarm import FORKED, INCONSISTENT, SHRUNK
 from hub.service_layer.audit.checkpoint import Checkpoint
 from hub.service_layer.audit.merkle import EMPTY_ROOT, verify_consistency
 
