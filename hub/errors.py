@@ -48,7 +48,7 @@
     │                                 unreachable, or an answer outside HTTP/1.1 basics
     ├── BenchProcessError             simulations.bench.processes — a benchmark server died
     │                                 or did not get ready in time
-    ├── SecurityError                 hub.service_layer.security.credential_errors — identity:
+    ├── SecurityError                 hub.domain.credential_errors — identity:
     │   ├── AuthenticationError       401: missing, malformed, unknown, wrong, expired,
     │   │                             revoked credentials; a refused WS-Security
     │   │                             UsernameToken or client certificate

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from eventsourcing.domain import Aggregate, event
 
-from hub.service_layer.security.credential_errors import CredentialError
+from hub.domain.credential_errors import CredentialError
 
 
 class CredentialKind(StrEnum):

@@ -16,8 +16,8 @@ from lxml import etree
 from zeep.wsse.username import UsernameToken as ZeepUsernameToken
 
 from hub.bootstrap.privacy import build_ledger
+from hub.domain.credential_errors import CredentialError
 from hub.service_layer.exchanges.ledger import Ledger
-from hub.service_layer.security.credential_errors import CredentialError
 from hub.service_layer.security.legacy_errors import (
     PasswordTextRefusedError,
     ReplayedNonceError,

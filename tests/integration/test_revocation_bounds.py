@@ -25,9 +25,9 @@ from hub.adapters.readmodels import models_of
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.security import access_policy
 from hub.domain.credential import CredentialKind
+from hub.domain.credential_errors import RevokedCredentialError, SecurityError
 from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.routing import ServiceDefinition
-from hub.service_layer.security.credential_errors import RevokedCredentialError, SecurityError
 from hub.service_layer.security.credentials import CredentialService
 from hub.service_layer.security.decision import AccessPolicy
 from hub.service_layer.security.purposes import Purpose

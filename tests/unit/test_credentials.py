@@ -11,8 +11,7 @@ import pytest
 
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential import Credential, CredentialKind
-from hub.service_layer.exchanges.ledger import Ledger
-from hub.service_layer.security.credential_errors import (
+from hub.domain.credential_errors import (
     CredentialError,
     ExpiredCredentialError,
     MalformedCredentialsError,
@@ -21,6 +20,7 @@ from hub.service_layer.security.credential_errors import (
     UnknownCredentialError,
     WrongCredentialError,
 )
+from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.credentials import CredentialService, parse_ttl
 from hub.service_layer.security.tokens import Token, new_secret, parse_authorization
 from hub.settings import HubSettings

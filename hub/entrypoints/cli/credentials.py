@@ -21,8 +21,8 @@ from rich.table import Table
 
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential import CredentialKind
+from hub.domain.credential_errors import CredentialError
 from hub.service_layer.exchanges.ledger import Ledger
-from hub.service_layer.security.credential_errors import CredentialError
 from hub.service_layer.security.credentials import OPERATOR_PREFIX, CredentialService, parse_ttl
 from hub.settings import HubSettings
 

@@ -19,9 +19,9 @@ from typing import Annotated
 import typer
 
 from hub.bootstrap.privacy import build_ledger
+from hub.domain.credential_errors import CredentialError
 from hub.entrypoints.cli import main as hub_cli
 from hub.entrypoints.cli.credentials import app
-from hub.service_layer.security.credential_errors import CredentialError
 from hub.service_layer.security.credentials import CredentialService
 
 DepartmentArgument = Annotated[str, typer.Argument(help="region/department")]

@@ -36,16 +36,16 @@ from starlette.responses import Response
 
 from contracts.errors import HubError
 from hub.domain.credential import CredentialKind
-from hub.entrypoints.http.client_certificates import ClientCertificate, certificate_of
-from hub.entrypoints.http.problems import problem_response
-from hub.service_layer.exchanges.gateway import Answer, Envelope, Gateway
-from hub.service_layer.exchanges.messages import ReplyError
-from hub.service_layer.security.credential_errors import (
+from hub.domain.credential_errors import (
     ClientMismatchError,
     DepartmentRequiredError,
     OperatorRequiredError,
     SecurityError,
 )
+from hub.entrypoints.http.client_certificates import ClientCertificate, certificate_of
+from hub.entrypoints.http.problems import problem_response
+from hub.service_layer.exchanges.gateway import Answer, Envelope, Gateway
+from hub.service_layer.exchanges.messages import ReplyError
 from hub.service_layer.security.legacy_logins import LegacyLogins
 from hub.service_layer.security.principal import Principal
 from translation.wsse_username import UsernameToken

@@ -43,14 +43,14 @@ from eventsourcing.application import AggregateNotFoundError
 from contracts.identity import DepartmentId, IdentifierError
 from hub.adapters.readmodels import CredentialEntry, ReadModels, models_of, refresh
 from hub.domain.credential import Credential, CredentialKind
-from hub.service_layer.exchanges.ledger import Ledger
-from hub.service_layer.security.credential_errors import (
+from hub.domain.credential_errors import (
     CredentialError,
     ExpiredCredentialError,
     RevokedCredentialError,
     UnknownCredentialError,
     WrongCredentialError,
 )
+from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.security.legacy_logins import LegacyLogins
 from hub.service_layer.security.principal import Principal
 from hub.service_layer.security.tokens import (

@@ -16,7 +16,7 @@ password, digest or nonce.
 
 from __future__ import annotations
 
-from hub.service_layer.security.credential_errors import AuthenticationError
+from hub.domain.credential_errors import AuthenticationError
 
 SECURITY_PATH = "/Envelope/Header/wsse:Security/wsse:UsernameToken"
 TLS_PATH = "tls:client-certificate"

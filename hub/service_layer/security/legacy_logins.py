@@ -39,9 +39,9 @@ from eventsourcing.persistence import IntegrityError
 from contracts.identity import DepartmentId, IdentifierError
 from hub.adapters.readmodels import ReadModels, models_of, refresh
 from hub.domain.credential import CredentialKind
+from hub.domain.credential_errors import CredentialError
 from hub.domain.legacy_login import LegacyLogin, NonceUsed, login_id
 from hub.service_layer.exchanges.ledger import Ledger
-from hub.service_layer.security.credential_errors import CredentialError
 from hub.service_layer.security.legacy_errors import (
     PasswordTextRefusedError,
     ReplayedNonceError,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from hub.domain.credential import CredentialKind
-from hub.service_layer.security.credential_errors import CredentialError
+from hub.domain.credential_errors import CredentialError
 
 
 @dataclass(frozen=True)

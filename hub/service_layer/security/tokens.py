@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-from hub.service_layer.security.credential_errors import (
+from hub.domain.credential_errors import (
     MalformedCredentialsError,
     MissingCredentialsError,
 )

@@ -23,6 +23,7 @@ from uuid import UUID
 from fastapi import HTTPException, Request
 
 from hub.domain.credential import CredentialKind
+from hub.domain.credential_errors import SecurityError
 from hub.service_layer.operators import (
     ActiveSession,
     OperatorDirectory,
@@ -30,7 +31,6 @@ from hub.service_layer.operators import (
     SessionInvalidError,
 )
 from hub.service_layer.operators.secrets import OperatorSecrets
-from hub.service_layer.security.credential_errors import SecurityError
 from hub.service_layer.security.credentials import CredentialService
 
 COOKIE = "hub_session"
