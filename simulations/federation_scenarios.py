@@ -32,8 +32,8 @@ from uuid import UUID
 from federation.trust import publish_region_card, read_region_card
 from hub.adapters.peers.transport import FederationTransport, RecognitionLink
 from hub.bootstrap.federation import RegionFederation, open_federation, save_trust
+from hub.bootstrap.reconciliation import reconcile_folders
 from hub.service_layer.federation.app import utc_now
-from hub.service_layer.federation.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings
 
 CONTRIBUTIONS = "social-security.contribution-history@1.0"

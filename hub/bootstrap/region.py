@@ -35,6 +35,7 @@ from hub.adapters.store.relay_lease import RelayLease, relay_lease, while_leased
 from hub.adapters.store.selection import describe_store
 from hub.adapters.store.writer_lock import sole_writer
 from hub.bootstrap.console import Console, build_console
+from hub.bootstrap.ingest import IngestRuntime, running_ingest
 from hub.bootstrap.notifications import notification_adapters, notification_services
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.reliability import prepare_reliability
@@ -57,7 +58,7 @@ from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.ledger import Ledger
 from hub.service_layer.exchanges.relay import OutboxRelay
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
-from hub.service_layer.ingest import IngestRuntime, IngestSource, running_ingest
+from hub.service_layer.ingest import IngestSource
 from hub.service_layer.notifications import Notifier, Subscription
 from hub.service_layer.operators import Permission
 from hub.service_layer.security.credentials import CredentialService

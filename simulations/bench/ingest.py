@@ -47,13 +47,13 @@ from contracts import default_registry
 from hub.adapters.nats.accounts import hub_seed
 from hub.adapters.nats.server import NatsServerConfig, running_nats_server
 from hub.bootstrap.federation import open_federation
+from hub.bootstrap.ingest import build_pipeline
 from hub.bootstrap.region import Hub, run_hub
 from hub.domain.credential import CredentialKind
 from hub.logs import configure_logging
 from hub.service_layer.ingest import IngestClient
 from hub.service_layer.ingest.errors import IngestClientError
 from hub.service_layer.ingest.pipeline import Submission
-from hub.service_layer.ingest.runtime import build_pipeline
 from hub.service_layer.ingest.sources import SourceBook
 from hub.service_layer.ingest.streams import backlog
 from hub.service_layer.ingest.subjects import ingest_subject, records_stream

@@ -16,9 +16,9 @@ import pytest
 from contracts import default_registry
 from hub.adapters.nats.server import NatsServerProcess
 from hub.bootstrap.federation import open_federation
-from hub.service_layer.ingest import IngestClient, IngestRuntime, running_ingest
+from hub.bootstrap.ingest import IngestRuntime, build_pipeline, running_ingest
+from hub.service_layer.ingest import IngestClient
 from hub.service_layer.ingest.pipeline import IngestPipeline, Outcome, Submission
-from hub.service_layer.ingest.runtime import build_pipeline
 from hub.service_layer.ingest.subjects import ingest_subject
 from hub.settings import HubSettings
 from simulations.bench.work import Tally, count_store

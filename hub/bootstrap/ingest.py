@@ -45,7 +45,7 @@ from hub.service_layer.ingest.worker import IngestWorker, StepHook
 from hub.service_layer.privacy.keyring import SubjectKeyring
 from hub.settings import HubSettings
 
-log = structlog.get_logger("hub.service_layer.ingest")
+log = structlog.get_logger("hub.bootstrap.ingest")
 
 _PR_SET_PDEATHSIG = 1
 _START_TIMEOUT_S = 60.0
