@@ -8,9 +8,9 @@ WORKDIR /app
 # Dependencies first, so that a source change does not reinstall them.
 COPY pyproject.toml README.md ./
 COPY contracts ./contracts
-COPY adapters ./adapters
+COPY translation ./translation
 COPY hub ./hub
-COPY regions ./regions
+COPY federation ./federation
 COPY simulations ./simulations
 COPY deploy ./deploy
 RUN pip install ".[postgres]" \
