@@ -108,14 +108,6 @@ class HubSettings(BaseSettings):
         default=None, description="nats-server monitoring URL (http://host:port), to read "
         "sync_interval from /varz; unset: the embedded server's, else not checked",
     )
-    crash_at: Literal[
-        "after-recording", "after-publishing", "after-provider", "before-ack"
-    ] | None = Field(
-        default=None, description="TEST HOOK: SIGKILL the hub once at this point (fault tests)"
-    )
-    crash_on_reach: int = Field(
-        default=1, ge=1, description="TEST HOOK: crash the N-th time the crash point is reached"
-    )
     # --- end reliability ---
     # --- ingest (hub.service_layer.ingest): used only when the services file declares [[ingest]]
     # sources ---

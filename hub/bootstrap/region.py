@@ -220,8 +220,7 @@ async def run_hub(
             auth=nats_auth,
         )
         stack.push_async_callback(bus.close)
-        # --- reliability (hub.bootstrap.reliability): DLQ + advisories, durability check, crash
-        # hook ---
+        # --- reliability (hub.bootstrap.reliability): DLQ + advisories, durability check ---
         reliability = await prepare_reliability(bus, ledger, settings, monitor_url)
         # --- region links (hub.adapters.peers): built only when HUB_PEERS names peer regions ---
         links = RegionLinks(settings, services, registry) if settings.peers else None
@@ -237,8 +236,7 @@ async def run_hub(
         # --- end notifications ---
         for adapter in adapters.values():
             stack.push_async_callback(adapter.aclose)
-        relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s,
-                            crash=reliability.crash)
+        relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s)
         # A standby's accepted exchanges wake the lease holder's relay
         # (hub.adapters.nats.relay_wake).
         wake_relay = RelayWakeup(relay.wake, bus, region, lease)
@@ -258,7 +256,6 @@ async def run_hub(
             policy=policy,
             directory=directory,
             dead_letters=reliability.dead_letters,
-            crash=reliability.crash,
         )
         stop = asyncio.Event()
         supervisor = TaskSupervisor(stop)  # /health turns 503 when one of these dies
