@@ -93,8 +93,7 @@ class HubSettings(BaseSettings):
     nats_users_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the embedded server's NATS users are re-read"
     )
-    # --- reliability (hub.adapters.nats.durability, hub.service_layer.exchanges.dead_letters,
-    # hub.service_layer.exchanges.faults) ---
+    # --- reliability (hub.adapters.nats.durability, hub.service_layer.exchanges.dead_letters) ---
     stream_replicas: int = Field(
         default=1, ge=1, le=5, description="Replicas of the hub's streams (3 on a cluster)"
     )
