@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from hub.bootstrap.region import run_hub
+from hub.entrypoints.serve import run_hub
 from hub.settings import HubSettings
 from simulations.crash_points import CRASH_POINTS, arm
 from simulations.departments import DepartmentEndpoints, region_services

@@ -1,6 +1,6 @@
 """Start-up wiring of the reliability parts: dead-letter streams and the durability check.
 
-Kept out of :mod:`hub.bootstrap.region` so that the composition root gains a few lines only.
+Kept out of :mod:`hub.bootstrap.region`, the composition root, as one step of it.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from pathlib import Path
 from eventsourcing.persistence import Tracking
 
 from hub.bootstrap.privacy import build_ledger
-from hub.bootstrap.region import run_hub
+from hub.entrypoints.serve import run_hub
 from hub.service_layer.exchanges.ledger import Arrival, Ledger
 from hub.service_layer.exchanges.relay import RELAY_NAME
 from hub.settings import HubSettings

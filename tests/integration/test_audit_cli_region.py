@@ -17,8 +17,8 @@ import structlog
 from typer.testing import CliRunner
 
 from hub.adapters.store.selection import store_environment
-from hub.bootstrap.region import run_hub
 from hub.entrypoints.cli.main import app
+from hub.entrypoints.serve import run_hub
 from hub.service_layer.exchanges.ledger import Ledger
 from hub.settings import HubSettings
 from tests.integration.audit_tampering import record

@@ -19,7 +19,7 @@ import pytest
 from hub.adapters.crypto.envelope import is_erased
 from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore, StoredKey, open_key_store
 from hub.bootstrap.privacy import build_ledger
-from hub.bootstrap.region import Hub
+from hub.entrypoints.serve import Hub
 from hub.service_layer.exchanges.ledger import Arrival, Ledger, Translation
 from hub.service_layer.privacy.erasure import forget_subject
 from hub.service_layer.privacy.keyring import SubjectKeyring

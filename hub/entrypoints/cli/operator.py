@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from hub.bootstrap.console import operator_directory
+from hub.bootstrap.operators import operator_directory
 
 # ``cli`` imports this module while it loads; its names are read only when a command runs.
 from hub.entrypoints.cli import main as hub_cli
