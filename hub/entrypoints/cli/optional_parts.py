@@ -22,6 +22,7 @@ class SimulationsMissing(HubError):
     """Raised when a command needs the simulations package and this installation has none."""
 
     code = "simulations-missing"
+    status = 501  # a part this installation does not have; only the CLI raises it
 
     def __init__(self, command: str) -> None:
         super().__init__(
