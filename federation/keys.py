@@ -49,6 +49,24 @@ def region_keys_path(data_dir: Path) -> Path:
     return data_dir / "keys" / KEY_FILE
 
 
+def folder_region(data_dir: Path, default: str) -> str:
+    """The region whose keys ``data_dir`` holds; ``default`` while it holds none.
+
+    Only the public part of the key file is read: which region's keys these are needs
+    no key-encryption key.
+    """
+    path = region_keys_path(data_dir)
+    if not path.exists():
+        return default
+    try:
+        region = json.loads(path.read_text(encoding="utf-8")).get("region")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise RegionKeyError(f"cannot read the region keys {path}: {exc}") from None
+    if not isinstance(region, str):
+        raise RegionKeyError(f"{path} names no region")
+    return region
+
+
 def b64url(data: bytes) -> str:
     """Unpadded base64url, as JOSE writes binary values."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

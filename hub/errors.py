@@ -60,6 +60,8 @@
     ├── RequestRefused                hub.entrypoints.http.auth — carries a SecurityError's
     │                                 code and the recorded answer to the HTTP layer
     ├── MissingServiceHeaderError     hub.entrypoints.nats.ingress — no Hub-Service header
+    ├── SimulationsMissing            hub.entrypoints.cli.optional_parts — demo or simulate
+    │                                 run where the simulations package is not installed
     └── FederationError               federation.errors — keys, trust lists, statements,
                                       agreements, records, receipts
 

@@ -93,8 +93,7 @@ class HubSettings(BaseSettings):
     nats_users_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the embedded server's NATS users are re-read"
     )
-    # --- reliability (hub.adapters.nats.durability, hub.service_layer.exchanges.dead_letters,
-    # hub.service_layer.exchanges.faults) ---
+    # --- reliability (hub.adapters.nats.durability, hub.service_layer.exchanges.dead_letters) ---
     stream_replicas: int = Field(
         default=1, ge=1, le=5, description="Replicas of the hub's streams (3 on a cluster)"
     )
@@ -107,14 +106,6 @@ class HubSettings(BaseSettings):
     nats_monitor_url: str | None = Field(
         default=None, description="nats-server monitoring URL (http://host:port), to read "
         "sync_interval from /varz; unset: the embedded server's, else not checked",
-    )
-    crash_at: Literal[
-        "after-recording", "after-publishing", "after-provider", "before-ack"
-    ] | None = Field(
-        default=None, description="TEST HOOK: SIGKILL the hub once at this point (fault tests)"
-    )
-    crash_on_reach: int = Field(
-        default=1, ge=1, description="TEST HOOK: crash the N-th time the crash point is reached"
     )
     # --- end reliability ---
     # --- ingest (hub.service_layer.ingest): used only when the services file declares [[ingest]]

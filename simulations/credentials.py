@@ -11,8 +11,8 @@ import asyncio
 import datetime as dt
 from collections.abc import Iterable
 
-from hub.bootstrap.region import Hub
 from hub.domain.credential import CredentialKind
+from hub.entrypoints.serve import Hub
 
 DEMO_TTL = dt.timedelta(hours=12)
 

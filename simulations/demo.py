@@ -10,7 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from hub.bootstrap.region import run_hub
+from hub.entrypoints.serve import run_hub
 from hub.service_layer.exchanges.routing import ServiceDefinition, dump_services
 from hub.service_layer.exchanges.views import summaries, totals
 from hub.settings import HubSettings

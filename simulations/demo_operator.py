@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from hub.bootstrap.region import Hub
+from hub.entrypoints.serve import Hub
 from hub.service_layer.operators import UnknownOperatorError
 
 DEMO_OPERATOR = "demo"

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.adapters.peers import REGION_NAMES, star_settings
-from hub.bootstrap.region import Hub, run_hub
+from hub.entrypoints.serve import Hub, run_hub
 from hub.service_layer.audit import Auditor
 from hub.service_layer.exchanges.routing import dump_services
 from hub.service_layer.exchanges.views import Totals, summaries, totals

@@ -36,9 +36,9 @@ from hub.bootstrap.federation import (
     open_federation,
     save_trust,
 )
+from hub.bootstrap.reconciliation import reconcile_folders
 from hub.service_layer.federation.app import utc_now
 from hub.service_layer.federation.recognition_link import RecognitionLink
-from hub.service_layer.federation.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings
 
 CONTRIBUTIONS = "social-security.contribution-history@1.0"

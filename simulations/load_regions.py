@@ -21,8 +21,8 @@ from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from contracts.tax import TaxClearance, TaxClearanceQuery
 from hub.adapters.peers import REGION_NAMES, star_settings
-from hub.bootstrap.region import Hub, run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.entrypoints.serve import Hub, run_hub
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.federation.app import utc_now
 from hub.service_layer.notifications import Subscription

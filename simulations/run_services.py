@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts import default_registry
-from hub.bootstrap.region import Hub, run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.entrypoints.serve import Hub, run_hub
 from hub.service_layer.exchanges.routing import load_services
 from hub.service_layer.ingest import load_ingest_sources
 from hub.service_layer.notifications.subscriptions import load_subscriptions

@@ -67,7 +67,7 @@ async def connect_hello_service(endpoint: str, call_timeout_s: float) -> Provide
     )
 
 
-# Adapter kinds for hub.bootstrap.region.ADAPTER_KINDS.
+# Adapter kinds for hub.bootstrap.providers.ADAPTER_KINDS.
 XROAD_EXAMPLE_KINDS = {
     "xroad-example-get-random": connect_get_random,
     "xroad-example-hello-service": connect_hello_service,

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -37,7 +36,7 @@ from contracts.identity import REGION_CODE_PATTERN
 from federation.canonical import truncate
 from federation.errors import RegionKeyError, TrustListError
 from federation.jws import open_statement
-from federation.keys import KeyRing, RegionKey, region_keys_path
+from federation.keys import KeyRing, RegionKey, folder_region, region_keys_path
 from federation.trust import (
     REGION_CARD_TYP,
     TRUST_LIST_TYP,
@@ -61,17 +60,7 @@ log = structlog.get_logger("hub.bootstrap.federation")
 
 def region_of(settings: HubSettings) -> str:
     """The region of the data folder: the one its key file names, else the settings' one."""
-    path = region_keys_path(settings.data)
-    if not path.exists():
-        return settings.region
-    try:
-        # Only the public part is read: which region's keys these are needs no KEK.
-        region = json.loads(path.read_text(encoding="utf-8")).get("region")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise RegionKeyError(f"cannot read the region keys {path}: {exc}") from None
-    if not isinstance(region, str):
-        raise RegionKeyError(f"{path} names no region")
-    return region
+    return folder_region(settings.data, settings.region)
 
 
 def key_encryption_key(settings: HubSettings) -> bytes:

@@ -1,6 +1,6 @@
-"""Start-up wiring of the reliability parts: dead-letter streams, durability check, crash hook.
+"""Start-up wiring of the reliability parts: dead-letter streams and the durability check.
 
-Kept out of :mod:`hub.bootstrap.region` so that the composition root gains a few lines only.
+Kept out of :mod:`hub.bootstrap.region`, the composition root, as one step of it.
 """
 
 from __future__ import annotations
@@ -17,17 +17,15 @@ from hub.service_layer.exchanges.dead_letters import (
     advisory_stream,
     dlq_stream,
 )
-from hub.service_layer.exchanges.faults import CrashHook
 from hub.settings import HubSettings
 
 
 @dataclass(frozen=True)
 class Reliability:
-    """What the bootstrap wires in: the dead-letter publisher, its consumer, the crash hook."""
+    """What the bootstrap wires in: the dead-letter publisher and its consumer."""
 
     dead_letters: DeadLetters
     advisories: ConsumerSpec
-    crash: CrashHook
 
 
 async def prepare_reliability(
@@ -48,5 +46,4 @@ async def prepare_reliability(
     return Reliability(
         dead_letters=DeadLetters(ledger, bus, region),
         advisories=advisory_consumer(region),
-        crash=CrashHook(settings.crash_at, settings.data, settings.crash_on_reach),
     )

@@ -48,6 +48,11 @@ class TaskSupervisor:
         task.add_done_callback(self._ended)
 
     @property
+    def stopping(self) -> asyncio.Event:
+        """Set when the hub stops: the background tasks watch it to end their work."""
+        return self._stop
+
+    @property
     def dead(self) -> list[DeadTask]:
         """The tasks that died, in the order they did."""
         return list(self._dead.values())

@@ -31,7 +31,7 @@ from eventsourcing.persistence import Tracking
 
 from hub.adapters.store.ledger import Arrival, Ledger
 from hub.bootstrap.privacy import build_ledger
-from hub.bootstrap.region import run_hub
+from hub.entrypoints.serve import run_hub
 from hub.service_layer.exchanges.relay import RELAY_NAME
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure

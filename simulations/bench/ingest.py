@@ -3,7 +3,7 @@
 What is timed, per format (SOAP through the social-security bureau's mapping,
 JSON through the pensions office's): ``BENCH_INGEST_RECORDS`` records (default
 10,000) submitted through :class:`~hub.service_layer.ingest.IngestClient` — the path a
-department uses — to a hub started with :func:`~hub.bootstrap.region.run_hub`
+department uses — to a hub started with :func:`~hub.entrypoints.serve.run_hub`
 (``ingest=SOURCES``; as many worker processes as the hub chooses, i.e. one per
 core), from the first submission until the ingest consumer has acked every one
 of them (only acked records count; acks follow the recorded batch and its
@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import nats
-from hub.bootstrap.ingest import build_pipeline
 from rich.console import Console
 from rich.table import Table
 
@@ -48,8 +47,9 @@ from contracts import default_registry
 from hub.adapters.nats.accounts import hub_seed
 from hub.adapters.nats.server import NatsServerConfig, running_nats_server
 from hub.bootstrap.federation import open_federation
-from hub.bootstrap.region import Hub, run_hub
+from hub.bootstrap.ingest import build_pipeline
 from hub.domain.credential import CredentialKind
+from hub.entrypoints.serve import Hub, run_hub
 from hub.logs import configure_logging
 from hub.service_layer.ingest import IngestClient
 from hub.service_layer.ingest.errors import IngestClientError

@@ -21,11 +21,10 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hub.bootstrap.ingest import build_pipeline
-
 from contracts import Contract, default_registry
 from hub.bootstrap.federation import open_federation
-from hub.bootstrap.region import run_hub
+from hub.bootstrap.ingest import build_pipeline
+from hub.entrypoints.serve import run_hub
 from hub.service_layer.ingest.pipeline import IngestPipeline, Submission
 from hub.service_layer.ingest.sources import Source, SourceBook
 from hub.service_layer.ingest.store import RecordStore

@@ -9,7 +9,7 @@ compete for the machine's cores as they would in a deployment::
 
 Once listening, each writes a JSON object of its URLs to ``FILE`` (written to a
 temporary name, then renamed, so a reader never sees half of it) and runs
-until SIGTERM or SIGINT. The hub is started by ``hub.bootstrap.region.run_hub``,
+until SIGTERM or SIGINT. The hub is started by ``hub.entrypoints.serve.run_hub``,
 embedded nats-server included, as a deployment starts it.
 """
 
@@ -27,8 +27,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.bootstrap.region import run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.entrypoints.serve import run_hub
 from hub.settings import HubSettings
 from hub.work import WORK
 from simulations.departments import DepartmentEndpoints, region_services

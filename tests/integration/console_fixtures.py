@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pyotp
 
-from hub.bootstrap.region import Hub
+from hub.entrypoints.serve import Hub
 from hub.service_layer.operators.directory import wait_for_next_code
 
 PASSWORD = "a long enough passphrase"

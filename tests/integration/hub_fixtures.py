@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from hub.bootstrap.region import Hub, run_hub
 from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Status
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.entrypoints.serve import Hub, run_hub
 from hub.settings import HubSettings
 from simulations.departments import (
     CASE_PURPOSE,

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.selection import store_environment
-from hub.bootstrap.region import run_hub
 from hub.entrypoints.cli.main import app
+from hub.entrypoints.serve import run_hub
 from hub.settings import HubSettings
 from tests.integration.audit_tampering import record
 

@@ -15,9 +15,9 @@ from zeep.transports import Transport
 
 from hub.adapters.peers import subjects
 from hub.adapters.peers.messages import RemoteAnswer
-from hub.bootstrap.region import Hub
 from hub.domain.exchange import Status
 from hub.entrypoints.nats.peer_ingress import INGRESS
+from hub.entrypoints.serve import Hub
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
 from tests.integration.hub_fixtures import auth_headers

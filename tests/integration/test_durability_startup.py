@@ -6,7 +6,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from hub.adapters.nats.durability import DurabilityError
-from hub.bootstrap.region import run_hub
+from hub.entrypoints.serve import run_hub
 from hub.settings import HubSettings
 
 

@@ -13,8 +13,8 @@ import zeep
 import zeep.exceptions
 from zeep.transports import Transport
 
-from hub.bootstrap.region import Hub
 from hub.domain.exchange import Status
+from hub.entrypoints.serve import Hub
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
 from tests.integration.hub_fixtures import auth_headers, completed, running_region

@@ -1,11 +1,11 @@
 """kill -9 the hub process at each point of an exchange's path; on restart every exchange
 completes exactly once in effect.
 
-The hub runs as a child process (``simulations.fault_hub``) with the test hook
-``HUB_CRASH_AT`` (hub.service_layer.exchanges.faults): it SIGKILLs itself the CRASH_ON_REACH-th time
-the
-point is reached. nats-server and the emulated bureaus live in the test process, so
-they survive the kill and the bureau counts its calls by correlation id.
+The hub runs as a child process (``simulations.fault_hub``) armed with one crash
+point (``--crash-at``, :mod:`simulations.crash_points`): it SIGKILLs itself the
+CRASH_ON_REACH-th time the point is reached. nats-server and the emulated bureaus
+live in the test process, so they survive the kill and the bureau counts its calls by
+correlation id.
 
 Effect, not calls: the provider may legitimately be called twice for one exchange —
 when its answer (or its call) was in flight at the kill and never recorded, the
@@ -30,8 +30,8 @@ import pytest
 from hub.adapters.nats.server import NatsServerProcess, free_port
 from hub.bootstrap.privacy import build_ledger
 from hub.entrypoints.http.asgi_server import serve_asgi
-from hub.service_layer.exchanges.faults import CRASH_POINTS
 from hub.settings import HubSettings
+from simulations.crash_points import CRASH_POINTS
 from simulations.social_security_bureau import BureauBehaviour
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
@@ -41,13 +41,13 @@ TOTAL, IN_FLIGHT, CRASH_ON_REACH = 24, 6, 6
 
 
 @contextlib.asynccontextmanager
-async def hub_process(env: dict[str, str], ss_wsdl: str, tax: str,
-                      log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def hub_process(env: dict[str, str], ss_wsdl: str, tax: str, log: Path,
+                      crash: list[str]) -> AsyncIterator[asyncio.subprocess.Process]:
     """The hub as a child process, once it printed ``ready``; SIGTERMed at the end if alive."""
     with log.open("ab") as stderr:
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "simulations.fault_hub", "--ss-wsdl", ss_wsdl, "--tax", tax,
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=stderr)
+            *crash, env=env, stdout=asyncio.subprocess.PIPE, stderr=stderr)
     try:
         assert child.stdout is not None
         async with asyncio.timeout(60):
@@ -91,21 +91,22 @@ async def test_hub_killed_at_each_point_completes_every_exchange_once(
     bureau = BureauBehaviour()
     data = tmp_path / "hub"
     env = {**os.environ, "HUB_DATA": str(data), "HUB_NATS_URL": nats_server.url,
-           "HUB_HTTP_PORT": str(free_port()), "HUB_CRASH_AT": point,
-           "HUB_CRASH_ON_REACH": str(CRASH_ON_REACH), "HUB_ACK_WAIT_S": "2",
+           "HUB_HTTP_PORT": str(free_port()), "HUB_ACK_WAIT_S": "2",
            "HUB_RETRY_BACKOFF_S": "0.05", "HUB_REPLY_TIMEOUT_S": "10", "HUB_LOG_FORMAT": "json"}
+    # The restarted hub is armed the same way: the marker file keeps it from firing again.
+    crash = ["--crash-at", point, "--crash-on-reach", str(CRASH_ON_REACH)]
     async with contextlib.AsyncExitStack() as stack:
         ss = await stack.enter_async_context(serve_asgi(social_security_app(bureau)))
         tax = await stack.enter_async_context(serve_asgi(tax_app()))
         wsdl, log = f"{ss}/ws/insurance?wsdl", tmp_path / "hub.log"
         token = await asyncio.to_thread(provision_folder, HubSettings(data=data))
-        async with hub_process(env, wsdl, tax, log) as child:
+        async with hub_process(env, wsdl, tax, log, crash) as child:
             base = f"http://127.0.0.1:{env['HUB_HTTP_PORT']}"
             answered = await _send_all(base, "north", token)
             returncode = await asyncio.wait_for(child.wait(), 30)
-        assert returncode == -9, f"the hook did not fire: {log.read_text()[-2000:]}"
+        assert returncode == -9, f"the crash point did not fire: {log.read_text()[-2000:]}"
         assert (data / f"crash-{point}.fired").exists()
-        async with hub_process(env, wsdl, tax, log):
+        async with hub_process(env, wsdl, tax, log, crash):
             ledger = await asyncio.to_thread(build_ledger, HubSettings(data=data))
             try:
                 await wait_for(lambda: settled(tally(ledger, TOTAL, answered)), within_s=60,

@@ -22,7 +22,7 @@ from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore, StoredKey
 from hub.adapters.crypto.keystore_selection import open_key_store
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.bootstrap.privacy import build_ledger
-from hub.bootstrap.region import Hub
+from hub.entrypoints.serve import Hub
 from hub.service_layer.privacy.erasure import forget_subject
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import auth_headers, running_region

@@ -21,11 +21,12 @@ import pytest
 from hub.adapters.nats.accounts import inbox_prefix
 from hub.adapters.nats.server import NatsServerProcess
 from hub.bootstrap.federation import open_federation
-from hub.bootstrap.region import run_hub
+from hub.bootstrap.ingest import running_ingest
 from hub.domain.credential import CredentialKind
 from hub.domain.ingest import RejectedSubmission, record_id_of
 from hub.domain.record import Record
-from hub.service_layer.ingest import IngestClient, running_ingest
+from hub.entrypoints.serve import run_hub
+from hub.service_layer.ingest import IngestClient
 from hub.service_layer.ingest.errors import IngestClientError
 from hub.service_layer.ingest.streams import Backlog, backlog, ensure_streams
 from hub.service_layer.ingest.subjects import ingest_subject, records_stream

@@ -12,12 +12,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from hub.bootstrap.ingest import build_pipeline
 
 from contracts import default_registry
 from hub.adapters.nats.server import NatsServerProcess
 from hub.bootstrap.federation import open_federation
-from hub.service_layer.ingest import IngestClient, IngestRuntime, running_ingest
+from hub.bootstrap.ingest import IngestRuntime, build_pipeline, running_ingest
+from hub.service_layer.ingest import IngestClient
 from hub.service_layer.ingest.pipeline import IngestPipeline, Outcome, Submission
 from hub.service_layer.ingest.subjects import ingest_subject
 from hub.settings import HubSettings

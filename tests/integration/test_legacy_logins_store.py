@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hub.domain.credential_errors import CredentialError
 from lxml import etree
 from zeep.wsse.username import UsernameToken as ZeepUsernameToken
 
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
+from hub.domain.credential_errors import CredentialError
 from hub.service_layer.security.legacy_errors import (
     PasswordTextRefusedError,
     ReplayedNonceError,

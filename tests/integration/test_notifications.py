@@ -11,9 +11,9 @@ from uuid import UUID
 
 import httpx
 
-from hub.bootstrap.region import Hub, run_hub
 from hub.domain.exchange import Status
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.entrypoints.serve import Hub, run_hub
 from hub.service_layer.exchanges.gateway import Envelope
 from hub.service_layer.notifications import Subscription
 from hub.service_layer.security.report import data_use_report

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_port
 from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.selection import store_environment
+from hub.bootstrap.reconciliation import reconcile_folders
 from hub.entrypoints.cli.main import app
 from hub.service_layer.federation.reconciliation import Category
-from hub.service_layer.federation.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings
 from simulations.federation_scenarios import (
     federated_regions,

@@ -31,9 +31,9 @@ from hub.adapters.crypto.kek_rotation import rotate_kek
 from hub.adapters.crypto.keyring import open_keyring
 from hub.adapters.providers.auth_config import AuthConfig, ProviderAuthConfig, TlsConfig
 from hub.adapters.providers.secrets import ProviderSecrets
-from hub.bootstrap.region import Hub, run_hub
 from hub.domain.exchange import Status
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.entrypoints.serve import Hub, run_hub
 from hub.service_layer.exchanges.routing import ServiceDefinition, load_services
 from hub.settings import HubSettings
 from simulations.departments import CASE_PURPOSE as PURPOSE

@@ -27,6 +27,7 @@ from federation.trust import TrustList, publish_region_card, read_region_card
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.adapters.store.selection import store_environment
 from hub.bootstrap.federation import RegionFederation, open_federation, open_keys, save_trust
+from hub.bootstrap.reconciliation import reconcile_folders
 from hub.domain.record import Record
 from hub.entrypoints.cli.main import app
 from hub.service_layer.audit import Auditor, CheckpointBody, log_origin
@@ -35,7 +36,6 @@ from hub.service_layer.audit.checkpoints import CheckpointLog
 from hub.service_layer.audit.keys import load_or_create_audit_signer
 from hub.service_layer.federation.app import utc_now
 from hub.service_layer.federation.reconciliation import Category, compare, load_history
-from hub.service_layer.federation.reconciliation.offline import reconcile_folders
 from hub.settings import HubSettings
 
 TAX = "tax.clearance@1.0"

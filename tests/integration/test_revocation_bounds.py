@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from hub.domain.credential_errors import RevokedCredentialError, SecurityError
 
 from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
@@ -27,6 +26,7 @@ from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.security import access_policy
 from hub.domain.credential import CredentialKind
+from hub.domain.credential_errors import RevokedCredentialError, SecurityError
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.security.credentials import CredentialService
 from hub.service_layer.security.decision import AccessPolicy

@@ -21,8 +21,8 @@ import pytest
 from lxml import etree
 
 from contracts import default_registry
-from hub.bootstrap.region import run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.entrypoints.serve import run_hub
 from hub.service_layer.exchanges.routing import load_services
 from hub.settings import HubSettings
 from simulations.rpc_encoded_bureau import ENDPOINT_PATH, PensionFundBehaviour, create_app

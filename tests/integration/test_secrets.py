@@ -155,7 +155,8 @@ def test_operators_log_in_with_the_same_totp_after_a_kek_rotation(tmp_path: Path
     enrolled before ``keys rotate-kek`` logs in afterwards with the same authenticator app,
     and a session cookie issued before stays valid."""
     import pyotp
-    from hub.entrypoints.http.console.wiring import operator_directory
+
+    from hub.bootstrap.operators import operator_directory
 
     settings = HubSettings(data=tmp_path / "hub")
     settings.data.mkdir()

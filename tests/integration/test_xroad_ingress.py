@@ -15,7 +15,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from hub.bootstrap.region import Hub
+from hub.entrypoints.serve import Hub
 from hub.settings import HubSettings
 from simulations.xroad_example.services import XROAD_PURPOSE
 from tests.integration.hub_fixtures import completed, department_token, grant

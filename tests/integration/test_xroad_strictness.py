@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from contracts import default_registry
-from hub.bootstrap.region import Hub, run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.entrypoints.serve import Hub, run_hub
 from hub.service_layer.exchanges.routing import dump_services, load_services
 from hub.settings import HubSettings
 from simulations.departments import DepartmentEndpoints, demo_rights, region_services

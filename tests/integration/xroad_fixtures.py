@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from hub.bootstrap.region import Hub, run_hub
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.entrypoints.serve import Hub, run_hub
 from hub.settings import HubSettings
 from simulations.departments import DepartmentEndpoints, demo_rights, region_services
 from simulations.social_security_bureau import create_app as social_security_app

@@ -8,6 +8,10 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+
+from hub.adapters.store.ledger import Ledger
+from hub.bootstrap.privacy import build_ledger
+from hub.domain.credential import Credential, CredentialKind
 from hub.domain.credential_errors import (
     CredentialError,
     ExpiredCredentialError,
@@ -17,10 +21,6 @@ from hub.domain.credential_errors import (
     UnknownCredentialError,
     WrongCredentialError,
 )
-
-from hub.adapters.store.ledger import Ledger
-from hub.bootstrap.privacy import build_ledger
-from hub.domain.credential import Credential, CredentialKind
 from hub.service_layer.security.credentials import CredentialService, parse_ttl
 from hub.service_layer.security.tokens import Token, new_secret, parse_authorization
 from hub.settings import HubSettings

@@ -9,7 +9,6 @@ import pytest
 from structlog.testing import capture_logs
 
 from hub.adapters.nats.durability import DurabilityError, DurabilityPolicy, check_durability
-from hub.service_layer.exchanges.faults import CrashHook
 
 
 class FakeStreamInfo:
@@ -54,15 +53,3 @@ async def test_strict_policy_refuses_with_stream_found_and_policy() -> None:
     assert "HUB_NORTH_DELIVERY" in message and "1 replica(s)" in message
     assert "at least 3" in message
     assert [i.path for i in caught.value.issues] == ["$.streams.HUB_NORTH_DELIVERY"]
-
-
-def test_crash_hook_ignores_other_points_and_refuses_unknown_ones(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Only the configured point can fire (the process survives this test); typos fail loudly."""
-    hook = CrashHook("before-ack", tmp_path)
-    hook.reach("after-provider")
-    hook.reach("after-recording")
-    assert not (tmp_path / "crash-before-ack.fired").exists()
-    (tmp_path / "crash-before-ack.fired").write_text("1\n")
-    hook.reach("before-ack")  # already fired in this data folder: carries on
-    with pytest.raises(ValueError, match="unknown crash point"):
-        CrashHook("after-lunch")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contracts import default_registry
-from hub.bootstrap.region import ADAPTER_KINDS, build_adapters
+from hub.bootstrap.providers import ADAPTER_KINDS, build_adapters
 from hub.errors import RoutingError
 from hub.service_layer.exchanges.routing import dump_services, load_services
 from simulations.departments import DepartmentEndpoints, region_services

@@ -27,6 +27,7 @@ from hub.entrypoints.cli.exchange_filters import (
     UntilFilter,
     exchange_query,
 )
+from hub.entrypoints.cli.optional_parts import simulation
 from hub.logs import configure_logging
 from hub.service_layer.exchanges.views import find_exchange, indexed_summaries, timeline
 from hub.settings import HubSettings
@@ -118,19 +119,18 @@ def demo(
     ] = 1,
 ) -> None:
     """Start NATS, the hub and two departments; run a scripted scenario; print a summary."""
-    from simulations.demo import run_demo
-
     settings = load_settings(data)
     configure_logging(
         settings.log_format, "warning" if settings.log_format == "auto" else settings.log_level
     )
     if regions > 1:  # region links (hub.adapters.peers): one hub per region, cross-region steps
-        from simulations.federation_demo import run_federation_demo
-
+        run_federation_demo = simulation("federation_demo", "run_federation_demo",
+                                         command="demo --regions")
         raise typer.Exit(run_until_signalled(run_federation_demo(
             settings, regions=regions, keep_running=keep_running, console=out)))
-    code = run_until_signalled(run_demo(settings, keep_running=keep_running, console=out))
-    raise typer.Exit(code)
+    run_demo = simulation("demo", "run_demo", command="demo")
+    raise typer.Exit(run_until_signalled(run_demo(settings, keep_running=keep_running,
+                                                  console=out)))
 
 
 @exchanges_app.command("list")

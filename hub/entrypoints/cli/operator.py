@@ -14,9 +14,10 @@ from typing import Annotated
 
 import typer
 
+from hub.bootstrap.operators import operator_directory
+
 # ``cli`` imports this module while it loads; its names are read only when a command runs.
 from hub.entrypoints.cli import main as hub_cli
-from hub.entrypoints.http.console.wiring import operator_directory
 from hub.service_layer.operators import Enrolment, OperatorError, Role
 
 app = typer.Typer(help="Operator accounts of the web console.", no_args_is_help=True)

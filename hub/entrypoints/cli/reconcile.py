@@ -29,9 +29,10 @@ from rich.table import Table
 
 import hub.entrypoints.cli.main as cli
 from hub.bootstrap.federation import peer_settings
+from hub.bootstrap.reconciliation import reconcile_folders
 from hub.entrypoints.cli.federation import EXIT_CANNOT_RUN, plain, reported, settings_for
 from hub.service_layer.federation.reconciliation.compare import DEFAULT_GRACE
-from hub.service_layer.federation.reconciliation.offline import Reconciliation, reconcile_folders
+from hub.service_layer.federation.reconciliation.offline import Reconciliation
 from hub.service_layer.federation.reconciliation.online import reconcile_online
 from hub.service_layer.federation.reconciliation.repair import PRESENT, RepairAction
 from hub.service_layer.federation.reconciliation.report import Category, Report

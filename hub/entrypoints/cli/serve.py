@@ -21,10 +21,10 @@ from typing import Annotated
 import typer
 
 from contracts import default_registry
-from hub.bootstrap.region import run_hub
 
 # ``cli`` imports this module while it loads; its names are read only when a command runs.
 from hub.entrypoints.cli import main as hub_cli
+from hub.entrypoints.serve import run_hub
 from hub.service_layer.exchanges.routing import load_services
 from hub.service_layer.notifications.subscriptions import load_subscriptions
 from hub.settings import HubSettings
@@ -81,7 +81,7 @@ async def _serve(settings: HubSettings, services_file: Path,
     ) as hub:
         out = hub_cli.out
         out.print(f"hub of region {settings.region}: {hub.http_url}  (nats {hub.nats_url}, "
-                  f"store {hub.adapters.store.selection})", highlight=False)
+                  f"store {hub.store})", highlight=False)
         for service in hub.directory:
             out.print(f"  service {service.id}: POST {hub.http_url}/services/{service.id}",
                       highlight=False)

@@ -28,10 +28,12 @@ def load(
     """Start N regions with M departments; send SOAP and JSON queries, record issuance and
     cross-region recognition at a fixed rate; print throughput, latency and errors per kind."""
     from hub.entrypoints.cli.main import load_settings, out, run_until_signalled
+    from hub.entrypoints.cli.optional_parts import simulation
     from hub.logs import configure_logging
-    from simulations.load import LoadPlan, run_load
 
+    load_plan = simulation("load", "LoadPlan", command="simulate load")
+    run_load = simulation("load", "run_load", command="simulate load")
     settings = load_settings(data)
     configure_logging(settings.log_format, "error")
-    plan = LoadPlan(regions=regions, departments=departments, rate=rate, duration_s=duration)
+    plan = load_plan(regions=regions, departments=departments, rate=rate, duration_s=duration)
     raise typer.Exit(run_until_signalled(run_load(settings, plan, out)))

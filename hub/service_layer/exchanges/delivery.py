@@ -27,7 +27,6 @@ from hub.domain.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
 from hub.errors import UnknownServiceError
-from hub.service_layer.exchanges.faults import NO_CRASH, CrashHook
 from hub.service_layer.exchanges.messages import DeliveryReply, DeliveryRequest, ReplyError
 from hub.service_layer.exchanges.routed import RoutedExchange
 from hub.service_layer.exchanges.routing import ServiceDirectory
@@ -64,7 +63,6 @@ class DeliveryWorker:
         policy: AccessPolicy | None = None,
         directory: ServiceDirectory | None = None,
         dead_letters: DeadLetterSink | None = None,
-        crash: CrashHook = NO_CRASH,
     ) -> None:
         self._ledger = ledger
         # re-checks rights and consent before each call (hub.service_layer.security)
@@ -75,7 +73,6 @@ class DeliveryWorker:
         self._max_deliver = max_deliver
         self._backoff_s = backoff_s
         self._dead_letters = dead_letters
-        self._crash = crash
 
     async def handle(self, delivery: Delivery) -> None:
         """Settle one delivery: answered, failed for good, or scheduled for retry."""
@@ -132,7 +129,6 @@ class DeliveryWorker:
             await self._failed(exchange, delivery, exc)
             return
         provider_ms = (time.perf_counter() - started) * 1000
-        self._crash.reach("after-provider")
         try:
             shown = await self._record_response(exchange, delivery, answer, provider_ms, decision)
         except _LOST_RACE:
@@ -149,7 +145,6 @@ class DeliveryWorker:
                 version=exchange.version if isinstance(exchange, RoutedExchange) else None,
             ),
         )
-        self._crash.reach("before-ack")
         await delivery.ack()
 
     async def _failed(

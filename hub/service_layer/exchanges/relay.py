@@ -28,7 +28,6 @@ from hub.adapters.store.ledger import Ledger
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange
 from hub.errors import BusError, RoutingError
-from hub.service_layer.exchanges.faults import NO_CRASH, CrashHook
 from hub.service_layer.exchanges.messages import DeliveryRequest
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.work import WORK, to_thread
@@ -53,7 +52,6 @@ class OutboxRelay:
         *,
         poll_s: float,
         batch: int = 256,
-        crash: CrashHook = NO_CRASH,
     ) -> None:
         self._ledger = ledger
         self._bus = bus
@@ -64,7 +62,6 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.published = 0
-        self._crash = crash
         self._tracked = 0
         self._tracked_at = 0.0
 
@@ -126,8 +123,6 @@ class OutboxRelay:
             )
             if not page:
                 return position
-            for _ in page:
-                self._crash.reach("after-recording")
             # The page's publishes are in flight together (one round trip to JetStream
             # for the page, not one per event), sent in ledger order.
             outcomes = await asyncio.gather(
@@ -141,7 +136,6 @@ class OutboxRelay:
                     raise outcome  # e.g. BusError: the page is published again, deduplicated
                 else:
                     self.published += 1
-                    self._crash.reach("after-publishing")
             position = page[-1].id
             await self._track_lazily(position)
 

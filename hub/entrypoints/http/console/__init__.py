@@ -6,5 +6,5 @@
   data-use report form); :mod:`.api` — JSON under ``/api/`` (OpenAPI documented);
 - :mod:`.auth` — the operator session behind a request (signed cookie, CSRF tokens);
 - :mod:`.series` and :mod:`.charts` — metrics over time, drawn as accessible SVG;
-- :mod:`.wiring` — builds it all for :mod:`hub.bootstrap.region`.
+- :mod:`.wiring` — builds it all for :mod:`hub.entrypoints.serve`.
 """

@@ -5,7 +5,8 @@
 - :mod:`.compare` — the pure comparison core, ``compare(left, right) -> Report``;
 - :mod:`.report` — findings (missing, duplicated, divergent, pending) and exit codes;
 - :mod:`.repair` — the repair planner and a port to carry it out;
-- :mod:`.offline` — the flow (compare, repair, compare again), and two data folders side by side;
+- :mod:`.offline` — the flow (compare, repair, compare again); two data folders side by side
+  are composed in :mod:`hub.bootstrap.reconciliation`;
 - :mod:`.online` — the same against a running peer, over the region links;
 - :mod:`.responder` — this region's history, answered to a peer that asks (online).
 """
@@ -17,11 +18,7 @@ from hub.service_layer.federation.reconciliation.errors import (
 )
 from hub.service_layer.federation.reconciliation.history import HISTORY_FORMAT, History
 from hub.service_layer.federation.reconciliation.loading import load_history
-from hub.service_layer.federation.reconciliation.offline import (
-    Reconciliation,
-    reconcile,
-    reconcile_folders,
-)
+from hub.service_layer.federation.reconciliation.offline import Reconciliation, reconcile
 from hub.service_layer.federation.reconciliation.repair import (
     LocalRegions,
     RepairAction,
@@ -51,5 +48,4 @@ __all__ = [
     "load_history",
     "plan_repair",
     "reconcile",
-    "reconcile_folders",
 ]

@@ -21,10 +21,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from federation.keys import folder_region
 from hub.adapters.store.federation_store import federation_environment
 from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.selection import store_environment
-from hub.bootstrap.federation import region_of
 from hub.domain.exchange import Exchange
 from hub.service_layer.audit.checkpoint import CheckpointBody, format_timestamp
 from hub.service_layer.audit.checkpoints import CheckpointLog
@@ -56,7 +56,7 @@ def load_history(
     if settings.store is None and not (settings.data / "ledger.sqlite3").exists():
         raise ReconciliationError(f"no event store in {settings.data}: not a region's data "
                                   "folder (or give its store)")
-    region = region_of(settings)
+    region = folder_region(settings.data, settings.region)
     as_of = clock()  # before reading: whatever is read happened no later than this
     reader = FederationReader(federation_environment(settings.store, settings.data))
     try:

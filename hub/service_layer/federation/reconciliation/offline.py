@@ -2,29 +2,24 @@
 
 :func:`reconcile` is the flow whatever carries the histories and the repair —
 it takes a loader of both histories and, for a repair, a factory of the
-:class:`~hub.service_layer.federation.reconciliation.repair.RepairPort` to carry the steps (opened
-only
-when there is something to repair). :func:`reconcile_folders` is the offline
-case: two regions' data folders side by side, each region's federation
-application opened from its own folder, with its own keys. An online
-reconciliation passes a loader that asks the peer for its history
-(:meth:`History.from_json`) and a port that sends the steps over the links.
+:class:`~hub.service_layer.federation.reconciliation.repair.RepairPort` to carry the steps
+(opened only when there is something to repair). Two regions' data folders side by side
+(:func:`hub.bootstrap.reconciliation.reconcile_folders`) pass a loader of both folders and a
+port over both regions' federation applications; an online reconciliation passes a loader
+that asks the peer for its history (:meth:`History.from_json`) and a port that sends the
+steps over the links.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from hub.bootstrap.federation import open_federation
-from hub.service_layer.federation.app import utc_now
 from hub.service_layer.federation.reconciliation.compare import DEFAULT_GRACE, compare
 from hub.service_layer.federation.reconciliation.history import History
-from hub.service_layer.federation.reconciliation.loading import load_history
 from hub.service_layer.federation.reconciliation.repair import (
-    LocalRegions,
     RepairAction,
     RepairPort,
     RepairResult,
@@ -32,7 +27,6 @@ from hub.service_layer.federation.reconciliation.repair import (
     plan_repair,
 )
 from hub.service_layer.federation.reconciliation.report import Report
-from hub.settings import HubSettings
 
 Loader = Callable[[], tuple[History, History]]
 PortFactory = Callable[[], AbstractContextManager[RepairPort]]
@@ -67,28 +61,3 @@ def reconcile(
         results = apply_repair(steps, port)
     after = compare(*load(), grace=grace)
     return Reconciliation(report, tuple(steps), tuple(results), after)
-
-
-def reconcile_folders(
-    left: HubSettings,
-    right: HubSettings,
-    *,
-    grace: dt.timedelta = DEFAULT_GRACE,
-    repair: bool = False,
-    clock: Callable[[], dt.datetime] = utc_now,
-) -> Reconciliation:
-    """Compare two regions' data folders; with ``repair``, close what is missing and re-check."""
-
-    def load() -> tuple[History, History]:
-        return load_history(left, clock=clock), load_history(right, clock=clock)
-
-    @contextmanager
-    def local_port() -> Iterator[RepairPort]:
-        with ExitStack() as stack:
-            apps = {}
-            for settings in (left, right):
-                region = stack.enter_context(open_federation(settings, clock=clock, create=False))
-                apps[region.region] = region.app
-            yield LocalRegions(apps)
-
-    return reconcile(load, grace=grace, repair=local_port if repair else None)

@@ -46,11 +46,16 @@ import nats.errors
 from nats.aio.client import Client as NatsClient
 
 from federation.jws import statement_digest
+from federation.keys import folder_region
 from hub.adapters.nats.accounts import hub_client_auth
 from hub.adapters.nats.servers import servers
 from hub.adapters.peers import subjects
-from hub.adapters.peers.transport import ATTESTATIONS, RECEIPTS, REVOCATIONS, publish_statement
-from hub.bootstrap.federation import region_of
+from hub.adapters.peers.transport import (
+    ATTESTATIONS,
+    RECEIPTS,
+    REVOCATIONS,
+    publish_statement,
+)
 from hub.service_layer.federation.app import utc_now
 from hub.service_layer.federation.reconciliation.compare import DEFAULT_GRACE
 from hub.service_layer.federation.reconciliation.errors import ReconciliationError
@@ -239,7 +244,7 @@ class LinkedRegions(RepairPort):
 def peer_link(settings: HubSettings, peer: str, *, timeout_s: float) -> Iterator[PeerLink]:
     """Connected to this region's nats-server for the block (bounded connect)."""
     url = local_nats_url(settings)
-    region = region_of(settings)
+    region = folder_region(settings.data, settings.region)
     portal = _Portal()
     try:
         try:
@@ -272,7 +277,7 @@ def reconcile_online(
     """Compare this region's folder with ``peer``'s running hub; with ``repair``, re-send
     what is missing through the running hubs and compare again."""
     timeout_s = timeout_s or settings.link_timeout_s
-    region = region_of(settings)
+    region = folder_region(settings.data, settings.region)
     if peer == region:
         raise ReconciliationError(f"--peer {peer} is this region: name another region")
     with peer_link(settings, peer, timeout_s=timeout_s) as link:

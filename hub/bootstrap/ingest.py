@@ -44,7 +44,7 @@ from hub.service_layer.ingest.subjects import ingest_stream
 from hub.service_layer.ingest.worker import IngestWorker, StepHook
 from hub.settings import HubSettings
 
-log = structlog.get_logger("hub.service_layer.ingest")
+log = structlog.get_logger("hub.bootstrap.ingest")
 
 _PR_SET_PDEATHSIG = 1
 _START_TIMEOUT_S = 60.0

@@ -1,4 +1,4 @@
-"""Builds the console for a running hub: the one place bootstrap calls."""
+"""Builds the console of a running region: its queries, operator sessions, pages and API."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 
 from hub.adapters.projections.live import LiveProjections
 from hub.adapters.store.ledger import Ledger
+from hub.bootstrap.operators import operator_directory
 from hub.entrypoints.http.console.api import operator_api_router
 from hub.entrypoints.http.console.auth import ConsoleAuth
 from hub.entrypoints.http.console.pages import ConsolePages, console_router
@@ -17,13 +18,9 @@ from hub.entrypoints.http.console.subject_page import record_report_read
 from hub.service_layer.audit import Auditor
 from hub.service_layer.exchanges.routing import ServiceDefinition, time_limits
 from hub.service_layer.federation.reconciliation.report import Report
-from hub.service_layer.operators import ActiveSession, OperatorDirectory, OperatorError, Permission
-from hub.service_layer.operators.secrets import OperatorSecrets
+from hub.service_layer.operators import ActiveSession, OperatorDirectory, Permission
 from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
-
-CONSOLE_SECRET = "operator-console"  # noqa: S105 - the name of a stored secret, not a secret
-"""The key-store secret the console's keys derive from (hub.service_layer.operators.secrets)."""
 
 
 @dataclass
@@ -42,19 +39,6 @@ class Console:
     def record_report_read(self, reader: ActiveSession, subject_ref: str, uses: int) -> None:
         """Keep an operator's reading of a subject's data-use report as an operator action."""
         record_report_read(self.directory, reader, subject_ref, uses)
-
-
-def operator_directory(settings: HubSettings, ledger: Ledger) -> OperatorDirectory:
-    """The region's operator accounts (the CLI and the running hub build it the same way).
-
-    The console's keys derive from a region secret kept in the key store, wrapped by the
-    KEK, so ``interop-hub keys rotate-kek`` re-wraps it and TOTP secrets and sessions
-    survive a KEK rotation.
-    """
-    if ledger.keyring is None:
-        raise OperatorError("the ledger has no keyring: operator secrets cannot be sealed")
-    secrets = OperatorSecrets(ledger.keyring.secret(CONSOLE_SECRET))
-    return OperatorDirectory(ledger, secrets, issuer=f"interop-hub {settings.region}")
 
 
 def build_console(
