@@ -14,6 +14,7 @@ from uuid import UUID
 
 from hub.domain.errors import ExchangeStateError
 from hub.domain.exchange import Exchange, Status
+from hub.domain.originator import originator_uuid
 from hub.service_layer.exchanges.ledger import Ledger
 
 
@@ -42,7 +43,7 @@ def dead_lettered_ids(ledger: Ledger, batch: int = 500) -> Iterator[UUID]:
         if not page:
             return
         for notification in page:
-            exchange_id = notification.originator_id
+            exchange_id = originator_uuid(notification.originator_id)
             if exchange_id not in seen:
                 seen.add(exchange_id)
                 yield exchange_id
