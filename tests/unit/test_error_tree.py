@@ -70,13 +70,14 @@ def test_every_hub_error_has_a_chosen_http_status() -> None:
     assert wrong == [], f"statuses outside 4xx/5xx: {wrong}"
 
 
-def test_one_code_one_status() -> None:
-    """A code names one status, so an answer that crossed the bus (code only) maps the same."""
-    statuses: dict[str, set[int]] = {}
+def test_one_code_one_status_and_retryability() -> None:
+    """A code names one status and is retryable or not, so an answer that crossed the bus
+    (code only) is answered and judged as the error that was raised."""
+    seen: dict[str, set[tuple[int, bool]]] = {}
     for cls in _exception_classes().values():
         if issubclass(cls, HubError):
-            statuses.setdefault(cls.code, set()).add(cls.status)
-    assert {c: s for c, s in statuses.items() if len(s) > 1} == {}
+            seen.setdefault(cls.code, set()).add((cls.status, cls.retryable))
+    assert {c: s for c, s in seen.items() if len(s) > 1} == {}
 
 
 def test_status_of_a_code_comes_from_its_class() -> None:
@@ -121,16 +122,6 @@ def test_every_hub_error_says_whether_it_is_retryable() -> None:
     assert refusing == [], f"retryable yet answered as the caller's fault: {refusing}"
     unavailable = sorted(n for n, c in classes.items() if c.status == 503 and not c.retryable)
     assert unavailable == [], f"503 but not retryable: {unavailable}"
-
-
-def test_one_code_one_retryability() -> None:
-    """A code is retryable or not, so an answer that crossed the bus (code only) is judged
-    as the error that was raised."""
-    retryable: dict[str, set[bool]] = {}
-    for cls in _exception_classes().values():
-        if issubclass(cls, HubError):
-            retryable.setdefault(cls.code, set()).add(cls.retryable)
-    assert {c: r for c, r in retryable.items() if len(r) > 1} == {}
 
 
 def test_retryable_of_a_code_comes_from_its_class() -> None:
