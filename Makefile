@@ -27,8 +27,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m simulations.bench
 
+# The gates: style (ruff), the layers (import-linter, contracts in .importlinter) and types
+# (mypy, configured in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from itertools import pairwise
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, TypeGuard, Union, get_args, get_origin
 
 from contracts.base import Contract, ContractId
 from contracts.xsd import FieldShape, field_shapes
@@ -147,7 +147,7 @@ class _Comparison:
     def kinds(self, old: FieldShape, new: FieldShape, path: str) -> Iterator[Incompatibility]:
         if old.kind is new.kind and not old.constraints and not new.constraints:
             return  # the very same type (a shared nested contract, say) accepts the same
-        if old.is_contract and new.is_contract:
+        if issubclass(old.kind, Contract) and issubclass(new.kind, Contract):
             if old.kind.contract_id().name != new.kind.contract_id().name:
                 yield self.retyped(path, type_name(old), type_name(new))
             else:
@@ -236,17 +236,17 @@ def _nullable(model: type[Contract], name: str) -> bool:
     return union and type(None) in get_args(annotation)
 
 
-def _is_enum(kind: type) -> bool:
+def _is_enum(kind: type) -> TypeGuard[type[Enum]]:
     return issubclass(kind, Enum)
 
 
-def _values(enum: type) -> set[Any]:
+def _values(enum: type[Enum]) -> set[Any]:
     return {member.value for member in enum}
 
 
 def type_name(shape: FieldShape) -> str:
     """A field's type in words: ``date``, ``list[InsuredPeriod]``, ``person.identity@1.0``."""
-    if shape.is_contract:
+    if issubclass(shape.kind, Contract):
         name = f"{shape.kind.__name__} ({shape.kind.contract_id()})"
     elif _is_enum(shape.kind):
         name = f"{shape.kind.__name__} (enum)"

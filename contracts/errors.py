@@ -36,10 +36,14 @@ class HubError(Exception):
     field-level problems, if any. ``status`` is the HTTP status an ingress answers
     with: every branch of the tree sets its own (4xx for what the caller must fix,
     5xx for what failed here); the root's 500 says "the hub itself failed".
+    ``retryable`` says whether the very same request may succeed later (the store was
+    busy, the provider did not answer in time): the delivery worker tries again only
+    then, and an HTTP answer then says when (``Retry-After``). A refusal is not.
     """
 
     code = "hub-error"
     status = 500
+    retryable: bool = False
 
     def __init__(self, message: str, *, issues: tuple[FieldIssue, ...] = ()) -> None:
         super().__init__(message)

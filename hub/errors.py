@@ -1,78 +1,267 @@
 """The error tree of interop-hub, in one picture.
 
-    HubError                          contracts.errors — root; carries ``code``, ``issues``
-                                      and ``status`` (the HTTP status an ingress answers with)
-    ├── ContractError                 contracts.errors — data does not satisfy a contract
-    │   ├── UpcasterError             contracts.upcasting — an upcaster is declared wrongly
-    │   └── NoUpcastPathError         contracts.upcasting — no way to read X@a as X@b
-    ├── UnknownContractError          contracts.registry — no such contract version
-    ├── ContractIdError               contracts.base — not a name@MAJOR.MINOR identity
-    ├── XsdError                      contracts.xsd — a contract the XSD rendering cannot express
-    ├── IdentifierError               contracts.identity — malformed region/department/service id
-    ├── AdapterError                  translation.errors — translation failed
-    │   ├── PayloadTooLarge           input over the byte cap, refused before parsing
-    │   ├── MalformedInput            not well-formed, or forbidden XML (DTD, entities, depth)
-    │   │   └── JsonRefused           translation.json_reader — not strict JSON, or over a limit
-    │   │                             (json-invalid, json-not-utf8, json-too-deep, ...)
-    │   ├── SchemaViolation           violates the native schema
-    │   ├── MappingError              cannot be mapped onto the contract
-    │   ├── OnboardingError           translation.onboarding — a WSDL/XSD cannot be scaffolded
-    │   └── ProviderError             provider unreachable, faulted, or answered garbage
-    ├── RoutingError                  (here) the exchange cannot be addressed
-    │   └── UnknownServiceError       no such service in this region
-    ├── BusError                      (here) the message bus failed (wraps nats.errors.*)
-    ├── StoreUnavailable              (here) 503: the event store is locked or unreachable
-    ├── InternalError                 (here) 500: anything unexpected, answered by one handler
-    ├── AnswerTimeout                 (here) 504: the provider did not answer in time
-    ├── UnsupportedMediaType          hub.entrypoints.http.media_types — 415: wrong Content-Type
-    ├── TlsSettingsError              hub.entrypoints.http.tls_listener — certificate without key...
-    ├── StoreConfigError              hub.adapters.store.selection — HUB_STORE is unusable
-    ├── NatsServerError               hub.adapters.nats.server — embedded nats-server failed
-    ├── DurabilityError               hub.adapters.nats.durability — streams below the durability
-    │                                 policy (HUB_DURABILITY_STRICT=true only)
-    ├── ExchangeStateError            hub.domain.errors — step not allowed in this state
-    ├── ExchangeConflictError         hub.domain.errors — another worker recorded first
-    ├── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
-    ├── AuditError                    hub.service_layer.audit.errors — keys, notes, proofs, store
-    reading
-    ├── PrivacyError                  hub.adapters.crypto.errors — subject keys, KEK, tampered
-    fields
-    ├── AccessError                   hub.service_layer.security.refusals — access-denied,
-    purpose-required,
-    │                                 unknown-purpose, purpose-not-granted, consent-required,
-    │                                 access-revoked, consent-revoked, bad-purpose
-    ├── ProjectionError               hub.adapters.projections.errors — read store, unknown
-    projection,
-    │                                 as-of view, query
-    ├── HttpPipeError                 simulations.traffic.http_pipe — load target not loopback,
-    │                                 unreachable, or an answer outside HTTP/1.1 basics
-    ├── BenchProcessError             simulations.bench.processes — a benchmark server died
-    │                                 or did not get ready in time
-    ├── SecurityError                 hub.domain.credential_errors — identity:
-    │   ├── AuthenticationError       401: missing, malformed, unknown, wrong, expired,
-    │   │                             revoked credentials; a refused WS-Security
-    │   │                             UsernameToken or client certificate
-    │   │                             (hub.service_layer.security.legacy_errors)
-    │   ├── ClientMismatchError       403: the named client is not the token's department
-    │   ├── OperatorRequiredError     403: a department token on an operator endpoint
-    │   ├── DepartmentRequiredError   403: an operator token where a department asks
-    │   └── CredentialError           issuing, rotating, revoking failed
-    ├── RequestRefused                hub.entrypoints.http.auth — carries a SecurityError's
-    │                                 code and the recorded answer to the HTTP layer
-    ├── MissingServiceHeaderError     hub.entrypoints.nats.ingress — no Hub-Service header
-    ├── SimulationsMissing            hub.entrypoints.cli.optional_parts — demo or simulate
-    │                                 run where the simulations package is not installed
-    └── FederationError               federation.errors — keys, trust lists, statements,
-                                      agreements, records, receipts
+Each class with its HTTP status (``status``, the answer of an ingress) and ``retry`` where
+``retryable`` is true (the same request may succeed later); the module is named where it
+changes from the parent's. ``HubError`` lives in ``contracts.errors``.
+
+    HubError                            500       the root: code, issues, status, retryable
+    ├── ContractError                   422       data does not satisfy a contract
+    │   ├── UpcasterError               422       contracts.upcasting — an upcaster is declared
+    │   │                                         wrongly
+    │   └── NoUpcastPathError           422       contracts.upcasting — no way to read X@a as X@b
+    ├── UnknownContractError            404       contracts.registry — no such contract version
+    ├── ContractIdError                 400       contracts.base — not a name@MAJOR.MINOR identity
+    ├── XsdError                        500       contracts.xsd — a contract the XSD rendering
+    │                                             cannot express
+    ├── IdentifierError                 400       contracts.identity — malformed
+    │                                             region/department/service id
+    ├── AdapterError                    400       translation.errors — translation failed
+    │   ├── PayloadTooLarge             413       input over the byte cap, refused before parsing
+    │   ├── MalformedInput              400       not well-formed, or forbidden XML
+    │   │   └── JsonRefused             400       translation.json_reader — not strict JSON
+    │   │       ├── JsonArrayTooLarge   400       one array holds more items than the limit
+    │   │       ├── JsonDuplicateKey    400       an object names the same key twice
+    │   │       ├── JsonInvalid         400       the text is not JSON
+    │   │       ├── JsonNonFinite       400       ``NaN``, ``Infinity`` or a number that overflows
+    │   │       ├── JsonNotUtf8         400       the bytes are not UTF-8
+    │   │       ├── JsonNumberTooLong   400       one number is written with more characters than
+    │   │       │                                 the limit
+    │   │       ├── JsonObjectTooLarge  400       one object holds more members than the limit
+    │   │       ├── JsonStringTooLong   400       one string (or key) is longer than the limit
+    │   │       └── JsonTooDeep         400       arrays and objects nest deeper than the limit
+    │   ├── SchemaViolation             400       violates the native schema
+    │   ├── MappingError                422       cannot be mapped onto the contract
+    │   │   └── TransformError          422       translation.mapping.transforms — one value cannot
+    │   │                                         be transformed; ``issue_code`` says why
+    │   ├── OnboardingError             400       translation.onboarding.errors — a WSDL/XSD cannot
+    │   │   │                                     be scaffolded
+    │   │   ├── CatalogError            400       the OASIS XML catalog is malformed or maps a URL
+    │   │   │                                     onto a non-local target
+    │   │   ├── DanglingReference       400       a QName reference
+    │   │   ├── ForbiddenLocation       400       a location is a non-file URL
+    │   │   ├── InvalidSchema           400       the WSDL's schemas do not compile
+    │   │   ├── UnreadableDocument      400       a WSDL, schema or catalog file is missing
+    │   │   ├── UnresolvedImport        400       an import by URL is not mapped onto a local copy
+    │   │   │                                     by the catalog
+    │   │   └── UnwritableOutput        400       a skeleton or the ``--report`` file cannot be
+    │   │                                         written (the OS says why)
+    │   ├── ProviderError               502       provider unreachable, faulted, or answered garbage
+    │   │   ├── ProviderFault           502       the provider answers with a SOAP Fault or an HTTP
+    │   │   │   │                                 error status
+    │   │   │   ├── RemoteRefusal       502       hub.adapters.peers.errors — the peer region
+    │   │   │   │                                 answered with an error
+    │   │   │   └── ProviderAuthRefused 502       the provider answers 401/403
+    │   │   ├── ProviderResponseInvalid 502       the provider's answer is not parseable or does not
+    │   │   │                                     map onto the contract
+    │   │   ├── ProviderTlsFailed       502       the TLS handshake with the provider fails
+    │   │   ├── ProviderUnavailable     502 retry the provider cannot be reached or does not answer
+    │   │   │                                     in time
+    │   │   └── ProviderRequestInvalid  502       translation.mapping.errors — a request cannot be
+    │   │                                         encoded into the provider's native message
+    │   ├── ProviderConfigError         500       at start-up when a provider's TLS files or
+    │   │                                         credentials cannot be used
+    │   ├── MappingFileError            400       translation.mapping.errors — a mapping file cannot
+    │   │   │                                     be loaded or compiled; issues name file and key
+    │   │   ├── FieldPathError          400       translation.mapping.fields — a dotted path does
+    │   │   │                                     not name a field of the contract
+    │   │   ├── JsonSchemaError         400       translation.mapping.json_schema — a schema uses
+    │   │   │                                     what this compiler does not support, naming where
+    │   │   ├── PathError               400       translation.mapping.paths — a path is not valid
+    │   │   └── RuleError               400       translation.mapping.transforms — at load time when
+    │   │                                         a rule's transform cannot be built
+    │   ├── UsernameTokenFormatError    400       translation.wsse_username — a UsernameToken cannot
+    │   │                                         be read (the hub answers it as ``wss-malformed``)
+    │   └── XRoadHeaderError            400       translation.xroad_headers — X-Road headers are
+    │                                             present but incomplete
+    ├── RoutingError                    404       hub.errors — the exchange cannot be addressed
+    │   └── UnknownServiceError         404       no such service in this region
+    ├── BusError                        503 retry hub.errors — the message bus failed
+    ├── StoreUnavailable                503 retry hub.errors — the event store is locked or
+    │                                             unreachable
+    ├── InternalError                   500       hub.errors — anything unexpected
+    ├── AnswerTimeout                   504 retry hub.errors — the provider did not answer in time
+    ├── UnsupportedMediaType            415       hub.entrypoints.http.media_types — wrong
+    │                                             Content-Type
+    ├── TlsSettingsError                500       hub.entrypoints.http.tls_listener — certificate
+    │                                             without key...
+    ├── StoreConfigError                500       hub.adapters.store.selection — HUB_STORE is
+    │                                             unusable
+    ├── NatsServerError                 500       hub.adapters.nats.server — embedded nats-server
+    │                                             failed
+    ├── DurabilityError                 500       hub.adapters.nats.durability — streams below the
+    │                                             durability policy
+    ├── ExchangeStateError              409       hub.domain.errors — step not allowed in this state
+    ├── ExchangeConflictError           409       hub.domain.errors — another worker recorded first
+    ├── ExchangeNotFoundError           404       hub.domain.errors — no exchange with that id
+    ├── AuditError                      500       hub.service_layer.audit.errors — keys
+    │   ├── AuditKeyError               500       the region's audit signing key cannot be used
+    │   │                                         safely
+    │   ├── AuditStoreError             500       the event store cannot be read
+    │   ├── NoteError                   500       a signed note or checkpoint is malformed or does
+    │   │                                         not verify
+    │   ├── ProofError                  500       a requested proof cannot be built
+    │   └── RegionMismatchError         500       hub.service_layer.audit.folder_region — the
+    │                                             configured region is not the region the data
+    │                                             folder belongs to
+    ├── PrivacyError                    500       hub.adapters.crypto.errors — subject keys
+    │   ├── KeyEncryptionKeyError       500       the key-encryption key is missing
+    │   ├── KeyStoreError               500       the subject key store cannot be opened
+    │   ├── SubjectError                400       a data subject cannot be identified from what was
+    │   │                                         given
+    │   └── TamperedFieldError          500       a sealed personal field does not authenticate
+    ├── AccessError                     403       hub.service_layer.security.refusals —
+    │   │                                         access-denied
+    │   ├── AccessDeniedError           403       the client holds no active right on the service
+    │   ├── AccessRevokedError          403       at delivery when the right was revoked since the
+    │   │                                         exchange was accepted
+    │   ├── ConsentRequiredError        403       the purpose needs the subject's consent and none
+    │   │                                         is active
+    │   ├── ConsentRevokedError         403       at delivery when the consent was revoked or
+    │   │                                         expired since acceptance
+    │   ├── PurposeDefinitionError      500       a service declares a purpose wrongly
+    │   ├── PurposeNotGrantedError      403       the client's right does not name the purpose it
+    │   │                                         asks for
+    │   ├── PurposeRequiredError        403       the client did not say for which purpose it asks
+    │   └── UnknownPurposeError         403       the named purpose is not one the service declares
+    ├── ProjectionError                 500       hub.adapters.projections.errors — read store
+    │   ├── InvalidQueryError           400       a read-model query is malformed
+    │   ├── LedgerReadError             500       the ledger's notification log cannot be read or an
+    │   │                                         event decoded
+    │   ├── ReadStoreError              500       the read-model database cannot be opened
+    │   ├── UnknownProjectionError      404       a command names a projection that does not exist
+    │   └── ViewNotFoundError           404       an as-of view is asked for before ``interop-hub
+    │                                             replay --until`` built it
+    ├── HttpPipeError                   500       simulations.traffic.http_pipe — load target not
+    │                                             loopback
+    ├── BenchProcessError               500       simulations.bench.processes — a benchmark server
+    │                                             died or did not get ready in time
+    ├── SecurityError                   403       hub.domain.credential_errors —
+    │   │                                         identity: who is asking, and may it
+    │   ├── AuthenticationError         401       missing, malformed
+    │   │   ├── ExpiredCredentialError  401       the credential is past its expiry
+    │   │   ├── MalformedCredentialsError 401       the ``Authorization`` header is not a hub bearer
+    │   │   │                                       token
+    │   │   ├── MissingCredentialsError 401       a request carries no ``Authorization`` header
+    │   │   ├── RevokedCredentialError  401       the credential was revoked
+    │   │   ├── UnknownCredentialError  401       the token names a credential this hub never issued
+    │   │   ├── WrongCredentialError    401       the token's secret does not match its credential
+    │   │   ├── ReplayedNonceError      401       hub.service_layer.security.legacy_errors — the
+    │   │   │                                     UsernameToken's nonce was already used within the
+    │   │   │                                     window
+    │   │   ├── StaleTokenError         401       hub.service_layer.security.legacy_errors — Created
+    │   │   │                                     is older than the window or too far in the future
+    │   │   ├── UnknownCertificateError 401       hub.service_layer.security.legacy_errors — a
+    │   │   │                                     verified client certificate names no department
+    │   │   ├── UnknownUsernameError    401       hub.service_layer.security.legacy_errors — no
+    │   │   │                                     department's UsernameToken has this username
+    │   │   ├── UsernameTokenError      401       hub.service_layer.security.legacy_errors — the
+    │   │   │   │                                 wsse:Security header holds no usable UsernameToken
+    │   │   │   └── PasswordTextRefusedError 401       a PasswordText token
+    │   │   └── WrongPasswordError      401       hub.service_layer.security.legacy_errors — the
+    │   │                                         PasswordDigest does not match the department's
+    │   │                                         password
+    │   ├── ClientMismatchError         403       the named client is not the token's department
+    │   ├── OperatorRequiredError       403       a department token on an operator endpoint
+    │   ├── DepartmentRequiredError     403       an operator token where a department asks
+    │   └── CredentialError             400       issuing, rotating, revoking failed
+    ├── RequestRefused                  401       hub.entrypoints.http.auth — carries a
+    │                                             SecurityError's code and the recorded answer to
+    │                                             the HTTP layer
+    ├── MissingServiceHeaderError       400       hub.entrypoints.nats.ingress — no Hub-Service
+    │                                             header
+    ├── SimulationsMissing              501       hub.entrypoints.cli.optional_parts — demo or
+    │                                             simulate where the simulations package is absent
+    ├── FederationError                 400       federation.errors — keys
+    │   ├── AgreementError              400       an agreement step breaks the agreement's rules
+    │   │   ├── AgreementNotFoundError  404       no agreement has the given id
+    │   │   ├── AgreementStateError     409       a step is applied to an agreement in a state that
+    │   │   │                                     does not allow it
+    │   │   └── AgreementTermsError     400       agreement terms are incomplete or inconsistent
+    │   ├── CanonicalJSONError          400       a value cannot be serialised as RFC 8785 canonical
+    │   │                                         JSON
+    │   ├── ConflictError               409       another worker recorded a step of the same record
+    │   │                                         or agreement first
+    │   ├── FingerprintError            400       a contract-registry fingerprint document is
+    │   │                                         malformed
+    │   ├── ReceiptError                400       a receipt names a statement this region did not
+    │   │                                         send, or another record
+    │   ├── RecordError                 400       an issued record cannot take the requested step
+    │   │   ├── RecordNotFoundError     404       no issued record has the given id
+    │   │   └── RecordStateError        409       a step is applied to a record in a state that does
+    │   │                                         not allow it
+    │   ├── RegionKeyError              500       the region key file cannot be read
+    │   ├── StatementError              400       a signed statement is malformed or does not verify
+    │   ├── TrustListError              400       a trust list is malformed or its signature is not
+    │   │                                         its region's
+    │   ├── UnknownKeyError             400       the trust list names no key ``kid`` for a region
+    │   ├── UnknownPeerError            400       the trust list names no peer region of that code
+    │   ├── LinkError                   400       hub.adapters.peers.errors — a link to a peer
+    │   │   │                                     region fails or is used in a way it does not allow
+    │   │   ├── CatalogueError          400       a peer's service catalogue names a service this
+    │   │   │                                     hub cannot use
+    │   │   ├── PeerAnswerInvalid       400       a peer's answer cannot be read as the message it
+    │   │   │                                     should be
+    │   │   ├── PeerUnreachable         503 retry no hub of a peer region answers a request
+    │   │   └── RemoteClientError       400       a cross-region query's client is missing
+    │   └── ReconciliationError         400       hub.service_layer.federation.reconciliation.errors
+    │       │                                     — a region's history cannot be loaded
+    │       ├── HistoryFormatError      400       a history document is malformed
+    │       ├── PeerHistoryUnavailable  400       hub.service_layer.federation.reconciliation.online
+    │       │                                     — the peer region's hub does not answer
+    │       ├── RegionNatsNotFound      400       hub.service_layer.federation.reconciliation.online
+    │       │                                     — no running nats-server of this region can be
+    │       │                                     found or reached
+    │       └── RepairNotConfirmed      400       hub.service_layer.federation.reconciliation.online
+    │                                             — a re-sent statement or receipt is not recorded
+    │                                             in time (or not sent)
+    ├── TransportError                  503 retry hub.adapters.peers.transport — The federation
+    │                                             transport could not start or stop
+    ├── StoreInUseError                 409       hub.adapters.store.writer_lock — another hub
+    │                                             process already runs on this SQLite store
+    ├── WorkersConfigError              400       hub.entrypoints.cli.workers — ``serve --workers
+    │                                             N``
+    ├── MissingClientError              400       hub.entrypoints.http.json_ingress — a request does
+    │                                             not say which department is asking
+    ├── SoapRefusal                     400       hub.entrypoints.http.soap_ingress — A refusal met
+    │                                             while decoding a SOAP request
+    ├── IngestError                     400       hub.service_layer.ingest.errors — base of ingest
+    │   │                                         errors
+    │   ├── IngestClientError           400       to a department when its submission could not be
+    │   │                                         published (or was refused)
+    │   ├── IngestConfigError           500       an ``[[ingest]]`` table is incomplete or its
+    │   │                                         mapping does not fit
+    │   ├── IngestStoreError            503 retry a batch cannot be recorded
+    │   ├── NotAnIngestSubject          400       A message whose subject is not
+    │   │                                         ``hub.<region>.ingest.<department>.<contract>``
+    │   ├── UnknownFormatError          400       A submission whose format is neither ``soap`` nor
+    │   │                                         ``json``
+    │   └── UnknownIngestSource         400       A department submitted a contract the hub has no
+    │                                             ingest source for
+    ├── NotificationError               400       hub.service_layer.notifications.errors — base of
+    │   │                                         notification errors
+    │   ├── SubscriptionError           400       A ``[[subscription]]`` table of the services file
+    │   │                                         is incomplete or inconsistent
+    │   └── UnsubscribableContractError 404       A record was issued for a contract this hub does
+    │                                             not know
+    ├── OperatorError                   400       hub.service_layer.operators.errors — an operator
+    │   │                                         account cannot be read or changed as asked
+    │   ├── LoginRefusedError           401       a login is refused
+    │   ├── NotPermittedError           403       an operator's role does not allow an action
+    │   ├── OperatorExistsError         409       enrolling a name that already has an account
+    │   ├── SessionInvalidError         401       a request's session is missing
+    │   └── UnknownOperatorError        404       a command names an operator who was never enrolled
+    └── UnknownXRoadClient              400       translation.xroad_headers — an X-Road client is
+                                                  not mapped onto a department of this hub
 
 Every error names what a user needs to fix the input: contract, field path,
 reason. tests/unit/test_error_tree.py fails when a public exception class is
-defined outside this tree, a HubError subclass has no code of its own, or its
-HTTP status is only the root's default (each branch must choose one).
+defined outside this tree or missing from this picture, a HubError subclass has no code
+of its own, its HTTP status is only the root's default (each branch must choose one), or
+a retryable class answers with a status that asks the caller to change the request.
 
 An answer that crossed the bus carries only the code
 (``hub.service_layer.exchanges.messages.ReplyError``),
-so :func:`status_of` finds the status of the class that owns a code.
+so :func:`status_of` and :func:`retryable_of` ask the class that owns a code.
 """
 
 from __future__ import annotations
@@ -116,6 +305,7 @@ class BusError(HubError):
 
     code = "bus-error"
     status = 503
+    retryable = True
 
 
 class StoreUnavailable(HubError):
@@ -123,6 +313,7 @@ class StoreUnavailable(HubError):
 
     code = "store-unavailable"
     status = 503
+    retryable = True
     retry_after_s = 1
 
     def __init__(self, cause: BaseException) -> None:
@@ -150,6 +341,7 @@ class AnswerTimeout(HubError):
 
     code = "timeout"
     status = 504
+    retryable = True
 
 
 def status_of(code: str) -> int:
@@ -157,17 +349,26 @@ def status_of(code: str) -> int:
 
     A code no class owns (a peer's newer code, say) is the hub's failure: 500.
     """
-    return _statuses().get(code, HubError.status)
+    return _owner(code).status
 
 
-def _statuses() -> dict[str, int]:
-    found: dict[str, int] = {}
+def retryable_of(code: str) -> bool:
+    """Whether the request that failed with ``code`` may succeed later, as its class says.
+
+    A code no class owns is the hub's failure, not known to pass: False.
+    """
+    return _owner(code).retryable
+
+
+def _owner(code: str) -> type[HubError]:
+    """The HubError class owning ``code`` (the root when none does)."""
     pending: list[type[HubError]] = [HubError]
     while pending:
         cls = pending.pop()
-        found.setdefault(cls.code, cls.status)
+        if cls.code == code:
+            return cls
         pending.extend(cls.__subclasses__())
-    return found
+    return HubError
 
 
 __all__ = [
@@ -188,5 +389,6 @@ __all__ = [
     "SchemaViolation",
     "StoreUnavailable",
     "UnknownServiceError",
+    "retryable_of",
     "status_of",
 ]

@@ -20,6 +20,7 @@ import uuid
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as AggregateSnapshot
 
 _NAMESPACE = uuid.UUID("5f0c6c1e-8f4e-5c1b-9d1e-6b1f3a2d9e41")
 
@@ -57,7 +58,9 @@ class Recognition(Aggregate):
         issuer: str
         record_id: str
 
-    class Snapshot(Aggregate.Snapshot):
+    # The library's snapshot class itself: Aggregate.Snapshot names it as a class attribute,
+    # which a type checker does not take as a base class.
+    class Snapshot(AggregateSnapshot):
         """The recognition's state at a version (a much-replayed record loads from here)."""
 
         TOPIC = "interop-hub:recognition.snapshot"

@@ -35,6 +35,8 @@ class PeerUnreachable(LinkError):
     """Raised when no hub of a peer region answers a request (link cut, hub down, timeout)."""
 
     code = "peer-unreachable"
+    status = 503  # the link or the peer's hub failed, not the caller's request
+    retryable = True
 
     def __init__(self, region: str, subject: str, why: str) -> None:
         super().__init__(f"region {region} unreachable: {why} (on {subject})")

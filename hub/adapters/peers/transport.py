@@ -58,6 +58,7 @@ class TransportError(HubError):
 
     code = "federation-transport"
     status = 503
+    retryable = True
     http_status = 503
 
 

@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, Notification
 
 from hub.adapters.crypto.keyring import SubjectKeyring
@@ -23,6 +22,8 @@ from hub.adapters.crypto.mapper import SubjectCipherMapper
 from hub.adapters.store.group_commit import GroupCommitWriter
 from hub.domain.errors import ExchangeConflictError, ExchangeNotFoundError
 from hub.domain.exchange import Exchange
+from hub.domain.originator import originator_uuid
+from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.work import WORK, CountingRecorder
 
 
@@ -216,16 +217,17 @@ class Ledger(Application[UUID]):
         """Load an exchange (optionally as of ``version``)."""
         WORK.add("aggregate_loads")
         try:
-            exchange = self.repository.get(exchange_id, version=version)
+            exchange: object = self.repository.get(exchange_id, version=version)
         except AggregateNotFoundError:
             raise ExchangeNotFoundError(str(exchange_id)) from None
         if not isinstance(exchange, Exchange):
             raise ExchangeNotFoundError(str(exchange_id))
         return exchange
 
-    def history(self, exchange_id: UUID) -> list[DomainEventProtocol[UUID]]:
+    def history(self, exchange_id: UUID) -> list[Exchange.Event]:
         """Every recorded event of one exchange, oldest first."""
-        events = list(self.events.get(exchange_id))
+        # Everything stored under an exchange's id is one of its events.
+        events = [e for e in self.events.get(exchange_id) if isinstance(e, Exchange.Event)]
         if not events:
             raise ExchangeNotFoundError(str(exchange_id))
         return events
@@ -245,7 +247,7 @@ class Ledger(Application[UUID]):
             if not page:
                 return
             for notification in page:
-                yield notification.originator_id
+                yield originator_uuid(notification.originator_id)
             start = page[-1].id + 1
 
     def _save(self, exchange: Exchange) -> None:

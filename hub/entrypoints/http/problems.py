@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from hub.errors import StoreUnavailable, status_of
+from hub.errors import StoreUnavailable, retryable_of, status_of
 from hub.service_layer.exchanges.messages import ReplyError
 
 WWW_AUTHENTICATE = 'Bearer realm="interop-hub"'
@@ -40,18 +40,20 @@ def problem_response(
         "correlation_id": correlation_id,
     }
     return JSONResponse(body, status_code=status, headers=problem_headers(
-        status, exchange_id=exchange_id, correlation_id=correlation_id), media_type=PROBLEM_MEDIA)
+        error.code, exchange_id=exchange_id, correlation_id=correlation_id),
+        media_type=PROBLEM_MEDIA)
 
 
 def problem_headers(
-    status: int, *, exchange_id: str | None, correlation_id: str | None
+    code: str, *, exchange_id: str | None, correlation_id: str | None
 ) -> dict[str, str]:
-    """Correlation and exchange ids; ``WWW-Authenticate`` on 401, ``Retry-After`` on 503."""
+    """Correlation and exchange ids; ``WWW-Authenticate`` on 401; ``Retry-After`` when the
+    error's class says the same request may succeed later (a busy store, a silent provider)."""
     headers = {"X-Correlation-Id": correlation_id} if correlation_id else {}
     if exchange_id:
         headers["X-Exchange-Id"] = exchange_id
-    if status == 401:  # RFC 9110 §11.6.1: a 401 names the scheme to authenticate with
+    if status_for(code) == 401:  # RFC 9110 §11.6.1: a 401 names the scheme to authenticate with
         headers["WWW-Authenticate"] = WWW_AUTHENTICATE
-    if status == 503:  # RFC 9110 §10.2.3: when to try again
+    if retryable_of(code):  # RFC 9110 §10.2.3: when to try again
         headers["Retry-After"] = str(StoreUnavailable.retry_after_s)
     return headers

@@ -72,7 +72,7 @@ def error_fault(
                            code=error.code, issues=issues)
     if contract is not None:
         body = with_contract(body, contract)
-    headers = problem_headers(status, exchange_id=exchange_id, correlation_id=None)
+    headers = problem_headers(error.code, exchange_id=exchange_id, correlation_id=None)
     return Response(
         body,
         status_code=status if version == "1.2" or status in HTTP_LAYER_STATUS else 500,

@@ -177,12 +177,12 @@ class SQLiteStoreReader(StoreReader):
             version,
         )
 
-    def _scalar(self, query: str, *params: Any) -> Any:
+    def _scalar(self, query: str, *params: Any) -> int | None:
         if not self._exists:
             return None
         with self._translated():
             found = self._conn.execute(query, params).fetchone()
-        return found[0] if found else None
+        return int(found[0]) if found else None
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:

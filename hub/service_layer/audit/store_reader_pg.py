@@ -83,7 +83,7 @@ class PostgresStoreReader(StoreReader):
         ).format(self._name)
         with self._translated(), self._conn.cursor(binary=True) as cursor:
             cursor.execute(query, (after, bound, self.page_size))
-            return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+            return [tuple(row) for row in cursor.fetchall()]
 
     def count_before(self, position: int) -> int:
         """Rows with a smaller notification id."""
@@ -97,13 +97,13 @@ class PostgresStoreReader(StoreReader):
             version,
         )
 
-    def _scalar(self, query: str, *params: Any) -> Any:
+    def _scalar(self, query: str, *params: Any) -> int | None:
         if not self._exists:
             return None
-        statement = self._sql.SQL(query).format(self._name)  # type: ignore[arg-type]
+        statement = self._sql.SQL(query).format(self._name)
         with self._translated():
             found = self._conn.execute(statement, params).fetchone()
-        return found[0] if found else None
+        return int(found[0]) if found else None
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:

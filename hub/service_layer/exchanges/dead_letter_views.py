@@ -15,6 +15,8 @@ from uuid import UUID
 from hub.adapters.store.ledger import Ledger
 from hub.domain.errors import ExchangeStateError
 from hub.domain.exchange import Exchange, Status
+from hub.domain.originator import originator_uuid
+from hub.adapters.store.ledger import Ledger
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def dead_lettered_ids(ledger: Ledger, batch: int = 500) -> Iterator[UUID]:
         if not page:
             return
         for notification in page:
-            exchange_id = notification.originator_id
+            exchange_id = originator_uuid(notification.originator_id)
             if exchange_id not in seen:
                 seen.add(exchange_id)
                 yield exchange_id

@@ -150,7 +150,7 @@ class DeliveryWorker:
     async def _failed(
         self, exchange: Exchange | RoutedExchange, delivery: Delivery, exc: HubError
     ) -> None:
-        retryable = bool(getattr(exc, "retryable", False))
+        retryable = exc.retryable
         give_up = retryable and delivery.attempt >= self._max_deliver
         try:
             settled = await to_thread(

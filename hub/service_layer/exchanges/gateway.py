@@ -149,14 +149,14 @@ class Gateway:
             raw_reply = await asyncio.wait_for(future, self._reply_timeout_s)
         except TimeoutError:
             self._inbox.forget(token)
-            error = ReplyError(
+            unanswered = ReplyError(
                 code="timeout",
                 message=(
                     f"no answer within {self._reply_timeout_s} s; the exchange stays recorded "
                     f"as {exchange_id} and completes in the ledger when the provider answers"
                 ),
             )
-            return Answer(exchange_id, "timeout", service, error=error, started=started)
+            return Answer(exchange_id, "timeout", service, error=unanswered, started=started)
         return self._answer(
             exchange_id, service, DeliveryReply.model_validate_json(raw_reply), started
         )

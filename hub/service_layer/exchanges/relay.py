@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
@@ -27,6 +26,7 @@ from hub.adapters.bus.port import Bus
 from hub.adapters.store.ledger import Ledger
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange
+from hub.domain.originator import originator_uuid
 from hub.errors import BusError, RoutingError
 from hub.service_layer.exchanges.messages import DeliveryRequest
 from hub.service_layer.exchanges.routing import ServiceDirectory
@@ -179,7 +179,7 @@ class OutboxRelay:
 
     def _fail_unroutable(self, notification: Notification, exc: RoutingError) -> None:
         """Record, for good, that a routed exchange can no longer be addressed."""
-        exchange_id = UUID(str(notification.originator_id))
+        exchange_id = originator_uuid(notification.originator_id)
         log.error("routed exchange cannot be published", exchange_id=str(exchange_id),
                   code=exc.code, reason=exc.message)
         try:
@@ -210,7 +210,7 @@ class OutboxRelay:
         )
 
     def _delivery_request(self, notification: Notification) -> DeliveryRequest:
-        exchange_id = UUID(str(notification.originator_id))
+        exchange_id = originator_uuid(notification.originator_id)
         # Service and correlation id are fixed at Received (version 1): reading only that
         # event skips unsealing the personal request, which the relay never needs.
         exchange = self._ledger.get(exchange_id, version=1)

@@ -33,6 +33,7 @@ from federation.terms import AgreementTerms, read_notice, read_terms, sign_notic
 from federation.trust import TrustList
 from federation.verification import Refusal
 from hub.domain.agreement import Agreement
+from hub.domain.originator import originator_uuid
 from hub.service_layer.federation.follower import LogFollower
 
 AGREEMENT_TOPICS = tuple(
@@ -54,7 +55,7 @@ class AgreementBook:
         follower.on(AGREEMENT_TOPICS, self._changed)
 
     def _changed(self, notification: Notification) -> None:
-        agreement = self._app.repository.get(UUID(str(notification.originator_id)))
+        agreement: object = self._app.repository.get(originator_uuid(notification.originator_id))
         if isinstance(agreement, Agreement):
             self._agreements[agreement.id] = agreement
 

@@ -263,9 +263,10 @@ class FederationApp(AgreementCommands, Application[UUID]):
 
     def _find(self, aggregate_id: UUID) -> Aggregate | None:
         try:
-            return self.repository.get(aggregate_id)
+            found: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+        return found
 
     def _save(self, *aggregates: Aggregate) -> None:
         """Save in one transaction; a lost race becomes ConflictError (nothing recorded)."""

@@ -17,6 +17,8 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from hub.domain.originator import originator_uuid
+
 _PAGE = 1000
 
 Handler = Callable[[Notification], None]
@@ -65,7 +67,7 @@ class KnownIds:
         self._ids: set[UUID] = set()
 
     def add(self, notification: Notification) -> None:
-        self._ids.add(UUID(str(notification.originator_id)))
+        self._ids.add(originator_uuid(notification.originator_id))
 
     def may_exist(self, aggregate_id: UUID) -> bool:
         """False only when the id was certainly never created (as of the last refresh)."""

@@ -67,6 +67,7 @@ class IngestStoreError(IngestError):
 
     code = "ingest-store"
     status = 503
+    retryable = True
 
 
 class IngestClientError(IngestError):

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 import structlog
+from eventsourcing.domain import CanMutateAggregate
 
 from contracts.errors import FieldIssue, HubError
 from federation.attestation import sign_attestation
@@ -75,7 +76,7 @@ class Outcome:
     notice_subject: str
     notice: dict[str, Any]
     aggregate_id: UUID
-    events: list[Any] = field(default_factory=list, repr=False)
+    events: Sequence[CanMutateAggregate[UUID]] = field(default=(), repr=False)
 
     @property
     def msg_id(self) -> str:
@@ -214,7 +215,7 @@ class IngestPipeline:
             raise IngestStoreError("the batch conflicted twice with concurrent writers")
 
     def _as_duplicate(self, outcome: Outcome) -> None:
-        outcome.events = []
+        outcome.events = ()
         if outcome.status == "rejected":
             return  # the refusal is recorded already; its notice is the same
         outcome.status = "duplicate"

@@ -106,7 +106,7 @@ class SourceBook:
             raise IngestConfigError(f"{where}: {declared.mapping} is not a JSON mapping")
         return Source(declared, model, self._json_decoder(section))
 
-    def _json_decoder(self, section: JsonSection[Any]) -> Decoder:
+    def _json_decoder(self, section: JsonSection[Contract]) -> Decoder:
         """The mapping's decoder behind the strict reader: the same JSON refusals as elsewhere."""
         limits = JsonLimits(max_bytes=self._limits.max_bytes)
 
@@ -116,7 +116,7 @@ class SourceBook:
 
         return decode
 
-    def _soap_decoder(self, section: XmlSection[Any]) -> Decoder:
+    def _soap_decoder(self, section: XmlSection[Contract]) -> Decoder:
         limits = self._limits
 
         def decode(raw: bytes) -> Contract:

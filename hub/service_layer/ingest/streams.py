@@ -37,26 +37,26 @@ class ConsumerSettings:
 
 async def ensure_streams(js: JetStreamContext, region: str, *, replicas: int = 1) -> None:
     """Create or update the ingest and records streams of ``region``."""
-    configs = [
-        api.StreamConfig(
+    configs = {
+        ingest_stream(region): api.StreamConfig(
             name=ingest_stream(region), subjects=[ingest_filter(region)],
             storage=api.StorageType.FILE, retention=api.RetentionPolicy.WORK_QUEUE,
             duplicate_window=DUPLICATE_WINDOW_S, num_replicas=replicas),
-        api.StreamConfig(
+        records_stream(region): api.StreamConfig(
             name=records_stream(region), subjects=[records_filter(region)],
             storage=api.StorageType.FILE, retention=api.RetentionPolicy.LIMITS,
             duplicate_window=DUPLICATE_WINDOW_S, max_age=7 * 24 * 3600.0,
             num_replicas=replicas),
-    ]
-    for config in configs:
+    }
+    for name, config in configs.items():
         try:
             try:
-                await js.stream_info(config.name)
+                await js.stream_info(name)
                 await js.update_stream(config)
             except nats.js.errors.NotFoundError:
                 await js.add_stream(config)
         except (TimeoutError, nats.errors.Error) as exc:
-            raise IngestError(f"cannot create stream {config.name}: {exc!r}") from None
+            raise IngestError(f"cannot create stream {name}: {exc!r}") from None
 
 
 def consumer_config(region: str, settings: ConsumerSettings) -> api.ConsumerConfig:

@@ -31,7 +31,7 @@ from hub.service_layer.ingest.subjects import FORMAT, SUBMISSION_ID, ingest_filt
 
 log = structlog.get_logger("hub.service_layer.ingest.worker")
 
-_TIMEOUT_S = 10.0
+_TIMEOUT_S = 10  # whole seconds: nats-py types flush()'s timeout as an int
 # Called after each step of a batch ("recorded", "published"): the fault tests stop here.
 StepHook = Callable[[str, Sequence[Outcome]], None]
 

@@ -38,6 +38,7 @@ from hub.domain.operator import (
     TotpCodeUse,
     operator_id,
 )
+from hub.domain.originator import originator_uuid
 from hub.service_layer.operators.errors import (
     LoginRefusedError,
     NotPermittedError,
@@ -157,7 +158,7 @@ class OperatorDirectory:
         """Every enrolled account, in enrolment order."""
         views = []
         for notification in _notifications(self._app, Operator.Enrolled.TOPIC):
-            account = self._get(notification.originator_id)
+            account = self._get(originator_uuid(notification.originator_id))
             views.append(OperatorView(account.name, account.role, account.enabled))
         return views
 
@@ -222,7 +223,7 @@ class OperatorDirectory:
     def session(self, session_id: UUID) -> ActiveSession:
         """The session, if still valid; its role is the account's current role."""
         try:
-            session = self._app.repository.get(session_id)
+            session: object = self._app.repository.get(session_id)
         except AggregateNotFoundError:
             raise SessionInvalidError("no such session") from None
         if not isinstance(session, OperatorSession) or session.closed is not None:
@@ -238,7 +239,7 @@ class OperatorDirectory:
     def logout(self, session_id: UUID) -> None:
         """Close the session (a closed session never opens again)."""
         try:
-            session = self._app.repository.get(session_id)
+            session: object = self._app.repository.get(session_id)
         except AggregateNotFoundError:
             return
         if isinstance(session, OperatorSession) and session.closed is None:
@@ -260,7 +261,9 @@ class OperatorDirectory:
         """The latest ``limit`` operator actions, newest first."""
         entries: deque[ActionEntry] = deque(maxlen=limit)
         for notification in _notifications(self._app, OperatorAction.Performed.TOPIC):
-            action = self._app.repository.get(notification.originator_id)
+            action: OperatorAction = self._app.repository.get(
+                originator_uuid(notification.originator_id)
+            )
             entries.append(ActionEntry(action.created_on, action.operator, action.role,
                                        action.action, action.target, action.outcome,
                                        action.detail))
@@ -307,7 +310,7 @@ class OperatorDirectory:
 
     def _get(self, account_id: UUID, name: str | None = None) -> Operator:
         try:
-            account = self._app.repository.get(account_id)
+            account: object = self._app.repository.get(account_id)
         except AggregateNotFoundError:
             raise UnknownOperatorError(name or str(account_id)) from None
         if not isinstance(account, Operator):

@@ -31,7 +31,7 @@ class Lockout:
     def _windows(self, name: str, now: dt.datetime) -> list[LoginFailures]:
         """``name``'s failure counts of the previous and the current lockout window."""
         current = _window(now)
-        found = []
+        found: list[LoginFailures] = []
         for window in (current - 1, current):
             try:
                 found.append(self._app.repository.get(failures_id(name, window)))
@@ -51,7 +51,7 @@ class Lockout:
         """Record ``refusal`` and count it, in one transaction (retried on a race)."""
         for _ in range(5):
             try:
-                counts = self._app.repository.get(failures_id(name, _window(now)))
+                counts: LoginFailures = self._app.repository.get(failures_id(name, _window(now)))
                 counts.fail(_at(now))
             except AggregateNotFoundError:
                 counts = LoginFailures(name, _window(now), _at(now))

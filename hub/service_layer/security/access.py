@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError
 from contracts.identity import DepartmentId, ServiceId
 from hub.adapters.readmodels import ReadModels, RightEntry, models_of, refresh
 from hub.domain.access import AccessRight, access_right_id
+from hub.domain.originator import originator_uuid
 from hub.service_layer.security.refusals import AccessError
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class AccessRights:
     def get(self, client: str, service: str) -> AccessRight | None:
         """The right of the pair as recorded now, or None if never granted."""
         try:
-            right = self._ledger.repository.get(access_right_id(client, service))
+            right: object = self._ledger.repository.get(access_right_id(client, service))
         except AggregateNotFoundError:
             return None
         return right if isinstance(right, AccessRight) else None
@@ -89,7 +90,9 @@ class AccessRights:
         start = 1
         while page := self._ledger.notifications(start, batch, (AccessRight.Created.TOPIC,)):
             for notification in page:
-                right = self._ledger.repository.get(notification.originator_id)
+                right: object = self._ledger.repository.get(
+                    originator_uuid(notification.originator_id)
+                )
                 if isinstance(right, AccessRight):
                     rights.append(right)
             start = page[-1].id + 1

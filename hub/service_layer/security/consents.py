@@ -18,6 +18,7 @@ from eventsourcing.application import AggregateNotFoundError
 from contracts.identity import DepartmentId
 from hub.adapters.readmodels import ConsentEntry, ReadModels, models_of, refresh
 from hub.domain.consent import Consent, ConsentState, consent_id
+from hub.domain.originator import originator_uuid
 from hub.service_layer.security.refusals import AccessError
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ class ConsentBook:
     def get(self, subject_ref: str, purpose: str, recipient: str) -> Consent | None:
         """The consent of the triple as recorded now, or None."""
         try:
-            consent = self._ledger.repository.get(consent_id(subject_ref, purpose, recipient))
+            consent: object = self._ledger.repository.get(
+                consent_id(subject_ref, purpose, recipient)
+            )
         except AggregateNotFoundError:
             return None
         return consent if isinstance(consent, Consent) else None
@@ -113,7 +116,9 @@ class ConsentBook:
         start = 1
         while page := self._ledger.notifications(start, batch, (Consent.Created.TOPIC,)):
             for notification in page:
-                consent = self._ledger.repository.get(notification.originator_id)
+                consent: object = self._ledger.repository.get(
+                    originator_uuid(notification.originator_id)
+                )
                 if isinstance(consent, Consent) and subject_ref in (None, consent.subject_ref):
                     found.append(consent)
             start = page[-1].id + 1

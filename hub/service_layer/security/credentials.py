@@ -28,6 +28,7 @@ user (:mod:`hub.adapters.nats.accounts`); its seed is handed out once and never 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import functools
 import os
@@ -168,7 +169,7 @@ class CredentialService:
         """Every credential ever issued here, oldest first."""
         return [self._info(entry) for entry in self._models.credentials.all()]
 
-    def active_department_nkeys(self) -> dict[str, list[str]]:
+    def active_department_nkeys(self) -> dict[str, builtins.list[str]]:
         """Public nkeys of active department credentials, by department (NATS users)."""
         return self._models.credentials.department_nkeys(self._clock())
 
@@ -207,7 +208,7 @@ class CredentialService:
     def _get(self, credential_id: UUID | str) -> Credential:
         try:
             uid = credential_id if isinstance(credential_id, UUID) else UUID(credential_id)
-            credential = self._ledger.repository.get(uid)
+            credential: object = self._ledger.repository.get(uid)
         except (ValueError, AggregateNotFoundError):
             raise CredentialError(f"no credential {credential_id}") from None
         if not isinstance(credential, Credential):

@@ -151,7 +151,7 @@ class LegacyLogins:
 
     def _login(self, department: str) -> LegacyLogin:
         try:
-            login = self._ledger.repository.get(login_id(department))
+            login: object = self._ledger.repository.get(login_id(department))
         except AggregateNotFoundError:
             return LegacyLogin.open(department)
         if not isinstance(login, LegacyLogin):

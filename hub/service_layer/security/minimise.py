@@ -60,7 +60,7 @@ def partial_model(model: type[Contract]) -> type[Contract]:
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         fields[name] = (_optional(info.annotation) | None, None)
-    partial = create_model(  # type: ignore[call-overload]
+    partial = create_model(
         f"Partial{model.__name__}", __base__=PartialContract, __module__=__name__, **fields
     )
     partial.CONTRACT_ID = model.CONTRACT_ID
@@ -78,7 +78,7 @@ def _optional(annotation: Any) -> Any:
         return annotation
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
-        return typing.Annotated[(_optional(args[0]), *args[1:])]  # type: ignore[misc]
+        return typing.Annotated[(_optional(args[0]), *args[1:])]
     if origin is list:
         return list[_optional(args[0])]  # type: ignore[misc]
     if origin in (typing.Union, __import__("types").UnionType):

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
+from hub.domain.consent import Consent
 from hub.domain.errors import ExchangeConflictError
 from hub.domain.exchange import Exchange
 from hub.service_layer.security.decision import Decision
@@ -79,7 +80,7 @@ def record_disclosed_response(
                           exchange.data_subject)
         aggregates: list[Any] = [exchange]
         if decision.consent_id:
-            consent = ledger.repository.get(UUID(decision.consent_id))
+            consent: Consent = ledger.repository.get(UUID(decision.consent_id))
             consent.use(str(exchange_id), list(decision.fields))
             aggregates.append(consent)
         try:

@@ -263,7 +263,7 @@ def _value(hint: Any, data: object, path: str) -> Any:
         if not isinstance(data, Mapping):
             raise HistoryFormatError(path, "expected an object")
         return {str(k): _value(args[1], v, f"{path}/{k}") for k, v in data.items()}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _load(hint, data, path)
     return _scalar(hint, data, path)
 

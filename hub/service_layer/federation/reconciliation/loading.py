@@ -85,7 +85,7 @@ def load_queries(settings: HubSettings, region: str) -> tuple[Query, ...]:
         ledger.close()
 
 
-_STATUS = {
+_STATUS: dict[type[Exchange.Event], str] = {
     Exchange.Rejected: "rejected",
     Exchange.Delivered: "delivering",
     Exchange.Responded: "responded",

@@ -93,16 +93,16 @@ def _step(finding: Finding, histories: Mapping[str, History]) -> RepairAction | 
             return None
         return RepairAction(PRESENT, finding.kind, issuer.region, receiver, finding.key, compact)
     if finding.kind == "receipt":
-        receiver, issuer = histories[finding.holder], finding.other
-        decided = [d for d in receiver.decisions
-                   if d.issuer == issuer and d.statement == finding.statement
+        recognising, issuing = histories[finding.holder], finding.other
+        decided = [d for d in recognising.decisions
+                   if d.issuer == issuing and d.statement == finding.statement
                    and d.receipt is not None]
         if not decided:
             return None
         latest = max(decided, key=lambda d: d.at)
-        revocations = {r.revocation_digest for r in histories[issuer].records}
+        revocations = {r.revocation_digest for r in histories[issuing].records}
         kind = "revocation" if finding.statement in revocations else "attestation"
-        return RepairAction(RECORD_RECEIPT, kind, issuer, receiver.region, finding.key,
+        return RepairAction(RECORD_RECEIPT, kind, issuing, recognising.region, finding.key,
                             latest.receipt or "")
     return None
 
