@@ -1,0 +1,121 @@
+"""Bounded waits for tests: poll a predicate until it holds, or fail saying what never came.
+
+Real servers, stores and processes settle in their own time, so a test often has to
+wait for a condition rather than for an event it can await. Every such wait in the
+suite goes through :func:`wait_until` (plain code) or :func:`wait_until_async` (inside
+the event loop), so each one is bounded by a deadline, polls at a stated interval, and
+on timeout fails with :class:`WaitTimeout` naming what was awaited and the last value
+the predicate returned (or the last exception it was allowed to raise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_NOTHING = object()
+
+
+class WaitTimeout(AssertionError):
+    """Raised when a predicate did not hold within its bound: what, how long, last value."""
+
+    def __init__(self, what: str, timeout_s: float, attempts: int, last: object) -> None:
+        shown = "no call finished" if last is _NOTHING else repr(last)
+        super().__init__(
+            f"{what}: not within {timeout_s} s ({attempts} attempts); last value: {shown}")
+        self.what = what
+        self.timeout_s = timeout_s
+        self.attempts = attempts
+        self.last = None if last is _NOTHING else last
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    *,
+    timeout_s: float,
+    interval_s: float = 0.05,
+    message: str | None = None,
+    ignoring: tuple[type[BaseException], ...] = (),
+) -> T:
+    """Call ``predicate`` every ``interval_s`` until it returns a truthy value; that value.
+
+    ``ignoring``: exception types that mean "not yet" (e.g. a connection refused while a
+    server starts); the last one is reported as the last value. Fails with
+    :class:`WaitTimeout` once ``timeout_s`` has passed since the first call.
+    """
+    deadline = time.monotonic() + timeout_s
+    last: object = _NOTHING
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            last = value = predicate()
+        except ignoring as exc:
+            last = exc
+        else:
+            if value:
+                return value
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise WaitTimeout(_what(predicate, message), timeout_s, attempts, last)
+        time.sleep(min(interval_s, remaining))
+
+
+async def wait_until_async(
+    predicate: Callable[[], T | Awaitable[T]],
+    *,
+    timeout_s: float,
+    interval_s: float = 0.05,
+    message: str | None = None,
+    ignoring: tuple[type[BaseException], ...] = (),
+    in_thread: bool = False,
+) -> T:
+    """:func:`wait_until` for the event loop; ``predicate`` may be sync or return an awaitable.
+
+    ``in_thread``: call a sync predicate in a worker thread, for one that blocks (a store
+    read) while the code under test runs on this loop. A call still running at the
+    deadline is abandoned and counts as a timeout, so the wait never outlasts its bound.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    last: object = _NOTHING
+    attempts = 0
+    while True:
+        attempts += 1
+        scope = asyncio.timeout_at(max(deadline, loop.time() + interval_s))
+        try:
+            async with scope:
+                last = value = await _call(predicate, in_thread)
+        except TimeoutError as exc:  # the bound, or the predicate's own timeout
+            if scope.expired():
+                raise WaitTimeout(_what(predicate, message), timeout_s, attempts, last) from None
+            if not isinstance(exc, ignoring):
+                raise
+            last = exc
+        except ignoring as exc:
+            last = exc
+        else:
+            if value:
+                return value
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise WaitTimeout(_what(predicate, message), timeout_s, attempts, last)
+        await asyncio.sleep(min(interval_s, remaining))
+
+
+async def _call(predicate: Callable[[], Any], in_thread: bool) -> Any:
+    if in_thread:
+        return await asyncio.to_thread(predicate)
+    value = predicate()
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def _what(predicate: Callable[..., Any], message: str | None) -> str:
+    return message or getattr(predicate, "__qualname__", repr(predicate))
