@@ -299,8 +299,8 @@ async def test_a_department_submits_as_its_own_nats_user_on_the_embedded_server(
             await wait_until_async(refused, timeout_s=5, message="a permissions violation")
         finally:
             await nc.close()
-        await wait_until_async(
-            # bounded: 30 s for the worker to record them lambda: _stored(settings)["issued"] >= 40,
-            timeout_s=30, interval_s=0.2, in_thread=True, message="the 40 submitted records issued")
+        await wait_until_async(  # bounded: 30 s for the worker to record them
+            lambda: _stored(settings)["issued"] >= 40, timeout_s=30, interval_s=0.2,
+            in_thread=True, message="the 40 submitted records issued")
     assert _stored(settings) == {"issued": 40, "attested": 40, "rejected": 0}
     assert any(f"hub.north.ingest.{JSON_DEPARTMENT}" in e for e in errors), errors
