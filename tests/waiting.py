@@ -48,22 +48,17 @@ def wait_until(
     server starts); the last one is reported as the last value. Fails with
     :class:`WaitTimeout` once ``timeout_s`` has passed since the first call.
     """
-    deadline = time.monotonic() + timeout_s
-    last: object = _NOTHING
-    attempts = 0
+    poll = _Poll(_what(predicate, message), timeout_s, interval_s)
     while True:
-        attempts += 1
+        poll.attempts += 1
         try:
-            last = value = predicate()
+            poll.last = value = predicate()
         except ignoring as exc:
-            last = exc
+            poll.last = exc
         else:
             if value:
                 return value
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise WaitTimeout(_what(predicate, message), timeout_s, attempts, last)
-        time.sleep(min(interval_s, remaining))
+        time.sleep(poll.pause())
 
 
 async def wait_until_async(
@@ -81,31 +76,46 @@ async def wait_until_async(
     read) while the code under test runs on this loop. A call still running at the
     deadline is abandoned and counts as a timeout, so the wait never outlasts its bound.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    last: object = _NOTHING
-    attempts = 0
+    poll = _Poll(_what(predicate, message), timeout_s, interval_s)
     while True:
-        attempts += 1
-        scope = asyncio.timeout_at(max(deadline, loop.time() + interval_s))
+        poll.attempts += 1
+        # asyncio's clock is time.monotonic, the one _Poll keeps its deadline on.
+        scope = asyncio.timeout_at(max(poll.deadline, time.monotonic() + interval_s))
         try:
             async with scope:
-                last = value = await _call(predicate, in_thread)
+                poll.last = value = await _call(predicate, in_thread)
         except TimeoutError as exc:  # the bound, or the predicate's own timeout
             if scope.expired():
-                raise WaitTimeout(_what(predicate, message), timeout_s, attempts, last) from None
+                raise poll.failure() from None
             if not isinstance(exc, ignoring):
                 raise
-            last = exc
+            poll.last = exc
         except ignoring as exc:
-            last = exc
+            poll.last = exc
         else:
             if value:
                 return value
-        remaining = deadline - loop.time()
+        await asyncio.sleep(poll.pause())
+
+
+class _Poll:
+    """One wait's bookkeeping: its deadline, the attempts made and the last value seen."""
+
+    def __init__(self, what: str, timeout_s: float, interval_s: float) -> None:
+        self.what, self.timeout_s, self.interval_s = what, timeout_s, interval_s
+        self.deadline = time.monotonic() + timeout_s
+        self.attempts = 0
+        self.last: object = _NOTHING
+
+    def failure(self) -> WaitTimeout:
+        return WaitTimeout(self.what, self.timeout_s, self.attempts, self.last)
+
+    def pause(self) -> float:
+        """How long to sleep before the next attempt; raises the failure past the deadline."""
+        remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise WaitTimeout(_what(predicate, message), timeout_s, attempts, last)
-        await asyncio.sleep(min(interval_s, remaining))
+            raise self.failure()
+        return min(self.interval_s, remaining)
 
 
 async def _call(predicate: Callable[[], Any], in_thread: bool) -> Any:
