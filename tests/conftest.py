@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.adapters.crypto.keystore import KeyStore, open_key_store
 from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess
 from hub.settings import HubSettings
 
@@ -62,6 +63,26 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Each event store back end in turn: None (SQLite in the data folder), then a fresh
+    PostgreSQL database; what ``HUB_STORE`` would hold."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def key_store(store_url: str | None, tmp_path: Path) -> Iterator[KeyStore]:
+    """The key store the hub opens beside each event store back end (``HUB_KEY_STORE`` unset):
+    a SQLite file in the data folder, or schema ``hub_privacy`` of the PostgreSQL database."""
+    store = open_key_store(None, store_url, tmp_path / "hub")
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @pytest.fixture

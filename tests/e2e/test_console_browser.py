@@ -27,6 +27,7 @@ from hub.settings import HubSettings
 from tests.conftest import running_under_ci
 from tests.integration.console_fixtures import PASSWORD, ConsoleOperator, enrol
 from tests.integration.hub_fixtures import Region, auth_headers, running_region
+from tests.waiting import wait_until_async
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
 SS = "north/social-security/contribution-history"
@@ -86,15 +87,15 @@ async def _read_models_caught_up(region: Region) -> None:
     the service metrics list the service: the read models follow the ledger every 0.25 s."""
     queries = region.hub.console.queries if region.hub.console else None
     assert queries is not None
-    for _ in range(200):
-        rows = await asyncio.to_thread(queries.exchanges,
-                                       ExchangeQuery(correlation_id="browser-dead"))
-        metrics = await asyncio.to_thread(queries.metrics)
-        if ([r.status for r in rows] == ["dead-lettered"]
-                and any(m.service == SS for m in metrics)):
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail("the read models did not catch up with the ledger within 10 s")
+
+    def caught_up() -> bool:
+        rows = queries.exchanges(ExchangeQuery(correlation_id="browser-dead"))
+        metrics = queries.metrics()
+        return ([r.status for r in rows] == ["dead-lettered"]
+                and any(m.service == SS for m in metrics))
+
+    await wait_until_async(caught_up, timeout_s=10, in_thread=True,
+                           message="the read models caught up with the ledger")
 
 
 async def _log_in(page, url: str, operator: ConsoleOperator) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_until
+
 CLI = str(Path(sys.executable).parent / "interop-hub")
 
 
@@ -172,14 +174,13 @@ def test_keep_running_prints_a_console_a_person_can_log_in_to(tmp_path: Path) ->
                 "name": login[1], "password": login[2],
                 "code": pyotp.TOTP(secret[1]).now(), "next": "/console/"})
             assert opened.status_code == 303, opened.text
-            shown = 0
-            for _ in range(100):  # the exchange index follows the ledger (0.25 s polls)
+
+            def all_shown() -> bool:
                 rows = http.get("/console/exchanges", params={"outcome": "completed"}).text
-                shown = rows.count('<span class="status status-completed">')
-                if shown == completed:
-                    break
-                time.sleep(0.05)
-            assert shown == completed
+                return rows.count('<span class="status status-completed">') == completed
+
+            wait_until(all_shown, timeout_s=5,  # the exchange index follows the ledger
+                       message=f"the console listing all {completed} completed exchanges")
             for page, shows in (("/console/services", "Latency percentiles"),
                                 ("/console/audit", "verify"),
                                 ("/console/federation", "Agreements")):

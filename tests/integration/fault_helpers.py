@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -102,18 +100,6 @@ def tally(ledger: Ledger, sent: int, acked_correlations: set[str]) -> Counts:
 def settled(counts: Counts) -> bool:
     """Every recorded exchange has at least one answer."""
     return counts.recorded > 0 and counts.delivered + counts.duplicates >= counts.recorded
-
-
-async def wait_for(
-    predicate: Callable[[], bool], *, within_s: float, what: str, every_s: float = 0.1
-) -> float:
-    """Poll ``predicate`` (off the loop) until true; the seconds it took (fails at ``within_s``)."""
-    started = time.monotonic()
-    while time.monotonic() - started < within_s:
-        if await asyncio.to_thread(predicate):
-            return time.monotonic() - started
-        await asyncio.sleep(every_s)
-    raise AssertionError(f"not within {within_s} s: {what}")
 
 
 async def dlq_letters(

@@ -24,6 +24,7 @@ from simulations.social_security_bureau import BureauBehaviour
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import TaxBehaviour
 from simulations.tax_bureau import create_app as tax_app
+from tests.waiting import wait_until_async
 
 
 def department_token(hub: Hub, department: str, ttl: dt.timedelta = dt.timedelta(days=1)) -> str:
@@ -98,8 +99,6 @@ async def completed(hub: Hub, exchange_id: str | UUID, timeout_s: float = 5.0) -
     """Wait (bounded) until an answered exchange records ``Completed``: the hub records it
     after the reply is written, so a client may read its answer a moment before."""
     exchange = UUID(str(exchange_id))
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while hub.ledger.get(exchange).status is not Status.COMPLETED:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"exchange {exchange} not completed within {timeout_s} s")
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: hub.ledger.get(exchange).status is Status.COMPLETED,
+                           timeout_s=timeout_s, interval_s=0.01,
+                           message=f"exchange {exchange} completed")

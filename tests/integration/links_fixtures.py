@@ -68,17 +68,3 @@ async def linked_regions(
             assert learnt, f"{linked.name} did not learn its peers' catalogues"
         yield regions
 
-
-async def eventually(check, within_s: float = 20.0, every_s: float = 0.1):  # type: ignore[no-untyped-def]
-    """Poll ``check`` (sync or async) until it returns a truthy value; that value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise TimeoutError(f"condition not met within {within_s} s")
-        await asyncio.sleep(every_s)

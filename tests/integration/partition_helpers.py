@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from uuid import UUID
 
 from hub.adapters.peers.transport import STREAM
@@ -13,17 +11,16 @@ from simulations.federation_scenarios import (
     FederatedRegion,
     subject_ref,
 )
+from tests.waiting import wait_until_async
 
 
 async def south_reachable(north: FederatedRegion, within_s: float = 20.0) -> None:
     """South's JetStream domain answers through the leaf link (bounded wait)."""
     nc = north.link.transport._nc
-    for _ in range(int(within_s * 10)):
-        with contextlib.suppress(Exception):
-            await nc.jetstream(domain="south", timeout=0.5).stream_info(STREAM)
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("south's domain is not reachable from north")
+    await wait_until_async(
+        lambda: nc.jetstream(domain="south", timeout=0.5).stream_info(STREAM),
+        timeout_s=within_s, interval_s=0.1, ignoring=(Exception,),
+        message="south's JetStream domain reachable from north")
 
 
 async def issue_clearances(north: FederatedRegion, n: int, tag: str) -> list[UUID]:

@@ -30,7 +30,7 @@ from tests.integration.hub_fixtures import (
     revoke,
     running_region,
 )
-from tests.integration.links_fixtures import eventually
+from tests.waiting import wait_until_async
 from translation.soap_envelope import parse_envelope
 from translation.xml_safety import XmlLimits, parse_xml
 
@@ -123,7 +123,8 @@ async def _revoked_while_queued(
             await prepare(region)
         region.social_security.server_faults_next = 1
         query = asyncio.create_task(_ask(region, service, body, client=client, purpose=purpose))
-        await eventually(lambda: region.social_security.calls >= 1)
+        await wait_until_async(lambda: region.social_security.calls >= 1, timeout_s=20,
+                               interval_s=0.1, message="the first delivery reaching the provider")
         await withdraw(region)
         response = await query
         yield region, response

@@ -19,17 +19,10 @@ from hub.service_layer.audit.merkle import verify_consistency, verify_inclusion
 from hub.settings import HubSettings
 from tests.integration.audit_tampering import delete_row, execute, record, set_state, state_at
 from tests.integration.hub_fixtures import running_region
+from tests.waiting import wait_until_async
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDALONE = ROOT / "simulations" / "audit_verify_standalone.py"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
@@ -237,10 +230,9 @@ async def test_periodic_checkpoints_sign_only_when_events_arrive(
     stop = asyncio.Event()
     task = asyncio.create_task(checkpoint_periodically(auditor, interval_s=0.05, stop=stop))
     await asyncio.to_thread(record, ledger, 1)
-    for _ in range(200):  # up to 10 s on a loaded machine; usually one interval
-        if _sizes(auditor)[-1:] == ["3"]:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until_async(  # up to 10 s on a loaded machine; usually one interval
+        lambda: _sizes(auditor)[-1:] == ["3"], timeout_s=10,
+        message="a checkpoint of the three new events")
     signed = _sizes(auditor)
     await asyncio.sleep(0.3)  # six idle intervals
     idle = _sizes(auditor)

@@ -15,8 +15,9 @@ from eventsourcing.persistence import Tracking
 
 from hub.service_layer.exchanges.relay import RELAY_NAME
 from hub.settings import HubSettings
-from tests.integration.fault_helpers import post_query, wait_for
+from tests.integration.fault_helpers import post_query
 from tests.integration.hub_fixtures import department_token, running_region
+from tests.waiting import wait_until_async
 
 
 async def _health(base: str) -> httpx.Response:
@@ -41,8 +42,9 @@ async def test_health_turns_503_naming_the_relay_when_it_dies(hub_settings: HubS
             answer = await post_query(http, hub.http_url, "north", token, "dead-relay-1")
         assert answer.status_code == 200  # published before the relay failed to track it
         assert hub.supervisor is not None
-        await wait_for(lambda: bool(hub.supervisor and hub.supervisor.dead), within_s=10,
-                       what="the relay's death recorded")
+        await wait_until_async(
+            lambda: bool(hub.supervisor and hub.supervisor.dead), timeout_s=10,
+            message="the relay's death recorded", interval_s=0.1, in_thread=True)
         response = await _health(hub.http_url)
     body = response.json()
     assert response.status_code == 503, body

@@ -22,7 +22,8 @@ from hub.service_layer.audit.checkpoint import log_origin, sign_checkpoint
 from hub.service_layer.audit.note import NoteSigner
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import auth_headers
-from tests.integration.links_fixtures import LinkedRegion, eventually, linked_regions
+from tests.integration.links_fixtures import LinkedRegion, linked_regions
+from tests.waiting import wait_until_async
 
 HISTORY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
 
@@ -80,10 +81,13 @@ async def test_a_peer_that_rewrites_and_resigns_its_history_raises_the_alarm(
         auditor = Auditor.from_settings(south.settings)
         await _local_query(south, "g-1")
         first = await asyncio.to_thread(auditor.checkpoint)
-        await eventually(lambda: _held_size(north, "south") == first.size)
+        await wait_until_async(lambda: _held_size(north, "south") == first.size, timeout_s=20,
+                               interval_s=0.1, message="north holding south's first checkpoint")
         await _local_query(south, "g-2")
         second = await asyncio.to_thread(auditor.checkpoint)
-        await eventually(lambda: _held_size(north, "south") == second.size)  # proven consistent
+        await wait_until_async(  # proven consistent
+            lambda: _held_size(north, "south") == second.size, timeout_s=20, interval_s=0.1,
+            message="north holding south's second checkpoint")
         pinned = north.hub.links.parts.gossip.held.key_path("south").read_text().strip()
         assert pinned == auditor.verifier().vkey()
 
@@ -92,7 +96,9 @@ async def test_a_peer_that_rewrites_and_resigns_its_history_raises_the_alarm(
         with capture_logs() as logs:
             forged = await asyncio.to_thread(auditor.checkpoint)
             alarms = north.hub.links.parts.alarms
-            [alarm] = await eventually(lambda: alarms.alarms("south"))
+            [alarm] = await wait_until_async(
+                lambda: alarms.alarms("south"), timeout_s=20, interval_s=0.1,
+                message="north's alarm about south's rewritten history")
         assert alarm.kind == INCONSISTENT
         assert (alarm.held_checkpoint, alarm.received_checkpoint) == (second.note, forged.note)
         assert alarm.detected_by == "north"
@@ -109,7 +115,8 @@ async def test_a_checkpoint_not_signed_by_the_pinned_key_raises_the_alarm(
         north, south = regions["north"], regions["south"]
         await _local_query(south, "k-1")
         genuine = await asyncio.to_thread(Auditor.from_settings(south.settings).checkpoint)
-        await eventually(lambda: _held_size(north, "south") == genuine.size)
+        await wait_until_async(lambda: _held_size(north, "south") == genuine.size, timeout_s=20,
+                               interval_s=0.1, message="north holding south's genuine checkpoint")
         impostor = NoteSigner(log_origin("south"), Ed25519PrivateKey.generate())
         body = CheckpointBody(log_origin("south"), genuine.size + 5, bytes(32), datetime.now(UTC))
         fake = sign_checkpoint(body, impostor)
@@ -122,6 +129,8 @@ async def test_a_checkpoint_not_signed_by_the_pinned_key_raises_the_alarm(
         finally:
             await nc.close()
         alarms = north.hub.links.parts.alarms
-        [alarm] = await eventually(lambda: alarms.alarms("south"))
+        [alarm] = await wait_until_async(
+            lambda: alarms.alarms("south"), timeout_s=20, interval_s=0.1,
+            message="north's alarm about the impostor's checkpoint")
         assert alarm.kind == BAD_SIGNATURE
         assert (alarm.held_checkpoint, alarm.received_checkpoint) == (genuine.note, fake.note)

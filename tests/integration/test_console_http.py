@@ -12,6 +12,7 @@ from hub.domain.operator import LoginRefusal, OperatorAction
 from hub.settings import HubSettings
 from tests.integration.console_fixtures import csrf_token, enrol, log_in
 from tests.integration.hub_fixtures import auth_headers, running_region
+from tests.waiting import wait_until_async
 
 SS = "north/social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -71,13 +72,14 @@ async def test_operator_finds_exchanges_and_verifies_with_csrf(hub_settings: Hub
                                        "Content-Type": "application/json"}))
         assert answered.status_code == 200
         await log_in(http, url, await asyncio.to_thread(enrol, hub, "ada", "operator"))
-        found: list = []
-        for _ in range(100):  # the exchange index follows the ledger (0.25 s polls)
+
+        async def indexed_completed() -> list:  # type: ignore[type-arg]
             found = (await http.get(f"{url}/api/exchanges",
                                     params={"correlation_id": "console-1"})).json()
-            if found and found[0]["status"] == "completed":
-                break
-            await asyncio.sleep(0.05)
+            return found if found and found[0]["status"] == "completed" else []
+
+        found = await wait_until_async(  # the exchange index follows the ledger (0.25 s polls)
+            indexed_completed, timeout_s=5, message="console-1 completed in the exchange index")
         assert [row["service"] for row in found] == [SS]
         timeline = (await http.get(f"{url}/api/exchanges/{found[0]['id'][:8]}")).json()
         events = [e["event"] for e in timeline["events"]]

@@ -21,7 +21,8 @@ from hub.entrypoints.serve import Hub
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
 from tests.integration.hub_fixtures import auth_headers
-from tests.integration.links_fixtures import LinkedRegion, eventually, linked_regions
+from tests.integration.links_fixtures import LinkedRegion, linked_regions
+from tests.waiting import wait_until_async
 
 HISTORY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
 
@@ -53,12 +54,14 @@ def _exchanges(linked: LinkedRegion, correlation: str) -> list:  # type: ignore[
 async def _completed(linked: LinkedRegion, correlation: str) -> list:  # type: ignore[type-arg]
     """The exchanges of ``correlation`` once all are Completed (bounded wait): an ingress
     records completion after its reply is written, a moment after the client has it."""
-    for _ in range(250):
-        found = await asyncio.to_thread(_exchanges, linked, correlation)
-        if found and all(e.status is Status.COMPLETED for e in found):
-            break
-        await asyncio.sleep(0.02)
-    return found
+
+    def all_completed() -> list:  # type: ignore[type-arg]
+        found = _exchanges(linked, correlation)
+        return found if found and all(e.status is Status.COMPLETED for e in found) else []
+
+    return await wait_until_async(
+               all_completed, timeout_s=5, interval_s=0.02, in_thread=True,
+               message=f"{linked.name}'s exchanges of {correlation} completed")
 
 
 async def test_json_client_in_north_queries_souths_soap_bureau(base: HubSettings) -> None:
@@ -137,7 +140,8 @@ async def test_a_cut_link_dead_letters_then_heals(base: HubSettings) -> None:
                                 "north/tax", "heal")
             return again.status_code == 200
 
-        assert await eventually(healed, within_s=30, every_s=0.5)
+        await wait_until_async(healed, timeout_s=30, interval_s=0.5,
+                               message="north reaching south again after its restart")
 
 
 async def test_the_federation_ingress_refuses_and_records_what_a_peer_may_not_ask(

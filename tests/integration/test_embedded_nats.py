@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nats
 import pytest
 
 from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, running_nats_server
+from tests.waiting import wait_until
 
 
 def _alive(pid: int) -> bool:
@@ -53,10 +53,8 @@ def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
         assert _alive(child_pid)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
-        deadline = time.monotonic() + 10
-        while _alive(child_pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _alive(child_pid)
+        wait_until(lambda: not _alive(child_pid), timeout_s=10,
+                   message=f"the orphaned nats-server {child_pid} gone")
     finally:
         parent.kill()
 

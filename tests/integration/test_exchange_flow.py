@@ -18,6 +18,7 @@ from hub.entrypoints.serve import Hub
 from hub.settings import HubSettings
 from simulations.scenario import HARDENED_ZEEP
 from tests.integration.hub_fixtures import auth_headers, completed, running_region
+from tests.waiting import wait_until_async
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"
@@ -260,11 +261,9 @@ async def test_relay_publishes_what_was_recorded_while_the_hub_was_down(
     )
     ledger.close()
     async with running_region(hub_settings) as region:
-        for _ in range(200):
-            if region.hub.ledger.get(exchange_id).status is Status.RESPONDED:
-                break
-            await asyncio.sleep(0.05)
-        assert region.hub.ledger.get(exchange_id).status is Status.RESPONDED
+        await wait_until_async(
+            lambda: region.hub.ledger.get(exchange_id).status is Status.RESPONDED, timeout_s=10,
+            message="the exchange recorded before the restart answered after it")
         assert region.social_security.calls == 1
     async with running_region(hub_settings) as region:
         await asyncio.sleep(0.5)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from uuid import UUID
 
 import httpx
@@ -19,6 +18,7 @@ from hub.entrypoints.http.auth import Authenticator
 from hub.settings import HubSettings
 from simulations.traffic.mix import SOAP_HEADERS, hub_history_soap
 from tests.integration.hub_fixtures import Region, auth_headers, running_region
+from tests.waiting import wait_until_async
 from translation.soap_envelope import parse_envelope, parse_fault
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
@@ -117,13 +117,10 @@ async def test_a_really_locked_ledger_is_a_503_and_the_hub_recovers(region: Regi
         holder.execute("ROLLBACK")
         holder.close()
     async with httpx.AsyncClient(timeout=60) as http:
-        for _ in range(50):  # bounded: the hub's own retries drain first
-            again = await http.post(f"{region.hub.http_url}/services/{SS}", json=QUERY,
-                                    headers=headers)
-            if again.status_code == 200:
-                break
-            await asyncio.sleep(0.2)
-    assert again.status_code == 200, again.text
+        await wait_until_async(  # bounded: the hub's own retries drain first
+            lambda: _answered(http.post(f"{region.hub.http_url}/services/{SS}", json=QUERY,
+                                        headers=headers)),
+            timeout_s=10, interval_s=0.2, message="a query answered once the lock is gone")
 
 
 async def test_a_locked_ledger_under_the_soap_ingress_is_a_503_fault(region: Region) -> None:
@@ -147,9 +144,12 @@ async def test_a_locked_ledger_under_the_soap_ingress_is_a_503_fault(region: Reg
     fault = parse_fault(parse_envelope(response.content).body)
     assert (fault.faultcode, fault.code) == ("Server", "store-unavailable")
     async with httpx.AsyncClient(timeout=60) as http:
-        for _ in range(50):  # bounded: the hub's own retries drain first
-            again = await http.post(url, content=body, headers=headers)
-            if again.status_code == 200:
-                break
-            await asyncio.sleep(0.2)
-    assert again.status_code == 200, again.text
+        await wait_until_async(  # bounded: the hub's own retries drain first
+            lambda: _answered(http.post(url, content=body, headers=headers)),
+            timeout_s=10, interval_s=0.2, message="a SOAP call answered once the lock is gone")
+
+
+async def _answered(request: Awaitable[httpx.Response]) -> httpx.Response | None:
+    """The response if it is a 200 (the last one seen is named if none ever is)."""
+    response = await request
+    return response if response.status_code == 200 else None

@@ -12,8 +12,9 @@ from hub.adapters.nats.durability import DurabilityPolicy, check_durability
 from hub.service_layer.exchanges.dead_letters import delivery_stream_name
 from hub.settings import HubSettings
 from simulations.cluster import running_cluster
-from tests.integration.fault_helpers import post_query, settled, tally, wait_for
+from tests.integration.fault_helpers import post_query, settled, tally
 from tests.integration.hub_fixtures import department_token, running_region
+from tests.waiting import wait_until_async
 
 TOTAL, IN_FLIGHT, KILL_AFTER = 120, 12, 40
 
@@ -56,8 +57,9 @@ async def test_leader_killed_mid_stream_loses_and_duplicates_nothing(
             new_leader = await cluster.stream_leader(stream)
             await cluster.restart(leader)
             await cluster.wait_stream_current(stream)
-            await wait_for(lambda: settled(tally(hub.ledger, TOTAL, answered)),
-                           within_s=60, what="every recorded exchange answered", every_s=0.5)
+            await wait_until_async(
+                lambda: settled(tally(hub.ledger, TOTAL, answered)), timeout_s=60,
+                message="every recorded exchange answered", interval_s=0.5, in_thread=True)
             counts = tally(hub.ledger, TOTAL, answered)
             states = {node.name: cluster.node_stream_state(node.name, stream)
                       for node in cluster.nodes}

@@ -39,7 +39,8 @@ from hub.service_layer.exchanges.relay import OutboxRelay
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.settings import HubSettings
 from simulations.departments import DepartmentEndpoints, region_services
-from tests.integration.fault_helpers import Counts, dlq_letters, wait_for
+from tests.integration.fault_helpers import Counts, dlq_letters
+from tests.waiting import wait_until_async
 
 SERVICE = "north/tax/tax-clearance"
 CONSUMER = "deliver-tax"
@@ -167,8 +168,9 @@ async def test_killed_consumer_redelivers_once_then_dead_letters_on_max_deliveri
                                 dead_letters=parts.reliability.dead_letters)
         stop = asyncio.Event()
         consuming = asyncio.create_task(parts.bus.consume(parts.spec, worker.handle, stop))
-        await wait_for(lambda: ledger.get(first).status is Status.RESPONDED, within_s=15,
-                       what="the redelivered exchange is answered")
+        await wait_until_async(
+            lambda: ledger.get(first).status is Status.RESPONDED, timeout_s=15,
+            message="the redelivered exchange is answered", interval_s=0.1, in_thread=True)
         stop.set()
         await asyncio.wait_for(consuming, 15)
         delivered = [e for e in ledger.history(first) if isinstance(e, Exchange.Delivered)]
@@ -186,9 +188,9 @@ async def test_killed_consumer_redelivers_once_then_dead_letters_on_max_deliveri
         stop = asyncio.Event()
         consuming = asyncio.create_task(parts.bus.consume(parts.spec, worker.handle, stop))
         # The one time bound (the issue's): in the DLQ within 5 s of the last attempt.
-        await wait_for(lambda: ledger.get(doomed).status is Status.DEAD_LETTERED,
-                                within_s=5, what="DeadLettered within 5 s of the last attempt",
-                                every_s=0.05)
+        await wait_until_async(
+            lambda: ledger.get(doomed).status is Status.DEAD_LETTERED, timeout_s=5,
+            message="DeadLettered within 5 s of the last attempt", interval_s=0.05, in_thread=True)
         took = time.monotonic() - exhausted
         stop.set()
         await asyncio.wait_for(consuming, 15)

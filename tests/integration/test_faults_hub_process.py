@@ -35,7 +35,8 @@ from simulations.crash_points import CRASH_POINTS
 from simulations.social_security_bureau import BureauBehaviour
 from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import create_app as tax_app
-from tests.integration.fault_helpers import post_query, provision_folder, settled, tally, wait_for
+from tests.integration.fault_helpers import post_query, provision_folder, settled, tally
+from tests.waiting import wait_until_async
 
 TOTAL, IN_FLIGHT, CRASH_ON_REACH = 24, 6, 6
 
@@ -109,9 +110,10 @@ async def test_hub_killed_at_each_point_completes_every_exchange_once(
         async with hub_process(env, wsdl, tax, log, crash):
             ledger = await asyncio.to_thread(build_ledger, HubSettings(data=data))
             try:
-                await wait_for(lambda: settled(tally(ledger, TOTAL, answered)), within_s=60,
-                               what="every recorded exchange answered after the restart",
-                               every_s=0.3)
+                await wait_until_async(
+                    lambda: settled(tally(ledger, TOTAL, answered)), timeout_s=60,
+                    message="every recorded exchange answered after the restart", interval_s=0.3,
+                    in_thread=True)
                 counts = await asyncio.to_thread(tally, ledger, TOTAL, answered)
             finally:
                 ledger.close()

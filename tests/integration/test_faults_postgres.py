@@ -23,8 +23,9 @@ import pytest
 from hub.adapters.nats.server import free_port
 from hub.settings import HubSettings
 from tests.conftest import running_under_ci
-from tests.integration.fault_helpers import post_query, settled, tally, wait_for
+from tests.integration.fault_helpers import post_query, settled, tally
 from tests.integration.hub_fixtures import department_token, running_region
+from tests.waiting import wait_until_async
 
 TOTAL, IN_FLIGHT, RESTART_AT = 60, 6, 20
 
@@ -114,8 +115,9 @@ async def test_postgres_restart_under_load_loses_and_duplicates_nothing(
 
         async with httpx.AsyncClient(timeout=30) as http:
             await asyncio.wait_for(asyncio.gather(*(one(http, i) for i in range(TOTAL))), 180)
-        await wait_for(lambda: settled(tally(hub.ledger, TOTAL, answered)), within_s=60,
-                       what="every recorded exchange answered", every_s=0.5)
+        await wait_until_async(
+            lambda: settled(tally(hub.ledger, TOTAL, answered)), timeout_s=60,
+            message="every recorded exchange answered", interval_s=0.5, in_thread=True)
         counts = tally(hub.ledger, TOTAL, answered)
     print(counts.line("postgres-restart"), f"client_errors={failed}")
     assert counts.lost == 0 and counts.duplicates == 0, counts

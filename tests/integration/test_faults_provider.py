@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from uuid import UUID
 
 import httpx
@@ -19,9 +18,9 @@ from tests.integration.fault_helpers import (
     dlq_letters,
     event_names,
     post_query,
-    wait_for,
 )
 from tests.integration.hub_fixtures import department_token, running_region
+from tests.waiting import wait_until_async
 
 MAX_DELIVER = 3
 
@@ -79,8 +78,9 @@ async def test_failing_provider_is_retried_then_dead_lettered_and_requeued(
                                        str(settings.data), "--by", "test", "--reason", "fixed"])
         assert requeued.exit_code == 0, requeued.output
         hub.relay.wake()
-        await wait_for(lambda: hub.ledger.get(exchange_id).status is Status.RESPONDED,
-                       within_s=15, what="the requeued exchange is answered")
+        await wait_until_async(
+            lambda: hub.ledger.get(exchange_id).status is Status.RESPONDED, timeout_s=15,
+            message="the requeued exchange is answered", interval_s=0.1, in_thread=True)
         names = event_names(hub.ledger, exchange_id)
         assert names[-4:] == ["Requeued", "Delivered", "Responded", "Disclosed"]
         assert names.count("Responded") == 1
@@ -98,11 +98,10 @@ async def test_failing_provider_is_retried_then_dead_lettered_and_requeued(
 async def wait_letters(nats_url: str, region: str, count: int,
                        auth: dict[str, object]) -> list[dict[str, object]]:
     """The DLQ letters once there are ``count`` of them."""
-    found: list[dict[str, object]] = []
 
-    for _ in range(50):
+    async def enough() -> list[dict[str, object]] | None:
         found = await dlq_letters(nats_url, dlq_stream(region).name, auth)
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"expected {count} dead letters, found {found}")
+        return found if len(found) >= count else None
+
+    return await wait_until_async(enough, timeout_s=5, interval_s=0.1,
+                                  message=f"{count} dead letters in {region}'s DLQ")

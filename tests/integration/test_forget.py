@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -18,8 +16,6 @@ import pytest
 
 from hub.adapters.crypto.envelope import is_erased
 from hub.adapters.crypto.keyring import SubjectKeyring
-from hub.adapters.crypto.keystore import KeyStore, SqliteKeyStore, StoredKey
-from hub.adapters.crypto.keystore_selection import open_key_store
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.bootstrap.privacy import build_ledger
 from hub.entrypoints.serve import Hub
@@ -121,64 +117,8 @@ def record(ledger: Ledger, national_id: str, family_name: str) -> UUID:
     return exchange_id
 
 
-# --- the key store port: one suite, every back end ----------------------------------------
-
-
-@pytest.fixture
-def key_store(settings: HubSettings) -> Iterator[KeyStore]:
-    store = open_key_store(None, settings.store, settings.data)
-    yield store
-    store.close()
-
-
-def _key(subject: str, kid: str) -> StoredKey:
-    return StoredKey(subject, kid, os.urandom(60), dt.datetime.now(dt.UTC))
-
-
-def test_key_store_keeps_the_first_key_of_a_subject(key_store: KeyStore) -> None:
-    """Two workers adding a key for one subject at once both end up with the first one."""
-    assert key_store.is_empty()
-    first = key_store.add_key(_key("ds-1", "k-1"))
-    second = key_store.add_key(_key("ds-1", "k-2"))
-    assert second.kid == first.kid == "k-1" and second.wrapped == first.wrapped
-    assert key_store.get_key("ds-1") == first
-    assert not key_store.is_empty()
-
-
-def test_key_store_deletes_one_subject_only(key_store: KeyStore) -> None:
-    """delete_key removes the subject's key (reporting its id) and nothing else."""
-    key_store.add_key(_key("ds-1", "k-1"))
-    key_store.add_key(_key("ds-2", "k-2"))
-    assert key_store.delete_key("ds-1") == ["k-1"]
-    assert key_store.delete_key("ds-1") == []
-    assert key_store.get_key("ds-1") is None
-    assert key_store.get_key("ds-2") is not None
-
-
-def test_key_store_secret_is_written_once(key_store: KeyStore) -> None:
-    """add_secret keeps the first secret stored under a name."""
-    assert key_store.add_secret("s", b"first") == b"first"
-    assert key_store.add_secret("s", b"second") == b"first"
-    assert key_store.get_secret("s") == b"first"
-    assert key_store.get_secret("other") is None
-
-
-def test_sqlite_key_store_scrubs_a_deleted_key(tmp_path: Path) -> None:
-    """After deletion the wrapped key's bytes are in neither the key store file nor its WAL."""
-    path = tmp_path / "keys.sqlite3"
-    store = SqliteKeyStore(path)
-    doomed = store.add_key(_key("ds-1", "k-1"))
-    for n in range(50):
-        store.add_key(_key(f"ds-other-{n}", f"k-{n}"))
-    on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("keys.sqlite3*"))
-    assert doomed.wrapped in on_disk
-    store.delete_key("ds-1")
-    on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("keys.sqlite3*"))
-    assert doomed.wrapped not in on_disk
-    store.close()
-
-
-# --- the ledger on each store ------------------------------------------------------------
+# The key store itself (first key kept, one subject deleted, scrubbing): the shared port
+# suite, tests/ports/test_key_store.py. Here: the ledger and the hub on each store.
 
 
 def test_personal_data_is_not_stored_in_the_clear(settings: HubSettings) -> None:

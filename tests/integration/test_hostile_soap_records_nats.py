@@ -6,7 +6,6 @@ NATS reply naming the code), and the hub must answer a good request after it.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -31,6 +30,7 @@ from tests.integration.hostile_helpers import (
     still_answers,
 )
 from tests.integration.hub_fixtures import PURPOSE, Region, auth_headers
+from tests.waiting import wait_until_async
 from translation.soap_envelope import parse_envelope, parse_fault
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(180)]
@@ -145,14 +145,13 @@ async def _nats_department(region: Region, name: str) -> nats.NATS:
     assert credentials is not None
     issued = credentials.issue(f"north/{name}", CredentialKind.DEPARTMENT, dt.timedelta(hours=1))
     assert issued.nats_seed is not None
-    async with asyncio.timeout(15):
-        while True:
-            try:
-                return await nats.connect(
-                    region.hub.nats_url, nkeys_seed_str=issued.nats_seed.decode(),
-                    inbox_prefix=inbox_prefix(name), allow_reconnect=False, connect_timeout=5)
-            except (nats.errors.Error, OSError):  # the server has not reloaded its users yet
-                await asyncio.sleep(0.1)
+    seed = issued.nats_seed.decode()
+    return await wait_until_async(  # errors: the server has not reloaded its users yet
+        lambda: nats.connect(region.hub.nats_url, nkeys_seed_str=seed,
+                             inbox_prefix=inbox_prefix(name), allow_reconnect=False,
+                             connect_timeout=5),
+        timeout_s=15, interval_s=0.1, ignoring=(nats.errors.Error, OSError),
+        message=f"north/{name}'s NATS connection")
 
 
 NATS_CASES: dict[str, tuple[bytes, dict[str, str], str]] = {

@@ -39,6 +39,7 @@ from simulations.ingest_records import (
     RecordFactory,
 )
 from tests.integration.ingest_faults import FailOnce, kill_once_at
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.timeout(120)
 FACTORY = RecordFactory()
@@ -81,13 +82,13 @@ async def _drained(url: str, region: str, *, expect_acked: int, within_s: float 
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within_s
-        while True:
+
+        async def acked() -> Backlog | None:
             state = await backlog(js, region)
-            if (state.empty and state.acked_through >= expect_acked) or loop.time() > deadline:
-                return state
-            await asyncio.sleep(0.1)
+            return state if state.empty and state.acked_through >= expect_acked else None
+
+        return await wait_until_async(acked, timeout_s=within_s, interval_s=0.1,
+                                      message=f"the ingest backlog acked through {expect_acked}")
     finally:
         await nc.close()
 
@@ -272,14 +273,11 @@ async def test_a_department_submits_as_its_own_nats_user_on_the_embedded_server(
                                        dt.timedelta(hours=1))
         assert issued.nats_seed is not None
         seed = issued.nats_seed.decode()
-        async with asyncio.timeout(15):
-            while True:  # until the server has reloaded its users
-                try:
-                    client = await IngestClient.connect(hub.nats_url, region="north",
-                                                        department=SOAP_DEPARTMENT, seed=seed)
-                    break
-                except IngestClientError:
-                    await asyncio.sleep(0.1)
+        client = await wait_until_async(  # until the server has reloaded its users
+            lambda: IngestClient.connect(hub.nats_url, region="north",
+                                         department=SOAP_DEPARTMENT, seed=seed),
+            timeout_s=15, interval_s=0.1, ignoring=(IngestClientError,),
+            message=f"{SOAP_DEPARTMENT}'s ingest connection with its new seed")
         async with client:
             receipts = await client.submit_many(CONTRACT, items, fmt="soap")
         assert len(receipts) == 40 and not any(r.duplicate for r in receipts)
@@ -294,15 +292,16 @@ async def test_a_department_submits_as_its_own_nats_user_on_the_embedded_server(
                                 allow_reconnect=False)
         try:
             await nc.publish(ingest_subject("north", JSON_DEPARTMENT, CONTRACT), FACTORY.json(0))
-            async with asyncio.timeout(5):
-                while not any("permissions violation" in e for e in errors):
-                    await nc.flush(timeout=2)
-                    await asyncio.sleep(0.05)
+
+            async def refused() -> bool:
+                await nc.flush(timeout=2)
+                return any("permissions violation" in e for e in errors)
+
+            await wait_until_async(refused, timeout_s=5, message="a permissions violation")
         finally:
             await nc.close()
-        for _ in range(150):  # bounded: 30 s for the worker to record them
-            if (await asyncio.to_thread(_stored, settings))["issued"] >= 40:
-                break
-            await asyncio.sleep(0.2)
+        await wait_until_async(  # bounded: 30 s for the worker to record them
+            lambda: _stored(settings)["issued"] >= 40, timeout_s=30, interval_s=0.2,
+            in_thread=True, message="the 40 submitted records issued")
     assert _stored(settings) == {"issued": 40, "attested": 40, "rejected": 0}
     assert any(f"hub.north.ingest.{JSON_DEPARTMENT}" in e for e in errors), errors

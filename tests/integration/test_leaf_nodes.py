@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from nats.js import api
 
 from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_port
+from tests.waiting import wait_until_async
 
 
 @pytest.fixture
@@ -29,14 +29,6 @@ def two_regions(tmp_path: Path) -> Iterator[tuple[NatsServerProcess, NatsServerP
     finally:
         south.stop()
         north.stop()
-
-
-async def _until(check, within_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.1)
 
 
 async def _request_ok(nc, subject: str) -> bool:  # type: ignore[no-untyped-def]
@@ -58,7 +50,8 @@ async def test_request_reply_and_domain_addressed_publish_cross_regions(two_regi
             await msg.respond(b"pong from north")
 
         await nn.subscribe("fed.north.ping", cb=answer)
-        await _until(lambda: _request_ok(ns, "fed.north.ping"))
+        await wait_until_async(lambda: _request_ok(ns, "fed.north.ping"), timeout_s=10,
+                               interval_s=0.1, message="south's ping answered by north")
         ack = await ns.jetstream(domain="north").publish("hub.north.records", b"r1")
         assert ack.domain == "north" and ack.stream == "NORTH"
         assert (await ns.jetstream().account_info()).domain == "south"
@@ -84,7 +77,8 @@ async def test_a_cut_link_leaves_each_region_working_and_heals(two_regions, tmp_
             await msg.respond(b"back")
 
         await nn.subscribe("fed.north.ping", cb=answer)
-        await _until(lambda: _request_ok(ns, "fed.north.ping"), within_s=15)
+        await wait_until_async(lambda: _request_ok(ns, "fed.north.ping"), timeout_s=15,
+                               interval_s=0.1, message="the leaf link healed")
         await nn.close()
     finally:
         await ns.close()

@@ -1,4 +1,8 @@
-"""One ledger suite, run against every event store back end (SQLite file, PostgreSQL)."""
+"""The ledger's use cases on every event store back end (SQLite file, PostgreSQL).
+
+What the store itself must do for them (append, conflicts, the notification log,
+tracking) is the shared port suite, tests/ports/test_event_store.py.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from hub.service_layer.exchanges.ledger import Arrival, Ledger, Problem, Translation
 
 from hub.adapters.store.ledger import Arrival, Ledger, Problem, Translation
 from hub.adapters.store.selection import store_environment
 from hub.domain.errors import ExchangeNotFoundError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
-from hub.service_layer.exchanges.relay import RELAY_NAME
 
 ARRIVAL = Arrival(
     "north/tax",
@@ -30,14 +34,6 @@ TRANSLATION = Translation(
     "north/social-security",
     "hub.north.deliver.social-security.x",
 )
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
@@ -130,16 +126,3 @@ def test_exchange_ids_in_arrival_order(ledger: Ledger) -> None:
     ids.append(ledger.record_rejected(ARRIVAL, Problem("x", "y", [])))
     assert list(ledger.exchange_ids(batch=2)) == ids
 
-
-def test_tracking_position_survives_reopening(store_url: str | None, tmp_path: Path) -> None:
-    """The relay's tracked position is stored with the events and read back after a restart."""
-    from eventsourcing.persistence import Tracking
-
-    first = Ledger(store_environment(store_url, tmp_path))
-    first.record_accepted(ARRIVAL, TRANSLATION)
-    first.factory.tracking_recorder().insert_tracking(Tracking(RELAY_NAME, 3))
-    first.close()
-    second = Ledger(store_environment(store_url, tmp_path))
-    assert second.factory.tracking_recorder().max_tracking_id(RELAY_NAME) == 3
-    assert len(second.notifications(1, 10)) == 3
-    second.close()

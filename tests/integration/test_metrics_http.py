@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import httpx
@@ -10,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import auth_headers, running_region
+from tests.waiting import wait_until_async
 
 SS = "north/social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -37,12 +37,16 @@ async def test_metrics_follow_exchanges_while_the_hub_runs(hub_settings: HubSett
         ok = await http.post(f"{url}/services/{SS}", content=json.dumps(QUERY), headers=headers)
         bad = await http.post(f"{url}/services/{SS}", content=b'{"national_id": ', headers=headers)
         assert (ok.status_code, bad.status_code) == (200, 400)
-        for _ in range(100):  # the follower polls every 0.25 s
+        async def counts_the_completed_one() -> httpx.Response | None:
             response = await http.get(f"{url}/metrics")
             samples = _samples(response.text)
-            if _value(samples, "interop_hub_exchanges_total", outcome="completed") == 1:
-                break
-            await asyncio.sleep(0.05)
+            done = _value(samples, "interop_hub_exchanges_total", outcome="completed") == 1
+            return response if done else None
+
+        response = await wait_until_async(  # the follower polls every 0.25 s
+            counts_the_completed_one, timeout_s=5,
+            message="/metrics counting one completed exchange")
+        samples = _samples(response.text)
         assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
         assert _value(samples, "interop_hub_exchanges_received_total") == 2
         assert _value(samples, "interop_hub_exchanges_total", outcome="completed") == 1
@@ -61,13 +65,14 @@ def _series(text: str) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
 async def _settled(http: httpx.AsyncClient, url: str, volume: int) -> str:
     """/metrics once the unknown service's volume reached ``volume`` (bounded wait)."""
     unknown = {"region": "unknown", "department": "unknown", "service": "unknown"}
-    for _ in range(200):  # the follower polls every 0.25 s
+    key = ("interop_hub_exchanges_received_total", tuple(sorted(unknown.items())))
+
+    async def volume_reached() -> str | None:
         text = (await http.get(f"{url}/metrics")).text
-        key = ("interop_hub_exchanges_received_total", tuple(sorted(unknown.items())))
-        if _samples(text).get(key) == volume:
-            return text
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"unknown volume never reached {volume}:\n{text}")
+        return text if _samples(text).get(key) == volume else None
+
+    return await wait_until_async(  # the follower polls every 0.25 s
+        volume_reached, timeout_s=10, message=f"the unknown service's volume reaching {volume}")
 
 
 async def test_strangers_cannot_add_series(hub_settings: HubSettings) -> None:

@@ -8,7 +8,6 @@ while its own NATS query is answered and recorded.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -20,9 +19,9 @@ import pytest
 
 from hub.adapters.nats.accounts import inbox_prefix, ingress_subject
 from hub.domain.credential import CredentialKind
-from hub.domain.exchange import Status
 from hub.settings import HubSettings
-from tests.integration.hub_fixtures import PURPOSE, Region, running_region
+from tests.integration.hub_fixtures import PURPOSE, Region, completed, running_region
+from tests.waiting import wait_until_async
 
 SS = "north/social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -49,14 +48,16 @@ class Department:
 
     async def violation(self, words: str, within_s: float = 5.0) -> str:
         """The first permissions violation naming ``words`` (waits, bounded)."""
-        assert self.nc is not None
-        async with asyncio.timeout(within_s):
-            while True:
-                await self.nc.flush(timeout=2)
-                found = [e for e in self.errors if "permissions violation" in e and words in e]
-                if found:
-                    return found[0]
-                await asyncio.sleep(0.05)
+        nc = self.nc
+        assert nc is not None
+
+        async def found() -> list[str]:
+            await nc.flush(timeout=2)
+            return [e for e in self.errors if "permissions violation" in e and words in e]
+
+        violations = await wait_until_async(
+            found, timeout_s=within_s, message=f"a permissions violation naming {words!r}")
+        return violations[0]
 
 
 @pytest.fixture
@@ -73,13 +74,10 @@ async def _department(region: Region, name: str) -> Department:
     issued = credentials.issue(f"north/{name}", CredentialKind.DEPARTMENT, dt.timedelta(hours=1))
     assert issued.nats_seed is not None
     department = Department(name, issued.nats_seed)
-    async with asyncio.timeout(15):
-        while True:
-            try:
-                await department.connect(region.hub.nats_url)
-                return department
-            except (nats.errors.Error, OSError):  # the reload has not happened yet
-                await asyncio.sleep(0.1)
+    await wait_until_async(  # errors: the reload has not happened yet
+        lambda: department.connect(region.hub.nats_url), timeout_s=15, interval_s=0.1,
+        ignoring=(nats.errors.Error, OSError), message=f"north/{name}'s NATS connection")
+    return department
 
 
 async def test_no_credentials_no_connection(region: Region) -> None:
@@ -149,11 +147,7 @@ async def test_a_departments_own_nats_query_is_answered_and_recorded(region: Reg
     exchange = region.hub.ledger.get(UUID(body["exchange_id"]))
     assert (exchange.client, exchange.ingress, exchange.correlation_id) == (
         "north/tax", "nats", "nats-1")
-    async with asyncio.timeout(10):
-        while True:  # Completed is recorded right after the reply went out
-            if region.hub.ledger.get(exchange.id).status is Status.COMPLETED:
-                break
-            await asyncio.sleep(0.05)
+    await completed(region.hub, exchange.id, timeout_s=10)  # recorded right after the reply
     missing = json.loads((await tax.nc.request(ingress_subject("north", "tax"), b"{}",
                                                timeout=20)).data)
     assert missing["outcome"] == "rejected" and missing["error"]["code"] == "missing-service"
@@ -172,11 +166,14 @@ async def test_a_revoked_credential_loses_its_nats_user(region: Region) -> None:
     assert credentials is not None
     [info] = [i for i in credentials.list() if i.principal == "north/tax"]
     credentials.revoke(info.credential_id, "test")
-    async with asyncio.timeout(15):
-        while True:
-            try:
-                nc = await tax.connect(region.hub.nats_url)
-            except (nats.errors.Error, OSError):
-                break
-            await nc.close()
-            await asyncio.sleep(0.1)
+
+    async def refused() -> bool:
+        try:
+            nc = await tax.connect(region.hub.nats_url)
+        except (nats.errors.Error, OSError):
+            return True
+        await nc.close()
+        return False
+
+    await wait_until_async(refused, timeout_s=15, interval_s=0.1,
+                           message="a new connection as the revoked north/tax refused")

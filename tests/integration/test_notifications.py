@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import socket
@@ -23,6 +22,7 @@ from simulations.social_security_bureau import create_app as social_security_app
 from simulations.tax_bureau import TaxBehaviour
 from simulations.tax_bureau import create_app as tax_app
 from tests.integration.hub_fixtures import auth_headers
+from tests.waiting import wait_until_async
 
 CONTRACT = "social-security.contribution-history@1.0"
 INBOX_MAPPING = str(MAPPINGS / "tax.contribution-history-inbox.toml")
@@ -61,12 +61,12 @@ async def _region(
 
 
 async def _settled(hub: Hub, exchange_id: str, within_s: float = 20.0) -> Status:
-    async with asyncio.timeout(within_s):
-        while True:
-            exchange = await asyncio.to_thread(hub.ledger.get, UUID(exchange_id))
-            if exchange.is_terminal:
-                return exchange.status
-            await asyncio.sleep(0.05)
+    def terminal() -> Status | None:
+        exchange = hub.ledger.get(UUID(exchange_id))
+        return exchange.status if exchange.is_terminal else None
+
+    return await wait_until_async(terminal, timeout_s=within_s, in_thread=True,
+                                  message=f"exchange {exchange_id} settled")
 
 
 def _events(hub: Hub, exchange_id: str) -> list[str]:

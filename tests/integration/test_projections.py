@@ -36,6 +36,7 @@ from hub.bootstrap.privacy import build_ledger
 from hub.service_layer.security.access import AccessRights
 from hub.settings import HubSettings
 from tests.counting_recorder import count_reads
+from tests.waiting import wait_until_async
 
 SS = "north/social-security/contribution-history"
 TAX = "north/tax/tax-clearance"
@@ -43,14 +44,6 @@ VEHICLES = "north/vehicles/registration"
 SS_QUERY = "social-security.contribution-history-query@1.0"
 TAX_QUERY = "tax.clearance-query@1.0"
 LIMITS = {SS: 2.0, TAX: 2.0}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
@@ -339,11 +332,9 @@ async def test_follower_keeps_read_models_live(ledger: Ledger, read_store: ReadS
     await asyncio.to_thread(_completed, ledger, SS, SS_QUERY, "live-1", 20.0)
     follower.wake()
     head = ledger.recorder.max_notification_id()
-    for _ in range(200):
-        if set(follower.runner.positions().values()) == {head}:
-            break
-        await asyncio.sleep(0.025)
-    assert set(follower.runner.positions().values()) == {head}
+    await wait_until_async(lambda: set(follower.runner.positions().values()) == {head},
+                           timeout_s=5, interval_s=0.025,
+                           message=f"every projection at the ledger's head {head}")
     await asyncio.to_thread(_rejected, ledger, TAX, "live-2", "malformed-input")
     stop.set()
     await asyncio.wait_for(task, 10)

@@ -6,7 +6,6 @@ joined by a leaf node; each region's federation opened from its own data folder.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from simulations.federation_scenarios import (
     run_scenarios,
     subject_ref,
 )
+from tests.waiting import wait_until_async
 
 NAMES = ("north", "south", "east")
 
@@ -65,13 +65,10 @@ async def _until_reachable(north: FederatedRegion, peers: list[str]) -> None:
     nc = await nats.connect(north.link.transport._nc.connected_url.geturl())  # type: ignore[union-attr]
     try:
         for peer in peers:
-            for _ in range(100):
-                with contextlib.suppress(Exception):
-                    await nc.jetstream(domain=peer, timeout=0.5).stream_info(STREAM)
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(f"{peer}'s domain not reachable from north")
+            await wait_until_async(
+                lambda peer=peer: nc.jetstream(domain=peer, timeout=0.5).stream_info(STREAM),
+                timeout_s=10, interval_s=0.1, ignoring=(Exception,),
+                message=f"{peer}'s JetStream domain reachable from north")
     finally:
         await nc.close()
 

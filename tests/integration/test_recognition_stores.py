@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,14 +23,6 @@ TAX = "tax.clearance@1.0"
 CLEARANCE = {"national_id": "NO12345678", "tax_year": 2025, "status": "cleared",
              "outstanding_amount": "0.00", "currency": "EUR", "issued_on": "2026-03-01"}
 SUBJECT = "ds-" + "7" * 32
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,9 @@ from simulations.federation_scenarios import (
     prepare,
     receipt_of,
 )
-from tests.integration.links_fixtures import LinkedRegion, eventually, linked_regions
+from tests.integration.links_fixtures import LinkedRegion, linked_regions
 from tests.integration.partition_helpers import issue_clearances, south_reachable
+from tests.waiting import wait_until_async
 
 CLEAN_ENV: dict[str, str | None] = {k: None for k in os.environ if k.startswith("HUB_")}
 
@@ -73,7 +74,8 @@ async def test_online_reconcile_reports_the_gap_repairs_it_and_then_agrees(
         await asyncio.to_thread(regions["south"].server.start)  # healed
         await south_reachable(north)
         catalogue = regions["north"].hub.links.parts.catalogue
-        await eventually(lambda: catalogue.refresh("south"))  # south's hub answers again
+        await wait_until_async(lambda: catalogue.refresh("south"), timeout_s=20, interval_s=0.1,
+                               message="south's hub answering north's catalogue request again")
 
         first = await _reconcile(north.settings.data, "--json")
         assert first.exit_code == 1, first.output

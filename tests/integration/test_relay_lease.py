@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 
 import psycopg
 import pytest
 
 from hub.adapters.store.relay_lease import AdvisoryLease, while_leased
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.postgres
 
@@ -80,9 +80,11 @@ async def test_duties_stop_when_the_lease_is_lost_and_resume_when_retaken(
     stop = asyncio.Event()
     task = asyncio.ensure_future(while_leased(lease, {"duty": duty}, stop, report=lambda *_: None))
     try:
-        await asyncio.wait_for(_until(lambda: len(terms) == 1), 5)
+        await wait_until_async(lambda: len(terms) == 1, timeout_s=5,
+                               message="the duty's first term under the lease")
         await asyncio.to_thread(_terminate_lease_sessions, postgres_url, "north")
-        await asyncio.wait_for(_until(lambda: len(terms) == 2), 10)
+        await wait_until_async(lambda: len(terms) == 2, timeout_s=10,
+                               message="the duty's second term after the lease was lost")
         assert cancelled == 1
         stop.set()
         await asyncio.wait_for(task, 5)
@@ -92,13 +94,6 @@ async def test_duties_stop_when_the_lease_is_lost_and_resume_when_retaken(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await lease.release()
-
-
-async def _until(predicate: Callable[[], bool]) -> None:
-    for _ in range(400):  # bounded: callers also wrap it in wait_for
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
 
 
 async def test_a_failing_duty_is_reported_and_the_others_carry_on(postgres_url: str) -> None:
@@ -120,7 +115,8 @@ async def test_a_failing_duty_is_reported_and_the_others_carry_on(postgres_url: 
         lease, {"outbox-relay": relay, "projections": follower}, stop,
         report=lambda name, reason: reports.append((name, reason))))
     try:
-        await asyncio.wait_for(_until(lambda: bool(reports) and bool(relay_terms)), 5)
+        await wait_until_async(lambda: bool(reports) and bool(relay_terms), timeout_s=5,
+                               message="the failing duty reported and the relay running")
         await asyncio.sleep(0.5)
         assert reports == [("projections", "RuntimeError: read store gone")]
         assert lease.held and not task.done() and len(relay_terms) == 1

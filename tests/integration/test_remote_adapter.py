@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import nats
@@ -19,6 +18,7 @@ from hub.adapters.peers.messages import LinkProblem, RemoteAnswer
 from hub.adapters.peers.remote_adapter import calling_for
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.security.minimise import partial_model
+from tests.waiting import wait_until_async
 from translation.errors import ProviderError, ProviderResponseInvalid, ProviderUnavailable
 
 SERVICE = ServiceDefinition(
@@ -72,13 +72,10 @@ async def _until_visible(peer: NatsClient, subject: str) -> None:
     (seen here in about 2 of 100 tries), which would make the adapter's first call flaky."""
     probe = await nats.connect(peer.connected_url.geturl())
     try:
-        for _ in range(50):
-            try:
-                await probe.request(subject, b"", timeout=1, headers={_PROBE: "1"})
-                return
-            except nats.errors.NoRespondersError:
-                await asyncio.sleep(0.02)
-        raise AssertionError(f"the peer's subscription to {subject} never became visible")
+        await wait_until_async(
+            lambda: probe.request(subject, b"", timeout=1, headers={_PROBE: "1"}),
+            timeout_s=2, interval_s=0.02, ignoring=(nats.errors.NoRespondersError,),
+            message=f"the peer's subscription to {subject} visible to another connection")
     finally:
         await probe.close()
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import json
@@ -29,6 +28,7 @@ from hub.domain.credential import CredentialKind
 from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import PURPOSE, running_region
+from tests.waiting import wait_until_async
 
 SS = "north/social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -125,15 +125,13 @@ async def test_tokens_and_seeds_appear_in_no_log_and_no_stored_file(
                 wrong = await http.post(f"{hub.http_url}/services/{SS}", json=QUERY,
                                         headers={"Authorization": f"Bearer {issued.token}x"})
             assert (ok.status_code, wrong.status_code) == (200, 401)
-            async with asyncio.timeout(15):  # once the server reloaded its users
-                while True:
-                    try:
-                        nc = await nats.connect(
-                            hub.nats_url, nkeys_seed_str=issued.nats_seed.decode(),
-                            inbox_prefix="_INBOX_tax", connect_timeout=5, allow_reconnect=False)
-                        break
-                    except (nats.errors.Error, OSError):
-                        await asyncio.sleep(0.1)
+            nats_seed = issued.nats_seed.decode()
+            nc = await wait_until_async(  # once the server reloaded its users
+                lambda: nats.connect(
+                    hub.nats_url, nkeys_seed_str=nats_seed,
+                    inbox_prefix="_INBOX_tax", connect_timeout=5, allow_reconnect=False),
+                timeout_s=15, interval_s=0.1, ignoring=(nats.errors.Error, OSError),
+                message="tax's NATS connection with its new seed")
             await nc.close()
             seed = hub_seed(hub.ledger.keyring)
     secrets = {

@@ -3,7 +3,6 @@ each step loads nothing it already has and writes once; Completed follows the re
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 from uuid import UUID
@@ -16,6 +15,7 @@ from hub.entrypoints.http.auth import Authenticator
 from hub.settings import HubSettings
 from hub.work import WORK, WorkCounts
 from tests.integration.hub_fixtures import PURPOSE, Region, auth_headers, running_region
+from tests.waiting import wait_until_async
 
 SS = "north/social-security/contribution-history"
 QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_end": "2026-12-31"}
@@ -37,12 +37,13 @@ async def _ask(region: Region) -> httpx.Response:
 async def _events_until_completed(region: Region, exchange_id: str) -> list[str]:
     """The exchange's event names once Completed is recorded (bounded wait; reads the
     events, never rebuilds the exchange)."""
-    for _ in range(500):
+
+    def names_once_completed() -> list[str]:
         names = [type(e).__name__ for e in region.hub.ledger.history(UUID(exchange_id))]
-        if names[-1] == "Completed":
-            return names
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{exchange_id} not completed: {names}")
+        return names if names[-1] == "Completed" else []
+
+    return await wait_until_async(names_once_completed, timeout_s=5, interval_s=0.01,
+                                  message=f"{exchange_id} completed")
 
 
 def _delta(before: WorkCounts, after: WorkCounts) -> dict[str, int]:

@@ -6,12 +6,10 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
-import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, Snapshot, event
 
@@ -143,14 +141,6 @@ class SnapshottingLedger(Ledger):
 
     name = "ledger"  # the same tables as the ledger's (PostgreSQL names them after the app)
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Exchange: 3}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 ARRIVAL = Arrival("north/tax", "north/tax/tax-clearance", "corr-s", "json", "sha256:00", 9, "")

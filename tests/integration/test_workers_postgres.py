@@ -25,9 +25,10 @@ from hub.adapters.nats.server import NatsServerProcess, free_port
 from hub.bootstrap.privacy import build_ledger
 from hub.settings import HubSettings
 from simulations.bench.hub_workers import serve, services_file, worker_sockets
-from tests.integration.fault_helpers import post_query, provision_folder, settled, tally, wait_for
+from tests.integration.fault_helpers import post_query, provision_folder, settled, tally
 from tests.integration.hub_fixtures import serve_asgi
 from tests.integration.workers_fixtures import alive, lease_sessions, published_positions
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.postgres
 
@@ -56,9 +57,11 @@ async def test_relay_holder_killed_under_load_loses_and_duplicates_nothing(
         token = await asyncio.to_thread(provision_folder, settings)
         served = await stack.enter_async_context(
             serve(env, services, data, 2, tmp_path / "hub.log"))
-        await wait_for(lambda: len(lease_sessions(postgres_url)[1]) == 2
-                       and lease_sessions(postgres_url)[0] is not None,
-                       within_s=20, what="one lease holder and one standby")
+        await wait_until_async(
+            lambda: len(lease_sessions(postgres_url)[1]) == 2
+            and lease_sessions(postgres_url)[0] is not None,
+            timeout_s=20, message="one lease holder and one standby", interval_s=0.1,
+            in_thread=True)
         holder, _ = lease_sessions(postgres_url)
         assert holder in served.pids
 
@@ -93,13 +96,15 @@ async def test_relay_holder_killed_under_load_loses_and_duplicates_nothing(
         killed.set()
         await sampler
         per_worker = {pid: len(inodes) for pid, inodes in accepted.items()}
-        await wait_for(lambda: lease_sessions(postgres_url)[0] not in (None, holder),
-                       within_s=15, what="a live worker holding the lease")
+        await wait_until_async(
+            lambda: lease_sessions(postgres_url)[0] not in (None, holder), timeout_s=15,
+            message="a live worker holding the lease", interval_s=0.1, in_thread=True)
         new_holder, _ = lease_sessions(postgres_url)
         ledger = await asyncio.to_thread(build_ledger, settings)
         try:
-            await wait_for(lambda: settled(tally(ledger, TOTAL, answered)), within_s=30,
-                           what="every recorded exchange answered", every_s=0.3)
+            await wait_until_async(
+                lambda: settled(tally(ledger, TOTAL, answered)), timeout_s=30,
+                message="every recorded exchange answered", interval_s=0.3, in_thread=True)
             counts = await asyncio.to_thread(tally, ledger, TOTAL, answered)
         finally:
             ledger.close()

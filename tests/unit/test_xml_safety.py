@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 from tests.loopback_listener import Listener, loopback_listener
+from tests.waiting import wait_until
 from translation.errors import MalformedInput, PayloadTooLarge
 from translation.xml_safety import XmlLimits, parse_xml
 
@@ -39,9 +40,8 @@ def _assert_only_probe_reaches(spy: Listener) -> None:
     """Prove the listener works (our probe gets through) and that nothing else connected."""
     with socket.create_connection(("127.0.0.1", spy.port), timeout=2):
         pass
-    deadline = time.monotonic() + 2
-    while not spy.connections and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: spy.connections, timeout_s=2, interval_s=0.01,
+               message="our probe's connection seen by the listener")
     assert len(spy.connections) == 1, spy.connections
 
 

@@ -23,7 +23,6 @@ from hub.adapters.store.group_commit import GroupCommitWriter
 from hub.domain.errors import ExchangeConflictError, ExchangeNotFoundError
 from hub.domain.exchange import Exchange
 from hub.domain.originator import originator_uuid
-from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.work import WORK, CountingRecorder
 
 

@@ -16,7 +16,6 @@ from hub.adapters.store.ledger import Ledger
 from hub.domain.errors import ExchangeStateError
 from hub.domain.exchange import Exchange, Status
 from hub.domain.originator import originator_uuid
-from hub.adapters.store.ledger import Ledger
 
 
 @dataclass(frozen=True)
