@@ -11,7 +11,6 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from hub.service_layer.exchanges.ledger import Arrival, Ledger, Problem, Translation
 
 from hub.adapters.store.ledger import Arrival, Ledger, Problem, Translation
 from hub.adapters.store.selection import store_environment
