@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.adapters.crypto.keystore import KeyStore, open_key_store
+from hub.adapters.crypto.keystore import KeyStore
+from hub.adapters.crypto.keystore_selection import open_key_store
 from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess
 from hub.settings import HubSettings
 

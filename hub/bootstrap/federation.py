@@ -49,7 +49,7 @@ from federation.trust import (
 )
 from hub.adapters.crypto.errors import KeyEncryptionKeyError
 from hub.adapters.crypto.kek import create_kek_file, parse_kek, read_kek_file
-from hub.adapters.crypto.keystore import open_key_store
+from hub.adapters.crypto.keystore_selection import open_key_store
 from hub.adapters.store.federation_store import federation_environment
 from hub.service_layer.federation.app import FederationApp, utc_now
 from hub.service_layer.federation.recognition_link import RecognitionLink

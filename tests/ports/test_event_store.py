@@ -17,8 +17,8 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
-from hub.service_layer.exchanges.ledger import Ledger
 
+from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.selection import store_environment
 from hub.service_layer.exchanges.relay import RELAY_NAME
 

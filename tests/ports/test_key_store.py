@@ -1,7 +1,7 @@
 """One key store suite, run against the SQLite and the PostgreSQL key store.
 
 The stores are the ones the hub opens beside its event store
-(:func:`hub.adapters.crypto.keystore.open_key_store`). What the hub relies on:
+(:func:`hub.adapters.crypto.keystore_selection.open_key_store`). What the hub relies on:
 secrets and subject keys are kept as rows (first writer wins for a subject's key,
 whoever races), one subject is forgotten without touching the others, a rotation
 re-wraps everything or nothing, and only wrapped values ever reach the store.
@@ -16,16 +16,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hub.service_layer.privacy.keyring import SubjectKeyring
 
+from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.crypto.keystore import (
     KeyStore,
     SqliteKeyStore,
     StoredKey,
     WrappedRow,
-    open_key_store,
 )
 from hub.adapters.crypto.keystore_postgres import SCHEMA
+from hub.adapters.crypto.keystore_selection import open_key_store
 
 
 def _key(subject: str, kid: str) -> StoredKey:
