@@ -32,7 +32,7 @@ async def serve(settings: HubSettings, endpoints: DepartmentEndpoints) -> int:
 
 def main() -> None:
     """Entry point: ``python -m simulations.fault_hub --ss-wsdl URL --tax URL``."""
-    from hub.entrypoints.cli.main import run_until_signalled
+    from hub.entrypoints.cli.common import run_until_signalled
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

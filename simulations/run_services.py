@@ -82,7 +82,7 @@ async def _serve(settings: HubSettings, services_file: Path, port: int | None) -
 
 def main() -> None:
     """Entry point: ``python -m simulations.run_services SERVICES_TOML [options]``."""
-    from hub.entrypoints.cli.main import load_settings, run_until_signalled
+    from hub.entrypoints.cli.common import load_settings, run_until_signalled
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

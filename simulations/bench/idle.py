@@ -151,7 +151,7 @@ async def serve(data: Path, ready: Path) -> None:
 
 def main() -> None:
     """Measure (default) or be the hub process (``serve``)."""
-    from hub.entrypoints.cli.main import run_until_signalled
+    from hub.entrypoints.cli.common import run_until_signalled
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -88,7 +88,7 @@ async def serve_hub(ready: Path, data: Path, social_security_wsdl: str, tax: str
 
 def main() -> None:
     """Entry point of both processes."""
-    from hub.entrypoints.cli.main import run_until_signalled
+    from hub.entrypoints.cli.common import run_until_signalled
     from hub.logs import configure_logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

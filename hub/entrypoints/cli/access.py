@@ -18,13 +18,12 @@ from rich.table import Table
 
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
+from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.security.access import AccessRights
 from hub.settings import HubSettings
 
 app = typer.Typer(help="Access rights of client departments on services.", no_args_is_help=True)
 
-# Imported after ``app``: ``cli`` imports this module while it loads, to register ``app``.
-from hub.entrypoints.cli import main as hub_cli  # noqa: E402
 
 ClientArgument = Annotated[
     str, typer.Argument(help="region/department (or a department of this region)")

@@ -27,12 +27,12 @@ from uuid import UUID
 import typer
 from rich.table import Table
 
-import hub.entrypoints.cli.main as cli
 from federation.canonical import instant
 from federation.errors import AgreementNotFoundError, AgreementStateError
 from federation.terms import read_notice, read_terms
 from hub.bootstrap.federation import open_federation
 from hub.domain.agreement import Agreement
+from hub.entrypoints.cli import common as cli
 from hub.entrypoints.cli.federation import (
     plain,
     read_statement,

@@ -3,10 +3,8 @@
 Exit codes: 0 all good; 1 ``verify`` found tampering (or a proof's check failed);
 2 the command could not run (no store, no key, no such checkpoint...).
 
-This module is imported by :mod:`hub.entrypoints.cli.main` while that module is still
-loading, so it refers to ``cli.DataOption``, ``cli.out`` and ``cli.load_settings``
-only inside annotations (strings here, resolved when the command line is parsed)
-and function bodies.
+The options and helpers every command shares come from
+:mod:`hub.entrypoints.cli.common` (``cli.DataOption``, ``cli.out``, ``cli.load_settings``).
 """
 
 from __future__ import annotations
@@ -19,9 +17,9 @@ from typing import Annotated
 
 import typer
 
-import hub.entrypoints.cli.main as cli
 from contracts.errors import HubError
 from hub.adapters.store.selection import describe_store
+from hub.entrypoints.cli import common as cli
 from hub.logs import configure_logging
 from hub.service_layer.audit import Auditor, Checkpoint, VerifyReport, resolve_region
 from hub.service_layer.audit.keys import load_or_create_audit_signer, public_key_pem

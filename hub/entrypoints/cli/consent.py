@@ -18,12 +18,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.security.consents import ConsentBook
 
 app = typer.Typer(help="Citizens' consents: grant, revoke, list.", no_args_is_help=True)
 
-# Imported after ``app``: ``cli`` imports this module while it loads, to register ``app``.
-from hub.entrypoints.cli import main as hub_cli  # noqa: E402
 from hub.entrypoints.cli.subject import SubjectArgument, keyring_of  # noqa: E402
 
 PurposeOption = Annotated[str, typer.Option("--purpose", help="The purpose consented to")]

@@ -34,7 +34,7 @@ DirOption = Annotated[
 
 def _console() -> Console:
     """The CLI's one console, imported late: ``cli`` imports this module while it loads."""
-    from hub.entrypoints.cli.main import out
+    from hub.entrypoints.cli.common import out
 
     return out
 

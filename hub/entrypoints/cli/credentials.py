@@ -23,13 +23,12 @@ from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential import CredentialKind
 from hub.domain.credential_errors import CredentialError
+from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.security.credentials import OPERATOR_PREFIX, CredentialService, parse_ttl
 from hub.settings import HubSettings
 
 app = typer.Typer(help="API tokens of departments and operators.", no_args_is_help=True)
 
-# Imported after ``app``: ``cli`` imports this module while it loads, to register ``app``.
-from hub.entrypoints.cli import main as hub_cli  # noqa: E402
 
 TtlOption = Annotated[str, typer.Option("--ttl", help="Validity: e.g. 90d, 12h, 30m")]
 IdArgument = Annotated[str, typer.Argument(help="Credential id (as `credentials list` shows)")]
@@ -153,6 +152,3 @@ def _write_private(path: Path, content: bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
 
-
-# The legacy clients' commands (wss-set, cert-bind) register themselves on ``app``.
-from hub.entrypoints.cli import legacy_logins as cli_legacy_logins  # noqa: E402, F401

@@ -16,12 +16,11 @@ import typer
 from rich.table import Table
 
 from contracts.errors import HubError
+from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.exchanges.dead_letter_views import dead_letter_of, dead_letters, requeue
 
 app = typer.Typer(help="Dead letters: list, show, requeue.", no_args_is_help=True)
 
-# Imported after ``app``: ``cli`` imports this module while it loads, to register ``app``.
-from hub.entrypoints.cli import main as hub_cli  # noqa: E402
 from hub.service_layer.exchanges.views import find_exchange, timeline  # noqa: E402
 
 IdArgument = Annotated[str, typer.Argument(help="Exchange id or a unique prefix")]

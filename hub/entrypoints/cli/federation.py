@@ -1,9 +1,7 @@
 """What the federation command groups (``region``, ``agreement``, ``reconcile``) share.
 
 Settings with quiet logging, errors as one line and exit code 2, plain output,
-and signed statements read from and written to files. Imported by those modules
-while :mod:`hub.entrypoints.cli.main` is still loading, so ``cli`` is used only
-inside function bodies.
+and signed statements read from and written to files.
 """
 
 from __future__ import annotations
@@ -15,10 +13,10 @@ from typing import Any
 
 import typer
 
-import hub.entrypoints.cli.main as cli
 from contracts.errors import HubError
 from federation.errors import StatementError
 from federation.reasons import Reason
+from hub.entrypoints.cli import common as cli
 from hub.logs import configure_logging
 from hub.settings import HubSettings
 

@@ -14,12 +14,11 @@ from typing import Annotated
 import typer
 
 from hub.adapters.crypto.kek_rotation import rotate_kek
+from hub.entrypoints.cli import common as hub_cli
 
 app = typer.Typer(help="Keys sealed at rest: rotate the key-encryption key.",
                   no_args_is_help=True)
 
-# Imported after ``app``: ``cli`` imports this module while it loads, to register ``app``.
-from hub.entrypoints.cli import main as hub_cli  # noqa: E402
 
 
 @app.command("rotate-kek")

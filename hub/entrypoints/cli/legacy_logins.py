@@ -20,7 +20,7 @@ import typer
 
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential_errors import CredentialError
-from hub.entrypoints.cli import main as hub_cli
+from hub.entrypoints.cli import common as hub_cli
 from hub.entrypoints.cli.credentials import app
 from hub.service_layer.security.credentials import CredentialService
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
 import sys
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from contracts.errors import HubError
-from hub.adapters.store.ledger import Ledger
-from hub.bootstrap.privacy import build_ledger
+from hub.entrypoints.cli.common import (
+    DataOption,
+    load_settings,
+    open_ledger,
+    out,
+    run_until_signalled,
+)
 from hub.entrypoints.cli.exchange_filters import (
     AsOfOption,
     ContractFilter,
@@ -30,7 +31,6 @@ from hub.entrypoints.cli.exchange_filters import (
 from hub.entrypoints.cli.optional_parts import simulation
 from hub.logs import configure_logging
 from hub.service_layer.exchanges.views import find_exchange, indexed_summaries, timeline
-from hub.settings import HubSettings
 
 app = typer.Typer(
     name="interop-hub",
@@ -66,7 +66,9 @@ from hub.entrypoints.cli import simulate as cli_simulate  # noqa: E402, I001 - r
 app.add_typer(cli_simulate.app, name="simulate")
 from hub.entrypoints.cli import credentials as cli_credentials  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_credentials.app, name="credentials")
-from hub.entrypoints.cli import keys as cli_keys  # noqa: E402, I001 - registered at the marker
+# The legacy clients\' commands (wss-set, cert-bind) register themselves on credentials\' app.
+from hub.entrypoints.cli import legacy_logins as cli_legacy_logins  # noqa: E402, F401, I001
+from hub.entrypoints.cli import keys as cli_keys  # noqa: E402 - registered at the marker
 app.add_typer(cli_keys.app, name="keys")
 from hub.entrypoints.cli import access as cli_access  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_access.app, name="access")
@@ -76,29 +78,6 @@ from hub.entrypoints.cli import dlq as cli_dlq  # noqa: E402, I001 - registered 
 app.add_typer(cli_dlq.app, name="dlq")
 from hub.entrypoints.cli import provider_secret as cli_provider_secret  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_provider_secret.app, name="provider-secret")
-
-DataOption = Annotated[
-    Path | None,
-    typer.Option("--data", help="The region's data folder (default: $HUB_DATA, else ./hub-data)"),
-]
-# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 132)
-
-
-def load_settings(data: Path | None, **overrides: Any) -> HubSettings:
-    """Settings from the environment, with ``--data`` and other flags taking precedence."""
-    settings = HubSettings()
-    updates = {k: v for k, v in {"data": data, **overrides}.items() if v is not None}
-    return settings.model_copy(update=updates)
-
-
-def open_ledger(settings: HubSettings) -> Ledger:
-    if settings.store is None and not (settings.data / "ledger.sqlite3").exists():
-        raise typer.BadParameter(
-            f"no ledger in {settings.data} (run `interop-hub demo` first?)", param_hint="--data"
-        )
-    return build_ledger(settings)
-
 
 @app.command()
 def demo(
@@ -203,30 +182,6 @@ def exchanges_show(
             out.print(f"      {key}: {json.dumps(value, default=str)}", highlight=False)
 
 
-def run_until_signalled(coro: Any) -> int:
-    """Run ``coro``; SIGINT/SIGTERM cancel it so every ``finally`` (nats-server stop) runs."""
-
-    async def main() -> int:
-        task = asyncio.ensure_future(coro)
-        loop = asyncio.get_running_loop()
-
-        def stop_once() -> None:
-            # A second signal (a repeated Ctrl-C, or a group-wide SIGTERM reaching us
-            # twice) must not cancel the orderly shutdown the first one started.
-            if task.cancelling() == 0:
-                task.cancel()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop_once)
-        try:
-            return int(await task)
-        except asyncio.CancelledError:
-            out.print("interrupted: stopped cleanly")
-            return 130
-
-    return asyncio.run(main())
-
-
 def main() -> None:
     """Console-script entry point."""
     try:
@@ -234,3 +189,7 @@ def main() -> None:
     except HubError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

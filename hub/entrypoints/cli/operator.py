@@ -17,7 +17,7 @@ import typer
 from hub.bootstrap.operators import operator_directory
 
 # ``cli`` imports this module while it loads; its names are read only when a command runs.
-from hub.entrypoints.cli import main as hub_cli
+from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.operators import Enrolment, OperatorError, Role
 
 app = typer.Typer(help="Operator accounts of the web console.", no_args_is_help=True)

@@ -37,7 +37,7 @@ from hub.adapters.store.ledger import Ledger
 
 # ``cli`` imports this module while it loads (to register the commands); its names
 # are only looked up when a command runs, by then it is complete.
-from hub.entrypoints.cli import main as hub_cli
+from hub.entrypoints.cli import common as hub_cli
 from hub.entrypoints.cli.exchange_filters import AsOfOption, parse_moment
 from hub.service_layer.exchanges.routing import load_services, time_limits
 from hub.settings import HubSettings

@@ -18,12 +18,11 @@ import typer
 from contracts.errors import HubError
 from hub.adapters.crypto.keyring import open_keyring
 from hub.adapters.providers.secrets import ProviderSecrets
+from hub.entrypoints.cli import common as hub_cli
 
 app = typer.Typer(help="Secrets the hub presents to providers, sealed under the KEK.",
                   no_args_is_help=True)
 
-# Imported after ``app``: ``cli`` imports this module while it loads, to register ``app``.
-from hub.entrypoints.cli import main as hub_cli  # noqa: E402
 
 
 @app.command("set")

@@ -27,9 +27,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-import hub.entrypoints.cli.main as cli
 from hub.bootstrap.federation import peer_settings
 from hub.bootstrap.reconciliation import reconcile_folders
+from hub.entrypoints.cli import common as cli
 from hub.entrypoints.cli.federation import EXIT_CANNOT_RUN, plain, reported, settings_for
 from hub.service_layer.federation.reconciliation.compare import DEFAULT_GRACE
 from hub.service_layer.federation.reconciliation.offline import Reconciliation

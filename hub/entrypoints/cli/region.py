@@ -22,7 +22,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-import hub.entrypoints.cli.main as cli
 from contracts import default_registry
 from federation.canonical import instant
 from federation.fingerprints import registry_fingerprint
@@ -36,6 +35,7 @@ from hub.bootstrap.federation import (
     trust_peer,
     untrust_peer,
 )
+from hub.entrypoints.cli import common as cli
 from hub.entrypoints.cli.federation import (
     plain,
     read_statement,

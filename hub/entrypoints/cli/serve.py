@@ -23,7 +23,7 @@ import typer
 from contracts import default_registry
 
 # ``cli`` imports this module while it loads; its names are read only when a command runs.
-from hub.entrypoints.cli import main as hub_cli
+from hub.entrypoints.cli import common as hub_cli
 from hub.entrypoints.serve import run_hub
 from hub.service_layer.exchanges.routing import load_services
 from hub.service_layer.notifications.subscriptions import load_subscriptions

@@ -27,7 +27,7 @@ def load(
 ) -> None:
     """Start N regions with M departments; send SOAP and JSON queries, record issuance and
     cross-region recognition at a fixed rate; print throughput, latency and errors per kind."""
-    from hub.entrypoints.cli.main import load_settings, out, run_until_signalled
+    from hub.entrypoints.cli.common import load_settings, out, run_until_signalled
     from hub.entrypoints.cli.optional_parts import simulation
     from hub.logs import configure_logging
 

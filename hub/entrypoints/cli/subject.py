@@ -14,13 +14,12 @@ import typer
 from hub.adapters.crypto.errors import PrivacyError
 from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.store.ledger import Ledger
+from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.privacy.erasure import erasures_of, forget_subject
 from hub.service_layer.security.report import data_use_report
 
 app = typer.Typer(help="Data subjects: show their key, or forget them.", no_args_is_help=True)
 
-# Imported after ``app``: ``cli`` imports this module while it loads, to register ``app``.
-from hub.entrypoints.cli import main as hub_cli  # noqa: E402
 
 SubjectArgument = Annotated[
     str, typer.Argument(help="A national id, or a subject reference (ds-…)", show_default=False)

@@ -88,7 +88,7 @@ class _Pool:
     """The worker processes: started in turn, restarted when one exits, stopped together."""
 
     def __init__(self, settings: HubSettings, services: Path, fd: int, size: int) -> None:
-        self._command = [sys.executable, "-m", "hub.entrypoints.cli.workers", "serve",
+        self._command = [sys.executable, "-m", "hub.entrypoints.cli.main", "serve",
                          str(services), "--data", str(settings.data), "--listen-fd", str(fd)]
         self._fd = fd
         self._size = size
@@ -168,14 +168,3 @@ def _stop_with_parent() -> None:  # pragma: no cover - runs in the child before 
     # A parent killed with -9 cannot pass its SIGTERM on; the kernel does it instead.
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def main() -> None:
-    """A worker's entry point: the ordinary command line, with the inherited socket."""
-    from hub.entrypoints.cli.main import main as cli_main
-
-    cli_main()
-
-
-if __name__ == "__main__":
-    main()

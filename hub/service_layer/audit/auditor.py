@@ -14,6 +14,7 @@ from pathlib import Path
 
 import structlog
 
+from hub.adapters.store.selection import store_environment
 from hub.service_layer.audit.checkpoint import (
     Checkpoint,
     CheckpointBody,
@@ -40,7 +41,7 @@ from hub.service_layer.audit.proofs import (
     prove_consistency,
     prove_inclusion,
 )
-from hub.service_layer.audit.store_reader import StoreReader, open_store_reader
+from hub.service_layer.audit.store_reader import PAGE_SIZE, SQLiteStoreReader, StoreReader
 from hub.service_layer.audit.verify import VerifyReport, verify_log
 from hub.settings import HubSettings
 
@@ -172,3 +173,17 @@ def _continues(state: TreeState, latest: Checkpoint | None) -> bool:
     if latest is None:
         return state.size == 0
     return state.size == latest.size and state.frontier.root() == latest.root_hash
+
+
+def open_store_reader(
+    store_url: str | None, data_dir: Path, *, app_name: str = "ledger", page_size: int = PAGE_SIZE
+) -> StoreReader:
+    """A reader for the store the hub would use with these settings
+    (see hub.adapters.store.selection)."""
+    env = store_environment(store_url, data_dir)
+    uuid_ids = env.get("ORIGINATOR_ID_TYPE", "uuid").lower() == "uuid"
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        return SQLiteStoreReader(Path(env["SQLITE_DBNAME"]), uuid_ids=uuid_ids, page_size=page_size)
+    from hub.service_layer.audit.store_reader_pg import PostgresStoreReader  # optional extra
+
+    return PostgresStoreReader(env, f"{app_name}_events", uuid_ids=uuid_ids, page_size=page_size)

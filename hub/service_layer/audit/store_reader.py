@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from hub.adapters.store.selection import store_environment
 from hub.service_layer.audit.errors import AuditStoreError
 
 RawRow = tuple[int, Any, Any, Any, Any]
@@ -196,17 +195,3 @@ def _utf8(stored_id: Any) -> bytes:
     if not isinstance(stored_id, str):
         raise TypeError(f"originator id {stored_id!r} is not text")
     return stored_id.encode()
-
-
-def open_store_reader(
-    store_url: str | None, data_dir: Path, *, app_name: str = "ledger", page_size: int = PAGE_SIZE
-) -> StoreReader:
-    """A reader for the store the hub would use with these settings
-    (see hub.adapters.store.selection)."""
-    env = store_environment(store_url, data_dir)
-    uuid_ids = env.get("ORIGINATOR_ID_TYPE", "uuid").lower() == "uuid"
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-        return SQLiteStoreReader(Path(env["SQLITE_DBNAME"]), uuid_ids=uuid_ids, page_size=page_size)
-    from hub.service_layer.audit.store_reader_pg import PostgresStoreReader
-
-    return PostgresStoreReader(env, f"{app_name}_events", uuid_ids=uuid_ids, page_size=page_size)

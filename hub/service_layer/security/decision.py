@@ -15,9 +15,11 @@ consents); here the purpose is only recorded and forwarded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from hub.service_layer.exchanges.routing import ServiceDefinition
+from contracts.identity import ServiceId
 from hub.service_layer.security.access import AccessRights
 from hub.service_layer.security.consents import ConsentBook
 from hub.service_layer.security.purposes import Purpose, narrow
@@ -36,6 +38,17 @@ PURPOSE_HEADER = "X-Hub-Purpose"
 _HEADER_OF_INGRESS = {"federation": "Hub-Purpose"}
 _CLIENT_HEADER_OF_INGRESS = {"federation": "Hub-Client"}
 REMOTE = "remote"
+
+
+class ServiceDefinition(Protocol):
+    """What the decision reads of a service (:class:`hub.service_layer.exchanges.routing.
+    ServiceDefinition` is one): its identity and the purposes it declares."""
+
+    @property
+    def id(self) -> ServiceId: ...
+
+    @property
+    def purposes(self) -> Sequence[Purpose]: ...
 
 
 @dataclass(frozen=True)

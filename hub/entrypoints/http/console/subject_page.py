@@ -8,7 +8,7 @@ subject only by pseudonymous reference.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -17,10 +17,28 @@ from contracts.errors import HubError
 from hub.service_layer.operators import ActiveSession, Permission
 
 if TYPE_CHECKING:
-    from hub.entrypoints.http.console.pages import ConsolePages
+    from hub.entrypoints.http.console.queries import ConsoleQueries
     from hub.service_layer.operators import OperatorDirectory
 
 ACTION = "subject.report"
+
+
+class ConsolePages(Protocol):
+    """What this page needs of the console's pages (:class:`~hub.entrypoints.http.console.
+    pages.ConsolePages` is one): queries, the operator directory, sessions and rendering."""
+
+    queries: ConsoleQueries
+    directory: OperatorDirectory
+
+    def render(self, request: Request, template: str, title: str,
+               session: ActiveSession | None, *, status: int = 200,
+               **context: Any) -> Response: ...
+
+    async def need(self, request: Request, permission: Permission
+                   ) -> ActiveSession | Response: ...
+
+    async def checked(self, request: Request, permission: Permission, csrf: str,
+                      action: str, target: str) -> ActiveSession | Response: ...
 
 
 def record_report_read(directory: OperatorDirectory, reader: ActiveSession, subject_ref: str,

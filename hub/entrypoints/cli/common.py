@@ -1,0 +1,66 @@
+"""What every ``interop-hub`` command shares: the ``--data`` option, the console, the
+settings, the ledger, and running a coroutine until a signal.
+
+The command modules import this, never ``main`` (which imports them to register them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from hub.adapters.store.ledger import Ledger
+from hub.bootstrap.privacy import build_ledger
+from hub.settings import HubSettings
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help="The region's data folder (default: $HUB_DATA, else ./hub-data)"),
+]
+# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 132)
+
+
+def load_settings(data: Path | None, **overrides: Any) -> HubSettings:
+    """Settings from the environment, with ``--data`` and other flags taking precedence."""
+    settings = HubSettings()
+    updates = {k: v for k, v in {"data": data, **overrides}.items() if v is not None}
+    return settings.model_copy(update=updates)
+
+
+def open_ledger(settings: HubSettings) -> Ledger:
+    if settings.store is None and not (settings.data / "ledger.sqlite3").exists():
+        raise typer.BadParameter(
+            f"no ledger in {settings.data} (run `interop-hub demo` first?)", param_hint="--data"
+        )
+    return build_ledger(settings)
+
+
+def run_until_signalled(coro: Any) -> int:
+    """Run ``coro``; SIGINT/SIGTERM cancel it so every ``finally`` (nats-server stop) runs."""
+
+    async def main() -> int:
+        task = asyncio.ensure_future(coro)
+        loop = asyncio.get_running_loop()
+
+        def stop_once() -> None:
+            # A second signal (a repeated Ctrl-C, or a group-wide SIGTERM reaching us
+            # twice) must not cancel the orderly shutdown the first one started.
+            if task.cancelling() == 0:
+                task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop_once)
+        try:
+            return int(await task)
+        except asyncio.CancelledError:
+            out.print("interrupted: stopped cleanly")
+            return 130
+
+    return asyncio.run(main())
