@@ -35,8 +35,8 @@
     ├── ExchangeNotFoundError         hub.domain.errors — no exchange with that id
     ├── AuditError                    hub.service_layer.audit.errors — keys, notes, proofs, store
     reading
-    ├── PrivacyError                  hub.adapters.crypto.errors — subject keys, KEK, tampered
-    fields
+    ├── PrivacyError                  hub.adapters.crypto.errors — subject keys, KEK,
+    │                                 tampered fields
     ├── AccessError                   hub.service_layer.security.refusals — access-denied,
     purpose-required,
     │                                 unknown-purpose, purpose-not-granted, consent-required,
