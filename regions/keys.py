@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from joserfc.jwk import OKPKey
@@ -149,9 +149,9 @@ class PublicKey:
         return OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": self.x})
 
     @cached_property
-    def raw(self) -> Ed25519PublicKey:
-        """The ``cryptography`` key, for verifying on the recognition path (built once)."""
-        return Ed25519PublicKey.from_public_bytes(b64url_decode(self.x))
+    def raw_bytes(self) -> bytes:
+        """The 32 bytes of the key, decoded once: what the recognition path verifies with."""
+        return b64url_decode(self.x)
 
     def as_json(self) -> dict[str, Any]:
         return {"jwk": self.jwk(), **self.validity.as_json()}
