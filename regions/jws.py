@@ -42,7 +42,7 @@ MAX_STATEMENT_CHARS = 8192
 """Far above any statement we sign (~1 KiB); anything longer is refused unread."""
 
 KID_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_COMPACT = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
 _HEADER_KEYS = frozenset({"alg", "kid", "typ"})
 
 
@@ -99,15 +99,15 @@ def open_statement(compact: object, typ: str) -> Statement:
         raise _malformed("a statement is a string")
     if len(compact) > MAX_STATEMENT_CHARS:
         raise _malformed(f"longer than {MAX_STATEMENT_CHARS} characters")
-    segments = compact.split(".")
-    if len(segments) != 3 or not all(_SEGMENT.fullmatch(part) for part in segments):
+    framed = _COMPACT.fullmatch(compact)
+    if framed is None:
         raise _malformed("not three unpadded base64url segments (compact serialisation)")
+    segments = framed.groups()
+    kid = _header_kid(segments[0], typ)
     try:
-        header, payload, signature = (_b64url_decode(part) for part in segments)
-        header = json.loads(header)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        payload, signature = _b64url_decode(segments[1]), _b64url_decode(segments[2])
+    except ValueError as exc:
         raise _malformed(f"JWS framing: {exc}") from None
-    kid = _check_header(header, typ)
     claims = parse_canonical_object(payload)
     if claims is None:
         raise _malformed("payload is not a JSON object in RFC 8785 canonical form")
@@ -123,6 +123,20 @@ def open_statement(compact: object, typ: str) -> Statement:
 def statement_digest(compact: str) -> str:
     """The digest receipts use to name a statement (SHA-256 of its compact form)."""
     return digest(compact.encode("utf-8", "surrogatepass"))
+
+
+@lru_cache(maxsize=256)
+def _header_kid(segment: str, typ: str) -> str:
+    """The kid named by an encoded protected header of type ``typ``; StatementError if bad.
+
+    Every statement signed by one key has the same header, so it is read once per key
+    and type (a malformed one raises, and is not remembered).
+    """
+    try:
+        header = json.loads(_b64url_decode(segment))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise _malformed(f"JWS framing: {exc}") from None
+    return _check_header(header, typ)
 
 
 def _check_header(header: object, typ: str) -> str:
