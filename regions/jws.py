@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from regions import ed25519
@@ -51,12 +51,16 @@ class Statement:
     """A statement whose framing and claims are well formed — not yet verified."""
 
     compact: str
-    digest: str
     kid: str
     typ: str
     claims: dict[str, Any]
     signing_input: bytes
     signature: bytes
+
+    @cached_property
+    def digest(self) -> str:
+        """What receipts name it by (:func:`statement_digest`); hashed when first asked."""
+        return statement_digest(self.compact)
 
     def verify(self, key: PublicKey) -> bool:
         """Whether the signature verifies under ``key`` (which must be the header's kid)."""
@@ -116,8 +120,7 @@ def open_statement(compact: object, typ: str) -> Statement:
     spelled = all(_b64url(data) == part for data, part in
                   zip((payload, signature), segments[1:], strict=True))
     signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
-    return Statement(compact, digest(compact.encode("ascii")), kid, typ, claims, signing_input,
-                     signature if spelled else b"")
+    return Statement(compact, kid, typ, claims, signing_input, signature if spelled else b"")
 
 
 def statement_digest(compact: str) -> str:
