@@ -11,8 +11,8 @@ header's members are fixed but not its spelling (member order, whitespace):
 other JOSE libraries order them differently, and the header is signed, so only
 the issuer could respell it anyway.
 
-Statements are framed, read and verified here with ``cryptography``'s Ed25519
-directly: the profile admits one header shape and one algorithm, so a general
+Statements are framed and read here, and signed and verified with Ed25519
+directly (:mod:`regions.ed25519`, libsodium): the profile admits one header shape and one algorithm, so a general
 JOSE library's header negotiation and key wrapping would cost more than the
 signature itself on the ingest and recognition paths. joserfc stays the
 reference the tests hold this module to: it writes the same bytes, and accepts
@@ -75,7 +75,7 @@ def sign_statement(claims: Mapping[str, Any], typ: str, key: RegionKey) -> str:
     Ed25519 is deterministic, so the output is byte for byte what joserfc writes.
     """
     signing_input = f"{_header(key.kid, typ)}.{_b64url(canonical_json(dict(claims)))}"
-    return f"{signing_input}.{_b64url(key.private.sign(signing_input.encode('ascii')))}"
+    return f"{signing_input}.{_b64url(key.sign(signing_input.encode('ascii')))}"
 
 
 @lru_cache(maxsize=64)

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from joserfc.jwk import OKPKey
 
+from regions import ed25519
 from regions.canonical import canonical_json, instant, parse_instant, truncate
 from regions.errors import RegionKeyError
 
@@ -183,6 +184,15 @@ class RegionKey:
     @property
     def validity(self) -> KeyValidity:
         return self.public.validity
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The private key in libsodium's form, for signing statements (built once)."""
+        return ed25519.signing_key(self.private.private_bytes_raw())
+
+    def sign(self, message: bytes) -> bytes:
+        """The Ed25519 signature of ``message`` by this key."""
+        return ed25519.sign(self.secret, message)
 
     @cached_property
     def signer(self) -> OKPKey:
