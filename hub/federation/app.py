@@ -280,10 +280,11 @@ class FederationApp(AgreementCommands, Application[UUID]):
         if not pending:
             return
         try:
-            self.events.put([e for _, e in pending])
+            recordings = self.events.put([e for _, e in pending])
         except IntegrityError:
             ids = sorted({str(e.originator_id) for _, e in pending})
             raise ConflictError(", ".join(ids)) from None
+        self.follower.recorded([r.notification for r in recordings])
         for kind, e in pending:
             interval = self.snapshotting_intervals.get(kind)
             if interval is not None and e.originator_version % interval == 0:
