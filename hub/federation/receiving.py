@@ -1,10 +1,11 @@
 """The receiving side's decisions: recognise or refuse an attestation, honour a revocation.
 
 :class:`Recogniser` runs the checks of :mod:`regions.verification` in order,
-signs the receipt and records the outcome on the aggregates of a
-:class:`Workspace` — which the application then saves in one transaction, so a
-batch of recognitions costs one commit. It never raises about its input: every
-refusal is a receipt with a reason code and an event.
+signs the receipt and records the outcome in a :class:`Workspace` (on the
+aggregates it holds, or as the first events of a record new here) — which the
+application then records in one transaction, so a batch of recognitions costs
+one commit. It never raises about its input: every refusal is a receipt with a
+reason code and an event.
 """
 
 from __future__ import annotations
