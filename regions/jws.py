@@ -12,9 +12,10 @@ other JOSE libraries order them differently, and the header is signed, so only
 the issuer could respell it anyway.
 
 Statements are framed and read here, and signed and verified with Ed25519
-directly (:mod:`regions.ed25519`, libsodium): the profile admits one header shape and one algorithm, so a general
-JOSE library's header negotiation and key wrapping would cost more than the
-signature itself on the ingest and recognition paths. joserfc stays the
+directly (:mod:`regions.ed25519`, libsodium): the profile admits one header
+shape and one algorithm, so a general JOSE library's header negotiation and key
+wrapping would cost more than the signature itself on the ingest and
+recognition paths. joserfc stays the
 reference the tests hold this module to: it writes the same bytes, and accepts
 what this module accepts; this module also refuses a segment whose base64url
 spelling is not the canonical one, which joserfc would decode alike.
