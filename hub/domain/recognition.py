@@ -17,14 +17,19 @@ Every event keeps the signed receipt this region returned.
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
+from typing import dataclass_transform
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.domain import Snapshot as AggregateSnapshot
+from eventsourcing.utils import get_topic
 
 _NAMESPACE = uuid.UUID("5f0c6c1e-8f4e-5c1b-9d1e-6b1f3a2d9e41")
 
 
+# The recognition path asks twice per attestation (to find it, then to open it).
+@lru_cache(maxsize=1024)
 def recognition_id(issuer: str, record_id: str) -> UUID:
     """The id of the recognition of ``issuer``'s record ``record_id`` in any region."""
     return uuid.uuid5(_NAMESPACE, f"recognition:{issuer}/{record_id}")
@@ -40,6 +45,9 @@ class Recognition(Aggregate):
 
     TOPIC = "interop-hub:recognition"
 
+    # The library's metaclass makes every event class a frozen dataclass; saying so lets a
+    # type checker see the keyword constructor that opened_with calls directly.
+    @dataclass_transform(frozen_default=True)
     class Event(Aggregate.Event):
         """Base of every recognition event."""
 
@@ -69,6 +77,28 @@ class Recognition(Aggregate):
     @staticmethod
     def create_id(issuer: str, record_id: str) -> UUID:
         return recognition_id(issuer, record_id)
+
+    @classmethod
+    def opened_with(
+        cls, issuer: str, record_id: str, decision: type[Recognition.Event], **fields: str
+    ) -> tuple[Recognition.Event, Recognition.Event]:
+        """The events of ``Recognition(issuer, record_id)`` followed by one ``decision``
+        (``Recognised`` or ``RecognitionRefused``, with its ``fields``), without the aggregate.
+
+        The same events, with the same ids, versions and topics, as the constructor and
+        the command method record; only the aggregate object is not built (the receiving
+        side decides about a new record far more often than about anything else, and
+        building it costs more than the checks). ``mutate`` builds it from them.
+        """
+        aggregate_id = recognition_id(issuer, record_id)
+        timestamp = cls.Event.create_timestamp()
+        opened = cls.Opened(originator_topic=get_topic(cls), originator_id=aggregate_id,
+                            originator_version=cls.INITIAL_VERSION, timestamp=timestamp,
+                            issuer=issuer, record_id=record_id)
+        decided = decision(originator_id=aggregate_id,
+                           originator_version=cls.INITIAL_VERSION + 1,
+                           timestamp=timestamp, **fields)
+        return opened, decided
 
     @event(Opened)
     def __init__(self, issuer: str, record_id: str) -> None:

@@ -129,3 +129,32 @@ def test_a_peer_key_whose_validity_was_ended_is_refused_at_the_next_recognition(
     refused = a.recognise(regions.attestation(), from_region="north")
     assert refused.outcome is Outcome.REFUSED
     assert refused.reason is Reason.KEY_NOT_VALID_AT_ISSUE_TIME
+
+
+def test_a_revocation_noted_by_another_worker_is_honoured_at_the_next_recognition(
+    regions: Regions,
+) -> None:
+    """Worker A knows of no recognition of the record (its read model says it never saw it,
+    so it would not even read the store); worker B notes north's revocation of it; A's next
+    batch refuses the record as revoked and recognises the others of the batch."""
+    a, b = regions.south_a, regions.south_b
+    assert a.recognise(regions.attestation(), from_region="north").recognised
+    record_id, attestation = regions.north.issue_record("tax", TAX, CLEARANCE, subject=SUBJECT)
+    noted = b.recognise_revocation(regions.north.revoke(record_id, "issued in error"),
+                                   from_region="north")
+    assert noted.outcome is Outcome.NOTED
+    receipts = a.recognise_many([(regions.attestation(), "north"), (attestation, "north"),
+                                 (regions.attestation(), "north")])
+    assert [r.reason for r in receipts] == [None, Reason.REVOKED, None]
+
+
+def test_a_record_recognised_by_another_worker_is_a_replay_here(regions: Regions) -> None:
+    """B recognises a record A has not seen; the same attestation at A is a replay that
+    returns B's receipt, recorded on the one recognition."""
+    a, b = regions.south_a, regions.south_b
+    assert a.recognise(regions.attestation(), from_region="north").recognised
+    attestation = regions.attestation()
+    first = b.recognise(attestation, from_region="north")
+    again = a.recognise(attestation, from_region="north")
+    assert again.replay and again.jws == first.jws
+    assert a.recognition_counts()["replayed"] == 1

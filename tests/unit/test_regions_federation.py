@@ -14,7 +14,7 @@ from federation.attestation import Attestation, sign_attestation
 from federation.errors import ReceiptError, StatementError, UnknownKeyError
 from federation.fingerprints import registry_fingerprint
 from federation.jws import sign_statement
-from federation.keys import KeyRing
+from federation.keys import KeyRing, b64url, b64url_decode
 from federation.reasons import Outcome, Reason
 from federation.trust import TrustList, publish_region_card, read_region_card, trust_all
 from hub.domain.agreement import AgreementStatus
@@ -289,3 +289,101 @@ def test_receipts_are_verified_before_they_are_recorded(regions: dict[str, Feder
                             "interop-hub-receipt+jws", east.keys.active)
     with pytest.raises(ReceiptError, match="not a statement this record sent"):
         north.record_receipt(honest, from_region="east")
+
+
+def _tampered(compact: str) -> str:
+    """The attestation with one claim changed after signing (its signature no longer fits)."""
+    header, payload, signature = compact.split(".")
+    claims = b64url_decode(payload).replace(b'"department":"tax"', b'"department":"tay"')
+    return f"{header}.{b64url(claims)}.{signature}"
+
+
+def test_one_bad_attestation_in_a_batch_is_refused_alone(
+    regions: dict[str, FederationApp],
+) -> None:
+    """A tampered and a malformed attestation among good ones: each refused with its reason
+    and recorded, every other one recognised, in one batch."""
+    north, south = regions["north"], regions["south"]
+    good = [north.issue_record("tax", TAX, CLEARANCE, subject=SUBJECT)[1] for _ in range(3)]
+    batch = [good[0], _tampered(good[1]), good[1], "not.a-statement", good[2]]
+    receipts = south.recognise_many([(a, "north") for a in batch])
+    assert [(r.outcome, r.reason) for r in receipts] == [
+        (Outcome.RECOGNISED, None), (Outcome.REFUSED, Reason.BAD_SIGNATURE),
+        (Outcome.RECOGNISED, None), (Outcome.REFUSED, Reason.MALFORMED),
+        (Outcome.RECOGNISED, None)]
+    assert south.recognition_counts() == {"recognised": 3, "refused": 2, "replayed": 0,
+                                          "withdrawn": 0}
+
+
+def test_a_second_attestation_of_a_record_in_the_same_batch_sees_the_first_decision(
+    regions: dict[str, FederationApp], clock: Clock,
+) -> None:
+    """The record opened by the first attestation of a batch is built from its events for the
+    second, which is refused as replayed; its history holds all three events in order."""
+    north, south = regions["north"], regions["south"]
+    record_id, first = north.issue_record("tax", TAX, CLEARANCE, subject=SUBJECT)
+    clock.advance(seconds=1)
+    _, second = sign_attestation(north.keys, department="tax", record_id=str(record_id),
+                                 contract=TAX, subject=SUBJECT,
+                                 content_digest="sha256:" + "2" * 64, issued_at=clock.now)
+    receipts = south.recognise_many([(first, "north"), (second, "north"), (first, "north")])
+    assert [(r.outcome, r.reason, r.replay) for r in receipts] == [
+        (Outcome.RECOGNISED, None, False), (Outcome.REFUSED, Reason.REPLAYED, False),
+        (Outcome.RECOGNISED, None, True)]
+    recognition = south.recognition_of("north", str(record_id))
+    assert recognition is not None and recognition.recognised == receipts[0].statement
+    assert _events(south, recognition.id) == ["Opened", "Recognised", "RecognitionRefused",
+                                              "Replayed"]
+
+
+def test_a_record_first_refused_is_opened_with_its_refusal(clock: Clock) -> None:
+    """An authentic attestation outside every agreement opens the record's recognition with
+    RecognitionRefused (and its reason), as the aggregate's own command would."""
+    apps = _regions(clock)
+    north, south = apps["north"], apps["south"]
+    record_id, attestation = north.issue_record("tax", TAX, CLEARANCE, subject=SUBJECT)
+    receipt = south.recognise(attestation, from_region="north")
+    assert (receipt.outcome, receipt.reason) == (Outcome.REFUSED, Reason.OUT_OF_AGREEMENT)
+    recognition = south.recognition_of("north", str(record_id))
+    assert recognition is not None and recognition.refusals == 1
+    refused = list(south.events.get(recognition.id))[1]
+    assert isinstance(refused, Recognition.RecognitionRefused)
+    assert (refused.reason, refused.receipt) == ("out-of-agreement", receipt.jws)
+
+
+def test_opened_with_records_what_the_aggregate_records() -> None:
+    """Recognition.opened_with gives the constructor's and the command's events (ids,
+    versions, topics, fields), and they build the same recognition."""
+    fields = {"statement": "sha256:" + "a" * 64, "attestation": "a.b.c", "department": "tax",
+              "contract": TAX, "read_as": TAX, "subject": SUBJECT,
+              "content_digest": "sha256:" + "b" * 64, "issued_at": "2026-04-01T08:00:00Z",
+              "valid_until": "2027-04-01T08:00:00Z", "kid": "k" * 43, "agreement_id": "a-1",
+              "at": "2026-04-01T08:00:01Z", "receipt": "r.e.c"}
+    built = Recognition(issuer="north", record_id="r-1")
+    built.recognise(**fields)
+    expected = built.collect_events()
+    events = Recognition.opened_with("north", "r-1", Recognition.Recognised, **fields)
+
+    def shape(event: object) -> tuple[type, dict[str, object]]:
+        return type(event), {k: v for k, v in vars(event).items() if k != "timestamp"}
+
+    assert [shape(e) for e in events] == [shape(e) for e in expected]
+    rebuilt = None
+    for event in events:
+        rebuilt = event.mutate(rebuilt)
+    assert isinstance(rebuilt, Recognition)
+    assert (rebuilt.id, rebuilt.version, rebuilt.recognised, rebuilt.receipts) == (
+        built.id, built.version, built.recognised, built.receipts)
+
+
+def test_a_much_replayed_record_is_still_snapshotted(regions: dict[str, FederationApp]) -> None:
+    """Batches record their events directly; the snapshot rule (every 50 events of a
+    recognition) still applies to them."""
+    north, south = regions["north"], regions["south"]
+    record_id, attestation = north.issue_record("tax", TAX, CLEARANCE, subject=SUBJECT)
+    south.recognise_many([(attestation, "north")] * 30)
+    south.recognise_many([(attestation, "north")] * 30)
+    recognition = south.recognition_of("north", str(record_id))
+    assert recognition is not None and recognition.version == 61
+    assert south.snapshots is not None
+    assert [s.originator_version for s in south.snapshots.get(recognition.id)] == [50]

@@ -51,7 +51,8 @@ from hub.domain.recognition import Recognition, UnverifiedPresentation, recognit
 from hub.domain.record import Record
 from hub.service_layer.federation.agreements import AgreementBook, AgreementCommands
 from hub.service_layer.federation.follower import KnownIds, LogFollower
-from hub.service_layer.federation.receiving import Presentation, Recogniser, Workspace
+from hub.service_layer.federation.receiving import Presentation, Recogniser
+from hub.service_layer.federation.workspace import Workspace
 
 
 class IssuedRecord(NamedTuple):
@@ -223,7 +224,7 @@ class FederationApp(AgreementCommands, Application[UUID]):
                                                              self.clock()))
             for compact, region in attestations
         ]
-        self._save(*ws.changed())
+        self._commit(ws)
         return receipts
 
     def recognise_revocation(self, revocation: str, *, from_region: str) -> Receipt:
@@ -232,7 +233,7 @@ class FederationApp(AgreementCommands, Application[UUID]):
         ws = Workspace(self.repository, self._known)
         receipt = self._recogniser.revocation(
             ws, Presentation.of(revocation, "revocation", from_region, self.clock()))
-        self._save(*ws.changed())
+        self._commit(ws)
         return receipt
 
     def recognition_of(self, issuer: str, record_id: str) -> Recognition | None:
@@ -267,6 +268,29 @@ class FederationApp(AgreementCommands, Application[UUID]):
         except AggregateNotFoundError:
             return None
         return found
+
+    def _commit(self, ws: Workspace) -> None:
+        """Record a workspace's events in one transaction; a lost race becomes ConflictError.
+
+        What ``save`` does, for a batch: ``save`` checks every object it is given against
+        eventsourcing's runtime protocols, which costs ~20 us an object on Python 3.11 (more
+        than building the events), so the events go to the event store directly, and the
+        snapshot rule (``snapshotting_intervals``) is applied to them here as ``save``
+        applies it.
+        """
+        pending = ws.pending()
+        if not pending:
+            return
+        try:
+            recordings = self.events.put([e for _, e in pending])
+        except IntegrityError:
+            ids = sorted({str(e.originator_id) for _, e in pending})
+            raise ConflictError(", ".join(ids)) from None
+        self.follower.recorded([r.notification for r in recordings])
+        for kind, e in pending:
+            interval = self.snapshotting_intervals.get(kind)
+            if interval is not None and e.originator_version % interval == 0:
+                self.take_snapshot(e.originator_id, version=e.originator_version)
 
     def _save(self, *aggregates: Aggregate) -> None:
         """Save in one transaction; a lost race becomes ConflictError (nothing recorded)."""

@@ -11,7 +11,7 @@ the next refresh.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -54,6 +54,22 @@ class LogFollower:
                 break
             start = page[-1].id + 1
         self._position = top
+
+    def recorded(self, notifications: Sequence[Notification]) -> None:
+        """Handle what this process has just recorded, if it comes right after the position.
+
+        Reading back a batch just written costs as much as a tenth of the batch. When the
+        notifications follow the last one handled, nobody recorded anything in between,
+        so handling them here is what the next refresh would do; from the first gap on,
+        the next refresh reads the store as usual.
+        """
+        for notification in notifications:
+            if notification.id != self._position + 1:
+                return
+            handler = self._handlers.get(notification.topic)
+            if handler is not None:
+                handler(notification)
+            self._position = notification.id
 
 
 class KnownIds:

@@ -1,10 +1,11 @@
 """The receiving side's decisions: recognise or refuse an attestation, honour a revocation.
 
-:class:`Recogniser` runs the checks of :mod:`federation.verification` in order,
-signs the receipt and records the outcome on the aggregates of a
-:class:`Workspace` — which the application then saves in one transaction, so a
-batch of recognitions costs one commit. It never raises about its input: every
-refusal is a receipt with a reason code and an event.
+:class:`Recogniser` runs the checks of :mod:`regions.verification` in order,
+signs the receipt and records the outcome in a :class:`Workspace` (on the
+aggregates it holds, or as the first events of a record new here) — which the
+application then records in one transaction, so a batch of recognitions costs
+one commit. It never raises about its input: every refusal is a receipt with a
+reason code and an event.
 """
 
 from __future__ import annotations
@@ -12,11 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
-from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError, Repository
-from eventsourcing.domain import Aggregate
+from functools import cached_property
 
 from contracts import ContractId
 from federation.attestation import Attestation, PresentedAttestation, read_attestation
@@ -44,34 +41,7 @@ from hub.domain.recognition import (
     recognition_id,
 )
 from hub.service_layer.federation.agreements import AgreementBook
-from hub.service_layer.federation.follower import KnownIds
-
-
-class Workspace:
-    """The aggregates one transaction reads and changes; later steps see earlier changes."""
-
-    def __init__(self, repository: Repository[UUID], known: KnownIds) -> None:
-        self._repository = repository
-        self._known = known
-        self._changed: dict[UUID, Aggregate] = {}
-
-    def find(self, aggregate_id: UUID, kind: type[Any]) -> Any | None:
-        """The aggregate as changed in this workspace, else as stored, else None."""
-        aggregate = self._changed.get(aggregate_id)
-        if aggregate is None:
-            if not self._known.may_exist(aggregate_id):
-                return None
-            try:
-                aggregate = self._repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                return None
-        return aggregate if isinstance(aggregate, kind) else None
-
-    def keep(self, aggregate: Aggregate) -> None:
-        self._changed[aggregate.id] = aggregate
-
-    def changed(self) -> list[Aggregate]:
-        return list(self._changed.values())
+from hub.service_layer.federation.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -89,8 +59,9 @@ class Presentation:
         text = compact if isinstance(compact, str) else repr(compact)
         return cls(compact, statement_digest(text), about, from_region, now)
 
-    @property
+    @cached_property
     def at(self) -> str:
+        """When it was received, as events record instants (written once per presentation)."""
         return instant(self.now)
 
     def evidence(self) -> str:
@@ -144,8 +115,6 @@ class Recogniser:
         refusal = check_signature(presented, key)
         if refusal is not None:
             return self._unverified(ws, p, refusal, *claimed)
-        if recognition is None:
-            recognition = Recognition(issuer=claims.issuer, record_id=claims.record_id)
         return self._decide(ws, recognition, presented, key, p)
 
     def revocation(self, ws: Workspace, p: Presentation) -> Receipt:
@@ -173,34 +142,51 @@ class Recogniser:
         return receipt
 
     def _decide(
-        self, ws: Workspace, recognition: Recognition, presented: PresentedAttestation,
+        self, ws: Workspace, recognition: Recognition | None, presented: PresentedAttestation,
         key: PublicKey, p: Presentation,
     ) -> Receipt:
-        """Record the decision about an authentic attestation on its record's recognition."""
+        """Record the decision about an authentic attestation on its record's recognition
+        (opened by this decision when the record is new here)."""
         claims = presented.attestation
         claimed = (claims.issuer, claims.record_id)
         verdict = self._evaluate(recognition, claims, key, p.now)
         if isinstance(verdict, Refusal):
             receipt = self._sign(p, Outcome.REFUSED, verdict.reason, verdict.detail, *claimed)
-            recognition.refuse(p.digest, p.evidence(), verdict.reason.value, verdict.detail,
-                               p.at, receipt.jws)
+            decision: type[Recognition.Event] = Recognition.RecognitionRefused
+            fields = {"statement": p.digest, "attestation": p.evidence(),
+                      "reason": verdict.reason.value, "detail": verdict.detail, "at": p.at,
+                      "receipt": receipt.jws}
         else:
             agreement, read_as = verdict
             receipt = self._sign(p, Outcome.RECOGNISED, None, None, *claimed)
-            recognition.recognise(
-                p.digest, presented.statement.compact, claims.department, claims.contract,
-                str(read_as), claims.subject, claims.content_digest,
-                instant(claims.issued_at), instant(claims.valid_until), claims.kid,
-                str(agreement.id), p.at, receipt.jws)
-        ws.keep(recognition)
+            decision = Recognition.Recognised
+            fields = {"statement": p.digest, "attestation": presented.statement.compact,
+                      "department": claims.department, "contract": claims.contract,
+                      "read_as": str(read_as), "subject": claims.subject,
+                      "content_digest": claims.content_digest,
+                      # The claims' own spelling: the only one parse_instant accepts.
+                      "issued_at": presented.statement.claims["issued_at"],
+                      "valid_until": presented.statement.claims["valid_until"],
+                      "kid": claims.kid,
+                      "agreement_id": str(agreement.id), "at": p.at, "receipt": receipt.jws}
+        if recognition is None:
+            ws.open(Recognition, Recognition.opened_with(*claimed, decision, **fields))
+        elif decision is Recognition.Recognised:
+            recognition.recognise(**fields)
+            ws.keep(recognition)
+        else:
+            recognition.refuse(**fields)
+            ws.keep(recognition)
         return receipt
 
     def _evaluate(
-        self, recognition: Recognition, claims: Attestation, key: PublicKey, now: dt.datetime
+        self, recognition: Recognition | None, claims: Attestation, key: PublicKey,
+        now: dt.datetime,
     ) -> Refusal | tuple[Agreement, ContractId]:
         """Times, record history, agreement, contract version — the first refusal, or the
         agreement it is recognised under and the contract version it is read as."""
-        refusal = check_times(claims, key, now, self.skew) or _check_record(recognition)
+        refusal = check_times(claims, key, now, self.skew) or (
+            None if recognition is None else _check_record(recognition))
         if refusal is not None:
             return refusal
         agreement = self.agreements.decide(self.region, claims.issuer, claims.contract,
