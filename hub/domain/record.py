@@ -9,9 +9,11 @@ revocation are recorded too).
 
 from __future__ import annotations
 
+from typing import dataclass_transform
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
 
 from federation.errors import RecordStateError
 
@@ -21,6 +23,9 @@ class Record(Aggregate):
 
     TOPIC = "interop-hub:record"
 
+    # The library's metaclass makes every event class a frozen dataclass; saying so lets a
+    # type checker see the keyword constructor that issued_and_attested calls directly.
+    @dataclass_transform(frozen_default=True)
     class Event(Aggregate.Event):
         """Base of every record event."""
 
@@ -132,6 +137,26 @@ class Record(Aggregate):
         self.receipts[receipt_digest] = {"receiver": receiver, "statement": statement,
                                          "outcome": outcome, "reason": reason}
 
+    @classmethod
+    def issued_and_attested(cls, *, attestation: str, digest: str, kid: str, valid_until: str,
+                            **issued: str) -> list[Record.Event]:
+        """The two events an attested record begins with (``issued``: the Issued fields), as
+        ``Record(**issued).attest(...)`` would trigger them.
+
+        Batch ingest issues thousands of records a second and never reads them back; building
+        the events directly costs a fifth of running the aggregate's decorated methods (7 vs
+        39 µs). The aggregate still applies them whenever a record is loaded, and a test holds
+        both ways to the same events.
+        """
+        record_id = cls.create_id(issued["record_id"])
+        first = cls.Issued(originator_id=record_id, originator_version=1,
+                           timestamp=cls.Issued.create_timestamp(),
+                           originator_topic=_RECORD_TOPIC, **issued)
+        return [first, cls.Attested(originator_id=record_id, originator_version=2,
+                                    timestamp=cls.Attested.create_timestamp(),
+                                    attestation=attestation, digest=digest, kid=kid,
+                                    valid_until=valid_until)]
+
     @property
     def is_revoked(self) -> bool:
         return self.revocation is not None
@@ -142,3 +167,6 @@ class Record(Aggregate):
     def _check_not_revoked(self, action: str) -> None:
         if self.is_revoked:
             raise RecordStateError(self.id, action, "the record is already revoked")
+
+
+_RECORD_TOPIC = get_topic(Record)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import sys
 import tempfile
@@ -60,6 +61,7 @@ from hub.service_layer.ingest.subjects import ingest_subject, records_stream
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure, Work, ratio_of
 from simulations.bench.ingest_bare import measure_bare
+from simulations.bench.ingest_cpu import cpu_per_record
 from simulations.bench.ingest_work import ingest_work, pipeline_work, worker_work
 from simulations.ingest_records import (
     CONTRACT,
@@ -90,6 +92,7 @@ async def _run(records: int) -> list[Figure | Work]:
               "json": [factory.json(n) for n in range(records)]}
     rates: dict[str, float] = {}
     profiles: dict[str, dict[str, float]] = {}
+    cpu: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         folder = Path(tmp)
         settings = _settings(folder / "default")
@@ -97,7 +100,7 @@ async def _run(records: int) -> list[Figure | Work]:
             workers = settings.ingest_workers
             access = await _embedded_access(hub)
             await _mode(hub.nats_url, access, folder / "bare-default", bodies, "", rates,
-                        profiles)
+                        profiles, cpu)
         always = NatsServerConfig(name="bench-always", workdir=folder / "nats-always",
                                   sync_interval="always")
         async with running_nats_server(always) as server:
@@ -105,7 +108,7 @@ async def _run(records: int) -> list[Figure | Work]:
                 update={"nats_url": server.url})
             async with run_hub(settings_always, [], ingest=SOURCES):
                 await _mode(server.url, Access(), folder / "bare-always", bodies,
-                            "_sync_always", rates, profiles)
+                            "_sync_always", rates, profiles, {})
         hub_profile = _hub_profile(_settings(folder / "profile"), bodies)
         work = ingest_work(
             {fmt: pipeline_work(_settings(folder / f"work-{fmt}"), fmt, DEPARTMENTS[fmt],
@@ -116,7 +119,10 @@ async def _run(records: int) -> list[Figure | Work]:
     console.print(_table(figures))
     console.print(_profile_table(hub_profile, profiles, rates, workers))
     console.print(_work_table(work))
-    return [*figures, work]
+    cpu_work = Work("ingest_cpu", "record", cpu)
+    console.print(_work_table(cpu_work, "CPU µs per record by process, hub at default settings "
+                                        "(ingest_cpu in bench-results.json)"))
+    return [*figures, work, cpu_work]
 
 
 @dataclass(frozen=True)
@@ -156,10 +162,13 @@ def _settings(data: Path) -> HubSettings:
 
 async def _mode(url: str, access: Access, bare_folder: Path, bodies: dict[str, list[bytes]],
                 suffix: str, rates: dict[str, float],
-                profiles: dict[str, dict[str, float]]) -> None:
+                profiles: dict[str, dict[str, float]], cpu: dict[str, dict[str, float]]
+                ) -> None:
+    """Hub and bare rates per format; ``cpu`` gets the hub run's CPU per record by process."""
     book = SourceBook(SOURCES, default_registry(), max_bytes=1 << 20)
     for fmt in ("soap", "json"):
-        rates[f"{fmt}{suffix}"] = await _hub_rate(url, access, fmt, bodies[fmt])
+        rates[f"{fmt}{suffix}"], cpu[fmt] = await cpu_per_record(
+            functools.partial(_hub_rate, url, access, fmt, bodies[fmt]), len(bodies[fmt]))
         decode = book.get(DEPARTMENTS[fmt], CONTRACT).decode
         rate, stages = await measure_bare(url, bare_folder / fmt, decode, bodies[fmt],
                                           auth=access.admin)
@@ -264,8 +273,10 @@ def _profile_table(hub: dict[str, dict[str, float]], bare: dict[str, dict[str, f
     return table
 
 
-def _work_table(work: Work) -> Table:
-    table = Table(title="work per record (counted: ingest_work in bench-results.json)")
+def _work_table(work: Work,
+                title: str = "work per record (counted: ingest_work in bench-results.json)"
+                ) -> Table:
+    table = Table(title=title)
     table.add_column("count")
     formats = list(work.counts)
     for fmt in formats:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from contracts.social_security import ContributionHistoryQuery
@@ -160,3 +160,48 @@ def test_any_unicode_text_reads_back_or_is_refused(text: str) -> None:
             assert read_json(raw, SMALL) == {"t": text}
         except JsonRefused:
             pass
+
+
+def _breaks(value: object, limits: JsonLimits, depth: int = 0) -> bool:
+    """An oracle written apart from the reader: whether ``value`` breaks a structural limit."""
+    def bad_text(text: str) -> bool:
+        return len(text) > limits.max_string_length or any(
+            0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+    if isinstance(value, dict):
+        return (depth + 1 > limits.max_depth or len(value) > limits.max_object_members
+                or any(bad_text(k) or _breaks(v, limits, depth + 1) for k, v in value.items()))
+    if isinstance(value, list):
+        return (depth + 1 > limits.max_depth or len(value) > limits.max_array_items
+                or any(_breaks(v, limits, depth + 1) for v in value))
+    return isinstance(value, str) and bad_text(value)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=()), max_size=60)  # lone surrogates too
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | _TEXT,
+    lambda inner: st.lists(inner, max_size=7) | st.dictionaries(
+        st.text(st.characters(blacklist_categories=()), max_size=8), inner, max_size=6),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=_VALUES, ascii_only=st.booleans())
+@example(value={"a": "\udc00"}, ascii_only=True)
+@example(value={"a": "\U0001f600"}, ascii_only=True)  # written as a surrogate pair: read
+@example(value=[[[[[[[[[]]]]]]]]], ascii_only=True)  # nine deep, the limit is eight
+@example(value=[[[[[[[{}]]]]]]], ascii_only=True)  # eight deep: read
+@example(value={"a": 1, "b": 2, "c": 3, "d": 4}, ascii_only=True)  # four members: read
+@example(value=[1, 2, 3, 4, 5, [6]], ascii_only=True)
+def test_a_document_is_refused_exactly_when_it_breaks_a_limit(value: object,
+                                                              ascii_only: bool) -> None:
+    """Small documents skip the full walk when their size alone proves them within limits;
+    refusals must not change: depth, container sizes, string lengths and lone surrogates are
+    refused exactly as an independent check finds them."""
+    raw = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    try:
+        assert read_json(raw, SMALL) == value
+        refused = False
+    except JsonRefused:  # a lone surrogate written raw is refused as not UTF-8: same answer
+        refused = True
+    assert refused == _breaks(value, SMALL)

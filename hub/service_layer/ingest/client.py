@@ -39,6 +39,7 @@ from nats.js import api
 from hub.adapters.nats.accounts import inbox_prefix
 from hub.adapters.nats.servers import servers
 from hub.service_layer.ingest.errors import IngestClientError
+from hub.service_layer.ingest.publishing import Outgoing, jetstream, publish_confirmed
 from hub.service_layer.ingest.subjects import (
     FORMAT,
     FORMATS,
@@ -48,7 +49,6 @@ from hub.service_layer.ingest.subjects import (
 )
 
 _TIMEOUT_S = 10.0
-_WINDOW = 4096  # unconfirmed submissions in flight per client
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class IngestClient:
 
     def __init__(self, nc: NatsClient, region: str, department: str) -> None:
         self._nc = nc
-        self._js = nc.jetstream(timeout=_TIMEOUT_S, publish_async_max_pending=_WINDOW)
+        self._js = jetstream(nc, _TIMEOUT_S)
         self.region = region
         self.department = department
 
@@ -104,21 +104,15 @@ class IngestClient:
         if fmt not in FORMATS:
             raise IngestClientError(f"format {fmt!r} is neither 'soap' nor 'json'")
         subject = ingest_subject(self.region, self.department, contract)
-        ids: list[str] = []
-        futures: list[asyncio.Future[Any]] = []
-        try:
-            for submission_id, body in items:
-                ids.append(submission_id)
-                futures.append(await self._js.publish_async(
-                    subject, body, wait_stall=_TIMEOUT_S,
-                    headers={SUBMISSION_ID: submission_id, FORMAT: fmt}))
-            acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=_TIMEOUT_S * 3)
-        except (TimeoutError, nats.errors.Error) as exc:
-            for future in futures:
-                future.cancel()
-            raise IngestClientError(f"submission to {subject} not confirmed: {exc!r}") from None
-        return [SubmissionReceipt(i, a.seq, bool(a.duplicate)) for i, a in
-                zip(ids, acks, strict=True)]
+        messages = [Outgoing(subject, body, {SUBMISSION_ID: submission_id, FORMAT: fmt})
+                    for submission_id, body in items]
+        results = await publish_confirmed(self._js, messages, timeout_s=_TIMEOUT_S * 3)
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            raise IngestClientError(f"submission to {subject} not confirmed: {failed!r}")
+        return [SubmissionReceipt(m.headers[SUBMISSION_ID], r.seq, bool(r.duplicate))
+                for m, r in zip(messages, results, strict=True)
+                if not isinstance(r, BaseException)]
 
     async def outcomes(self, expect: int, *, timeout_s: float = 30.0) -> list[dict[str, Any]]:
         """The hub's notices about this department's submissions (issued and rejected), read

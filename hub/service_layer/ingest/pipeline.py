@@ -167,20 +167,20 @@ class IngestPipeline:
             self._keys, department=department, record_id=record_id, contract=contract,
             subject=subject, content_digest=content_digest, issued_at=self._clock())
         started = clock.add("sign (Ed25519 JWS)", started)
-        record = Record(record_id=record_id, region=self._region, department=department,
-                        contract=contract, subject=subject, content_digest=content_digest,
-                        issued_at=instant(attestation.issued_at))
-        record.attest(compact, statement_digest(compact), attestation.kid,
-                      instant(attestation.valid_until))
-        events = record.collect_events()
-        clock.add("Record aggregate (Issued + Attested)", started)
+        issued_at = instant(attestation.issued_at)
+        events = Record.issued_and_attested(
+            record_id=record_id, region=self._region, department=department, contract=contract,
+            subject=subject, content_digest=content_digest, issued_at=issued_at,
+            attestation=compact, digest=statement_digest(compact), kid=attestation.kid,
+            valid_until=instant(attestation.valid_until))
+        clock.add("Record events (Issued + Attested)", started)
         notice = {"region": self._region, "department": department, "contract": contract,
                   "submission_id": submission.submission_id, "record_id": record_id,
-                  "content_digest": content_digest, "issued_at": instant(attestation.issued_at),
+                  "content_digest": content_digest, "issued_at": issued_at,
                   "attestation": compact}
         return Outcome(submission.submission_id, "recorded", department, contract,
-                       issued_subject(self._region, department, contract), notice, record.id,
-                       events)
+                       issued_subject(self._region, department, contract), notice,
+                       events[0].originator_id, events)
 
     def _reject(self, submission: Submission, department: str, contract: str, code: str,
                 message: str, issues: Sequence[FieldIssue]) -> Outcome:

@@ -5,8 +5,9 @@ its events are recorded (one transaction) AND its notices are confirmed by
 JetStream. A worker killed anywhere before the ack leaves the batch unacked;
 JetStream redelivers it after ``ack_wait`` to whichever worker pulls next, and
 the pipeline's derived ids make that redelivery a duplicate (re-announced under
-the same message id), never a second record. Notices are published pipelined
-(``publish_async``) and acks are sent without waiting for each, then flushed.
+the same message id), never a second record. Notices are published pipelined and
+written together (:mod:`hub.service_layer.ingest.publishing`); acks are sent without waiting
+for each, then flushed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from nats.aio.msg import Msg
 from hub.adapters.nats.servers import servers
 from hub.service_layer.ingest.errors import IngestError
 from hub.service_layer.ingest.pipeline import IngestPipeline, Outcome, Submission
+from hub.service_layer.ingest.publishing import Outgoing, jetstream, publish_confirmed
 from hub.service_layer.ingest.streams import CONSUMER, ConsumerSettings, consumer_config
 from hub.service_layer.ingest.subjects import FORMAT, SUBMISSION_ID, ingest_filter, ingest_stream
 
@@ -59,7 +61,7 @@ class IngestWorker:
         """Connect, bind to the consumer, and work until ``stop``; then drain."""
         nc = await _connect(nats_url, self._name, self.auth)
         try:
-            js = nc.jetstream(timeout=_TIMEOUT_S)
+            js = jetstream(nc, _TIMEOUT_S)
             try:
                 sub = await js.pull_subscribe(
                     ingest_filter(self._region), durable=CONSUMER,
@@ -144,21 +146,13 @@ class IngestWorker:
 
     async def _publish(self, js: Any, outcomes: Sequence[Outcome]) -> list[bool]:
         """Publish every notice at once and wait for JetStream's confirmations."""
-        futures: list[asyncio.Future[Any] | None] = []
         self.work["notice_publishes"] += len(outcomes)
-        for outcome in outcomes:
-            try:
-                futures.append(await js.publish_async(
-                    outcome.notice_subject, outcome.notice_bytes(),
-                    headers={"Nats-Msg-Id": outcome.msg_id}, wait_stall=_TIMEOUT_S))
-            except (TimeoutError, nats.errors.Error) as exc:
-                log.warning("ingest notice not published", error=repr(exc))
-                futures.append(None)
-        waiting = [f for f in futures if f is not None]
-        if waiting:
-            await asyncio.wait(waiting, timeout=_TIMEOUT_S)
-        return [f is not None and f.done() and not f.cancelled() and f.exception() is None
-                for f in futures]
+        results = await publish_confirmed(
+            js, [Outgoing(o.notice_subject, o.notice_bytes(), {"Nats-Msg-Id": o.msg_id})
+                 for o in outcomes], timeout_s=_TIMEOUT_S)
+        for failed in {repr(r) for r in results if isinstance(r, BaseException)}:
+            log.warning("ingest notice not published", error=failed)
+        return [not isinstance(r, BaseException) for r in results]
 
     def _step(self, step: str, outcomes: Sequence[Outcome]) -> None:
         if self._on_step is not None:
