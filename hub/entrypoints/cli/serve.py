@@ -81,7 +81,7 @@ async def _serve(settings: HubSettings, services_file: Path,
     ) as hub:
         out = hub_cli.out
         out.print(f"hub of region {settings.region}: {hub.http_url}  (nats {hub.nats_url}, "
-                  f"store {hub.adapters.store.selection})", highlight=False)
+                  f"store {hub.store})", highlight=False)
         for service in hub.directory:
             out.print(f"  service {service.id}: POST {hub.http_url}/services/{service.id}",
                       highlight=False)
