@@ -24,7 +24,8 @@ def _terminate_lease_sessions(url: str, region: str, pid: int | None = None) -> 
         rows = conn.execute(
             "SELECT pg_terminate_backend(l.pid) FROM pg_locks l "
             "JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE %s",
+            "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE %s "
+            "AND a.datname = current_database()",  # never another test's (or run's) sessions
             (f"interop-hub relay lease {region} %",)).fetchall()
     return len(rows)
 

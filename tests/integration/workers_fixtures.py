@@ -18,7 +18,9 @@ def lease_sessions(store_url: str, region: str = "north") -> tuple[int | None, l
         rows = conn.execute(
             "SELECT a.application_name, bool_or(l.locktype = 'advisory' AND l.granted) "
             "FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid "
-            "WHERE a.application_name LIKE %s GROUP BY a.application_name",
+            # pg_stat_activity spans the server: keep to this test's own database.
+            "WHERE a.application_name LIKE %s AND a.datname = current_database() "
+            "GROUP BY a.application_name",
             (f"interop-hub relay lease {region} pid %",)).fetchall()
     holder, everyone = None, []
     for name, held in rows:
