@@ -14,6 +14,7 @@ normal message and its cost does not grow with the document.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -74,9 +75,16 @@ class _PrologSniffer:
         return None
 
 
+class _ThreadParsers(threading.local):
+    """One tree parser per thread, made on first use: lxml parsers must not be shared
+    between threads, and a new one per message costs about as much as a small parse's
+    tail (libxml2 resets the parser and its error log at the start of every parse)."""
+
+    def __init__(self) -> None:
+        self.tree = _parser()
+
+
 def _parser(target: object | None = None) -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers must not be shared between threads,
-    # and building one costs microseconds.
     return etree.XMLParser(
         target=target,
         resolve_entities=False,
@@ -86,6 +94,9 @@ def _parser(target: object | None = None) -> etree.XMLParser:
         huge_tree=False,
         remove_comments=False,
     )
+
+
+_PARSERS = _ThreadParsers()
 
 
 def parse_xml(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
@@ -98,7 +109,7 @@ def parse_xml(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
     if len(data) > limits.max_bytes:
         raise PayloadTooLarge(len(data), limits.max_bytes)
     _refuse_doctype(data)
-    parser = _parser()
+    parser = _PARSERS.tree
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
