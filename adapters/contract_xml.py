@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -42,6 +42,11 @@ class ContractXmlCodec:
         self._shapes: dict[type[Contract], dict[str, FieldShape]] = {}
         for model in models:
             self._collect_shapes(model)
+        # Per model, built once: what each field's element is called and how it is read.
+        self._writes = {model: _write_plan(shapes, namespace)
+                        for model, shapes in self._shapes.items()}
+        self._reads = {model: _read_plan(shapes, namespace)
+                       for model, shapes in self._shapes.items()}
         # libxml2 validates without the GIL, but lxml keeps one error log per
         # schema object: serialise validations so each reads its own errors.
         self._lock = threading.Lock()
@@ -105,15 +110,15 @@ class ContractXmlCodec:
         return tuple(self._issue(element, model, error) for error in errors)
 
     def _to_data(self, element: etree._Element, model: type[Contract]) -> dict[str, Any]:
-        shapes = self._shapes[model]
-        data: dict[str, Any] = {name: [] for name, shape in shapes.items() if shape.repeated}
+        reads = self._reads[model]
+        data: dict[str, Any] = {name: [] for name in reads.lists}
         for child in element.iterchildren(tag=etree.Element):
-            shape = shapes[_localname(child)]
-            value = self._to_data(child, shape.kind) if shape.is_contract else _text(child, shape)
-            if shape.repeated:
-                data[shape.name].append(value)
+            name, repeated, sub, strip = reads.fields[child.tag]
+            value = self._to_data(child, sub) if sub is not None else _text(child, strip)
+            if repeated:
+                data[name].append(value)
             else:
-                data[shape.name] = value
+                data[name] = value
         return data
 
     def encode(self, contract: Contract) -> etree._Element:
@@ -156,18 +161,21 @@ class ContractXmlCodec:
         self, parent: etree._Element, contract: Contract, path: str,
         model: type[Contract] | None = None,
     ) -> None:
-        for shape in self._shapes[model or type(contract)].values():
-            value = getattr(contract, shape.name)
+        for name, tag, repeated, sub in self._writes[model or type(contract)]:
+            value = getattr(contract, name)
             if value is None:
                 continue
-            values = value if shape.repeated else [value]
-            for index, item in enumerate(values, start=1):
-                child = etree.SubElement(parent, f"{{{self.namespace}}}{shape.name}")
-                where = f"{path}/{shape.name}" + (f"[{index}]" if shape.repeated else "")
-                if shape.is_contract:
-                    self._fill(child, item, where, shape.kind if model else None)
-                else:
-                    _set_text(child, _lexical(item), where, shape.name)
+            for index, item in enumerate(value if repeated else (value,), start=1):
+                child = etree.SubElement(parent, tag)
+                if sub is not None:
+                    where = f"{path}/{name}" + (f"[{index}]" if repeated else "")
+                    self._fill(child, item, where, sub if model else None)
+                    continue
+                try:
+                    child.text = item if type(item) is str else _lexical(item)
+                except ValueError:
+                    where = f"{path}/{name}" + (f"[{index}]" if repeated else "")
+                    raise _not_xml(where, name) from None
 
     def _issue(
         self, root: etree._Element, model: type[Contract], error: etree._LogEntry
@@ -230,11 +238,11 @@ def _localname(element: etree._Element) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else str(tag)
 
 
-def _text(element: etree._Element, shape: FieldShape) -> str:
+def _text(element: etree._Element, strip: bool) -> str:
     # Join every text node: a comment splits "19<!-- -->99" in two, libxml2 reads 1999.
-    text = "".join(_texts(element))
+    text = "".join(_texts(element)) if len(element) else (element.text or "")
     # XSD collapses whitespace around every non-string built-in type before validating.
-    return text if shape.kind is str or issubclass(shape.kind, Enum) else text.strip()
+    return text.strip() if strip else text
 
 
 def _texts(element: etree._Element) -> Iterator[str]:
@@ -258,15 +266,41 @@ def _lexical(value: Any) -> str:
     return str(value)
 
 
-def _set_text(element: etree._Element, text: str, path: str, field: str) -> None:
-    try:
-        element.text = text
-    except ValueError:
-        reason = "contains characters XML 1.0 cannot carry (control characters, U+FFFE...)"
-        raise MappingError(
-            f"cannot encode {path}: {reason}",
-            issues=(FieldIssue(path=path, reason=reason, code="not-xml-compatible", field=field),),
-        ) from None
+def _not_xml(path: str, field: str) -> MappingError:
+    reason = "contains characters XML 1.0 cannot carry (control characters, U+FFFE...)"
+    return MappingError(
+        f"cannot encode {path}: {reason}",
+        issues=(FieldIssue(path=path, reason=reason, code="not-xml-compatible", field=field),),
+    )
+
+
+class _ReadPlan(NamedTuple):
+    """How the children of one model's element become its data."""
+
+    # Clark tag -> (field name, repeated, nested model or None, strip whitespace)
+    fields: dict[str, tuple[str, bool, type[Contract] | None, bool]]
+    lists: tuple[str, ...]
+
+
+def _read_plan(shapes: dict[str, FieldShape], namespace: str) -> _ReadPlan:
+    fields = {
+        f"{{{namespace}}}{name}": (name, shape.repeated, shape.kind if shape.is_contract else None,
+                                   not shape.is_contract and _collapsed(shape))
+        for name, shape in shapes.items()
+    }
+    return _ReadPlan(fields, tuple(name for name, shape in shapes.items() if shape.repeated))
+
+
+def _write_plan(shapes: dict[str, FieldShape], namespace: str
+                ) -> tuple[tuple[str, str, bool, type[Contract] | None], ...]:
+    """(field name, Clark tag, repeated, nested model or None) of each field, in order."""
+    return tuple((name, f"{{{namespace}}}{name}", shape.repeated,
+                  shape.kind if shape.is_contract else None) for name, shape in shapes.items())
+
+
+def _collapsed(shape: FieldShape) -> bool:
+    """Whether XSD collapses the whitespace of the field's type (all but strings and enums)."""
+    return not (shape.kind is str or issubclass(shape.kind, Enum))
 
 
 def _resolve(root: etree._Element, path: str) -> etree._Element | None:
