@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 from adapters.errors import MappingError, SchemaViolation
+from adapters.xml_safety import thread_parser
 from contracts.base import Contract
 from contracts.errors import FieldIssue
 from contracts.validation import validate_contract
@@ -128,10 +129,9 @@ class ContractXmlCodec:
         string holds characters XML cannot carry.
         """
         model = type(contract)
-        element = etree.Element(self._qname(model), nsmap={None: self.namespace})
-        if self._models.get(element.tag) is not model:
-            raise self._unknown(element)
-        self._fill(element, contract, f"/{element_name(model)}")
+        if self._models.get(self._qname(model)) is not model:
+            raise self._unknown(etree.Element(self._qname(model)))
+        element = self._element(contract, model)
         issues = self._validate(element, model)
         if issues:
             # Only a contract allowing more than its XSD can get here: a bug to surface.
@@ -151,11 +151,43 @@ class ContractXmlCodec:
         contract's XSD (where they are required) does not allow: no XSD check here.
         The hub WSDL types such answers ``Partial<Name>`` (:mod:`adapters.hub_wsdl`).
         """
-        element = etree.Element(self._qname(model), nsmap={None: self.namespace})
-        if self._models.get(element.tag) is not model:
-            raise self._unknown(element)
-        self._fill(element, contract, f"/{element_name(model)}", model)
-        return element
+        if self._models.get(self._qname(model)) is not model:
+            raise self._unknown(etree.Element(self._qname(model)))
+        return self._element(contract, model, partial=True)
+
+    def _element(self, contract: Contract, model: type[Contract], *, partial: bool = False
+                 ) -> etree._Element:
+        """The element of ``contract``, written as text and parsed by libxml2.
+
+        libxml2 builds a tree from bytes several times faster than lxml adds
+        elements one by one. Text that does not parse (a character XML cannot
+        carry, a text node beyond libxml2's size limit) is built element by
+        element instead, which names the field that cannot be written.
+        """
+        name = element_name(model)
+        out = [f'<{name} xmlns="{self.namespace}">']
+        self._write(out, contract, model if partial else None)
+        out.append(f"</{name}>")
+        try:
+            return etree.fromstring("".join(out).encode(), thread_parser())
+        except (ValueError, etree.XMLSyntaxError):
+            element = etree.Element(self._qname(model), nsmap={None: self.namespace})
+            self._fill(element, contract, f"/{name}", model if partial else None)
+            return element
+
+    def _write(self, out: list[str], contract: Contract, model: type[Contract] | None) -> None:
+        """Append the XML text of ``contract``'s fields (those of ``model`` when given)."""
+        for name, _tag, repeated, sub in self._writes[model or type(contract)]:
+            value = getattr(contract, name)
+            if value is None:
+                continue
+            for item in value if repeated else (value,):
+                if sub is not None:
+                    out.append(f"<{name}>")
+                    self._write(out, item, sub if model else None)
+                    out.append(f"</{name}>")
+                else:
+                    out.append(f"<{name}>{_escaped(_lexical(item))}</{name}>")
 
     def _fill(
         self, parent: etree._Element, contract: Contract, path: str,
@@ -172,7 +204,7 @@ class ContractXmlCodec:
                     self._fill(child, item, where, sub if model else None)
                     continue
                 try:
-                    child.text = item if type(item) is str else _lexical(item)
+                    child.text = _lexical(item)
                 except ValueError:
                     where = f"{path}/{name}" + (f"[{index}]" if repeated else "")
                     raise _not_xml(where, name) from None
@@ -255,6 +287,8 @@ def _texts(element: etree._Element) -> Iterator[str]:
 
 def _lexical(value: Any) -> str:
     """The XSD lexical form of a scalar contract value."""
+    if type(value) is str:
+        return value
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, bool):
@@ -264,6 +298,15 @@ def _lexical(value: Any) -> str:
     if isinstance(value, dt.date):  # datetime included: both isoformat to XSD lexical forms
         return value.isoformat()
     return str(value)
+
+
+def _escaped(text: str) -> str:
+    """``text`` as XML character data; a carriage return is kept as a reference, since a
+    parser turns a literal one into a line feed."""
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return text.replace("\r", "&#13;")
+    return text
 
 
 def _not_xml(path: str, field: str) -> MappingError:

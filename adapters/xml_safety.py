@@ -99,6 +99,11 @@ def _parser(target: object | None = None) -> etree.XMLParser:
 _PARSERS = _ThreadParsers()
 
 
+def thread_parser() -> etree.XMLParser:
+    """This thread's parser of the hardened configuration, for XML the hub wrote itself."""
+    return _PARSERS.tree
+
+
 def parse_xml(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
     """Parse untrusted XML bytes into an element, refusing anything dangerous.
 

@@ -404,3 +404,12 @@ def test_codecs_of_different_namespaces_keep_their_own_plans() -> None:
     assert _through_soap(ours, history) == history
     with pytest.raises(SchemaViolation):
         ours.decode(element)
+
+
+def test_markup_and_carriage_returns_in_text_are_written_as_data(codec: ContractXmlCodec) -> None:
+    """Text is escaped where the element is written as text: it reads back unchanged."""
+    name = "A&B <Oy> ]]> \"q\" 'a'\r\nline two\rend"
+    period = OPEN_PERIOD.model_copy(update={"employer_name": name})
+    element = codec.encode(period)
+    assert element.findtext(f"{{{CONTRACTS_NS}}}employer_name") == name
+    assert _through_soap(codec, period) == period
