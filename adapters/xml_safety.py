@@ -14,6 +14,7 @@ normal message and its cost does not grow with the document.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -145,6 +146,22 @@ def _refuse_doctype(data: bytes) -> None:
 # Encodings in which the prolog's markup bytes are plain ASCII; any other declared
 # encoding goes through libxml2's own prolog scan.
 _ASCII_COMPATIBLE = (b"utf-8", b"utf8", b"us-ascii", b"ascii", b"iso-8859-1", b"latin1")
+# The prolog nearly every message has, recognised in one regex match; anything else goes
+# to the byte scan below. It can only say "the root element starts here".
+_COMMON_PROLOG = re.compile(
+    rb"""
+    (?:\xef\xbb\xbf)?                                   # a UTF-8 byte order mark
+    [ \t\r\n]*
+    (?:<\?xml [ \t\r\n]+ version [ \t\r\n]*=[ \t\r\n]* (?P<q1>['"]) 1\.[0-9]+ (?P=q1)
+       (?:[ \t\r\n]+ encoding [ \t\r\n]*=[ \t\r\n]* (?P<q2>['"])
+          (?i:utf-8|utf8|us-ascii|ascii|iso-8859-1|latin1) (?P=q2))?  # ASCII-compatible
+       (?:[ \t\r\n]+ standalone [ \t\r\n]*=[ \t\r\n]* (?P<q3>['"]) (?:yes|no) (?P=q3))?
+       [ \t\r\n]* \?>)?                                  # an XML declaration
+    [ \t\r\n]*
+    <[A-Za-z_:\x80-\xff]                                 # the root element's first name byte
+    """,
+    re.VERBOSE,
+)
 _NAME_START = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:") | frozenset(
     range(0x80, 0x100)
 )
@@ -159,6 +176,11 @@ def _prolog_is_plain(data: bytes) -> bool:
     comment, anything unexpected) returns False, and libxml2's prolog scan then
     decides — so this can only save time, never let a DOCTYPE through.
     """
+    return _COMMON_PROLOG.match(data) is not None or _scanned_prolog_is_plain(data)
+
+
+def _scanned_prolog_is_plain(data: bytes) -> bool:
+    """The byte scan: comments and processing instructions before the root too."""
     at = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     end = min(len(data), 64 * 1024)  # a prolog longer than this is unusual: let libxml2 look
     while at < end:

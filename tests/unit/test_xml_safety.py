@@ -286,6 +286,33 @@ def test_prolog_fast_path_only_ever_clears_plain_prologs(data: bytes, plain: boo
     assert _prolog_is_plain(data) is plain
 
 
+@pytest.mark.parametrize(
+    ("data", "matches"),
+    [
+        (b"<?xml version='1.0' encoding='UTF-8'?>\n<a/>", True),
+        (b'<?xml version="1.0" standalone="yes" ?>\r\n\t<x:a/>', True),
+        (b"\xef\xbb\xbf <a/>", True),
+        (b"<\xc3\xa9/>", True),
+        (b'<?xml version="1.0" encoding="UTF-16"?><a/>', False),
+        (b'<?xml version="1.0" encoding="utf-8"?><!DOCTYPE a><a/>', False),
+        (b"<?xml-stylesheet href='x'?><a/>", False),
+        (b'<?xml version="1.0" encoding="ebcdic"?><a/>', False),
+        (b"<!DOCTYPE a><a/>", False),
+        (b"< a/>", False),
+        (b"\xff\xfe<\x00a\x00/\x00>\x00", False),
+    ],
+)
+def test_one_match_prolog_check_clears_only_what_the_byte_scan_clears(
+    data: bytes, matches: bool
+) -> None:
+    """The regex for the common prolog is a shortcut of the byte scan, never more lenient."""
+    from adapters.xml_safety import _COMMON_PROLOG, _scanned_prolog_is_plain
+
+    assert (_COMMON_PROLOG.match(data) is not None) is matches
+    if matches:
+        assert _scanned_prolog_is_plain(data)
+
+
 def test_doctype_behind_comments_and_pis_is_still_refused() -> None:
     """A DOCTYPE after comments and processing instructions never reaches the real parse."""
     with pytest.raises(MalformedInput) as caught:
