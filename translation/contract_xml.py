@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -24,6 +24,7 @@ from contracts.errors import FieldIssue
 from contracts.validation import validate_contract
 from contracts.xsd import CONTRACTS_NS, FieldShape, element_name, field_shapes, schema_element
 from translation.errors import MappingError, SchemaViolation
+from translation.xml_safety import thread_parser
 
 _EXPECTED = re.compile(r"Expected is (?:one of )?\( (?P<names>[^)]*) \)")
 _STEP = re.compile(r"^(?P<name>[^\[]+)(?:\[(?P<index>\d+)\])?$")
@@ -42,6 +43,11 @@ class ContractXmlCodec:
         self._shapes: dict[type[Contract], dict[str, FieldShape]] = {}
         for model in models:
             self._collect_shapes(model)
+        # Per model, built once: what each field's element is called and how it is read.
+        self._writes = {model: _write_plan(shapes, namespace)
+                        for model, shapes in self._shapes.items()}
+        self._reads = {model: _read_plan(shapes, namespace)
+                       for model, shapes in self._shapes.items()}
         # libxml2 validates without the GIL, but lxml keeps one error log per
         # schema object: serialise validations so each reads its own errors.
         self._lock = threading.Lock()
@@ -105,15 +111,15 @@ class ContractXmlCodec:
         return tuple(self._issue(element, model, error) for error in errors)
 
     def _to_data(self, element: etree._Element, model: type[Contract]) -> dict[str, Any]:
-        shapes = self._shapes[model]
-        data: dict[str, Any] = {name: [] for name, shape in shapes.items() if shape.repeated}
+        reads = self._reads[model]
+        data: dict[str, Any] = {name: [] for name in reads.lists}
         for child in element.iterchildren(tag=etree.Element):
-            shape = shapes[_localname(child)]
-            value = self._to_data(child, shape.kind) if shape.is_contract else _text(child, shape)
-            if shape.repeated:
-                data[shape.name].append(value)
+            name, repeated, sub, strip = reads.fields[str(child.tag)]
+            value = self._to_data(child, sub) if sub is not None else _text(child, strip)
+            if repeated:
+                data[name].append(value)
             else:
-                data[shape.name] = value
+                data[name] = value
         return data
 
     def encode(self, contract: Contract) -> etree._Element:
@@ -123,10 +129,9 @@ class ContractXmlCodec:
         string holds characters XML cannot carry.
         """
         model = type(contract)
-        element = etree.Element(self._qname(model), nsmap={None: self.namespace})
-        if self._models.get(element.tag) is not model:
-            raise self._unknown(element)
-        self._fill(element, contract, f"/{element_name(model)}")
+        if self._models.get(self._qname(model)) is not model:
+            raise self._unknown(etree.Element(self._qname(model)))
+        element = self._element(contract, model)
         issues = self._validate(element, model)
         if issues:
             # Only a contract allowing more than its XSD can get here: a bug to surface.
@@ -146,28 +151,63 @@ class ContractXmlCodec:
         contract's XSD (where they are required) does not allow: no XSD check here.
         The hub WSDL types such answers ``Partial<Name>`` (:mod:`translation.hub_wsdl`).
         """
-        element = etree.Element(self._qname(model), nsmap={None: self.namespace})
-        if self._models.get(element.tag) is not model:
-            raise self._unknown(element)
-        self._fill(element, contract, f"/{element_name(model)}", model)
-        return element
+        if self._models.get(self._qname(model)) is not model:
+            raise self._unknown(etree.Element(self._qname(model)))
+        return self._element(contract, model, partial=True)
+
+    def _element(self, contract: Contract, model: type[Contract], *, partial: bool = False
+                 ) -> etree._Element:
+        """The element of ``contract``, written as text and parsed by libxml2.
+
+        libxml2 builds a tree from bytes several times faster than lxml adds
+        elements one by one. Text that does not parse (a character XML cannot
+        carry, a text node beyond libxml2's size limit) is built element by
+        element instead, which names the field that cannot be written.
+        """
+        name = element_name(model)
+        out = [f'<{name} xmlns="{self.namespace}">']
+        self._write(out, contract, model if partial else None)
+        out.append(f"</{name}>")
+        try:
+            return etree.fromstring("".join(out).encode(), thread_parser())
+        except (ValueError, etree.XMLSyntaxError):
+            element = etree.Element(self._qname(model), nsmap={None: self.namespace})
+            self._fill(element, contract, f"/{name}", model if partial else None)
+            return element
+
+    def _write(self, out: list[str], contract: Contract, model: type[Contract] | None) -> None:
+        """Append the XML text of ``contract``'s fields (those of ``model`` when given)."""
+        for name, _tag, repeated, sub in self._writes[model or type(contract)]:
+            value = getattr(contract, name)
+            if value is None:
+                continue
+            for item in value if repeated else (value,):
+                if sub is not None:
+                    out.append(f"<{name}>")
+                    self._write(out, item, sub if model else None)
+                    out.append(f"</{name}>")
+                else:
+                    out.append(f"<{name}>{_escaped(_lexical(item))}</{name}>")
 
     def _fill(
         self, parent: etree._Element, contract: Contract, path: str,
         model: type[Contract] | None = None,
     ) -> None:
-        for shape in self._shapes[model or type(contract)].values():
-            value = getattr(contract, shape.name)
+        for name, tag, repeated, sub in self._writes[model or type(contract)]:
+            value = getattr(contract, name)
             if value is None:
                 continue
-            values = value if shape.repeated else [value]
-            for index, item in enumerate(values, start=1):
-                child = etree.SubElement(parent, f"{{{self.namespace}}}{shape.name}")
-                where = f"{path}/{shape.name}" + (f"[{index}]" if shape.repeated else "")
-                if shape.is_contract:
-                    self._fill(child, item, where, shape.kind if model else None)
-                else:
-                    _set_text(child, _lexical(item), where, shape.name)
+            for index, item in enumerate(value if repeated else (value,), start=1):
+                child = etree.SubElement(parent, tag)
+                if sub is not None:
+                    where = f"{path}/{name}" + (f"[{index}]" if repeated else "")
+                    self._fill(child, item, where, sub if model else None)
+                    continue
+                try:
+                    child.text = _lexical(item)
+                except ValueError:
+                    where = f"{path}/{name}" + (f"[{index}]" if repeated else "")
+                    raise _not_xml(where, name) from None
 
     def _issue(
         self, root: etree._Element, model: type[Contract], error: etree._LogEntry
@@ -230,11 +270,11 @@ def _localname(element: etree._Element) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else str(tag)
 
 
-def _text(element: etree._Element, shape: FieldShape) -> str:
+def _text(element: etree._Element, strip: bool) -> str:
     # Join every text node: a comment splits "19<!-- -->99" in two, libxml2 reads 1999.
-    text = "".join(_texts(element))
+    text = "".join(_texts(element)) if len(element) else (element.text or "")
     # XSD collapses whitespace around every non-string built-in type before validating.
-    return text if shape.kind is str or issubclass(shape.kind, Enum) else text.strip()
+    return text.strip() if strip else text
 
 
 def _texts(element: etree._Element) -> Iterator[str]:
@@ -247,6 +287,8 @@ def _texts(element: etree._Element) -> Iterator[str]:
 
 def _lexical(value: Any) -> str:
     """The XSD lexical form of a scalar contract value."""
+    if type(value) is str:
+        return value
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, bool):
@@ -258,15 +300,50 @@ def _lexical(value: Any) -> str:
     return str(value)
 
 
-def _set_text(element: etree._Element, text: str, path: str, field: str) -> None:
-    try:
-        element.text = text
-    except ValueError:
-        reason = "contains characters XML 1.0 cannot carry (control characters, U+FFFE...)"
-        raise MappingError(
-            f"cannot encode {path}: {reason}",
-            issues=(FieldIssue(path=path, reason=reason, code="not-xml-compatible", field=field),),
-        ) from None
+def _escaped(text: str) -> str:
+    """``text`` as XML character data; a carriage return is kept as a reference, since a
+    parser turns a literal one into a line feed."""
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return text.replace("\r", "&#13;")
+    return text
+
+
+def _not_xml(path: str, field: str) -> MappingError:
+    reason = "contains characters XML 1.0 cannot carry (control characters, U+FFFE...)"
+    return MappingError(
+        f"cannot encode {path}: {reason}",
+        issues=(FieldIssue(path=path, reason=reason, code="not-xml-compatible", field=field),),
+    )
+
+
+class _ReadPlan(NamedTuple):
+    """How the children of one model's element become its data."""
+
+    # Clark tag -> (field name, repeated, nested model or None, strip whitespace)
+    fields: dict[str, tuple[str, bool, type[Contract] | None, bool]]
+    lists: tuple[str, ...]
+
+
+def _read_plan(shapes: dict[str, FieldShape], namespace: str) -> _ReadPlan:
+    fields = {
+        f"{{{namespace}}}{name}": (name, shape.repeated, shape.kind if shape.is_contract else None,
+                                   not shape.is_contract and _collapsed(shape))
+        for name, shape in shapes.items()
+    }
+    return _ReadPlan(fields, tuple(name for name, shape in shapes.items() if shape.repeated))
+
+
+def _write_plan(shapes: dict[str, FieldShape], namespace: str
+                ) -> tuple[tuple[str, str, bool, type[Contract] | None], ...]:
+    """(field name, Clark tag, repeated, nested model or None) of each field, in order."""
+    return tuple((name, f"{{{namespace}}}{name}", shape.repeated,
+                  shape.kind if shape.is_contract else None) for name, shape in shapes.items())
+
+
+def _collapsed(shape: FieldShape) -> bool:
+    """Whether XSD collapses the whitespace of the field's type (all but strings and enums)."""
+    return not (shape.kind is str or issubclass(shape.kind, Enum))
 
 
 def _resolve(root: etree._Element, path: str) -> etree._Element | None:

@@ -11,7 +11,6 @@ fix, ``env:Receiver`` for the hub's or a provider's failure) with an
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Sequence
 from typing import Literal
@@ -20,7 +19,13 @@ from lxml import etree
 
 from contracts.errors import FieldIssue
 from translation.errors import MalformedInput
-from translation.soap_envelope import FAULT_NS, SOAP11_NS, SOAP12_NS, SoapMessage
+from translation.soap_envelope import (
+    FAULT_NS,
+    SOAP11_NS,
+    SOAP12_NS,
+    SoapMessage,
+    wrap_in_envelope,
+)
 from translation.xml_safety import XmlLimits, parse_xml
 
 ENVELOPE = f"{{{SOAP12_NS}}}Envelope"
@@ -66,12 +71,8 @@ def parse_envelope12(data: bytes, limits: XmlLimits = XmlLimits()) -> SoapMessag
 
 
 def build_envelope12(body: etree._Element, headers: Sequence[etree._Element] = ()) -> bytes:
-    """A SOAP 1.2 envelope around copies of ``body`` and ``headers``, UTF-8 with declaration."""
-    envelope = etree.Element(ENVELOPE, nsmap={"env": SOAP12_NS})
-    if headers:
-        etree.SubElement(envelope, HEADER).extend(copy.deepcopy(h) for h in headers)
-    etree.SubElement(envelope, BODY).append(copy.deepcopy(body))
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    """A SOAP 1.2 envelope around ``body`` and ``headers``, UTF-8 with declaration."""
+    return wrap_in_envelope("env", SOAP12_NS, body, headers)
 
 
 def build_fault12(

@@ -8,7 +8,6 @@ business (:mod:`translation.contract_xml`). Parsing goes through the hardened
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,17 +130,35 @@ def _bad(code: str, path: str, reason: str) -> MalformedInput:
 
 
 def build_envelope(body: etree._Element, headers: Sequence[etree._Element] = ()) -> bytes:
-    """A SOAP 1.1 envelope around copies of ``body`` and ``headers``, UTF-8 with declaration.
+    """A SOAP 1.1 envelope around ``body`` and ``headers``, UTF-8 with declaration.
 
-    The elements are copied so that the caller's trees are left as they were
-    (appending an lxml element would move it out of its parent).
+    The caller's trees are left as they are: see :func:`wrap_in_envelope`.
     """
-    envelope = etree.Element(ENVELOPE, nsmap={"soap": SOAP11_NS})
+    return wrap_in_envelope("soap", SOAP11_NS, body, headers)
+
+
+def wrap_in_envelope(prefix: str, namespace: str, body: etree._Element,
+                     headers: Sequence[etree._Element] = ()) -> bytes:
+    """An envelope of ``namespace`` (SOAP 1.1 or 1.2) around serialisations of the elements.
+
+    Each element is serialised where it stands, with the namespace declarations
+    it inherits, and the envelope's tags are written around those bytes: no copy
+    of the caller's tree is made and none of it moves (appending an lxml element
+    to the envelope would take it out of its parent).
+    """
+    parts = [b"<?xml version='1.0' encoding='UTF-8'?>\n",
+             f'<{prefix}:Envelope xmlns:{prefix}="{namespace}">'.encode()]
     if headers:
-        header = etree.SubElement(envelope, HEADER)
-        header.extend(copy.deepcopy(block) for block in headers)
-    etree.SubElement(envelope, BODY).append(copy.deepcopy(body))
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+        parts.append(f"<{prefix}:Header>".encode())
+        parts.extend(_fragment(block) for block in headers)
+        parts.append(f"</{prefix}:Header>".encode())
+    parts += [f"<{prefix}:Body>".encode(), _fragment(body),
+              f"</{prefix}:Body></{prefix}:Envelope>".encode()]
+    return b"".join(parts)
+
+
+def _fragment(element: etree._Element) -> bytes:
+    return etree.tostring(element, encoding="UTF-8", xml_declaration=False, with_tail=False)
 
 
 def build_fault(

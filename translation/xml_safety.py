@@ -14,6 +14,8 @@ normal message and its cost does not grow with the document.
 
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -74,9 +76,16 @@ class _PrologSniffer:
         return None
 
 
+class _ThreadParsers(threading.local):
+    """One tree parser per thread, made on first use: lxml parsers must not be shared
+    between threads, and a new one per message costs about as much as a small parse's
+    tail (libxml2 resets the parser and its error log at the start of every parse)."""
+
+    def __init__(self) -> None:
+        self.tree = _parser()
+
+
 def _parser(target: object | None = None) -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers must not be shared between threads,
-    # and building one costs microseconds.
     return etree.XMLParser(
         target=target,
         resolve_entities=False,
@@ -86,6 +95,14 @@ def _parser(target: object | None = None) -> etree.XMLParser:
         huge_tree=False,
         remove_comments=False,
     )
+
+
+_PARSERS = _ThreadParsers()
+
+
+def thread_parser() -> etree.XMLParser:
+    """This thread's parser of the hardened configuration, for XML the hub wrote itself."""
+    return _PARSERS.tree
 
 
 def parse_xml(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
@@ -98,7 +115,7 @@ def parse_xml(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
     if len(data) > limits.max_bytes:
         raise PayloadTooLarge(len(data), limits.max_bytes)
     _refuse_doctype(data)
-    parser = _parser()
+    parser = _PARSERS.tree
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
@@ -129,6 +146,22 @@ def _refuse_doctype(data: bytes) -> None:
 # Encodings in which the prolog's markup bytes are plain ASCII; any other declared
 # encoding goes through libxml2's own prolog scan.
 _ASCII_COMPATIBLE = (b"utf-8", b"utf8", b"us-ascii", b"ascii", b"iso-8859-1", b"latin1")
+# The prolog nearly every message has, recognised in one regex match; anything else goes
+# to the byte scan below. It can only say "the root element starts here".
+_COMMON_PROLOG = re.compile(
+    rb"""
+    (?:\xef\xbb\xbf)?                                   # a UTF-8 byte order mark
+    [ \t\r\n]*
+    (?:<\?xml [ \t\r\n]+ version [ \t\r\n]*=[ \t\r\n]* (?P<q1>['"]) 1\.[0-9]+ (?P=q1)
+       (?:[ \t\r\n]+ encoding [ \t\r\n]*=[ \t\r\n]* (?P<q2>['"])
+          (?i:utf-8|utf8|us-ascii|ascii|iso-8859-1|latin1) (?P=q2))?  # ASCII-compatible
+       (?:[ \t\r\n]+ standalone [ \t\r\n]*=[ \t\r\n]* (?P<q3>['"]) (?:yes|no) (?P=q3))?
+       [ \t\r\n]* \?>)?                                  # an XML declaration
+    [ \t\r\n]*
+    <[A-Za-z_:\x80-\xff]                                 # the root element's first name byte
+    """,
+    re.VERBOSE,
+)
 _NAME_START = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:") | frozenset(
     range(0x80, 0x100)
 )
@@ -143,6 +176,11 @@ def _prolog_is_plain(data: bytes) -> bool:
     comment, anything unexpected) returns False, and libxml2's prolog scan then
     decides — so this can only save time, never let a DOCTYPE through.
     """
+    return _COMMON_PROLOG.match(data) is not None or _scanned_prolog_is_plain(data)
+
+
+def _scanned_prolog_is_plain(data: bytes) -> bool:
+    """The byte scan: comments and processing instructions before the root too."""
     at = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     end = min(len(data), 64 * 1024)  # a prolog longer than this is unusual: let libxml2 look
     while at < end:

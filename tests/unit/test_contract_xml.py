@@ -379,3 +379,37 @@ def test_sample_contracts_are_valid() -> None:
             type(sample).model_validate(sample.model_dump())
         except ValidationError as exc:  # pragma: no cover - only on a broken sample
             pytest.fail(str(exc))
+
+
+def test_a_list_item_that_xml_cannot_carry_is_named_by_its_index(codec: ContractXmlCodec) -> None:
+    """The path of an unencodable value inside a list names the item (built only on error)."""
+    bad = OPEN_PERIOD.model_copy(update={"employer_name": "bad\x07name"})
+    history = ContributionHistory(person=PERSON, periods=[CLOSED_PERIOD, bad],
+                                  as_of=dt.date(2024, 6, 30))
+    with pytest.raises(MappingError) as caught:
+        codec.encode(history)
+    (issue,) = caught.value.issues
+    assert (issue.path, issue.field) == ("/ContributionHistory/periods[2]/employer_name",
+                                         "employer_name")
+
+
+def test_codecs_of_different_namespaces_keep_their_own_plans() -> None:
+    """Each codec compiles its own element names: neither reads or writes the other's."""
+    ours = ContractXmlCodec([ContributionHistory])
+    theirs = ContractXmlCodec([ContributionHistory], namespace="urn:example:other")
+    history = SAMPLES[2]
+    element = theirs.encode(history)
+    assert {child.tag.partition("}")[0] for child in element.iter()} == {"{urn:example:other"}
+    assert _through_soap(theirs, history) == history
+    assert _through_soap(ours, history) == history
+    with pytest.raises(SchemaViolation):
+        ours.decode(element)
+
+
+def test_markup_and_carriage_returns_in_text_are_written_as_data(codec: ContractXmlCodec) -> None:
+    """Text is escaped where the element is written as text: it reads back unchanged."""
+    name = "A&B <Oy> ]]> \"q\" 'a'\r\nline two\rend"
+    period = OPEN_PERIOD.model_copy(update={"employer_name": name})
+    element = codec.encode(period)
+    assert element.findtext(f"{{{CONTRACTS_NS}}}employer_name") == name
+    assert _through_soap(codec, period) == period

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -218,6 +219,36 @@ def test_not_well_formed_reports_line_and_column() -> None:
     assert "mismatch" in issue.reason
 
 
+def test_each_parse_reports_its_own_error_only() -> None:
+    """The parser a thread keeps starts every message afresh: no earlier error leaks in."""
+    for data, line in ((b"<a>\n  <b></a>", 2), (b"<a/>", None), (b"<x>\n\n\n<y></z></x>", 4)):
+        if line is None:
+            assert parse_xml(data).tag == "a"
+            continue
+        with pytest.raises(MalformedInput) as caught:
+            parse_xml(data)
+        (issue,) = caught.value.issues
+        assert issue.reason.startswith(f"line {line}, column")
+
+
+def test_threads_parse_at_once_without_mixing_messages() -> None:
+    """Concurrent parses on several threads each get their own document and errors."""
+    good = [f"<n{i}>{'<c>v</c>' * 200}</n{i}>".encode() for i in range(8)]
+    bad = [b"<r>" + b"\n" * i + b"<open></r>" for i in range(8)]
+
+    def parse(data: bytes) -> str:
+        try:
+            return str(parse_xml(data).tag)
+        except MalformedInput as exc:
+            return exc.issues[0].reason.split(":")[0]
+
+    expected = [parse(data) for data in [*good, *bad]]
+    assert expected[:8] == [f"n{i}" for i in range(8)]
+    assert [reason.split(",")[0] for reason in expected[8:]] == [f"line {i + 1}" for i in range(8)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(parse, [*good, *bad] * 25)) == expected * 25
+
+
 @pytest.mark.parametrize("data", [b"", b"   ", b"not xml", b"<a/><b/>", b"<a>&undefined;</a>"])
 def test_garbage_is_not_well_formed(data: bytes) -> None:
     """Empty input, text, two roots and undeclared entities are all not well-formed."""
@@ -253,6 +284,33 @@ def test_prolog_fast_path_only_ever_clears_plain_prologs(data: bytes, plain: boo
     from translation.xml_safety import _prolog_is_plain
 
     assert _prolog_is_plain(data) is plain
+
+
+@pytest.mark.parametrize(
+    ("data", "matches"),
+    [
+        (b"<?xml version='1.0' encoding='UTF-8'?>\n<a/>", True),
+        (b'<?xml version="1.0" standalone="yes" ?>\r\n\t<x:a/>', True),
+        (b"\xef\xbb\xbf <a/>", True),
+        (b"<\xc3\xa9/>", True),
+        (b'<?xml version="1.0" encoding="UTF-16"?><a/>', False),
+        (b'<?xml version="1.0" encoding="utf-8"?><!DOCTYPE a><a/>', False),
+        (b"<?xml-stylesheet href='x'?><a/>", False),
+        (b'<?xml version="1.0" encoding="ebcdic"?><a/>', False),
+        (b"<!DOCTYPE a><a/>", False),
+        (b"< a/>", False),
+        (b"\xff\xfe<\x00a\x00/\x00>\x00", False),
+    ],
+)
+def test_one_match_prolog_check_clears_only_what_the_byte_scan_clears(
+    data: bytes, matches: bool
+) -> None:
+    """The regex for the common prolog is a shortcut of the byte scan, never more lenient."""
+    from translation.xml_safety import _COMMON_PROLOG, _scanned_prolog_is_plain
+
+    assert (_COMMON_PROLOG.match(data) is not None) is matches
+    if matches:
+        assert _scanned_prolog_is_plain(data)
 
 
 def test_doctype_behind_comments_and_pis_is_still_refused() -> None:
