@@ -27,7 +27,6 @@ class LedgerConsentDesk:
         self._days = days
 
     def _ref(self, national_id: str) -> str:
-        assert self._ledger.keyring is not None  # build_ledger always gives one
         return self._ledger.keyring.ref_for(national_id)
 
     async def grant(self, national_id: str, purpose: str, recipient: str) -> None:
@@ -45,7 +44,6 @@ class LedgerConsentDesk:
 
 def print_data_use_report(console: Console, ledger: Ledger, national_id: str) -> None:
     """The citizen's data-use report, as a table (built by replay from the ledger)."""
-    assert ledger.keyring is not None
     ref = ledger.keyring.ref_for(national_id)
     uses = data_use_report(ledger, ref)
     table = Table(title=f"data-use report of {ref} (interop-hub subject report {national_id})")

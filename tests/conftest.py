@@ -13,6 +13,8 @@ import pytest
 from hub.adapters.crypto.keystore import KeyStore
 from hub.adapters.crypto.keystore_selection import open_key_store
 from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess
+from hub.adapters.store.ledger import Ledger
+from hub.bootstrap.privacy import build_ledger
 from hub.settings import HubSettings
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
@@ -84,6 +86,28 @@ def key_store(store_url: str | None, tmp_path: Path) -> Iterator[KeyStore]:
         yield store
     finally:
         store.close()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    """A ledger built as every entry point builds it (its keyring seals personal fields),
+    over a SQLite store and key store in the test's temporary folder."""
+    built = build_ledger(HubSettings(data=tmp_path))
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+@pytest.fixture
+def store_ledger(store_url: str | None, tmp_path: Path) -> Iterator[Ledger]:
+    """The same over each event store back end in turn (data folder ``tmp_path / "hub"``,
+    where :func:`key_store` opens the key store too)."""
+    built = build_ledger(HubSettings(data=tmp_path / "hub", store=store_url))
+    try:
+        yield built
+    finally:
+        built.close()
 
 
 @pytest.fixture

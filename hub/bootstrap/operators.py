@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.adapters.store.ledger import Ledger
-from hub.service_layer.operators import OperatorDirectory, OperatorError
+from hub.service_layer.operators import OperatorDirectory
 from hub.service_layer.operators.secrets import OperatorSecrets
 from hub.settings import HubSettings
 
@@ -18,7 +18,5 @@ def operator_directory(settings: HubSettings, ledger: Ledger) -> OperatorDirecto
     KEK, so ``interop-hub keys rotate-kek`` re-wraps it and TOTP secrets and sessions
     survive a KEK rotation.
     """
-    if ledger.keyring is None:
-        raise OperatorError("the ledger has no keyring: operator secrets cannot be sealed")
     secrets = OperatorSecrets(ledger.keyring.secret(CONSOLE_SECRET))
     return OperatorDirectory(ledger, secrets, issuer=f"interop-hub {settings.region}")

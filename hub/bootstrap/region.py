@@ -145,7 +145,6 @@ async def _build(
     """The region's parts over its ledger: NATS, bus, adapters, relay, gateway, worker."""
     region = settings.region
     credentials = CredentialService(ledger, region)  # hub.service_layer.security: who may call
-    assert ledger.keyring is not None  # build_ledger always gives the ledger its keyring
     # hub.adapters.providers: provider secrets unsealed once, before anything else starts; a
     # missing secret or file refuses to start, naming the field
     secrets = ProviderSecrets(ledger.keyring)

@@ -110,12 +110,13 @@ def _auditor(data: Path):  # type: ignore[no-untyped-def]
 
 def _generate(data: Path, events: int) -> None:
     """Grow the store to ``events`` rows: real exchanges first, then SQL copies of them."""
-    from hub.adapters.store.ledger import Arrival, Ledger, Translation
-    from hub.adapters.store.selection import store_environment
+    from hub.adapters.store.ledger import Arrival, Translation
+    from hub.bootstrap.privacy import build_ledger
+    from hub.settings import HubSettings
 
     database = data / "ledger.sqlite3"
     if not database.exists():
-        ledger = Ledger(store_environment(None, data))
+        ledger = build_ledger(HubSettings(data=data))
         arrival = Arrival(
             "north/tax", "north/social-security/history", "c", "json", "sha256:0", 1, "r"
         )

@@ -136,7 +136,6 @@ class Access:
 
 async def _embedded_access(hub: Hub) -> Access:
     """Department credentials issued as a region would, once the server has loaded them."""
-    assert hub.credentials is not None and hub.ledger.keyring is not None
     seeds = {}
     for department in DEPARTMENTS.values():
         issued = hub.credentials.issue(f"{REGION}/{department}", CredentialKind.DEPARTMENT,

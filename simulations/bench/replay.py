@@ -32,7 +32,8 @@ from rich.table import Table
 from hub.adapters.projections import ProjectionRunner, build_projections
 from hub.adapters.projections.store import SQLiteReadStore
 from hub.adapters.store.ledger import Ledger
-from hub.adapters.store.selection import sqlite_environment
+from hub.bootstrap.privacy import build_ledger
+from hub.settings import HubSettings
 from simulations.bench.exchange_history import SERVICES, iter_decoded, write_history
 from simulations.bench.figures import Figure, ratio_of
 
@@ -46,7 +47,7 @@ def run(events: int = EVENTS, rounds: int = ROUNDS) -> list[Figure]:
     """Measure, print a table, and return the figures."""
     console = Console(width=None if sys.stdout.isatty() else 132)
     with tempfile.TemporaryDirectory(prefix="bench-replay-") as tmp:
-        ledger = Ledger(sqlite_environment(Path(tmp) / "ledger.sqlite3"))
+        ledger = build_ledger(HubSettings(data=Path(tmp)))
         store = SQLiteReadStore(Path(tmp) / "projections.sqlite3")
         try:
             started = time.perf_counter()

@@ -158,7 +158,6 @@ async def test_consent_revoked_while_queued_fails_the_exchange(hub_settings: Hub
 
     async def prepare(region: Region) -> None:
         policy, keyring = region.hub.access, region.hub.ledger.keyring
-        assert policy is not None and keyring is not None
         refs["ref"] = keyring.ref_for(PERSON)
         until = dt.date.today() + dt.timedelta(days=30)
         await asyncio.to_thread(policy.consents.grant, refs["ref"], "income-verification",
@@ -188,7 +187,6 @@ async def test_consent_narrows_the_fields_and_each_use_is_recorded(
     """A consent for two fields: the answer holds those only; Consent.Used names them."""
     async with running_region(hub_settings) as region:
         policy, keyring = region.hub.access, region.hub.ledger.keyring
-        assert policy is not None and keyring is not None
         ref = keyring.ref_for(PERSON)
         refused = await _ask(region, SS, HISTORY, purpose="income-verification")
         _refused(region, refused, "consent-required", "consent")
@@ -223,7 +221,6 @@ async def test_soap_names_the_purpose_in_a_header_and_gets_a_minimised_body(
 
     async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
         policy, keyring = region.hub.access, region.hub.ledger.keyring
-        assert policy is not None and keyring is not None
         await grant(region.hub, "north/social-security", TAX, "licence-renewal")
         await asyncio.to_thread(policy.consents.grant, keyring.ref_for(PERSON), "licence-renewal",
                                 "north/social-security", until=dt.date.today())
@@ -256,7 +253,6 @@ async def test_the_http_report_needs_an_auditor(hub_settings: HubSettings) -> No
     auditor; an auditor's operator token reads every use."""
     async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
         assert (await _ask(region, SS, HISTORY, purpose="tax-assessment")).status_code == 200
-        assert region.hub.ledger.keyring is not None and region.hub.credentials is not None
         ref = region.hub.ledger.keyring.ref_for(PERSON)
         url = f"{region.hub.http_url}/subjects/{ref}/report"
         assert (await http.get(url)).status_code == 401

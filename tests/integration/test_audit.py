@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hub.adapters.store.ledger import Ledger
-from hub.adapters.store.selection import store_environment
 from hub.service_layer.audit import AuditError, Auditor, ProofError, checkpoint_periodically
 from hub.service_layer.audit.merkle import verify_consistency, verify_inclusion
 from hub.settings import HubSettings
@@ -31,10 +29,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def ledger(store_url: str | None, data_dir: Path) -> Iterator[Ledger]:
-    app_ = Ledger(store_environment(store_url, data_dir))
-    yield app_
-    app_.close()
+def ledger(store_ledger: Ledger) -> Ledger:
+    """The hub's ledger over each event store back end, in ``data_dir``."""
+    return store_ledger
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from hub.adapters.store.ledger import Ledger
-from hub.adapters.store.selection import store_environment
+from hub.bootstrap.privacy import build_ledger
 from hub.entrypoints.cli.main import app
+from hub.settings import HubSettings
 from tests.integration.audit_tampering import record, set_state, state_at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ STANDALONE = ROOT / "simulations" / "audit_verify_standalone.py"
 @pytest.fixture
 def sqlite_folder(tmp_path: Path) -> tuple[Path, list[UUID]]:
     data = tmp_path / "hub"
-    app_ = Ledger(store_environment(None, data))
+    app_ = build_ledger(HubSettings(data=data))
     ids = record(app_, 4)
     app_.close()
     return data, ids
@@ -99,7 +99,7 @@ def test_cli_proofs_pass_the_standalone_verifier(sqlite_folder: tuple[Path, list
     data, ids = sqlite_folder
     cli("checkpoint", "--data", str(data))
     key = cli("key", "--data", str(data)).output.strip()
-    app_ = Ledger(store_environment(None, data))
+    app_ = build_ledger(HubSettings(data=data))
     record(app_, 2)
     app_.close()
     cli("checkpoint", "--data", str(data))

@@ -16,8 +16,7 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from hub.adapters.store.ledger import Ledger
-from hub.adapters.store.selection import store_environment
+from hub.bootstrap.privacy import build_ledger
 from hub.entrypoints.cli.main import app
 from hub.entrypoints.serve import run_hub
 from hub.settings import HubSettings
@@ -80,7 +79,7 @@ def test_another_hub_region_is_a_clear_error_not_tampering(
 def test_an_inserted_row_is_named_inserted(tmp_path: Path) -> None:
     """A row slipped in at a signed position (the rows after it renumbered): (inserted)."""
     data = tmp_path / "hub"
-    ledger = Ledger(store_environment(None, data))
+    ledger = build_ledger(HubSettings(data=data))
     record(ledger, 4)
     ledger.close()
     assert audit(data, "checkpoint").exit_code == 0

@@ -244,11 +244,11 @@ async def test_relay_publishes_what_was_recorded_while_the_hub_was_down(
     hub_settings: HubSettings,
 ) -> None:
     """An exchange recorded but never published is delivered after restart, exactly once."""
-    from hub.adapters.store.ledger import Arrival, Ledger, Translation
-    from hub.adapters.store.selection import store_environment
+    from hub.adapters.store.ledger import Arrival, Translation
+    from hub.bootstrap.privacy import build_ledger
 
     hub_settings.data.mkdir(parents=True)
-    ledger = Ledger(store_environment(None, hub_settings.data))
+    ledger = build_ledger(hub_settings)
     exchange_id = ledger.record_accepted(
         Arrival("north/tax", SS, "corr-offline", "json", "sha256:0", 0, ""),
         Translation(

@@ -26,8 +26,9 @@ from hub.adapters.bus.port import ConsumerSpec
 from hub.adapters.nats.bus import JetStreamBus, StreamSpec
 from hub.adapters.nats.server import NatsServerProcess
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
-from hub.adapters.store.selection import store_environment
+from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.reliability import Reliability, prepare_reliability
+from hub.bootstrap.security import access_policy
 from hub.domain.exchange import Exchange, Status
 from hub.service_layer.exchanges.dead_letters import (
     MAX_DELIVERIES_CODE,
@@ -85,6 +86,7 @@ class Parts:
     reliability: Reliability
     spec: ConsumerSpec
     url: str
+    directory: ServiceDirectory
 
 
 @contextlib.asynccontextmanager
@@ -92,7 +94,7 @@ async def hub_parts(nats_server: NatsServerProcess, tmp_path: Path) -> AsyncIter
     """The hub's ledger, bus, relay and dead-letter handling, wired as bootstrap does."""
     settings = HubSettings(data=tmp_path / "hub", max_deliver=MAX_DELIVER)
     settings.data.mkdir(parents=True)
-    ledger = Ledger(store_environment(None, settings.data))
+    ledger = build_ledger(settings)
     stream = StreamSpec(delivery_stream_name("north"), ["hub.north.deliver.>"])
     bus = await JetStreamBus.connect(nats_server.url, stream, name="test-hub")
     reliability = await prepare_reliability(bus, ledger, settings, nats_server.monitor_url)
@@ -106,7 +108,7 @@ async def hub_parts(nats_server: NatsServerProcess, tmp_path: Path) -> AsyncIter
              asyncio.create_task(bus.consume(reliability.advisories,
                                              reliability.dead_letters.on_advisory, stop))]
     try:
-        yield Parts(ledger, bus, relay, reliability, spec, nats_server.url)
+        yield Parts(ledger, bus, relay, reliability, spec, nats_server.url, directory)
     finally:
         stop.set()
         await asyncio.wait(tasks, timeout=15)
@@ -165,6 +167,7 @@ async def test_killed_consumer_redelivers_once_then_dead_letters_on_max_deliveri
         assert await _rogue_takes_and_dies(parts.url) == 1
         worker = DeliveryWorker(ledger, parts.bus, {SERVICE: adapter},
                                 max_deliver=MAX_DELIVER, backoff_s=0.05,
+                                policy=access_policy(ledger, "north"), directory=parts.directory,
                                 dead_letters=parts.reliability.dead_letters)
         stop = asyncio.Event()
         consuming = asyncio.create_task(parts.bus.consume(parts.spec, worker.handle, stop))

@@ -95,7 +95,6 @@ def raw_store_bytes(settings: HubSettings) -> bytes:
 
 
 def record(ledger: Ledger, national_id: str, family_name: str) -> UUID:
-    assert ledger.keyring is not None
     translation = Translation(
         "social-security.contribution-history-query@1.0",
         _query(national_id),

@@ -36,7 +36,6 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
 
 def _routed(ledger: Ledger, n: int) -> Exchange:
     """A new, unsaved routed exchange about a person (its request is sealed when written)."""
-    assert ledger.keyring is not None
     arrival = Arrival("north/tax", SS, f"c-{n}", "json", "sha256:00", 42, "_hub.north.reply.x")
     document = {"national_id": f"1980010{n % 10}-1234", "period_start": "2000-01-01",
                 "period_end": "2026-12-31"}

@@ -108,15 +108,14 @@ async def test_an_untranslated_error_in_a_check_is_a_failed_check(
     translate) fails that check only; /health never turns it into a 500."""
     import nats.errors
 
-    from hub.adapters.store.ledger import Ledger
-    from hub.adapters.store.selection import store_environment
+    from hub.bootstrap.privacy import build_ledger
     from hub.bootstrap.supervisor import TaskSupervisor
     from hub.entrypoints.http.health import HealthChecks
 
     async def bus_check() -> str | None:
         raise nats.errors.ConnectionClosedError
 
-    ledger = Ledger(store_environment(None, hub_settings.data))
+    ledger = build_ledger(hub_settings)
     try:
         checks = HealthChecks(hub_settings, ledger, Auditor.from_settings(hub_settings),
                               bus_check, supervisor=TaskSupervisor(asyncio.Event()))

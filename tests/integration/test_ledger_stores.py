@@ -6,14 +6,11 @@ tracking) is the shared port suite, tests/ports/test_event_store.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from hub.adapters.store.ledger import Arrival, Ledger, Problem, Translation
-from hub.adapters.store.selection import store_environment
 from hub.domain.errors import ExchangeNotFoundError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
 
@@ -36,10 +33,9 @@ TRANSLATION = Translation(
 
 
 @pytest.fixture
-def ledger(store_url: str | None, tmp_path: Path) -> Iterator[Ledger]:
-    app = Ledger(store_environment(store_url, tmp_path))
-    yield app
-    app.close()
+def ledger(store_ledger: Ledger) -> Ledger:
+    """Every test here runs on each event store back end."""
+    return store_ledger
 
 
 def test_accepted_exchange_records_received_translated_routed_in_order(ledger: Ledger) -> None:

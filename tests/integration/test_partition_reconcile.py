@@ -18,8 +18,7 @@ import structlog
 from typer.testing import CliRunner
 
 from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_port
-from hub.adapters.store.ledger import Ledger
-from hub.adapters.store.selection import store_environment
+from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.reconciliation import reconcile_folders
 from hub.entrypoints.cli.main import app
 from hub.service_layer.federation.reconciliation import Category
@@ -64,7 +63,7 @@ def servers(tmp_path: Path) -> Iterator[dict[str, NatsServerProcess]]:
 def _settings(root: Path, region: str) -> HubSettings:
     settings = HubSettings(data=root / region, region=region, log_format="json")
     settings.data.mkdir(parents=True, exist_ok=True)
-    Ledger(store_environment(None, settings.data)).close()  # a region's folder has a ledger
+    build_ledger(settings).close()  # a region's folder has a ledger
     return settings
 
 

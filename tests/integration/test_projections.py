@@ -31,7 +31,6 @@ from hub.adapters.projections import (
 from hub.adapters.projections.base import Event
 from hub.adapters.projections.store import Tx
 from hub.adapters.store.ledger import Arrival, Ledger, Problem, Translation
-from hub.adapters.store.selection import store_environment
 from hub.bootstrap.privacy import build_ledger
 from hub.service_layer.security.access import AccessRights
 from hub.settings import HubSettings
@@ -47,10 +46,9 @@ LIMITS = {SS: 2.0, TAX: 2.0}
 
 
 @pytest.fixture
-def ledger(store_url: str | None, tmp_path: Path) -> Iterator[Ledger]:
-    app = Ledger(store_environment(store_url, tmp_path))
-    yield app
-    app.close()
+def ledger(store_ledger: Ledger) -> Ledger:
+    """Every test here runs on each event store back end."""
+    return store_ledger
 
 
 @pytest.fixture
@@ -363,7 +361,6 @@ def test_projections_never_open_sealed_personal_fields(
     """A ledger sealing personal data per subject replays even after the subject's key is gone."""
     ledger = build_ledger(HubSettings(data=tmp_path, store=store_url))
     try:
-        assert ledger.keyring is not None
         subject = ledger.keyring.ref_for("19800101-1234")
         sealed = replace(_translation(SS, SS_QUERY), data_subject=subject)
         exchange_id = ledger.record_accepted(_arrival(SS, "sealed-1"), sealed)

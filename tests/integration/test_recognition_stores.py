@@ -13,10 +13,11 @@ from federation.fingerprints import registry_fingerprint
 from federation.keys import KeyRing
 from federation.reasons import Outcome, Reason
 from federation.trust import TrustList, publish_region_card, read_region_card, trust_all
-from hub.adapters.store.ledger import Arrival, Ledger, Problem
-from hub.adapters.store.selection import store_environment
+from hub.adapters.store.ledger import Arrival, Problem
+from hub.bootstrap.privacy import build_ledger
 from hub.domain.exchange import Exchange
 from hub.service_layer.federation import FederationApp, federation_environment
+from hub.settings import HubSettings
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 TAX = "tax.clearance@1.0"
@@ -104,7 +105,7 @@ def test_the_ledger_and_federation_keep_separate_tables(
     rings: dict[str, KeyRing], trust: dict[str, TrustList],
 ) -> None:
     """Beside the ledger in one store, federation events never enter the ledger's log."""
-    ledger = Ledger(store_environment(store_url, tmp_path))
+    ledger = build_ledger(HubSettings(data=tmp_path, store=store_url))
     south = _south(store_url, tmp_path, rings, trust)
     try:
         _agree(north, south)

@@ -24,9 +24,9 @@ from typer.testing import CliRunner, Result
 from contracts import default_registry
 from federation.fingerprints import registry_fingerprint
 from federation.trust import TrustList, publish_region_card, read_region_card
-from hub.adapters.store.ledger import Arrival, Ledger, Translation
-from hub.adapters.store.selection import store_environment
+from hub.adapters.store.ledger import Arrival, Translation
 from hub.bootstrap.federation import RegionFederation, open_federation, open_keys, save_trust
+from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.reconciliation import reconcile_folders
 from hub.domain.record import Record
 from hub.entrypoints.cli.main import app
@@ -114,7 +114,7 @@ def _scenario(north: RegionFederation, south: RegionFederation) -> dict[str, str
 
 def _query(settings: HubSettings, correlation_id: str, ingress: str, *, answer: bool) -> None:
     """One side of a cross-region query, recorded in the region's ledger."""
-    ledger = Ledger(store_environment(settings.store, settings.data))
+    ledger = build_ledger(settings)
     try:
         exchange_id = ledger.record_accepted(
             Arrival("north/tax", SERVICE, correlation_id, ingress, "sha256:" + "1" * 64, 10),

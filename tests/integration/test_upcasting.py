@@ -13,9 +13,12 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, Snapshot, event
 
+from hub.adapters.crypto.keyring import open_keyring
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.adapters.store.selection import sqlite_environment, store_environment
+from hub.bootstrap.privacy import build_ledger
 from hub.domain.exchange import Exchange, Status
+from hub.settings import HubSettings
 
 # The code that wrote the old store: version 1 of ``Noted`` had no author. It runs in a
 # separate interpreter, as the previous release of the hub would have.
@@ -143,6 +146,12 @@ class SnapshottingLedger(Ledger):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Exchange: 3}
 
 
+def _snapshotting(store_url: str | None, data: Path) -> SnapshottingLedger:
+    """A snapshotting ledger over the store and keyring :func:`build_ledger` would open."""
+    settings = HubSettings(data=data, store=store_url)
+    return SnapshottingLedger(store_environment(store_url, data), keyring=open_keyring(settings))
+
+
 ARRIVAL = Arrival("north/tax", "north/tax/tax-clearance", "corr-s", "json", "sha256:00", 9, "")
 TRANSLATION = Translation("tax.clearance-query@1.0", {"tax_year": 2025}, "d", "north/tax", "s")
 
@@ -159,7 +168,7 @@ def _lifecycle(ledger: Ledger) -> UUID:
 
 def test_snapshots_are_taken_at_the_interval(store_url: str | None, tmp_path: Path) -> None:
     """With interval 3, saving an exchange's six events stores snapshots at versions 3 and 6."""
-    ledger = SnapshottingLedger(store_environment(store_url, tmp_path))
+    ledger = _snapshotting(store_url, tmp_path)
     try:
         exchange_id = _lifecycle(ledger)
         assert ledger.snapshots is not None
@@ -170,11 +179,11 @@ def test_snapshots_are_taken_at_the_interval(store_url: str | None, tmp_path: Pa
 
 def test_loading_starts_from_the_latest_snapshot(store_url: str | None, tmp_path: Path) -> None:
     """An exchange loads from its snapshot and replays only the events recorded after it."""
-    plain = Ledger(store_environment(store_url, tmp_path))
+    plain = build_ledger(HubSettings(data=tmp_path, store=store_url))
     exchange_id = _lifecycle(plain)
     at_three = plain.get(exchange_id, version=3)
     plain.close()
-    ledger = SnapshottingLedger(store_environment(store_url, tmp_path))
+    ledger = _snapshotting(store_url, tmp_path)
     try:
         snapshot = Snapshot.take(at_three)
         # A marker only the snapshot carries: seeing it proves the snapshot was used.
@@ -190,7 +199,7 @@ def test_loading_starts_from_the_latest_snapshot(store_url: str | None, tmp_path
 
 def test_snapshot_keeps_the_status_enum(tmp_path: Path) -> None:
     """An exchange loaded from a snapshot still has a Status, not a bare string."""
-    ledger = SnapshottingLedger(sqlite_environment(tmp_path / "ledger.sqlite3"))
+    ledger = _snapshotting(None, tmp_path)
     try:
         exchange_id = _lifecycle(ledger)  # the latest snapshot is at the last version
         assert isinstance(ledger.get(exchange_id).status, Status)

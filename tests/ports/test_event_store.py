@@ -19,8 +19,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
 
 from hub.adapters.store.ledger import Ledger
-from hub.adapters.store.selection import store_environment
+from hub.bootstrap.privacy import build_ledger
 from hub.service_layer.exchanges.relay import RELAY_NAME
+from hub.settings import HubSettings
 
 TOPIC = "tests.ports:Happened"
 
@@ -33,7 +34,7 @@ def open_ledger(store_url: str | None, tmp_path: Path) -> Iterator[OpenLedger]:
     opened: list[Ledger] = []
 
     def opener() -> Ledger:
-        opened.append(Ledger(store_environment(store_url, tmp_path)))
+        opened.append(build_ledger(HubSettings(data=tmp_path, store=store_url)))
         return opened[-1]
 
     yield opener
@@ -204,11 +205,11 @@ def test_tracked_position_and_events_survive_reopening(
 ) -> None:
     """The relay's tracked position is stored with the events and read back after a restart."""
     aggregate = uuid4()
-    first = Ledger(store_environment(store_url, tmp_path))
+    first = build_ledger(HubSettings(data=tmp_path, store=store_url))
     first.recorder.insert_events([_event(aggregate, v) for v in (1, 2, 3)])
     first.factory.tracking_recorder().insert_tracking(Tracking(RELAY_NAME, 3))
     first.close()
-    second = Ledger(store_environment(store_url, tmp_path))
+    second = build_ledger(HubSettings(data=tmp_path, store=store_url))
     try:
         assert second.factory.tracking_recorder().max_tracking_id(RELAY_NAME) == 3
         assert _positions(list(second.recorder.select_notifications(1, 10))) == [

@@ -11,10 +11,9 @@ from contracts import default_registry
 from contracts.identity import ServiceId
 from contracts.social_security import ContributionHistory, ContributionHistoryQuery
 from hub.adapters.store.ledger import Ledger
+from hub.bootstrap.security import access_policy
 from hub.domain.consent import Consent, ConsentState
 from hub.service_layer.exchanges.routing import ServiceDefinition, load_services
-from hub.service_layer.security.access import AccessRights
-from hub.service_layer.security.consents import ConsentBook
 from hub.service_layer.security.decision import AccessPolicy
 from hub.service_layer.security.purposes import Purpose, parse_purposes
 from hub.service_layer.security.refusals import (
@@ -57,9 +56,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def policy(clock: Clock) -> AccessPolicy:
-    ledger = Ledger()
-    return AccessPolicy(AccessRights(ledger, "north"), ConsentBook(ledger, clock=clock))
+def policy(ledger: Ledger, clock: Clock) -> AccessPolicy:
+    return access_policy(ledger, "north", clock=clock)
 
 
 def test_deny_by_default_then_granted_then_revoked(policy: AccessPolicy) -> None:

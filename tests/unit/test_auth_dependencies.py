@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends
 from contracts import default_registry
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
+from hub.bootstrap.security import access_policy
 from hub.domain.credential import CredentialKind
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.auth import Authenticator, require_department, require_operator
@@ -44,7 +45,7 @@ async def hub(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Credenti
     ledger = build_ledger(HubSettings(data=tmp_path))
     credentials = CredentialService(ledger, "north")
     gateway = Gateway(ledger, ServiceDirectory("north", []), default_registry(), NoReplies(),
-                      lambda: None, reply_timeout_s=1)
+                      lambda: None, reply_timeout_s=1, policy=access_policy(ledger, "north"))
     router = APIRouter()
 
     @router.get("/mine")

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
 
 from hub.adapters.store.ledger import Ledger
-from hub.bootstrap.privacy import build_ledger
 from hub.domain.credential import Credential, CredentialKind
 from hub.domain.credential_errors import (
     CredentialError,
@@ -23,7 +20,6 @@ from hub.domain.credential_errors import (
 )
 from hub.service_layer.security.credentials import CredentialService, parse_ttl
 from hub.service_layer.security.tokens import Token, new_secret, parse_authorization
-from hub.settings import HubSettings
 
 DAY = dt.timedelta(days=1)
 
@@ -36,15 +32,6 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.now
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = build_ledger(HubSettings(data=tmp_path))
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 @pytest.fixture

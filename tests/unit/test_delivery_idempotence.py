@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from pathlib import Path
 from uuid import UUID
-
-import pytest
 
 from contracts import Contract
 from contracts.tax import TaxClearance, TaxClearanceQuery
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
-from hub.adapters.store.selection import store_environment
+from hub.bootstrap.security import access_policy
 from hub.domain.exchange import Exchange, Status
+from hub.service_layer.exchanges.dead_letters import DeadLetters
 from hub.service_layer.exchanges.delivery import DeliveryWorker
 from hub.service_layer.exchanges.messages import DeliveryRequest
+from hub.service_layer.exchanges.routing import ServiceDirectory
 from translation.errors import ProviderUnavailable
+from translation.port import ProviderAdapter
 
 SERVICE = "north/tax/tax-clearance"
 QUERY = {"national_id": "19800101-1234", "tax_year": 2025}
@@ -40,13 +40,32 @@ class FakeDelivery:
 
 
 class FakeBus:
-    """Implements the transient side of hub.adapters.bus.port.Bus: records replies."""
+    """Implements the transient side of hub.adapters.bus.port.Bus (records replies) and
+    hub.service_layer.exchanges.dead_letters.DeadLetterBus (records dead letters)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes]] = []
+        self.published: list[tuple[str, bytes]] = []
 
     async def send(self, subject: str, data: bytes, headers: object = None) -> None:
         self.sent.append((subject, data))
+
+    async def publish(self, subject: str, data: bytes, *, msg_id: str,
+                      headers: dict[str, str] | None = None) -> None:
+        self.published.append((subject, data))
+
+    async def stream_message(self, stream: str, sequence: int) -> bytes:
+        raise LookupError(f"no message {sequence} in {stream}")
+
+
+def _worker(ledger: Ledger, bus: FakeBus, adapters: Mapping[str, ProviderAdapter],
+            backoff_s: float = 0) -> DeliveryWorker:
+    """The hub's delivery worker over ``ledger``, with the region's access policy and
+    dead-letter handling as bootstrap builds them."""
+    return DeliveryWorker(ledger, bus, adapters, max_deliver=5, backoff_s=backoff_s,
+                          policy=access_policy(ledger, "north"),
+                          directory=ServiceDirectory("north", []),
+                          dead_letters=DeadLetters(ledger, bus, "north"))
 
 
 class FakeTaxAdapter:
@@ -71,11 +90,6 @@ class FakeTaxAdapter:
         return None
 
 
-@pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(store_environment(None, tmp_path))
-
-
 def _routed(ledger: Ledger) -> tuple[UUID, bytes]:
     exchange_id = ledger.record_accepted(
         Arrival("north/social-security", SERVICE, "c-1", "json", "sha256:0", 1, "_reply.x"),
@@ -94,7 +108,7 @@ async def test_redelivery_after_success_is_acked_without_calling_the_provider(
 ) -> None:
     """A message delivered again after its effect was recorded is only acknowledged."""
     adapter, bus = FakeTaxAdapter(), FakeBus()
-    worker = DeliveryWorker(ledger, bus, {SERVICE: adapter}, max_deliver=5, backoff_s=0)
+    worker = _worker(ledger, bus, {SERVICE: adapter})
     exchange_id, data = _routed(ledger)
     first, second = FakeDelivery(data), FakeDelivery(data, attempt=2)
     await worker.handle(first)
@@ -108,7 +122,7 @@ async def test_redelivery_after_success_is_acked_without_calling_the_provider(
 async def test_concurrent_duplicate_deliveries_record_one_response(ledger: Ledger) -> None:
     """Two workers handling the same message at once: one Responded, both acked."""
     adapter, bus = FakeTaxAdapter(), FakeBus()
-    worker = DeliveryWorker(ledger, bus, {SERVICE: adapter}, max_deliver=5, backoff_s=0)
+    worker = _worker(ledger, bus, {SERVICE: adapter})
     exchange_id, data = _routed(ledger)
     deliveries = [FakeDelivery(data), FakeDelivery(data, attempt=2)]
     await asyncio.gather(*(worker.handle(d) for d in deliveries))
@@ -120,7 +134,7 @@ async def test_concurrent_duplicate_deliveries_record_one_response(ledger: Ledge
 async def test_retryable_failure_is_retried_with_backoff_then_answered(ledger: Ledger) -> None:
     """An unavailable provider yields DeliveryFailed and a delayed retry; the retry answers."""
     adapter, bus = FakeTaxAdapter(fail_first=1), FakeBus()
-    worker = DeliveryWorker(ledger, bus, {SERVICE: adapter}, max_deliver=5, backoff_s=0.5)
+    worker = _worker(ledger, bus, {SERVICE: adapter}, backoff_s=0.5)
     exchange_id, data = _routed(ledger)
     first, second = FakeDelivery(data), FakeDelivery(data, attempt=2)
     await worker.handle(first)
@@ -134,7 +148,7 @@ async def test_retryable_failure_is_retried_with_backoff_then_answered(ledger: L
 async def test_exchange_for_a_service_without_adapter_fails_for_good(ledger: Ledger) -> None:
     """No adapter for the service: a non-retryable failure is recorded and the message acked."""
     bus = FakeBus()
-    worker = DeliveryWorker(ledger, bus, {}, max_deliver=5, backoff_s=0)
+    worker = _worker(ledger, bus, {})
     exchange_id, data = _routed(ledger)
     delivery = FakeDelivery(data)
     await worker.handle(delivery)

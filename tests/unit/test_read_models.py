@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from hub.adapters.readmodels import ReadModels, models_of
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
@@ -33,15 +30,6 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.now
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = build_ledger(HubSettings(data=tmp_path))
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def _exchanges(ledger: Ledger, count: int) -> None:

@@ -5,22 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from hub.adapters.store.ledger import Ledger
 from hub.service_layer.exchanges.relay import OutboxRelay
 from hub.service_layer.exchanges.routing import ServiceDirectory
 
 POLL_S = 30.0  # far longer than the test: only a wake-up can start the second pass
-
-
-@pytest.fixture
-def ledger() -> Iterator[Ledger]:
-    built = Ledger({"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    yield built
-    built.close()
 
 
 class _CountingRelay(OutboxRelay):

@@ -4,9 +4,7 @@ the relay then builds the delivery request the old way, from the exchange."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from eventsourcing.persistence import Notification, StoredEvent
 
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
@@ -18,14 +16,6 @@ ARRIVAL = Arrival("north/tax", "north/social-security/contribution-history", "co
                   "sha256:00", 42, "_hub.north.reply.x")
 TRANSLATION = Translation("social-security.contribution-history-query@1.0", {"a": 1}, "sha256:1",
                           "north/social-security", "hub.north.deliver.x", data_subject="ds-1")
-
-
-@pytest.fixture
-def ledger() -> Iterator[Ledger]:
-    """A ledger in memory (no keyring: the Routed event holds nothing sealed)."""
-    built = Ledger({"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    yield built
-    built.close()
 
 
 def _routed_stored(ledger: Ledger) -> StoredEvent:

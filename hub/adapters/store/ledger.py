@@ -72,12 +72,10 @@ class Ledger(Application[UUID]):
     # here; tests/integration/test_upcasting.py exercises it with Exchange at interval 3.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {}
 
-    def __init__(
-        self, env: Mapping[str, str] | None = None, *, keyring: SubjectKeyring | None = None
-    ) -> None:
-        # Set before the library builds the mapper. Without a keyring personal fields
-        # are stored unsealed: only for tests of ledger mechanics; entry points use
-        # hub.bootstrap.privacy.build_ledger.
+    def __init__(self, env: Mapping[str, str] | None, *, keyring: SubjectKeyring) -> None:
+        # Set before the library builds the mapper, which seals personal fields with it.
+        # Entry points build the ledger with hub.bootstrap.privacy.build_ledger; a reader
+        # that must leave them sealed is hub.adapters.store.sealed_reader.
         self.keyring = keyring
         super().__init__(env)
         # The hot path's steps write through one group-commit writer
@@ -89,9 +87,7 @@ class Ledger(Application[UUID]):
         return CountingRecorder(super().construct_recorder())  # type: ignore[return-value]
 
     def construct_mapper(self) -> Mapper[UUID]:
-        """The library's mapper, or the subject cipher when the ledger has a keyring."""
-        if self.keyring is None:
-            return super().construct_mapper()
+        """The subject cipher: the library's mapper, sealing personal fields per subject."""
         return SubjectCipherMapper(
             self.construct_transcoder(),
             self.factory.compressor(),
@@ -104,8 +100,7 @@ class Ledger(Application[UUID]):
         owns its keyring)."""
         self.writer.close()
         super().close()
-        if self.keyring is not None:
-            self.keyring.close()
+        self.keyring.close()
 
     def record_rejected(self, arrival: Arrival, problem: Problem) -> UUID:
         """Received + Rejected, in one transaction."""

@@ -23,7 +23,7 @@ from hub.service_layer.security.consents import ConsentBook
 
 app = typer.Typer(help="Citizens' consents: grant, revoke, list.", no_args_is_help=True)
 
-from hub.entrypoints.cli.subject import SubjectArgument, keyring_of  # noqa: E402
+from hub.entrypoints.cli.subject import SubjectArgument  # noqa: E402
 
 PurposeOption = Annotated[str, typer.Option("--purpose", help="The purpose consented to")]
 RecipientOption = Annotated[
@@ -51,7 +51,7 @@ def grant(
                                  param_hint="--until") from None
     ledger = hub_cli.open_ledger(hub_cli.load_settings(data))
     try:
-        ref = keyring_of(ledger).resolve(subject)
+        ref = ledger.keyring.resolve(subject)
         consent = ConsentBook(ledger).grant(
             ref, purpose, recipient, until=last_day, fields=fields.split(",") if fields else ()
         )
@@ -73,7 +73,7 @@ def revoke(
     """Withdraw SUBJECT's consent: the next exchange needing it is refused, queued ones too."""
     ledger = hub_cli.open_ledger(hub_cli.load_settings(data))
     try:
-        ref = keyring_of(ledger).resolve(subject)
+        ref = ledger.keyring.resolve(subject)
         consent = ConsentBook(ledger).revoke(ref, purpose, recipient)
     finally:
         ledger.close()
@@ -93,7 +93,7 @@ def list_consents(
     """Every consent recorded (of one subject, if named)."""
     ledger = hub_cli.open_ledger(hub_cli.load_settings(data))
     try:
-        ref = keyring_of(ledger).resolve(subject) if subject else None
+        ref = ledger.keyring.resolve(subject) if subject else None
         found = ConsentBook(ledger).all(ref)
     finally:
         ledger.close()

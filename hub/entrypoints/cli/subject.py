@@ -11,9 +11,6 @@ from typing import Annotated
 
 import typer
 
-from hub.adapters.crypto.errors import PrivacyError
-from hub.adapters.crypto.keyring import SubjectKeyring
-from hub.adapters.store.ledger import Ledger
 from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.privacy.erasure import erasures_of, forget_subject
 from hub.service_layer.security.report import data_use_report
@@ -32,7 +29,7 @@ def show(subject: SubjectArgument, data: hub_cli.DataOption = None) -> None:
     settings = hub_cli.load_settings(data)
     ledger = hub_cli.open_ledger(settings)
     try:
-        keyring = _keyring(ledger)
+        keyring = ledger.keyring
         ref = keyring.resolve(subject)
         key = keyring.describe(ref)
         erasures = erasures_of(ledger, ref)
@@ -64,7 +61,7 @@ def forget(
     settings = hub_cli.load_settings(data)
     ledger = hub_cli.open_ledger(settings)
     try:
-        keyring = _keyring(ledger)
+        keyring = ledger.keyring
         ref = keyring.resolve(subject)
         if not yes:
             typer.confirm(
@@ -99,7 +96,7 @@ def report(
     settings = hub_cli.load_settings(data)
     ledger = hub_cli.open_ledger(settings)
     try:
-        ref = _keyring(ledger).resolve(subject)
+        ref = ledger.keyring.resolve(subject)
         uses = data_use_report(ledger, ref)
     finally:
         ledger.close()
@@ -118,14 +115,3 @@ def report(
             f"      fields: {', '.join(use.fields)}",
             highlight=False,
         )
-
-
-def keyring_of(ledger: Ledger) -> SubjectKeyring:
-    """The ledger's keyring (subjects are named through it)."""
-    return _keyring(ledger)
-
-
-def _keyring(ledger: Ledger) -> SubjectKeyring:
-    if ledger.keyring is None:  # build_ledger always gives one; say so if that ever changes
-        raise PrivacyError("this ledger was opened without a keyring")
-    return ledger.keyring

@@ -60,9 +60,9 @@ class DeliveryWorker:
         *,
         max_deliver: int,
         backoff_s: float,
-        policy: AccessPolicy | None = None,
-        directory: ServiceDirectory | None = None,
-        dead_letters: DeadLetterSink | None = None,
+        policy: AccessPolicy,
+        directory: ServiceDirectory,
+        dead_letters: DeadLetterSink,
     ) -> None:
         self._ledger = ledger
         # re-checks rights and consent before each call (hub.service_layer.security)
@@ -176,7 +176,7 @@ class DeliveryWorker:
         if retryable and not give_up:
             await delivery.retry(self._backoff_s * 2 ** (delivery.attempt - 1))
             return
-        if give_up and self._dead_letters is not None:
+        if give_up:
             await self._dead_letters.publish(settled)  # before the ack: a redelivery re-sends
         await self._reply(
             exchange,
@@ -197,7 +197,7 @@ class DeliveryWorker:
             status=exchange.status.value,
             attempt=delivery.attempt,
         )
-        if exchange.status is Status.DEAD_LETTERED and self._dead_letters is not None:
+        if exchange.status is Status.DEAD_LETTERED:
             await self._dead_letters.publish(exchange)  # idempotent: same message id
         if exchange.status is Status.RESPONDED and exchange.response is not None:
             await self._reply(
@@ -258,7 +258,7 @@ class DeliveryWorker:
         """For a subscriber's notification delivery (hub.service_layer.notifications): the
         subscription it
         receives the record under, as declared; None for every other service."""
-        if self._directory is None or not self._directory.is_internal(service):
+        if not self._directory.is_internal(service):
             return None
         return self._directory.get(service).description
 
@@ -281,7 +281,7 @@ class DeliveryWorker:
         exchanges from before access control), which are delivered as before.
         """
         authorisation = getattr(exchange, "authorisation", None)
-        if authorisation is None or self._policy is None or self._directory is None:
+        if authorisation is None:
             return None
         service = self._directory.get(exchange.service)
         if not authorisation.get("consent_id"):

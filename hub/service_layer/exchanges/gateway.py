@@ -72,11 +72,10 @@ class Gateway:
         wake_relay: Callable[[], None],
         *,
         reply_timeout_s: float,
-        policy: AccessPolicy | None = None,
+        policy: AccessPolicy,
     ) -> None:
         self.ledger = ledger
-        # Access rights, purposes and consent (hub.service_layer.security); None only in tests of
-        # the exchange mechanics that construct a gateway by hand.
+        # Access rights, purposes and consent (hub.service_layer.security)
         self.policy = policy
         self.directory = directory
         self._registry = registry
@@ -120,7 +119,7 @@ class Gateway:
             request = decode(service)
             # The person the request is about, as a pseudonymous reference
             # (hub.adapters.crypto).
-            data_subject = self.ledger.keyring.ref_of(request) if self.ledger.keyring else ""
+            data_subject = self.ledger.keyring.ref_of(request)
             decision = self._authorise(envelope, service, data_subject)
         except HubError as error:
             exchange_id = await self._record_rejection(arrival, error)
@@ -135,11 +134,7 @@ class Gateway:
             data_subject=data_subject,
         )
         future = self._inbox.expect(token)
-        if decision is None:
-            exchange = self.ledger.accepted(arrival, translation)
-            exchange.route(translation.provider, translation.subject)
-        else:
-            exchange = authorised_exchange(self.ledger, arrival, translation, decision)
+        exchange = authorised_exchange(self.ledger, arrival, translation, decision)
         exchange_id = exchange.id
         await self.ledger.append(exchange)
         del exchange, translation  # the request is sealed in the ledger now; keep no copy
@@ -163,17 +158,14 @@ class Gateway:
 
     def _authorise(
         self, envelope: Envelope, service: ServiceDefinition, data_subject: str
-    ) -> Decision | None:
-        """The access decision (hub.service_layer.security), or None for a gateway built without a
-        policy.
+    ) -> Decision:
+        """The access decision (hub.service_layer.security).
 
         Taken on the event loop: it reads only the in-memory read models, so a thread
         hand-off would cost more than the decision. The one store write it may make
         (recording a consent found expired) happens once per consent, like the
         authenticator's catch-up for a token not known yet.
         """
-        if self.policy is None:
-            return None
         return self.policy.decide(
             envelope.client, service, envelope.purpose, data_subject, ingress=envelope.ingress,
         )

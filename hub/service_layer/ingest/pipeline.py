@@ -110,7 +110,7 @@ def utc_now() -> dt.datetime:
 class IngestPipeline:
     """Turns batches of submissions into recorded, attested records (or recorded refusals)."""
 
-    def __init__(self, store: RecordStore, keys: KeyRing, keyring: SubjectKeyring | None,
+    def __init__(self, store: RecordStore, keys: KeyRing, keyring: SubjectKeyring,
                  book: SourceBook, *, max_bytes: int,
                  clock: Callable[[], dt.datetime] = utc_now) -> None:
         self._store = store
@@ -159,7 +159,7 @@ class IngestPipeline:
             raise PayloadTooLarge(len(submission.data), self._max_bytes)
         document = source.decode(submission.data)
         started = clock.add("decode (parse, validate, map, pydantic)", started)
-        subject = (self._keyring.ref_of(document) if self._keyring else "") or NO_SUBJECT
+        subject = self._keyring.ref_of(document) or NO_SUBJECT
         content_digest = digest_json(document.model_dump(mode="json"))
         started = clock.add("subject ref + canonical digest", started)
         record_id = record_id_of(self._region, department, submission.submission_id)

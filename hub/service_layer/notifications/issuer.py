@@ -110,8 +110,7 @@ class Notifier:
         document = decode_json(model, raw)
         body = document.model_dump_json().encode()
         content = document.model_dump(mode="json")
-        keyring = self._ledger.keyring
-        data_subject = keyring.ref_of(document) if keyring else ""
+        data_subject = self._ledger.keyring.ref_of(document)
         record_id, attested = str(uuid.uuid4()), False
         if self.federation is not None and data_subject:
             sent = await self.federation.issue(

@@ -116,8 +116,6 @@ class CredentialService:
         self, ledger: Ledger, region: str,
         *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        if ledger.keyring is None:
-            raise CredentialError("credentials need the ledger's keyring (build_ledger)")
         self._ledger = ledger
         self._keyring = ledger.keyring
         self._region = region

@@ -68,8 +68,6 @@ class LegacyLogins:
 
     def __init__(self, ledger: Ledger, region: str,
                  *, clock: Callable[[], dt.datetime]) -> None:
-        if ledger.keyring is None:
-            raise CredentialError("legacy logins need the ledger's keyring (build_ledger)")
         self._ledger = ledger
         self._keyring = ledger.keyring
         self._region = region

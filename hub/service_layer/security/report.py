@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from contracts.errors import HubError
 from hub.domain.exchange import Exchange
 
 if TYPE_CHECKING:
@@ -76,7 +75,5 @@ def subject_report(ledger: Ledger, subject: str) -> tuple[str, list[DataUse]]:
     the keyring turns it into the reference the ledger records, so the identifier
     itself is never stored by asking.
     """
-    if ledger.keyring is None:
-        raise HubError("this ledger has no keyring: subjects cannot be named")
     ref = ledger.keyring.resolve(subject)
     return ref, data_use_report(ledger, ref)

@@ -23,7 +23,7 @@ from typing import Any
 
 from federation.keys import folder_region
 from hub.adapters.store.federation_store import federation_environment
-from hub.adapters.store.ledger import Ledger
+from hub.adapters.store.sealed_reader import SealedLedgerReader
 from hub.adapters.store.selection import store_environment
 from hub.domain.exchange import Exchange
 from hub.service_layer.audit.checkpoint import CheckpointBody, format_timestamp
@@ -75,7 +75,7 @@ def load_history(
 def load_queries(settings: HubSettings, region: str) -> tuple[Query, ...]:
     """The region's cross-region exchanges (client or service of another region)."""
     # No keyring: only digests are read, and sealed payloads stay sealed.
-    ledger = Ledger(store_environment(settings.store, settings.data))
+    ledger = SealedLedgerReader(store_environment(settings.store, settings.data))
     try:
         folded: dict[Any, Query] = {}
         for event in stored_events(ledger):
