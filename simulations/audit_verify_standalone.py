@@ -195,7 +195,7 @@ def check_consistency(
 def verify(proof: dict[str, Any], vkey: str) -> str:
     """Check one proof; a one-line summary when it holds, else ProofFailed."""
     kind = proof.get("type", "")
-    if kind.startswith("interop-hub.service_layer.audit.inclusion/"):
+    if kind.startswith("interop-hub.audit.inclusion/"):
         origin, size, root = open_checkpoint(proof["checkpoint"], vkey)
         if size != proof["tree_size"]:
             raise ProofFailed("tree_size differs from the signed checkpoint")
@@ -210,7 +210,7 @@ def verify(proof: dict[str, Any], vkey: str) -> str:
             f"OK: position {event['position']}, aggregate {event['aggregate_id']}, "
             f"version {event['version']} is leaf {proof['leaf_index']} of {origin} at size {size}"
         )
-    if kind.startswith("interop-hub.service_layer.audit.consistency/"):
+    if kind.startswith("interop-hub.audit.consistency/"):
         origin, old, old_root = open_checkpoint(proof["old_checkpoint"], vkey)
         _, new, new_root = open_checkpoint(proof["new_checkpoint"], vkey)
         if (old, new) != (proof["old_size"], proof["new_size"]):

@@ -31,8 +31,8 @@ from hub.service_layer.audit.merkle import (
 )
 from hub.service_layer.audit.store_reader import StoredRow, StoreReader
 
-INCLUSION = "interop-hub.service_layer.audit.inclusion/v1"
-CONSISTENCY = "interop-hub.service_layer.audit.consistency/v1"
+INCLUSION = "interop-hub.audit.inclusion/v1"
+CONSISTENCY = "interop-hub.audit.consistency/v1"
 
 
 @dataclass(frozen=True)
