@@ -1,6 +1,7 @@
 """Identifiers that travel are fixed strings, not derived from where code lives.
 
-A proof's ``kind`` is read by verifiers outside the hub (docs/audit.md); moving the audit
+A proof's ``kind`` is read by verifiers outside the hub (``audit prove --json``, and
+simulations/audit_verify_standalone.py, written from the RFCs); moving the audit
 package must never change it. The layout move once did, through a module-path rewrite.
 """
 
