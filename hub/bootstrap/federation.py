@@ -47,9 +47,7 @@ from federation.trust import (
     save_trust_list,
     trust_list_path,
 )
-from hub.adapters.crypto.errors import KeyEncryptionKeyError
-from hub.adapters.crypto.kek import create_kek_file, parse_kek, read_kek_file
-from hub.adapters.crypto.keystore_selection import open_key_store
+from hub.adapters.crypto.kek import key_encryption_key
 from hub.adapters.store.federation_store import federation_environment
 from hub.service_layer.federation.app import FederationApp, utc_now
 from hub.service_layer.federation.recognition_link import RecognitionLink
@@ -61,33 +59,6 @@ log = structlog.get_logger("hub.bootstrap.federation")
 def region_of(settings: HubSettings) -> str:
     """The region of the data folder: the one its key file names, else the settings' one."""
     return folder_region(settings.data, settings.region)
-
-
-def key_encryption_key(settings: HubSettings) -> bytes:
-    """The region's KEK: ``HUB_KEK``, else the KEK file, created only while nothing uses one.
-
-    A new KEK would leave whatever was sealed under the old one unreadable, so a
-    missing file is created only when neither region keys nor subject keys exist
-    yet (the same rule :mod:`hub.bootstrap.privacy` applies to subject keys).
-    """
-    if settings.kek is not None:
-        return parse_kek(settings.kek.get_secret_value(), "HUB_KEK")
-    path = settings.kek_file or settings.data / "keys" / "kek"
-    if path.exists():
-        return read_kek_file(path)
-    if region_keys_path(settings.data).exists():
-        raise KeyEncryptionKeyError(
-            f"the key-encryption key {path} is missing but {region_keys_path(settings.data)} "
-            "holds sealed region keys: restore the file (or set HUB_KEK)")
-    store = open_key_store(settings.key_store, settings.store, settings.data)
-    try:
-        if not store.is_empty():
-            raise KeyEncryptionKeyError(
-                f"the key-encryption key {path} is missing but the key store holds keys: "
-                "restore the file (or set HUB_KEK)")
-    finally:
-        store.close()
-    return create_kek_file(path)
 
 
 def open_keys(settings: HubSettings, *, now: dt.datetime, create: bool = True) -> KeyRing:
