@@ -239,6 +239,22 @@ async def test_periodic_checkpoints_sign_only_when_events_arrive(
     assert idle == signed
 
 
+async def test_history_recorded_before_start_is_signed_at_once(
+    ledger: Ledger, auditor: Auditor
+) -> None:
+    """A hub starting over unsigned history signs it during start-up, not an interval later."""
+    await asyncio.to_thread(record, ledger, 2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(checkpoint_periodically(auditor, interval_s=3600, stop=stop))
+    try:
+        await wait_until_async(
+            lambda: _sizes(auditor)[-1:] == ["6"], timeout_s=10,
+            message="a checkpoint of the six events recorded before the task started")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+
+
 def _sizes(auditor: Auditor) -> list[str]:
     return [json.loads(line)["note"].split("\n")[1] for line in _lines(auditor)]
 

@@ -1,4 +1,4 @@
-"""Signing checkpoints while the hub runs: every ``interval_s``, and once at shutdown.
+"""Signing checkpoints while the hub runs: once at start, every ``interval_s``, once at shutdown.
 
 Checkpointing reads the store and fsyncs files, so it runs in a worker thread
 (eventsourcing and the database drivers are synchronous). An interval with no
@@ -24,7 +24,14 @@ log = structlog.get_logger("hub.service_layer.audit")
 async def checkpoint_periodically(
     auditor: Auditor, *, interval_s: float, stop: asyncio.Event
 ) -> None:
-    """Sign a checkpoint every ``interval_s`` seconds while new events arrive, until ``stop``."""
+    """Sign a checkpoint every ``interval_s`` seconds while new events arrive, until ``stop``.
+
+    The first is signed at once: a hub that starts over history its audit log does
+    not cover yet (after a crash, a restore, or a ledger filled by another process)
+    brings the log up to date during its start-up rather than one interval later,
+    in the middle of its steady work.
+    """
+    await _checkpoint(auditor.checkpoint_if_new)
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval_s)
