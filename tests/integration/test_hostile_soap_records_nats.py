@@ -80,6 +80,11 @@ SOAP_CASES: dict[str, tuple[bytes, str, str]] = {
                         + SOAP.format("<x>&e;</x>").encode(), "text/xml", "malformed-input"),
     "over the byte cap": (SOAP.format("<x>" + "a" * CAP + "</x>").encode(), "text/xml",
                           "payload-too-large"),
+    "4 KB correlationId header": (
+        SOAP.replace("<soap:Body>", '<soap:Header><hub:correlationId '
+                     'xmlns:hub="urn:interop-hub:envelope:1">' + "c" * 4096
+                     + "</hub:correlationId></soap:Header><soap:Body>").format(TAX_BODY).encode(),
+        "text/xml", "bad-correlation-id"),
     "invalid utf-8": (SOAP.format(TAX_BODY).encode().replace(b"2025", b"20\xff25"), "text/xml",
                       "malformed-input"),
 }
@@ -164,6 +169,8 @@ NATS_CASES: dict[str, tuple[bytes, dict[str, str], str]] = {
                      "unsupported-media-type"),
     "no service header": (json.dumps(QUERY).encode(), {"Hub-Service": ""}, "missing-service"),
     "over the cap": (b" " * (CAP + 1), {}, "payload-too-large"),
+    "4 KB correlation id": (json.dumps(QUERY).encode(), {"Hub-Correlation-Id": "c" * 4096},
+                            "bad-correlation-id"),
 }
 
 

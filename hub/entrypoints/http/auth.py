@@ -27,7 +27,6 @@ use the FastAPI dependencies :func:`require_department` and
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,6 +43,7 @@ from hub.domain.credential_errors import (
 )
 from hub.entrypoints.http.client_certificates import ClientCertificate, certificate_of
 from hub.entrypoints.http.problems import problem_response
+from hub.service_layer.exchanges.correlation import checked_correlation
 from hub.service_layer.exchanges.gateway import Answer, Envelope, Gateway
 from hub.service_layer.exchanges.messages import ReplyError
 from hub.service_layer.security.legacy_logins import LegacyLogins
@@ -53,6 +53,7 @@ from translation.wsse_username import UsernameToken
 AUTHORIZATION_HEADER = "Authorization"
 CLIENT_HEADER = "X-Hub-Client"
 CORRELATION_HEADER = "X-Correlation-Id"
+CORRELATION_PATH = f"header:{CORRELATION_HEADER}"
 UNAUTHENTICATED = "unknown"  # the client recorded when no token proved who asked
 
 
@@ -183,7 +184,8 @@ def correlation_of(request: Request) -> str:
     known = getattr(request.state, "correlation_id", None)
     if isinstance(known, str):
         return known
-    request.state.correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+    request.state.correlation_id = checked_correlation(request.headers.get(CORRELATION_HEADER),
+                                                        path=CORRELATION_PATH)
     return str(request.state.correlation_id)
 
 

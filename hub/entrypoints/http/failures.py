@@ -13,7 +13,6 @@ SOAP Fault on a SOAP endpoint, carrying the exchange id.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from typing import Any
 
 import psycopg
@@ -34,6 +33,7 @@ from hub.entrypoints.http.problems import problem_response
 from hub.entrypoints.http.soap_faults import error_fault
 from hub.entrypoints.http.soap_versions import declared_version
 from hub.errors import InternalError, StoreUnavailable
+from hub.service_layer.exchanges.correlation import correlation_or_new
 from hub.service_layer.exchanges.gateway import Envelope, Gateway
 from hub.service_layer.exchanges.messages import ReplyError
 
@@ -97,7 +97,7 @@ class FailureMiddleware:
         error = as_hub_error(exc)
         path = request.url.path
         ingress = ingress_of(path)
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        correlation_id = correlation_or_new(request.headers.get(CORRELATION_HEADER))
         _log(error, exc, path)
         exchange_id = await self._record(
             Envelope(UNAUTHENTICATED, path, correlation_id, ingress, b""), error)

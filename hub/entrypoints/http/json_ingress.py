@@ -11,7 +11,6 @@ JSON reader (:mod:`translation.json_reader`) after a Content-Type check
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,6 +22,7 @@ from hub.entrypoints.http.auth import (
     AUTHORIZATION_HEADER,
     CLIENT_HEADER,
     CORRELATION_HEADER,
+    CORRELATION_PATH,
     RequestRefused,
     authenticator_of,
     proof_of,
@@ -31,6 +31,7 @@ from hub.entrypoints.http.auth import (
 from hub.entrypoints.http.body import read_capped
 from hub.entrypoints.http.media_types import CONTENT_TYPE_HEADER, UnsupportedMediaType, require_json
 from hub.entrypoints.http.problems import problem_response
+from hub.service_layer.exchanges.correlation import MAX_LENGTH, checked_correlation
 from hub.service_layer.exchanges.gateway import Answer, Envelope, Gateway
 from hub.service_layer.exchanges.messages import ReplyError
 from hub.service_layer.exchanges.routing import ServiceDefinition
@@ -78,7 +79,8 @@ class JsonIngress:
 
     async def handle(self, request: Request, service: str) -> Response:
         """Authenticate, decode and query ``service``; the answer as JSON or problem details."""
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        correlation_id = checked_correlation(request.headers.get(CORRELATION_HEADER),
+                                             path=CORRELATION_PATH)
         try:
             client = await authenticator_of(request).department(
                 request.headers.get(AUTHORIZATION_HEADER),
@@ -184,7 +186,9 @@ def _openapi(definition: ServiceDefinition) -> dict[str, Any]:
                 "name": CORRELATION_HEADER,
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string"},
+                "description": "Optional; recorded on the exchange and echoed in the answer",
+                "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]+$",
+                           "minLength": 1, "maxLength": MAX_LENGTH},
             },
             {
                 "name": PURPOSE_HEADER,

@@ -8,8 +8,6 @@ recorded as Received + Rejected too and answered as problem details.
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
@@ -18,6 +16,7 @@ from hub.entrypoints.http.auth import (
     AUTHORIZATION_HEADER,
     CLIENT_HEADER,
     CORRELATION_HEADER,
+    CORRELATION_PATH,
     RequestRefused,
     authenticator_of,
     gateway_of,
@@ -27,6 +26,7 @@ from hub.entrypoints.http.auth import (
 from hub.entrypoints.http.body import read_capped
 from hub.entrypoints.http.media_types import CONTENT_TYPE_HEADER, require_json
 from hub.entrypoints.http.problems import problem_response
+from hub.service_layer.exchanges.correlation import checked_correlation
 from hub.service_layer.exchanges.gateway import Envelope
 from hub.service_layer.exchanges.messages import ReplyError
 from hub.service_layer.notifications.issuer import INGRESS, Notifier
@@ -42,7 +42,8 @@ def records_router(notifier: Notifier, *, max_payload_bytes: int) -> APIRouter:
         openapi_extra={"security": [{"bearer": []}]},
     )
     async def issue(request: Request, contract: str) -> Response:
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        correlation_id = checked_correlation(request.headers.get(CORRELATION_HEADER),
+                                             path=CORRELATION_PATH)
         try:
             client = await authenticator_of(request).department(
                 request.headers.get(AUTHORIZATION_HEADER),

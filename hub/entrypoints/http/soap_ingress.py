@@ -34,7 +34,6 @@ checks of the request document itself are in :mod:`hub.entrypoints.http.soap_che
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -51,6 +50,7 @@ from hub.entrypoints.http.auth import (
     AUTHORIZATION_HEADER,
     CLIENT_HEADER,
     CORRELATION_HEADER,
+    CORRELATION_PATH,
     UNAUTHENTICATED,
     Authenticator,
     LegacyProof,
@@ -68,6 +68,7 @@ from hub.entrypoints.http.soap_checks import (
 )
 from hub.entrypoints.http.soap_faults import XML_MEDIA, fault_response, media_of
 from hub.entrypoints.http.soap_versions import answer_version, declared_version, parse_message
+from hub.service_layer.exchanges.correlation import checked_correlation
 from hub.service_layer.exchanges.gateway import Answer, Envelope, Gateway
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.security.decision import PURPOSE_HEADER
@@ -93,6 +94,9 @@ from translation.xroad_headers import (
 
 SOAP_PATH = "/soap"
 _CLIENT_PATH = "/Envelope/Header/hub:client"
+
+
+_SOAP_CORRELATION_PATH = "soap:Header/hub:correlationId"
 
 
 class SoapRefusal(HubError):
@@ -161,7 +165,8 @@ class SoapIngress:
         return self._wsdl[location]
 
     async def handle(self, request: Request) -> Response:
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        correlation_id = checked_correlation(request.headers.get(CORRELATION_HEADER),
+                                             path=CORRELATION_PATH)
         http_client = request.headers.get(CLIENT_HEADER, "")
         authorization = request.headers.get(AUTHORIZATION_HEADER)
         authenticator = authenticator_of(request)
@@ -276,14 +281,16 @@ class SoapIngress:
             )
             service = str(target.id) if target else f"xroad:{xroad.service}"
             client = self._xroad_department(xroad)
-            correlation = xroad.id
+            correlation = checked_correlation(xroad.id, path="soap:Header/xrd:id")
         else:
             target = self._by_native.get(body.tag) or self._by_element.get(
                 etree.QName(body).localname
             )
             service = str(target.id) if target else f"soap-operation:{etree.QName(body).text}"
             client = _header_text(message, "client") or http_client
-            correlation = _header_text(message, "correlationId") or correlation
+            named = _header_text(message, "correlationId")
+            if named:
+                correlation = checked_correlation(named, path=_SOAP_CORRELATION_PATH)
         native = target.native if target else None
         native_ns = (
             etree.QName(body).namespace if native and body.tag in native.request_elements else None

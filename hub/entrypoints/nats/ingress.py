@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -37,6 +36,11 @@ from contracts.errors import FieldIssue, HubError
 from hub.adapters.peers.connection import LinkConnection, Request
 from hub.adapters.peers.subjects import PURPOSE_HEADER
 from hub.entrypoints.http.media_types import UnsupportedMediaType, require_json
+from hub.service_layer.exchanges.correlation import (
+    BadCorrelationId,
+    checked_correlation,
+    correlation_or_new,
+)
 from hub.service_layer.exchanges.gateway import Answer, Envelope, Gateway
 from hub.service_layer.exchanges.messages import ReplyError
 from hub.service_layer.exchanges.routing import ServiceDefinition
@@ -91,10 +95,15 @@ class NatsIngress:
         department = request.subject.split(".")[3]
         client = f"{self._region}/{department}"
         headers = request.headers
-        correlation_id = headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         service = headers.get(SERVICE_HEADER, "")
+        named = headers.get(CORRELATION_HEADER)
+        correlation_id = correlation_or_new(named)
         envelope = Envelope(client, service, correlation_id, INGRESS, request.data,
                             purpose=headers.get(PURPOSE_HEADER, ""))
+        try:
+            checked_correlation(named, path=f"header:{CORRELATION_HEADER}")
+        except BadCorrelationId as exc:
+            return _reply(await self._gateway.reject(envelope, exc), correlation_id)
         if len(request.data) > self._max_payload_bytes:
             error = PayloadTooLarge(len(request.data), self._max_payload_bytes)
             return _reply(await self._gateway.reject(envelope, error), correlation_id)

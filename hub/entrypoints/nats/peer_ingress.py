@@ -17,8 +17,6 @@ per-region NATS credentials and the trust list.)
 
 from __future__ import annotations
 
-import uuid
-
 import structlog
 
 from contracts import Contract
@@ -27,6 +25,7 @@ from hub.adapters.peers import subjects
 from hub.adapters.peers.connection import LinkConnection, Request
 from hub.adapters.peers.errors import RemoteClientError
 from hub.adapters.peers.messages import LinkProblem, RemoteAnswer
+from hub.service_layer.exchanges.correlation import checked_correlation, correlation_or_new
 from hub.service_layer.exchanges.gateway import Answer, Envelope, Gateway
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.security.minimise import disclosed_document
@@ -59,7 +58,8 @@ class FederationIngress:
         headers = request.headers
         client = headers.get(subjects.CLIENT_HEADER, "")
         origin = headers.get(subjects.ORIGIN_HEADER, "")
-        correlation_id = headers.get(subjects.CORRELATION_HEADER) or str(uuid.uuid4())
+        named = headers.get(subjects.CORRELATION_HEADER)
+        correlation_id = correlation_or_new(named)
         parsed = subjects.parse_query(request.subject, self._region)
         service = f"{self._region}/{parsed[0]}/{parsed[1]}" if parsed else request.subject
         envelope = Envelope(
@@ -68,6 +68,7 @@ class FederationIngress:
         )
 
         def decode(definition: ServiceDefinition) -> Contract:
+            checked_correlation(named, path=f"header:{subjects.CORRELATION_HEADER}")
             self._check_client(client, origin)
             return decode_json(definition.request, request.data)
 
