@@ -25,6 +25,7 @@ Every request is recorded through the :class:`hub.service_layer.exchanges.gatewa
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -33,7 +34,7 @@ import structlog
 
 from contracts import Contract
 from contracts.errors import FieldIssue, HubError
-from hub.adapters.peers.connection import LinkConnection, Request
+from hub.adapters.peers.connection import LinkConnection, Reply, Request
 from hub.adapters.peers.subjects import PURPOSE_HEADER
 from hub.entrypoints.http.media_types import UnsupportedMediaType, require_json
 from hub.service_layer.exchanges.correlation import (
@@ -90,7 +91,7 @@ class NatsIngress:
         await self._connection.serve(query_filter(self._region), self.answer,
                                      queue=f"interop-hub-{self._region}-ingress")
 
-    async def answer(self, request: Request) -> bytes:
+    async def answer(self, request: Request) -> bytes | Reply:
         """Record and run one query; the reply bytes."""
         department = request.subject.split(".")[3]
         client = f"{self._region}/{department}"
@@ -120,9 +121,10 @@ class NatsIngress:
 
         answer = await self._gateway.query(envelope, decode)
         reply = _reply(answer, correlation_id)
-        if answer.response is not None:
-            await self._gateway.complete(answer, reply)
-        return reply
+        if answer.response is None:
+            return reply
+        # Completed ("the client has its answer") once the reply is sent, off its latency.
+        return Reply(reply, then=functools.partial(self._gateway.complete, answer, reply))
 
 
 def _reply(answer: Answer, correlation_id: str) -> bytes:

@@ -17,12 +17,14 @@ per-region NATS credentials and the trust list.)
 
 from __future__ import annotations
 
+import functools
+
 import structlog
 
 from contracts import Contract
 from contracts.identity import DepartmentId, IdentifierError
 from hub.adapters.peers import subjects
-from hub.adapters.peers.connection import LinkConnection, Request
+from hub.adapters.peers.connection import LinkConnection, Reply, Request
 from hub.adapters.peers.errors import RemoteClientError
 from hub.adapters.peers.messages import LinkProblem, RemoteAnswer
 from hub.service_layer.exchanges.correlation import checked_correlation, correlation_or_new
@@ -53,7 +55,7 @@ class FederationIngress:
             queue=f"interop-hub-{self._region}-federation",
         )
 
-    async def answer(self, request: Request) -> bytes:
+    async def answer(self, request: Request) -> bytes | Reply:
         """Record and run one peer's query; the reply bytes for the peer."""
         headers = request.headers
         client = headers.get(subjects.CLIENT_HEADER, "")
@@ -76,10 +78,11 @@ class FederationIngress:
             origin_region=origin, peer_exchange_id=headers.get(subjects.EXCHANGE_HEADER, "")
         ):
             answer = await self._gateway.query(envelope, decode)
-            reply = _remote_answer(answer).model_dump_json().encode()
-            if answer.response is not None:
-                await self._gateway.complete(answer, reply)
-        return reply
+        reply = _remote_answer(answer).model_dump_json().encode()
+        if answer.response is None:
+            return reply
+        # Completed ("the peer has its answer") once the reply is sent, off its latency.
+        return Reply(reply, then=functools.partial(self._gateway.complete, answer, reply))
 
     def _check_client(self, client: str, origin: str) -> None:
         if not client:
