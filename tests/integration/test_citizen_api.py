@@ -1,0 +1,153 @@
+"""The citizen API over HTTP on a running region (real nats-server, SQLite, departments).
+
+A portal calls with the person's ID token: each reading answers that person's data only
+and is recorded (who: subject reference, issuer, portal; what: which view, how many
+items); each refusal is problem+json naming the reason, and recorded too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from hub.domain.citizen_access import CitizenAccess, access_id
+from hub.domain.consent import Consent
+from hub.settings import HubSettings
+from simulations.identity_provider import IdentityProvider
+from tests.integration.citizen_fixtures import SS, record_consent, refusals, trusting
+from tests.integration.hub_fixtures import auth_headers, running_region
+
+PEOPLE = ("19800101-1234", "19751224-5678")
+
+
+async def _query(http: httpx.AsyncClient, region_hub: object, person: str) -> None:
+    """The tax office asks for ``person``'s contribution history: one disclosure."""
+    url = region_hub.http_url  # type: ignore[attr-defined]
+    answer = await http.post(
+        f"{url}/services/{SS}", headers=auth_headers(region_hub, "north/tax",  # type: ignore[arg-type]
+                                                     **{"Content-Type": "application/json"}),
+        content=json.dumps({"national_id": person, "period_start": "2000-01-01",
+                            "period_end": "2026-12-31"}))
+    assert answer.status_code == 200, answer.text
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_person_reads_their_own_report_and_the_reading_is_recorded(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    """Two people queried; the first person's token lists their one use, nothing of the
+    other's; CitizenTokenAccepted + CitizenDataRead name the reference, issuer and portal."""
+    idp = IdentityProvider.generate()
+    async with running_region(trusting(hub_settings, idp, tmp_path / "idp")) as region:
+        hub = region.hub
+        async with httpx.AsyncClient(timeout=30) as http:
+            for person in (*PEOPLE, PEOPLE[1]):
+                await _query(http, hub, person)
+            token = idp.token(PEOPLE[0], jti="read-1", portal="portal.north.example")
+            answer = await http.get(f"{hub.http_url}/citizen/api/report", headers=_bearer(token))
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["cache-control"] == "no-store"
+        body = answer.json()
+        ref = hub.ledger.keyring.ref_for(PEOPLE[0])
+        assert body["subject"] == ref
+        assert [(u["recipient"], u["service"]) for u in body["uses"]] == [("north/tax", SS)]
+        assert hub.ledger.get(uuid.UUID(body["uses"][0]["exchange_id"])).data_subject == ref
+        events = list(hub.ledger.events.get(access_id(idp.issuer, "read-1")))
+        accepted, read = events
+        assert isinstance(accepted, CitizenAccess.TokenAccepted)
+        assert (accepted.subject_ref, accepted.issuer, accepted.portal, accepted.via) == (
+            ref, idp.issuer, "portal.north.example", "api")
+        assert isinstance(read, CitizenAccess.Read)
+        assert (read.what, read.items) == ("data-use-report", 1)
+        assert PEOPLE[0] not in json.dumps([vars(e) for e in events], default=str)
+
+
+async def test_every_kind_of_bad_token_is_refused_by_name_and_recorded(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    """Untrusted issuer, other audience, expired, replayed, bad signature, a missing claim,
+    no token: 401 problem+json with the code, a Bearer challenge, a recorded refusal."""
+    idp = IdentityProvider.generate()
+    stranger = IdentityProvider.generate("https://eid.elsewhere.test")
+    impostor = IdentityProvider(idp.issuer, IdentityProvider.generate(kid=idp.key.kid).key)
+    used = idp.token(PEOPLE[0])
+    cases = {
+        "id-token-untrusted-issuer": stranger.token(PEOPLE[0]),
+        "id-token-wrong-audience": idp.token(PEOPLE[0], audience="urn:interop-hub:south:citizen"),
+        "id-token-expired": idp.token(PEOPLE[0], now=time.time() - 3600),
+        "id-token-replayed": used,
+        "id-token-bad-signature": impostor.token(PEOPLE[0]),
+        "id-token-missing-claim": idp.token(PEOPLE[0], national_id=None),
+        "id-token-missing": "",
+    }
+    async with running_region(trusting(hub_settings, idp, tmp_path / "idp"), grants=()) as region:
+        url = region.hub.http_url
+        async with httpx.AsyncClient(timeout=30) as http:
+            first = await http.get(f"{url}/citizen/api/consents", headers=_bearer(used))
+            assert first.status_code == 200, first.text
+            answers = {code: await http.get(f"{url}/citizen/api/consents",
+                                            headers=_bearer(token) if token else {})
+                       for code, token in cases.items()}
+        for code, answer in answers.items():
+            assert answer.status_code == 401, (code, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.headers["www-authenticate"].startswith("Bearer ")
+            problem = answer.json()
+            assert problem["code"] == code, (code, problem)
+            assert problem["detail"] and problem["issues"][0]["code"] == code
+        recorded = await asyncio.to_thread(refusals, region.hub.ledger)
+        assert [r.code for r in recorded] == list(cases)
+        assert {r.path for r in recorded} == {"/citizen/api/consents"}
+        untrusted = recorded[0]
+        assert (untrusted.issuer, untrusted.subject_ref) == ("https://eid.elsewhere.test", "")
+
+
+async def test_a_person_sees_and_revokes_only_their_own_consents(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    """Another person's consent id is answered like an unknown one (404); their own is
+    revoked, attributed to them through the portal; revoking it again is a 409."""
+    idp = IdentityProvider.generate()
+    async with running_region(trusting(hub_settings, idp, tmp_path / "idp"), grants=()) as region:
+        ledger, url = region.hub.ledger, region.hub.http_url
+        mine = await asyncio.to_thread(record_consent, ledger, PEOPLE[0], "income-verification",
+                                       "north/tax")
+        await asyncio.to_thread(record_consent, ledger, PEOPLE[0], "licence-renewal",
+                                "north/vehicles")
+        theirs = await asyncio.to_thread(record_consent, ledger, PEOPLE[1],
+                                         "income-verification", "north/tax")
+        async with httpx.AsyncClient(timeout=30) as http:
+            async def call(method: str, path: str) -> httpx.Response:
+                return await http.request(method, f"{url}/citizen/api{path}",
+                                          headers=_bearer(idp.token(PEOPLE[0])))
+
+            listed = (await call("GET", "/consents")).json()
+            other = await call("POST", f"/consents/{theirs.id}/revoke")
+            unknown = await call("POST", f"/consents/{uuid.uuid4()}/revoke")
+            revoked = await call("POST", f"/consents/{mine.id}/revoke")
+            again = await call("POST", f"/consents/{mine.id}/revoke")
+        ref = ledger.keyring.ref_for(PEOPLE[0])
+        assert sorted(c["purpose"] for c in listed["consents"]) == [
+            "income-verification", "licence-renewal"]
+        assert (other.status_code, other.json()["code"]) == (404, "citizen-consent-not-found")
+        assert other.json()["detail"].replace(str(theirs.id), "X") == \
+            unknown.json()["detail"].replace(unknown.url.path.split("/")[-2], "X")
+        assert revoked.status_code == 200, revoked.text
+        assert revoked.json()["consent"]["state"] == "revoked"
+        assert (again.status_code, again.json()["code"]) == (409, "citizen-consent-not-active")
+        last = list(ledger.events.get(mine.id))[-1]
+        assert isinstance(last, Consent.Revoked)
+        assert last.by == f"citizen {ref} via citizen-portal"
+        assert ledger.repository.get(theirs.id).state.value == "active"
+        recorded = await asyncio.to_thread(refusals, ledger)
+        assert [(r.code, r.subject_ref) for r in recorded] == [
+            ("citizen-consent-not-found", ref), ("citizen-consent-not-found", ref),
+            ("citizen-consent-not-active", ref)]
