@@ -3,17 +3,22 @@ recorded straight into a ledger (a disclosure as the hub records one, a consent)
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
+
+import httpx
 
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.domain.citizen_access import CitizenRefusal
 from hub.domain.consent import Consent
+from hub.entrypoints.serve import Hub
 from hub.service_layer.security.consents import ConsentBook
 from hub.service_layer.security.decision import Decision
 from hub.service_layer.security.recording import record_authorised, record_disclosed_response
 from hub.settings import HubSettings
 from simulations.identity_provider import IdentityProvider
+from tests.integration.hub_fixtures import auth_headers
 
 SS = "north/social-security/contribution-history"
 REQUEST = "social-security.contribution-history-query@1.0"
@@ -58,3 +63,14 @@ def refusals(ledger: Ledger) -> list[CitizenRefusal.Refused]:
         assert isinstance(event, CitizenRefusal.Refused)
         found.append(event)
     return found
+
+
+async def query_history(http: httpx.AsyncClient, hub: Hub, person: str) -> None:
+    """The tax office asks a running hub for ``person``'s contribution history: one
+    disclosure to north/tax, recorded as the hub records every answer."""
+    answer = await http.post(
+        f"{hub.http_url}/services/{SS}",
+        headers=auth_headers(hub, "north/tax", **{"Content-Type": "application/json"}),
+        content=json.dumps({"national_id": person, "period_start": "2000-01-01",
+                            "period_end": "2026-12-31"}))
+    assert answer.status_code == 200, answer.text

@@ -19,21 +19,16 @@ from hub.domain.citizen_access import CitizenAccess, access_id
 from hub.domain.consent import Consent
 from hub.settings import HubSettings
 from simulations.identity_provider import IdentityProvider
-from tests.integration.citizen_fixtures import SS, record_consent, refusals, trusting
-from tests.integration.hub_fixtures import auth_headers, running_region
+from tests.integration.citizen_fixtures import (
+    SS,
+    query_history,
+    record_consent,
+    refusals,
+    trusting,
+)
+from tests.integration.hub_fixtures import running_region
 
 PEOPLE = ("19800101-1234", "19751224-5678")
-
-
-async def _query(http: httpx.AsyncClient, region_hub: object, person: str) -> None:
-    """The tax office asks for ``person``'s contribution history: one disclosure."""
-    url = region_hub.http_url  # type: ignore[attr-defined]
-    answer = await http.post(
-        f"{url}/services/{SS}", headers=auth_headers(region_hub, "north/tax",  # type: ignore[arg-type]
-                                                     **{"Content-Type": "application/json"}),
-        content=json.dumps({"national_id": person, "period_start": "2000-01-01",
-                            "period_end": "2026-12-31"}))
-    assert answer.status_code == 200, answer.text
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -50,7 +45,7 @@ async def test_a_person_reads_their_own_report_and_the_reading_is_recorded(
         hub = region.hub
         async with httpx.AsyncClient(timeout=30) as http:
             for person in (*PEOPLE, PEOPLE[1]):
-                await _query(http, hub, person)
+                await query_history(http, hub, person)
             token = idp.token(PEOPLE[0], jti="read-1", portal="portal.north.example")
             answer = await http.get(f"{hub.http_url}/citizen/api/report", headers=_bearer(token))
         assert answer.status_code == 200, answer.text
