@@ -52,7 +52,7 @@ def axe_source() -> str:
         npm = shutil.which("npm")
         if npm is None:
             _missing("npm not found (install Debian's npm package) to fetch axe-core")
-        done = subprocess.run(  # noqa: S603 - npm from PATH, fixed arguments
+        done = subprocess.run(
             [str(npm), "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
             cwd=AXE_DIR, capture_output=True, text=True, timeout=300, check=False)
         if done.returncode != 0 or not AXE.is_file():
