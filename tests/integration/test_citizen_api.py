@@ -146,3 +146,36 @@ async def test_a_person_sees_and_revokes_only_their_own_consents(
         assert [(r.code, r.subject_ref) for r in recorded] == [
             ("citizen-consent-not-found", ref), ("citizen-consent-not-found", ref),
             ("citizen-consent-not-active", ref)]
+
+
+async def test_the_pages_session_cookie_is_guarded_and_forms_need_their_token(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    """Signing in sets an HttpOnly, SameSite=Strict cookie scoped to /citizen; a bad token
+    is a 401 page and a recorded refusal; a withdrawal without the form's token is refused
+    and changes nothing."""
+    idp = IdentityProvider.generate()
+    async with running_region(trusting(hub_settings, idp, tmp_path / "idp"), grants=()) as region:
+        ledger, url = region.hub.ledger, region.hub.http_url
+        consent = await asyncio.to_thread(record_consent, ledger, PEOPLE[0],
+                                          "income-verification", "north/tax")
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            bad = await http.post("/citizen/sign-in",
+                                  data={"id_token": idp.token(PEOPLE[0], audience="other")})
+            signed_in = await http.post("/citizen/sign-in",
+                                        data={"id_token": idp.token(PEOPLE[0])})
+            page = await http.get("/citizen/consents")
+            forged = await http.post("/citizen/consents/revoke",
+                                     data={"consent_id": str(consent.id), "csrf": "guess"})
+        assert bad.status_code == 401 and 'role="alert"' in bad.text
+        assert "does not name this region" in bad.text
+        assert signed_in.status_code == 303
+        cookie = signed_in.headers["set-cookie"].lower()
+        for attribute in ("httponly", "samesite=strict", "path=/citizen", "expires="):
+            assert attribute in cookie
+        assert page.status_code == 200 and "Withdraw this consent" in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'self'")
+        assert forged.status_code == 403
+        assert ledger.repository.get(consent.id).state.value == "active"
+        recorded = await asyncio.to_thread(refusals, ledger)
+        assert [r.code for r in recorded] == ["id-token-wrong-audience", "citizen-csrf"]

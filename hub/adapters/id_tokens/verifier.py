@@ -12,10 +12,11 @@ The checks, in the order a refusal names the first that fails:
 6. ``exp`` is not past, ``iat`` and ``nbf`` not in the future, each with a small leeway
    (``id-token-expired``, ``id-token-not-yet-valid``), and the token lives no longer than
    the configured maximum (``id-token-invalid-claim``);
-7. the national id claim holds a national id (``id-token-missing-claim``,
-   ``id-token-invalid-claim``);
-8. the token's ``jti`` (or, without one, its ``nonce``) has not been seen while the token is
-   valid (``id-token-replayed``).
+7. the token has a ``jti`` (or, without one, a ``nonce``) and the national id claim holds a
+   national id (``id-token-missing-claim``, ``id-token-invalid-claim``);
+8. that ``jti``/``nonce`` has not been seen while the token is valid (``id-token-replayed``).
+
+A claim that a step needs and the token lacks is ``id-token-missing-claim`` at that step.
 
 Which claim holds the person's national id is configured (``HUB_CITIZEN_ID_CLAIM``,
 default ``national_id``): eID schemes name it differently, and ``sub`` is often a

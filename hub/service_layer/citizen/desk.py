@@ -196,8 +196,9 @@ class CitizenDesk:
     def _revoke(self, access: CitizenAccess, consent_id: str) -> dict[str, Any]:
         consent = self._own_consent(access.subject_ref, consent_id)
         if consent.state is not ConsentState.ACTIVE or consent.is_past(self._clock()):
+            state = ConsentState.EXPIRED if consent.is_past(self._clock()) else consent.state
             raise CitizenConsentNotActiveError(
-                f"consent {consent_id} is {consent.state.value} already", field="consent_id",
+                f"consent {consent_id} is {state.value} already", field="consent_id",
                 subject_ref=access.subject_ref)
         by = f"citizen {access.subject_ref} via {access.portal or access.issuer}"
         revoked = ConsentBook(self._ledger, clock=self._clock).revoke(
