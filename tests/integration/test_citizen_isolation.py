@@ -1,9 +1,10 @@
 """One person's token never shows another person's data (a hypothesis property), and a
-token is accepted once even by a second hub process sharing the ledger (SQLite).
+token is accepted once even by a second hub process sharing the ledger.
 
 Hypothesis records disclosures and consents about several people into one real ledger,
 then a random person's token reads a random view through the citizen desk: every item
-must be that person's (checked against the ledger), and all of theirs must be there.
+must be that person's (checked against the ledger), and all of theirs must be there. The
+replay check across processes runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -84,25 +85,29 @@ def test_a_token_shows_its_person_only(hub_settings: HubSettings, tmp_path: Path
         ledger.close()
 
 
-def test_a_token_used_on_one_process_is_refused_on_another(hub_settings: HubSettings,
-                                                          tmp_path: Path) -> None:
-    """Two desks (two processes' worth: separate replay caches) over one ledger: the second
-    use of a token collides with the first's recorded use and shows nothing."""
+def test_a_token_used_on_one_process_is_refused_on_another(
+    hub_settings: HubSettings, tmp_path: Path, store_url: str | None
+) -> None:
+    """Two ledgers over one store, each with its own desk and replay cache (two hub
+    processes' worth), on SQLite and PostgreSQL: the second use of a token collides with
+    the first's recorded use and shows nothing."""
     idp = IdentityProvider.generate()
-    config = trusting(hub_settings, idp, tmp_path / "idp")
+    config = trusting(hub_settings, idp, tmp_path / "idp").model_copy(
+        update={"store": store_url})
     config.data.mkdir(parents=True, exist_ok=True)
-    ledger = build_ledger(config)
+    one, other = build_ledger(config), build_ledger(config)
     try:
-        record_disclosure(ledger, PEOPLE[0], "north/tax", PURPOSES[0])
-        first, second = build_citizen_desk(config, ledger), build_citizen_desk(config, ledger)
+        record_disclosure(one, PEOPLE[0], "north/tax", PURPOSES[0])
+        first, second = build_citizen_desk(config, one), build_citizen_desk(config, other)
         token = idp.token(PEOPLE[0], jti="once")
         assert len(first.read(token, REPORT).items) == 1
         with pytest.raises(TokenReplayedError):
             second.read(token, REPORT)
-        access = ledger.repository.get(access_id(idp.issuer, "once"))
+        access = other.repository.get(access_id(idp.issuer, "once"))
         assert isinstance(access, CitizenAccess) and access.readings == 1
     finally:
-        ledger.close()
+        one.close()
+        other.close()
 
 
 def test_a_session_ends_with_its_token_and_on_sign_out(hub_settings: HubSettings,
