@@ -17,6 +17,13 @@ import httpx
 
 from hub.domain.citizen_access import CitizenAccess, access_id
 from hub.domain.consent import Consent
+from hub.entrypoints.http.citizen.schemas import (
+    CasesOut,
+    ConsentsOut,
+    ReportOut,
+    RetentionOut,
+    RevokedOut,
+)
 from hub.settings import HubSettings
 from simulations.identity_provider import IdentityProvider
 from tests.integration.citizen_fixtures import (
@@ -50,7 +57,7 @@ async def test_a_person_reads_their_own_report_and_the_reading_is_recorded(
             answer = await http.get(f"{hub.http_url}/citizen/api/report", headers=_bearer(token))
         assert answer.status_code == 200, answer.text
         assert answer.headers["cache-control"] == "no-store"
-        body = answer.json()
+        body = ReportOut.model_validate(answer.json()).model_dump()
         ref = hub.ledger.keyring.ref_for(PEOPLE[0])
         assert body["subject"] == ref
         assert [(u["recipient"], u["service"]) for u in body["uses"]] == [("north/tax", SS)]
@@ -124,7 +131,10 @@ async def test_a_person_sees_and_revokes_only_their_own_consents(
                 return await http.request(method, f"{url}/citizen/api{path}",
                                           headers=_bearer(idp.token(PEOPLE[0])))
 
-            listed = (await call("GET", "/consents")).json()
+            listed = ConsentsOut.model_validate((await call("GET", "/consents")).json()
+                                                ).model_dump()
+            kept = RetentionOut.model_validate((await call("GET", "/retention")).json())
+            cases = CasesOut.model_validate((await call("GET", "/cases")).json())
             other = await call("POST", f"/consents/{theirs.id}/revoke")
             unknown = await call("POST", f"/consents/{uuid.uuid4()}/revoke")
             revoked = await call("POST", f"/consents/{mine.id}/revoke")
@@ -136,7 +146,10 @@ async def test_a_person_sees_and_revokes_only_their_own_consents(
         assert other.json()["detail"].replace(str(theirs.id), "X") == \
             unknown.json()["detail"].replace(unknown.url.path.split("/")[-2], "X")
         assert revoked.status_code == 200, revoked.text
-        assert revoked.json()["consent"]["state"] == "revoked"
+        assert RevokedOut.model_validate(revoked.json()).consent.state == "revoked"
+        assert sorted((k.kind, k.kept_until) for k in kept.kept) == [
+            ("consent", "2099-12-31"), ("consent", "2099-12-31")]
+        assert (cases.subject, cases.cases) == (ref, [])
         assert (again.status_code, again.json()["code"]) == (409, "citizen-consent-not-active")
         last = list(ledger.events.get(mine.id))[-1]
         assert isinstance(last, Consent.Revoked)

@@ -24,6 +24,7 @@ from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.citizen_access import CitizenAccess, access_id
 from hub.domain.consent import Consent
+from hub.entrypoints.http.citizen.schemas import ConsentOut, DataUseOut, KeptOut
 from hub.service_layer.citizen.desk import CASES, CONSENTS, KEPT, READINGS, REPORT
 from hub.settings import HubSettings
 from simulations.identity_provider import IdentityProvider
@@ -76,6 +77,9 @@ def test_a_token_shows_its_person_only(hub_settings: HubSettings, tmp_path: Path
         expected = {REPORT: uses[person], CONSENTS: len(consents[person]), CASES: 0,
                     KEPT: uses[person] + len(consents[person])}[what]
         assert len(reading.items) == expected
+        shape = {REPORT: DataUseOut, CONSENTS: ConsentOut, KEPT: KeptOut}.get(what)
+        for item in reading.items:  # what the API documents is what the desk answers
+            assert shape is not None and shape.model_validate(item)
         seen_items[0] += len(reading.items)
 
     try:

@@ -17,6 +17,14 @@ from starlette.responses import JSONResponse
 
 from contracts.errors import HubError
 from hub.adapters.id_tokens.errors import IdTokenMissingError
+from hub.entrypoints.http.citizen.schemas import (
+    CasesOut,
+    ConsentsOut,
+    ReportOut,
+    RetentionOut,
+    RevokedOut,
+)
+from hub.entrypoints.http.openapi_refusals import PROBLEM
 from hub.entrypoints.http.problems import PROBLEM_MEDIA
 from hub.service_layer.citizen.desk import CASES, CONSENTS, KEPT, REPORT, CitizenDesk, Reading
 from hub.service_layer.citizen.views import CASES_NOTE, KEPT_NOTE
@@ -25,9 +33,14 @@ NO_STORE = {"Cache-Control": "no-store"}
 CHALLENGE = 'Bearer realm="interop-hub citizen", error="invalid_token"'
 REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"description": "the ID token is missing, malformed, untrusted, for another "
-                         "audience, expired, replayed or badly signed (``code`` says which)"},
-    503: {"description": "the replay cache is full: try again shortly"},
+                         "audience, expired, replayed or badly signed (``code`` says which)",
+          "content": PROBLEM},
+    503: {"description": "the replay cache is full: try again shortly", "content": PROBLEM},
 }
+
+
+def _answers(model: type[Any], **more: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model}, **REFUSALS, **{int(k[1:]): v for k, v in more.items()}}
 
 
 def bearer_token(request: Request) -> str:
@@ -70,27 +83,29 @@ def citizen_api_router(desk: CitizenDesk) -> APIRouter:
         return JSONResponse({"subject": found.subject_ref, key: found.items, **extra},
                             headers=NO_STORE)
 
-    @router.get("/report", responses=REFUSALS,
+    @router.get("/report", responses=_answers(ReportOut),
                 summary="The person's data-use report: who used which fields, for what")
     async def report(request: Request) -> JSONResponse:
         return await reading(request, REPORT, "uses")
 
-    @router.get("/consents", responses=REFUSALS, summary="The person's consents")
+    @router.get("/consents", responses=_answers(ConsentsOut), summary="The person's consents")
     async def consents(request: Request) -> JSONResponse:
         return await reading(request, CONSENTS, "consents")
 
-    @router.get("/cases", responses=REFUSALS, summary="The person's cases (none recorded yet)")
+    @router.get("/cases", responses=_answers(CasesOut),
+                summary="The person's cases (none recorded yet)")
     async def cases(request: Request) -> JSONResponse:
         return await reading(request, CASES, "cases", note=CASES_NOTE)
 
-    @router.get("/retention", responses=REFUSALS,
+    @router.get("/retention", responses=_answers(RetentionOut),
                 summary="What the hub keeps about the person, and until when")
     async def retention(request: Request) -> JSONResponse:
         return await reading(request, KEPT, "kept", note=KEPT_NOTE)
 
-    @router.post("/consents/{consent_id}/revoke", responses={
-        **REFUSALS, 404: {"description": "the person has no consent with this id"},
-        409: {"description": "the consent is already revoked or expired"}},
+    @router.post("/consents/{consent_id}/revoke", responses=_answers(
+        RevokedOut,
+        s404={"description": "the person has no consent with this id", "content": PROBLEM},
+        s409={"description": "the consent is already revoked or expired", "content": PROBLEM}),
         summary="Withdraw one of the person's consents")
     async def revoke(request: Request, consent_id: str) -> JSONResponse:
         token = ""
