@@ -144,7 +144,7 @@ async def test_a_person_signs_in_reads_and_withdraws_a_consent_by_keyboard_alone
         await _tab_to(page, "Withdraw this consent")
         await page.keyboard.press("Enter")
         await page.get_by_role("status").wait_for()
-        assert "may no longer use your data" in await page.get_by_role("status").inner_text()
+        assert "consent is withdrawn" in await page.get_by_role("status").inner_text()
         await page.screenshot(path=str(SCREENSHOTS / "consents.png"), full_page=True)
         revoked = list(region.hub.ledger.events.get(consent.id))[-1]
         assert isinstance(revoked, Consent.Revoked)

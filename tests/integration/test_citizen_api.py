@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -166,7 +167,8 @@ async def test_the_pages_session_cookie_is_guarded_and_forms_need_their_token(
 ) -> None:
     """Signing in sets an HttpOnly, SameSite=Strict cookie scoped to /citizen; a bad token
     is a 401 page and a recorded refusal; a withdrawal without the form's token is refused
-    and changes nothing."""
+    and changes nothing, with it the consent is withdrawn; a page says only the notices it
+    knows, never words a link brings."""
     idp = IdentityProvider.generate()
     async with running_region(trusting(hub_settings, idp, tmp_path / "idp"), grants=()) as region:
         ledger, url = region.hub.ledger, region.hub.http_url
@@ -180,6 +182,15 @@ async def test_the_pages_session_cookie_is_guarded_and_forms_need_their_token(
             page = await http.get("/citizen/consents")
             forged = await http.post("/citizen/consents/revoke",
                                      data={"consent_id": str(consent.id), "csrf": "guess"})
+            await http.post("/citizen/sign-in", data={"id_token": idp.token(PEOPLE[0])})
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"',
+                             (await http.get("/citizen/consents")).text)
+            assert csrf is not None
+            form = {"consent_id": str(consent.id), "csrf": csrf.group(1)}
+            withdrawn = await http.post("/citizen/consents/revoke", data=form)
+            again = await http.post("/citizen/consents/revoke", data=form)
+            shown = await http.get(again.headers["location"])
+            spoofed = await http.get("/citizen/consents?error=Call+us+at+555&message=Hi")
         assert bad.status_code == 401 and 'role="alert"' in bad.text
         assert "does not name this region" in bad.text
         assert signed_in.status_code == 303
@@ -189,6 +200,10 @@ async def test_the_pages_session_cookie_is_guarded_and_forms_need_their_token(
         assert page.status_code == 200 and "Withdraw this consent" in page.text
         assert page.headers["content-security-policy"].startswith("default-src 'self'")
         assert forged.status_code == 403
-        assert ledger.repository.get(consent.id).state.value == "active"
+        assert withdrawn.headers["location"] == "/citizen/consents?message=withdrawn"
+        assert ledger.repository.get(consent.id).state.value == "revoked"
+        assert "already withdrawn or expired" in shown.text
+        assert "555" not in spoofed.text and "Hi" not in spoofed.text.split("<main")[1]
         recorded = await asyncio.to_thread(refusals, ledger)
-        assert [r.code for r in recorded] == ["id-token-wrong-audience", "citizen-csrf"]
+        assert [r.code for r in recorded] == [
+            "id-token-wrong-audience", "citizen-csrf", "citizen-consent-not-active"]

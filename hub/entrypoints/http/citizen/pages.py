@@ -29,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from contracts.errors import HubError
+from hub.adapters.id_tokens.errors import IdTokenMissingError
 from hub.service_layer.citizen.desk import CASES, CONSENTS, KEPT, REPORT, CitizenDesk
 from hub.service_layer.citizen.errors import CitizenSessionEndedError
 from hub.service_layer.citizen.views import CASES_NOTE
@@ -40,6 +41,16 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
+}
+# What a redirect may ask a page to say, by key: a link cannot put words of its own on a page.
+NOTICES = {
+    "withdrawn": "Your consent is withdrawn: the department may no longer use your data for "
+                 "that purpose.",
+    "signed-out": "You are signed out.",
+}
+ERRORS = {
+    "citizen-consent-not-found": "You have no such consent.",
+    "citizen-consent-not-active": "That consent is already withdrawn or expired.",
 }
 PAGES = (  # path, reading, title, template
     ("/citizen/report", REPORT, "Who used my data", "report.html"),
@@ -100,15 +111,15 @@ def citizen_pages_router(pages: CitizenPages) -> APIRouter:
     async def start(request: Request, message: str = "") -> Response:
         if _session(request) is not None:
             return RedirectResponse("/citizen/report", status_code=303)
-        return pages.render(request, "sign_in.html", "Sign in", message=message[:200])
+        return pages.render(request, "sign_in.html", "Sign in", message=NOTICES.get(message, ""))
 
     @router.post("/citizen/sign-in")
     async def sign_in(request: Request, id_token: str = Form("")) -> Response:
         token = id_token.strip()
         try:
             if not token:
-                raise CitizenSessionEndedError("paste the ID token your identity provider gave "
-                                               "you", field="id_token")
+                raise IdTokenMissingError("paste the ID token your identity provider gave you",
+                                          claim="")
             session = await asyncio.to_thread(desk.sign_in, token)
         except HubError as exc:
             await asyncio.to_thread(desk.refuse, exc.code, exc.message, request.url.path,
@@ -134,17 +145,15 @@ def citizen_pages_router(pages: CitizenPages) -> APIRouter:
             return pages.signed_out(request, "The form's security token is missing or wrong: "
                                     "sign in again.", status=403)
         try:
-            consent = await asyncio.to_thread(desk.revoke_in_session, *found, consent_id)
+            await asyncio.to_thread(desk.revoke_in_session, *found, consent_id)
         except CitizenSessionEndedError as exc:
             return pages.signed_out(request, exc.message)
         except HubError as exc:
             await asyncio.to_thread(desk.refuse, exc.code, exc.message, request.url.path,
                                     desk.claimed(""), getattr(exc, "subject_ref", ""))
-            return RedirectResponse(f"/citizen/consents?error={quote(exc.message)}",
+            return RedirectResponse(f"/citizen/consents?error={quote(exc.code)}",
                                     status_code=303)
-        done = f"Withdrawn: {consent['recipient']} may no longer use your data for " \
-               f"{consent['purpose']}."
-        return RedirectResponse(f"/citizen/consents?message={quote(done)}", status_code=303)
+        return RedirectResponse("/citizen/consents?message=withdrawn", status_code=303)
 
     @router.post("/citizen/sign-out")
     async def sign_out(request: Request, csrf: str = Form("")) -> Response:
@@ -154,8 +163,7 @@ def citizen_pages_router(pages: CitizenPages) -> APIRouter:
                 await asyncio.to_thread(desk.sign_out, *found)
             except CitizenSessionEndedError:
                 pass  # already over: signing out again changes nothing
-        response = RedirectResponse("/citizen/?message=" + quote("You are signed out."),
-                                    status_code=303)
+        response = RedirectResponse("/citizen/?message=signed-out", status_code=303)
         response.delete_cookie(COOKIE, path="/citizen")
         return response
 
@@ -175,7 +183,7 @@ def _reading_route(router: APIRouter, pages: CitizenPages, path: str, what: str,
         except CitizenSessionEndedError as exc:
             return pages.signed_out(request, exc.message)
         return pages.render(request, template, title, secret=found[1], items=seen.items,
-                            subject=seen.subject_ref, message=message[:300],
-                            error=error[:300], cases_note=CASES_NOTE)
+                            subject=seen.subject_ref, message=NOTICES.get(message, ""),
+                            error=ERRORS.get(error, ""), cases_note=CASES_NOTE)
 
     router.add_api_route(path, page, methods=["GET"], name=f"citizen-{what}")
