@@ -250,6 +250,28 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   ├── OperatorExistsError         409       enrolling a name that already has an account
     │   ├── SessionInvalidError         401       a request's session is missing
     │   └── UnknownOperatorError        404       a command names an operator who was never enrolled
+    ├── IdTokenError                    401       hub.adapters.id_tokens.errors — a citizen's ID
+    │   │                                         token is refused (``claim`` names the culprit)
+    │   ├── IdTokenMissingError         401       no ``Authorization: Bearer`` ID token
+    │   ├── IdTokenMalformedError       401       not a compact JWS with a JSON object payload
+    │   ├── AlgorithmRefusedError       401       ``alg`` is not an allowed asymmetric algorithm
+    │   ├── UntrustedIssuerError        401       ``iss`` names no identity provider trusted here
+    │   ├── BadSignatureError           401       no key of the issuer's JWKS verifies it
+    │   ├── WrongAudienceError          401       ``aud`` is not this region's citizen audience
+    │   ├── TokenExpiredError           401       ``exp`` is past, beyond the leeway
+    │   ├── TokenNotYetValidError       401       ``iat`` or ``nbf`` is in the future
+    │   ├── TokenReplayedError          401       the token's ``jti`` (or ``nonce``) was used before
+    │   ├── MissingClaimError           401       a required claim is absent
+    │   ├── InvalidClaimError           401       a claim is present but unusable
+    │   └── ReplayCacheFullError        503 retry the replay cache is full of unexpired tokens
+    ├── IssuerConfigError               500       hub.adapters.id_tokens.errors — a trusted
+    │                                             issuer's JWKS file is unreadable or unusable
+    ├── CitizenRequestError             400       hub.service_layer.citizen.errors — a verified
+    │   │                                         person asks for what cannot be done for them
+    │   ├── CitizenConsentNotFoundError 404       no consent of this person has the id (another
+    │   │                                         person's is answered alike)
+    │   ├── CitizenConsentNotActiveError 409      the consent is already revoked or expired
+    │   └── CitizenSessionEndedError    401       the pages' session is unknown, expired or ended
     └── UnknownXRoadClient              400       translation.xroad_headers — an X-Road client is
                                                   not mapped onto a department of this hub
 

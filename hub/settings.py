@@ -119,5 +119,27 @@ class HubSettings(BaseSettings):
     ingest_ack_wait_s: float = Field(
         default=30.0, gt=0, description="Redeliver an ingest batch not acked within this"
     )
+    # --- citizen API (hub.adapters.id_tokens, hub.service_layer.citizen) ---
+    citizen_issuers: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Trusted identity providers: issuer (iss) -> its JWKS file (JSON); "
+        "empty: every citizen token is refused as from an untrusted issuer",
+    )
+    citizen_audience: str | None = Field(
+        default=None, description="The aud citizen tokens must name; unset: "
+        "urn:interop-hub:<region>:citizen",
+    )
+    citizen_id_claim: str = Field(
+        default="national_id", min_length=1,
+        description="The ID token claim holding the person's national id",
+    )
+    citizen_leeway_s: int = Field(default=30, ge=0, le=300, description="Clock skew allowed")
+    citizen_max_token_lifetime_s: int = Field(
+        default=3600, gt=0, le=86400, description="Longest exp - iat accepted",
+    )
+    citizen_replay_capacity: int = Field(
+        default=100_000, gt=0, description="Most unexpired token ids remembered per process",
+    )
+    # --- end citizen API ---
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

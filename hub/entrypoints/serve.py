@@ -3,8 +3,8 @@
 :func:`run_hub` is what ``interop-hub serve``, the simulations and the tests run:
 the region (:func:`hub.bootstrap.region.running_region`), then the NATS ingress
 for departments' queries over NATS, then the HTTP front end (queries, records,
-health, metrics, the citizen's data-use report, the operator console and, with
-peers, the links' routes). On the way out the ways in close first, so no request
+health, metrics, the citizen's data-use report, the operator console, the citizen API
+and pages and, with peers, the links' routes). On the way out the ways in close first, so no request
 arrives at a region that is stopping.
 """
 
@@ -21,10 +21,17 @@ import structlog
 from fastapi import FastAPI
 
 from contracts import ContractRegistry
+from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.region import Region, running_region
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.entrypoints.http.auth import Authenticator
+from hub.entrypoints.http.citizen.api import citizen_api_router
+from hub.entrypoints.http.citizen.pages import (
+    CitizenPages,
+    citizen_pages_router,
+    mount_citizen_static,
+)
 from hub.entrypoints.http.console.pages import mount_static
 from hub.entrypoints.http.console.wiring import Console, build_console
 from hub.entrypoints.http.health import HealthChecks, health_router
@@ -99,8 +106,10 @@ async def run_hub(
 
 
 def _http_app(region: Region, console: Console) -> FastAPI:
-    """Queries, records, health, metrics, the data-use report, the console, the links."""
+    """Queries, records, health, metrics, the data-use report, the console, the links, and
+    the citizen API and pages."""
     settings, gateway = region.settings, region.gateway
+    citizen = build_citizen_desk(settings, region.ledger)  # hub.service_layer.citizen
     assert region.notifier is not None  # running_region always starts the notifier
     health = HealthChecks(settings, region.ledger, region.auditor, region.bus.healthy,
                           supervisor=region.supervisor)
@@ -115,6 +124,8 @@ def _http_app(region: Region, console: Console) -> FastAPI:
                        max_payload_bytes=settings.max_payload_bytes,
                        xroad_clients=settings.xroad_clients)] if region.links else []),
         *console.routers,
+        citizen_api_router(citizen),  # a person's own data, with their ID token
+        citizen_pages_router(CitizenPages(citizen, settings.region)),
     ]
     return create_http_app(
         gateway,
@@ -123,5 +134,5 @@ def _http_app(region: Region, console: Console) -> FastAPI:
         authenticator=Authenticator(region.credentials, gateway),
         xroad_clients=settings.xroad_clients,
         routers=routers,
-        mounts=[mount_static],
+        mounts=[mount_static, mount_citizen_static],
     )

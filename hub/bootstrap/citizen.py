@@ -1,0 +1,32 @@
+"""The citizen desk, built from the region's settings: trusted issuers, audience, replay."""
+
+from __future__ import annotations
+
+from hub.adapters.id_tokens.issuers import load_trusted_issuers
+from hub.adapters.id_tokens.replay import ReplayCache
+from hub.adapters.id_tokens.verifier import IdTokenVerifier
+from hub.adapters.store.ledger import Ledger
+from hub.service_layer.citizen.desk import CitizenDesk, Clock, utc_now
+from hub.settings import HubSettings
+
+
+def citizen_audience(settings: HubSettings) -> str:
+    """The ``aud`` a citizen's ID token must name to be accepted by this region."""
+    return settings.citizen_audience or f"urn:interop-hub:{settings.region}:citizen"
+
+
+def build_citizen_desk(settings: HubSettings, ledger: Ledger, *,
+                       clock: Clock = utc_now) -> CitizenDesk:
+    """The desk over ``ledger``; a trusted issuer's unreadable JWKS stops the start-up.
+
+    ``clock`` tells sessions' and consents' time (the token checks use the system's).
+    """
+    verifier = IdTokenVerifier(
+        load_trusted_issuers(settings.citizen_issuers),
+        audience=citizen_audience(settings),
+        id_claim=settings.citizen_id_claim,
+        leeway_s=settings.citizen_leeway_s,
+        max_lifetime_s=settings.citizen_max_token_lifetime_s,
+        replay=ReplayCache(settings.citizen_replay_capacity),
+    )
+    return CitizenDesk(ledger, verifier, clock=clock)

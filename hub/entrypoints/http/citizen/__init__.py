@@ -1,0 +1,2 @@
+"""The citizen's ways in: the JSON API a portal calls (:mod:`.api`) and the pages
+(:mod:`.pages`)."""
