@@ -153,8 +153,12 @@ def _tool(name: str, args: list[str], env: dict[str, str], *, stdin: bool,
         proc.kill()
         proc.wait(timeout=10)
         raise
+    if proc.stdin is not None and not proc.stdin.closed:
+        proc.stdin.close()
+    assert proc.stderr is not None
+    err = proc.stderr.read()  # the tool's words; it exits once its input or output ended
     try:
-        _, err = proc.communicate(timeout=timeout_s)
+        proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
