@@ -252,9 +252,11 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   └── UnknownOperatorError        404       a command names an operator who was never enrolled
     ├── BackupError                     400       hub.adapters.backup.errors — a backup cannot be
     │   │                                         taken, checked or restored
-    │   ├── BackupKeyError              400       the backup key is missing, short, the KEK, or wrong
+    │   ├── BackupKeyError              400       the backup key is missing, short, the KEK,
+    │   │                                         or wrong
     │   ├── BackupIntegrityError        422       a backup file is truncated, altered or swapped
-    │   ├── RestoreTargetError          409       the folder or database to restore into is not empty
+    │   ├── RestoreTargetError          409       the folder or database to restore into is
+    │   │                                         not empty
     │   └── BackupToolError             500       pg_dump, pg_restore or NATS failed
     └── UnknownXRoadClient              400       translation.xroad_headers — an X-Road client is
                                                   not mapped onto a department of this hub

@@ -85,7 +85,7 @@ class SealedWriter:
         self._digest = hashlib.sha256()
         self.size = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: BinaryIO = open(path, "xb")  # noqa: SIM115 - closed in close()
+        self._file: BinaryIO = open(path, "xb")  # closed in close()
         self._file.write(MAGIC + self._prefix)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
@@ -143,7 +143,7 @@ def open_sealed(path: Path, keys: BackupKeys, name: str) -> Iterator[bytes]:
     """
     aead = AESGCM(keys.encryption)
     try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed in the finally below
+        handle = open(path, "rb")  # closed in the finally below
     except OSError as exc:
         raise BackupIntegrityError(f"{name}: cannot read {path}: {exc.strerror}") from None
     try:

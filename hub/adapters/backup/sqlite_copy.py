@@ -10,6 +10,7 @@ ones: ``stored_events`` (position = ``rowid``) and ``tracking``.
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 from hub.adapters.backup.errors import BackupError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-_PAGES_PER_STEP = 1024
+_PAGES_PER_STEP = -1  # one step: one read transaction, never restarted by writers
 
 
 def is_sqlite_file(path: Path) -> bool:
@@ -96,13 +97,13 @@ def cut_after_leaf(path: Path, tree_size: int) -> CutOff:
 
 def unanswered_routed(path: Path, routed: tuple[str, ...], answers: tuple[str, ...]) -> int | None:
     """The first position of a ``routed`` event whose aggregate has no ``answers`` event."""
-    marks = ",".join("?" * len(answers))
-    picks = ",".join("?" * len(routed))
+    # Topics are bound as one JSON array each (json_each), so the query text is constant.
     with _open(path) as conn:
         row = conn.execute(
-            f"SELECT MIN(rowid) FROM stored_events WHERE topic IN ({picks}) AND originator_id "
-            f"NOT IN (SELECT originator_id FROM stored_events WHERE topic IN ({marks}))",
-            (*routed, *answers)).fetchone()
+            "SELECT MIN(rowid) FROM stored_events WHERE topic IN (SELECT value FROM json_each(?)) "
+            "AND originator_id NOT IN (SELECT originator_id FROM stored_events "
+            "WHERE topic IN (SELECT value FROM json_each(?)))",
+            (json.dumps(routed), json.dumps(answers))).fetchone()
     return int(row[0]) if row and row[0] is not None else None
 
 

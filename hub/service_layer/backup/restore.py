@@ -60,8 +60,7 @@ async def restore_backup(
     postgres = manifest.store == "postgresql"
     _check_targets(data, store, postgres, until_checkpoint)
     report = RestoreReport(manifest)
-    created = not data.exists()
-    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    created = await asyncio.to_thread(_make_folder, data)
     try:
         await asyncio.to_thread(_write_members, source, keys, manifest, data, store, kek)
         if until_checkpoint is not None:
@@ -76,6 +75,13 @@ async def restore_backup(
     report.audit = await asyncio.to_thread(auditor.verify)
     report.events = report.audit.events
     return report
+
+
+def _make_folder(data: Path) -> bool:
+    """Create ``data`` if missing; True when this restore created it (and may remove it)."""
+    created = not data.exists()
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return created
 
 
 def _check_targets(data: Path, store: str | None, postgres: bool,

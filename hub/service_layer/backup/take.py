@@ -126,8 +126,12 @@ async def take_backup(
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)  # a half-written backup is no backup
         raise
-    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    size = await asyncio.to_thread(_bytes_in, target)
     return BackupReport(target, manifest, size, time.perf_counter() - started)
+
+
+def _bytes_in(target: Path) -> int:
+    return sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
 
 
 def _prepare_target(target: Path, data: Path) -> None:
