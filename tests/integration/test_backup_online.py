@@ -143,3 +143,52 @@ async def test_the_region_buckets_are_backed_up_and_restored_through_nats(
         assert "OBJ_hub-south-documents" not in names
     finally:
         await nc.drain()
+
+
+async def test_with_the_embedded_server_the_cli_finds_the_buckets_and_puts_them_back(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    """`backup` beside a running hub reads its buckets from the embedded nats-server (found in
+    the data folder, as the hub's own NATS user); `restore --objects-only` puts them into the
+    restored region's new server once its hub runs."""
+    import base64
+
+    from typer.testing import CliRunner
+
+    from hub.entrypoints.cli.main import app
+
+    env = {k: None for k in os.environ if k.startswith("HUB_")}
+    key = tmp_path / "backup.key"
+    key.write_text(base64.b64encode(KEY).decode())
+    document = os.urandom(200_000)
+    bucket = f"{bucket_prefix('north')}documents"
+
+    def cli(*args: str | Path) -> str:
+        done = CliRunner().invoke(app, [str(a) for a in args], env=env)
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    async with running_region(hub_settings) as region:
+        nc = await nats.connect(region.hub.nats_url, **region.hub.nats_auth)
+        try:
+            await (await nc.jetstream().create_object_store(bucket)).put("a.pdf", document)
+        finally:
+            await nc.drain()
+        said = await asyncio.to_thread(cli, "backup", "--data", hub_settings.data, "--to",
+                                       tmp_path / "b", "--key-file", key)
+        assert "1 objects of 1 buckets named hub-north-*" in said, said
+    restored = HubSettings(data=tmp_path / "r", log_format="json", reply_timeout_s=20)
+    said = await asyncio.to_thread(cli, "restore", "--from", tmp_path / "b", "--data",
+                                   restored.data, "--key-file", key, "--kek-file",
+                                   hub_settings.data / "keys" / "kek")
+    assert "1 checkpoints" in said or "checkpoints over" in said
+    async with running_region(restored) as again:
+        said = await asyncio.to_thread(cli, "restore", "--from", tmp_path / "b", "--data",
+                                       restored.data, "--key-file", key, "--objects-only")
+        assert "restored 1 objects" in said, said
+        nc = await nats.connect(again.hub.nats_url, **again.hub.nats_auth)
+        try:
+            got = await (await nc.jetstream().object_store(bucket)).get("a.pdf")
+        finally:
+            await nc.drain()
+        assert got.data == document

@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from contracts.errors import HubError
 from hub.adapters.crypto.kek import key_encryption_key, parse_kek, read_kek_file
+from hub.adapters.nats.accounts import NatsAuth, hub_client_auth
 from hub.entrypoints.cli import common as cli
 from hub.logs import configure_logging
 from hub.service_layer.audit import resolve_region
@@ -23,10 +24,15 @@ from hub.service_layer.backup import (
     RestoreReport,
     backup_key_material,
     restore_backup,
+    restore_objects,
     take_backup,
     verify_backup,
 )
 from hub.service_layer.backup.take import NatsAccess
+from hub.service_layer.federation.reconciliation.online import (
+    RegionNatsNotFound,
+    local_nats_url,
+)
 from hub.settings import HubSettings
 
 app = typer.Typer(help="Back up a region's data, sealed under an operator's key; "
@@ -71,16 +77,22 @@ def _material(settings: HubSettings, key_file: Path | None, kek: bytes | None) -
                                "HUB_BACKUP_KEY", kek=kek)
 
 
-def _nats(settings: HubSettings, url: str | None) -> NatsAccess | None:
-    url = url or settings.nats_url
-    if url is None:
+def _running_nats(settings: HubSettings, url: str | None) -> NatsAccess | None:
+    """The region's NATS for its buckets: ``--nats``, ``HUB_NATS_URL``, else the running
+    embedded server (found in the data folder), with the hub's own NATS user; None when
+    none runs (the command then says the buckets were not copied)."""
+    try:
+        found = url or local_nats_url(settings)
+    except RegionNatsNotFound:
         return None
-    auth: dict[str, Any] = {}
-    if settings.nats_creds:
-        auth["user_credentials"] = str(settings.nats_creds)
-    elif settings.nats_seed_file:
-        auth["nkeys_seed"] = str(settings.nats_seed_file)
-    return NatsAccess(url, auth)
+    return NatsAccess(found, hub_client_auth(settings).options())
+
+
+def _given_nats(settings: HubSettings, url: str | None) -> NatsAccess | None:
+    """A NATS named for a restore into an empty folder (no key store to read a seed from
+    yet): ``--nats`` or ``HUB_NATS_URL``, with ``HUB_NATS_CREDS``/``HUB_NATS_SEED_FILE``."""
+    url = url or settings.nats_url
+    return None if url is None else NatsAccess(url, NatsAuth.from_settings(settings).options())
 
 
 @app.callback()
@@ -102,7 +114,7 @@ def backup(
                                 explicit="region" in settings.model_fields_set)
         kek = key_encryption_key(settings)
         material = _material(settings, key_file, kek)
-        access = _nats(settings, nats)
+        access = _running_nats(settings, nats)
         report = asyncio.run(take_backup(settings.data, settings.store, region, to, material,
                                          kek=kek, nats=access))
     manifest = report.manifest
@@ -147,19 +159,38 @@ def restore(
         "--until-checkpoint", min=0,
         help="Restore only up to the signed checkpoint of this tree size; list the rest")] = None,
     nats: NatsOption = None,
+    objects_only: Annotated[bool, typer.Option(
+        "--objects-only", help="Only put the Object Store objects back, into the running "
+        "hub's NATS, for a region already restored (with an embedded nats-server)")] = False,
 ) -> None:
     """Restore a backup into an empty DIR (and empty HUB_STORE database); audit verify it."""
     settings = _settings(data)
+    if objects_only:
+        _restore_objects_only(settings, source, key_file, nats)
+        return
     with _reported():
         kek = _restore_kek(settings, kek_file)
         material = _material(settings, key_file, kek)
         report = asyncio.run(restore_backup(
             source, material, settings.data, settings.store, kek=kek,
-            until_checkpoint=until_checkpoint, nats=_nats(settings, nats)))
+            until_checkpoint=until_checkpoint, nats=_given_nats(settings, nats)))
         if kek_file is not None and settings.kek is None and settings.kek_file is None:
             _install_kek(settings.data / "keys" / "kek", kek_file)
     _print_restore(report, settings.data)
     raise typer.Exit(0 if report.audit and report.audit.ok else 1)
+
+
+def _restore_objects_only(settings: HubSettings, source: Path, key_file: Path | None,
+                          nats: str | None) -> None:
+    with _reported():
+        access = _running_nats(settings, nats)
+        if access is None:
+            raise typer.BadParameter("no running nats-server of this region: start the hub "
+                                     "on the restored folder first, or give --nats URL",
+                                     param_hint="--nats")
+        material = _material(settings, key_file, key_encryption_key(settings))
+        count = asyncio.run(restore_objects(source, material, access))
+    cli.out.print(f"restored {count} objects into {access.url}", highlight=False)
 
 
 def _restore_kek(settings: HubSettings, kek_file: Path | None) -> bytes:

@@ -9,7 +9,7 @@ with the audit log that the ledger is the one the checkpoints signed.
 
 from hub.service_layer.backup.keys import backup_key_material
 from hub.service_layer.backup.manifest import Manifest, Member
-from hub.service_layer.backup.restore import RestoreReport, restore_backup
+from hub.service_layer.backup.restore import RestoreReport, restore_backup, restore_objects
 from hub.service_layer.backup.take import BackupReport, take_backup
 from hub.service_layer.backup.verify import verify_backup
 
@@ -20,6 +20,7 @@ __all__ = [
     "RestoreReport",
     "backup_key_material",
     "restore_backup",
+    "restore_objects",
     "take_backup",
     "verify_backup",
 ]

@@ -187,14 +187,23 @@ def _rewind_relay(data: Path, store: str | None, postgres: bool) -> int:
     return (first - 1) if first is not None else -1
 
 
+async def restore_objects(source: Path, material: bytes, nats: NatsAccess) -> int:
+    """Only the Object Store objects of the backup at ``source``, into ``nats`` (a region
+    restored already, whose hub runs its embedded server); their buckets must be empty."""
+    _, keys, manifest = await asyncio.to_thread(open_backup, source, material)
+    report = RestoreReport(manifest)
+    return await _restore_objects(source, keys, manifest, nats, report)
+
+
 async def _restore_objects(source: Path, keys: BackupKeys, manifest: Manifest,
                            nats: NatsAccess | None, report: RestoreReport) -> int:
     objects = [m for m in manifest.members if m.kind == OBJECT]
     if not objects:
         return 0
     if nats is None:
-        report.notes.append(f"{len(objects)} Object Store objects NOT restored: no NATS given "
-                            "(run restore again with --nats URL into an empty folder)")
+        report.notes.append(f"{len(objects)} Object Store objects NOT restored yet: start the "
+                            "hub on this folder, then `interop-hub restore --from TARGET "
+                            "--data DIR --objects-only` (or give --nats URL)")
         return 0
     async with buckets.connected(nats.url, nats.auth) as js:
         present = set(await buckets.region_buckets(js, manifest.region))

@@ -202,7 +202,8 @@ def _copy_folder(data: Path, target: Path, kek: bytes, out: _Members) -> None:
 
 async def _copy_buckets(region: str, nats: NatsAccess | None, out: _Members) -> str:
     if nats is None:
-        return "not backed up: no NATS given (--nats URL); the buckets' objects are missing"
+        return ("NOT backed up: no NATS reachable (the hub is not running, and neither --nats "
+                "nor HUB_NATS_URL is set); the buckets' objects are missing from this backup")
     objects = 0
     async with buckets.connected(nats.url, nats.auth) as js:
         names = await buckets.region_buckets(js, region)
