@@ -89,8 +89,9 @@ def cut_after_leaf(path: Path, tree_size: int) -> CutOff:
             if ident not in aggregates and len(aggregates) < 50:
                 aggregates.append(ident)
         conn.execute("DELETE FROM stored_events WHERE rowid > ?", (kept,))
-        if _has_table(conn, "tracking"):
-            conn.execute("DELETE FROM tracking WHERE notification_id > ?", (kept,))
+        if _has_table(conn, "tracking"):  # eventsourcing's own marker row stays
+            conn.execute("DELETE FROM tracking WHERE notification_id > ? "
+                         "AND application_name != '__migration__'", (kept,))
         conn.commit()
     return CutOff(kept, sum(topics.values()), dict(topics), aggregates)
 

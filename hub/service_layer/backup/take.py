@@ -116,7 +116,7 @@ async def take_backup(
     out = _Members(target, keys)
     try:
         manifest.checkpoint = await asyncio.to_thread(_copy_audit, data, region, out)
-        await asyncio.to_thread(_copy_store, data, store, target, out, manifest)
+        await asyncio.to_thread(_copy_store, data, store, out, manifest)
         await asyncio.to_thread(_copy_folder, data, target, kek, out)
         manifest.buckets = await _copy_buckets(region, nats, out)
         manifest.members = out.members
@@ -159,8 +159,7 @@ def _copy_audit(data: Path, region: str, out: _Members) -> dict[str, Any] | None
     return {"size": latest.size, "root": latest.root_hash.hex(), "note": latest.note}
 
 
-def _copy_store(data: Path, store: str | None, target: Path, out: _Members,
-                manifest: Manifest) -> None:
+def _copy_store(data: Path, store: str | None, out: _Members, manifest: Manifest) -> None:
     if store is not None and _is_postgres(store):
         with out.writer("postgresql.dump") as writer:
             postgres_dump.dump_database(store, writer)
@@ -171,7 +170,7 @@ def _copy_store(data: Path, store: str | None, target: Path, out: _Members,
     source = _sqlite_ledger(data, store)
     if not source.exists():
         raise BackupError(f"no event store at {source}")
-    with _staging(target) as staging:
+    with _staging(data) as staging:
         copy = staging / LEDGER
         online_copy(source, copy)
         extent = ledger_extent(copy)
@@ -184,7 +183,7 @@ def _copy_store(data: Path, store: str | None, target: Path, out: _Members,
 
 
 def _copy_folder(data: Path, target: Path, kek: bytes, out: _Members) -> None:
-    with _staging(target) as staging:
+    with _staging(data) as staging:
         for name, kind in folder_members(data, also_skip=(target,)):
             source = data / name
             if kind == SQLITE:
@@ -225,9 +224,11 @@ async def _copy_buckets(region: str, nats: NatsAccess | None, out: _Members) -> 
 
 
 @contextlib.contextmanager
-def _staging(target: Path) -> Iterator[Path]:
-    """A private folder beside the sealed members for SQLite's copies, removed after."""
-    folder = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
+def _staging(data: Path) -> Iterator[Path]:
+    """A private folder for SQLite's plaintext copies, removed after: inside the data folder
+    (a dotfile, so never backed up itself), where the same bytes already lie in the clear,
+    never on the backup's disk."""
+    folder = Path(tempfile.mkdtemp(prefix=".backup-staging-", dir=data))
     try:
         yield folder
     finally:
