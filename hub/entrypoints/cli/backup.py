@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -42,8 +43,9 @@ KeyFileOption = Annotated[Path | None, typer.Option(
     "--key-file", help="The backup key (>= 32 bytes, raw or base64); default: $HUB_BACKUP_KEY. "
     "Never the KEK")]
 NatsOption = Annotated[str | None, typer.Option(
-    "--nats", help="NATS holding the region's Object Store buckets (default: $HUB_NATS_URL); "
-    "unset: the buckets are not backed up / restored, and the command says so")]
+    "--nats", help="NATS holding the region's Object Store buckets (hub-REGION-*); default: "
+    "$HUB_NATS_URL, else (backup, --objects-only) the running hub's embedded server; none: "
+    "the buckets are not copied, and the command says so")]
 
 
 @contextlib.contextmanager
@@ -136,8 +138,7 @@ def verify(
     target: Annotated[Path, typer.Argument(help="The backup folder")],
     key_file: KeyFileOption = None,
 ) -> None:
-    """Check a backup without restoring it: key, every member's chunks and digest, the
-    checkpoint covered."""
+    """Check a backup without restoring it: the key, every member, the checkpoint covered."""
     settings = _settings(None)
     with _reported():
         manifest = verify_backup(target, _material(settings, key_file, None))
@@ -205,8 +206,6 @@ def _restore_kek(settings: HubSettings, kek_file: Path | None) -> bytes:
 
 
 def _install_kek(path: Path, source: Path) -> None:
-    import os
-
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:

@@ -14,6 +14,7 @@ checkpoints signed.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -164,8 +165,6 @@ def _size(note: str) -> int:
 
 
 def _size_of_line(line: str) -> int | None:
-    import json
-
     try:
         return _size(json.loads(line)["note"])
     except (ValueError, KeyError, TypeError):

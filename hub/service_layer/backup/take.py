@@ -107,9 +107,9 @@ async def take_backup(
     the folder) into the new folder ``target``, sealed under ``material``."""
     started = time.perf_counter()
     _prepare_target(target, data)
-    header = Header(uuid.uuid4(), region, clock().isoformat(), os.urandom(32), "")
-    keys = derive_keys(material, header.salt, header.backup_id)
-    header = Header(header.backup_id, region, header.created_at, header.salt, keys.check_value())
+    backup_id, salt = uuid.uuid4(), os.urandom(32)
+    keys = derive_keys(material, salt, backup_id)
+    header = Header(backup_id, region, clock().isoformat(), salt, keys.check_value())
     header.save(target)
     manifest = Manifest(str(header.backup_id), region, header.created_at,
                         "postgresql" if _is_postgres(store) else "sqlite")
