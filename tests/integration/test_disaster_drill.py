@@ -50,6 +50,7 @@ from simulations.federation_scenarios import (
     subject_ref,
 )
 from tests.integration.partition_helpers import south_reachable
+from tests.waiting import wait_until_async
 
 RECORDS = 120  # records north issues to south, in all
 BACKUP_AFTER = 60  # the backup starts once this many are issued; the rest go on meanwhile
@@ -151,6 +152,8 @@ async def test_the_disaster_drill(tmp_path: Path,
         local = asyncio.ensure_future(asyncio.to_thread(_local_load, south_s, stop, counts))
         await _issue(north, BACKUP_AFTER, "before", issued)
         rest = asyncio.ensure_future(_issue(north, RECORDS - BACKUP_AFTER, "during", issued))
+        await wait_until_async(lambda: counts["checkpoints before loss"] >= 1, timeout_s=30,
+                               interval_s=0.02, message="south signed a checkpoint under load")
         acked_before = await _acknowledged(north, list(issued))  # before the backup starts
         kek = read_kek_file(south_s.data / "keys" / "kek")  # the operator keeps it apart
         backup = await take_backup(south_s.data, None, "south", tmp_path / "backup", KEY,
