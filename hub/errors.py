@@ -272,6 +272,14 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   │                                         person's is answered alike)
     │   ├── CitizenConsentNotActiveError 409      the consent is already revoked or expired
     │   └── CitizenSessionEndedError    401       the pages' session is unknown, expired or ended
+    ├── BackupError                     400       hub.adapters.backup.errors — a backup cannot be
+    │   │                                         taken, checked or restored
+    │   ├── BackupKeyError              400       the backup key is missing, short, the KEK,
+    │   │                                         or wrong
+    │   ├── BackupIntegrityError        422       a backup file is truncated, altered or swapped
+    │   ├── RestoreTargetError          409       the folder or database to restore into is
+    │   │                                         not empty
+    │   └── BackupToolError             500       pg_dump, pg_restore or NATS failed
     └── UnknownXRoadClient              400       translation.xroad_headers — an X-Road client is
                                                   not mapped onto a department of this hub
 

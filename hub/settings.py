@@ -40,6 +40,10 @@ class HubSettings(BaseSettings):
     kek_file: Path | None = Field(
         default=None, description="Key-encryption key file; unset: DIR/keys/kek (made 0600)"
     )
+    backup_key: SecretStr | None = Field(
+        default=None, description="Backup key (base64, >= 32 bytes) for `interop-hub backup`; "
+        "never the KEK; unset: --key-file",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     max_payload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)

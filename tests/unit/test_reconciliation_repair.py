@@ -12,10 +12,11 @@ from federation.errors import ReceiptError
 from federation.fingerprints import registry_fingerprint
 from federation.jws import statement_digest
 from federation.keys import KeyRing
-from federation.receipt import Receipt
+from federation.receipt import Receipt, read_receipt
 from federation.trust import publish_region_card, read_region_card, trust_all
 from hub.service_layer.federation import FederationApp
 from hub.service_layer.federation.reconciliation import (
+    Category,
     History,
     LocalRegions,
     RepairAction,
@@ -155,3 +156,59 @@ def test_local_regions_refuse_a_region_that_is_not_open(apps: dict[str, Federati
     step = RepairAction("present", "attestation", "north", "east", "r", "a.b.c")
     with pytest.raises(ReconciliationError, match="east"):
         LocalRegions(apps).present(step)
+
+
+def _restored_south(apps: dict[str, FederationApp]) -> FederationApp:
+    """south as restored from a backup taken before it decided anything: same keys and trust,
+    the agreement accepted, no decision."""
+    south = apps["south"]
+    fresh = FederationApp(keys=south.keys, trust=south.trust, registry=default_registry(),
+                          clock=lambda: T0)
+    agreement_id, terms = apps["north"].propose_agreement(
+        accepter="south", contracts=[TAX], departments=["north/tax"],
+        valid_from=T0 - dt.timedelta(days=1), valid_until=T0 + dt.timedelta(days=30))
+    fresh.receive_proposal(terms, from_region="north")
+    apps["north"].record_acceptance(fresh.accept_agreement(agreement_id), from_region="south")
+    return fresh
+
+
+def _held(jws: str) -> HeldReceipt:
+    statement, receipt = read_receipt(jws)
+    return HeldReceipt("south", receipt.statement, receipt.outcome.value, None, statement.digest,
+                       jws, receipt.at)
+
+
+def test_a_decision_the_receiver_lost_is_recovered_as_the_very_receipt_the_issuer_holds(
+    apps: dict[str, FederationApp],
+) -> None:
+    """south recognised, north kept the receipt, south lost the decision (restored from an
+    older backup): the repair decides again as of the receipt's time and records it only
+    because it signs the same receipt, byte for byte."""
+    issued, attestation = _issued(apps)
+    receipt = apps["south"].recognise(attestation, from_region="north")
+    apps["north"].record_receipt(receipt.jws, from_region="south")
+    restored = _restored_south(apps)
+    north, south = _histories(apps, [replace(issued, receipts=(_held(receipt.jws),))], [])
+    report = compare(north, south, grace=dt.timedelta(0))
+    assert [f.kind for f in report.of(Category.MISSING)] == ["decision"]
+    steps = plan_repair(report, north, south)
+    assert [(s.action, s.receipt) for s in steps] == [("recover", receipt.jws)]
+    results = apply_repair(steps, LocalRegions({"north": apps["north"], "south": restored}))
+    assert [r.outcome for r in results] == ["recognised"], results
+    recognition = restored.recognition_of("north", issued.record_id)
+    assert recognition is not None and recognition.receipts == {issued.attestation_digest:
+                                                                receipt.jws}
+
+
+def test_a_receipt_that_is_not_the_decision_recovers_nothing(
+    apps: dict[str, FederationApp],
+) -> None:
+    """A receipt about another statement (or one the decision would not sign again) is
+    refused, and the restored region records nothing."""
+    one, attestation = _issued(apps)
+    _, other_attestation = _issued(apps)
+    receipt = apps["south"].recognise(other_attestation, from_region="north")
+    restored = _restored_south(apps)
+    with pytest.raises(ReceiptError, match="nothing recorded"):
+        restored.recover_decision(attestation, receipt.jws, from_region="north")
+    assert restored.recognition_of("north", one.record_id) is None

@@ -78,6 +78,9 @@ from hub.entrypoints.cli import dlq as cli_dlq  # noqa: E402, I001 - registered 
 app.add_typer(cli_dlq.app, name="dlq")
 from hub.entrypoints.cli import provider_secret as cli_provider_secret  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_provider_secret.app, name="provider-secret")
+from hub.entrypoints.cli import backup as cli_backup  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_backup.app, name="backup")
+app.command("restore")(cli_backup.restore)
 
 @app.command()
 def demo(

@@ -236,6 +236,37 @@ class FederationApp(AgreementCommands, Application[UUID]):
         self._commit(ws)
         return receipt
 
+    def recover_decision(self, compact: str, receipt_jws: str, *, from_region: str) -> Receipt:
+        """Record again a decision this region took and lost (restored from a backup older
+        than it), from the receipt it signed then, which ``from_region`` kept.
+
+        The statement is decided again as of the receipt's time; Ed25519 signatures are
+        deterministic, so the same decision signs the very same receipt. Only then is it
+        recorded: a decision that comes out otherwise (a key rotated since, an agreement
+        changed) raises ReceiptError and records nothing, for people to look at.
+        """
+        statement, held = read_receipt(receipt_jws)
+        if held.receiver != self.region or held.issuer != from_region:
+            raise ReceiptError(f"receipt by {held.receiver} about {held.issuer}'s record is not "
+                               f"{self.region}'s about {from_region}'s")
+        own = next((k for k in self.keys.public_keys() if k.kid == statement.kid), None)
+        if own is None or not statement.verify(own):
+            raise StatementError(Reason.BAD_SIGNATURE,
+                                 f"receipt not signed by one of {self.region}'s keys")
+        self.follower.refresh()
+        ws = Workspace(self.repository, self._known)
+        presented = Presentation.of(compact, held.about, from_region, held.at)
+        decide = (self._recogniser.attestation if held.about == "attestation"
+                  else self._recogniser.revocation)
+        receipt = decide(ws, presented)
+        if receipt.jws != receipt_jws:
+            raise ReceiptError(
+                f"record {held.record_id}: decided again, the {held.about} does not give the "
+                f"receipt {from_region} holds ({receipt.outcome.value} vs {held.outcome.value})"
+                "; nothing recorded")
+        self._commit(ws)
+        return receipt
+
     def recognition_of(self, issuer: str, record_id: str) -> Recognition | None:
         """What this region decided about ``issuer``'s record, if it ever saw it authentic."""
         found = self._find(recognition_id(issuer, record_id))

@@ -230,6 +230,12 @@ class LinkedRegions(RepairPort):
                 f"region {step.issuer} did not record {step.receiver}'s receipt for record "
                 f"{step.record_id} within {self._wait_s:g} s")
 
+    def recover(self, step: RepairAction) -> str:
+        raise RepairNotConfirmed(
+            f"region {step.receiver} lost its decision about record {step.record_id} "
+            f"(restored from an older backup): recover it offline, with both folders: "
+            f"interop-hub reconcile --data DIR --peer-data PEER_DIR --repair")
+
     @staticmethod
     def _until(check: Callable[[], T], within_s: float) -> T | None:
         deadline = time.monotonic() + within_s

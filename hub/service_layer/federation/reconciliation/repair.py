@@ -6,7 +6,11 @@ it lists what to do —
 - ``present``: an attestation or revocation the receiver never decided is
   presented to it again, and its receipt recorded back on the issuer;
 - ``record-receipt``: a receipt the receiver issued but the issuer never
-  recorded is recorded on the issuer (taken from the receiver's history).
+  recorded is recorded on the issuer (taken from the receiver's history);
+- ``recover``: a decision the receiver lost (restored from a backup taken before
+  it) while the issuer holds its receipt is decided again as of the receipt's time
+  and recorded only if it signs the very receipt the issuer holds
+  (:meth:`FederationApp.recover_decision`).
 
 Both are safe to repeat: recognition returns the original receipt for a
 statement it already decided (a replay), and recording a receipt twice records
@@ -34,8 +38,10 @@ from hub.service_layer.federation.reconciliation.report import Category, Finding
 
 PRESENT = "present"
 RECORD_RECEIPT = "record-receipt"
-_ORDER = {("present", "attestation"): 0, ("present", "revocation"): 1,
-          ("record-receipt", "attestation"): 2, ("record-receipt", "revocation"): 2}
+RECOVER = "recover"
+_ORDER = {("recover", "attestation"): 0, ("recover", "revocation"): 1,
+          ("present", "attestation"): 2, ("present", "revocation"): 3,
+          ("record-receipt", "attestation"): 4, ("record-receipt", "revocation"): 4}
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class RepairAction:
     receiver: str
     record_id: str
     compact: str
+    receipt: str = ""  # ``recover``: the receipt the issuer holds
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,10 @@ class RepairPort(Protocol):
         """Record the receiver's ``receipt`` on ``step.issuer``."""
         ...
 
+    def recover(self, step: RepairAction) -> str:
+        """Have ``step.receiver`` record again the decision ``step.receipt`` says it took."""
+        ...
+
 
 def plan_repair(report: Report, left: History, right: History) -> list[RepairAction]:
     """The steps that close every repairable ``missing`` finding of ``report``."""
@@ -92,6 +103,8 @@ def _step(finding: Finding, histories: Mapping[str, History]) -> RepairAction | 
         if compact is None:
             return None
         return RepairAction(PRESENT, finding.kind, issuer.region, receiver, finding.key, compact)
+    if finding.kind == "decision":
+        return _recovery(finding, histories)
     if finding.kind == "receipt":
         recognising, issuing = histories[finding.holder], finding.other
         decided = [d for d in recognising.decisions
@@ -107,12 +120,31 @@ def _step(finding: Finding, histories: Mapping[str, History]) -> RepairAction | 
     return None
 
 
+def _recovery(finding: Finding, histories: Mapping[str, History]) -> RepairAction | None:
+    """The receiver lost its decision; the issuer holds the receipt (and the statement)."""
+    issuer, receiver = histories[finding.holder], finding.other
+    record = next((r for r in issuer.records if r.record_id == finding.key), None)
+    if record is None:
+        return None
+    held = next((r for r in record.receipts
+                 if r.receiver == receiver and r.statement == finding.statement), None)
+    kind = "revocation" if finding.statement == record.revocation_digest else "attestation"
+    compact = record.revocation if kind == "revocation" else record.attestation
+    if held is None or compact is None:
+        return None
+    return RepairAction(RECOVER, kind, issuer.region, receiver, finding.key, compact,
+                        held.receipt)
+
+
 def apply_repair(steps: Iterable[RepairAction], port: RepairPort) -> list[RepairResult]:
     """Carry out each step; a step that fails is reported and the others still run."""
     results = []
     for step in steps:
         try:
-            receipt = port.present(step) if step.action == PRESENT else step.compact
+            if step.action == RECOVER:
+                receipt = port.recover(step)
+            else:
+                receipt = port.present(step) if step.action == PRESENT else step.compact
             port.record_receipt(step, receipt)
             results.append(RepairResult(step, read_receipt(receipt)[1].outcome.value))
         except HubError as exc:
@@ -140,3 +172,7 @@ class LocalRegions:
 
     def record_receipt(self, step: RepairAction, receipt: str) -> None:
         self._app(step.issuer).record_receipt(receipt, from_region=step.receiver)
+
+    def recover(self, step: RepairAction) -> str:
+        receiver = self._app(step.receiver)
+        return receiver.recover_decision(step.compact, step.receipt, from_region=step.issuer).jws

@@ -1,0 +1,174 @@
+"""PostgreSQL's part of backup and restore: ``pg_dump`` out, ``pg_restore`` in, streamed.
+
+The dump is ``pg_dump --format=custom`` of the region's whole database (the
+event store, the subject keys in ``hub_privacy``, the read models), read from
+the tool's standard output straight into the sealed writer; the restore feeds
+the opened chunks to ``pg_restore``'s standard input. No plaintext copy of the
+database touches the disk on either side. ``pg_dump`` takes one snapshot
+(a repeatable-read transaction), so the hub keeps writing while it runs.
+
+The password travels in ``PGPASSWORD``, never on a command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+from hub.adapters.backup.errors import BackupToolError, RestoreTargetError
+from hub.adapters.store.selection import postgres_environment
+
+_READ = 1 << 20
+_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
+
+
+class Sink(Protocol):
+    """Where dumped bytes go (a sealed writer)."""
+
+    def write(self, data: bytes) -> int: ...
+
+
+def dump_database(url: str, sink: Sink, *, timeout_s: float = 3600.0) -> None:
+    """Stream ``pg_dump --format=custom`` of the database at ``url`` into ``sink``."""
+    env = postgres_environment(url)
+    with _tool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges"], env,
+               stdin=False, timeout_s=timeout_s) as proc:
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read(_READ):
+            sink.write(chunk)
+
+
+def restore_database(url: str, chunks: Iterable[bytes], *, timeout_s: float = 3600.0) -> None:
+    """Feed a custom-format dump, chunk by chunk, to ``pg_restore`` into the database at
+    ``url`` (which must be empty: :func:`ensure_empty`)."""
+    env = postgres_environment(url)
+    with _tool("pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error",
+                              "--single-transaction"], env, stdin=True,
+               timeout_s=timeout_s) as proc:
+        assert proc.stdin is not None
+        try:
+            for chunk in chunks:
+                proc.stdin.write(chunk)
+        except BrokenPipeError:
+            pass  # pg_restore stopped early: its exit status and words say why
+        finally:
+            proc.stdin.close()
+
+
+def ensure_empty(url: str) -> None:
+    """RestoreTargetError unless the database at ``url`` has no table outside the system's."""
+    with _connection(url) as conn:
+        rows = conn.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN (%s, %s, %s) ORDER BY 1 LIMIT 3",
+            _SYSTEM_SCHEMAS).fetchall()
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM information_schema.tables "
+            "WHERE table_schema NOT IN (%s, %s, %s)", _SYSTEM_SCHEMAS).fetchone()
+    if count:
+        names = ", ".join(r[0] for r in rows)
+        raise RestoreTargetError(
+            f"the database {_describe(url)} is not empty: it has {count} tables (e.g. {names}); "
+            "restore into an empty database (createdb a new one)")
+
+
+def unanswered_routed(url: str, routed: tuple[str, ...], answers: tuple[str, ...]) -> int | None:
+    """The first position of a ``routed`` event whose exchange has no ``answers`` event."""
+    from psycopg import sql
+
+    events = sql.Identifier(_schema(url), "ledger_events")
+    query = sql.SQL(
+        "SELECT MIN(notification_id) FROM {t} WHERE topic = ANY(%s) AND originator_id NOT IN "
+        "(SELECT originator_id FROM {t} WHERE topic = ANY(%s))").format(t=events)
+    with _connection(url) as conn:
+        row = conn.execute(query, (list(routed), list(answers))).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def set_tracking(url: str, application: str, position: int) -> None:
+    """Set ``application``'s tracked position in the ledger's tracking table (0: none)."""
+    from psycopg import sql
+
+    table = sql.Identifier(_schema(url), "ledger_tracking")
+    with _connection(url) as conn:
+        conn.execute(sql.SQL("DELETE FROM {t} WHERE application_name = %s").format(t=table),
+                     (application,))
+        if position > 0:
+            conn.execute(sql.SQL("INSERT INTO {t} (application_name, notification_id) "
+                                 "VALUES (%s, %s)").format(t=table), (application, position))
+
+
+def count_events(url: str) -> tuple[int, int]:
+    """(events, last position) of the ledger at ``url``."""
+    from psycopg import sql
+
+    events = sql.Identifier(_schema(url), "ledger_events")
+    with _connection(url) as conn:
+        row = conn.execute(sql.SQL("SELECT COUNT(*), COALESCE(MAX(notification_id), 0) "
+                                   "FROM {t}").format(t=events)).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _schema(url: str) -> str:
+    return postgres_environment(url).get("POSTGRES_SCHEMA") or "public"
+
+
+@contextlib.contextmanager
+def _connection(url: str) -> Iterator[Any]:
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - the postgres extra is not installed
+        raise BackupToolError("PostgreSQL needs the postgres extra (psycopg)") from exc
+    env = postgres_environment(url)
+    try:
+        with psycopg.connect(host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
+                             dbname=env["POSTGRES_DBNAME"], user=env["POSTGRES_USER"],
+                             password=env["POSTGRES_PASSWORD"] or None, connect_timeout=5,
+                             autocommit=True) as conn:
+            yield conn
+    except psycopg.Error as exc:
+        raise BackupToolError(f"PostgreSQL {_describe(url)}: {exc}".strip()) from exc
+
+
+@contextlib.contextmanager
+def _tool(name: str, args: list[str], env: dict[str, str], *, stdin: bool,
+          timeout_s: float) -> Iterator[subprocess.Popen[bytes]]:
+    binary = shutil.which(name)
+    if binary is None:
+        raise BackupToolError(f"{name} is not installed (PostgreSQL client tools are needed)")
+    conninfo = (f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} "
+                f"user={env['POSTGRES_USER']} dbname={env['POSTGRES_DBNAME']}")
+    tool_env = {"PGPASSWORD": env["POSTGRES_PASSWORD"], "PGCONNECT_TIMEOUT": "5",
+                "PATH": "/usr/bin:/bin", "LC_ALL": "C"}
+    proc = subprocess.Popen(
+        [binary, *args, f"--dbname={conninfo}"], env=tool_env,
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if stdin else subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        yield proc
+    except BaseException:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise
+    if proc.stdin is not None and not proc.stdin.closed:
+        proc.stdin.close()
+    assert proc.stderr is not None
+    err = proc.stderr.read()  # the tool's words; it exits once its input or output ended
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise BackupToolError(f"{name} did not finish within {timeout_s:.0f} s") from None
+    if proc.returncode != 0:
+        words = err.decode(errors="replace").strip()[-800:]
+        raise BackupToolError(f"{name} failed (exit {proc.returncode}): {words}")
+
+
+def _describe(url: str) -> str:
+    env = postgres_environment(url)
+    return f"{env['POSTGRES_USER']}@{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/" \
+           f"{env['POSTGRES_DBNAME']}"

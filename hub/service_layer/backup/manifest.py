@@ -1,0 +1,127 @@
+"""What a backup holds: its clear header and its sealed manifest.
+
+A backup is a folder::
+
+    TARGET/backup.json        in the clear: format, backup id, region, KDF salt, key check
+    TARGET/manifest.sealed    the manifest (JSON), sealed like every member
+    TARGET/members/NNNNN.sealed   one sealed file per member
+
+The manifest lists each member (its name in the data folder or bucket, what
+kind it is, its file, size, SHA-256 and mode), the ledger's extent, and the
+latest signed checkpoint the backup covers. It is written last: a backup
+without one is incomplete.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from hub.adapters.backup.errors import BackupIntegrityError, BackupKeyError
+from hub.adapters.backup.sealed import BackupKeys, derive_keys
+
+FORMAT = "interop-hub-backup/1"
+HEADER_FILE = "backup.json"
+MANIFEST_FILE = "manifest.sealed"
+MANIFEST_NAME = "manifest.json"
+MEMBERS_FOLDER = "members"
+
+# Member kinds
+FILE = "file"  # a file of the data folder, copied as it is
+SQLITE = "sqlite"  # a SQLite database, copied with the online backup API
+KEK_SEALED = "kek-sealed"  # a private key sealed under the region's KEK for the backup
+PG_DUMP = "pg-dump"  # pg_dump --format=custom of the PostgreSQL database
+OBJECT = "object"  # an object of one of the region's Object Store buckets
+
+
+@dataclass(frozen=True)
+class Header:
+    """The clear part of a backup: enough to derive its keys and tell a wrong key."""
+
+    backup_id: UUID
+    region: str
+    created_at: str
+    salt: bytes
+    key_check: str
+
+    def keys(self, material: bytes) -> BackupKeys:
+        """This backup's keys from the operator's key; BackupKeyError when it is not its key."""
+        keys = derive_keys(material, self.salt, self.backup_id)
+        if not keys.matches(self.key_check):
+            raise BackupKeyError(
+                f"the backup key does not open backup {self.backup_id} (region {self.region}, "
+                f"{self.created_at}): wrong key")
+        return keys
+
+    def save(self, target: Path) -> None:
+        """Write ``TARGET/backup.json``."""
+        body = {"format": FORMAT, "backup_id": str(self.backup_id), "region": self.region,
+                "created_at": self.created_at, "kdf": "hkdf-sha256",
+                "salt": base64.b64encode(self.salt).decode(), "key_check": self.key_check}
+        (target / HEADER_FILE).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, target: Path) -> Header:
+        """Read ``TARGET/backup.json``; BackupIntegrityError when it is missing or garbled."""
+        path = target / HEADER_FILE
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+            if body["format"] != FORMAT:
+                raise BackupIntegrityError(f"{path}: format {body['format']!r}, not {FORMAT}")
+            return cls(UUID(body["backup_id"]), body["region"], body["created_at"],
+                       base64.b64decode(body["salt"]), body["key_check"])
+        except FileNotFoundError:
+            raise BackupIntegrityError(f"{target} is not a backup: no {HEADER_FILE}") from None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BackupIntegrityError(f"{path} cannot be read: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of the backup and what it restores to."""
+
+    name: str  # path in the data folder, or bucket/object for an object
+    kind: str
+    file: str  # path of the sealed file inside the backup
+    size: int
+    sha256: str
+    mode: int = 0o600
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Manifest:
+    """The sealed manifest: members, the ledger's extent, the checkpoint covered."""
+
+    backup_id: str
+    region: str
+    created_at: str
+    store: str  # "sqlite" or "postgresql"
+    members: list[Member] = field(default_factory=list)
+    events: int = 0
+    last_position: int = 0
+    checkpoint: dict[str, Any] | None = None  # size, root (hex), note
+    buckets: str = "none"  # what happened to the Object Store buckets, in words
+
+    def to_json(self) -> bytes:
+        """The manifest as JSON bytes."""
+        body = asdict(self)
+        return json.dumps(body, indent=1, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Manifest:
+        """Read a manifest; BackupIntegrityError when it is not one."""
+        try:
+            body = json.loads(data)
+            members = [Member(**m) for m in body.pop("members")]
+            return cls(members=members, **body)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BackupIntegrityError(f"the manifest cannot be read: {exc}") from None
+
+    def member(self, name: str) -> Member | None:
+        """The member restoring to ``name``, if there is one."""
+        return next((m for m in self.members if m.name == name), None)
