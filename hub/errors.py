@@ -220,6 +220,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │                                             process already runs on this SQLite store
     ├── WorkersConfigError              400       hub.entrypoints.cli.workers — ``serve --workers
     │                                             N``
+    ├── BadCorrelationId                400       hub.service_layer.exchanges.correlation — a
+    │                                             correlation id too long or not visible ASCII
     ├── MissingClientError              400       hub.entrypoints.http.json_ingress — a request does
     │                                             not say which department is asking
     ├── SoapRefusal                     400       hub.entrypoints.http.soap_ingress — A refusal met
