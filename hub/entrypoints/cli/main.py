@@ -78,6 +78,8 @@ from hub.entrypoints.cli import dlq as cli_dlq  # noqa: E402, I001 - registered 
 app.add_typer(cli_dlq.app, name="dlq")
 from hub.entrypoints.cli import provider_secret as cli_provider_secret  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_provider_secret.app, name="provider-secret")
+from hub.entrypoints.cli import alarms as cli_alarms  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_alarms.app, name="alarms")
 
 @app.command()
 def demo(
