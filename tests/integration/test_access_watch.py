@@ -1,8 +1,9 @@
 """The access watch judges access by the events' own time, per credential and service.
 
 Each test feeds exchange events stamped at chosen moments to the projection over a
-real SQLite read store; a small sink implementing the watch's port collects what
-it hands on. The integration tests drive the same projection through a real hub.
+real read store, on each back end (a SQLite file, PostgreSQL); a small sink
+implementing the watch's port collects what it hands on.
+test_access_watch_offenders.py drives the same projection through a real hub.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ class Sink:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ReadStore]:
-    store = open_read_store(None, tmp_path)
+def store(store_url: str | None, tmp_path: Path) -> Iterator[ReadStore]:
+    store = open_read_store(store_url, tmp_path)
     yield store
     store.close()
 
@@ -240,17 +241,18 @@ def test_an_outcome_in_a_later_page_still_counts(store: ReadStore) -> None:
     assert rows(store, "watch_arrivals") == 0
 
 
-def test_a_replay_finds_the_same_evidence(tmp_path: Path) -> None:
+def test_a_replay_finds_the_same_evidence(store: ReadStore) -> None:
     """Rebuilt from the same history, the watch finds evidence with the same ids: the
     recorder (keyed by them) records each anomaly once."""
     history = [e for i in range(25) for e in refusal(MONDAY + dt.timedelta(seconds=i))]
     history += hour_of(MONDAY, 1, [f"n-{i}" for i in range(60)])
     found = []
-    for run in ("first", "second"):
-        store = open_read_store(None, tmp_path / run)
+    for _run in ("first", "rebuilt"):
         sink = Sink()
+        watch = _watch(store, sink)
+        with store.transaction() as tx:
+            watch.drop(tx)
         apply(store, _watch(store, sink), history)
-        store.close()
         found.append([e.id for e, _ in sink.found])
     assert found[0] == found[1] and len(found[0]) == 2
 
