@@ -62,7 +62,7 @@ def list_(
     table = Table(title=f"access anomalies in {settings.data}")
     for column in ("id", "raised (UTC)", "kind", "credential / department", "service",
                    "count/threshold", "action"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # ids whole: `show` and `resume` take them
     for a in anomalies:
         table.add_row(a.id.hex, a.raised_at.isoformat()[:19], a.kind,
                       a.credential or a.department, a.service or "-",
