@@ -25,6 +25,7 @@ from hub.adapters.projections.access_watch import AccessWatch
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.access_anomaly import REFUSAL_BURST, SUBJECTS_ABOVE_BASELINE, AccessAnomaly
 from hub.domain.credential import Credential, CredentialKind
+from hub.domain.exchange import Exchange
 from hub.domain.watch_policy import WatchPolicy
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.entrypoints.serve import Hub, run_hub
@@ -195,3 +196,30 @@ def _assert_watched_and_quiet(data: Path) -> None:
     finally:
         store.close()
         ledger.close()
+
+
+SOAP_CLEARANCE = (
+    b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+    b'<c:TaxClearanceQuery xmlns:c="urn:interop-hub:contracts:1"><c:national_id>19800101-1234'
+    b"</c:national_id><c:tax_year>2025</c:tax_year></c:TaxClearanceQuery></soap:Body>"
+    b"</soap:Envelope>")
+
+
+async def test_json_and_soap_exchanges_name_the_credential(hub_settings: HubSettings) -> None:
+    """Each exchange records which credential proved its client (the watch's key), on the
+    JSON and the SOAP ingress alike, refusals included."""
+    async with watched_region(hub_settings) as hub, httpx.AsyncClient(timeout=30) as http:
+        token, credential = await asyncio.to_thread(_issue, hub, "north/social-security")
+        bearer = {"Authorization": f"Bearer {token}", "X-Hub-Purpose": "benefit-eligibility"}
+        soap = await http.post(f"{hub.http_url}/soap", content=SOAP_CLEARANCE, headers={
+            **bearer, "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": '"TaxClearance"'})
+        refused = await http.post(f"{hub.http_url}/services/{HISTORY}", content=b"{}", headers={
+            **bearer, "Content-Type": "application/json"})
+        assert (soap.status_code, refused.status_code) == (200, 422)  # {} lacks fields
+        for answer in (soap, refused):
+            [received, *_] = await asyncio.to_thread(
+                hub.ledger.history, uuid.UUID(answer.headers["X-Exchange-Id"]))
+            assert isinstance(received, Exchange.Received)
+            assert (received.credential, received.client) == (credential,
+                                                              "north/social-security")
