@@ -65,6 +65,7 @@ class Credential(Aggregate):
         self.nkey = nkey
         self.revoked_reason: str | None = None
         self.suspended_reason: str | None = None
+        self.suspensions: list[str] = []  # the anomalies it was ever suspended for
 
     class Rotated(Event):
         """A new secret replaced the old one (which no longer authenticates)."""
@@ -111,6 +112,7 @@ class Credential(Aggregate):
     @event(Suspended)
     def _suspend(self, reason: str, anomaly: str) -> None:
         self.suspended_reason = reason
+        self.suspensions.append(anomaly)
 
     def suspend(self, reason: str, anomaly: str) -> None:
         """Suspend an active credential (a suspended one stays as it is: check first)."""

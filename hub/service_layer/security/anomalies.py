@@ -11,7 +11,9 @@ within the read models' poll in any other.
 Only fresh evidence suspends: when the watch first runs over a long history
 (a new hub version, a rebuilt read store), anomalies found in the past are
 recorded as alarms, but a credential is not suspended for something that
-ended more than :data:`SUSPEND_WITHIN` ago; an operator judges those.
+ended more than :data:`SUSPEND_WITHIN` ago; an operator judges those. Nor is
+a legacy login (WS-Security, client certificate), whose id the evidence may
+name: there is no token to suspend, and the alarm says ``alarm``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from hub.adapters.store.ledger import Ledger
 from hub.domain.access_anomaly import AccessAnomaly, Evidence
 from hub.domain.credential_errors import CredentialError, SecurityError
+from hub.errors import StoreUnavailable
 from hub.service_layer.security.credentials import CredentialService
 
 log = structlog.get_logger("hub.service_layer.security.anomalies")
@@ -56,12 +59,20 @@ class AccessAnomalies:
         before, the action it was recorded with).
         """
         fresh = self._clock() - dt.datetime.fromisoformat(evidence.window_end) <= SUSPEND_WITHIN
-        action = SUSPEND if suspend and evidence.credential and fresh else ALARM
+        can = bool(evidence.credential) and self._credentials.knows(evidence.credential)
+        action = SUSPEND if suspend and can and fresh else ALARM
         anomaly = AccessAnomaly.from_evidence(evidence, action=action, detected_by=self._region)
         try:
             self._ledger.save(anomaly)
         except IntegrityError:
-            return self.get(anomaly.id).action  # a replay: recorded (and acted on) before
+            # Recorded before: a replay, or a round that failed after recording. Finish what
+            # that round may not have (suspend refuses a second time for the same anomaly).
+            recorded = self.get(anomaly.id)
+            if recorded.action == SUSPEND:
+                self._suspend(recorded)
+            return recorded.action
+        except PersistenceError as exc:  # the watch's round rolls back and tries again
+            raise StoreUnavailable(exc) from exc
         log.warning("access anomaly raised", anomaly_id=anomaly.id.hex, kind=evidence.kind,
                     credential=evidence.credential, department=evidence.department,
                     service=evidence.service, count=evidence.count,
@@ -102,8 +113,9 @@ class AccessAnomalies:
         reason = f"access anomaly {anomaly.kind} ({anomaly.id.hex}): {anomaly.detail}"
         try:
             self._credentials.suspend(anomaly.credential, reason, anomaly=anomaly.id.hex)
-        except CredentialError as exc:
-            # e.g. a legacy login's id (no token to suspend): the alarm stands, an operator acts.
+        except PersistenceError as exc:
+            raise StoreUnavailable(exc) from exc
+        except CredentialError as exc:  # revoked meanwhile, say: the alarm stands
             log.error("credential not suspended", anomaly_id=anomaly.id.hex,
                       credential=anomaly.credential, error=exc.message)
 

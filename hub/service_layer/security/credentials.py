@@ -165,12 +165,13 @@ class CredentialService:
                               credential.expires_at, "revoked", credential.nkey)
 
     def suspend(self, credential_id: UUID | str, reason: str, *, anomaly: str) -> bool:
-        """Suspend the credential for ``anomaly`` (an alarm's id); False if it was not active.
+        """Suspend the credential for ``anomaly`` (an alarm's id); False if it was not active,
+        or was suspended for this anomaly before (and resumed since: an operator decided).
 
         The access watch calls it; like a revocation it holds from the next request.
         """
         credential = self._get(credential_id)
-        if credential.revoked or credential.suspended:
+        if credential.revoked or credential.suspended or anomaly in credential.suspensions:
             return False
         credential.suspend(reason, anomaly)
         self._ledger.save(credential)
@@ -191,6 +192,15 @@ class CredentialService:
                  principal=credential.principal, by=by)
         return CredentialInfo(credential.id, credential.principal, credential.kind,
                               credential.expires_at, "active", credential.nkey)
+
+    def knows(self, credential_id: str) -> bool:
+        """Whether ``credential_id`` (hex) is a token credential of this region (a legacy
+        login's id is not)."""
+        try:
+            uid = UUID(credential_id)
+        except ValueError:
+            return False
+        return self._models.credentials.get(uid) is not None
 
     def list(self) -> list[CredentialInfo]:
         """Every credential ever issued here, oldest first."""
