@@ -27,7 +27,7 @@ from hub.domain.access_anomaly import (
     Evidence,
 )
 from hub.domain.exchange import Exchange
-from hub.domain.watch_policy import WatchPolicy, WatchPolicyError, dump_watch, parse_watch
+from hub.domain.watch_policy import WatchPolicy, parse_watch
 
 SERVICE = "north/social-security/contribution-history"
 CLERK = uuid.UUID(int=1).hex  # the curious employee's credential
@@ -267,34 +267,3 @@ def test_state_stays_bounded(store: ReadStore) -> None:
     apply(store, watch, access(MONDAY + dt.timedelta(hours=2), "p-late"))
     assert rows(store, "watch_lookups") == 1 and rows(store, "watch_refusals") == 0
     assert rows(store, "watch_hour_subjects") == 1
-
-
-@pytest.mark.parametrize(("table", "key", "reason"), [
-    ({"hours": "7-19"}, "hours", "HH:MM-HH:MM"),
-    ({"hours": "19:00-07:00"}, "hours", "end must come after the start"),
-    ({"hours": "07:00-19:00", "timezone": "Mars/Olympus"}, "timezone", "IANA"),
-    ({"hours": "07:00-19:00", "days": "mon-funday"}, "days", "days are"),
-    ({"days": "mon-fri"}, "days", "only meaningful with hours"),
-    ({"refusals_max": 0}, "refusals_max", "positive whole number"),
-    ({"subjects_floor": "many"}, "subjects_floor", "positive whole number"),
-    ({"baseline_alpha": 2}, "baseline_alpha", "from 0.01 to 1.0"),
-    ({"suspend": "yes"}, "suspend", "true or false"),
-    ({"treshold": 3}, "treshold", "unknown key"),
-])
-def test_a_bad_watch_table_is_refused_naming_the_key(
-    table: dict[str, object], key: str, reason: str
-) -> None:
-    with pytest.raises(WatchPolicyError) as caught:
-        parse_watch(table, where="services.toml: service north/x/y")
-    assert f"watch.{key}" in caught.value.message and reason in caught.value.message
-    assert caught.value.issues[0].field == key
-
-
-def test_a_watch_table_round_trips() -> None:
-    """What ``dump_watch`` writes, ``parse_watch`` reads back to the same policy."""
-    import tomllib
-    policy = parse_watch({"subjects_floor": 20, "suspend": True, "hours": "08:00-24:00",
-                          "days": "mon-fri,sun", "timezone": "Europe/Madrid"}, where="x")
-    text = "\n".join(dump_watch(policy)).replace("[service.watch]", "[watch]")
-    assert parse_watch(tomllib.loads(text)["watch"], where="x") == policy
-    assert dump_watch(WatchPolicy()) == []
