@@ -1,5 +1,6 @@
 """Recording what the access watch found: once per evidence, suspending only where the service
-asks, the evidence is fresh and names a credential; a replay never overrules an operator."""
+asks, the evidence is fresh and names a credential; a replay never overrules an operator.
+On each event store back end (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def _evidence(credential: str, *, ended: dt.datetime = NOW, kind: str = REFUSAL_
 
 
 @pytest.fixture
-def parts(ledger: Ledger) -> tuple[AccessAnomalies, CredentialService, str]:
+def parts(store_ledger: Ledger) -> tuple[AccessAnomalies, CredentialService, str]:
+    ledger = store_ledger
     credentials = CredentialService(ledger, "north", clock=lambda: NOW)
     issued = credentials.issue("north/tax", CredentialKind.DEPARTMENT, dt.timedelta(days=1))
     anomalies = AccessAnomalies(ledger, credentials, "north", clock=lambda: NOW)
