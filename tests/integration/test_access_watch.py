@@ -64,12 +64,13 @@ def _watch(store: ReadStore, sink: Sink, policy: WatchPolicy | None = None) -> A
 
 
 def _received(at: dt.datetime, *, credential: str = CLERK, client: str = "north/tax",
-              service: str = SERVICE) -> tuple[uuid.UUID, Exchange.Received]:
+              service: str = SERVICE, ingress: str = "json"
+              ) -> tuple[uuid.UUID, Exchange.Received]:
     exchange_id = uuid.uuid4()
     return exchange_id, Exchange.Received(  # type: ignore[call-arg]
         originator_id=exchange_id, originator_version=1, timestamp=at,
         originator_topic=Exchange.TOPIC, client=client, service=service, correlation_id="c",
-        ingress="json", payload_digest="sha256:00", payload_size=1, reply_to="",
+        ingress=ingress, payload_digest="sha256:00", payload_size=1, reply_to="",
         credential=credential)
 
 
@@ -132,6 +133,15 @@ def test_the_same_person_twice_counts_once(store: ReadStore) -> None:
     watch = _watch(store, sink)
     apply(store, watch, hour_of(MONDAY, 0, ["ref-1"] * 80))
     assert sink.found == []
+
+
+def test_issuing_records_is_not_looking_people_up(store: ReadStore) -> None:
+    """A department issuing 200 people's records in an hour (notifications) raises nothing."""
+    sink = Sink()
+    watch = _watch(store, sink)
+    apply(store, watch, hour_of(MONDAY, 0, [f"r-{i}" for i in range(200)],
+                                ingress="notification"))
+    assert sink.found == [] and rows(store, "watch_baselines") == 0
 
 
 def test_a_busy_desk_learns_its_baseline(store: ReadStore) -> None:

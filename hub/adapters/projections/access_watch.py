@@ -1,7 +1,8 @@
 """The access watch: a projection that notices unusual access and hands the evidence on.
 
 It follows the exchanges' ``Received``, ``Translated`` (an accepted query and
-the pseudonymous reference of the person it is about) and ``Rejected`` events,
+the pseudonymous reference of the person it is about) and ``Rejected`` events
+(queries by any way in; records a department issues are not lookups),
 with its tracking position in the read store like every projection, and keeps
 just enough state to judge, per credential (or per department where the way in
 names no credential) and service, four things against the service's
@@ -45,6 +46,9 @@ from hub.domain.watch_policy import DEFAULT_POLICY, WatchPolicy
 
 HOUR_US = 3_600_000_000
 _US = 1_000_000
+NOT_LOOKUPS = frozenset({"notification"})
+"""Ways in whose exchanges are not someone looking people up: a department issuing its own
+records to their subscribers (hub.service_layer.notifications) discloses what it holds."""
 
 
 class AnomalySink(Protocol):
@@ -107,7 +111,8 @@ class AccessWatch(Projection):
             last_us = max(last_us, at_us)
             key = str(ev.originator_id)
             if isinstance(ev, Exchange.Received):
-                waiting[key] = _Access(key, ev.client, ev.credential, ev.service, at_us)
+                if ev.ingress not in NOT_LOOKUPS:
+                    waiting[key] = _Access(key, ev.client, ev.credential, ev.service, at_us)
                 continue
             access = waiting.pop(key, None) or self._arrival(state, key)
             if access is None:
