@@ -109,6 +109,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   ├── SubjectError                400       a data subject cannot be identified from what was
     │   │                                         given
     │   └── TamperedFieldError          500       a sealed personal field does not authenticate
+    ├── WatchPolicyError                500       hub.domain.watch_policy — a service's
+    │                                             [service.watch] thresholds are unusable
     ├── AccessError                     403       hub.service_layer.security.refusals —
     │   │                                         access-denied
     │   ├── AccessDeniedError           403       the client holds no active right on the service
@@ -143,6 +145,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   │   │                                       token
     │   │   ├── MissingCredentialsError 401       a request carries no ``Authorization`` header
     │   │   ├── RevokedCredentialError  401       the credential was revoked
+    │   │   ├── SuspendedCredentialError 401      the credential is suspended after an access
+    │   │   │                                     anomaly, until an operator resumes it
     │   │   ├── UnknownCredentialError  401       the token names a credential this hub never issued
     │   │   ├── WrongCredentialError    401       the token's secret does not match its credential
     │   │   ├── ReplayedNonceError      401       hub.service_layer.security.legacy_errors — the
@@ -163,7 +167,9 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   ├── ClientMismatchError         403       the named client is not the token's department
     │   ├── OperatorRequiredError       403       a department token on an operator endpoint
     │   ├── DepartmentRequiredError     403       an operator token where a department asks
-    │   └── CredentialError             400       issuing, rotating, revoking failed
+    │   ├── CredentialError             400       issuing, rotating, revoking failed
+    │   └── UnknownAnomalyError         404       hub.service_layer.security.anomalies — no
+    │                                             access anomaly has the given id
     ├── RequestRefused                  401       hub.entrypoints.http.auth — carries a
     │                                             SecurityError's code and the recorded answer to
     │                                             the HTTP layer

@@ -26,6 +26,7 @@ from hub.adapters.bus.port import ConsumerSpec
 from hub.adapters.nats.bus import JetStreamBus, StreamSpec
 from hub.adapters.nats.relay_wake import RelayWakeup
 from hub.adapters.nats.user_sync import RegionNats, open_region_nats
+from hub.adapters.projections.access_watch import AccessWatch
 from hub.adapters.projections.live import LiveProjections, live_projections
 from hub.adapters.providers.secrets import ProviderSecrets
 from hub.adapters.readmodels import models_of
@@ -46,9 +47,15 @@ from hub.service_layer.audit import Auditor, checkpoint_periodically, claim_regi
 from hub.service_layer.exchanges.delivery import DeliveryWorker
 from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.relay import OutboxRelay
-from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory, time_limits
+from hub.service_layer.exchanges.routing import (
+    ServiceDefinition,
+    ServiceDirectory,
+    time_limits,
+    watch_policies,
+)
 from hub.service_layer.ingest import IngestSource
 from hub.service_layer.notifications import Notifier, Subscription
+from hub.service_layer.security.anomalies import AccessAnomalies
 from hub.service_layer.security.credentials import CredentialService
 from hub.service_layer.security.decision import AccessPolicy
 from hub.settings import HubSettings
@@ -78,6 +85,7 @@ class Region:
     projections: LiveProjections
     credentials: CredentialService  # departments' and operators' tokens
     access: AccessPolicy  # rights, purposes, consent (hub.service_layer.security)
+    anomalies: AccessAnomalies  # what the access watch raised (hub.service_layer.security)
     supervisor: TaskSupervisor  # background tasks, and the ones that died
     links: RegionLinks | None = None  # set when the region has peers (hub.bootstrap.peers)
     federation: FederationTransport | None = None  # records to and from peers (with links)
@@ -179,15 +187,18 @@ async def _build(
         max_deliver=settings.max_deliver, backoff_s=settings.retry_backoff_s, policy=policy,
         directory=directory, dead_letters=reliability.dead_letters,
     )
+    # The access watch follows with the projections; what it finds is recorded and acted on.
+    anomalies = AccessAnomalies(ledger, credentials, region)
+    watch = AccessWatch(watch_policies(services), anomalies)
     projections = await asyncio.to_thread(live_projections, ledger, settings,
-                                           time_limits(services), directory)
+                                           time_limits(services), directory, watch=watch)
     stack.callback(projections.close)  # after the follower stopped (supervisor.stop runs first)
     parts = Region(
         settings=settings, registry=registry, services=services, ledger=ledger, bus=bus,
         directory=directory, gateway=gateway, relay=relay, worker=worker, wake_relay=wake_relay,
         nats_url=region_nats.url, nats_auth=region_nats.auth,
         store=describe_store(settings.store, settings.data), auditor=auditor,
-        projections=projections, credentials=credentials, access=policy,
+        projections=projections, credentials=credentials, access=policy, anomalies=anomalies,
         supervisor=TaskSupervisor(asyncio.Event()), links=links,
     )
     return parts, _Startup(reliability, region_nats, notify)

@@ -2,7 +2,10 @@
 
 Issued (principal, kind, verifier, expires_at, and for a department the public
 nkey of its NATS user) → Rotated (new verifier and expiry; the old secret stops
-working at once) → Revoked (reason). The aggregate never holds a token or a
+working at once) → Revoked (reason). Between issue and revocation a credential
+may be Suspended (by the access watch, naming the anomaly that caused it) and
+Resumed (by an operator, with a reason): a suspended credential authenticates
+nobody, but unlike a revoked one it can come back. The aggregate never holds a token or a
 secret: only the verifier, an HMAC of the secret (:mod:`hub.service_layer.security.tokens`).
 It lives in the ledger's event store, so every issue, rotation and revocation
 is a leaf of the audit Merkle log like any exchange.
@@ -61,6 +64,8 @@ class Credential(Aggregate):
         self.expires_at = expires_at
         self.nkey = nkey
         self.revoked_reason: str | None = None
+        self.suspended_reason: str | None = None
+        self.suspensions: list[str] = []  # the anomalies it was ever suspended for
 
     class Rotated(Event):
         """A new secret replaced the old one (which no longer authenticates)."""
@@ -95,6 +100,49 @@ class Credential(Aggregate):
         """Revoke the credential (once)."""
         self._check_active("revoke")
         self._revoke(reason)
+
+    class Suspended(Event):
+        """The credential stops authenticating until resumed (``anomaly``: the alarm's id)."""
+
+        TOPIC = "interop-hub:credential.suspended"
+        class_version = 1
+        reason: str
+        anomaly: str
+
+    @event(Suspended)
+    def _suspend(self, reason: str, anomaly: str) -> None:
+        self.suspended_reason = reason
+        self.suspensions.append(anomaly)
+
+    def suspend(self, reason: str, anomaly: str) -> None:
+        """Suspend an active credential (a suspended one stays as it is: check first)."""
+        self._check_active("suspend")
+        if self.suspended:
+            raise CredentialError(f"credential {self.id.hex} is suspended already")
+        self._suspend(reason, anomaly)
+
+    class Resumed(Event):
+        """An operator lifted the suspension; the credential authenticates again."""
+
+        TOPIC = "interop-hub:credential.resumed"
+        class_version = 1
+        by: str
+        reason: str
+
+    @event(Resumed)
+    def _resume(self, by: str, reason: str) -> None:
+        self.suspended_reason = None
+
+    def resume(self, by: str, reason: str) -> None:
+        """Lift a suspension; a credential that is not suspended cannot be resumed."""
+        self._check_active("resume")
+        if not self.suspended:
+            raise CredentialError(f"credential {self.id.hex} is not suspended")
+        self._resume(by, reason)
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_reason is not None
 
     @property
     def revoked(self) -> bool:

@@ -8,7 +8,8 @@ HubError
     │   ├── UnknownCredentialError     no credential with that id
     │   ├── WrongCredentialError       the secret does not match the verifier
     │   ├── ExpiredCredentialError     past its ``expires_at``
-    │   └── RevokedCredentialError     revoked by an operator
+    │   ├── RevokedCredentialError     revoked by an operator
+    │   └── SuspendedCredentialError   suspended after an access anomaly, until resumed
     ├── ClientMismatchError            HTTP 403: ``X-Hub-Client`` names another department
     ├── OperatorRequiredError          HTTP 403: a department token on an operator endpoint
     ├── DepartmentRequiredError        HTTP 403: an operator token where a department asks
@@ -107,6 +108,17 @@ class RevokedCredentialError(AuthenticationError):
 
     def __init__(self, credential_id: str, reason: str) -> None:
         super().__init__(f"credential {credential_id} was revoked: {reason}")
+        self.credential_id = credential_id
+
+
+class SuspendedCredentialError(AuthenticationError):
+    """Raised when the credential is suspended (an access anomaly) and not yet resumed."""
+
+    code = "suspended-credential"
+
+    def __init__(self, credential_id: str, reason: str) -> None:
+        super().__init__(f"credential {credential_id} is suspended: {reason}; an operator "
+                         "resumes it (interop-hub credentials resume)")
         self.credential_id = credential_id
 
 

@@ -52,11 +52,13 @@ class Exchange(Aggregate):
     class Received(Created):
         """The hub accepted bytes from a client at an ingress (before any parsing).
 
-        ``reply_to`` is the transient subject on which the ingress awaits the answer.
+        ``reply_to`` is the transient subject on which the ingress awaits the answer;
+        ``credential`` the id (hex) of the credential that proved the client, "" when the
+        way in names only the department (the access watch attributes access by it).
         """
 
         TOPIC = "interop-hub:exchange.received"
-        class_version = 1
+        class_version = 2
         client: str
         service: str
         correlation_id: str
@@ -64,6 +66,12 @@ class Exchange(Aggregate):
         payload_digest: str
         payload_size: int
         reply_to: str
+        credential: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 did not name the credential."""
+            state["credential"] = ""
 
     @event(Received)
     def __init__(
@@ -75,8 +83,10 @@ class Exchange(Aggregate):
         payload_digest: str,
         payload_size: int,
         reply_to: str,
+        credential: str = "",
     ) -> None:
         self.client = client
+        self.credential = credential
         self.service = service
         self.correlation_id = correlation_id
         self.ingress = ingress

@@ -3,6 +3,8 @@
 - :mod:`.exchange_index` — one row per exchange, searchable (``exchanges list``);
 - :mod:`.service_metrics` — per service: volume, outcomes, rejection reasons,
   latency percentiles, time-limit breaches (``metrics``, ``/metrics``);
+- :mod:`.access_watch` — unusual access per credential and service, handed to a sink
+  that records ``AccessAnomalyRaised`` (run only by the hub, which acts on it);
 - :mod:`.runner` applies the ledger's notification log to them, each with its
   tracking position in the same database and transaction as its rows;
 - :mod:`.follower` keeps them live inside the hub; :mod:`.reading` opens them

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from hub.adapters.projections.label_bounds import UNKNOWN
 from hub.adapters.projections.service_metrics import ServiceStats
+from hub.domain.access_anomaly import KINDS
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PREFIX = "interop_hub_"
@@ -39,6 +40,15 @@ def render(stats: Sequence[ServiceStats], positions: Mapping[str, int]) -> str:
     for name, value in sorted(positions.items()):
         position.add(value, {"projection": name})
     return "".join(_family_text(f) for f in [*families, position])
+
+
+def render_anomalies(counts: Mapping[str, int]) -> str:
+    """The access watch's counter: anomalies raised by kind (every kind, 0 included)."""
+    family = _Family(f"{PREFIX}access_anomalies_total", "counter",
+                     "Access anomalies the access watch raised, by kind.")
+    for kind in sorted({*KINDS, *counts}):
+        family.add(counts.get(kind, 0), {"kind": kind})
+    return _family_text(family)
 
 
 def _service_families(stats: Iterable[ServiceStats]) -> list[_Family]:

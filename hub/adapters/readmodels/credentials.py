@@ -2,8 +2,8 @@
 
 One entry per credential: principal, kind, the verifier (an HMAC of the secret,
 never the secret), expiry, the public nkey of a department's NATS user, and the
-revocation reason if revoked. No personal data: principals are departments and
-operator account names.
+revocation reason if revoked, the suspension reason while suspended. No personal
+data: principals are departments and operator account names.
 """
 
 from __future__ import annotations
@@ -28,25 +28,33 @@ class CredentialEntry:
     expires_at: str
     nkey: str
     revoked_reason: str | None = None
+    suspended_reason: str | None = None
 
     @property
     def revoked(self) -> bool:
         return self.revoked_reason is not None
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_reason is not None
 
     def expired(self, now: dt.datetime) -> bool:
         """Whether the credential is past its expiry at ``now``."""
         return now >= dt.datetime.fromisoformat(self.expires_at)
 
     def status(self, now: dt.datetime) -> str:
-        """``active``, ``expired`` or ``revoked``."""
-        return "revoked" if self.revoked else "expired" if self.expired(now) else "active"
+        """``active``, ``expired``, ``suspended`` or ``revoked``."""
+        if self.revoked:
+            return "revoked"
+        return "expired" if self.expired(now) else "suspended" if self.suspended else "active"
 
 
 class CredentialModel:
     """Every credential issued in the ledger, by id, in the order issued."""
 
     topics = frozenset({Credential.Issued.TOPIC, Credential.Rotated.TOPIC,
-                        Credential.Revoked.TOPIC})
+                        Credential.Revoked.TOPIC, Credential.Suspended.TOPIC,
+                        Credential.Resumed.TOPIC})
 
     def __init__(self) -> None:
         self._entries: dict[UUID, CredentialEntry] = {}
@@ -62,6 +70,10 @@ class CredentialModel:
             if topic == Credential.Rotated.TOPIC:
                 entry = dataclasses.replace(entry, verifier=event.verifier,
                                             expires_at=event.expires_at)
+            elif topic == Credential.Suspended.TOPIC:
+                entry = dataclasses.replace(entry, suspended_reason=event.reason)
+            elif topic == Credential.Resumed.TOPIC:
+                entry = dataclasses.replace(entry, suspended_reason=None)
             else:
                 entry = dataclasses.replace(entry, revoked_reason=event.reason)
             self._entries[uid] = entry

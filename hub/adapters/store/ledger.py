@@ -46,6 +46,7 @@ class Arrival:
     payload_digest: str
     payload_size: int
     reply_to: str = ""
+    credential: str = ""  # the credential that proved the client (hex), when known
 
 
 @dataclass(frozen=True)
@@ -261,4 +262,5 @@ class Ledger(Application[UUID]):
             payload_digest=arrival.payload_digest,
             payload_size=arrival.payload_size,
             reply_to=arrival.reply_to,
+            credential=arrival.credential,
         )

@@ -1,4 +1,8 @@
-"""``interop-hub credentials``: issue, rotate, revoke and list departments' and operators' tokens.
+"""``interop-hub credentials``: issue, rotate, revoke, resume and list departments' and
+operators' tokens.
+
+``resume`` lifts a suspension the access watch made after an access anomaly
+(``interop-hub alarms show`` says why); the operator's name and reason are recorded.
 
 A token is printed once, at ``issue`` and ``rotate``; the hub keeps only its
 verifier (:mod:`hub.service_layer.security.credentials`). ``issue`` for a department also
@@ -113,6 +117,27 @@ def revoke(
     finally:
         ledger.close()
     hub_cli.out.print(f"revoked credential {info.credential_id.hex} of {info.principal}",
+                      highlight=False)
+
+
+@app.command("resume")
+def resume(
+    credential_id: IdArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why it may be used again (recorded)")],
+    data: hub_cli.DataOption = None,
+    by: Annotated[str, typer.Option("--by", help="Who resumes it (recorded)")] = "operator",
+) -> None:
+    """Lift a suspension (after an access anomaly): the token works again from now on."""
+    settings = hub_cli.load_settings(data)
+    service, ledger = _service(settings)
+    try:
+        info = service.resume(credential_id, by=by, reason=reason)
+    except CredentialError as exc:
+        hub_cli.out.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        ledger.close()
+    hub_cli.out.print(f"resumed credential {info.credential_id.hex} of {info.principal}",
                       highlight=False)
 
 

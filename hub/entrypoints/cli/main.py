@@ -81,6 +81,8 @@ app.add_typer(cli_provider_secret.app, name="provider-secret")
 from hub.entrypoints.cli import backup as cli_backup  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_backup.app, name="backup")
 app.command("restore")(cli_backup.restore)
+from hub.entrypoints.cli import alarms as cli_alarms  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_alarms.app, name="alarms")
 
 @app.command()
 def demo(

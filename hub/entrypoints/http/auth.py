@@ -108,6 +108,16 @@ class Authenticator:
         service: str, correlation_id: str, ingress: str, proof: LegacyProof,
     ) -> str:
         """The authenticated department (the exchange's client); RequestRefused otherwise."""
+        principal = await self.department_principal(
+            authorization, claimed=claimed, claim_path=claim_path, service=service,
+            correlation_id=correlation_id, ingress=ingress, proof=proof)
+        return principal.name
+
+    async def department_principal(
+        self, authorization: str | None, *, claimed: str = "", claim_path: str,
+        service: str, correlation_id: str, ingress: str, proof: LegacyProof,
+    ) -> Principal:
+        """:meth:`department`, with the credential that proved it (the access watch's key)."""
         principal = await self._principal(authorization, service, correlation_id, ingress,
                                           proof)
         if principal.kind is not CredentialKind.DEPARTMENT:
@@ -115,7 +125,7 @@ class Authenticator:
                                correlation_id, ingress)
         await self.check_claim(principal.name, claimed, claim_path=claim_path, service=service,
                                correlation_id=correlation_id, ingress=ingress)
-        return principal.name
+        return principal
 
     async def check_claim(
         self, department: str, claimed: str, *, claim_path: str,

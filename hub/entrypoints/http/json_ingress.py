@@ -82,7 +82,7 @@ class JsonIngress:
         correlation_id = checked_correlation(request.headers.get(CORRELATION_HEADER),
                                              path=CORRELATION_PATH)
         try:
-            client = await authenticator_of(request).department(
+            principal = await authenticator_of(request).department_principal(
                 request.headers.get(AUTHORIZATION_HEADER),
                 claimed=request.headers.get(CLIENT_HEADER, ""),
                 claim_path=f"header:{CLIENT_HEADER}",
@@ -91,17 +91,18 @@ class JsonIngress:
             )
         except RequestRefused as refused:
             return refusal_response(refused, correlation_id)
+        client, credential = principal.name, principal.credential_id.hex
         try:
             require_json(request.headers.get(CONTENT_TYPE_HEADER))
             raw = await read_capped(request, self._max_payload_bytes)
         except (UnsupportedMediaType, PayloadTooLarge) as exc:
             answer = await self._gateway.reject(
-                Envelope(client, service, correlation_id, "json", b""), exc
+                Envelope(client, service, correlation_id, "json", b"", credential=credential), exc
             )
             return _error(answer, correlation_id)
         envelope = Envelope(
             client, service, correlation_id, "json", raw,
-            purpose=request.headers.get(PURPOSE_HEADER, ""),
+            purpose=request.headers.get(PURPOSE_HEADER, ""), credential=credential,
         )
 
         def decode(definition: ServiceDefinition) -> Any:

@@ -74,6 +74,7 @@ from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.security.decision import PURPOSE_HEADER
 from hub.service_layer.security.legacy_errors import UsernameTokenError
 from hub.service_layer.security.minimise import PartialContract
+from hub.service_layer.security.principal import Principal
 from translation.contract_xml import ContractXmlCodec
 from translation.errors import MalformedInput, PayloadTooLarge
 from translation.hub_wsdl import HEADER_NS, WsdlOperation, render_wsdl
@@ -173,15 +174,16 @@ class SoapIngress:
         proof = proof_of(request)
         version = declared_version(request)
         header_proof = authorization is None and proof.certificate is None
-        department = ""
+        department = credential = ""
         if not header_proof:  # a bearer token or a certificate: checked before the body is read
             try:
-                department = await authenticator.department(
+                principal = await authenticator.department_principal(
                     authorization, claimed=http_client, claim_path=f"header:{CLIENT_HEADER}",
                     service="", correlation_id=correlation_id, ingress="soap", proof=proof,
                 )
             except RequestRefused as refused:
                 return fault_response(refused.answer, None, version)
+            department, credential = principal.name, principal.credential_id.hex
         read = await self._read_message(request, department, correlation_id)
         if isinstance(read, Response):
             return read
@@ -191,7 +193,7 @@ class SoapIngress:
                 authenticator, message, http_client, correlation_id, raw)
             if isinstance(proven, Answer):
                 return fault_response(proven, None, version)
-            department = proven
+            department, credential = proven.name, proven.credential_id.hex
         incoming = self._read(message, xroad, department, correlation_id)
         if not incoming.client.startswith("xroad:"):  # an unmapped X-Road client: refused below
             try:
@@ -204,7 +206,7 @@ class SoapIngress:
                 return fault_response(refused.answer, None, version)
             incoming = dataclasses.replace(incoming, client=department)
         purpose = _header_text(message, "purpose") or request.headers.get(PURPOSE_HEADER, "")
-        return await self._exchange(incoming, raw, purpose, version)
+        return await self._exchange(incoming, raw, purpose, version, credential)
 
     async def _read_message(
         self, request: Request, department: str, correlation_id: str
@@ -225,12 +227,13 @@ class SoapIngress:
             return fault_response(answer, None, answer_version(version, exc))
 
     async def _exchange(
-        self, incoming: _Incoming, raw: bytes, purpose: str, version: str
+        self, incoming: _Incoming, raw: bytes, purpose: str, version: str, credential: str
     ) -> Response:
-        """Ask the gateway and answer: the reply in the request's SOAP version, or a Fault."""
+        """Ask the gateway and answer: the reply in the request's SOAP version, or a Fault
+        (``credential``: the id of the one that proved the client, for the access watch)."""
         envelope = Envelope(
             incoming.client or "unknown", incoming.service, incoming.correlation_id, "soap", raw,
-            purpose=purpose,
+            purpose=purpose, credential=credential,
         )
         answer = await self._gateway.query(envelope, lambda d: self._decode(incoming, d))
         contract = str(incoming.target.request.contract_id()) if incoming.target else None
@@ -252,9 +255,9 @@ class SoapIngress:
     async def _header_department(
         self, authenticator: Authenticator, message: SoapMessage, http_client: str,
         correlation_id: str, raw: bytes,
-    ) -> str | Answer:
-        """The department a ``wsse:UsernameToken`` proves, or the recorded refusal (without a
-        token, the bearer token's ``missing-credentials``)."""
+    ) -> Principal | Answer:
+        """Who a ``wsse:UsernameToken`` proves, or the recorded refusal (without a token, the
+        bearer token's ``missing-credentials``)."""
         try:
             security = security_header(message.headers)
             token = read_username_token(security) if security is not None else None
@@ -262,7 +265,7 @@ class SoapIngress:
             envelope = Envelope(UNAUTHENTICATED, "", correlation_id, "soap", raw)
             return await self._gateway.reject(envelope, UsernameTokenError(exc.message))
         try:
-            return await authenticator.department(
+            return await authenticator.department_principal(
                 None, claimed=http_client, claim_path=f"header:{CLIENT_HEADER}", service="",
                 correlation_id=correlation_id, ingress="soap",
                 proof=LegacyProof(username_token=token),

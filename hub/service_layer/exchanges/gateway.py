@@ -45,6 +45,7 @@ class Envelope:
     ingress: str
     raw: bytes
     purpose: str = ""  # what the client asks for (X-Hub-Purpose; hub.service_layer.security)
+    credential: str = ""  # the id (hex) of the credential that proved ``client``, when known
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ class Gateway:
             payload_digest=digest(envelope.raw),
             payload_size=len(envelope.raw),
             reply_to=reply_to,
+            credential=envelope.credential,
         )
 
 

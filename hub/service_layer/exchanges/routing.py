@@ -14,6 +14,7 @@ from hub.adapters.providers.auth_config import (
     dump_provider_auth,
     parse_provider_auth,
 )
+from hub.domain.watch_policy import DEFAULT_POLICY, WatchPolicy, dump_watch, parse_watch
 from hub.errors import RoutingError, UnknownServiceError
 from hub.service_layer.security.purposes import (
     Purpose,
@@ -48,6 +49,8 @@ class ServiceDefinition:
     xroad: XRoadServiceId | None = None
     # How the hub proves who it is to the provider: TLS, client certificate, Basic, WS-Security.
     auth: ProviderAuthConfig | None = None
+    # What counts as unusual access to it (``[service.watch]``; hub.domain.watch_policy).
+    watch: WatchPolicy = DEFAULT_POLICY
 
     @property
     def xroad_service(self) -> XRoadServiceId | None:
@@ -154,6 +157,7 @@ def load_services(path: Path, registry: ContractRegistry) -> list[ServiceDefinit
                     xroad=_xroad_id(table.get("xroad"), where=f"{path}: service {table['id']}"),
                     auth=parse_provider_auth(table, base=path.parent,
                                              where=f"{path}: service {table['id']}"),
+                    watch=parse_watch(table.get("watch"), where=f"{path}: service {table['id']}"),
                 )
             )
         except KeyError as exc:
@@ -164,6 +168,11 @@ def load_services(path: Path, registry: ContractRegistry) -> list[ServiceDefinit
 def time_limits(services: Iterable[ServiceDefinition]) -> dict[str, float]:
     """Each service's declared time limit in seconds, by service id (where it declares one)."""
     return {str(s.id): float(s.time_limit_s) for s in services if s.time_limit_s is not None}
+
+
+def watch_policies(services: Iterable[ServiceDefinition]) -> dict[str, WatchPolicy]:
+    """Each service's access-watch thresholds, by service id."""
+    return {str(s.id): s.watch for s in services}
 
 
 def dump_services(services: Iterable[ServiceDefinition]) -> str:
@@ -188,6 +197,7 @@ def dump_services(services: Iterable[ServiceDefinition]) -> str:
             lines.append(f'xroad = "{s.xroad.path}"')
         lines += dump_purposes(s.purposes)
         lines += dump_provider_auth(s.auth)
+        lines += dump_watch(s.watch)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

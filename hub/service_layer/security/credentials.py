@@ -49,6 +49,7 @@ from hub.domain.credential_errors import (
     CredentialError,
     ExpiredCredentialError,
     RevokedCredentialError,
+    SuspendedCredentialError,
     UnknownCredentialError,
     WrongCredentialError,
 )
@@ -96,7 +97,7 @@ class CredentialInfo:
     principal: str
     kind: CredentialKind
     expires_at: str
-    status: str  # active | expired | revoked
+    status: str  # active | expired | suspended | revoked
     nkey: str
 
 
@@ -163,6 +164,44 @@ class CredentialService:
         return CredentialInfo(credential.id, credential.principal, credential.kind,
                               credential.expires_at, "revoked", credential.nkey)
 
+    def suspend(self, credential_id: UUID | str, reason: str, *, anomaly: str) -> bool:
+        """Suspend the credential for ``anomaly`` (an alarm's id); False if it was not active,
+        or was suspended for this anomaly before (and resumed since: an operator decided).
+
+        The access watch calls it; like a revocation it holds from the next request.
+        """
+        credential = self._get(credential_id)
+        if credential.revoked or credential.suspended or anomaly in credential.suspensions:
+            return False
+        credential.suspend(reason, anomaly)
+        self._ledger.save(credential)
+        refresh(self._ledger)
+        log.warning("credential suspended", credential_id=credential.id.hex,
+                    principal=credential.principal, anomaly=anomaly)
+        return True
+
+    def resume(self, credential_id: UUID | str, *, by: str, reason: str) -> CredentialInfo:
+        """Lift a suspension (an operator's decision, recorded with who and why)."""
+        if not reason.strip():
+            raise CredentialError("resuming a credential needs a reason (--reason)")
+        credential = self._get(credential_id)
+        credential.resume(by, reason)
+        self._ledger.save(credential)
+        refresh(self._ledger)
+        log.info("credential resumed", credential_id=credential.id.hex,
+                 principal=credential.principal, by=by)
+        return CredentialInfo(credential.id, credential.principal, credential.kind,
+                              credential.expires_at, "active", credential.nkey)
+
+    def knows(self, credential_id: str) -> bool:
+        """Whether ``credential_id`` (hex) is a token credential of this region (a legacy
+        login's id is not)."""
+        try:
+            uid = UUID(credential_id)
+        except ValueError:
+            return False
+        return self._models.credentials.get(uid) is not None
+
     def list(self) -> list[CredentialInfo]:
         """Every credential ever issued here, oldest first."""
         return [self._info(entry) for entry in self._models.credentials.all()]
@@ -190,6 +229,9 @@ class CredentialService:
         if credential.revoked:
             raise RevokedCredentialError(credential.credential_id.hex,
                                          credential.revoked_reason or "")
+        if credential.suspended:
+            raise SuspendedCredentialError(credential.credential_id.hex,
+                                           credential.suspended_reason or "")
         if credential.expired(self._clock()):
             raise ExpiredCredentialError(credential.credential_id.hex, credential.expires_at)
         return Principal(credential.principal, credential.kind, credential.credential_id)

@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from contracts.errors import HubError
 from hub.adapters.projections import ExchangeQuery
 from hub.adapters.projections.exchange_index import OUTCOMES
+from hub.entrypoints.http.console.alarms_page import alarms_routes
 from hub.entrypoints.http.console.auth import COOKIE, ConsoleAuth
 from hub.entrypoints.http.console.charts import Line, legend, line_chart
 from hub.entrypoints.http.console.queries import ConsoleQueries
@@ -43,6 +44,7 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/console/exchanges", "Exchanges", Permission.VIEW),
     ("/console/services", "Service metrics", Permission.VIEW),
     ("/console/dlq", "Dead letters", Permission.VIEW),
+    ("/console/alarms", "Alarms", Permission.VIEW),
     ("/console/audit", "Audit", Permission.VIEW),
     ("/console/federation", "Federation", Permission.VIEW),
     ("/console/reconciliation", "Reconciliation", Permission.VIEW),
@@ -123,6 +125,7 @@ def console_router(pages: ConsolePages) -> APIRouter:
     _audit_routes(router, pages)
     _federation_routes(router, pages)
     subject_routes(router, pages)
+    alarms_routes(router, pages)
     return router
 
 def mount_static(app: Any) -> None:
