@@ -13,7 +13,7 @@ import typer
 
 from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.privacy.erasure import erasures_of, forget_subject
-from hub.service_layer.security.report import data_use_report
+from hub.service_layer.security.report import DataUse, data_use_report
 
 app = typer.Typer(help="Data subjects: show their key, or forget them.", no_args_is_help=True)
 
@@ -112,6 +112,13 @@ def report(
         out.print(
             f"  {use.at:%Y-%m-%d %H:%M:%S} UTC  {use.recipient} via {use.service}\n"
             f"      purpose {use.purpose}; {basis}\n"
-            f"      fields: {', '.join(use.fields)}",
+            f"      fields: {', '.join(use.fields)}\n"
+            f"      kept until: {_kept(use)}",
             highlight=False,
         )
+
+
+def _kept(use: DataUse) -> str:
+    if use.kept_until is None:
+        return "the subject is forgotten (the purpose states no retention period)"
+    return f"{use.kept_until:%Y-%m-%d %H:%M} UTC (retention {use.retention})"
