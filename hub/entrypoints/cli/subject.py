@@ -25,13 +25,14 @@ SubjectArgument = Annotated[
 
 @app.command("show")
 def show(subject: SubjectArgument, data: hub_cli.DataOption = None) -> None:
-    """Print a subject's reference, whether a key is held for them, and their erasures."""
+    """Print a subject's reference, the keys held for them, and their erasures."""
     settings = hub_cli.load_settings(data)
     ledger = hub_cli.open_ledger(settings)
     try:
         keyring = ledger.keyring
         ref = keyring.resolve(subject)
         key = keyring.describe(ref)
+        held = keyring.key_ids(ref)
         erasures = erasures_of(ledger, ref)
     finally:
         ledger.close()
@@ -41,6 +42,9 @@ def show(subject: SubjectArgument, data: hub_cli.DataOption = None) -> None:
         out.print("  key: none (destroyed, or nothing about this subject was stored)")
     else:
         out.print(f"  key: {key.kid}, created {key.created_at:%Y-%m-%d %H:%M:%S} UTC")
+    scoped = [kid for kid in held if key is None or kid != key.kid]
+    # Keys of retention scopes (hub.domain.retention): `interop-hub retention status` says when.
+    out.print(f"  retention keys: {', '.join(scoped) or 'none'}", highlight=False)
     if not erasures:
         out.print("  erasures: none")
     for erasure in erasures:
