@@ -181,7 +181,10 @@ def exchanges_show(
             f"[bold]{entry.event}[/bold]"
         )
         for key, value in entry.details.items():
-            out.print(f"      {key}: {json.dumps(value, default=str)}", highlight=False)
+            # One line per value, however long (an erased marker names its retention scope):
+            # what a script parses must not be wrapped.
+            out.print(f"      {key}: {json.dumps(value, default=str)}", highlight=False,
+                      soft_wrap=True)
 
 
 def main() -> None:
