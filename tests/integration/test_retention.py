@@ -8,12 +8,15 @@ exchanges are sealed now, and the enforcer is asked what has expired some months
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -24,12 +27,16 @@ from hub.bootstrap.privacy import build_ledger
 from hub.domain.exchange import Exchange
 from hub.domain.retention import KeyScope, bucket_end, expiry_bucket
 from hub.entrypoints.cli.main import app
+from hub.entrypoints.serve import Hub
 from hub.service_layer.privacy.erasure import forget_subject
 from hub.service_layer.privacy.retention import RetentionEnforcer, RetentionExpiry, utc_now
 from hub.service_layer.security.decision import Decision
 from hub.service_layer.security.recording import record_authorised, record_disclosed_response
 from hub.service_layer.security.report import data_use_report
 from hub.settings import HubSettings
+from hub.work import WORK
+from tests.integration.hub_fixtures import auth_headers, running_region
+from tests.waiting import wait_until_async
 
 SS = "north/social-security/contribution-history"
 HISTORY = "social-security.contribution-history@1.0"
@@ -263,3 +270,50 @@ def test_a_scope_key_cannot_be_moved_to_outlive_its_bucket(store_ledger: Ledger)
                      moved.bucket), moved.expires_at)
     with pytest.raises(KeyEncryptionKeyError):
         ledger.keyring.decryption_key(ref, "k-moved", moved)
+
+
+# --- through a running region: the enforcer is the hub's own background duty -------------
+
+
+async def _ask_history(hub: Hub, national_id: str, purpose: str) -> str:
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(
+            f"{hub.http_url}/services/{SS}", content=json.dumps(_query(national_id)).encode(),
+            headers=auth_headers(hub, "north/tax", **{"Content-Type": "application/json",
+                                                       "X-Hub-Purpose": purpose}))
+    assert response.status_code == 200, response.text
+    return response.headers["X-Exchange-Id"]
+
+
+async def test_the_running_hub_expires_due_keys_and_queries_read_one_key(
+    hub_settings: HubSettings,
+) -> None:
+    """A key due since 2020 is destroyed by the hub's own retention duty soon after it
+    starts (nothing else runs the enforcer here); queries for a purpose with a period are
+    sealed under its scope and cost at most one key-store read each, as under one key per
+    subject; years later, the enforcer (the hub's, at a later clock) expires them too."""
+    settings = hub_settings.model_copy(update={"retention_interval_s": 0.2})
+    ledger = build_ledger(settings)
+    try:
+        old = _sealed_long_ago(ledger, BRANDT)
+        brandt = ledger.keyring.ref_for(BRANDT)
+    finally:
+        ledger.close()
+    async with running_region(settings) as region:
+        hub = region.hub
+        await wait_until_async(lambda: not hub.ledger.keyring.key_ids(brandt), timeout_s=10,
+                               interval_s=0.05, message="the hub's retention duty ran")
+        assert is_erased(hub.ledger.get(old).request)
+        assert hub.supervisor.dead == []
+
+        await _ask_history(hub, ANDERSSON, "benefit-eligibility")  # warm: tokens, keys
+        before = WORK.snapshot().key_reads
+        asked = [await _ask_history(hub, ANDERSSON, "benefit-eligibility") for _ in range(3)]
+        assert WORK.snapshot().key_reads - before <= len(asked)
+        exchange = hub.ledger.get(UUID(asked[0]))
+        assert (exchange.purpose, exchange.retention) == ("benefit-eligibility", "P5Y")
+
+        later = replace(hub.retention, clock=lambda: utc_now() + dt.timedelta(days=5 * 366 + 62))
+        expired = await asyncio.to_thread(later.run_once)
+        assert {e.purpose for e in expired} == {"benefit-eligibility"}
+        assert all(is_erased(hub.ledger.get(UUID(i)).response) for i in asked)
