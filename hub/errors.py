@@ -93,6 +93,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     ├── ExchangeStateError              409       hub.domain.errors — step not allowed in this state
     ├── ExchangeConflictError           409       hub.domain.errors — another worker recorded first
     ├── ExchangeNotFoundError           404       hub.domain.errors — no exchange with that id
+    ├── RetentionPeriodError            400       hub.domain.retention — not a positive ISO 8601
+    │                                             duration
     ├── AuditError                      500       hub.service_layer.audit.errors — keys
     │   ├── AuditKeyError               500       the region's audit signing key cannot be used
     │   │                                         safely

@@ -38,11 +38,17 @@ from typing import Any, cast
 
 import isodate
 
+from contracts.errors import HubError
+
 _PROBE = dt.datetime(2000, 1, 31, tzinfo=dt.UTC)  # a month end: exposes month arithmetic
 
 
-class RetentionPeriodError(ValueError):
-    """Raised when a retention period is not a positive ISO 8601 duration."""
+class RetentionPeriodError(HubError):
+    """Raised when a retention period is not a positive ISO 8601 duration (or a bucket not a
+    month); loading services turns it into the purpose's definition error."""
+
+    code = "bad-retention"
+    status = 400
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,8 @@ def _retention(table: Mapping[str, Any], label: str) -> str:
     try:
         return check_period(value.strip())
     except RetentionPeriodError as exc:
-        raise PurposeDefinitionError(f"{label}: retention {exc}", field="retention") from None
+        raise PurposeDefinitionError(f"{label}: retention {exc.message}",
+                                     field="retention") from None
 
 
 def check_purposes(purposes: Iterable[Purpose], response: type[BaseModel], *, where: str) -> None:
