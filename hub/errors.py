@@ -110,7 +110,9 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   ├── KeyStoreError               500       the subject key store cannot be opened
     │   ├── SubjectError                400       a data subject cannot be identified from what was
     │   │                                         given
-    │   └── TamperedFieldError          500       a sealed personal field does not authenticate
+    │   ├── TamperedFieldError          500       a sealed personal field does not authenticate
+    │   └── PersonalDataErasedError     410       a step needs personal data whose key was
+    │                                             destroyed (forgotten, or retention over)
     ├── AccessError                     403       hub.service_layer.security.refusals —
     │   │                                         access-denied
     │   ├── AccessDeniedError           403       the client holds no active right on the service
