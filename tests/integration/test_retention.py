@@ -286,13 +286,13 @@ async def _ask_history(hub: Hub, national_id: str, purpose: str) -> str:
 
 
 async def test_the_running_hub_expires_due_keys_and_queries_read_one_key(
-    hub_settings: HubSettings,
+    hub_settings: HubSettings, store_url: str | None,
 ) -> None:
     """A key due since 2020 is destroyed by the hub's own retention duty soon after it
     starts (nothing else runs the enforcer here); queries for a purpose with a period are
     sealed under its scope and cost at most one key-store read each, as under one key per
     subject; years later, the enforcer (the hub's, at a later clock) expires them too."""
-    settings = hub_settings.model_copy(update={"retention_interval_s": 0.2})
+    settings = hub_settings.model_copy(update={"retention_interval_s": 0.2, "store": store_url})
     ledger = build_ledger(settings)
     try:
         old = _sealed_long_ago(ledger, BRANDT)
