@@ -268,7 +268,7 @@ def test_a_scope_key_cannot_be_moved_to_outlive_its_bucket(store_ledger: Ledger)
     ledger.keyring.store.add_data_key(
         type(stored)(ref, "k-moved", stored.wrapped, stored.created_at, moved.purpose,
                      moved.bucket), moved.expires_at)
-    with pytest.raises(KeyEncryptionKeyError):
+    with pytest.raises(KeyEncryptionKeyError, match="moved to another subject or retention"):
         ledger.keyring.decryption_key(ref, "k-moved", moved)
 
 

@@ -307,7 +307,8 @@ class SubjectKeyring:
         except InvalidTag:
             raise KeyEncryptionKeyError(
                 "the key-encryption key does not open the key store "
-                "(HUB_KEK or the kek file is not the one the keys were made with)"
+                "(HUB_KEK or the kek file is not the one the keys were made with, "
+                "or a key row was moved to another subject or retention scope)"
             ) from None
 
 
