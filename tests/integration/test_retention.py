@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from hub.adapters.crypto.envelope import is_erased
-from hub.adapters.crypto.errors import KeyEncryptionKeyError
+from hub.adapters.crypto.errors import KeyEncryptionKeyError, KeyStoreError
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.exchange import Exchange
@@ -317,3 +317,53 @@ async def test_the_running_hub_expires_due_keys_and_queries_read_one_key(
         expired = await asyncio.to_thread(later.run_once)
         assert {e.purpose for e in expired} == {"benefit-eligibility"}
         assert all(is_erased(hub.ledger.get(UUID(i)).response) for i in asked)
+
+
+class _Sink:
+    """A document store stand-in for the hub's enforcer: fails as told, then records."""
+
+    def __init__(self, *failures: Exception) -> None:
+        self.failures = list(failures)
+        self.told: list[tuple[str, str, str]] = []
+
+    def on_expired(self, subject_ref: str, purpose: str, bucket: str) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.told.append((subject_ref, purpose, bucket))
+
+
+def _due_key(hub: Hub, national_id: str) -> str:
+    """A key of a bucket long over, made in the running hub's key store (as data sealed in
+    2020 for a month would have made it)."""
+    ref = hub.ledger.keyring.ref_for(national_id)
+    return hub.ledger.keyring.encryption_key(ref, KeyScope(ref, "tax-assessment", "2020-01"))[0]
+
+
+async def test_a_store_failure_is_retried_and_a_broken_duty_turns_health_503(
+    hub_settings: HubSettings,
+) -> None:
+    """A pass failing on one of our errors (a sink's store unreachable) is retried at the
+    next interval and the key goes then; a pass failing on anything else ends the duty,
+    and /health names it, as for the hub's other background tasks."""
+    settings = hub_settings.model_copy(update={"retention_interval_s": 0.1})
+    async with running_region(settings) as region:
+        hub = region.hub
+        sink = _Sink(KeyStoreError("object store unreachable"))
+        hub.retention.add_sink(sink)
+        kid = _due_key(hub, ANDERSSON)
+        await wait_until_async(lambda: bool(sink.told), timeout_s=10, interval_s=0.05,
+                               message="the failed pass retried")
+        ref = hub.ledger.keyring.ref_for(ANDERSSON)
+        await wait_until_async(lambda: kid not in hub.ledger.keyring.key_ids(ref),
+                               timeout_s=10, interval_s=0.05, message="the key destroyed")
+        assert hub.supervisor.dead == []
+
+        hub.retention.add_sink(_Sink(RuntimeError("a bug in a sink")))
+        _due_key(hub, BRANDT)
+        await wait_until_async(lambda: bool(hub.supervisor.dead), timeout_s=10,
+                               interval_s=0.05, message="the retention duty's death recorded")
+        async with httpx.AsyncClient(timeout=15) as http:
+            health = await http.get(f"{hub.http_url}/health")
+    assert health.status_code == 503, health.text
+    assert "retention" in health.json()["checks"]["tasks"]["detail"]
+    assert "a bug in a sink" in health.json()["checks"]["tasks"]["detail"]
