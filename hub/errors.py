@@ -93,6 +93,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     ├── ExchangeStateError              409       hub.domain.errors — step not allowed in this state
     ├── ExchangeConflictError           409       hub.domain.errors — another worker recorded first
     ├── ExchangeNotFoundError           404       hub.domain.errors — no exchange with that id
+    ├── RetentionPeriodError            400       hub.domain.retention — not a positive ISO 8601
+    │                                             duration
     ├── AuditError                      500       hub.service_layer.audit.errors — keys
     │   ├── AuditKeyError               500       the region's audit signing key cannot be used
     │   │                                         safely
@@ -108,7 +110,9 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   ├── KeyStoreError               500       the subject key store cannot be opened
     │   ├── SubjectError                400       a data subject cannot be identified from what was
     │   │                                         given
-    │   └── TamperedFieldError          500       a sealed personal field does not authenticate
+    │   ├── TamperedFieldError          500       a sealed personal field does not authenticate
+    │   └── PersonalDataErasedError     410       a step needs personal data whose key was
+    │                                             destroyed (forgotten, or retention over)
     ├── WatchPolicyError                500       hub.domain.watch_policy — a service's
     │                                             [service.watch] thresholds are unusable
     ├── AccessError                     403       hub.service_layer.security.refusals —

@@ -68,6 +68,10 @@ class HubSettings(BaseSettings):
     retry_backoff_s: float = Field(default=0.2, ge=0, description="First redelivery delay")
     relay_poll_s: float = Field(default=0.05, gt=0, description="Outbox poll interval when idle")
     audit_checkpoint_interval_s: float = Field(default=60.0, gt=0, description="Checkpoint period")
+    retention_interval_s: float = Field(
+        default=3600.0, gt=0,
+        description="How often the retention enforcer destroys the keys of expired buckets",
+    )
     # --- region links (hub.adapters.peers): unset, the region runs on its own exactly as before ---
     leaf_port: int | None = Field(
         default=None, ge=1, le=65535,

@@ -23,29 +23,31 @@ SOCIAL_SECURITY_MAPPING = MAPPINGS / "social-security.contribution-history.toml"
 TAX_MAPPING = MAPPINGS / "tax.tax-clearance.toml"
 
 
+# Each purpose states how long what the hub stores for it is kept (hub.domain.retention).
 # The purpose every demo service declares with all its fields on a legal basis: what
 # the scenario and the tests ask for when minimisation is not what they look at.
 CASE_PURPOSE = "benefit-eligibility"
 
 CONTRIBUTION_HISTORY_PURPOSES = (
     Purpose(CASE_PURPOSE, ("person", "periods", "as_of"),
-            legal_basis="Social Security Act s. 12: assessing a benefit claim"),
+            legal_basis="Social Security Act s. 12: assessing a benefit claim", retention="P5Y"),
     # The tax office checks declared income: employers and bases, not the person's name.
     Purpose("tax-assessment",
             ("person.national_id", "periods.employer_id", "periods.contribution_base",
              "periods.currency", "as_of"),
-            legal_basis="Tax Procedure Act s. 5: verifying declared income"),
+            legal_basis="Tax Procedure Act s. 5: verifying declared income", retention="P7Y"),
     # Only with the citizen's consent: periods and bases, for a loan or a lease.
     Purpose("income-verification",
             ("person.national_id", "periods.start", "periods.end",
              "periods.contribution_base", "periods.currency", "as_of"),
-            consent=True),
+            consent=True, retention="P1Y"),
 )
 TAX_CLEARANCE_PURPOSES = (
     Purpose(CASE_PURPOSE,
             ("national_id", "tax_year", "status", "outstanding_amount", "currency", "issued_on"),
-            legal_basis="Social Security Act s. 14: means test"),
-    Purpose("licence-renewal", ("national_id", "tax_year", "status"), consent=True),
+            legal_basis="Social Security Act s. 14: means test", retention="P5Y"),
+    Purpose("licence-renewal", ("national_id", "tax_year", "status"), consent=True,
+            retention="P2Y"),
 )
 
 

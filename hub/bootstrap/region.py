@@ -55,6 +55,7 @@ from hub.service_layer.exchanges.routing import (
 )
 from hub.service_layer.ingest import IngestSource
 from hub.service_layer.notifications import Notifier, Subscription
+from hub.service_layer.privacy.retention import RetentionEnforcer, utc_now
 from hub.service_layer.security.anomalies import AccessAnomalies
 from hub.service_layer.security.credentials import CredentialService
 from hub.service_layer.security.decision import AccessPolicy
@@ -87,6 +88,9 @@ class Region:
     access: AccessPolicy  # rights, purposes, consent (hub.service_layer.security)
     anomalies: AccessAnomalies  # what the access watch raised (hub.service_layer.security)
     supervisor: TaskSupervisor  # background tasks, and the ones that died
+    # destroys the keys of expired retention buckets (a lease holder's duty); other stores of
+    # personal data follow it with retention.add_sink (hub.service_layer.privacy.retention)
+    retention: RetentionEnforcer
     links: RegionLinks | None = None  # set when the region has peers (hub.bootstrap.peers)
     federation: FederationTransport | None = None  # records to and from peers (with links)
     notifier: Notifier | None = None  # issued records to in-region subscribers
@@ -200,6 +204,7 @@ async def _build(
         store=describe_store(settings.store, settings.data), auditor=auditor,
         projections=projections, credentials=credentials, access=policy, anomalies=anomalies,
         supervisor=TaskSupervisor(asyncio.Event()), links=links,
+        retention=RetentionEnforcer(ledger, ledger.keyring, clock=utc_now),
     )
     return parts, _Startup(reliability, region_nats, notify)
 
@@ -249,11 +254,16 @@ def _start_work(region: Region, startup: _Startup, lease: RelayLease) -> None:
     async def checkpoints(term: asyncio.Event) -> None:
         await checkpoint_periodically(region.auditor, interval_s=interval_s, stop=term)
 
+    async def retention(term: asyncio.Event) -> None:
+        await region.retention.run(term, settings.retention_interval_s)
+
     # The region's single-writer duties run in the one process holding the relay lease:
-    # publishing the ledger, keeping the (shared) read store, signing checkpoints.
+    # publishing the ledger, keeping the (shared) read store, signing checkpoints,
+    # destroying the keys of expired retention buckets.
     duties = {"outbox-relay": region.relay.run,
               "projections": region.projections.follower.run,
-              "audit-checkpoints": checkpoints}
+              "audit-checkpoints": checkpoints,
+              "retention": retention}
     supervisor.start(while_leased(lease, duties, stop, report=supervisor.record),
                      name="relay-lease")
     if region_nats.server is not None:  # users of the embedded server follow the ledger

@@ -102,6 +102,10 @@ class Exchange(Aggregate):
         self.attempts = 0
         self.error: dict[str, Any] | None = None
         self.data_subject = ""
+        # for which purpose and how long (an ISO 8601 duration) the request is kept, set by
+        # Translated; "" for both: until the subject is forgotten
+        self.purpose = ""
+        self.retention = ""
         # set by Authorised (hub.service_layer.security)
         self.authorisation: dict[str, str] | None = None
         # set by Disclosed (hub.service_layer.security)
@@ -127,29 +131,43 @@ class Exchange(Aggregate):
 
         ``data_subject`` is the pseudonymous reference of the person the request is
         about ("" if its contract declares none); ``document`` is stored sealed under
-        that person's key (hub.adapters.crypto).
+        that person's key for ``purpose`` and its ``retention`` period
+        (hub.domain.retention, hub.adapters.crypto).
         """
 
         TOPIC = "interop-hub:exchange.translated"
-        class_version = 2
+        class_version = 3
         contract: str
         document: dict[str, Any]
         digest: str
         data_subject: str
+        purpose: str
+        retention: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Version 1 had no data subject (and stored the document unsealed)."""
             state["data_subject"] = ""
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Version 2 was sealed under the subject's own key, kept until forgotten."""
+            state["purpose"] = ""
+            state["retention"] = ""
+
     @event(Translated)
     def translate(
-        self, contract: str, document: dict[str, Any], digest: str, data_subject: str
+        self, contract: str, document: dict[str, Any], digest: str, data_subject: str,
+        purpose: str = "", retention: str = "",
     ) -> None:
+        """``purpose`` and ``retention`` (an ISO 8601 duration, hub.domain.retention) say how
+        long the request is kept: "" for both, until its subject is forgotten."""
         self._check_status("translate", Status.RECEIVED)
         self.contract = contract
         self.request = document
         self.data_subject = data_subject
+        self.purpose = purpose
+        self.retention = retention
 
     class Routed(Event):
         """The exchange was addressed to the provider department's delivery subject.
@@ -274,17 +292,25 @@ class Exchange(Aggregate):
         """
 
         TOPIC = "interop-hub:exchange.responded"
-        class_version = 2
+        class_version = 3
         contract: str
         document: dict[str, Any]
         digest: str
         provider_ms: float
         data_subject: str
+        purpose: str
+        retention: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Version 1 had no data subject (and stored the document unsealed)."""
             state["data_subject"] = ""
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Version 2 was sealed under the subject's own key, kept until forgotten."""
+            state["purpose"] = ""
+            state["retention"] = ""
 
     @event(Responded)
     def respond(
@@ -294,7 +320,10 @@ class Exchange(Aggregate):
         digest: str,
         provider_ms: float,
         data_subject: str,
+        purpose: str = "",
+        retention: str = "",
     ) -> None:
+        """``purpose`` and ``retention`` as for :meth:`translate`, for the answer."""
         self._check_status("respond", Status.DELIVERING)
         self.response_contract = contract
         self.response = document

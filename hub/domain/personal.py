@@ -28,6 +28,11 @@ from hub.domain.exchange import Exchange
 SUBJECT_ATTRIBUTE = "data_subject"
 """The event attribute (and aggregate state key) holding the subject reference."""
 
+RETENTION_PURPOSE = "purpose"
+RETENTION_PERIOD = "retention"
+"""The event attributes saying for which purpose and how long the personal fields are kept
+(hub.domain.retention); absent or "": under the subject's own key, until forgotten."""
+
 PERSONAL_EVENT_FIELDS: Mapping[str, tuple[str, ...]] = {
     Exchange.Translated.TOPIC: ("document",),
     Exchange.Responded.TOPIC: ("document",),

@@ -26,6 +26,7 @@ from hub.adapters.crypto.keystore import (
 )
 from hub.adapters.crypto.keystore_postgres import SCHEMA
 from hub.adapters.crypto.keystore_selection import open_key_store
+from hub.domain.retention import KeyScope
 
 
 def _key(subject: str, kid: str) -> StoredKey:
@@ -180,3 +181,35 @@ def _run_threads(target: Callable[[int], None], count: int) -> None:
         thread.start()
     for thread in threads:
         thread.join(60)
+
+
+def test_scope_keys_are_found_by_expiry_and_deleted_with_their_subject(
+    key_store: KeyStore,
+) -> None:
+    """Scope keys: first writer wins per scope; the expiry index returns what expired by a
+    time, earliest first, bounded; the schedule groups by purpose and bucket; forgetting a
+    subject deletes their own key and every scope key of theirs, and no one else's."""
+    def scoped(subject: str, kid: str, purpose: str, bucket: str) -> StoredKey:
+        key = StoredKey(subject, kid, os.urandom(60), dt.datetime.now(dt.UTC), purpose, bucket)
+        return key_store.add_data_key(key, KeyScope(subject, purpose, bucket).expires_at)
+
+    first = scoped("ds-1", "k-a", "p", "2020-01")
+    assert scoped("ds-1", "k-other", "p", "2020-01") == first
+    scoped("ds-1", "k-b", "q", "2031-12")
+    scoped("ds-2", "k-c", "p", "2020-01")
+    scoped("ds-2", "k-d", "p", "2019-06")
+    key_store.add_key(_key("ds-1", "k-own"))
+
+    at = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
+    assert [k.kid for k in key_store.expired_keys(at, 10)] == ["k-d", "k-a", "k-c"]
+    assert [k.kid for k in key_store.expired_keys(at, 1)] == ["k-d"]
+    assert key_store.expired_keys(at, 1)[0].scope == KeyScope("ds-2", "p", "2019-06")
+    assert [(s.purpose, s.bucket, s.keys) for s in key_store.schedule(10)] == [
+        ("p", "2019-06", 1), ("p", "2020-01", 2), ("q", "2031-12", 1)]
+    assert key_store.get_data_key(KeyScope("ds-1", "q", "2031-12")) is not None
+
+    assert key_store.delete_data_keys(["k-d", "k-missing"]) == ["k-d"]
+    assert sorted(key_store.key_ids("ds-1")) == ["k-a", "k-b", "k-own"]
+    assert sorted(key_store.delete_key("ds-1")) == ["k-a", "k-b", "k-own"]
+    assert key_store.key_ids("ds-1") == [] and key_store.get_key("ds-1") is None
+    assert [k.kid for k in key_store.expired_keys(at, 10)] == ["k-c"]

@@ -10,6 +10,7 @@ import pytest
 
 from hub.adapters.crypto.keyring import KEY_CACHE_S, SubjectKeyring
 from hub.adapters.crypto.keystore import SqliteKeyStore, StoredKey
+from hub.domain.retention import KeyScope
 from hub.work import WORK
 
 SUBJECT = "ds-cache-test"
@@ -112,3 +113,45 @@ def test_forgetting_in_another_process_holds_here_within_the_bound(
     clock.now += KEY_CACHE_S
     assert keyring.decryption_key(SUBJECT, kid) is None
     assert keyring.encryption_key(SUBJECT)[0] != kid
+
+
+def test_an_exchange_reads_its_scope_key_once(keyring: SubjectKeyring) -> None:
+    """Under a retention scope too: sealed, opened, sealed again for one store read; another
+    scope of the same subject is a key of its own."""
+    scope = KeyScope(SUBJECT, "tax-assessment", "2031-12")
+    before = _key_reads()
+    kid, key = keyring.encryption_key(SUBJECT, scope)
+    assert keyring.decryption_key(SUBJECT, kid, scope) == key
+    assert keyring.encryption_key(SUBJECT, scope) == (kid, key)
+    assert _key_reads() - before == 1
+    other = keyring.encryption_key(SUBJECT, KeyScope(SUBJECT, "benefit-eligibility", "2031-12"))
+    assert other[0] != kid and keyring.encryption_key(SUBJECT)[0] not in (kid, other[0])
+
+
+def test_destroying_an_expired_key_in_this_process_wins_at_once(keyring: SubjectKeyring) -> None:
+    """The enforcer's destroy drops the cached key first: no later use finds it; the subject's
+    other keys stay."""
+    due = KeyScope(SUBJECT, "tax-assessment", "2020-01")
+    kid, _ = keyring.encryption_key(SUBJECT, due)
+    own, _ = keyring.encryption_key(SUBJECT)
+    expired = keyring.expired(due.expires_at, 10)
+    assert [(k.kid, k.scope) for k in expired] == [(kid, due)]
+    assert keyring.destroy(expired) == [kid]
+    assert keyring.decryption_key(SUBJECT, kid, due) is None
+    assert keyring.decryption_key(SUBJECT, own) is not None
+    assert keyring.expired(due.expires_at, 10) == []
+
+
+def test_a_kek_rotation_rewraps_the_scope_keys_too(
+    tmp_path: Path, keyring: SubjectKeyring
+) -> None:
+    """Scope keys are re-wrapped with the rest: a keyring under the new KEK opens them."""
+    scope = KeyScope(SUBJECT, "tax-assessment", "2031-12")
+    kid, key = keyring.encryption_key(SUBJECT, scope)
+    new_kek = os.urandom(32)
+    assert keyring.rewrap(new_kek) == 1  # the scope key (no region secret was made here)
+    fresh = SubjectKeyring(SqliteKeyStore(tmp_path / "keys.sqlite3"), new_kek)
+    try:
+        assert fresh.decryption_key(SUBJECT, kid, scope) == key
+    finally:
+        fresh.close()

@@ -4,14 +4,19 @@ A personal field is stored as::
 
     {"enc": "aes-256-gcm", "subject": "ds-…", "kid": "k-…", "nonce": "<b64>", "ct": "<b64>"}
 
-AES-256-GCM under the subject's key. The additional authenticated data binds
-the ciphertext to its place — the stored event's topic, originator id and
-version, the field name — and to the envelope's own ``subject`` and ``kid``, so
-a ciphertext copied into another event (even of the same person), or an
-envelope relabelled to another subject or key, fails to open.
+AES-256-GCM under the subject's key. Data kept for a retention period is sealed
+under the key of its scope instead (:mod:`hub.domain.retention`), and its envelope
+also names that scope: ``"purpose": "…", "bucket": "YYYY-MM"``. The additional
+authenticated data binds the ciphertext to its place — the stored event's topic,
+originator id and version, the field name — and to the envelope's own
+``subject``, ``kid`` (and scope), so a ciphertext copied into another event
+(even of the same person), or an envelope relabelled to another subject, key or
+scope, fails to open.
 
-Once the subject's key is destroyed the field reads back as an **erased
-marker**, ``{"erased": true, "subject": "ds-…"}``: explicit, so readers show
+Once the key is destroyed (the subject forgotten, or the bucket expired) the
+field reads back as an **erased marker**, ``{"erased": true, "subject": "ds-…"}``
+(with the envelope's ``purpose`` and ``bucket`` when it named them, so a reader
+can tell data that expired from data forgotten): explicit, so readers show
 "erased" rather than guessing, and never an error, so aggregates still replay.
 """
 
@@ -27,6 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub.adapters.crypto.errors import TamperedFieldError
+from hub.domain.retention import KeyScope
 
 ALGORITHM = "aes-256-gcm"
 _NONCE_BYTES = 12
@@ -46,17 +52,31 @@ class FieldPlace:
         return f"event {self.topic} of {self.originator_id} v{self.originator_version}"
 
 
-def seal(key: bytes, kid: str, subject: str, place: FieldPlace, plaintext: bytes) -> dict[str, str]:
-    """Encrypt ``plaintext`` for ``place`` under the subject's key."""
+def seal(
+    key: bytes, kid: str, subject: str, place: FieldPlace, plaintext: bytes,
+    scope: KeyScope | None = None,
+) -> dict[str, str]:
+    """Encrypt ``plaintext`` for ``place`` under the subject's key (of ``scope``, if kept for a
+    retention period)."""
     nonce = os.urandom(_NONCE_BYTES)
-    ciphertext = AESGCM(key).encrypt(nonce, plaintext, _aad(place, subject, kid))
+    labels = {} if scope is None else {"purpose": scope.purpose, "bucket": scope.bucket}
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext, _aad(place, subject, kid, labels))
     return {
         "enc": ALGORITHM,
         "subject": subject,
         "kid": kid,
+        **labels,
         "nonce": _b64(nonce),
         "ct": _b64(ciphertext),
     }
+
+
+def scope_named(envelope: Mapping[str, Any]) -> KeyScope | None:
+    """The key scope an envelope names; None for one sealed under the subject's own key."""
+    if "bucket" not in envelope:
+        return None
+    return KeyScope(str(envelope["subject"]), str(envelope.get("purpose", "")),
+                    str(envelope["bucket"]))
 
 
 def open_sealed(key: bytes, envelope: Mapping[str, Any], place: FieldPlace) -> bytes:
@@ -64,7 +84,9 @@ def open_sealed(key: bytes, envelope: Mapping[str, Any], place: FieldPlace) -> b
     try:
         nonce = base64.b64decode(envelope["nonce"], validate=True)
         ciphertext = base64.b64decode(envelope["ct"], validate=True)
-        aad = _aad(place, str(envelope["subject"]), str(envelope["kid"]))
+        scope = scope_named(envelope)
+        labels = {} if scope is None else {"purpose": scope.purpose, "bucket": scope.bucket}
+        aad = _aad(place, str(envelope["subject"]), str(envelope["kid"]), labels)
         return AESGCM(key).decrypt(nonce, ciphertext, aad)
     except (InvalidTag, KeyError, ValueError, TypeError):
         # ValueError covers bad base64 and a nonce of the wrong length.
@@ -76,9 +98,11 @@ def is_sealed(value: Any) -> bool:
     return isinstance(value, Mapping) and value.get("enc") == ALGORITHM and "ct" in value
 
 
-def erased(subject: str) -> dict[str, Any]:
-    """The marker a sealed field reads back as once its subject's key was destroyed."""
-    return {"erased": True, "subject": subject}
+def erased(subject: str, scope: KeyScope | None = None) -> dict[str, Any]:
+    """The marker a sealed field reads back as once its key was destroyed."""
+    if scope is None:
+        return {"erased": True, "subject": subject}
+    return {"erased": True, "subject": subject, "purpose": scope.purpose, "bucket": scope.bucket}
 
 
 def is_erased(value: Any) -> bool:
@@ -86,7 +110,7 @@ def is_erased(value: Any) -> bool:
     return isinstance(value, Mapping) and value.get("erased") is True and "subject" in value
 
 
-def _aad(place: FieldPlace, subject: str, kid: str) -> bytes:
+def _aad(place: FieldPlace, subject: str, kid: str, labels: Mapping[str, str]) -> bytes:
     parts = (
         _AAD_CONTEXT,
         place.topic,
@@ -95,6 +119,8 @@ def _aad(place: FieldPlace, subject: str, kid: str) -> bytes:
         place.field,
         subject,
         kid,
+        # Envelopes sealed under a subject's own key bind what they always bound.
+        *((labels["purpose"], labels["bucket"]) if labels else ()),
     )
     # NUL cannot occur in any part, so the joined form is unambiguous.
     return "\x00".join(parts).encode()

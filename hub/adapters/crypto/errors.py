@@ -6,10 +6,14 @@ HubError
     │                             or a contract's SUBJECT_FIELD names no value)
     ├── KeyStoreError             the subject key store is unusable (wraps sqlite3/psycopg)
     ├── KeyEncryptionKeyError     the key-encryption key is missing, malformed or wrong
-    └── TamperedFieldError        a sealed personal field fails authentication
+    ├── TamperedFieldError        a sealed personal field fails authentication
+    └── PersonalDataErasedError   a step needs personal data whose key was destroyed
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from contracts.errors import HubError
 
@@ -56,3 +60,19 @@ class TamperedFieldError(PrivacyError):
         )
         self.where = where
         self.field = field
+
+
+class PersonalDataErasedError(PrivacyError):
+    """Raised when a step needs personal data that was erased: its subject was forgotten, or
+    its retention period is over (a dead-lettered exchange requeued after its bucket expired).
+    """
+
+    code = "personal-data-erased"
+    status = 410
+
+    def __init__(self, what: str, marker: Mapping[str, Any]) -> None:
+        why = (f"its retention period for purpose {marker['purpose']!r} ended "
+               f"(expiry bucket {marker['bucket']})" if "bucket" in marker
+               else "its data subject was forgotten")
+        super().__init__(f"{what} can no longer be read: {why}; it cannot be delivered")
+        self.what = what

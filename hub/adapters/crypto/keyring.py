@@ -1,15 +1,20 @@
-"""The keyring: subject references and subject keys, unwrapped from the key store on demand.
+"""The keyring: subject references and data keys, unwrapped from the key store on demand.
 
-Each data subject has one AES-256 data key at a time, identified by a random
-key id (``kid``). It is created the first time personal data about the subject
-is written, and destroyed by :meth:`SubjectKeyring.forget`. Should the same
-person come back afterwards, they get a new key with a new id: what was
-written before stays erased, what is written after is readable again.
+Each data subject has an AES-256 data key of their own, and one per retention
+scope ``(subject, purpose, expiry bucket)`` their data was sealed in (why that
+granularity: :mod:`hub.domain.retention`); each identified by a random key id
+(``kid``). A key is created the first time data of its scope is written, and
+destroyed by :meth:`SubjectKeyring.forget` (all of a subject's keys) or, once its
+bucket is over, by :meth:`SubjectKeyring.destroy` (the retention enforcer,
+:mod:`hub.service_layer.privacy.retention`). Should the same person come back
+after being forgotten, they get new keys with new ids: what was written before
+stays erased, what is written after is readable again.
 
-Unwrapped subject keys are kept for at most :data:`KEY_CACHE_S` after they were
-read from the store, so the several uses of one exchange (its request sealed,
-unsealed for delivery, the answer sealed) cost one store read instead of
-three. Forgetting keeps its guarantee with a stated bound:
+Unwrapped keys are kept for at most :data:`KEY_CACHE_S` after they were read
+from the store, per scope, so the several uses of one exchange (its request
+sealed, unsealed for delivery, the answer sealed — all in one scope) cost one
+store read instead of three. Forgetting (and expiry) keep their guarantee with a
+stated bound:
 
 - **in this process** :meth:`SubjectKeyring.forget` drops the cached key before
   it returns: the next use reads the store, finds no key, and reads erased;
@@ -30,7 +35,7 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -39,9 +44,16 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from contracts.base import Contract
 from hub.adapters.crypto.errors import KeyEncryptionKeyError, SubjectError
 from hub.adapters.crypto.kek import key_encryption_key
-from hub.adapters.crypto.keystore import KeyStore, StoredKey, WrappedRow
+from hub.adapters.crypto.keystore import (
+    ExpiringKey,
+    KeyStore,
+    ScheduledExpiry,
+    StoredKey,
+    WrappedRow,
+)
 from hub.adapters.crypto.keystore_selection import open_key_store
 from hub.adapters.crypto.subjects import is_subject_ref, subject_identifier, subject_ref
+from hub.domain.retention import KeyScope
 from hub.settings import HubSettings
 from hub.work import WORK
 
@@ -74,8 +86,9 @@ class SubjectKeyring:
         self._secret: bytes | None = None
         self._lock = threading.Lock()
         self._clock = clock
-        # subject -> (read at, kid, key); insertion order is read order (oldest first).
-        self._keys: dict[str, tuple[float, str, bytes]] = {}
+        # slot -> (read at, kid, key); insertion order is read order (oldest first). A slot
+        # is a retention scope, or KeyScope(subject, "", "") for the subject's own key.
+        self._keys: dict[KeyScope, tuple[float, str, bytes]] = {}
         self._keys_lock = threading.Lock()
         self._forgets = 0  # a read that began before a forget must not cache what it read
 
@@ -122,7 +135,7 @@ class SubjectKeyring:
 
         def transform(row: WrappedRow) -> bytes:
             label = (_secret_label(row.name) if row.kind == "secret"
-                     else _key_label(row.name, row.kid))
+                     else _key_label(KeyScope(row.name, row.purpose, row.bucket), row.kid))
             value = self._unwrap(row.wrapped, label)
             nonce = os.urandom(_NONCE_BYTES)
             return nonce + fresh.encrypt(nonce, value, label)
@@ -148,67 +161,99 @@ class SubjectKeyring:
         identifier = subject_identifier(contract)
         return "" if identifier is None else self.ref_for(identifier)
 
-    def encryption_key(self, subject: str) -> tuple[str, bytes]:
-        """The subject's key id and key, creating them on first use."""
-        cached = self._cached(subject)
+    def encryption_key(self, subject: str, scope: KeyScope | None = None) -> tuple[str, bytes]:
+        """The key id and key of the subject's ``scope`` (of this subject; None: the subject's
+        own key), creating them on first use."""
+        slot = scope or KeyScope(subject, "", "")
+        cached = self._cached(slot)
         if cached is not None:
             return cached
         WORK.add("key_reads")
         forgets, read_at = self._forgets, self._clock()
-        stored = self.store.get_key(subject)
+        stored = self._stored(slot)
         if stored is None:
             kid = "k-" + os.urandom(8).hex()
             key = AESGCM.generate_key(bit_length=DATA_KEY_BYTES * 8)
-            now = dt.datetime.now(dt.UTC)
-            # Another worker may create the subject's key at the same moment: keep theirs.
-            stored = self.store.add_key(
-                StoredKey(subject, kid, self._wrap(key, _key_label(subject, kid)), now)
-            )
-        return self._remember(subject, stored, forgets, read_at)
+            row = StoredKey(subject, kid, self._wrap(key, _key_label(slot, kid)),
+                            dt.datetime.now(dt.UTC), slot.purpose, slot.bucket)
+            # Another worker may create the same key at the same moment: keep theirs.
+            stored = (self.store.add_key(row) if not slot.bucket
+                      else self.store.add_data_key(row, slot.expires_at))
+        return self._remember(slot, stored, forgets, read_at)
 
-    def decryption_key(self, subject: str, kid: str) -> bytes | None:
-        """The key ``kid`` of the subject, or None if it was destroyed."""
-        cached = self._cached(subject)
+    def decryption_key(self, subject: str, kid: str, scope: KeyScope | None = None) -> bytes | None:
+        """The key ``kid`` of the subject's ``scope`` (None: their own key), or None if it was
+        destroyed."""
+        slot = scope or KeyScope(subject, "", "")
+        cached = self._cached(slot)
         if cached is not None and cached[0] == kid:
             return cached[1]
         WORK.add("key_reads")
         forgets, read_at = self._forgets, self._clock()
-        stored = self.store.get_key(subject)
+        stored = self._stored(slot)
         if stored is None or stored.kid != kid:
             return None
-        return self._remember(subject, stored, forgets, read_at)[1]
+        return self._remember(slot, stored, forgets, read_at)[1]
 
     def describe(self, subject: str) -> KeyInfo | None:
-        """The subject's current key id and creation time, if they have a key."""
+        """The subject's own key id and creation time, if they have one."""
         stored = self.store.get_key(subject)
         return None if stored is None else KeyInfo(subject, stored.kid, stored.created_at)
 
-    def forget(self, subject: str) -> list[str]:
-        """Destroy the subject's key; return the ids of the keys destroyed (none if none).
+    def key_ids(self, subject: str) -> list[str]:
+        """The ids of every key the subject has: their own and every retention scope's."""
+        return self.store.key_ids(subject)
 
-        The cached key is dropped before and after the store's delete, so no use in
-        this process that starts after the delete can find it.
+    def forget(self, subject: str) -> list[str]:
+        """Destroy ALL the subject's keys (their own and every scope's); return the ids of the
+        keys destroyed (none if none).
+
+        The cached keys are dropped before and after the store's delete, so no use in
+        this process that starts after the delete can find them.
         """
-        self._drop(subject)
+        self._drop(lambda slot: slot.subject == subject)
         try:
             return self.store.delete_key(subject)
         finally:
-            self._drop(subject)
+            self._drop(lambda slot: slot.subject == subject)
+
+    def expired(self, now: dt.datetime, limit: int) -> list[ExpiringKey]:
+        """Up to ``limit`` scope keys whose bucket is over at ``now``, the earliest first (the
+        key store's expiry index: no event is read)."""
+        return self.store.expired_keys(now, limit)
+
+    def destroy(self, keys: Sequence[ExpiringKey]) -> list[str]:
+        """Destroy these scope keys (cache first, as :meth:`forget`); the ids destroyed."""
+        slots = {key.scope for key in keys}
+        self._drop(slots.__contains__)
+        try:
+            return self.store.delete_data_keys([key.kid for key in keys])
+        finally:
+            self._drop(slots.__contains__)
+
+    def schedule(self, limit: int) -> list[ScheduledExpiry]:
+        """The scope keys still held, by (purpose, bucket), the earliest expiry first."""
+        return self.store.schedule(limit)
 
     def close(self) -> None:
         with self._keys_lock:
             self._keys.clear()
         self.store.close()
 
-    def _cached(self, subject: str) -> tuple[str, bytes] | None:
-        """The subject's (kid, key) if read from the store less than KEY_CACHE_S ago."""
-        entry = self._keys.get(subject)
+    def _stored(self, slot: KeyScope) -> StoredKey | None:
+        if not slot.bucket:
+            return self.store.get_key(slot.subject)
+        return self.store.get_data_key(slot)
+
+    def _cached(self, slot: KeyScope) -> tuple[str, bytes] | None:
+        """The slot's (kid, key) if read from the store less than KEY_CACHE_S ago."""
+        entry = self._keys.get(slot)
         if entry is None or self._clock() - entry[0] >= KEY_CACHE_S:
             return None
         return entry[1], entry[2]
 
     def _remember(
-        self, subject: str, stored: StoredKey, forgets: int, read_at: float
+        self, slot: KeyScope, stored: StoredKey, forgets: int, read_at: float
     ) -> tuple[str, bytes]:
         """Unwrap a key just read from the store and keep it for KEY_CACHE_S from ``read_at``.
 
@@ -218,12 +263,13 @@ class SubjectKeyring:
         Not kept when this process forgot anyone since the read began (``forgets``
         counts them): the key read may be the one just destroyed.
         """
-        key = self._unwrap(stored.wrapped, _key_label(stored.subject, stored.kid))
+        scope = KeyScope(stored.subject, stored.purpose, stored.bucket)
+        key = self._unwrap(stored.wrapped, _key_label(scope, stored.kid))
         with self._keys_lock:
             if forgets != self._forgets:
                 return stored.kid, key
-            self._keys.pop(subject, None)  # re-inserted last: the dict stays in read order
-            self._keys[subject] = (read_at, stored.kid, key)
+            self._keys.pop(slot, None)  # re-inserted last: the dict stays in read order
+            self._keys[slot] = (read_at, stored.kid, key)
             self._expire(self._clock())
         return stored.kid, key
 
@@ -235,10 +281,11 @@ class SubjectKeyring:
                 return
             del self._keys[oldest]
 
-    def _drop(self, subject: str) -> None:
+    def _drop(self, which: Callable[[KeyScope], bool]) -> None:
         with self._keys_lock:
             self._forgets += 1
-            self._keys.pop(subject, None)
+            for slot in [slot for slot in self._keys if which(slot)]:
+                del self._keys[slot]
 
     def _ref_secret(self) -> bytes:
         with self._lock:
@@ -260,7 +307,8 @@ class SubjectKeyring:
         except InvalidTag:
             raise KeyEncryptionKeyError(
                 "the key-encryption key does not open the key store "
-                "(HUB_KEK or the kek file is not the one the keys were made with)"
+                "(HUB_KEK or the kek file is not the one the keys were made with, "
+                "or a key row was moved to another subject or retention scope)"
             ) from None
 
 
@@ -277,9 +325,13 @@ def open_keyring(settings: HubSettings) -> SubjectKeyring:
     return keyring
 
 
-def _key_label(subject: str, kid: str) -> bytes:
-    # Binds a wrapped key to its row: a wrapped key moved to another subject fails to open.
-    return f"interop-hub/subject-key/v1\x00{subject}\x00{kid}".encode()
+def _key_label(slot: KeyScope, kid: str) -> bytes:
+    # Binds a wrapped key to its row: a wrapped key moved to another subject (or scope: a
+    # later bucket, to outlive its retention) fails to open.
+    if not slot.bucket:
+        return f"interop-hub/subject-key/v1\x00{slot.subject}\x00{kid}".encode()
+    return (f"interop-hub/data-key/v1\x00{slot.subject}\x00{slot.purpose}\x00{slot.bucket}"
+            f"\x00{kid}").encode()
 
 
 def _secret_label(name: str) -> bytes:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from hub.adapters.crypto.errors import KeyStoreError
-from hub.adapters.crypto.keystore import Rewrap, StoredKey, WrappedRow
+from hub.adapters.crypto.keystore import (
+    ExpiringKey,
+    Rewrap,
+    ScheduledExpiry,
+    StoredKey,
+    WrappedRow,
+)
+from hub.domain.retention import KeyScope
 
 SCHEMA = "hub_privacy"
 _CREATE = f"""
@@ -26,10 +33,25 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.subject_keys (
     wrapped bytea NOT NULL,
     created_at timestamptz NOT NULL
 );
+CREATE TABLE IF NOT EXISTS {SCHEMA}.data_keys (
+    kid text PRIMARY KEY,
+    subject text NOT NULL,
+    purpose text NOT NULL,
+    bucket text NOT NULL,
+    wrapped bytea NOT NULL,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    UNIQUE (subject, purpose, bucket)
+);
+CREATE INDEX IF NOT EXISTS data_keys_expiry ON {SCHEMA}.data_keys (expires_at);
 """
 _SELECT_KEY = (
     f"SELECT subject, kid, wrapped, created_at FROM {SCHEMA}.subject_keys "  # noqa: S608
     "WHERE subject = %s"
+)
+_SELECT_DATA_KEY = (
+    f"SELECT subject, kid, wrapped, created_at, purpose, bucket FROM {SCHEMA}.data_keys "  # noqa: S608
+    "WHERE subject = %s AND purpose = %s AND bucket = %s"
 )
 
 
@@ -112,20 +134,81 @@ class PostgresKeyStore:
 
     def delete_key(self, subject: str) -> list[str]:
         with self._connection() as conn:
+            with conn.transaction():
+                own = conn.execute(
+                    f"DELETE FROM {SCHEMA}.subject_keys WHERE subject = %s "  # noqa: S608
+                    "RETURNING kid", (subject,)).fetchall()
+                scoped = conn.execute(
+                    f"DELETE FROM {SCHEMA}.data_keys WHERE subject = %s "  # noqa: S608
+                    "RETURNING kid", (subject,)).fetchall()
+            # Prunes the dead rows so their space is reused soon; see the module docstring.
+            if own:
+                conn.execute(f"VACUUM {SCHEMA}.subject_keys")
+            if scoped:
+                conn.execute(f"VACUUM {SCHEMA}.data_keys")
+        return [r[0] for r in own + scoped]
+
+    def key_ids(self, subject: str) -> list[str]:
+        with self._connection() as conn:
             rows = conn.execute(
-                f"DELETE FROM {SCHEMA}.subject_keys WHERE subject = %s RETURNING kid",  # noqa: S608
-                (subject,),
+                f"SELECT kid FROM {SCHEMA}.subject_keys WHERE subject = %s UNION ALL "  # noqa: S608
+                f"SELECT kid FROM {SCHEMA}.data_keys WHERE subject = %s", (subject, subject),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def get_data_key(self, scope: KeyScope) -> StoredKey | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                _SELECT_DATA_KEY, (scope.subject, scope.purpose, scope.bucket)).fetchone()
+        return None if row is None else _stored_key(row)
+
+    def add_data_key(self, key: StoredKey, expires_at: dt.datetime) -> StoredKey:
+        with self._connection() as conn:
+            conn.execute(
+                f"INSERT INTO {SCHEMA}.data_keys (kid, subject, purpose, bucket, "  # noqa: S608
+                "wrapped, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (key.kid, key.subject, key.purpose, key.bucket, key.wrapped, key.created_at,
+                 expires_at),
+            )
+            row = conn.execute(
+                _SELECT_DATA_KEY, (key.subject, key.purpose, key.bucket)).fetchone()
+        return _stored_key(row)
+
+    def expired_keys(self, now: dt.datetime, limit: int) -> list[ExpiringKey]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT kid, subject, purpose, bucket, expires_at FROM {SCHEMA}.data_keys "  # noqa: S608
+                "WHERE expires_at <= %s ORDER BY expires_at, kid LIMIT %s", (now, limit),
+            ).fetchall()
+        return [ExpiringKey(r[0], KeyScope(r[1], r[2], r[3]), r[4]) for r in rows]
+
+    def delete_data_keys(self, kids: Sequence[str]) -> list[str]:
+        if not kids:
+            return []
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"DELETE FROM {SCHEMA}.data_keys WHERE kid = ANY(%s) RETURNING kid",  # noqa: S608
+                (list(kids),),
             ).fetchall()
             if rows:
-                # Prunes the dead row so its space is reused soon; see the module docstring.
-                conn.execute(f"VACUUM {SCHEMA}.subject_keys")
+                conn.execute(f"VACUUM {SCHEMA}.data_keys")
         return [r[0] for r in rows]
+
+    def schedule(self, limit: int) -> list[ScheduledExpiry]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT purpose, bucket, MIN(expires_at), COUNT(*) FROM {SCHEMA}.data_keys "  # noqa: S608
+                "GROUP BY purpose, bucket ORDER BY MIN(expires_at), purpose LIMIT %s", (limit,),
+            ).fetchall()
+        return [ScheduledExpiry(r[0], r[1], r[2], int(r[3])) for r in rows]
 
     def is_empty(self) -> bool:
         with self._connection() as conn:
             row = conn.execute(
                 f"SELECT (SELECT COUNT(*) FROM {SCHEMA}.secrets) "  # noqa: S608
-                f"+ (SELECT COUNT(*) FROM {SCHEMA}.subject_keys)"
+                f"+ (SELECT COUNT(*) FROM {SCHEMA}.subject_keys) "
+                f"+ (SELECT COUNT(*) FROM {SCHEMA}.data_keys)"
             ).fetchone()
         return int(row[0]) == 0
 
@@ -148,7 +231,16 @@ class PostgresKeyStore:
                 conn.execute(
                     f"UPDATE {SCHEMA}.subject_keys SET wrapped = %s "  # noqa: S608
                     "WHERE subject = %s AND kid = %s", (new, subject, kid))
-        return len(secrets) + len(keys)
+            data_keys = conn.execute(
+                f"SELECT subject, kid, wrapped, purpose, bucket FROM {SCHEMA}.data_keys "  # noqa: S608
+                "FOR UPDATE").fetchall()
+            for subject, kid, wrapped, purpose, bucket in data_keys:
+                new = transform(WrappedRow("data-key", subject, kid, bytes(wrapped), purpose,
+                                           bucket))
+                conn.execute(
+                    f"UPDATE {SCHEMA}.data_keys SET wrapped = %s WHERE kid = %s",  # noqa: S608
+                    (new, kid))
+        return len(secrets) + len(keys) + len(data_keys)
 
     def close(self) -> None:
         self._pool.close()
@@ -168,5 +260,6 @@ def _configure(conn: Any) -> None:
     conn.execute("SET statement_timeout = '60s'")
 
 
-def _stored_key(row: tuple[str, str, bytes, dt.datetime]) -> StoredKey:
-    return StoredKey(row[0], row[1], bytes(row[2]), row[3])
+def _stored_key(row: tuple[Any, ...]) -> StoredKey:
+    scope = (str(row[4]), str(row[5])) if len(row) > 4 else ("", "")
+    return StoredKey(row[0], row[1], bytes(row[2]), row[3], *scope)

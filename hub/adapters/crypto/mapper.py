@@ -3,7 +3,9 @@
 :class:`SubjectCipherMapper` is an eventsourcing ``Mapper``: the ledger builds
 it in ``construct_mapper``, so the domain never sees ciphertext. Writing, each
 personal field of an event listed in :mod:`hub.domain.personal` becomes an
-envelope sealed under the subject's key (:mod:`hub.adapters.crypto.envelope`) before
+envelope sealed under the subject's key — the key of the event's retention scope when it
+states a purpose and a retention period (:mod:`hub.domain.retention`), sealed as of the
+event's timestamp — (:mod:`hub.adapters.crypto.envelope`) before
 the event is transcoded (and, if configured, compressed and encrypted as a
 whole by the library's application cipher). Reading, envelopes are opened
 again — or, when the subject's key was destroyed, replaced by an erased marker,
@@ -20,6 +22,7 @@ payload's shape is a contract change, handled by contract upcasters.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -27,14 +30,25 @@ from eventsourcing.domain import CanSnapshotAggregate, DomainEventProtocol
 from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
-from hub.adapters.crypto.envelope import FieldPlace, erased, is_erased, is_sealed, open_sealed, seal
+from hub.adapters.crypto.envelope import (
+    FieldPlace,
+    erased,
+    is_erased,
+    is_sealed,
+    open_sealed,
+    scope_named,
+    seal,
+)
 from hub.adapters.crypto.errors import TamperedFieldError
 from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.domain.personal import (
     PERSONAL_EVENT_FIELDS,
     PERSONAL_SNAPSHOT_STATE,
+    RETENTION_PERIOD,
+    RETENTION_PURPOSE,
     SUBJECT_ATTRIBUTE,
 )
+from hub.domain.retention import KeyScope, scope_of
 
 Event = DomainEventProtocol[UUID]
 
@@ -58,11 +72,14 @@ class SubjectCipherMapper(Mapper[UUID]):
         topic = get_topic(type(domain_event))
         state = dict(vars(domain_event))
         if topic in PERSONAL_EVENT_FIELDS:
-            self._seal(state, PERSONAL_EVENT_FIELDS[topic], _place(topic, state, ""))
+            scope = _scope(state, state["timestamp"])
+            self._seal(state, PERSONAL_EVENT_FIELDS[topic], _place(topic, state, ""), scope)
         elif _is_snapshot(domain_event) and state["topic"] in PERSONAL_SNAPSHOT_STATE:
             inner = dict(state["state"])
             fields = PERSONAL_SNAPSHOT_STATE[state["topic"]]
-            self._seal(inner, fields, _place(topic, state, "state."))
+            # Sealed as of the aggregate's creation: its copy never outlives the originals.
+            scope = _scope(inner, inner.get("_created_on") or state["timestamp"])
+            self._seal(inner, fields, _place(topic, state, "state."), scope)
             state["state"] = inner
         else:
             return super().to_stored_event(domain_event)
@@ -85,7 +102,10 @@ class SubjectCipherMapper(Mapper[UUID]):
             state["state"] = inner
         return event
 
-    def _seal(self, state: dict[str, Any], fields: tuple[str, ...], place: _Place) -> None:
+    def _seal(
+        self, state: dict[str, Any], fields: tuple[str, ...], place: _Place,
+        scope: KeyScope | None,
+    ) -> None:
         subject = state.get(SUBJECT_ATTRIBUTE) or ""
         if not subject:
             return  # the contract declares no data subject: nothing personal to seal
@@ -95,10 +115,10 @@ class SubjectCipherMapper(Mapper[UUID]):
             if value is None or is_erased(value) or is_sealed(value):
                 continue
             if key is None:
-                key = self.keyring.encryption_key(subject)
+                key = self.keyring.encryption_key(subject, scope)
             kid, secret = key
             plaintext = self.transcoder.encode(value)
-            state[name] = seal(secret, kid, subject, place.field(name), plaintext)
+            state[name] = seal(secret, kid, subject, place.field(name), plaintext, scope)
 
     def _open(self, state: dict[str, Any], fields: tuple[str, ...], place: _Place) -> None:
         subject = state.get(SUBJECT_ATTRIBUTE) or ""
@@ -110,9 +130,10 @@ class SubjectCipherMapper(Mapper[UUID]):
             if envelope["subject"] != subject:
                 # Relabelling an envelope to another subject would make it read as erased.
                 raise TamperedFieldError(where.describe(), where.field)
-            key = self.keyring.decryption_key(envelope["subject"], envelope["kid"])
+            scope = scope_named(envelope)
+            key = self.keyring.decryption_key(envelope["subject"], envelope["kid"], scope)
             if key is None:
-                state[name] = erased(envelope["subject"])
+                state[name] = erased(envelope["subject"], scope)
             else:
                 state[name] = self.transcoder.decode(open_sealed(key, envelope, where))
 
@@ -130,6 +151,14 @@ class _Place:
 
 def _place(topic: str, state: dict[str, Any], prefix: str) -> _Place:
     return _Place(topic, state["originator_id"], int(state["originator_version"]), prefix)
+
+
+def _scope(state: dict[str, Any], sealed_at: Any) -> KeyScope | None:
+    """The retention scope of what ``state`` seals (its purpose and retention period)."""
+    if isinstance(sealed_at, str):  # a snapshot's state as transcoded
+        sealed_at = dt.datetime.fromisoformat(sealed_at)
+    return scope_of(state.get(SUBJECT_ATTRIBUTE) or "", state.get(RETENTION_PURPOSE) or "",
+                    state.get(RETENTION_PERIOD) or "", sealed_at)
 
 
 def _is_snapshot(event: object) -> bool:

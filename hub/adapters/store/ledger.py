@@ -60,6 +60,10 @@ class Translation:
     subject: str
     # pseudonymous reference of the person it is about (hub.adapters.crypto)
     data_subject: str = ""
+    # the purpose it is asked for and how long that keeps it (hub.domain.retention); "" for
+    # both: kept until the subject is forgotten
+    purpose: str = ""
+    retention: str = ""
 
 
 class Ledger(Application[UUID]):
@@ -120,7 +124,7 @@ class Ledger(Application[UUID]):
         routing it with :meth:`Exchange.route`)."""
         exchange = self.receive(arrival)
         exchange.translate(translation.contract, translation.document, translation.digest,
-                           translation.data_subject)
+                           translation.data_subject, translation.purpose, translation.retention)
         return exchange
 
     async def append(self, *exchanges: Exchange) -> None:

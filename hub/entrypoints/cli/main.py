@@ -50,6 +50,8 @@ from hub.entrypoints.cli.adapter import app as adapter_app  # noqa: E402, I001 -
 app.add_typer(adapter_app, name="adapter")
 from hub.entrypoints.cli import subject as cli_subject  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_subject.app, name="subject")
+from hub.entrypoints.cli import retention as cli_retention  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_retention.app, name="retention")
 from hub.entrypoints.cli import contracts as cli_contracts  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_contracts.app, name="contracts")
 from hub.entrypoints.cli import region as cli_region  # noqa: E402, I001 - registered at the marker
@@ -184,7 +186,10 @@ def exchanges_show(
             f"[bold]{entry.event}[/bold]"
         )
         for key, value in entry.details.items():
-            out.print(f"      {key}: {json.dumps(value, default=str)}", highlight=False)
+            # One line per value, however long (an erased marker names its retention scope):
+            # what a script parses must not be wrapped.
+            out.print(f"      {key}: {json.dumps(value, default=str)}", highlight=False,
+                      soft_wrap=True)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import typer
 
 from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.privacy.erasure import erasures_of, forget_subject
-from hub.service_layer.security.report import data_use_report
+from hub.service_layer.security.report import DataUse, data_use_report
 
 app = typer.Typer(help="Data subjects: show their key, or forget them.", no_args_is_help=True)
 
@@ -25,13 +25,14 @@ SubjectArgument = Annotated[
 
 @app.command("show")
 def show(subject: SubjectArgument, data: hub_cli.DataOption = None) -> None:
-    """Print a subject's reference, whether a key is held for them, and their erasures."""
+    """Print a subject's reference, the keys held for them, and their erasures."""
     settings = hub_cli.load_settings(data)
     ledger = hub_cli.open_ledger(settings)
     try:
         keyring = ledger.keyring
         ref = keyring.resolve(subject)
         key = keyring.describe(ref)
+        held = keyring.key_ids(ref)
         erasures = erasures_of(ledger, ref)
     finally:
         ledger.close()
@@ -41,6 +42,9 @@ def show(subject: SubjectArgument, data: hub_cli.DataOption = None) -> None:
         out.print("  key: none (destroyed, or nothing about this subject was stored)")
     else:
         out.print(f"  key: {key.kid}, created {key.created_at:%Y-%m-%d %H:%M:%S} UTC")
+    scoped = [kid for kid in held if key is None or kid != key.kid]
+    # Keys of retention scopes (hub.domain.retention): `interop-hub retention status` says when.
+    out.print(f"  retention keys: {', '.join(scoped) or 'none'}", highlight=False)
     if not erasures:
         out.print("  erasures: none")
     for erasure in erasures:
@@ -112,6 +116,13 @@ def report(
         out.print(
             f"  {use.at:%Y-%m-%d %H:%M:%S} UTC  {use.recipient} via {use.service}\n"
             f"      purpose {use.purpose}; {basis}\n"
-            f"      fields: {', '.join(use.fields)}",
+            f"      fields: {', '.join(use.fields)}\n"
+            f"      kept until: {_kept(use)}",
             highlight=False,
         )
+
+
+def _kept(use: DataUse) -> str:
+    if use.kept_until is None:
+        return "the subject is forgotten (the purpose states no retention period)"
+    return f"{use.kept_until:%Y-%m-%d %H:%M} UTC (retention {use.retention})"

@@ -22,6 +22,8 @@ import structlog
 from contracts import Contract
 from contracts.errors import ContractError, HubError
 from hub.adapters.bus.port import Bus, Delivery
+from hub.adapters.crypto.envelope import is_erased
+from hub.adapters.crypto.errors import PersonalDataErasedError
 from hub.adapters.store.ledger import Ledger
 from hub.domain.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
@@ -120,6 +122,11 @@ class DeliveryWorker:
             decision = await self._recheck_access(exchange)
         except HubError as refusal:
             await self._failed(exchange, delivery, refusal)
+            return
+        if exchange.request is not None and is_erased(exchange.request):  # forgotten, or expired
+            erased = PersonalDataErasedError(f"the request of exchange {exchange.id}",
+                                             exchange.request)
+            await self._failed(exchange, delivery, erased)
             return
         started = time.perf_counter()
         try:

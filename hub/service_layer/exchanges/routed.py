@@ -58,7 +58,10 @@ class RoutedExchange:
             Exchange.Responded(originator_id=self.id, originator_version=v + 2,
                                timestamp=timestamp, contract=contract, document=document,
                                digest=digest, provider_ms=provider_ms,
-                               data_subject=self.data_subject),
+                               data_subject=self.data_subject,
+                               # kept as long as the decided purpose says (hub.domain.retention)
+                               purpose=disclosed.purpose if disclosed else "",
+                               retention=disclosed.retention if disclosed else ""),
         ]
         if disclosed is not None:
             events.append(Exchange.Disclosed(

@@ -1,4 +1,4 @@
-"""Forgetting a data subject: destroy their key, and record that it was done.
+"""Forgetting a data subject: destroy their keys, and record that it was done.
 
 ``SubjectForgotten`` is the one event of an ``Erasure`` aggregate: one
 aggregate per act, because a person may be forgotten, come back (a new query
@@ -67,9 +67,9 @@ class ErasureRecord:
 
 
 def forget_subject(ledger: Ledger, keyring: SubjectKeyring, subject: str) -> ErasureRecord:
-    """Record the erasure of ``subject`` (a reference), then destroy their key."""
-    current = keyring.describe(subject)
-    erasure = Erasure(data_subject=subject, key_ids=[current.kid] if current else [])
+    """Record the erasure of ``subject`` (a reference), then destroy ALL their keys: their own
+    and every retention scope's (hub.domain.retention)."""
+    erasure = Erasure(data_subject=subject, key_ids=keyring.key_ids(subject))
     ledger.save(erasure)
     keyring.forget(subject)
     return ErasureRecord(erasure.id, erasure.created_on, subject, erasure.key_ids)

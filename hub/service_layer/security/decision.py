@@ -60,6 +60,7 @@ class Decision:
     legal_basis: str = ""
     consent_id: str = ""
     fields: tuple[str, ...] = ()
+    retention: str = ""  # the purpose's retention period (hub.domain.retention); "" none
 
 
 class AccessPolicy:
@@ -105,7 +106,7 @@ class AccessPolicy:
     def _basis(self, client: str, purpose: Purpose, subject_ref: str) -> Decision:
         if not purpose.consent:
             return Decision(purpose.name, purpose.basis, purpose.legal_basis,
-                            fields=purpose.fields)
+                            fields=purpose.fields, retention=purpose.retention)
         consent = self.consents.active(subject_ref, purpose.name, client)
         if consent is None:
             about = "the data subject" if subject_ref else "a data subject (the request names none)"
@@ -117,7 +118,8 @@ class AccessPolicy:
                 "again (or asks for a purpose with a legal basis)", path="consent",
                 field="consent")
         return Decision(purpose.name, purpose.basis, consent_id=str(consent.id),
-                        fields=narrow(purpose.fields, consent.fields))
+                        fields=narrow(purpose.fields, consent.fields),
+                        retention=purpose.retention)
 
     def recheck(
         self, client: str, service: ServiceDefinition, authorisation: dict[str, str],

@@ -1,5 +1,8 @@
 """What a service declares per purpose: its legal basis or the need for consent, and its fields.
 
+A purpose may state ``retention = "P5Y"`` (an ISO 8601 duration): how long what the
+hub stores for it is kept (:mod:`hub.domain.retention`).
+
 A field path is a dotted path into the response contract (``person.national_id``,
 ``periods.employer_name``: list items are implied). A path naming a nested
 contract allows all of it. Paths are checked against the contract when the
@@ -16,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hub.domain.retention import RetentionPeriodError, check_period
 from hub.service_layer.security.refusals import PurposeDefinitionError
 
 
@@ -27,6 +31,7 @@ class Purpose:
     fields: tuple[str, ...]
     legal_basis: str = ""
     consent: bool = False
+    retention: str = ""  # ISO 8601 duration (hub.domain.retention); "" kept until forgotten
 
     @property
     def basis(self) -> str:
@@ -97,7 +102,24 @@ def _purpose(table: Mapping[str, Any], name: str, label: str, known: set[str]) -
             raise PurposeDefinitionError(
                 f"{label}: unknown field path {path!r} in the response contract", field="fields"
             )
-    return Purpose(name, tuple(str(f) for f in fields), legal_basis, consent)
+    return Purpose(name, tuple(str(f) for f in fields), legal_basis, consent,
+                   _retention(table, label))
+
+
+def _retention(table: Mapping[str, Any], label: str) -> str:
+    """The purpose's ``retention`` (an ISO 8601 duration), checked; "" when not stated."""
+    value = table.get("retention", "")
+    if not isinstance(value, str):
+        raise PurposeDefinitionError(
+            f"{label}: retention must be a string, an ISO 8601 duration such as \"P5Y\"",
+            field="retention")
+    if not value.strip():
+        return ""
+    try:
+        return check_period(value.strip())
+    except RetentionPeriodError as exc:
+        raise PurposeDefinitionError(f"{label}: retention {exc.message}",
+                                     field="retention") from None
 
 
 def check_purposes(purposes: Iterable[Purpose], response: type[BaseModel], *, where: str) -> None:
@@ -121,6 +143,8 @@ def dump_purposes(purposes: Iterable[Purpose]) -> list[str]:
         else:
             lines.append(f'legal_basis = "{purpose.legal_basis}"')
         lines.append("fields = [" + ", ".join(f'"{f}"' for f in purpose.fields) + "]")
+        if purpose.retention:
+            lines.append(f'retention = "{purpose.retention}"')
     return lines
 
 

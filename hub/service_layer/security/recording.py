@@ -13,6 +13,7 @@ with its acknowledgement, so the subject's data-use report lists it too.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -48,7 +49,9 @@ def authorised_exchange(
     ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision
 ) -> Exchange:
     """A new, unsaved exchange: Received + Translated + Authorised + Routed."""
-    exchange = ledger.accepted(arrival, translation)
+    # The request is kept as long as the decided purpose says (hub.domain.retention).
+    kept = replace(translation, purpose=decision.purpose, retention=decision.retention)
+    exchange = ledger.accepted(arrival, kept)
     exchange.authorise(decision.purpose, decision.basis, decision.legal_basis,
                        decision.consent_id)
     exchange.route(translation.provider, translation.subject)
@@ -74,7 +77,8 @@ def record_disclosed_response(
     for attempt_left in range(_CONSENT_RACE_RETRIES, 0, -1):
         exchange = ledger.get(exchange_id)
         exchange.deliver(attempt)
-        exchange.respond(contract, document, digest, provider_ms, exchange.data_subject)
+        exchange.respond(contract, document, digest, provider_ms, exchange.data_subject,
+                         decision.purpose, decision.retention)
         exchange.disclose(decision.purpose, decision.basis, decision.legal_basis,
                           decision.consent_id, exchange.client, list(decision.fields),
                           exchange.data_subject)

@@ -2,7 +2,8 @@
 
 It reads the ledger's ``Exchange.Disclosed`` notifications and keeps those about
 the subject (by pseudonymous reference): when, which department received which
-fields of which service, for what purpose, under which legal basis or consent.
+fields of which service, for what purpose, under which legal basis or consent, and
+until when the hub keeps it (the end of its retention bucket, :mod:`hub.domain.retention`).
 Nothing personal is read: Disclosed names fields by path, never by value, so
 the report still lists the uses of a person whose key was destroyed.
 """
@@ -14,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from hub.domain.exchange import Exchange
+from hub.domain.retention import bucket_end, expiry_bucket
 
 if TYPE_CHECKING:
     from hub.adapters.store.ledger import Ledger
@@ -32,11 +34,14 @@ class DataUse:
     legal_basis: str
     consent_id: str
     fields: tuple[str, ...]
+    retention: str = ""  # the purpose's retention period (ISO 8601); "" until forgotten
+    kept_until: dt.datetime | None = None  # unreadable from then on; None: until forgotten
 
     def as_dict(self) -> dict[str, Any]:
         record = asdict(self)
         record["at"] = self.at.isoformat()
         record["fields"] = list(self.fields)
+        record["kept_until"] = self.kept_until.isoformat() if self.kept_until else None
         return record
 
 
@@ -63,9 +68,16 @@ def data_use_report(ledger: Ledger, subject_ref: str, batch: int = 500) -> list[
                 legal_basis=disclosed.legal_basis,
                 consent_id=disclosed.consent_id,
                 fields=tuple(disclosed.fields),
+                retention=exchange.retention,
+                kept_until=_kept_until(disclosed.timestamp, exchange.retention),
             ))
         start = page[-1].id + 1
     return uses
+
+
+def _kept_until(at: dt.datetime, retention: str) -> dt.datetime | None:
+    """When what was stored at ``at`` becomes unreadable: the end of its expiry bucket."""
+    return bucket_end(expiry_bucket(at, retention)) if retention else None
 
 
 def subject_report(ledger: Ledger, subject: str) -> tuple[str, list[DataUse]]:
