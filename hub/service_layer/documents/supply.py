@@ -1,0 +1,182 @@
+"""Supplying a document once, reading it back, and disclosing it to a department.
+
+- :meth:`Documents.supply` streams the bytes through the door
+  (:mod:`~hub.service_layer.documents.door`), seals them under the key
+  :func:`~hub.adapters.documents.keys.sealing_key` chooses, stores them in the region's
+  bucket, and records ``Document.Supplied``. Any refusal — unknown service, no right,
+  a fault at the door — is recorded as ``DocumentRefusal.Refused`` and raised.
+- :meth:`Documents.open` streams the plain bytes back, checking every chunk's tag and, at
+  the end, the SHA-256 recorded at supply. A forgotten subject's document reads as erased.
+- :meth:`Documents.disclose` decides whether a department may see a document for a purpose,
+  records ``Document.Disclosed`` and issues it a signed link.
+
+Who may see a document: the department that supplied it and the department providing
+the service it was supplied to, for the purpose it was supplied for; any other department
+on the same terms as a client querying that service — an active right covering the
+purpose, and the data subject's consent when the purpose needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+from eventsourcing.application import AggregateNotFoundError
+
+from contracts.errors import HubError
+from hub.adapters.documents.errors import DocumentErased, DocumentNotFound, DocumentTampered
+from hub.adapters.documents.keys import opening_key, sealing_key
+from hub.adapters.documents.object_store import DocumentStore
+from hub.adapters.documents.sealing import SealingContext, opened_chunks, sealed_chunks
+from hub.adapters.store.ledger import Ledger
+from hub.domain.document import Document, DocumentRefusal
+from hub.service_layer.documents.door import Door
+from hub.service_layer.documents.links import Link, LinkSigner
+from hub.service_layer.documents.policy import DocumentPolicies
+from hub.service_layer.exchanges.routing import ServiceDirectory
+from hub.service_layer.security.decision import AccessPolicy, Decision
+
+PARTY = "party"
+"""The basis of a disclosure to the supplier or the service's own department."""
+
+
+@dataclass(frozen=True)
+class Supply:
+    """What a department says when it supplies a document."""
+
+    supplier: str  # region/department, proven by its token
+    service: str  # region/department/service the document is supplied to
+    purpose: str
+    subject: str  # national id or subject reference
+    declared_type: str = ""
+    declared_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """A recorded disclosure and the link that carries it."""
+
+    document: Document
+    decision: Decision
+    link: Link
+
+
+class Documents:
+    """The document use cases over the ledger and the region's bucket."""
+
+    def __init__(self, ledger: Ledger, store: DocumentStore, directory: ServiceDirectory,
+                 access: AccessPolicy, policies: DocumentPolicies, links: LinkSigner) -> None:
+        self.ledger = ledger
+        self.store = store
+        self.directory = directory
+        self.access = access
+        self.policies = policies
+        self.links = links
+
+    async def supply(self, supply: Supply, body: AsyncIterable[bytes]) -> Document:
+        """Check, seal and store ``body``; record and return the supplied document."""
+        door: Door | None = None
+        ref = ""
+        try:
+            ref = await asyncio.to_thread(self.ledger.keyring.resolve, supply.subject)
+            self._may_supply(supply, ref)
+            kid, key = await asyncio.to_thread(sealing_key, self.ledger.keyring, ref,
+                                               supply.purpose)
+            document_id = str(uuid.uuid4())
+            door = Door(self.policies.of(supply.service), supply.service,
+                        declared_size=supply.declared_size)
+            context = SealingContext(document_id, ref, kid)
+            await self.store.put(document_id, sealed_chunks(key, context, door.check(body)),
+                                 {"Hub-Subject": ref, "Hub-Kid": kid})
+        except HubError as refused:
+            await asyncio.to_thread(self._record_refusal, supply, ref, door, refused)
+            raise
+        document = Document(
+            document_id=document_id, service=supply.service, supplier=supply.supplier,
+            purpose=supply.purpose, data_subject=ref, media_type=door.media_type,
+            declared_type=supply.declared_type, size=door.size, sha256=door.sha256, kid=kid,
+            bucket=self.store.bucket)
+        try:
+            await asyncio.to_thread(self.ledger.save, document)
+        except BaseException:
+            await self.store.delete(document_id)  # nothing stored that is not recorded
+            raise
+        return document
+
+    def get(self, document_id: str) -> Document:
+        """The recorded document (synchronous: call it off the event loop)."""
+        try:
+            found: object = self.ledger.repository.get(uuid.UUID(document_id))
+        except (AggregateNotFoundError, ValueError):
+            found = None
+        if not isinstance(found, Document):
+            raise DocumentNotFound(f"no document {document_id} in this region",
+                                   path=f"document:{document_id}", field="document_id")
+        return found
+
+    async def open(self, document: Document) -> AsyncIterator[bytes]:
+        """The plain bytes of ``document``, checked chunk by chunk and against its SHA-256."""
+        key = await asyncio.to_thread(opening_key, self.ledger.keyring,
+                                      document.data_subject, document.kid)
+        if key is None:
+            raise DocumentErased(
+                f"document {document.document_id} was erased: its data subject "
+                f"{document.data_subject} was forgotten and the key that sealed it destroyed",
+                path=f"document:{document.document_id}")
+        return self._plain(document, key)
+
+    async def _plain(self, document: Document, key: bytes) -> AsyncIterator[bytes]:
+        context = SealingContext(document.document_id, document.data_subject, document.kid)
+        digest = hashlib.sha256()
+        async for chunk in opened_chunks(key, context, self.store.get(document.document_id)):
+            digest.update(chunk)
+            yield chunk
+        if digest.hexdigest() != document.sha256:
+            raise DocumentTampered(
+                f"document {document.document_id}: the bytes read back do not match the "
+                "SHA-256 recorded when it was supplied", path=f"document:{document.document_id}")
+
+    async def disclose(self, document_id: str, *, by: str, recipient: str, purpose: str,
+                       exchange_id: str = "", step: str = "") -> Disclosure:
+        """Decide, record ``Disclosed`` and issue ``recipient`` a link (``by`` asks for it and
+        must be allowed to see the document itself)."""
+        document = await asyncio.to_thread(self.get, document_id)
+        self.may_see(document, by, purpose)
+        decision = self.may_see(document, recipient, purpose)
+        document.disclose(recipient, decision.purpose, decision.basis, decision.legal_basis,
+                          decision.consent_id, exchange_id, step)
+        await asyncio.to_thread(self.ledger.save, document)
+        return Disclosure(document, decision, self.links.issue(document_id, recipient))
+
+    def may_see(self, document: Document, department: str, purpose: str) -> Decision:
+        """The decision letting ``department`` see ``document`` for ``purpose``, or the refusal."""
+        owner = _department_of(document.service)
+        if department in (document.supplier, owner) and purpose == document.purpose:
+            return Decision(purpose, PARTY)
+        return self.access.decide(department, self.directory.get(document.service), purpose,
+                                  document.data_subject)
+
+    def _may_supply(self, supply: Supply, ref: str) -> None:
+        """A supplier needs what a client of the service needs for the purpose."""
+        definition = self.directory.get(supply.service)  # unknown service: refused here
+        if supply.supplier == _department_of(supply.service):
+            return  # a department may keep documents for its own service
+        self.access.decide(supply.supplier, definition, supply.purpose, ref)
+
+    def _record_refusal(self, supply: Supply, ref: str, door: Door | None,
+                        refused: HubError) -> None:
+        refusal = DocumentRefusal(
+            service=supply.service, supplier=supply.supplier, purpose=supply.purpose,
+            data_subject=ref, declared_type=supply.declared_type,
+            sniffed_type=door.media_type if door else "",
+            received=door.size if door else 0, code=refused.code, reason=refused.message)
+        self.ledger.save(refusal)
+
+
+def _department_of(service: str) -> str:
+    """``region/department`` of ``region/department/service``."""
+    return service.rsplit("/", 1)[0]
+

@@ -1,0 +1,153 @@
+"""Documents supplied once: sealed per subject in the Object Store, events in the ledger.
+
+Real parts: a nats-server with JetStream (the region's bucket), the ledger and key store on
+SQLite, the access policy over recorded rights and consents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from hub.adapters.crypto.keyring import SubjectKeyring
+from hub.adapters.documents.errors import (
+    ActiveContentRefused,
+    DocumentErased,
+    DocumentTooLarge,
+    MediaTypeRefused,
+)
+from hub.adapters.documents.object_store import bucket_name
+from hub.adapters.documents.sealing import PLAIN_CHUNK
+from hub.adapters.nats.server import NatsServerProcess
+from hub.adapters.store.ledger import Ledger
+from hub.domain.document import Document, DocumentRefusal
+from hub.service_layer.audit import Auditor
+from hub.service_layer.documents.policy import DocumentPolicy
+from hub.service_layer.documents.supply import Supply
+from hub.service_layer.privacy.erasure import forget_subject
+from hub.service_layer.security.refusals import AccessDeniedError
+from hub.settings import HubSettings
+from tests.integration.documents_fixtures import (
+    ANDERSSON,
+    BRANDT,
+    SERVICE_ID,
+    SUPPLIER,
+    blocks,
+    documents_parts,
+    object_stream,
+    pdf,
+)
+
+SUPPLY = Supply(SUPPLIER, SERVICE_ID, "benefit", ANDERSSON, declared_type="application/pdf")
+
+
+async def _read(parts_documents, document: Document) -> bytes:  # type: ignore[no-untyped-def]
+    out = bytearray()
+    async for chunk in await parts_documents.open(document):
+        out += chunk
+    return bytes(out)
+
+
+def _events(ledger: Ledger, topic: str) -> list[object]:
+    return [ledger.mapper.to_domain_event(n) for n in ledger.notifications(1, 1000, (topic,))]
+
+
+async def test_a_document_round_trips_sealed_and_is_recorded(
+    ledger: Ledger, nats_server: NatsServerProcess
+) -> None:
+    """Several chunks in, the same bytes out; the store holds no plain byte; Supplied says all."""
+    data = pdf(pad=2 * PLAIN_CHUNK + 1234)
+    async with documents_parts(ledger, nats_server.url) as parts:
+        parts.documents.access.rights.grant(SUPPLIER, SERVICE_ID, ["benefit"])
+        document = await parts.documents.supply(SUPPLY, blocks(data))
+        assert await _read(parts.documents, document) == data
+        sealed = bytearray()
+        async for chunk in parts.store.get(document.document_id):
+            sealed += chunk
+        stored = await parts.store.describe(document.document_id)
+    assert b"\xff" * 64 not in sealed and len(sealed) == stored.size > len(data)
+    assert stored.headers["Hub-Subject"] == document.data_subject
+    (supplied,) = _events(ledger, Document.Supplied.TOPIC)
+    assert isinstance(supplied, Document.Supplied)
+    assert (supplied.media_type, supplied.size, supplied.sha256, supplied.supplier,
+            supplied.purpose, supplied.bucket) == (
+        "application/pdf", len(data), hashlib.sha256(data).hexdigest(), SUPPLIER, "benefit",
+        bucket_name("north"))
+    assert supplied.data_subject == ledger.keyring.ref_for(ANDERSSON)
+
+
+@pytest.mark.parametrize(("data", "policy", "refusal", "code"), [
+    (b"PK\x03\x04" + os.urandom(4000), None, MediaTypeRefused, "document-media-type"),
+    (pdf(pad=5000), DocumentPolicy(max_bytes=4096), DocumentTooLarge, "document-too-large"),
+    (pdf(b"3 0 obj\n<< /S /J#61vaScript /JS (app.alert(1)) >>\nendobj\n"), None,
+     ActiveContentRefused, "javascript"),
+    (pdf(object_stream(b"3 0 << /Type /Filespec /EF << /F 4 0 R >> /Type /EmbeddedFile >>")),
+     None, ActiveContentRefused, "embedded-file"),
+], ids=["zip-declared-as-pdf", "over-the-limit", "hex-escaped-javascript",
+        "embedded-file-in-object-stream"])
+async def test_refusals_at_the_door_are_recorded_and_store_nothing(
+    ledger: Ledger, nats_server: NatsServerProcess, data: bytes, policy: DocumentPolicy | None,
+    refusal: type[Exception], code: str,
+) -> None:
+    """Each refusal names its reason, is recorded as DocumentRefusal.Refused, stores no byte."""
+    async with documents_parts(ledger, nats_server.url, policy) as parts:
+        parts.documents.access.rights.grant(SUPPLIER, SERVICE_ID, ["benefit"])
+        with pytest.raises(refusal) as raised:
+            await parts.documents.supply(SUPPLY, blocks(data, 1000))
+        status = await parts.store.objects.status()
+    assert raised.value.issues[0].code == code  # type: ignore[attr-defined]
+    assert status.stream_info.state.messages == 0
+    (refused,) = _events(ledger, DocumentRefusal.Refused.TOPIC)
+    assert isinstance(refused, DocumentRefusal.Refused)
+    assert refused.code == raised.value.code  # type: ignore[attr-defined]
+    assert refused.supplier == SUPPLIER and refused.reason
+    assert not _events(ledger, Document.Supplied.TOPIC)
+
+
+async def test_a_pdf_the_service_allows_javascript_in_is_accepted(
+    ledger: Ledger, nats_server: NatsServerProcess
+) -> None:
+    """allow_pdf_javascript lets a scripted PDF through (an embedded file would still not)."""
+    data = pdf(b"3 0 obj\n<< /S /JavaScript /JS (1) >>\nendobj\n")
+    async with documents_parts(ledger, nats_server.url,
+                               DocumentPolicy(allow_pdf_javascript=True)) as parts:
+        parts.documents.access.rights.grant(SUPPLIER, SERVICE_ID, ["benefit"])
+        document = await parts.documents.supply(SUPPLY, blocks(data))
+        assert await _read(parts.documents, document) == data
+
+
+async def test_a_supplier_without_a_right_is_refused_and_recorded(
+    ledger: Ledger, nats_server: NatsServerProcess
+) -> None:
+    """Access is denied by default: no right on the service, no document, one refusal event."""
+    async with documents_parts(ledger, nats_server.url) as parts:
+        with pytest.raises(AccessDeniedError):
+            await parts.documents.supply(SUPPLY, blocks(pdf()))
+    (refused,) = _events(ledger, DocumentRefusal.Refused.TOPIC)
+    assert refused.code == AccessDeniedError.code  # type: ignore[attr-defined]
+
+
+async def test_forgetting_the_subject_erases_their_documents_and_audit_still_verifies(
+    tmp_path: object, ledger: Ledger, nats_server: NatsServerProcess
+) -> None:
+    """After `subject forget` the document reads as erased, another's still opens, and the
+    audit log over the stored events verifies across a checkpoint taken before."""
+    settings = HubSettings(data=tmp_path)  # type: ignore[arg-type]  # the ledger fixture's
+    auditor = Auditor(settings.data, None, "north")
+    async with documents_parts(ledger, nats_server.url) as parts:
+        parts.documents.access.rights.grant(SUPPLIER, SERVICE_ID, ["benefit"])
+        hers = await parts.documents.supply(SUPPLY, blocks(pdf(b"% hers\n")))
+        his = await parts.documents.supply(
+            Supply(SUPPLIER, SERVICE_ID, "benefit", BRANDT), blocks(pdf(b"% his\n")))
+        auditor.checkpoint()
+        keyring: SubjectKeyring = ledger.keyring
+        forget_subject(ledger, keyring, hers.data_subject)
+        with pytest.raises(DocumentErased):
+            await parts.documents.open(parts.documents.get(hers.document_id))
+        assert await _read(parts.documents, parts.documents.get(his.document_id)) == pdf(
+            b"% his\n")
+    report = auditor.verify()
+    assert report.ok, report.problems
+    assert report.checkpoints == 1
