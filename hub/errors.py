@@ -109,6 +109,25 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   ├── SubjectError                400       a data subject cannot be identified from what was
     │   │                                         given
     │   └── TamperedFieldError          500       a sealed personal field does not authenticate
+    ├── DocumentError                   400       hub.adapters.documents.errors — documents
+    │   ├── DocumentRefused             400       refused at the door (recorded as an event)
+    │   │   ├── DocumentTooLarge        413       more bytes than the service accepts
+    │   │   ├── MediaTypeRefused        415       sniffed type not on the service's allow-list
+    │   │   ├── ActiveContentRefused    422       a PDF with JavaScript or an embedded file
+    │   │   ├── UploadOffsetError       409       a resumed chunk not at the offset reached
+    │   │   └── UploadAbandoned         408       hub.service_layer.documents.uploads — no bytes
+    │   │                                         for too long
+    │   ├── DocumentNotFound            404       no document or upload with that id
+    │   ├── DocumentErased              410       its subject was forgotten
+    │   ├── DocumentTampered            500       stored bytes fail authentication or digest
+    │   ├── DocumentStoreError          503 retry the Object Store failed
+    │   ├── DocumentLinkRefused         403       a link expired, altered or not the caller's
+    │   ├── DocumentPolicyError         500       hub.service_layer.documents.policy — a
+    │   │                                         [[documents]] table is unusable
+    │   ├── DocumentRequestError        400       hub.entrypoints.http.documents_routes — a
+    │   │                                         field missing or wrong
+    │   └── MultipartError              400       hub.entrypoints.http.multipart_stream — the
+    │                                             form is malformed or out of order
     ├── AccessError                     403       hub.service_layer.security.refusals —
     │   │                                         access-denied
     │   ├── AccessDeniedError           403       the client holds no active right on the service

@@ -27,11 +27,13 @@ from hub.service_layer.audit import Auditor
 from hub.service_layer.documents.policy import DocumentPolicy
 from hub.service_layer.documents.supply import Supply
 from hub.service_layer.privacy.erasure import forget_subject
-from hub.service_layer.security.refusals import AccessDeniedError
+from hub.service_layer.security.refusals import AccessDeniedError, ConsentRequiredError
+from hub.service_layer.security.report import data_use_report
 from hub.settings import HubSettings
 from tests.integration.documents_fixtures import (
     ANDERSSON,
     BRANDT,
+    OWNER,
     SERVICE_ID,
     SUPPLIER,
     blocks,
@@ -151,3 +153,40 @@ async def test_forgetting_the_subject_erases_their_documents_and_audit_still_ver
     report = auditor.verify()
     assert report.ok, report.problems
     assert report.checkpoints == 1
+
+
+async def test_reuse_is_decided_by_rights_and_consent_recorded_and_reported(
+    ledger: Ledger, nats_server: NatsServerProcess
+) -> None:
+    """Another department sees a document only with a right for the purpose (and consent
+    where the purpose needs it); each disclosure is recorded and in the data-use report."""
+    async with documents_parts(ledger, nats_server.url) as parts:
+        documents = parts.documents
+        documents.access.rights.grant(SUPPLIER, SERVICE_ID, ["benefit", "loan"])
+        document = await documents.supply(SUPPLY, blocks(pdf()))
+        with pytest.raises(AccessDeniedError):
+            await documents.disclose(document.document_id, by=SUPPLIER,
+                                     recipient="north/vehicles", purpose="benefit")
+        documents.access.rights.grant("north/vehicles", SERVICE_ID, ["benefit", "loan"])
+        with pytest.raises(ConsentRequiredError):
+            await documents.disclose(document.document_id, by=SUPPLIER,
+                                     recipient="north/vehicles", purpose="loan")
+        shown = await documents.disclose(document.document_id, by=SUPPLIER,
+                                         recipient="north/vehicles", purpose="benefit",
+                                         exchange_id="ex-1")
+        assert documents.links.check(shown.link.token, "north/vehicles").document_id == (
+            document.document_id)
+        to_owner = await documents.disclose(document.document_id, by=SUPPLIER,
+                                            recipient=OWNER, purpose="benefit", step="assess")
+        assert to_owner.decision.basis == "party"
+    disclosed = _events(ledger, Document.Disclosed.TOPIC)
+    assert [(d.recipient, d.basis, d.exchange_id, d.step)  # type: ignore[attr-defined]
+            for d in disclosed] == [("north/vehicles", "legal-basis", "ex-1", ""),
+                                    (OWNER, "party", "", "assess")]
+    uses = data_use_report(ledger, document.data_subject)
+    assert [(u.recipient, u.purpose, u.exchange_id, u.fields) for u in uses] == [
+        ("north/vehicles", "benefit", "ex-1", (f"document {document.document_id} "
+                                               "(application/pdf)",)),
+        (OWNER, "benefit", "", (f"document {document.document_id} (application/pdf)",)),
+    ]
+    assert data_use_report(ledger, ledger.keyring.ref_for(BRANDT)) == []

@@ -63,6 +63,7 @@ class UploadOffsetError(DocumentRefused):
 
     code = "upload-offset"
     status = 409
+    offset = 0  # the offset to resume from
 
 
 class DocumentNotFound(DocumentError):
