@@ -50,6 +50,8 @@ from hub.entrypoints.cli.adapter import app as adapter_app  # noqa: E402, I001 -
 app.add_typer(adapter_app, name="adapter")
 from hub.entrypoints.cli import subject as cli_subject  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_subject.app, name="subject")
+from hub.entrypoints.cli import documents as cli_documents  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_documents.app, name="documents")
 from hub.entrypoints.cli import contracts as cli_contracts  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_contracts.app, name="contracts")
 from hub.entrypoints.cli import region as cli_region  # noqa: E402, I001 - registered at the marker

@@ -19,23 +19,20 @@ purpose, and the data subject's consent when the purpose needs it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 
-from eventsourcing.application import AggregateNotFoundError
-
 from contracts.errors import HubError
-from hub.adapters.documents.errors import DocumentErased, DocumentNotFound, DocumentTampered
-from hub.adapters.documents.keys import opening_key, sealing_key
+from hub.adapters.documents.keys import sealing_key
 from hub.adapters.documents.object_store import DocumentStore
-from hub.adapters.documents.sealing import SealingContext, opened_chunks, sealed_chunks
+from hub.adapters.documents.sealing import SealingContext, sealed_chunks
 from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document, DocumentRefusal
 from hub.service_layer.documents.door import Door
 from hub.service_layer.documents.links import Link, LinkSigner
 from hub.service_layer.documents.policy import DocumentPolicies
+from hub.service_layer.documents.reading import document_of, open_document
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.service_layer.security.decision import AccessPolicy, Decision
 
@@ -108,36 +105,11 @@ class Documents:
 
     def get(self, document_id: str) -> Document:
         """The recorded document (synchronous: call it off the event loop)."""
-        try:
-            found: object = self.ledger.repository.get(uuid.UUID(document_id))
-        except (AggregateNotFoundError, ValueError):
-            found = None
-        if not isinstance(found, Document):
-            raise DocumentNotFound(f"no document {document_id} in this region",
-                                   path=f"document:{document_id}", field="document_id")
-        return found
+        return document_of(self.ledger, document_id)
 
     async def open(self, document: Document) -> AsyncIterator[bytes]:
         """The plain bytes of ``document``, checked chunk by chunk and against its SHA-256."""
-        key = await asyncio.to_thread(opening_key, self.ledger.keyring,
-                                      document.data_subject, document.kid)
-        if key is None:
-            raise DocumentErased(
-                f"document {document.document_id} was erased: its data subject "
-                f"{document.data_subject} was forgotten and the key that sealed it destroyed",
-                path=f"document:{document.document_id}")
-        return self._plain(document, key)
-
-    async def _plain(self, document: Document, key: bytes) -> AsyncIterator[bytes]:
-        context = SealingContext(document.document_id, document.data_subject, document.kid)
-        digest = hashlib.sha256()
-        async for chunk in opened_chunks(key, context, self.store.get(document.document_id)):
-            digest.update(chunk)
-            yield chunk
-        if digest.hexdigest() != document.sha256:
-            raise DocumentTampered(
-                f"document {document.document_id}: the bytes read back do not match the "
-                "SHA-256 recorded when it was supplied", path=f"document:{document.document_id}")
+        return await open_document(self.ledger, self.store, document)
 
     async def disclose(self, document_id: str, *, by: str, recipient: str, purpose: str,
                        exchange_id: str = "", step: str = "") -> Disclosure:
