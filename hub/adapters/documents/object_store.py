@@ -9,11 +9,11 @@ region's other streams.
 (:mod:`hub.adapters.documents.sealing`): each Object Store chunk is one sealed chunk. Its
 headers say how to open it (subject reference, key id) — never anything personal.
 
-**Streaming.** nats-py's ``put`` pulls its chunks from a reader in a worker thread; the
-reader here hands that thread one sealed chunk at a time from the event loop, so a
-document is sealed and stored as it arrives. Reading follows the object's chunk subject
-with an ordered consumer, one message at a time, and checks the Object Store's SHA-256
-of the stored bytes at the end (each chunk's GCM tag is checked as it is opened).
+**Streaming.** Storing publishes each sealed chunk as it is made (a few chunks are sealed
+ahead), so a document is sealed and stored as it arrives, never whole. Reading follows the
+object's chunk subject with an ordered consumer, one message at a time, and checks the
+Object Store's SHA-256 of the stored bytes at the end (each chunk's GCM tag is checked as
+it is opened).
 
 Every network await has a timeout; ``nats.errors`` become
 :class:`~hub.adapters.documents.errors.DocumentStoreError` here and nowhere else.
@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -34,7 +37,13 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NatsClient
 from nats.js import api
-from nats.js.object_store import ObjectStore
+from nats.js.kv import MSG_ROLLUP_SUBJECT
+from nats.js.object_store import (
+    OBJ_CHUNKS_PRE_TEMPLATE,
+    OBJ_DIGEST_TEMPLATE,
+    OBJ_META_PRE_TEMPLATE,
+    ObjectStore,
+)
 
 from hub.adapters.documents.errors import DocumentNotFound, DocumentStoreError, DocumentTampered
 from hub.adapters.documents.sealing import SEALED_CHUNK
@@ -43,6 +52,8 @@ from hub.adapters.nats.servers import servers
 _TIMEOUT_S = 10.0
 _STALL_S = 60.0
 """How long storing waits for the next bytes of a document before giving up."""
+_AHEAD = 4
+"""Sealed chunks prepared ahead of the one being stored (memory: 4 x 256 KiB)."""
 _NOT_LETTERS = re.compile(r"[^a-z0-9_-]")
 
 
@@ -61,28 +72,29 @@ class StoredObject:
     headers: Mapping[str, str]
 
 
-class _ChunkReader:
-    """A blocking ``readinto`` over an async iterator: nats-py calls it in a worker thread,
-    and each call waits for the loop to produce the next sealed chunk."""
+class _Ahead:
+    """Sealed chunks prepared by a task on the loop, :data:`_AHEAD` ahead of the one being
+    stored, so sealing the next chunk overlaps waiting for this one's acknowledgement."""
 
-    def __init__(self, chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop) -> None:
-        self._chunks = chunks
-        self._loop = loop
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(_AHEAD)
+        self.task = asyncio.get_running_loop().create_task(self._fill(chunks))
 
-    def readinto(self, buffer: bytearray) -> int:
-        future = asyncio.run_coroutine_threadsafe(_next_or_none(self._chunks), self._loop)
-        chunk = future.result(timeout=_STALL_S)
-        if chunk is None:
-            return 0
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
+    async def _fill(self, chunks: AsyncIterator[bytes]) -> None:
+        try:
+            async for chunk in chunks:
+                await self._queue.put(chunk)
+        except BaseException as exc:  # raised again where the chunk was awaited
+            await self._queue.put(exc)
+            return
+        await self._queue.put(None)
 
-
-async def _next_or_none(chunks: AsyncIterator[bytes]) -> bytes | None:
-    try:
-        return await anext(chunks)
-    except StopAsyncIteration:
-        return None
+    async def next(self) -> bytes | None:
+        """The next sealed chunk; None after the last (the source's error, raised)."""
+        chunk = await asyncio.wait_for(self._queue.get(), _STALL_S)
+        if isinstance(chunk, BaseException):
+            raise chunk
+        return chunk
 
 
 class DocumentStore:
@@ -124,17 +136,47 @@ class DocumentStore:
                   headers: Mapping[str, str]) -> StoredObject:
         """Store the sealed chunks as object ``name``; a failing source stores nothing.
 
-        An exception from ``sealed`` (a refusal found mid-stream) propagates as it is,
-        after nats-py purged the chunks already stored.
+        The Object Store's own protocol, as nats-py's ``put`` speaks it (each chunk published
+        to ``$O.<bucket>.C.<nuid>``, then the object's info, SHA-256 included, to
+        ``$O.<bucket>.M.<name>`` with a roll-up), so every Object Store client reads it. Not
+        nats-py's ``put`` itself: it pulls chunks from a blocking reader in a worker thread,
+        two thread hand-offs per chunk for a stream that is produced on the event loop.
+
+        An exception from ``sealed`` (a refusal found mid-stream) propagates as it is, after
+        the chunks already stored were purged.
         """
-        meta = api.ObjectMeta(name=name, headers=dict(headers),
-                              options=api.ObjectMetaOptions(max_chunk_size=SEALED_CHUNK))
-        reader = _ChunkReader(sealed, asyncio.get_running_loop())
+        nuid = self._nc._nuid.next().decode()
+        chunks_subject = OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=self.bucket, obj=nuid)
+        ahead = _Ahead(sealed)
+        digest, size, count = hashlib.sha256(), 0, 0
         try:
-            info = await self.objects.put(name, reader, meta=meta)  # type: ignore[arg-type]
-        except (TimeoutError, nats.errors.Error) as exc:
-            raise DocumentStoreError(f"cannot store document {name}: {exc!r}") from exc
-        return StoredObject(name, int(info.size or 0), int(info.chunks or 0), dict(headers))
+            while (chunk := await ahead.next()) is not None:
+                digest.update(chunk)
+                await self._js.publish(chunks_subject, chunk)
+                size, count = size + len(chunk), count + 1
+            info = api.ObjectInfo(
+                name=name, bucket=self.bucket, nuid=nuid, size=size, chunks=count,
+                mtime=dt.datetime.now(dt.UTC).isoformat(), headers=dict(headers),
+                options=api.ObjectMetaOptions(max_chunk_size=SEALED_CHUNK),
+                digest=OBJ_DIGEST_TEMPLATE.format(
+                    digest=base64.urlsafe_b64encode(digest.digest()).decode()))
+            meta_subject = OBJ_META_PRE_TEMPLATE.format(
+                bucket=self.bucket, obj=base64.urlsafe_b64encode(name.encode()).decode())
+            await self._js.publish(meta_subject, json.dumps(info.as_dict()).encode(),
+                                   headers={api.Header.ROLLUP: MSG_ROLLUP_SUBJECT})
+        except BaseException as exc:
+            ahead.task.cancel()
+            await self._purge(chunks_subject)
+            if isinstance(exc, TimeoutError | nats.errors.Error):
+                raise DocumentStoreError(f"cannot store document {name}: {exc!r}") from exc
+            raise
+        return StoredObject(name, size, count, dict(headers))
+
+    async def _purge(self, subject: str) -> None:
+        """Drop the chunks of an object that was not stored (best effort: the store may be
+        what failed; orphan chunks hold only sealed bytes and no object names them)."""
+        with contextlib.suppress(TimeoutError, nats.errors.Error):
+            await self._js.purge_stream(self.objects._stream, subject=subject)
 
     async def describe(self, name: str) -> StoredObject:
         """The stored object's size and headers; :class:`DocumentNotFound` if absent."""
@@ -148,7 +190,7 @@ class DocumentStore:
         info = await self._info(name)
         if not info.size:
             return
-        subject = f"$O.{self.bucket}.C.{info.nuid}"
+        subject = OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=self.bucket, obj=info.nuid)
         digest = hashlib.sha256()
         try:
             sub = await self._js.subscribe(subject, ordered_consumer=True)

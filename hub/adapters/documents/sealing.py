@@ -93,23 +93,43 @@ async def sealed_chunks(
 async def opened_chunks(
     key: bytes, context: SealingContext, sealed: AsyncIterable[bytes]
 ) -> AsyncIterator[bytes]:
-    """Open a stream of sealed bytes (cut anywhere) back into plain chunks, checking each."""
+    """Open a stream of sealed bytes (cut anywhere) back into plain chunks, checking each.
+
+    A chunk is opened once the next one has arrived, so the last one is opened as last.
+    """
     aead = AESGCM(key)
-    pending = bytearray()
+    previous: bytes | None = None
     index = 0
-    async for block in sealed:
-        pending += block
-        while len(pending) > SEALED_CHUNK:
-            yield open_chunk(aead, context, index, False, bytes(pending[:SEALED_CHUNK]))
-            del pending[:SEALED_CHUNK]
+    async for unit in _sealed_units(sealed):
+        if previous is not None:
+            yield open_chunk(aead, context, index, False, previous)
             index += 1
-    if len(pending) < NONCE_BYTES + TAG_BYTES:
+        previous = unit
+    if previous is None or len(previous) < NONCE_BYTES + TAG_BYTES:
         raise DocumentTampered(
             f"document {context.document_id}: the stored bytes end after chunk {index - 1} "
             "without a final chunk (cut short)",
             field="document", path=f"document:{context.document_id}",
         )
-    yield open_chunk(aead, context, index, True, bytes(pending))
+    yield open_chunk(aead, context, index, True, previous)
+
+
+async def _sealed_units(sealed: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """The sealed chunks of a byte stream: SEALED_CHUNK bytes each, the last shorter or not.
+
+    Stored chunks arrive whole (one per Object Store chunk) and pass without a copy.
+    """
+    pending = bytearray()
+    async for block in sealed:
+        if not pending and len(block) == SEALED_CHUNK:
+            yield block
+            continue
+        pending += block
+        while len(pending) >= SEALED_CHUNK:
+            yield bytes(pending[:SEALED_CHUNK])
+            del pending[:SEALED_CHUNK]
+    if pending:
+        yield bytes(pending)
 
 
 def sealed_size(plain_size: int) -> int:

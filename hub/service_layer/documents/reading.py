@@ -9,13 +9,12 @@ shows it too.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import AsyncIterator
 
 from eventsourcing.application import AggregateNotFoundError
 
-from hub.adapters.documents.errors import DocumentErased, DocumentNotFound, DocumentTampered
+from hub.adapters.documents.errors import DocumentErased, DocumentNotFound
 from hub.adapters.documents.keys import opening_key
 from hub.adapters.documents.object_store import DocumentStore
 from hub.adapters.documents.sealing import SealingContext, opened_chunks
@@ -41,8 +40,8 @@ def document_of(ledger: Ledger, document_id: str) -> Document:
 async def open_document(ledger: Ledger, store: DocumentStore,
                         document: Document) -> AsyncIterator[bytes]:
     """The plain bytes of ``document``; :class:`DocumentErased` (before any byte) once its
-    subject was forgotten, :class:`DocumentTampered` if what is read back is not what was
-    supplied."""
+    subject was forgotten; ``DocumentTampered`` from the stream if what is read back is not
+    what was sealed."""
     key = await asyncio.to_thread(opening_key, ledger.keyring, document.data_subject,
                                   document.kid)
     if key is None:
@@ -53,16 +52,13 @@ async def open_document(ledger: Ledger, store: DocumentStore,
     return _plain(store, document, key)
 
 
-async def _plain(store: DocumentStore, document: Document, key: bytes) -> AsyncIterator[bytes]:
+def _plain(store: DocumentStore, document: Document, key: bytes) -> AsyncIterator[bytes]:
+    """The opened chunks. Not hashed again: each chunk's GCM tag authenticates it under the
+    document's id, subject, key, index and finality, and the bytes sealed were the bytes
+    the door hashed, so a second SHA-256 would prove nothing the tags do not (at half the
+    read's CPU)."""
     context = SealingContext(document.document_id, document.data_subject, document.kid)
-    digest = hashlib.sha256()
-    async for chunk in opened_chunks(key, context, store.get(document.document_id)):
-        digest.update(chunk)
-        yield chunk
-    if digest.hexdigest() != document.sha256:
-        raise DocumentTampered(
-            f"document {document.document_id}: the bytes read back do not match the "
-            "SHA-256 recorded when it was supplied", path=f"document:{document.document_id}")
+    return opened_chunks(key, context, store.get(document.document_id))
 
 
 def record_auditor_read(ledger: Ledger, document: Document, operator: str) -> None:
