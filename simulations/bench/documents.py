@@ -21,6 +21,7 @@ is: the PDF scanner skips pixels, so the figure is sealing and storing. One nats
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -135,8 +136,6 @@ def _supply():  # type: ignore[no-untyped-def]
 
 def _parts(data: Path, url: str):  # type: ignore[no-untyped-def]
     """The document use cases over a fresh ledger and the server at ``url``."""
-    import contextlib
-
     from contracts.identity import ServiceId
     from contracts.social_security import ContributionHistory, ContributionHistoryQuery
     from hub.adapters.documents.object_store import DocumentStore
@@ -183,17 +182,19 @@ def _status_kb(field: str) -> int:
     return int(status.split(f"{field}:")[1].split()[0])
 
 
+def _reset_peak() -> None:
+    """VmHWM is the high-water mark since start: reset it where the kernel allows (Linux)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
 async def _probe(data: Path, url: str) -> None:
     """In the fresh process: build, settle, note RSS; upload; print idle and peak KiB."""
     async with _parts(data, url) as documents:
         document = await documents.supply(_supply(), pdf_blocks(16 * 1024))  # warm every path
         await documents.store.delete(document.document_id)
         idle_kb = _status_kb("VmRSS")
-        # VmHWM is the high-water mark since start: reset it where the kernel allows.
-        try:
-            Path("/proc/self/clear_refs").write_text("5")
-        except OSError:
-            pass
+        _reset_peak()
         before_hwm = _status_kb("VmHWM")
         document = await documents.supply(_supply(), pdf_blocks(RSS_MB * MB))
         assert document.size == RSS_MB * MB

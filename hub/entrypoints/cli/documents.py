@@ -49,11 +49,12 @@ def list_(data: hub_cli.DataOption = None, subject: SubjectOption = None,
     if as_json:
         print(json.dumps([d.as_dict() for d in found], indent=2))
         return
-    table = Table("document", "supplied (UTC)", "service", "supplier", "purpose", "type",
-                  "bytes", "subject")
+    table = Table("supplied (UTC)", "service", "supplier", "purpose", "type", "bytes",
+                  "subject")
+    table.add_column("document", no_wrap=True, min_width=36)
     for d in found:
-        table.add_row(d.document_id, f"{d.supplied_at:%Y-%m-%d %H:%M:%S}", d.service,
-                      d.supplier, d.purpose, d.media_type, str(d.size), d.subject)
+        table.add_row(f"{d.supplied_at:%Y-%m-%d %H:%M:%S}", d.service, d.supplier, d.purpose,
+                      d.media_type, str(d.size), d.subject, d.document_id)
     hub_cli.out.print(table)
     hub_cli.out.print(f"{len(found)} document(s)")
 
