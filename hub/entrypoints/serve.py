@@ -37,7 +37,7 @@ from hub.entrypoints.http.report_routes import report_router
 from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
-from hub.service_layer.documents.policy import DocumentPolicies
+from hub.service_layer.documents.policy import DocumentPolicies, DocumentPolicy
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.ingest import IngestSource
 from hub.service_layer.notifications import Subscription
@@ -73,7 +73,7 @@ async def run_hub(
     ``listener``: a listening socket shared by several hub processes (``serve
     --workers``), served instead of binding ``HUB_HTTP_HOST``/``HUB_HTTP_PORT``.
     ``document_policies``: each service's door for documents (``[[documents]]`` tables);
-    services not named there, or all when None, get the defaults.
+    when None, every service gets the defaults (``HUB_DOCUMENT_MAX_BYTES``).
     """
     async with contextlib.AsyncExitStack() as stack:
         region = await stack.enter_async_context(running_region(
@@ -86,7 +86,9 @@ async def run_hub(
                                     region.links.directory.peers).start()
         documents = await stack.enter_async_context(running_documents(
             settings, region.ledger, region.directory, region.access,
-            document_policies or DocumentPolicies(), nats_url=region.nats_url,
+            document_policies or DocumentPolicies(
+                default=DocumentPolicy(max_bytes=settings.document_max_bytes)),
+            nats_url=region.nats_url,
             nats_auth=region.nats_auth))
         console = await asyncio.to_thread(
             build_console, settings, region.ledger, region.projections, region.auditor,

@@ -12,6 +12,10 @@ the memory a 200 MB upload costs.
 - ``documents_upload_rss`` — a fresh process supplies a :data:`RSS_MB` MB document
   generated as it streams; its peak RSS (VmHWM) minus its RSS once everything is built
   and idle. Goal: < 64 MB above idle.
+- ``documents_http_upload_rss`` — the same through the whole hub: ``interop-hub demo
+  --keep-running`` in its own process, the document POSTed as ``multipart/form-data`` over
+  HTTP; the hub process's peak RSS minus its idle RSS, read from ``/proc/<pid>/status``
+  (its nats-server, a process of its own, not counted).
 
 The document is a PDF whose bulk is one DCT (JPEG) image stream, as a scanned certificate
 is: the PDF scanner skips pixels, so the figure is sealing and storing. One nats-server
@@ -78,6 +82,7 @@ def run() -> list[Figure]:
             idle_mb, peak_mb = _upload_rss(Path(tmp) / "rss", server.url)
         finally:
             server.stop()
+        hub_idle_mb, hub_peak_mb = asyncio.run(_hub_upload_rss(Path(tmp) / "demo"))
     figures = [
         Figure("documents_put", put, "MB/s", raw_put, ratio_of(put, raw_put),
                ">= 0.7 of a raw Object Store put of the same bytes"),
@@ -85,6 +90,9 @@ def run() -> list[Figure]:
                ">= 0.7 of a raw Object Store get of the same bytes"),
         Figure(f"documents_upload_rss_{RSS_MB}mb", round(peak_mb - idle_mb, 1), "MB above idle",
                round(idle_mb, 1), None, "< 64 MB above the idle process"),
+        Figure(f"documents_http_upload_rss_{RSS_MB}mb", round(hub_peak_mb - hub_idle_mb, 1),
+               "MB above idle", round(hub_idle_mb, 1), None,
+               "< 64 MB above the idle hub (multipart over HTTP)"),
     ]
     for figure in figures:
         print(f"  {figure.key}: {figure.value:.1f} {figure.unit} (reference {figure.reference})")
@@ -177,15 +185,95 @@ def _upload_rss(data: Path, url: str) -> tuple[float, float]:
     return idle_kb / 1024, peak_kb / 1024
 
 
-def _status_kb(field: str) -> int:
-    status = Path("/proc/self/status").read_text()
+def _status_kb(field: str, pid: str = "self") -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
     return int(status.split(f"{field}:")[1].split()[0])
 
 
-def _reset_peak() -> None:
+def _reset_peak(pid: str = "self") -> None:
     """VmHWM is the high-water mark since start: reset it where the kernel allows (Linux)."""
     with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _log_file(log: Path):  # type: ignore[no-untyped-def]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return log.open("wb")
+
+
+async def _hub_upload_rss(data: Path) -> tuple[float, float]:
+    """(idle MB, peak MB) of a demo hub process taking an RSS_MB MB multipart upload."""
+    import signal
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "HUB_HTTP_PORT": str(port), "HUB_LOG_LEVEL": "warning",
+           "HUB_DOCUMENT_MAX_BYTES": str((RSS_MB + 1) * MB)}
+    log = data / "demo.log"
+    with _log_file(log) as sink:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "from hub.entrypoints.cli.main import main; main()", "demo",
+            "--keep-running", "--data", str(data / "hub-data"), stdout=sink, stderr=sink,
+            stdin=asyncio.subprocess.DEVNULL, env=env, start_new_session=True, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while b"running; press Ctrl-C" not in log.read_bytes():
+            if proc.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the demo hub did not start: {log.read_text()[-2000:]}")
+            await asyncio.sleep(0.2)
+        header = (data / "hub-data" / "demo-tokens" / "north-tax.header").read_text()
+        name, value = header.strip().split(": ", 1)
+        pid = str(proc.pid)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600,
+                                     headers={name: value}) as client:
+            await _post_multipart(client, 64 * 1024)  # warm every path once
+            await asyncio.sleep(1.0)
+            _reset_peak(pid)
+            idle_kb = _status_kb("VmRSS", pid)
+            await _post_multipart(client, RSS_MB * MB)
+            peak_kb = max(_status_kb("VmHWM", pid), idle_kb)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(proc.wait(), 30)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+    return idle_kb / 1024, peak_kb / 1024
+
+
+async def _post_multipart(client: object, size: int) -> None:
+    """POST a ``size``-byte PDF to /documents as multipart/form-data, generated as it goes."""
+    boundary = "bench-" + os.urandom(8).hex()
+    fields = {"service": "north/social-security/contribution-history",
+              "purpose": "benefit-eligibility", "subject": SUBJECT}
+    head = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'
+                   f"{v}\r\n" for k, v in fields.items())
+    head += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+             'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n')
+    tail = f"\r\n--{boundary}--\r\n".encode()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head.encode()
+        async for block in pdf_blocks(size):
+            yield block
+        yield tail
+
+    length = len(head.encode()) + size + len(tail)
+    reply = await client.post(  # type: ignore[attr-defined]
+        "/documents", content=body(), headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(length)})
+    if reply.status_code != 201:
+        raise RuntimeError(f"upload refused: {reply.status_code} {reply.text[:500]}")
 
 
 async def _probe(data: Path, url: str) -> None:

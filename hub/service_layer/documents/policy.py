@@ -5,7 +5,7 @@ the defaults (a service without one gets them)::
 
     [[documents]]
     service = "north/social-security/benefit-claim"
-    max_bytes = 52428800                        # default 20 MiB
+    max_bytes = 52428800                        # default HUB_DOCUMENT_MAX_BYTES (20 MiB)
     media_types = ["application/pdf", "image/png"]   # default PDF, PNG, JPEG, XML
     allow_pdf_javascript = false                # default false
     allow_pdf_embedded_files = false            # default false
@@ -25,6 +25,7 @@ from hub.adapters.documents.errors import DocumentError
 from hub.adapters.documents.sniffing import DEFAULT_ALLOWED
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+"""HubSettings.document_max_bytes's default, for a policy built without settings."""
 
 
 class DocumentPolicyError(DocumentError):
@@ -57,24 +58,29 @@ class DocumentPolicies:
         return self._declared.get(service, self.default)
 
 
-def load_document_policies(path: Path) -> DocumentPolicies:
-    """Read the ``[[documents]]`` tables of a services file (none is fine)."""
+def load_document_policies(path: Path, default: DocumentPolicy) -> DocumentPolicies:
+    """Read the ``[[documents]]`` tables of a services file (none is fine); ``default`` is
+    the door of every service not named, and the defaults of the keys a table leaves out."""
     with path.open("rb") as handle:
         document = tomllib.load(handle)
-    return DocumentPolicies(dict(_policies(document.get("documents", []), path)))
+    return DocumentPolicies(dict(_policies(document.get("documents", []), path, default)),
+                            default)
 
 
-def _policies(tables: Iterable[Mapping[str, Any]],
-              path: Path) -> Iterable[tuple[str, DocumentPolicy]]:
+def _policies(tables: Iterable[Mapping[str, Any]], path: Path,
+              default: DocumentPolicy) -> Iterable[tuple[str, DocumentPolicy]]:
     for index, table in enumerate(tables):
         where = f"{path}: documents[{index}]"
         try:
             service = str(ServiceId.parse(str(table["service"])))
             policy = DocumentPolicy(
-                max_bytes=int(table.get("max_bytes", DEFAULT_MAX_BYTES)),
-                media_types=tuple(str(t) for t in table.get("media_types", DEFAULT_ALLOWED)),
-                allow_pdf_javascript=bool(table.get("allow_pdf_javascript", False)),
-                allow_pdf_embedded_files=bool(table.get("allow_pdf_embedded_files", False)),
+                max_bytes=int(table.get("max_bytes", default.max_bytes)),
+                media_types=tuple(str(t) for t in table.get("media_types",
+                                                            default.media_types)),
+                allow_pdf_javascript=bool(table.get("allow_pdf_javascript",
+                                                    default.allow_pdf_javascript)),
+                allow_pdf_embedded_files=bool(table.get("allow_pdf_embedded_files",
+                                                        default.allow_pdf_embedded_files)),
             )
         except KeyError as exc:
             raise DocumentPolicyError(f"{where} lacks {exc.args[0]!r}",
