@@ -92,6 +92,7 @@ async def test_a_refused_upload_is_problem_details_and_recorded(hub: Hub) -> Non
     assert unauthenticated.status_code == 401
     (recorded,) = _topic(hub, DocumentRefusal.Refused.TOPIC)
     assert recorded.code == "document-media-type"  # type: ignore[attr-defined]
+    assert problem["refusal_id"] == str(recorded.originator_id)  # type: ignore[attr-defined]
 
 
 def _cut_off_put(url: str, path: str, token: str, offset: int, declared: int,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +30,6 @@ from hub.service_layer.documents.supply import Supply
 from hub.service_layer.privacy.erasure import forget_subject
 from hub.service_layer.security.refusals import AccessDeniedError, ConsentRequiredError
 from hub.service_layer.security.report import data_use_report
-from hub.settings import HubSettings
 from tests.integration.documents_fixtures import (
     ANDERSSON,
     BRANDT,
@@ -132,12 +132,14 @@ async def test_a_supplier_without_a_right_is_refused_and_recorded(
 
 
 async def test_forgetting_the_subject_erases_their_documents_and_audit_still_verifies(
-    tmp_path: object, ledger: Ledger, nats_server: NatsServerProcess
+    tmp_path: Path, store_url: str | None, store_ledger: Ledger,
+    nats_server: NatsServerProcess,
 ) -> None:
     """After `subject forget` the document reads as erased, another's still opens, and the
-    audit log over the stored events verifies across a checkpoint taken before."""
-    settings = HubSettings(data=tmp_path)  # type: ignore[arg-type]  # the ledger fixture's
-    auditor = Auditor(settings.data, None, "north")
+    audit log over the stored events verifies across a checkpoint taken before (each event
+    store back end)."""
+    ledger = store_ledger
+    auditor = Auditor(tmp_path / "hub", store_url, "north")  # store_ledger's data folder
     async with documents_parts(ledger, nats_server.url) as parts:
         parts.documents.access.rights.grant(SUPPLIER, SERVICE_ID, ["benefit"])
         hers = await parts.documents.supply(SUPPLY, blocks(pdf(b"% hers\n")))

@@ -13,7 +13,8 @@
 
 Every caller proves its department with its bearer token. Every refusal is answered as
 problem details and recorded: door refusals as ``DocumentRefusal.Refused`` (by the use
-case), the rest as a rejected exchange (like any refused request).
+case, its id answered as ``refusal_id``), the rest as a rejected exchange (like any
+refused request, ``exchange_id``).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from hub.domain.document import Document
 from hub.entrypoints.http.auth import correlation_of, gateway_of, require_department
 from hub.entrypoints.http.body import read_capped
 from hub.entrypoints.http.multipart_stream import MultipartStream
-from hub.entrypoints.http.problems import problem_response
-from hub.service_layer.documents.supply import Documents, Supply
+from hub.entrypoints.http.problems import PROBLEM_MEDIA, problem_response
+from hub.service_layer.documents.supply import Documents, Supply, refusal_id
 from hub.service_layer.documents.uploads import Uploads
 from hub.service_layer.exchanges.gateway import Envelope
 from hub.service_layer.exchanges.messages import ReplyError
@@ -222,6 +223,13 @@ async def _refused(request: Request, client: str, exc: HubError, *, record: bool
                        issues=[issue.as_dict() for issue in exc.issues])
     response = problem_response(error, exchange_id=exchange_id, correlation_id=correlation_id,
                                 outcome="rejected")
+    recorded = refusal_id(exc)
+    if recorded is not None:  # a door refusal: recorded as DocumentRefusal, not an exchange
+        body = json.loads(bytes(response.body))
+        response = JSONResponse({**body, "refusal_id": recorded}, status_code=response.status_code,
+                                headers={k: v for k, v in response.headers.items()
+                                         if k.lower() not in ("content-length", "content-type")},
+                                media_type=PROBLEM_MEDIA)
     if isinstance(exc, UploadOffsetError):
         response.headers[OFFSET_HEADER] = str(exc.offset)
     return response

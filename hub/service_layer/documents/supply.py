@@ -36,6 +36,8 @@ from hub.service_layer.documents.reading import document_of, open_document
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.service_layer.security.decision import AccessPolicy, Decision
 
+REFUSAL_NOTE = "document refusal recorded: "
+"""Prefix of the note a refused supply's error carries, followed by the refusal's id."""
 PARTY = "party"
 """The basis of a disclosure to the supplier or the service's own department."""
 
@@ -89,7 +91,8 @@ class Documents:
             await self.store.put(document_id, sealed_chunks(key, context, door.check(body)),
                                  {"Hub-Subject": ref, "Hub-Kid": kid})
         except HubError as refused:
-            await asyncio.to_thread(self._record_refusal, supply, ref, door, refused)
+            recorded = await asyncio.to_thread(self._record_refusal, supply, ref, door, refused)
+            refused.add_note(f"{REFUSAL_NOTE}{recorded}")  # the id a problem answer names
             raise
         document = Document(
             document_id=document_id, service=supply.service, supplier=supply.supplier,
@@ -139,13 +142,22 @@ class Documents:
         self.access.decide(supply.supplier, definition, supply.purpose, ref)
 
     def _record_refusal(self, supply: Supply, ref: str, door: Door | None,
-                        refused: HubError) -> None:
+                        refused: HubError) -> str:
         refusal = DocumentRefusal(
             service=supply.service, supplier=supply.supplier, purpose=supply.purpose,
             data_subject=ref, declared_type=supply.declared_type,
             sniffed_type=door.media_type if door else "",
             received=door.size if door else 0, code=refused.code, reason=refused.message)
         self.ledger.save(refusal)
+        return str(refusal.id)
+
+
+def refusal_id(error: BaseException) -> str | None:
+    """The id of the ``DocumentRefusal`` recorded for ``error``, if a supply recorded one."""
+    for note in getattr(error, "__notes__", ()):
+        if note.startswith(REFUSAL_NOTE):
+            return str(note[len(REFUSAL_NOTE):])
+    return None
 
 
 def _department_of(service: str) -> str:
