@@ -176,8 +176,12 @@ async def test_reuse_is_decided_by_rights_and_consent_recorded_and_reported(
         shown = await documents.disclose(document.document_id, by=SUPPLIER,
                                          recipient="north/vehicles", purpose="benefit",
                                          exchange_id="ex-1")
-        assert documents.links.check(shown.link.token, "north/vehicles").document_id == (
-            document.document_id)
+        fetched, body = await documents.fetch(shown.link.token, "north/vehicles")
+        assert fetched.document_id == document.document_id
+        assert b"".join([chunk async for chunk in body]) == pdf()
+        documents.access.rights.revoke("north/vehicles", SERVICE_ID)
+        with pytest.raises(AccessDeniedError):  # revoked since the link was issued
+            await documents.fetch(shown.link.token, "north/vehicles")
         to_owner = await documents.disclose(document.document_id, by=SUPPLIER,
                                             recipient=OWNER, purpose="benefit", step="assess")
         assert to_owner.decision.basis == "party"

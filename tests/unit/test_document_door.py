@@ -73,12 +73,13 @@ def test_links_refuse_tampered_expired_and_other_recipients() -> None:
     """A link works for its recipient until it expires, and only unaltered."""
     now = [1_000_000.0]
     signer = LinkSigner(b"s" * 32, ttl_s=60, clock=lambda: now[0])
-    link = signer.issue("doc-1", "north/tax")
-    assert signer.check(link.token, "north/tax").document_id == "doc-1"
+    link = signer.issue("doc-1", "north/tax", "benefit")
+    assert (signer.check(link.token, "north/tax").document_id,
+            signer.check(link.token, "north/tax").purpose) == ("doc-1", "benefit")
     with pytest.raises(DocumentLinkRefused, match="issued to north/tax"):
         signer.check(link.token, "north/vehicles")
     payload, mac = link.token.split(".")
-    forged = LinkSigner(b"t" * 32).issue("doc-1", "north/vehicles").token.split(".")[0]
+    forged = LinkSigner(b"t" * 32).issue("doc-1", "north/vehicles", "benefit").token.split(".")[0]
     for altered in (f"{forged}.{mac}", f"{payload}.{mac[:-2]}AA", "garbage", f"{payload}."):
         with pytest.raises(DocumentLinkRefused, match="altered"):
             signer.check(altered, "north/tax")

@@ -19,7 +19,6 @@ refused request, ``exchange_id``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -156,9 +155,7 @@ def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
     async def download(request: Request, token: str,
                        client: str = Depends(require_department)) -> Response:
         try:
-            granted = documents.links.check(token, client)
-            document = await asyncio.to_thread(documents.get, granted.document_id)
-            body = await documents.open(document)
+            document, body = await documents.fetch(token, client)
         except HubError as exc:
             return await _refused(request, client, exc, record=True)
         return StreamingResponse(body, media_type=document.media_type, headers={

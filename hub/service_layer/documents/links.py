@@ -1,10 +1,11 @@
 """Short-lived, scoped, signed download links.
 
-A link names one document, one recipient department and an expiry, signed with
-HMAC-SHA256 under a region secret (kept KEK-wrapped in the key store, so a KEK rotation
-re-wraps it). Token::
+A link names one document, one recipient department, the purpose it was disclosed for and
+an expiry, signed with HMAC-SHA256 under a region secret (kept KEK-wrapped in the key store,
+so a KEK rotation re-wraps it). Token::
 
-    base64url(JSON {"d": document id, "r": recipient, "e": expiry (unix s), "n": nonce})
+    base64url(JSON {"d": document id, "r": recipient, "p": purpose, "e": expiry (unix s),
+                    "n": nonce})
     "." base64url(HMAC-SHA256(secret, "interop-hub/document-link/v1" NUL payload))
 
 HMAC rather than a signature: only this region's hub issues and checks its links; a peer
@@ -40,6 +41,7 @@ class Link:
     token: str
     document_id: str
     recipient: str
+    purpose: str
     expires_at: float  # unix seconds
 
 
@@ -52,13 +54,13 @@ class LinkSigner:
         self.ttl_s = ttl_s
         self._clock = clock
 
-    def issue(self, document_id: str, recipient: str) -> Link:
-        """A link to ``document_id`` for ``recipient``, valid for ``ttl_s`` from now."""
+    def issue(self, document_id: str, recipient: str, purpose: str) -> Link:
+        """A link to ``document_id`` for ``recipient`` and ``purpose``, valid ``ttl_s``."""
         expires = int(self._clock() + self.ttl_s)
-        payload = json.dumps({"d": document_id, "r": recipient, "e": expires,
+        payload = json.dumps({"d": document_id, "r": recipient, "p": purpose, "e": expires,
                               "n": os.urandom(6).hex()}, separators=(",", ":")).encode()
         token = f"{_b64(payload)}.{_b64(self._mac(payload))}"
-        return Link(token, document_id, recipient, float(expires))
+        return Link(token, document_id, recipient, purpose, float(expires))
 
     def check(self, token: str, caller: str) -> Link:
         """The link ``token`` stands for, if ``caller`` may use it now; else refused."""
@@ -68,6 +70,7 @@ class LinkSigner:
             valid = hmac.compare_digest(_unb64(mac), self._mac(payload))
             claims = json.loads(payload) if valid else {}
             document_id, recipient, expires = str(claims["d"]), str(claims["r"]), claims["e"]
+            purpose = str(claims["p"])
         except (ValueError, KeyError, TypeError, binascii.Error):
             valid = False
         if not valid:
@@ -81,7 +84,7 @@ class LinkSigner:
             raise DocumentLinkRefused(
                 f"the download link was issued to {recipient}, not to {caller}",
                 field="link", path="path:token", issue="link-recipient")
-        return Link(token, document_id, recipient, float(expires))
+        return Link(token, document_id, recipient, purpose, float(expires))
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._secret, _CONTEXT + payload, hashlib.sha256).digest()

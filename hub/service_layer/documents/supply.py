@@ -8,7 +8,8 @@
 - :meth:`Documents.open` streams the plain bytes back, checking every chunk's tag and, at
   the end, the SHA-256 recorded at supply. A forgotten subject's document reads as erased.
 - :meth:`Documents.disclose` decides whether a department may see a document for a purpose,
-  records ``Document.Disclosed`` and issues it a signed link.
+  records ``Document.Disclosed`` and issues it a signed link; :meth:`Documents.fetch` checks
+  the link and decides again (a revocation since refuses) before the bytes flow.
 
 Who may see a document: the department that supplied it and the department providing
 the service it was supplied to, for the purpose it was supplied for; any other department
@@ -124,7 +125,17 @@ class Documents:
         document.disclose(recipient, decision.purpose, decision.basis, decision.legal_basis,
                           decision.consent_id, exchange_id, step)
         await asyncio.to_thread(self.ledger.save, document)
-        return Disclosure(document, decision, self.links.issue(document_id, recipient))
+        return Disclosure(document, decision,
+                          self.links.issue(document_id, recipient, decision.purpose))
+
+    async def fetch(self, token: str, caller: str) -> tuple[Document, AsyncIterator[bytes]]:
+        """The document a link names and its bytes, for ``caller`` if it is the link's
+        recipient — and may still see it: a right or consent revoked since the link was
+        issued refuses the download."""
+        link = self.links.check(token, caller)
+        document = await asyncio.to_thread(self.get, link.document_id)
+        self.may_see(document, caller, link.purpose)
+        return document, await self.open(document)
 
     def may_see(self, document: Document, department: str, purpose: str) -> Decision:
         """The decision letting ``department`` see ``document`` for ``purpose``, or the refusal."""
