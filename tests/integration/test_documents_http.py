@@ -145,3 +145,39 @@ async def test_resumable_upload_checks_offsets_and_resumes_after_a_cut(hub: Hub)
                                  json={"purpose": PURPOSE})
         fetched = await client.get(link.json()["url"], headers=headers)
     assert fetched.content == data
+
+
+async def test_a_multipart_upload_cut_off_midway_stores_nothing_and_is_recorded(
+    hub: Hub,
+) -> None:
+    """The connection drops inside the file part: refused as malformed, recorded, no
+    object left in the region's bucket."""
+    boundary = "cut-off-boundary"
+    head = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                   for k, v in (("service", SERVICE), ("purpose", PURPOSE),
+                                ("subject", ANDERSSON)))
+    head += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="c.pdf"'
+             '\r\nContent-Type: application/pdf\r\n\r\n')
+    sent = head.encode() + pdf(pad=400_000)[:300_000]
+    parts = urlsplit(hub.http_url)
+    token = department_token(hub, TAX)
+
+    def cut_off() -> None:
+        with socket.create_connection((parts.hostname, parts.port), timeout=5) as raw:
+            raw.sendall((f"POST /documents HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                         f"Authorization: Bearer {token}\r\n"
+                         f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                         f"Content-Length: {len(sent) + 500_000}\r\n\r\n").encode() + sent)
+
+    await asyncio.to_thread(cut_off)
+
+    def refusals() -> list[object]:
+        return _topic(hub, DocumentRefusal.Refused.TOPIC)
+
+    found = await wait_until_async(refusals, timeout_s=10, interval_s=0.05, in_thread=True,
+                                   message="the cut-off upload's refusal recorded")
+    assert found[0].code == "multipart-malformed"  # type: ignore[attr-defined]
+    assert found[0].received > 0  # type: ignore[attr-defined]  # refused mid-file
+    assert not _topic(hub, Document.Supplied.TOPIC)
+    status = await hub.documents.store.objects.status()
+    assert status.stream_info.state.messages == 0

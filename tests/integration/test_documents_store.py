@@ -16,6 +16,7 @@ from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.documents.errors import (
     ActiveContentRefused,
     DocumentErased,
+    DocumentNotFound,
     DocumentTooLarge,
     MediaTypeRefused,
 )
@@ -27,6 +28,7 @@ from hub.domain.document import Document, DocumentRefusal
 from hub.service_layer.audit import Auditor
 from hub.service_layer.documents.policy import DocumentPolicy
 from hub.service_layer.documents.supply import Supply
+from hub.service_layer.documents.uploads import UploadAbandoned, Uploads
 from hub.service_layer.privacy.erasure import forget_subject
 from hub.service_layer.security.refusals import AccessDeniedError, ConsentRequiredError
 from hub.service_layer.security.report import data_use_report
@@ -196,3 +198,27 @@ async def test_reuse_is_decided_by_rights_and_consent_recorded_and_reported(
         (OWNER, "benefit", "", (f"document {document.document_id} (application/pdf)",)),
     ]
     assert data_use_report(ledger, ledger.keyring.ref_for(BRANDT)) == []
+
+
+async def test_an_upload_without_bytes_for_too_long_is_abandoned_and_recorded(
+    ledger: Ledger, nats_server: NatsServerProcess
+) -> None:
+    """A resumable upload that stops sending is refused after its idle bound: recorded,
+    nothing left in the bucket, the session gone."""
+    async with documents_parts(ledger, nats_server.url) as parts:
+        parts.documents.access.rights.grant(SUPPLIER, SERVICE_ID, ["benefit"])
+        uploads = Uploads(parts.documents, idle_s=0.3)
+        data = pdf(pad=2 * PLAIN_CHUNK)
+        session = uploads.start(Supply(SUPPLIER, SERVICE_ID, "benefit", ANDERSSON,
+                                       declared_size=len(data)))
+        assert await uploads.append(session, 0, blocks(data[:PLAIN_CHUNK + 10])) == (
+            PLAIN_CHUNK + 10)
+        with pytest.raises(UploadAbandoned):
+            await uploads.finished(session)
+        with pytest.raises(DocumentNotFound):
+            uploads.get(session.upload_id, SUPPLIER)
+        status = await parts.store.objects.status()
+    assert status.stream_info.state.messages == 0
+    (refused,) = _events(ledger, DocumentRefusal.Refused.TOPIC)
+    assert refused.code == "upload-abandoned"  # type: ignore[attr-defined]
+    assert refused.received == PLAIN_CHUNK + 10  # type: ignore[attr-defined]

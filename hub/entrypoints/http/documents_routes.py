@@ -68,7 +68,7 @@ def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
         except HubError as exc:
             return await _refused(request, client, exc, record=True)
         try:
-            document = await documents.supply(order, _until_disconnect(form.file()))
+            document = await documents.supply(order, form.file())
         except HubError as exc:  # recorded by the use case
             return await _refused(request, client, exc, record=False)
         return JSONResponse(_described(document), status_code=201,

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from hub.adapters.documents.errors import DocumentError
 
@@ -102,6 +102,9 @@ class MultipartStream:
             chunk = await anext(self._chunks)
         except StopAsyncIteration:
             return False
+        except ClientDisconnect:
+            raise MultipartError("the connection closed before the form's closing boundary "
+                                 "(the upload was cut off)", path="body") from None
         if chunk:
             try:
                 self._parser.write(chunk)
