@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from contracts.errors import HubError
 from hub.adapters.documents.errors import DocumentError, UploadOffsetError
+from hub.adapters.documents.sniffing import DEFAULT_ALLOWED
 from hub.domain.document import Document
 from hub.entrypoints.http.auth import correlation_of, gateway_of, require_department
 from hub.entrypoints.http.body import read_capped
@@ -51,12 +52,41 @@ class DocumentRequestError(DocumentError):
     status = 400
 
 
-def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
-    """The documents routes over the use cases (``openapi_extra``: bearer security)."""
-    router = APIRouter(tags=["documents"])
-    secured: dict[str, Any] = {"security": [{"bearer": []}]}
+_PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
+_WHY = {
+    400: "a field is missing or the form is malformed", 401: "no valid department token",
+    403: "the department may not (right, purpose, consent, or another's link)",
+    404: "no such service, document or upload", 408: "the upload received no bytes for too long",
+    409: "the chunk does not start at the offset reached (Upload-Offset says where)",
+    410: "the document's subject was forgotten", 413: "more bytes than the service accepts",
+    415: "the bytes are of a type the service does not accept",
+    422: "a PDF with JavaScript or an embedded file", 503: "the store is unavailable; retry",
+}
+_JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+_FORM = {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["service", "purpose", "subject", "file"],
+    "properties": {"service": {"type": "string"}, "purpose": {"type": "string"},
+                   "subject": {"type": "string"},
+                   "file": {"type": "string", "format": "binary"}}}}}
+_BYTES = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 
-    @router.post("/documents", status_code=201, openapi_extra=secured,
+
+def _documented(*statuses: int, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The route's bearer security, its request body and the problems it may answer."""
+    extra: dict[str, Any] = {"security": [{"bearer": []}], "responses": {
+        str(status): {"description": _WHY[status], "content": _PROBLEM}
+        for status in (401, 403, 503, *statuses)}}
+    if body is not None:
+        extra["requestBody"] = {"required": True, "content": body}
+    return extra
+
+
+def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
+    """The documents routes over the use cases."""
+    router = APIRouter(tags=["documents"])
+
+    @router.post("/documents", status_code=201,
+                 openapi_extra=_documented(400, 404, 413, 415, 422, body=_FORM),
                  summary="Supply a document (multipart/form-data, streamed)")
     async def supply(request: Request, client: str = Depends(require_department)) -> Response:
         try:
@@ -74,7 +104,8 @@ def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
         return JSONResponse(_described(document), status_code=201,
                             headers={"Location": f"/documents/{document.document_id}"})
 
-    @router.post("/documents/uploads", status_code=201, openapi_extra=secured,
+    @router.post("/documents/uploads", status_code=201,
+                 openapi_extra=_documented(400, 404, 413, body=_JSON_OBJECT),
                  summary="Open a resumable upload of a declared size")
     async def start_upload(request: Request,
                            client: str = Depends(require_department)) -> Response:
@@ -94,7 +125,7 @@ def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
                              "location": location}, status_code=201,
                             headers={"Location": location, OFFSET_HEADER: "0"})
 
-    @router.get("/documents/uploads/{upload_id}", openapi_extra=secured,
+    @router.get("/documents/uploads/{upload_id}", openapi_extra=_documented(404),
                 summary="Where a resumable upload stands (the offset to resume from)")
     async def upload_offset(request: Request, upload_id: str,
                             client: str = Depends(require_department)) -> Response:
@@ -106,7 +137,9 @@ def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
                              "size": session.size},
                             headers={OFFSET_HEADER: str(session.received)})
 
-    @router.put("/documents/uploads/{upload_id}", openapi_extra=secured,
+    @router.put("/documents/uploads/{upload_id}",
+                openapi_extra=_documented(400, 404, 408, 409, 413, 415, 422, body=_BYTES),
+                responses={201: {"description": "the last bytes: the document, recorded"}},
                 summary="Send the next bytes of a resumable upload, from Upload-Offset")
     async def upload_chunk(request: Request, upload_id: str,
                            client: str = Depends(require_department)) -> Response:
@@ -129,7 +162,8 @@ def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
         return JSONResponse(_described(document), status_code=201,
                             headers={"Location": f"/documents/{document.document_id}"})
 
-    @router.post("/documents/{document_id}/links", status_code=201, openapi_extra=secured,
+    @router.post("/documents/{document_id}/links", status_code=201,
+                 openapi_extra=_documented(400, 404, 413, body=_JSON_OBJECT),
                  summary="Disclose a document to a department: a short-lived signed link")
     async def link(request: Request, document_id: str,
                    client: str = Depends(require_department)) -> Response:
@@ -150,7 +184,12 @@ def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
             "basis": disclosure.decision.basis, **_described(disclosure.document),
         }, status_code=201)
 
-    @router.get("/documents/download/{token}", openapi_extra=secured,
+    @router.get("/documents/download/{token}", openapi_extra=_documented(404, 410),
+                response_class=StreamingResponse,
+                responses={200: {"description": "the document's bytes, of its sniffed type",
+                                 "content": {t: {"schema": {"type": "string",
+                                                            "format": "binary"}}
+                                             for t in DEFAULT_ALLOWED}}},
                 summary="The bytes of a document, for the department its link names")
     async def download(request: Request, token: str,
                        client: str = Depends(require_department)) -> Response:
