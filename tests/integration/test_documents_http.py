@@ -19,6 +19,7 @@ import pytest
 from hub.domain.document import Document, DocumentRefusal
 from hub.entrypoints.serve import Hub
 from hub.settings import HubSettings
+from tests.integration.console_fixtures import enrol, log_in
 from tests.integration.documents_fixtures import ANDERSSON, pdf
 from tests.integration.hub_fixtures import PURPOSE, department_token, running_region
 from tests.waiting import wait_until_async
@@ -181,3 +182,24 @@ async def test_a_multipart_upload_cut_off_midway_stores_nothing_and_is_recorded(
     assert not _topic(hub, Document.Supplied.TOPIC)
     status = await hub.documents.store.objects.status()
     assert status.stream_info.state.messages == 0
+
+
+async def test_the_console_lists_documents_and_shows_a_documents_history(hub: Hub) -> None:
+    """A viewer sees the documents and one document's events (supplied, disclosed), never
+    its bytes; an unknown id is a 404 page."""
+    viewer = enrol(hub, "vera", "viewer")
+    async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
+        supplied = (await _upload(client, hub, pdf())).json()
+        await client.post(f"/documents/{supplied['document_id']}/links",
+                          headers=_bearer(hub, TAX),
+                          json={"recipient": OWNER, "purpose": PURPOSE, "step": "assess"})
+        assert (await log_in(client, hub.http_url, viewer)).status_code in (200, 303)
+        listing = await client.get("/console/documents")
+        page = await client.get(f"/console/documents/{supplied['document_id']}")
+        missing = await client.get("/console/documents/not-a-document")
+    assert listing.status_code == 200 and supplied["document_id"][:8] in listing.text
+    assert 'href="/console/documents"' in listing.text  # on the console's navigation
+    assert page.status_code == 200
+    assert "Supplied" in page.text and "Disclosed" in page.text and "assess" in page.text
+    assert supplied["sha256"] in page.text and "%PDF" not in page.text
+    assert missing.status_code == 404 and "no document not-a-document" in missing.text
