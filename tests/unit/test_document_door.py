@@ -5,6 +5,8 @@ from __future__ import annotations
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.adapters.documents.errors import DocumentLinkRefused
 from hub.adapters.documents.pdf_scan import (
@@ -86,3 +88,31 @@ def test_links_refuse_tampered_expired_and_other_recipients() -> None:
     now[0] += 61
     with pytest.raises(DocumentLinkRefused, match="expired"):
         signer.check(link.token, "north/tax")
+
+
+_FRAGMENTS = [
+    b"<< /Type /Page >>", b"<< /S /JavaScript >>", b"<< /EF << /F 3 0 R >> /Type /EmbeddedFile >>",
+    b"(a string /JSX) ", b"/J#53 ", b"/FileAttachment",
+    _stream(b"/Filter /FlateDecode /Type /ObjStm", zlib.compress(b"<< /JS (x) >>")),
+    _stream(b"/Filter /DCTDecode", b"\xff\xd8/JS /EmbeddedFile\xff"),
+    _stream(b"", b"BT (/JavaScript) Tj ET"),
+]
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=6), st.lists(
+    st.integers(min_value=1, max_value=300), min_size=1, max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_what_the_scanner_finds_does_not_depend_on_how_the_bytes_arrive(
+    parts: list[bytes], cuts: list[int]
+) -> None:
+    """Cut into blocks anywhere, the same PDF yields the same findings as in one block."""
+    data = b"%PDF-1.7\n" + b"\n".join(parts) + b"\n%%EOF\n"
+    whole = PdfScanner()
+    whole.feed(data)
+    expected = whole.finish()
+    scanner, start, i = PdfScanner(), 0, 0
+    while start < len(data):
+        size = cuts[i % len(cuts)]
+        scanner.feed(data[start:start + size])
+        start, i = start + size, i + 1
+    assert scanner.finish() == expected

@@ -42,8 +42,10 @@ from nats.js.object_store import (
     OBJ_CHUNKS_PRE_TEMPLATE,
     OBJ_DIGEST_TEMPLATE,
     OBJ_META_PRE_TEMPLATE,
+    OBJ_STREAM_TEMPLATE,
     ObjectStore,
 )
+from nats.nuid import NUID
 
 from hub.adapters.documents.errors import DocumentNotFound, DocumentStoreError, DocumentTampered
 from hub.adapters.documents.sealing import SEALED_CHUNK
@@ -105,6 +107,7 @@ class DocumentStore:
         self._js = nc.jetstream(timeout=_TIMEOUT_S)
         self.objects = objects  # the raw bucket (the bench compares against it)
         self.bucket = bucket
+        self._nuid = NUID()  # each object's chunks go to a subject of their own
 
     @classmethod
     async def connect(
@@ -145,7 +148,7 @@ class DocumentStore:
         An exception from ``sealed`` (a refusal found mid-stream) propagates as it is, after
         the chunks already stored were purged.
         """
-        nuid = self._nc._nuid.next().decode()
+        nuid = self._nuid.next().decode()
         chunks_subject = OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=self.bucket, obj=nuid)
         ahead = _Ahead(sealed)
         digest, size, count = hashlib.sha256(), 0, 0
@@ -176,7 +179,8 @@ class DocumentStore:
         """Drop the chunks of an object that was not stored (best effort: the store may be
         what failed; orphan chunks hold only sealed bytes and no object names them)."""
         with contextlib.suppress(TimeoutError, nats.errors.Error):
-            await self._js.purge_stream(self.objects._stream, subject=subject)
+            await self._js.purge_stream(OBJ_STREAM_TEMPLATE.format(bucket=self.bucket),
+                                        subject=subject)
 
     async def describe(self, name: str) -> StoredObject:
         """The stored object's size and headers; :class:`DocumentNotFound` if absent."""
