@@ -126,8 +126,10 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   │                                         [[documents]] table is unusable
     │   ├── DocumentRequestError        400       hub.entrypoints.http.documents_routes — a
     │   │                                         field missing or wrong
-    │   └── MultipartError              400       hub.entrypoints.http.multipart_stream — the
-    │                                             form is malformed or out of order
+    │   ├── MultipartError              400       hub.entrypoints.http.multipart_stream — the
+    │   │                                         form or package is malformed or out of order
+    │   └── SoapDocumentError           400       hub.entrypoints.http.soap_documents — an
+    │                                             element missing, or a wrong cid: reference
     ├── AccessError                     403       hub.service_layer.security.refusals —
     │   │                                         access-denied
     │   ├── AccessDeniedError           403       the client holds no active right on the service

@@ -34,6 +34,7 @@ from hub.entrypoints.http.metrics_route import metrics_router
 from hub.entrypoints.http.peer_routes import peer_router
 from hub.entrypoints.http.records_routes import records_router
 from hub.entrypoints.http.report_routes import report_router
+from hub.entrypoints.http.soap_documents import soap_documents_router
 from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
@@ -122,6 +123,8 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime) -> 
         metrics_router(region.projections),
         records_router(region.notifier, max_payload_bytes=settings.max_payload_bytes),
         documents_router(documents.documents, documents.uploads),
+        soap_documents_router(documents.documents,
+                              max_envelope_bytes=settings.max_payload_bytes),
         # the citizen's data-use report (hub.service_layer.security), operators only
         report_router(region.ledger, authorize=console.require(Permission.SUBJECT_REPORTS),
                       record=console.record_report_read),
