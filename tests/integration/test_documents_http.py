@@ -63,7 +63,7 @@ async def test_multipart_upload_link_and_download_for_the_recipient_only(hub: Hu
         linked = await client.post(f"/documents/{body['document_id']}/links",
                                    headers=_bearer(hub, TAX),
                                    json={"recipient": OWNER, "purpose": PURPOSE,
-                                         "exchange_id": "ex-42"})
+                                         "step": "assess-claim"})
         assert linked.status_code == 201, linked.text
         url = linked.json()["url"]
         fetched = await client.get(url, headers=_bearer(hub, OWNER))
@@ -77,7 +77,7 @@ async def test_multipart_upload_link_and_download_for_the_recipient_only(hub: Hu
             assert refused.json()["issues"][0]["code"] == reason
             assert refused.json()["exchange_id"]  # recorded as a rejected exchange
     (disclosed,) = _topic(hub, Document.Disclosed.TOPIC)
-    assert (disclosed.recipient, disclosed.exchange_id) == (OWNER, "ex-42")  # type: ignore[attr-defined]
+    assert (disclosed.recipient, disclosed.step) == (OWNER, "assess-claim")  # type: ignore[attr-defined]
 
 
 async def test_a_refused_upload_is_problem_details_and_recorded(hub: Hub) -> None:

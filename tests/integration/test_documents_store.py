@@ -16,6 +16,7 @@ from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.documents.errors import (
     ActiveContentRefused,
     DocumentErased,
+    DocumentLinkRefused,
     DocumentNotFound,
     DocumentTooLarge,
     MediaTypeRefused,
@@ -23,8 +24,9 @@ from hub.adapters.documents.errors import (
 from hub.adapters.documents.object_store import bucket_name
 from hub.adapters.documents.sealing import PLAIN_CHUNK
 from hub.adapters.nats.server import NatsServerProcess
-from hub.adapters.store.ledger import Ledger
+from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.domain.document import Document, DocumentRefusal
+from hub.domain.errors import ExchangeNotFoundError
 from hub.service_layer.audit import Auditor
 from hub.service_layer.documents.policy import DocumentPolicy
 from hub.service_layer.documents.supply import Supply
@@ -159,11 +161,20 @@ async def test_forgetting_the_subject_erases_their_documents_and_audit_still_ver
     assert report.checkpoints == 1
 
 
+def _exchange(ledger: Ledger, client: str) -> str:
+    """An accepted query of ``client`` to the service (its id), as the gateway records one."""
+    arrival = Arrival(client, SERVICE_ID, "corr-1", "json", "0" * 64, 2)
+    translation = Translation("social-security.contribution-history-query@1.0", {}, "0" * 64,
+                              OWNER, f"hub.north.deliver.{SERVICE_ID}")
+    return str(ledger.record_accepted(arrival, translation))
+
+
 async def test_reuse_is_decided_by_rights_and_consent_recorded_and_reported(
     ledger: Ledger, nats_server: NatsServerProcess
 ) -> None:
     """Another department sees a document only with a right for the purpose (and consent
-    where the purpose needs it); each disclosure is recorded and in the data-use report."""
+    where the purpose needs it); a disclosure for an exchange goes to that exchange's
+    provider, asked by its client; each is recorded and in the data-use report."""
     async with documents_parts(ledger, nats_server.url) as parts:
         documents = parts.documents
         documents.access.rights.grant(SUPPLIER, SERVICE_ID, ["benefit", "loan"])
@@ -177,26 +188,32 @@ async def test_reuse_is_decided_by_rights_and_consent_recorded_and_reported(
                                      recipient="north/vehicles", purpose="loan")
         shown = await documents.disclose(document.document_id, by=SUPPLIER,
                                          recipient="north/vehicles", purpose="benefit",
-                                         exchange_id="ex-1")
+                                         step="assess")
         fetched, body = await documents.fetch(shown.link.token, "north/vehicles")
         assert fetched.document_id == document.document_id
         assert b"".join([chunk async for chunk in body]) == pdf()
         documents.access.rights.revoke("north/vehicles", SERVICE_ID)
         with pytest.raises(AccessDeniedError):  # revoked since the link was issued
             await documents.fetch(shown.link.token, "north/vehicles")
+        mine, theirs = _exchange(ledger, SUPPLIER), _exchange(ledger, "north/vehicles")
         to_owner = await documents.disclose(document.document_id, by=SUPPLIER,
-                                            recipient=OWNER, purpose="benefit", step="assess")
+                                            recipient=OWNER, purpose="benefit",
+                                            exchange_id=mine)
         assert to_owner.decision.basis == "party"
+        with pytest.raises(DocumentLinkRefused, match="only as its client"):
+            await documents.disclose(document.document_id, by=SUPPLIER, recipient=OWNER,
+                                     purpose="benefit", exchange_id=theirs)
+        with pytest.raises(ExchangeNotFoundError):
+            await documents.disclose(document.document_id, by=SUPPLIER, recipient=OWNER,
+                                     purpose="benefit", exchange_id="ex-1")
     disclosed = _events(ledger, Document.Disclosed.TOPIC)
     assert [(d.recipient, d.basis, d.exchange_id, d.step)  # type: ignore[attr-defined]
-            for d in disclosed] == [("north/vehicles", "legal-basis", "ex-1", ""),
-                                    (OWNER, "party", "", "assess")]
+            for d in disclosed] == [("north/vehicles", "legal-basis", "", "assess"),
+                                    (OWNER, "party", mine, "")]
     uses = data_use_report(ledger, document.data_subject)
+    described = (f"document {document.document_id} (application/pdf)",)
     assert [(u.recipient, u.purpose, u.exchange_id, u.fields) for u in uses] == [
-        ("north/vehicles", "benefit", "ex-1", (f"document {document.document_id} "
-                                               "(application/pdf)",)),
-        (OWNER, "benefit", "", (f"document {document.document_id} (application/pdf)",)),
-    ]
+        ("north/vehicles", "benefit", "", described), (OWNER, "benefit", mine, described)]
     assert data_use_report(ledger, ledger.keyring.ref_for(BRANDT)) == []
 
 

@@ -25,11 +25,13 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 
 from contracts.errors import HubError
+from hub.adapters.documents.errors import DocumentLinkRefused
 from hub.adapters.documents.keys import sealing_key
 from hub.adapters.documents.object_store import DocumentStore
 from hub.adapters.documents.sealing import SealingContext, sealed_chunks
 from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document, DocumentRefusal
+from hub.domain.errors import ExchangeNotFoundError
 from hub.service_layer.documents.door import Door
 from hub.service_layer.documents.links import Link, LinkSigner
 from hub.service_layer.documents.policy import DocumentPolicies
@@ -118,8 +120,11 @@ class Documents:
     async def disclose(self, document_id: str, *, by: str, recipient: str, purpose: str,
                        exchange_id: str = "", step: str = "") -> Disclosure:
         """Decide, record ``Disclosed`` and issue ``recipient`` a link (``by`` asks for it and
-        must be allowed to see the document itself)."""
+        must be allowed to see the document itself; an ``exchange_id`` must be one of ``by``'s
+        exchanges, the recipient its provider)."""
         document = await asyncio.to_thread(self.get, document_id)
+        if exchange_id:
+            await asyncio.to_thread(self._check_exchange, exchange_id, by, recipient)
         self.may_see(document, by, purpose)
         decision = self.may_see(document, recipient, purpose)
         document.disclose(recipient, decision.purpose, decision.basis, decision.legal_basis,
@@ -144,6 +149,20 @@ class Documents:
             return Decision(purpose, PARTY)
         return self.access.decide(department, self.directory.get(document.service), purpose,
                                   document.data_subject)
+
+    def _check_exchange(self, exchange_id: str, by: str, recipient: str) -> None:
+        """A disclosure "for an exchange" names one of ``by``'s exchanges, and goes to its
+        provider department (or back to ``by``)."""
+        try:
+            exchange = self.ledger.get(uuid.UUID(exchange_id))
+        except ValueError:
+            raise ExchangeNotFoundError(exchange_id) from None
+        provider = _department_of(exchange.service)
+        if exchange.client != by or recipient not in (provider, by):
+            raise DocumentLinkRefused(
+                f"exchange {exchange_id} is {exchange.client}'s query to {exchange.service}: "
+                f"{by} may disclose a document for it only as its client, to {provider}",
+                field="exchange_id", path="exchange_id", issue="exchange-mismatch")
 
     def _may_supply(self, supply: Supply, ref: str) -> None:
         """A supplier needs what a client of the service needs for the purpose."""
