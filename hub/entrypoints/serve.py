@@ -28,6 +28,7 @@ from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.entrypoints.http.auth import Authenticator
 from hub.entrypoints.http.console.pages import mount_static
 from hub.entrypoints.http.console.wiring import Console, build_console
+from hub.entrypoints.http.document_content_route import document_content_router
 from hub.entrypoints.http.documents_routes import documents_router
 from hub.entrypoints.http.health import HealthChecks, health_router
 from hub.entrypoints.http.metrics_route import metrics_router
@@ -125,6 +126,11 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime) -> 
         documents_router(documents.documents, documents.uploads),
         soap_documents_router(documents.documents,
                               max_envelope_bytes=settings.max_payload_bytes),
+        # a document's bytes, auditors only (hub.service_layer.documents), each read recorded
+        document_content_router(
+            documents.documents, authorize=console.require(Permission.DOCUMENT_BYTES),
+            record=lambda reader, document_id: console.directory.record(
+                reader, "document.read", document_id, "read")),
         # the citizen's data-use report (hub.service_layer.security), operators only
         report_router(region.ledger, authorize=console.require(Permission.SUBJECT_REPORTS),
                       record=console.record_report_read),

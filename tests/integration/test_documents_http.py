@@ -7,6 +7,7 @@ links for the recipient only, and refusals answered as recorded problem details.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import os
 import socket
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from hub.domain.credential import CredentialKind
 from hub.domain.document import Document, DocumentRefusal
 from hub.entrypoints.serve import Hub
 from hub.settings import HubSettings
@@ -203,3 +205,34 @@ async def test_the_console_lists_documents_and_shows_a_documents_history(hub: Hu
     assert "Supplied" in page.text and "Disclosed" in page.text and "assess" in page.text
     assert supplied["sha256"] in page.text and "%PDF" not in page.text
     assert missing.status_code == 404 and "no document not-a-document" in missing.text
+
+
+async def test_an_auditor_reads_the_bytes_while_the_hub_runs_and_the_read_is_recorded(
+    hub: Hub,
+) -> None:
+    """GET /documents/{id}/content: an auditor's operator token gets the bytes, a viewer's
+    and a department's do not; the read is a disclosure and an operator action."""
+    enrol(hub, "aud", "auditor")
+    enrol(hub, "vic", "viewer")
+
+    def operator(name: str) -> dict[str, str]:
+        token = hub.credentials.issue(f"operator:{name}", CredentialKind.OPERATOR,
+                                      dt.timedelta(hours=1)).token
+        return {"Authorization": f"Bearer {token}"}
+
+    data = pdf(pad=300_000)
+    async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
+        document_id = (await _upload(client, hub, data)).json()["document_id"]
+        url = f"/documents/{document_id}/content"
+        read = await client.get(url, headers=operator("aud"))
+        as_viewer = await client.get(url, headers=operator("vic"))
+        as_department = await client.get(url, headers=_bearer(hub, TAX))
+        unknown = await client.get("/documents/not-one/content", headers=operator("aud"))
+    assert read.status_code == 200 and read.content == data
+    assert (as_viewer.status_code, as_department.status_code, unknown.status_code) == (
+        403, 403, 404)
+    (disclosed,) = _topic(hub, Document.Disclosed.TOPIC)
+    assert (disclosed.recipient, disclosed.basis) == (  # type: ignore[attr-defined]
+        "operator:aud", "auditor-role")
+    actions = hub.console.directory.actions()
+    assert any(a.action == "document.read" and a.target == document_id for a in actions)
