@@ -99,6 +99,15 @@ class _Ahead:
         return chunk
 
 
+async def _replicate(js: Any, stream: str, replicas: int) -> None:
+    """Bring an existing bucket's stream to ``replicas`` (HUB_STREAM_REPLICAS may have grown
+    since it was made), as the bus does for the region's other streams."""
+    info = await js.stream_info(stream)
+    if int(info.config.num_replicas or 1) != replicas:
+        info.config.num_replicas = replicas
+        await js.update_stream(info.config)
+
+
 class DocumentStore:
     """One region's documents bucket over one NATS connection (owned here)."""
 
@@ -126,6 +135,7 @@ class DocumentStore:
         try:
             try:
                 objects = await js.object_store(bucket)
+                await _replicate(js, OBJ_STREAM_TEMPLATE.format(bucket=bucket), replicas)
             except nats.js.errors.BucketNotFoundError:
                 objects = await js.create_object_store(bucket, api.ObjectStoreConfig(
                     description=f"documents of region {region}, sealed per data subject",
@@ -179,8 +189,19 @@ class DocumentStore:
         """Drop the chunks of an object that was not stored (best effort: the store may be
         what failed; orphan chunks hold only sealed bytes and no object names them)."""
         with contextlib.suppress(TimeoutError, nats.errors.Error):
-            await self._js.purge_stream(OBJ_STREAM_TEMPLATE.format(bucket=self.bucket),
-                                        subject=subject)
+            await self._js.purge_stream(self.stream, subject=subject)
+
+    @property
+    def stream(self) -> str:
+        """The JetStream stream holding the bucket (``OBJ_<bucket>``)."""
+        return OBJ_STREAM_TEMPLATE.format(bucket=self.bucket)
+
+    async def stream_info(self, name: str) -> api.StreamInfo:
+        """JetStream's info of stream ``name`` (the durability check reads the bucket's)."""
+        try:
+            return await self._js.stream_info(name)
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise DocumentStoreError(f"cannot read stream {name}: {exc!r}") from exc
 
     async def describe(self, name: str) -> StoredObject:
         """The stored object's size and headers; :class:`DocumentNotFound` if absent."""
