@@ -6,6 +6,7 @@ SQLite, the access policy over recorded rights and consents.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from pathlib import Path
@@ -239,3 +240,17 @@ async def test_an_upload_without_bytes_for_too_long_is_abandoned_and_recorded(
     (refused,) = _events(ledger, DocumentRefusal.Refused.TOPIC)
     assert refused.code == "upload-abandoned"  # type: ignore[attr-defined]
     assert refused.received == PLAIN_CHUNK + 10  # type: ignore[attr-defined]
+
+
+async def test_concurrent_disclosures_of_one_document_are_all_recorded(
+    ledger: Ledger, nats_server: NatsServerProcess
+) -> None:
+    """Eight disclosures at once: each reloads on a lost race, none is lost or refused."""
+    async with documents_parts(ledger, nats_server.url) as parts:
+        parts.documents.access.rights.grant(SUPPLIER, SERVICE_ID, ["benefit"])
+        document = await parts.documents.supply(SUPPLY, blocks(pdf()))
+        await asyncio.gather(*(parts.documents.disclose(
+            document.document_id, by=SUPPLIER, recipient=OWNER, purpose="benefit",
+            step=f"step-{n}") for n in range(8)))
+    steps = {d.step for d in _events(ledger, Document.Disclosed.TOPIC)}  # type: ignore[attr-defined]
+    assert steps == {f"step-{n}" for n in range(8)}

@@ -20,12 +20,15 @@ purpose, and the data subject's consent when the purpose needs it.
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 
+from eventsourcing.persistence import IntegrityError
+
 from contracts.errors import HubError
-from hub.adapters.documents.errors import DocumentLinkRefused
+from hub.adapters.documents.errors import DocumentLinkRefused, DocumentStoreError
 from hub.adapters.documents.keys import sealing_key
 from hub.adapters.documents.object_store import DocumentStore
 from hub.adapters.documents.sealing import SealingContext, sealed_chunks
@@ -42,6 +45,9 @@ from hub.service_layer.security.decision import AccessPolicy, Decision
 REFUSAL_NOTE = "document refusal recorded: "
 """Prefix of the note a refused supply's error carries, followed by the refusal's id."""
 PARTY = "party"
+_SAVE_ATTEMPTS = 16
+"""Concurrent disclosures of one document: each round one of them is recorded, the others
+reload and try again (a short random pause apart), so up to this many at once all pass."""
 """The basis of a disclosure to the supplier or the service's own department."""
 
 
@@ -114,7 +120,7 @@ class Documents:
         return document_of(self.ledger, document_id)
 
     async def open(self, document: Document) -> AsyncIterator[bytes]:
-        """The plain bytes of ``document``, checked chunk by chunk and against its SHA-256."""
+        """The plain bytes of ``document``, each chunk authenticated as it is opened."""
         return await open_document(self.ledger, self.store, document)
 
     async def disclose(self, document_id: str, *, by: str, recipient: str, purpose: str,
@@ -122,16 +128,26 @@ class Documents:
         """Decide, record ``Disclosed`` and issue ``recipient`` a link (``by`` asks for it and
         must be allowed to see the document itself; an ``exchange_id`` must be one of ``by``'s
         exchanges, the recipient its provider)."""
-        document = await asyncio.to_thread(self.get, document_id)
         if exchange_id:
             await asyncio.to_thread(self._check_exchange, exchange_id, by, recipient)
-        self.may_see(document, by, purpose)
-        decision = self.may_see(document, recipient, purpose)
-        document.disclose(recipient, decision.purpose, decision.basis, decision.legal_basis,
-                          decision.consent_id, exchange_id, step)
-        await asyncio.to_thread(self.ledger.save, document)
-        return Disclosure(document, decision,
-                          self.links.issue(document_id, recipient, decision.purpose))
+        for attempt in range(_SAVE_ATTEMPTS):
+            document = await asyncio.to_thread(self.get, document_id)
+            self.may_see(document, by, purpose)
+            decision = self.may_see(document, recipient, purpose)
+            document.disclose(recipient, decision.purpose, decision.basis,
+                              decision.legal_basis, decision.consent_id, exchange_id, step)
+            try:
+                await asyncio.to_thread(self.ledger.save, document)
+            except IntegrityError:  # another disclosure of it was recorded first: again
+                if attempt + 1 == _SAVE_ATTEMPTS:
+                    raise DocumentStoreError(
+                        f"document {document_id} is being disclosed by many at once; try "
+                        "again", path=f"document:{document_id}") from None
+                await asyncio.sleep(random.uniform(0, 0.01))  # noqa: S311 - jitter, not a secret
+                continue
+            return Disclosure(document, decision,
+                              self.links.issue(document_id, recipient, decision.purpose))
+        raise AssertionError("unreachable: the loop returns or raises")
 
     async def fetch(self, token: str, caller: str) -> tuple[Document, AsyncIterator[bytes]]:
         """The document a link names and its bytes, for ``caller`` if it is the link's
