@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
 from hub.adapters.documents.errors import DocumentErased, DocumentNotFound
 from hub.adapters.documents.keys import opening_key
@@ -22,6 +23,7 @@ from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document
 
 AUDIT_PURPOSE = "audit"
+_SAVE_ATTEMPTS = 8
 AUDITOR_BASIS = "auditor-role"
 
 
@@ -62,6 +64,14 @@ def _plain(store: DocumentStore, document: Document, key: bytes) -> AsyncIterato
 
 
 def record_auditor_read(ledger: Ledger, document: Document, operator: str) -> None:
-    """Record that an auditor read the bytes (a disclosure like any other)."""
+    """Record that an auditor read the bytes (a disclosure like any other); a disclosure
+    recorded meanwhile by someone else makes it reload and try again."""
+    for _ in range(_SAVE_ATTEMPTS - 1):
+        document.disclose(f"operator:{operator}", AUDIT_PURPOSE, AUDITOR_BASIS, "", "", "", "")
+        try:
+            ledger.save(document)
+            return
+        except IntegrityError:
+            document = document_of(ledger, document.document_id)
     document.disclose(f"operator:{operator}", AUDIT_PURPOSE, AUDITOR_BASIS, "", "", "", "")
-    ledger.save(document)
+    ledger.save(document)  # the last attempt: a lost race now is the caller's error
