@@ -115,6 +115,27 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │                                             destroyed (forgotten, or retention over)
     ├── WatchPolicyError                500       hub.domain.watch_policy — a service's
     │                                             [service.watch] thresholds are unusable
+    ├── DocumentError                   400       hub.adapters.documents.errors — documents
+    │   ├── DocumentRefused             400       refused at the door (recorded as an event)
+    │   │   ├── DocumentTooLarge        413       more bytes than the service accepts
+    │   │   ├── MediaTypeRefused        415       sniffed type not on the service's allow-list
+    │   │   ├── ActiveContentRefused    422       a PDF with JavaScript or an embedded file
+    │   │   ├── UploadOffsetError       409       a resumed chunk not at the offset reached
+    │   │   └── UploadAbandoned         408       hub.service_layer.documents.uploads — no bytes
+    │   │                                         for too long
+    │   ├── DocumentNotFound            404       no document or upload with that id
+    │   ├── DocumentErased              410       its subject was forgotten
+    │   ├── DocumentTampered            500       stored bytes fail authentication or digest
+    │   ├── DocumentStoreError          503 retry the Object Store failed
+    │   ├── DocumentLinkRefused         403       a link expired, altered or not the caller's
+    │   ├── DocumentPolicyError         500       hub.service_layer.documents.policy — a
+    │   │                                         [[documents]] table is unusable
+    │   ├── DocumentRequestError        400       hub.entrypoints.http.documents_routes — a
+    │   │                                         field missing or wrong
+    │   ├── MultipartError              400       hub.entrypoints.http.multipart_stream — the
+    │   │                                         form or package is malformed or out of order
+    │   └── SoapDocumentError           400       hub.entrypoints.http.soap_documents — an
+    │                                             element missing, or a wrong cid: reference
     ├── AccessError                     403       hub.service_layer.security.refusals —
     │   │                                         access-denied
     │   ├── AccessDeniedError           403       the client holds no active right on the service

@@ -116,6 +116,12 @@ class HubSettings(BaseSettings):
         "sync_interval from /varz; unset: the embedded server's, else not checked",
     )
     # --- end reliability ---
+    # --- documents (hub.service_layer.documents) ---
+    document_max_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0,
+        description="Largest document a service accepts unless its [[documents]] table says",
+    )
+    # --- end documents ---
     # --- ingest (hub.service_layer.ingest): used only when the services file declares [[ingest]]
     # sources ---
     ingest_workers: int = Field(

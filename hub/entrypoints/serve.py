@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from contracts import ContractRegistry
 from hub.bootstrap.citizen import build_citizen_desk
+from hub.bootstrap.documents import DocumentsRuntime, running_documents
 from hub.bootstrap.region import Region, running_region
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.asgi_server import serve_asgi
@@ -34,14 +35,18 @@ from hub.entrypoints.http.citizen.pages import (
 )
 from hub.entrypoints.http.console.pages import mount_static
 from hub.entrypoints.http.console.wiring import Console, build_console
+from hub.entrypoints.http.document_content_route import document_content_router
+from hub.entrypoints.http.documents_routes import documents_router
 from hub.entrypoints.http.health import HealthChecks, health_router
 from hub.entrypoints.http.metrics_route import metrics_router
 from hub.entrypoints.http.peer_routes import peer_router
 from hub.entrypoints.http.records_routes import records_router
 from hub.entrypoints.http.report_routes import report_router
+from hub.entrypoints.http.soap_documents import soap_documents_router
 from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
+from hub.service_layer.documents.policy import DocumentPolicies, DocumentPolicy
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.ingest import IngestSource
 from hub.service_layer.notifications import Subscription
@@ -57,6 +62,7 @@ class Hub(Region):
 
     http_url: str
     console: Console  # operator console and API (hub.entrypoints.http.console)
+    documents: DocumentsRuntime  # documents supplied once (hub.service_layer.documents)
 
 
 @contextlib.asynccontextmanager
@@ -68,12 +74,15 @@ async def run_hub(
     subscriptions: Sequence[Subscription] = (),
     ingest: Sequence[IngestSource] = (),
     listener: socket.socket | None = None,
+    document_policies: DocumentPolicies | None = None,
 ) -> AsyncIterator[Hub]:
     """Run one region's hub, served over NATS and HTTP, for the duration of the block.
 
     ``subscriptions`` and ``ingest``: see :func:`hub.bootstrap.region.running_region`.
     ``listener``: a listening socket shared by several hub processes (``serve
     --workers``), served instead of binding ``HUB_HTTP_HOST``/``HUB_HTTP_PORT``.
+    ``document_policies``: each service's door for documents (``[[documents]]`` tables);
+    when None, every service gets the defaults (``HUB_DOCUMENT_MAX_BYTES``).
     """
     async with contextlib.AsyncExitStack() as stack:
         region = await stack.enter_async_context(running_region(
@@ -84,10 +93,16 @@ async def run_hub(
         if region.links:  # peers' queries over the region links
             await FederationIngress(region.links.connection, region.gateway,
                                     region.links.directory.peers).start()
+        documents = await stack.enter_async_context(running_documents(
+            settings, region.ledger, region.directory, region.access,
+            document_policies or DocumentPolicies(
+                default=DocumentPolicy(max_bytes=settings.document_max_bytes)),
+            nats_url=region.nats_url,
+            nats_auth=region.nats_auth))
         console = await asyncio.to_thread(
             build_console, settings, region.ledger, region.projections, region.auditor,
             services, region.credentials, region.wake_relay)
-        app = _http_app(region, console)
+        app = _http_app(region, console, documents)
         # What startup built (compiled mappings, schemas, read models, modules) lives as
         # long as the hub: out of the collector's sight, a full collection under load scans
         # only what queries create (2 ms instead of ~100 ms on the latency of the queries
@@ -99,15 +114,15 @@ async def run_hub(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
                        sock=listener, tls=tls_options(settings)))
         parts = {f.name: getattr(region, f.name) for f in fields(Region)}
-        hub = Hub(**parts, http_url=http_url, console=console)
+        hub = Hub(**parts, http_url=http_url, console=console, documents=documents)
         log.info("hub running", region=settings.region, http=http_url, nats=hub.nats_url,
                  store=hub.store)
         yield hub
 
 
-def _http_app(region: Region, console: Console) -> FastAPI:
-    """Queries, records, health, metrics, the data-use report, the console, the links, and
-    the citizen API and pages."""
+def _http_app(region: Region, console: Console, documents: DocumentsRuntime) -> FastAPI:
+    """Queries, records, health, metrics, the data-use report, the console, the links, the
+    documents, and the citizen API and pages."""
     settings, gateway = region.settings, region.gateway
     citizen = build_citizen_desk(settings, region.ledger)  # hub.service_layer.citizen
     assert region.notifier is not None  # running_region always starts the notifier
@@ -117,6 +132,14 @@ def _http_app(region: Region, console: Console) -> FastAPI:
         health_router(health, settings.region),
         metrics_router(region.projections),
         records_router(region.notifier, max_payload_bytes=settings.max_payload_bytes),
+        documents_router(documents.documents, documents.uploads),
+        soap_documents_router(documents.documents,
+                              max_envelope_bytes=settings.max_payload_bytes),
+        # a document's bytes, auditors only (hub.service_layer.documents), each read recorded
+        document_content_router(
+            documents.documents, authorize=console.require(Permission.DOCUMENT_BYTES),
+            record=lambda reader, document_id: console.directory.record(
+                reader, "document.read", document_id, "read")),
         # the citizen's data-use report (hub.service_layer.security), operators only
         report_router(region.ledger, authorize=console.require(Permission.SUBJECT_REPORTS),
                       record=console.record_report_read),

@@ -1,8 +1,8 @@
 """The region's JetStream Object Store buckets: listed, read and written back, streamed.
 
 Which buckets are a region's: every bucket whose name starts with
-``hub-<region>-`` (:func:`bucket_prefix`; e.g. ``hub-north-documents``). The
-naming rule lives here, the one place backup and the document store agree on.
+``hub-<region>-`` (e.g. ``hub-north-documents``): the naming rule of
+:mod:`hub.adapters.nats.buckets`, which the document store follows too.
 
 Objects are read chunk by chunk into a sink (``ObjectStore.get(writeinto=)``)
 and written back from a reader (``ObjectStore.put`` reads a file-like object in
@@ -24,6 +24,7 @@ from nats.js.api import ObjectMeta
 from nats.js.errors import NotFoundError
 
 from hub.adapters.backup.errors import BackupToolError
+from hub.adapters.nats.buckets import region_bucket_prefix
 
 _STREAM_PREFIX = "OBJ_"
 TIMEOUT_S = 10.0
@@ -31,7 +32,7 @@ TIMEOUT_S = 10.0
 
 def bucket_prefix(region: str) -> str:
     """The name prefix of every Object Store bucket that belongs to ``region``."""
-    return f"hub-{region}-"
+    return region_bucket_prefix(region)
 
 
 @dataclass(frozen=True)

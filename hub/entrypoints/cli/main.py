@@ -52,6 +52,8 @@ from hub.entrypoints.cli import subject as cli_subject  # noqa: E402, I001 - reg
 app.add_typer(cli_subject.app, name="subject")
 from hub.entrypoints.cli import retention as cli_retention  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_retention.app, name="retention")
+from hub.entrypoints.cli import documents as cli_documents  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_documents.app, name="documents")
 from hub.entrypoints.cli import contracts as cli_contracts  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_contracts.app, name="contracts")
 from hub.entrypoints.cli import region as cli_region  # noqa: E402, I001 - registered at the marker

@@ -25,6 +25,7 @@ from contracts import default_registry
 # ``cli`` imports this module while it loads; its names are read only when a command runs.
 from hub.entrypoints.cli import common as hub_cli
 from hub.entrypoints.serve import run_hub
+from hub.service_layer.documents.policy import DocumentPolicy, load_document_policies
 from hub.service_layer.exchanges.routing import load_services
 from hub.service_layer.notifications.subscriptions import load_subscriptions
 from hub.settings import HubSettings
@@ -77,7 +78,8 @@ async def _serve(settings: HubSettings, services_file: Path,
     subscriptions = load_subscriptions(services_file)
     async with run_hub(
         settings, definitions, registry=registry, subscriptions=subscriptions,
-        listener=listener,
+        listener=listener, document_policies=load_document_policies(
+            services_file, DocumentPolicy(max_bytes=settings.document_max_bytes)),
     ) as hub:
         out = hub_cli.out
         out.print(f"hub of region {settings.region}: {hub.http_url}  (nats {hub.nats_url}, "

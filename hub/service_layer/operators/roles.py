@@ -5,7 +5,8 @@
 - **operator**: a viewer who also acts on the running hub — requeues dead letters,
   signs a checkpoint now, runs a verify or a reconciliation.
 - **auditor**: a viewer who also runs verifies and reconciliations and reads what only an
-  auditor should: citizens' data-use reports and the log of operators' own actions.
+  auditor should: citizens' data-use reports, the log of operators' own actions, and the
+  bytes of supplied documents.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Permission(StrEnum):
     RECONCILE = "run a reconciliation"
     SUBJECT_REPORTS = "read data-use reports"
     ACTION_LOG = "read the operators' action log"
+    DOCUMENT_BYTES = "read the bytes of supplied documents"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -41,7 +43,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     }),
     Role.AUDITOR: frozenset({
         Permission.VIEW, Permission.VERIFY, Permission.RECONCILE, Permission.SUBJECT_REPORTS,
-        Permission.ACTION_LOG,
+        Permission.ACTION_LOG, Permission.DOCUMENT_BYTES,
     }),
 }
 

@@ -1,11 +1,12 @@
 """A citizen's data-use report: every disclosure of their data, built by replay from the ledger.
 
-It reads the ledger's ``Exchange.Disclosed`` notifications and keeps those about
-the subject (by pseudonymous reference): when, which department received which
-fields of which service, for what purpose, under which legal basis or consent, and
-until when the hub keeps it (the end of its retention bucket, :mod:`hub.domain.retention`).
-Nothing personal is read: Disclosed names fields by path, never by value, so
-the report still lists the uses of a person whose key was destroyed.
+It reads the ledger's ``Exchange.Disclosed`` and ``Document.Disclosed`` notifications and
+keeps those about the subject (by pseudonymous reference): when, which department received
+which fields of which service (or which document), for what purpose, under which legal
+basis or consent, and until when the hub keeps it (the end of its retention bucket,
+:mod:`hub.domain.retention`). Nothing personal is read: Disclosed names fields by path, never
+by value, and documents by id and media type, so the report still lists the uses of a person
+whose key was destroyed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from hub.domain.document import Document
 from hub.domain.exchange import Exchange
 from hub.domain.retention import bucket_end, expiry_bucket
 
@@ -49,10 +51,13 @@ def data_use_report(ledger: Ledger, subject_ref: str, batch: int = 500) -> list[
     """Every recorded disclosure about ``subject_ref``, oldest first."""
     uses: list[DataUse] = []
     start = 1
-    topics = (Exchange.Disclosed.TOPIC,)
+    topics = (Exchange.Disclosed.TOPIC, Document.Disclosed.TOPIC)
     while page := ledger.notifications(start, batch, topics):
         for notification in page:
             disclosed = ledger.mapper.to_domain_event(notification)
+            if isinstance(disclosed, Document.Disclosed):
+                uses.extend(_document_use(ledger, disclosed, subject_ref))
+                continue
             if not isinstance(disclosed, Exchange.Disclosed):
                 continue
             if disclosed.data_subject != subject_ref:
@@ -78,6 +83,22 @@ def data_use_report(ledger: Ledger, subject_ref: str, batch: int = 500) -> list[
 def _kept_until(at: dt.datetime, retention: str) -> dt.datetime | None:
     """When what was stored at ``at`` becomes unreadable: the end of its expiry bucket."""
     return bucket_end(expiry_bucket(at, retention)) if retention else None
+
+
+def _document_use(
+    ledger: Ledger, disclosed: Document.Disclosed, subject_ref: str
+) -> list[DataUse]:
+    """The use a document's disclosure makes of its subject's data (none if not theirs)."""
+    document: object = ledger.repository.get(disclosed.originator_id)
+    if not isinstance(document, Document) or document.data_subject != subject_ref:
+        return []
+    return [DataUse(
+        at=disclosed.timestamp, exchange_id=disclosed.exchange_id,
+        recipient=disclosed.recipient, service=document.service, purpose=disclosed.purpose,
+        basis=disclosed.basis, legal_basis=disclosed.legal_basis,
+        consent_id=disclosed.consent_id,
+        fields=(f"document {document.document_id} ({document.media_type})",),
+    )]
 
 
 def subject_report(ledger: Ledger, subject: str) -> tuple[str, list[DataUse]]:

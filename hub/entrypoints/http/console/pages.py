@@ -27,6 +27,7 @@ from hub.adapters.projections.exchange_index import OUTCOMES
 from hub.entrypoints.http.console.alarms_page import alarms_routes
 from hub.entrypoints.http.console.auth import COOKIE, ConsoleAuth
 from hub.entrypoints.http.console.charts import Line, legend, line_chart
+from hub.entrypoints.http.console.document_page import document_routes
 from hub.entrypoints.http.console.queries import ConsoleQueries
 from hub.entrypoints.http.console.subject_page import subject_routes
 from hub.service_layer.operators import (
@@ -48,6 +49,7 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/console/audit", "Audit", Permission.VIEW),
     ("/console/federation", "Federation", Permission.VIEW),
     ("/console/reconciliation", "Reconciliation", Permission.VIEW),
+    ("/console/documents", "Documents", Permission.VIEW),
     ("/console/subjects", "Data-use reports", Permission.SUBJECT_REPORTS),
     ("/console/actions", "Operator actions", Permission.ACTION_LOG),
 )
@@ -126,6 +128,7 @@ def console_router(pages: ConsolePages) -> APIRouter:
     _federation_routes(router, pages)
     subject_routes(router, pages)
     alarms_routes(router, pages)
+    document_routes(router, pages, pages.queries.ledger)
     return router
 
 def mount_static(app: Any) -> None:

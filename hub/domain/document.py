@@ -1,0 +1,133 @@
+"""The ``Document`` aggregate: a document supplied once, and every disclosure of it.
+
+The ledger holds events, never bytes: ``Supplied`` says what was stored (media type sniffed
+from the bytes, size, SHA-256 of the plain bytes), about whom (a pseudonymous subject
+reference), by whom, for which service and purpose, and under which key id it is sealed;
+each ``Disclosed`` says to whom it was shown, for which purpose and exchange or case step.
+A document refused at the door never becomes a ``Document``: the refusal is a
+``DocumentRefusal`` of its own (one act, like an erasure), so refusals are recorded
+and audited as everything else.
+"""
+
+from __future__ import annotations
+
+from typing import dataclass_transform
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+
+class Document(Aggregate):
+    """A stored document and its disclosures."""
+
+    TOPIC = "interop-hub:document"
+
+    @dataclass_transform(frozen_default=True)
+    class Event(Aggregate.Event):
+        """Base of every document event."""
+
+        TOPIC = "interop-hub:document.event"
+
+    class Created(Event, Aggregate.Created):
+        """Base of the creation event."""
+
+        TOPIC = "interop-hub:document.created"
+
+    class Supplied(Created):
+        """A department supplied the document; its sealed bytes are in the region's bucket."""
+
+        TOPIC = "interop-hub:document.supplied"
+        class_version = 1
+        document_id: str
+        service: str
+        supplier: str
+        purpose: str
+        data_subject: str
+        media_type: str
+        declared_type: str
+        size: int
+        sha256: str
+        kid: str
+        bucket: str
+
+    @staticmethod
+    def create_id(document_id: str) -> UUID:
+        return UUID(document_id)
+
+    @event(Supplied)
+    def __init__(self, document_id: str, service: str, supplier: str, purpose: str,
+                 data_subject: str, media_type: str, declared_type: str, size: int,
+                 sha256: str, kid: str, bucket: str) -> None:
+        self.document_id = document_id
+        self.service = service
+        self.supplier = supplier
+        self.purpose = purpose
+        self.data_subject = data_subject
+        self.media_type = media_type
+        self.declared_type = declared_type
+        self.size = size
+        self.sha256 = sha256
+        self.kid = kid
+        self.bucket = bucket
+        self.disclosures: list[dict[str, str]] = []
+
+    class Disclosed(Event):
+        """The document was shown to ``recipient`` for ``purpose`` (``basis``: legal-basis or
+        consent, with its reference), within ``exchange_id`` or case ``step`` when named."""
+
+        TOPIC = "interop-hub:document.disclosed"
+        class_version = 1
+        recipient: str
+        purpose: str
+        basis: str
+        legal_basis: str
+        consent_id: str
+        exchange_id: str
+        step: str
+
+    @event(Disclosed)
+    def disclose(self, recipient: str, purpose: str, basis: str, legal_basis: str,
+                 consent_id: str, exchange_id: str, step: str) -> None:
+        self.disclosures.append({"recipient": recipient, "purpose": purpose, "basis": basis,
+                                 "exchange_id": exchange_id, "step": step})
+
+
+class DocumentRefusal(Aggregate):
+    """One document refused at the door: why, and what was known of it then."""
+
+    TOPIC = "interop-hub:document-refusal"
+
+    class Event(Aggregate.Event):
+        """Base of every refusal event."""
+
+        TOPIC = "interop-hub:document-refusal.event"
+
+    class Created(Event, Aggregate.Created):
+        """Base of the creation event (the library requires one per aggregate)."""
+
+        TOPIC = "interop-hub:document-refusal.created"
+
+    class Refused(Created):
+        """The document was refused (``code`` and ``reason`` as the supplier was answered);
+        ``received`` bytes had arrived when it was."""
+
+        TOPIC = "interop-hub:document-refusal.refused"
+        class_version = 1
+        service: str
+        supplier: str
+        purpose: str
+        data_subject: str
+        declared_type: str
+        sniffed_type: str
+        received: int
+        code: str
+        reason: str
+
+    @event(Refused)
+    def __init__(self, service: str, supplier: str, purpose: str, data_subject: str,
+                 declared_type: str, sniffed_type: str, received: int, code: str,
+                 reason: str) -> None:
+        self.service = service
+        self.supplier = supplier
+        self.code = code
+        self.reason = reason
