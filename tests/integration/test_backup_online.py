@@ -171,7 +171,8 @@ async def test_with_the_embedded_server_the_cli_finds_the_buckets_and_puts_them_
     async with running_region(hub_settings) as region:
         nc = await nats.connect(region.hub.nats_url, **region.hub.nats_auth)
         try:
-            await (await nc.jetstream().create_object_store(bucket)).put("a.pdf", document)
+            # the region's documents bucket, made by the running hub's document store
+            await (await nc.jetstream().object_store(bucket)).put("a.pdf", document)
         finally:
             await nc.drain()
         said = await asyncio.to_thread(cli, "backup", "--data", hub_settings.data, "--to",
