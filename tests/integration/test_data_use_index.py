@@ -10,45 +10,21 @@ from uuid import UUID
 import pytest
 
 from hub.adapters.projections import ProjectionRunner, build_projections
-from hub.adapters.projections.data_use import _READ, DataUses, uses_of
+from hub.adapters.projections.data_use import REPORT_SQL, DataUses, uses_of
 from hub.adapters.projections.data_use_book import DataUseBook, open_data_uses
 from hub.adapters.projections.store import SQLITE_FILE, ReadStore, open_read_store
-from hub.adapters.store.ledger import Arrival, Ledger, Translation
+from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
-from hub.domain.exchange import Exchange
 from hub.service_layer.privacy.erasure import forget_subject
-from hub.service_layer.security.decision import Decision
-from hub.service_layer.security.recording import authorised_exchange
 from hub.service_layer.security.report import data_use_report, subject_report
 from hub.settings import HubSettings
-from tests.integration.citizen_fixtures import REQUEST, RESPONSE, SS, record_disclosure
-
-PERSON = "19800101-1234"
-OTHERS = ("19751224-5678", "19920315-2468", "20010704-1357", "19660229-9999")
-DECISION = Decision("income-verification", "legal-basis", "a law", fields=("periods",))
+from simulations.bench.data_use import OTHERS, PERSON, seed_disclosures
+from tests.integration.citizen_fixtures import record_disclosure
 
 
 def _others(ledger: Ledger, count: int) -> None:
-    """``count`` disclosures about other people (the history a reading must not pay for),
-    recorded as the hub records them, a few hundred exchanges per transaction."""
-    batch: list[Exchange] = []
-    for i in range(count):
-        national_id = OTHERS[i % len(OTHERS)]
-        arrival = Arrival(client="north/tax", service=SS, correlation_id=f"other-{i}",
-                          ingress="test", payload_digest="0" * 64, payload_size=1)
-        translation = Translation(REQUEST, {"national_id": national_id}, "0" * 64,
-                                  "north/social-security", "hub.test",
-                                  data_subject=ledger.keyring.ref_for(national_id))
-        exchange = authorised_exchange(ledger, arrival, translation, DECISION)
-        exchange.deliver(1)
-        exchange.respond(RESPONSE, {"periods": []}, "1" * 64, 1.0, exchange.data_subject,
-                         DECISION.purpose, DECISION.retention)
-        exchange.disclose(DECISION.purpose, DECISION.basis, DECISION.legal_basis, "",
-                          "north/tax", list(DECISION.fields), exchange.data_subject)
-        batch.append(exchange)
-        if len(batch) == 250 or i == count - 1:
-            ledger.save(*batch)
-            batch = []
+    """``count`` disclosures about other people (the history a reading must not pay for)."""
+    seed_disclosures(ledger, OTHERS, count)
 
 
 def _reading_work(ledger: Ledger, book: DataUseBook, others: int) -> tuple[int, int]:
@@ -102,7 +78,7 @@ def _query_steps(path: Path, ref: str) -> tuple[str, int]:
     """The report query's plan, and the virtual machine steps SQLite ran to answer it."""
     conn = sqlite3.connect(path)
     try:
-        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {_READ}", (ref,)))
+        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {REPORT_SQL}", (ref,)))
         counted = [0]
 
         def step() -> int:
@@ -110,7 +86,7 @@ def _query_steps(path: Path, ref: str) -> tuple[str, int]:
             return 0
 
         conn.set_progress_handler(step, 1)
-        conn.execute(_READ, (ref,)).fetchall()
+        conn.execute(REPORT_SQL, (ref,)).fetchall()
         conn.set_progress_handler(None, 1)
     finally:
         conn.close()

@@ -42,7 +42,7 @@ _INSERT = (
     f"INSERT INTO data_use ({', '.join(COLUMNS)}) "  # noqa: S608
     f"VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT (source, version) DO NOTHING"
 )
-_READ = (
+REPORT_SQL = (
     f"SELECT {', '.join(COLUMNS[3:])} FROM data_use "  # noqa: S608
     "WHERE subject = ? ORDER BY at_us, source, version"
 )
@@ -79,7 +79,7 @@ class DataUse:
 
 def uses_of(tx: Tx, subject_ref: str) -> list[DataUse]:
     """Every disclosure about ``subject_ref``, oldest first: one query on the subject index."""
-    return [_use(values) for values in tx.query(_READ, (subject_ref,))]
+    return [_use(values) for values in tx.query(REPORT_SQL, (subject_ref,))]
 
 
 def _use(values: tuple[Any, ...]) -> DataUse:
