@@ -145,6 +145,7 @@ ENDS: frozenset[str] = frozenset({Exchange.Completed.TOPIC, Exchange.Rejected.TO
 """Events after which an aggregate discloses nothing more: its facts are dropped.
 (A failed or dead-lettered exchange may be requeued, so its facts stay.)"""
 
+
 class DataUses(Projection):
     """One row per disclosure, indexed by subject reference and time."""
 
