@@ -1,7 +1,8 @@
-"""``python -m simulations.bench.data_use [N ...]``: one data-use report reading with N
-disclosures in the ledger, from the data-use index and by the ledger scan it replaced.
+"""``python -m simulations.bench.data_use [--store URL] [N ...]``: one data-use report reading
+with N disclosures in the ledger, from the data-use index and by the ledger scan it replaced.
 
-The ledger (SQLite, in a temporary folder) holds N disclosures: three about the person
+The ledger (SQLite in a temporary folder; with ``--store``, that PostgreSQL database, which
+must be empty, and is used for the first N only) holds N disclosures: three about the person
 whose report is read, the rest about four other people. Printed per N: a reading by the
 scan of every ``Exchange.Disclosed`` (what the report did before the index, kept here as
 the reference), a reading from the index with nothing new, one right after a new
@@ -83,12 +84,12 @@ def _best(reading: Callable[[], list[Any]], times: int) -> tuple[float, int]:
     return fastest, found
 
 
-def measure(total: int) -> str:
-    """One line of figures with ``total`` disclosures in the ledger."""
+def measure(total: int, store_url: str | None = None) -> str:
+    """One line of figures with ``total`` disclosures in the ledger (of ``store_url``)."""
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "hub"
-        ledger = build_ledger(HubSettings(data=data))
-        book = open_data_uses(ledger, None, data)
+        ledger = build_ledger(HubSettings(data=data, store=store_url))
+        book = open_data_uses(ledger, store_url, data)
         try:
             seed_disclosures(ledger, (PERSON,), 3)
             seed_disclosures(ledger, OTHERS, total - 3)
@@ -112,5 +113,9 @@ def measure(total: int) -> str:
 
 
 if __name__ == "__main__":
-    for argument in sys.argv[1:] or ("2000", "20000"):
-        print(measure(int(argument)), flush=True)
+    arguments = sys.argv[1:]
+    url = None
+    if arguments and arguments[0].startswith("--store="):
+        url = arguments.pop(0).split("=", 1)[1]
+    for argument in arguments or ("2000", "20000"):
+        print(measure(int(argument), url), flush=True)
