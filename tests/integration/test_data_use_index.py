@@ -115,6 +115,29 @@ def test_the_index_as_the_follower_and_replay_build_it_answers_the_same(
         book.close()
 
 
+def test_one_event_per_page_gives_the_same_rows(
+    store_ledger: Ledger, store_url: str | None, tmp_path: Path
+) -> None:
+    """With every event in a page of its own, each disclosure finds its exchange's service and
+    retention in the facts table (written pages earlier), not in its own batch."""
+    for who in (PERSON, OTHERS[0], PERSON):
+        record_disclosure(store_ledger, who, "north/tax", "income-verification")
+    book = open_data_uses(store_ledger, store_url, tmp_path / "hub")
+    single = open_read_store(None, tmp_path / "single")
+    try:
+        ref = store_ledger.keyring.ref_for(PERSON)
+        runner = ProjectionRunner(store_ledger, single, [DataUses()], batch=1)
+        runner.prepare()
+        assert runner.catch_up() == 3 * 3  # Received, Translated, Disclosed per exchange
+        with single.transaction(write=False) as tx:
+            paged = uses_of(tx, ref)
+        assert paged == data_use_report(book, ref) and len(paged) == 2
+        assert all(u.service.endswith("contribution-history") for u in paged)
+    finally:
+        single.close()
+        book.close()
+
+
 def test_a_forgotten_subjects_report_still_lists_every_use(
     store_ledger: Ledger, store_url: str | None, tmp_path: Path
 ) -> None:
