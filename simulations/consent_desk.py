@@ -13,6 +13,7 @@ import datetime as dt
 from rich.console import Console
 from rich.table import Table
 
+from hub.adapters.projections.data_use_book import DataUseBook
 from hub.adapters.store.ledger import Ledger
 from hub.service_layer.security.decision import AccessPolicy
 from hub.service_layer.security.report import data_use_report
@@ -42,10 +43,10 @@ class LedgerConsentDesk:
         )
 
 
-def print_data_use_report(console: Console, ledger: Ledger, national_id: str) -> None:
-    """The citizen's data-use report, as a table (built by replay from the ledger)."""
-    ref = ledger.keyring.ref_for(national_id)
-    uses = data_use_report(ledger, ref)
+def print_data_use_report(console: Console, book: DataUseBook, national_id: str) -> None:
+    """The citizen's data-use report, as a table (read from the hub's data-use index)."""
+    ref = book.ledger.keyring.ref_for(national_id)
+    uses = data_use_report(book, ref)
     table = Table(title=f"data-use report of {ref} (interop-hub subject report {national_id})")
     for column in ("when (UTC)", "department", "purpose", "basis", "fields"):
         table.add_column(column, overflow="fold")

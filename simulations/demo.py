@@ -65,7 +65,8 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
         console.print(_steps_table(results))
         summary = totals(rows)
         console.print(_summary_table(summary, events - events_before, events, hub.store))
-        await asyncio.to_thread(print_data_use_report, console, hub.ledger, CONSENTING_CITIZEN)
+        await asyncio.to_thread(print_data_use_report, console, hub.projections.data_uses,
+                                CONSENTING_CITIZEN)
         console.print(
             f"exchanges: {summary.completed} completed, {summary.rejected} rejected, "
             f"{summary.failed} failed"

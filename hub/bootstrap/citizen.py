@@ -5,6 +5,7 @@ from __future__ import annotations
 from hub.adapters.id_tokens.issuers import load_trusted_issuers
 from hub.adapters.id_tokens.replay import ReplayCache
 from hub.adapters.id_tokens.verifier import IdTokenVerifier
+from hub.adapters.projections.data_use_book import DataUseBook
 from hub.adapters.store.ledger import Ledger
 from hub.service_layer.citizen.desk import CitizenDesk, Clock, utc_now
 from hub.settings import HubSettings
@@ -15,9 +16,10 @@ def citizen_audience(settings: HubSettings) -> str:
     return settings.citizen_audience or f"urn:interop-hub:{settings.region}:citizen"
 
 
-def build_citizen_desk(settings: HubSettings, ledger: Ledger, *,
+def build_citizen_desk(settings: HubSettings, ledger: Ledger, uses: DataUseBook, *,
                        clock: Clock = utc_now) -> CitizenDesk:
-    """The desk over ``ledger``; a trusted issuer's unreadable JWKS stops the start-up.
+    """The desk over ``ledger``, reading data-use reports from ``uses``; a trusted issuer's
+    unreadable JWKS stops the start-up.
 
     ``clock`` tells sessions' and consents' time (the token checks use the system's).
     """
@@ -29,4 +31,4 @@ def build_citizen_desk(settings: HubSettings, ledger: Ledger, *,
         max_lifetime_s=settings.citizen_max_token_lifetime_s,
         replay=ReplayCache(settings.citizen_replay_capacity),
     )
-    return CitizenDesk(ledger, verifier, clock=clock)
+    return CitizenDesk(ledger, uses, verifier, clock=clock)

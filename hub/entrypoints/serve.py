@@ -124,7 +124,8 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime) -> 
     """Queries, records, health, metrics, the data-use report, the console, the links, the
     documents, and the citizen API and pages."""
     settings, gateway = region.settings, region.gateway
-    citizen = build_citizen_desk(settings, region.ledger)  # hub.service_layer.citizen
+    citizen = build_citizen_desk(  # hub.service_layer.citizen
+        settings, region.ledger, region.projections.data_uses)
     assert region.notifier is not None  # running_region always starts the notifier
     health = HealthChecks(settings, region.ledger, region.auditor, region.bus.healthy,
                           supervisor=region.supervisor)
@@ -141,7 +142,8 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime) -> 
             record=lambda reader, document_id: console.directory.record(
                 reader, "document.read", document_id, "read")),
         # the citizen's data-use report (hub.service_layer.security), operators only
-        report_router(region.ledger, authorize=console.require(Permission.SUBJECT_REPORTS),
+        report_router(region.projections.data_uses,
+                      authorize=console.require(Permission.SUBJECT_REPORTS),
                       record=console.record_report_read),
         *([peer_router(gateway, region.links.directory,
                        max_payload_bytes=settings.max_payload_bytes,

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.adapters.id_tokens.errors import TokenReplayedError
+from hub.adapters.projections.data_use_book import open_data_uses
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.privacy import build_ledger
@@ -53,7 +54,8 @@ def test_a_token_shows_its_person_only(hub_settings: HubSettings, tmp_path: Path
     config = trusting(hub_settings, idp, tmp_path / "idp")
     config.data.mkdir(parents=True, exist_ok=True)
     ledger = build_ledger(config)
-    desk = build_citizen_desk(config, ledger)
+    book = open_data_uses(ledger, config.store, config.data)
+    desk = build_citizen_desk(config, ledger, book)
     uses: dict[str, int] = defaultdict(int)
     consents: dict[str, set[tuple[str, str]]] = defaultdict(set)
     seen_items = [0]
@@ -86,6 +88,7 @@ def test_a_token_shows_its_person_only(hub_settings: HubSettings, tmp_path: Path
         check()
         assert seen_items[0] > 0  # the property was checked on real items, not only on none
     finally:
+        book.close()
         ledger.close()
 
 
@@ -100,9 +103,11 @@ def test_a_token_used_on_one_process_is_refused_on_another(
         update={"store": store_url})
     config.data.mkdir(parents=True, exist_ok=True)
     one, other = build_ledger(config), build_ledger(config)
+    books = [open_data_uses(ledger, config.store, config.data) for ledger in (one, other)]
     try:
         record_disclosure(one, PEOPLE[0], "north/tax", PURPOSES[0])
-        first, second = build_citizen_desk(config, one), build_citizen_desk(config, other)
+        first, second = (build_citizen_desk(config, one, books[0]),
+                         build_citizen_desk(config, other, books[1]))
         token = idp.token(PEOPLE[0], jti="once")
         assert len(first.read(token, REPORT).items) == 1
         with pytest.raises(TokenReplayedError):
@@ -110,6 +115,8 @@ def test_a_token_used_on_one_process_is_refused_on_another(
         access = other.repository.get(access_id(idp.issuer, "once"))
         assert isinstance(access, CitizenAccess) and access.readings == 1
     finally:
+        for book in books:
+            book.close()
         one.close()
         other.close()
 
@@ -123,14 +130,15 @@ def test_a_session_ends_with_its_token_and_on_sign_out(hub_settings: HubSettings
     config = trusting(hub_settings, idp, tmp_path / "idp")
     config.data.mkdir(parents=True, exist_ok=True)
     ledger = build_ledger(config)
+    book = open_data_uses(ledger, config.store, config.data)
     try:
-        desk = build_citizen_desk(config, ledger)
+        desk = build_citizen_desk(config, ledger, book)
         session = desk.sign_in(idp.token(PEOPLE[1], lifetime_s=60))
         assert desk.read_in_session(session.access_id, session.secret, CONSENTS).items == []
         with pytest.raises(CitizenSessionEndedError):
             desk.read_in_session(session.access_id, "wrong", CONSENTS)
         later = build_citizen_desk(
-            config, ledger, clock=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61))
+            config, ledger, book, clock=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61))
         with pytest.raises(CitizenSessionEndedError, match="ended"):
             later.read_in_session(session.access_id, session.secret, CONSENTS)
         desk.sign_out(session.access_id, session.secret)
@@ -139,4 +147,5 @@ def test_a_session_ends_with_its_token_and_on_sign_out(hub_settings: HubSettings
         history = [type(e).__name__ for e in ledger.events.get(session.access_id)]
         assert history == ["TokenAccepted", "Read", "SignedOut"]
     finally:
+        book.close()
         ledger.close()

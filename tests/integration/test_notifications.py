@@ -98,7 +98,8 @@ async def test_issued_history_reaches_the_tax_inbox_in_its_shape(
         exchange = hub.ledger.get(UUID(exchange_id))
         assert exchange.client == "north/social-security" and exchange.service == TAX_NOTIFY
         # the subscriber received the citizen's record: it is in the data-use report
-        [use] = data_use_report(hub.ledger, hub.ledger.keyring.ref_for("19800101-1234"))
+        ref = hub.ledger.keyring.ref_for("19800101-1234")
+        [use] = data_use_report(hub.projections.data_uses, ref)
         assert (use.recipient, use.service, use.purpose, use.basis) == (
             "north/tax", TAX_NOTIFY, "notification", "subscription")
         assert use.fields == ("as_of", "periods", "person")

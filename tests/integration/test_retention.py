@@ -22,6 +22,7 @@ from typer.testing import CliRunner, Result
 
 from hub.adapters.crypto.envelope import is_erased
 from hub.adapters.crypto.errors import KeyEncryptionKeyError, KeyStoreError
+from hub.adapters.projections.data_use_book import open_data_uses
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.exchange import Exchange
@@ -134,7 +135,11 @@ def test_expiry_makes_exactly_the_expired_payloads_unreadable(
     verified = _cli(tmp_path / "hub", store_url, "audit", "verify")
     assert verified.exit_code == 0, verified.output
 
-    uses = {UUID(u.exchange_id): u for u in data_use_report(ledger, andersson_ref)}
+    book = open_data_uses(ledger, store_url, tmp_path / "hub")
+    try:
+        uses = {UUID(u.exchange_id): u for u in data_use_report(book, andersson_ref)}
+    finally:
+        book.close()
     assert uses[short].kept_until == bucket_end(bucket)
     assert uses[short].retention == "P1M"
     assert uses[long_].kept_until == bucket_end(

@@ -3,6 +3,8 @@
 - :mod:`.exchange_index` — one row per exchange, searchable (``exchanges list``);
 - :mod:`.service_metrics` — per service: volume, outcomes, rejection reasons,
   latency percentiles, time-limit breaches (``metrics``, ``/metrics``);
+- :mod:`.data_use` — one row per disclosure of a person's data, by subject reference
+  (the data-use report; :mod:`.data_use_book` reads it, caught up first);
 - :mod:`.access_watch` — unusual access per credential and service, handed to a sink
   that records ``AccessAnomalyRaised`` (run only by the hub, which acts on it);
 - :mod:`.runner` applies the ledger's notification log to them, each with its
@@ -12,6 +14,8 @@
 """
 
 from hub.adapters.projections.catalogue import NAMES, build_projections
+from hub.adapters.projections.data_use import DataUse, DataUses
+from hub.adapters.projections.data_use_book import DataUseBook, open_data_uses
 from hub.adapters.projections.errors import (
     InvalidQueryError,
     ProjectionError,
@@ -33,6 +37,9 @@ from hub.adapters.projections.store import ReadStore, open_read_store
 
 __all__ = [
     "NAMES",
+    "DataUse",
+    "DataUseBook",
+    "DataUses",
     "ExchangeIndex",
     "ExchangeQuery",
     "IndexedExchange",
@@ -50,6 +57,7 @@ __all__ = [
     "build_as_of",
     "build_projections",
     "open_as_of",
+    "open_data_uses",
     "open_live",
     "open_read_store",
     "search",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from hub.adapters.projections.base import Projection
+from hub.adapters.projections.data_use import DataUses
 from hub.adapters.projections.errors import UnknownProjectionError
 from hub.adapters.projections.exchange_index import ExchangeIndex
 from hub.adapters.projections.service_metrics import ServiceMetrics
 
-NAMES = (ExchangeIndex.name, ServiceMetrics.name)
+NAMES = (ExchangeIndex.name, ServiceMetrics.name, DataUses.name)
 
 
 def build_projections(
@@ -26,4 +27,6 @@ def build_projections(
         built.append(ExchangeIndex())
     if ServiceMetrics.name in chosen:
         built.append(ServiceMetrics(limits))
+    if DataUses.name in chosen:
+        built.append(DataUses())
     return built

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from hub.adapters.projections.access_watch import AccessWatch
 from hub.adapters.projections.access_watch_state import anomaly_counts, recent_anomalies
 from hub.adapters.projections.catalogue import build_projections
+from hub.adapters.projections.data_use_book import DataUseBook
 from hub.adapters.projections.follower import ProjectionFollower
 from hub.adapters.projections.label_bounds import bounded, known_codes
 from hub.adapters.projections.prometheus import render, render_anomalies
@@ -31,6 +32,8 @@ class LiveProjections:
     store: ReadStore
     follower: ProjectionFollower
     services: Container[str]
+    data_uses: DataUseBook
+    """Subjects' data-use reports, read from this store (each reading catches up first)."""
 
     def service_metrics(self) -> list[ServiceStats]:
         """Service metrics as of now (blocking: call from a thread)."""
@@ -63,4 +66,5 @@ def live_projections(
     ``watch`` among them: it follows only in the hub, which acts on what it finds."""
     store = open_read_store(settings.store, settings.data)
     runner = ProjectionRunner(ledger, store, [*build_projections(limits), watch])
-    return LiveProjections(store, ProjectionFollower(runner, poll_s=POLL_S), known)
+    return LiveProjections(store, ProjectionFollower(runner, poll_s=POLL_S), known,
+                           DataUseBook(ledger, store))

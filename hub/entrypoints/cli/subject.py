@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from hub.adapters.projections.data_use_book import open_data_uses
 from hub.entrypoints.cli import common as hub_cli
 from hub.service_layer.privacy.erasure import erasures_of, forget_subject
 from hub.service_layer.security.report import DataUse, data_use_report
@@ -100,8 +101,12 @@ def report(
     settings = hub_cli.load_settings(data)
     ledger = hub_cli.open_ledger(settings)
     try:
-        ref = ledger.keyring.resolve(subject)
-        uses = data_use_report(ledger, ref)
+        book = open_data_uses(ledger, settings.store, settings.data)
+        try:
+            ref = ledger.keyring.resolve(subject)
+            uses = data_use_report(book, ref)
+        finally:
+            book.close()
     finally:
         ledger.close()
     if as_json:

@@ -18,14 +18,14 @@ from fastapi import APIRouter, Depends
 from starlette.responses import JSONResponse
 
 from contracts.errors import HubError
-from hub.adapters.store.ledger import Ledger
+from hub.adapters.projections.data_use_book import DataUseBook
 from hub.service_layer.security.report import subject_report
 
 ReportRead = Callable[[Any, str, int], None]
 """``record(reader, subject_ref, uses)``: called after each report is built."""
 
 
-def report_router(ledger: Ledger, *, authorize: Callable[..., Any],
+def report_router(book: DataUseBook, *, authorize: Callable[..., Any],
                   record: ReportRead | None = None) -> APIRouter:
     """The report route, guarded by ``authorize``; each read reported to ``record``."""
     router = APIRouter(tags=["subjects"])
@@ -41,7 +41,7 @@ def report_router(ledger: Ledger, *, authorize: Callable[..., Any],
     # annotations are postponed), so it is the parameter's default, as FastAPI allows.
     async def report(subject: str, reader: Any = Depends(authorize)) -> JSONResponse:  # noqa: B008
         try:
-            ref, uses = await asyncio.to_thread(subject_report, ledger, subject)
+            ref, uses = await asyncio.to_thread(subject_report, book, subject)
         except HubError as exc:
             return JSONResponse(
                 {"code": exc.code, "detail": exc.message,

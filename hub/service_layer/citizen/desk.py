@@ -43,6 +43,7 @@ from hub.service_layer.citizen.errors import (
 from hub.service_layer.security.consents import ConsentBook
 
 if TYPE_CHECKING:
+    from hub.adapters.projections.data_use_book import DataUseBook
     from hub.adapters.store.ledger import Ledger
 
 Clock = Callable[[], dt.datetime]
@@ -76,9 +77,10 @@ class SignIn:
 class CitizenDesk:
     """Reads and consent revocations for the person an ID token names, each recorded."""
 
-    def __init__(self, ledger: Ledger, verifier: IdTokenVerifier, *,
+    def __init__(self, ledger: Ledger, uses: DataUseBook, verifier: IdTokenVerifier, *,
                  clock: Clock = utc_now) -> None:
         self._ledger = ledger
+        self._uses = uses
         self._verifier = verifier
         self._clock = clock
 
@@ -184,13 +186,13 @@ class CitizenDesk:
     def _items(self, what: str, subject_ref: str) -> list[dict[str, Any]]:
         now = self._clock()
         if what == REPORT:
-            return views.report_items(self._ledger, subject_ref)
+            return views.report_items(self._uses, subject_ref)
         if what == CONSENTS:
             return views.consent_items(self._ledger, subject_ref, now)
         if what == CASES:
             return views.case_items(self._ledger, subject_ref)
         if what == KEPT:
-            return views.kept_items(self._ledger, subject_ref, now)
+            return views.kept_items(self._ledger, self._uses, subject_ref, now)
         raise ValueError(f"unknown reading {what!r}; one of {READINGS}")
 
     def _revoke(self, access: CitizenAccess, consent_id: str) -> dict[str, Any]:

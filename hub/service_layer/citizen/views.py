@@ -2,7 +2,7 @@
 
 Every function takes the person's subject reference and returns plain JSON-ready
 items about that subject only: each comes from a query already filtered by the
-reference (the report's replay, the consents of one subject), never from a
+reference (the data-use index's subject query, the consents of one subject), never from a
 wider list filtered afterwards.
 """
 
@@ -16,6 +16,7 @@ from hub.service_layer.security.consents import ConsentBook
 from hub.service_layer.security.report import data_use_report
 
 if TYPE_CHECKING:
+    from hub.adapters.projections.data_use_book import DataUseBook
     from hub.adapters.store.ledger import Ledger
 
 CASES_NOTE = ("Cases are not recorded by this hub yet; the list will hold one entry per "
@@ -24,9 +25,9 @@ KEPT_NOTE = ("kept_until is the end of the period the purpose states for what it
              "null where the hub states no period yet. A consent holds until its until day.")
 
 
-def report_items(ledger: Ledger, subject_ref: str) -> list[dict[str, Any]]:
+def report_items(uses: DataUseBook, subject_ref: str) -> list[dict[str, Any]]:
     """Every recorded use of the person's data, oldest first (the auditor's report)."""
-    return [use.as_dict() for use in data_use_report(ledger, subject_ref)]
+    return [use.as_dict() for use in data_use_report(uses, subject_ref)]
 
 
 def consent_items(ledger: Ledger, subject_ref: str, now: dt.datetime) -> list[dict[str, Any]]:
@@ -50,10 +51,11 @@ def case_items(ledger: Ledger, subject_ref: str) -> list[dict[str, Any]]:
     return []
 
 
-def kept_items(ledger: Ledger, subject_ref: str, now: dt.datetime) -> list[dict[str, Any]]:
+def kept_items(ledger: Ledger, uses: DataUseBook, subject_ref: str,
+               now: dt.datetime) -> list[dict[str, Any]]:
     """What the hub keeps about the person and until when: each use and each consent."""
     kept: list[dict[str, Any]] = []
-    for use in report_items(ledger, subject_ref):
+    for use in report_items(uses, subject_ref):
         kept.append({"kind": "data-use", "exchange_id": use["exchange_id"],
                      "service": use["service"], "recipient": use["recipient"],
                      "purpose": use["purpose"], "since": use["at"],

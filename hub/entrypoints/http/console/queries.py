@@ -154,7 +154,7 @@ class ConsoleQueries:
 
     def subject_report(self, subject: str) -> tuple[str, list[DataUse]]:
         """A subject's reference (from an identifier or a reference) and every use of their data."""
-        return subject_report(self.ledger, subject)
+        return subject_report(self.projections.data_uses, subject)
 
     # -- federation and reconciliation ---------------------------------------------------------
 
