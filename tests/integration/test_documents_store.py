@@ -25,6 +25,7 @@ from hub.adapters.documents.errors import (
 from hub.adapters.documents.object_store import bucket_name
 from hub.adapters.documents.sealing import PLAIN_CHUNK
 from hub.adapters.nats.server import NatsServerProcess
+from hub.adapters.projections.data_use_book import open_data_uses
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.domain.document import Document, DocumentRefusal
 from hub.domain.errors import ExchangeNotFoundError
@@ -171,7 +172,7 @@ def _exchange(ledger: Ledger, client: str) -> str:
 
 
 async def test_reuse_is_decided_by_rights_and_consent_recorded_and_reported(
-    ledger: Ledger, nats_server: NatsServerProcess
+    ledger: Ledger, nats_server: NatsServerProcess, tmp_path: Path
 ) -> None:
     """Another department sees a document only with a right for the purpose (and consent
     where the purpose needs it); a disclosure for an exchange goes to that exchange's
@@ -211,11 +212,16 @@ async def test_reuse_is_decided_by_rights_and_consent_recorded_and_reported(
     assert [(d.recipient, d.basis, d.exchange_id, d.step)  # type: ignore[attr-defined]
             for d in disclosed] == [("north/vehicles", "legal-basis", "", "assess"),
                                     (OWNER, "party", mine, "")]
-    uses = data_use_report(ledger, document.data_subject)
+    book = open_data_uses(ledger, None, tmp_path)  # the data-use index, in its own read store
+    try:
+        uses = data_use_report(book, document.data_subject)
+        others = data_use_report(book, ledger.keyring.ref_for(BRANDT))
+    finally:
+        book.close()
     described = (f"document {document.document_id} (application/pdf)",)
     assert [(u.recipient, u.purpose, u.exchange_id, u.fields) for u in uses] == [
         ("north/vehicles", "benefit", "", described), (OWNER, "benefit", mine, described)]
-    assert data_use_report(ledger, ledger.keyring.ref_for(BRANDT)) == []
+    assert others == []
 
 
 async def test_an_upload_without_bytes_for_too_long_is_abandoned_and_recorded(
