@@ -1,4 +1,4 @@
-"""Education contracts: verifying a diploma, the diploma and the decision travelling as documents."""
+"""Education contracts: verifying a diploma; the diploma and the decision travel as documents."""
 
 from __future__ import annotations
 

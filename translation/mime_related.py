@@ -155,6 +155,7 @@ class RelatedReader:
         self._root = bytearray()
         self._pending: dict[int, list[bytes]] = {}
         self._ended: set[int] = set()
+        self._headed: set[int] = set()
         self._done = False
         self._name = b""
         self._value = b""
@@ -186,9 +187,12 @@ class RelatedReader:
         """Each attachment part after the root, in order."""
         index = 1
         while True:
-            while len(self._parts) <= index:
-                if self._done or not await self._feed():
+            while index not in self._headed:  # a part's headers may span network reads
+                if self._done:
                     return
+                if not await self._feed():
+                    raise AttachmentError("the package ended without its closing boundary "
+                                          "(cut off)", "attachment-package")
             part = self._parts[index]
             yield IncomingPart(part.content_id, part.media_type, self._bytes(index))
             while index not in self._ended:  # what the consumer left unread is skipped
@@ -237,6 +241,7 @@ class RelatedReader:
 
     def _headers_finished(self) -> None:
         current = self._parts[-1]
+        self._headed.add(len(self._parts) - 1)
         if len(self._parts) == 1:
             return
         if not current.content_id:

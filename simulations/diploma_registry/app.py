@@ -47,7 +47,8 @@ def registry_app(registry: Registry) -> web.Application:
         pers_no = call.findtext(f"{{{REG_NS}}}PersNo") or ""
         diploma = call.find(f"{{{REG_NS}}}Diploma")
         include = diploma.find(f"{{{XOP_NS}}}Include") if diploma is not None else None
-        href = include.get("href", "") if include is not None else (diploma.text or "")
+        href = (include.get("href", "") if include is not None
+                else diploma.text or "" if diploma is not None else "")
         digest, media = "", ""
         async for part in reader.parts():
             sha = hashlib.sha256()

@@ -82,11 +82,12 @@ def name_documents(body: etree._Element, documents: Mapping[str, str],
 def _element(body: etree._Element, rule: AttachmentRule,
              prefixes: Mapping[str, str]) -> etree._Element:
     found = body.xpath(rule.path, namespaces=dict(prefixes))
-    if not isinstance(found, list) or len(found) != 1 or not isinstance(found[0],
-                                                                      etree._Element):
-        reason = f"expected one element at {rule.path}, found {len(found) if isinstance(found, list) else 0}"
-        raise AttachmentError(reason, "attachment-missing", rule.path)
-    return found[0]
+    elements = [node for node in found if isinstance(node, etree._Element)] if isinstance(
+        found, list) else []
+    if len(elements) != 1:
+        raise AttachmentError(f"expected one element at {rule.path}, found {len(elements)}",
+                              "attachment-missing", rule.path)
+    return elements[0]
 
 
 def unmatched(references: Sequence[Reference], received: Mapping[str, str]) -> list[FieldIssue]:

@@ -25,6 +25,7 @@ from lxml import etree
 from contracts import Contract
 from contracts.errors import ContractError, FieldIssue, HubError
 from translation import soap12_client as soap12
+from translation.attachments import DocumentAttachments
 from translation.errors import (
     AdapterError,
     MalformedInput,
@@ -36,7 +37,6 @@ from translation.errors import (
     ProviderUnavailable,
     SchemaViolation,
 )
-from translation.attachments import DocumentAttachments
 from translation.mapping.compiled import CompiledMapping, load_mapping
 from translation.mapping.errors import ProviderRequestInvalid
 from translation.mapping.provider_base import (
@@ -55,7 +55,6 @@ from translation.mapping.soap_attachments import (
 from translation.mapping.soap_encoding import EncodedWire
 from translation.mapping.wsdl_service import SoapOperation
 from translation.mapping.xml_plan import XmlSection
-from translation.provider_auth import NO_AUTH, ProviderAuth, is_security_fault
 from translation.mime_related import (
     AttachmentError,
     OutgoingPart,
@@ -64,6 +63,7 @@ from translation.mime_related import (
     new_content_id,
     package,
 )
+from translation.provider_auth import NO_AUTH, ProviderAuth, is_security_fault
 from translation.provider_http import ClientError, ProviderHttp, StreamedAnswer
 from translation.soap12 import build_envelope12
 from translation.soap_envelope import build_envelope, parse_envelope, parse_fault
