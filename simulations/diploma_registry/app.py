@@ -7,8 +7,9 @@ SHA-256 of the diploma it received, so a test can see the bytes arrived whole.
 
 ``?answer=`` makes it answer wrongly, as legacy systems do: ``missing-part`` (the envelope
 references a part the package lacks), ``unknown-cid`` (the reference names no part),
-``duplicate`` (two parts carry one Content-ID), ``oversized`` (a 6 MiB decision) and ``exe``
-(a decision that is a Windows executable).
+``duplicate`` (two parts carry one Content-ID), ``oversized`` (a 6 MiB decision), ``exe``
+(a decision that is a Windows executable) and ``fault`` (a plain SOAP Fault); ``large``
+answers rightly with a decision of :data:`LARGE` bytes of padding (many network blocks).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ REG_NS = "urn:diploma-registry:2011"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 PATH = "/ws/registry"
 _BLOCK = 64 * 1024
+LARGE = 3 * 1024 * 1024 + 17
 
 
 @dataclass
@@ -64,14 +66,21 @@ def registry_app(registry: Registry) -> web.Application:
     return app
 
 
-def decision_pdf(diploma_sha256: str) -> bytes:
-    """The registry's decision about the diploma whose digest it received."""
+def decision_pdf(diploma_sha256: str, pad: int = 0) -> bytes:
+    """The registry's decision about the diploma whose digest it received (``pad`` bytes of
+    comment make it as large as a scanned one)."""
     return (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% decision: authentic diploma "
-            + diploma_sha256.encode() + b"\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+            + diploma_sha256.encode() + b"\n" + (b"%" + b"x" * pad + b"\n" if pad else b"")
+            + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n")
 
 
 async def _answer(request: web.Request, mtom: bool, pers_no: str, digest: str,
                   answer: str) -> web.StreamResponse:
+    if answer == "fault":  # a plain SOAP Fault, as legacy systems answer what they refuse
+        return web.Response(status=500, content_type="text/xml", text=(
+            f'<soap:Envelope xmlns:soap="{SOAP_NS}"><soap:Body><soap:Fault><faultcode>'
+            "soap:Client</faultcode><faultstring>diploma register closed for maintenance"
+            "</faultstring></soap:Fault></soap:Body></soap:Envelope>"))
     cid = "decision@registry"
     referenced = "nothing@registry" if answer == "unknown-cid" else cid
     name = "VerifyDiplomaResponse" if mtom else "VerifyDiplomaSwAResponse"
@@ -81,10 +90,8 @@ async def _answer(request: web.Request, mtom: bool, pers_no: str, digest: str,
                 f'xmlns:reg="{REG_NS}"><reg:PersNo>{pers_no}</reg:PersNo><reg:Verdict>'
                 f'authentic</reg:Verdict>{decision}</reg:{name}></soap:Body></soap:Envelope>'
                 ).encode()
-    body = decision_pdf(digest)
-    if answer == "oversized":
-        body = body + b"%" + b"x" * (6 << 20) + b"\n"
-    elif answer == "exe":
+    body = decision_pdf(digest, pad={"oversized": 6 << 20, "large": LARGE}.get(answer, 0))
+    if answer == "exe":
         body = b"MZ\x90\x00" + b"\x00" * 200
     parts = [] if answer == "missing-part" else [(cid, body)]
     if answer == "duplicate":

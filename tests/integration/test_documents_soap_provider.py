@@ -21,7 +21,7 @@ from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document, DocumentRefusal
 from hub.service_layer.documents.attachments import DocumentSubjectMismatch, ExchangeDocuments
 from hub.service_layer.documents.supply import Documents, Supply
-from simulations.diploma_registry.app import PATH, Registry, decision_pdf, registry_app
+from simulations.diploma_registry.app import LARGE, PATH, Registry, decision_pdf, registry_app
 from tests.integration.documents_fixtures import (
     ANDERSSON,
     BRANDT,
@@ -32,7 +32,7 @@ from tests.integration.documents_fixtures import (
     documents_parts,
     pdf,
 )
-from translation.errors import ProviderResponseInvalid
+from translation.errors import ProviderFault, ProviderResponseInvalid
 from translation.mapping.errors import ProviderRequestInvalid
 from translation.mapping.soap_provider import SoapMappingProvider
 
@@ -71,9 +71,10 @@ def _events(ledger: Ledger, topic: str) -> list[object]:
     return [ledger.mapper.to_domain_event(n) for n in ledger.notifications(1, 1000, (topic,))]
 
 
-@pytest.mark.parametrize("packaging", ["mtom", "swa"])
+@pytest.mark.parametrize(("packaging", "answer"), [("mtom", "ok"), ("swa", "ok"),
+                                                   ("mtom", "large"), ("swa", "large")])
 async def test_a_document_goes_out_as_an_attachment_and_the_answered_one_is_stored(
-    packaging: str, ledger: Ledger, nats_server: NatsServerProcess,
+    packaging: str, answer: str, ledger: Ledger, nats_server: NatsServerProcess,
     registry: tuple[Registry, str],
 ) -> None:
     """The diploma reaches the provider byte for byte (its digest), its disclosure to the
@@ -86,15 +87,17 @@ async def test_a_document_goes_out_as_an_attachment_and_the_answered_one_is_stor
         supplied = await parts.documents.supply(
             Supply(SUPPLIER, SERVICE_ID, PURPOSE, ANDERSSON), blocks(diploma))
         mapping = MAPPINGS / f"education.diploma-verification-{packaging}.toml"
-        async with await SoapMappingProvider.connect(mapping, address) as provider:
-            answer = await provider.call(
+        async with await SoapMappingProvider.connect(mapping, f"{address}?answer={answer}"
+                                                     ) as provider:
+            verified = await provider.call(
                 DiplomaVerificationQuery(national_id=ANDERSSON, diploma=supplied.document_id),
                 correlation_id="c-1", attachments=_exchange(parts.documents))
-        assert isinstance(answer, DiplomaVerification)
+        assert isinstance(verified, DiplomaVerification)
         digest = hashlib.sha256(diploma).hexdigest()
         assert received.received == [(digest, "application/pdf")]
-        assert answer.verdict == "authentic" and answer.decision != supplied.document_id
-        assert await _read(parts.documents, answer.decision) == decision_pdf(digest)
+        assert verified.verdict == "authentic" and verified.decision != supplied.document_id
+        expected = decision_pdf(digest, pad=LARGE if answer == "large" else 0)
+        assert await _read(parts.documents, verified.decision) == expected
     (disclosed,) = _events(ledger, Document.Disclosed.TOPIC)
     assert isinstance(disclosed, Document.Disclosed)
     assert (disclosed.originator_id.hex, disclosed.recipient, disclosed.purpose) == (
@@ -103,7 +106,7 @@ async def test_a_document_goes_out_as_an_attachment_and_the_answered_one_is_stor
     assert isinstance(decision, Document.Supplied)
     assert (decision.document_id, decision.supplier, decision.service, decision.sha256,
             decision.data_subject) == (
-        answer.decision, OWNER, SERVICE_ID, hashlib.sha256(decision_pdf(digest)).hexdigest(),
+        verified.decision, OWNER, SERVICE_ID, hashlib.sha256(expected).hexdigest(),
         supplied.data_subject)
 
 
@@ -138,6 +141,25 @@ async def test_a_wrong_answer_package_is_refused_with_its_reason(
     refusals = _events(ledger, DocumentRefusal.Refused.TOPIC)
     assert [r.code for r in refusals] == (  # type: ignore[attr-defined]
         {"exe": ["document-media-type"], "oversized": ["attachment-too-large"]}.get(answer, []))
+
+
+async def test_a_plain_fault_answer_is_a_provider_fault(
+    ledger: Ledger, nats_server: NatsServerProcess, registry: tuple[Registry, str],
+) -> None:
+    """A provider that answers a multipart request with a plain SOAP Fault is read as one."""
+    _, address = registry
+    async with documents_parts(ledger, nats_server.url) as parts:
+        parts.documents.access.rights.grant(SUPPLIER, SERVICE_ID, [PURPOSE])
+        supplied = await parts.documents.supply(
+            Supply(SUPPLIER, SERVICE_ID, PURPOSE, ANDERSSON), blocks(pdf()))
+        mapping = MAPPINGS / "education.diploma-verification-swa.toml"
+        async with await SoapMappingProvider.connect(mapping, f"{address}?answer=fault"
+                                                     ) as provider:
+            with pytest.raises(ProviderFault, match="closed for maintenance") as raised:
+                await provider.call(DiplomaVerificationQuery(
+                    national_id=ANDERSSON, diploma=supplied.document_id),
+                    correlation_id="c-5", attachments=_exchange(parts.documents))
+    assert not raised.value.retryable  # soap:Client: sending it again cannot help
 
 
 async def test_a_document_about_another_person_is_not_sent(
