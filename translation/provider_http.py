@@ -14,14 +14,16 @@ and maps both to its own errors.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import aiohttp
 
 CONNECTIONS = 64  # per provider: above the delivery worker's concurrency (16)
 KEEPALIVE_S = 30.0
+STREAM_BLOCK = 64 * 1024  # a streamed answer is read in blocks of at most this
 
 ClientError = aiohttp.ClientError
 TlsError = aiohttp.ClientSSLError
@@ -33,6 +35,15 @@ class HttpAnswer:
 
     status_code: int
     content: bytes
+
+
+@dataclass(frozen=True)
+class StreamedAnswer:
+    """A provider's HTTP answer whose body is read block by block."""
+
+    status_code: int
+    content_type: str
+    chunks: AsyncIterator[bytes]
 
 
 class ProviderHttp:
@@ -58,6 +69,15 @@ class ProviderHttp:
     async def post(self, url: str, *, content: bytes,
                    headers: Mapping[str, str] | None = None) -> HttpAnswer:
         return await self.request("POST", url, content=content, headers=headers)
+
+    @contextlib.asynccontextmanager
+    async def post_stream(self, url: str, *, body: AsyncIterable[bytes],
+                          headers: Mapping[str, str]) -> AsyncIterator[StreamedAnswer]:
+        """Post ``body`` as it is produced (chunked); the answer's bytes are read as they come."""
+        async with self._open().post(self._absolute(url), data=body,
+                                     headers=dict(headers)) as response:
+            yield StreamedAnswer(response.status, response.headers.get("Content-Type", ""),
+                                 response.content.iter_chunked(STREAM_BLOCK))
 
     async def get(self, url: str) -> HttpAnswer:
         return await self.request("GET", url)

@@ -134,3 +134,22 @@ async def test_soap_refusals_are_faults_naming_the_reason_and_recorded(hub: Hub)
     assert b"soap-document-request" in mismatched.content
     assert b"cid:other@client" in mismatched.content
     assert mismatched.headers["X-Exchange-Id"]  # recorded as a rejected exchange
+
+
+async def test_a_supply_whose_part_headers_span_network_reads_names_its_part(hub: Hub) -> None:
+    """The attachment's Content-ID is read whole even when its headers arrive in pieces (the
+    package sent 7 bytes at a time): the part the envelope names is found and stored."""
+    data = pdf(b"% small\n")
+    body, content_type = _package("application/xop+xml",
+                                  _envelope('<xop:Include href="cid:cert%40client"/>'), data)
+
+    async def trickle() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 7):
+            yield body[start:start + 7]
+
+    async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
+        supplied = await client.post("/soap/documents", content=trickle(),
+                                     headers=_headers(hub, TAX, content_type))
+    assert supplied.status_code == 200, supplied.text
+    assert _answer(supplied, "SupplyDocumentResponse")["sha256"] == hashlib.sha256(
+        data).hexdigest()

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError
 
 from contracts.base import Contract, ContractId
 from contracts.catalogue import SHIPPED
+from contracts.education import DiplomaVerdict, DiplomaVerification, DiplomaVerificationQuery
 from contracts.errors import ContractError
 from contracts.money import Money
 from contracts.person import PersonIdentity, PersonIdentityV1_1
@@ -84,6 +85,11 @@ SAMPLES: tuple[Contract, ...] = (
     ),
     # X-Road's example services (issue #3): an empty query among them.
     RandomNumberQuery(), RandomNumber(number=42), HelloQuery(name="Ada"), Hello(message="Hi Ada"),
+    # Documents named in contracts (issue #18): a document id in a DocumentRef field.
+    DiplomaVerificationQuery(national_id="19800101-1234",
+                             diploma="0b1f6f7e-3c0a-4d55-9a43-2a9f1f0b8c11"),
+    DiplomaVerification(national_id="19800101-1234", verdict=DiplomaVerdict.AUTHENTIC,
+                        decision="5d0c7a52-8f0e-4a2b-b7d4-0c2f4e1a9b3d"),
     TaxClearanceQuery(national_id="19800101-1234", tax_year=2023),
     TaxClearance(
         national_id="19800101-1234",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts import Contract, ContractRegistry, default_registry
+from contracts.documents import DOCUMENT_REF
 from contracts.errors import FieldIssue
 from translation.mapping.errors import MappingFileError
 from translation.mapping.fields import FieldPathError, resolve
@@ -111,7 +112,20 @@ def compile_mapping(path: Path | str, *, registry: ContractRegistry | None = Non
         compiled = _json(spec, models, report)
     if compiled is not None:
         _check_match(spec, models, report)
+        _check_attachments(spec, models, report)
     return compiled, report
+
+
+def _check_attachments(spec: MappingSpec, models: tuple[type[Contract], type[Contract]],
+                       report: Report) -> None:
+    """An attachment field must be a document reference; attachments travel in SOAP 1.1."""
+    for section, model in ((spec.request, models[0]), (spec.response, models[1])):
+        properties = model.model_json_schema().get("properties", {})
+        for rule in section.attachments:
+            if not properties.get(rule.field, {}).get(DOCUMENT_REF):
+                report.error(rule.key, f"{model.contract_id()} field {rule.field!r} is not a "
+                             "document reference (a DocumentRef): an attachment maps to one",
+                             "not-a-document-ref")
 
 
 def _absorb(report: Report, exc: MappingFileError, path: Path) -> None:
@@ -158,6 +172,9 @@ def _soap(spec: MappingSpec, models: tuple[type[Contract], type[Contract]], repo
         if record.code != CASE_MISMATCH:  # those are the warnings above
             report.note("soap.lenient", f"WSDL {record}", record.code)
     _check_headers(head, operation, report)
+    if head.attachments is not None and operation.port.soap_version == "1.2":
+        report.error("soap.attachments", "the operation is bound to SOAP 1.2; the hub sends "
+                     "attachments (MTOM or SwA) in SOAP 1.1 only", "attachments-soap12")
     sections = []
     for section, model, clark in ((spec.request, models[0], operation.input_element),
                                   (spec.response, models[1], operation.output_element)):

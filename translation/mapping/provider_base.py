@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Self
+from typing import Self, TypeVar
 
 from contracts import Contract
 from contracts.errors import ContractError
@@ -23,9 +23,10 @@ from translation.errors import (
     ProviderUnavailable,
 )
 from translation.mapping.compiled import CompiledMapping
-from translation.provider_http import ClientError, HttpAnswer, ProviderHttp, TlsError
+from translation.provider_http import ClientError, ProviderHttp, TlsError
 
 CORRELATION_HEADER = "X-Correlation-Id"
+T = TypeVar("T")
 
 
 class HttpMappingProvider:
@@ -40,7 +41,7 @@ class HttpMappingProvider:
         self._timeout = timeout
         self._label = label
 
-    async def _send(self, request: Awaitable[HttpAnswer]) -> HttpAnswer:
+    async def _send(self, request: Awaitable[T]) -> T:
         """Await one HTTP exchange; timeouts and transport errors become ProviderUnavailable."""
         try:
             async with asyncio.timeout(self._timeout):

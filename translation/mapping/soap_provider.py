@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from contracts import Contract
-from contracts.errors import ContractError, FieldIssue
+from contracts.errors import ContractError, FieldIssue, HubError
 from translation import soap12_client as soap12
+from translation.attachments import DocumentAttachments
 from translation.errors import (
     AdapterError,
     MalformedInput,
@@ -43,11 +44,27 @@ from translation.mapping.provider_base import (
     HttpMappingProvider,
     status_fault,
 )
+from translation.mapping.soap_attachments import (
+    Reference,
+    include_parts,
+    name_documents,
+    read_references,
+    unmatched,
+    wire_request,
+)
 from translation.mapping.soap_encoding import EncodedWire
 from translation.mapping.wsdl_service import SoapOperation
 from translation.mapping.xml_plan import XmlSection
+from translation.mime_related import (
+    AttachmentError,
+    OutgoingPart,
+    RelatedReader,
+    is_related,
+    new_content_id,
+    package,
+)
 from translation.provider_auth import NO_AUTH, ProviderAuth, is_security_fault
-from translation.provider_http import ClientError, ProviderHttp
+from translation.provider_http import ClientError, ProviderHttp, StreamedAnswer
 from translation.soap12 import build_envelope12
 from translation.soap_envelope import build_envelope, parse_envelope, parse_fault
 from translation.xml_safety import XmlLimits, parse_xml
@@ -83,6 +100,9 @@ class SoapMappingProvider(HttpMappingProvider):
         self._wire = ((EncodedWire(self._request.root, self._operation.arrays),
                        EncodedWire(self._response.root, self._operation.arrays))
                       if self._operation.encoded else None)
+        self._attachments = mapping.spec.soap.attachments if mapping.spec.soap else None
+        if self._attachments is not None and self._soap12:
+            raise ValueError(f"{mapping.name}: attachments are sent with SOAP 1.1 only")
 
     @classmethod
     async def connect(
@@ -116,13 +136,20 @@ class SoapMappingProvider(HttpMappingProvider):
         """The SOAP address this adapter posts to."""
         return self._endpoint
 
-    async def call(self, request: Contract, *, correlation_id: str) -> Contract:
-        """Encode, post, decode; raises only :class:`ProviderError` subclasses."""
+    async def call(self, request: Contract, *, correlation_id: str,
+                   attachments: DocumentAttachments | None = None) -> Contract:
+        """Encode, post, decode; raises only :class:`ProviderError` subclasses.
+
+        A mapping with ``[soap.attachments]`` needs ``attachments``: where the documents
+        its request names are read and those its answer carries are stored.
+        """
+        if self._attachments is not None:
+            if attachments is None:
+                raise ProviderRequestInvalid(f"{self._label}: the mapping carries documents "
+                                             "as attachments; the call names no documents")
+            return await self._send(self._call_attached(request, correlation_id, attachments))
         body = self._encode(request)
-        soap_headers = (self._xroad.headers(correlation_id).to_elements()
-                        if self._xroad is not None else [])
-        if self._token is not None:
-            soap_headers = [*soap_headers, self._token.header()]
+        soap_headers = self._soap_headers(correlation_id)
         if self._soap12:
             envelope = build_envelope12(body, soap_headers)
             headers = {"Content-Type": soap12.content_type(self._operation.soap_action),
@@ -141,6 +168,101 @@ class SoapMappingProvider(HttpMappingProvider):
                                       correlation_id=correlation_id)
         return self._answering(request, answer)
 
+    def _soap_headers(self, correlation_id: str) -> list[etree._Element]:
+        soap_headers = (self._xroad.headers(correlation_id).to_elements()
+                        if self._xroad is not None else [])
+        if self._token is not None:
+            soap_headers = [*soap_headers, self._token.header()]
+        return soap_headers
+
+    async def _call_attached(self, request: Contract, correlation_id: str,
+                             documents: DocumentAttachments) -> Contract:
+        """One call whose request and answer may carry documents as attachment parts."""
+        assert self._attachments is not None
+        self._check_request_type(request)
+        rules = self.mapping.spec.request.attachments
+        refs = [Reference(rule, new_content_id(i)) for i, rule in enumerate(rules)]
+        packaging = self._attachments.packaging
+        body = self._encode(wire_request(request, rules, [r.content_id for r in refs],
+                                         packaging))
+        if packaging == "mtom":
+            include_parts(body, refs, self._prefixes)  # type: ignore[arg-type]
+        parts = []
+        for ref in refs:
+            opened = await documents.open(getattr(request, ref.rule.field), ref.rule.field)
+            parts.append(OutgoingPart(ref.content_id, opened.media_type, opened.chunks))
+        sent = package(build_envelope(body, self._soap_headers(correlation_id)), parts,
+                       packaging)
+        headers = {"Content-Type": sent.content_type, CORRELATION_HEADER: correlation_id,
+                   "SOAPAction": f'"{self._operation.soap_action}"'}
+        async with self._http.post_stream(self._endpoint, body=sent.body,
+                                          headers=headers) as answer:
+            try:
+                contract = await self._attached_answer(answer, correlation_id, documents)
+            except AttachmentError as exc:
+                raise ProviderResponseInvalid(f"{self._label}: the answer's attachments are "
+                                              f"refused: {exc.message}",
+                                              issues=exc.issues) from exc
+        return self._answering(request, contract)
+
+    async def _attached_answer(self, answer: StreamedAnswer, correlation_id: str,
+                               documents: DocumentAttachments) -> Contract:
+        """Read the answer: its envelope, then each part, stored as it streams."""
+        assert self._attachments is not None
+        rules = self.mapping.spec.response.attachments
+        if not is_related(answer.content_type):
+            content = bytearray()
+            async for chunk in answer.chunks:
+                content += chunk
+                if len(content) > self._limits.max_bytes:
+                    raise PayloadTooLarge(len(content), self._limits.max_bytes)
+            body = self._message(answer.status_code, bytes(content), correlation_id)
+            if rules:
+                raise AttachmentError(f"the answer is a plain SOAP message: the attachment "
+                                      f"part for {rules[0].path} is missing",
+                                      "attachment-missing", rules[0].path)
+            return self._build(body)
+        reader = RelatedReader(answer.content_type, answer.chunks,
+                               root_limit=self._limits.max_bytes,
+                               part_limit=self._attachments.max_bytes)
+        body = self._message(answer.status_code, await reader.root(), correlation_id)
+        refs = read_references(body, rules, self._prefixes)
+        self._checked(body)
+        stored: dict[str, str] = {}
+        by_cid = {ref.content_id: ref for ref in refs}
+        async for part in reader.parts():
+            ref = by_cid.get(part.content_id)
+            if ref is None:
+                continue  # a part no field names is not the hub's to keep
+            try:
+                stored[part.content_id] = await documents.store(
+                    ref.rule.field, part.media_type, part.chunks)
+            except AttachmentError:
+                raise
+            except HubError as exc:
+                raise ProviderResponseInvalid(
+                    f"{self._label}: the document answered in {ref.rule.field} is refused: "
+                    f"{exc.message}", issues=exc.issues) from exc
+        missing = unmatched(refs, stored)
+        if missing:
+            raise ProviderResponseInvalid(f"{self._label}: {missing[0].reason}",
+                                          issues=tuple(missing))
+        name_documents(body, {ref.rule.field: stored[ref.content_id] for ref in refs},
+                       self._prefixes, rules)
+        return self._build(body)
+
+    def _checked(self, body: etree._Element) -> None:
+        try:
+            self._response.validate(body)
+        except (AdapterError, ContractError) as exc:
+            raise self._unmappable(exc) from exc
+
+    def _build(self, body: etree._Element) -> Contract:
+        try:
+            return self._response.build(body)
+        except (AdapterError, ContractError) as exc:
+            raise self._unmappable(exc) from exc
+
     def _encode(self, request: Contract) -> object:
         self._check_request_type(request)
         try:
@@ -158,6 +280,15 @@ class SoapMappingProvider(HttpMappingProvider):
         With ``[soap.xroad]`` and a ``correlation_id``, the answer's X-Road headers
         must echo it as ``xrd:id``.
         """
+        body = self._message(status, content, correlation_id)
+        try:
+            return self._response.decode(body)
+        except (AdapterError, ContractError) as exc:
+            raise self._unmappable(exc) from exc
+
+    def _message(self, status: int, content: bytes, correlation_id: str | None
+                 ) -> etree._Element:
+        """The answer's body element, once it is known not to be a fault or an error."""
         try:
             message = (soap12.parse_envelope(content, self._limits, encoded=self._operation.encoded)
                        if self._soap12 else
@@ -188,10 +319,7 @@ class SoapMappingProvider(HttpMappingProvider):
         body = message.body
         if self._wire is not None:
             body = self._wire[1].from_wire(body, message.independents, self._label)
-        try:
-            return self._response.decode(body)
-        except (AdapterError, ContractError) as exc:
-            raise self._unmappable(exc) from exc
+        return body
 
 
 def _check_echo(label: str, headers: Sequence[etree._Element], correlation_id: str) -> None:

@@ -67,6 +67,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from contracts.errors import FieldIssue
+from translation.mapping.attachment_spec import (
+    AttachmentRule,
+    AttachmentsSpec,
+    read_attachment_rules,
+    read_packaging,
+)
 from translation.mapping.errors import MappingFileError
 from translation.mapping.xroad_spec import XRoadSpec, read_xroad
 
@@ -143,6 +149,7 @@ class Section:
     constants: Mapping[str, Any] = field(default_factory=dict)
     match: Mapping[str, str] = field(default_factory=dict)
     schema: Mapping[str, Any] | None = None
+    attachments: tuple[AttachmentRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,7 @@ class SoapHeader:
     catalog: str | None = None  # OASIS XML catalog for imports by URL, beside the file
     lenient: bool = False  # accept WSDL references that differ only in letter case
     xroad: XRoadSpec | None = None
+    attachments: AttachmentsSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -244,8 +252,8 @@ class _Reader:
             request_contract=names[1],
             response_contract=names[2],
             native=native if native in ("soap", "json") else "soap",
-            request=self.section(doc, "request", native),
-            response=self.section(doc, "response", native),
+            request=self.section(doc, "request", native, soap),
+            response=self.section(doc, "response", native, soap),
             soap=soap,
             json=json_head,
             description=str(head.get("description", "")),
@@ -263,7 +271,8 @@ class _Reader:
     def soap(self, doc: dict[str, Any]) -> SoapHeader:
         table = self.table(doc, "soap", required=True)
         self.unknown(table, "soap",
-                     {"wsdl", "operation", "service", "port", "catalog", "lenient", "xroad"})
+                     {"wsdl", "operation", "service", "port", "catalog", "lenient", "xroad",
+                      "attachments"})
         lenient = table.get("lenient", False)
         if not isinstance(lenient, bool):
             self.problem("soap.lenient", "must be true or false")
@@ -280,6 +289,7 @@ class _Reader:
             catalog=self.text(table, "soap", "catalog", required=False),
             lenient=lenient is True,
             xroad=read_xroad(self, table) if "xroad" in table else None,
+            attachments=read_packaging(self, table) if "attachments" in table else None,
         )
 
     def json(self, doc: dict[str, Any]) -> JsonHeader:
@@ -295,10 +305,10 @@ class _Reader:
     # ------------------------------------------------------------ sections
 
     def section(self, doc: dict[str, Any], name: Literal["request", "response"],
-                native: object) -> Section:
+                native: object, soap: SoapHeader | None) -> Section:
         table = self.table(doc, name)
         allowed = {"fields", "list", "constants"} | (
-            {"element"} if native == "soap" else {"schema"}) | (
+            {"element", "attachments"} if native == "soap" else {"schema"}) | (
             {"match"} if name == "response" else set())
         self.unknown(table, name, allowed)
         schema = table.get("schema")
@@ -306,10 +316,17 @@ class _Reader:
             self.problem(f"{name}.schema", "must be a table holding a JSON Schema")
             schema = None
         match = self.table(table, "match", where=f"{name}.match")
+        attachments = read_attachment_rules(
+            self, table, name, self.table(table, "fields", where=f"{name}.fields"),
+            packaged=soap is not None and soap.attachments is not None)
         return Section(
             name=name,
             element=self.text(table, name, "element", required=False),
-            rules=self.rules(table, name),
+            # An attachment's element is mapped like a plain field: the provider adapter
+            # swaps the reference on the wire for the document id in the contract.
+            rules=self.rules(table, name) + tuple(
+                FieldRule(field=a.field, key=a.key, paths=(a.path,)) for a in attachments),
+            attachments=attachments,
             lists=self.lists(table, name),
             constants=self.table(table, "constants", where=f"{name}.constants"),
             match={k: v for k, v in match.items() if self.is_text(v, f"{name}.match.{k}")},

@@ -68,12 +68,14 @@ class RelatedStream:
         self._root_done = False
         self._attachment_data: list[bytes] = []
         self._attachment_ended = False
+        self._attachment_headed = False
         self._root_limit = 0
         self._parser = MultipartParser(boundary, callbacks={
             "on_part_begin": self._begin,
             "on_header_field": lambda d, s, e: self._grow("_header_name", d[s:e]),
             "on_header_value": lambda d, s, e: self._grow("_header_value", d[s:e]),
             "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
             "on_part_data": self._data,
             "on_part_end": self._part_end,
         })
@@ -93,7 +95,7 @@ class RelatedStream:
 
     async def attachment(self) -> tuple[str, str, AsyncIterator[bytes]]:
         """The next part's Content-ID, declared type and bytes (as they arrive)."""
-        while len(self._parts) < 2:
+        while not self._attachment_headed:  # its headers may span network reads
             if not await self._feed():
                 raise MultipartError("the package holds no attachment part", path="body")
         part = self._parts[1]
@@ -142,6 +144,9 @@ class RelatedStream:
         assert self._current is not None
         self._current.headers[self._header_name.strip().lower()] = self._header_value.strip()
         self._header_name, self._header_value = b"", b""
+
+    def _headers_finished(self) -> None:
+        self._attachment_headed = len(self._parts) == 2
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         assert self._current is not None
