@@ -73,6 +73,10 @@ def test_a_good_token_names_the_person_issuer_and_portal(idp: IdentityProvider,
     ({"national_id": "ds-0123456789abcdef0123456789abcdef"}, InvalidClaimError, "national_id"),
     ({"national_id": 19800101}, InvalidClaimError, "national_id"),
     ({"exp": "tomorrow"}, InvalidClaimError, "exp"),
+    ({"exp": float("nan")}, InvalidClaimError, "exp"),  # NaN passed every check: a 500
+    ({"exp": float("inf")}, InvalidClaimError, "exp"),
+    ({"iat": float("-inf")}, InvalidClaimError, "iat"),
+    ({"nbf": float("nan")}, InvalidClaimError, "nbf"),
     ({"exp": NOW + 7200}, InvalidClaimError, "exp"),
     ({"nbf": NOW + 600}, TokenNotYetValidError, "nbf"),
 ])
