@@ -72,6 +72,7 @@ def test_a_good_token_names_the_person_issuer_and_portal(idp: IdentityProvider,
     ({"jti": None}, MissingClaimError, "jti"),
     ({"national_id": "ds-0123456789abcdef0123456789abcdef"}, InvalidClaimError, "national_id"),
     ({"national_id": 19800101}, InvalidClaimError, "national_id"),
+    ({"national_id": "ßßßßß"}, InvalidClaimError, "national_id"),  # not "SSSSSSSSSS"
     ({"exp": "tomorrow"}, InvalidClaimError, "exp"),
     ({"exp": float("nan")}, InvalidClaimError, "exp"),  # NaN passed every check: a 500
     ({"exp": float("inf")}, InvalidClaimError, "exp"),
