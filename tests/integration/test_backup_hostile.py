@@ -182,3 +182,22 @@ def test_symbolic_links_in_the_data_folder_stay_out_of_the_backup(tmp_path: Path
     assert done.exit_code == 0, done.output
     assert not (restored / "audit" / "linked.txt").exists()
     assert not (restored / "linked.txt").exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling-link"])
+def test_a_restore_target_that_is_no_folder_is_refused(backed_up: tuple[Path, Path, Path],
+                                                       tmp_path: Path, kind: str) -> None:
+    """--data naming a file, or a link to nothing: a clear error, not NotADirectoryError,
+    and the file or link is left as it was."""
+    data, target, key = backed_up
+    restored = tmp_path / "restored"
+    if kind == "file":
+        restored.write_text("not a folder")
+        said = "is a file, not a folder"
+    else:
+        restored.symlink_to(tmp_path / "nowhere")
+        said = "is a symbolic link to nothing"
+    _refused(_run("restore", "--from", target, "--data", restored, "--key-file", key,
+                  "--kek-file", data / "keys" / "kek"), said)
+    assert restored.is_symlink() or restored.read_text() == "not a folder"
+    assert not (tmp_path / "nowhere").exists()
