@@ -118,11 +118,14 @@ def _file_and_folder(body: dict[str, Any], target: Path, rename: Any) -> None:
     (_changed("file", "../../../etc/passwd"), "not a file of the backup's members/ folder"),
     (_changed("size", -1), "size is not a whole number"),
     (lambda body, target, rename: body.__setitem__("store", "oracle"), "store 'oracle'"),
+    (lambda body, target, rename: _plain_file(body).update(
+        kind="object", meta={"bucket": "hub-south-documents", "object": "x"}),
+     "bucket 'hub-south-documents' is not one of region north's"),
     (lambda body, target, rename: body.__setitem__("checkpoint", {"size": "x"}),
      "checkpoint is not one"),
 ], ids=["dotdot", "absolute", "deep-dotdot", "dot", "empty", "twice", "file-and-folder",
         "pg-dump-in-sqlite", "unknown-kind", "mode-text", "mode-setuid", "file-outside",
-        "negative-size", "store", "checkpoint"])
+        "negative-size", "store", "other-region-bucket", "checkpoint"])
 def test_a_manifest_edited_with_the_key_is_refused_by_verify_and_restore(
     backed_up: tuple[Path, Path, Path], tmp_path: Path, edit: Edit, said: str
 ) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from hub.adapters.backup.buckets import bucket_prefix
 from hub.adapters.backup.errors import BackupIntegrityError, BackupKeyError
 from hub.adapters.backup.sealed import BackupKeys, derive_keys
 
@@ -143,7 +144,8 @@ def check_manifest(manifest: Manifest) -> None:
     The manifest is sealed, so only a holder of the backup key can write one; it is
     still checked as input: a member name that leaves the data folder (``..``, an absolute
     path), two members on one path, a member file outside ``members/``, a kind or mode
-    that is not one, a PostgreSQL dump in a SQLite backup. ``backup verify`` refuses what
+    that is not one, a PostgreSQL dump in a SQLite backup, an object for a bucket that is
+    not the region's. ``backup verify`` refuses what
     ``restore`` would.
     """
     if manifest.store not in STORES:
@@ -156,7 +158,7 @@ def check_manifest(manifest: Manifest) -> None:
     paths: set[str] = set()
     files: set[str] = set()
     for index, member in enumerate(manifest.members):
-        problem = _member_problem(member, manifest.store)
+        problem = _member_problem(member, manifest.store, manifest.region)
         if problem is None and member.file in files:
             problem = f"file {member.file!r} is another member's too"
         if problem is None and member.kind in _IN_FOLDER:
@@ -183,7 +185,7 @@ def _check_checkpoint(checkpoint: object) -> None:
             "and a note")
 
 
-def _member_problem(member: Member, store: str) -> str | None:
+def _member_problem(member: Member, store: str, region: str) -> str | None:
     if not isinstance(member.name, str) or not member.name:
         return "name is empty or not text"
     if member.kind not in KINDS:
@@ -204,6 +206,9 @@ def _member_problem(member: Member, store: str) -> str | None:
             isinstance(member.meta.get(key), str) and member.meta[key]
             for key in ("bucket", "object")):
         return "an Object Store object needs its bucket and object name"
+    if member.kind == OBJECT and not member.meta["bucket"].startswith(bucket_prefix(region)):
+        return (f"bucket {member.meta['bucket'][:100]!r} is not one of region {region}'s "
+                f"({bucket_prefix(region)}*): a restore writes only the region's own buckets")
     return None
 
 
