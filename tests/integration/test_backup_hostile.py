@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -204,3 +206,20 @@ def test_a_restore_target_that_is_no_folder_is_refused(backed_up: tuple[Path, Pa
                   "--kek-file", data / "keys" / "kek"), said)
     assert restored.is_symlink() or restored.read_text() == "not a folder"
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_backup_naming_an_unreachable_nats_ends_with_an_error(tmp_path: Path) -> None:
+    """--nats at a port nothing listens on: the backup retried it forever (nats-py's
+    max_reconnect_attempts=0), printing a traceback per attempt. Now a clear error, soon,
+    and no half-written backup left."""
+    data = tmp_path / "north"
+    region_folder(data, rounds=1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    _refused(_run("backup", "--data", data, "--to", tmp_path / "b", "--key-file",
+                  backup_key(tmp_path), "--nats", f"nats://127.0.0.1:{port}"),
+             f"NATS at nats://127.0.0.1:{port} is not reachable")
+    assert time.monotonic() - started < 30
+    assert not (tmp_path / "b").exists()
