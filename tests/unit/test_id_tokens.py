@@ -150,6 +150,27 @@ def test_none_and_hmac_algorithms_are_refused(idp: IdentityProvider, tmp_path: P
         check.verify(forged)
 
 
+def test_a_key_the_token_brings_along_is_not_trusted(idp: IdentityProvider,
+                                                    tmp_path: Path) -> None:
+    """A token signed by its own key and carrying it (``jwk`` header) or pointing at it
+    (``jku``), under the trusted issuer's kid: only the issuer's JWKS verifies."""
+    attacker = IdentityProvider.generate(idp.issuer, kid="k1")
+    carried = attacker.token(PERSON, now=NOW, header={
+        "jwk": attacker.jwks()["keys"][0], "jku": "https://evil.example/jwks.json"})
+    with pytest.raises(BadSignatureError):
+        verifier(idp, tmp_path).verify(carried)
+
+
+def test_a_nested_token_is_malformed(idp: IdentityProvider, tmp_path: Path) -> None:
+    """A JWS whose payload is another (trusted) JWT, ``cty: JWT``: the outer claims are
+    not a JSON object, so nothing inside is read."""
+    inner = idp.token(PERSON, now=NOW)
+    header = _b64({"alg": "ES256", "kid": "k1", "cty": "JWT"})
+    payload = base64.urlsafe_b64encode(inner.encode()).rstrip(b"=").decode()
+    with pytest.raises(IdTokenMalformedError):
+        verifier(idp, tmp_path).verify(f"{header}.{payload}.c2ln")
+
+
 @pytest.mark.parametrize("token", ["", "abc", "a.b.c", "x" * 20_000,
                                    f"{_b64({'alg': 'ES256'})}.{_b64([1])}.c2ln"])
 def test_garbage_is_malformed(idp: IdentityProvider, tmp_path: Path, token: str) -> None:
