@@ -79,7 +79,7 @@ def access(at: dt.datetime, subject: str, **who: Any) -> list[Event]:
     exchange_id, received = _received(at, **who)
     translated = Exchange.Translated(  # type: ignore[call-arg]
         originator_id=exchange_id, originator_version=2, timestamp=at, contract="q@1.0",
-        document={}, digest="sha256:11", data_subject=subject)
+        document={}, digest="sha256:11", data_subject=subject, purpose="", retention="")
     return [received, translated]
 
 
