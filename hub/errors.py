@@ -86,6 +86,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │                                             without key...
     ├── StoreConfigError                500       hub.adapters.store.selection — HUB_STORE is
     │                                             unusable
+    ├── SettingsInvalidError            500       hub.settings — a HUB_* variable cannot be read
+    │                                             as its setting (named, its value never shown)
     ├── NatsServerError                 500       hub.adapters.nats.server — embedded nats-server
     │                                             failed
     ├── DurabilityError                 500       hub.adapters.nats.durability — streams below the

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from contracts.errors import HubError
 from contracts.identity import REGION_CODE_PATTERN
 
 
@@ -157,3 +159,26 @@ class HubSettings(BaseSettings):
     # --- end citizen API ---
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class SettingsInvalidError(HubError):
+    """Raised when a ``HUB_*`` variable cannot be read as its setting; names the variable
+    and why, never its value (it may be a key or a password in a URL)."""
+
+    code = "bad-setting"
+    status = 500
+
+
+def read_settings() -> HubSettings:
+    """The settings from the environment; :class:`SettingsInvalidError` when one is unusable."""
+    try:
+        return HubSettings()
+    except ValidationError as exc:
+        problems = [f"HUB_{str(e['loc'][0]).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+                    for e in exc.errors(include_input=False)]
+        raise SettingsInvalidError("; ".join(problems)) from None
+    except SettingsError as exc:
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = f"HUB_{found.group(1).upper()}" if found else "a HUB_ variable"
+        why = exc.__cause__ if isinstance(exc.__cause__, ValueError) else "unreadable"
+        raise SettingsInvalidError(f"{name} is not valid JSON: {why}") from None

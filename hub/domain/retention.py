@@ -41,6 +41,9 @@ import isodate
 from contracts.errors import HubError
 
 _PROBE = dt.datetime(2000, 1, 31, tzinfo=dt.UTC)  # a month end: exposes month arithmetic
+MAX_YEARS = 1000
+"""The longest period accepted: data sealed any time before year 8999 must still get a date
+(datetime ends at 9999), and a thousand years is already "kept until forgotten"."""
 
 
 class RetentionPeriodError(HubError):
@@ -74,6 +77,10 @@ def check_period(text: str) -> str:
         raise RetentionPeriodError(f"{text!r} cannot be added to a date: {exc}") from None
     if later <= _PROBE:
         raise RetentionPeriodError(f"{text!r} is not a positive duration")
+    if later > _PROBE.replace(year=_PROBE.year + MAX_YEARS):
+        raise RetentionPeriodError(
+            f"{text!r} is longer than {MAX_YEARS} years: state a real period, or none to keep "
+            "the data until the subject is forgotten")
     return text
 
 

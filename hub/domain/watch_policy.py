@@ -15,7 +15,8 @@ the defaults below fit a department that looks people up one at a time):
     alarm is not learnt, so an offender cannot teach the baseline its habit.
 ``refusals_max`` / ``refusals_window_s``
     More than ``refusals_max`` refused requests by one credential within a
-    sliding ``refusals_window_s`` (a scraper guessing identifiers).
+    sliding ``refusals_window_s`` (a scraper guessing identifiers). Windows are
+    at most a week, counts at most a million, ``sample_size`` at most 100.
 ``departments_max`` / ``departments_window_s``
     One data subject looked up by more than ``departments_max`` different
     client departments within ``departments_window_s``.
@@ -99,6 +100,13 @@ DEFAULT_POLICY = WatchPolicy()
 
 _INTS = ("subjects_floor", "refusals_max", "refusals_window_s", "departments_max",
          "departments_window_s", "sample_size")
+WEEK_S = 7 * 24 * 3600
+# The most each whole number may be. A window is kept as rows in the watch's state and
+# becomes microseconds in its SQL: a week bounds the state, and a window of 10**13 s
+# overflowed SQLite's integers and stopped the watch at its next batch.
+_MAXIMA = {"subjects_floor": 1_000_000, "refusals_max": 1_000_000,
+           "departments_max": 1_000_000, "refusals_window_s": WEEK_S,
+           "departments_window_s": WEEK_S, "sample_size": 100}
 _KNOWN = frozenset((*_INTS, "baseline_factor", "baseline_alpha", "hours", "days", "timezone",
                     "suspend"))
 
@@ -134,6 +142,8 @@ def parse_watch(table: object, *, where: str) -> WatchPolicy:
 def _positive_int(value: object, where: str, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise WatchPolicyError(where, key, f"{value!r} is not a positive whole number")
+    if value > _MAXIMA[key]:
+        raise WatchPolicyError(where, key, f"{value!r} is more than the {_MAXIMA[key]} allowed")
     return value
 
 

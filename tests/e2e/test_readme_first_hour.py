@@ -147,6 +147,9 @@ def test_readme_first_hour_runs_as_written(tmp_path: Path, shared_external: Path
     assert re.search(r'\{"number":\d+\}', output)  # onboarded service, JSON
     assert re.search(r"<number>\d+</number>", output)  # onboarded service, SOAP
     assert "2 exchanges" in output
+    assert "403 " * 25 in output  # the scraper of "Alarms on unusual access"
+    assert "is intact" in output and "checkpoints over" in output  # Operations: verify, restore
+    assert "DOES NOT VERIFY" not in output
     assert not list((project / "onboarding").glob("*.nk")) and not list(project.glob("*.nk"))
 
 

@@ -277,3 +277,16 @@ def test_state_stays_bounded(store: ReadStore) -> None:
     apply(store, watch, access(MONDAY + dt.timedelta(hours=2), "p-late"))
     assert rows(store, "watch_lookups") == 1 and rows(store, "watch_refusals") == 0
     assert rows(store, "watch_hour_subjects") == 1
+
+
+def test_the_longest_windows_a_services_file_may_state_run_through_the_watch(
+    store: ReadStore
+) -> None:
+    """A week-long window (the most parse_watch accepts; 10**13 s overflowed the store's
+    integers) counts refusals a day apart as one burst."""
+    sink = Sink()
+    policy = parse_watch({"refusals_max": 2, "refusals_window_s": 7 * 24 * 3600,
+                          "departments_window_s": 7 * 24 * 3600}, where="test")
+    watch = _watch(store, sink, policy)
+    apply(store, watch, [e for day in range(3) for e in refusal(MONDAY + dt.timedelta(days=day))])
+    assert sink.kinds() == [REFUSAL_BURST]

@@ -207,3 +207,24 @@ async def test_the_pages_session_cookie_is_guarded_and_forms_need_their_token(
         recorded = await asyncio.to_thread(refusals, ledger)
         assert [r.code for r in recorded] == [
             "id-token-wrong-audience", "citizen-csrf", "citizen-consent-not-active"]
+
+
+async def test_a_sign_in_posted_from_another_site_is_refused_and_recorded(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    """Login CSRF: another site's page posting its own visitor's token would sign this
+    browser in as that person. The browser says so (Sec-Fetch-Site), the hub refuses it,
+    sets no cookie and records the refusal; the same form sent from the page signs in."""
+    idp = IdentityProvider.generate()
+    async with running_region(trusting(hub_settings, idp, tmp_path / "idp"), grants=()) as region:
+        ledger, url = region.hub.ledger, region.hub.http_url
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            forged = await http.post("/citizen/sign-in", data={"id_token": idp.token(PEOPLE[1])},
+                                     headers={"Sec-Fetch-Site": "cross-site"})
+            own = await http.post("/citizen/sign-in", data={"id_token": idp.token(PEOPLE[0])},
+                                  headers={"Sec-Fetch-Site": "same-origin"})
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
+        assert "sent from another site" in forged.text
+        assert own.status_code == 303 and "citizen_session=" in own.headers["set-cookie"]
+        recorded = await asyncio.to_thread(refusals, ledger)
+        assert [(r.code, r.issuer) for r in recorded] == [("citizen-cross-site", idp.issuer)]

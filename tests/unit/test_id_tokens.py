@@ -72,7 +72,12 @@ def test_a_good_token_names_the_person_issuer_and_portal(idp: IdentityProvider,
     ({"jti": None}, MissingClaimError, "jti"),
     ({"national_id": "ds-0123456789abcdef0123456789abcdef"}, InvalidClaimError, "national_id"),
     ({"national_id": 19800101}, InvalidClaimError, "national_id"),
+    ({"national_id": "ßßßßß"}, InvalidClaimError, "national_id"),  # not "SSSSSSSSSS"
     ({"exp": "tomorrow"}, InvalidClaimError, "exp"),
+    ({"exp": float("nan")}, InvalidClaimError, "exp"),  # NaN passed every check: a 500
+    ({"exp": float("inf")}, InvalidClaimError, "exp"),
+    ({"iat": float("-inf")}, InvalidClaimError, "iat"),
+    ({"nbf": float("nan")}, InvalidClaimError, "nbf"),
     ({"exp": NOW + 7200}, InvalidClaimError, "exp"),
     ({"nbf": NOW + 600}, TokenNotYetValidError, "nbf"),
 ])
@@ -143,6 +148,27 @@ def test_none_and_hmac_algorithms_are_refused(idp: IdentityProvider, tmp_path: P
                         algorithms=["HS256"])
     with pytest.raises(AlgorithmRefusedError, match="HS256"):
         check.verify(forged)
+
+
+def test_a_key_the_token_brings_along_is_not_trusted(idp: IdentityProvider,
+                                                    tmp_path: Path) -> None:
+    """A token signed by its own key and carrying it (``jwk`` header) or pointing at it
+    (``jku``), under the trusted issuer's kid: only the issuer's JWKS verifies."""
+    attacker = IdentityProvider.generate(idp.issuer, kid="k1")
+    carried = attacker.token(PERSON, now=NOW, header={
+        "jwk": attacker.jwks()["keys"][0], "jku": "https://evil.example/jwks.json"})
+    with pytest.raises(BadSignatureError):
+        verifier(idp, tmp_path).verify(carried)
+
+
+def test_a_nested_token_is_malformed(idp: IdentityProvider, tmp_path: Path) -> None:
+    """A JWS whose payload is another (trusted) JWT, ``cty: JWT``: the outer claims are
+    not a JSON object, so nothing inside is read."""
+    inner = idp.token(PERSON, now=NOW)
+    header = _b64({"alg": "ES256", "kid": "k1", "cty": "JWT"})
+    payload = base64.urlsafe_b64encode(inner.encode()).rstrip(b"=").decode()
+    with pytest.raises(IdTokenMalformedError):
+        verifier(idp, tmp_path).verify(f"{header}.{payload}.c2ln")
 
 
 @pytest.mark.parametrize("token", ["", "abc", "a.b.c", "x" * 20_000,

@@ -22,7 +22,8 @@ from hub.service_layer.security.refusals import PurposeDefinitionError
 UTC = dt.UTC
 
 
-@pytest.mark.parametrize("period", ["P5Y", "P18M", "P90D", "P1W", "PT1H", "P1Y2M3DT4H"])
+@pytest.mark.parametrize("period", ["P5Y", "P18M", "P90D", "P1W", "PT1H", "P1Y2M3DT4H", "PT1S",
+                                    "P1000Y"])
 def test_positive_iso_durations_are_accepted(period: str) -> None:
     """Any positive ISO 8601 duration is a retention period, returned as written."""
     assert check_period(period) == period
@@ -35,11 +36,24 @@ def test_positive_iso_durations_are_accepted(period: str) -> None:
     ("P0D", "not a positive duration"),
     ("-P1D", "not a positive duration"),
     ("P1.5Y", "cannot be added to a date"),
+    ("PT0S", "not a positive duration"),
+    ("garbage", "not an ISO 8601 duration"),
+    # Accepted before, then every exchange sealed for the purpose failed: 2026 + 7990
+    # is past the last year a date can hold.
+    ("P7990Y", "longer than 1000 years"),
+    ("P1000Y1D", "longer than 1000 years"),
+    ("P1000000Y", "cannot be added to a date"),
 ])
 def test_other_periods_are_refused_saying_why(period: str, reason: str) -> None:
     """A period that is not a positive duration is refused with the reason."""
     with pytest.raises(RetentionPeriodError, match=reason):
         check_period(period)
+
+
+def test_the_longest_period_accepted_still_dates_data_sealed_centuries_from_now() -> None:
+    """Whatever check_period accepts, kept_until can date (no overflow on the hot path)."""
+    sealed = dt.datetime(2999, 12, 31, 23, 59, tzinfo=UTC)
+    assert kept_until(sealed, "P1000Y").year == 3999
 
 
 def test_the_bucket_is_the_month_in_which_the_period_ends() -> None:

@@ -157,6 +157,20 @@ def test_operator_may_name_a_subject_by_national_id_or_reference(keyring: Subjec
         keyring.resolve("1980-01-01 Andersson")
 
 
+@pytest.mark.parametrize("lookalike", ["ßßßßß", "ıABCDE", "ﬁ2345", "ſ12345"])
+def test_a_national_id_outside_ascii_is_refused_not_folded_into_another(
+    keyring: SubjectKeyring, lookalike: str
+) -> None:
+    """Upper-casing folds these into ASCII ids ("ßßßßß" -> "SSSSSSSSSS"); such an id names
+    nobody, so it must not name the holder of the folded one (nor forget them)."""
+    folded = lookalike.upper()
+    keyring.ref_for(folded)  # the folded one is a national id someone may hold
+    with pytest.raises(SubjectError, match="neither a national id"):
+        keyring.ref_for(lookalike)
+    with pytest.raises(SubjectError, match="neither a national id"):
+        keyring.resolve(lookalike)
+
+
 def test_tampered_ciphertext_is_refused_naming_the_event_and_field(ledger: Ledger) -> None:
     """One flipped ciphertext byte makes reading fail with TamperedFieldError, not garbage."""
     exchange_id = record(ledger, ANDERSSON, "Andersson")

@@ -24,6 +24,16 @@ from simulations.departments import DepartmentEndpoints, region_services
     ({"subjects_floor": "many"}, "subjects_floor", "positive whole number"),
     ({"baseline_alpha": 2}, "baseline_alpha", "from 0.01 to 1.0"),
     ({"suspend": "yes"}, "suspend", "true or false"),
+    ({"refusals_window_s": -300}, "refusals_window_s", "positive whole number"),
+    ({"departments_max": 2.5}, "departments_max", "positive whole number"),
+    ({"baseline_factor": -4}, "baseline_factor", "from 1.0 to 1000.0"),
+    ({"baseline_factor": float("nan")}, "baseline_factor", "from 1.0 to 1000.0"),
+    # Accepted before; its microseconds overflowed SQLite and stopped the watch.
+    ({"refusals_window_s": 10**13}, "refusals_window_s", "more than the 604800 allowed"),
+    ({"departments_window_s": 604801}, "departments_window_s", "more than the 604800"),
+    ({"sample_size": 10**9}, "sample_size", "more than the 100 allowed"),
+    ({"hours": 700}, "hours", "HH:MM-HH:MM"),
+    ({"hours": "07:00-19:00", "timezone": 1}, "timezone", "IANA"),
     ({"treshold": 3}, "treshold", "unknown key"),
 ])
 def test_a_bad_watch_table_is_refused_naming_the_key(

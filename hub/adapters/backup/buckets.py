@@ -71,13 +71,23 @@ class ChunkReader(io.RawIOBase):
 @contextlib.asynccontextmanager
 async def connected(url: str, auth: dict[str, Any]) -> AsyncIterator[Any]:
     """A JetStream context on ``url`` (with the hub's NATS ``auth``), drained on exit."""
+    failures: list[Exception] = []
+
+    async def remember(exc: Exception) -> None:  # instead of nats-py's traceback on stderr
+        failures.append(exc)
+
     try:
-        nc = await nats.connect(url, connect_timeout=TIMEOUT_S, max_reconnect_attempts=0,
-                                allow_reconnect=False, name="interop-hub-backup", **auth)
+        # max_reconnect_attempts=0 is not "no retry" to nats-py: its server selection drops a
+        # server only after more than N (> 0) attempts, so 0 retried an unreachable NATS
+        # forever (a backup that never ended). 1 drops it after two attempts.
+        nc = await nats.connect(url, connect_timeout=TIMEOUT_S, max_reconnect_attempts=1,
+                                reconnect_time_wait=0.5, allow_reconnect=False,
+                                error_cb=remember, name="interop-hub-backup", **auth)
     except (NatsError, OSError) as exc:
+        cause = failures[-1] if failures else exc
         raise BackupToolError(
-            f"NATS at {url} is not reachable ({type(exc).__name__}: {exc}); the Object Store "
-            "buckets cannot be read or written") from exc
+            f"NATS at {url} is not reachable ({type(cause).__name__}: {cause}); the Object "
+            "Store buckets cannot be read or written") from exc
     try:
         yield nc.jetstream(timeout=TIMEOUT_S)
     finally:

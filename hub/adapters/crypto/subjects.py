@@ -47,15 +47,21 @@ def is_subject_ref(text: str) -> bool:
 
 def normalise(national_id: str) -> str:
     """The canonical form of a national id, as contracts store it (trimmed, upper-case)."""
-    value = national_id.strip().upper()
-    try:
-        return _national_id().validate_python(value)
-    except ValidationError:
-        # A typo would silently name nobody; an operator forgetting someone must know.
-        raise SubjectError(
-            f"{national_id!r} is neither a national id (e.g. 19800101-1234) "
-            "nor a subject reference (ds- and 32 hex digits)"
-        ) from None
+    value = national_id.strip()
+    # Upper-casing first would fold letters from outside ASCII into it ("ß" -> "SS",
+    # "ı" -> "I", "ﬁ" -> "FI"): a national id nobody holds would name someone who does
+    # (a token's claim, or `subject forget` erasing the wrong person). Only ASCII is ever
+    # a national id, so anything else is refused as it was written.
+    if value.isascii():
+        try:
+            return _national_id().validate_python(value.upper())
+        except ValidationError:
+            pass
+    # A typo would silently name nobody; an operator forgetting someone must know.
+    raise SubjectError(
+        f"{national_id!r} is neither a national id (e.g. 19800101-1234) "
+        "nor a subject reference (ds- and 32 hex digits)"
+    )
 
 
 @functools.cache

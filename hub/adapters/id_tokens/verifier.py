@@ -26,6 +26,7 @@ pairwise pseudonym that the hub could not match to a department's records.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -197,8 +198,12 @@ def _number(claims: Mapping[str, Any], name: str) -> float:
     value = claims.get(name)
     if value is None:
         raise MissingClaimError(f"the token has no {name} claim", claim=name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidClaimError(f"claim {name} is not a number of seconds", claim=name)
+    # JSON as Python reads it admits NaN and Infinity: neither is a time, and NaN passes
+    # every comparison the checks make (a token that never expires, a replay-cache entry
+    # never pruned), so only a finite number of seconds is a time.
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value)):
+        raise InvalidClaimError(f"claim {name} is not a finite number of seconds", claim=name)
     return float(value)
 
 

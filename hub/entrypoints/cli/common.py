@@ -17,7 +17,7 @@ from rich.console import Console
 
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
-from hub.settings import HubSettings
+from hub.settings import HubSettings, read_settings
 
 DataOption = Annotated[
     Path | None,
@@ -29,7 +29,7 @@ out = Console(width=None if sys.stdout.isatty() else 132)
 
 def load_settings(data: Path | None, **overrides: Any) -> HubSettings:
     """Settings from the environment, with ``--data`` and other flags taking precedence."""
-    settings = HubSettings()
+    settings = read_settings()
     updates = {k: v for k, v in {"data": data, **overrides}.items() if v is not None}
     return settings.model_copy(update=updates)
 

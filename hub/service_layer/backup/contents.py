@@ -12,7 +12,9 @@ must never leave it:
   and not answered, and the Object Store buckets are backed up through NATS;
 - ``projections.sqlite3`` and ``as-of/``: read models, rebuilt from the ledger;
 - lock files, SQLite's ``-wal``/``-shm``/``-journal`` files, dotfiles (temporary
-  files and locks).
+  files and locks);
+- symbolic links, anywhere: a link would copy a file from outside the folder into the
+  backup, and restore it as the region's own.
 
 SQLite databases are copied with the online backup API; the audit signing key,
 the one private key stored unwrapped in the folder, is sealed under the KEK for
@@ -58,7 +60,7 @@ def audit_members(data: Path) -> list[str]:
     if not folder.is_dir():
         return []
     return [p.relative_to(data).as_posix() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")]
+            if p.is_file() and not p.is_symlink() and not p.name.startswith(".")]
 
 
 def kind_of(path: Path, name: str) -> str:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from hub.adapters.backup.buckets import bucket_prefix
 from hub.adapters.backup.errors import BackupIntegrityError, BackupKeyError
 from hub.adapters.backup.sealed import BackupKeys, derive_keys
 
@@ -118,10 +120,108 @@ class Manifest:
         try:
             body = json.loads(data)
             members = [Member(**m) for m in body.pop("members")]
-            return cls(members=members, **body)
+            manifest = cls(members=members, **body)
         except (ValueError, KeyError, TypeError) as exc:
             raise BackupIntegrityError(f"the manifest cannot be read: {exc}") from None
+        check_manifest(manifest)
+        return manifest
 
     def member(self, name: str) -> Member | None:
         """The member restoring to ``name``, if there is one."""
         return next((m for m in self.members if m.name == name), None)
+
+
+KINDS = (FILE, SQLITE, KEK_SEALED, PG_DUMP, OBJECT)
+STORES = ("sqlite", "postgresql")
+_IN_FOLDER = (FILE, SQLITE, KEK_SEALED)  # restored as files of the data folder
+_MEMBER_FILE = re.compile(r"^members/[0-9]{5,}\.sealed$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_manifest(manifest: Manifest) -> None:
+    """Refuse a manifest restore could not follow safely, naming the member and field.
+
+    The manifest is sealed, so only a holder of the backup key can write one; it is
+    still checked as input: a member name that leaves the data folder (``..``, an absolute
+    path), two members on one path, a member file outside ``members/``, a kind or mode
+    that is not one, a PostgreSQL dump in a SQLite backup, an object for a bucket that is
+    not the region's. ``backup verify`` refuses what
+    ``restore`` would.
+    """
+    if manifest.store not in STORES:
+        raise BackupIntegrityError(f"the manifest's store {manifest.store!r} is not one of "
+                                   f"{', '.join(STORES)}")
+    for name in ("events", "last_position"):
+        if not _count(getattr(manifest, name)):
+            raise BackupIntegrityError(f"the manifest's {name} is not a whole number")
+    _check_checkpoint(manifest.checkpoint)
+    paths: set[str] = set()
+    files: set[str] = set()
+    for index, member in enumerate(manifest.members):
+        problem = _member_problem(member, manifest.store, manifest.region)
+        if problem is None and member.file in files:
+            problem = f"file {member.file!r} is another member's too"
+        if problem is None and member.kind in _IN_FOLDER:
+            problem = _path_problem(member.name, paths)
+            paths.add(member.name)
+        if problem is not None:
+            shown = str(member.name)[:200]
+            raise BackupIntegrityError(f"the manifest's member {index} ({shown!r}): {problem}")
+        files.add(member.file)
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_checkpoint(checkpoint: object) -> None:
+    if checkpoint is None:
+        return
+    if (not isinstance(checkpoint, dict) or not _count(checkpoint.get("size"))
+            or not isinstance(checkpoint.get("root"), str)
+            or not isinstance(checkpoint.get("note"), str)):
+        raise BackupIntegrityError(
+            "the manifest's checkpoint is not one: it needs a size (a whole number), a root "
+            "and a note")
+
+
+def _member_problem(member: Member, store: str, region: str) -> str | None:
+    if not isinstance(member.name, str) or not member.name:
+        return "name is empty or not text"
+    if member.kind not in KINDS:
+        return f"kind {member.kind!r} is not one of {', '.join(KINDS)}"
+    if member.kind == PG_DUMP and store != "postgresql":
+        return "a PostgreSQL dump in a backup of a SQLite store"
+    if not isinstance(member.file, str) or not _MEMBER_FILE.match(member.file):
+        return f"file {member.file!r} is not a file of the backup's members/ folder"
+    if not _count(member.size):
+        return "size is not a whole number"
+    if not isinstance(member.sha256, str) or not _SHA256.match(member.sha256):
+        return "sha256 is not 64 hex digits"
+    if not _count(member.mode) or member.mode > 0o777:
+        return f"mode {member.mode!r} is not a file mode (0 to 0o777)"
+    if not isinstance(member.meta, dict):
+        return "meta is not a table"
+    if member.kind == OBJECT and not all(
+            isinstance(member.meta.get(key), str) and member.meta[key]
+            for key in ("bucket", "object")):
+        return "an Object Store object needs its bucket and object name"
+    if member.kind == OBJECT and not member.meta["bucket"].startswith(bucket_prefix(region)):
+        return (f"bucket {member.meta['bucket'][:100]!r} is not one of region {region}'s "
+                f"({bucket_prefix(region)}*): a restore writes only the region's own buckets")
+    return None
+
+
+def _path_problem(name: str, taken: set[str]) -> str | None:
+    """Why ``name`` cannot be a path inside the data folder; None when it can."""
+    parts = name.split("/")
+    if (name.startswith("/") or "\\" in name or "\x00" in name
+            or any(part in ("", ".", "..") for part in parts)):
+        return ("is not a relative path inside the data folder (no '..', '.', empty parts, "
+                "leading '/' or backslash)")
+    if name in taken:
+        return "is named by another member too"
+    prefixes = {"/".join(parts[:i]) for i in range(1, len(parts))}
+    if prefixes & taken or any(other.startswith(name + "/") for other in taken):
+        return "is a file and a folder at once with another member's path"
+    return None

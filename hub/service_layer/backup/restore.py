@@ -87,6 +87,12 @@ def _make_folder(data: Path) -> bool:
 
 def _check_targets(data: Path, store: str | None, postgres: bool,
                    until_checkpoint: int | None) -> None:
+    if data.is_symlink() and not data.exists():
+        raise RestoreTargetError(f"the data folder {data} is a symbolic link to nothing: "
+                                 "restore into a new or empty folder")
+    if data.exists() and not data.is_dir():
+        raise RestoreTargetError(f"the data folder {data} is a file, not a folder: restore "
+                                 "into a new or empty folder")
     if data.exists() and any(data.iterdir()):
         raise RestoreTargetError(
             f"the data folder {data} is not empty: restore into a new or empty folder")

@@ -135,11 +135,21 @@ def _bytes_in(target: Path) -> int:
 
 
 def _prepare_target(target: Path, data: Path) -> None:
+    if target.is_symlink() and not target.exists():
+        raise RestoreTargetError(f"the backup target {target} is a symbolic link to nothing "
+                                 f"({os.readlink(target)}): name a new folder")
+    if target.exists() and not target.is_dir():
+        raise RestoreTargetError(f"the backup target {target} is a file, not a folder: name a "
+                                 "new folder")
     if target.exists() and any(target.iterdir()):
         raise RestoreTargetError(f"the backup target {target} is not empty: name a new folder")
     if target.resolve() == data.resolve():
         raise BackupError(f"the backup target {target} is the data folder itself")
-    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RestoreTargetError(f"the backup target {target} cannot be made: "
+                                 f"{exc.strerror}") from None
 
 
 def _copy_audit(data: Path, region: str, out: _Members) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from hub.adapters.backup.sealed import BackupKeys, open_sealed, sealed_member_of
 from hub.service_layer.backup.manifest import (
     MANIFEST_FILE,
     MANIFEST_NAME,
+    MEMBERS_FOLDER,
     Header,
     Manifest,
     Member,
@@ -47,7 +48,22 @@ def verify_backup(target: Path, material: bytes) -> Manifest:
     """Check every member of the backup at ``target``; its manifest when all is well."""
     _, keys, manifest = open_backup(target, material)
     check_members(target, keys, manifest)
+    _check_no_strangers(target, manifest)
     return manifest
+
+
+def _check_no_strangers(target: Path, manifest: Manifest) -> None:
+    """A file in ``members/`` that the manifest does not list was put there afterwards."""
+    listed = {m.file for m in manifest.members}
+    folder = target / MEMBERS_FOLDER
+    found = sorted(p.relative_to(target).as_posix() for p in folder.iterdir()) \
+        if folder.is_dir() else []
+    strangers = [name for name in found if name not in listed]
+    if strangers:
+        raise BackupIntegrityError(
+            f"{', '.join(strangers[:5])}{' …' if len(strangers) > 5 else ''}: not in the "
+            "manifest; the backup was altered after it was written (restore ignores such "
+            "files)")
 
 
 def check_members(target: Path, keys: BackupKeys, manifest: Manifest) -> None:

@@ -133,10 +133,18 @@ class ServiceDirectory:
 
 def load_services(path: Path, registry: ContractRegistry) -> list[ServiceDefinition]:
     """Read service definitions from a TOML file (``[[service]]`` tables)."""
-    with path.open("rb") as handle:
-        document = tomllib.load(handle)
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RoutingError(f"{path} is not a TOML file: {exc}") from None
+    tables = document.get("service", [])
+    if not isinstance(tables, list):
+        raise RoutingError(f"{path}: service must be [[service]] tables")
     services = []
-    for index, table in enumerate(document.get("service", [])):
+    for index, table in enumerate(tables):
+        if not isinstance(table, dict):
+            raise RoutingError(f"{path}: service[{index}] is not a table: write [[service]]")
         try:
             response = registry.get(table["response"])
             services.append(

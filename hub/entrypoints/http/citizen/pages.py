@@ -5,7 +5,9 @@ portal that token; here it is pasted into a form), then reads their data-use rep
 consents, cases and what is kept until when, and may withdraw a consent. The session
 cookie holds the access id and a random secret (``HttpOnly``, ``SameSite=Strict``, path
 ``/citizen``, ``Secure`` over HTTPS) and ends when the token expires; each page seen is
-recorded as a reading. Forms carry a token derived from the session secret (CSRF).
+recorded as a reading. Forms carry a token derived from the session secret (CSRF); the
+sign-in form, posted before there is a session, is refused when the browser says it comes
+from another site (``Sec-Fetch-Site: cross-site``: login CSRF).
 
 The pages need no script: a small one only remembers the colour theme chosen with the
 toggle (otherwise the system's light or dark preference applies). Text is sized in
@@ -116,6 +118,16 @@ def citizen_pages_router(pages: CitizenPages) -> APIRouter:
     @router.post("/citizen/sign-in")
     async def sign_in(request: Request, id_token: str = Form("")) -> Response:
         token = id_token.strip()
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            # Login CSRF: another site's form would sign this browser in as whoever's token
+            # it posts (the cookie is set whatever SameSite says), and the person would then
+            # read, and act on, someone else's data believing it theirs.
+            await asyncio.to_thread(desk.refuse, "citizen-cross-site",
+                                    "sign-in form posted from another site",
+                                    request.url.path, desk.claimed(token))
+            return pages.render(request, "sign_in.html", "Sign in", status=403,
+                                error="Not signed in: the sign-in form was sent from another "
+                                      "site. Paste your ID token on this page.")
         try:
             if not token:
                 raise IdTokenMissingError("paste the ID token your identity provider gave you",
