@@ -136,8 +136,8 @@ def _body(note: str) -> CheckpointBody:
     return CheckpointBody.parse(split_note(note)[0])
 
 
-async def test_the_disaster_drill(tmp_path: Path,
-                                  servers: dict[str, NatsServerProcess]) -> None:
+async def test_the_disaster_drill(tmp_path: Path, servers: dict[str, NatsServerProcess],
+                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Backup mid-load, loss, restore on a fresh folder, reconcile: nothing acknowledged is
     lost, nothing doubled, the audit verifies and old checkpoints link to the new tree."""
     north_s, south_s = _settings(tmp_path / "north", "north"), _settings(tmp_path / "south",
@@ -205,15 +205,17 @@ async def test_the_disaster_drill(tmp_path: Path,
     assert linked >= 1
     assert Auditor.from_settings(restored_s).verify().ok
 
-    print(f"\ndrill: {len(issued)} records issued north->south, {len(acked_before)} acknowledged "
-          f"before the backup, all {len(acked_before)} present after restore; "
-          f"{counts['local events']} local events in south, backup covered "
-          f"{backup.manifest.events} ledger events (checkpoint {covered}); "
-          f"lost after the backup and repaired by reconcile: {len(lost)} "
-          f"({len(repaired.steps)} repair steps); duplicated: 0; audit verifies "
-          f"{report.audit.events} events; {linked} old checkpoints linked to the new tree "
-          f"(size {new.size}) by consistency proofs, {superseded} signed after the backup "
-          "superseded")
+    with capsys.disabled():  # the counts show in `make test`'s output, not only with -s
+        print(f"\ndrill: {len(issued)} records issued north->south, "
+              f"{len(acked_before)} acknowledged before the backup, "
+              f"all {len(acked_before)} present after restore; "
+              f"{counts['local events']} local events in south, backup covered "
+              f"{backup.manifest.events} ledger events (checkpoint {covered}); "
+              f"lost after the backup and repaired by reconcile: {len(lost)} "
+              f"({len(repaired.steps)} repair steps); duplicated: 0; audit verifies "
+              f"{report.audit.events} events; {linked} old checkpoints linked to the new tree "
+              f"(size {new.size}) by consistency proofs, {superseded} signed after the backup "
+              "superseded")
 
 
 def base64_kek(kek: bytes) -> bytes:
