@@ -98,6 +98,9 @@ def _document_use(
         basis=disclosed.basis, legal_basis=disclosed.legal_basis,
         consent_id=disclosed.consent_id,
         fields=(f"document {document.document_id} ({document.media_type})",),
+        retention=document.retention,
+        kept_until=dt.datetime.fromisoformat(document.kept_until) if document.kept_until
+        else None,
     )]
 
 

@@ -1,0 +1,186 @@
+"""Documents under retention, on real stores (SQLite, PostgreSQL) and a real nats-server.
+
+A document is sealed under its retention scope's key (subject, purpose, expiry bucket), as
+an exchange's payloads are. When the enforcer destroys that key, the document sink records
+``Document.Expired`` and deletes the object; the document then reads as erased (410), the
+audit log still verifies, and the data-use report says until when each document was kept.
+Time is moved through the enforcer's clock only, as in tests/integration/test_retention.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.adapters.documents.errors import DocumentErased, DocumentNotFound
+from hub.adapters.nats.server import NatsServerProcess
+from hub.adapters.store.ledger import Ledger
+from hub.domain.document import Document
+from hub.domain.retention import bucket_end, expiry_bucket
+from hub.service_layer.audit import Auditor
+from hub.service_layer.documents.expiry import DocumentExpiry
+from hub.service_layer.documents.policy import DocumentPolicy
+from hub.service_layer.documents.supply import Documents, Supply
+from hub.service_layer.privacy.erasure import forget_subject
+from hub.service_layer.privacy.retention import RetentionEnforcer, RetentionExpiry, utc_now
+from hub.service_layer.security.purposes import Purpose
+from hub.service_layer.security.report import data_use_report
+from tests.integration.documents_fixtures import (
+    ANDERSSON,
+    BRANDT,
+    OWNER,
+    SERVICE,
+    SERVICE_ID,
+    blocks,
+    documents_parts,
+    pdf,
+)
+
+# Two purposes kept for different periods; the owner department supplies under both.
+KEPT = dataclasses.replace(SERVICE, purposes=(
+    Purpose("benefit", ("person", "periods"), legal_basis="Act s. 1", retention="P1M"),
+    Purpose("loan", ("periods.start", "periods.end", "as_of"), consent=True,
+            retention="P5Y"),
+))
+# P1M ends within 31 days, its bucket within 31 more: 70 days on, every P1M key is due.
+LATER = dt.timedelta(days=70)
+
+
+def _events(ledger: Ledger, topic: str) -> list[Any]:
+    return [ledger.mapper.to_domain_event(n) for n in ledger.notifications(1, 1000, (topic,))]
+
+
+async def _read(documents: Documents, document_id: str) -> bytes:
+    document = await asyncio.to_thread(documents.get, document_id)
+    return b"".join([chunk async for chunk in await documents.open(document)])
+
+
+def _enforcer(ledger: Ledger, sink: DocumentExpiry) -> RetentionEnforcer:
+    return RetentionEnforcer(ledger, ledger.keyring, clock=lambda: utc_now() + LATER,
+                             sinks=[sink])
+
+
+async def test_expiry_deletes_exactly_the_expired_documents_and_is_recorded_once(
+    tmp_path: Path, store_url: str | None, store_ledger: Ledger,
+    nats_server: NatsServerProcess,
+) -> None:
+    """Andersson's documents for a one-month and a five-year purpose. Seventy days on, the
+    one-month one is gone from the bucket and reads as erased (410, naming the purpose and
+    bucket); the five-year one downloads byte-identical. RetentionExpired and
+    Document.Expired are recorded once each, without personal data; a second pass does
+    nothing more; the audit log verifies; the report says until when each was kept."""
+    ledger = store_ledger
+    auditor = Auditor(tmp_path / "hub", store_url, "north")  # store_ledger's data folder
+    short_bytes, long_bytes = pdf(b"% benefit\n", pad=300_000), pdf(b"% loan\n")
+    async with documents_parts(ledger, nats_server.url, service=KEPT) as parts:
+        documents = parts.documents
+        short = await documents.supply(Supply(OWNER, SERVICE_ID, "benefit", ANDERSSON),
+                                       blocks(short_bytes))
+        long_ = await documents.supply(Supply(OWNER, SERVICE_ID, "loan", ANDERSSON),
+                                       blocks(long_bytes))
+        for document in (short, long_):
+            await documents.disclose(document.document_id, by=OWNER, recipient=OWNER,
+                                     purpose=document.purpose)
+        auditor.checkpoint()
+        sink = DocumentExpiry(ledger, parts.store, asyncio.get_running_loop())
+
+        expired = await asyncio.to_thread(_enforcer(ledger, sink).run_once)
+
+        bucket = expiry_bucket(short.created_on, "P1M")
+        assert [(e.subject, e.purpose, e.bucket) for e in expired] == [
+            (short.data_subject, "benefit", bucket)]
+        with pytest.raises(DocumentNotFound):
+            await parts.store.describe(short.document_id)
+        with pytest.raises(DocumentErased) as erased:
+            await _read(documents, short.document_id)
+        assert erased.value.status == 410
+        assert "retention period (P1M, purpose benefit)" in erased.value.message
+        assert bucket in erased.value.message
+        assert erased.value.issues[0].code == "retention-expired"
+        with pytest.raises(DocumentErased):  # nothing left to disclose either
+            await documents.disclose(short.document_id, by=OWNER, recipient=OWNER,
+                                     purpose="benefit")
+        assert await _read(documents, long_.document_id) == long_bytes
+
+        assert await asyncio.to_thread(_enforcer(ledger, sink).run_once) == []
+        assert await sink.expire(short.data_subject, "benefit", bucket) == []
+
+    recorded = _events(ledger, Document.Expired.TOPIC)
+    assert [(str(e.originator_id), e.expiry_bucket) for e in recorded] == [
+        (short.document_id, bucket)]
+    assert len(_events(ledger, RetentionExpiry.RetentionExpired.TOPIC)) == 1
+    assert ANDERSSON not in repr(vars(recorded[0]))
+    report = auditor.verify()
+    assert report.ok, report.problems
+    uses = {u.fields[0].split()[1]: u for u in data_use_report(ledger, short.data_subject)}
+    assert uses[short.document_id].retention == "P1M"
+    assert uses[short.document_id].kept_until == bucket_end(bucket)
+    assert uses[long_.document_id].kept_until == bucket_end(
+        expiry_bucket(long_.created_on, "P5Y"))
+    assert short.kept_until == bucket_end(bucket).isoformat()
+
+
+async def test_a_pass_that_died_between_recording_and_deleting_is_completed_once(
+    store_ledger: Ledger, nats_server: NatsServerProcess,
+) -> None:
+    """The expiry was recorded but the object not deleted (the process died in between):
+    the next pass deletes it and records nothing twice."""
+    ledger = store_ledger
+    async with documents_parts(ledger, nats_server.url, service=KEPT) as parts:
+        document = await parts.documents.supply(
+            Supply(OWNER, SERVICE_ID, "benefit", BRANDT), blocks(pdf()))
+        sink = DocumentExpiry(ledger, parts.store, asyncio.get_running_loop())
+        await asyncio.to_thread(sink._record, document.document_id, document.expiry_bucket)
+        assert (await parts.store.describe(document.document_id)).size > 0
+
+        await asyncio.to_thread(_enforcer(ledger, sink).run_once)
+
+        with pytest.raises(DocumentNotFound):
+            await parts.store.describe(document.document_id)
+    assert len(_events(ledger, Document.Expired.TOPIC)) == 1
+
+
+async def test_forgetting_a_subject_erases_documents_under_every_key_and_records_it(
+    store_ledger: Ledger, nats_server: NatsServerProcess,
+) -> None:
+    """A document kept for a period (scope key) and one kept until forgotten (own key) both
+    read as erased after `subject forget`, whose record names both keys."""
+    ledger = store_ledger
+    forever = dataclasses.replace(SERVICE, purposes=(
+        KEPT.purposes[0], dataclasses.replace(KEPT.purposes[1], retention="")))
+    async with documents_parts(ledger, nats_server.url, service=forever) as parts:
+        kept = await parts.documents.supply(Supply(OWNER, SERVICE_ID, "benefit", BRANDT),
+                                            blocks(pdf(b"% kept\n")))
+        own = await parts.documents.supply(Supply(OWNER, SERVICE_ID, "loan", BRANDT),
+                                           blocks(pdf(b"% own\n")))
+        assert (kept.retention, own.retention, own.kept_until) == ("P1M", "", "")
+        assert kept.kid != own.kid
+
+        erasure = forget_subject(ledger, ledger.keyring, kept.data_subject)
+
+        assert {kept.kid, own.kid} <= set(erasure.key_ids)
+        for document in (kept, own):
+            with pytest.raises(DocumentErased, match="forgotten"):
+                await _read(parts.documents, document.document_id)
+
+
+async def test_a_services_documents_retention_overrides_the_purposes(
+    store_ledger: Ledger, nats_server: NatsServerProcess,
+) -> None:
+    """``[[documents]] retention`` is the period of the service's documents, whatever the
+    purpose says; the object's headers name the scope the sink finds it by."""
+    ledger = store_ledger
+    async with documents_parts(ledger, nats_server.url, DocumentPolicy(retention="P2Y"),
+                               service=KEPT) as parts:
+        document = await parts.documents.supply(
+            Supply(OWNER, SERVICE_ID, "benefit", ANDERSSON), blocks(pdf()))
+        headers = (await parts.store.describe(document.document_id)).headers
+    assert document.retention == "P2Y"
+    assert document.expiry_bucket == expiry_bucket(document.created_on, "P2Y")
+    assert headers["Hub-Purpose"] == "benefit"
+    assert headers["Hub-Expiry-Bucket"] == document.expiry_bucket
