@@ -15,6 +15,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from hub.adapters.documents.errors import DocumentErased, DocumentNotFound
@@ -22,6 +23,7 @@ from hub.adapters.nats.server import NatsServerProcess
 from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document
 from hub.domain.retention import bucket_end, expiry_bucket
+from hub.entrypoints.serve import Hub
 from hub.service_layer.audit import Auditor
 from hub.service_layer.documents.expiry import DocumentExpiry
 from hub.service_layer.documents.policy import DocumentPolicy
@@ -30,6 +32,7 @@ from hub.service_layer.privacy.erasure import forget_subject
 from hub.service_layer.privacy.retention import RetentionEnforcer, RetentionExpiry, utc_now
 from hub.service_layer.security.purposes import Purpose
 from hub.service_layer.security.report import data_use_report
+from hub.settings import HubSettings
 from tests.integration.documents_fixtures import (
     ANDERSSON,
     BRANDT,
@@ -40,6 +43,7 @@ from tests.integration.documents_fixtures import (
     documents_parts,
     pdf,
 )
+from tests.integration.hub_fixtures import PURPOSE, department_token, running_region
 
 # Two purposes kept for different periods; the owner department supplies under both.
 KEPT = dataclasses.replace(SERVICE, purposes=(
@@ -47,6 +51,7 @@ KEPT = dataclasses.replace(SERVICE, purposes=(
     Purpose("loan", ("periods.start", "periods.end", "as_of"), consent=True,
             retention="P5Y"),
 ))
+TAX = "north/tax"
 # P1M ends within 31 days, its bucket within 31 more: 70 days on, every P1M key is due.
 LATER = dt.timedelta(days=70)
 
@@ -58,6 +63,10 @@ def _events(ledger: Ledger, topic: str) -> list[Any]:
 async def _read(documents: Documents, document_id: str) -> bytes:
     document = await asyncio.to_thread(documents.get, document_id)
     return b"".join([chunk async for chunk in await documents.open(document)])
+
+
+def _bearer(hub: Hub, department: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {department_token(hub, department)}"}
 
 
 def _enforcer(ledger: Ledger, sink: DocumentExpiry) -> RetentionEnforcer:
@@ -184,3 +193,45 @@ async def test_a_services_documents_retention_overrides_the_purposes(
     assert document.expiry_bucket == expiry_bucket(document.created_on, "P2Y")
     assert headers["Hub-Purpose"] == "benefit"
     assert headers["Hub-Expiry-Bucket"] == document.expiry_bucket
+
+
+async def test_the_running_hub_deletes_an_expired_document_and_answers_410(
+    hub_settings: HubSettings,
+) -> None:
+    """Through the hub's own wiring: its enforcer (clock moved past the purpose's P5Y) tells
+    the document sink, the object goes, and the link issued before answers 410 with a
+    problem naming the retention period; a new link is refused the same way."""
+    later = dt.timedelta(days=6 * 366)
+    data = pdf(b"% claim\n")
+    async with running_region(hub_settings) as region:
+        hub = region.hub
+        async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
+            supplied = await client.post(
+                "/documents", headers=_bearer(hub, TAX),
+                data={"service": SERVICE_ID, "purpose": PURPOSE, "subject": ANDERSSON},
+                files={"file": ("claim.pdf", data, "application/pdf")})
+            assert supplied.status_code == 201, supplied.text
+            document_id = supplied.json()["document_id"]
+            link = {"recipient": OWNER, "purpose": PURPOSE}
+            linked = await client.post(f"/documents/{document_id}/links",
+                                       headers=_bearer(hub, TAX), json=link)
+            url = linked.json()["url"]
+            assert (await client.get(url, headers=_bearer(hub, OWNER))).content == data
+            hub.retention.clock = lambda: utc_now() + later
+
+            expired = await asyncio.to_thread(hub.retention.run_once)
+
+            assert PURPOSE in {e.purpose for e in expired}
+            with pytest.raises(DocumentNotFound):
+                await hub.documents.store.describe(document_id)
+            gone = await client.get(url, headers=_bearer(hub, OWNER))
+            again = await client.post(f"/documents/{document_id}/links",
+                                      headers=_bearer(hub, TAX), json=link)
+        for answer in (gone, again):
+            assert answer.status_code == 410, answer.text
+            assert answer.headers["content-type"] == "application/problem+json"
+            problem = answer.json()
+            assert problem["code"] == "document-erased"
+            assert f"retention period (P5Y, purpose {PURPOSE})" in problem["detail"]
+        (recorded,) = _events(hub.ledger, Document.Expired.TOPIC)
+        assert str(recorded.originator_id) == document_id
