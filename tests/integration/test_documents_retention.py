@@ -12,17 +12,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from hub.adapters.documents.errors import DocumentErased, DocumentNotFound
 from hub.adapters.nats.server import NatsServerProcess
 from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document
 from hub.domain.retention import bucket_end, expiry_bucket
+from hub.entrypoints.cli.main import app
 from hub.entrypoints.serve import Hub
 from hub.service_layer.audit import Auditor
 from hub.service_layer.documents.expiry import DocumentExpiry
@@ -198,7 +201,8 @@ async def test_a_services_documents_retention_overrides_the_purposes(
 async def test_the_running_hub_deletes_an_expired_document_and_answers_410(
     hub_settings: HubSettings,
 ) -> None:
-    """Through the hub's own wiring: its enforcer (clock moved past the purpose's P5Y) tells
+    """`retention run` works beside the running hub. Through the hub's own wiring: its
+    enforcer (clock moved past the purpose's P5Y) tells
     the document sink, the object goes, and the link issued before answers 410 with a
     problem naming the retention period; a new link is refused the same way."""
     later = dt.timedelta(days=6 * 366)
@@ -217,6 +221,10 @@ async def test_the_running_hub_deletes_an_expired_document_and_answers_410(
                                        headers=_bearer(hub, TAX), json=link)
             url = linked.json()["url"]
             assert (await client.get(url, headers=_bearer(hub, OWNER))).content == data
+            ran = await asyncio.to_thread(  # beside the hub: through its embedded server
+                CliRunner().invoke, app, ["retention", "run", "--data", str(hub_settings.data)],
+                env={k: None for k in os.environ if k.startswith("HUB_")})
+            assert ran.exit_code == 0 and "0 key(s) destroyed" in ran.stdout, ran.output
             hub.retention.clock = lambda: utc_now() + later
 
             expired = await asyncio.to_thread(hub.retention.run_once)
