@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hub.adapters.documents.errors import DocumentErased, DocumentNotFound
+from hub.adapters.documents.object_store import DocumentStore, StoredObject
 from hub.adapters.nats.server import NatsServerProcess
 from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document
@@ -59,6 +60,16 @@ TAX = "north/tax"
 LATER = dt.timedelta(days=70)
 
 
+class _ListingsCounted(DocumentStore):
+    """The region's real bucket, counting the reads of its metadata."""
+
+    listings = 0
+
+    async def listing(self) -> list[StoredObject]:
+        self.listings += 1
+        return await super().listing()
+
+
 def _events(ledger: Ledger, topic: str) -> list[Any]:
     return [ledger.mapper.to_domain_event(n) for n in ledger.notifications(1, 1000, (topic,))]
 
@@ -81,8 +92,9 @@ async def test_expiry_deletes_exactly_the_expired_documents_and_is_recorded_once
     tmp_path: Path, store_url: str | None, store_ledger: Ledger,
     nats_server: NatsServerProcess,
 ) -> None:
-    """Andersson's documents for a one-month and a five-year purpose. Seventy days on, the
-    one-month one is gone from the bucket and reads as erased (410, naming the purpose and
+    """Andersson's documents for a one-month and a five-year purpose, Brandt's for the
+    one-month one. Seventy days on, the one-month ones are gone from the bucket (found by
+    one read of its metadata) and reads as erased (410, naming the purpose and
     bucket); the five-year one downloads byte-identical. RetentionExpired and
     Document.Expired are recorded once each, without personal data; a second pass does
     nothing more; the audit log verifies; the report says until when each was kept."""
@@ -95,19 +107,24 @@ async def test_expiry_deletes_exactly_the_expired_documents_and_is_recorded_once
                                        blocks(short_bytes))
         long_ = await documents.supply(Supply(OWNER, SERVICE_ID, "loan", ANDERSSON),
                                        blocks(long_bytes))
+        his = await documents.supply(Supply(OWNER, SERVICE_ID, "benefit", BRANDT),
+                                     blocks(pdf(b"% his\n")))
         for document in (short, long_):
             await documents.disclose(document.document_id, by=OWNER, recipient=OWNER,
                                      purpose=document.purpose)
         auditor.checkpoint()
-        sink = DocumentExpiry(ledger, parts.store, asyncio.get_running_loop())
+        store = await _ListingsCounted.connect(nats_server.url, region="north")
+        sink = DocumentExpiry(ledger, store, asyncio.get_running_loop())
 
         expired = await asyncio.to_thread(_enforcer(ledger, sink).run_once)
 
         bucket = expiry_bucket(short.created_on, "P1M")
-        assert [(e.subject, e.purpose, e.bucket) for e in expired] == [
-            (short.data_subject, "benefit", bucket)]
-        with pytest.raises(DocumentNotFound):
-            await parts.store.describe(short.document_id)
+        assert sorted((e.subject, e.purpose, e.bucket) for e in expired) == sorted([
+            (short.data_subject, "benefit", bucket), (his.data_subject, "benefit", bucket)])
+        assert store.listings == 1  # one read of the bucket's metadata for the whole pass
+        for gone in (short, his):
+            with pytest.raises(DocumentNotFound):
+                await parts.store.describe(gone.document_id)
         with pytest.raises(DocumentErased) as erased:
             await _read(documents, short.document_id)
         assert erased.value.status == 410
@@ -121,11 +138,12 @@ async def test_expiry_deletes_exactly_the_expired_documents_and_is_recorded_once
 
         assert await asyncio.to_thread(_enforcer(ledger, sink).run_once) == []
         assert await sink.expire(short.data_subject, "benefit", bucket) == []
+        await store.close()
 
     recorded = _events(ledger, Document.Expired.TOPIC)
-    assert [(str(e.originator_id), e.expiry_bucket) for e in recorded] == [
-        (short.document_id, bucket)]
-    assert len(_events(ledger, RetentionExpiry.RetentionExpired.TOPIC)) == 1
+    assert sorted((str(e.originator_id), e.expiry_bucket) for e in recorded) == sorted([
+        (short.document_id, bucket), (his.document_id, bucket)])
+    assert len(_events(ledger, RetentionExpiry.RetentionExpired.TOPIC)) == 2
     assert ANDERSSON not in repr(vars(recorded[0]))
     report = auditor.verify()
     assert report.ok, report.problems

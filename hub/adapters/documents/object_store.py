@@ -247,8 +247,8 @@ class DocumentStore:
             raise DocumentTampered(f"document {name}: the stored bytes do not match the "
                                    "Object Store's digest of them", path=f"document:{name}")
 
-    async def named_by(self, headers: Mapping[str, str]) -> list[str]:
-        """The names of the stored objects whose headers include all of ``headers``.
+    async def listing(self) -> list[StoredObject]:
+        """Every stored object, with its headers.
 
         Reads the bucket's metadata only — the last info message of each name, one small
         message per stored object — never the chunks, nor any history: the cost grows with
@@ -261,9 +261,9 @@ class DocumentStore:
         except (TimeoutError, nats.errors.Error) as exc:
             raise DocumentStoreError(f"cannot list the documents of {self.bucket}: "
                                      f"{exc!r}") from exc
-        wanted = dict(headers)
-        return [str(info.name) for info in infos
-                if not info.deleted and all(_header(info, k) == v for k, v in wanted.items())]
+        return [StoredObject(str(info.name), int(info.size or 0), int(info.chunks or 0),
+                             {k: v for k in (info.headers or {}) if (v := _header(info, k))})
+                for info in infos if not info.deleted]
 
     async def delete(self, name: str) -> None:
         """Remove object ``name`` (its chunks are purged)."""
