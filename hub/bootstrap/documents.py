@@ -12,11 +12,13 @@ from hub.adapters.documents.object_store import DocumentStore
 from hub.adapters.nats.user_sync import open_region_nats
 from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.writer_lock import sole_writer
+from hub.service_layer.documents.expiry import DocumentExpiry
 from hub.service_layer.documents.links import LINK_SECRET, LinkSigner
 from hub.service_layer.documents.policy import DocumentPolicies
 from hub.service_layer.documents.supply import Documents
 from hub.service_layer.documents.uploads import Uploads
 from hub.service_layer.exchanges.routing import ServiceDirectory
+from hub.service_layer.privacy.retention import RetentionEnforcer
 from hub.service_layer.security.credentials import CredentialService
 from hub.service_layer.security.decision import AccessPolicy
 from hub.settings import HubSettings
@@ -35,15 +37,24 @@ class DocumentsRuntime:
 async def running_documents(
     settings: HubSettings, ledger: Ledger, directory: ServiceDirectory, access: AccessPolicy,
     policies: DocumentPolicies, *, nats_url: str, nats_auth: Mapping[str, Any],
+    retention: RetentionEnforcer | None = None,
 ) -> AsyncIterator[DocumentsRuntime]:
-    """Open the region's bucket (replicas as its streams) and build the use cases over it."""
+    """Open the region's bucket (replicas as its streams) and build the use cases over it;
+    ``retention``'s passes then delete the documents of the scopes they expire."""
     store = await DocumentStore.connect(
         nats_url, region=settings.region, replicas=settings.stream_replicas,
         name=f"interop-hub-{settings.region}-documents", auth=nats_auth)
     try:
         secret = await asyncio.to_thread(ledger.keyring.secret, LINK_SECRET)
         documents = Documents(ledger, store, directory, access, policies, LinkSigner(secret))
-        yield DocumentsRuntime(documents, Uploads(documents), store)
+        sink = DocumentExpiry(ledger, store, asyncio.get_running_loop())
+        if retention is not None:
+            retention.add_sink(sink)
+        try:
+            yield DocumentsRuntime(documents, Uploads(documents), store)
+        finally:
+            if retention is not None:  # a pass after this keeps the keys until the next hub
+                retention.sinks.remove(sink)
     finally:
         await store.close()
 

@@ -11,10 +11,12 @@ and audited as everything else.
 
 from __future__ import annotations
 
-from typing import dataclass_transform
+from typing import Any, dataclass_transform
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from hub.domain.retention import KeyScope
 
 
 class Document(Aggregate):
@@ -34,10 +36,16 @@ class Document(Aggregate):
         TOPIC = "interop-hub:document.created"
 
     class Supplied(Created):
-        """A department supplied the document; its sealed bytes are in the region's bucket."""
+        """A department supplied the document; its sealed bytes are in the region's bucket.
+
+        ``bucket`` is the Object Store bucket. ``retention`` is the period it is kept (ISO
+        8601; "" until its subject is forgotten), ``expiry_bucket`` the month (``YYYY-MM``)
+        of its key scope, ``kept_until`` the instant (ISO 8601, UTC) that key is destroyed
+        and the document deleted ("" with no period).
+        """
 
         TOPIC = "interop-hub:document.supplied"
-        class_version = 1
+        class_version = 2
         document_id: str
         service: str
         supplier: str
@@ -49,6 +57,16 @@ class Document(Aggregate):
         sha256: str
         kid: str
         bucket: str
+        retention: str
+        expiry_bucket: str
+        kept_until: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 was sealed under the subject's own key, kept until forgotten."""
+            state["retention"] = ""
+            state["expiry_bucket"] = ""
+            state["kept_until"] = ""
 
     @staticmethod
     def create_id(document_id: str) -> UUID:
@@ -57,7 +75,8 @@ class Document(Aggregate):
     @event(Supplied)
     def __init__(self, document_id: str, service: str, supplier: str, purpose: str,
                  data_subject: str, media_type: str, declared_type: str, size: int,
-                 sha256: str, kid: str, bucket: str) -> None:
+                 sha256: str, kid: str, bucket: str, retention: str = "",
+                 expiry_bucket: str = "", kept_until: str = "") -> None:
         self.document_id = document_id
         self.service = service
         self.supplier = supplier
@@ -69,7 +88,29 @@ class Document(Aggregate):
         self.sha256 = sha256
         self.kid = kid
         self.bucket = bucket
+        self.retention = retention
+        self.expiry_bucket = expiry_bucket
+        self.kept_until = kept_until
+        self.expired = False
         self.disclosures: list[dict[str, str]] = []
+
+    def key_scope(self) -> KeyScope | None:
+        """The retention scope whose key seals it; None: the subject's own key."""
+        if not self.expiry_bucket:
+            return None
+        return KeyScope(self.data_subject, self.purpose, self.expiry_bucket)
+
+    class Expired(Event):
+        """Its retention period is over: its key scope's bucket (``expiry_bucket``) ended and
+        its sealed bytes were (about to be) deleted from the Object Store. No personal data."""
+
+        TOPIC = "interop-hub:document.expired"
+        class_version = 1
+        expiry_bucket: str
+
+    @event(Expired)
+    def expire(self, expiry_bucket: str) -> None:
+        self.expired = True
 
     class Disclosed(Event):
         """The document was shown to ``recipient`` for ``purpose`` (``basis``: legal-basis or

@@ -98,7 +98,7 @@ async def run_hub(
             document_policies or DocumentPolicies(
                 default=DocumentPolicy(max_bytes=settings.document_max_bytes)),
             nats_url=region.nats_url,
-            nats_auth=region.nats_auth))
+            nats_auth=region.nats_auth, retention=region.retention))
         console = await asyncio.to_thread(
             build_console, settings, region.ledger, region.projections, region.auditor,
             services, region.credentials, region.wake_relay)

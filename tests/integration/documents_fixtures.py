@@ -73,14 +73,16 @@ class DocumentParts:
 @contextlib.asynccontextmanager
 async def documents_parts(
     ledger: Ledger, nats_url: str, policy: DocumentPolicy | None = None,
+    service: ServiceDefinition = SERVICE,
 ) -> AsyncIterator[DocumentParts]:
-    """Documents over ``ledger`` and the region's bucket on the server at ``nats_url``."""
+    """Documents over ``ledger`` and the region's bucket on the server at ``nats_url``
+    (``service``: the one service, by default :data:`SERVICE`)."""
     models_of(ledger)  # the in-memory read models the access decision reads
     store = await DocumentStore.connect(nats_url, region="north")
     access = access_policy(ledger, "north")
     documents = Documents(
-        ledger, store, ServiceDirectory("north", [SERVICE]), access,
-        DocumentPolicies({SERVICE_ID: policy} if policy else {}),
+        ledger, store, ServiceDirectory("north", [service]), access,
+        DocumentPolicies({str(service.id): policy} if policy else {}),
         LinkSigner(ledger.keyring.secret(LINK_SECRET)),
     )
     try:

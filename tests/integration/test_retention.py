@@ -248,7 +248,7 @@ def test_the_commands_show_what_expires_when_and_run_idempotently(tmp_path: Path
     assert first.exit_code == 0, first.output
     assert "1 key(s) destroyed" in first.output and ref in first.output
     again = _cli(data, None, "retention", "run", "--json")
-    assert again.exit_code == 0 and again.output == ""
+    assert again.exit_code == 0 and again.stdout == ""  # logs go to stderr
 
     ledger = build_ledger(HubSettings(data=data))
     try:

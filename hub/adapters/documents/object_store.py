@@ -74,6 +74,15 @@ class StoredObject:
     headers: Mapping[str, str]
 
 
+def _header(info: api.ObjectInfo, name: str) -> str | None:
+    """One header of an object's info: a string as stored here, or the first of a list as
+    other Object Store clients write them."""
+    value = (info.headers or {}).get(name)
+    if isinstance(value, list):
+        return str(value[0]) if value else None
+    return None if value is None else str(value)
+
+
 class _Ahead:
     """Sealed chunks prepared by a task on the loop, :data:`_AHEAD` ahead of the one being
     stored, so sealing the next chunk overlaps waiting for this one's acknowledgement."""
@@ -237,6 +246,24 @@ class DocumentStore:
         if base64.urlsafe_b64encode(digest.digest()).decode() != expected:
             raise DocumentTampered(f"document {name}: the stored bytes do not match the "
                                    "Object Store's digest of them", path=f"document:{name}")
+
+    async def listing(self) -> list[StoredObject]:
+        """Every stored object, with its headers.
+
+        Reads the bucket's metadata only — the last info message of each name, one small
+        message per stored object — never the chunks, nor any history: the cost grows with
+        the documents the region holds now.
+        """
+        try:
+            infos = await asyncio.wait_for(self.objects.list(ignore_deletes=True), _STALL_S)
+        except nats.js.errors.NotFoundError:
+            return []  # an empty bucket
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise DocumentStoreError(f"cannot list the documents of {self.bucket}: "
+                                     f"{exc!r}") from exc
+        return [StoredObject(str(info.name), int(info.size or 0), int(info.chunks or 0),
+                             {k: v for k in (info.headers or {}) if (v := _header(info, k))})
+                for info in infos if not info.deleted]
 
     async def delete(self, name: str) -> None:
         """Remove object ``name`` (its chunks are purged)."""

@@ -101,9 +101,10 @@ def kept_until(at: dt.datetime, retention: str) -> dt.datetime | None:
 
 
 def _row(event: Any, source: str, exchange_id: str, service: str, fields: Sequence[str],
-         retention: str, subject: str) -> tuple[Any, ...]:
-    """The ``data_use`` row of one disclosure (in :data:`COLUMNS` order)."""
-    until = kept_until(event.timestamp, retention)
+         retention: str, subject: str, until: dt.datetime | None = None) -> tuple[Any, ...]:
+    """The ``data_use`` row of one disclosure (in :data:`COLUMNS` order); kept until
+    ``until`` when given, else the end of the bucket the disclosure's time falls in."""
+    until = until or kept_until(event.timestamp, retention)
     return (
         source, event.originator_version, subject, to_micros(event.timestamp), exchange_id,
         event.recipient, service, event.purpose, event.basis, event.legal_basis,
@@ -134,14 +135,17 @@ def _exchange_disclosed(facts: Facts, e: Any) -> tuple[Any, ...] | None:
 def _document_supplied(facts: Facts, e: Any) -> None:
     facts.update(service=e.service, subject=e.data_subject,
                  label=f"document {e.document_id} ({e.media_type})",
-                 retention=getattr(e, "retention", ""))
+                 retention=e.retention, kept_until=e.kept_until)
 
 
 def _document_disclosed(facts: Facts, e: Any) -> tuple[Any, ...] | None:
     if not facts.get("subject"):
         return None  # supplied before this index knew it, or about no one
+    # kept until what Supplied recorded: the period runs from the supply, not the disclosure
+    kept = facts.get("kept_until", "")
     return _row(e, str(e.originator_id), e.exchange_id, facts["service"], [facts["label"]],
-                facts.get("retention", ""), facts["subject"])
+                facts.get("retention", ""), facts["subject"],
+                until=dt.datetime.fromisoformat(kept) if kept else None)
 
 
 FACTS: dict[str, Callable[[Facts, Any], None]] = {

@@ -3,21 +3,44 @@
 The hub runs the same enforcer in the background (every ``HUB_RETENTION_INTERVAL_S``);
 ``retention run`` is for a region whose hub is not running, or to not wait for it.
 Both are idempotent: a second run, or one after a crash, does nothing more
-(:mod:`hub.service_layer.privacy.retention`).
+(:mod:`hub.service_layer.privacy.retention`). Both delete the documents of the scopes they
+expire (:mod:`hub.service_layer.documents.expiry`): ``retention run`` reaches the region's
+bucket through ``HUB_NATS_URL``, else the running hub's embedded nats-server (found in the
+data folder, as ``backup`` finds it), else by starting the embedded nats-server itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from contracts import default_registry
+from contracts.errors import HubError
+from hub.adapters.documents.object_store import DocumentStore
+from hub.adapters.nats.accounts import hub_client_auth
+from hub.adapters.store.ledger import Ledger
+from hub.bootstrap.documents import offline_document_store
 from hub.entrypoints.cli import common as hub_cli
+from hub.logs import configure_logging
+from hub.service_layer.documents.expiry import DocumentExpiry
 from hub.service_layer.exchanges.routing import load_services
-from hub.service_layer.privacy.retention import RetentionEnforcer, retention_schedule, utc_now
+from hub.service_layer.federation.reconciliation.online import (
+    RegionNatsNotFound,
+    local_nats_url,
+)
+from hub.service_layer.privacy.retention import (
+    ExpiredData,
+    RetentionEnforcer,
+    retention_schedule,
+    utc_now,
+)
+from hub.settings import HubSettings
 
 app = typer.Typer(help="Retention: what expires when; destroy what expired.",
                   no_args_is_help=True)
@@ -27,11 +50,18 @@ JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per li
 
 @app.command("run")
 def run(data: hub_cli.DataOption = None, as_json: JsonOption = False) -> None:
-    """Destroy the keys of every expiry bucket that is over, recording RetentionExpired."""
+    """Destroy the keys of every expiry bucket that is over, recording RetentionExpired, and
+    delete the documents they sealed, recording Document.Expired."""
     settings = hub_cli.load_settings(data)
+    # Logs (the embedded nats-server's start and stop) on stderr, only warnings on a terminal.
+    configure_logging(settings.log_format,
+                      "warning" if settings.log_format == "auto" else settings.log_level)
     ledger = hub_cli.open_ledger(settings)
     try:
-        expired = RetentionEnforcer(ledger, ledger.keyring, clock=utc_now).run_once()
+        expired = asyncio.run(_run(settings, ledger))
+    except HubError as exc:
+        hub_cli.out.print(f"[red]{exc.code}[/red]: {exc.message}")
+        raise typer.Exit(1) from None
     finally:
         ledger.close()
     if as_json:
@@ -45,6 +75,35 @@ def run(data: hub_cli.DataOption = None, as_json: JsonOption = False) -> None:
                   f"key {item.key_id}", highlight=False)
     if expired:
         out.print("  what they sealed now reads as erased; stored events are unchanged")
+
+
+async def _run(settings: HubSettings, ledger: Ledger) -> list[ExpiredData]:
+    """One pass of the enforcer, the region's documents following it."""
+    enforcer = RetentionEnforcer(ledger, ledger.keyring, clock=utc_now)
+    async with _document_store(settings, ledger) as store:
+        enforcer.add_sink(DocumentExpiry(ledger, store, asyncio.get_running_loop()))
+        return await asyncio.to_thread(enforcer.run_once)
+
+
+@contextlib.asynccontextmanager
+async def _document_store(settings: HubSettings, ledger: Ledger
+                          ) -> AsyncIterator[DocumentStore]:
+    """The region's bucket: through ``HUB_NATS_URL`` or the running hub's embedded server,
+    else through an embedded server started for the command."""
+    try:
+        url = local_nats_url(settings)
+    except RegionNatsNotFound:
+        async with offline_document_store(settings, ledger) as store:
+            yield store
+        return
+    auth = await asyncio.to_thread(lambda: hub_client_auth(settings).options())
+    store = await DocumentStore.connect(
+        url, region=settings.region, replicas=settings.stream_replicas,
+        name=f"interop-hub-{settings.region}-retention-cli", auth=auth)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 @app.command("status")

@@ -9,6 +9,11 @@ the defaults (a service without one gets them)::
     media_types = ["application/pdf", "image/png"]   # default PDF, PNG, JPEG, XML
     allow_pdf_javascript = false                # default false
     allow_pdf_embedded_files = false            # default false
+    retention = "P2Y"                           # default: the purpose's retention period
+
+``retention`` (an ISO 8601 duration, checked as a purpose's is: :mod:`hub.domain.retention`)
+is how long the service's documents are kept; without it, a document is kept as long as
+the purpose it was supplied for says, and with neither, until its subject is forgotten.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from contracts.errors import HubError
 from contracts.identity import ServiceId
 from hub.adapters.documents.errors import DocumentError
 from hub.adapters.documents.sniffing import DEFAULT_ALLOWED
+from hub.domain.retention import RetentionPeriodError, check_period
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 """HubSettings.document_max_bytes's default, for a policy built without settings."""
@@ -43,6 +49,7 @@ class DocumentPolicy:
     media_types: tuple[str, ...] = DEFAULT_ALLOWED
     allow_pdf_javascript: bool = False
     allow_pdf_embedded_files: bool = False
+    retention: str = ""  # ISO 8601 duration; "" the purpose's retention applies
 
 
 class DocumentPolicies:
@@ -71,6 +78,7 @@ def _policies(tables: Iterable[Mapping[str, Any]], path: Path,
               default: DocumentPolicy) -> Iterable[tuple[str, DocumentPolicy]]:
     for index, table in enumerate(tables):
         where = f"{path}: documents[{index}]"
+        retention = _retention(table, where)
         try:
             service = str(ServiceId.parse(str(table["service"])))
             policy = DocumentPolicy(
@@ -81,6 +89,7 @@ def _policies(tables: Iterable[Mapping[str, Any]], path: Path,
                                                     default.allow_pdf_javascript)),
                 allow_pdf_embedded_files=bool(table.get("allow_pdf_embedded_files",
                                                         default.allow_pdf_embedded_files)),
+                retention=retention,
             )
         except KeyError as exc:
             raise DocumentPolicyError(f"{where} lacks {exc.args[0]!r}",
@@ -94,3 +103,19 @@ def _policies(tables: Iterable[Mapping[str, Any]], path: Path,
             raise DocumentPolicyError(f"{where}: max_bytes must be positive",
                                       path=where, field="max_bytes")
         yield service, policy
+
+
+def _retention(table: Mapping[str, Any], where: str) -> str:
+    """The table's ``retention`` (an ISO 8601 duration), checked; "" when not stated."""
+    value = table.get("retention", "")
+    if not isinstance(value, str):
+        raise DocumentPolicyError(
+            f'{where}: retention must be a string, an ISO 8601 duration such as "P5Y"',
+            path=where, field="retention")
+    if not value:
+        return ""
+    try:
+        return check_period(value)
+    except RetentionPeriodError as exc:
+        raise DocumentPolicyError(f"{where}: retention {exc.message}", path=where,
+                                  field="retention") from None

@@ -42,16 +42,30 @@ def document_of(ledger: Ledger, document_id: str) -> Document:
 async def open_document(ledger: Ledger, store: DocumentStore,
                         document: Document) -> AsyncIterator[bytes]:
     """The plain bytes of ``document``; :class:`DocumentErased` (before any byte) once its
-    subject was forgotten; ``DocumentTampered`` from the stream if what is read back is not
-    what was sealed."""
+    retention period is over or its subject was forgotten; ``DocumentTampered`` from the
+    stream if what is read back is not what was sealed."""
+    where = f"document:{document.document_id}"
+    if document.expired:
+        raise expired_error(document)
     key = await asyncio.to_thread(opening_key, ledger.keyring, document.data_subject,
-                                  document.kid)
+                                  document.kid, document.key_scope())
     if key is None:
         raise DocumentErased(
-            f"document {document.document_id} was erased: its data subject "
-            f"{document.data_subject} was forgotten and the key that sealed it destroyed",
-            path=f"document:{document.document_id}")
+            f"document {document.document_id} was erased: the key that sealed it was "
+            f"destroyed (its data subject {document.data_subject} was forgotten"
+            + (f", or its expiry bucket {document.expiry_bucket} is over" if
+               document.expiry_bucket else "") + ")",
+            path=where)
     return _plain(store, document, key)
+
+
+def expired_error(document: Document) -> DocumentErased:
+    """What reading (or disclosing) a document whose retention period is over answers."""
+    return DocumentErased(
+        f"document {document.document_id} was erased: its retention period "
+        f"({document.retention}, purpose {document.purpose}) ended with expiry bucket "
+        f"{document.expiry_bucket}; it was deleted and the key that sealed it destroyed",
+        path=f"document:{document.document_id}", issue="retention-expired")
 
 
 def _plain(store: DocumentStore, document: Document, key: bytes) -> AsyncIterator[bytes]:

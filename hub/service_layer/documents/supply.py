@@ -2,9 +2,11 @@
 
 - :meth:`Documents.supply` streams the bytes through the door
   (:mod:`~hub.service_layer.documents.door`), seals them under the key
-  :func:`~hub.adapters.documents.keys.sealing_key` chooses, stores them in the region's
-  bucket, and records ``Document.Supplied``. Any refusal — unknown service, no right,
-  a fault at the door — is recorded as ``DocumentRefusal.Refused`` and raised.
+  :func:`~hub.adapters.documents.keys.sealing_key` chooses — its retention scope's key when
+  it is kept for a period (:meth:`Documents.retention_of`) — stores them in the region's
+  bucket, and records ``Document.Supplied`` with its retention and kept-until. Any
+  refusal — unknown service, no right, a fault at the door — is recorded as
+  ``DocumentRefusal.Refused`` and raised.
 - :meth:`Documents.open` streams the plain bytes back, checking every chunk's tag and, at
   the end, the SHA-256 recorded at supply. A forgotten subject's document reads as erased.
 - :meth:`Documents.disclose` decides whether a department may see a document for a purpose,
@@ -20,6 +22,7 @@ purpose, and the data subject's consent when the purpose needs it.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import random
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
@@ -35,10 +38,11 @@ from hub.adapters.documents.sealing import SealingContext, sealed_chunks
 from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document, DocumentRefusal
 from hub.domain.errors import ExchangeNotFoundError
+from hub.domain.retention import KeyScope, scope_of
 from hub.service_layer.documents.door import Door
 from hub.service_layer.documents.links import Link, LinkSigner
 from hub.service_layer.documents.policy import DocumentPolicies
-from hub.service_layer.documents.reading import document_of, open_document
+from hub.service_layer.documents.reading import document_of, expired_error, open_document
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.service_layer.security.decision import AccessPolicy, Decision
 
@@ -91,14 +95,15 @@ class Documents:
         try:
             ref = await asyncio.to_thread(self.ledger.keyring.resolve, supply.subject)
             self._may_supply(supply, ref)
-            kid, key = await asyncio.to_thread(sealing_key, self.ledger.keyring, ref,
-                                               supply.purpose)
+            retention = self.retention_of(supply.service, supply.purpose)
+            scope = scope_of(ref, supply.purpose, retention, dt.datetime.now(dt.UTC))
+            kid, key = await asyncio.to_thread(sealing_key, self.ledger.keyring, ref, scope)
             document_id = str(uuid.uuid4())
             door = Door(self.policies.of(supply.service), supply.service,
                         declared_size=supply.declared_size)
             context = SealingContext(document_id, ref, kid)
             await self.store.put(document_id, sealed_chunks(key, context, door.check(body)),
-                                 {"Hub-Subject": ref, "Hub-Kid": kid})
+                                 _headers(ref, kid, scope))
         except HubError as refused:
             recorded = await asyncio.to_thread(self._record_refusal, supply, ref, door, refused)
             refused.add_note(f"{REFUSAL_NOTE}{recorded}")  # the id a problem answer names
@@ -107,13 +112,24 @@ class Documents:
             document_id=document_id, service=supply.service, supplier=supply.supplier,
             purpose=supply.purpose, data_subject=ref, media_type=door.media_type,
             declared_type=supply.declared_type, size=door.size, sha256=door.sha256, kid=kid,
-            bucket=self.store.bucket)
+            bucket=self.store.bucket, retention=retention,
+            expiry_bucket=scope.bucket if scope else "",
+            kept_until=scope.expires_at.isoformat() if scope else "")
         try:
             await asyncio.to_thread(self.ledger.save, document)
         except BaseException:
             await self.store.delete(document_id)  # nothing stored that is not recorded
             raise
         return document
+
+    def retention_of(self, service: str, purpose: str) -> str:
+        """How long a document supplied to ``service`` for ``purpose`` is kept: the service's
+        ``[[documents]]`` retention, else the purpose's; "" (until forgotten) with neither."""
+        declared = self.policies.of(service).retention
+        if declared:
+            return declared
+        named = [p for p in self.directory.get(service).purposes if p.name == purpose]
+        return named[0].retention if named else ""
 
     def get(self, document_id: str) -> Document:
         """The recorded document (synchronous: call it off the event loop)."""
@@ -132,6 +148,8 @@ class Documents:
             await asyncio.to_thread(self._check_exchange, exchange_id, by, recipient)
         for attempt in range(_SAVE_ATTEMPTS):
             document = await asyncio.to_thread(self.get, document_id)
+            if document.expired:
+                raise expired_error(document)  # nothing left to disclose
             self.may_see(document, by, purpose)
             decision = self.may_see(document, recipient, purpose)
             document.disclose(recipient, decision.purpose, decision.basis,
@@ -204,6 +222,15 @@ def refusal_id(error: BaseException) -> str | None:
         if note.startswith(REFUSAL_NOTE):
             return str(note[len(REFUSAL_NOTE):])
     return None
+
+
+def _headers(ref: str, kid: str, scope: KeyScope | None) -> dict[str, str]:
+    """The object's headers: how to open it, and the retention scope it expires with (the
+    index :mod:`~hub.service_layer.documents.expiry` finds a scope's documents by)."""
+    headers = {"Hub-Subject": ref, "Hub-Kid": kid}
+    if scope is not None:
+        headers |= {"Hub-Purpose": scope.purpose, "Hub-Expiry-Bucket": scope.bucket}
+    return headers
 
 
 def _department_of(service: str) -> str:
