@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from hub.adapters.documents.errors import DocumentErased, DocumentNotFound
 from hub.adapters.documents.object_store import DocumentStore, StoredObject
 from hub.adapters.nats.server import NatsServerProcess
+from hub.adapters.projections.data_use_book import open_data_uses
 from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document
 from hub.domain.retention import bucket_end, expiry_bucket
@@ -147,7 +148,11 @@ async def test_expiry_deletes_exactly_the_expired_documents_and_is_recorded_once
     assert ANDERSSON not in repr(vars(recorded[0]))
     report = auditor.verify()
     assert report.ok, report.problems
-    uses = {u.fields[0].split()[1]: u for u in data_use_report(ledger, short.data_subject)}
+    book = open_data_uses(ledger, None, tmp_path / "index")  # the data-use index
+    try:
+        uses = {u.fields[0].split()[1]: u for u in data_use_report(book, short.data_subject)}
+    finally:
+        book.close()
     assert uses[short.document_id].retention == "P1M"
     assert uses[short.document_id].kept_until == bucket_end(bucket)
     assert uses[long_.document_id].kept_until == bucket_end(
