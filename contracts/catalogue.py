@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.cases import CASE_CONTRACTS
 from contracts.money import Money
 from contracts.person import PersonIdentity, PersonIdentityV1_1
 from contracts.registry import ContractRegistry
@@ -31,6 +32,7 @@ SHIPPED = (
     TaxClearanceQuery,
     TaxClearance,
     RandomNumberQuery, RandomNumber, HelloQuery, Hello,  # X-Road's example services
+    *CASE_CONTRACTS,  # one-stop cases (contracts.cases)
 )
 
 # Each major's upcaster from the previous major (see contracts.upcasting).
