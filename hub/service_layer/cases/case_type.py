@@ -46,8 +46,9 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        where = f"step {self.step}: " if self.step else ""
-        return f"{self.file}: {where}{self.key}: {self.message}"
+        step = f"step {self.step}: " if self.step else ""
+        key = f"{self.key}: " if self.key else ""
+        return f"{self.file}: {step}{key}{self.message}"
 
 
 @dataclass(frozen=True)
