@@ -251,7 +251,7 @@ class CaseConflictError(HubError):
     """Raised when a case kept changing under the engine's feet (busy beyond retries)."""
 
     code = "case-conflict"
-    status = 409
+    status = 503
     retryable = True
 
     def __init__(self, case_id: UUID) -> None:
