@@ -7,6 +7,7 @@ is tested on its own); the ledger, the subject cipher and the cases read model a
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +19,11 @@ from contracts.errors import ContractError
 from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
+from hub.bootstrap.supervisor import TaskSupervisor
 from hub.domain.case import Case
 from hub.service_layer.cases.engine import CaseEngine, step_id
 from hub.service_layer.cases.errors import DocumentsMissingError, StepNotYoursError
+from hub.service_layer.cases.overdue import watch_overdue
 from hub.settings import HubSettings
 from tests.integration.cases_fixtures import (
     NATIONAL_ID,
@@ -31,6 +34,7 @@ from tests.integration.cases_fixtures import (
     decided,
     shipped,
 )
+from tests.waiting import wait_until_async
 
 # A Friday afternoon in December: weekends and south's 8 December holiday fall inside
 # the time limits.
@@ -208,3 +212,27 @@ async def test_bad_submissions_and_foreign_decisions_are_refused_clearly(ledger,
     with pytest.raises(StepNotYoursError):
         await engine.decide(step_id(case_id, "tax-registration"), "south/vehicles",
                             decided("approved", "X"))
+
+
+async def test_the_overdue_duty_marks_due_steps_and_dies_visibly(ledger, clock, tmp_path):
+    """Run as a supervised task, the duty marks a step once its time has come; a duty that
+    fails is reported by the supervisor (what /health shows)."""
+    engine = engine_for(ledger, clock, relocation_departments())
+    case_id = await engine.submit("relocation@1.0", "south/portal", RELOCATION,
+                                  {"proof-of-address": "doc-1"})
+    supervisor = TaskSupervisor(asyncio.Event())
+    supervisor.start(watch_overdue(engine, supervisor.stopping, every_s=0.05), name="overdue")
+    clock.move(days=30)
+    await wait_until_async(lambda: engine.board.get(case_id).step(  # type: ignore[union-attr]
+        "insurance-transfer").overdue, timeout_s=10, in_thread=True)
+    await supervisor.stop()
+    assert supervisor.dead == []
+
+    other = build_ledger(HubSettings(data=tmp_path / "other", region="south"))
+    lost = engine_for(other, clock, relocation_departments())
+    other.close()  # its store gone: the first round fails, and the supervisor knows
+    broken = TaskSupervisor(asyncio.Event())
+    broken.start(watch_overdue(lost, broken.stopping, every_s=0.05), name="overdue")
+    await wait_until_async(lambda: bool(broken.dead), timeout_s=10)
+    assert broken.dead[0].name == "overdue"
+    await broken.stop()
