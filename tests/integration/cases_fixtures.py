@@ -81,5 +81,5 @@ NATIONAL_ID = "19800101-1234"
 
 
 def decided(outcome: str, reference: str, reason: str = "") -> dict[str, Any]:
-    return {"national_id": NATIONAL_ID, "outcome": outcome, "reference": reference, "reason": reason,
-            "decided_on": "2026-12-10"}
+    return {"national_id": NATIONAL_ID, "outcome": outcome, "reference": reference,
+            "reason": reason, "decided_on": "2026-12-10"}

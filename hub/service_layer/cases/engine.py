@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
@@ -56,6 +57,7 @@ from hub.work import to_thread
 
 log = structlog.get_logger("hub.service_layer.cases")
 Clock = Callable[[], dt.datetime]
+R = TypeVar("R")
 _SAVE_ATTEMPTS = 8
 """A department's decision and the engine may change one case at once: the loser reloads
 and applies its change again, up to this many times."""
@@ -123,8 +125,8 @@ class CaseEngine:
             at = self.clock()
             answers = await asyncio.gather(*(self._send(case, s) for s in ready))
             outcome = {s.name: a for s, a in zip(ready, answers, strict=True)}
-            case = await self._change(case_id, lambda c: self._record_answers(
-                c, kind, outcome, at))
+            case, _ = await self._change(case_id, partial(
+                self._record_answers, kind=kind, answers=outcome, at=at))
         return case
 
     async def decide(self, step: str, department: str, decision: Mapping[str, Any]) -> Case:
@@ -139,7 +141,8 @@ class CaseEngine:
         answer = validate_contract(StepDecision, decision)
         at = self.clock()
         kind = self._case_type(case.case_type)
-        await self._change(case_id, lambda c: self._record_decision(c, kind, name, answer, at))
+        await self._change(case_id, partial(self._record_decision, kind=kind, name=name,
+                                            answer=answer, at=at))
         return await self.advance(case_id)
 
     async def supply_information(self, case_id: UUID, documents: Mapping[str, str]) -> Case:
@@ -150,23 +153,24 @@ class CaseEngine:
 
     async def withdraw(self, case_id: UUID, reason: str) -> Case:
         at = self.clock()
-        return await self._change(case_id, lambda c: c.withdraw(reason, at))
+        case, _ = await self._change(case_id, lambda c: c.withdraw(reason, at))
+        return case
 
     async def mark_overdue(self) -> list[tuple[UUID, str]]:
         """Record ``StepOverdue`` for every awaited step now past its due time (once)."""
         now = self.clock()
         marked = []
         for case_id, name in await to_thread(self.board.pop_due, now):
-            changed: list[bool] = []
-            await self._change(case_id, lambda c, n=name: changed.append(c.mark_overdue(n, now)))
-            if changed and changed[-1]:
+            _, changed = await self._change(case_id, partial(Case.mark_overdue, step=name,
+                                                             at=now))
+            if changed:
                 marked.append((case_id, name))
                 log.warning("case step overdue", case_id=str(case_id), step=name)
         return marked
 
     # --- recording ---
-    def _record_answers(self, case: Case, kind: CaseType, answers: Mapping[str, StepAnswer],
-                        at: dt.datetime) -> None:
+    def _record_answers(self, case: Case, *, kind: CaseType,
+                        answers: Mapping[str, StepAnswer], at: dt.datetime) -> None:
         for name, answer in answers.items():
             step = kind.step(name)
             if not _ready(case, step):
@@ -181,11 +185,12 @@ class CaseEngine:
                 case.decide_step(name, APPROVED, "", "", answer.answer, self.clock())
             else:
                 decision = validate_contract(StepDecision, answer.answer)
-                self._record_decision(case, kind, name, decision, self.clock())
+                self._record_decision(case, kind=kind, name=name, answer=decision,
+                                      at=self.clock())
         self._close(case, kind)
 
-    def _record_decision(self, case: Case, kind: CaseType, name: str, answer: StepDecision,
-                         at: dt.datetime) -> None:
+    def _record_decision(self, case: Case, *, kind: CaseType, name: str,
+                         answer: StepDecision, at: dt.datetime) -> None:
         if answer.outcome.value == ACKNOWLEDGED:
             case.acknowledge_step(name, answer.reference, at)
         else:
@@ -215,20 +220,25 @@ class CaseEngine:
         return await self.runner.run(StepRequest(str(case.id), step.name, str(step.service),
                                                  step.purpose, document))
 
-    async def _change(self, case_id: UUID, change: Callable[[Case], object]) -> Case:
+    async def _change(self, case_id: UUID, change: Callable[[Case], R]) -> tuple[Case, R]:
+        """Load the case, apply ``change``, save; again from a fresh load if another
+        writer saved first. The case saved, and what ``change`` returned."""
         for _ in range(_SAVE_ATTEMPTS):
             case = await self._load(case_id)
-            change(case)
+            value = change(case)
             try:
                 await to_thread(self.ledger.save, case)
             except IntegrityError:
                 continue
-            return case
+            return case, value
         raise CaseConflictError(case_id)
 
     async def _load(self, case_id: UUID) -> Case:
+        return await to_thread(self._get, case_id)
+
+    def _get(self, case_id: UUID) -> Case:
         try:
-            case = await to_thread(self.ledger.repository.get, case_id)
+            case: object = self.ledger.repository.get(case_id)
         except AggregateNotFoundError:
             raise CaseNotFoundError(str(case_id)) from None
         if not isinstance(case, Case):
