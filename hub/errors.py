@@ -106,6 +106,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     ├── UnknownCaseTypeError            422       the hub runs no case type of that name
     ├── DocumentsMissingError           422       a document the case type declares is missing
     ├── StepNotYoursError               403       a department decided another's step
+    ├── CaseRequestError                400       hub.entrypoints.http.cases_routes — not a JSON
+    │                                             object with the fields a cases route needs
     ├── RetentionPeriodError            400       hub.domain.retention — not a positive ISO 8601
     │                                             duration
     ├── AuditError                      500       hub.service_layer.audit.errors — keys
