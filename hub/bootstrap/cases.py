@@ -36,15 +36,19 @@ def wall_clock() -> dt.datetime:
 
 
 def load_case_types(folder: Path, registry: ContractRegistry,
-                    services: Sequence[ServiceDefinition]) -> dict[str, CaseType]:
-    """Every case type in ``folder``, by ``name@MAJOR.MINOR``; CaseTypeError lists problems."""
+                    services: Sequence[ServiceDefinition], region: str) -> dict[str, CaseType]:
+    """Every case type in ``folder``, by ``name@MAJOR.MINOR``; CaseTypeError lists problems.
+
+    Steps of ``region`` are checked against its ``services``; steps in other regions are
+    checked by ``interop-hub cases check`` with their region's services file.
+    """
     found: dict[str, CaseType] = {}
     problems: list[Finding] = []
     for path in sorted(folder.glob("*.toml")):
         case_type, findings = read_case_type(path)
         problems += findings
         if case_type is not None and not findings:
-            problems += check_case_type(case_type, registry, services)
+            problems += check_case_type(case_type, registry, services, only_region=region)
             found[str(case_type.id)] = case_type
     if problems:
         raise CaseTypeError(problems)
@@ -64,7 +68,7 @@ def start_cases(folder: Path, region: str, ledger: Ledger, gateway: Gateway,
                 registry: ContractRegistry, services: Sequence[ServiceDefinition],
                 supervisor: TaskSupervisor) -> CaseEngine:
     """The case engine of a running hub, its overdue duty started under ``supervisor``."""
-    case_types = load_case_types(folder, registry, services)
+    case_types = load_case_types(folder, registry, services, region)
     engine = CaseEngine(ledger, registry, case_types, calendars_for(case_types),
                         GatewayStepRunner(gateway, registry, f"{region}/{DESK}"), wall_clock,
                         CaseBoard(ledger))

@@ -17,8 +17,8 @@ from hub.service_layer.exchanges.routing import load_services
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "deploy" / "cases"
 SERVICES = {
-    "relocation": [ROOT / "deploy/services/north.toml", CASES / "services-south.toml"],
-    "business-opening": [CASES / "services-north.toml"],
+    "relocation": [ROOT / "deploy/services/north.toml", CASES / "services" / "south.toml"],
+    "business-opening": [CASES / "services" / "north.toml"],
 }
 
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from hub.entrypoints.cli.main import main; main()"]
 RELOCATION = ROOT / "deploy/cases/relocation.toml"
 RELOCATION_SERVICES = ["--services", "deploy/services/north.toml",
-                       "--services", "deploy/cases/services-south.toml"]
+                       "--services", "deploy/cases/services/south.toml"]
 
 
 def _check(path: Path, *services: str) -> subprocess.CompletedProcess[str]:
@@ -26,7 +26,7 @@ def test_the_shipped_case_types_are_clean() -> None:
     assert relocation.returncode == 0, relocation.stdout + relocation.stderr
     assert "relocation@1.0" in relocation.stdout and "ok: no problems" in relocation.stdout
     business = _check(ROOT / "deploy/cases/business-opening.toml",
-                      "--services", "deploy/cases/services-north.toml")
+                      "--services", "deploy/cases/services/north.toml")
     assert business.returncode == 0, business.stdout + business.stderr
 
 
@@ -76,3 +76,23 @@ def test_a_file_that_is_not_toml_is_one_clear_problem(tmp_path: Path) -> None:
     result = _check(broken, *RELOCATION_SERVICES)
     assert result.returncode == 1
     assert f"error {broken}: not TOML" in result.stdout
+
+
+def test_a_hub_loads_the_relocation_checking_its_own_regions_steps() -> None:
+    """South's hub knows its own services, not north's: it checks south's steps and leaves
+    the origin's step to `cases check` with north's services file; a step of its own region
+    that it does not offer is still a problem that stops it."""
+    import pytest
+
+    from contracts import default_registry
+    from hub.bootstrap.cases import load_case_types
+    from hub.service_layer.cases.case_type import CaseTypeError
+    from hub.service_layer.exchanges.routing import load_services
+
+    registry = default_registry()
+    south = load_services(ROOT / "deploy/cases/services/south.toml", registry)
+    loaded = load_case_types(ROOT / "deploy/cases", registry, south, "south")
+    assert "relocation@1.0" in loaded
+    with pytest.raises(CaseTypeError) as missing:
+        load_case_types(ROOT / "deploy/cases", registry, south[:1], "south")
+    assert "south/tax/registration is not in the services files" in missing.value.message
