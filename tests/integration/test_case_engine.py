@@ -20,7 +20,7 @@ from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.supervisor import TaskSupervisor
-from hub.domain.case import Case
+from hub.domain.case import Case, CaseStateError
 from hub.service_layer.cases.engine import CaseEngine, step_id
 from hub.service_layer.cases.errors import DocumentsMissingError, StepNotYoursError
 from hub.service_layer.cases.overdue import watch_overdue
@@ -116,6 +116,14 @@ async def test_relocation_runs_end_to_end_with_decisions_days_later(ledger, cloc
     case = await engine.decide(step_id(case_id, "vehicle-re-registration"), "south/vehicles",
                                decided("approved", "VEH-3"))
     assert case.status == "completed"
+    # A department that sends its decision again (it did not see our answer) is answered
+    # the same, and nothing more is recorded.
+    again = await engine.decide(step_id(case_id, "vehicle-re-registration"), "south/vehicles",
+                                decided("approved", "VEH-3"))
+    assert again.version == case.version
+    with pytest.raises(CaseStateError):  # a different decision on a decided step is not
+        await engine.decide(step_id(case_id, "vehicle-re-registration"), "south/vehicles",
+                            decided("refused", "VEH-3", "changed our mind"))
     assert case.result is not None
     assert {r["step"]: r["reference"] for r in case.result["references"]} == {
         "insurance-transfer": "SS-1", "tax-registration": "TAX-7",

@@ -139,6 +139,8 @@ class CaseEngine:
         if service.rsplit("/", 1)[0] != department:
             raise StepNotYoursError(step, department, service)
         answer = validate_contract(StepDecision, decision)
+        if _already(case.steps[name], answer):
+            return case  # a department's retry of a decision recorded: answered the same
         at = self.clock()
         kind = self._case_type(case.case_type)
         await self._change(case_id, partial(self._record_decision, kind=kind, name=name,
@@ -250,6 +252,13 @@ class CaseEngine:
             return self.case_types[name]
         except KeyError:
             raise UnknownCaseTypeError(name, sorted(self.case_types)) from None
+
+
+def _already(state: Mapping[str, Any], answer: StepDecision) -> bool:
+    """Whether ``answer`` is the decision (or acknowledgement) the step already has."""
+    outcome = answer.outcome.value
+    return state["state"] == outcome and state["reference"] == answer.reference and (
+        outcome == ACKNOWLEDGED or state["reason"] == answer.reason)
 
 
 def _ready(case: Case, step: Step) -> bool:
