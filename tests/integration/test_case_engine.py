@@ -244,3 +244,18 @@ async def test_the_overdue_duty_marks_due_steps_and_dies_visibly(ledger, clock, 
     await wait_until_async(lambda: bool(broken.dead), timeout_s=10)
     assert broken.dead[0].name == "overdue"
     await broken.stop()
+
+
+async def test_a_withdrawn_case_takes_no_more_decisions(ledger, clock):
+    engine = engine_for(ledger, clock, relocation_departments())
+    case_id = await engine.submit("relocation@1.0", "south/portal", RELOCATION,
+                                  {"proof-of-address": "doc-1"})
+    case = await engine.withdraw(case_id, "staying after all")
+    assert case.status == "withdrawn"
+    with pytest.raises(CaseStateError, match="withdrawn"):
+        await engine.decide(step_id(case_id, "tax-registration"), "south/tax",
+                            decided("approved", "TAX-7"))
+    clock.move(days=60)
+    assert await engine.mark_overdue() == []  # a closed case's steps never run overdue
+    row = engine.board.get(case_id)
+    assert row is not None and row.status == "withdrawn" and row.reason == "staying after all"
