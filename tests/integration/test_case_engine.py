@@ -259,3 +259,19 @@ async def test_a_withdrawn_case_takes_no_more_decisions(ledger, clock):
     assert await engine.mark_overdue() == []  # a closed case's steps never run overdue
     row = engine.board.get(case_id)
     assert row is not None and row.status == "withdrawn" and row.reason == "staying after all"
+
+
+async def test_the_application_and_answers_are_sealed_in_the_store(ledger, clock):
+    """Stored case events carry no personal value in the clear: the application, the step
+    answers and the result are sealed under the applicant's key like an exchange's body."""
+    engine = engine_for(ledger, clock, relocation_departments())
+    case_id = await engine.submit("relocation@1.0", "south/portal", RELOCATION,
+                                  {"proof-of-address": "doc-1"})
+    stored = [n for n in ledger.recorder.select_notifications(start=1, limit=1000)
+              if n.originator_id == case_id]
+    assert {n.topic for n in stored} >= {Case.Submitted.TOPIC, Case.StepDecided.TOPIC}
+    for notification in stored:
+        for personal in (b"Rossi", b"Via Roma", NATIONAL_ID.encode(), b"Maria Elena"):
+            assert personal not in notification.state, notification.topic
+    case = await engine.advance(case_id)
+    assert case.application["family_name"] == "Rossi"  # opened with the subject's key
