@@ -259,6 +259,8 @@ async def test_a_withdrawn_case_takes_no_more_decisions(ledger, clock):
     assert await engine.mark_overdue() == []  # a closed case's steps never run overdue
     row = engine.board.get(case_id)
     assert row is not None and row.status == "withdrawn" and row.reason == "staying after all"
+    assert row.step("tax-registration").state == "acknowledged"
+    assert [s.holder for s in row.steps] == ["", "", "", ""]  # nobody owes anything now
 
 
 async def test_the_application_and_answers_are_sealed_in_the_store(ledger, clock):

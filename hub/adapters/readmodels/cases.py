@@ -51,10 +51,13 @@ class StepRow:
     reference: str = ""
     reason: str = ""
     exchange_id: str = ""
+    case_open: bool = True  # False once the case completed, was refused or withdrawn
 
     @property
     def holder(self) -> str:
         """Who must act next: the department (region/department), the applicant, or ""."""
+        if not self.case_open:
+            return ""
         if self.state in (REQUESTED, ACKNOWLEDGED):
             return self.service.rsplit("/", 1)[0]
         return APPLICANT if self.state == MORE_INFORMATION else ""
@@ -124,6 +127,9 @@ class CasesModel:
                 if s.state == MORE_INFORMATION else s for s in row.steps))
         else:
             row = self._apply_step(topic, event, row)
+        if row.status != "open" and row.steps[0].case_open:
+            row = dataclasses.replace(row, steps=tuple(
+                dataclasses.replace(s, case_open=False) for s in row.steps))
         self.rows[uid] = row
 
     def _apply_step(self, topic: str, event: Any, row: CaseRow) -> CaseRow:
