@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.cases import CASE_CONTRACTS
 from contracts.education import DiplomaVerification, DiplomaVerificationQuery
 from contracts.money import Money
 from contracts.person import PersonIdentity, PersonIdentityV1_1
@@ -33,6 +34,7 @@ SHIPPED = (
     TaxClearance,
     RandomNumberQuery, RandomNumber, HelloQuery, Hello,  # X-Road's example services
     DiplomaVerificationQuery, DiplomaVerification,  # documents as attachments
+    *CASE_CONTRACTS,  # one-stop cases (contracts.cases)
 )
 
 # Each major's upcaster from the previous major (see contracts.upcasting).

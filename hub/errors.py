@@ -95,6 +95,21 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     ├── ExchangeStateError              409       hub.domain.errors — step not allowed in this state
     ├── ExchangeConflictError           409       hub.domain.errors — another worker recorded first
     ├── ExchangeNotFoundError           404       hub.domain.errors — no exchange with that id
+    ├── CaseStateError                  409       hub.domain.case — a case or step cannot do that
+    │                                             in its state
+    ├── TimeLimitError                  422       hub.domain.time_limit — not "N calendar|working
+    │                                             days"
+    ├── CaseTypeError                   422       hub.service_layer.cases.case_type — a case-type
+    │                                             file has problems (each named)
+    ├── CaseConflictError               503 retry hub.service_layer.cases.engine — the case kept
+    │                                             changing concurrently
+    ├── CaseNotFoundError               404       hub.service_layer.cases.errors — no such case or
+    │                                             step
+    ├── UnknownCaseTypeError            422       the hub runs no case type of that name
+    ├── DocumentsMissingError           422       a document the case type declares is missing
+    ├── StepNotYoursError               403       a department decided another's step
+    ├── CaseRequestError                400       hub.entrypoints.http.cases_routes — not a JSON
+    │                                             object with the fields a cases route needs
     ├── RetentionPeriodError            400       hub.domain.retention — not a positive ISO 8601
     │                                             duration
     ├── AuditError                      500       hub.service_layer.audit.errors — keys

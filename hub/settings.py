@@ -157,6 +157,11 @@ class HubSettings(BaseSettings):
         default=100_000, gt=0, description="Most unexpired token ids remembered per process",
     )
     # --- end citizen API ---
+    # --- one-stop cases (hub.service_layer.cases): unset, the hub runs no cases ---
+    cases: Path | None = Field(
+        default=None, description="Folder of case-type files (*.toml) this hub runs; each is "
+        "checked against the contracts and services at start",
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

@@ -8,7 +8,9 @@ personal data).
 
 - ``Exchange.Translated.document``: the request, as its contract's JSON;
 - ``Exchange.Responded.document``: the provider's answer, ditto;
-- snapshots of an ``Exchange``: its ``request`` and ``response``.
+- snapshots of an ``Exchange``: its ``request`` and ``response``;
+- ``Case.Submitted.application``, ``Case.StepDecided.answer``, ``Case.ResultIssued.result``
+  and, in snapshots of a ``Case``, its application, steps (their answers) and result.
 
 Judged not personal, and left in the clear: identifiers of departments,
 services and contracts; correlation ids; timings; outcomes; field issues of a
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from hub.domain.case import Case
 from hub.domain.exchange import Exchange
 
 SUBJECT_ATTRIBUTE = "data_subject"
@@ -36,10 +39,14 @@ RETENTION_PERIOD = "retention"
 PERSONAL_EVENT_FIELDS: Mapping[str, tuple[str, ...]] = {
     Exchange.Translated.TOPIC: ("document",),
     Exchange.Responded.TOPIC: ("document",),
+    Case.Submitted.TOPIC: ("application",),
+    Case.StepDecided.TOPIC: ("answer",),
+    Case.ResultIssued.TOPIC: ("result",),
 }
 """Event topic -> personal fields of events with that topic."""
 
 PERSONAL_SNAPSHOT_STATE: Mapping[str, tuple[str, ...]] = {
     Exchange.TOPIC: ("request", "response"),
+    Case.TOPIC: ("application", "steps", "result"),
 }
 """Aggregate topic -> personal keys of the state in snapshots of such aggregates."""

@@ -21,12 +21,14 @@ import structlog
 from fastapi import FastAPI
 
 from contracts import ContractRegistry
+from hub.bootstrap.cases import start_cases
 from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.documents import DocumentsRuntime, running_documents
 from hub.bootstrap.region import Region, running_region
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.entrypoints.http.auth import Authenticator
+from hub.entrypoints.http.cases_routes import cases_router
 from hub.entrypoints.http.citizen.api import citizen_api_router
 from hub.entrypoints.http.citizen.pages import (
     CitizenPages,
@@ -46,6 +48,7 @@ from hub.entrypoints.http.soap_documents import soap_documents_router
 from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
+from hub.service_layer.cases.engine import CaseEngine
 from hub.service_layer.documents.policy import DocumentPolicies, DocumentPolicy
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.ingest import IngestSource
@@ -63,6 +66,7 @@ class Hub(Region):
     http_url: str
     console: Console  # operator console and API (hub.entrypoints.http.console)
     documents: DocumentsRuntime  # documents supplied once (hub.service_layer.documents)
+    cases: CaseEngine | None = None  # one-stop cases, when HUB_CASES names case types
 
 
 @contextlib.asynccontextmanager
@@ -102,7 +106,10 @@ async def run_hub(
         console = await asyncio.to_thread(
             build_console, settings, region.ledger, region.projections, region.auditor,
             services, region.credentials, region.wake_relay)
-        app = _http_app(region, console, documents)
+        cases = None if settings.cases is None else start_cases(  # hub.bootstrap.cases
+            settings.cases, settings.region, region.ledger, region.gateway, region.registry,
+            list(region.directory), region.supervisor)
+        app = _http_app(region, console, documents, cases)
         # What startup built (compiled mappings, schemas, read models, modules) lives as
         # long as the hub: out of the collector's sight, a full collection under load scans
         # only what queries create (2 ms instead of ~100 ms on the latency of the queries
@@ -114,13 +121,15 @@ async def run_hub(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
                        sock=listener, tls=tls_options(settings)))
         parts = {f.name: getattr(region, f.name) for f in fields(Region)}
-        hub = Hub(**parts, http_url=http_url, console=console, documents=documents)
+        hub = Hub(**parts, http_url=http_url, console=console, documents=documents,
+                  cases=cases)
         log.info("hub running", region=settings.region, http=http_url, nats=hub.nats_url,
                  store=hub.store)
         yield hub
 
 
-def _http_app(region: Region, console: Console, documents: DocumentsRuntime) -> FastAPI:
+def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
+              cases: CaseEngine | None) -> FastAPI:
     """Queries, records, health, metrics, the data-use report, the console, the links, the
     documents, and the citizen API and pages."""
     settings, gateway = region.settings, region.gateway
@@ -151,6 +160,7 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime) -> 
         *console.routers,
         citizen_api_router(citizen),  # a person's own data, with their ID token
         citizen_pages_router(CitizenPages(citizen, settings.region)),
+        *([cases_router(cases)] if cases is not None else []),
     ]
     return create_http_app(
         gateway,

@@ -87,6 +87,8 @@ app.add_typer(cli_backup.app, name="backup")
 app.command("restore")(cli_backup.restore)
 from hub.entrypoints.cli import alarms as cli_alarms  # noqa: E402, I001 - registered at the marker
 app.add_typer(cli_alarms.app, name="alarms")
+from hub.entrypoints.cli import cases as cli_cases  # noqa: E402, I001 - registered at the marker
+app.add_typer(cli_cases.app, name="cases")
 
 @app.command()
 def demo(

@@ -1,0 +1,198 @@
+"""The cases read model: every case and step with its state, holder, since and due times.
+
+It follows the ledger's case events (never their personal fields, which stay sealed) and
+keeps, besides the rows, an index of due times: a heap of (due time, case, step) that the
+overdue checker pops from, so finding what is overdue costs what is due, never a scan of
+cases or of history. The heap may hold entries of steps decided since; they are skipped
+when popped (a step requested again gets a fresh entry).
+
+This is the read side of cases: listings, the applicant's progress and published figures
+are answered from :class:`CaseRow` and :class:`StepRow`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from hub.adapters.readmodels.tail import LedgerTail
+from hub.adapters.store.ledger import Ledger
+from hub.domain.case import (
+    ACKNOWLEDGED,
+    APPROVED,
+    COMPLETED,
+    MORE_INFORMATION,
+    REFUSED,
+    REQUESTED,
+    WAITING,
+    WITHDRAWN,
+    Case,
+)
+
+APPLICANT = "applicant"
+"""The holder of a step that waits for the applicant (more information needed)."""
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One step as the ledger has it now: who holds it, since when, due by."""
+
+    name: str
+    service: str
+    state: str = WAITING
+    since: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    overdue: bool = False
+    reference: str = ""
+    reason: str = ""
+    exchange_id: str = ""
+    case_open: bool = True  # False once the case completed, was refused or withdrawn
+
+    @property
+    def holder(self) -> str:
+        """Who must act next: the department (region/department), the applicant, or ""."""
+        if not self.case_open:
+            return ""
+        if self.state in (REQUESTED, ACKNOWLEDGED):
+            return self.service.rsplit("/", 1)[0]
+        return APPLICANT if self.state == MORE_INFORMATION else ""
+
+    @property
+    def awaited(self) -> bool:
+        return self.state in (REQUESTED, ACKNOWLEDGED)
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case as the ledger has it now (no personal data: no application, no answers)."""
+
+    id: UUID
+    case_type: str
+    applicant: str
+    status: str
+    submitted_at: dt.datetime
+    due_at: dt.datetime
+    closed_at: dt.datetime | None = None
+    reason: str = ""
+    result_issued: bool = False
+    steps: tuple[StepRow, ...] = ()
+
+    def step(self, name: str) -> StepRow:
+        return next(s for s in self.steps if s.name == name)
+
+
+@dataclass
+class CasesModel:
+    """Case rows by id, and the heap of due steps."""
+
+    rows: dict[UUID, CaseRow] = field(default_factory=dict)
+    _due: list[tuple[dt.datetime, str, UUID, str]] = field(default_factory=list)
+
+    topics = frozenset({
+        Case.Submitted.TOPIC, Case.StepRequested.TOPIC, Case.StepAcknowledged.TOPIC,
+        Case.StepDecided.TOPIC, Case.StepOverdue.TOPIC, Case.Completed.TOPIC,
+        Case.Refused.TOPIC, Case.Withdrawn.TOPIC, Case.ResultIssued.TOPIC,
+        Case.InformationSupplied.TOPIC,
+    })
+
+    def apply(self, topic: str, event: Any) -> None:
+        """Apply one case event."""
+        uid = event.originator_id
+        if topic == Case.Submitted.TOPIC:
+            steps = tuple(StepRow(n, s, since=event.at) for n, s in event.steps.items())
+            self.rows[uid] = CaseRow(uid, event.case_type, event.applicant, "open",
+                                     event.at, event.due_at, steps=steps)
+            return
+        row = self.rows.get(uid)
+        if row is None:
+            return
+        if topic == Case.Completed.TOPIC:
+            row = dataclasses.replace(row, status=COMPLETED, closed_at=event.at)
+        elif topic == Case.Refused.TOPIC:
+            row = dataclasses.replace(row, status=REFUSED, closed_at=event.at,
+                                      reason=event.reason)
+        elif topic == Case.Withdrawn.TOPIC:
+            row = dataclasses.replace(row, status=WITHDRAWN, closed_at=event.at,
+                                      reason=event.reason)
+        elif topic == Case.ResultIssued.TOPIC:
+            row = dataclasses.replace(row, result_issued=True)
+        elif topic == Case.InformationSupplied.TOPIC:
+            row = dataclasses.replace(row, steps=tuple(
+                dataclasses.replace(s, state=WAITING, since=event.at)
+                if s.state == MORE_INFORMATION else s for s in row.steps))
+        else:
+            row = self._apply_step(topic, event, row)
+        if row.status != "open" and row.steps[0].case_open:
+            row = dataclasses.replace(row, steps=tuple(
+                dataclasses.replace(s, case_open=False) for s in row.steps))
+        self.rows[uid] = row
+
+    def _apply_step(self, topic: str, event: Any, row: CaseRow) -> CaseRow:
+        step = row.step(event.step)
+        if topic == Case.StepRequested.TOPIC:
+            step = dataclasses.replace(step, state=REQUESTED, since=event.at,
+                                       due_at=event.due_at, overdue=False, reason="",
+                                       exchange_id=event.exchange_id)
+            heapq.heappush(self._due, (event.due_at, str(row.id), row.id, step.name))
+        elif topic == Case.StepAcknowledged.TOPIC:
+            step = dataclasses.replace(step, state=ACKNOWLEDGED, since=event.at,
+                                       reference=event.reference)
+        elif topic == Case.StepDecided.TOPIC:
+            step = dataclasses.replace(step, state=event.decision, since=event.at,
+                                       reason=event.reason,
+                                       reference=event.reference or step.reference)
+        elif topic == Case.StepOverdue.TOPIC:
+            step = dataclasses.replace(step, overdue=True)
+        steps = tuple(step if s.name == step.name else s for s in row.steps)
+        return dataclasses.replace(row, steps=steps)
+
+    def pop_due(self, now: dt.datetime) -> list[tuple[UUID, str]]:
+        """The (case, step) pairs awaited, not yet marked overdue, and due by ``now``."""
+        found: list[tuple[UUID, str]] = []
+        while self._due and self._due[0][0] <= now:
+            due_at, _, uid, name = heapq.heappop(self._due)
+            row = self.rows[uid]
+            step = row.step(name)
+            if row.status == "open" and step.awaited and not step.overdue and \
+                    step.due_at == due_at:
+                found.append((uid, name))
+        return found
+
+    def next_due(self) -> dt.datetime | None:
+        return self._due[0][0] if self._due else None
+
+
+class CaseBoard:
+    """The cases model of one ledger, caught up on demand (thread-safe)."""
+
+    def __init__(self, ledger: Ledger, *, batch: int = 1000) -> None:
+        self.model = CasesModel()
+        self.tail = LedgerTail(ledger, CasesModel.topics, batch=batch)
+        self._lock = threading.Lock()
+
+    def catch_up(self) -> int:
+        """Apply what the ledger recorded since the last round; returns notifications read."""
+        with self._lock:
+            return self.tail.read(self.model.apply)
+
+    def get(self, case_id: UUID) -> CaseRow | None:
+        self.catch_up()
+        return self.model.rows.get(case_id)
+
+    def cases(self) -> list[CaseRow]:
+        """Every case, oldest first."""
+        self.catch_up()
+        return sorted(self.model.rows.values(), key=lambda r: r.submitted_at)
+
+    def pop_due(self, now: dt.datetime) -> list[tuple[UUID, str]]:
+        self.catch_up()
+        with self._lock:
+            return self.model.pop_due(now)
+
+
+__all__ = ["APPROVED", "CaseBoard", "CaseRow", "CasesModel", "StepRow"]

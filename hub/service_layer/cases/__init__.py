@@ -1,0 +1,1 @@
+"""One-stop cases: declared case types, the case engine, decisions and time limits."""

@@ -1,0 +1,280 @@
+"""The case engine: submits cases and moves their steps along.
+
+- :meth:`CaseEngine.submit` validates the application against the case type's contract,
+  checks the declared documents were supplied, records ``Submitted`` and advances.
+- :meth:`CaseEngine.advance` sends every step whose prerequisites are approved (several at
+  once when they are independent) through the :class:`~.running.StepRunner`, filling its
+  input from the application, the documents and earlier answers; records what came back
+  (a query's answer approves its step; an application step is acknowledged or decided);
+  and repeats while steps become ready. A refused step refuses the case; when every step
+  is approved the case completes and its result is issued.
+- :meth:`CaseEngine.decide` records a department's later decision, sent to the step's id
+  (``<case id>.<step name>``) by the department that provides the step's service.
+- :meth:`CaseEngine.mark_overdue` records ``StepOverdue`` for what the cases read model's
+  due index says is due (see :mod:`.overdue` for the duty that calls it).
+
+Time is the injected ``clock``'s: production passes the wall clock, a test its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any, TypeVar
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from contracts import ContractRegistry
+from contracts.cases import CaseResult, StepDecision, StepReference
+from contracts.errors import HubError
+from contracts.validation import validate_contract
+from hub.adapters.readmodels.cases import CaseBoard
+from hub.adapters.store.ledger import Ledger
+from hub.domain.case import (
+    ACKNOWLEDGED,
+    APPROVED,
+    OPEN,
+    REFUSED_STEP,
+    WAITING,
+    Case,
+)
+from hub.domain.time_limit import HolidayCalendar
+from hub.service_layer.cases.case_type import CaseType, Step
+from hub.service_layer.cases.errors import (
+    CaseNotFoundError,
+    DocumentsMissingError,
+    StepNotYoursError,
+    UnknownCaseTypeError,
+)
+from hub.service_layer.cases.filling import fill_input
+from hub.service_layer.cases.running import StepAnswer, StepRequest, StepRunner
+from hub.work import to_thread
+
+log = structlog.get_logger("hub.service_layer.cases")
+Clock = Callable[[], dt.datetime]
+R = TypeVar("R")
+_SAVE_ATTEMPTS = 8
+"""A department's decision and the engine may change one case at once: the loser reloads
+and applies its change again, up to this many times."""
+
+
+def step_id(case_id: UUID, step: str) -> str:
+    """The id a department sends a step's decision to."""
+    return f"{case_id}.{step}"
+
+
+def parse_step_id(text: str) -> tuple[UUID, str]:
+    case, _, step = text.partition(".")
+    try:
+        return UUID(case), step
+    except ValueError:
+        raise CaseNotFoundError(text) from None
+
+
+class CaseEngine:
+    """The case use cases over the ledger, the case types and a step runner."""
+
+    def __init__(self, ledger: Ledger, registry: ContractRegistry,
+                 case_types: Mapping[str, CaseType], calendars: Mapping[str, HolidayCalendar],
+                 runner: StepRunner, clock: Clock, board: CaseBoard) -> None:
+        self.ledger = ledger
+        self.registry = registry
+        self.case_types = dict(case_types)
+        self.calendars = dict(calendars)
+        self.runner = runner
+        self.clock = clock
+        self.board = board
+
+    # --- commands ---
+    async def submit(self, case_type: str, applicant: str, application: dict[str, Any],
+                     documents: Mapping[str, str]) -> UUID:
+        """File a case; raises ContractError (field issues) for a bad application."""
+        kind = self._case_type(case_type)
+        model = self.registry.get(kind.application)
+        contract = validate_contract(model, application)
+        missing = [name for name in kind.documents if not documents.get(name)]
+        if missing:
+            raise DocumentsMissingError(case_type, missing)
+        at = self.clock()
+        case = Case(
+            case_type=case_type, applicant=applicant,
+            application=contract.model_dump(mode="json"),
+            documents={n: documents[n] for n in kind.documents},
+            steps={s.name: str(s.service) for s in kind.steps},
+            data_subject=self.ledger.keyring.ref_of(contract), at=at,
+            due_at=self.calendars[kind.region].due(at, kind.time_limit),
+        )
+        await to_thread(self.ledger.save, case)
+        log.info("case submitted", case_id=str(case.id), case_type=case_type)
+        await self.advance(case.id)
+        return case.id
+
+    async def advance(self, case_id: UUID) -> Case:
+        """Send the steps that are ready; record their answers; close the case when done."""
+        case = await self._load(case_id)
+        kind = self._case_type(case.case_type)
+        for _ in range(len(kind.steps) + 1):  # each round approves a step, or stops
+            ready = [s for s in kind.steps if _ready(case, s)]
+            if case.status != OPEN or not ready:
+                break
+            at = self.clock()
+            answers = await asyncio.gather(*(self._send(case, s) for s in ready))
+            outcome = {s.name: a for s, a in zip(ready, answers, strict=True)}
+            case, _ = await self._change(case_id, partial(
+                self._record_answers, kind=kind, answers=outcome, at=at))
+        return case
+
+    async def decide(self, step: str, department: str, decision: Mapping[str, Any]) -> Case:
+        """Record a department's decision on ``step`` (its id), then advance the case."""
+        case_id, name = parse_step_id(step)
+        case = await self._load(case_id)
+        if name not in case.steps:
+            raise CaseNotFoundError(step)
+        service = case.steps[name]["service"]
+        if service.rsplit("/", 1)[0] != department:
+            raise StepNotYoursError(step, department, service)
+        answer = validate_contract(StepDecision, decision)
+        if _already(case.steps[name], answer):
+            return case  # a department's retry of a decision recorded: answered the same
+        at = self.clock()
+        kind = self._case_type(case.case_type)
+        await self._change(case_id, partial(self._record_decision, kind=kind, name=name,
+                                            answer=answer, at=at))
+        return await self.advance(case_id)
+
+    async def supply_information(self, case_id: UUID, documents: Mapping[str, str]) -> Case:
+        """The applicant answered a request for more information; the steps run again."""
+        at = self.clock()
+        await self._change(case_id, lambda c: c.supply_information(dict(documents), at))
+        return await self.advance(case_id)
+
+    async def withdraw(self, case_id: UUID, reason: str) -> Case:
+        at = self.clock()
+        case, _ = await self._change(case_id, lambda c: c.withdraw(reason, at))
+        return case
+
+    async def mark_overdue(self) -> list[tuple[UUID, str]]:
+        """Record ``StepOverdue`` for every awaited step now past its due time (once)."""
+        now = self.clock()
+        marked = []
+        for case_id, name in await to_thread(self.board.pop_due, now):
+            _, changed = await self._change(case_id, partial(Case.mark_overdue, step=name,
+                                                             at=now))
+            if changed:
+                marked.append((case_id, name))
+                log.warning("case step overdue", case_id=str(case_id), step=name)
+        return marked
+
+    # --- recording ---
+    def _record_answers(self, case: Case, *, kind: CaseType,
+                        answers: Mapping[str, StepAnswer], at: dt.datetime) -> None:
+        for name, answer in answers.items():
+            step = kind.step(name)
+            if not _ready(case, step):
+                continue  # a concurrent round sent it first
+            due = self.calendars[step.service.region].due(at, step.time_limit)
+            case.request_step(name, answer.exchange_id, at, due)
+            if answer.answer is None:
+                log.warning("case step not delivered", case_id=str(case.id), step=name,
+                            code=answer.error_code, reason=answer.error)
+                continue
+            if step.mode == "query":
+                case.decide_step(name, APPROVED, "", "", answer.answer, self.clock())
+            else:
+                decision = validate_contract(StepDecision, answer.answer)
+                self._record_decision(case, kind=kind, name=name, answer=decision,
+                                      at=self.clock())
+        self._close(case, kind)
+
+    def _record_decision(self, case: Case, *, kind: CaseType, name: str,
+                         answer: StepDecision, at: dt.datetime) -> None:
+        if answer.outcome.value == ACKNOWLEDGED:
+            case.acknowledge_step(name, answer.reference, at)
+        else:
+            case.decide_step(name, answer.outcome.value, answer.reason, answer.reference,
+                             answer.model_dump(mode="json"), at)
+        self._close(case, kind)
+
+    def _close(self, case: Case, kind: CaseType) -> None:
+        if case.status != OPEN:
+            return
+        refused = [n for n, s in case.steps.items() if s["state"] == REFUSED_STEP]
+        if refused:
+            case.refuse(refused[0], self.clock())
+        elif all(s["state"] == APPROVED for s in case.steps.values()):
+            at = self.clock()
+            case.complete(at)
+            result = CaseResult(
+                national_id=case.application["national_id"], completed_on=at.date(),
+                references=[StepReference(step=n, reference=case.steps[n]["reference"])
+                            for n in kind.result_steps if case.steps[n]["reference"]])
+            case.issue_result(kind.result, result.model_dump(mode="json"), at)
+
+    # --- plumbing ---
+    async def _send(self, case: Case, step: Step) -> StepAnswer:
+        answers = {n: s["answer"] for n, s in case.steps.items() if s["answer"] is not None}
+        document = fill_input(step, case.application, case.documents, answers)
+        return await self.runner.run(StepRequest(str(case.id), step.name, str(step.service),
+                                                 step.purpose, document))
+
+    async def _change(self, case_id: UUID, change: Callable[[Case], R]) -> tuple[Case, R]:
+        """Load the case, apply ``change``, save; again from a fresh load if another
+        writer saved first. The case saved, and what ``change`` returned."""
+        for _ in range(_SAVE_ATTEMPTS):
+            case = await self._load(case_id)
+            value = change(case)
+            try:
+                await to_thread(self.ledger.save, case)
+            except IntegrityError:
+                continue
+            return case, value
+        raise CaseConflictError(case_id)
+
+    async def _load(self, case_id: UUID) -> Case:
+        return await to_thread(self._get, case_id)
+
+    def _get(self, case_id: UUID) -> Case:
+        try:
+            case: object = self.ledger.repository.get(case_id)
+        except AggregateNotFoundError:
+            raise CaseNotFoundError(str(case_id)) from None
+        if not isinstance(case, Case):
+            raise CaseNotFoundError(str(case_id))
+        return case
+
+    def _case_type(self, name: str) -> CaseType:
+        try:
+            return self.case_types[name]
+        except KeyError:
+            raise UnknownCaseTypeError(name, sorted(self.case_types)) from None
+
+
+def _already(state: Mapping[str, Any], answer: StepDecision) -> bool:
+    """Whether ``answer`` is the decision (or acknowledgement) the step already has."""
+    outcome = answer.outcome.value
+    return state["state"] == outcome and state["reference"] == answer.reference and (
+        outcome == ACKNOWLEDGED or state["reason"] == answer.reason)
+
+
+def _ready(case: Case, step: Step) -> bool:
+    return case.steps[step.name]["state"] == WAITING and all(
+        case.steps[before]["state"] == APPROVED for before in step.after)
+
+
+class CaseConflictError(HubError):
+    """Raised when a case kept changing under the engine's feet (busy beyond retries)."""
+
+    code = "case-conflict"
+    status = 503
+    retryable = True
+
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__(f"case {case_id} was changed concurrently too often; try again")
+
+
+

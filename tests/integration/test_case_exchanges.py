@@ -1,0 +1,92 @@
+"""Case steps run as exchanges through the hub's own path: a running region (real NATS,
+the emulated SOAP and JSON bureaus), the region's one-stop desk as the client, its access
+rights and purposes applied; an earlier step's answer fills the next step's input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from uuid import UUID
+
+from contracts import default_registry
+from hub.adapters.readmodels.cases import CaseBoard
+from hub.domain.exchange import Exchange
+from hub.service_layer.cases.case_type import read_case_type
+from hub.service_layer.cases.checking import check_case_type
+from hub.service_layer.cases.engine import CaseEngine
+from hub.service_layer.cases.running import GatewayStepRunner
+from hub.settings import HubSettings
+from tests.integration.cases_fixtures import NATIONAL_ID, Clock, calendars
+from tests.integration.hub_fixtures import grant, running_region
+from tests.integration.test_case_engine import RELOCATION
+
+ROOT = Path(__file__).resolve().parents[2]
+DESK = "north/one-stop"
+CASE_TYPE = f"""
+[case_type]
+id = "benefit-check@1.0"
+title = "Checking a person's records before a move"
+application = "relocation.application@1.0"
+region = "north"
+time_limit = "5 working days"
+calendars = "{ROOT / 'deploy' / 'calendars'}"
+
+[[step]]
+name = "contributions"
+service = "north/social-security/contribution-history"
+purpose = "benefit-eligibility"
+time_limit = "1 working day"
+[step.input]
+national_id = "application.national_id"
+period_start = "application.insured_since"
+period_end = "application.move_date"
+
+[[step]]
+name = "tax"
+service = "north/tax/tax-clearance"
+purpose = "benefit-eligibility"
+after = ["contributions"]
+time_limit = "1 working day"
+[step.input]
+national_id = "steps.contributions.person.national_id"
+tax_year = {{ value = 2025 }}
+
+[result]
+contract = "case.result@1.0"
+steps = []
+"""
+
+
+async def test_steps_are_exchanges_of_the_one_stop_desk(hub_settings: HubSettings,
+                                                        tmp_path: Path) -> None:
+    registry = default_registry()
+    path = tmp_path / "benefit-check.toml"
+    path.write_text(CASE_TYPE)
+    kind, findings = read_case_type(path)
+    assert kind is not None and findings == []
+    async with running_region(hub_settings) as region:
+        hub = region.hub
+        assert check_case_type(kind, registry, list(hub.directory)) == []
+        engine = CaseEngine(hub.ledger, registry, {str(kind.id): kind}, calendars(),
+                            GatewayStepRunner(hub.gateway, registry, DESK),
+                            Clock(dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)),
+                            CaseBoard(hub.ledger))
+        # Deny by default: without a right the first step is refused and the case waits.
+        refused_case = await engine.submit("benefit-check@1.0", "north/portal", RELOCATION, {})
+        row = engine.board.get(refused_case)
+        assert row is not None and row.step("contributions").state == "requested"
+        refused = hub.ledger.get(UUID(row.step("contributions").exchange_id))
+        assert refused.client == DESK and refused.error["code"] == "access-denied"
+
+        for service in ("north/social-security/contribution-history", "north/tax/tax-clearance"):
+            await grant(hub, DESK, service, "benefit-eligibility")
+        case_id = await engine.submit("benefit-check@1.0", "north/portal", RELOCATION, {})
+        case = await engine.advance(case_id)
+        assert case.status == "completed", case.steps
+        assert case.steps["contributions"]["answer"]["person"]["national_id"] == NATIONAL_ID
+        assert case.steps["tax"]["answer"]["status"] == "cleared"
+        for name in ("contributions", "tax"):
+            exchange = hub.ledger.get(UUID(case.steps[name]["exchange_id"]))
+            assert isinstance(exchange, Exchange)
+            assert exchange.client == DESK and exchange.correlation_id == str(case_id)
+            assert exchange.purpose == "benefit-eligibility"
