@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
@@ -49,6 +49,9 @@ _SAVE_ATTEMPTS = 16
 """Concurrent disclosures of one document: each round one of them is recorded, the others
 reload and try again (a short random pause apart), so up to this many at once all pass."""
 """The basis of a disclosure to the supplier or the service's own department."""
+Expectation = Callable[[Door, AsyncIterator[bytes]], AsyncIterator[bytes]]
+"""What a keeper expects of the bytes: given the door and its checked stream, the stream to
+seal (raising at its end when the bytes were not what was expected)."""
 
 
 @dataclass(frozen=True)
@@ -86,18 +89,27 @@ class Documents:
 
     async def supply(self, supply: Supply, body: AsyncIterable[bytes]) -> Document:
         """Check, seal and store ``body``; record and return the supplied document."""
+        return await self.keep(supply, body, admit=self._may_supply, expect=_as_checked)
+
+    async def keep(self, supply: Supply, body: AsyncIterable[bytes], *,
+                   admit: Callable[[Supply, str], None], expect: Expectation) -> Document:
+        """Check, seal and store ``body`` if ``admit(supply, subject_ref)`` lets it in and
+        ``expect(door, checked)`` (which passes the door's bytes on, and may raise at the end
+        of them) finds them what was expected; record the document. A refusal stores
+        nothing and is recorded as ``DocumentRefusal.Refused``."""
         door: Door | None = None
         ref = ""
         try:
             ref = await asyncio.to_thread(self.ledger.keyring.resolve, supply.subject)
-            self._may_supply(supply, ref)
+            admit(supply, ref)
             kid, key = await asyncio.to_thread(sealing_key, self.ledger.keyring, ref,
                                                supply.purpose)
             document_id = str(uuid.uuid4())
             door = Door(self.policies.of(supply.service), supply.service,
                         declared_size=supply.declared_size)
             context = SealingContext(document_id, ref, kid)
-            await self.store.put(document_id, sealed_chunks(key, context, door.check(body)),
+            plain = expect(door, door.check(body))
+            await self.store.put(document_id, sealed_chunks(key, context, plain),
                                  {"Hub-Subject": ref, "Hub-Kid": kid})
         except HubError as refused:
             recorded = await asyncio.to_thread(self._record_refusal, supply, ref, door, refused)
@@ -204,6 +216,11 @@ def refusal_id(error: BaseException) -> str | None:
         if note.startswith(REFUSAL_NOTE):
             return str(note[len(REFUSAL_NOTE):])
     return None
+
+
+def _as_checked(door: Door, checked: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """A supplier's bytes: whatever passed the door."""
+    return checked
 
 
 def _department_of(service: str) -> str:

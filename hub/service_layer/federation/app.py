@@ -29,6 +29,7 @@ from contracts.validation import validate_contract
 from federation import claims as shape
 from federation.attestation import sign_attestation
 from federation.canonical import digest_json, instant
+from federation.document_digests import DocumentDigest
 from federation.errors import (
     ConflictError,
     ReceiptError,
@@ -127,12 +128,15 @@ class FederationApp(AgreementCommands, Application[UUID]):
         subject: str,
         valid_until: dt.datetime | None = None,
         record_id: UUID | None = None,
+        documents: tuple[DocumentDigest, ...] = (),
     ) -> IssuedRecord:
         """Issue and attest a record: ``content`` must satisfy ``contract`` (never stored).
 
         ``subject`` is the pseudonymous reference of the person concerned (e.g.
-        ``SubjectKeyring.ref_for``). Raises ContractError / UnknownContractError for
-        bad content, RecordError for a bad department or subject reference.
+        ``SubjectKeyring.ref_for``); ``documents`` are the digests of documents that go
+        with it (signed in the attestation, fetched by peers through their link). Raises
+        ContractError / UnknownContractError for bad content, RecordError for a bad
+        department or subject reference.
         """
         if not shape.department(department) or not shape.subject(subject):
             raise RecordError(f"department {department!r} or subject reference {subject!r} "
@@ -144,7 +148,7 @@ class FederationApp(AgreementCommands, Application[UUID]):
         attestation, compact = sign_attestation(
             self.keys, department=department, record_id=rid, contract=contract,
             subject=subject, content_digest=content_digest, issued_at=now,
-            valid_until=valid_until)
+            valid_until=valid_until, documents=documents)
         record = Record(record_id=rid, region=self.region, department=department,
                         contract=contract, subject=subject, content_digest=content_digest,
                         issued_at=instant(attestation.issued_at))
