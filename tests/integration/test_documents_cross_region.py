@@ -46,6 +46,7 @@ from hub.service_layer.documents.cross_region import (
 from hub.service_layer.documents.links import LINK_SECRET, LinkSigner
 from hub.service_layer.documents.policy import DocumentPolicies
 from hub.service_layer.documents.supply import Documents, Supply
+from hub.service_layer.documents.views import document_history
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
 from hub.service_layer.security.purposes import Purpose
 from hub.service_layer.security.report import data_use_report
@@ -230,6 +231,11 @@ async def test_an_attested_document_is_fetched_checked_and_kept_under_south_own_
             ("region:south", "attestation")]
         report = data_use_report(north.ledger, north.ledger.keyring.ref_for(ANDERSSON))
         assert [use.recipient for use in report] == ["region:south"]
+        # What the console's document page shows of it, on each side.
+        assert [e["across"] for e in document_history(north.ledger, document.document_id)] == [
+            "", "fetched by region south through its attestation's link"]
+        assert [e["across"] for e in document_history(south.ledger, kept.document_id)] == [
+            "fetched from region north, checked against its signed attestation"]
     # The claims as signed stay verifiable by an outside JOSE library.
     verified = joserfc_jws.deserialize_compact(
         compact, OKPKey.import_key(keys.active.public.jwk()), algorithms=["Ed25519"])
