@@ -20,7 +20,7 @@ is recorded.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 
 from eventsourcing.persistence import IntegrityError
 from nats.aio.client import Client as NatsClient
@@ -29,10 +29,14 @@ from federation.attestation import Attestation
 from federation.document_digests import DocumentDigest, documents_link
 from hub.adapters.documents.errors import DocumentDigestMismatch, DocumentLinkRefused
 from hub.adapters.peers.documents import Opener, fetch_document
+from hub.adapters.store.ledger import Ledger
 from hub.domain.document import Document
 from hub.service_layer.documents.door import Door
+from hub.service_layer.documents.reading import document_of
 from hub.service_layer.documents.supply import Documents, Supply
 
+DOCUMENTS_HEADER = "X-Hub-Documents"
+"""The header of ``POST /records/{contract}`` naming documents that go with the record."""
 ATTESTATION_BASIS = "attestation"
 """The basis of a disclosure to a peer region that fetched a document it was attested."""
 _SAVE_ATTEMPTS = 8
@@ -43,6 +47,31 @@ def attested_digest(document: Document, region: str) -> DocumentDigest:
     return DocumentDigest(id=document.document_id, media_type=document.media_type,
                           size=document.size, sha256=document.sha256,
                           link=documents_link(region))
+
+
+def attested_digests(ledger: Ledger, issuer: str, subject: str, document_ids: Sequence[str]
+                     ) -> tuple[DocumentDigest, ...]:
+    """The digests of documents that go with ``issuer``'s record about ``subject`` (a
+    reference; "" when the record will not be attested): each must be about the same
+    subject and ``issuer``'s to pass on — supplied by it, or to its own service."""
+    if not subject:
+        raise DocumentLinkRefused(
+            "documents travel only with a record attested to peers (about a data subject, "
+            "in a region with peers)", field="documents", path=f"header:{DOCUMENTS_HEADER}",
+            issue="not-attested")
+    digests = []
+    for document_id in dict.fromkeys(document_ids):
+        document = document_of(ledger, document_id)
+        if document.data_subject != subject:
+            raise DocumentLinkRefused(
+                f"document {document_id} is about another data subject than the record",
+                field="documents", path=f"header:{DOCUMENTS_HEADER}", issue="other-subject")
+        if issuer not in (document.supplier, document.service.rsplit("/", 1)[0]):
+            raise DocumentLinkRefused(
+                f"{issuer} neither supplied document {document_id} nor provides its service",
+                field="documents", path=f"header:{DOCUMENTS_HEADER}", issue="not-party")
+        digests.append(attested_digest(document, document.service.split("/", 1)[0]))
+    return tuple(digests)
 
 
 def peer_recipient(region: str) -> str:
@@ -138,3 +167,36 @@ async def _attested(door: Door, checked: AsyncIterator[bytes], digest: DocumentD
             f"document {digest.id}: the bytes fetched from {digest.link} have SHA-256 "
             f"{door.sha256}, the attestation signs {digest.sha256}", field="sha256",
             path="documents.sha256", issue="digest")
+
+
+class AttestedDocuments:
+    """The receiving use case over a running region: a department of this region asks for a
+    document that came with a peer's record recognised here; :meth:`receive` fetches,
+    checks and keeps it (see :func:`receive_attested`)."""
+
+    def __init__(self, documents: Documents, nc: NatsClient,
+                 recognised: Callable[[str, str], Attestation | None], *,
+                 timeout_s: float) -> None:
+        self.documents = documents
+        self._nc = nc
+        self._recognised = recognised
+        self._timeout_s = timeout_s
+
+    async def receive(self, *, recipient: str, issuer: str, record_id: str, document_id: str,
+                      service: str, purpose: str, subject: str) -> Document:
+        """Keep ``document_id`` of ``issuer``'s record ``record_id`` for ``recipient``'s
+        ``service``; DocumentLinkRefused when the record is not recognised here or its
+        attestation names no such document."""
+        attestation = await asyncio.to_thread(self._recognised, issuer, record_id)
+        if attestation is None:
+            raise DocumentLinkRefused(
+                f"record {record_id} of region {issuer} is not recognised here",
+                field="record_id", path="record_id", issue="not-recognised")
+        digest = next((d for d in attestation.documents if d.id == document_id), None)
+        if digest is None:
+            raise DocumentLinkRefused(
+                f"the attestation of record {record_id} names no document {document_id}",
+                field="document_id", path="document_id", issue="not-attested")
+        return await receive_attested(
+            self.documents, self._nc, attestation, digest, recipient=recipient,
+            service=service, purpose=purpose, subject=subject, timeout_s=self._timeout_s)

@@ -27,7 +27,7 @@ from eventsourcing.persistence import EventStore, IntegrityError
 from contracts import ContractRegistry
 from contracts.validation import validate_contract
 from federation import claims as shape
-from federation.attestation import sign_attestation
+from federation.attestation import Attestation, read_attestation, sign_attestation
 from federation.canonical import digest_json, instant
 from federation.document_digests import DocumentDigest
 from federation.errors import (
@@ -275,6 +275,17 @@ class FederationApp(AgreementCommands, Application[UUID]):
         """What this region decided about ``issuer``'s record, if it ever saw it authentic."""
         found = self._find(recognition_id(issuer, record_id))
         return found if isinstance(found, Recognition) else None
+
+    def recognised_attestation(self, issuer: str, record_id: str) -> Attestation | None:
+        """The attestation under which ``issuer``'s record is recognised here now (None when
+        it is not: never seen, refused, or withdrawn since)."""
+        recognition = self.recognition_of(issuer, record_id)
+        if recognition is None or not recognition.is_recognised:
+            return None
+        for stored in reversed(list(self.events.get(recognition.id))):
+            if isinstance(stored, Recognition.Recognised):
+                return read_attestation(stored.attestation).attestation
+        return None
 
     def recognition_counts(self) -> dict[str, int]:
         """How many attestations were recognised, refused, replayed, withdrawn (by events)."""
