@@ -5,23 +5,31 @@ Social security supplies the citizen's certificate of insured periods to its own
 office reads the same bytes for a tax assessment (on its right to the service) — each
 through a link of its own (``POST /documents/{id}/links``) and its own token. The hub
 records two disclosures, which the data-use report the demo prints lists.
+
+With several regions (``demo --regions N``), :func:`certificate_across_regions` sends a
+certificate with a record from one region to another.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field
 
 import httpx
 
+from hub.entrypoints.serve import Hub
+from hub.service_layer.documents.cross_region import DOCUMENTS_HEADER
 from simulations.credentials import bearer
 from simulations.departments import CASE_PURPOSE
+from simulations.federation_scenarios import CLEARANCE, TAX_CLEARANCE
 
 CERTIFICATE = (
     b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
     b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
     b"3 0 obj\n(Certificate of insured periods, issued by the social security bureau)\n"
     b"endobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+_POLL_S = 0.1
 
 
 @dataclass
@@ -77,3 +85,64 @@ async def _read(http: httpx.AsyncClient, tokens: dict[str, str], department: str
     if got.status_code != 200 or hashlib.sha256(got.content).hexdigest() != step.sha256:
         return f"download answered {got.status_code}, not the supplied bytes"
     return f"ok ({purpose}, basis {link.json()['basis']})"
+
+
+@dataclass
+class AcrossRegions:
+    """What the cross-region documents step did."""
+
+    line: str
+    ok: bool
+
+
+async def certificate_across_regions(issuer: Hub, issuer_tokens: dict[str, str],
+                                     receiver: Hub, receiver_tokens: dict[str, str], *,
+                                     within_s: float = 20.0) -> AcrossRegions:
+    """The issuer's tax office supplies a clearance certificate and issues the clearance
+    record with it; once the receiver recognised the record, its social security office keeps
+    the certificate (fetched across the leaf link, checked against the signed digest)."""
+    north, south = issuer.settings.region, receiver.settings.region
+    tax, social = f"{north}/tax", f"{south}/social-security"
+    async with httpx.AsyncClient(timeout=30) as http:
+        supplied = await http.post(
+            f"{issuer.http_url}/documents", headers=bearer(issuer_tokens, tax),
+            data={"service": f"{tax}/tax-clearance", "purpose": CASE_PURPOSE,
+                  "subject": TAX_CLEARANCE["national_id"]},
+            files={"file": ("clearance.pdf", CERTIFICATE, "application/pdf")})
+        if supplied.status_code != 201:
+            return AcrossRegions(f"documents across regions: FAILED — supply answered "
+                                 f"{supplied.status_code}: {supplied.text[:200]}", False)
+        document_id = supplied.json()["document_id"]
+        issued = await http.post(
+            f"{issuer.http_url}/records/{CLEARANCE}", json=TAX_CLEARANCE,
+            headers={**bearer(issuer_tokens, tax), DOCUMENTS_HEADER: document_id})
+        if issued.status_code != 202 or not issued.json().get("attested"):
+            return AcrossRegions(f"documents across regions: FAILED — issuing answered "
+                                 f"{issued.status_code}: {issued.text[:200]}", False)
+        record_id = issued.json()["record_id"]
+        ask = {"issuer": north, "record_id": record_id, "document_id": document_id,
+               "service": f"{social}/contribution-history", "purpose": CASE_PURPOSE,
+               "subject": TAX_CLEARANCE["national_id"]}
+        kept = await _kept(http, receiver, bearer(receiver_tokens, social), ask, within_s)
+    if kept.status_code != 201:
+        return AcrossRegions(f"documents across regions: FAILED — {south} answered "
+                             f"{kept.status_code}: {kept.text[:200]}", False)
+    ok = kept.json()["sha256"] == supplied.json()["sha256"]
+    return AcrossRegions(
+        f"documents across regions: {tax}'s certificate {document_id[:8]} went with record "
+        f"{record_id[:8]}; {south} fetched it, checked its signed SHA-256 and kept it as "
+        f"{kept.json()['document_id'][:8]} (supplier {kept.json()['supplier']})", ok)
+
+
+async def _kept(http: httpx.AsyncClient, receiver: Hub, headers: dict[str, str],
+                ask: dict[str, str], within_s: float) -> httpx.Response:
+    """Ask once the receiver has recognised the record (the attestation travels
+    asynchronously; waited for at most ``within_s``), so no refusal is recorded meanwhile."""
+    if receiver.federation is not None:
+        app = receiver.federation.federation.app
+        for _ in range(int(within_s / _POLL_S)):
+            if await asyncio.to_thread(app.recognised_attestation, ask["issuer"],
+                                       ask["record_id"]) is not None:
+                break
+            await asyncio.sleep(_POLL_S)
+    return await http.post(f"{receiver.http_url}/documents/attested", headers=headers, json=ask)
