@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -95,13 +96,22 @@ class AcrossRegions:
     ok: bool
 
 
-async def certificate_across_regions(issuer: Hub, issuer_tokens: dict[str, str],
-                                     receiver: Hub, receiver_tokens: dict[str, str], *,
-                                     within_s: float = 20.0) -> AcrossRegions:
+async def certificate_across_regions(
+    issuer: Hub, issuer_tokens: dict[str, str],
+    receivers: Mapping[str, tuple[Hub, dict[str, str]]], *, within_s: float = 20.0,
+) -> AcrossRegions:
     """The issuer's tax office supplies a clearance certificate and issues the clearance
-    record with it; once the receiver recognised the record, its social security office keeps
-    the certificate (fetched across the leaf link, checked against the signed digest)."""
-    north, south = issuer.settings.region, receiver.settings.region
+    record with it; once the first region whose agreement covers it (of ``receivers``, by
+    name) recognised the record, its social security office keeps the certificate (fetched
+    across the leaf link, checked against the signed digest)."""
+    link = issuer.federation.link if issuer.federation else None
+    covered = await link.call(link.recipients, "tax", CLEARANCE) if link else []
+    south = next((name for name in covered if name in receivers), None)
+    if south is None:
+        return AcrossRegions("documents across regions: FAILED — no region recognises "
+                             f"{CLEARANCE} from {issuer.settings.region}", False)
+    receiver, receiver_tokens = receivers[south]
+    north = issuer.settings.region
     tax, social = f"{north}/tax", f"{south}/social-security"
     async with httpx.AsyncClient(timeout=30) as http:
         supplied = await http.post(

@@ -95,7 +95,7 @@ async def run_federation_demo(
             [(r.hub.settings, r.hub.federation) for r in running if r.hub.federation],
             pair_results, lambda text: console.print(text, highlight=False))
         across = await certificate_across_regions(
-            running[0].hub, running[0].tokens, running[1].hub, running[1].tokens)
+            running[0].hub, running[0].tokens, {r.name: (r.hub, r.tokens) for r in running[1:]})
         console.print(_steps_table(running, pair_results))
         console.print(await _regions_table(running))
         for text in federation.count_lines:  # "north: recognised N, refused M"
