@@ -45,6 +45,10 @@ END_HEADER = "Hub-End"
 ERROR_HEADER = "Hub-Error"
 ISSUE_HEADER = "Hub-Issue"
 
+_SENDING = 4
+"""Documents sent at once; further requests wait their turn (a burst of fetches must not
+open every document of the region at the same time)."""
+
 Opener = Callable[[str, str], Awaitable[AsyncIterator[bytes]]]
 """``opener(document_id, peer_region)``: the plain bytes to send, or a HubError refusing."""
 
@@ -63,6 +67,7 @@ class DocumentServer:
         self._opener = opener
         self._sub: Subscription | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sending = asyncio.Semaphore(_SENDING)
 
     async def start(self) -> None:
         self._sub = await self._nc.subscribe(documents_subject(self._region),
@@ -78,9 +83,13 @@ class DocumentServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _on_request(self, msg: Msg) -> None:
-        task = asyncio.create_task(self._answer(msg))
+        task = asyncio.create_task(self._answer_in_turn(msg))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _answer_in_turn(self, msg: Msg) -> None:
+        async with self._sending:
+            await self._answer(msg)
 
     async def _answer(self, msg: Msg) -> None:
         headers = msg.headers or {}
