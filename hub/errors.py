@@ -138,6 +138,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   │   ├── MediaTypeRefused        415       sniffed type not on the service's allow-list
     │   │   ├── ActiveContentRefused    422       a PDF with JavaScript or an embedded file
     │   │   ├── UploadOffsetError       409       a resumed chunk not at the offset reached
+    │   │   ├── DocumentDigestMismatch  422       bytes fetched from another region are not the
+    │   │   │                                     attested ones (size or SHA-256)
     │   │   └── UploadAbandoned         408       hub.service_layer.documents.uploads — no bytes
     │   │                                         for too long
     │   ├── DocumentNotFound            404       no document or upload with that id
@@ -250,7 +252,9 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   │   ├── PeerAnswerInvalid       400       a peer's answer cannot be read as the message it
     │   │   │                                     should be
     │   │   ├── PeerUnreachable         503 retry no hub of a peer region answers a request
-    │   │   └── RemoteClientError       400       a cross-region query's client is missing
+    │   │   ├── RemoteClientError       400       a cross-region query's client is missing
+    │   │   └── PeerDocumentError       502       an attested document cannot be fetched from
+    │   │                                         its issuing region
     │   └── ReconciliationError         400       hub.service_layer.federation.reconciliation.errors
     │       │                                     — a region's history cannot be loaded
     │       ├── HistoryFormatError      400       a history document is malformed

@@ -51,7 +51,8 @@ def print_data_use_report(console: Console, book: DataUseBook, national_id: str)
     for column in ("when (UTC)", "department", "purpose", "basis", "fields"):
         table.add_column(column, overflow="fold")
     for use in uses:
-        basis = f"consent {use.consent_id[:8]}" if use.basis == "consent" else use.legal_basis
+        basis = (f"consent {use.consent_id[:8]}" if use.basis == "consent"
+                 else use.legal_basis or use.basis)  # party, auditor-role, attestation
         table.add_row(f"{use.at:%Y-%m-%d %H:%M:%S}", use.recipient, use.purpose, basis,
                       ", ".join(use.fields))
     console.print(table)

@@ -17,6 +17,7 @@ from hub.settings import HubSettings
 from simulations.consent_desk import LedgerConsentDesk, print_data_use_report
 from simulations.credentials import issue_demo_tokens
 from simulations.demo_by_hand import by_hand
+from simulations.demo_documents import certificate_used_twice
 from simulations.demo_operator import demo_login
 from simulations.departments import (
     DepartmentEndpoints,
@@ -60,11 +61,15 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
         results = await Scenario(
             hub.http_url, settings.region, settings.max_payload_bytes, tokens, consents=desk
         ).run()
+        documents = await certificate_used_twice(hub.http_url, settings.region, tokens,
+                                                 CONSENTING_CITIZEN)
         rows = await asyncio.to_thread(lambda: list(summaries(hub.ledger))[before:])
         events = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0
         console.print(_steps_table(results))
         summary = totals(rows)
         console.print(_summary_table(summary, events - events_before, events, hub.store))
+        for line in documents.lines():
+            console.print(line, highlight=False, soft_wrap=True, markup=False)
         await asyncio.to_thread(print_data_use_report, console, hub.projections.data_uses,
                                 CONSENTING_CITIZEN)
         console.print(
@@ -78,7 +83,8 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
                 console.print(line, highlight=False, soft_wrap=True, markup=False)
             console.print("running; press Ctrl-C to stop")
             await asyncio.Event().wait()
-        return 0 if all(r.ok for r in results) and summary.pending == 0 else 1
+        passed = all(r.ok for r in results) and documents.ok and summary.pending == 0
+        return 0 if passed else 1
     return 1  # pragma: no cover - the block always returns
 
 

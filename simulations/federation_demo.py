@@ -35,6 +35,7 @@ from hub.service_layer.exchanges.views import Totals, summaries, totals
 from hub.settings import HubSettings
 from simulations.credentials import issue_demo_tokens
 from simulations.cross_region import PAIR_STEPS, DemoRegion
+from simulations.demo_documents import certificate_across_regions
 from simulations.departments import grant_demo_rights, region_services, start_departments
 from simulations.federation_scenarios import demo_federation
 from simulations.scenario import Scenario, Step, StepResult
@@ -93,10 +94,13 @@ async def run_federation_demo(
         federation = await demo_federation(  # records recognised across regions, reconciled
             [(r.hub.settings, r.hub.federation) for r in running if r.hub.federation],
             pair_results, lambda text: console.print(text, highlight=False))
+        across = await certificate_across_regions(
+            running[0].hub, running[0].tokens, {r.name: (r.hub, r.tokens) for r in running[1:]})
         console.print(_steps_table(running, pair_results))
         console.print(await _regions_table(running))
         for text in federation.count_lines:  # "north: recognised N, refused M"
             console.print(text, highlight=False)
+        console.print(across.line, highlight=False, markup=False, soft_wrap=True)
         for line in REGION_LINES:
             for region in running:
                 console.print(await line(region), highlight=False)
@@ -105,7 +109,7 @@ async def run_federation_demo(
             await asyncio.Event().wait()
         steps = [r for region in running for r in region.results] + pair_results
         pending = [(await _totals(region)).pending for region in running]
-        ok = all(r.ok for r in steps) and gossip_ok and federation.ok
+        ok = all(r.ok for r in steps) and gossip_ok and federation.ok and across.ok
         return 0 if ok and not any(pending) else 1
     return 1  # pragma: no cover - the block always returns
 

@@ -15,7 +15,7 @@ import contextlib
 import gc
 import socket
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import structlog
 from fastapi import FastAPI
@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from contracts import ContractRegistry
 from hub.bootstrap.cases import start_cases
 from hub.bootstrap.citizen import build_citizen_desk
-from hub.bootstrap.documents import DocumentsRuntime, running_documents
+from hub.bootstrap.documents import DocumentsRuntime, attested_documents, running_documents
 from hub.bootstrap.region import Region, running_region
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.asgi_server import serve_asgi
@@ -38,7 +38,7 @@ from hub.entrypoints.http.citizen.pages import (
 from hub.entrypoints.http.console.pages import mount_static
 from hub.entrypoints.http.console.wiring import Console, build_console
 from hub.entrypoints.http.document_content_route import document_content_router
-from hub.entrypoints.http.documents_routes import documents_router
+from hub.entrypoints.http.documents_routes import attested_router, documents_router
 from hub.entrypoints.http.health import HealthChecks, health_router
 from hub.entrypoints.http.metrics_route import metrics_router
 from hub.entrypoints.http.peer_routes import peer_router
@@ -103,6 +103,11 @@ async def run_hub(
                 default=DocumentPolicy(max_bytes=settings.document_max_bytes)),
             nats_url=region.nats_url,
             nats_auth=region.nats_auth, retention=region.retention))
+        if region.federation is not None:  # attested documents to and from peers
+            documents = replace(documents, attested=await stack.enter_async_context(
+                attested_documents(settings, documents.documents,
+                                   region.federation.federation.app,
+                                   nats_url=region.nats_url, nats_auth=region.nats_auth)))
         console = await asyncio.to_thread(
             build_console, settings, region.ledger, region.projections, region.auditor,
             services, region.credentials, region.wake_relay)
@@ -143,6 +148,7 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
         metrics_router(region.projections),
         records_router(region.notifier, max_payload_bytes=settings.max_payload_bytes),
         documents_router(documents.documents, documents.uploads),
+        *([attested_router(documents.attested)] if documents.attested else []),
         soap_documents_router(documents.documents,
                               max_envelope_bytes=settings.max_payload_bytes),
         # a document's bytes, auditors only (hub.service_layer.documents), each read recorded

@@ -71,17 +71,36 @@ def test_demo_shows_refusals_consent_and_the_data_use_report(
 
 
 def test_subject_report_command_replays_the_disclosures(demo_data: tuple[Path, str]) -> None:
-    """`subject report ID --json` lists the demo citizen's three disclosures, oldest first."""
+    """`subject report ID --json` lists the demo citizen's three exchange disclosures, then
+    the certificate's two (one per department that read it), oldest first."""
     data, _ = demo_data
     result = _run("subject", "report", "19751224-5678", "--data", str(data), "--json")
     assert result.returncode == 0, result.stderr
     uses = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [u["purpose"] for u in uses] == [
+    exchanges, documents = uses[:3], uses[3:]
+    assert [u["purpose"] for u in exchanges] == [
         "benefit-eligibility", "tax-assessment", "income-verification"]
-    assert [u["basis"] for u in uses] == ["legal-basis", "legal-basis", "consent"]
-    assert all(u["recipient"] == "north/tax" for u in uses)
-    assert "periods.employer_name" not in uses[1]["fields"]
+    assert [u["basis"] for u in exchanges] == ["legal-basis", "legal-basis", "consent"]
+    assert all(u["recipient"] == "north/tax" for u in exchanges)
+    assert "periods.employer_name" not in exchanges[1]["fields"]
+    assert [(u["recipient"], u["purpose"], u["basis"]) for u in documents] == [
+        ("north/social-security", "benefit-eligibility", "party"),
+        ("north/tax", "tax-assessment", "legal-basis")]
+    assert all(u["fields"][0].startswith("document ") for u in documents)
     assert "19751224-5678" not in result.stdout  # only the pseudonymous reference
+
+
+def test_demo_certificate_is_supplied_once_and_read_by_two_departments(
+    demo_data: tuple[Path, str]
+) -> None:
+    """The demo's certificate: one supply, one read each by social security and tax."""
+    data, stdout = demo_data
+    line = next(x for x in stdout.splitlines() if x.startswith("documents: "))
+    assert "supplied once" in line and line.count(" ok (") == 2
+    result = _run("documents", "list", "--data", str(data), "--json")
+    assert result.returncode == 0, result.stderr
+    (document,) = json.loads(result.stdout)
+    assert document["supplier"] == "north/social-security"
 
 
 def test_recorded_exchanges_can_be_listed_afterwards(demo_data: tuple[Path, str]) -> None:

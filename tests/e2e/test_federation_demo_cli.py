@@ -28,6 +28,8 @@ def test_two_regions_query_each_other_and_verify_each_others_checkpoints(tmp_pat
     ]
     assert "north asks south: clearance" in result.stdout
     assert "south asks north: history" in result.stdout
+    across = next(x for x in lines if x.startswith("documents across regions: "))
+    assert "south fetched it, checked its signed SHA-256" in across, across
     for region, peer in (("north", "south"), ("south", "north")):
         assert (data / region / "ledger.sqlite3").is_file()
         assert (data / region / "audit" / "peers" / f"{peer}.jsonl").is_file()

@@ -6,7 +6,8 @@ HubError
     │   ├── DocumentTooLarge      413  more bytes than the service accepts
     │   ├── MediaTypeRefused      415  the bytes are of a type the service does not accept
     │   ├── ActiveContentRefused  422  a PDF carries JavaScript or an embedded file
-    │   └── UploadOffsetError     409  a resumed chunk does not start where the upload stands
+    │   ├── UploadOffsetError     409  a resumed chunk does not start where the upload stands
+    │   └── DocumentDigestMismatch 422 bytes fetched from another region are not the attested ones
     ├── DocumentNotFound          404  no document (or upload) with that id
     ├── DocumentErased            410  its subject was forgotten: the bytes cannot be opened
     ├── DocumentTampered          500  the stored bytes fail authentication or their digest
@@ -64,6 +65,14 @@ class UploadOffsetError(DocumentRefused):
     code = "upload-offset"
     status = 409
     offset = 0  # the offset to resume from
+
+
+class DocumentDigestMismatch(DocumentRefused):
+    """Raised when a document fetched from its issuing region differs from the size or
+    SHA-256 signed in the attestation (nothing of it is stored; the refusal is recorded)."""
+
+    code = "document-digest-mismatch"
+    status = 422
 
 
 class DocumentNotFound(DocumentError):

@@ -6,7 +6,8 @@
             ├── PeerUnreachable         no hub of the peer region answered in time
             ├── PeerAnswerInvalid       a peer's answer is not a message this hub understands
             ├── CatalogueError          a peer's service catalogue cannot be used
-            └── RemoteClientError       a cross-region query names a client it may not use
+            ├── RemoteClientError       a cross-region query names a client it may not use
+            └── PeerDocumentError       an attested document could not be fetched from its issuer
 
     HubError
     └── AdapterError / ProviderError / ProviderFault      translation.errors
@@ -90,3 +91,14 @@ class RemoteRefusal(ProviderFault):
         super().__init__(f"region {region}: {message}", retryable=False, issues=issues)
         self.code = code
         self.region = region
+
+
+class PeerDocumentError(LinkError):
+    """Raised when an attested document cannot be fetched from its issuing region (refused,
+    a message lost or out of order, no answer in time); ``issue`` says which."""
+
+    code = "peer-document"
+    status = 502
+
+    def __init__(self, message: str, *, issue: str = "peer-document") -> None:
+        super().__init__(message, issues=(FieldIssue("documents", message, issue, "link"),))

@@ -28,13 +28,18 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from contracts.errors import HubError
-from hub.adapters.documents.errors import DocumentError, UploadOffsetError
+from hub.adapters.documents.errors import (
+    DocumentError,
+    DocumentLinkRefused,
+    UploadOffsetError,
+)
 from hub.adapters.documents.sniffing import DEFAULT_ALLOWED
 from hub.domain.document import Document
 from hub.entrypoints.http.auth import correlation_of, gateway_of, require_department
 from hub.entrypoints.http.body import read_capped
 from hub.entrypoints.http.multipart_stream import MultipartStream
 from hub.entrypoints.http.problems import PROBLEM_MEDIA, problem_response
+from hub.service_layer.documents.cross_region import AttestedDocuments
 from hub.service_layer.documents.supply import Documents, Supply, refusal_id
 from hub.service_layer.documents.uploads import Uploads
 from hub.service_layer.exchanges.gateway import Envelope
@@ -203,6 +208,32 @@ def documents_router(documents: Documents, uploads: Uploads) -> APIRouter:
             "X-Document-Sha256": document.sha256,
             "Cache-Control": "no-store",
         })
+
+    return router
+
+
+def attested_router(attested: AttestedDocuments) -> APIRouter:
+    """``POST /documents/attested``: keep a document that came with a peer's record."""
+    router = APIRouter(tags=["documents"])
+
+    @router.post("/documents/attested", status_code=201,
+                 openapi_extra=_documented(400, 404, 413, 415, 422, body=_JSON_OBJECT),
+                 summary="Fetch a document attested by a peer region, check it, keep it here")
+    async def receive(request: Request, client: str = Depends(require_department)) -> Response:
+        try:
+            wanted = _required(await _json(request), "issuer", "record_id", "document_id",
+                               "service", "purpose", "subject", where="body")
+        except HubError as exc:
+            return await _refused(request, client, exc, record=True)
+        try:
+            document = await attested.receive(recipient=client, **wanted)
+        except DocumentLinkRefused as exc:  # before any byte: not a door refusal
+            return await _refused(request, client, exc, record=refusal_id(exc) is None)
+        except HubError as exc:  # recorded by the use case as a DocumentRefusal
+            return await _refused(request, client, exc, record=False)
+        return JSONResponse({**_described(document), "supplier": document.supplier},
+                            status_code=201,
+                            headers={"Location": f"/documents/{document.document_id}"})
 
     return router
 

@@ -1,5 +1,8 @@
 """``POST /records/{contract}``: a department issues a record to its subscribers.
 
+``X-Hub-Documents: <id>, <id>`` names documents of this region that go with the record:
+their digests are signed in its attestation, and peers fetch them through its link.
+
 The issuer is the department of the request's bearer token (hub.entrypoints.http.auth);
 ``X-Hub-Client``, when sent, must name it. A refused token is recorded and answered 401/403;
 every other refusal (Content-Type, size, the strict JSON reader, the contract) is
@@ -26,6 +29,7 @@ from hub.entrypoints.http.auth import (
 from hub.entrypoints.http.body import read_capped
 from hub.entrypoints.http.media_types import CONTENT_TYPE_HEADER, require_json
 from hub.entrypoints.http.problems import problem_response
+from hub.service_layer.documents.cross_region import DOCUMENTS_HEADER
 from hub.service_layer.exchanges.correlation import checked_correlation
 from hub.service_layer.exchanges.gateway import Envelope
 from hub.service_layer.exchanges.messages import ReplyError
@@ -58,7 +62,10 @@ def records_router(notifier: Notifier, *, max_payload_bytes: int) -> APIRouter:
         try:
             require_json(request.headers.get(CONTENT_TYPE_HEADER))
             raw = await read_capped(request, max_payload_bytes)
-            issued = await notifier.issue(client, contract, raw, correlation_id=correlation_id)
+            documents = [d.strip() for d in request.headers.get(DOCUMENTS_HEADER, "").split(",")
+                         if d.strip()]
+            issued = await notifier.issue(client, contract, raw, correlation_id=correlation_id,
+                                          documents=documents)
         except HubError as exc:  # recorded as Received + Rejected, like every refusal
             envelope = Envelope(client, f"records/{contract}", correlation_id, INGRESS, raw)
             answer = await gateway_of(request).reject(envelope, exc)

@@ -25,7 +25,7 @@ import asyncio
 import datetime as dt
 import random
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
@@ -53,6 +53,9 @@ _SAVE_ATTEMPTS = 16
 """Concurrent disclosures of one document: each round one of them is recorded, the others
 reload and try again (a short random pause apart), so up to this many at once all pass."""
 """The basis of a disclosure to the supplier or the service's own department."""
+Expectation = Callable[[Door, AsyncIterator[bytes]], AsyncIterator[bytes]]
+"""What a keeper expects of the bytes: given the door and its checked stream, the stream to
+seal (raising at its end when the bytes were not what was expected)."""
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,19 @@ class Documents:
 
     async def supply(self, supply: Supply, body: AsyncIterable[bytes]) -> Document:
         """Check, seal and store ``body``; record and return the supplied document."""
+        return await self.keep(supply, body, admit=self._may_supply, expect=_as_checked)
+
+    async def keep(self, supply: Supply, body: AsyncIterable[bytes], *,
+                   admit: Callable[[Supply, str], None], expect: Expectation) -> Document:
+        """Check, seal and store ``body`` if ``admit(supply, subject_ref)`` lets it in and
+        ``expect(door, checked)`` (which passes the door's bytes on, and may raise at the end
+        of them) finds them what was expected; record the document. A refusal stores
+        nothing and is recorded as ``DocumentRefusal.Refused``."""
         door: Door | None = None
         ref = ""
         try:
             ref = await asyncio.to_thread(self.ledger.keyring.resolve, supply.subject)
-            self._may_supply(supply, ref)
+            admit(supply, ref)
             retention = self.retention_of(supply.service, supply.purpose)
             scope = scope_of(ref, supply.purpose, retention, dt.datetime.now(dt.UTC))
             kid, key = await asyncio.to_thread(sealing_key, self.ledger.keyring, ref, scope)
@@ -102,7 +113,8 @@ class Documents:
             door = Door(self.policies.of(supply.service), supply.service,
                         declared_size=supply.declared_size)
             context = SealingContext(document_id, ref, kid)
-            await self.store.put(document_id, sealed_chunks(key, context, door.check(body)),
+            plain = expect(door, door.check(body))
+            await self.store.put(document_id, sealed_chunks(key, context, plain),
                                  _headers(ref, kid, scope))
         except HubError as refused:
             recorded = await asyncio.to_thread(self._record_refusal, supply, ref, door, refused)
@@ -231,6 +243,11 @@ def _headers(ref: str, kid: str, scope: KeyScope | None) -> dict[str, str]:
     if scope is not None:
         headers |= {"Hub-Purpose": scope.purpose, "Hub-Expiry-Bucket": scope.bucket}
     return headers
+
+
+def _as_checked(door: Door, checked: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """A supplier's bytes: whatever passed the door."""
+    return checked
 
 
 def _department_of(service: str) -> str:

@@ -70,4 +70,18 @@ def _described(event: Document.Event) -> dict[str, Any]:
               if k not in ("originator_id", "originator_version", "timestamp",
                            "originator_topic")}
     return {"event": type(event).__name__, "at": event.timestamp.isoformat(),
-            "version": event.originator_version, **fields}
+            "version": event.originator_version, "across": across_regions(event), **fields}
+
+
+def across_regions(event: Document.Event) -> str:
+    """What an event says about another region, in words ("" when it is about this one):
+    a document fetched from its issuing region is supplied by a department of that region;
+    a peer region's fetch of an attested document is a disclosure to ``region:<peer>``."""
+    if isinstance(event, Document.Supplied):
+        issuer, service_region = event.supplier.split("/", 1)[0], event.service.split("/", 1)[0]
+        if issuer != service_region:
+            return f"fetched from region {issuer}, checked against its signed attestation"
+    elif isinstance(event, Document.Disclosed) and event.recipient.startswith("region:"):
+        return f"fetched by region {event.recipient.removeprefix('region:')} " \
+               "through its attestation's link"
+    return ""

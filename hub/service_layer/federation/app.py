@@ -27,8 +27,9 @@ from eventsourcing.persistence import EventStore, IntegrityError
 from contracts import ContractRegistry
 from contracts.validation import validate_contract
 from federation import claims as shape
-from federation.attestation import sign_attestation
+from federation.attestation import Attestation, read_attestation, sign_attestation
 from federation.canonical import digest_json, instant
+from federation.document_digests import DocumentDigest
 from federation.errors import (
     ConflictError,
     ReceiptError,
@@ -127,12 +128,15 @@ class FederationApp(AgreementCommands, Application[UUID]):
         subject: str,
         valid_until: dt.datetime | None = None,
         record_id: UUID | None = None,
+        documents: tuple[DocumentDigest, ...] = (),
     ) -> IssuedRecord:
         """Issue and attest a record: ``content`` must satisfy ``contract`` (never stored).
 
         ``subject`` is the pseudonymous reference of the person concerned (e.g.
-        ``SubjectKeyring.ref_for``). Raises ContractError / UnknownContractError for
-        bad content, RecordError for a bad department or subject reference.
+        ``SubjectKeyring.ref_for``); ``documents`` are the digests of documents that go
+        with it (signed in the attestation, fetched by peers through their link). Raises
+        ContractError / UnknownContractError for bad content, RecordError for a bad
+        department or subject reference.
         """
         if not shape.department(department) or not shape.subject(subject):
             raise RecordError(f"department {department!r} or subject reference {subject!r} "
@@ -144,7 +148,7 @@ class FederationApp(AgreementCommands, Application[UUID]):
         attestation, compact = sign_attestation(
             self.keys, department=department, record_id=rid, contract=contract,
             subject=subject, content_digest=content_digest, issued_at=now,
-            valid_until=valid_until)
+            valid_until=valid_until, documents=documents)
         record = Record(record_id=rid, region=self.region, department=department,
                         contract=contract, subject=subject, content_digest=content_digest,
                         issued_at=instant(attestation.issued_at))
@@ -271,6 +275,17 @@ class FederationApp(AgreementCommands, Application[UUID]):
         """What this region decided about ``issuer``'s record, if it ever saw it authentic."""
         found = self._find(recognition_id(issuer, record_id))
         return found if isinstance(found, Recognition) else None
+
+    def recognised_attestation(self, issuer: str, record_id: str) -> Attestation | None:
+        """The attestation under which ``issuer``'s record is recognised here now (None when
+        it is not: never seen, refused, or withdrawn since)."""
+        recognition = self.recognition_of(issuer, record_id)
+        if recognition is None or not recognition.is_recognised:
+            return None
+        for stored in reversed(list(self.events.get(recognition.id))):
+            if isinstance(stored, Recognition.Recognised):
+                return read_attestation(stored.attestation).attestation
+        return None
 
     def recognition_counts(self) -> dict[str, int]:
         """How many attestations were recognised, refused, replayed, withdrawn (by events)."""

@@ -34,6 +34,7 @@ from hub.adapters.bus.port import Inbox
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.domain.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
+from hub.service_layer.documents.cross_region import attested_digests
 from hub.service_layer.exchanges.messages import DeliveryReply
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
 from hub.service_layer.federation.recognition_link import RecognitionLink
@@ -94,12 +95,15 @@ class Notifier:
         return list(self._by_contract.get(contract, ()))
 
     async def issue(
-        self, client: str, contract: str, raw: bytes, *, correlation_id: str
+        self, client: str, contract: str, raw: bytes, *, correlation_id: str,
+        documents: Sequence[str] = (),
     ) -> Issued:
         """Validate ``raw`` as ``contract``, record the issuance, route one exchange per subscriber.
 
-        Raises UnsubscribableContractError for an unknown contract, ContractError /
-        MalformedInput for a bad document, IdentifierError for a bad client.
+        ``documents`` (ids of documents of this region) travel with the record: their digests
+        are signed in its attestation, for peers to fetch. Raises UnsubscribableContractError
+        for an unknown contract, ContractError / MalformedInput for a bad document,
+        IdentifierError for a bad client, DocumentError for documents that cannot go with it.
         """
         issuer = DepartmentId.parse(client)
         try:
@@ -112,9 +116,13 @@ class Notifier:
         content = document.model_dump(mode="json")
         data_subject = self._ledger.keyring.ref_of(document)
         record_id, attested = str(uuid.uuid4()), False
+        digests = await asyncio.to_thread(
+            attested_digests, self._ledger, client, data_subject if self.federation else "",
+            documents) if documents else ()
         if self.federation is not None and data_subject:
             sent = await self.federation.issue(
-                issuer.department, contract, content, subject_ref=data_subject)
+                issuer.department, contract, content, subject_ref=data_subject,
+                documents=digests)
             record_id, attested = str(sent.record.record_id), True
         issued = Issued(record_id, contract, attested=attested)
         started = time.perf_counter()
