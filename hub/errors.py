@@ -18,6 +18,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     ├── AdapterError                    400       translation.errors — translation failed
     │   ├── PayloadTooLarge             413       input over the byte cap, refused before parsing
     │   ├── MalformedInput              400       not well-formed, or forbidden XML
+    │   │   ├── AttachmentError         400       translation.mime_related — a multipart/related
+    │   │   │                                     package (SwA, MTOM) is malformed
     │   │   └── JsonRefused             400       translation.json_reader — not strict JSON
     │   │       ├── JsonArrayTooLarge   400       one array holds more items than the limit
     │   │       ├── JsonDuplicateKey    400       an object names the same key twice

@@ -33,6 +33,7 @@ from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_p
 from hub.adapters.peers.documents import DocumentServer, documents_subject
 from hub.adapters.peers.errors import PeerDocumentError
 from hub.adapters.peers.subjects import ORIGIN_HEADER
+from hub.adapters.projections.data_use_book import open_data_uses
 from hub.adapters.readmodels import models_of
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
@@ -229,7 +230,11 @@ async def test_an_attested_document_is_fetched_checked_and_kept_under_south_own_
         north_doc = north.documents.get(document.document_id)
         assert [(d["recipient"], d["basis"]) for d in north_doc.disclosures] == [
             ("region:south", "attestation")]
-        report = data_use_report(north.ledger, north.ledger.keyring.ref_for(ANDERSSON))
+        book = open_data_uses(north.ledger, None, tmp_path / "north-index")  # data-use index
+        try:
+            report = data_use_report(book, north.ledger.keyring.ref_for(ANDERSSON))
+        finally:
+            book.close()
         assert [use.recipient for use in report] == ["region:south"]
         # What the console's document page shows of it, on each side.
         assert [e["across"] for e in document_history(north.ledger, document.document_id)] == [
