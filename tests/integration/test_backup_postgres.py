@@ -1,6 +1,7 @@
 """Backup and restore of a region whose events live in PostgreSQL: ``pg_dump`` streamed into
 the sealed backup, ``pg_restore`` into an empty database, then ``audit verify``; a database
-that holds anything is refused."""
+that holds anything is refused; ``--until-checkpoint`` cuts the restored ledger at a signed
+checkpoint's tree size."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import Tracking
 
-from hub.adapters.backup.errors import RestoreTargetError
+from hub.adapters.backup import postgres_dump
+from hub.adapters.backup.errors import BackupError, RestoreTargetError
 from hub.adapters.crypto.kek import read_kek_file
 from hub.bootstrap.privacy import build_ledger
 from hub.service_layer.audit import Auditor
+from hub.service_layer.audit.merkle import verify_consistency
 from hub.service_layer.backup import restore_backup, take_backup, verify_backup
 from hub.settings import HubSettings
 from tests.conftest import PG_HOST, PG_PORT, PG_USER
@@ -70,3 +74,75 @@ async def test_a_postgresql_region_is_restored_into_an_empty_database_and_verifi
     add_events(restored, 1, "after")
     assert Auditor.from_settings(restored).checkpoint().size == 7
     assert Auditor.from_settings(restored).verify().ok
+
+
+def _skip_positions(url: str, count: int) -> None:
+    """Burn ``count`` values of the ledger's notification id sequence, as rolled-back
+    transactions do: positions then have a gap, and leaf i is no longer position i + 1."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(count):
+            conn.execute("SELECT nextval(pg_get_serial_sequence('ledger_events', "
+                         "'notification_id'))")
+
+
+def _track(settings: HubSettings, application: str, position: int) -> None:
+    """Record ``application``'s position in the ledger's tracking table, as the relay does."""
+    ledger = build_ledger(settings)
+    try:
+        ledger.factory.tracking_recorder().insert_tracking(Tracking(application, position))
+    finally:
+        ledger.close()
+
+
+def _rows(url: str, query: str) -> list[tuple[object, ...]]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return list(conn.execute(query).fetchall())
+
+
+async def test_restore_until_a_checkpoint_cuts_a_postgresql_ledger_at_its_tree_size(
+    tmp_path: Path, postgres_url: str, empty_database: str
+) -> None:
+    """Checkpoints at 3, 6 and 9 events, with a gap in the positions after the third event:
+    --until-checkpoint 6 keeps the first six rows (up to position 11, not 6), lists the three
+    after, drops tracked positions beyond the kept one, and the audit verifies; a size that
+    was never signed is refused before the database is written."""
+    settings = region_folder(tmp_path / "north", store=postgres_url, rounds=1)
+    _skip_positions(postgres_url, 5)
+    for round_ in (1, 2):
+        add_events(settings, 3, f"dept{round_}")
+        Auditor.from_settings(settings).checkpoint()
+    _track(settings, "some-reader", 13)  # a reader of the ledger that had got past 11
+    kek = read_kek_file(settings.data / "keys" / "kek")
+    await take_backup(settings.data, postgres_url, "north", tmp_path / "b", KEY, kek=kek,
+                      nats=None)
+
+    with pytest.raises(BackupError, match="recorded sizes, last ten: 3, 6, 9"):
+        await restore_backup(tmp_path / "b", KEY, tmp_path / "x", empty_database, kek=kek,
+                             until_checkpoint=4)
+    assert not (tmp_path / "x").exists()
+    postgres_dump.ensure_empty(empty_database)  # untouched: the size is checked first
+
+    done = await restore_backup(tmp_path / "b", KEY, tmp_path / "as-of-6", empty_database,
+                                kek=kek, until_checkpoint=6)
+    assert done.cut is not None
+    assert (done.cut.kept_position, done.cut.dropped) == (11, 3)
+    assert done.cut.topics == {"interop-hub:credential.issued": 3}
+    assert len(done.cut.aggregates) == 3 and all(len(a) == 32 for a in done.cut.aggregates)
+    assert done.audit is not None and done.audit.ok, done.audit.problems
+    assert done.audit.events == 6 and done.audit.checkpoints == 2
+    assert postgres_dump.count_events(empty_database) == (6, 11)
+    assert _rows(empty_database, "SELECT application_name FROM ledger_tracking "
+                                 "WHERE notification_id > 11") == []
+
+    restored = HubSettings(data=tmp_path / "as-of-6", region="north", store=empty_database,
+                           kek_file=settings.data / "keys" / "kek", log_format="json")
+    add_events(restored, 2, "after")  # the region signs on over the cut ledger
+    assert Auditor.from_settings(restored).checkpoint().size == 8
+    auditor = Auditor.from_settings(restored)
+    assert auditor.verify().ok
+    proof = auditor.consistency(6, 8)
+    assert verify_consistency(6, 8, proof.old.root_hash, proof.new.root_hash, proof.path)

@@ -18,7 +18,8 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from hub.adapters.backup.errors import BackupToolError, RestoreTargetError
+from hub.adapters.backup.cutoff import CutOff, listing
+from hub.adapters.backup.errors import BackupError, BackupToolError, RestoreTargetError
 from hub.adapters.store.selection import postgres_environment
 
 _READ = 1 << 20
@@ -88,12 +89,50 @@ def unanswered_routed(url: str, routed: tuple[str, ...], answers: tuple[str, ...
     return int(row[0]) if row and row[0] is not None else None
 
 
-def set_tracking(url: str, application: str, position: int) -> None:
-    """Set ``application``'s tracked position in the ledger's tracking table (0: none)."""
+def cut_after_leaf(url: str, tree_size: int) -> CutOff:
+    """Keep the first ``tree_size`` events of the ledger in the database at ``url`` (leaf *i*
+    is the *i*-th row by ``notification_id``); drop the rest and every tracked position
+    beyond the kept one, in one transaction. Returns what was dropped."""
     from psycopg import sql
 
-    table = sql.Identifier(_schema(url), "ledger_tracking")
+    schema = _schema(url)
+    events = sql.Identifier(schema, "ledger_events")
+    tracking = sql.Identifier(schema, "ledger_tracking")
+    with _connection(url) as conn, conn.transaction():
+        conn.execute(sql.SQL("LOCK TABLE {t} IN EXCLUSIVE MODE").format(t=events))
+        found = conn.execute(sql.SQL(
+            "SELECT notification_id FROM {t} ORDER BY notification_id LIMIT 1 OFFSET %s"
+        ).format(t=events), (tree_size - 1,)).fetchone() if tree_size else (0,)
+        if found is None:
+            raise BackupError(f"the restored ledger holds fewer than {tree_size} events")
+        kept = int(found[0])
+        cut = listing(kept, conn.execute(sql.SQL(
+            "SELECT originator_id, topic FROM {t} WHERE notification_id > %s "
+            "ORDER BY notification_id").format(t=events), (kept,)))
+        conn.execute(sql.SQL("DELETE FROM {t} WHERE notification_id > %s").format(t=events),
+                     (kept,))
+        if _exists(conn, schema, "ledger_tracking"):  # eventsourcing's own marker row stays
+            conn.execute(sql.SQL("DELETE FROM {t} WHERE notification_id > %s "
+                                 "AND application_name != '__migration__'").format(t=tracking),
+                         (kept,))
+    return cut
+
+
+def _exists(conn: Any, schema: str, table: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", (f'"{schema}"."{table}"',)).fetchone()
+    return bool(row and row[0])
+
+
+def set_tracking(url: str, application: str, position: int) -> None:
+    """Set ``application``'s tracked position in the ledger's tracking table (0: none);
+    nothing when the table was never made (eventsourcing makes it with the first reader)."""
+    from psycopg import sql
+
+    schema = _schema(url)
+    table = sql.Identifier(schema, "ledger_tracking")
     with _connection(url) as conn:
+        if not _exists(conn, schema, "ledger_tracking"):
+            return  # no reader ever tracked a position: the relay starts from the beginning
         conn.execute(sql.SQL("DELETE FROM {t} WHERE application_name = %s").format(t=table),
                      (application,))
         if position > 0:

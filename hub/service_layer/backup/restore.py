@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.adapters.backup import buckets, postgres_dump, sqlite_copy
+from hub.adapters.backup.cutoff import CutOff
 from hub.adapters.backup.errors import BackupError, BackupIntegrityError, RestoreTargetError
 from hub.adapters.backup.kek_sealed import open_under_kek
 from hub.adapters.backup.sealed import BackupKeys
@@ -45,7 +46,7 @@ class RestoreReport:
     manifest: Manifest
     events: int = 0
     relay_from: int = 0  # the relay republishes routed events after this position
-    cut: sqlite_copy.CutOff | None = None
+    cut: CutOff | None = None
     audit: VerifyReport | None = None
     objects: int = 0
     notes: list[str] = field(default_factory=list)
@@ -59,13 +60,18 @@ async def restore_backup(
     PostgreSQL backup, the empty database ``store``)."""
     header, keys, manifest = await asyncio.to_thread(open_backup, source, material)
     postgres = manifest.store == "postgresql"
-    _check_targets(data, store, postgres, until_checkpoint)
+    _check_targets(data, store, postgres)
     report = RestoreReport(manifest)
     created = await asyncio.to_thread(_make_folder, data)
     try:
-        await asyncio.to_thread(_write_members, source, keys, manifest, data, store, kek)
+        await asyncio.to_thread(_write_files, source, keys, manifest, data, kek)
+        if until_checkpoint is not None:  # refused before the database is written
+            await asyncio.to_thread(_check_size, data, until_checkpoint)
+        if postgres:
+            assert store is not None
+            await asyncio.to_thread(_restore_dump, source, keys, manifest, store)
         if until_checkpoint is not None:
-            report.cut = await asyncio.to_thread(_cut, data, manifest, until_checkpoint)
+            report.cut = await asyncio.to_thread(_cut, data, store, until_checkpoint)
         report.relay_from = await asyncio.to_thread(_rewind_relay, data, store, postgres)
         report.objects = await _restore_objects(source, keys, manifest, nats, report)
     except BaseException:
@@ -85,8 +91,7 @@ def _make_folder(data: Path) -> bool:
     return created
 
 
-def _check_targets(data: Path, store: str | None, postgres: bool,
-                   until_checkpoint: int | None) -> None:
+def _check_targets(data: Path, store: str | None, postgres: bool) -> None:
     if data.is_symlink() and not data.exists():
         raise RestoreTargetError(f"the data folder {data} is a symbolic link to nothing: "
                                  "restore into a new or empty folder")
@@ -101,25 +106,19 @@ def _check_targets(data: Path, store: str | None, postgres: bool,
             raise RestoreTargetError(
                 "this backup is of a PostgreSQL store: set HUB_STORE to an empty database "
                 "(createdb) to restore into")
-        if until_checkpoint is not None:
-            raise BackupError("--until-checkpoint restores SQLite stores only in this version; "
-                              "restore in full and compare with `reconcile --peer`")
         postgres_dump.ensure_empty(store)
     elif store:
         raise RestoreTargetError(
             "this backup is of a SQLite store in the data folder: unset HUB_STORE")
 
 
-def _write_members(source: Path, keys: BackupKeys, manifest: Manifest, data: Path,
-                   store: str | None, kek: bytes) -> None:
+def _write_files(source: Path, keys: BackupKeys, manifest: Manifest, data: Path,
+                 kek: bytes) -> None:
+    """Write the members that are files of the data folder back into ``data``."""
     for member in manifest.members:
+        if member.kind in (OBJECT, PG_DUMP):
+            continue  # through NATS, and into the database, below
         chunks = member_chunks(source, keys, manifest, member)
-        if member.kind == OBJECT:
-            continue  # through NATS, below
-        if member.kind == PG_DUMP:
-            assert store is not None
-            postgres_dump.restore_database(store, chunks)
-            continue
         path = _inside(data, member.name)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if member.kind == KEK_SEALED:
@@ -127,6 +126,13 @@ def _write_members(source: Path, keys: BackupKeys, manifest: Manifest, data: Pat
             _write(path, [plain], 0o600)
         else:
             _write(path, chunks, member.mode)
+
+
+def _restore_dump(source: Path, keys: BackupKeys, manifest: Manifest, store: str) -> None:
+    """``pg_restore`` the dump into the empty database ``store`` (one transaction)."""
+    for member in manifest.members:
+        if member.kind == PG_DUMP:
+            postgres_dump.restore_database(store, member_chunks(source, keys, manifest, member))
 
 
 def _inside(data: Path, name: str) -> Path:
@@ -145,15 +151,12 @@ def _write(path: Path, chunks: Any, mode: int) -> None:
         os.fsync(handle.fileno())
 
 
-def _cut(data: Path, manifest: Manifest, size: int) -> sqlite_copy.CutOff:
-    """Keep the ledger up to the checkpoint of tree size ``size``; later checkpoints go."""
+def _cut(data: Path, store: str | None, size: int) -> CutOff:
+    """Keep the ledger (in ``data``, or the PostgreSQL database ``store``) up to the
+    checkpoint of tree size ``size``; later checkpoints go."""
     log = CheckpointLog(AuditPaths(data).checkpoints)
-    sizes = [_size(note) for _, note in log.notes() if note is not None]
-    if size not in sizes:
-        shown = ", ".join(str(s) for s in sizes[-10:]) or "none"
-        raise BackupError(f"--until-checkpoint {size}: no checkpoint of that tree size in the "
-                          f"backup (recorded sizes, last ten: {shown})")
-    cut = sqlite_copy.cut_after_leaf(data / LEDGER, size)
+    cut = (postgres_dump.cut_after_leaf(store, size) if store
+           else sqlite_copy.cut_after_leaf(data / LEDGER, size))
     kept = [line for line in log.path.read_text(encoding="utf-8").splitlines(keepends=True)
             if line.strip() and (_size_of_line(line) or 0) <= size]
     log.path.write_text("".join(kept), encoding="utf-8")
@@ -161,6 +164,16 @@ def _cut(data: Path, manifest: Manifest, size: int) -> sqlite_copy.CutOff:
     paths.state.unlink(missing_ok=True)  # rebuilt from the store at the next checkpoint
     paths.index.unlink(missing_ok=True)
     return cut
+
+
+def _check_size(data: Path, size: int) -> None:
+    """BackupError unless the restored checkpoint log holds a checkpoint of tree size ``size``."""
+    log = CheckpointLog(AuditPaths(data).checkpoints)
+    sizes = [_size(note) for _, note in log.notes() if note is not None]
+    if size not in sizes:
+        shown = ", ".join(str(s) for s in sizes[-10:]) or "none"
+        raise BackupError(f"--until-checkpoint {size}: no checkpoint of that tree size in the "
+                          f"backup (recorded sizes, last ten: {shown})")
 
 
 def _size(note: str) -> int:
