@@ -6,7 +6,6 @@ checkpoint's tree size."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +20,7 @@ from hub.service_layer.audit import Auditor
 from hub.service_layer.audit.merkle import verify_consistency
 from hub.service_layer.backup import restore_backup, take_backup, verify_backup
 from hub.settings import HubSettings
-from tests.conftest import PG_HOST, PG_PORT, PG_USER
-from tests.integration.backup_fixtures import add_events, region_folder
+from tests.integration.backup_fixtures import add_events, fresh_database, region_folder
 
 pytestmark = pytest.mark.postgres
 KEY = os.urandom(32)
@@ -32,17 +30,8 @@ KEY = os.urandom(32)
 def empty_database(postgres_url: str) -> Iterator[str]:
     """A second fresh database on the same server (postgres_url has skipped already if
     there is none), dropped afterwards."""
-    import psycopg
-
-    name = f"hub_restore_{uuid.uuid4().hex[:12]}"
-    admin = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database() as url:
+        yield url
 
 
 async def test_a_postgresql_region_is_restored_into_an_empty_database_and_verifies(
@@ -134,7 +123,8 @@ async def test_restore_until_a_checkpoint_cuts_a_postgresql_ledger_at_its_tree_s
     assert len(done.cut.aggregates) == 3 and all(len(a) == 32 for a in done.cut.aggregates)
     assert done.audit is not None and done.audit.ok, done.audit.problems
     assert done.audit.events == 6 and done.audit.checkpoints == 2
-    assert postgres_dump.count_events(empty_database) == (6, 11)
+    assert _rows(empty_database, "SELECT COUNT(*), MAX(notification_id) FROM ledger_events") \
+        == [(6, 11)]
     assert _rows(empty_database, "SELECT application_name FROM ledger_tracking "
                                  "WHERE notification_id > 11") == []
 

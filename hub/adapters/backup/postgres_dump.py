@@ -4,8 +4,9 @@ The dump is ``pg_dump --format=custom`` of the region's whole database (the
 event store, the subject keys in ``hub_privacy``, the read models), read from
 the tool's standard output straight into the sealed writer; the restore feeds
 the opened chunks to ``pg_restore``'s standard input. No plaintext copy of the
-database touches the disk on either side. ``pg_dump`` takes one snapshot
-(a repeatable-read transaction), so the hub keeps writing while it runs.
+database touches the disk on either side. ``pg_dump`` dumps one snapshot
+(a repeatable-read transaction, exported so that the ledger's extent is counted in
+the same one), so the hub keeps writing while it runs.
 
 The password travels in ``PGPASSWORD``, never on a command line.
 """
@@ -32,14 +33,26 @@ class Sink(Protocol):
     def write(self, data: bytes) -> int: ...
 
 
-def dump_database(url: str, sink: Sink, *, timeout_s: float = 3600.0) -> None:
-    """Stream ``pg_dump --format=custom`` of the database at ``url`` into ``sink``."""
+def dump_database(url: str, sink: Sink, *, timeout_s: float = 3600.0) -> tuple[int, int]:
+    """Stream ``pg_dump --format=custom`` of the database at ``url`` into ``sink``; return
+    (events, last position) of the ledger in the very snapshot dumped.
+
+    A repeatable-read transaction exports its snapshot, counts the ledger in it and hands
+    it to ``pg_dump --snapshot``, so the counts are the dump's own, not the ledger's a
+    moment later while the hub goes on writing."""
     env = postgres_environment(url)
-    with _tool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges"], env,
-               stdin=False, timeout_s=timeout_s) as proc:
-        assert proc.stdout is not None
-        while chunk := proc.stdout.read(_READ):
-            sink.write(chunk)
+    with _connection(url) as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")  # while pg_dump runs
+        (snapshot,) = conn.execute("SELECT pg_export_snapshot()").fetchone()
+        extent = _extent(conn, _schema(url))
+        with _tool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges",
+                               f"--snapshot={snapshot}"], env,
+                   stdin=False, timeout_s=timeout_s) as proc:
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read(_READ):
+                sink.write(chunk)
+    return extent
 
 
 def restore_database(url: str, chunks: Iterable[bytes], *, timeout_s: float = 3600.0) -> None:
@@ -140,14 +153,14 @@ def set_tracking(url: str, application: str, position: int) -> None:
                                  "VALUES (%s, %s)").format(t=table), (application, position))
 
 
-def count_events(url: str) -> tuple[int, int]:
-    """(events, last position) of the ledger at ``url``."""
+def _extent(conn: Any, schema: str) -> tuple[int, int]:
     from psycopg import sql
 
-    events = sql.Identifier(_schema(url), "ledger_events")
-    with _connection(url) as conn:
-        row = conn.execute(sql.SQL("SELECT COUNT(*), COALESCE(MAX(notification_id), 0) "
-                                   "FROM {t}").format(t=events)).fetchone()
+    if not _exists(conn, schema, "ledger_events"):
+        return (0, 0)
+    events = sql.Identifier(schema, "ledger_events")
+    row = conn.execute(sql.SQL("SELECT COUNT(*), COALESCE(MAX(notification_id), 0) "
+                               "FROM {t}").format(t=events)).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 

@@ -172,20 +172,18 @@ def _copy_audit(data: Path, region: str, out: _Members) -> dict[str, Any] | None
 def _copy_store(data: Path, store: str | None, out: _Members, manifest: Manifest) -> None:
     if store is not None and _is_postgres(store):
         with out.writer("postgresql.dump") as writer:
-            postgres_dump.dump_database(store, writer)
+            manifest.events, manifest.last_position = postgres_dump.dump_database(store, writer)
         out.done(writer, PG_DUMP)
-        # After the dump: at least what it holds (the ledger only grows); a lower bound.
-        manifest.events, manifest.last_position = postgres_dump.count_events(store)
-        return
-    source = _sqlite_ledger(data, store)
-    if not source.exists():
-        raise BackupError(f"no event store at {source}")
-    with _staging(data) as staging:
-        copy = staging / LEDGER
-        online_copy(source, copy)
-        extent = ledger_extent(copy)
-        manifest.events, manifest.last_position = extent.events, extent.last_position
-        out.copy_file(copy, LEDGER, SQLITE)
+    else:
+        source = _sqlite_ledger(data, store)
+        if not source.exists():
+            raise BackupError(f"no event store at {source}")
+        with _staging(data) as staging:
+            copy = staging / LEDGER
+            online_copy(source, copy)
+            extent = ledger_extent(copy)
+            manifest.events, manifest.last_position = extent.events, extent.last_position
+            out.copy_file(copy, LEDGER, SQLITE)
     if manifest.checkpoint and manifest.checkpoint["size"] > manifest.events:
         raise BackupError(  # cannot happen with an append-only ledger: a tampered store
             f"the copied ledger holds {manifest.events} events but the latest checkpoint "
