@@ -15,6 +15,7 @@ from eventsourcing.persistence import Tracking
 from hub.adapters.backup import postgres_dump
 from hub.adapters.backup.errors import BackupError, RestoreTargetError
 from hub.adapters.crypto.kek import read_kek_file
+from hub.adapters.crypto.keyring import open_keyring
 from hub.bootstrap.privacy import build_ledger
 from hub.service_layer.audit import Auditor
 from hub.service_layer.audit.merkle import verify_consistency
@@ -136,3 +137,63 @@ async def test_restore_until_a_checkpoint_cuts_a_postgresql_ledger_at_its_tree_s
     assert auditor.verify().ok
     proof = auditor.consistency(6, 8)
     assert verify_consistency(6, 8, proof.old.root_hash, proof.new.root_hash, proof.path)
+
+
+@pytest.fixture
+def key_database(postgres_url: str) -> Iterator[str]:
+    """A database of its own for the region's subject keys (``HUB_KEY_STORE``)."""
+    with fresh_database() as url:
+        yield url
+
+
+async def test_a_key_store_in_a_database_of_its_own_is_dumped_and_restored(
+    tmp_path: Path, postgres_url: str, key_database: str, empty_database: str
+) -> None:
+    """HUB_KEY_STORE names another database than HUB_STORE: the backup dumps its hub_privacy
+    schema too, and restore puts it into the empty database HUB_KEY_STORE names, where the
+    same subject key and subject references come back under the KEK. A restore that names
+    no key store, the event store's database, or a database holding tables is refused
+    before anything is written."""
+    settings = HubSettings(data=tmp_path / "north", region="north", store=postgres_url,
+                           key_store=key_database, log_format="json")
+    settings.data.mkdir()
+    add_events(settings, 3, "dept")
+    keyring = open_keyring(settings)
+    try:
+        kid, key = keyring.encryption_key("subject-1")
+        ref = keyring.ref_for("NO12345678")
+    finally:
+        keyring.close()
+    kek = read_kek_file(settings.data / "keys" / "kek")
+    report = await take_backup(settings.data, postgres_url, "north", tmp_path / "b", KEY,
+                               kek=kek, nats=None, key_store=key_database)
+    assert [m.kind for m in report.manifest.members].count("pg-dump-keys") == 1
+
+    with fresh_database() as other_keys:
+        refusals = [
+            (None, "set HUB_KEY_STORE to an empty database"),
+            (empty_database, "the same database as HUB_STORE"),
+            (postgres_url, "is not empty"),
+        ]
+        for named, said in refusals:
+            with pytest.raises(RestoreTargetError, match=said):
+                await restore_backup(tmp_path / "b", KEY, tmp_path / "x", empty_database,
+                                     kek=kek, key_store=named)
+            assert not (tmp_path / "x").exists()
+            postgres_dump.ensure_empty(empty_database)
+
+        done = await restore_backup(tmp_path / "b", KEY, tmp_path / "restored", empty_database,
+                                    kek=kek, key_store=other_keys)
+        assert done.audit is not None and done.audit.ok, done.audit.problems
+        restored = HubSettings(data=tmp_path / "restored", region="north",
+                               store=empty_database, key_store=other_keys,
+                               kek_file=settings.data / "keys" / "kek", log_format="json")
+        keyring = open_keyring(restored)
+        try:
+            assert keyring.decryption_key("subject-1", kid) == key
+            assert keyring.ref_for("NO12345678") == ref
+        finally:
+            keyring.close()
+        assert _rows(other_keys, "SELECT COUNT(*) FROM hub_privacy.subject_keys") == [(1,)]
+        assert _rows(empty_database, "SELECT to_regclass('hub_privacy.subject_keys')") \
+            == [(None,)]  # the keys are where HUB_KEY_STORE says, not beside the events

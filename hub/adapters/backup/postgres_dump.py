@@ -33,9 +33,11 @@ class Sink(Protocol):
     def write(self, data: bytes) -> int: ...
 
 
-def dump_database(url: str, sink: Sink, *, timeout_s: float = 3600.0) -> tuple[int, int]:
-    """Stream ``pg_dump --format=custom`` of the database at ``url`` into ``sink``; return
-    (events, last position) of the ledger in the very snapshot dumped.
+def dump_database(url: str, sink: Sink, *, schema: str | None = None,
+                  timeout_s: float = 3600.0) -> tuple[int, int]:
+    """Stream ``pg_dump --format=custom`` of the database at ``url`` (only ``schema``, when
+    named) into ``sink``; return (events, last position) of the ledger in the very snapshot
+    dumped ((0, 0) when the database holds no ledger).
 
     A repeatable-read transaction exports its snapshot, counts the ledger in it and hands
     it to ``pg_dump --snapshot``, so the counts are the dump's own, not the ledger's a
@@ -46,8 +48,9 @@ def dump_database(url: str, sink: Sink, *, timeout_s: float = 3600.0) -> tuple[i
         conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")  # while pg_dump runs
         (snapshot,) = conn.execute("SELECT pg_export_snapshot()").fetchone()
         extent = _extent(conn, _schema(url))
+        only = [f"--schema={schema}"] if schema else []
         with _tool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges",
-                               f"--snapshot={snapshot}"], env,
+                               f"--snapshot={snapshot}", *only], env,
                    stdin=False, timeout_s=timeout_s) as proc:
             assert proc.stdout is not None
             while chunk := proc.stdout.read(_READ):

@@ -31,7 +31,15 @@ from hub.service_layer.audit import Auditor, VerifyReport
 from hub.service_layer.audit.checkpoints import CheckpointLog
 from hub.service_layer.audit.log import AuditPaths
 from hub.service_layer.backup.contents import LEDGER
-from hub.service_layer.backup.manifest import KEK_SEALED, OBJECT, PG_DUMP, Manifest, Member
+from hub.service_layer.backup.key_store import check_key_target
+from hub.service_layer.backup.manifest import (
+    KEK_SEALED,
+    KEYS_DUMP,
+    OBJECT,
+    PG_DUMP,
+    Manifest,
+    Member,
+)
 from hub.service_layer.backup.take import NatsAccess
 from hub.service_layer.backup.verify import member_chunks, open_backup
 from hub.service_layer.exchanges.relay import RELAY_NAME, RELAYED_TOPICS
@@ -55,21 +63,24 @@ class RestoreReport:
 async def restore_backup(
     source: Path, material: bytes, data: Path, store: str | None, *, kek: bytes,
     until_checkpoint: int | None = None, nats: NatsAccess | None = None,
+    key_store: str | None = None,
 ) -> RestoreReport:
     """Restore the backup at ``source`` into the empty folder ``data`` (and, for a
-    PostgreSQL backup, the empty database ``store``)."""
+    PostgreSQL backup, the empty database ``store``; for a backup of a key store kept in a
+    database of its own, the empty database ``key_store``)."""
     header, keys, manifest = await asyncio.to_thread(open_backup, source, material)
     postgres = manifest.store == "postgresql"
     _check_targets(data, store, postgres)
+    holds_keys = any(m.kind == KEYS_DUMP for m in manifest.members)
+    await asyncio.to_thread(check_key_target, key_store, store, holds_keys)
     report = RestoreReport(manifest)
     created = await asyncio.to_thread(_make_folder, data)
     try:
         await asyncio.to_thread(_write_files, source, keys, manifest, data, kek)
         if until_checkpoint is not None:  # refused before the database is written
             await asyncio.to_thread(_check_size, data, until_checkpoint)
-        if postgres:
-            assert store is not None
-            await asyncio.to_thread(_restore_dump, source, keys, manifest, store)
+        if postgres or holds_keys:
+            await asyncio.to_thread(_restore_dumps, source, keys, manifest, store, key_store)
         if until_checkpoint is not None:
             report.cut = await asyncio.to_thread(_cut, data, store, until_checkpoint)
         report.relay_from = await asyncio.to_thread(_rewind_relay, data, store, postgres)
@@ -116,7 +127,7 @@ def _write_files(source: Path, keys: BackupKeys, manifest: Manifest, data: Path,
                  kek: bytes) -> None:
     """Write the members that are files of the data folder back into ``data``."""
     for member in manifest.members:
-        if member.kind in (OBJECT, PG_DUMP):
+        if member.kind in (OBJECT, PG_DUMP, KEYS_DUMP):
             continue  # through NATS, and into the database, below
         chunks = member_chunks(source, keys, manifest, member)
         path = _inside(data, member.name)
@@ -128,11 +139,15 @@ def _write_files(source: Path, keys: BackupKeys, manifest: Manifest, data: Path,
             _write(path, chunks, member.mode)
 
 
-def _restore_dump(source: Path, keys: BackupKeys, manifest: Manifest, store: str) -> None:
-    """``pg_restore`` the dump into the empty database ``store`` (one transaction)."""
+def _restore_dumps(source: Path, keys: BackupKeys, manifest: Manifest, store: str | None,
+                   key_store: str | None) -> None:
+    """``pg_restore`` the event store's dump into the empty database ``store``, and a
+    separate key store's into ``key_store`` (one transaction each)."""
+    targets = {PG_DUMP: store, KEYS_DUMP: key_store}
     for member in manifest.members:
-        if member.kind == PG_DUMP:
-            postgres_dump.restore_database(store, member_chunks(source, keys, manifest, member))
+        target = targets.get(member.kind)
+        if target is not None:
+            postgres_dump.restore_database(target, member_chunks(source, keys, manifest, member))
 
 
 def _inside(data: Path, name: str) -> Path:
