@@ -1,9 +1,12 @@
 """``interop-hub restore``: a backup into an empty folder (and database), then proven.
 
 Steps: open the backup (the key is checked first); refuse a target folder or
-database that holds anything; write every member back, its digest checked;
-unseal the audit key under the KEK; with ``until_checkpoint``, keep the ledger
-only up to that signed checkpoint's tree size and list what came after; rewind
+database (event store, and a key store kept apart) that holds anything; write
+every file member back, its digest checked, unsealing the audit key under the
+KEK; with ``until_checkpoint``, check that a checkpoint of that size was signed;
+``pg_restore`` the dumps into their empty databases; with ``until_checkpoint``,
+keep the ledger (SQLite or PostgreSQL) only up to that checkpoint's tree size
+and list what came after; rewind
 the outbox relay to the first exchange routed and not yet answered, so that a
 fresh NATS gets again what was in flight (the ledger is the source of truth; a
 restored region needs no copy of its NATS store); put the Object Store objects
