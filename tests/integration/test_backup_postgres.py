@@ -10,18 +10,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from eventsourcing.persistence import Tracking
+from typer.testing import CliRunner, Result
 
 from hub.adapters.backup import postgres_dump
 from hub.adapters.backup.errors import BackupError, RestoreTargetError
 from hub.adapters.crypto.kek import read_kek_file
 from hub.adapters.crypto.keyring import open_keyring
 from hub.bootstrap.privacy import build_ledger
-from hub.service_layer.audit import Auditor
+from hub.entrypoints.cli.main import app
+from hub.service_layer.audit import Auditor, claim_region
 from hub.service_layer.audit.merkle import verify_consistency
 from hub.service_layer.backup import restore_backup, take_backup, verify_backup
 from hub.settings import HubSettings
-from tests.integration.backup_fixtures import add_events, fresh_database, region_folder
+from tests.integration.backup_fixtures import (
+    add_events,
+    backup_key,
+    fresh_database,
+    region_folder,
+)
 
 pytestmark = pytest.mark.postgres
 KEY = os.urandom(32)
@@ -197,3 +205,42 @@ async def test_a_key_store_in_a_database_of_its_own_is_dumped_and_restored(
         assert _rows(other_keys, "SELECT COUNT(*) FROM hub_privacy.subject_keys") == [(1,)]
         assert _rows(empty_database, "SELECT to_regclass('hub_privacy.subject_keys')") \
             == [(None,)]  # the keys are where HUB_KEY_STORE says, not beside the events
+
+
+def test_the_cli_backs_up_and_restores_both_databases_until_a_checkpoint(
+    tmp_path: Path, postgres_url: str, key_database: str, empty_database: str
+) -> None:
+    """Through ``interop-hub``: HUB_STORE and HUB_KEY_STORE name the databases on backup and
+    on restore; ``--until-checkpoint 3`` lists the three events left out and verifies."""
+    settings = HubSettings(data=tmp_path / "north", region="north", store=postgres_url,
+                           key_store=key_database, log_format="json")
+    settings.data.mkdir()
+    claim_region(settings.data, "north")
+    for round_ in range(2):
+        add_events(settings, 3, f"dept{round_}")
+        Auditor.from_settings(settings).checkpoint()
+    key = backup_key(tmp_path)
+    env = {"HUB_STORE": postgres_url, "HUB_KEY_STORE": key_database}
+    done = _cli("backup", "--data", settings.data, "--to", tmp_path / "b", "--key-file", key,
+                env=env)
+    assert done.exit_code == 0, done.output
+    assert "postgresql: 6 events" in done.output and "key store    its own database" \
+        in done.output
+    with fresh_database() as keys_restored:
+        done = _cli("restore", "--from", tmp_path / "b", "--data", tmp_path / "as-of-3",
+                    "--key-file", key, "--kek-file", settings.data / "keys" / "kek",
+                    "--until-checkpoint", "3",
+                    env={"HUB_STORE": empty_database, "HUB_KEY_STORE": keys_restored})
+        assert done.exit_code == 0, done.output
+        assert "left out     3 events" in done.output
+        assert "3  interop-hub:credential.issued" in done.output
+        assert "1 checkpoints over 3 events: verifies" in done.output
+
+
+def _cli(*args: str | Path, env: dict[str, str]) -> Result:
+    clean: dict[str, str | None] = {k: None for k in os.environ if k.startswith("HUB_")}
+    saved = structlog.get_config()  # the CLI configures structlog for the process
+    try:
+        return CliRunner().invoke(app, [str(a) for a in args], env={**clean, **env})
+    finally:
+        structlog.configure(**saved)
