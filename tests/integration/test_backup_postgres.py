@@ -244,3 +244,18 @@ def _cli(*args: str | Path, env: dict[str, str]) -> Result:
         return CliRunner().invoke(app, [str(a) for a in args], env={**clean, **env})
     finally:
         structlog.configure(**saved)
+
+
+async def test_a_postgresql_ledger_shorter_than_its_checkpoint_is_not_backed_up(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The dump's own event count (taken in its snapshot) is checked against the latest
+    signed checkpoint: a ledger that lost a row is refused, and no backup is left."""
+    settings = region_folder(tmp_path / "north", store=postgres_url)
+    _rows(postgres_url, "DELETE FROM ledger_events WHERE notification_id = "
+                        "(SELECT MAX(notification_id) FROM ledger_events) RETURNING 1")
+    kek = read_kek_file(settings.data / "keys" / "kek")
+    with pytest.raises(BackupError, match="holds 5 events but the latest checkpoint covers 6"):
+        await take_backup(settings.data, postgres_url, "north", tmp_path / "b", KEY, kek=kek,
+                          nats=None)
+    assert not (tmp_path / "b").exists()
