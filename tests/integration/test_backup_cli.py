@@ -168,3 +168,22 @@ def test_restore_needs_the_kek_and_refuses_another(backed_up: tuple[Path, Path, 
     missing = _run("restore", "--from", target, "--data", tmp_path / "r", "--key-file", key)
     assert missing.exit_code == 2 and "KEK" in missing.output
     shutil.rmtree(tmp_path / "r", ignore_errors=True)
+
+
+def test_a_key_store_outside_the_data_folder_is_refused_naming_the_setting(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """HUB_KEY_STORE naming a SQLite file outside the folder: the backup would lack the
+    subject keys, so it is refused before a byte is written; one inside the folder is
+    copied with it."""
+    data, _, key = backed_up
+    outside = f"sqlite:///{tmp_path / 'elsewhere' / 'keys.sqlite3'}"
+    done = _run("backup", "--data", data, "--to", tmp_path / "b2", "--key-file", key,
+                env={"HUB_KEY_STORE": outside})
+    assert done.exit_code == 2, done.output
+    assert "HUB_KEY_STORE" in done.output and "outside the data folder" in done.output
+    assert not (tmp_path / "b2").exists()
+    inside = f"sqlite:///{data / 'keys' / 'subject-keys.sqlite3'}"
+    done = _run("backup", "--data", data, "--to", tmp_path / "b3", "--key-file", key,
+                env={"HUB_KEY_STORE": inside})
+    assert done.exit_code == 0, done.output

@@ -8,6 +8,10 @@ load is over, south's data folder is destroyed; it is restored into a fresh fold
 every record acknowledged before the backup is present, nothing is duplicated, the
 audit verifies, and consistency proofs link south's old checkpoints (as a peer keeps
 them) to the restored region's new tree. The counts are printed (``pytest -s``).
+
+The drill runs once per event store of south's: SQLite in its data folder, and PostgreSQL
+(marked ``postgres``), where the loss drops south's database too and the restore goes into
+a new, empty one.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from simulations.federation_scenarios import (
     receipt_of,
     subject_ref,
 )
+from tests.integration.backup_fixtures import drop_database, fresh_database
 from tests.integration.partition_helpers import south_reachable
 from tests.waiting import wait_until_async
 
@@ -84,8 +89,19 @@ def servers(tmp_path: Path) -> Iterator[dict[str, NatsServerProcess]]:
         north.stop()
 
 
-def _settings(data: Path, region: str) -> HubSettings:
-    settings = HubSettings(data=data, region=region, log_format="json")
+@pytest.fixture
+def restore_store(store_url: str | None) -> Iterator[str | None]:
+    """Where south is restored to: its data folder alone (SQLite), or a new, empty database
+    on the same PostgreSQL server."""
+    if store_url is None:
+        yield None
+        return
+    with fresh_database() as url:
+        yield url
+
+
+def _settings(data: Path, region: str, store: str | None = None) -> HubSettings:
+    settings = HubSettings(data=data, region=region, store=store, log_format="json")
     settings.data.mkdir(parents=True, exist_ok=True)
     build_ledger(settings).close()
     return settings
@@ -137,11 +153,13 @@ def _body(note: str) -> CheckpointBody:
 
 
 async def test_the_disaster_drill(tmp_path: Path, servers: dict[str, NatsServerProcess],
+                                  store_url: str | None, restore_store: str | None,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    """Backup mid-load, loss, restore on a fresh folder, reconcile: nothing acknowledged is
-    lost, nothing doubled, the audit verifies and old checkpoints link to the new tree."""
-    north_s, south_s = _settings(tmp_path / "north", "north"), _settings(tmp_path / "south",
-                                                                       "south")
+    """Backup mid-load, loss, restore on a fresh folder (and database), reconcile: nothing
+    acknowledged is lost, nothing doubled, the audit verifies and old checkpoints link to
+    the new tree."""
+    north_s = _settings(tmp_path / "north", "north")
+    south_s = _settings(tmp_path / "south", "south", store_url)
     counts: Counter[str] = Counter()
     issued: list[UUID] = []
     async with federated_regions([(north_s, servers["north"].url),
@@ -156,8 +174,8 @@ async def test_the_disaster_drill(tmp_path: Path, servers: dict[str, NatsServerP
                                interval_s=0.02, message="south signed a checkpoint under load")
         acked_before = await _acknowledged(north, list(issued))  # before the backup starts
         kek = read_kek_file(south_s.data / "keys" / "kek")  # the operator keeps it apart
-        backup = await take_backup(south_s.data, None, "south", tmp_path / "backup", KEY,
-                                   kek=kek, nats=None)
+        backup = await take_backup(south_s.data, south_s.store, "south", tmp_path / "backup",
+                                   KEY, kek=kek, nats=None)
         await rest
         for rid in issued:  # every record answered before the loss
             assert await receipt_of(north, rid, "south", within_s=20) is not None
@@ -166,12 +184,16 @@ async def test_the_disaster_drill(tmp_path: Path, servers: dict[str, NatsServerP
     old_notes = _notes(AuditPaths(south_s.data).checkpoints)  # what peers hold of south
 
     shutil.rmtree(south_s.data)  # the loss
+    if store_url is not None:
+        drop_database(store_url)  # ... and south's database with it
     restored = tmp_path / "south-restored"
-    report = await restore_backup(tmp_path / "backup", KEY, restored, None, kek=kek)
+    report = await restore_backup(tmp_path / "backup", KEY, restored, restore_store, kek=kek)
     (restored / "keys" / "kek").write_bytes(base64_kek(kek))
     (restored / "keys" / "kek").chmod(0o600)
     assert report.audit is not None and report.audit.ok, report.audit
-    restored_s = HubSettings(data=restored, region="south", log_format="json")
+    assert report.audit.events == backup.manifest.events  # the backup's counts are its own
+    restored_s = HubSettings(data=restored, region="south", store=restore_store,
+                             log_format="json")
 
     found = reconcile_folders(north_s, restored_s, grace=NO_GRACE).report
     lost = {UUID(f.key) for f in found.of(Category.MISSING)}
@@ -206,7 +228,7 @@ async def test_the_disaster_drill(tmp_path: Path, servers: dict[str, NatsServerP
     assert Auditor.from_settings(restored_s).verify().ok
 
     with capsys.disabled():  # the counts show in `make test`'s output, not only with -s
-        print(f"\ndrill: {len(issued)} records issued north->south, "
+        print(f"\ndrill ({report.manifest.store}): {len(issued)} records issued north->south, "
               f"{len(acked_before)} acknowledged before the backup, "
               f"all {len(acked_before)} present after restore; "
               f"{counts['local events']} local events in south, backup covered "

@@ -4,8 +4,9 @@ The dump is ``pg_dump --format=custom`` of the region's whole database (the
 event store, the subject keys in ``hub_privacy``, the read models), read from
 the tool's standard output straight into the sealed writer; the restore feeds
 the opened chunks to ``pg_restore``'s standard input. No plaintext copy of the
-database touches the disk on either side. ``pg_dump`` takes one snapshot
-(a repeatable-read transaction), so the hub keeps writing while it runs.
+database touches the disk on either side. ``pg_dump`` dumps one snapshot
+(a repeatable-read transaction, exported so that the ledger's extent is counted in
+the same one), so the hub keeps writing while it runs.
 
 The password travels in ``PGPASSWORD``, never on a command line.
 """
@@ -18,7 +19,8 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from hub.adapters.backup.errors import BackupToolError, RestoreTargetError
+from hub.adapters.backup.cutoff import CutOff, listing
+from hub.adapters.backup.errors import BackupError, BackupToolError, RestoreTargetError
 from hub.adapters.store.selection import postgres_environment
 
 _READ = 1 << 20
@@ -31,14 +33,29 @@ class Sink(Protocol):
     def write(self, data: bytes) -> int: ...
 
 
-def dump_database(url: str, sink: Sink, *, timeout_s: float = 3600.0) -> None:
-    """Stream ``pg_dump --format=custom`` of the database at ``url`` into ``sink``."""
+def dump_database(url: str, sink: Sink, *, schema: str | None = None,
+                  timeout_s: float = 3600.0) -> tuple[int, int]:
+    """Stream ``pg_dump --format=custom`` of the database at ``url`` (only ``schema``, when
+    named) into ``sink``; return (events, last position) of the ledger in the very snapshot
+    dumped ((0, 0) when the database holds no ledger).
+
+    A repeatable-read transaction exports its snapshot, counts the ledger in it and hands
+    it to ``pg_dump --snapshot``, so the counts are the dump's own, not the ledger's a
+    moment later while the hub goes on writing."""
     env = postgres_environment(url)
-    with _tool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges"], env,
-               stdin=False, timeout_s=timeout_s) as proc:
-        assert proc.stdout is not None
-        while chunk := proc.stdout.read(_READ):
-            sink.write(chunk)
+    with _connection(url) as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")  # while pg_dump runs
+        (snapshot,) = conn.execute("SELECT pg_export_snapshot()").fetchone()
+        extent = _extent(conn, _schema(url))
+        only = [f"--schema={schema}"] if schema else []
+        with _tool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges",
+                               f"--snapshot={snapshot}", *only], env,
+                   stdin=False, timeout_s=timeout_s) as proc:
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read(_READ):
+                sink.write(chunk)
+    return extent
 
 
 def restore_database(url: str, chunks: Iterable[bytes], *, timeout_s: float = 3600.0) -> None:
@@ -88,12 +105,50 @@ def unanswered_routed(url: str, routed: tuple[str, ...], answers: tuple[str, ...
     return int(row[0]) if row and row[0] is not None else None
 
 
-def set_tracking(url: str, application: str, position: int) -> None:
-    """Set ``application``'s tracked position in the ledger's tracking table (0: none)."""
+def cut_after_leaf(url: str, tree_size: int) -> CutOff:
+    """Keep the first ``tree_size`` events of the ledger in the database at ``url`` (leaf *i*
+    is the *i*-th row by ``notification_id``); drop the rest and every tracked position
+    beyond the kept one, in one transaction. Returns what was dropped."""
     from psycopg import sql
 
-    table = sql.Identifier(_schema(url), "ledger_tracking")
+    schema = _schema(url)
+    events = sql.Identifier(schema, "ledger_events")
+    tracking = sql.Identifier(schema, "ledger_tracking")
+    with _connection(url) as conn, conn.transaction():
+        conn.execute(sql.SQL("LOCK TABLE {t} IN EXCLUSIVE MODE").format(t=events))
+        found = conn.execute(sql.SQL(
+            "SELECT notification_id FROM {t} ORDER BY notification_id LIMIT 1 OFFSET %s"
+        ).format(t=events), (tree_size - 1,)).fetchone() if tree_size else (0,)
+        if found is None:
+            raise BackupError(f"the restored ledger holds fewer than {tree_size} events")
+        kept = int(found[0])
+        cut = listing(kept, conn.execute(sql.SQL(
+            "SELECT originator_id, topic FROM {t} WHERE notification_id > %s "
+            "ORDER BY notification_id").format(t=events), (kept,)))
+        conn.execute(sql.SQL("DELETE FROM {t} WHERE notification_id > %s").format(t=events),
+                     (kept,))
+        if _exists(conn, schema, "ledger_tracking"):  # eventsourcing's own marker row stays
+            conn.execute(sql.SQL("DELETE FROM {t} WHERE notification_id > %s "
+                                 "AND application_name != '__migration__'").format(t=tracking),
+                         (kept,))
+    return cut
+
+
+def _exists(conn: Any, schema: str, table: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", (f'"{schema}"."{table}"',)).fetchone()
+    return bool(row and row[0])
+
+
+def set_tracking(url: str, application: str, position: int) -> None:
+    """Set ``application``'s tracked position in the ledger's tracking table (0: none);
+    nothing when the table was never made (eventsourcing makes it with the first reader)."""
+    from psycopg import sql
+
+    schema = _schema(url)
+    table = sql.Identifier(schema, "ledger_tracking")
     with _connection(url) as conn:
+        if not _exists(conn, schema, "ledger_tracking"):
+            return  # no reader ever tracked a position: the relay starts from the beginning
         conn.execute(sql.SQL("DELETE FROM {t} WHERE application_name = %s").format(t=table),
                      (application,))
         if position > 0:
@@ -101,14 +156,14 @@ def set_tracking(url: str, application: str, position: int) -> None:
                                  "VALUES (%s, %s)").format(t=table), (application, position))
 
 
-def count_events(url: str) -> tuple[int, int]:
-    """(events, last position) of the ledger at ``url``."""
+def _extent(conn: Any, schema: str) -> tuple[int, int]:
     from psycopg import sql
 
-    events = sql.Identifier(_schema(url), "ledger_events")
-    with _connection(url) as conn:
-        row = conn.execute(sql.SQL("SELECT COUNT(*), COALESCE(MAX(notification_id), 0) "
-                                   "FROM {t}").format(t=events)).fetchone()
+    if not _exists(conn, schema, "ledger_events"):
+        return (0, 0)
+    events = sql.Identifier(schema, "ledger_events")
+    row = conn.execute(sql.SQL("SELECT COUNT(*), COALESCE(MAX(notification_id), 0) "
+                               "FROM {t}").format(t=events)).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 

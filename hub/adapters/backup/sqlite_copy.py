@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub.adapters.backup.cutoff import CutOff, listing
 from hub.adapters.backup.errors import BackupError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -60,16 +61,6 @@ def ledger_extent(path: Path) -> LedgerExtent:
     return LedgerExtent(int(count), int(last or 0))
 
 
-@dataclass(frozen=True)
-class CutOff:
-    """What a point-in-time restore left out: the events after the kept position."""
-
-    kept_position: int
-    dropped: int
-    topics: dict[str, int]
-    aggregates: list[str]  # ids of the aggregates that lost events (at most 50)
-
-
 def cut_after_leaf(path: Path, tree_size: int) -> CutOff:
     """Keep the first ``tree_size`` events of the ledger at ``path``; drop the rest and every
     tracked position beyond the kept one. Returns what was dropped."""
@@ -79,21 +70,15 @@ def cut_after_leaf(path: Path, tree_size: int) -> CutOff:
         if found is None:
             raise BackupError(f"the restored ledger holds fewer than {tree_size} events")
         kept = int(found[0])
-        topics: Counter[str] = Counter()
-        aggregates: list[str] = []
-        for originator, topic in conn.execute(
-                "SELECT originator_id, topic FROM stored_events WHERE rowid > ? ORDER BY rowid",
-                (kept,)):
-            topics[str(topic)] += 1
-            ident = originator.hex() if isinstance(originator, bytes) else str(originator)
-            if ident not in aggregates and len(aggregates) < 50:
-                aggregates.append(ident)
+        cut = listing(kept, conn.execute(
+            "SELECT originator_id, topic FROM stored_events WHERE rowid > ? ORDER BY rowid",
+            (kept,)))
         conn.execute("DELETE FROM stored_events WHERE rowid > ?", (kept,))
         if _has_table(conn, "tracking"):  # eventsourcing's own marker row stays
             conn.execute("DELETE FROM tracking WHERE notification_id > ? "
                          "AND application_name != '__migration__'", (kept,))
         conn.commit()
-    return CutOff(kept, sum(topics.values()), dict(topics), aggregates)
+    return cut
 
 
 def unanswered_routed(path: Path, routed: tuple[str, ...], answers: tuple[str, ...]) -> int | None:

@@ -29,6 +29,7 @@ from hub.service_layer.backup import (
     take_backup,
     verify_backup,
 )
+from hub.service_layer.backup.manifest import KEYS_DUMP
 from hub.service_layer.backup.take import NatsAccess
 from hub.service_layer.federation.reconciliation.online import (
     RegionNatsNotFound,
@@ -118,11 +119,14 @@ def backup(
         material = _material(settings, key_file, kek)
         access = _running_nats(settings, nats)
         report = asyncio.run(take_backup(settings.data, settings.store, region, to, material,
-                                         kek=kek, nats=access))
+                                         kek=kek, nats=access, key_store=settings.key_store))
     manifest = report.manifest
     cli.out.print(f"backup {manifest.backup_id} of region {region} in {to}", highlight=False)
     cli.out.print(f"  store        {manifest.store}: {manifest.events} events "
                   f"(last position {manifest.last_position})", highlight=False)
+    if any(m.kind == KEYS_DUMP for m in manifest.members):
+        cli.out.print("  key store    its own database (HUB_KEY_STORE): pg_dump of hub_privacy",
+                      highlight=False)
     cp = manifest.checkpoint
     signed = f"size {cp['size']}, root {cp['root'][:16]}…" if cp else "none signed yet"
     cli.out.print(f"  checkpoint   {signed}", highlight=False)
@@ -174,7 +178,8 @@ def restore(
         material = _material(settings, key_file, kek)
         report = asyncio.run(restore_backup(
             source, material, settings.data, settings.store, kek=kek,
-            until_checkpoint=until_checkpoint, nats=_given_nats(settings, nats)))
+            until_checkpoint=until_checkpoint, nats=_given_nats(settings, nats),
+            key_store=settings.key_store))
         if kek_file is not None and settings.kek is None and settings.kek_file is None:
             _install_kek(settings.data / "keys" / "kek", kek_file)
     _print_restore(report, settings.data)

@@ -37,6 +37,7 @@ FILE = "file"  # a file of the data folder, copied as it is
 SQLITE = "sqlite"  # a SQLite database, copied with the online backup API
 KEK_SEALED = "kek-sealed"  # a private key sealed under the region's KEK for the backup
 PG_DUMP = "pg-dump"  # pg_dump --format=custom of the PostgreSQL database
+KEYS_DUMP = "pg-dump-keys"  # pg_dump of a key store database apart from the event store's
 OBJECT = "object"  # an object of one of the region's Object Store buckets
 
 
@@ -131,7 +132,7 @@ class Manifest:
         return next((m for m in self.members if m.name == name), None)
 
 
-KINDS = (FILE, SQLITE, KEK_SEALED, PG_DUMP, OBJECT)
+KINDS = (FILE, SQLITE, KEK_SEALED, PG_DUMP, KEYS_DUMP, OBJECT)
 STORES = ("sqlite", "postgresql")
 _IN_FOLDER = (FILE, SQLITE, KEK_SEALED)  # restored as files of the data folder
 _MEMBER_FILE = re.compile(r"^members/[0-9]{5,}\.sealed$")

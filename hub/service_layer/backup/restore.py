@@ -1,9 +1,12 @@
 """``interop-hub restore``: a backup into an empty folder (and database), then proven.
 
 Steps: open the backup (the key is checked first); refuse a target folder or
-database that holds anything; write every member back, its digest checked;
-unseal the audit key under the KEK; with ``until_checkpoint``, keep the ledger
-only up to that signed checkpoint's tree size and list what came after; rewind
+database (event store, and a key store kept apart) that holds anything; write
+every file member back, its digest checked, unsealing the audit key under the
+KEK; with ``until_checkpoint``, check that a checkpoint of that size was signed;
+``pg_restore`` the dumps into their empty databases; with ``until_checkpoint``,
+keep the ledger (SQLite or PostgreSQL) only up to that checkpoint's tree size
+and list what came after; rewind
 the outbox relay to the first exchange routed and not yet answered, so that a
 fresh NATS gets again what was in flight (the ledger is the source of truth; a
 restored region needs no copy of its NATS store); put the Object Store objects
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.adapters.backup import buckets, postgres_dump, sqlite_copy
+from hub.adapters.backup.cutoff import CutOff
 from hub.adapters.backup.errors import BackupError, BackupIntegrityError, RestoreTargetError
 from hub.adapters.backup.kek_sealed import open_under_kek
 from hub.adapters.backup.sealed import BackupKeys
@@ -30,7 +34,15 @@ from hub.service_layer.audit import Auditor, VerifyReport
 from hub.service_layer.audit.checkpoints import CheckpointLog
 from hub.service_layer.audit.log import AuditPaths
 from hub.service_layer.backup.contents import LEDGER
-from hub.service_layer.backup.manifest import KEK_SEALED, OBJECT, PG_DUMP, Manifest, Member
+from hub.service_layer.backup.key_store import check_key_target
+from hub.service_layer.backup.manifest import (
+    KEK_SEALED,
+    KEYS_DUMP,
+    OBJECT,
+    PG_DUMP,
+    Manifest,
+    Member,
+)
 from hub.service_layer.backup.take import NatsAccess
 from hub.service_layer.backup.verify import member_chunks, open_backup
 from hub.service_layer.exchanges.relay import RELAY_NAME, RELAYED_TOPICS
@@ -45,7 +57,7 @@ class RestoreReport:
     manifest: Manifest
     events: int = 0
     relay_from: int = 0  # the relay republishes routed events after this position
-    cut: sqlite_copy.CutOff | None = None
+    cut: CutOff | None = None
     audit: VerifyReport | None = None
     objects: int = 0
     notes: list[str] = field(default_factory=list)
@@ -54,18 +66,26 @@ class RestoreReport:
 async def restore_backup(
     source: Path, material: bytes, data: Path, store: str | None, *, kek: bytes,
     until_checkpoint: int | None = None, nats: NatsAccess | None = None,
+    key_store: str | None = None,
 ) -> RestoreReport:
     """Restore the backup at ``source`` into the empty folder ``data`` (and, for a
-    PostgreSQL backup, the empty database ``store``)."""
+    PostgreSQL backup, the empty database ``store``; for a backup of a key store kept in a
+    database of its own, the empty database ``key_store``)."""
     header, keys, manifest = await asyncio.to_thread(open_backup, source, material)
     postgres = manifest.store == "postgresql"
-    _check_targets(data, store, postgres, until_checkpoint)
+    _check_targets(data, store, postgres)
+    holds_keys = any(m.kind == KEYS_DUMP for m in manifest.members)
+    await asyncio.to_thread(check_key_target, key_store, store, holds_keys)
     report = RestoreReport(manifest)
     created = await asyncio.to_thread(_make_folder, data)
     try:
-        await asyncio.to_thread(_write_members, source, keys, manifest, data, store, kek)
+        await asyncio.to_thread(_write_files, source, keys, manifest, data, kek)
+        if until_checkpoint is not None:  # refused before the database is written
+            await asyncio.to_thread(_check_size, data, until_checkpoint)
+        if postgres or holds_keys:
+            await asyncio.to_thread(_restore_dumps, source, keys, manifest, store, key_store)
         if until_checkpoint is not None:
-            report.cut = await asyncio.to_thread(_cut, data, manifest, until_checkpoint)
+            report.cut = await asyncio.to_thread(_cut, data, store, until_checkpoint)
         report.relay_from = await asyncio.to_thread(_rewind_relay, data, store, postgres)
         report.objects = await _restore_objects(source, keys, manifest, nats, report)
     except BaseException:
@@ -85,8 +105,7 @@ def _make_folder(data: Path) -> bool:
     return created
 
 
-def _check_targets(data: Path, store: str | None, postgres: bool,
-                   until_checkpoint: int | None) -> None:
+def _check_targets(data: Path, store: str | None, postgres: bool) -> None:
     if data.is_symlink() and not data.exists():
         raise RestoreTargetError(f"the data folder {data} is a symbolic link to nothing: "
                                  "restore into a new or empty folder")
@@ -101,25 +120,19 @@ def _check_targets(data: Path, store: str | None, postgres: bool,
             raise RestoreTargetError(
                 "this backup is of a PostgreSQL store: set HUB_STORE to an empty database "
                 "(createdb) to restore into")
-        if until_checkpoint is not None:
-            raise BackupError("--until-checkpoint restores SQLite stores only in this version; "
-                              "restore in full and compare with `reconcile --peer`")
         postgres_dump.ensure_empty(store)
     elif store:
         raise RestoreTargetError(
             "this backup is of a SQLite store in the data folder: unset HUB_STORE")
 
 
-def _write_members(source: Path, keys: BackupKeys, manifest: Manifest, data: Path,
-                   store: str | None, kek: bytes) -> None:
+def _write_files(source: Path, keys: BackupKeys, manifest: Manifest, data: Path,
+                 kek: bytes) -> None:
+    """Write the members that are files of the data folder back into ``data``."""
     for member in manifest.members:
+        if member.kind in (OBJECT, PG_DUMP, KEYS_DUMP):
+            continue  # through NATS, and into the database, below
         chunks = member_chunks(source, keys, manifest, member)
-        if member.kind == OBJECT:
-            continue  # through NATS, below
-        if member.kind == PG_DUMP:
-            assert store is not None
-            postgres_dump.restore_database(store, chunks)
-            continue
         path = _inside(data, member.name)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if member.kind == KEK_SEALED:
@@ -127,6 +140,17 @@ def _write_members(source: Path, keys: BackupKeys, manifest: Manifest, data: Pat
             _write(path, [plain], 0o600)
         else:
             _write(path, chunks, member.mode)
+
+
+def _restore_dumps(source: Path, keys: BackupKeys, manifest: Manifest, store: str | None,
+                   key_store: str | None) -> None:
+    """``pg_restore`` the event store's dump into the empty database ``store``, and a
+    separate key store's into ``key_store`` (one transaction each)."""
+    targets = {PG_DUMP: store, KEYS_DUMP: key_store}
+    for member in manifest.members:
+        target = targets.get(member.kind)
+        if target is not None:
+            postgres_dump.restore_database(target, member_chunks(source, keys, manifest, member))
 
 
 def _inside(data: Path, name: str) -> Path:
@@ -145,15 +169,12 @@ def _write(path: Path, chunks: Any, mode: int) -> None:
         os.fsync(handle.fileno())
 
 
-def _cut(data: Path, manifest: Manifest, size: int) -> sqlite_copy.CutOff:
-    """Keep the ledger up to the checkpoint of tree size ``size``; later checkpoints go."""
+def _cut(data: Path, store: str | None, size: int) -> CutOff:
+    """Keep the ledger (in ``data``, or the PostgreSQL database ``store``) up to the
+    checkpoint of tree size ``size``; later checkpoints go."""
     log = CheckpointLog(AuditPaths(data).checkpoints)
-    sizes = [_size(note) for _, note in log.notes() if note is not None]
-    if size not in sizes:
-        shown = ", ".join(str(s) for s in sizes[-10:]) or "none"
-        raise BackupError(f"--until-checkpoint {size}: no checkpoint of that tree size in the "
-                          f"backup (recorded sizes, last ten: {shown})")
-    cut = sqlite_copy.cut_after_leaf(data / LEDGER, size)
+    cut = (postgres_dump.cut_after_leaf(store, size) if store
+           else sqlite_copy.cut_after_leaf(data / LEDGER, size))
     kept = [line for line in log.path.read_text(encoding="utf-8").splitlines(keepends=True)
             if line.strip() and (_size_of_line(line) or 0) <= size]
     log.path.write_text("".join(kept), encoding="utf-8")
@@ -161,6 +182,16 @@ def _cut(data: Path, manifest: Manifest, size: int) -> sqlite_copy.CutOff:
     paths.state.unlink(missing_ok=True)  # rebuilt from the store at the next checkpoint
     paths.index.unlink(missing_ok=True)
     return cut
+
+
+def _check_size(data: Path, size: int) -> None:
+    """BackupError unless the restored checkpoint log holds a checkpoint of tree size ``size``."""
+    log = CheckpointLog(AuditPaths(data).checkpoints)
+    sizes = [_size(note) for _, note in log.notes() if note is not None]
+    if size not in sizes:
+        shown = ", ".join(str(s) for s in sizes[-10:]) or "none"
+        raise BackupError(f"--until-checkpoint {size}: no checkpoint of that tree size in the "
+                          f"backup (recorded sizes, last ten: {shown})")
 
 
 def _size(note: str) -> int:

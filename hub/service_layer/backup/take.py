@@ -6,7 +6,8 @@ The order makes the backup consistent without stopping the hub:
    the latest signed checkpoint among them;
 2. the event store: SQLite's online backup API, or ``pg_dump`` (one snapshot).
    The ledger only grows, so the copy holds at least every event the copied
-   checkpoints cover;
+   checkpoints cover; then a key store kept in a PostgreSQL database of its own
+   (hub.service_layer.backup.key_store), after the events so that each has its key;
 3. the other files of the data folder (hub.service_layer.backup.contents);
 4. the region's Object Store buckets, through NATS (when a NATS is given);
 5. the manifest, sealed; then every member is read back and its digest checked.
@@ -40,9 +41,11 @@ from hub.service_layer.audit.checkpoints import CheckpointLog
 from hub.service_layer.audit.keys import audit_key_path, load_audit_signer
 from hub.service_layer.audit.log import AuditPaths, locked
 from hub.service_layer.backup.contents import LEDGER, audit_members, folder_members
+from hub.service_layer.backup.key_store import KEY_SCHEMA, separate_key_database
 from hub.service_layer.backup.manifest import (
     FILE,
     KEK_SEALED,
+    KEYS_DUMP,
     MANIFEST_FILE,
     MANIFEST_NAME,
     MEMBERS_FOLDER,
@@ -101,11 +104,14 @@ class _Members:
 
 async def take_backup(
     data: Path, store: str | None, region: str, target: Path, material: bytes, *, kek: bytes,
-    nats: NatsAccess | None, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    nats: NatsAccess | None, key_store: str | None = None,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> BackupReport:
     """Back up the region whose folder is ``data`` (events in ``store``: None for SQLite in
-    the folder) into the new folder ``target``, sealed under ``material``."""
+    the folder; subject keys in ``key_store``: None beside the events) into the new folder
+    ``target``, sealed under ``material``."""
     started = time.perf_counter()
+    keys_apart = separate_key_database(key_store, store, data)  # refused before anything
     _prepare_target(target, data)
     backup_id, salt = uuid.uuid4(), os.urandom(32)
     keys = derive_keys(material, salt, backup_id)
@@ -117,6 +123,8 @@ async def take_backup(
     try:
         manifest.checkpoint = await asyncio.to_thread(_copy_audit, data, region, out)
         await asyncio.to_thread(_copy_store, data, store, out, manifest)
+        if keys_apart is not None:  # after the events: each event's key is in it
+            await asyncio.to_thread(_copy_key_store, keys_apart, out)
         await asyncio.to_thread(_copy_folder, data, target, kek, out)
         manifest.buckets = await _copy_buckets(region, nats, out)
         manifest.members = out.members
@@ -172,24 +180,28 @@ def _copy_audit(data: Path, region: str, out: _Members) -> dict[str, Any] | None
 def _copy_store(data: Path, store: str | None, out: _Members, manifest: Manifest) -> None:
     if store is not None and _is_postgres(store):
         with out.writer("postgresql.dump") as writer:
-            postgres_dump.dump_database(store, writer)
+            manifest.events, manifest.last_position = postgres_dump.dump_database(store, writer)
         out.done(writer, PG_DUMP)
-        # After the dump: at least what it holds (the ledger only grows); a lower bound.
-        manifest.events, manifest.last_position = postgres_dump.count_events(store)
-        return
-    source = _sqlite_ledger(data, store)
-    if not source.exists():
-        raise BackupError(f"no event store at {source}")
-    with _staging(data) as staging:
-        copy = staging / LEDGER
-        online_copy(source, copy)
-        extent = ledger_extent(copy)
-        manifest.events, manifest.last_position = extent.events, extent.last_position
-        out.copy_file(copy, LEDGER, SQLITE)
+    else:
+        source = _sqlite_ledger(data, store)
+        if not source.exists():
+            raise BackupError(f"no event store at {source}")
+        with _staging(data) as staging:
+            copy = staging / LEDGER
+            online_copy(source, copy)
+            extent = ledger_extent(copy)
+            manifest.events, manifest.last_position = extent.events, extent.last_position
+            out.copy_file(copy, LEDGER, SQLITE)
     if manifest.checkpoint and manifest.checkpoint["size"] > manifest.events:
         raise BackupError(  # cannot happen with an append-only ledger: a tampered store
             f"the copied ledger holds {manifest.events} events but the latest checkpoint "
             f"covers {manifest.checkpoint['size']}: run `interop-hub audit verify`")
+
+
+def _copy_key_store(url: str, out: _Members) -> None:
+    with out.writer("key-store.dump") as writer:
+        postgres_dump.dump_database(url, writer, schema=KEY_SCHEMA)
+    out.done(writer, KEYS_DUMP)
 
 
 def _copy_folder(data: Path, target: Path, kek: bytes, out: _Members) -> None:
