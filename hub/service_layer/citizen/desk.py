@@ -86,17 +86,18 @@ class CitizenDesk:
 
     # -- API: one token, one request --------------------------------------------------------
 
-    def read(self, token: str, what: str) -> Reading:
-        """Verify ``token``, record its use and the reading, then return the items."""
-        access = self._accept(self._verifier.verify(token), via="api", session_digest="")
+    def read(self, token: str, what: str, nonce: str | None = None) -> Reading:
+        """Verify ``token`` (its ``nonce`` against ``nonce`` when the portal sends one),
+        record its use and the reading, then return the items."""
+        access = self._accept(self._verifier.verify(token, nonce), via="api", session_digest="")
         items = self._items(what, access.subject_ref)
         access.read(what, len(items))
         self._save_first(access)
         return Reading(access.subject_ref, what, items)
 
-    def revoke(self, token: str, consent_id: str) -> dict[str, Any]:
+    def revoke(self, token: str, consent_id: str, nonce: str | None = None) -> dict[str, Any]:
         """Verify ``token`` and withdraw the person's consent ``consent_id`` on their behalf."""
-        access = self._accept(self._verifier.verify(token), via="api", session_digest="")
+        access = self._accept(self._verifier.verify(token, nonce), via="api", session_digest="")
         self._save_first(access)
         return self._revoke(access, consent_id)
 

@@ -1,7 +1,8 @@
 """``/citizen/api/...``: the citizen API a portal calls with the person's ID token.
 
 Each request carries ``Authorization: Bearer <ID token>``, a fresh token per request
-(each is accepted once). Answers are JSON about the token's person only; refusals are
+(each is accepted once). A portal that put a ``nonce`` in its authentication request
+sends it as ``Citizen-Nonce: <nonce>``; the token's ``nonce`` must then equal it. Answers are JSON about the token's person only; refusals are
 RFC 9457 problem details naming the reason (``code``) and the claim at fault
 (``issues``), each recorded as ``CitizenRequestRefused``. Nothing here is cached by a
 browser or proxy (``Cache-Control: no-store``).
@@ -31,9 +32,12 @@ from hub.service_layer.citizen.views import CASES_NOTE, KEPT_NOTE
 
 NO_STORE = {"Cache-Control": "no-store"}
 CHALLENGE = 'Bearer realm="interop-hub citizen", error="invalid_token"'
+NONCE_HEADER = "Citizen-Nonce"
+"""The nonce the portal sent in its authentication request; optional, checked when sent."""
 REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"description": "the ID token is missing, malformed, untrusted, for another "
-                         "audience, expired, replayed or badly signed (``code`` says which)",
+                         "audience, expired, replayed, badly signed or for another login "
+                         "(its nonce is not Citizen-Nonce) (``code`` says which)",
           "content": PROBLEM},
     503: {"description": "the replay cache is full: try again shortly", "content": PROBLEM},
 }
@@ -51,6 +55,11 @@ def bearer_token(request: Request) -> str:
             "send the person's ID token as 'Authorization: Bearer <token>'",
             claim="")
     return token.strip()
+
+
+def expected_nonce(request: Request) -> str | None:
+    """The ``Citizen-Nonce`` header's value, or None when the portal sends none."""
+    return request.headers.get(NONCE_HEADER)
 
 
 async def refused(desk: CitizenDesk, request: Request, exc: HubError, token: str) -> JSONResponse:
@@ -77,7 +86,8 @@ def citizen_api_router(desk: CitizenDesk) -> APIRouter:
         token = ""
         try:
             token = bearer_token(request)
-            found: Reading = await asyncio.to_thread(desk.read, token, what)
+            found: Reading = await asyncio.to_thread(desk.read, token, what,
+                                                     expected_nonce(request))
         except HubError as exc:
             return await refused(desk, request, exc, token)
         return JSONResponse({"subject": found.subject_ref, key: found.items, **extra},
@@ -111,7 +121,8 @@ def citizen_api_router(desk: CitizenDesk) -> APIRouter:
         token = ""
         try:
             token = bearer_token(request)
-            consent = await asyncio.to_thread(desk.revoke, token, consent_id)
+            consent = await asyncio.to_thread(desk.revoke, token, consent_id,
+                                              expected_nonce(request))
         except HubError as exc:
             return await refused(desk, request, exc, token)
         return JSONResponse({"consent": consent}, headers=NO_STORE)
