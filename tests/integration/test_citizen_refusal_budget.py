@@ -20,7 +20,8 @@ from tests.integration.hub_fixtures import running_region
 from tests.waiting import wait_until_async
 
 PERSON = "19800101-1234"
-WINDOW_S, PER_CLIENT, HAMMER = 3.0, 5, 40
+WINDOW_S, PER_CLIENT, HAMMER = 5.0, 5, 30
+EXPIRED, UNTRUSTED = "id-token-expired", "id-token-untrusted-issuer"
 
 
 def _summaries(ledger: Ledger) -> list[CitizenRefusalSummary.Suppressed]:
@@ -41,10 +42,10 @@ def _client(address: str) -> httpx.AsyncClient:
 async def test_bad_tokens_beyond_the_budget_are_answered_429_and_summarised(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
-    """40 bad tokens from 127.0.0.1 in one 3 s window, budget 5 per address: 5 recorded
-    refusals (401), 35 answers 429 with Retry-After and no refusal id; a good token and a bad
+    """30 bad tokens from 127.0.0.1 in one 5 s window, budget 5 per address: 5 recorded
+    refusals (401), 25 answers 429 with Retry-After and no refusal id; a good token and a bad
     one from 127.0.0.2 meanwhile: 200 and a recorded refusal. After the window, one summary
-    for 127.0.0.1 (35, by code); the refusal events grew by at most 5 + windows."""
+    for 127.0.0.1 (25, by code); the refusal events grew by at most 5 + windows."""
     idp = IdentityProvider.generate()
     stranger = IdentityProvider.generate("https://eid.elsewhere.test")
     settings = trusting(hub_settings, idp, tmp_path / "idp").model_copy(update={
@@ -85,7 +86,9 @@ async def test_bad_tokens_beyond_the_budget_are_answered_429_and_summarised(
     assert len(recorded) == PER_CLIENT + 2  # the attacker's 5, the portal's two bad ones
     (summary,) = summaries
     assert (summary.client, summary.count) == ("127.0.0.1", HAMMER - PER_CLIENT)
-    assert summary.codes == {"id-token-untrusted-issuer": 18, "id-token-expired": 17}
+    beyond = range(PER_CLIENT, HAMMER)
+    assert summary.codes == {UNTRUSTED: sum(n % 2 for n in beyond),
+                             EXPIRED: sum(1 - n % 2 for n in beyond)}
     assert all(isinstance(r, CitizenRefusal.Refused) for r in recorded)
     # 7 refusals, 1 summary, the good token's acceptance and reading: nothing else grew
     assert after - before <= PER_CLIENT + 2 + 1 + 2, after - before
@@ -94,8 +97,9 @@ async def test_bad_tokens_beyond_the_budget_are_answered_429_and_summarised(
 async def test_refusals_counted_but_not_yet_summarised_are_recorded_when_the_hub_stops(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
-    """A window of an hour, budget 2: 8 bad tokens make 2 refusals and 6 counted ones; the
-    window has not ended when the hub stops, and the summary is in the ledger after."""
+    """A window of an hour, budget 2: 8 bad tokens make 2 refusals and 6 counted ones, and a
+    sign-in on the pages with a bad token is answered 429 too; the window has not ended when
+    the hub stops, and the summary (7) is in the ledger after."""
     idp = IdentityProvider.generate()
     settings = trusting(hub_settings, idp, tmp_path / "idp").model_copy(update={
         "citizen_refusal_window_s": 3600.0, "citizen_refusals_per_client": 2})
@@ -104,9 +108,13 @@ async def test_refusals_counted_but_not_yet_summarised_are_recorded_when_the_hub
         async with _client("127.0.0.1") as attacker:
             statuses = [(await attacker.get(url, headers={"Authorization": "Bearer x.y.z"}
                                             )).status_code for _ in range(8)]
+            page = await attacker.post(f"{region.hub.http_url}/citizen/sign-in",
+                                       data={"id_token": "x.y.z"})
         ledger = region.hub.ledger
         assert await asyncio.to_thread(_summaries, ledger) == []
     assert statuses == [401, 401] + [429] * 6
+    assert page.status_code == 429 and 1 <= int(page.headers["retry-after"]) <= 3600
+    assert "too many failed sign-ins" in page.text
     reopened = build_ledger(settings)
     try:
         (summary,) = _summaries(reopened)
@@ -114,4 +122,4 @@ async def test_refusals_counted_but_not_yet_summarised_are_recorded_when_the_hub
     finally:
         reopened.close()
     assert (summary.client, summary.count, summary.codes) == (
-        "127.0.0.1", 6, {"id-token-malformed": 6})
+        "127.0.0.1", 7, {"id-token-malformed": 7})
