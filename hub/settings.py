@@ -156,6 +156,18 @@ class HubSettings(BaseSettings):
     citizen_replay_capacity: int = Field(
         default=100_000, gt=0, description="Most unexpired token ids remembered per process",
     )
+    citizen_refusal_window_s: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="The window refused citizen requests are budgeted over (seconds)",
+    )
+    citizen_refusals_per_client: int = Field(
+        default=20, ge=0, description="Refusals per window recorded one by one for one client "
+        "address; beyond: 429 and one summary event per address and window",
+    )
+    citizen_refusals_total: int = Field(
+        default=200, ge=0, description="Refusals per window recorded one by one for all "
+        "addresses together (per hub process); beyond: as above",
+    )
     # --- end citizen API ---
     # --- one-stop cases (hub.service_layer.cases): unset, the hub runs no cases ---
     cases: Path | None = Field(

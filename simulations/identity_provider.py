@@ -7,7 +7,10 @@ it to mint the tokens a portal would receive after an eID login::
     python -m simulations.identity_provider token 19800101-1234 --dir idp > person.jwt
 
 ``keys`` writes ``idp/jwks.json`` (public, for the hub) and ``idp/signing-key.json``
-(private, mode 0600); ``token`` prints one fresh single-use token (a new ``jti`` each time).
+(private, mode 0600); it refuses to replace a key already there unless given ``--force``
+(a replaced key silently invalidates every JWKS a region was configured with, and every
+token still held). ``token`` prints one fresh single-use token (a new ``jti`` each time;
+``--nonce`` sets the OIDC ``nonce`` a portal put in its authentication request).
 """
 
 from __future__ import annotations
@@ -68,8 +71,13 @@ class IdentityProvider:
 def _keys(args: argparse.Namespace) -> None:
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
-    provider = IdentityProvider.generate(args.issuer)
     private = folder / "signing-key.json"
+    existing = [p for p in (private, folder / "jwks.json") if p.exists()]
+    if existing and not args.force:
+        sys.exit(f"error: {', '.join(str(p) for p in existing)} already exist(s); a new key "
+                 "would invalidate the JWKS regions trust and the tokens issued: pass --force "
+                 "to replace it")
+    provider = IdentityProvider.generate(args.issuer)
     private.touch(mode=0o600)
     os.chmod(private, 0o600)
     private.write_text(json.dumps({"issuer": provider.issuer,
@@ -82,7 +90,7 @@ def _token(args: argparse.Namespace) -> None:
     saved = json.loads((Path(args.dir) / "signing-key.json").read_text(encoding="utf-8"))
     provider = IdentityProvider(saved["issuer"], ECKey.import_key(saved["key"]))
     print(provider.token(args.national_id, audience=args.audience, portal=args.portal,
-                         lifetime_s=args.lifetime))
+                         lifetime_s=args.lifetime, nonce=args.nonce))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -92,6 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     keys = sub.add_parser("keys", help="make a signing key; write jwks.json for the hub")
     keys.add_argument("--dir", required=True)
     keys.add_argument("--issuer", default=DEFAULT_ISSUER)
+    keys.add_argument("--force", action="store_true",
+                      help="replace a signing key already in --dir")
     keys.set_defaults(run=_keys)
     token = sub.add_parser("token", help="print a fresh ID token for a national id")
     token.add_argument("national_id")
@@ -99,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--audience", default=DEFAULT_AUDIENCE)
     token.add_argument("--portal", default=DEFAULT_PORTAL)
     token.add_argument("--lifetime", type=int, default=300, help="seconds (default 300)")
+    token.add_argument("--nonce", default=None,
+                       help="the nonce claim (the portal's authentication request's nonce)")
     token.set_defaults(run=_token)
     args = parser.parse_args(argv)
     args.run(args)

@@ -1,4 +1,5 @@
-"""The citizen desk, built from the region's settings: trusted issuers, audience, replay."""
+"""The citizen desk, built from the region's settings: trusted issuers, audience, replay,
+the refusal budget."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from hub.adapters.id_tokens.verifier import IdTokenVerifier
 from hub.adapters.projections.data_use_book import DataUseBook
 from hub.adapters.store.ledger import Ledger
 from hub.service_layer.citizen.desk import CitizenDesk, Clock, utc_now
+from hub.service_layer.citizen.refusal_budget import RefusalBudget
 from hub.settings import HubSettings
 
 
@@ -31,4 +33,7 @@ def build_citizen_desk(settings: HubSettings, ledger: Ledger, uses: DataUseBook,
         max_lifetime_s=settings.citizen_max_token_lifetime_s,
         replay=ReplayCache(settings.citizen_replay_capacity),
     )
-    return CitizenDesk(ledger, uses, verifier, clock=clock)
+    budget = RefusalBudget(per_client=settings.citizen_refusals_per_client,
+                           total=settings.citizen_refusals_total,
+                           window_s=settings.citizen_refusal_window_s)
+    return CitizenDesk(ledger, uses, verifier, budget=budget, clock=clock)

@@ -9,7 +9,9 @@ asked for; the pages: each page seen while the sign-in lasts). The person is
 named by subject reference only, never by national id.
 
 A refused request has no verified person: ``CitizenRefusal`` keeps the reason
-and what the request claimed (issuer, portal), nothing else of the token.
+and what the request claimed (issuer, portal), nothing else of the token. Refusals beyond
+the refusal budget are counted per client address and window instead, and recorded as one
+``CitizenRefusalSummary`` each.
 """
 
 from __future__ import annotations
@@ -143,3 +145,37 @@ class CitizenRefusal(Aggregate):
         self.issuer = issuer
         self.portal = portal
         self.subject_ref = subject_ref
+
+
+class CitizenRefusalSummary(Aggregate):
+    """Refused citizen requests from one client address in one window, counted together
+    because they came beyond the refusal budget (each within it is a :class:`CitizenRefusal`)."""
+
+    TOPIC = "interop-hub:citizen-refusal-summary"
+
+    class Event(Aggregate.Event):
+        """Base of the summary's events."""
+
+        TOPIC = "interop-hub:citizen-refusal-summary.event"
+
+    class Suppressed(Event, Aggregate.Created):
+        """CitizenRefusalsSuppressed: ``count`` refusals from ``client`` between
+        ``window_start`` and ``window_end`` (ISO 8601, UTC), ``codes`` how many of each code,
+        answered 429 and not recorded one by one."""
+
+        TOPIC = "interop-hub:citizen-refusal-summary.suppressed"
+        class_version = 1
+        client: str
+        window_start: str
+        window_end: str
+        count: int
+        codes: dict[str, int]
+
+    @event(Suppressed)
+    def __init__(self, client: str, window_start: str, window_end: str, count: int,
+                 codes: dict[str, int]) -> None:
+        self.client = client
+        self.window_start = window_start
+        self.window_end = window_end
+        self.count = count
+        self.codes = dict(codes)

@@ -49,6 +49,7 @@ from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
 from hub.service_layer.cases.engine import CaseEngine
+from hub.service_layer.citizen.desk import CitizenDesk
 from hub.service_layer.documents.policy import DocumentPolicies, DocumentPolicy
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.ingest import IngestSource
@@ -114,7 +115,12 @@ async def run_hub(
         cases = None if settings.cases is None else start_cases(  # hub.bootstrap.cases
             settings.cases, settings.region, region.ledger, region.gateway, region.registry,
             list(region.directory), region.supervisor)
-        app = _http_app(region, console, documents, cases)
+        citizen = build_citizen_desk(  # hub.service_layer.citizen
+            settings, region.ledger, region.projections.data_uses)
+        # after the server stops, before the ledger closes: the refusals counted but not
+        # yet summarised are recorded
+        stack.callback(citizen.record_suppressed, all_windows=True)
+        app = _http_app(region, console, documents, cases, citizen)
         # What startup built (compiled mappings, schemas, read models, modules) lives as
         # long as the hub: out of the collector's sight, a full collection under load scans
         # only what queries create (2 ms instead of ~100 ms on the latency of the queries
@@ -134,12 +140,10 @@ async def run_hub(
 
 
 def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
-              cases: CaseEngine | None) -> FastAPI:
+              cases: CaseEngine | None, citizen: CitizenDesk) -> FastAPI:
     """Queries, records, health, metrics, the data-use report, the console, the links, the
     documents, and the citizen API and pages."""
     settings, gateway = region.settings, region.gateway
-    citizen = build_citizen_desk(  # hub.service_layer.citizen
-        settings, region.ledger, region.projections.data_uses)
     assert region.notifier is not None  # running_region always starts the notifier
     health = HealthChecks(settings, region.ledger, region.auditor, region.bus.healthy,
                           supervisor=region.supervisor)

@@ -113,6 +113,31 @@ async def test_every_kind_of_bad_token_is_refused_by_name_and_recorded(
         assert (untrusted.issuer, untrusted.subject_ref) == ("https://eid.elsewhere.test", "")
 
 
+async def test_a_token_for_another_login_is_refused_when_the_portal_sends_its_nonce(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    """Citizen-Nonce equal to the token's nonce: 200; another nonce: 401
+    id-token-nonce-mismatch, recorded; no header: the nonce is not compared."""
+    idp = IdentityProvider.generate()
+    async with running_region(trusting(hub_settings, idp, tmp_path / "idp"), grants=()) as region:
+        url = f"{region.hub.http_url}/citizen/api/consents"
+        async with httpx.AsyncClient(timeout=30) as http:
+            same = await http.get(url, headers={
+                **_bearer(idp.token(PEOPLE[0], nonce="login-1")), "Citizen-Nonce": "login-1"})
+            other = await http.get(url, headers={
+                **_bearer(idp.token(PEOPLE[0], nonce="login-2")), "Citizen-Nonce": "login-1"})
+            unasked = await http.get(url, headers=_bearer(idp.token(PEOPLE[0], nonce="x")))
+        assert (same.status_code, unasked.status_code) == (200, 200), (same.text, unasked.text)
+        assert other.status_code == 401, other.text
+        assert other.headers["www-authenticate"].startswith("Bearer ")
+        problem = other.json()
+        assert problem["code"] == "id-token-nonce-mismatch"
+        assert problem["issues"][0]["field"] == "nonce"
+        recorded = await asyncio.to_thread(refusals, region.hub.ledger)
+        assert [(r.code, r.issuer) for r in recorded] == [
+            ("id-token-nonce-mismatch", idp.issuer)]
+
+
 async def test_a_person_sees_and_revokes_only_their_own_consents(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:

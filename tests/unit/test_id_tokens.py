@@ -21,6 +21,7 @@ from hub.adapters.id_tokens.errors import (
     InvalidClaimError,
     IssuerConfigError,
     MissingClaimError,
+    NonceMismatchError,
     ReplayCacheFullError,
     TokenExpiredError,
     TokenNotYetValidError,
@@ -32,6 +33,7 @@ from hub.adapters.id_tokens.issuers import load_jwks
 from hub.adapters.id_tokens.replay import ReplayCache
 from hub.adapters.id_tokens.verifier import IdTokenVerifier
 from simulations.identity_provider import DEFAULT_AUDIENCE, IdentityProvider
+from simulations.identity_provider import main as identity_provider_main
 
 NOW = 1_800_000_000.0
 PERSON = "19800101-1234"
@@ -117,6 +119,49 @@ def test_a_replayed_token_is_refused_and_a_nonce_counts_like_a_jti(
     assert check.verify(by_nonce).token_id == "n-1"
     with pytest.raises(TokenReplayedError):
         check.verify(by_nonce)
+
+
+def test_the_nonce_the_portal_expects_must_be_the_tokens(idp: IdentityProvider,
+                                                          tmp_path: Path) -> None:
+    """With an expected nonce: the same nonce passes; another, none, or a non-string is
+    refused, naming the nonce claim; a refused token is not spent (the replay cache does not
+    hold it). Without one, the token's nonce is not compared (replay protection as before)."""
+    check = verifier(idp, tmp_path)
+    assert check.verify(idp.token(PERSON, now=NOW, jti="ok", nonce="n-A"), "n-A").token_id == "ok"
+    other = idp.token(PERSON, now=NOW, jti="other", nonce="n-B")
+    for expected in ("n-A", "n-B\x00", "n-", "", "x" * 1001):
+        with pytest.raises(NonceMismatchError) as refused:
+            check.verify(other, expected)
+        assert refused.value.claim == "nonce"
+        assert refused.value.code == "id-token-nonce-mismatch"
+    with pytest.raises(MissingClaimError) as missing:
+        check.verify(idp.token(PERSON, now=NOW, jti="none"), "n-A")
+    assert missing.value.claim == "nonce"
+    with pytest.raises(InvalidClaimError):
+        check.verify(idp.token(PERSON, now=NOW, jti="num", nonce=7), "7")
+    assert check.verify(other, "n-B").token_id == "other"  # the refusals did not spend it
+    with pytest.raises(TokenReplayedError):
+        check.verify(other, "n-B")
+    assert check.verify(idp.token(PERSON, now=NOW, jti="free", nonce="n-C")).token_id == "free"
+
+
+def test_the_keys_command_refuses_to_replace_a_key_unless_forced(tmp_path: Path) -> None:
+    """A second ``keys`` into the same folder fails and leaves both files as they were;
+    with --force it writes a new key."""
+    folder = tmp_path / "idp"
+    identity_provider_main(["keys", "--dir", str(folder)])
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert set(before) == {"jwks.json", "signing-key.json"}
+    with pytest.raises(SystemExit) as refused:
+        identity_provider_main(["keys", "--dir", str(folder)])
+    assert "already exist" in str(refused.value.code) and "--force" in str(refused.value.code)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    (folder / "jwks.json").unlink()  # the private key alone is still guarded
+    with pytest.raises(SystemExit):
+        identity_provider_main(["keys", "--dir", str(folder)])
+    identity_provider_main(["keys", "--dir", str(folder), "--force"])
+    assert (folder / "signing-key.json").read_bytes() != before["signing-key.json"]
+    assert (folder / "jwks.json").read_bytes() != before["jwks.json"]
 
 
 def test_a_token_signed_by_another_key_or_altered_has_a_bad_signature(

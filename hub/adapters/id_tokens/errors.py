@@ -76,6 +76,13 @@ class TokenReplayedError(IdTokenError):
     code = "id-token-replayed"
 
 
+class NonceMismatchError(IdTokenError):
+    """Raised when the portal says which ``nonce`` it sent in its authentication request
+    and the token carries another: the token was issued for another login (injected)."""
+
+    code = "id-token-nonce-mismatch"
+
+
 class MissingClaimError(IdTokenError):
     """Raised when a required claim (``iss``, ``aud``, ``exp``, ``iat``, ``jti``, the
     national id claim) is absent."""

@@ -14,7 +14,11 @@ The checks, in the order a refusal names the first that fails:
    the configured maximum (``id-token-invalid-claim``);
 7. the token has a ``jti`` (or, without one, a ``nonce``) and the national id claim holds a
    national id (``id-token-missing-claim``, ``id-token-invalid-claim``);
-8. that ``jti``/``nonce`` has not been seen while the token is valid (``id-token-replayed``).
+8. when the portal states the nonce of its authentication request (``expected_nonce``), the
+   token's ``nonce`` equals it, compared in constant time (``id-token-missing-claim`` without
+   one, ``id-token-nonce-mismatch`` when it differs): a token obtained for another login
+   (stolen or injected into this portal's session) is refused;
+9. that ``jti``/``nonce`` has not been seen while the token is valid (``id-token-replayed``).
 
 A claim that a step needs and the token lacks is ``id-token-missing-claim`` at that step.
 
@@ -25,6 +29,7 @@ pairwise pseudonym that the hub could not match to a department's records.
 
 from __future__ import annotations
 
+import hmac
 import json
 import math
 import time
@@ -44,6 +49,7 @@ from hub.adapters.id_tokens.errors import (
     IdTokenMalformedError,
     InvalidClaimError,
     MissingClaimError,
+    NonceMismatchError,
     TokenExpiredError,
     TokenNotYetValidError,
     UntrustedIssuerError,
@@ -55,6 +61,7 @@ ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256", "ES384", "Ed25519")
 """Asymmetric signature algorithms an identity provider may sign ID tokens with."""
 
 MAX_TOKEN_CHARS = 16_384  # an ID token is a few hundred bytes; refuse before parsing a huge one
+MAX_NONCE_CHARS = 1_000  # OIDC sets no bound; a portal's nonce is a few dozen characters
 
 
 @dataclass(frozen=True)
@@ -90,8 +97,12 @@ class IdTokenVerifier:
         self._replay = replay
         self._clock = clock
 
-    def verify(self, token: str) -> VerifiedToken:
-        """The token's person and provenance; raises an :class:`IdTokenError` subclass."""
+    def verify(self, token: str, expected_nonce: str | None = None) -> VerifiedToken:
+        """The token's person and provenance; raises an :class:`IdTokenError` subclass.
+
+        ``expected_nonce``: the nonce the portal put in its authentication request, when it
+        says; the token's ``nonce`` must then be exactly that.
+        """
         header, claims = _unverified(token)
         alg = header.get("alg")
         if alg not in ALLOWED_ALGORITHMS:
@@ -115,6 +126,8 @@ class IdTokenVerifier:
         expires_at = self._check_times(claims, now)
         token_id = _token_id(claims)
         national_id = self._national_id(claims)
+        if expected_nonce is not None:
+            _check_nonce(claims, expected_nonce)
         self._replay.remember(issuer, token_id, expires_at + self._leeway, now)
         portal = claims.get("azp")
         return VerifiedToken(national_id, issuer, portal if isinstance(portal, str) else "",
@@ -205,6 +218,24 @@ def _number(claims: Mapping[str, Any], name: str) -> float:
             or not math.isfinite(value)):
         raise InvalidClaimError(f"claim {name} is not a finite number of seconds", claim=name)
     return float(value)
+
+
+def _check_nonce(claims: Mapping[str, Any], expected: str) -> None:
+    """The token's ``nonce`` is ``expected`` (constant time: a timing difference would let
+    an attacker guess a pending login's nonce byte by byte)."""
+    if not expected or len(expected) > MAX_NONCE_CHARS:
+        raise NonceMismatchError(
+            f"the expected nonce must be 1 to {MAX_NONCE_CHARS} characters", claim="nonce")
+    value = claims.get("nonce")
+    if value is None:
+        raise MissingClaimError("the token has no nonce claim, and the portal expects one",
+                                claim="nonce")
+    if not isinstance(value, str):
+        raise InvalidClaimError("claim nonce is not a string", claim="nonce")
+    if not hmac.compare_digest(value.encode("utf-8"), expected.encode("utf-8")):
+        raise NonceMismatchError(
+            "the token's nonce is not the one the portal sent in its authentication request: "
+            "the token was issued for another login", claim="nonce")
 
 
 def _token_id(claims: Mapping[str, Any]) -> str:

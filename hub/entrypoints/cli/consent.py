@@ -94,7 +94,8 @@ def list_consents(
     ledger = hub_cli.open_ledger(hub_cli.load_settings(data))
     try:
         ref = ledger.keyring.resolve(subject) if subject else None
-        found = ConsentBook(ledger).all(ref)
+        book = ConsentBook(ledger)
+        found = book.of_subject(ref) if ref else book.all()
     finally:
         ledger.close()
     rows = [{"id": str(c.id), "subject": c.subject_ref, "purpose": c.purpose,

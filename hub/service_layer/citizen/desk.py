@@ -13,7 +13,10 @@ Two ways in, one set of rules:
 
 The person is only ever their subject reference, derived from the token's national id
 claim under the region secret; every query is asked with that reference. Refusals are
-saved as ``CitizenRefusal`` aggregates by :meth:`CitizenDesk.refuse`.
+saved as ``CitizenRefusal`` aggregates by :meth:`CitizenDesk.refuse`, within the refusal
+budget (:mod:`hub.service_layer.citizen.refusal_budget`); beyond it they are counted, and
+each address's count per window is saved as one ``CitizenRefusalSummary`` once the window
+has ended (with the next refusal or reading after it, or when the desk is closed).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +36,7 @@ from eventsourcing.persistence import IntegrityError
 
 from hub.adapters.id_tokens.errors import TokenReplayedError
 from hub.adapters.id_tokens.verifier import Claimed, IdTokenVerifier, VerifiedToken
-from hub.domain.citizen_access import CitizenAccess, CitizenRefusal
+from hub.domain.citizen_access import CitizenAccess, CitizenRefusal, CitizenRefusalSummary
 from hub.domain.consent import Consent, ConsentState
 from hub.service_layer.citizen import views
 from hub.service_layer.citizen.errors import (
@@ -40,6 +44,7 @@ from hub.service_layer.citizen.errors import (
     CitizenConsentNotFoundError,
     CitizenSessionEndedError,
 )
+from hub.service_layer.citizen.refusal_budget import RefusalBudget, SuppressedRefusals
 from hub.service_layer.security.consents import ConsentBook
 
 if TYPE_CHECKING:
@@ -66,6 +71,15 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class RefusalRecord:
+    """How a refusal was recorded: on its own (``refusal_id``), or, beyond the budget,
+    counted into its address's summary (``refusal_id`` None; retry after ``retry_after_s``)."""
+
+    refusal_id: UUID | None
+    retry_after_s: int = 0
+
+
+@dataclass(frozen=True)
 class SignIn:
     """A pages' session: the access id and the secret only the browser holds."""
 
@@ -78,25 +92,28 @@ class CitizenDesk:
     """Reads and consent revocations for the person an ID token names, each recorded."""
 
     def __init__(self, ledger: Ledger, uses: DataUseBook, verifier: IdTokenVerifier, *,
-                 clock: Clock = utc_now) -> None:
+                 budget: RefusalBudget, clock: Clock = utc_now) -> None:
         self._ledger = ledger
         self._uses = uses
         self._verifier = verifier
+        self._budget = budget
         self._clock = clock
 
     # -- API: one token, one request --------------------------------------------------------
 
-    def read(self, token: str, what: str) -> Reading:
-        """Verify ``token``, record its use and the reading, then return the items."""
-        access = self._accept(self._verifier.verify(token), via="api", session_digest="")
+    def read(self, token: str, what: str, nonce: str | None = None) -> Reading:
+        """Verify ``token`` (its ``nonce`` against ``nonce`` when the portal sends one),
+        record its use and the reading, then return the items."""
+        self.record_suppressed()
+        access = self._accept(self._verifier.verify(token, nonce), via="api", session_digest="")
         items = self._items(what, access.subject_ref)
         access.read(what, len(items))
         self._save_first(access)
         return Reading(access.subject_ref, what, items)
 
-    def revoke(self, token: str, consent_id: str) -> dict[str, Any]:
+    def revoke(self, token: str, consent_id: str, nonce: str | None = None) -> dict[str, Any]:
         """Verify ``token`` and withdraw the person's consent ``consent_id`` on their behalf."""
-        access = self._accept(self._verifier.verify(token), via="api", session_digest="")
+        access = self._accept(self._verifier.verify(token, nonce), via="api", session_digest="")
         self._save_first(access)
         return self._revoke(access, consent_id)
 
@@ -147,12 +164,25 @@ class CitizenDesk:
         return self._verifier.claimed(token)
 
     def refuse(self, code: str, reason: str, path: str, claimed: Claimed,
-               subject_ref: str = "") -> UUID:
-        """Record a refused request (``CitizenRequestRefused``); returns the refusal's id."""
+               subject_ref: str = "", *, client: str) -> RefusalRecord:
+        """Record a request refused to ``client`` (its address): within the refusal budget
+        as ``CitizenRequestRefused``, beyond it counted into the address's summary."""
+        self.record_suppressed()
+        wait = self._budget.admit(client, code)
+        if wait is not None:
+            return RefusalRecord(None, max(1, math.ceil(wait)))
         refusal = CitizenRefusal(code, reason[:2000], path[:500], claimed.issuer,
                                  claimed.portal, subject_ref)
         self._ledger.save(refusal)
-        return refusal.id
+        return RefusalRecord(refusal.id)
+
+    def record_suppressed(self, *, all_windows: bool = False) -> int:
+        """Save one ``CitizenRefusalsSuppressed`` per address of each ended window (of every
+        window, ended or not, with ``all_windows``: at shutdown); returns how many."""
+        summaries = self._budget.drain() if all_windows else self._budget.ended()
+        if summaries:
+            self._ledger.save(*(_summary(s) for s in summaries))
+        return len(summaries)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -232,6 +262,14 @@ class CitizenDesk:
         if not isinstance(consent, Consent) or consent.subject_ref != subject_ref:
             raise missing
         return consent
+
+
+def _summary(counted: SuppressedRefusals) -> CitizenRefusalSummary:
+    def iso(seconds: float) -> str:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+
+    return CitizenRefusalSummary(counted.client[:200], iso(counted.window_start),
+                                 iso(counted.window_end), counted.count, dict(counted.codes))
 
 
 def _digest(secret: str) -> str:

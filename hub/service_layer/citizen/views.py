@@ -32,8 +32,7 @@ def report_items(uses: DataUseBook, subject_ref: str) -> list[dict[str, Any]]:
 
 def consent_items(ledger: Ledger, subject_ref: str, now: dt.datetime) -> list[dict[str, Any]]:
     """The person's consents, in the order first granted, each with its state now."""
-    return [consent_item(c, now) for c in ConsentBook(ledger).all(subject_ref)
-            if c.subject_ref == subject_ref]
+    return [consent_item(c, now) for c in ConsentBook(ledger).of_subject(subject_ref)]
 
 
 def consent_item(consent: Consent, now: dt.datetime) -> dict[str, Any]:

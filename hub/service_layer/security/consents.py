@@ -110,8 +110,25 @@ class ConsentBook:
     def _models(self) -> ReadModels:
         return models_of(self._ledger)
 
+    def of_subject(self, subject_ref: str) -> list[Consent]:
+        """Every consent of ``subject_ref``, in the order first granted, as recorded now.
+
+        Found through the read model's index by subject (brought up to date first, so
+        another process's grant shows at once): one load per consent of this person, however
+        many consents the region holds.
+        """
+        models = self._models
+        models.catch_up()
+        found = []
+        for uid in models.consents.ids_of(subject_ref):
+            consent: object = self._ledger.repository.get(uid)
+            if isinstance(consent, Consent) and consent.subject_ref == subject_ref:
+                found.append(consent)
+        return found
+
     def all(self, subject_ref: str | None = None, batch: int = 500) -> list[Consent]:
-        """Every consent (of one subject, if given), in the order first granted."""
+        """Every consent (of one subject, if given), in the order first granted: a scan of
+        the region's consents, for listing them all (:meth:`of_subject` answers one person)."""
         found = []
         start = 1
         while page := self._ledger.notifications(start, batch, (Consent.Created.TOPIC,)):

@@ -32,6 +32,7 @@ from starlette.templating import Jinja2Templates
 
 from contracts.errors import HubError
 from hub.adapters.id_tokens.errors import IdTokenMissingError
+from hub.entrypoints.http.citizen.api import client_address
 from hub.service_layer.citizen.desk import CASES, CONSENTS, KEPT, REPORT, CitizenDesk
 from hub.service_layer.citizen.errors import CitizenSessionEndedError
 from hub.service_layer.citizen.views import CASES_NOTE
@@ -124,7 +125,8 @@ def citizen_pages_router(pages: CitizenPages) -> APIRouter:
             # read, and act on, someone else's data believing it theirs.
             await asyncio.to_thread(desk.refuse, "citizen-cross-site",
                                     "sign-in form posted from another site",
-                                    request.url.path, desk.claimed(token))
+                                    request.url.path, desk.claimed(token),
+                                    client=client_address(request))
             return pages.render(request, "sign_in.html", "Sign in", status=403,
                                 error="Not signed in: the sign-in form was sent from another "
                                       "site. Paste your ID token on this page.")
@@ -134,8 +136,16 @@ def citizen_pages_router(pages: CitizenPages) -> APIRouter:
                                           claim="")
             session = await asyncio.to_thread(desk.sign_in, token)
         except HubError as exc:
-            await asyncio.to_thread(desk.refuse, exc.code, exc.message, request.url.path,
-                                    desk.claimed(token))
+            record = await asyncio.to_thread(desk.refuse, exc.code, exc.message,
+                                             request.url.path, desk.claimed(token),
+                                             client=client_address(request))
+            if record.refusal_id is None:
+                wait = record.retry_after_s
+                answer = pages.render(request, "sign_in.html", "Sign in", status=429,
+                                      error=f"Not signed in: too many failed sign-ins from "
+                                            f"this address; try again in {wait} seconds.")
+                answer.headers["Retry-After"] = str(wait)
+                return answer
             return pages.render(request, "sign_in.html", "Sign in", status=exc.status,
                                 error=f"Not signed in: {exc.message}.")
         response = RedirectResponse("/citizen/report", status_code=303)
@@ -153,7 +163,8 @@ def citizen_pages_router(pages: CitizenPages) -> APIRouter:
         found = _session(request)
         if found is None or not hmac.compare_digest(csrf, csrf_token(found[1])):
             await asyncio.to_thread(desk.refuse, "citizen-csrf", "form token missing or wrong",
-                                    request.url.path, desk.claimed(""))
+                                    request.url.path, desk.claimed(""),
+                                    client=client_address(request))
             return pages.signed_out(request, "The form's security token is missing or wrong: "
                                     "sign in again.", status=403)
         try:
@@ -162,7 +173,8 @@ def citizen_pages_router(pages: CitizenPages) -> APIRouter:
             return pages.signed_out(request, exc.message)
         except HubError as exc:
             await asyncio.to_thread(desk.refuse, exc.code, exc.message, request.url.path,
-                                    desk.claimed(""), getattr(exc, "subject_ref", ""))
+                                    desk.claimed(""), getattr(exc, "subject_ref", ""),
+                                    client=client_address(request))
             return RedirectResponse(f"/citizen/consents?error={quote(exc.code)}",
                                     status_code=303)
         return RedirectResponse("/citizen/consents?message=withdrawn", status_code=303)
