@@ -317,6 +317,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   ├── TokenExpiredError           401       ``exp`` is past, beyond the leeway
     │   ├── TokenNotYetValidError       401       ``iat`` or ``nbf`` is in the future
     │   ├── TokenReplayedError          401       the token's ``jti`` (or ``nonce``) was used before
+    │   ├── NonceMismatchError          401       the token's ``nonce`` is not the one the portal
+    │   │                                         sent in ``Citizen-Nonce``
     │   ├── MissingClaimError           401       a required claim is absent
     │   ├── InvalidClaimError           401       a claim is present but unusable
     │   └── ReplayCacheFullError        503 retry the replay cache is full of unexpired tokens
