@@ -22,7 +22,7 @@ from fastapi import FastAPI
 
 from contracts import ContractRegistry
 from hub.bootstrap.citizen import build_citizen_desk
-from hub.bootstrap.documents import DocumentsRuntime, running_documents
+from hub.bootstrap.documents import DocumentsRuntime
 from hub.bootstrap.region import Region, running_region
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.asgi_server import serve_asgi
@@ -46,7 +46,7 @@ from hub.entrypoints.http.soap_documents import soap_documents_router
 from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
-from hub.service_layer.documents.policy import DocumentPolicies, DocumentPolicy
+from hub.service_layer.documents.policy import DocumentPolicies
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.ingest import IngestSource
 from hub.service_layer.notifications import Subscription
@@ -62,7 +62,6 @@ class Hub(Region):
 
     http_url: str
     console: Console  # operator console and API (hub.entrypoints.http.console)
-    documents: DocumentsRuntime  # documents supplied once (hub.service_layer.documents)
 
 
 @contextlib.asynccontextmanager
@@ -86,23 +85,18 @@ async def run_hub(
     """
     async with contextlib.AsyncExitStack() as stack:
         region = await stack.enter_async_context(running_region(
-            settings, services, registry=registry, subscriptions=subscriptions, ingest=ingest))
+            settings, services, registry=registry, subscriptions=subscriptions, ingest=ingest,
+            document_policies=document_policies))
         await stack.enter_async_context(running_nats_ingress(  # departments' queries over NATS
             region.nats_url, region.gateway, max_payload_bytes=settings.max_payload_bytes,
             auth=region.nats_auth))
         if region.links:  # peers' queries over the region links
             await FederationIngress(region.links.connection, region.gateway,
                                     region.links.directory.peers).start()
-        documents = await stack.enter_async_context(running_documents(
-            settings, region.ledger, region.directory, region.access,
-            document_policies or DocumentPolicies(
-                default=DocumentPolicy(max_bytes=settings.document_max_bytes)),
-            nats_url=region.nats_url,
-            nats_auth=region.nats_auth))
         console = await asyncio.to_thread(
             build_console, settings, region.ledger, region.projections, region.auditor,
             services, region.credentials, region.wake_relay)
-        app = _http_app(region, console, documents)
+        app = _http_app(region, console, region.documents)
         # What startup built (compiled mappings, schemas, read models, modules) lives as
         # long as the hub: out of the collector's sight, a full collection under load scans
         # only what queries create (2 ms instead of ~100 ms on the latency of the queries
@@ -114,7 +108,7 @@ async def run_hub(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
                        sock=listener, tls=tls_options(settings)))
         parts = {f.name: getattr(region, f.name) for f in fields(Region)}
-        hub = Hub(**parts, http_url=http_url, console=console, documents=documents)
+        hub = Hub(**parts, http_url=http_url, console=console)
         log.info("hub running", region=settings.region, http=http_url, nats=hub.nats_url,
                  store=hub.store)
         yield hub

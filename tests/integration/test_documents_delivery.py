@@ -1,0 +1,156 @@
+"""Documents carried by exchanges through a RUNNING hub to a legacy SOAP provider.
+
+Real parts: the hub (run_hub: embedded nats-server with JetStream and the region's Object
+Store, SQLite ledger, HTTP front end), the emulated Diploma Registry (aiohttp on a loopback
+port) speaking MTOM or SOAP with Attachments, and HTTP clients. A JSON client supplies a
+diploma, asks the diploma-verification service about it by id, and downloads the decision
+the registry answered with, by link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+import pytest
+from aiohttp import web
+
+from contracts.education import DiplomaVerification, DiplomaVerificationQuery
+from contracts.identity import ServiceId
+from hub.domain.document import Document
+from hub.domain.exchange import Status
+from hub.entrypoints.serve import Hub, run_hub
+from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.security.purposes import Purpose
+from hub.settings import HubSettings
+from simulations.diploma_registry.app import PATH, Registry, decision_pdf, registry_app
+from tests.integration.documents_fixtures import ANDERSSON, BRANDT, pdf
+from tests.integration.hub_fixtures import department_token, grant
+
+MAPPINGS = Path(__file__).parents[2] / "simulations" / "mappings"
+SERVICE = "north/education/diploma-verification"
+PROVIDER = "north/education"
+CLIENT = "north/social-security"
+PURPOSE = "benefit-eligibility"
+
+
+@pytest.fixture
+async def registry() -> AsyncIterator[tuple[Registry, str]]:
+    """The emulated registry on a free loopback port, and its address."""
+    received = Registry()
+    runner = web.AppRunner(registry_app(received))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield received, f"http://127.0.0.1:{runner.addresses[0][1]}{PATH}"
+    finally:
+        await runner.cleanup()
+
+
+def diploma_service(endpoint: str, packaging: str) -> ServiceDefinition:
+    """The registry's service as a services file declares it, over the shipped mapping."""
+    return ServiceDefinition(
+        id=ServiceId("north", "education", "diploma-verification"),
+        request=DiplomaVerificationQuery, response=DiplomaVerification,
+        operation="VerifyDiploma", adapter="soap-mapping", endpoint=endpoint,
+        mapping=str(MAPPINGS / f"education.diploma-verification-{packaging}.toml"),
+        purposes=(Purpose(PURPOSE, ("national_id", "verdict", "decision"),
+                          legal_basis="Benefits Act s. 12"),),
+    )
+
+
+@pytest.fixture(params=["mtom", "swa"])
+async def hub(request: pytest.FixtureRequest, hub_settings: HubSettings,
+              registry: tuple[Registry, str]) -> AsyncIterator[Hub]:
+    """A running hub whose diploma-verification service is the registry, in MTOM or SwA."""
+    async with run_hub(hub_settings, [diploma_service(registry[1], request.param)]) as running:
+        await grant(running, CLIENT, SERVICE, PURPOSE)
+        yield running
+
+
+def bearer(hub: Hub, department: str = CLIENT) -> dict[str, str]:
+    return {"Authorization": f"Bearer {department_token(hub, department)}"}
+
+
+async def supply(client: httpx.AsyncClient, hub: Hub, data: bytes, subject: str) -> str:
+    """The client supplies ``data`` to the service's door; the document id."""
+    supplied = await client.post(
+        "/documents", headers=bearer(hub),
+        data={"service": SERVICE, "purpose": PURPOSE, "subject": subject},
+        files={"file": ("diploma.pdf", data, "application/pdf")})
+    assert supplied.status_code == 201, supplied.text
+    return str(supplied.json()["document_id"])
+
+
+async def verify(client: httpx.AsyncClient, hub: Hub, document_id: str) -> httpx.Response:
+    """The client's JSON query naming the document."""
+    return await client.post(
+        f"/services/{SERVICE}",
+        content=json.dumps({"national_id": ANDERSSON, "diploma": document_id}).encode(),
+        headers={**bearer(hub), "X-Hub-Client": CLIENT, "X-Hub-Purpose": PURPOSE,
+                 "Content-Type": "application/json"})
+
+
+def events(hub: Hub, topic: str) -> list[object]:
+    ledger = hub.ledger
+    return [ledger.mapper.to_domain_event(n) for n in ledger.notifications(1, 10_000, (topic,))]
+
+
+async def test_a_diploma_travels_to_the_registry_and_its_decision_comes_back(
+    hub: Hub, registry: tuple[Registry, str],
+) -> None:
+    """Supplied once, named by id in a JSON query, sent to the registry as an attachment
+    part; the decision it answers with is stored and downloaded by link, byte for byte."""
+    received, _ = registry
+    diploma = pdf(b"% diploma of A. Andersson\n", pad=400_000)  # several sealed chunks
+    async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
+        diploma_id = await supply(client, hub, diploma, ANDERSSON)
+        answered = await verify(client, hub, diploma_id)
+        assert answered.status_code == 200, answered.text
+        exchange_id = answered.headers["X-Exchange-Id"]
+        body = answered.json()
+        assert body["verdict"] == "authentic"
+        decision_id = body["decision"]
+        assert decision_id != diploma_id
+        linked = await client.post(f"/documents/{decision_id}/links", headers=bearer(hub),
+                                   json={"purpose": PURPOSE})
+        assert linked.status_code == 201, linked.text
+        fetched = await client.get(linked.json()["url"], headers=bearer(hub))
+    digest = hashlib.sha256(diploma).hexdigest()
+    assert received.received == [(digest, "application/pdf")]
+    assert fetched.status_code == 200 and fetched.content == decision_pdf(digest)
+    to_provider = [d for d in events(hub, Document.Disclosed.TOPIC)
+                   if isinstance(d, Document.Disclosed) and d.recipient == PROVIDER]
+    assert [(d.originator_id, d.exchange_id, d.purpose) for d in to_provider] == [
+        (UUID(diploma_id), exchange_id, PURPOSE)]
+    (decision,) = [s for s in events(hub, Document.Supplied.TOPIC)
+                   if isinstance(s, Document.Supplied) and s.document_id == decision_id]
+    assert (decision.supplier, decision.service, decision.sha256) == (
+        PROVIDER, SERVICE, hashlib.sha256(fetched.content).hexdigest())
+
+
+async def test_another_persons_document_is_a_recorded_failure(
+    hub: Hub, registry: tuple[Registry, str],
+) -> None:
+    """A query about Andersson naming Brandt's diploma fails, naming the field: recorded as
+    the exchange's failure, nothing sent, nothing disclosed, and the hub still answers."""
+    received, _ = registry
+    async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
+        hers = await supply(client, hub, pdf(b"% diploma of B. Brandt\n"), BRANDT)
+        refused = await verify(client, hub, hers)
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["code"] == "document-subject-mismatch"
+        assert problem["issues"][0]["field"] == "diploma"
+        exchange = hub.ledger.get(UUID(refused.headers["X-Exchange-Id"]))
+        assert exchange.status is Status.FAILED
+        ours = await supply(client, hub, pdf(b"% diploma of A. Andersson\n"), ANDERSSON)
+        assert (await verify(client, hub, ours)).status_code == 200  # the worker lives on
+    assert len(received.received) == 1
+    assert [d.originator_id for d in events(hub, Document.Disclosed.TOPIC)
+            if isinstance(d, Document.Disclosed) and d.recipient == PROVIDER] == [UUID(ours)]
