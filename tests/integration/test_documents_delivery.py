@@ -9,9 +9,11 @@ the registry answered with, by link.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
@@ -22,7 +24,7 @@ from aiohttp import web
 from contracts.education import DiplomaVerification, DiplomaVerificationQuery
 from contracts.identity import ServiceId
 from hub.domain.document import Document
-from hub.domain.exchange import Status
+from hub.domain.exchange import Exchange, Status
 from hub.entrypoints.serve import Hub, run_hub
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.security.purposes import Purpose
@@ -38,11 +40,36 @@ CLIENT = "north/social-security"
 PURPOSE = "benefit-eligibility"
 
 
+@dataclass
+class Outage:
+    """How many of the next calls the registry answers ``503`` (after reading them whole)."""
+
+    calls: int = 0
+
+
 @pytest.fixture
-async def registry() -> AsyncIterator[tuple[Registry, str]]:
+def outage() -> Outage:
+    return Outage()
+
+
+@pytest.fixture
+async def registry(outage: Outage) -> AsyncIterator[tuple[Registry, str]]:
     """The emulated registry on a free loopback port, and its address."""
     received = Registry()
-    runner = web.AppRunner(registry_app(received))
+    app = registry_app(received)
+
+    @web.middleware
+    async def unavailable(request: web.Request,
+                          handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                          ) -> web.StreamResponse:
+        if outage.calls > 0:
+            outage.calls -= 1
+            await request.read()
+            return web.Response(status=503, text="registry restarting")
+        return await handler(request)
+
+    app.middlewares.append(unavailable)
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -154,3 +181,29 @@ async def test_another_persons_document_is_a_recorded_failure(
     assert len(received.received) == 1
     assert [d.originator_id for d in events(hub, Document.Disclosed.TOPIC)
             if isinstance(d, Document.Disclosed) and d.recipient == PROVIDER] == [UUID(ours)]
+
+
+async def test_a_redelivery_discloses_the_document_once(
+    hub: Hub, registry: tuple[Registry, str], outage: Outage,
+) -> None:
+    """The registry is unavailable for the first call, after the diploma was sent: the worker
+    retries and sends it again, but the disclosure to the registry within this exchange is
+    recorded once — and so it is when several disclose it for the exchange at once."""
+    received, _ = registry
+    outage.calls = 1
+    async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
+        diploma_id = await supply(client, hub, pdf(b"% diploma of A. Andersson\n"), ANDERSSON)
+        answered = await verify(client, hub, diploma_id)
+        assert answered.status_code == 200, answered.text
+    exchange_id = answered.headers["X-Exchange-Id"]
+    failed = [(f.attempt, f.retryable) for f in events(hub, Exchange.DeliveryFailed.TOPIC)
+              if isinstance(f, Exchange.DeliveryFailed) and str(f.originator_id) == exchange_id]
+    assert failed == [(1, True)]  # the first attempt, sent and then answered 503
+    assert outage.calls == 0 and len(received.received) == 1
+    documents = hub.documents.documents
+    await asyncio.gather(*(documents.disclose(
+        diploma_id, by=CLIENT, recipient=PROVIDER, purpose=PURPOSE, exchange_id=exchange_id)
+        for _ in range(3)))
+    to_provider = [(d.originator_id, d.exchange_id) for d in events(hub, Document.Disclosed.TOPIC)
+                   if isinstance(d, Document.Disclosed) and d.recipient == PROVIDER]
+    assert to_provider == [(UUID(diploma_id), exchange_id)]
