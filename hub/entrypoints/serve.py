@@ -154,4 +154,5 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime) -> 
         xroad_clients=settings.xroad_clients,
         routers=routers,
         mounts=[mount_static, mount_citizen_static],
+        documents=documents.documents,  # attachments at /soap
     )

@@ -12,106 +12,41 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator
 from uuid import UUID
 
 import httpx
 import pytest
-from aiohttp import web
 
-from contracts.education import DiplomaVerification, DiplomaVerificationQuery
-from contracts.identity import ServiceId
 from hub.domain.document import Document
 from hub.domain.exchange import Exchange, Status
-from hub.entrypoints.serve import Hub, run_hub
-from hub.service_layer.exchanges.routing import ServiceDefinition
-from hub.service_layer.security.purposes import Purpose
+from hub.entrypoints.serve import Hub
 from hub.settings import HubSettings
-from simulations.diploma_registry.app import PATH, Registry, decision_pdf, registry_app
+from simulations.diploma_registry.app import Registry, decision_pdf
+from tests.integration.diploma_fixtures import (
+    CLIENT,
+    PROVIDER,
+    PURPOSE,
+    SERVICE,
+    Outage,
+    bearer,
+    diploma_hub,
+    events,
+    outage,
+    registry,
+    supply,
+)
 from tests.integration.documents_fixtures import ANDERSSON, BRANDT, pdf
-from tests.integration.hub_fixtures import department_token, grant
 
-MAPPINGS = Path(__file__).parents[2] / "simulations" / "mappings"
-SERVICE = "north/education/diploma-verification"
-PROVIDER = "north/education"
-CLIENT = "north/social-security"
-PURPOSE = "benefit-eligibility"
-
-
-@dataclass
-class Outage:
-    """How many of the next calls the registry answers ``503`` (after reading them whole)."""
-
-    calls: int = 0
-
-
-@pytest.fixture
-def outage() -> Outage:
-    return Outage()
-
-
-@pytest.fixture
-async def registry(outage: Outage) -> AsyncIterator[tuple[Registry, str]]:
-    """The emulated registry on a free loopback port, and its address."""
-    received = Registry()
-    app = registry_app(received)
-
-    @web.middleware
-    async def unavailable(request: web.Request,
-                          handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                          ) -> web.StreamResponse:
-        if outage.calls > 0:
-            outage.calls -= 1
-            await request.read()
-            return web.Response(status=503, text="registry restarting")
-        return await handler(request)
-
-    app.middlewares.append(unavailable)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield received, f"http://127.0.0.1:{runner.addresses[0][1]}{PATH}"
-    finally:
-        await runner.cleanup()
-
-
-def diploma_service(endpoint: str, packaging: str) -> ServiceDefinition:
-    """The registry's service as a services file declares it, over the shipped mapping."""
-    return ServiceDefinition(
-        id=ServiceId("north", "education", "diploma-verification"),
-        request=DiplomaVerificationQuery, response=DiplomaVerification,
-        operation="VerifyDiploma", adapter="soap-mapping", endpoint=endpoint,
-        mapping=str(MAPPINGS / f"education.diploma-verification-{packaging}.toml"),
-        purposes=(Purpose(PURPOSE, ("national_id", "verdict", "decision"),
-                          legal_basis="Benefits Act s. 12"),),
-    )
+__all__ = ["outage", "registry"]  # fixtures
 
 
 @pytest.fixture(params=["mtom", "swa"])
 async def hub(request: pytest.FixtureRequest, hub_settings: HubSettings,
               registry: tuple[Registry, str]) -> AsyncIterator[Hub]:
     """A running hub whose diploma-verification service is the registry, in MTOM or SwA."""
-    async with run_hub(hub_settings, [diploma_service(registry[1], request.param)]) as running:
-        await grant(running, CLIENT, SERVICE, PURPOSE)
+    async with diploma_hub(hub_settings, registry[1], request.param) as running:
         yield running
-
-
-def bearer(hub: Hub, department: str = CLIENT) -> dict[str, str]:
-    return {"Authorization": f"Bearer {department_token(hub, department)}"}
-
-
-async def supply(client: httpx.AsyncClient, hub: Hub, data: bytes, subject: str) -> str:
-    """The client supplies ``data`` to the service's door; the document id."""
-    supplied = await client.post(
-        "/documents", headers=bearer(hub),
-        data={"service": SERVICE, "purpose": PURPOSE, "subject": subject},
-        files={"file": ("diploma.pdf", data, "application/pdf")})
-    assert supplied.status_code == 201, supplied.text
-    return str(supplied.json()["document_id"])
 
 
 async def verify(client: httpx.AsyncClient, hub: Hub, document_id: str) -> httpx.Response:
@@ -121,11 +56,6 @@ async def verify(client: httpx.AsyncClient, hub: Hub, document_id: str) -> httpx
         content=json.dumps({"national_id": ANDERSSON, "diploma": document_id}).encode(),
         headers={**bearer(hub), "X-Hub-Client": CLIENT, "X-Hub-Purpose": PURPOSE,
                  "Content-Type": "application/json"})
-
-
-def events(hub: Hub, topic: str) -> list[object]:
-    ledger = hub.ledger
-    return [ledger.mapper.to_domain_event(n) for n in ledger.notifications(1, 10_000, (topic,))]
 
 
 async def test_a_diploma_travels_to_the_registry_and_its_decision_comes_back(
