@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from contracts import Contract
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,16 @@ class DocumentAttachments(Protocol):
         """Store a document the provider answered with in the response ``field``; its id.
         Raises a :class:`~contracts.errors.HubError` when the document is refused."""
         ...
+
+
+@runtime_checkable
+class CarriesDocuments(Protocol):
+    """A provider adapter whose calls may send and receive documents as attachments."""
+
+    @property
+    def carries_documents(self) -> bool:
+        """Whether its calls need the exchange's :class:`DocumentAttachments`."""
+        ...
+
+    async def call(self, request: Contract, *, correlation_id: str,
+                   attachments: DocumentAttachments | None = None) -> Contract: ...

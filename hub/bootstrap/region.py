@@ -34,6 +34,7 @@ from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.relay_lease import RelayLease, relay_lease, while_leased
 from hub.adapters.store.selection import describe_store
 from hub.adapters.store.writer_lock import sole_writer
+from hub.bootstrap.documents import DocumentsRuntime, running_documents
 from hub.bootstrap.federation import FederationTransport, running_transport
 from hub.bootstrap.ingest import IngestRuntime, running_ingest
 from hub.bootstrap.notifications import notification_adapters, notification_services
@@ -44,6 +45,8 @@ from hub.bootstrap.reliability import Reliability, prepare_reliability
 from hub.bootstrap.security import access_policy
 from hub.bootstrap.supervisor import TaskSupervisor
 from hub.service_layer.audit import Auditor, checkpoint_periodically, claim_region, final_checkpoint
+from hub.service_layer.documents.attachments import ExchangeDocuments
+from hub.service_layer.documents.policy import DocumentPolicies, DocumentPolicy
 from hub.service_layer.exchanges.delivery import DeliveryWorker
 from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.relay import OutboxRelay
@@ -91,6 +94,7 @@ class Region:
     # destroys the keys of expired retention buckets (a lease holder's duty); other stores of
     # personal data follow it with retention.add_sink (hub.service_layer.privacy.retention)
     retention: RetentionEnforcer
+    documents: DocumentsRuntime  # documents supplied once (hub.service_layer.documents)
     links: RegionLinks | None = None  # set when the region has peers (hub.bootstrap.peers)
     federation: FederationTransport | None = None  # records to and from peers (with links)
     notifier: Notifier | None = None  # issued records to in-region subscribers
@@ -105,8 +109,12 @@ async def running_region(
     registry: ContractRegistry | None = None,
     subscriptions: Sequence[Subscription] = (),
     ingest: Sequence[IngestSource] = (),
+    document_policies: DocumentPolicies | None = None,
 ) -> AsyncIterator[Region]:
     """Build one region's hub and run its work for the duration of the block.
+
+    ``document_policies``: each service's door for documents (``[[documents]]`` tables);
+    when None, every service gets the defaults (``HUB_DOCUMENT_MAX_BYTES``).
 
     ``subscriptions`` (``[[subscription]]`` tables, hub.service_layer.notifications) make the
     departments named receive every record of their contract issued here.
@@ -126,7 +134,7 @@ async def running_region(
         # of history is here)
         read_models = await asyncio.to_thread(models_of, ledger)
         region, startup = await _build(stack, settings, services, registry, subscriptions,
-                                       ledger, lease)
+                                       ledger, lease, document_policies)
         stack.push_async_callback(region.supervisor.stop)  # before projections.close runs
         # Every process keeps its own in-memory read models current (others' writes in <= 1 s).
         region.supervisor.start(read_models.follower().run(region.supervisor.stopping),
@@ -153,6 +161,7 @@ async def _build(
     stack: contextlib.AsyncExitStack, settings: HubSettings,
     services: Sequence[ServiceDefinition], registry: ContractRegistry,
     subscriptions: Sequence[Subscription], ledger: Ledger, lease: RelayLease,
+    document_policies: DocumentPolicies | None = None,
 ) -> tuple[Region, _Startup]:
     """The region's parts over its ledger: NATS, bus, adapters, relay, gateway, worker."""
     region = settings.region
@@ -186,10 +195,18 @@ async def _build(
     policy = access_policy(ledger, region)  # deny by default (hub.service_layer.security)
     gateway = Gateway(ledger, directory, registry, inbox, wake_relay,
                       reply_timeout_s=settings.reply_timeout_s, policy=policy)
+    retention = RetentionEnforcer(ledger, ledger.keyring, clock=utc_now)
+    # the region's bucket and documents (hub.bootstrap.documents); deliveries carry them, and
+    # retention's passes delete the documents of the scopes they expire
+    documents = await stack.enter_async_context(running_documents(
+        settings, ledger, directory, policy, document_policies or DocumentPolicies(
+            default=DocumentPolicy(max_bytes=settings.document_max_bytes)),
+        nats_url=region_nats.url, nats_auth=region_nats.auth, retention=retention))
     worker = DeliveryWorker(
         ledger, bus, links.adapters(adapters) if links else adapters,
         max_deliver=settings.max_deliver, backoff_s=settings.retry_backoff_s, policy=policy,
         directory=directory, dead_letters=reliability.dead_letters,
+        attachments=lambda exchange: ExchangeDocuments.of(documents.documents, exchange),
     )
     # The access watch follows with the projections; what it finds is recorded and acted on.
     anomalies = AccessAnomalies(ledger, credentials, region)
@@ -204,7 +221,8 @@ async def _build(
         store=describe_store(settings.store, settings.data), auditor=auditor,
         projections=projections, credentials=credentials, access=policy, anomalies=anomalies,
         supervisor=TaskSupervisor(asyncio.Event()), links=links,
-        retention=RetentionEnforcer(ledger, ledger.keyring, clock=utc_now),
+        retention=retention,
+        documents=documents,
     )
     return parts, _Startup(reliability, region_nats, notify)
 

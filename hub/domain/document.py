@@ -132,6 +132,13 @@ class Document(Aggregate):
         self.disclosures.append({"recipient": recipient, "purpose": purpose, "basis": basis,
                                  "exchange_id": exchange_id, "step": step})
 
+    def disclosed_within(self, exchange_id: str, recipient: str) -> bool:
+        """Whether a disclosure to ``recipient`` within exchange ``exchange_id`` is recorded
+        (a redelivery of the exchange sends the document again but discloses nothing new)."""
+        return bool(exchange_id) and any(
+            d["exchange_id"] == exchange_id and d["recipient"] == recipient
+            for d in self.disclosures)
+
 
 class DocumentRefusal(Aggregate):
     """One document refused at the door: why, and what was known of it then."""

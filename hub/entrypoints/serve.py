@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from contracts import ContractRegistry
 from hub.bootstrap.cases import start_cases
 from hub.bootstrap.citizen import build_citizen_desk
-from hub.bootstrap.documents import DocumentsRuntime, attested_documents, running_documents
+from hub.bootstrap.documents import DocumentsRuntime, attested_documents
 from hub.bootstrap.region import Region, running_region
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.asgi_server import serve_asgi
@@ -50,7 +50,7 @@ from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
 from hub.service_layer.cases.engine import CaseEngine
 from hub.service_layer.citizen.desk import CitizenDesk
-from hub.service_layer.documents.policy import DocumentPolicies, DocumentPolicy
+from hub.service_layer.documents.policy import DocumentPolicies
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.ingest import IngestSource
 from hub.service_layer.notifications import Subscription
@@ -66,7 +66,6 @@ class Hub(Region):
 
     http_url: str
     console: Console  # operator console and API (hub.entrypoints.http.console)
-    documents: DocumentsRuntime  # documents supplied once (hub.service_layer.documents)
     cases: CaseEngine | None = None  # one-stop cases, when HUB_CASES names case types
 
 
@@ -91,19 +90,15 @@ async def run_hub(
     """
     async with contextlib.AsyncExitStack() as stack:
         region = await stack.enter_async_context(running_region(
-            settings, services, registry=registry, subscriptions=subscriptions, ingest=ingest))
+            settings, services, registry=registry, subscriptions=subscriptions, ingest=ingest,
+            document_policies=document_policies))
         await stack.enter_async_context(running_nats_ingress(  # departments' queries over NATS
             region.nats_url, region.gateway, max_payload_bytes=settings.max_payload_bytes,
             auth=region.nats_auth))
         if region.links:  # peers' queries over the region links
             await FederationIngress(region.links.connection, region.gateway,
                                     region.links.directory.peers).start()
-        documents = await stack.enter_async_context(running_documents(
-            settings, region.ledger, region.directory, region.access,
-            document_policies or DocumentPolicies(
-                default=DocumentPolicy(max_bytes=settings.document_max_bytes)),
-            nats_url=region.nats_url,
-            nats_auth=region.nats_auth, retention=region.retention))
+        documents = region.documents
         if region.federation is not None:  # attested documents to and from peers
             documents = replace(documents, attested=await stack.enter_async_context(
                 attested_documents(settings, documents.documents,
@@ -132,8 +127,8 @@ async def run_hub(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
                        sock=listener, tls=tls_options(settings)))
         parts = {f.name: getattr(region, f.name) for f in fields(Region)}
-        hub = Hub(**parts, http_url=http_url, console=console, documents=documents,
-                  cases=cases)
+        parts["documents"] = documents  # with the attested part, when there are peers
+        hub = Hub(**parts, http_url=http_url, console=console, cases=cases)
         log.info("hub running", region=settings.region, http=http_url, nats=hub.nats_url,
                  store=hub.store)
         yield hub
@@ -180,4 +175,5 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
         xroad_clients=settings.xroad_clients,
         routers=routers,
         mounts=[mount_static, mount_citizen_static],
+        documents=documents.documents,  # attachments at /soap
     )

@@ -136,6 +136,11 @@ class SoapMappingProvider(HttpMappingProvider):
         """The SOAP address this adapter posts to."""
         return self._endpoint
 
+    @property
+    def carries_documents(self) -> bool:
+        """Whether the mapping sends or receives documents as attachment parts."""
+        return self._attachments is not None
+
     async def call(self, request: Contract, *, correlation_id: str,
                    attachments: DocumentAttachments | None = None) -> Contract:
         """Encode, post, decode; raises only :class:`ProviderError` subclasses.

@@ -13,7 +13,9 @@ from hub.entrypoints.http.hot_routes import HotRoutes
 from hub.entrypoints.http.json_ingress import JsonIngress, json_ingress_router
 from hub.entrypoints.http.openapi_defs import hoist_defs
 from hub.entrypoints.http.openapi_refusals import document_refusals
+from hub.entrypoints.http.soap_attachments import AttachedSoapIngress
 from hub.entrypoints.http.soap_ingress import SoapIngress, soap_router
+from hub.service_layer.documents.supply import Documents
 from hub.service_layer.exchanges.gateway import Gateway
 
 
@@ -26,13 +28,15 @@ def create_http_app(
     xroad_clients: Mapping[str, str] | None = None,
     routers: Sequence[APIRouter] = (),
     mounts: Sequence[Callable[[FastAPI], None]] = (),
+    documents: Documents | None = None,
 ) -> FastAPI:
     """Build the ASGI app for one region's hub (nothing global, nothing at import).
 
     ``xroad_clients`` maps X-Road client ids onto departments (``HUB_XROAD_CLIENTS``);
     ``routers`` add other parts' routes (e.g. ``/metrics`` from the read models, ``/health``,
     the console); ``mounts`` attach sub-applications (the console's static files);
-    ``authenticator`` checks every caller's bearer token (:mod:`hub.entrypoints.http.auth`).
+    ``authenticator`` checks every caller's bearer token (:mod:`hub.entrypoints.http.auth`);
+    with ``documents``, ``/soap`` also takes queries with attachments (SwA, MTOM).
     """
     app = FastAPI(
         title=f"interop-hub — region {region}",
@@ -47,7 +51,10 @@ def create_http_app(
     app.state.authenticator = authenticator
     app.state.gateway = gateway
     app.add_exception_handler(RequestRefused, refused_handler)
-    soap = SoapIngress(gateway, max_payload_bytes=max_payload_bytes, xroad_clients=xroad_clients)
+    soap = (SoapIngress(gateway, max_payload_bytes=max_payload_bytes, xroad_clients=xroad_clients)
+            if documents is None else AttachedSoapIngress(  # hub.entrypoints.http.soap_attachments
+                gateway, documents, max_payload_bytes=max_payload_bytes,
+                xroad_clients=xroad_clients))
     json_ingress = JsonIngress(gateway, max_payload_bytes=max_payload_bytes)
     # The last middleware added runs first: FailureMiddleware wraps HotRoutes, so the
     # hot ingress paths are still never answered with a bare 500.

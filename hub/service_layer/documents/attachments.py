@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
 
 from hub.adapters.documents.errors import DocumentError
 from hub.service_layer.documents.supply import Documents, Supply
@@ -33,6 +35,22 @@ class DocumentSubjectMismatch(DocumentError):
     status = 422
 
 
+class RoutedQuery(Protocol):
+    """What an exchange being delivered tells about itself (an ``Exchange`` or a
+    ``RoutedExchange`` of hub.service_layer.exchanges)."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def client(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def data_subject(self) -> str: ...
+    @property
+    def authorisation(self) -> dict[str, str] | None: ...
+
+
 @dataclass(frozen=True)
 class ExchangeDocuments:
     """The attachments port for one exchange from ``client`` to ``service``'s department."""
@@ -44,6 +62,15 @@ class ExchangeDocuments:
     purpose: str
     subject: str  # national id or subject reference of the exchange
     exchange_id: str = ""
+
+    @classmethod
+    def of(cls, documents: Documents, exchange: RoutedQuery) -> ExchangeDocuments:
+        """The documents of ``exchange`` as its delivery sends them: from its client to its
+        service's department, about its data subject, for its decided purpose."""
+        return cls(documents, client=exchange.client,
+                   provider=exchange.service.rsplit("/", 1)[0], service=exchange.service,
+                   purpose=(exchange.authorisation or {}).get("purpose", ""),
+                   subject=exchange.data_subject, exchange_id=str(exchange.id))
 
     async def open(self, document_id: str, field: str) -> Attachment:
         """Disclose the document ``field`` names to the provider, and stream its bytes."""

@@ -155,7 +155,9 @@ class Documents:
                        exchange_id: str = "", step: str = "") -> Disclosure:
         """Decide, record ``Disclosed`` and issue ``recipient`` a link (``by`` asks for it and
         must be allowed to see the document itself; an ``exchange_id`` must be one of ``by``'s
-        exchanges, the recipient its provider)."""
+        exchanges, the recipient its provider). Within an exchange a document is disclosed to a
+        recipient once: when that is recorded already (a redelivery, or a race lost to
+        another worker), the access is decided again but nothing new is recorded."""
         if exchange_id:
             await asyncio.to_thread(self._check_exchange, exchange_id, by, recipient)
         for attempt in range(_SAVE_ATTEMPTS):
@@ -164,6 +166,9 @@ class Documents:
                 raise expired_error(document)  # nothing left to disclose
             self.may_see(document, by, purpose)
             decision = self.may_see(document, recipient, purpose)
+            if document.disclosed_within(exchange_id, recipient):  # a redelivery: once only
+                return Disclosure(document, decision,
+                                  self.links.issue(document_id, recipient, decision.purpose))
             document.disclose(recipient, decision.purpose, decision.basis,
                               decision.legal_basis, decision.consent_id, exchange_id, step)
             try:

@@ -13,14 +13,14 @@ save fails its version check or its state check and it settles as duplicate).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
 import structlog
 
 from contracts import Contract
-from contracts.errors import ContractError, HubError
+from contracts.errors import HubError
 from hub.adapters.bus.port import Bus, Delivery
 from hub.adapters.crypto.envelope import is_erased
 from hub.adapters.crypto.errors import PersonalDataErasedError
@@ -36,7 +36,7 @@ from hub.service_layer.security.decision import REMOTE, AccessPolicy, Decision
 from hub.service_layer.security.minimise import disclosed_document, minimise
 from hub.service_layer.security.recording import record_disclosed_response, record_notified
 from hub.work import to_thread
-from translation.errors import ProviderError
+from translation.attachments import CarriesDocuments, DocumentAttachments
 from translation.port import ProviderAdapter
 
 log = structlog.get_logger("hub.service_layer.exchanges.delivery")
@@ -49,6 +49,11 @@ class DeadLetterSink(Protocol):
     (:class:`hub.service_layer.exchanges.dead_letters.DeadLetters`)."""
 
     async def publish(self, exchange: Exchange) -> None: ...
+
+
+# The documents of one exchange as its provider's adapter sends and receives them
+# (hub.service_layer.documents.attachments.ExchangeDocuments.of, wired by the bootstrap).
+AttachmentsOf = Callable[[Exchange | RoutedExchange], DocumentAttachments]
 
 
 class DeliveryWorker:
@@ -65,8 +70,10 @@ class DeliveryWorker:
         policy: AccessPolicy,
         directory: ServiceDirectory,
         dead_letters: DeadLetterSink,
+        attachments: AttachmentsOf | None = None,
     ) -> None:
         self._ledger = ledger
+        self._attachments = attachments
         # re-checks rights and consent before each call (hub.service_layer.security)
         self._policy = policy
         self._directory = directory
@@ -131,8 +138,8 @@ class DeliveryWorker:
         started = time.perf_counter()
         try:
             query = adapter.request_contract.model_validate(exchange.request)
-            answer = await adapter.call(query, correlation_id=exchange.correlation_id)
-        except (ProviderError, ContractError) as exc:
+            answer = await self._call(adapter, query, exchange)
+        except HubError as exc:  # the provider's, the contract's, or a document's refusal
             await self._failed(exchange, delivery, exc)
             return
         provider_ms = (time.perf_counter() - started) * 1000
@@ -153,6 +160,15 @@ class DeliveryWorker:
             ),
         )
         await delivery.ack()
+
+    async def _call(self, adapter: ProviderAdapter, query: Contract,
+                    exchange: Exchange | RoutedExchange) -> Contract:
+        """The provider's answer; an adapter carrying documents gets the exchange's."""
+        if (isinstance(adapter, CarriesDocuments) and adapter.carries_documents
+                and self._attachments is not None):
+            return await adapter.call(query, correlation_id=exchange.correlation_id,
+                                      attachments=self._attachments(exchange))
+        return await adapter.call(query, correlation_id=exchange.correlation_id)
 
     async def _failed(
         self, exchange: Exchange | RoutedExchange, delivery: Delivery, exc: HubError
