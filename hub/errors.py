@@ -155,8 +155,10 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │   │                                         field missing or wrong
     │   ├── MultipartError              400       hub.entrypoints.http.multipart_stream — the
     │   │                                         form or package is malformed or out of order
-    │   └── SoapDocumentError           400       hub.entrypoints.http.soap_documents — an
-    │                                             element missing, or a wrong cid: reference
+    │   ├── SoapDocumentError           400       hub.entrypoints.http.soap_documents — an
+    │   │                                         element missing, or a wrong cid: reference
+    │   └── SoapAttachmentError         400       hub.entrypoints.http.soap_attachments — a
+    │                                             /soap query's attachment is not where it says
     ├── AccessError                     403       hub.service_layer.security.refusals —
     │   │                                         access-denied
     │   ├── AccessDeniedError           403       the client holds no active right on the service
