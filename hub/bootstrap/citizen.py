@@ -6,6 +6,7 @@ from hub.adapters.id_tokens.issuers import load_trusted_issuers
 from hub.adapters.id_tokens.replay import ReplayCache
 from hub.adapters.id_tokens.verifier import IdTokenVerifier
 from hub.adapters.projections.data_use_book import DataUseBook
+from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
 from hub.service_layer.citizen.desk import CitizenDesk, Clock, utc_now
 from hub.settings import HubSettings
@@ -17,7 +18,7 @@ def citizen_audience(settings: HubSettings) -> str:
 
 
 def build_citizen_desk(settings: HubSettings, ledger: Ledger, uses: DataUseBook, *,
-                       clock: Clock = utc_now) -> CitizenDesk:
+                       clock: Clock = utc_now, cases: CaseBoard | None = None) -> CitizenDesk:
     """The desk over ``ledger``, reading data-use reports from ``uses``; a trusted issuer's
     unreadable JWKS stops the start-up.
 
@@ -31,4 +32,4 @@ def build_citizen_desk(settings: HubSettings, ledger: Ledger, uses: DataUseBook,
         max_lifetime_s=settings.citizen_max_token_lifetime_s,
         replay=ReplayCache(settings.citizen_replay_capacity),
     )
-    return CitizenDesk(ledger, uses, verifier, clock=clock)
+    return CitizenDesk(ledger, uses, verifier, clock=clock, cases=cases)

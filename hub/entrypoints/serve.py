@@ -46,6 +46,7 @@ from hub.entrypoints.http.records_routes import records_router
 from hub.entrypoints.http.report_routes import report_router
 from hub.entrypoints.http.soap_documents import soap_documents_router
 from hub.entrypoints.http.tls_listener import tls_options
+from hub.entrypoints.http.transparency import Transparency, transparency_router
 from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
 from hub.service_layer.cases.engine import CaseEngine
@@ -134,7 +135,8 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
     documents, and the citizen API and pages."""
     settings, gateway = region.settings, region.gateway
     citizen = build_citizen_desk(  # hub.service_layer.citizen
-        settings, region.ledger, region.projections.data_uses)
+        settings, region.ledger, region.projections.data_uses,
+        cases=cases.board if cases is not None else None)
     assert region.notifier is not None  # running_region always starts the notifier
     health = HealthChecks(settings, region.ledger, region.auditor, region.bus.healthy,
                           supervisor=region.supervisor)
@@ -160,7 +162,9 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
         *console.routers,
         citizen_api_router(citizen),  # a person's own data, with their ID token
         citizen_pages_router(CitizenPages(citizen, settings.region)),
-        *([cases_router(cases)] if cases is not None else []),
+        *([cases_router(cases), transparency_router(Transparency(  # public figures
+            cases.board.cases, cases.case_types, cases.clock, settings.region))]
+          if cases is not None else []),
     ]
     return create_http_app(
         gateway,
