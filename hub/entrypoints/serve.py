@@ -21,7 +21,7 @@ import structlog
 from fastapi import FastAPI
 
 from contracts import ContractRegistry
-from hub.bootstrap.cases import start_cases
+from hub.bootstrap.cases import start_cases, webhooks
 from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.documents import DocumentsRuntime, running_documents
 from hub.bootstrap.region import Region, running_region
@@ -109,7 +109,7 @@ async def run_hub(
             services, region.credentials, region.wake_relay)
         cases = None if settings.cases is None else start_cases(  # hub.bootstrap.cases
             settings.cases, settings.region, region.ledger, region.gateway, region.registry,
-            list(region.directory), region.supervisor)
+            list(region.directory), region.supervisor, webhooks(settings.case_webhooks))
         app = _http_app(region, console, documents, cases)
         # What startup built (compiled mappings, schemas, read models, modules) lives as
         # long as the hub: out of the collector's sight, a full collection under load scans
