@@ -12,7 +12,7 @@ import httpx
 from hub.settings import HubSettings
 from simulations.identity_provider import IdentityProvider
 from tests.integration.citizen_fixtures import trusting
-from tests.integration.hub_fixtures import auth_headers, grant, running_region
+from tests.integration.hub_fixtures import auth_headers, running_region
 from tests.integration.test_case_engine import RELOCATION
 from tests.integration.test_case_exchanges import CASE_TYPE
 
