@@ -10,10 +10,11 @@ desk, ``<region>/one-stop``, through the gateway: grant it access like any depar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from contracts import ContractRegistry
+from hub.adapters.projections.prometheus import render_cases
 from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
 from hub.adapters.webhooks import WebhookSender
@@ -22,6 +23,7 @@ from hub.domain.time_limit import HolidayCalendar
 from hub.service_layer.cases.case_type import CaseType, CaseTypeError, Finding, read_case_type
 from hub.service_layer.cases.checking import check_case_type, load_calendar
 from hub.service_layer.cases.engine import CaseEngine
+from hub.service_layer.cases.figures import overdue_counts
 from hub.service_layer.cases.notifying import CaseNotifier, Webhook
 from hub.service_layer.cases.overdue import watch_overdue
 from hub.service_layer.cases.running import GatewayStepRunner
@@ -96,3 +98,15 @@ def start_cases(folder: Path, region: str, ledger: Ledger, gateway: Gateway,
         notifier = CaseNotifier(ledger, hooks, WebhookSender())
         supervisor.start(notifier.run(supervisor.stopping), name="case-notifier")
     return engine
+
+
+def case_metrics(engine: CaseEngine) -> Callable[[], str]:
+    """The cases' families of ``/metrics``: open and overdue cases, overdue steps."""
+    case_types = list(engine.case_types)
+    services = sorted({str(s.service) for k in engine.case_types.values() for s in k.steps})
+
+    def text() -> str:
+        return render_cases(*overdue_counts(engine.board.cases(), case_types, services,
+                                            engine.clock()))
+
+    return text

@@ -166,3 +166,22 @@ def published_months(figures: Figures) -> dict[str, list[dict[str, str | int]]]:
 
 COLUMNS = ("kind", "name", "time_limit", "volume", "completion_rate", "on_time_rate",
            "median_days", "p90_days", "open_past_limit")
+
+
+def overdue_counts(rows: Iterable[CaseLike], case_types: Iterable[str],
+                   services: Iterable[str], now: dt.datetime,
+                   ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Open cases and open cases past due by case type, awaited steps past due by service
+    (every declared case type and service present, 0 included)."""
+    opened = dict.fromkeys(case_types, 0)
+    late = dict.fromkeys(opened, 0)
+    steps = dict.fromkeys(services, 0)
+    for row in rows:
+        if row.status != "open":
+            continue
+        opened[row.case_type] = opened.get(row.case_type, 0) + 1
+        late[row.case_type] = late.get(row.case_type, 0) + (row.due_at <= now)
+        for step in row.steps:
+            if step.state in AWAITED and step.due_at is not None and step.due_at <= now:
+                steps[step.service] = steps.get(step.service, 0) + 1
+    return opened, late, steps
