@@ -81,6 +81,14 @@ async def test_progress_is_the_applicants_own_and_the_figures_name_nobody(
                 assert mine.status_code == 200, mine.text
                 assert [c["case_id"] for c in mine.json()["cases"]] == [ids[n]]
 
+            # The person's cases page shows what they are asked for.
+            token = idp.token(PEOPLE[0], jti="page", portal="portal.north.example")
+            signed = await client.post("/citizen/sign-in", data={"id_token": token})
+            assert signed.status_code == 303, signed.text
+            page = await client.get("/citizen/cases")
+            assert page.status_code == 200
+            assert "You are asked for: a certificate of residence" in page.text
+
             # The figures: public, no token; 2 cases, so every count shows as "< 5".
             page = await client.get("/transparency")
             data = await client.get("/transparency/data.json")
