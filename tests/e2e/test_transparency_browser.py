@@ -5,6 +5,7 @@ in the page or the open data. Screenshots go to ``test-output/transparency/``.""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from tests.e2e.test_citizen_pages_browser import (  # noqa: F401 - fixtures
     axe_source,
     browser,
 )
+from tests.e2e.test_console_browser import _log_in
+from tests.integration.console_fixtures import enrol
 from tests.integration.hub_fixtures import auth_headers, running_region
 from tests.integration.test_case_engine import RELOCATION
 from tests.integration.test_case_exchanges import CASE_TYPE
@@ -67,4 +70,15 @@ async def test_the_transparency_page_is_accessible_on_a_phone_and_names_nobody(
             for case_id in ids:
                 assert case_id not in published
             assert "north/portal" not in published
+
+        # The console's cases list and one case's step timeline pass axe too.
+        await _log_in(page, hub.http_url, await asyncio.to_thread(enrol, hub, "ada", "operator"))
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.goto(f"{hub.http_url}/console/cases")
+        await _axe(page, axe_source, "/console/cases")
+        await page.get_by_role("link", name=ids[0][:8]).click()
+        await page.wait_for_url(f"{hub.http_url}/console/cases/{ids[0]}")
+        assert await page.locator(".timeline .event").count() == 2  # submitted, requested
+        await page.screenshot(path=str(SCREENSHOTS / "console-case.png"), full_page=True)
+        await _axe(page, axe_source, "/console/cases/{id}")
         await context.close()
