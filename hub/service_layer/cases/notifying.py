@@ -29,7 +29,7 @@ import structlog
 from hub.adapters.readmodels.cases import CasesModel
 from hub.adapters.readmodels.tail import LedgerTail
 from hub.adapters.store.ledger import Ledger
-from hub.adapters.webhooks import Delivery, WebhookSender
+from hub.adapters.webhooks import WebhookSender
 from hub.service_layer.cases.progress import progress
 
 log = structlog.get_logger(__name__)
@@ -53,7 +53,6 @@ class CaseNotifier:
         self.sender = sender
         self.model = CasesModel()
         self.tail = LedgerTail(ledger, CasesModel.topics)
-        self.deliveries: list[Delivery] = []  # the last few, newest last (for /health-like looks)
         self._pending: list[tuple[UUID, str, int, str]] = []
         self._started = False
 
@@ -79,7 +78,6 @@ class CaseNotifier:
             body = json.dumps({"case_id": str(case_id), "change": change, "version": version,
                                "at": at, "progress": progress(row)}).encode()
             delivery = await self.sender.post(hook.url, hook.secret, body, event=change)
-            self.deliveries = [*self.deliveries[-99:], delivery]
             sent += 1
             if not delivery.delivered:
                 log.warning("case notification not delivered", case_id=str(case_id),
