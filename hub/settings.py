@@ -174,6 +174,10 @@ class HubSettings(BaseSettings):
         default=None, description="Folder of case-type files (*.toml) this hub runs; each is "
         "checked against the contracts and services at start",
     )
+    case_webhooks: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Portal department -> {\"url\": ..., \"secret\": ...}: "
+        "every change of the cases it filed is POSTed there, signed (docs/cases.md)",
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

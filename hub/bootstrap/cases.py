@@ -10,21 +10,26 @@ desk, ``<region>/one-stop``, through the gateway: grant it access like any depar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from contracts import ContractRegistry
+from hub.adapters.projections.prometheus import render_cases
 from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
+from hub.adapters.webhooks import WebhookSender
 from hub.bootstrap.supervisor import TaskSupervisor
 from hub.domain.time_limit import HolidayCalendar
 from hub.service_layer.cases.case_type import CaseType, CaseTypeError, Finding, read_case_type
 from hub.service_layer.cases.checking import check_case_type, load_calendar
 from hub.service_layer.cases.engine import CaseEngine
+from hub.service_layer.cases.figures import overdue_counts
+from hub.service_layer.cases.notifying import CaseNotifier, Webhook
 from hub.service_layer.cases.overdue import watch_overdue
 from hub.service_layer.cases.running import GatewayStepRunner
 from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.settings import SettingsInvalidError
 
 DESK = "one-stop"
 """The department of each region that case steps are queries of."""
@@ -64,13 +69,44 @@ def calendars_for(case_types: dict[str, CaseType]) -> dict[str, HolidayCalendar]
     return calendars
 
 
+def webhooks(settings: Mapping[str, Mapping[str, str]]) -> dict[str, Webhook]:
+    """The portals' webhooks of ``HUB_CASE_WEBHOOKS``; a bad one is named (not its secret)."""
+    hooks: dict[str, Webhook] = {}
+    for department, hook in settings.items():
+        url, secret = hook.get("url", ""), hook.get("secret", "")
+        extra = set(hook) - {"url", "secret"}
+        if not url.startswith(("http://", "https://")) or not secret or extra:
+            raise SettingsInvalidError(
+                f"HUB_CASE_WEBHOOKS: {department}: needs an http(s) 'url' and a 'secret'"
+                + (f" (unknown: {', '.join(sorted(extra))})" if extra else ""))
+        hooks[department] = Webhook(url, secret)
+    return hooks
+
+
 def start_cases(folder: Path, region: str, ledger: Ledger, gateway: Gateway,
                 registry: ContractRegistry, services: Sequence[ServiceDefinition],
-                supervisor: TaskSupervisor) -> CaseEngine:
-    """The case engine of a running hub, its overdue duty started under ``supervisor``."""
+                supervisor: TaskSupervisor,
+                hooks: Mapping[str, Webhook] | None = None) -> CaseEngine:
+    """The case engine of a running hub, its overdue duty started under ``supervisor``,
+    and, when portals have ``hooks``, the notifier of their cases' changes."""
     case_types = load_case_types(folder, registry, services, region)
     engine = CaseEngine(ledger, registry, case_types, calendars_for(case_types),
                         GatewayStepRunner(gateway, registry, f"{region}/{DESK}"), wall_clock,
                         CaseBoard(ledger))
     supervisor.start(watch_overdue(engine, supervisor.stopping), name="case-overdue")
+    if hooks:
+        notifier = CaseNotifier(ledger, hooks, WebhookSender())
+        supervisor.start(notifier.run(supervisor.stopping), name="case-notifier")
     return engine
+
+
+def case_metrics(engine: CaseEngine) -> Callable[[], str]:
+    """The cases' families of ``/metrics``: open and overdue cases, overdue steps."""
+    case_types = list(engine.case_types)
+    services = sorted({str(s.service) for k in engine.case_types.values() for s in k.steps})
+
+    def text() -> str:
+        return render_cases(*overdue_counts(engine.board.cases(), case_types, services,
+                                            engine.clock()))
+
+    return text

@@ -7,6 +7,7 @@ from hub.adapters.id_tokens.issuers import load_trusted_issuers
 from hub.adapters.id_tokens.replay import ReplayCache
 from hub.adapters.id_tokens.verifier import IdTokenVerifier
 from hub.adapters.projections.data_use_book import DataUseBook
+from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
 from hub.service_layer.citizen.desk import CitizenDesk, Clock, utc_now
 from hub.service_layer.citizen.refusal_budget import RefusalBudget
@@ -19,7 +20,7 @@ def citizen_audience(settings: HubSettings) -> str:
 
 
 def build_citizen_desk(settings: HubSettings, ledger: Ledger, uses: DataUseBook, *,
-                       clock: Clock = utc_now) -> CitizenDesk:
+                       clock: Clock = utc_now, cases: CaseBoard | None = None) -> CitizenDesk:
     """The desk over ``ledger``, reading data-use reports from ``uses``; a trusted issuer's
     unreadable JWKS stops the start-up.
 
@@ -36,4 +37,5 @@ def build_citizen_desk(settings: HubSettings, ledger: Ledger, uses: DataUseBook,
     budget = RefusalBudget(per_client=settings.citizen_refusals_per_client,
                            total=settings.citizen_refusals_total,
                            window_s=settings.citizen_refusal_window_s)
-    return CitizenDesk(ledger, uses, verifier, budget=budget, clock=clock)
+    return CitizenDesk(ledger, uses, verifier, budget=budget, clock=clock,
+                       cases=cases)

@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, fields, replace
 
 import structlog
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from contracts import ContractRegistry
-from hub.bootstrap.cases import start_cases
+from hub.bootstrap.cases import case_metrics, start_cases, webhooks
 from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.documents import DocumentsRuntime, attested_documents
 from hub.bootstrap.region import Region, running_region
@@ -35,6 +35,8 @@ from hub.entrypoints.http.citizen.pages import (
     citizen_pages_router,
     mount_citizen_static,
 )
+from hub.entrypoints.http.console.cases_page import NAV as CASES_NAV
+from hub.entrypoints.http.console.cases_page import cases_page_router
 from hub.entrypoints.http.console.pages import mount_static
 from hub.entrypoints.http.console.wiring import Console, build_console
 from hub.entrypoints.http.document_content_route import document_content_router
@@ -46,6 +48,7 @@ from hub.entrypoints.http.records_routes import records_router
 from hub.entrypoints.http.report_routes import report_router
 from hub.entrypoints.http.soap_documents import soap_documents_router
 from hub.entrypoints.http.tls_listener import tls_options
+from hub.entrypoints.http.transparency import Transparency, transparency_router
 from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
 from hub.service_layer.cases.engine import CaseEngine
@@ -109,9 +112,10 @@ async def run_hub(
             services, region.credentials, region.wake_relay)
         cases = None if settings.cases is None else start_cases(  # hub.bootstrap.cases
             settings.cases, settings.region, region.ledger, region.gateway, region.registry,
-            list(region.directory), region.supervisor)
+            list(region.directory), region.supervisor, webhooks(settings.case_webhooks))
         citizen = build_citizen_desk(  # hub.service_layer.citizen
-            settings, region.ledger, region.projections.data_uses)
+            settings, region.ledger, region.projections.data_uses,
+            cases=cases.board if cases is not None else None)
         # after the server stops, before the ledger closes: the refusals counted but not
         # yet summarised are recorded
         stack.callback(citizen.record_suppressed, all_windows=True)
@@ -134,6 +138,16 @@ async def run_hub(
         yield hub
 
 
+def case_routers(cases: CaseEngine, console: Console, region: str) -> list[APIRouter]:
+    """The cases routes, the console's cases pages and the public figures."""
+    if console.pages is not None:
+        console.pages.nav = (*console.pages.nav[:-1], CASES_NAV, *console.pages.nav[-1:])
+    return [cases_router(cases),
+            *([cases_page_router(console.pages, cases)] if console.pages else []),
+            transparency_router(Transparency(cases.board.cases, cases.case_types, cases.clock,
+                                             region))]
+
+
 def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
               cases: CaseEngine | None, citizen: CitizenDesk) -> FastAPI:
     """Queries, records, health, metrics, the data-use report, the console, the links, the
@@ -144,7 +158,7 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
                           supervisor=region.supervisor)
     routers = [
         health_router(health, settings.region),
-        metrics_router(region.projections),
+        metrics_router(region.projections, case_metrics(cases) if cases is not None else None),
         records_router(region.notifier, max_payload_bytes=settings.max_payload_bytes),
         documents_router(documents.documents, documents.uploads),
         *([attested_router(documents.attested)] if documents.attested else []),
@@ -165,7 +179,7 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
         *console.routers,
         citizen_api_router(citizen),  # a person's own data, with their ID token
         citizen_pages_router(CitizenPages(citizen, settings.region)),
-        *([cases_router(cases)] if cases is not None else []),
+        *(case_routers(cases, console, settings.region) if cases is not None else []),
     ]
     return create_http_app(
         gateway,

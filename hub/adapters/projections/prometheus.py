@@ -126,3 +126,20 @@ def _number(value: float) -> str:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     return repr(float(value))
+
+
+def render_cases(open_cases: Mapping[str, int], overdue_cases: Mapping[str, int],
+                 overdue_steps: Mapping[str, int]) -> str:
+    """One-stop cases: open and overdue cases by case type, overdue steps by service."""
+    opened = _Family(f"{PREFIX}cases_open", "gauge", "Cases open (not completed, refused "
+                     "or withdrawn), by case type.")
+    late = _Family(f"{PREFIX}cases_overdue", "gauge",
+                   "Open cases past the case's time limit, by case type.")
+    steps = _Family(f"{PREFIX}case_steps_overdue", "gauge", "Steps of open cases still "
+                    "awaited from the department past their time limit, by service.")
+    for name in sorted(open_cases):
+        opened.add(open_cases[name], {"case_type": name})
+        late.add(overdue_cases.get(name, 0), {"case_type": name})
+    for service in sorted(overdue_steps):
+        steps.add(overdue_steps[service], {"service": service})
+    return "".join(_family_text(f) for f in (opened, late, steps))

@@ -51,6 +51,7 @@ class StepRow:
     reference: str = ""
     reason: str = ""
     exchange_id: str = ""
+    requested_at: dt.datetime | None = None  # first sent (a step asked again keeps it)
     case_open: bool = True  # False once the case completed, was refused or withdrawn
 
     @property
@@ -81,6 +82,8 @@ class CaseRow:
     reason: str = ""
     result_issued: bool = False
     steps: tuple[StepRow, ...] = ()
+    data_subject: str = ""  # the subject's pseudonymous reference: the person's own view
+
 
     def step(self, name: str) -> StepRow:
         return next(s for s in self.steps if s.name == name)
@@ -91,6 +94,7 @@ class CasesModel:
     """Case rows by id, and the heap of due steps."""
 
     rows: dict[UUID, CaseRow] = field(default_factory=dict)
+    by_subject: dict[str, list[UUID]] = field(default_factory=dict)
     _due: list[tuple[dt.datetime, str, UUID, str]] = field(default_factory=list)
 
     topics = frozenset({
@@ -106,7 +110,10 @@ class CasesModel:
         if topic == Case.Submitted.TOPIC:
             steps = tuple(StepRow(n, s, since=event.at) for n, s in event.steps.items())
             self.rows[uid] = CaseRow(uid, event.case_type, event.applicant, "open",
-                                     event.at, event.due_at, steps=steps)
+                                     event.at, event.due_at, steps=steps,
+                                     data_subject=event.data_subject)
+            if event.data_subject:
+                self.by_subject.setdefault(event.data_subject, []).append(uid)
             return
         row = self.rows.get(uid)
         if row is None:
@@ -137,7 +144,8 @@ class CasesModel:
         if topic == Case.StepRequested.TOPIC:
             step = dataclasses.replace(step, state=REQUESTED, since=event.at,
                                        due_at=event.due_at, overdue=False, reason="",
-                                       exchange_id=event.exchange_id)
+                                       exchange_id=event.exchange_id,
+                                       requested_at=step.requested_at or event.at)
             heapq.heappush(self._due, (event.due_at, str(row.id), row.id, step.name))
         elif topic == Case.StepAcknowledged.TOPIC:
             step = dataclasses.replace(step, state=ACKNOWLEDGED, since=event.at,
@@ -188,6 +196,12 @@ class CaseBoard:
         """Every case, oldest first."""
         self.catch_up()
         return sorted(self.model.rows.values(), key=lambda r: r.submitted_at)
+
+    def of_subject(self, subject_ref: str) -> list[CaseRow]:
+        """The cases whose data subject is ``subject_ref``, oldest first (an index, no scan)."""
+        self.catch_up()
+        with self._lock:
+            return [self.model.rows[uid] for uid in self.model.by_subject.get(subject_ref, ())]
 
     def pop_due(self, now: dt.datetime) -> list[tuple[UUID, str]]:
         self.catch_up()

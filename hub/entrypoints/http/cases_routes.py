@@ -7,6 +7,9 @@
   sends its decision when it is made, a ``case.step-decision@1.0`` document
   (``acknowledged``, ``approved``, ``refused`` with a reason, ``more-information-needed``);
   the step id is ``<case id>.<step name>``.
+- ``GET /cases`` and ``GET /cases/{case_id}`` — the portal that filed a case reads its
+  progress: each step's state, holder, since, due by, and what is awaited from the
+  applicant. Another department's case is answered 404 like a case that does not exist.
 
 Every caller proves its department with its bearer token. A refusal is answered as problem
 details naming the code, the reason and each field, and recorded as a rejected exchange
@@ -15,8 +18,10 @@ like any refused request.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
@@ -27,11 +32,20 @@ from hub.entrypoints.http.auth import correlation_of, gateway_of, require_depart
 from hub.entrypoints.http.body import read_capped
 from hub.entrypoints.http.problems import problem_response
 from hub.service_layer.cases.engine import CaseEngine
+from hub.service_layer.cases.progress import progress
 from hub.service_layer.exchanges.gateway import Envelope
 from hub.service_layer.exchanges.messages import ReplyError
 
 INGRESS = "cases"
+NO_STORE = {"Cache-Control": "no-store"}
 _MAX_JSON = 256 * 1024
+
+
+class CaseNotFoundError(HubError):
+    """Raised when the caller filed no case with this id (another's case is not found either)."""
+
+    code = "case-not-found"
+    status = 404
 
 
 class CaseRequestError(HubError):
@@ -68,7 +82,31 @@ def cases_router(engine: CaseEngine) -> APIRouter:
             return await _refused(request, department, exc)
         return JSONResponse(_summary(case))
 
+    @router.get("/cases", summary="The cases this portal filed, with each step's progress")
+    async def mine(department: str = Depends(require_department)) -> Response:
+        rows = await asyncio.to_thread(engine.board.cases)
+        return JSONResponse({"cases": [progress(r) for r in rows if r.applicant == department]},
+                            headers=NO_STORE)
+
+    @router.get("/cases/{case_id}", summary="A case's progress, for the portal that filed it")
+    async def show(case_id: str, request: Request,
+                   department: str = Depends(require_department)) -> Response:
+        try:
+            row = await asyncio.to_thread(engine.board.get, _case_id(case_id))
+            if row is None or row.applicant != department:
+                raise CaseNotFoundError(f"no case {case_id} filed by {department}")
+        except HubError as exc:
+            return await _refused(request, department, exc)
+        return JSONResponse(progress(row), headers=NO_STORE)
+
     return router
+
+
+def _case_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise CaseNotFoundError(f"{text!r} is not a case id (a UUID)") from None
 
 
 def _summary(case: Case) -> dict[str, Any]:

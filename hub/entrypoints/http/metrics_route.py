@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -12,8 +13,10 @@ from hub.adapters.projections.live import LiveProjections
 from hub.adapters.projections.prometheus import CONTENT_TYPE
 
 
-def metrics_router(projections: LiveProjections) -> APIRouter:
-    """Routes that read the hub's live read models (off the event loop: the stores block)."""
+def metrics_router(projections: LiveProjections,
+                   more: Callable[[], str] | None = None) -> APIRouter:
+    """Routes that read the hub's live read models (off the event loop: the stores block);
+    ``more`` adds families of other read models (e.g. the cases') to ``/metrics``."""
     router = APIRouter(tags=["operations"])
 
     @router.get(
@@ -24,6 +27,8 @@ def metrics_router(projections: LiveProjections) -> APIRouter:
     )
     async def prometheus() -> Response:
         text = await asyncio.to_thread(projections.prometheus_text)
+        if more is not None:
+            text += await asyncio.to_thread(more)
         return Response(text, media_type=CONTENT_TYPE)
 
     @router.get("/metrics/services", summary="Service metrics per provider department and service")

@@ -49,6 +49,7 @@ from hub.service_layer.security.consents import ConsentBook
 
 if TYPE_CHECKING:
     from hub.adapters.projections.data_use_book import DataUseBook
+    from hub.adapters.readmodels.cases import CaseBoard
     from hub.adapters.store.ledger import Ledger
 
 Clock = Callable[[], dt.datetime]
@@ -92,8 +93,10 @@ class CitizenDesk:
     """Reads and consent revocations for the person an ID token names, each recorded."""
 
     def __init__(self, ledger: Ledger, uses: DataUseBook, verifier: IdTokenVerifier, *,
-                 budget: RefusalBudget, clock: Clock = utc_now) -> None:
+                 budget: RefusalBudget, clock: Clock = utc_now,
+                 cases: CaseBoard | None = None) -> None:
         self._ledger = ledger
+        self._cases = cases  # the cases read model, where the hub runs cases
         self._uses = uses
         self._verifier = verifier
         self._budget = budget
@@ -220,7 +223,7 @@ class CitizenDesk:
         if what == CONSENTS:
             return views.consent_items(self._ledger, subject_ref, now)
         if what == CASES:
-            return views.case_items(self._ledger, subject_ref)
+            return views.case_items(self._cases, subject_ref)
         if what == KEPT:
             return views.kept_items(self._ledger, self._uses, subject_ref, now)
         raise ValueError(f"unknown reading {what!r}; one of {READINGS}")

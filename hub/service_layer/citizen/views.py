@@ -12,15 +12,17 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from hub.domain.consent import Consent, ConsentState
+from hub.service_layer.cases.progress import progress
 from hub.service_layer.security.consents import ConsentBook
 from hub.service_layer.security.report import data_use_report
 
 if TYPE_CHECKING:
     from hub.adapters.projections.data_use_book import DataUseBook
+    from hub.adapters.readmodels.cases import CaseBoard
     from hub.adapters.store.ledger import Ledger
 
-CASES_NOTE = ("Cases are not recorded by this hub yet; the list will hold one entry per "
-              "application (id, type, state, steps) when they are.")
+CASES_NOTE = ("One entry per application: its state and each step's state, who holds it, "
+              "since when and due by; awaited_from_applicant lists what you are asked for.")
 KEPT_NOTE = ("kept_until is the end of the period the purpose states for what it received; "
              "null where the hub states no period yet. A consent holds until its until day.")
 
@@ -45,9 +47,11 @@ def consent_item(consent: Consent, now: dt.datetime) -> dict[str, Any]:
             "until": consent.until, "state": state.value, "uses": consent.uses}
 
 
-def case_items(ledger: Ledger, subject_ref: str) -> list[dict[str, Any]]:
-    """The person's cases: none yet, as the hub records no cases (see :data:`CASES_NOTE`)."""
-    return []
+def case_items(board: CaseBoard | None, subject_ref: str) -> list[dict[str, Any]]:
+    """The person's cases with each step's progress (none where the hub runs no cases)."""
+    if board is None:
+        return []
+    return [progress(row) for row in board.of_subject(subject_ref)]
 
 
 def kept_items(ledger: Ledger, uses: DataUseBook, subject_ref: str,

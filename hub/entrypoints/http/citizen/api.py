@@ -129,7 +129,7 @@ def citizen_api_router(desk: CitizenDesk) -> APIRouter:
         return await reading(request, CONSENTS, "consents")
 
     @router.get("/cases", responses=_answers(CasesOut),
-                summary="The person's cases (none recorded yet)")
+                summary="The person's cases and each step's progress")
     async def cases(request: Request) -> JSONResponse:
         return await reading(request, CASES, "cases", note=CASES_NOTE)
 

@@ -4,7 +4,7 @@ desk's items; the citizen API's integration tests validate real answers against 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -56,10 +56,10 @@ class RevokedOut(BaseModel):
 
 
 class CasesOut(BaseModel):
-    """The person's cases: an empty list until the hub records cases."""
+    """The person's cases, each with its steps' progress (``GET /cases/{id}``'s answer)."""
 
     subject: str
-    cases: list[dict[str, str]]
+    cases: list[dict[str, Any]]
     note: str
 
 

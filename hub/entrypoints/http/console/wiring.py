@@ -31,6 +31,7 @@ class Console:
     directory: OperatorDirectory
     queries: ConsoleQueries
     auth: ConsoleAuth
+    pages: ConsolePages | None = None  # for pages of parts built later (e.g. cases)
 
     def require(self, permission: Permission) -> Callable[[Request], Awaitable[ActiveSession]]:
         """A dependency for other routers: an operator whose role grants ``permission``."""
@@ -59,7 +60,7 @@ def build_console(
     auth = ConsoleAuth(directory, directory.secrets, credentials)
     pages = ConsolePages(queries, directory, auth)
     return Console([console_router(pages), operator_api_router(queries, directory, auth)],
-                   directory, queries, auth)
+                   directory, queries, auth, pages)
 
 
 def _online(settings: HubSettings):  # type: ignore[no-untyped-def]
