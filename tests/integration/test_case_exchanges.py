@@ -13,7 +13,7 @@ from hub.adapters.readmodels.cases import CaseBoard
 from hub.domain.exchange import Exchange
 from hub.service_layer.cases.case_type import read_case_type
 from hub.service_layer.cases.checking import check_case_type
-from hub.service_layer.cases.engine import CaseEngine
+from hub.service_layer.cases.engine import CaseEngine, step_id
 from hub.service_layer.cases.running import GatewayStepRunner
 from hub.settings import HubSettings
 from tests.integration.cases_fixtures import NATIONAL_ID, Clock, calendars
@@ -71,10 +71,13 @@ async def test_steps_are_exchanges_of_the_one_stop_desk(hub_settings: HubSetting
                             GatewayStepRunner(hub.gateway, registry, DESK),
                             Clock(dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)),
                             CaseBoard(hub.ledger))
-        # Deny by default: without a right the first step is refused and the case waits.
+        # Deny by default: without a right the first step's exchange is refused; the step
+        # records the failure (no department decided) and the case stays open.
         refused_case = await engine.submit("benefit-check@1.0", "north/portal", RELOCATION, {})
         row = engine.board.get(refused_case)
-        assert row is not None and row.step("contributions").state == "requested"
+        assert row is not None and row.status == "open"
+        assert row.step("contributions").state == "failed"
+        assert row.step("contributions").reason.startswith("access-denied: ")
         refused = hub.ledger.get(UUID(row.step("contributions").exchange_id))
         assert refused.client == DESK and refused.error["code"] == "access-denied"
 
@@ -83,6 +86,10 @@ async def test_steps_are_exchanges_of_the_one_stop_desk(hub_settings: HubSetting
         case_id = await engine.submit("benefit-check@1.0", "north/portal", RELOCATION, {})
         case = await engine.advance(case_id)
         assert case.status == "completed", case.steps
+        # Once granted, the failed step of the first case is retried and the case runs on.
+        retried = await engine.retry(step_id(refused_case, "contributions"))
+        assert retried.status == "completed", retried.steps
+        assert retried.steps["contributions"]["exchange_id"] != str(refused.id)
         assert case.steps["contributions"]["answer"]["person"]["national_id"] == NATIONAL_ID
         assert case.steps["tax"]["answer"]["status"] == "cleared"
         for name in ("contributions", "tax"):

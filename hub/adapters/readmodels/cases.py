@@ -26,6 +26,7 @@ from hub.domain.case import (
     ACKNOWLEDGED,
     APPROVED,
     COMPLETED,
+    FAILED,
     MORE_INFORMATION,
     REFUSED,
     REQUESTED,
@@ -97,7 +98,7 @@ class CasesModel:
         Case.Submitted.TOPIC, Case.StepRequested.TOPIC, Case.StepAcknowledged.TOPIC,
         Case.StepDecided.TOPIC, Case.StepOverdue.TOPIC, Case.Completed.TOPIC,
         Case.Refused.TOPIC, Case.Withdrawn.TOPIC, Case.ResultIssued.TOPIC,
-        Case.InformationSupplied.TOPIC,
+        Case.InformationSupplied.TOPIC, Case.StepSent.TOPIC, Case.StepFailed.TOPIC,
     })
 
     def apply(self, topic: str, event: Any) -> None:
@@ -139,6 +140,12 @@ class CasesModel:
                                        due_at=event.due_at, overdue=False, reason="",
                                        exchange_id=event.exchange_id)
             heapq.heappush(self._due, (event.due_at, str(row.id), row.id, step.name))
+        elif topic == Case.StepSent.TOPIC:
+            step = dataclasses.replace(step, exchange_id=event.exchange_id)
+        elif topic == Case.StepFailed.TOPIC:
+            step = dataclasses.replace(step, state=FAILED, since=event.at,
+                                       reason=f"{event.code}: {event.reason}",
+                                       exchange_id=event.exchange_id)
         elif topic == Case.StepAcknowledged.TOPIC:
             step = dataclasses.replace(step, state=ACKNOWLEDGED, since=event.at,
                                        reference=event.reference)
