@@ -55,6 +55,7 @@ from hub.service_layer.cases.errors import (
     UnknownCaseTypeError,
 )
 from hub.service_layer.cases.filling import fill_input
+from hub.service_layer.cases.late_answers import late_answer
 from hub.service_layer.cases.running import StepAnswer, StepRequest, StepRunner
 from hub.work import to_thread
 
@@ -166,10 +167,14 @@ class CaseEngine:
                 lost = [n for n in lost if case.unsent(n)]
                 if lost:
                     await self._send_and_record(case, kind, lost)
-            if lost or ready:
+            late = {s.name: a for s in row.steps if s.state == FAILED
+                    and (a := await to_thread(late_answer, self.ledger, s.exchange_id))}
+            if late:
+                await self._change(row.id, partial(self._record_late, kind=kind, late=late))
+            if lost or ready or late:
                 await self.advance(row.id)
                 resumed.append(row.id)
-                log.info("case resumed", case_id=str(row.id), resent=lost)
+                log.info("case resumed", case_id=str(row.id), resent=lost, late=list(late))
         return resumed
 
     async def retry(self, step: str) -> Case:
@@ -240,6 +245,18 @@ class CaseEngine:
         for step in ready:
             self._request(case, step, at)
         return [s.name for s in ready]
+
+    def _record_late(self, case: Case, *, kind: CaseType,
+                     late: Mapping[str, dict[str, Any]]) -> None:
+        """A failed step's requeued exchange answered: requested again (its due time
+        unchanged) and answered by that exchange."""
+        answers = {}
+        for name, answer in late.items():
+            state = case.steps[name]
+            if case.status == OPEN and state["state"] == FAILED:
+                answers[name] = StepAnswer(state["exchange_id"], answer)
+                case.request_step(name, "", self.clock(), state["due_at"])
+        self._record_answers(case, kind=kind, answers=answers)
 
     def _request(self, case: Case, step: Step, at: dt.datetime) -> None:
         due = self.calendars[step.service.region].due(at, step.time_limit)
@@ -362,6 +379,3 @@ class CaseConflictError(HubError):
 
     def __init__(self, case_id: UUID) -> None:
         super().__init__(f"case {case_id} was changed concurrently too often; try again")
-
-
-
