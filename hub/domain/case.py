@@ -36,7 +36,8 @@ WAITING, REQUESTED, ACKNOWLEDGED = "waiting", "requested", "acknowledged"
 """Step states before a decision (then: one of :data:`DECISIONS`)."""
 FAILED = "failed"
 """A step whose exchange was refused, failed or dead-lettered: not a department's decision,
-so the case stays open; the step is sent again by :meth:`Case.request_step`."""
+so the case stays open; the step is sent again by :meth:`Case.request_step`, or its
+department decides it by hand (it received the application some other way)."""
 
 
 class CaseStateError(HubError):
@@ -362,6 +363,6 @@ class Case(Aggregate):
 
     def _check_awaiting(self, step: str, action: str) -> None:
         self._check_open(f"{action} step {step}")
-        if self._step(step)["state"] not in (REQUESTED, ACKNOWLEDGED):
+        if self._step(step)["state"] not in (REQUESTED, ACKNOWLEDGED, FAILED):
             raise CaseStateError(self.id, f"{action} step {step}",
                                  f"it is {self.steps[step]['state']}, not awaiting a decision")
