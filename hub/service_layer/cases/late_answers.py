@@ -26,6 +26,8 @@ def late_answer(ledger: Ledger, exchange_id: str) -> dict[str, Any] | None:
     exchange = ledger.get(UUID(exchange_id))
     if exchange.status not in ANSWERED:
         return None
-    document: dict[str, Any] = exchange.response
+    document: dict[str, Any] | None = exchange.response
+    if document is None:
+        return None
     fields = exchange.disclosed_fields
     return minimise(document, fields) if fields is not None else document
