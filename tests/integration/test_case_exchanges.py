@@ -70,9 +70,9 @@ async def test_steps_are_exchanges_of_the_one_stop_desk(hub_settings: HubSetting
     async with running_region(hub_settings) as region:
         hub = region.hub
         assert check_case_type(kind, registry, list(hub.directory)) == []
+        clock = Clock(dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC))
         engine = CaseEngine(hub.ledger, registry, {str(kind.id): kind}, calendars(),
-                            GatewayStepRunner(hub.gateway, registry, DESK),
-                            Clock(dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)),
+                            GatewayStepRunner(hub.gateway, registry, DESK), clock,
                             CaseBoard(hub.ledger))
         # Deny by default: without a right the first step's exchange is refused; the step
         # records the failure (no department decided) and the case stays open.
@@ -83,6 +83,9 @@ async def test_steps_are_exchanges_of_the_one_stop_desk(hub_settings: HubSetting
         assert row.step("contributions").reason.startswith("access-denied: ")
         refused = hub.ledger.get(UUID(row.step("contributions").exchange_id))
         assert refused.client == DESK and refused.error["code"] == "access-denied"
+        # A failed step is still owed: its time limit runs and it becomes overdue.
+        clock.move(days=3)
+        assert await engine.mark_overdue() == [(refused_case, "contributions")]
 
         for service in ("north/social-security/contribution-history", "north/tax/tax-clearance"):
             await grant(hub, DESK, service, "benefit-eligibility")

@@ -165,8 +165,9 @@ class CasesModel:
             due_at, _, uid, name = heapq.heappop(self._due)
             row = self.rows[uid]
             step = row.step(name)
-            if row.status == "open" and step.awaited and not step.overdue and \
-                    step.due_at == due_at:
+            # A failed step (its exchange refused or failed) is still owed: its limit runs.
+            if row.status == "open" and (step.awaited or step.state == FAILED) and \
+                    not step.overdue and step.due_at == due_at:
                 found.append((uid, name))
         return found
 
