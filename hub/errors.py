@@ -223,6 +223,8 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │                                             the HTTP layer
     ├── MissingServiceHeaderError       400       hub.entrypoints.nats.ingress — no Hub-Service
     │                                             header
+    ├── DecisionRequestError            400       hub.entrypoints.nats.case_decisions — a NATS
+    │                                             decision without Hub-Step, or not a JSON object
     ├── SimulationsMissing              501       hub.entrypoints.cli.optional_parts — demo or
     │                                             simulate where the simulations package is absent
     ├── FederationError                 400       federation.errors — keys

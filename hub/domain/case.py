@@ -34,6 +34,10 @@ DECISIONS = (APPROVED, REFUSED_STEP, MORE_INFORMATION)
 
 WAITING, REQUESTED, ACKNOWLEDGED = "waiting", "requested", "acknowledged"
 """Step states before a decision (then: one of :data:`DECISIONS`)."""
+FAILED = "failed"
+"""A step whose exchange was refused, failed or dead-lettered: not a department's decision,
+so the case stays open; the step is sent again by :meth:`Case.request_step`, or its
+department decides it by hand (it received the application some other way)."""
 
 
 class CaseStateError(HubError):
@@ -99,7 +103,10 @@ class Case(Aggregate):
         }
 
     class StepRequested(Event):
-        """Step ``step`` was sent as exchange ``exchange_id``; it is due by ``due_at``."""
+        """Step ``step`` is to be sent; it is due by ``due_at``. Recorded *before* the
+        exchange goes out (``exchange_id`` is empty then; :class:`StepSent` names it), so
+        that one writer claims the step and a case whose process stopped before sending
+        is found and sent on restart."""
 
         TOPIC = "interop-hub:case.step-requested"
         class_version = 1
@@ -117,10 +124,64 @@ class Case(Aggregate):
     def request_step(self, step: str, exchange_id: str, at: dt.datetime,
                      due_at: dt.datetime) -> None:
         self._check_open("request step " + step)
-        if self._step(step)["state"] not in (WAITING, MORE_INFORMATION):
+        if self._step(step)["state"] not in (WAITING, MORE_INFORMATION, FAILED):
             raise CaseStateError(self.id, f"request step {step}",
                                  f"it is {self.steps[step]['state']}")
         self._request(step, exchange_id, at, due_at)
+
+    class StepSent(Event):
+        """The step's exchange ``exchange_id`` went out (after :class:`StepRequested`)."""
+
+        TOPIC = "interop-hub:case.step-sent"
+        class_version = 1
+        step: str
+        exchange_id: str
+        at: dt.datetime
+
+    @event(StepSent)
+    def _sent(self, step: str, exchange_id: str, at: dt.datetime) -> None:
+        self.steps[step]["exchange_id"] = exchange_id
+
+    def send_step(self, step: str, exchange_id: str, at: dt.datetime) -> None:
+        """Name the exchange a requested step went out as (once per request)."""
+        self._check_open("send step " + step)
+        if not self.unsent(step):
+            raise CaseStateError(self.id, f"send step {step}",
+                                 f"it is {self.steps[step]['state']}, "
+                                 f"exchange {self.steps[step]['exchange_id'] or 'none'}")
+        self._sent(step, exchange_id, at)
+
+    def unsent(self, step: str) -> bool:
+        """Whether ``step`` is requested but its exchange is not recorded as sent."""
+        state = self._step(step)
+        return state["state"] == REQUESTED and not state["exchange_id"]
+
+    class StepFailed(Event):
+        """The step's exchange was refused (``code``: e.g. ``access-denied``), failed or was
+        dead-lettered: no department decided, so the case stays open and the step is
+        requested again when retried."""
+
+        TOPIC = "interop-hub:case.step-failed"
+        class_version = 1
+        step: str
+        exchange_id: str
+        code: str
+        reason: str
+        at: dt.datetime
+
+    @event(StepFailed)
+    def _fail(self, step: str, exchange_id: str, code: str, reason: str,
+              at: dt.datetime) -> None:
+        self.steps[step].update(state=FAILED, exchange_id=exchange_id, since=at,
+                                reason=f"{code}: {reason}")
+
+    def fail_step(self, step: str, exchange_id: str, code: str, reason: str,
+                  at: dt.datetime) -> None:
+        self._check_open("record a failure of step " + step)
+        if self._step(step)["state"] != REQUESTED:
+            raise CaseStateError(self.id, f"record a failure of step {step}",
+                                 f"it is {self.steps[step]['state']}")
+        self._fail(step, exchange_id, code, reason, at)
 
     class StepAcknowledged(Event):
         """The department took the step in hand under its own ``reference``."""
@@ -186,7 +247,7 @@ class Case(Aggregate):
     def mark_overdue(self, step: str, at: dt.datetime) -> bool:
         """Record ``StepOverdue`` if the step is awaited, past due and not yet marked."""
         state = self._step(step)
-        if (self.status != OPEN or state["state"] not in (REQUESTED, ACKNOWLEDGED)
+        if (self.status != OPEN or state["state"] not in (REQUESTED, ACKNOWLEDGED, FAILED)
                 or state["overdue"] or state["due_at"] is None or at < state["due_at"]):
             return False
         self._overdue(step, state["due_at"], at)
@@ -302,6 +363,6 @@ class Case(Aggregate):
 
     def _check_awaiting(self, step: str, action: str) -> None:
         self._check_open(f"{action} step {step}")
-        if self._step(step)["state"] not in (REQUESTED, ACKNOWLEDGED):
+        if self._step(step)["state"] not in (REQUESTED, ACKNOWLEDGED, FAILED):
             raise CaseStateError(self.id, f"{action} step {step}",
                                  f"it is {self.steps[step]['state']}, not awaiting a decision")

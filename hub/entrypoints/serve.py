@@ -49,6 +49,7 @@ from hub.entrypoints.http.report_routes import report_router
 from hub.entrypoints.http.soap_documents import soap_documents_router
 from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.http.transparency import Transparency, transparency_router
+from hub.entrypoints.nats.case_decisions import running_case_decisions
 from hub.entrypoints.nats.ingress import running_nats_ingress
 from hub.entrypoints.nats.peer_ingress import FederationIngress
 from hub.service_layer.cases.engine import CaseEngine
@@ -113,6 +114,10 @@ async def run_hub(
         cases = None if settings.cases is None else start_cases(  # hub.bootstrap.cases
             settings.cases, settings.region, region.ledger, region.gateway, region.registry,
             list(region.directory), region.supervisor, webhooks(settings.case_webhooks))
+        if cases is not None:  # departments' decisions on case steps over NATS as well
+            await stack.enter_async_context(running_case_decisions(
+                region.nats_url, region.gateway, cases,
+                max_payload_bytes=settings.max_payload_bytes, auth=region.nats_auth))
         citizen = build_citizen_desk(  # hub.service_layer.citizen
             settings, region.ledger, region.projections.data_uses,
             cases=cases.board if cases is not None else None)

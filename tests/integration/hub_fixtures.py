@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -13,6 +13,7 @@ from hub.domain.credential import CredentialKind
 from hub.domain.exchange import Status
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.entrypoints.serve import Hub, run_hub
+from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.settings import HubSettings
 from simulations.departments import (
     CASE_PURPOSE,
@@ -77,17 +78,19 @@ async def grant_all(hub: Hub, grants: Iterable[Grant]) -> None:
 
 @contextlib.asynccontextmanager
 async def running_region(
-    settings: HubSettings, *, grants: Iterable[Grant] | None = None
+    settings: HubSettings, *, grants: Iterable[Grant] | None = None,
+    more_services: Sequence[ServiceDefinition] = (),
 ) -> AsyncIterator[Region]:
     """The region with ``grants`` given (default: the demo departments' rights, see
-    :func:`simulations.departments.demo_rights`; pass ``()`` to start with none)."""
+    :func:`simulations.departments.demo_rights`; pass ``()`` to start with none), offering
+    ``more_services`` besides its two departments' (e.g. case steps' services)."""
     ss_behaviour, tax_behaviour = BureauBehaviour(), TaxBehaviour()
     async with contextlib.AsyncExitStack() as stack:
         ss = await stack.enter_async_context(serve_asgi(social_security_app(ss_behaviour)))
         tax = await stack.enter_async_context(serve_asgi(tax_app(tax_behaviour)))
         endpoints = DepartmentEndpoints(f"{ss}/ws/insurance?wsdl", tax)
         hub = await stack.enter_async_context(
-            run_hub(settings, region_services(settings.region, endpoints))
+            run_hub(settings, [*region_services(settings.region, endpoints), *more_services])
         )
         if grants is None:
             grants = demo_rights(settings.region, settings.peers)

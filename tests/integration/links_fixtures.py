@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hub.adapters.nats.server import NatsServerConfig, NatsServerProcess, free_port
 from hub.adapters.peers import star_settings
+from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import Region, running_region
 
@@ -50,9 +51,11 @@ def _server(settings: HubSettings) -> NatsServerProcess:
 
 @contextlib.asynccontextmanager
 async def linked_regions(
-    base: HubSettings, names: Sequence[str], **overrides: Any
+    base: HubSettings, names: Sequence[str],
+    more_services: Mapping[str, Sequence[ServiceDefinition]] | None = None, **overrides: Any
 ) -> AsyncIterator[dict[str, LinkedRegion]]:
-    """Start ``names`` as a star of regions (the first the centre); yield them by name."""
+    """Start ``names`` as a star of regions (the first the centre); yield them by name.
+    ``more_services``: services a region offers besides its two departments', by region."""
     regions: dict[str, LinkedRegion] = {}
     async with contextlib.AsyncExitStack() as stack:
         for settings in star_settings(base, names, base.data):
@@ -60,7 +63,8 @@ async def linked_regions(
             await asyncio.to_thread(server.start)
             stack.callback(server.stop)
             settings = settings.model_copy(update={"nats_url": server.url, **overrides})
-            region = await stack.enter_async_context(running_region(settings))
+            region = await stack.enter_async_context(running_region(
+                settings, more_services=(more_services or {}).get(settings.region, ())))
             regions[settings.region] = LinkedRegion(settings.region, region, server, settings)
         for linked in regions.values():
             links = linked.hub.links

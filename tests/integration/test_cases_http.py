@@ -29,7 +29,9 @@ async def test_a_portal_files_and_a_department_decides(hub_settings: HubSettings
                 "case_type": "benefit-check@1.0", "application": RELOCATION})
             assert filed.status_code == 201, filed.text
             case = filed.json()
-            assert case["steps"]["contributions"]["state"] == "requested"
+            # The refused exchange is recorded on the step: failed, with the code.
+            assert case["steps"]["contributions"]["state"] == "failed"
+            assert case["steps"]["contributions"]["reason"].startswith("access-denied: ")
             step = f"{case['case_id']}.contributions"
 
             foreign = await client.post(f"/cases/steps/{step}/decision",
@@ -50,11 +52,11 @@ async def test_a_portal_files_and_a_department_decides(hub_settings: HubSettings
             assert decided.status_code == 200, decided.text
             # Approved by hand, the contributions step lets the tax step run: it has no
             # answer document to fill national_id from, so the tax query is refused as
-            # invalid and waits; what matters here is that it was sent.
+            # invalid and the step records that failure; what matters is that it was sent.
             steps = decided.json()["steps"]
             assert steps["contributions"] == {"state": "approved", "reference": "SS-1",
                                               "reason": ""}
-            assert steps["tax"]["state"] == "requested"
+            assert steps["tax"]["state"] == "failed"
 
             missing = await client.post("/cases", headers=auth_headers(hub, "north/portal"),
                                         json={"case_type": "benefit-check@1.0"})

@@ -26,6 +26,7 @@ from hub.domain.case import (
     ACKNOWLEDGED,
     APPROVED,
     COMPLETED,
+    FAILED,
     MORE_INFORMATION,
     REFUSED,
     REQUESTED,
@@ -101,7 +102,7 @@ class CasesModel:
         Case.Submitted.TOPIC, Case.StepRequested.TOPIC, Case.StepAcknowledged.TOPIC,
         Case.StepDecided.TOPIC, Case.StepOverdue.TOPIC, Case.Completed.TOPIC,
         Case.Refused.TOPIC, Case.Withdrawn.TOPIC, Case.ResultIssued.TOPIC,
-        Case.InformationSupplied.TOPIC,
+        Case.InformationSupplied.TOPIC, Case.StepSent.TOPIC, Case.StepFailed.TOPIC,
     })
 
     def apply(self, topic: str, event: Any) -> None:
@@ -147,6 +148,12 @@ class CasesModel:
                                        exchange_id=event.exchange_id,
                                        requested_at=step.requested_at or event.at)
             heapq.heappush(self._due, (event.due_at, str(row.id), row.id, step.name))
+        elif topic == Case.StepSent.TOPIC:
+            step = dataclasses.replace(step, exchange_id=event.exchange_id)
+        elif topic == Case.StepFailed.TOPIC:
+            step = dataclasses.replace(step, state=FAILED, since=event.at,
+                                       reason=f"{event.code}: {event.reason}",
+                                       exchange_id=event.exchange_id)
         elif topic == Case.StepAcknowledged.TOPIC:
             step = dataclasses.replace(step, state=ACKNOWLEDGED, since=event.at,
                                        reference=event.reference)
@@ -166,8 +173,9 @@ class CasesModel:
             due_at, _, uid, name = heapq.heappop(self._due)
             row = self.rows[uid]
             step = row.step(name)
-            if row.status == "open" and step.awaited and not step.overdue and \
-                    step.due_at == due_at:
+            # A failed step (its exchange refused or failed) is still owed: its limit runs.
+            if row.status == "open" and (step.awaited or step.state == FAILED) and \
+                    not step.overdue and step.due_at == due_at:
                 found.append((uid, name))
         return found
 

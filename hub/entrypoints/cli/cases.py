@@ -10,14 +10,16 @@ import typer
 
 from contracts import default_registry
 from hub.adapters.readmodels.cases import CaseBoard, CaseRow
+from hub.entrypoints.cli.cases_submit import submit
 from hub.entrypoints.cli.common import DataOption, load_settings, open_ledger
 from hub.errors import RoutingError
 from hub.service_layer.cases.case_type import Finding, read_case_type
 from hub.service_layer.cases.checking import check_case_type
 from hub.service_layer.exchanges.routing import ServiceDefinition, load_services
 
-app = typer.Typer(help="One-stop cases: check case types, list and show cases.",
+app = typer.Typer(help="One-stop cases: check case types, submit, list and show cases.",
                   no_args_is_help=True)
+app.command("submit")(submit)
 
 
 @app.command("check")

@@ -38,10 +38,13 @@ from hub.adapters.store.ledger import Ledger
 from hub.domain.case import (
     ACKNOWLEDGED,
     APPROVED,
+    FAILED,
     OPEN,
     REFUSED_STEP,
+    REQUESTED,
     WAITING,
     Case,
+    CaseStateError,
 )
 from hub.domain.time_limit import HolidayCalendar
 from hub.service_layer.cases.case_type import CaseType, Step
@@ -52,6 +55,7 @@ from hub.service_layer.cases.errors import (
     UnknownCaseTypeError,
 )
 from hub.service_layer.cases.filling import fill_input
+from hub.service_layer.cases.late_answers import late_answer
 from hub.service_layer.cases.running import StepAnswer, StepRequest, StepRunner
 from hub.work import to_thread
 
@@ -61,6 +65,11 @@ R = TypeVar("R")
 _SAVE_ATTEMPTS = 8
 """A department's decision and the engine may change one case at once: the loser reloads
 and applies its change again, up to this many times."""
+
+
+RESUME_AFTER = dt.timedelta(minutes=5)
+"""A step requested this long ago with no exchange recorded is taken as lost (its process
+stopped) and sent again; longer than any exchange's wait for its answer."""
 
 
 def step_id(case_id: UUID, step: str) -> str:
@@ -81,7 +90,8 @@ class CaseEngine:
 
     def __init__(self, ledger: Ledger, registry: ContractRegistry,
                  case_types: Mapping[str, CaseType], calendars: Mapping[str, HolidayCalendar],
-                 runner: StepRunner, clock: Clock, board: CaseBoard) -> None:
+                 runner: StepRunner, clock: Clock, board: CaseBoard,
+                 resume_after: dt.timedelta = RESUME_AFTER) -> None:
         self.ledger = ledger
         self.registry = registry
         self.case_types = dict(case_types)
@@ -89,6 +99,8 @@ class CaseEngine:
         self.runner = runner
         self.clock = clock
         self.board = board
+        self.resume_after = resume_after
+        self._in_flight: set[tuple[UUID, str]] = set()
 
     # --- commands ---
     async def submit(self, case_type: str, applicant: str, application: dict[str, Any],
@@ -115,19 +127,75 @@ class CaseEngine:
         return case.id
 
     async def advance(self, case_id: UUID) -> Case:
-        """Send the steps that are ready; record their answers; close the case when done."""
+        """Send the steps that are ready; record their answers; close the case when done.
+
+        Each round first *claims* the ready steps (``StepRequested``, saved under the
+        case's expected version: of two writers, one claims a step and the other reloads
+        and finds it taken), then sends only what it claimed, then records the answers.
+        """
         case = await self._load(case_id)
         kind = self._case_type(case.case_type)
         for _ in range(len(kind.steps) + 1):  # each round approves a step, or stops
-            ready = [s for s in kind.steps if _ready(case, s)]
-            if case.status != OPEN or not ready:
+            if case.status != OPEN:
                 break
-            at = self.clock()
-            answers = await asyncio.gather(*(self._send(case, s) for s in ready))
-            outcome = {s.name: a for s, a in zip(ready, answers, strict=True)}
-            case, _ = await self._change(case_id, partial(
-                self._record_answers, kind=kind, answers=outcome, at=at))
+            case, claimed = await self._change(case_id, partial(
+                self._claim, kind=kind, at=self.clock()))
+            if not claimed:
+                break
+            case = await self._send_and_record(case, kind, claimed)
         return case
+
+    async def resume(self) -> list[UUID]:
+        """Advance every open case with a step due to be sent and not sent: ready but not
+        requested, or requested but its exchange never recorded (the process stopped
+        between the two writes). Found from the cases read model, never from history.
+        A claim younger than ``resume_after`` and made by this engine is in flight, not lost."""
+        resumed = []
+        now = self.clock()
+        for row in await to_thread(self.board.cases):
+            kind = self.case_types.get(row.case_type)
+            if row.status != OPEN or kind is None:
+                continue
+            states = {s.name: s for s in row.steps}
+            lost = [s.name for s in row.steps if s.state == REQUESTED and not s.exchange_id
+                    and (row.id, s.name) not in self._in_flight
+                    and s.since is not None and s.since <= now - self.resume_after]
+            ready = any(states[s.name].state == WAITING and all(
+                states[b].state == APPROVED for b in s.after) for s in kind.steps)
+            if lost:
+                case = await self._load(row.id)
+                lost = [n for n in lost if case.unsent(n)]
+                if lost:
+                    await self._send_and_record(case, kind, lost)
+            late = {s.name: a for s in row.steps if s.state == FAILED
+                    and (a := await to_thread(late_answer, self.ledger, s.exchange_id))}
+            if late:
+                await self._change(row.id, partial(self._record_late, kind=kind, late=late))
+            if lost or ready or late:
+                await self.advance(row.id)
+                resumed.append(row.id)
+                log.info("case resumed", case_id=str(row.id), resent=lost, late=list(late))
+        return resumed
+
+    async def retry(self, step: str) -> Case:
+        """Send a failed step again (its exchange was refused, failed or dead-lettered)."""
+        case_id, name = parse_step_id(step)
+        case = await self._load(case_id)
+        if name not in case.steps:
+            raise CaseNotFoundError(step)
+        kind = self._case_type(case.case_type)
+        at = self.clock()
+
+        def claim(case: Case) -> list[str]:
+            if case.steps[name]["state"] != FAILED:
+                raise CaseStateError(case.id, f"retry step {name}",
+                                     f"it is {case.steps[name]['state']}, not failed")
+            self._request(case, kind.step(name), at)
+            return [name]
+
+        case, claimed = await self._change(case_id, claim)
+        await self._send_and_record(case, kind, claimed)
+        return await self.advance(case_id)
 
     async def decide(self, step: str, department: str, decision: Mapping[str, Any]) -> Case:
         """Record a department's decision on ``step`` (its id), then advance the case."""
@@ -171,24 +239,60 @@ class CaseEngine:
         return marked
 
     # --- recording ---
+    def _claim(self, case: Case, *, kind: CaseType, at: dt.datetime) -> list[str]:
+        """Record ``StepRequested`` for every ready step; the names claimed."""
+        ready = [s for s in kind.steps if _ready(case, s)]
+        for step in ready:
+            self._request(case, step, at)
+        return [s.name for s in ready]
+
+    def _record_late(self, case: Case, *, kind: CaseType,
+                     late: Mapping[str, dict[str, Any]]) -> None:
+        """A failed step's requeued exchange answered: requested again (its due time
+        unchanged) and answered by that exchange."""
+        answers = {}
+        for name, answer in late.items():
+            state = case.steps[name]
+            if case.status == OPEN and state["state"] == FAILED:
+                answers[name] = StepAnswer(state["exchange_id"], answer)
+                case.request_step(name, "", self.clock(), state["due_at"])
+        self._record_answers(case, kind=kind, answers=answers)
+
+    def _request(self, case: Case, step: Step, at: dt.datetime) -> None:
+        due = self.calendars[step.service.region].due(at, step.time_limit)
+        case.request_step(step.name, "", at, due)
+
+    async def _send_and_record(self, case: Case, kind: CaseType, names: list[str]) -> Case:
+        """Send the claimed steps ``names`` at once and record what came back."""
+        keys = {(case.id, n) for n in names}
+        self._in_flight |= keys
+        try:
+            answers = await asyncio.gather(*(self._send(case, kind.step(n)) for n in names))
+            case, _ = await self._change(case.id, partial(
+                self._record_answers, kind=kind, answers=dict(zip(names, answers,
+                                                                  strict=True))))
+        finally:
+            self._in_flight -= keys
+        return case
+
     def _record_answers(self, case: Case, *, kind: CaseType,
-                        answers: Mapping[str, StepAnswer], at: dt.datetime) -> None:
+                        answers: Mapping[str, StepAnswer]) -> None:
         for name, answer in answers.items():
             step = kind.step(name)
-            if not _ready(case, step):
-                continue  # a concurrent round sent it first
-            due = self.calendars[step.service.region].due(at, step.time_limit)
-            case.request_step(name, answer.exchange_id, at, due)
+            if case.status != OPEN or not case.unsent(name):
+                continue  # withdrawn meanwhile, or decided by a department already
+            at = self.clock()
             if answer.answer is None:
                 log.warning("case step not delivered", case_id=str(case.id), step=name,
                             code=answer.error_code, reason=answer.error)
+                case.fail_step(name, answer.exchange_id, answer.error_code, answer.error, at)
                 continue
+            case.send_step(name, answer.exchange_id, at)
             if step.mode == "query":
-                case.decide_step(name, APPROVED, "", "", answer.answer, self.clock())
+                case.decide_step(name, APPROVED, "", "", answer.answer, at)
             else:
                 decision = validate_contract(StepDecision, answer.answer)
-                self._record_decision(case, kind=kind, name=name, answer=decision,
-                                      at=self.clock())
+                self._record_decision(case, kind=kind, name=name, answer=decision, at=at)
         self._close(case, kind)
 
     def _record_decision(self, case: Case, *, kind: CaseType, name: str,
@@ -275,6 +379,3 @@ class CaseConflictError(HubError):
 
     def __init__(self, case_id: UUID) -> None:
         super().__init__(f"case {case_id} was changed concurrently too often; try again")
-
-
-

@@ -1,0 +1,1 @@
+"""The departments' case desks (see :mod:`.app`)."""
