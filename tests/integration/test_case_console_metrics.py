@@ -56,7 +56,7 @@ async def test_an_overdue_step_shows_in_metrics_and_on_the_console(
             page = await client.get(f"/console/cases/{case_id}")
             assert page.status_code == 200
             events = [e.split("<")[0].strip() for e in page.text.split('class="event">')[1:]]
-            assert events == ["Submitted", "StepRequested", "StepOverdue"]
+            assert events == ["Submitted", "StepRequested", "StepFailed", "StepOverdue"]
             assert "north/social-security" in page.text  # who holds the step
             assert RELOCATION["national_id"] not in page.text
             assert RELOCATION["family_name"] not in page.text

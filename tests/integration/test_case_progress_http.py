@@ -28,8 +28,8 @@ async def test_progress_is_the_applicants_own_and_the_figures_name_nobody(
     settings = trusting(hub_settings.model_copy(update={"cases": folder}), idp, tmp_path / "idp")
     async with running_region(settings) as region:
         hub = region.hub
-        # No access granted to the desk: each first step's query is refused and the step
-        # waits for social security to decide it by hand.
+        # No access granted to the desk: each first step's query is refused, the step is
+        # failed (held by nobody) and waits for social security to decide it by hand.
         portal = auth_headers(hub, "north/portal")
         async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
             ids = []
@@ -46,7 +46,7 @@ async def test_progress_is_the_applicants_own_and_the_figures_name_nobody(
             case = shown.json()
             first, second = case["steps"]
             assert (first["name"], first["state"], first["holder"]) == (
-                "contributions", "requested", "north/social-security")
+                "contributions", "failed", "")
             assert first["since"] and first["due_at"] > first["since"]
             assert (second["state"], second["holder"], second["due_at"]) == ("waiting", "", None)
             assert case["awaited_from_applicant"] == []

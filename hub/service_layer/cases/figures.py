@@ -25,7 +25,8 @@ THRESHOLD = 5
 CASE_TYPE = "case type"
 SERVICE = "service"
 DECIDED = frozenset({"approved", "refused"})
-AWAITED = frozenset({"requested", "acknowledged"})
+# a failed step (its exchange refused or failed) still awaits a decision, and runs overdue
+AWAITED = frozenset({"requested", "acknowledged", "failed"})
 
 
 class StepLike(Protocol):

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 
 from hub.entrypoints.http.console.document_page import ConsolePages
 from hub.service_layer.cases.engine import CaseEngine
+from hub.service_layer.cases.figures import DECIDED
 from hub.service_layer.operators import ActiveSession, Permission
 
 LISTED = 500
@@ -47,7 +48,7 @@ def cases_page_router(pages: ConsolePages, engine: CaseEngine) -> APIRouter:
             return session
         rows = await asyncio.to_thread(engine.board.cases)
         rows.sort(key=lambda r: (r.status != "open", -r.submitted_at.timestamp()))
-        overdue = sum(1 for r in rows for s in r.steps if s.overdue and s.holder)
+        overdue = sum(1 for r in rows for s in r.steps if s.overdue and s.state not in DECIDED)
         return pages.render(request, "cases.html", "Cases", session, cases=rows[:LISTED],
                             total=len(rows), overdue=overdue, now=engine.clock())
 
