@@ -78,7 +78,7 @@ async def test_the_transparency_page_is_accessible_on_a_phone_and_names_nobody(
         await _axe(page, axe_source, "/console/cases")
         await page.get_by_role("link", name=ids[0][:8]).click()
         await page.wait_for_url(f"{hub.http_url}/console/cases/{ids[0]}")
-        assert await page.locator(".timeline .event").count() == 3  # submitted, requested, failed (no right)
+        assert await page.locator(".timeline .event").count() == 3  # submitted, requested, failed
         await page.screenshot(path=str(SCREENSHOTS / "console-case.png"), full_page=True)
         await _axe(page, axe_source, "/console/cases/{id}")
         await context.close()
