@@ -17,6 +17,13 @@ from hub.settings import HubSettings
 from simulations.consent_desk import LedgerConsentDesk, print_data_use_report
 from simulations.credentials import issue_demo_tokens
 from simulations.demo_by_hand import by_hand
+from simulations.demo_diploma import (
+    DiplomaStep,
+    certificate_to_registry,
+    diploma_service,
+    grant_diploma_rights,
+    start_registry,
+)
 from simulations.demo_documents import certificate_used_twice
 from simulations.demo_operator import demo_login
 from simulations.departments import (
@@ -33,18 +40,22 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
     """Run the demo; returns the process exit code (0 when every step met its expectation)."""
     async with contextlib.AsyncExitStack() as stack:
         endpoints = await start_departments(stack)
-        services = demo_services(settings.region, endpoints)
+        registry, registry_url = await start_registry(stack)
+        services = [*demo_services(settings.region, endpoints),
+                    diploma_service(settings.region, registry_url)]
         settings.data.mkdir(parents=True, exist_ok=True)
         (settings.data / "services.toml").write_text(dump_services(services))
         hub = await stack.enter_async_context(run_hub(settings, services))
         assert hub.access is not None
         await asyncio.to_thread(grant_demo_rights, hub.access, settings.region)
+        await asyncio.to_thread(grant_diploma_rights, hub.access, settings.region)
         console.print(
             f"hub: {hub.http_url}  (OpenAPI {hub.http_url}/docs, WSDL {hub.http_url}/soap?wsdl)"
         )
         console.print(f"nats: {hub.nats_url}")
         console.print(f"social-security bureau (SOAP): {endpoints.social_security_wsdl}")
         console.print(f"tax bureau (JSON): {endpoints.tax_base_url}")
+        console.print(f"diploma registry (SOAP, MTOM): {registry_url}")
         for service in services:
             if service.xroad is not None:
                 console.print(f"X-Road: {service.xroad} is {service.id} at {hub.http_url}/soap "
@@ -63,12 +74,16 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
         ).run()
         documents = await certificate_used_twice(hub.http_url, settings.region, tokens,
                                                  CONSENTING_CITIZEN)
+        diploma = (await certificate_to_registry(
+            hub.http_url, settings.region, tokens, CONSENTING_CITIZEN, documents.document_id,
+            documents.sha256, registry) if documents.ok
+            else DiplomaStep(problem="no certificate to send"))
         rows = await asyncio.to_thread(lambda: list(summaries(hub.ledger))[before:])
         events = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0
         console.print(_steps_table(results))
         summary = totals(rows)
         console.print(_summary_table(summary, events - events_before, events, hub.store))
-        for line in documents.lines():
+        for line in [*documents.lines(), *diploma.lines()]:
             console.print(line, highlight=False, soft_wrap=True, markup=False)
         await asyncio.to_thread(print_data_use_report, console, hub.projections.data_uses,
                                 CONSENTING_CITIZEN)
@@ -83,7 +98,8 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
                 console.print(line, highlight=False, soft_wrap=True, markup=False)
             console.print("running; press Ctrl-C to stop")
             await asyncio.Event().wait()
-        passed = all(r.ok for r in results) and documents.ok and summary.pending == 0
+        passed = (all(r.ok for r in results) and documents.ok and diploma.ok
+                  and summary.pending == 0)
         return 0 if passed else 1
     return 1  # pragma: no cover - the block always returns
 

@@ -51,7 +51,7 @@ def test_demo_prints_endpoints_summary_and_final_line(demo_data: tuple[Path, str
     _, stdout = demo_data
     assert "hub: http://127.0.0.1:" in stdout
     assert "latency p95" in stdout
-    assert stdout.strip().splitlines()[-1] == "exchanges: 8 completed, 8 rejected, 0 failed"
+    assert stdout.strip().splitlines()[-1] == "exchanges: 9 completed, 8 rejected, 0 failed"
 
 
 def test_demo_shows_refusals_consent_and_the_data_use_report(
@@ -71,22 +71,30 @@ def test_demo_shows_refusals_consent_and_the_data_use_report(
 
 
 def test_subject_report_command_replays_the_disclosures(demo_data: tuple[Path, str]) -> None:
-    """`subject report ID --json` lists the demo citizen's three exchange disclosures, then
-    the certificate's two (one per department that read it), oldest first."""
+    """`subject report ID --json` lists the demo citizen's disclosures, oldest first: three
+    exchanges to the tax office, the certificate's three (social security and tax read it,
+    the education department received it in the diploma-verification exchange), then that
+    exchange's answer to social security."""
     data, _ = demo_data
     result = _run("subject", "report", "19751224-5678", "--data", str(data), "--json")
     assert result.returncode == 0, result.stderr
     uses = [json.loads(line) for line in result.stdout.splitlines()]
-    exchanges, documents = uses[:3], uses[3:]
+    documents = [u for u in uses if u["fields"][0].startswith("document ")]
+    exchanges = [u for u in uses if u not in documents]
     assert [u["purpose"] for u in exchanges] == [
-        "benefit-eligibility", "tax-assessment", "income-verification"]
-    assert [u["basis"] for u in exchanges] == ["legal-basis", "legal-basis", "consent"]
-    assert all(u["recipient"] == "north/tax" for u in exchanges)
+        "benefit-eligibility", "tax-assessment", "income-verification", "benefit-eligibility"]
+    assert [u["basis"] for u in exchanges] == [
+        "legal-basis", "legal-basis", "consent", "legal-basis"]
+    assert all(u["recipient"] == "north/tax" for u in exchanges[:3])
     assert "periods.employer_name" not in exchanges[1]["fields"]
+    assert (exchanges[3]["recipient"], exchanges[3]["service"]) == (
+        "north/social-security", "north/education/diploma-verification")
     assert [(u["recipient"], u["purpose"], u["basis"]) for u in documents] == [
         ("north/social-security", "benefit-eligibility", "party"),
-        ("north/tax", "tax-assessment", "legal-basis")]
-    assert all(u["fields"][0].startswith("document ") for u in documents)
+        ("north/tax", "tax-assessment", "legal-basis"),
+        ("north/education", "benefit-eligibility", "legal-basis")]
+    assert len({u["fields"][0] for u in documents}) == 1  # the one certificate, three times
+    assert documents[2]["exchange_id"] == exchanges[3]["exchange_id"] != ""
     assert "19751224-5678" not in result.stdout  # only the pseudonymous reference
 
 
@@ -99,8 +107,29 @@ def test_demo_certificate_is_supplied_once_and_read_by_two_departments(
     assert "supplied once" in line and line.count(" ok (") == 2
     result = _run("documents", "list", "--data", str(data), "--json")
     assert result.returncode == 0, result.stderr
-    (document,) = json.loads(result.stdout)
-    assert document["supplier"] == "north/social-security"
+    certificate, _ = json.loads(result.stdout)
+    assert certificate["supplier"] == "north/social-security"
+    assert certificate["document_id"] in line
+
+
+def test_demo_sends_the_same_certificate_to_a_soap_provider_as_mtom(
+    demo_data: tuple[Path, str]
+) -> None:
+    """The same certificate goes to the emulated Diploma Registry as an MTOM part: the demo
+    prints the registry's decision document, which the hub stored as supplied by the education
+    department, and that the bytes' SHA-256 matched at the registry; the printed data-use
+    report lists the disclosure to the education department."""
+    data, stdout = demo_data
+    line = next(x for x in stdout.splitlines() if x.startswith("documents to a SOAP provider:"))
+    assert "MTOM attachment" in line and "SHA-256 matched at the provider" in line, line
+    decision_id = line.split("its decision ")[1].split(",")[0]
+    listed = _run("documents", "list", "--data", str(data), "--json")
+    certificate, decision = json.loads(listed.stdout)
+    assert (decision["document_id"], decision["supplier"], decision["service"]) == (
+        decision_id, "north/education", "north/education/diploma-verification")
+    assert decision["subject"] == certificate["subject"]
+    report = stdout[stdout.index("data-use report of ds-"):]
+    assert "north/education" in report
 
 
 def test_recorded_exchanges_can_be_listed_afterwards(demo_data: tuple[Path, str]) -> None:
@@ -109,8 +138,8 @@ def test_recorded_exchanges_can_be_listed_afterwards(demo_data: tuple[Path, str]
     result = _run("exchanges", "list", "--data", str(data), "--json")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(rows) == 16
-    assert sorted(r["status"] for r in rows) == ["completed"] * 8 + ["rejected"] * 8
+    assert len(rows) == 17
+    assert sorted(r["status"] for r in rows) == ["completed"] * 9 + ["rejected"] * 8
     assert {r["ingress"] for r in rows} == {"json", "soap"}
 
 

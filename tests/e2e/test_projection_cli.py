@@ -53,7 +53,7 @@ def test_replay_rebuilds_every_projection(demo_data: Path) -> None:
     found = re.search(r"replayed (\d+) events into exchange-index, service-metrics", result.stdout)
     assert found and int(found.group(1)) >= 40
     assert "projections.sqlite3" in result.stdout
-    assert len(_json_lines(_cli("exchanges", "list", "--data", str(demo_data), "--json"))) == 16
+    assert len(_json_lines(_cli("exchanges", "list", "--data", str(demo_data), "--json"))) == 17
 
 
 def test_metrics_reports_the_demo_services(demo_data: Path) -> None:
@@ -106,7 +106,7 @@ def test_replay_until_builds_a_separate_historical_view(demo_data: Path) -> None
     assert past[3]["status"] == "received"  # its later steps are after T
     stats = _json_lines(_cli("metrics", "--data", str(demo_data), "--as-of", moment, "--json"))
     assert sum(s["volume"] for s in stats) == 4
-    assert len(_json_lines(_cli("exchanges", "list", "--data", str(demo_data), "--json"))) == 16
+    assert len(_json_lines(_cli("exchanges", "list", "--data", str(demo_data), "--json"))) == 17
 
 
 def test_unknown_projection_and_missing_view_are_refused(demo_data: Path) -> None:
