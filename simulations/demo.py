@@ -75,8 +75,8 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
         documents = await certificate_used_twice(hub.http_url, settings.region, tokens,
                                                  CONSENTING_CITIZEN)
         diploma = (await certificate_to_registry(
-            hub.http_url, settings.region, tokens, CONSENTING_CITIZEN, documents.document_id,
-            documents.sha256, registry) if documents.ok
+            hub, tokens, CONSENTING_CITIZEN, documents.document_id, documents.sha256,
+            registry) if documents.ok
             else DiplomaStep(problem="no certificate to send"))
         rows = await asyncio.to_thread(lambda: list(summaries(hub.ledger))[before:])
         events = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0

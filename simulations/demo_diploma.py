@@ -11,15 +11,19 @@ document of its own, which names the SHA-256 of what it received.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from dataclasses import dataclass
+from uuid import UUID
 
 import httpx
 from aiohttp import web
 
 from contracts.education import DiplomaVerification, DiplomaVerificationQuery
 from contracts.identity import ServiceId
+from hub.domain.exchange import TERMINAL
+from hub.entrypoints.serve import Hub
 from hub.service_layer.exchanges.routing import ServiceDefinition
 from hub.service_layer.security.decision import AccessPolicy
 from hub.service_layer.security.purposes import Purpose
@@ -28,6 +32,7 @@ from simulations.departments import CASE_PURPOSE, MAPPINGS
 from simulations.diploma_registry.app import PATH, Registry, registry_app
 
 MTOM_MAPPING = MAPPINGS / "education.diploma-verification-mtom.toml"
+_POLL_S = 0.05
 
 
 async def start_registry(stack: contextlib.AsyncExitStack) -> tuple[Registry, str]:
@@ -87,13 +92,16 @@ class DiplomaStep:
                 f"SHA-256 {matched} at the provider"]
 
 
-async def certificate_to_registry(base_url: str, region: str, tokens: dict[str, str],
-                                  subject: str, document_id: str, sha256: str,
-                                  registry: Registry) -> DiplomaStep:
-    """Social security asks diploma verification about ``subject``, naming ``document_id``."""
+async def certificate_to_registry(hub: Hub, tokens: dict[str, str], subject: str,
+                                  document_id: str, sha256: str, registry: Registry,
+                                  *, within_s: float = 5.0) -> DiplomaStep:
+    """Social security asks diploma verification about ``subject``, naming ``document_id``;
+    returns once the exchange is settled (``Completed`` is recorded after the reply is
+    written; waited for at most ``within_s``), so the demo's summary counts it."""
+    region = hub.settings.region
     social = f"{region}/social-security"
     step = DiplomaStep()
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as http:
         answered = await http.post(
             f"/services/{region}/education/diploma-verification",
             content=json.dumps({"national_id": subject, "diploma": document_id}).encode(),
@@ -104,4 +112,9 @@ async def certificate_to_registry(base_url: str, region: str, tokens: dict[str, 
         return step
     step.decision_id = str(answered.json()["decision"])
     step.matched = (sha256, "application/pdf") in registry.received
+    exchange_id = UUID(answered.headers["X-Exchange-Id"])
+    for _ in range(int(within_s / _POLL_S)):
+        if (await asyncio.to_thread(hub.ledger.get, exchange_id)).status in TERMINAL:
+            break
+        await asyncio.sleep(_POLL_S)
     return step
