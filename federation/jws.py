@@ -39,7 +39,7 @@ from federation.keys import PublicKey, RegionKey
 from federation.reasons import Reason
 
 ALG = "Ed25519"
-MAX_STATEMENT_CHARS = 8192
+MAX_STATEMENT_CHARS = 65536
 """Far above any statement we sign (~1 KiB); anything longer is refused unread."""
 
 KID_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")

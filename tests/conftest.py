@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from hub.adapters.crypto.keystore import KeyStore
 from hub.adapters.crypto.keystore_selection import open_key_store
@@ -31,6 +32,16 @@ def _postgres_reachable() -> bool:
             return True
     except OSError:
         return False
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """Each test starts from the suite's logging: a command run in-process (typer's CliRunner)
+    configures logging for its whole process, e.g. warnings only, which would otherwise hide
+    the info lines later tests capture."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture
