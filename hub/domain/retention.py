@@ -33,6 +33,7 @@ of their keys, whatever their scope.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -86,7 +87,14 @@ def check_period(text: str) -> str:
 
 def kept_until(sealed_at: dt.datetime, period: str) -> dt.datetime:
     """When the retention period of data sealed at ``sealed_at`` ends."""
-    return cast(dt.datetime, sealed_at.astimezone(dt.UTC) + _parse(check_period(period)))
+    return cast(dt.datetime, sealed_at.astimezone(dt.UTC) + _checked(period))
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked(period: str) -> Any:
+    """``period`` parsed, once checked: every sealed event asks, and a deployment declares
+    a handful of periods (a refusal is raised each time, never cached)."""
+    return _parse(check_period(period))
 
 
 def expiry_bucket(sealed_at: dt.datetime, period: str) -> str:
