@@ -49,6 +49,7 @@ from hub.service_layer.documents.attachments import ExchangeDocuments
 from hub.service_layer.documents.policy import DocumentPolicies, DocumentPolicy
 from hub.service_layer.exchanges.delivery import DeliveryWorker
 from hub.service_layer.exchanges.gateway import Gateway
+from hub.service_layer.exchanges.inline import inline_grace_s
 from hub.service_layer.exchanges.relay import OutboxRelay
 from hub.service_layer.exchanges.routing import (
     ServiceDefinition,
@@ -187,14 +188,13 @@ async def _build(
                                           adapters)
     for adapter in adapters.values():
         stack.push_async_callback(adapter.aclose)
-    relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s)
+    relay = OutboxRelay(ledger, bus, directory, poll_s=settings.relay_poll_s,
+                        inline_grace_s=inline_grace_s(settings.provider_timeout_s))
     # A standby's accepted exchanges wake the lease holder's relay (hub.adapters.nats.relay_wake).
     wake_relay = RelayWakeup(relay.wake, bus, region, lease)
     await wake_relay.listen()
     inbox = await bus.open_inbox(f"_hub.{region}.reply.{uuid.uuid4().hex[:12]}")
     policy = access_policy(ledger, region)  # deny by default (hub.service_layer.security)
-    gateway = Gateway(ledger, directory, registry, inbox, wake_relay,
-                      reply_timeout_s=settings.reply_timeout_s, policy=policy)
     retention = RetentionEnforcer(ledger, ledger.keyring, clock=utc_now)
     # the region's bucket and documents (hub.bootstrap.documents); deliveries carry them, and
     # retention's passes delete the documents of the scopes they expire
@@ -208,6 +208,10 @@ async def _build(
         directory=directory, dead_letters=reliability.dead_letters,
         attachments=lambda exchange: ExchangeDocuments.of(documents.documents, exchange),
     )
+    # Queries this process accepts for its own providers it delivers itself
+    # (hub.service_layer.exchanges.inline); the rest go through the relay and the queue.
+    gateway = Gateway(ledger, directory, registry, inbox, wake_relay,
+                      reply_timeout_s=settings.reply_timeout_s, policy=policy, deliverer=worker)
     # The access watch follows with the projections; what it finds is recorded and acted on.
     anomalies = AccessAnomalies(ledger, credentials, region)
     watch = AccessWatch(watch_policies(services), anomalies)

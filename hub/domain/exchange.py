@@ -176,10 +176,12 @@ class Exchange(Aggregate):
         (who asks, what, where the answer goes, under which decision), so the relay
         publishes from this event alone and the worker does not rebuild the exchange.
         None of it is personal: the subject is named by its pseudonymous reference.
+        ``inline``: the hub process that accepted the exchange delivers it itself; the
+        relay publishes it only if no outcome follows within its grace period.
         """
 
         TOPIC = "interop-hub:exchange.routed"
-        class_version = 2
+        class_version = 3
         provider: str
         subject: str
         service: str
@@ -189,6 +191,7 @@ class Exchange(Aggregate):
         contract: str
         data_subject: str
         authorisation: dict[str, str] | None
+        inline: bool
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -198,18 +201,25 @@ class Exchange(Aggregate):
                 state[name] = ""
             state["authorisation"] = None
 
-    def route(self, provider: str, subject: str) -> None:
-        """Address the translated exchange to ``subject`` (the provider's delivery subject)."""
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Before version 3 every routed exchange went through the relay."""
+            state["inline"] = False
+
+    def route(self, provider: str, subject: str, *, inline: bool = False) -> None:
+        """Address the translated exchange to ``subject`` (the provider's delivery subject);
+        ``inline``: the accepting process delivers it (see :class:`Routed`)."""
         self._check_status("route", Status.RECEIVED)
         if self.request is None or self.contract is None:
             raise ExchangeStateError(self.id, "route", "an untranslated exchange cannot be routed")
         self._route(provider, subject, self.service, self.correlation_id, self.client,
-                    self.reply_to, self.contract, self.data_subject, self.authorisation)
+                    self.reply_to, self.contract, self.data_subject, self.authorisation, inline)
 
     @event(Routed)
     def _route(
         self, provider: str, subject: str, service: str, correlation_id: str, client: str,
         reply_to: str, contract: str, data_subject: str, authorisation: dict[str, str] | None,
+        inline: bool,
     ) -> None:
         self.provider = provider
         self.status = Status.ROUTED

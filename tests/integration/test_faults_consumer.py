@@ -100,7 +100,7 @@ async def hub_parts(nats_server: NatsServerProcess, tmp_path: Path) -> AsyncIter
     reliability = await prepare_reliability(bus, ledger, settings, nats_server.monitor_url)
     directory = ServiceDirectory("north", region_services(
         "north", DepartmentEndpoints("http://127.0.0.1:9/wsdl", "http://127.0.0.1:9")))
-    relay = OutboxRelay(ledger, bus, directory, poll_s=0.05)
+    relay = OutboxRelay(ledger, bus, directory, poll_s=0.05, inline_grace_s=15.0)
     spec = ConsumerSpec(CONSUMER, directory.department_filter("tax"), MAX_DELIVER, ACK_WAIT_S)
     await _create_consumer(nats_server.url, stream.name, spec)
     stop = asyncio.Event()

@@ -40,12 +40,24 @@ class NoReplies:
         return None
 
 
+class NoProviders:
+    """The gateway's deliverer (hub.service_layer.exchanges.gateway.InlineDeliverer) of a
+    region offering nothing: these routes never query."""
+
+    def delivers_inline(self, service: str, decision: object) -> bool:
+        return False
+
+    async def deliver_inline(self, request: object, version: int, document: object) -> None:
+        raise AssertionError("no query reaches a provider here")
+
+
 @pytest.fixture
 async def hub(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, CredentialService, Ledger]]:
     ledger = build_ledger(HubSettings(data=tmp_path))
     credentials = CredentialService(ledger, "north")
     gateway = Gateway(ledger, ServiceDirectory("north", []), default_registry(), NoReplies(),
-                      lambda: None, reply_timeout_s=1, policy=access_policy(ledger, "north"))
+                      lambda: None, reply_timeout_s=1, policy=access_policy(ledger, "north"),
+                      deliverer=NoProviders())  # type: ignore[arg-type]
     router = APIRouter()
 
     @router.get("/mine")

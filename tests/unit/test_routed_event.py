@@ -34,7 +34,7 @@ def _as_v1(stored: StoredEvent) -> StoredEvent:
 
 def _relay(ledger: Ledger) -> OutboxRelay:
     return OutboxRelay(ledger, bus=None, directory=ServiceDirectory("north", []),  # type: ignore[arg-type]
-                       poll_s=1.0)
+                       poll_s=1.0, inline_grace_s=15.0)
 
 
 def test_the_relay_builds_the_request_from_a_v2_routed_event(ledger: Ledger) -> None:
@@ -43,7 +43,10 @@ def test_the_relay_builds_the_request_from_a_v2_routed_event(ledger: Ledger) -> 
     notification = Notification(id=7, originator_id=stored.originator_id,
                                 originator_version=stored.originator_version,
                                 topic=stored.topic, state=stored.state)
-    request = _relay(ledger)._routed_request(notification)
+    relay = _relay(ledger)
+    routed = relay._routed_event(notification)
+    assert routed is not None and routed.inline is False
+    request = relay._routed_request(notification, routed)
     assert request is not None
     assert (request.service, request.correlation_id, request.client, request.reply_to) == (
         ARRIVAL.service, "corr-1", "north/tax", ARRIVAL.reply_to)
@@ -61,4 +64,5 @@ def test_a_v1_routed_event_upcasts_and_the_relay_falls_back(ledger: Ledger) -> N
     notification = Notification(id=7, originator_id=stored.originator_id,
                                 originator_version=stored.originator_version,
                                 topic=stored.topic, state=stored.state)
-    assert _relay(ledger)._routed_request(notification) is None
+    assert routed.inline is False  # version 3 added the claim; older events never had one
+    assert _relay(ledger)._routed_request(notification, routed) is None

@@ -87,10 +87,13 @@ class _NatsInbox:
         self._waiting.pop(token, None)
 
     async def on_message(self, msg: Msg) -> None:
-        token = msg.subject.rsplit(".", 1)[-1]
+        self.resolve(msg.subject.rsplit(".", 1)[-1], msg.data)
+
+    def resolve(self, token: str, data: bytes) -> None:
+        """Hand ``data`` to whoever waits for ``token`` (nobody: dropped, as on NATS)."""
         future = self._waiting.pop(token, None)
         if future is not None and not future.done():
-            future.set_result(msg.data)
+            future.set_result(data)
 
 
 class JetStreamBus:
@@ -100,6 +103,7 @@ class JetStreamBus:
         self._nc = nc
         self._js = nc.jetstream(timeout=_TIMEOUT_S)
         self.stream = stream
+        self._inboxes: dict[str, _NatsInbox] = {}  # by prefix: replies that stay in process
 
     @classmethod
     async def connect(
@@ -172,6 +176,13 @@ class JetStreamBus:
     async def send(
         self, subject: str, data: bytes, headers: Mapping[str, str] | None = None
     ) -> None:
+        # A reply to an inbox of this connection (its prefix is unique to it) is handed
+        # over in process: the round trip through the server would bring it back here.
+        prefix, _, token = subject.rpartition(".")
+        inbox = self._inboxes.get(prefix)
+        if inbox is not None:
+            inbox.resolve(token, data)
+            return
         try:
             await self._nc.publish(subject, data, headers=dict(headers) if headers else None)
         except nats.errors.Error as exc:
@@ -197,6 +208,7 @@ class JetStreamBus:
             await self._nc.flush(timeout=_TIMEOUT_S)
         except (TimeoutError, nats.errors.Error) as exc:
             raise BusError(f"cannot subscribe to {prefix}.*: {exc!r}") from exc
+        self._inboxes[prefix] = inbox
         return inbox
 
     async def consume(self, spec: ConsumerSpec, handler: Handler, stop: asyncio.Event) -> None:

@@ -29,6 +29,7 @@ from hub.domain.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
 from hub.errors import UnknownServiceError
+from hub.service_layer.exchanges.inline import Continued, InlineDelivery
 from hub.service_layer.exchanges.messages import DeliveryReply, DeliveryRequest, ReplyError
 from hub.service_layer.exchanges.routed import RoutedExchange
 from hub.service_layer.exchanges.routing import ServiceDirectory
@@ -86,6 +87,8 @@ class DeliveryWorker:
     async def handle(self, delivery: Delivery) -> None:
         """Settle one delivery: answered, failed for good, or scheduled for retry."""
         request = DeliveryRequest.model_validate_json(delivery.data)
+        if request.attempts_before:  # an inline delivery tried it first
+            delivery = Continued(delivery, request.attempts_before)
         region, department, _ = request.service.split("/", 2)
         with structlog.contextvars.bound_contextvars(
             correlation_id=request.correlation_id,
@@ -104,6 +107,23 @@ class DeliveryWorker:
                 await self._settle_duplicate(exchange, delivery)
                 return
             await self._deliver(exchange, delivery)
+
+    def delivers_inline(self, service: str, decision: Decision) -> bool:
+        """Whether the process accepting an exchange for ``service`` under ``decision`` may
+        deliver it itself (:mod:`.inline`): a provider of this region with its adapter
+        here, and nothing the worker would load (a consent to use, a subscription)."""
+        return (service in self._adapters and not decision.consent_id
+                and decision.basis != REMOTE and self._subscription(service) is None
+                and service.split("/", 1)[0] == self._directory.region)
+
+    async def deliver_inline(self, request: DeliveryRequest, version: int,
+                             document: dict[str, Any]) -> None:
+        """Deliver an exchange this process just routed (``inline=True``) at ``version``,
+        settling it as a first delivery would (the answer goes to its reply subject)."""
+        subject = self._directory.delivery_subject(self._directory.get(request.service))
+        delivery = InlineDelivery(request, self._bus, self._directory.region, subject)
+        with structlog.contextvars.bound_contextvars(exchange_id=request.exchange_id):
+            await self._deliver(RoutedExchange.of(request, version, document), delivery)
 
     async def _routed(self, request: DeliveryRequest, delivery: Delivery) -> RoutedExchange | None:
         """The exchange at its routed version, without rebuilding it, for a first delivery

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 from uuid import UUID
 
 import structlog
@@ -21,8 +22,9 @@ from contracts.errors import HubError
 from hub.adapters.bus.port import Inbox
 from hub.adapters.store.ledger import Arrival, Ledger, Problem, Translation
 from hub.domain.digest import digest
+from hub.domain.exchange import Exchange
 from hub.errors import UnknownServiceError
-from hub.service_layer.exchanges.messages import DeliveryReply, ReplyError
+from hub.service_layer.exchanges.messages import DeliveryReply, DeliveryRequest, ReplyError
 from hub.service_layer.exchanges.routed import completed
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
 from hub.service_layer.security.decision import AccessPolicy, Decision
@@ -46,6 +48,18 @@ class Envelope:
     raw: bytes
     purpose: str = ""  # what the client asks for (X-Hub-Purpose; hub.service_layer.security)
     credential: str = ""  # the id (hex) of the credential that proved ``client``, when known
+
+
+class InlineDeliverer(Protocol):
+    """Delivers, in the accepting process, what needs no queue
+    (:class:`hub.service_layer.exchanges.delivery.DeliveryWorker`)."""
+
+    def delivers_inline(self, service: str, decision: Decision) -> bool:
+        """Whether an exchange for ``service`` under ``decision`` may be delivered here."""
+
+    async def deliver_inline(self, request: DeliveryRequest, version: int,
+                             document: dict[str, Any]) -> None:
+        """Deliver the exchange routed at ``version``; its answer goes to its inbox."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class Gateway:
         *,
         reply_timeout_s: float,
         policy: AccessPolicy,
+        deliverer: InlineDeliverer,
     ) -> None:
         self.ledger = ledger
         # Access rights, purposes and consent (hub.service_layer.security)
@@ -82,6 +97,7 @@ class Gateway:
         self._registry = registry
         self._inbox = inbox
         self._wake_relay = wake_relay
+        self._deliverer = deliverer  # the delivery worker of this process
         self._reply_timeout_s = reply_timeout_s
 
     async def reject(self, envelope: Envelope, error: HubError) -> Answer:
@@ -135,12 +151,18 @@ class Gateway:
             data_subject=data_subject,
         )
         future = self._inbox.expect(token)
-        exchange = authorised_exchange(self.ledger, arrival, translation, decision)
+        inline = self._deliverer.delivers_inline(str(service.id), decision)
+        exchange = authorised_exchange(self.ledger, arrival, translation, decision,
+                                       inline=inline)
         exchange_id = exchange.id
         await self.ledger.append(exchange)
-        del exchange, translation  # the request is sealed in the ledger now; keep no copy
-        self._wake_relay()
-        log.info("exchange accepted", exchange_id=str(exchange_id))
+        log.info("exchange accepted", exchange_id=str(exchange_id), inline=inline)
+        if inline:
+            await self._deliver_inline(exchange, translation.document)
+        else:
+            self._wake_relay()
+        # the request is sealed in the ledger; the inline delivery used it and is done
+        del exchange, translation
         try:
             raw_reply = await asyncio.wait_for(future, self._reply_timeout_s)
         except TimeoutError:
@@ -156,6 +178,22 @@ class Gateway:
         return self._answer(
             exchange_id, service, DeliveryReply.model_validate_json(raw_reply), started
         )
+
+    async def _deliver_inline(self, exchange: Exchange, document: dict[str, Any]) -> None:
+        """Deliver ``exchange`` in this process (hub.service_layer.exchanges.inline); its
+        answer comes to the inbox like a queued one's. Should it break, the exchange
+        stays claimed: the relay publishes it once the claim's grace period ends."""
+        request = DeliveryRequest(
+            exchange_id=str(exchange.id), ledger_position=0, service=exchange.service,
+            correlation_id=exchange.correlation_id, version=exchange.version,
+            client=exchange.client, reply_to=exchange.reply_to, contract=exchange.contract or "",
+            data_subject=exchange.data_subject, authorisation=exchange.authorisation,
+        )
+        try:
+            await self._deliverer.deliver_inline(request, exchange.version, document)
+        except Exception:
+            log.exception("inline delivery broke; the relay publishes the exchange after "
+                          "its grace period", exchange_id=str(exchange.id))
 
     def _authorise(
         self, envelope: Envelope, service: ServiceDefinition, data_subject: str

@@ -34,6 +34,9 @@ class DeliveryRequest(BaseModel):
     contract: str = ""
     data_subject: str = ""
     authorisation: dict[str, str] | None = None
+    # Attempts made before this message (an inline delivery handed over after its first):
+    # the worker counts on from there, so max_deliver bounds them all.
+    attempts_before: int = 0
 
 
 class ReplyError(BaseModel):

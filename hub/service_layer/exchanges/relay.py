@@ -11,6 +11,12 @@ stops), not per page: a transaction per page was one of the few writes each
 query paid for, and what a crash leaves untracked is at most that much
 publishing, far inside the duplicate window, so it is published again and
 dropped as a duplicate.
+
+An exchange routed ``inline`` is delivered by the process that accepted it
+(:mod:`hub.service_layer.exchanges.inline`): the relay holds it until its
+``Delivered`` follows in the log, and publishes it only when the grace period has
+passed without one. The saved position never passes the oldest exchange held, so
+whoever relays next reads that claim again.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
@@ -28,6 +35,7 @@ from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange
 from hub.domain.originator import originator_uuid
 from hub.errors import BusError, RoutingError
+from hub.service_layer.exchanges.inline import handover
 from hub.service_layer.exchanges.messages import DeliveryRequest
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.work import WORK, to_thread
@@ -39,6 +47,18 @@ TRACK_EVERY_S = 1.0  # JetStream's duplicate window (hub.adapters.nats.bus.Strea
 # Routed: a new exchange. Requeued: an operator's replay of a dead letter, published
 # again under its own ledger position, hence a new message id past the duplicate window.
 RELAYED_TOPICS = (Exchange.Routed.TOPIC, Exchange.Requeued.TOPIC)
+# What the relay reads: besides what it publishes, the outcome that settles an inline claim.
+_READ_TOPICS = (*RELAYED_TOPICS, Exchange.Delivered.TOPIC)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """An inline exchange the relay publishes if no outcome follows by ``due``."""
+
+    position: int
+    due: float  # wall-clock seconds: the claim's Routed timestamp plus the grace period
+    request: DeliveryRequest
+    subject: str
 
 
 class OutboxRelay:
@@ -51,6 +71,7 @@ class OutboxRelay:
         directory: ServiceDirectory,
         *,
         poll_s: float,
+        inline_grace_s: float,
         batch: int = 256,
     ) -> None:
         self._ledger = ledger
@@ -58,6 +79,8 @@ class OutboxRelay:
         self._directory = directory
         self._poll_s = poll_s
         self._batch = batch
+        self._grace_s = inline_grace_s
+        self._held: dict[str, _Held] = {}  # by exchange id, in ledger order
         self._tracking = ledger.factory.tracking_recorder()
         self._wakeup = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,17 +141,19 @@ class OutboxRelay:
 
     async def _relay_once(self, position: int) -> int:
         while True:
+            await self._publish_overdue()
             page = await to_thread(
-                self._ledger.notifications, position + 1, self._batch, RELAYED_TOPICS
+                self._ledger.notifications, position + 1, self._batch, _READ_TOPICS
             )
             if not page:
                 return position
+            due = self._hold_inline(page)
             # The page's publishes are in flight together (one round trip to JetStream
             # for the page, not one per event), sent in ledger order.
             outcomes = await asyncio.gather(
-                *(self._publish(n) for n in page), return_exceptions=True
+                *(self._publish(n, request) for n, request in due), return_exceptions=True
             )
-            for notification, outcome in zip(page, outcomes, strict=True):
+            for (notification, _), outcome in zip(due, outcomes, strict=True):
                 if isinstance(outcome, RoutingError):
                     # One unroutable exchange must not stop the relay for all others.
                     await to_thread(self._fail_unroutable, notification, outcome)
@@ -139,8 +164,51 @@ class OutboxRelay:
             position = page[-1].id
             await self._track_lazily(position)
 
-    async def _publish(self, notification: Notification) -> None:
-        request = self._routed_request(notification)
+    def _hold_inline(self, page: list[Notification]
+                     ) -> list[tuple[Notification, DeliveryRequest | None]]:
+        """What of ``page`` to publish now (with its request when the event gave it);
+        inline claims are held, and a ``Delivered`` settles the claim it follows."""
+        due: list[tuple[Notification, DeliveryRequest | None]] = []
+        for notification in page:
+            if notification.topic == Exchange.Delivered.TOPIC:
+                self._held.pop(str(originator_uuid(notification.originator_id)), None)
+                continue
+            routed = self._routed_event(notification)
+            request = self._routed_request(notification, routed) if routed else None
+            if routed is not None and routed.inline and request is not None:
+                self._held[request.exchange_id] = _Held(
+                    notification.id, routed.timestamp.timestamp() + self._grace_s, request,
+                    routed.subject)
+                continue
+            due.append((notification, request))
+        return due
+
+    async def _publish_overdue(self) -> None:
+        """Publish the inline claims whose grace period passed without an outcome: their
+        process stopped, or broke, before it recorded one."""
+        now = time.time()
+        for exchange_id, held in list(self._held.items()):
+            if held.due > now:
+                continue
+            log.warning("inline exchange not delivered within its grace period; publishing it",
+                        exchange_id=exchange_id, position=held.position)
+            try:
+                await handover(self._bus, self._directory.region, held.subject, held.request)
+            except BusError as exc:
+                log.warning("relay publish failed; will retry", error=exc.message,
+                            exchange_id=exchange_id)
+                return
+            self._held.pop(exchange_id, None)
+            self.published += 1
+
+    def _safe_position(self, position: int) -> int:
+        """The position that may be saved: before the oldest claim still held."""
+        if not self._held:
+            return position
+        return min(position, min(h.position for h in self._held.values()) - 1)
+
+    async def _publish(self, notification: Notification,
+                       request: DeliveryRequest | None = None) -> None:
         if request is None:
             request = await to_thread(self._delivery_request, notification)
         subject = self._directory.delivery_subject(self._directory.get(request.service))
@@ -152,7 +220,9 @@ class OutboxRelay:
         )
 
     async def _track_lazily(self, position: int, *, now: bool = False) -> None:
-        """Save ``position`` if it moved and ``TRACK_EVERY_S`` passed (or ``now``)."""
+        """Save ``position`` (or before the oldest inline claim held) if it moved and
+        ``TRACK_EVERY_S`` passed (or ``now``)."""
+        position = self._safe_position(position)
         if position <= self._tracked:
             return
         if not now and time.monotonic() - self._tracked_at < TRACK_EVERY_S:
@@ -188,13 +258,20 @@ class OutboxRelay:
         except (ExchangeStateError, ExchangeConflictError):
             pass  # already settled (e.g. by an earlier relay run): nothing to add
 
-    def _routed_request(self, notification: Notification) -> DeliveryRequest | None:
-        """The request from a ``Routed`` event alone (no load, no key: nothing in it is
-        sealed); None for a requeue or a ``Routed`` recorded before it carried enough."""
+    def _routed_event(self, notification: Notification) -> Exchange.Routed | None:
+        """The ``Routed`` event of ``notification`` (nothing in it is sealed); None for a
+        requeue."""
         if notification.topic != Exchange.Routed.TOPIC:
             return None
         routed = self._ledger.mapper.to_domain_event(notification)
-        if not isinstance(routed, Exchange.Routed) or not routed.service:
+        return routed if isinstance(routed, Exchange.Routed) else None
+
+    @staticmethod
+    def _routed_request(notification: Notification, routed: Exchange.Routed
+                        ) -> DeliveryRequest | None:
+        """The request from a ``Routed`` event alone (no load, no key); None for one
+        recorded before it carried enough."""
+        if not routed.service:
             return None
         return DeliveryRequest(
             exchange_id=str(routed.originator_id),

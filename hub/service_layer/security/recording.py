@@ -46,15 +46,17 @@ def record_authorised(
 
 
 def authorised_exchange(
-    ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision
+    ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision, *,
+    inline: bool = False,
 ) -> Exchange:
-    """A new, unsaved exchange: Received + Translated + Authorised + Routed."""
+    """A new, unsaved exchange: Received + Translated + Authorised + Routed (``inline``:
+    to be delivered by the accepting process, hub.service_layer.exchanges.inline)."""
     # The request is kept as long as the decided purpose says (hub.domain.retention).
     kept = replace(translation, purpose=decision.purpose, retention=decision.retention)
     exchange = ledger.accepted(arrival, kept)
     exchange.authorise(decision.purpose, decision.basis, decision.legal_basis,
                        decision.consent_id)
-    exchange.route(translation.provider, translation.subject)
+    exchange.route(translation.provider, translation.subject, inline=inline)
     return exchange
 
 
