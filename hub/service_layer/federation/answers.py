@@ -33,6 +33,7 @@ import structlog
 
 from contracts import Contract
 from contracts.errors import HubError
+from contracts.validation import validate_contract
 from federation.errors import ConflictError
 from hub.adapters.peers.transport import ATTESTATIONS
 from hub.service_layer.federation.recognition_link import RecognitionLink
@@ -67,8 +68,11 @@ class AnswerAttester:
         content = disclosed_document(answer)
         contract = str(answer.contract_id())
         try:
+            # As the contract has it (a purpose's minimised answer has no subject field
+            # marked): fails if the purpose withheld a field the contract requires.
+            whole = validate_contract(self.link.app.registry.get(contract), content)
             sent = await self.link.issue(department, contract, content,
-                                         subject_ref=self.subject_of(answer), to=[asker],
+                                         subject_ref=self.subject_of(whole), to=[asker],
                                          record_id=record_id)
         except ConflictError:  # asked again (a redelivery): the record stands, send it again
             record = await self.link.call(self.link.app.get_record, record_id)
