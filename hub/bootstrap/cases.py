@@ -5,6 +5,8 @@ against the contracts and the region's services as ``interop-hub cases check`` d
 case type with problems stops the hub from starting (with every problem named), rather
 than fail a person's application later. Steps run as queries of the region's one-stop
 desk, ``<region>/one-stop``, through the gateway: grant it access like any department.
+A step that recognises another region's record is checked by the region's federation
+(:func:`case_recognitions`); a hub without peers refuses such steps, naming why.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from hub.adapters.projections.prometheus import render_cases
 from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
 from hub.adapters.webhooks import WebhookSender
+from hub.bootstrap.federation import FederationTransport
 from hub.bootstrap.supervisor import TaskSupervisor
 from hub.domain.time_limit import HolidayCalendar
 from hub.service_layer.cases.case_type import CaseType, CaseTypeError, Finding, read_case_type
@@ -26,6 +29,11 @@ from hub.service_layer.cases.engine import CaseEngine
 from hub.service_layer.cases.figures import overdue_counts
 from hub.service_layer.cases.notifying import CaseNotifier, Webhook
 from hub.service_layer.cases.overdue import watch_overdue
+from hub.service_layer.cases.recognising import (
+    FederationRecognitions,
+    NoFederation,
+    Recognitions,
+)
 from hub.service_layer.cases.running import GatewayStepRunner
 from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.routing import ServiceDefinition
@@ -83,16 +91,24 @@ def webhooks(settings: Mapping[str, Mapping[str, str]]) -> dict[str, Webhook]:
     return hooks
 
 
+def case_recognitions(federation: FederationTransport | None,
+                      registry: ContractRegistry) -> Recognitions:
+    """Recognition of peers' records for case steps: by the region's federation, if any."""
+    if federation is None:
+        return NoFederation()
+    return FederationRecognitions(federation.link, registry)
+
+
 def start_cases(folder: Path, region: str, ledger: Ledger, gateway: Gateway,
                 registry: ContractRegistry, services: Sequence[ServiceDefinition],
-                supervisor: TaskSupervisor,
+                supervisor: TaskSupervisor, recognitions: Recognitions,
                 hooks: Mapping[str, Webhook] | None = None) -> CaseEngine:
     """The case engine of a running hub, its overdue duty started under ``supervisor``,
     and, when portals have ``hooks``, the notifier of their cases' changes."""
     case_types = load_case_types(folder, registry, services, region)
     engine = CaseEngine(ledger, registry, case_types, calendars_for(case_types),
                         GatewayStepRunner(gateway, registry, f"{region}/{DESK}"), wall_clock,
-                        CaseBoard(ledger))
+                        CaseBoard(ledger), recognitions=recognitions)
     supervisor.start(watch_overdue(engine, supervisor.stopping), name="case-overdue")
     if hooks:
         notifier = CaseNotifier(ledger, hooks, WebhookSender())

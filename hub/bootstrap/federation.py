@@ -11,7 +11,8 @@ running hub and the links runtime all open them the same way:
 - the federation application on the region's event store (its own table beside
   the ledger's, :func:`hub.adapters.store.federation_store.federation_environment`);
 - for a running hub with peers, that federation and its transport together
-  (:func:`running_transport`).
+  (:func:`running_transport`), and the attester of answers peers will recognise
+  (:func:`answer_attester`).
 
 A data folder's region is the one its key file names once it has one, so
 commands on ``DIR/south`` need no ``HUB_REGION=south``; before that, the
@@ -49,6 +50,8 @@ from federation.trust import (
 )
 from hub.adapters.crypto.kek import key_encryption_key
 from hub.adapters.store.federation_store import federation_environment
+from hub.adapters.store.ledger import Ledger
+from hub.service_layer.federation.answers import AnswerAttester
 from hub.service_layer.federation.app import FederationApp, utc_now
 from hub.service_layer.federation.recognition_link import RecognitionLink
 from hub.settings import HubSettings
@@ -247,3 +250,12 @@ async def running_transport(settings: HubSettings, nats_url: str,
             await link.close()
     finally:
         federation.close()
+
+
+def answer_attester(transport: FederationTransport | None, ledger: Ledger
+                    ) -> AnswerAttester | None:
+    """Issues answers that peers asked to recognise, as records of this region's federation
+    (subject references by the ledger's keyring); None without a federation transport."""
+    if transport is None:
+        return None
+    return AnswerAttester(transport.link, ledger.keyring.ref_of)

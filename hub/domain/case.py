@@ -4,7 +4,10 @@ A case is submitted with its application (personal: sealed under the applicant's
 an exchange's document) and the ids of the documents supplied with it. Each step is
 requested as an exchange, may be acknowledged by its department and is decided later:
 approved, refused with a reason, or more information needed (the case then waits for the
-applicant, and the step is requested again when they have answered). A step past its due
+applicant, and the step is requested again when they have answered). A step that
+recognises an earlier step's record (issued by another region) is sent only once this
+region's federation recognised it (``StepRecognised``); a refused recognition fails the
+step unsent (``StepRecognitionRefused``, with the reason). A step past its due
 time is marked overdue once. The case completes when every step is approved, is refused
 when one step is refused, or is withdrawn by the applicant; a completed case issues its
 result. Every event carries ``at``: the time by the hub's clock (injectable), which is what
@@ -15,39 +18,24 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, dataclass_transform
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.errors import HubError
-
-OPEN = "open"
-COMPLETED = "completed"
-REFUSED = "refused"
-WITHDRAWN = "withdrawn"
-
-APPROVED = "approved"
-REFUSED_STEP = "refused"
-MORE_INFORMATION = "more-information-needed"
-DECISIONS = (APPROVED, REFUSED_STEP, MORE_INFORMATION)
-"""What a department may decide on a step."""
-
-WAITING, REQUESTED, ACKNOWLEDGED = "waiting", "requested", "acknowledged"
-"""Step states before a decision (then: one of :data:`DECISIONS`)."""
-FAILED = "failed"
-"""A step whose exchange was refused, failed or dead-lettered: not a department's decision,
-so the case stays open; the step is sent again by :meth:`Case.request_step`, or its
-department decides it by hand (it received the application some other way)."""
-
-
-class CaseStateError(HubError):
-    """Raised when a case or step is asked to do what its state does not allow."""
-
-    code = "case-state"
-    status = 409
-
-    def __init__(self, case_id: UUID, action: str, reason: str) -> None:
-        super().__init__(f"case {case_id}: cannot {action}: {reason}")
+from hub.domain.case_states import (
+    ACKNOWLEDGED,
+    APPROVED,
+    COMPLETED,
+    DECISIONS,
+    FAILED,
+    MORE_INFORMATION,
+    OPEN,
+    REFUSED,
+    REFUSED_STEP,
+    REQUESTED,
+    WAITING,
+    WITHDRAWN,
+    CaseStateError,
+)
 
 
 class Case(Aggregate):
@@ -98,7 +86,7 @@ class Case(Aggregate):
         self.steps: dict[str, dict[str, Any]] = {
             name: {"service": service, "state": WAITING, "since": at, "due_at": None,
                    "exchange_id": "", "reference": "", "reason": "", "overdue": False,
-                   "answer": None}
+                   "answer": None, "recognition": None}
             for name, service in steps.items()
         }
 
@@ -155,6 +143,63 @@ class Case(Aggregate):
         """Whether ``step`` is requested but its exchange is not recorded as sent."""
         state = self._step(step)
         return state["state"] == REQUESTED and not state["exchange_id"]
+
+    class StepRecognised(Event):
+        """Before ``step`` went out, ``issuer``'s record ``record_id`` of step ``of``'s
+        answer was recognised here (signed with key ``kid``, under ``agreement_id``)."""
+
+        TOPIC = "interop-hub:case.step-recognised"
+        class_version = 1
+        step: str
+        of: str
+        issuer: str
+        record_id: str
+        kid: str
+        agreement_id: str
+        at: dt.datetime
+
+    @event(StepRecognised)
+    def _recognised(self, step: str, of: str, issuer: str, record_id: str, kid: str,
+                    agreement_id: str, at: dt.datetime) -> None:
+        self.steps[step]["recognition"] = {"of": of, "issuer": issuer, "record_id": record_id,
+                                           "outcome": "recognised", "code": "", "reason": ""}
+
+    class StepRecognitionRefused(Event):
+        """``step`` was not sent: ``issuer``'s record ``record_id`` of step ``of``'s answer
+        was not recognised here (``code``: the federation's reason, or ``digest-mismatch``,
+        ``no-attestation``). The step fails unsent; a retry checks again."""
+
+        TOPIC = "interop-hub:case.step-recognition-refused"
+        class_version = 1
+        step: str
+        of: str
+        issuer: str
+        record_id: str
+        code: str
+        reason: str
+        at: dt.datetime
+
+    @event(StepRecognitionRefused)
+    def _recognition_refused(self, step: str, of: str, issuer: str, record_id: str, code: str,
+                             reason: str, at: dt.datetime) -> None:
+        self.steps[step].update(state=FAILED, since=at,
+                                reason=f"recognition-refused: {code}: {reason}", recognition={
+                                    "of": of, "issuer": issuer, "record_id": record_id,
+                                    "outcome": "refused", "code": code, "reason": reason})
+
+    def recognise_step(self, step: str, of: str, issuer: str, record_id: str, *,
+                       refused: tuple[str, str] | None, kid: str, agreement_id: str,
+                       at: dt.datetime) -> None:
+        """Record the recognition (``refused``: its code and reason) a requested, unsent
+        step waited for."""
+        self._check_open("record the recognition for step " + step)
+        if not self.unsent(step):
+            raise CaseStateError(self.id, f"record the recognition for step {step}",
+                                 f"it is {self.steps[step]['state']}, not requested unsent")
+        if refused is None:
+            self._recognised(step, of, issuer, record_id, kid, agreement_id, at)
+        else:
+            self._recognition_refused(step, of, issuer, record_id, *refused, at)
 
     class StepFailed(Event):
         """The step's exchange was refused (``code``: e.g. ``access-denied``), failed or was

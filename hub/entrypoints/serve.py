@@ -21,9 +21,10 @@ import structlog
 from fastapi import APIRouter, FastAPI
 
 from contracts import ContractRegistry
-from hub.bootstrap.cases import case_metrics, start_cases, webhooks
+from hub.bootstrap.cases import case_metrics, case_recognitions, start_cases, webhooks
 from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.documents import DocumentsRuntime, attested_documents
+from hub.bootstrap.federation import answer_attester
 from hub.bootstrap.region import Region, running_region
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.asgi_server import serve_asgi
@@ -101,7 +102,9 @@ async def run_hub(
             auth=region.nats_auth))
         if region.links:  # peers' queries over the region links
             await FederationIngress(region.links.connection, region.gateway,
-                                    region.links.directory.peers).start()
+                                    region.links.directory.peers,
+                                    answer_attester(region.federation, region.ledger)
+                                    ).start()
         documents = region.documents
         if region.federation is not None:  # attested documents to and from peers
             documents = replace(documents, attested=await stack.enter_async_context(
@@ -113,7 +116,8 @@ async def run_hub(
             services, region.credentials, region.wake_relay)
         cases = None if settings.cases is None else start_cases(  # hub.bootstrap.cases
             settings.cases, settings.region, region.ledger, region.gateway, region.registry,
-            list(region.directory), region.supervisor, webhooks(settings.case_webhooks))
+            list(region.directory), region.supervisor,
+            case_recognitions(region.federation, region.registry), webhooks(settings.case_webhooks))
         if cases is not None:  # departments' decisions on case steps over NATS as well
             await stack.enter_async_context(running_case_decisions(
                 region.nats_url, region.gateway, cases,

@@ -11,6 +11,7 @@ from typing import Any
 from contracts import default_registry
 from hub.service_layer.cases.case_type import CaseType, read_case_type
 from hub.service_layer.cases.checking import check_case_type, load_calendar
+from hub.service_layer.cases.recognising import Asked, Verdict, refused
 from hub.service_layer.cases.running import StepAnswer, StepRequest
 from hub.service_layer.exchanges.routing import load_services
 
@@ -83,3 +84,19 @@ NATIONAL_ID = "19800101-1234"
 def decided(outcome: str, reference: str, reason: str = "") -> dict[str, Any]:
     return {"national_id": NATIONAL_ID, "outcome": outcome, "reference": reference,
             "reason": reason, "decided_on": "2026-12-10"}
+
+
+@dataclass
+class Recognising:
+    """This region's recognition of other regions' records, as the test says (the engine's
+    ``recognitions`` port): accepted, or refused with ``code``; every question is kept."""
+
+    code: str = ""
+    asked: list[Asked] = field(default_factory=list)
+
+    async def check(self, asked: Asked) -> Verdict:
+        self.asked.append(asked)
+        if self.code:
+            return refused(asked, self.code, f"the test refuses ({self.code})")
+        return Verdict(asked.step, asked.origin, asked.record_id, kid="kid-1",
+                       agreement_id="agreement-1")

@@ -16,6 +16,7 @@ from hub.adapters.readmodels.cases import CaseBoard
 from hub.service_layer.cases.case_type import read_case_type
 from hub.service_layer.cases.checking import check_case_type
 from hub.service_layer.cases.engine import CaseEngine
+from hub.service_layer.cases.recognising import NoFederation
 from hub.service_layer.cases.running import GatewayStepRunner
 from hub.settings import HubSettings
 from tests.integration.cases_fixtures import NATIONAL_ID, Clock, calendars
@@ -52,7 +53,7 @@ async def test_a_south_case_runs_a_step_in_north(base: HubSettings, tmp_path: Pa
         engine = CaseEngine(south.ledger, registry, {str(kind.id): kind}, calendars(),
                             GatewayStepRunner(south.gateway, registry, DESK),
                             Clock(dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)),
-                            CaseBoard(south.ledger))
+                            CaseBoard(south.ledger), recognitions=NoFederation())
         case_id = await engine.submit("benefit-check@1.0", "south/portal", RELOCATION, {})
         case = await engine.advance(case_id)
         assert case.status == "completed", case.steps

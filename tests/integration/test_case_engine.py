@@ -20,7 +20,8 @@ from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.bootstrap.supervisor import TaskSupervisor
-from hub.domain.case import Case, CaseStateError
+from hub.domain.case import Case
+from hub.domain.case_states import CaseStateError
 from hub.service_layer.cases.engine import CaseEngine, step_id
 from hub.service_layer.cases.errors import DocumentsMissingError, StepNotYoursError
 from hub.service_layer.cases.overdue import watch_overdue
@@ -29,6 +30,7 @@ from tests.integration.cases_fixtures import (
     NATIONAL_ID,
     Clock,
     Departments,
+    Recognising,
     acknowledged,
     calendars,
     decided,
@@ -71,10 +73,11 @@ def clock() -> Clock:
     return Clock(FRIDAY)
 
 
-def engine_for(ledger: Ledger, clock: Clock, departments: Departments) -> CaseEngine:
+def engine_for(ledger: Ledger, clock: Clock, departments: Departments,
+               recognising: Recognising | None = None) -> CaseEngine:
     kinds = {str(k.id): k for k in (shipped("relocation"), shipped("business-opening"))}
     return CaseEngine(ledger, default_registry(), kinds, calendars(), departments, clock,
-                      CaseBoard(ledger))
+                      CaseBoard(ledger), recognitions=recognising or Recognising())
 
 
 def relocation_departments() -> Departments:

@@ -15,6 +15,7 @@ from hub.domain.exchange import Exchange, Status
 from hub.service_layer.cases.case_type import read_case_type
 from hub.service_layer.cases.checking import check_case_type
 from hub.service_layer.cases.engine import CaseEngine, step_id
+from hub.service_layer.cases.recognising import NoFederation
 from hub.service_layer.cases.running import GatewayStepRunner
 from hub.service_layer.exchanges.dead_letter_views import requeue
 from hub.settings import HubSettings
@@ -73,7 +74,7 @@ async def test_steps_are_exchanges_of_the_one_stop_desk(hub_settings: HubSetting
         clock = Clock(dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC))
         engine = CaseEngine(hub.ledger, registry, {str(kind.id): kind}, calendars(),
                             GatewayStepRunner(hub.gateway, registry, DESK), clock,
-                            CaseBoard(hub.ledger))
+                            CaseBoard(hub.ledger), recognitions=NoFederation())
         # Deny by default: without a right the first step's exchange is refused; the step
         # records the failure (no department decided) and the case stays open.
         refused_case = await engine.submit("benefit-check@1.0", "north/portal", RELOCATION, {})
@@ -125,7 +126,7 @@ async def test_a_dead_lettered_step_fails_and_its_requeued_answer_reaches_the_ca
         engine = CaseEngine(hub.ledger, registry, {str(kind.id): kind}, calendars(),
                             GatewayStepRunner(hub.gateway, registry, DESK),
                             Clock(dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)),
-                            CaseBoard(hub.ledger))
+                            CaseBoard(hub.ledger), recognitions=NoFederation())
         bureau.server_faults_next = 100
         case_id = await engine.submit("benefit-check@1.0", "north/portal", RELOCATION, {})
         row = engine.board.get(case_id)

@@ -13,7 +13,7 @@ from hub.adapters.readmodels.cases import CaseBoard
 from hub.bootstrap.privacy import build_ledger
 from hub.service_layer.cases.engine import CaseEngine, step_id
 from hub.settings import HubSettings
-from tests.integration.cases_fixtures import Clock, calendars, decided, shipped
+from tests.integration.cases_fixtures import Clock, Recognising, calendars, decided, shipped
 from tests.integration.test_case_engine import FRIDAY, RELOCATION, relocation_departments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,8 @@ async def test_list_and_show_a_refused_and_an_overdue_case(tmp_path: Path) -> No
     clock = Clock(FRIDAY)
     kind = shipped("relocation")
     engine = CaseEngine(ledger, default_registry(), {str(kind.id): kind}, calendars(),
-                        relocation_departments(), clock, CaseBoard(ledger))
+                        relocation_departments(), clock, CaseBoard(ledger),
+                        recognitions=Recognising())
     try:
         refused = await engine.submit("relocation@1.0", "south/portal", RELOCATION,
                                       {"proof-of-address": "doc-1"})
@@ -58,6 +59,9 @@ async def test_list_and_show_a_refused_and_an_overdue_case(tmp_path: Path) -> No
                     if line.strip().startswith("insurance-transfer"))
     assert "acknowledged" in transfer and "south/social-security" in transfer
     assert transfer.endswith("OVERDUE")
+    recognised = shown.stdout.split(transfer, 1)[1].splitlines()[1].strip()
+    assert recognised.startswith("recognition: recognised north's record ")
+    assert recognised.endswith("(the answer of contribution-record)")
     refused_shown = _cli(tmp_path, "show", str(refused)).stdout
     assert "reason: tax debts in the origin region" in refused_shown
     for personal in ("Rossi", "19800101-1234", "Via Roma"):

@@ -55,6 +55,7 @@ class RemoteCall:
     exchange_id: str
     client: str
     purpose: str = ""  # forwarded to the peer, whose hub decides on it
+    attest: bool = False  # ask the peer to issue its answer as an attested record
 
 
 _CURRENT: contextvars.ContextVar[RemoteCall | None] = contextvars.ContextVar(
@@ -63,9 +64,10 @@ _CURRENT: contextvars.ContextVar[RemoteCall | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def calling_for(exchange_id: str, client: str, purpose: str = "") -> Iterator[None]:
+def calling_for(exchange_id: str, client: str, purpose: str = "",
+                attest: bool = False) -> Iterator[None]:
     """Within the block, remote adapters call on behalf of ``client`` for ``exchange_id``."""
-    token = _CURRENT.set(RemoteCall(exchange_id, client, purpose))
+    token = _CURRENT.set(RemoteCall(exchange_id, client, purpose, attest))
     try:
         yield
     finally:
@@ -122,6 +124,8 @@ class RemoteHubAdapter:
         }
         if context.purpose:
             headers[subjects.PURPOSE_HEADER] = context.purpose
+        if context.attest:
+            headers[subjects.ATTEST_HEADER] = "record"
         try:
             msg = await self._connection.request(
                 self._peer,

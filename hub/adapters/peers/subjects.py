@@ -15,6 +15,9 @@ CORRELATION_HEADER = "Correlation-Id"
 EXCHANGE_HEADER = "Hub-Exchange-Id"  # the asking region's exchange id
 ORIGIN_HEADER = "Hub-Origin-Region"
 PURPOSE_HEADER = "Hub-Purpose"  # the client's purpose (X-Hub-Purpose; hub.service_layer.security)
+# Present (value "record"): the asking region will recognise the answer, so the answering
+# region issues it as an attested record (hub.service_layer.federation.answers).
+ATTEST_HEADER = "Hub-Attest-Answer"
 
 # A token no department can have (department codes never contain "_"), so the
 # delivery subjects of remote services never match a local department's filter.

@@ -22,7 +22,8 @@ from uuid import UUID
 
 from hub.adapters.readmodels.tail import LedgerTail
 from hub.adapters.store.ledger import Ledger
-from hub.domain.case import (
+from hub.domain.case import Case
+from hub.domain.case_states import (
     ACKNOWLEDGED,
     APPROVED,
     COMPLETED,
@@ -32,7 +33,6 @@ from hub.domain.case import (
     REQUESTED,
     WAITING,
     WITHDRAWN,
-    Case,
 )
 
 APPLICANT = "applicant"
@@ -53,6 +53,8 @@ class StepRow:
     reason: str = ""
     exchange_id: str = ""
     requested_at: dt.datetime | None = None  # first sent (a step asked again keeps it)
+    # the recognition the step waited for: of, issuer, record_id, outcome, code, reason
+    recognition: dict[str, str] | None = None
     case_open: bool = True  # False once the case completed, was refused or withdrawn
 
     @property
@@ -103,6 +105,7 @@ class CasesModel:
         Case.StepDecided.TOPIC, Case.StepOverdue.TOPIC, Case.Completed.TOPIC,
         Case.Refused.TOPIC, Case.Withdrawn.TOPIC, Case.ResultIssued.TOPIC,
         Case.InformationSupplied.TOPIC, Case.StepSent.TOPIC, Case.StepFailed.TOPIC,
+        Case.StepRecognised.TOPIC, Case.StepRecognitionRefused.TOPIC,
     })
 
     def apply(self, topic: str, event: Any) -> None:
@@ -154,6 +157,13 @@ class CasesModel:
             step = dataclasses.replace(step, state=FAILED, since=event.at,
                                        reason=f"{event.code}: {event.reason}",
                                        exchange_id=event.exchange_id)
+        elif topic == Case.StepRecognised.TOPIC:
+            step = dataclasses.replace(step, recognition=_recognition(event, "recognised"))
+        elif topic == Case.StepRecognitionRefused.TOPIC:
+            step = dataclasses.replace(step, state=FAILED, since=event.at,
+                                       reason=f"recognition-refused: {event.code}: "
+                                              f"{event.reason}",
+                                       recognition=_recognition(event, "refused"))
         elif topic == Case.StepAcknowledged.TOPIC:
             step = dataclasses.replace(step, state=ACKNOWLEDGED, since=event.at,
                                        reference=event.reference)
@@ -218,3 +228,9 @@ class CaseBoard:
 
 
 __all__ = ["APPROVED", "CaseBoard", "CaseRow", "CasesModel", "StepRow"]
+
+
+def _recognition(event: Any, outcome: str) -> dict[str, str]:
+    return {"of": event.of, "issuer": event.issuer, "record_id": event.record_id,
+            "outcome": outcome, "code": getattr(event, "code", ""),
+            "reason": getattr(event, "reason", "")}

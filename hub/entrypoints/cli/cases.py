@@ -92,6 +92,10 @@ def show(case_id: Annotated[str, typer.Argument(help="The case's id")],
         flags = " OVERDUE" if step.overdue else ""
         typer.echo(f"  {step.name:<28} {step.state:<24} holder {step.holder or '-':<22} "
                    f"since {since}  due {due}{flags}")
+        if step.recognition:
+            seen = step.recognition
+            typer.echo(f"    recognition: {seen['outcome']} {seen['issuer']}'s record "
+                       f"{seen['record_id']} (the answer of {seen['of']})")
         if step.reason:
             typer.echo(f"    reason: {step.reason}")
 

@@ -13,6 +13,12 @@ A peer hub speaks only for its own departments: the client must be a
 department of the region named in ``Hub-Origin-Region``, which must be a peer,
 and never of this region. (Nothing yet proves the origin: that comes with
 per-region NATS credentials and the trust list.)
+
+A query with the ``Hub-Attest-Answer`` header is one whose answer the asking region will
+recognise (a case step that a later step recognises): when it is answered, the
+:class:`~hub.service_layer.federation.answers.AnswerAttester` issues the answer as an
+attested record and sends the attestation to the asker before the reply goes, so the
+attestation is on its way when the asker reads the answer.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from hub.adapters.peers.messages import LinkProblem, RemoteAnswer
 from hub.service_layer.exchanges.correlation import checked_correlation, correlation_or_new
 from hub.service_layer.exchanges.gateway import Answer, Envelope, Gateway
 from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.federation.answers import AnswerAttester
 from hub.service_layer.security.minimise import disclosed_document
 from translation.json_codec import decode_json
 
@@ -41,11 +48,13 @@ INGRESS = "federation"
 class FederationIngress:
     """Answers peers' queries through this region's gateway."""
 
-    def __init__(self, connection: LinkConnection, gateway: Gateway, peers: tuple[str, ...]):
+    def __init__(self, connection: LinkConnection, gateway: Gateway, peers: tuple[str, ...],
+                 attester: AnswerAttester | None) -> None:
         self._connection = connection
         self._gateway = gateway
         self._region = gateway.directory.region
         self._peers = frozenset(peers)
+        self._attester = attester  # None: the region runs no federation transport
 
     async def start(self) -> None:
         """Listen on ``fed.<region>.query.>`` (a queue group: several hub workers share it)."""
@@ -81,8 +90,19 @@ class FederationIngress:
         reply = _remote_answer(answer).model_dump_json().encode()
         if answer.response is None:
             return reply
+        if subjects.ATTEST_HEADER in headers and answer.service is not None:
+            await self._attest(origin, headers.get(subjects.EXCHANGE_HEADER, ""),
+                               answer.service.id.department, answer.response)
         # Completed ("the peer has its answer") once the reply is sent, off its latency.
         return Reply(reply, then=functools.partial(self._gateway.complete, answer, reply))
+
+    async def _attest(self, origin: str, exchange_id: str, department: str,
+                      response: Contract) -> None:
+        if self._attester is None or not exchange_id or origin not in self._peers:
+            log.warning("answer not attested: no federation transport, asking exchange or "
+                        "peer", origin_region=origin, peer_exchange_id=exchange_id)
+            return
+        await self._attester.attest(origin, exchange_id, department, response)
 
     def _check_client(self, client: str, origin: str) -> None:
         if not client:

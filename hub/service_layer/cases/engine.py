@@ -7,7 +7,9 @@
   input from the application, the documents and earlier answers; records what came back
   (a query's answer approves its step; an application step is acknowledged or decided);
   and repeats while steps become ready. A refused step refuses the case; when every step
-  is approved the case completes and its result is issued.
+  is approved the case completes and its result is issued. A step that recognises
+  an earlier step's record is sent only once :mod:`.recognising` accepts it; a refused
+  recognition fails the step unsent, with the reason.
 - :meth:`CaseEngine.decide` records a department's later decision, sent to the step's id
   (``<case id>.<step name>``) by the department that provides the step's service.
 - :meth:`CaseEngine.mark_overdue` records ``StepOverdue`` for what the cases read model's
@@ -35,7 +37,8 @@ from contracts.errors import HubError
 from contracts.validation import validate_contract
 from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
-from hub.domain.case import (
+from hub.domain.case import Case
+from hub.domain.case_states import (
     ACKNOWLEDGED,
     APPROVED,
     FAILED,
@@ -43,7 +46,6 @@ from hub.domain.case import (
     REFUSED_STEP,
     REQUESTED,
     WAITING,
-    Case,
     CaseStateError,
 )
 from hub.domain.time_limit import HolidayCalendar
@@ -56,6 +58,12 @@ from hub.service_layer.cases.errors import (
 )
 from hub.service_layer.cases.filling import fill_input
 from hub.service_layer.cases.late_answers import late_answer
+from hub.service_layer.cases.recognising import (
+    Recognitions,
+    Sent,
+    recognition_for,
+    record_verdict,
+)
 from hub.service_layer.cases.running import StepAnswer, StepRequest, StepRunner
 from hub.work import to_thread
 
@@ -90,13 +98,14 @@ class CaseEngine:
 
     def __init__(self, ledger: Ledger, registry: ContractRegistry,
                  case_types: Mapping[str, CaseType], calendars: Mapping[str, HolidayCalendar],
-                 runner: StepRunner, clock: Clock, board: CaseBoard,
-                 resume_after: dt.timedelta = RESUME_AFTER) -> None:
+                 runner: StepRunner, clock: Clock, board: CaseBoard, *,
+                 recognitions: Recognitions, resume_after: dt.timedelta = RESUME_AFTER) -> None:
         self.ledger = ledger
         self.registry = registry
         self.case_types = dict(case_types)
         self.calendars = dict(calendars)
         self.runner = runner
+        self.recognitions = recognitions
         self.clock = clock
         self.board = board
         self.resume_after = resume_after
@@ -254,7 +263,7 @@ class CaseEngine:
         for name, answer in late.items():
             state = case.steps[name]
             if case.status == OPEN and state["state"] == FAILED:
-                answers[name] = StepAnswer(state["exchange_id"], answer)
+                answers[name] = Sent(None, StepAnswer(state["exchange_id"], answer))
                 case.request_step(name, "", self.clock(), state["due_at"])
         self._record_answers(case, kind=kind, answers=answers)
 
@@ -267,7 +276,8 @@ class CaseEngine:
         keys = {(case.id, n) for n in names}
         self._in_flight |= keys
         try:
-            answers = await asyncio.gather(*(self._send(case, kind.step(n)) for n in names))
+            answers = await asyncio.gather(*(self._send(case, kind, kind.step(n))
+                                             for n in names))
             case, _ = await self._change(case.id, partial(
                 self._record_answers, kind=kind, answers=dict(zip(names, answers,
                                                                   strict=True))))
@@ -276,12 +286,16 @@ class CaseEngine:
         return case
 
     def _record_answers(self, case: Case, *, kind: CaseType,
-                        answers: Mapping[str, StepAnswer]) -> None:
-        for name, answer in answers.items():
+                        answers: Mapping[str, Sent]) -> None:
+        for name, (verdict, answer) in answers.items():
             step = kind.step(name)
             if case.status != OPEN or not case.unsent(name):
                 continue  # withdrawn meanwhile, or decided by a department already
             at = self.clock()
+            if verdict is not None:
+                record_verdict(case, name, verdict, at)
+            if answer is None:
+                continue  # not sent: its recognition was refused
             if answer.answer is None:
                 log.warning("case step not delivered", case_id=str(case.id), step=name,
                             code=answer.error_code, reason=answer.error)
@@ -320,11 +334,16 @@ class CaseEngine:
             case.issue_result(kind.result, result.model_dump(mode="json"), at)
 
     # --- plumbing ---
-    async def _send(self, case: Case, step: Step) -> StepAnswer:
+    async def _send(self, case: Case, kind: CaseType, step: Step) -> Sent:
+        """Send ``step`` once the record it recognises (if any) is accepted here."""
+        verdict = await recognition_for(self.recognitions, case, kind, step)
+        if verdict is not None and not verdict.accepted:
+            return Sent(verdict, None)
         answers = {n: s["answer"] for n, s in case.steps.items() if s["answer"] is not None}
         document = fill_input(step, case.application, case.documents, answers)
-        return await self.runner.run(StepRequest(str(case.id), step.name, str(step.service),
-                                                 step.purpose, document))
+        attested = any(s.recognise == step.name for s in kind.steps)
+        return Sent(verdict, await self.runner.run(StepRequest(
+            str(case.id), step.name, str(step.service), step.purpose, document, attested)))
 
     async def _change(self, case_id: UUID, change: Callable[[Case], R]) -> tuple[Case, R]:
         """Load the case, apply ``change``, save; again from a fresh load if another

@@ -25,7 +25,9 @@ def progress(row: CaseRow) -> dict[str, Any]:
         "result_issued": row.result_issued,
         "steps": [{"name": s.name, "service": s.service, "state": s.state,
                    "holder": s.holder, "since": _at(s.since), "due_at": _at(s.due_at),
-                   "overdue": s.overdue, "reference": s.reference, "reason": s.reason}
+                   "overdue": s.overdue, "reference": s.reference, "reason": s.reason,
+                   # another region's record the step waited for, and whether it stood
+                   "recognition": s.recognition}
                   for s in row.steps],
         # what the applicant must supply: each step that asked, with what it said is missing
         "awaited_from_applicant": [{"step": s.name, "missing": s.reason}

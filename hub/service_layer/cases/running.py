@@ -5,7 +5,8 @@
 region's one-stop desk (a department of its own, ``<region>/one-stop``) to the step's
 service, so access rights, purposes, consents, minimisation and audit apply to it exactly
 as to any department's query. The correlation id is the case's id, so a case's exchanges
-can be found together.
+can be found together. A step whose answer a later step recognises is recorded with the
+ingress ``case-attested``, which asks the answering region to attest its answer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from contracts import Contract, ContractRegistry
 from contracts.validation import validate_contract
 from hub.service_layer.exchanges.gateway import Envelope, Gateway
 from hub.service_layer.exchanges.routing import ServiceDefinition
+from hub.service_layer.federation.answers import ATTESTED_INGRESS
 
 INGRESS = "case"
 """The ingress name recorded on a step's exchange."""
@@ -32,6 +34,7 @@ class StepRequest:
     service: str
     purpose: str
     document: dict[str, Any]
+    attested: bool = False  # a later step recognises the answer: ask for it attested
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class GatewayStepRunner:
             return validate_contract(service.request, request.document)
 
         envelope = Envelope(client=self.client, service=request.service,
-                            correlation_id=request.case_id, ingress=INGRESS, raw=raw,
+                            correlation_id=request.case_id, raw=raw,
+                            ingress=ATTESTED_INGRESS if request.attested else INGRESS,
                             purpose=request.purpose)
         answer = await self.gateway.query(envelope, decode)
         if answer.response is not None:

@@ -276,6 +276,17 @@ class FederationApp(AgreementCommands, Application[UUID]):
         found = self._find(recognition_id(issuer, record_id))
         return found if isinstance(found, Recognition) else None
 
+    def decision_of(self, issuer: str, record_id: str) -> Recognition.Event | None:
+        """The latest decision about ``issuer``'s record (Recognised, RecognitionRefused,
+        RecognitionWithdrawn or RevocationNoted); None if it never arrived authentic."""
+        recognition = self.recognition_of(issuer, record_id)
+        if recognition is None:
+            return None
+        decisions = (Recognition.Recognised, Recognition.RecognitionRefused,
+                     Recognition.RecognitionWithdrawn, Recognition.RevocationNoted)
+        return next((e for e in reversed(list(self.events.get(recognition.id)))
+                     if isinstance(e, decisions)), None)
+
     def recognised_attestation(self, issuer: str, record_id: str) -> Attestation | None:
         """The attestation under which ``issuer``'s record is recognised here now (None when
         it is not: never seen, refused, or withdrawn since)."""

@@ -8,7 +8,8 @@ the ordinary delivery worker settles them through the remote adapter
 around the worker's handler make that work:
 
 - :func:`for_remote_calls` tells the remote adapter which exchange it calls for,
-  and on behalf of which client (the worker's port has no place for them);
+  on behalf of which client, and whether the answer is to come attested (the
+  worker's port has no place for them);
 - :func:`waiting_for_catalogue` holds back a delivery whose service the
   directory does not know (yet, or any more) until the peer's catalogue is
   learnt again, instead of failing it.
@@ -26,6 +27,7 @@ from hub.adapters.bus.port import Delivery, Handler
 from hub.adapters.peers.remote_adapter import calling_for
 from hub.adapters.store.ledger import Ledger
 from hub.service_layer.exchanges.messages import DeliveryRequest
+from hub.service_layer.federation.answers import ATTESTED_INGRESS
 from hub.service_layer.federation.directory import FederatedDirectory
 
 log = structlog.get_logger("hub.service_layer.federation.forwarding")
@@ -38,7 +40,8 @@ def for_remote_calls(handler: Handler, ledger: Ledger) -> Handler:
         request = DeliveryRequest.model_validate_json(delivery.data)
         exchange = await asyncio.to_thread(ledger.get, UUID(request.exchange_id))
         authorisation = getattr(exchange, "authorisation", None) or {}
-        with calling_for(request.exchange_id, exchange.client, authorisation.get("purpose", "")):
+        with calling_for(request.exchange_id, exchange.client, authorisation.get("purpose", ""),
+                         attest=exchange.ingress == ATTESTED_INGRESS):
             await handler(delivery)
 
     return handle

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -42,6 +43,8 @@ from hub.service_layer.federation.app import FederationApp, IssuedRecord
 log = structlog.get_logger("hub.service_layer.federation.recognition_link")
 
 T = TypeVar("T")
+RECENT_RECEIPTS = 4096
+"""How many receipts :meth:`RecognitionLink.receipt_for` remembers (the oldest go first)."""
 
 
 @dataclass
@@ -61,6 +64,9 @@ class RecognitionLink:
         self.region = app.region
         self.transport = transport
         self._app_lock = asyncio.Lock()  # one application call at a time, off the event loop
+        # The latest receipts by (issuer, record id), refusals of unverified statements
+        # included (those open no recognition to look up): see :meth:`receipt_for`.
+        self._receipts: OrderedDict[tuple[str, str], Receipt] = OrderedDict()
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` (a method of the application) in a thread, one call at a time."""
@@ -160,8 +166,23 @@ class RecognitionLink:
             receipts = await self.call(
                 self.app.recognise_many, [(s.compact, s.sender) for s in attestations])
             for statement, receipt in zip(attestations, receipts, strict=True):
+                self._remember(receipt)
                 await self._reply(statement.sender, receipt)
                 await statement.settle()
+
+    def receipt_for(self, issuer: str, record_id: str) -> Receipt | None:
+        """The receipt this process last gave about an attestation of ``issuer``'s record
+        (of the last :data:`RECENT_RECEIPTS`), even one refused before its claims could be
+        trusted; the recorded decisions are the federation's (``decision_of``)."""
+        return self._receipts.get((issuer, record_id))
+
+    def _remember(self, receipt: Receipt) -> None:
+        if receipt.issuer is None or receipt.record_id is None:
+            return
+        self._receipts[(receipt.issuer, receipt.record_id)] = receipt
+        self._receipts.move_to_end((receipt.issuer, receipt.record_id))
+        while len(self._receipts) > RECENT_RECEIPTS:
+            self._receipts.popitem(last=False)
 
     async def _reply(self, issuer: str, receipt: Receipt) -> None:
         digest = hashlib.sha256(receipt.jws.encode("ascii")).hexdigest()

@@ -22,7 +22,8 @@ from hub.service_layer.cases.figures import DECIDED
 from hub.service_layer.operators import ActiveSession, Permission
 
 LISTED = 500
-SHOWN_FIELDS = ("step", "decision", "reason", "reference", "due_at", "exchange_id")
+SHOWN_FIELDS = ("step", "decision", "reason", "reference", "due_at", "exchange_id",
+                "of", "issuer", "record_id", "code")  # ...and a recognition's record
 NAV = ("/console/cases", "Cases", Permission.VIEW)
 
 
