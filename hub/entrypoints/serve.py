@@ -21,7 +21,7 @@ import structlog
 from fastapi import APIRouter, FastAPI
 
 from contracts import ContractRegistry
-from hub.bootstrap.cases import case_metrics, start_cases, webhooks
+from hub.bootstrap.cases import case_metrics, start_cases
 from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.documents import DocumentsRuntime, attested_documents
 from hub.bootstrap.region import Region, running_region
@@ -113,7 +113,7 @@ async def run_hub(
             services, region.credentials, region.wake_relay)
         cases = None if settings.cases is None else start_cases(  # hub.bootstrap.cases
             settings.cases, settings.region, region.ledger, region.gateway, region.registry,
-            list(region.directory), region.supervisor, webhooks(settings.case_webhooks))
+            list(region.directory), region.supervisor)
         if cases is not None:  # departments' decisions on case steps over NATS as well
             await stack.enter_async_context(running_case_decisions(
                 region.nats_url, region.gateway, cases,
