@@ -47,6 +47,7 @@ from hub.entrypoints.http.peer_routes import peer_router
 from hub.entrypoints.http.records_routes import records_router
 from hub.entrypoints.http.report_routes import report_router
 from hub.entrypoints.http.soap_documents import soap_documents_router
+from hub.entrypoints.http.soap_step_decisions import SoapStepDecisions
 from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.http.transparency import Transparency, transparency_router
 from hub.entrypoints.nats.case_decisions import running_case_decisions
@@ -195,4 +196,6 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
         routers=routers,
         mounts=[mount_static, mount_citizen_static],
         documents=documents.documents,  # attachments at /soap
+        # departments' decisions on case steps over SOAP as well
+        soap_operations=[SoapStepDecisions(cases, gateway)] if cases is not None else [],
     )
