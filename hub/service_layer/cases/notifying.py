@@ -17,8 +17,10 @@ backoff; one that still fails is recorded as ``CaseNotice.Abandoned`` (what the 
 missed and why) and the follower goes on with the next change: the portal reads
 ``GET /cases/{id}`` to catch up.
 
-A follower reads the case events up to its saved position once when it starts, to know
-each case's applicant and progress (its own :class:`CasesModel`, which reads no personal
+A portal's first follower starts from the ledger's end (a portal given a webhook is not
+sent the history before it: it reads ``GET /cases``), saved at once. A follower reads the
+case events up to its saved position once when it starts, to know each case's applicant
+and progress (its own :class:`CasesModel`, which reads no personal
 field); from then on it reads only what was recorded since. The followers run in the one
 process of the region that holds the relay lease, like the relay itself.
 """
@@ -120,10 +122,13 @@ class PortalNotices:
     def _start(self) -> None:
         """Where this portal's deliveries stand, and the cases as they stood there."""
         try:
-            self.saved = self._tracking.max_tracking_id(self.name) or 0
+            saved = self._tracking.max_tracking_id(self.name)
+            if saved is None:  # a portal given a webhook now: its changes from now on
+                saved = self._ledger.recorder.max_notification_id() or 0
+                self._tracking.insert_tracking(Tracking(self.name, saved))
         except PersistenceError as exc:
             raise LedgerReadError(f"cannot read where {self.name} stands: {exc}") from exc
-        self.read_to = 0
+        self.saved, self.read_to = saved, 0
         while self.read_to < self.saved:
             page = self._page(self.saved)
             for _, topic, event in page:
