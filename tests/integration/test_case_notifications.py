@@ -250,3 +250,19 @@ async def test_a_delivery_given_up_is_recorded_and_the_next_change_goes_on(
     assert {(n.portal, n.case_id, n.attempts, n.problem) for n in notices} == {
         ("north/portal", case_id, 2, "answered 503")}
     assert len(receiver.seen) == 2 * versions
+
+
+async def test_stopping_cuts_a_backoff_short_and_leaves_the_delivery_undelivered() -> None:
+    """A hub that stops does not wait out a portal's backoff: the delivery is left for the
+    next start (``stopped``), after the attempts made."""
+    async with receiving(failures=100) as receiver:
+        sender = WebhookSender(attempts=5, backoff_s=30)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.2, stop.set)
+        try:
+            delivery = await asyncio.wait_for(sender.post(
+                receiver.url, SECRET, b"{}", event="test", delivery_id="d.1", stop=stop),
+                timeout=5)
+        finally:
+            await sender.aclose()
+    assert (delivery.delivered, delivery.stopped, delivery.attempts) == (False, True, 1)

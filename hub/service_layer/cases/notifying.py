@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from hub.work import to_thread
 
 log = structlog.get_logger(__name__)
 NOTIFY_EVERY_S = 0.25
+SKIP_EVERY_S = 10.0  # how often a position moved only past other events is saved
 TRACKING_PREFIX = "case-notices "
 _TOPICS = tuple(sorted(CasesModel.topics))
 
@@ -104,6 +106,7 @@ class PortalNotices:
         self.saved = 0  # the position saved as delivered up to
         self.delivered = 0
         self.abandoned = 0
+        self._skipped_at = 0.0
 
     async def step(self) -> int:
         """Read what was recorded since the last step, then deliver what is queued."""
@@ -115,8 +118,11 @@ class PortalNotices:
                 break  # stopping: what is left is sent again after the restart
             self.queue.popleft()
             await to_thread(self._save, self.queue[0].position - 1 if self.queue else self.read_to)
-        if not self.queue and self.read_to > self.saved:
-            await to_thread(self._save, self.read_to)  # other portals' changes: skip them
+        if (not self.queue and self.read_to > self.saved
+                and time.monotonic() - self._skipped_at >= SKIP_EVERY_S):
+            # nothing of this portal's since: a restart need not read that stretch again
+            await to_thread(self._save, self.read_to)
+            self._skipped_at = time.monotonic()
         return read
 
     def _start(self) -> None:
@@ -137,18 +143,26 @@ class PortalNotices:
         log.info("case notices started", portal=self.portal, position=self.saved)
 
     def _read(self) -> int:
-        """Apply the new case events; queue a notice of each change of this portal's cases."""
-        page = self._page(None)
+        """Apply the new case events; queue a notice of each change of this portal's cases.
+
+        Reads up to the ledger's last position and moves past it (past other events too),
+        so the next round never scans them again: an idle round is one indexed lookup."""
+        try:
+            head = self._ledger.recorder.max_notification_id() or 0
+        except PersistenceError as exc:
+            raise LedgerReadError(f"{self.name}: cannot read the ledger's end: {exc}") from exc
+        if head <= self.read_to:
+            return 0
+        page = self._page(head)
         for position, topic, event in page:
             self.model.apply(topic, event)
             row = self.model.rows.get(event.originator_id)
             if row is not None and row.applicant == self.portal:
                 self.queue.append(self._notice(position, topic, event, progress(row)))
-        if page:
-            self.read_to = page[-1][0]
+        self.read_to = page[-1][0] if len(page) == self._batch else head
         return len(page)
 
-    def _page(self, stop: int | None) -> list[tuple[int, str, Any]]:
+    def _page(self, stop: int) -> list[tuple[int, str, Any]]:
         try:
             page = self._ledger.recorder.select_notifications(
                 start=self.read_to + 1, limit=self._batch, stop=stop, topics=_TOPICS)
