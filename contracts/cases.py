@@ -78,6 +78,36 @@ class StepDecision(Contract):
     decided_on: dt.date | None = None
 
 
+StepId = Annotated[str, Field(
+    pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[A-Za-z0-9_-]{1,64}$",
+    description="The step's id: <case id>.<step name>")]
+
+
+class StepDecisionSubmission(Contract):
+    """A department's decision on one case step, in one document: which step, and the
+    decision (the SOAP operation ``SubmitStepDecision``)."""
+
+    CONTRACT_ID: ClassVar[ContractId] = ContractId("case.step-decision-submission", 1, 0)
+    SUBJECT_FIELD: ClassVar[str | None] = "decision.national_id"
+
+    step_id: StepId
+    decision: StepDecision
+
+
+class StepDecisionReceipt(Contract):
+    """Where the case and the step stand once a department's decision is recorded."""
+
+    CONTRACT_ID: ClassVar[ContractId] = ContractId("case.step-decision-receipt", 1, 0)
+
+    step_id: StepId
+    case_status: Annotated[str, Field(min_length=1, max_length=32,
+                                      description="open, completed, refused or withdrawn")]
+    step_state: Annotated[str, Field(min_length=1, max_length=32,
+                                     description="The step's state after the decision")]
+    reference: Annotated[str, Field(max_length=64,
+                                    description="The department's file number")] = ""
+
+
 class InsuranceTransferRequest(Contract):
     """Ask the destination's social security to take over a person's insurance."""
 
@@ -165,7 +195,8 @@ class CaseResult(Contract):
 
 
 CASE_CONTRACTS = (
-    RelocationApplication, BusinessOpeningApplication, StepDecision, InsuranceTransferRequest,
+    RelocationApplication, BusinessOpeningApplication, StepDecision, StepDecisionSubmission,
+    StepDecisionReceipt, InsuranceTransferRequest,
     TaxRegistrationRequest, VehicleReRegistrationRequest, BusinessRegistrationRequest,
     SelfEmployedInsuranceRequest, StepReference, CaseResult,
 )

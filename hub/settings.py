@@ -178,6 +178,14 @@ class HubSettings(BaseSettings):
         default_factory=dict, description="Portal department -> {\"url\": ..., \"secret\": ...}: "
         "every change of the cases it filed is POSTed there, signed (docs/cases.md)",
     )
+    case_webhook_attempts: int = Field(
+        default=8, ge=1, le=50, description="Attempts of one portal notification before it "
+        "is given up (recorded as CaseNotice.Abandoned)",
+    )
+    case_webhook_backoff_s: float = Field(
+        default=1.0, gt=0, le=60, description="Wait after a portal notification's first failed "
+        "attempt; doubled after each (at most 30 s)",
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

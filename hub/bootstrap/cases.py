@@ -19,7 +19,6 @@ from contracts import ContractRegistry
 from hub.adapters.projections.prometheus import render_cases
 from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
-from hub.adapters.webhooks import WebhookSender
 from hub.bootstrap.federation import FederationTransport
 from hub.bootstrap.supervisor import TaskSupervisor
 from hub.domain.time_limit import HolidayCalendar
@@ -27,7 +26,7 @@ from hub.service_layer.cases.case_type import CaseType, CaseTypeError, Finding, 
 from hub.service_layer.cases.checking import check_case_type, load_calendar
 from hub.service_layer.cases.engine import CaseEngine
 from hub.service_layer.cases.figures import overdue_counts
-from hub.service_layer.cases.notifying import CaseNotifier, Webhook
+from hub.service_layer.cases.notifying import CaseNotifier, Retries, Webhook
 from hub.service_layer.cases.overdue import watch_overdue
 from hub.service_layer.cases.recognising import (
     FederationRecognitions,
@@ -37,7 +36,7 @@ from hub.service_layer.cases.recognising import (
 from hub.service_layer.cases.running import GatewayStepRunner
 from hub.service_layer.exchanges.gateway import Gateway
 from hub.service_layer.exchanges.routing import ServiceDefinition
-from hub.settings import SettingsInvalidError
+from hub.settings import HubSettings, SettingsInvalidError
 
 DESK = "one-stop"
 """The department of each region that case steps are queries of."""
@@ -99,20 +98,25 @@ def case_recognitions(federation: FederationTransport | None,
     return FederationRecognitions(federation.link, registry)
 
 
+def case_notifier(settings: HubSettings, ledger: Ledger) -> CaseNotifier | None:
+    """The notifier of the portals' cases' changes (a lease holder's duty), when the hub runs
+    cases and portals have webhooks."""
+    if settings.cases is None or not settings.case_webhooks:
+        return None
+    return CaseNotifier(ledger, webhooks(settings.case_webhooks),
+                        Retries(settings.case_webhook_attempts, settings.case_webhook_backoff_s),
+                        clock=wall_clock)
+
+
 def start_cases(folder: Path, region: str, ledger: Ledger, gateway: Gateway,
                 registry: ContractRegistry, services: Sequence[ServiceDefinition],
-                supervisor: TaskSupervisor, recognitions: Recognitions,
-                hooks: Mapping[str, Webhook] | None = None) -> CaseEngine:
-    """The case engine of a running hub, its overdue duty started under ``supervisor``,
-    and, when portals have ``hooks``, the notifier of their cases' changes."""
+                supervisor: TaskSupervisor, recognitions: Recognitions) -> CaseEngine:
+    """The case engine of a running hub, its overdue duty started under ``supervisor``."""
     case_types = load_case_types(folder, registry, services, region)
     engine = CaseEngine(ledger, registry, case_types, calendars_for(case_types),
                         GatewayStepRunner(gateway, registry, f"{region}/{DESK}"), wall_clock,
                         CaseBoard(ledger), recognitions=recognitions)
     supervisor.start(watch_overdue(engine, supervisor.stopping), name="case-overdue")
-    if hooks:
-        notifier = CaseNotifier(ledger, hooks, WebhookSender())
-        supervisor.start(notifier.run(supervisor.stopping), name="case-notifier")
     return engine
 
 

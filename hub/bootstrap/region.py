@@ -34,6 +34,7 @@ from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.relay_lease import RelayLease, relay_lease, while_leased
 from hub.adapters.store.selection import describe_store
 from hub.adapters.store.writer_lock import sole_writer
+from hub.bootstrap.cases import case_notifier
 from hub.bootstrap.documents import DocumentsRuntime, running_documents
 from hub.bootstrap.federation import FederationTransport, running_transport
 from hub.bootstrap.ingest import IngestRuntime, running_ingest
@@ -286,6 +287,10 @@ def _start_work(region: Region, startup: _Startup, lease: RelayLease) -> None:
               "projections": region.projections.follower.run,
               "audit-checkpoints": checkpoints,
               "retention": retention}
+    # and notifying the portals of their cases' changes (hub.service_layer.cases.notifying)
+    notifier = case_notifier(settings, region.ledger)
+    if notifier is not None:
+        duties["case-notifier"] = notifier.run
     supervisor.start(while_leased(lease, duties, stop, report=supervisor.record),
                      name="relay-lease")
     if region_nats.server is not None:  # users of the embedded server follow the ledger

@@ -21,7 +21,7 @@ import structlog
 from fastapi import APIRouter, FastAPI
 
 from contracts import ContractRegistry
-from hub.bootstrap.cases import case_metrics, case_recognitions, start_cases, webhooks
+from hub.bootstrap.cases import case_metrics, case_recognitions, start_cases
 from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.documents import DocumentsRuntime, attested_documents
 from hub.bootstrap.federation import answer_attester
@@ -48,6 +48,7 @@ from hub.entrypoints.http.peer_routes import peer_router
 from hub.entrypoints.http.records_routes import records_router
 from hub.entrypoints.http.report_routes import report_router
 from hub.entrypoints.http.soap_documents import soap_documents_router
+from hub.entrypoints.http.soap_step_decisions import SoapStepDecisions
 from hub.entrypoints.http.tls_listener import tls_options
 from hub.entrypoints.http.transparency import Transparency, transparency_router
 from hub.entrypoints.nats.case_decisions import running_case_decisions
@@ -117,7 +118,7 @@ async def run_hub(
         cases = None if settings.cases is None else start_cases(  # hub.bootstrap.cases
             settings.cases, settings.region, region.ledger, region.gateway, region.registry,
             list(region.directory), region.supervisor,
-            case_recognitions(region.federation, region.registry), webhooks(settings.case_webhooks))
+            case_recognitions(region.federation, region.registry))
         if cases is not None:  # departments' decisions on case steps over NATS as well
             await stack.enter_async_context(running_case_decisions(
                 region.nats_url, region.gateway, cases,
@@ -199,4 +200,6 @@ def _http_app(region: Region, console: Console, documents: DocumentsRuntime,
         routers=routers,
         mounts=[mount_static, mount_citizen_static],
         documents=documents.documents,  # attachments at /soap
+        # departments' decisions on case steps over SOAP as well
+        soap_operations=[SoapStepDecisions(cases, gateway)] if cases is not None else [],
     )

@@ -1,8 +1,12 @@
 """The portal is notified of every change of its cases by a signed webhook, retried with
-backoff and bounded; the receiver is a real HTTP server on loopback."""
+backoff and bounded, durably: what a stopped hub had not delivered is delivered after it
+starts again, each change under the same delivery id; a portal that is down holds up only
+its own notifications, and a delivery given up is recorded. The receivers are real HTTP
+servers on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import json
@@ -11,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 from starlette.applications import Starlette
@@ -18,7 +23,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.adapters.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, signature
+from hub.adapters.webhooks import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookSender,
+    signature,
+)
+from hub.domain.case_notice import CaseNotice
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.settings import HubSettings
 from tests.integration.hub_fixtures import auth_headers, running_region
@@ -47,13 +59,56 @@ class Receiver:
         return [json.loads(body) for _, body, status in self.seen if status == 200]
 
 
+    def delivery_ids(self) -> list[str]:
+        return [headers[DELIVERY_HEADER.lower()] for headers, _, status in self.seen
+                if status == 200]
+
+
 @contextlib.asynccontextmanager
-async def receiving(failures: int = 0) -> AsyncIterator[Receiver]:
-    receiver = Receiver(failures)
+async def receiving(failures: int = 0, port: int = 0,
+                    receiver: Receiver | None = None) -> AsyncIterator[Receiver]:
+    receiver = receiver or Receiver(failures)
     app = Starlette(routes=[Route("/hook", receiver.hook, methods=["POST"])])
-    async with serve_asgi(app, name="portal-hook") as url:
+    async with serve_asgi(app, name="portal-hook", port=port) as url:
         receiver.url = f"{url}/hook"
         yield receiver
+
+
+def _free_port() -> int:
+    """A loopback port nobody listens on (a portal that is down)."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        return int(closed.getsockname()[1])
+
+
+def _cases_settings(hub_settings: HubSettings, tmp_path: Path,
+                    hooks: dict[str, str], **more: Any) -> HubSettings:
+    folder = tmp_path / "cases"
+    folder.mkdir(exist_ok=True)
+    (folder / "benefit-check.toml").write_text(CASE_TYPE)
+    return hub_settings.model_copy(update={
+        "cases": folder, "case_webhook_backoff_s": 0.05,
+        "case_webhooks": {d: {"url": url, "secret": SECRET} for d, url in hooks.items()},
+        **more})
+
+
+async def _file(client: httpx.AsyncClient, hub: Any, portal: str) -> str:
+    filed = await client.post("/cases", headers=auth_headers(hub, portal),
+                              json={"case_type": "benefit-check@1.0",
+                                    "application": RELOCATION})
+    assert filed.status_code == 201, filed.text
+    return str(filed.json()["case_id"])
+
+
+def _version(hub: Any, case_id: str) -> int:
+    """How many events the case has in the ledger now."""
+    return int(hub.ledger.repository.get(UUID(case_id)).version)
+
+
+def _all_delivered(receiver: Receiver, hub: Any, case_id: str) -> bool:
+    """Every change of the case so far delivered once, in order (and nothing else)."""
+    versions = [d["version"] for d in receiver.delivered() if d["case_id"] == case_id]
+    return versions == list(range(1, _version(hub, case_id) + 1))
 
 
 def _verified(headers: dict[str, str], body: bytes) -> bool:
@@ -63,12 +118,8 @@ def _verified(headers: dict[str, str], body: bytes) -> bool:
 
 async def test_every_change_reaches_the_portal_signed_after_retries(
         hub_settings: HubSettings, tmp_path: Path) -> None:
-    folder = tmp_path / "cases"
-    folder.mkdir()
-    (folder / "benefit-check.toml").write_text(CASE_TYPE)
     async with receiving(failures=2) as receiver:
-        settings = hub_settings.model_copy(update={"cases": folder, "case_webhooks": {
-            "north/portal": {"url": receiver.url, "secret": SECRET}}})
+        settings = _cases_settings(hub_settings, tmp_path, {"north/portal": receiver.url})
         async with running_region(settings) as region:
             hub = region.hub
             async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
@@ -91,6 +142,7 @@ async def test_every_change_reaches_the_portal_signed_after_retries(
     assert [status for _, _, status in first] == [503, 503, 200]
     assert len({body for _, body, _ in first}) == 1
     assert [h["x-hub-attempt"] for h, _, _ in first] == ["1", "2", "3"]
+    assert len({h["x-hub-delivery"] for h, _, _ in first}) == 1  # one delivery, one id
     assert all(_verified(h, body) for h, body, _ in receiver.seen)
     changes = [d["change"] for d in receiver.delivered()]
     assert changes[0] == "case.submitted" and "case.step-requested" in changes
@@ -108,7 +160,8 @@ async def test_a_delivery_is_retried_a_bounded_number_of_times() -> None:
     async with receiving(failures=100) as receiver:
         sender = WebhookSender(attempts=3, backoff_s=0.01)
         try:
-            delivery = await sender.post(receiver.url, SECRET, b'{"n": 1}')
+            delivery = await sender.post(receiver.url, SECRET, b'{"n": 1}', event="test",
+                                         delivery_id="d.1", stop=asyncio.Event())
         finally:
             await sender.aclose()
     assert (delivery.delivered, delivery.attempts, delivery.problem) == (
@@ -117,13 +170,99 @@ async def test_a_delivery_is_retried_a_bounded_number_of_times() -> None:
 
 
 async def test_an_unreachable_portal_is_given_up_after_the_attempts() -> None:
-    with socket.socket() as closed:  # a loopback port nobody listens on
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
     sender = WebhookSender(attempts=2, backoff_s=0.01, timeout_s=2)
     try:
-        delivery = await sender.post(f"http://127.0.0.1:{port}/hook", SECRET, b"{}")
+        delivery = await sender.post(f"http://127.0.0.1:{_free_port()}/hook", SECRET, b"{}",
+                                     event="test", delivery_id="d.1", stop=asyncio.Event())
     finally:
         await sender.aclose()
     assert not delivery.delivered and delivery.attempts == 2
     assert delivery.problem.startswith("ConnectError")
+
+
+async def test_what_a_stopped_hub_did_not_deliver_is_delivered_after_its_restart(
+        hub_settings: HubSettings, tmp_path: Path) -> None:
+    """The portal refuses while the hub runs; the hub stops with the changes recorded but
+    undelivered; started again, it delivers every change, in order, under the same ids."""
+    async with receiving(failures=10_000) as receiver:
+        settings = _cases_settings(hub_settings, tmp_path, {"north/portal": receiver.url},
+                                   case_webhook_attempts=50)
+        async with running_region(settings) as region:
+            async with httpx.AsyncClient(base_url=region.hub.http_url, timeout=30) as client:
+                case_id = await _file(client, region.hub, "north/portal")
+            await wait_until_async(lambda: len(receiver.seen) >= 2, timeout_s=20)
+        refused = {h[DELIVERY_HEADER.lower()] for h, _, _ in receiver.seen}
+        assert refused == {f"{case_id}.1"}  # the first change, tried again and again
+        receiver.failures = 0
+        receiver.seen.clear()
+        async with running_region(settings, grants=()) as again:
+            await wait_until_async(lambda: _all_delivered(receiver, again.hub, case_id),
+                                   timeout_s=20)
+    versions = len(receiver.delivered())
+    assert versions >= 2
+    assert receiver.delivery_ids() == [f"{case_id}.{v}" for v in range(1, versions + 1)]
+    assert all(_verified(h, body) for h, body, _ in receiver.seen)
+
+
+async def test_a_portal_down_holds_up_only_itself_and_gets_everything_when_up(
+        hub_settings: HubSettings, tmp_path: Path) -> None:
+    """One portal is down (nothing listens) while another is notified; when it comes up, it
+    gets every change of its case, in order."""
+    port = _free_port()
+    async with receiving() as other:
+        settings = _cases_settings(
+            hub_settings, tmp_path, {"north/portal": f"http://127.0.0.1:{port}/hook",
+                                     "north/tax": other.url}, case_webhook_attempts=50)
+        async with running_region(settings) as region:
+            hub = region.hub
+            async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
+                down_case = await _file(client, hub, "north/portal")
+                up_case = await _file(client, hub, "north/tax")
+            await wait_until_async(lambda: _all_delivered(other, hub, up_case), timeout_s=20)
+            assert {d["case_id"] for d in other.delivered()} == {up_case}
+            async with receiving(port=port) as portal:
+                await wait_until_async(lambda: _all_delivered(portal, hub, down_case),
+                                       timeout_s=20)
+    assert {d["case_id"] for d in portal.delivered()} == {down_case}
+
+
+async def test_a_delivery_given_up_is_recorded_and_the_next_change_goes_on(
+        hub_settings: HubSettings, tmp_path: Path) -> None:
+    """With two attempts each, a portal that refuses everything gets each change tried
+    twice, then given up: one CaseNotice.Abandoned per change, naming the problem."""
+    async with receiving(failures=10_000) as receiver:
+        settings = _cases_settings(hub_settings, tmp_path, {"north/portal": receiver.url},
+                                   case_webhook_attempts=2)
+        async with running_region(settings) as region:
+            hub = region.hub
+            async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as client:
+                case_id = await _file(client, hub, "north/portal")
+
+            def abandoned() -> list[Any]:
+                page = hub.ledger.notifications(1, 1000, (CaseNotice.Abandoned.TOPIC,))
+                return [hub.ledger.mapper.to_domain_event(n) for n in page]
+
+            await wait_until_async(
+                lambda: len(abandoned()) == _version(hub, case_id), timeout_s=20)
+            notices = abandoned()
+            versions = _version(hub, case_id)
+    assert [n.case_version for n in notices] == list(range(1, versions + 1))
+    assert {(n.portal, n.case_id, n.attempts, n.problem) for n in notices} == {
+        ("north/portal", case_id, 2, "answered 503")}
+    assert len(receiver.seen) == 2 * versions
+
+
+async def test_stopping_cuts_a_backoff_short_and_leaves_the_delivery_undelivered() -> None:
+    """A hub that stops does not wait out a portal's backoff: the delivery is left for the
+    next start (``stopped``), after the attempts made."""
+    async with receiving(failures=100) as receiver:
+        sender = WebhookSender(attempts=5, backoff_s=30)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.2, stop.set)
+        try:
+            delivery = await asyncio.wait_for(sender.post(
+                receiver.url, SECRET, b"{}", event="test", delivery_id="d.1", stop=stop),
+                timeout=5)
+        finally:
+            await sender.aclose()
+    assert (delivery.delivered, delivery.stopped, delivery.attempts) == (False, True, 1)

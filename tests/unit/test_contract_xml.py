@@ -22,6 +22,8 @@ from contracts.cases import (
     RelocationApplication,
     SelfEmployedInsuranceRequest,
     StepDecision,
+    StepDecisionReceipt,
+    StepDecisionSubmission,
     StepReference,
     TaxRegistrationRequest,
     VehicleReRegistrationRequest,
@@ -75,6 +77,12 @@ CASE_SAMPLES: tuple[Contract, ...] = (  # one-stop cases (contracts.cases)
     StepDecision(national_id="19800101-1234", outcome=Outcome.MORE_INFORMATION,
                  reference="SS-9", reason="a certificate of residence",
                  decided_on=dt.date(2026, 3, 2)),
+    StepDecisionSubmission(
+        step_id="7f1c1f1e-7a53-4d61-9f0e-0c1b2a3d4e5f.contributions",
+        decision=StepDecision(national_id="19800101-1234", outcome=Outcome.REFUSED,
+                              reference="SS-9", reason="not insured")),
+    StepDecisionReceipt(step_id="7f1c1f1e-7a53-4d61-9f0e-0c1b2a3d4e5f.contributions",
+                        case_status="refused", step_state="refused", reference="SS-9"),
     InsuranceTransferRequest(
         national_id="19800101-1234", origin_region="north", transfer_on=dt.date(2026, 3, 1),
         origin_record_as_of=dt.date(2026, 2, 28),

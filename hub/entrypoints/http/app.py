@@ -15,6 +15,7 @@ from hub.entrypoints.http.openapi_defs import hoist_defs
 from hub.entrypoints.http.openapi_refusals import document_refusals
 from hub.entrypoints.http.soap_attachments import AttachedSoapIngress
 from hub.entrypoints.http.soap_ingress import SoapIngress, soap_router
+from hub.entrypoints.http.soap_operations import SoapOperation
 from hub.service_layer.documents.supply import Documents
 from hub.service_layer.exchanges.gateway import Gateway
 
@@ -29,6 +30,7 @@ def create_http_app(
     routers: Sequence[APIRouter] = (),
     mounts: Sequence[Callable[[FastAPI], None]] = (),
     documents: Documents | None = None,
+    soap_operations: Sequence[SoapOperation] = (),
 ) -> FastAPI:
     """Build the ASGI app for one region's hub (nothing global, nothing at import).
 
@@ -36,7 +38,8 @@ def create_http_app(
     ``routers`` add other parts' routes (e.g. ``/metrics`` from the read models, ``/health``,
     the console); ``mounts`` attach sub-applications (the console's static files);
     ``authenticator`` checks every caller's bearer token (:mod:`hub.entrypoints.http.auth`);
-    with ``documents``, ``/soap`` also takes queries with attachments (SwA, MTOM).
+    with ``documents``, ``/soap`` also takes queries with attachments (SwA, MTOM);
+    ``soap_operations`` are the hub's own operations at ``/soap`` (a case step's decision).
     """
     app = FastAPI(
         title=f"interop-hub — region {region}",
@@ -51,10 +54,11 @@ def create_http_app(
     app.state.authenticator = authenticator
     app.state.gateway = gateway
     app.add_exception_handler(RequestRefused, refused_handler)
-    soap = (SoapIngress(gateway, max_payload_bytes=max_payload_bytes, xroad_clients=xroad_clients)
+    soap = (SoapIngress(gateway, max_payload_bytes=max_payload_bytes, xroad_clients=xroad_clients,
+                        operations=soap_operations)
             if documents is None else AttachedSoapIngress(  # hub.entrypoints.http.soap_attachments
                 gateway, documents, max_payload_bytes=max_payload_bytes,
-                xroad_clients=xroad_clients))
+                xroad_clients=xroad_clients, operations=soap_operations))
     json_ingress = JsonIngress(gateway, max_payload_bytes=max_payload_bytes)
     # The last middleware added runs first: FailureMiddleware wraps HotRoutes, so the
     # hot ingress paths are still never answered with a bare 500.

@@ -50,6 +50,7 @@ from hub.entrypoints.http.auth import (
 from hub.entrypoints.http.multipart_related import MTOM_ROOT, RelatedStream, content_id
 from hub.entrypoints.http.soap_faults import XML_MEDIA, error_fault, fault_response
 from hub.entrypoints.http.soap_ingress import SoapIngress
+from hub.entrypoints.http.soap_operations import SoapOperation
 from hub.service_layer.documents.supply import Documents, Supply, refusal_id
 from hub.service_layer.exchanges.correlation import checked_correlation
 from hub.service_layer.exchanges.gateway import Envelope, Gateway
@@ -92,9 +93,10 @@ class AttachedSoapIngress(SoapIngress):
     """The ``/soap`` ingress that also takes ``multipart/related`` queries."""
 
     def __init__(self, gateway: Gateway, documents: Documents, *, max_payload_bytes: int,
-                 xroad_clients: Mapping[str, str] | None = None) -> None:
+                 xroad_clients: Mapping[str, str] | None = None,
+                 operations: Sequence[SoapOperation] = ()) -> None:
         super().__init__(gateway, max_payload_bytes=max_payload_bytes,
-                         xroad_clients=xroad_clients)
+                         xroad_clients=xroad_clients, operations=operations)
         self._attachments = SoapAttachments(documents, gateway.directory,
                                             max_envelope_bytes=max_payload_bytes)
 

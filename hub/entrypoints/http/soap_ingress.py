@@ -34,7 +34,7 @@ checks of the request document itself are in :mod:`hub.entrypoints.http.soap_che
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -67,6 +67,7 @@ from hub.entrypoints.http.soap_checks import (
     xml_path,
 )
 from hub.entrypoints.http.soap_faults import XML_MEDIA, fault_response, media_of
+from hub.entrypoints.http.soap_operations import SoapOperation, hub_header
 from hub.entrypoints.http.soap_versions import answer_version, declared_version, parse_message
 from hub.service_layer.exchanges.correlation import checked_correlation
 from hub.service_layer.exchanges.gateway import Answer, Envelope, Gateway
@@ -136,6 +137,7 @@ class SoapIngress:
         *,
         max_payload_bytes: int,
         xroad_clients: Mapping[str, str] | None = None,
+        operations: Sequence[SoapOperation] = (),
     ) -> None:
         self._gateway = gateway
         self._limits = XmlLimits(max_bytes=max_payload_bytes)
@@ -152,7 +154,9 @@ class SoapIngress:
             WsdlOperation(s.operation, s.request, s.response, s.description,
                           minimised=bool(s.purposes))
             for s in services
-        ]
+        ] + [operation.wsdl for operation in operations]
+        # operations of the hub itself (a case step's decision), by their body element
+        self._own = {operation.element: operation for operation in operations}
         self._wsdl: dict[str, bytes] = {}
 
     def wsdl(self, location: str) -> bytes:
@@ -205,6 +209,9 @@ class SoapIngress:
             except RequestRefused as refused:
                 return fault_response(refused.answer, None, version)
             incoming = dataclasses.replace(incoming, client=department)
+        own = self._own.get(str(message.body.tag))
+        if own is not None and incoming.client == department:
+            return await own.answer(message, department, incoming.correlation_id, version)
         purpose = _header_text(message, "purpose") or request.headers.get(PURPOSE_HEADER, "")
         return await self._exchange(incoming, raw, purpose, version, credential)
 
@@ -389,7 +396,7 @@ class SoapIngress:
         build = build_envelope12 if version == "1.2" else build_envelope
         if incoming.xroad is not None:
             return build(body, headers=echo_headers(incoming.message.headers))
-        return build(body, headers=[_header("correlationId", incoming.correlation_id)])
+        return build(body, headers=[hub_header("correlationId", incoming.correlation_id)])
 
 
 def soap_router(ingress: SoapIngress) -> APIRouter:
@@ -418,9 +425,3 @@ def _header_text(message: SoapMessage, local: str) -> str:
         if header.tag == f"{{{HEADER_NS}}}{local}":
             return (header.text or "").strip()
     return ""
-
-
-def _header(local: str, text: str) -> etree._Element:
-    element = etree.Element(f"{{{HEADER_NS}}}{local}", nsmap={"hub": HEADER_NS})
-    element.text = text
-    return element
