@@ -6,8 +6,10 @@ overdue checker pops from, so finding what is overdue costs what is due, never a
 cases or of history. The heap may hold entries of steps decided since; they are skipped
 when popped (a step requested again gets a fresh entry).
 
-This is the read side of cases: listings, the applicant's progress and published figures
-are answered from :class:`CaseRow` and :class:`StepRow`.
+This is the read side of cases: listings and the applicant's progress are answered from
+:class:`CaseRow` and :class:`StepRow`; the published figures from counts that
+:class:`CaseBoard` keeps beside the rows as they change
+(:mod:`hub.adapters.readmodels.case_figures`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import dataclasses
 import datetime as dt
 import heapq
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from hub.adapters.readmodels.case_figures import CaseFigures, Figures
 from hub.adapters.readmodels.tail import LedgerTail
 from hub.adapters.store.ledger import Ledger
 from hub.domain.case import (
@@ -184,17 +188,34 @@ class CasesModel:
 
 
 class CaseBoard:
-    """The cases model of one ledger, caught up on demand (thread-safe)."""
+    """The cases model of one ledger and the counts of its published figures, caught up on
+    demand (thread-safe)."""
 
     def __init__(self, ledger: Ledger, *, batch: int = 1000) -> None:
         self.model = CasesModel()
+        self.counts = CaseFigures()
         self.tail = LedgerTail(ledger, CasesModel.topics, batch=batch)
         self._lock = threading.Lock()
 
     def catch_up(self) -> int:
         """Apply what the ledger recorded since the last round; returns notifications read."""
         with self._lock:
-            return self.tail.read(self.model.apply)
+            return self.tail.read(self._apply)
+
+    def _apply(self, topic: str, event: Any) -> None:
+        old = self.model.rows.get(event.originator_id)
+        self.model.apply(topic, event)
+        new = self.model.rows.get(event.originator_id)
+        if new is not None and new is not old:
+            self.counts.replace(old, new)
+
+    def figures(self, case_limits: Mapping[str, str], service_limits: Mapping[str, str],
+                now: dt.datetime, threshold: int) -> Figures:
+        """The published figures' raw counts at ``now`` (per case type and service: the
+        cost of a request does not grow with the cases)."""
+        self.catch_up()
+        with self._lock:
+            return self.counts.at(case_limits, service_limits, now, threshold)
 
     def get(self, case_id: UUID) -> CaseRow | None:
         self.catch_up()
