@@ -110,11 +110,18 @@ def case_part(row: CaseLike) -> Part:
                  row.status == "completed", row.status == "open")
 
 
-def step_parts(row: CaseLike) -> list[Part]:
-    """The parts of the steps ever sent (a step never requested is not counted)."""
-    return [_part(step.service, step.requested_at, step.since, step.due_at,
-                  step.state in DECIDED, row.status == "open" and step.state in AWAITED)
-            for step in row.steps if step.requested_at is not None]
+def step_part(row: CaseLike, step: StepLike) -> Part | None:
+    """What a step counts; None for a step never sent (it is not counted)."""
+    if step.requested_at is None:
+        return None
+    return _part(step.service, step.requested_at, step.since, step.due_at,
+                 step.state in DECIDED, row.status == "open" and step.state in AWAITED)
+
+
+def _counted_alike(was: StepLike, now: StepLike) -> bool:
+    """Whether two states of a step differ only where the figures do not look."""
+    return (was.state == now.state and was.since == now.since and was.due_at == now.due_at
+            and was.requested_at == now.requested_at)
 
 
 def months_of(row: CaseLike) -> tuple[str, str | None]:
@@ -165,6 +172,13 @@ class Counter:
                      self.open_due.count_at_most(now), median, p90)
 
 
+def _counter(counters: dict[str, Counter], name: str) -> Counter:
+    found = counters.get(name)
+    if found is None:
+        found = counters[name] = Counter()
+    return found
+
+
 class CaseFigures:
     """The figures' counts of every case row seen, each row's contribution replaceable."""
 
@@ -174,23 +188,36 @@ class CaseFigures:
         self.months: dict[str, dict[str, list[int]]] = {}  # case type -> month -> [s, c]
 
     def replace(self, old: CaseLike | None, new: CaseLike) -> None:
-        """Count ``new`` instead of ``old`` (None: a new case)."""
-        old_case = (case_part(old), months_of(old)) if old is not None else None
-        new_case = (case_part(new), months_of(new))
-        if old_case != new_case:
-            if old_case is not None:
-                self._case(*old_case, -1)
-            self._case(*new_case, 1)
-        old_steps = step_parts(old) if old is not None else []
-        new_steps = step_parts(new)
-        if old_steps != new_steps:
-            for part in old_steps:
-                self.services[part.name].remove(part)
-            for part in new_steps:
-                self.services.setdefault(part.name, Counter()).add(part)
+        """Count ``new`` instead of ``old`` (None: a new case), the same case later.
+
+        A case's type, submission and due times never change; what does is its status,
+        its close and its steps: only what changed is counted again.
+        """
+        if old is None:
+            self._case(case_part(new), months_of(new), 1)
+            for step in new.steps:
+                self._step(None, step_part(new, step))
+            return
+        same_status = old.status == new.status
+        if not same_status or old.closed_at != new.closed_at:
+            self._case(case_part(old), months_of(old), -1)
+            self._case(case_part(new), months_of(new), 1)
+        for was, now in zip(old.steps, new.steps, strict=True):
+            if (was is now or _counted_alike(was, now)) and \
+                    (same_status or now.state not in AWAITED):
+                continue  # what it counts depends on the case's status only when awaited
+            self._step(step_part(old, was), step_part(new, now))
+
+    def _step(self, was: Part | None, now: Part | None) -> None:
+        if was == now:
+            return
+        if was is not None:
+            self.services[was.name].remove(was)
+        if now is not None:
+            _counter(self.services, now.name).add(now)
 
     def _case(self, part: Part, months: tuple[str, str | None], sign: int) -> None:
-        counter = self.case_types.setdefault(part.name, Counter())
+        counter = _counter(self.case_types, part.name)
         if sign > 0:
             counter.add(part)
         else:

@@ -20,7 +20,7 @@ import heapq
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from hub.adapters.readmodels.case_figures import CaseFigures, Figures
@@ -94,6 +94,24 @@ class CaseRow:
         return next(s for s in self.steps if s.name == name)
 
 
+_Row = TypeVar("_Row", CaseRow, StepRow)
+_FIELDS: dict[type, frozenset[str]] = {
+    kind: frozenset(f.name for f in dataclasses.fields(kind)) for kind in (CaseRow, StepRow)}
+
+
+def _with(row: _Row, **changes: Any) -> _Row:
+    """A copy of the frozen ``row`` with ``changes``: what ``dataclasses.replace`` does,
+    without its per-call look at the fields (a replay makes one or two per event, and that
+    look was the read model's largest cost); an unknown field is still refused."""
+    kind = type(row)
+    if not _FIELDS[kind].issuperset(changes):
+        raise TypeError(f"{kind.__name__} has no field {sorted(set(changes) - _FIELDS[kind])}")
+    copy = object.__new__(kind)
+    copy.__dict__.update(row.__dict__)
+    copy.__dict__.update(changes)
+    return copy
+
+
 @dataclass
 class CasesModel:
     """Case rows by id, and the heap of due steps."""
@@ -124,51 +142,51 @@ class CasesModel:
         if row is None:
             return
         if topic == Case.Completed.TOPIC:
-            row = dataclasses.replace(row, status=COMPLETED, closed_at=event.at)
+            row = _with(row, status=COMPLETED, closed_at=event.at)
         elif topic == Case.Refused.TOPIC:
-            row = dataclasses.replace(row, status=REFUSED, closed_at=event.at,
+            row = _with(row, status=REFUSED, closed_at=event.at,
                                       reason=event.reason)
         elif topic == Case.Withdrawn.TOPIC:
-            row = dataclasses.replace(row, status=WITHDRAWN, closed_at=event.at,
+            row = _with(row, status=WITHDRAWN, closed_at=event.at,
                                       reason=event.reason)
         elif topic == Case.ResultIssued.TOPIC:
-            row = dataclasses.replace(row, result_issued=True)
+            row = _with(row, result_issued=True)
         elif topic == Case.InformationSupplied.TOPIC:
-            row = dataclasses.replace(row, steps=tuple(
-                dataclasses.replace(s, state=WAITING, since=event.at)
+            row = _with(row, steps=tuple(
+                _with(s, state=WAITING, since=event.at)
                 if s.state == MORE_INFORMATION else s for s in row.steps))
         else:
             row = self._apply_step(topic, event, row)
         if row.status != "open" and row.steps[0].case_open:
-            row = dataclasses.replace(row, steps=tuple(
-                dataclasses.replace(s, case_open=False) for s in row.steps))
+            row = _with(row, steps=tuple(
+                _with(s, case_open=False) for s in row.steps))
         self.rows[uid] = row
 
     def _apply_step(self, topic: str, event: Any, row: CaseRow) -> CaseRow:
         step = row.step(event.step)
         if topic == Case.StepRequested.TOPIC:
-            step = dataclasses.replace(step, state=REQUESTED, since=event.at,
+            step = _with(step, state=REQUESTED, since=event.at,
                                        due_at=event.due_at, overdue=False, reason="",
                                        exchange_id=event.exchange_id,
                                        requested_at=step.requested_at or event.at)
             heapq.heappush(self._due, (event.due_at, str(row.id), row.id, step.name))
         elif topic == Case.StepSent.TOPIC:
-            step = dataclasses.replace(step, exchange_id=event.exchange_id)
+            step = _with(step, exchange_id=event.exchange_id)
         elif topic == Case.StepFailed.TOPIC:
-            step = dataclasses.replace(step, state=FAILED, since=event.at,
+            step = _with(step, state=FAILED, since=event.at,
                                        reason=f"{event.code}: {event.reason}",
                                        exchange_id=event.exchange_id)
         elif topic == Case.StepAcknowledged.TOPIC:
-            step = dataclasses.replace(step, state=ACKNOWLEDGED, since=event.at,
+            step = _with(step, state=ACKNOWLEDGED, since=event.at,
                                        reference=event.reference)
         elif topic == Case.StepDecided.TOPIC:
-            step = dataclasses.replace(step, state=event.decision, since=event.at,
+            step = _with(step, state=event.decision, since=event.at,
                                        reason=event.reason,
                                        reference=event.reference or step.reference)
         elif topic == Case.StepOverdue.TOPIC:
-            step = dataclasses.replace(step, overdue=True)
+            step = _with(step, overdue=True)
         steps = tuple(step if s.name == step.name else s for s in row.steps)
-        return dataclasses.replace(row, steps=steps)
+        return _with(row, steps=steps)
 
     def pop_due(self, now: dt.datetime) -> list[tuple[UUID, str]]:
         """The (case, step) pairs awaited, not yet marked overdue, and due by ``now``."""
