@@ -154,7 +154,7 @@ def case_routers(cases: CaseEngine, console: Console, region: str) -> list[APIRo
         console.pages.nav = (*console.pages.nav[:-1], CASES_NAV, *console.pages.nav[-1:])
     return [cases_router(cases),
             *([cases_page_router(console.pages, cases)] if console.pages else []),
-            transparency_router(Transparency(cases.board.cases, cases.case_types, cases.clock,
+            transparency_router(Transparency(cases.board.figures, cases.case_types, cases.clock,
                                              region))]
 
 

@@ -26,7 +26,7 @@ from simulations.bench.figures import Figure, Work
 
 # Each module has run() -> list[Figure]; a module not yet written is reported, not hidden.
 MODULES = ("translation", "replay", "audit", "attestation", "ingest", "query", "workers",
-           "idle", "wsdl", "backup", "documents")
+           "idle", "wsdl", "backup", "documents", "cases", "transparency")
 REQUIRED = ("p1_mediated_vs_direct", "p2_soap_ingest", "p2_json_ingest", "p5_latency_p99_ms",
             "translate_soap", "translate_json", "replay", "audit_verify", "attestation_verify",
             "idle_cpu_1m_events", "idle_cpu_fresh")

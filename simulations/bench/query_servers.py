@@ -5,7 +5,7 @@ compete for the machine's cores as they would in a deployment::
 
     python -m simulations.bench.query_servers bureaus --ready FILE
     python -m simulations.bench.query_servers hub --ready FILE --data DIR \\
-        --social-security WSDL_URL --tax URL
+        --social-security WSDL_URL --tax URL [--cases FOLDER]
 
 Once listening, each writes a JSON object of its URLs to ``FILE`` (written to a
 temporary name, then renamed, so a reader never sees half of it) and runs
@@ -77,9 +77,11 @@ async def serve_bureaus(ready: Path) -> None:
         await asyncio.Event().wait()
 
 
-async def serve_hub(ready: Path, data: Path, social_security_wsdl: str, tax: str) -> None:
-    """One region's hub (north) in front of the bureaus, through ``run_hub``."""
-    settings = HubSettings(data=data, region="north")
+async def serve_hub(ready: Path, data: Path, social_security_wsdl: str, tax: str,
+                    cases: Path | None = None) -> None:
+    """One region's hub (north) in front of the bureaus, through ``run_hub``; with
+    ``cases``, a folder of case types, it runs them as a deployment does (``HUB_CASES``)."""
+    settings = HubSettings(data=data, region="north", cases=cases)
     services = region_services(settings.region, DepartmentEndpoints(social_security_wsdl, tax))
     async with run_hub(settings, services) as hub, serve_asgi(_work_app(), name="work") as work:
         _announce(ready, {"hub": hub.http_url, "nats": hub.nats_url, "work": work})
@@ -97,12 +99,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path)
     parser.add_argument("--social-security")
     parser.add_argument("--tax")
+    parser.add_argument("--cases", type=Path)
     args = parser.parse_args()
     configure_logging("json", "warning")
     if args.role == "bureaus":
         coro = serve_bureaus(args.ready)
     else:
-        coro = serve_hub(args.ready, args.data, args.social_security, args.tax)
+        coro = serve_hub(args.ready, args.data, args.social_security, args.tax, args.cases)
     raise SystemExit(run_until_signalled(coro))
 
 

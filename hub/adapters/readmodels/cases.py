@@ -6,8 +6,10 @@ overdue checker pops from, so finding what is overdue costs what is due, never a
 cases or of history. The heap may hold entries of steps decided since; they are skipped
 when popped (a step requested again gets a fresh entry).
 
-This is the read side of cases: listings, the applicant's progress and published figures
-are answered from :class:`CaseRow` and :class:`StepRow`.
+This is the read side of cases: listings and the applicant's progress are answered from
+:class:`CaseRow` and :class:`StepRow`; the published figures from counts that
+:class:`CaseBoard` keeps beside the rows as they change
+(:mod:`hub.adapters.readmodels.case_figures`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import dataclasses
 import datetime as dt
 import heapq
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
+from hub.adapters.readmodels.case_figures import CaseFigures, Figures
 from hub.adapters.readmodels.tail import LedgerTail
 from hub.adapters.store.ledger import Ledger
 from hub.domain.case import Case
@@ -92,6 +96,24 @@ class CaseRow:
         return next(s for s in self.steps if s.name == name)
 
 
+_Row = TypeVar("_Row", CaseRow, StepRow)
+_FIELDS: dict[type, frozenset[str]] = {
+    kind: frozenset(f.name for f in dataclasses.fields(kind)) for kind in (CaseRow, StepRow)}
+
+
+def _with(row: _Row, **changes: Any) -> _Row:
+    """A copy of the frozen ``row`` with ``changes``: what ``dataclasses.replace`` does,
+    without its per-call look at the fields (a replay makes one or two per event, and that
+    look was the read model's largest cost); an unknown field is still refused."""
+    kind = type(row)
+    if not _FIELDS[kind].issuperset(changes):
+        raise TypeError(f"{kind.__name__} has no field {sorted(set(changes) - _FIELDS[kind])}")
+    copy = object.__new__(kind)
+    copy.__dict__.update(row.__dict__)
+    copy.__dict__.update(changes)
+    return copy
+
+
 @dataclass
 class CasesModel:
     """Case rows by id, and the heap of due steps."""
@@ -123,38 +145,38 @@ class CasesModel:
         if row is None:
             return
         if topic == Case.Completed.TOPIC:
-            row = dataclasses.replace(row, status=COMPLETED, closed_at=event.at)
+            row = _with(row, status=COMPLETED, closed_at=event.at)
         elif topic == Case.Refused.TOPIC:
-            row = dataclasses.replace(row, status=REFUSED, closed_at=event.at,
+            row = _with(row, status=REFUSED, closed_at=event.at,
                                       reason=event.reason)
         elif topic == Case.Withdrawn.TOPIC:
-            row = dataclasses.replace(row, status=WITHDRAWN, closed_at=event.at,
+            row = _with(row, status=WITHDRAWN, closed_at=event.at,
                                       reason=event.reason)
         elif topic == Case.ResultIssued.TOPIC:
-            row = dataclasses.replace(row, result_issued=True)
+            row = _with(row, result_issued=True)
         elif topic == Case.InformationSupplied.TOPIC:
-            row = dataclasses.replace(row, steps=tuple(
-                dataclasses.replace(s, state=WAITING, since=event.at)
+            row = _with(row, steps=tuple(
+                _with(s, state=WAITING, since=event.at)
                 if s.state == MORE_INFORMATION else s for s in row.steps))
         else:
             row = self._apply_step(topic, event, row)
         if row.status != "open" and row.steps[0].case_open:
-            row = dataclasses.replace(row, steps=tuple(
-                dataclasses.replace(s, case_open=False) for s in row.steps))
+            row = _with(row, steps=tuple(
+                _with(s, case_open=False) for s in row.steps))
         self.rows[uid] = row
 
     def _apply_step(self, topic: str, event: Any, row: CaseRow) -> CaseRow:
         step = row.step(event.step)
         if topic == Case.StepRequested.TOPIC:
-            step = dataclasses.replace(step, state=REQUESTED, since=event.at,
+            step = _with(step, state=REQUESTED, since=event.at,
                                        due_at=event.due_at, overdue=False, reason="",
                                        exchange_id=event.exchange_id,
                                        requested_at=step.requested_at or event.at)
             heapq.heappush(self._due, (event.due_at, str(row.id), row.id, step.name))
         elif topic == Case.StepSent.TOPIC:
-            step = dataclasses.replace(step, exchange_id=event.exchange_id)
+            step = _with(step, exchange_id=event.exchange_id)
         elif topic == Case.StepFailed.TOPIC:
-            step = dataclasses.replace(step, state=FAILED, since=event.at,
+            step = _with(step, state=FAILED, since=event.at,
                                        reason=f"{event.code}: {event.reason}",
                                        exchange_id=event.exchange_id)
         elif topic == Case.StepRecognised.TOPIC:
@@ -165,16 +187,16 @@ class CasesModel:
                                               f"{event.reason}",
                                        recognition=_recognition(event, "refused"))
         elif topic == Case.StepAcknowledged.TOPIC:
-            step = dataclasses.replace(step, state=ACKNOWLEDGED, since=event.at,
+            step = _with(step, state=ACKNOWLEDGED, since=event.at,
                                        reference=event.reference)
         elif topic == Case.StepDecided.TOPIC:
-            step = dataclasses.replace(step, state=event.decision, since=event.at,
+            step = _with(step, state=event.decision, since=event.at,
                                        reason=event.reason,
                                        reference=event.reference or step.reference)
         elif topic == Case.StepOverdue.TOPIC:
-            step = dataclasses.replace(step, overdue=True)
+            step = _with(step, overdue=True)
         steps = tuple(step if s.name == step.name else s for s in row.steps)
-        return dataclasses.replace(row, steps=steps)
+        return _with(row, steps=steps)
 
     def pop_due(self, now: dt.datetime) -> list[tuple[UUID, str]]:
         """The (case, step) pairs awaited, not yet marked overdue, and due by ``now``."""
@@ -194,17 +216,34 @@ class CasesModel:
 
 
 class CaseBoard:
-    """The cases model of one ledger, caught up on demand (thread-safe)."""
+    """The cases model of one ledger and the counts of its published figures, caught up on
+    demand (thread-safe)."""
 
     def __init__(self, ledger: Ledger, *, batch: int = 1000) -> None:
         self.model = CasesModel()
+        self.counts = CaseFigures()
         self.tail = LedgerTail(ledger, CasesModel.topics, batch=batch)
         self._lock = threading.Lock()
 
     def catch_up(self) -> int:
         """Apply what the ledger recorded since the last round; returns notifications read."""
         with self._lock:
-            return self.tail.read(self.model.apply)
+            return self.tail.read(self._apply)
+
+    def _apply(self, topic: str, event: Any) -> None:
+        old = self.model.rows.get(event.originator_id)
+        self.model.apply(topic, event)
+        new = self.model.rows.get(event.originator_id)
+        if new is not None and new is not old:
+            self.counts.replace(old, new)
+
+    def figures(self, case_limits: Mapping[str, str], service_limits: Mapping[str, str],
+                now: dt.datetime, threshold: int) -> Figures:
+        """The published figures' raw counts at ``now`` (per case type and service: the
+        cost of a request does not grow with the cases)."""
+        self.catch_up()
+        with self._lock:
+            return self.counts.at(case_limits, service_limits, now, threshold)
 
     def get(self, case_id: UUID) -> CaseRow | None:
         self.catch_up()

@@ -7,25 +7,26 @@
 - ``GET /transparency/data.json`` and ``/transparency/data.csv`` — the same figures as
   open data.
 
-The figures come from the cases read model (:class:`CaseBoard`, caught up on each request:
-what the ledger recorded since, never a scan of history) and carry no personal data; small
-counts are suppressed (``hub.service_layer.cases.figures``).
+The figures come from the counts the cases read model keeps as cases change
+(:meth:`CaseBoard.figures`, caught up on each request: what the ledger recorded since,
+never a scan of history nor of every case) and carry no personal data; small counts are
+suppressed (``hub.service_layer.cases.figures``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.templating import Jinja2Templates
 
-from hub.adapters.readmodels.cases import CaseRow
 from hub.entrypoints.http.console.charts import Line, legend, line_chart
 from hub.service_layer.cases.case_type import CaseType
 from hub.service_layer.cases.engine import Clock
@@ -35,10 +36,11 @@ from hub.service_layer.cases.figures import (
     Figures,
     published_months,
     published_rows,
-    tally,
 )
 
 HERE = Path(__file__).resolve().parent
+FiguresAt = Callable[[Mapping[str, str], Mapping[str, str], dt.datetime, int], Figures]
+"""The figures' counts at a moment: (case limits, service limits, now, threshold)."""
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
                                "frame-ancestors 'none'",
@@ -60,10 +62,9 @@ def limits_of(case_types: Mapping[str, CaseType]) -> tuple[dict[str, str], dict[
 class Transparency:
     """The figures of one region's cases, as page, JSON and CSV."""
 
-    def __init__(self, rows: Callable[[], Iterable[CaseRow]],
-                 case_types: Mapping[str, CaseType], clock: Clock, region: str, *,
-                 threshold: int = THRESHOLD) -> None:
-        self.rows = rows  # the read model's rows, e.g. CaseBoard.cases
+    def __init__(self, counted: FiguresAt, case_types: Mapping[str, CaseType], clock: Clock,
+                 region: str, *, threshold: int = THRESHOLD) -> None:
+        self.counted = counted  # e.g. CaseBoard.figures
         self.case_limits, self.service_limits = limits_of(case_types)
         self.clock = clock
         self.region = region
@@ -71,8 +72,8 @@ class Transparency:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     def figures(self) -> Figures:
-        return tally(self.rows(), self.case_limits, self.service_limits, self.clock(),
-                     self.threshold)
+        return self.counted(self.case_limits, self.service_limits, self.clock(),
+                            self.threshold)
 
     def as_json(self, figures: Figures) -> bytes:
         return json.dumps({"region": self.region, "threshold": figures.threshold,
