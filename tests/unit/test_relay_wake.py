@@ -18,7 +18,7 @@ class _CountingRelay(OutboxRelay):
 
     def __init__(self, ledger: Ledger) -> None:
         super().__init__(ledger, bus=None, directory=ServiceDirectory("north", []),  # type: ignore[arg-type]
-                         poll_s=POLL_S)
+                         poll_s=POLL_S, inline_grace_s=15.0)
         self.passes: asyncio.Queue[float] = asyncio.Queue()
         self.woken_at = 0.0
 
