@@ -114,3 +114,33 @@ def test_a_synchronous_caller_gets_its_notification_ids(ledger: Ledger) -> None:
     assert len(ids) == 3 and ids == sorted(ids)
     assert [n.originator_id for n in ledger.notifications(ids[0], 3)] == [exchange.id] * 3
     assert isinstance(exchange.id, UUID)
+
+
+async def test_one_turn_of_the_loop_is_one_hand_over_and_one_transaction(
+        ledger: Ledger) -> None:
+    """Writes submitted in one turn of the event loop reach the writer together: with no
+    window to wait in, they still share a single transaction."""
+    writer = GroupCommitWriter(ledger.mapper, ledger.recorder, window_s=0.0)
+    try:
+        exchanges = [_routed(ledger, n) for n in range(12)]
+        waiters = [writer.write_soon(e.collect_events()) for e in exchanges]
+        outcomes = await asyncio.gather(*waiters)
+    finally:
+        writer.close()
+    assert writer.batches == 1
+    assert [len(ids) for ids in outcomes] == [3] * 12
+    assert [ledger.get(e.id).status for e in exchanges] == [Status.ROUTED] * 12
+
+
+async def test_closing_the_writer_writes_what_this_turn_submitted(ledger: Ledger) -> None:
+    """A write submitted in the turn of the loop that closes the writer is written, and
+    its caller told, not left waiting."""
+    writer = GroupCommitWriter(ledger.mapper, ledger.recorder)
+    exchange = _routed(ledger, 5)
+    waiter = writer.write_soon(exchange.collect_events())
+    writer.close()
+    assert len(await asyncio.wait_for(waiter, 5)) == 3
+    assert ledger.get(exchange.id).status is Status.ROUTED
+    late = writer.write_soon(_routed(ledger, 6).collect_events())
+    with pytest.raises(RuntimeError, match="closed"):
+        await asyncio.wait_for(late, 5)

@@ -14,6 +14,11 @@ optimistic-concurrency race, every caller is written again in a transaction of
 its own, so the loser gets its own :class:`ExchangeConflictError` and the others
 are recorded.
 
+Callers on the event loop (:meth:`GroupCommitWriter.write`, :meth:`~GroupCommitWriter.
+write_soon`) hand their writes over together: what one turn of the loop submitted goes to
+the writer as one item, and the writer settles them with one call back into the loop per
+batch, not a thread-safe future and a wake-up of the loop per caller.
+
 Durability is the store's: on SQLite the library's WAL journal with SQLite's
 default ``synchronous=FULL`` (the WAL is synced at every commit, so an exchange
 the relay has published or a client has been answered about is never rolled
@@ -49,9 +54,46 @@ MAX_BATCH = 256  # callers per transaction
 
 @dataclass
 class _Write:
+    """One caller's events, and how the caller learns the outcome: a thread-safe future
+    (a caller off the loop), or ``waiter``, an asyncio future of ``loop`` settled from the
+    writer's thread in one call per batch."""
+
     events: Sequence[Event]
-    future: concurrent.futures.Future[list[int]] = field(default_factory=concurrent.futures.Future)
+    future: concurrent.futures.Future[list[int]] | None = None
+    waiter: asyncio.Future[list[int]] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
     stored: list[StoredEvent] = field(default_factory=list)
+    ids: list[int] | None = None
+    error: BaseException | None = None
+
+    def claim(self) -> bool:
+        """False when the caller gave up before the write began (nothing is written)."""
+        if self.future is not None:
+            return self.future.set_running_or_notify_cancel()
+        return self.waiter is None or not self.waiter.cancelled()
+
+    def settle(self, ids: list[int] | None = None, error: BaseException | None = None) -> None:
+        """Record the outcome; a thread-safe future learns it now, a waiter by the loop."""
+        self.ids, self.error, self.stored = ids, error, []
+        if self.future is not None:
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(ids or [])
+
+
+def _resolve(writes: list[_Write]) -> None:
+    """On the loop: hand each waiting caller of a batch its outcome."""
+    for write in writes:
+        waiter = write.waiter
+        if waiter is None or waiter.done():
+            continue
+        if write.error is not None:
+            waiter.set_exception(write.error)
+        elif write.ids is not None:
+            waiter.set_result(write.ids)
+        else:
+            waiter.set_exception(RuntimeError("the ledger's writer stopped before this write"))
 
 
 _STOP = object()
@@ -73,21 +115,51 @@ class GroupCommitWriter:
         self._start_lock = threading.Lock()
         self._closed = False
         self.batches = 0  # transactions committed (a batch retried one by one counts each)
+        # what callers on each loop submitted during the loop's current turn
+        self._turn: dict[asyncio.AbstractEventLoop, list[_Write]] = {}
 
     def submit(self, events: Sequence[Event]) -> concurrent.futures.Future[list[int]]:
         """Queue ``events`` (one caller's, written atomically); the future gives their
         notification ids, or the caller's own error."""
-        write = _Write(list(events))
+        future: concurrent.futures.Future[list[int]] = concurrent.futures.Future()
+        write = _Write(list(events), future=future)
         if self._closed:
-            write.future.set_exception(RuntimeError("the ledger's writer is closed"))
-            return write.future
+            future.set_exception(RuntimeError("the ledger's writer is closed"))
+            return future
         self._ensure_started()
         self._queue.put(write)
-        return write.future
+        return future
+
+    def write_soon(self, events: Sequence[Event]) -> asyncio.Future[list[int]]:
+        """From the event loop: queue ``events`` with the others of this turn of the loop;
+        the asyncio future gives their notification ids, or the caller's own error."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[list[int]] = loop.create_future()
+        if self._closed:
+            waiter.set_exception(RuntimeError("the ledger's writer is closed"))
+            return waiter
+        self._ensure_started()
+        turn = self._turn.setdefault(loop, [])
+        if not turn:
+            loop.call_soon(self._hand_over, loop)
+        turn.append(_Write(list(events), waiter=waiter, loop=loop))
+        return waiter
 
     async def write(self, events: Sequence[Event]) -> list[int]:
         """Submit and await, from the event loop (no thread hand-off of the caller's own)."""
-        return await asyncio.wrap_future(self.submit(events))
+        return await self.write_soon(events)
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        """At the end of the loop's turn: its writes go to the writer as one item."""
+        writes = self._turn.pop(loop, [])
+        if not writes:
+            return
+        if self._closed and self._thread is None:  # closed during this turn: not written
+            for write in writes:
+                _fail(write, RuntimeError("the ledger's writer is closed"))
+            loop.call_soon_threadsafe(_resolve, writes)
+            return
+        self._queue.put(writes)
 
     def write_now(self, events: Sequence[Event]) -> list[int]:
         """Submit and wait, from a synchronous caller."""
@@ -98,6 +170,10 @@ class GroupCommitWriter:
         with self._start_lock:
             self._closed = True
             thread, self._thread = self._thread, None
+        for loop in list(self._turn):  # a turn not handed over yet is written first
+            writes = self._turn.pop(loop, [])
+            if writes and thread is not None:
+                self._queue.put(writes)
         if thread is not None:
             self._queue.put(_STOP)
             thread.join()
@@ -124,12 +200,15 @@ class GroupCommitWriter:
             except BaseException as exc:  # the thread must outlive any one batch
                 log.exception("group commit failed unexpectedly")
                 for write in batch:
-                    if not write.future.done():
+                    if write.ids is None and write.error is None:
                         _fail(write, exc)
+            finally:
+                _wake_loops(batch)
 
-    def _gather(self, first: _Write) -> tuple[list[_Write], bool]:
-        """The first write and what arrives within the window, up to a full batch."""
-        batch = [first]
+    def _gather(self, first: _Write | list[_Write]) -> tuple[list[_Write], bool]:
+        """The first item's writes and what arrives within the window, up to a full
+        batch (a loop's turn is never split)."""
+        batch = _writes(first)
         deadline = time.monotonic() + self._window_s
         while len(batch) < self._max_batch:
             remaining = deadline - time.monotonic()
@@ -140,7 +219,7 @@ class GroupCommitWriter:
                 break
             if item is _STOP:
                 return batch, True
-            batch.append(item)
+            batch.extend(_writes(item))
         return batch, False
 
     def _commit(self, batch: list[_Write]) -> None:
@@ -198,7 +277,7 @@ class GroupCommitWriter:
 
     def _stage(self, write: _Write) -> bool:
         """Map (and seal) one caller's events; a failure fails that caller alone."""
-        if not write.future.set_running_or_notify_cancel():
+        if not write.claim():
             return False
         try:
             write.stored = [self._mapper.to_stored_event(e) for e in write.events]
@@ -219,8 +298,7 @@ def _conflict(write: _Write) -> ExchangeConflictError:
 
 
 def _fail(write: _Write, exc: BaseException) -> None:
-    write.stored = []
-    write.future.set_exception(exc)
+    write.settle(error=exc)
 
 
 def _distribute(staged: list[_Write], ids: list[int]) -> None:
@@ -228,6 +306,20 @@ def _distribute(staged: list[_Write], ids: list[int]) -> None:
     offset = 0
     for write in staged:
         count = len(write.stored)
-        write.future.set_result(ids[offset:offset + count] if ids else [])
-        write.stored = []
+        write.settle(ids[offset:offset + count] if ids else [])
         offset += count
+
+
+def _writes(item: _Write | list[_Write]) -> list[_Write]:
+    return list(item) if isinstance(item, list) else [item]
+
+
+def _wake_loops(batch: list[_Write]) -> None:
+    """One call into each loop whose callers wrote in ``batch``."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Write]] = {}
+    for write in batch:
+        if write.loop is not None:
+            by_loop.setdefault(write.loop, []).append(write)
+    for loop, writes in by_loop.items():
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_resolve, writes)

@@ -229,7 +229,7 @@ class Gateway:
         if answer.version is not None:
             event = completed(answer.exchange_id, answer.version, reply_digest=reply_digest,
                               latency_ms=latency_ms)
-            self.ledger.writer.submit([event]).add_done_callback(
+            self.ledger.writer.write_soon([event]).add_done_callback(
                 lambda written: _log_unrecorded(answer.exchange_id, written.exception()))
             return
         try:
