@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hub.domain.time_limit import LimitUnit, HolidayCalendar, TimeLimit, TimeLimitError
+from hub.domain.time_limit import HolidayCalendar, LimitUnit, TimeLimit, TimeLimitError
 
 UTC = dt.UTC
 CALENDAR = HolidayCalendar("north", frozenset({dt.date(2026, 12, 24), dt.date(2026, 12, 25)}))
