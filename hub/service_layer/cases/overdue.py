@@ -32,8 +32,9 @@ def overdue_every(case_types: Iterable[CaseType]) -> float:
     (a step is marked overdue within a quarter of its limit), within the bounds above."""
     limits = [limit for kind in case_types
               for limit in (kind.time_limit, *(s.time_limit for s in kind.steps))]
-    shortest = min((limit.nominal.total_seconds() for limit in limits), default=OVERDUE_EVERY_S)
-    return min(OVERDUE_EVERY_S, max(OVERDUE_EVERY_MIN_S, shortest / 4))
+    quarter = min((limit.nominal.total_seconds() / 4 for limit in limits),
+                  default=OVERDUE_EVERY_S)
+    return min(OVERDUE_EVERY_S, max(OVERDUE_EVERY_MIN_S, quarter))
 
 
 async def watch_overdue(engine: CaseEngine, stop: asyncio.Event,
