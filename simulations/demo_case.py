@@ -89,7 +89,6 @@ async def start_case_desks(stack: contextlib.AsyncExitStack) -> str:
 async def grant_case_rights(north: Hub, south: Hub) -> None:
     """South's one-stop desk may ask north for contribution records and its own
     departments for their steps; its portal may supply documents for the transfer."""
-    assert north.access is not None and south.access is not None
     grants = [(north, DESK, "north/social-security/contribution-history",
                "benefit-eligibility")]
     grants += [(south, DESK, f"south/{s}", "relocation") for s in (
