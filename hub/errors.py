@@ -100,7 +100,7 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     ├── CaseStateError                  409       hub.domain.case — a case or step cannot do that
     │                                             in its state
     ├── TimeLimitError                  422       hub.domain.time_limit — not "N calendar|working
-    │                                             days"
+    │                                             days" nor "N hours|minutes|seconds"
     ├── CaseTypeError                   422       hub.service_layer.cases.case_type — a case-type
     │                                             file has problems (each named)
     ├── CaseConflictError               503 retry hub.service_layer.cases.engine — the case kept

@@ -11,7 +11,9 @@ others' leaf links (a star; see :mod:`hub.adapters.peers`). Then:
    :data:`simulations.cross_region.PAIR_STEPS` (cross-region queries, JSON and SOAP);
 3. each region signs an audit checkpoint and waits until its peers hold it,
    verified (checkpoint gossip);
-4. it prints the steps, a table per region, and per region the lines of
+4. south runs a one-stop relocation case with north's contribution record
+   (:mod:`simulations.demo_case`) and prints its timeline;
+5. it prints the steps, a table per region, and per region the lines of
    :data:`REGION_LINES` (``north: exchanges: ...``).
 """
 
@@ -30,11 +32,12 @@ from rich.table import Table
 from hub.adapters.peers import REGION_NAMES, star_settings
 from hub.entrypoints.serve import Hub, run_hub
 from hub.service_layer.audit import Auditor
-from hub.service_layer.exchanges.routing import dump_services
+from hub.service_layer.exchanges.routing import ServiceDefinition, dump_services
 from hub.service_layer.exchanges.views import Totals, summaries, totals
 from hub.settings import HubSettings
 from simulations.credentials import issue_demo_tokens
 from simulations.cross_region import PAIR_STEPS, DemoRegion
+from simulations.demo_case import case_region, relocation_case, start_case_desks
 from simulations.demo_documents import certificate_across_regions
 from simulations.departments import grant_demo_rights, region_services, start_departments
 from simulations.federation_scenarios import demo_federation
@@ -81,7 +84,9 @@ async def run_federation_demo(
     """Run the multi-region demo; 0 when every step met its expectation and gossip verified."""
     names = REGION_NAMES[:regions]
     async with contextlib.AsyncExitStack() as stack:
-        running = [await _start(stack, s) for s in star_settings(settings, names, settings.data)]
+        desks = await start_case_desks(stack)
+        running = [await _start(stack, *case_region(s, desks))
+                   for s in star_settings(settings, names, settings.data)]
         await _await_links(running)
         _print_where(console, running)
         for region in running:
@@ -96,11 +101,14 @@ async def run_federation_demo(
             pair_results, lambda text: console.print(text, highlight=False))
         across = await certificate_across_regions(
             running[0].hub, running[0].tokens, {r.name: (r.hub, r.tokens) for r in running[1:]})
+        case = await relocation_case(running[0].hub, running[1].hub, running[1].tokens)
         console.print(_steps_table(running, pair_results))
         console.print(await _regions_table(running))
         for text in federation.count_lines:  # "north: recognised N, refused M"
             console.print(text, highlight=False)
         console.print(across.line, highlight=False, markup=False, soft_wrap=True)
+        for text in case.lines():
+            console.print(text, highlight=False, markup=False, soft_wrap=True)
         for line in REGION_LINES:
             for region in running:
                 console.print(await line(region), highlight=False)
@@ -109,14 +117,16 @@ async def run_federation_demo(
             await asyncio.Event().wait()
         steps = [r for region in running for r in region.results] + pair_results
         pending = [(await _totals(region)).pending for region in running]
-        ok = all(r.ok for r in steps) and gossip_ok and federation.ok and across.ok
+        ok = (all(r.ok for r in steps) and gossip_ok and federation.ok and across.ok
+              and case.ok)
         return 0 if ok and not any(pending) else 1
     return 1  # pragma: no cover - the block always returns
 
 
-async def _start(stack: contextlib.AsyncExitStack, settings: HubSettings) -> RunningRegion:
+async def _start(stack: contextlib.AsyncExitStack, settings: HubSettings,
+                 case_services: Sequence[ServiceDefinition]) -> RunningRegion:
     endpoints = await start_departments(stack)
-    services = region_services(settings.region, endpoints)
+    services = [*region_services(settings.region, endpoints), *case_services]
     settings.data.mkdir(parents=True, exist_ok=True)
     (settings.data / "services.toml").write_text(dump_services(services))
     hub = await stack.enter_async_context(run_hub(settings, services))

@@ -27,7 +27,7 @@ from hub.service_layer.cases.checking import check_case_type, load_calendar
 from hub.service_layer.cases.engine import CaseEngine
 from hub.service_layer.cases.figures import overdue_counts
 from hub.service_layer.cases.notifying import CaseNotifier, Retries, Webhook
-from hub.service_layer.cases.overdue import watch_overdue
+from hub.service_layer.cases.overdue import overdue_every, watch_overdue
 from hub.service_layer.cases.recognising import (
     FederationRecognitions,
     NoFederation,
@@ -116,7 +116,8 @@ def start_cases(folder: Path, region: str, ledger: Ledger, gateway: Gateway,
     engine = CaseEngine(ledger, registry, case_types, calendars_for(case_types),
                         GatewayStepRunner(gateway, registry, f"{region}/{DESK}"), wall_clock,
                         CaseBoard(ledger), recognitions=recognitions)
-    supervisor.start(watch_overdue(engine, supervisor.stopping), name="case-overdue")
+    supervisor.start(watch_overdue(engine, supervisor.stopping,
+                                   overdue_every(case_types.values())), name="case-overdue")
     return engine
 
 

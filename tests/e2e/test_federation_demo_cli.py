@@ -13,7 +13,8 @@ CLI = str(Path(sys.executable).parent / "interop-hub")
 
 
 def test_two_regions_query_each_other_and_verify_each_others_checkpoints(tmp_path: Path) -> None:
-    """Each region runs its scenario and asks the other; per region data folder and line."""
+    """Each region runs its scenario and asks the other; per region data folder and line;
+    south runs a relocation case with north's record and prints its timeline."""
     data = tmp_path / "data"
     env = {**os.environ, "HUB_LOG_FORMAT": "json"}
     result = subprocess.run(
@@ -22,9 +23,9 @@ def test_two_regions_query_each_other_and_verify_each_others_checkpoints(tmp_pat
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[-2:] == [
-        "north: exchanges: 10 completed, 4 rejected, 0 failed",
-        "south: exchanges: 10 completed, 4 rejected, 0 failed",
+    assert lines[-2:] == [  # south's case adds its steps' exchanges, north its answer
+        "north: exchanges: 11 completed, 4 rejected, 0 failed",
+        "south: exchanges: 15 completed, 4 rejected, 0 failed",
     ]
     assert "north asks south: clearance" in result.stdout
     assert "south asks north: history" in result.stdout
@@ -34,7 +35,34 @@ def test_two_regions_query_each_other_and_verify_each_others_checkpoints(tmp_pat
         assert (data / region / "ledger.sqlite3").is_file()
         assert (data / region / "audit" / "peers" / f"{peer}.jsonl").is_file()
         assert (data / region / "audit" / "peers" / f"{peer}.key").is_file()
+    _assert_the_case_ran(lines, data)
     assert _nats_servers_using(data) == []
+
+
+def _assert_the_case_ran(lines: list[str], data: Path) -> None:
+    """South's relocation case completed, its timeline printed (north's record recognised,
+    more information asked and supplied, a delayed decision), exactly one step overdue."""
+    head = next(i for i, x in enumerate(lines) if x.startswith("case ") and " in south: " in x)
+    case_id = lines[head].split()[1]
+    assert lines[head].endswith(
+        "(relocation-demo@1.0) in south: completed, 1 step overdue (vehicle-re-registration)")
+    rows = lines[head + 2:head + 10]  # after the header: each step, then its story
+    steps = {row.split()[0]: row for row in rows[0::2]}
+    stories = dict(zip(steps, rows[1::2], strict=True))
+    assert set(steps) == {"contribution-record", "insurance-transfer", "tax-registration",
+                          "vehicle-re-registration"}, lines[head:head + 10]
+    assert all(" approved " in x for x in steps.values()), steps
+    assert "recognised north's record" in steps["insurance-transfer"]
+    assert "more-information-needed (the lease is unsigned)" in stories["insurance-transfer"]
+    assert "acknowledged SS-000002" in stories["insurance-transfer"]
+    assert "OVERDUE" in stories["vehicle-re-registration"]
+    assert not any("OVERDUE" in stories[s] for s in stories if s != "vehicle-re-registration")
+    page = next(x for x in lines if x.startswith("transparency: http://127.0.0.1:"))
+    assert page.split()[1].endswith("/transparency")
+    shown = subprocess.run([CLI, "cases", "show", case_id, "--data", str(data / "south")],
+                           capture_output=True, text=True, timeout=60, check=True).stdout
+    assert [x.split()[0] for x in shown.splitlines() if x.endswith(" OVERDUE")] == [
+        "vehicle-re-registration"], shown
 
 
 def test_more_than_five_regions_is_refused(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The applicant's progress and the published figures on a running region (real
 nats-server, SQLite, departments): the portal that filed a case reads it, another
-department does not; a person reads their own cases with their ID token, never another's;
+department does not; the portal supplies what a step asked of the applicant; a person
+reads their own cases with their ID token, never another's;
 /transparency is public and names nobody."""
 
 from __future__ import annotations
@@ -88,6 +89,23 @@ async def test_progress_is_the_applicants_own_and_the_figures_name_nobody(
             page = await client.get("/citizen/cases")
             assert page.status_code == 200
             assert "You are asked for: a certificate of residence" in page.text
+
+            # The portal supplies what was asked (another department may not); the step
+            # runs again (and fails again: still no right granted); nothing is asked now.
+            supplied = {"documents": {"residence-certificate": "doc-9"}}
+            foreign = await client.post(f"/cases/{ids[0]}/information", headers=tax,
+                                        json=supplied)
+            assert foreign.status_code == 404 and foreign.json()["code"] == "case-not-found"
+            answered = await client.post(f"/cases/{ids[0]}/information", headers=portal,
+                                         json=supplied)
+            assert answered.status_code == 200, answered.text
+            assert answered.json()["steps"]["contributions"]["state"] == "failed"
+            again = await client.post(f"/cases/{ids[0]}/information", headers=portal,
+                                      json=supplied)
+            assert again.status_code == 409 and again.json()["code"] == "case-state"
+            bad = await client.post(f"/cases/{ids[1]}/information", headers=portal,
+                                    json={"documents": {"residence-certificate": 9}})
+            assert bad.status_code == 400, bad.text
 
             # The figures: public, no token; 2 cases, so every count shows as "< 5".
             page = await client.get("/transparency")

@@ -28,6 +28,9 @@ def test_the_shipped_case_types_are_clean() -> None:
     business = _check(ROOT / "deploy/cases/business-opening.toml",
                       "--services", "deploy/cases/services/north.toml")
     assert business.returncode == 0, business.stdout + business.stderr
+    demo = _check(ROOT / "deploy/cases/demo/relocation.toml", *RELOCATION_SERVICES)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "relocation-demo@1.0" in demo.stdout
 
 
 def test_each_problem_names_file_step_and_key(tmp_path: Path) -> None:

@@ -7,6 +7,10 @@
   sends its decision when it is made, a ``case.step-decision@1.0`` document
   (``acknowledged``, ``approved``, ``refused`` with a reason, ``more-information-needed``);
   the step id is ``<case id>.<step name>``.
+- ``POST /cases/{case_id}/information`` — the portal that filed a case sends what a step
+  asked of the applicant (``more-information-needed``): ``{"documents": {"name": "id"}}``,
+  the documents supplied anew; the steps that asked run again (409 ``case-state`` when no
+  step is waiting for the applicant).
 - ``GET /cases`` and ``GET /cases/{case_id}`` — the portal that filed a case reads its
   progress: each step's state, holder, since, due by, and what is awaited from the
   applicant. Another department's case is answered 404 like a case that does not exist.
@@ -78,6 +82,23 @@ def cases_router(engine: CaseEngine) -> APIRouter:
                      department: str = Depends(require_department)) -> Response:
         try:
             case = await engine.decide(step_id, department, await _json(request))
+        except HubError as exc:
+            return await _refused(request, department, exc)
+        return JSONResponse(_summary(case))
+
+    @router.post("/cases/{case_id}/information",
+                 summary="What a step asked of the applicant, supplied by the filing portal")
+    async def supply(case_id: str, request: Request,
+                     department: str = Depends(require_department)) -> Response:
+        try:
+            row = await asyncio.to_thread(engine.board.get, _case_id(case_id))
+            if row is None or row.applicant != department:
+                raise CaseNotFoundError(f"no case {case_id} filed by {department}")
+            documents = _object(await _json(request), "documents")
+            bad = sorted(n for n, v in documents.items() if not isinstance(v, str) or not v)
+            if bad:
+                raise _field(f"documents.{bad[0]}", "required: a document id (a string)")
+            case = await engine.supply_information(row.id, documents)
         except HubError as exc:
             return await _refused(request, department, exc)
         return JSONResponse(_summary(case))

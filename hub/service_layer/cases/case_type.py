@@ -25,7 +25,7 @@ from typing import Any
 from contracts.base import ContractId, ContractIdError
 from contracts.errors import HubError
 from contracts.identity import IdentifierError, ServiceId
-from hub.domain.time_limit import DayKind, TimeLimit, TimeLimitError
+from hub.domain.time_limit import LimitUnit, TimeLimit, TimeLimitError
 
 MODES = ("query", "application")
 """A query step is answered at once; an application step is acknowledged, decided later."""
@@ -156,7 +156,7 @@ class _Reader:
             return TimeLimit.parse(value)
         except TimeLimitError as exc:
             self.problem(step, key, exc.message)
-            return TimeLimit(1, DayKind.CALENDAR)
+            return TimeLimit(1, LimitUnit.CALENDAR)
 
     def unknown(self, table: dict[str, Any], known: set[str], step: str, prefix: str) -> None:
         for key in sorted(set(table) - known):
