@@ -100,17 +100,28 @@ async def _relaying(ledger: Ledger, bus: JetStreamBus, directory: ServiceDirecto
         await asyncio.wait_for(task, 10)
 
 
-async def test_an_unsettled_claim_is_held_then_published_even_after_a_takeover(
-        nats_server: NatsServerProcess, tmp_path: Path) -> None:
-    """Within the grace period nothing is published and the saved position stays before
-    the claim; a relay taking over later reads the claim again and publishes it once, as
-    a versionless request under the handover id."""
+@contextlib.asynccontextmanager
+async def _region_store(nats_server: NatsServerProcess, tmp_path: Path
+                        ) -> AsyncIterator[tuple[Ledger, JetStreamBus, ServiceDirectory]]:
+    """The region's ledger, bus and directory, as the bootstrap builds them."""
     ledger = build_ledger(HubSettings(data=tmp_path / "hub"))
     directory = ServiceDirectory("north", region_services(
         "north", DepartmentEndpoints("http://127.0.0.1:9/wsdl", "http://127.0.0.1:9")))
     stream = StreamSpec(delivery_stream_name("north"), ["hub.north.deliver.>"])
     bus = await JetStreamBus.connect(nats_server.url, stream, name="test-hub")
     try:
+        yield ledger, bus, directory
+    finally:
+        await bus.close()
+        ledger.close()
+
+
+async def test_an_unsettled_claim_is_held_then_published_even_after_a_takeover(
+        nats_server: NatsServerProcess, tmp_path: Path) -> None:
+    """Within the grace period nothing is published and the saved position stays before
+    the claim; a relay taking over later reads the claim again and publishes it once, as
+    a versionless request under the handover id."""
+    async with _region_store(nats_server, tmp_path) as (ledger, bus, directory):
         claimed = _claim(ledger, directory, "corr-held")
         position = ledger.notifications(1, 100, (Exchange.Routed.TOPIC,))[-1].id
         async with _relaying(ledger, bus, directory) as first:
@@ -124,20 +135,12 @@ async def test_an_unsettled_claim_is_held_then_published_even_after_a_takeover(
         assert headers["Nats-Msg-Id"] == handover_msg_id("north", claimed)
         assert body["exchange_id"] == str(claimed) and body["version"] is None
         assert second.position >= position
-    finally:
-        await bus.close()
-        ledger.close()
 
 
 async def test_a_settled_claim_is_never_published(
         nats_server: NatsServerProcess, tmp_path: Path) -> None:
     """A claim followed by its Delivered is released: the relay moves past it, silent."""
-    ledger = build_ledger(HubSettings(data=tmp_path / "hub"))
-    directory = ServiceDirectory("north", region_services(
-        "north", DepartmentEndpoints("http://127.0.0.1:9/wsdl", "http://127.0.0.1:9")))
-    stream = StreamSpec(delivery_stream_name("north"), ["hub.north.deliver.>"])
-    bus = await JetStreamBus.connect(nats_server.url, stream, name="test-hub")
-    try:
+    async with _region_store(nats_server, tmp_path) as (ledger, bus, directory):
         claimed = _claim(ledger, directory, "corr-settled")
         exchange = ledger.get(claimed)
         exchange.deliver(1)
@@ -148,6 +151,3 @@ async def test_a_settled_claim_is_never_published(
         assert relay.published == 0
         assert await _stream_messages(nats_server.url) == []
         assert relay.position >= last - 1
-    finally:
-        await bus.close()
-        ledger.close()
