@@ -90,8 +90,9 @@ class Attestation:
         valid_until = parse_instant(claims["valid_until"])
         if issued_at is None or valid_until is None or valid_until <= issued_at:
             raise StatementError(Reason.MALFORMED, "valid_until must be after issued_at")
-        return cls(**{**claims, "issued_at": issued_at, "valid_until": valid_until,
-                      "documents": documents})
+        return cls(claims["issuer"], claims["department"], claims["record_id"],
+                   claims["contract"], claims["subject"], claims["content_digest"], issued_at,
+                   valid_until, claims["kid"], documents)
 
     @property
     def issuing_department(self) -> str:

@@ -98,6 +98,22 @@ def _b64url_decode(segment: str) -> bytes:
         raise ValueError(f"not base64url: {exc}") from None
 
 
+_BITS_LEFT_OVER = {2: 0b1111, 3: 0b11}
+_CHARACTER_VALUE = {c: i for i, c in enumerate(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
+
+
+def _canonical_spelling(segment: str) -> bool:
+    """Whether a segment that decodes is the one unpadded base64url spelling of its bytes.
+
+    Only the last character can differ: when the bytes do not fill it, its unused low bits
+    must be zero (what re-encoding the decoded bytes and comparing would say, without
+    encoding them again).
+    """
+    unused = _BITS_LEFT_OVER.get(len(segment) % 4)
+    return unused is None or not _CHARACTER_VALUE[segment[-1]] & unused
+
+
 def open_statement(compact: object, typ: str) -> Statement:
     """Parse a statement of type ``typ``; StatementError(``malformed``) says what is wrong."""
     if not isinstance(compact, str):
@@ -118,8 +134,7 @@ def open_statement(compact: object, typ: str) -> Statement:
         raise _malformed("payload is not a JSON object in RFC 8785 canonical form")
     # A segment in another spelling of its bytes is not what was signed: such a statement
     # never verifies (it reads as a bad signature, as tampering does).
-    spelled = all(_b64url(data) == part for data, part in
-                  zip((payload, signature), segments[1:], strict=True))
+    spelled = _canonical_spelling(segments[1]) and _canonical_spelling(segments[2])
     signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
     return Statement(compact, kid, typ, claims, signing_input, signature if spelled else b"")
 

@@ -16,15 +16,17 @@ Every event keeps the signed receipt this region returned.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from functools import lru_cache
-from typing import dataclass_transform
+from typing import TypeVar, dataclass_transform
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 from eventsourcing.domain import Snapshot as AggregateSnapshot
 from eventsourcing.utils import get_topic
 
+E = TypeVar("E", bound=DomainEvent)
 _NAMESPACE = uuid.UUID("5f0c6c1e-8f4e-5c1b-9d1e-6b1f3a2d9e41")
 
 
@@ -38,6 +40,27 @@ def recognition_id(issuer: str, record_id: str) -> UUID:
 def presentation_id(statement: str) -> UUID:
     """The id of the refused presentation of the statement with digest ``statement``."""
     return uuid.uuid5(_NAMESPACE, f"unverified:{statement}")
+
+
+def _event(kind: type[E], **state: object) -> E:
+    """A ``kind`` event with ``state``, built as eventsourcing builds the events it reads
+    back (``__dict__`` set, in field order, so it is stored as the constructor's would be):
+    the frozen dataclass constructor costs ~2 µs for the 16 fields of ``Recognised``, on
+    the path that opens a recognition for nearly every attestation received."""
+    names = _field_names(kind)
+    if tuple(state) != names:
+        if state.keys() != set(names):
+            raise TypeError(f"{kind.__name__} takes {', '.join(names)}; "
+                            f"given {', '.join(state)}")
+        state = {name: state[name] for name in names}
+    built = object.__new__(kind)
+    built.__dict__.update(state)
+    return built
+
+
+@lru_cache(maxsize=64)
+def _field_names(kind: type[object]) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(kind))  # type: ignore[arg-type]
 
 
 class Recognition(Aggregate):
@@ -92,12 +115,12 @@ class Recognition(Aggregate):
         """
         aggregate_id = recognition_id(issuer, record_id)
         timestamp = cls.Event.create_timestamp()
-        opened = cls.Opened(originator_topic=get_topic(cls), originator_id=aggregate_id,
-                            originator_version=cls.INITIAL_VERSION, timestamp=timestamp,
-                            issuer=issuer, record_id=record_id)
-        decided = decision(originator_id=aggregate_id,
-                           originator_version=cls.INITIAL_VERSION + 1,
-                           timestamp=timestamp, **fields)
+        opened = _event(cls.Opened, originator_id=aggregate_id,
+                        originator_version=cls.INITIAL_VERSION, timestamp=timestamp,
+                        originator_topic=get_topic(cls), issuer=issuer, record_id=record_id)
+        decided = _event(decision, originator_id=aggregate_id,
+                         originator_version=cls.INITIAL_VERSION + 1, timestamp=timestamp,
+                         **fields)
         return opened, decided
 
     @event(Opened)

@@ -353,7 +353,7 @@ def test_a_record_first_refused_is_opened_with_its_refusal(clock: Clock) -> None
 
 def test_opened_with_records_what_the_aggregate_records() -> None:
     """Recognition.opened_with gives the constructor's and the command's events (ids,
-    versions, topics, fields), and they build the same recognition."""
+    versions, topics, fields in the same order), and they build the same recognition."""
     fields = {"statement": "sha256:" + "a" * 64, "attestation": "a.b.c", "department": "tax",
               "contract": TAX, "read_as": TAX, "subject": SUBJECT,
               "content_digest": "sha256:" + "b" * 64, "issued_at": "2026-04-01T08:00:00Z",
@@ -364,8 +364,9 @@ def test_opened_with_records_what_the_aggregate_records() -> None:
     expected = built.collect_events()
     events = Recognition.opened_with("north", "r-1", Recognition.Recognised, **fields)
 
-    def shape(event: object) -> tuple[type, dict[str, object]]:
-        return type(event), {k: v for k, v in vars(event).items() if k != "timestamp"}
+    def shape(event: object) -> tuple[type, list[tuple[str, object]]]:
+        # In order: the order of an event's fields is the order they are stored in.
+        return type(event), [(k, v) for k, v in vars(event).items() if k != "timestamp"]
 
     assert [shape(e) for e in events] == [shape(e) for e in expected]
     rebuilt = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 from joserfc import jws
@@ -10,7 +11,7 @@ from joserfc.jws import JWSRegistry
 
 from federation.canonical import canonical_json
 from federation.errors import StatementError
-from federation.jws import ALG, open_statement, sign_statement
+from federation.jws import ALG, _canonical_spelling, open_statement, sign_statement
 from federation.keys import KeyRing, PublicKey
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -86,3 +87,16 @@ def test_a_signature_spelt_other_than_canonically_never_verifies() -> None:
     respelt = compact[:-1] + alphabet[alphabet.index(compact[-1]) ^ 1]  # a padding bit
     assert _ours_accepts(compact, ring.public_keys()[0])
     assert not _ours_accepts(respelt, ring.public_keys()[0])
+
+
+def test_the_spelling_check_is_re_encoding() -> None:
+    """Every last character of every segment length that decodes: a segment is canonical
+    exactly when re-encoding its bytes gives it back."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for length in (2, 3, 4, 6, 7, 8):
+        for last in alphabet:
+            segment = "Qk" * (length // 2) + "Q" * (length % 2)
+            segment = segment[:length - 1] + last
+            data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+            expected = base64.urlsafe_b64encode(data).rstrip(b"=").decode() == segment
+            assert _canonical_spelling(segment) is expected, segment

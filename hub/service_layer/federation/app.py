@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import EventStore, IntegrityError
+from eventsourcing.persistence import EventStore, IntegrityError, Transcoder
 
 from contracts import ContractRegistry
 from contracts.validation import validate_contract
@@ -48,6 +48,7 @@ from federation.revocation import sign_revocation
 from federation.trust import TrustList, newest
 from federation.verification import DEFAULT_SKEW, ContractCheck
 from hub.adapters.store.federation_store import APPLICATION_NAME, snapshot_recorder
+from hub.adapters.store.transcoder import PlainJSONTranscoder
 from hub.domain.recognition import Recognition, UnverifiedPresentation, recognition_id
 from hub.domain.record import Record
 from hub.service_layer.federation.agreements import AgreementBook, AgreementCommands
@@ -106,6 +107,12 @@ class FederationApp(AgreementCommands, Application[UUID]):
                                       contracts=ContractCheck(registry, self.fingerprint),
                                       skew=skew)
         self._known = known
+
+    def construct_transcoder(self) -> Transcoder:
+        # Recognition events are flat; writing them is a tenth of a recognition's work.
+        transcoder = PlainJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         return self.factory.event_store(mapper=self.mapper,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property
 
 from contracts import ContractId
 from federation.attestation import Attestation, PresentedAttestation, read_attestation
@@ -46,23 +45,20 @@ from hub.service_layer.federation.workspace import Workspace
 
 @dataclass(frozen=True)
 class Presentation:
-    """One statement as received: its text, digest, kind and who sent it, when."""
+    """One statement as received: its text, digest, kind and who sent it, when (``now``;
+    ``at`` is the same instant as events record it)."""
 
     compact: object
     digest: str
     about: str
     from_region: str
     now: dt.datetime
+    at: str
 
     @classmethod
     def of(cls, compact: object, about: str, from_region: str, now: dt.datetime) -> Presentation:
         text = compact if isinstance(compact, str) else repr(compact)
-        return cls(compact, statement_digest(text), about, from_region, now)
-
-    @cached_property
-    def at(self) -> str:
-        """When it was received, as events record instants (written once per presentation)."""
-        return instant(self.now)
+        return cls(compact, statement_digest(text), about, from_region, now, instant(now))
 
     def evidence(self) -> str:
         """The input as it may be stored: capped, and re-encodable as UTF-8."""
