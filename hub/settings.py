@@ -65,6 +65,12 @@ class HubSettings(BaseSettings):
     )
     reply_timeout_s: float = Field(default=30.0, gt=0)
     provider_timeout_s: float = Field(default=10.0, gt=0)
+    inline_delivery: bool = Field(
+        default=True,
+        description="The process that accepts a query for this region's provider delivers it "
+        "itself (false: every exchange goes through the relay and JetStream to the delivery "
+        "workers, e.g. where ingress processes cannot reach the providers)",
+    )
     max_deliver: int = Field(default=5, ge=1, description="Delivery attempts before dead-letter")
     ack_wait_s: float = Field(default=30.0, gt=0)
     retry_backoff_s: float = Field(default=0.2, ge=0, description="First redelivery delay")

@@ -11,6 +11,10 @@ lies; the hub then ``SIGKILL``s itself the ``on_reach``-th time an exchange gets
   relay's ``<region>-ledger-<position>`` message id);
 - ``after-publishing``: published to JetStream, the relay's position not yet saved —
   after that publish returned;
+- ``after-claiming``: an exchange claimed for inline delivery is in the ledger, its
+  provider not yet called — when the accepting process starts to deliver it
+  (:meth:`DeliveryWorker.deliver_inline`); the relay of the restarted hub publishes it
+  once the claim's grace period has passed;
 - ``after-provider``: the provider answered, the answer not yet recorded — after a
   mapping provider's ``call`` returned;
 - ``before-ack``: the answer is recorded and sent, the message not yet acknowledged —
@@ -39,7 +43,8 @@ from translation.mapping.soap_provider import SoapMappingProvider
 
 log = structlog.get_logger("simulations.crash_points")
 
-CRASH_POINTS = ("after-recording", "after-publishing", "after-provider", "before-ack")
+CRASH_POINTS = ("after-recording", "after-publishing", "after-claiming", "after-provider",
+                "before-ack")
 _RELAYED = "-ledger-"  # in the message id of every ledger notification the relay publishes
 
 
@@ -126,6 +131,17 @@ class _AckCrashes:
         await self._delivery.retry(delay)
 
 
+def _after_claiming(crash: CrashPoint) -> None:
+    deliver = DeliveryWorker.deliver_inline
+
+    @functools.wraps(deliver)
+    async def crashing(self: DeliveryWorker, *args: Any, **kwargs: Any) -> None:
+        crash.reach()
+        await deliver(self, *args, **kwargs)
+
+    DeliveryWorker.deliver_inline = crashing  # type: ignore[method-assign]
+
+
 def _before_ack(crash: CrashPoint) -> None:
     handle = DeliveryWorker.handle
 
@@ -139,6 +155,7 @@ def _before_ack(crash: CrashPoint) -> None:
 _ARMING: dict[str, Callable[[CrashPoint], None]] = {
     "after-recording": functools.partial(_around_relay_publish, after=False),
     "after-publishing": functools.partial(_around_relay_publish, after=True),
+    "after-claiming": _after_claiming,
     "after-provider": _after_provider,
     "before-ack": _before_ack,
 }

@@ -208,6 +208,7 @@ async def _build(
         max_deliver=settings.max_deliver, backoff_s=settings.retry_backoff_s, policy=policy,
         directory=directory, dead_letters=reliability.dead_letters,
         attachments=lambda exchange: ExchangeDocuments.of(documents.documents, exchange),
+        inline=settings.inline_delivery,
     )
     # Queries this process accepts for its own providers it delivers itself
     # (hub.service_layer.exchanges.inline); the rest go through the relay and the queue.

@@ -168,7 +168,7 @@ async def test_killed_consumer_redelivers_once_then_dead_letters_on_max_deliveri
         worker = DeliveryWorker(ledger, parts.bus, {SERVICE: adapter},
                                 max_deliver=MAX_DELIVER, backoff_s=0.05,
                                 policy=access_policy(ledger, "north"), directory=parts.directory,
-                                dead_letters=parts.reliability.dead_letters)
+                                dead_letters=parts.reliability.dead_letters, inline=True)
         stop = asyncio.Event()
         consuming = asyncio.create_task(parts.bus.consume(parts.spec, worker.handle, stop))
         await wait_until_async(

@@ -82,9 +82,15 @@ async def _send_all(base: str, region: str, token: str) -> set[str]:
     return answered
 
 
-@pytest.mark.parametrize("point", CRASH_POINTS)
+# Where each point lies: on the queued path (relay, JetStream, worker) or on the inline
+# path (the accepting process delivers); after-provider lies on both.
+_PATHS = [(point, "queued") for point in CRASH_POINTS if point != "after-claiming"] + [
+    ("after-claiming", "inline"), ("after-provider", "inline")]
+
+
+@pytest.mark.parametrize(("point", "path"), _PATHS)
 async def test_hub_killed_at_each_point_completes_every_exchange_once(
-    point: str, nats_server: NatsServerProcess, tmp_path: Path
+    point: str, path: str, nats_server: NatsServerProcess, tmp_path: Path
 ) -> None:
     """After the kill and a restart: every recorded exchange has exactly one Responded,
     every answered query is among them, and the provider saw each correlation id at most
@@ -93,7 +99,10 @@ async def test_hub_killed_at_each_point_completes_every_exchange_once(
     data = tmp_path / "hub"
     env = {**os.environ, "HUB_DATA": str(data), "HUB_NATS_URL": nats_server.url,
            "HUB_HTTP_PORT": str(free_port()), "HUB_ACK_WAIT_S": "2",
-           "HUB_RETRY_BACKOFF_S": "0.05", "HUB_REPLY_TIMEOUT_S": "10", "HUB_LOG_FORMAT": "json"}
+           "HUB_RETRY_BACKOFF_S": "0.05", "HUB_REPLY_TIMEOUT_S": "10", "HUB_LOG_FORMAT": "json",
+           # an unsettled inline claim is published 2 + 5 s after it was recorded
+           "HUB_PROVIDER_TIMEOUT_S": "2",
+           "HUB_INLINE_DELIVERY": "true" if path == "inline" else "false"}
     # The restarted hub is armed the same way: the marker file keeps it from firing again.
     crash = ["--crash-at", point, "--crash-on-reach", str(CRASH_ON_REACH)]
     async with contextlib.AsyncExitStack() as stack:
@@ -119,7 +128,7 @@ async def test_hub_killed_at_each_point_completes_every_exchange_once(
                 ledger.close()
     calls = Counter(c for c in bureau.correlation_ids if c is not None)
     repeated = sorted(c for c, n in calls.items() if n > 1)
-    print(counts.line(f"hub-kill {point}"), f"provider_calls={sum(calls.values())} "
+    print(counts.line(f"hub-kill {point} ({path})"), f"provider_calls={sum(calls.values())} "
           f"provider_repeats={len(repeated)}")
     assert counts.lost == 0 and counts.duplicates == 0, counts
     assert counts.recorded >= CRASH_ON_REACH and counts.delivered == counts.recorded

@@ -31,17 +31,18 @@ def lease_sessions(store_url: str, region: str = "north") -> tuple[int | None, l
     return holder, everyone
 
 
-async def published_positions(nats_url: str, stream: str) -> Counter[int]:
-    """How many messages of the delivery stream carry each ledger position."""
+async def published_exchanges(nats_url: str, stream: str) -> Counter[str]:
+    """How many messages of the delivery stream carry each exchange (a queued exchange by
+    the relay, an inline claim its process left unsettled by the relay that took over)."""
     nc = await nats.connect(nats_url, connect_timeout=5, allow_reconnect=False)
     try:
         js = nc.jetstream(timeout=5)
         info = await js.stream_info(stream)
-        counts: Counter[int] = Counter()
+        counts: Counter[str] = Counter()
         if info.state.messages:
             for seq in range(info.state.first_seq, info.state.last_seq + 1):
                 message = await js.get_msg(stream, seq)
-                counts[json.loads(message.data or b"{}")["ledger_position"]] += 1
+                counts[json.loads(message.data or b"{}")["exchange_id"]] += 1
         return counts
     finally:
         await nc.close()

@@ -65,7 +65,7 @@ def _worker(ledger: Ledger, bus: FakeBus, adapters: Mapping[str, ProviderAdapter
     return DeliveryWorker(ledger, bus, adapters, max_deliver=5, backoff_s=backoff_s,
                           policy=access_policy(ledger, "north"),
                           directory=ServiceDirectory("north", []),
-                          dead_letters=DeadLetters(ledger, bus, "north"))
+                          dead_letters=DeadLetters(ledger, bus, "north"), inline=True)
 
 
 class FakeTaxAdapter:

@@ -72,6 +72,7 @@ class DeliveryWorker:
         directory: ServiceDirectory,
         dead_letters: DeadLetterSink,
         attachments: AttachmentsOf | None = None,
+        inline: bool,
     ) -> None:
         self._ledger = ledger
         self._attachments = attachments
@@ -83,6 +84,7 @@ class DeliveryWorker:
         self._max_deliver = max_deliver
         self._backoff_s = backoff_s
         self._dead_letters = dead_letters
+        self._inline = inline  # deliver what this process accepts (HUB_INLINE_DELIVERY)
 
     async def handle(self, delivery: Delivery) -> None:
         """Settle one delivery: answered, failed for good, or scheduled for retry."""
@@ -112,7 +114,7 @@ class DeliveryWorker:
         """Whether the process accepting an exchange for ``service`` under ``decision`` may
         deliver it itself (:mod:`.inline`): a provider of this region with its adapter
         here, and nothing the worker would load (a consent to use, a subscription)."""
-        return (service in self._adapters and not decision.consent_id
+        return (self._inline and service in self._adapters and not decision.consent_id
                 and decision.basis != REMOTE and self._subscription(service) is None
                 and service.split("/", 1)[0] == self._directory.region)
 
