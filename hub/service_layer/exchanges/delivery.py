@@ -29,7 +29,7 @@ from hub.domain.digest import digest
 from hub.domain.errors import ExchangeConflictError, ExchangeStateError
 from hub.domain.exchange import Exchange, Status
 from hub.errors import UnknownServiceError
-from hub.service_layer.exchanges.inline import Continued, InlineDelivery
+from hub.service_layer.exchanges.inline import InlineDelivery
 from hub.service_layer.exchanges.messages import DeliveryReply, DeliveryRequest, ReplyError
 from hub.service_layer.exchanges.routed import RoutedExchange
 from hub.service_layer.exchanges.routing import ServiceDirectory
@@ -89,8 +89,11 @@ class DeliveryWorker:
     async def handle(self, delivery: Delivery) -> None:
         """Settle one delivery: answered, failed for good, or scheduled for retry."""
         request = DeliveryRequest.model_validate_json(delivery.data)
-        if request.attempts_before:  # an inline delivery tried it first
-            delivery = Continued(delivery, request.attempts_before)
+        if delivery.attempt <= request.attempts_before:
+            # An inline delivery made the first attempts: this delivery only waits out their
+            # backoff, so the stream's count of deliveries is the attempt number after it.
+            await delivery.retry(self._backoff_s * 2 ** (delivery.attempt - 1))
+            return
         region, department, _ = request.service.split("/", 2)
         with structlog.contextvars.bound_contextvars(
             correlation_id=request.correlation_id,

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from hub.adapters.bus.port import Bus, Delivery
+from hub.adapters.bus.port import Bus
 from hub.service_layer.exchanges.messages import DeliveryRequest
 
 INLINE_GRACE_MARGIN_S = 5.0
@@ -49,8 +49,9 @@ class InlineDelivery:
     """The :class:`~hub.adapters.bus.port.Delivery` an inline exchange is settled through.
 
     Attempt 1; ``ack`` has nothing to settle; ``retry`` hands the exchange to the queue
-    (at once: the delay would be a window in which a stopped process loses it) as a
-    versionless request, so the worker loads what the failed attempt recorded.
+    at once (waiting here would be a window in which a stopped process loses it) as a
+    versionless request that counts this attempt: the worker's first delivery of it only
+    waits out the backoff, and then loads what the failed attempt recorded.
     """
 
     request: DeliveryRequest
@@ -66,31 +67,11 @@ class InlineDelivery:
         """Nothing to settle: no message was taken from a stream."""
 
     async def retry(self, delay: float) -> None:
-        """Publish the exchange for the delivery worker (``delay`` is not waited for)."""
-        del delay
+        """Publish the exchange for the delivery worker, which waits out the backoff."""
+        del delay  # the worker's own schedule: backoff × 2^(attempt - 1), as for any retry
         await handover(self.bus, self.region, self.subject, self.request,
                        attempts=self.attempt)
         self.handed_over = True
-
-
-class Continued:
-    """A queued delivery of an exchange already tried ``before`` times: its attempt
-    number counts on from there."""
-
-    def __init__(self, delivery: Delivery, before: int) -> None:
-        self._delivery = delivery
-        self.subject = delivery.subject
-        self.data = delivery.data
-        self.headers = delivery.headers
-        self.attempt = before + delivery.attempt
-
-    async def ack(self) -> None:
-        """Settle the queued message."""
-        await self._delivery.ack()
-
-    async def retry(self, delay: float) -> None:
-        """Deliver the queued message again."""
-        await self._delivery.retry(delay)
 
 
 async def handover(bus: Bus, region: str, subject: str, request: DeliveryRequest, *,

@@ -35,7 +35,8 @@ class DeliveryRequest(BaseModel):
     data_subject: str = ""
     authorisation: dict[str, str] | None = None
     # Attempts made before this message (an inline delivery handed over after its first):
-    # the worker counts on from there, so max_deliver bounds them all.
+    # the worker's first deliveries of it wait out their backoff, so the stream's count of
+    # deliveries stays the attempt number and max_deliver bounds them all.
     attempts_before: int = 0
 
 
