@@ -91,6 +91,10 @@ class CaseScript:
         return kind
 
     @property
+    def decisions(self) -> tuple[Decision, ...]:
+        return (self.asked, self.delayed, self.approved, self.overdue)
+
+    @property
     def region(self) -> str:
         """The region that holds the case."""
         return self.kind.region
@@ -217,7 +221,7 @@ async def run_case(hubs: Mapping[str, Hub], script: CaseScript,
     hub = hubs[script.region]
     run = CaseRun(script, f"{hub.http_url}/transparency")
     await grant_case_rights(hubs, script)
-    parties = {script.portal, *(script.department(s.name) for s in script.kind.steps)}
+    parties = {script.portal, *(script.department(d.step) for d in script.decisions)}
     issued = await issue_demo_tokens(hub, sorted(parties - set(tokens)))
     async with httpx.AsyncClient(base_url=hub.http_url, timeout=30) as http:
         portal = _Portal(http, {**tokens, **issued}, script)

@@ -16,6 +16,7 @@ from tests.e2e.printed_case import printed_case
 from tests.waiting import wait_until
 
 CLI = str(Path(sys.executable).parent / "interop-hub")
+CITIZEN = "19751224-5678"  # the scenario's consenting citizen, whose certificate it supplies
 
 
 def _nats_servers_using(folder: Path) -> list[int]:
@@ -106,7 +107,7 @@ def test_demo_certificate_is_supplied_once_and_read_by_two_departments(
     data, stdout = demo_data
     line = next(x for x in stdout.splitlines() if x.startswith("documents: "))
     assert "supplied once" in line and line.count(" ok (") == 2
-    result = _run("documents", "list", "--data", str(data), "--json")
+    result = _run("documents", "list", "--subject", CITIZEN, "--data", str(data), "--json")
     assert result.returncode == 0, result.stderr
     certificate, _ = json.loads(result.stdout)
     assert certificate["supplier"] == "north/social-security"
@@ -124,7 +125,7 @@ def test_demo_sends_the_same_certificate_to_a_soap_provider_as_mtom(
     line = next(x for x in stdout.splitlines() if x.startswith("documents to a SOAP provider:"))
     assert "MTOM attachment" in line and "SHA-256 matched at the provider" in line, line
     decision_id = line.split("its decision ")[1].split(",")[0]
-    listed = _run("documents", "list", "--data", str(data), "--json")
+    listed = _run("documents", "list", "--subject", CITIZEN, "--data", str(data), "--json")
     certificate, decision = json.loads(listed.stdout)
     assert (decision["document_id"], decision["supplier"], decision["service"]) == (
         decision_id, "north/education", "north/education/diploma-verification")
@@ -166,7 +167,7 @@ def test_recorded_exchanges_can_be_listed_afterwards(demo_data: tuple[Path, str]
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 21  # the scenario's 17, the case's steps' 4
     assert sorted(r["status"] for r in rows) == ["completed"] * 13 + ["rejected"] * 8
-    assert {r["ingress"] for r in rows} == {"json", "soap"}
+    assert {r["ingress"] for r in rows} == {"json", "soap", "case"}
 
 
 def test_one_exchange_shows_as_a_timeline(demo_data: tuple[Path, str]) -> None:
