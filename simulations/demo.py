@@ -1,4 +1,8 @@
-"""``interop-hub demo``: one region, two legacy departments, a scripted scenario, a summary."""
+"""``interop-hub demo``: one region, two legacy departments, a scripted scenario, a summary.
+
+North also runs a one-stop business opening (:data:`simulations.demo_case.BUSINESS_OPENING`)
+and prints its timeline; the demo fails unless the case ends as scripted.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from hub.entrypoints.serve import run_hub
+from hub.entrypoints.serve import Hub, run_hub
 from hub.service_layer.exchanges.routing import ServiceDefinition, dump_services
 from hub.service_layer.exchanges.views import summaries, totals
 from hub.settings import HubSettings
 from simulations.consent_desk import LedgerConsentDesk, print_data_use_report
 from simulations.credentials import issue_demo_tokens
 from simulations.demo_by_hand import by_hand
+from simulations.demo_case import BUSINESS_OPENING, CaseRun, case_region, run_case, start_case_desks
 from simulations.demo_diploma import (
     DiplomaStep,
     certificate_to_registry,
@@ -41,8 +46,10 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
     async with contextlib.AsyncExitStack() as stack:
         endpoints = await start_departments(stack)
         registry, registry_url = await start_registry(stack)
+        settings, case_services = case_region(
+            settings, await start_case_desks(stack), BUSINESS_OPENING)
         services = [*demo_services(settings.region, endpoints),
-                    diploma_service(settings.region, registry_url)]
+                    diploma_service(settings.region, registry_url), *case_services]
         settings.data.mkdir(parents=True, exist_ok=True)
         (settings.data / "services.toml").write_text(dump_services(services))
         hub = await stack.enter_async_context(run_hub(settings, services))
@@ -78,12 +85,13 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
             hub, tokens, CONSENTING_CITIZEN, documents.document_id, documents.sha256,
             registry) if documents.ok
             else DiplomaStep(problem="no certificate to send"))
+        case = await _business_opening(hub, tokens)
         rows = await asyncio.to_thread(lambda: list(summaries(hub.ledger))[before:])
         events = await asyncio.to_thread(hub.ledger.recorder.max_notification_id) or 0
         console.print(_steps_table(results))
         summary = totals(rows)
         console.print(_summary_table(summary, events - events_before, events, hub.store))
-        for line in [*documents.lines(), *diploma.lines()]:
+        for line in [*documents.lines(), *diploma.lines(), *case.lines()]:
             console.print(line, highlight=False, soft_wrap=True, markup=False)
         await asyncio.to_thread(print_data_use_report, console, hub.projections.data_uses,
                                 CONSENTING_CITIZEN)
@@ -98,10 +106,28 @@ async def run_demo(settings: HubSettings, *, keep_running: bool, console: Consol
                 console.print(line, highlight=False, soft_wrap=True, markup=False)
             console.print("running; press Ctrl-C to stop")
             await asyncio.Event().wait()
-        passed = (all(r.ok for r in results) and documents.ok and diploma.ok
+        passed = (all(r.ok for r in results) and documents.ok and diploma.ok and case.ok
                   and summary.pending == 0)
         return 0 if passed else 1
     return 1  # pragma: no cover - the block always returns
+
+
+async def _business_opening(hub: Hub, tokens: dict[str, str]) -> CaseRun | _NoCase:
+    """North's business opening; a demo of another region runs no case."""
+    region = hub.settings.region
+    if region != BUSINESS_OPENING.region:
+        return _NoCase(region)
+    return await run_case({region: hub}, BUSINESS_OPENING, tokens)
+
+
+@dataclasses.dataclass
+class _NoCase:
+    region: str
+    ok: bool = True
+
+    def lines(self) -> list[str]:
+        return [f"case: none (the demo's case runs in {BUSINESS_OPENING.region}, "
+                f"this is {self.region})"]
 
 
 def demo_services(region: str, endpoints: DepartmentEndpoints) -> list[ServiceDefinition]:

@@ -37,7 +37,7 @@ from hub.service_layer.exchanges.views import Totals, summaries, totals
 from hub.settings import HubSettings
 from simulations.credentials import issue_demo_tokens
 from simulations.cross_region import PAIR_STEPS, DemoRegion
-from simulations.demo_case import case_region, relocation_case, start_case_desks
+from simulations.demo_case import RELOCATION, case_region, run_case, start_case_desks
 from simulations.demo_documents import certificate_across_regions
 from simulations.departments import grant_demo_rights, region_services, start_departments
 from simulations.federation_scenarios import demo_federation
@@ -85,7 +85,7 @@ async def run_federation_demo(
     names = REGION_NAMES[:regions]
     async with contextlib.AsyncExitStack() as stack:
         desks = await start_case_desks(stack)
-        running = [await _start(stack, *case_region(s, desks))
+        running = [await _start(stack, *case_region(s, desks, RELOCATION))
                    for s in star_settings(settings, names, settings.data)]
         await _await_links(running)
         _print_where(console, running)
@@ -101,7 +101,7 @@ async def run_federation_demo(
             pair_results, lambda text: console.print(text, highlight=False))
         across = await certificate_across_regions(
             running[0].hub, running[0].tokens, {r.name: (r.hub, r.tokens) for r in running[1:]})
-        case = await relocation_case(running[0].hub, running[1].hub, running[1].tokens)
+        case = await run_case({r.name: r.hub for r in running}, RELOCATION, running[1].tokens)
         console.print(_steps_table(running, pair_results))
         console.print(await _regions_table(running))
         for text in federation.count_lines:  # "north: recognised N, refused M"

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.printed_case import printed_case
 from tests.waiting import wait_until
 
 CLI = str(Path(sys.executable).parent / "interop-hub")
+CITIZEN = "19751224-5678"  # the scenario's consenting citizen, whose certificate it supplies
 
 
 def _nats_servers_using(folder: Path) -> list[int]:
@@ -51,7 +53,7 @@ def test_demo_prints_endpoints_summary_and_final_line(demo_data: tuple[Path, str
     _, stdout = demo_data
     assert "hub: http://127.0.0.1:" in stdout
     assert "latency p95" in stdout
-    assert stdout.strip().splitlines()[-1] == "exchanges: 9 completed, 8 rejected, 0 failed"
+    assert stdout.strip().splitlines()[-1] == "exchanges: 13 completed, 8 rejected, 0 failed"
 
 
 def test_demo_shows_refusals_consent_and_the_data_use_report(
@@ -105,7 +107,7 @@ def test_demo_certificate_is_supplied_once_and_read_by_two_departments(
     data, stdout = demo_data
     line = next(x for x in stdout.splitlines() if x.startswith("documents: "))
     assert "supplied once" in line and line.count(" ok (") == 2
-    result = _run("documents", "list", "--data", str(data), "--json")
+    result = _run("documents", "list", "--subject", CITIZEN, "--data", str(data), "--json")
     assert result.returncode == 0, result.stderr
     certificate, _ = json.loads(result.stdout)
     assert certificate["supplier"] == "north/social-security"
@@ -123,7 +125,7 @@ def test_demo_sends_the_same_certificate_to_a_soap_provider_as_mtom(
     line = next(x for x in stdout.splitlines() if x.startswith("documents to a SOAP provider:"))
     assert "MTOM attachment" in line and "SHA-256 matched at the provider" in line, line
     decision_id = line.split("its decision ")[1].split(",")[0]
-    listed = _run("documents", "list", "--data", str(data), "--json")
+    listed = _run("documents", "list", "--subject", CITIZEN, "--data", str(data), "--json")
     certificate, decision = json.loads(listed.stdout)
     assert (decision["document_id"], decision["supplier"], decision["service"]) == (
         decision_id, "north/education", "north/education/diploma-verification")
@@ -132,15 +134,40 @@ def test_demo_sends_the_same_certificate_to_a_soap_provider_as_mtom(
     assert "north/education" in report
 
 
+def test_demo_runs_a_business_opening_case_and_prints_its_timeline(
+    demo_data: tuple[Path, str]
+) -> None:
+    """North's business opening completes as scripted: the identity document supplied, the
+    business register asks for more (its second page), gets it and approves, the tax office
+    decides after a delay, and only the self-employed insurance runs overdue."""
+    data, stdout = demo_data
+    case = printed_case(stdout.splitlines(), "north", steps=3)
+    assert case.head.endswith("(business-opening-demo@1.0) in north: completed, "
+                              "1 step overdue (self-employed-insurance)"), case.head
+    assert list(case.steps) == ["tax-registration", "business-registration",
+                                "self-employed-insurance"]
+    assert all(" approved " in x for x in case.steps.values()), case.steps
+    register = case.stories["business-registration"]
+    assert "more-information-needed (the passport's second page is missing)" in register
+    assert register.index("more-information-needed") < register.index("acknowledged BR-000002")
+    delayed = float(case.stories["tax-registration"].split(", ")[-1].split("s ")[0])
+    assert case.stories["tax-registration"].endswith(" approved") and delayed >= 2.0
+    assert [s for s in case.stories if "OVERDUE" in case.stories[s]] == [
+        "self-employed-insurance"]
+    assert case.transparency.startswith("http://127.0.0.1:")
+    assert case.transparency.endswith("/transparency")
+    assert case.overdue_in(data) == ["self-employed-insurance"]
+
+
 def test_recorded_exchanges_can_be_listed_afterwards(demo_data: tuple[Path, str]) -> None:
     """`exchanges list --data DIR` reads back every exchange the demo recorded."""
     data, _ = demo_data
     result = _run("exchanges", "list", "--data", str(data), "--json")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(rows) == 17
-    assert sorted(r["status"] for r in rows) == ["completed"] * 9 + ["rejected"] * 8
-    assert {r["ingress"] for r in rows} == {"json", "soap"}
+    assert len(rows) == 21  # the scenario's 17, the case's steps' 4
+    assert sorted(r["status"] for r in rows) == ["completed"] * 13 + ["rejected"] * 8
+    assert {r["ingress"] for r in rows} == {"json", "soap", "case"}
 
 
 def test_one_exchange_shows_as_a_timeline(demo_data: tuple[Path, str]) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.e2e.printed_case import printed_case
 from tests.e2e.test_demo_cli import _nats_servers_using
 
 CLI = str(Path(sys.executable).parent / "interop-hub")
@@ -42,27 +43,20 @@ def test_two_regions_query_each_other_and_verify_each_others_checkpoints(tmp_pat
 def _assert_the_case_ran(lines: list[str], data: Path) -> None:
     """South's relocation case completed, its timeline printed (north's record recognised,
     more information asked and supplied, a delayed decision), exactly one step overdue."""
-    head = next(i for i, x in enumerate(lines) if x.startswith("case ") and " in south: " in x)
-    case_id = lines[head].split()[1]
-    assert lines[head].endswith(
+    case = printed_case(lines, "south", steps=4)
+    assert case.head.endswith(
         "(relocation-demo@1.0) in south: completed, 1 step overdue (vehicle-re-registration)")
-    rows = lines[head + 2:head + 10]  # after the header: each step, then its story
-    steps = {row.split()[0]: row for row in rows[0::2]}
-    stories = dict(zip(steps, rows[1::2], strict=True))
-    assert set(steps) == {"contribution-record", "insurance-transfer", "tax-registration",
-                          "vehicle-re-registration"}, lines[head:head + 10]
-    assert all(" approved " in x for x in steps.values()), steps
-    assert "recognised north's record" in steps["insurance-transfer"]
+    assert set(case.steps) == {"contribution-record", "insurance-transfer", "tax-registration",
+                               "vehicle-re-registration"}, case.steps
+    assert all(" approved " in x for x in case.steps.values()), case.steps
+    assert "recognised north's record" in case.steps["insurance-transfer"]
+    stories = case.stories
     assert "more-information-needed (the lease is unsigned)" in stories["insurance-transfer"]
     assert "acknowledged SS-000002" in stories["insurance-transfer"]
-    assert "OVERDUE" in stories["vehicle-re-registration"]
-    assert not any("OVERDUE" in stories[s] for s in stories if s != "vehicle-re-registration")
-    page = next(x for x in lines if x.startswith("transparency: http://127.0.0.1:"))
-    assert page.split()[1].endswith("/transparency")
-    shown = subprocess.run([CLI, "cases", "show", case_id, "--data", str(data / "south")],
-                           capture_output=True, text=True, timeout=60, check=True).stdout
-    assert [x.split()[0] for x in shown.splitlines() if x.endswith(" OVERDUE")] == [
-        "vehicle-re-registration"], shown
+    assert [s for s in stories if "OVERDUE" in stories[s]] == ["vehicle-re-registration"]
+    assert case.transparency.startswith("http://127.0.0.1:")
+    assert case.transparency.endswith("/transparency")
+    assert case.overdue_in(data / "south") == ["vehicle-re-registration"]
 
 
 def test_more_than_five_regions_is_refused(tmp_path: Path) -> None:

@@ -140,7 +140,7 @@ def test_readme_first_hour_runs_as_written(tmp_path: Path, shared_external: Path
     output = result.stdout + result.stderr
     print(f"README first hour: {len(blocks)} blocks in {elapsed:.1f} s", file=sys.stderr)
     assert result.returncode == 0, output[-6000:]
-    assert "exchanges: 9 completed, 8 rejected, 0 failed" in output
+    assert "exchanges: 13 completed, 8 rejected, 0 failed" in output
     assert '"national_id":"19800101-1234"' in output  # the by-hand JSON curl
     assert "<status>cleared</status>" in output  # the by-hand SOAP curl
     assert "ok: no problems" in output  # adapter check

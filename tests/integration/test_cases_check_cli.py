@@ -28,9 +28,13 @@ def test_the_shipped_case_types_are_clean() -> None:
     business = _check(ROOT / "deploy/cases/business-opening.toml",
                       "--services", "deploy/cases/services/north.toml")
     assert business.returncode == 0, business.stdout + business.stderr
-    demo = _check(ROOT / "deploy/cases/demo/relocation.toml", *RELOCATION_SERVICES)
+    demo = _check(ROOT / "deploy/cases/demo/south/relocation.toml", *RELOCATION_SERVICES)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "relocation-demo@1.0" in demo.stdout
+    opening = _check(ROOT / "deploy/cases/demo/north/business-opening.toml",
+                     "--services", "deploy/cases/services/north.toml")
+    assert opening.returncode == 0, opening.stdout + opening.stderr
+    assert "business-opening-demo@1.0" in opening.stdout
 
 
 def test_each_problem_names_file_step_and_key(tmp_path: Path) -> None:
