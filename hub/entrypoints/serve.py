@@ -36,6 +36,7 @@ from hub.entrypoints.http.citizen.pages import (
     citizen_pages_router,
     mount_citizen_static,
 )
+from hub.entrypoints.http.console.case_actions import case_actions_router
 from hub.entrypoints.http.console.cases_page import NAV as CASES_NAV
 from hub.entrypoints.http.console.cases_page import cases_page_router
 from hub.entrypoints.http.console.pages import mount_static
@@ -149,11 +150,13 @@ async def run_hub(
 
 
 def case_routers(cases: CaseEngine, console: Console, region: str) -> list[APIRouter]:
-    """The cases routes, the console's cases pages and the public figures."""
+    """The cases routes, the console's cases pages and operators' retry of a failed step,
+    and the public figures."""
     if console.pages is not None:
         console.pages.nav = (*console.pages.nav[:-1], CASES_NAV, *console.pages.nav[-1:])
     return [cases_router(cases),
-            *([cases_page_router(console.pages, cases)] if console.pages else []),
+            *([cases_page_router(console.pages, cases),
+               case_actions_router(console.pages, cases)] if console.pages else []),
             transparency_router(Transparency(cases.board.figures, cases.case_types, cases.clock,
                                              region))]
 

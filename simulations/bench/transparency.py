@@ -17,7 +17,9 @@ Goal: replay >= 0.5 of the reference (``transparency_replay``); its ratio to the
 reference is reported beside it (``transparency_replay.vs_sealed_decode``). Then, on the replayed
 model, what one request's figures cost (``transparency_request_ms``: read from the kept
 counts, per case type and service) beside counting every case afresh as requests did
-before the counts were kept (``transparency_request_afresh_ms``).
+before the counts were kept (``transparency_request_afresh_ms``); and what the cases'
+gauges of one ``/metrics`` scrape cost, read from the same kept counts
+(``metrics_cases_scrape_ms``).
 
 ``python -m simulations.bench.transparency [CASES] [ROUNDS]`` runs it alone.
 """
@@ -36,10 +38,11 @@ from typing import Any
 from eventsourcing.persistence import Mapper
 from rich.console import Console
 
+from hub.adapters.projections.prometheus import render_cases
 from hub.adapters.readmodels.cases import CaseBoard
 from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
-from hub.service_layer.cases.figures import THRESHOLD, published_rows, tally
+from hub.service_layer.cases.figures import THRESHOLD, overdue_counts, published_rows, tally
 from hub.settings import HubSettings
 from simulations.bench.case_history import CASE_TYPES, SERVICES, CaseHistory, write_cases
 from simulations.bench.exchange_history import iter_decoded
@@ -64,10 +67,12 @@ def run(cases: int = CASES, rounds: int = ROUNDS) -> list[Figure]:
                           f"({history.outcomes}) in {time.perf_counter() - started:.1f} s")
             (reference, sealed, replay), board = _rounds(ledger, history, rounds)
             kept_ms, afresh_ms = _requests(board, history)
+            scrape_ms = _scrapes(board, history)
         finally:
             ledger.close()
     console.print(f"  one request's figures: {kept_ms:.3f} ms from the kept counts, "
-                  f"{afresh_ms:.1f} ms counting {cases:,} cases afresh")
+                  f"{afresh_ms:.1f} ms counting {cases:,} cases afresh; the cases' "
+                  f"/metrics gauges {scrape_ms:.3f} ms")
     return [
         Figure("transparency_replay.raw_read_decode", round(reference), "events/s", None,
                None, "reference: eventsourcing read + decode of the same case events"),
@@ -81,6 +86,8 @@ def run(cases: int = CASES, rounds: int = ROUNDS) -> list[Figure]:
                f"informational: /transparency figures from the kept counts, {cases:,} cases"),
         Figure("transparency_request_afresh_ms", round(afresh_ms, 2), "ms", None, None,
                "informational: the same figures counted afresh over every case"),
+        Figure("metrics_cases_scrape_ms", round(scrape_ms, 3), "ms", None, None,
+               f"informational: /metrics' open and overdue case gauges, {cases:,} cases"),
     ]
 
 
@@ -147,6 +154,14 @@ def _requests(board: CaseBoard, history: CaseHistory) -> tuple[float, float]:
         if counted != figures:
             raise RuntimeError("the kept counts differ from the counts taken afresh")
     return kept * 1000 / REQUESTS, afresh * 1000 / REQUESTS
+
+
+def _scrapes(board: CaseBoard, history: CaseHistory) -> float:
+    """Milliseconds per ``/metrics`` scrape of the cases' gauges, from the kept counts."""
+    started = time.perf_counter()
+    for _ in range(REQUESTS):
+        render_cases(*overdue_counts(board.open_counts(history.now), CASE_TYPES, SERVICES))
+    return (time.perf_counter() - started) * 1000 / REQUESTS
 
 
 if __name__ == "__main__":

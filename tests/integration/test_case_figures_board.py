@@ -15,8 +15,9 @@ from hub.adapters.store.ledger import Ledger
 from hub.bootstrap.privacy import build_ledger
 from hub.entrypoints.http.transparency import limits_of
 from hub.service_layer.cases.engine import CaseEngine, step_id
-from hub.service_layer.cases.figures import published_rows, tally
+from hub.service_layer.cases.figures import overdue_counts, published_rows, tally
 from hub.settings import HubSettings
+from tests.case_counts import open_by_scan
 from tests.integration.cases_fixtures import Clock, decided
 from tests.integration.test_case_engine import (
     FRIDAY,
@@ -42,6 +43,8 @@ def _agree(engine: CaseEngine, board: CaseBoard) -> None:
     kept = board.figures(cases, services, now, 1)
     assert kept == tally(board.cases(), cases, services, now, 1)
     assert published_rows(kept)  # there is something to compare
+    assert overdue_counts(board.open_counts(now), cases, services) == \
+        open_by_scan(board.cases(), cases, services, now)
 
 
 async def _decide(engine: CaseEngine, case_id: UUID, step: str, outcome: str) -> None:

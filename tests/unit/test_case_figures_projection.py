@@ -1,5 +1,6 @@
 """The figures' counts kept as cases change equal the counts taken afresh of the rows now,
-whatever the changes; the ordered values behind the medians agree with a sorted list."""
+whatever the changes (the /metrics gauges of open and overdue cases too); the ordered
+values behind the medians agree with a sorted list."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 from hub.adapters.readmodels.case_figures import CaseFigures
 from hub.adapters.readmodels.cases import CaseRow, StepRow
 from hub.adapters.readmodels.ordered import OrderedValues
-from hub.service_layer.cases.figures import tally
+from hub.service_layer.cases.figures import overdue_counts, tally
+from tests.case_counts import open_by_scan
 
 T0 = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
@@ -70,6 +72,8 @@ def test_counts_kept_through_changes_equal_counts_taken_afresh(seed: int) -> Non
         for threshold in (1, 5):
             assert counts.at(case_limits, service_limits, now, threshold) == \
                 tally(rows.values(), case_limits, service_limits, now, threshold)
+        assert overdue_counts(counts.open_at(now), case_limits, service_limits) == \
+            open_by_scan(rows.values(), case_limits, service_limits, now)
 
 
 def test_ordered_values_agree_with_a_sorted_list() -> None:

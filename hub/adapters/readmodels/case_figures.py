@@ -84,6 +84,14 @@ class Figures:
     threshold: int
 
 
+class OpenCounts(NamedTuple):
+    """Open cases and open cases past due by case type, awaited steps past due by service."""
+
+    cases: dict[str, int]
+    overdue_cases: dict[str, int]
+    overdue_steps: dict[str, int]
+
+
 class Part(NamedTuple):
     """What one case (or one step) counts: done in ``days`` (on time or not), or open
     and due at ``due`` (a POSIX time), or neither (refused, withdrawn, waiting)."""
@@ -239,6 +247,19 @@ class CaseFigures:
                   for name, by_month in sorted(self.months.items())}
         return Figures([t for kind in tallies for t in kind],
                        {name: series for name, series in months.items() if series}, threshold)
+
+    def open_at(self, now: dt.datetime) -> OpenCounts:
+        """What is open at ``now``: cases by case type, those past their due time, and
+        awaited steps of open cases past theirs by service. Only names with a count are
+        present; reading costs per case type and service, never per case."""
+        moment = now.timestamp()
+        opened = {name: len(c.open_due) for name, c in self.case_types.items()
+                  if len(c.open_due)}
+        return OpenCounts(
+            opened, {name: self.case_types[name].open_due.count_at_most(moment)
+                     for name in opened},
+            {name: late for name, c in self.services.items()
+             if (late := c.open_due.count_at_most(moment))})
 
     @staticmethod
     def _tallies(kind: str, limits: Mapping[str, str], counters: Mapping[str, Counter],

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
-from hub.adapters.readmodels.case_figures import CaseFigures, Figures
+from hub.adapters.readmodels.case_figures import CaseFigures, Figures, OpenCounts
 from hub.adapters.readmodels.tail import LedgerTail
 from hub.adapters.store.ledger import Ledger
 from hub.domain.case import Case
@@ -244,6 +244,13 @@ class CaseBoard:
         self.catch_up()
         with self._lock:
             return self.counts.at(case_limits, service_limits, now, threshold)
+
+    def open_counts(self, now: dt.datetime) -> OpenCounts:
+        """Open and overdue cases and overdue steps at ``now``, from the kept counts (the
+        cost of a ``/metrics`` scrape does not grow with the cases)."""
+        self.catch_up()
+        with self._lock:
+            return self.counts.open_at(now)
 
     def get(self, case_id: UUID) -> CaseRow | None:
         self.catch_up()

@@ -28,6 +28,7 @@ from hub.adapters.readmodels.case_figures import (
     CaseFigures,
     CaseLike,
     Figures,
+    OpenCounts,
     Tally,
 )
 
@@ -96,23 +97,14 @@ COLUMNS = ("kind", "name", "time_limit", "volume", "completion_rate", "on_time_r
            "median_days", "p90_days", "open_past_limit")
 
 
-def overdue_counts(rows: Iterable[CaseLike], case_types: Iterable[str],
-                   services: Iterable[str], now: dt.datetime,
+def overdue_counts(kept: OpenCounts, case_types: Iterable[str], services: Iterable[str],
                    ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    """Open cases and open cases past due by case type, awaited steps past due by service
-    (every declared case type and service present, 0 included)."""
-    opened = dict.fromkeys(case_types, 0)
-    late = dict.fromkeys(opened, 0)
-    steps = dict.fromkeys(services, 0)
-    for row in rows:
-        if row.status != "open":
-            continue
-        opened[row.case_type] = opened.get(row.case_type, 0) + 1
-        late[row.case_type] = late.get(row.case_type, 0) + (row.due_at <= now)
-        for step in row.steps:
-            if step.state in AWAITED and step.due_at is not None and step.due_at <= now:
-                steps[step.service] = steps.get(step.service, 0) + 1
-    return opened, late, steps
+    """Open cases and open cases past due by case type, awaited steps past due by service,
+    from the counts the cases read model keeps (:meth:`CaseBoard.open_counts`); every
+    declared case type and service present, 0 included."""
+    zero_types, zero_services = dict.fromkeys(case_types, 0), dict.fromkeys(services, 0)
+    return ({**zero_types, **kept.cases}, {**zero_types, **kept.overdue_cases},
+            {**zero_services, **kept.overdue_steps})
 
 
 __all__ = ["AWAITED", "CASE_TYPE", "COLUMNS", "DECIDED", "SERVICE", "THRESHOLD", "Figures",

@@ -19,16 +19,18 @@ from hub.entrypoints.http.console.auth import ConsoleAuth
 from hub.entrypoints.http.console.queries import ConsoleQueries
 from hub.service_layer.operators import OperatorDirectory, Permission
 
-_AUTH = {400: {"description": "a query parameter out of range or unknown"},
-         401: {"description": "no operator session"},
-         403: {"description": "the role lacks the permission, or the CSRF header is wrong"}}
+OPERATOR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a query parameter out of range or unknown"},
+    401: {"description": "no operator session"},
+    403: {"description": "the role lacks the permission, or the CSRF header is wrong"}}
+"""The refusals every operator API endpoint may answer (in the OpenAPI document)."""
 
 
 def operator_api_router(
     queries: ConsoleQueries, directory: OperatorDirectory, auth: ConsoleAuth
 ) -> APIRouter:
     """The ``/api/...`` routes."""
-    router = APIRouter(prefix="/api", tags=["operators"], responses=_AUTH)
+    router = APIRouter(prefix="/api", tags=["operators"], responses=OPERATOR_RESPONSES)
     _read_api(router, queries, auth)
     _action_api(router, queries, directory, auth)
     return router

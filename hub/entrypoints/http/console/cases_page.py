@@ -2,9 +2,10 @@
 
 ``/console/cases`` lists the cases of the cases read model (open ones first, newest first)
 with how many steps are overdue; ``/console/cases/{id}`` shows each step (state, holder,
-since, due by, overdue) and the case's events in order: what was requested, acknowledged,
-decided, marked overdue. Only the events' non-personal fields are shown (never the
-application or the answers, which stay sealed).
+since, due by, overdue; a *Retry* button on a failed step of an open case for operators
+who may requeue, see :mod:`.case_actions`) and the case's events in order: what was
+requested, acknowledged, decided, marked overdue. Only the events' non-personal fields
+are shown (never the application or the answers, which stay sealed).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def cases_page_router(pages: ConsolePages, engine: CaseEngine) -> APIRouter:
                             total=len(rows), overdue=overdue, now=engine.clock())
 
     @router.get("/console/cases/{case_id}")
-    async def case(request: Request, case_id: str) -> Response:
+    async def case(request: Request, case_id: str, message: str = "") -> Response:
         session = await pages.need(request, Permission.VIEW)
         if not isinstance(session, ActiveSession):
             return session
@@ -67,7 +68,8 @@ def cases_page_router(pages: ConsolePages, engine: CaseEngine) -> APIRouter:
                                 error=f"No case {case_id} in this region.")
         events = await asyncio.to_thread(timeline, engine, row.id)
         return pages.render(request, "case.html", f"Case {case_id[:8]}", session, case=row,
-                            events=events, now=engine.clock())
+                            events=events, now=engine.clock(), message=message,
+                            can_retry=session.allows(Permission.REQUEUE))
 
     return router
 

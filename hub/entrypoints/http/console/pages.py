@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -110,8 +110,15 @@ class ConsolePages:
         session = await self.checked(request, permission, csrf, action, target)
         if not isinstance(session, ActiveSession):
             return session
+        return await self.conclude(session, action, target, asyncio.to_thread(run, session),
+                                   back)
+
+    async def conclude(self, session: ActiveSession, action: str, target: str,
+                       running: Awaitable[tuple[str, str]], back: str) -> Response:
+        """Await a checked action's (outcome, detail); record it (a HubError as
+        ``failed``); redirect back with a message."""
         try:
-            outcome, detail = await asyncio.to_thread(run, session)
+            outcome, detail = await running
         except HubError as exc:
             outcome, detail = "failed", exc.message
         await asyncio.to_thread(self.directory.record, session, action, target, outcome, detail)
