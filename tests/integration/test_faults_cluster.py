@@ -30,6 +30,8 @@ async def test_leader_killed_mid_stream_loses_and_duplicates_nothing(
             "nats_url": cluster.url, "stream_replicas": 3, "durability_min_replicas": 3,
             "durability_strict": True, "reply_timeout_s": 30, "ack_wait_s": 5,
             "max_deliver": 10,
+            # every exchange through the stream under test, none delivered inline
+            "inline_delivery": False,
         })
         async with running_region(settings) as region:
             hub = region.hub
