@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, Notification
 
 from hub.adapters.crypto.keyring import SubjectKeyring
@@ -127,10 +128,11 @@ class Ledger(Application[UUID]):
                            translation.data_subject, translation.purpose, translation.retention)
         return exchange
 
-    async def append(self, *exchanges: Exchange) -> None:
-        """Record the pending events of ``exchanges`` through the group-commit writer
-        (from the event loop: one transaction shared with concurrent exchanges)."""
-        events = [event for exchange in exchanges for event in exchange.collect_events()]
+    async def append(self, *aggregates: Aggregate) -> None:
+        """Record the pending events of ``aggregates`` (exchanges, cases) through the
+        group-commit writer (from the event loop: one transaction shared with concurrent
+        writes; a version already taken raises ExchangeConflictError)."""
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         await self.writer.write(events)
 
     def request_document(self, exchange_id: UUID) -> dict[str, Any] | None:

@@ -48,6 +48,7 @@ from hub.domain.case_states import (
     WAITING,
     CaseStateError,
 )
+from hub.domain.errors import ExchangeConflictError
 from hub.domain.time_limit import HolidayCalendar
 from hub.service_layer.cases.case_type import CaseType, Step
 from hub.service_layer.cases.errors import (
@@ -130,25 +131,26 @@ class CaseEngine:
             data_subject=self.ledger.keyring.ref_of(contract), at=at,
             due_at=self.calendars[kind.region].due(at, kind.time_limit),
         )
-        await to_thread(self.ledger.save, case)
+        await self.ledger.append(case)
         log.info("case submitted", case_id=str(case.id), case_type=case_type)
-        await self.advance(case.id)
+        await self.advance(case.id, case)
         return case.id
 
-    async def advance(self, case_id: UUID) -> Case:
+    async def advance(self, case_id: UUID, case: Case | None = None) -> Case:
         """Send the steps that are ready; record their answers; close the case when done.
 
         Each round first *claims* the ready steps (``StepRequested``, saved under the
         case's expected version: of two writers, one claims a step and the other reloads
         and finds it taken), then sends only what it claimed, then records the answers.
+        ``case``: the case as the caller just saved it, carried instead of loaded again.
         """
-        case = await self._load(case_id)
+        case = case if case is not None else await self._load(case_id)
         kind = self._case_type(case.case_type)
         for _ in range(len(kind.steps) + 1):  # each round approves a step, or stops
             if case.status != OPEN:
                 break
             case, claimed = await self._change(case_id, partial(
-                self._claim, kind=kind, at=self.clock()))
+                self._claim, kind=kind, at=self.clock()), known=case)
             if not claimed:
                 break
             case = await self._send_and_record(case, kind, claimed)
@@ -203,8 +205,8 @@ class CaseEngine:
             return [name]
 
         case, claimed = await self._change(case_id, claim)
-        await self._send_and_record(case, kind, claimed)
-        return await self.advance(case_id)
+        case = await self._send_and_record(case, kind, claimed)
+        return await self.advance(case_id, case)
 
     async def decide(self, step: str, department: str, decision: Mapping[str, Any]) -> Case:
         """Record a department's decision on ``step`` (its id), then advance the case."""
@@ -220,15 +222,15 @@ class CaseEngine:
             return case  # a department's retry of a decision recorded: answered the same
         at = self.clock()
         kind = self._case_type(case.case_type)
-        await self._change(case_id, partial(self._record_decision, kind=kind, name=name,
-                                            answer=answer, at=at))
-        return await self.advance(case_id)
+        case, _ = await self._change(case_id, partial(
+            self._record_decision, kind=kind, name=name, answer=answer, at=at), known=case)
+        return await self.advance(case_id, case)
 
     async def supply_information(self, case_id: UUID, documents: Mapping[str, str]) -> Case:
         """The applicant answered a request for more information; the steps run again."""
         at = self.clock()
-        await self._change(case_id, lambda c: c.supply_information(dict(documents), at))
-        return await self.advance(case_id)
+        case, _ = await self._change(case_id, lambda c: c.supply_information(dict(documents), at))
+        return await self.advance(case_id, case)
 
     async def withdraw(self, case_id: UUID, reason: str) -> Case:
         at = self.clock()
@@ -280,7 +282,7 @@ class CaseEngine:
                                              for n in names))
             case, _ = await self._change(case.id, partial(
                 self._record_answers, kind=kind, answers=dict(zip(names, answers,
-                                                                  strict=True))))
+                                                                  strict=True))), known=case)
         finally:
             self._in_flight -= keys
         return case
@@ -345,15 +347,21 @@ class CaseEngine:
         return Sent(verdict, await self.runner.run(StepRequest(
             str(case.id), step.name, str(step.service), step.purpose, document, attested)))
 
-    async def _change(self, case_id: UUID, change: Callable[[Case], R]) -> tuple[Case, R]:
-        """Load the case, apply ``change``, save; again from a fresh load if another
-        writer saved first. The case saved, and what ``change`` returned."""
+    async def _change(self, case_id: UUID, change: Callable[[Case], R], *,
+                      known: Case | None = None) -> tuple[Case, R]:
+        """Apply ``change`` to the case and save it (nothing to save: no write); again
+        from a fresh load if another writer saved first. ``known``: the case as this
+        engine last saved it, tried first instead of a load (the save's version check
+        catches a stale one). The case saved, and what ``change`` returned."""
         for _ in range(_SAVE_ATTEMPTS):
-            case = await self._load(case_id)
+            case = known if known is not None else await self._load(case_id)
+            known = None
             value = change(case)
-            try:
-                await to_thread(self.ledger.save, case)
-            except IntegrityError:
+            if not case.pending_events:
+                return case, value
+            try:  # shares a transaction with concurrent writes (group commit)
+                await self.ledger.append(case)
+            except (IntegrityError, ExchangeConflictError):  # another writer saved first
                 continue
             return case, value
         raise CaseConflictError(case_id)
