@@ -25,7 +25,7 @@ from hub.domain.digest import digest
 from hub.domain.exchange import Exchange
 from hub.errors import UnknownServiceError
 from hub.service_layer.exchanges.messages import DeliveryReply, DeliveryRequest, ReplyError
-from hub.service_layer.exchanges.routed import completed
+from hub.service_layer.exchanges.routed import completed, delivery_request
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
 from hub.service_layer.security.decision import AccessPolicy, Decision
 from hub.service_layer.security.minimise import partial_model
@@ -155,14 +155,15 @@ class Gateway:
         exchange = authorised_exchange(self.ledger, arrival, translation, decision,
                                        inline=inline)
         exchange_id = exchange.id
+        routed = next(e for e in exchange.pending_events if isinstance(e, Exchange.Routed))
         await self.ledger.append(exchange)
         log.info("exchange accepted", exchange_id=str(exchange_id), inline=inline)
         if inline:
-            await self._deliver_inline(exchange, translation.document)
+            await self._deliver_inline(routed, translation.document)
         else:
             self._wake_relay()
         # the request is sealed in the ledger; the inline delivery used it and is done
-        del exchange, translation
+        del exchange, routed, translation
         try:
             raw_reply = await asyncio.wait_for(future, self._reply_timeout_s)
         except TimeoutError:
@@ -179,21 +180,16 @@ class Gateway:
             exchange_id, service, DeliveryReply.model_validate_json(raw_reply), started
         )
 
-    async def _deliver_inline(self, exchange: Exchange, document: dict[str, Any]) -> None:
-        """Deliver ``exchange`` in this process (hub.service_layer.exchanges.inline); its
-        answer comes to the inbox like a queued one's. Should it break, the exchange
-        stays claimed: the relay publishes it once the claim's grace period ends."""
-        request = DeliveryRequest(
-            exchange_id=str(exchange.id), ledger_position=0, service=exchange.service,
-            correlation_id=exchange.correlation_id, version=exchange.version,
-            client=exchange.client, reply_to=exchange.reply_to, contract=exchange.contract or "",
-            data_subject=exchange.data_subject, authorisation=exchange.authorisation,
-        )
+    async def _deliver_inline(self, routed: Exchange.Routed, document: dict[str, Any]) -> None:
+        """Deliver the exchange just ``routed`` in this process (hub.service_layer.exchanges.
+        inline); its answer comes to the inbox like a queued one's. Should it break, the
+        exchange stays claimed: the relay publishes it once the claim's grace period ends."""
         try:
-            await self._deliverer.deliver_inline(request, exchange.version, document)
+            await self._deliverer.deliver_inline(delivery_request(routed),
+                                                 routed.originator_version, document)
         except Exception:
             log.exception("inline delivery broke; the relay publishes the exchange after "
-                          "its grace period", exchange_id=str(exchange.id))
+                          "its grace period", exchange_id=str(routed.originator_id))
 
     def _authorise(
         self, envelope: Envelope, service: ServiceDefinition, data_subject: str

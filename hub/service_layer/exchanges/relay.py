@@ -37,6 +37,7 @@ from hub.domain.originator import originator_uuid
 from hub.errors import BusError, RoutingError
 from hub.service_layer.exchanges.inline import handover
 from hub.service_layer.exchanges.messages import DeliveryRequest
+from hub.service_layer.exchanges.routed import delivery_request
 from hub.service_layer.exchanges.routing import ServiceDirectory
 from hub.work import WORK, to_thread
 
@@ -273,18 +274,7 @@ class OutboxRelay:
         recorded before it carried enough."""
         if not routed.service:
             return None
-        return DeliveryRequest(
-            exchange_id=str(routed.originator_id),
-            ledger_position=notification.id,
-            service=routed.service,
-            correlation_id=routed.correlation_id,
-            version=routed.originator_version,
-            client=routed.client,
-            reply_to=routed.reply_to,
-            contract=routed.contract,
-            data_subject=routed.data_subject,
-            authorisation=routed.authorisation,
-        )
+        return delivery_request(routed, notification.id)
 
     def _delivery_request(self, notification: Notification) -> DeliveryRequest:
         exchange_id = originator_uuid(notification.originator_id)

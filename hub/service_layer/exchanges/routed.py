@@ -75,6 +75,18 @@ class RoutedExchange:
         return events
 
 
+def delivery_request(routed: Exchange.Routed, ledger_position: int = 0) -> DeliveryRequest:
+    """The delivery request a ``Routed`` event describes, at its version (``ledger_position``
+    0: not read from the ledger, e.g. an inline delivery's own)."""
+    return DeliveryRequest(
+        exchange_id=str(routed.originator_id), ledger_position=ledger_position,
+        service=routed.service, correlation_id=routed.correlation_id,
+        version=routed.originator_version, client=routed.client, reply_to=routed.reply_to,
+        contract=routed.contract, data_subject=routed.data_subject,
+        authorisation=routed.authorisation,
+    )
+
+
 def completed(exchange_id: UUID, version: int, *, reply_digest: str, latency_ms: float
               ) -> Exchange.Completed:
     """``Completed`` as the event after ``version`` (the answered exchange's version)."""
