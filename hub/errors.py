@@ -276,8 +276,6 @@ changes from the parent's. ``HubError`` lives in ``contracts.errors``.
     │                                             transport could not start or stop
     ├── StoreInUseError                 409       hub.adapters.store.writer_lock — another hub
     │                                             process already runs on this SQLite store
-    ├── WorkersConfigError              400       hub.entrypoints.cli.workers — ``serve --workers
-    │                                             N``
     ├── BadCorrelationId                400       hub.service_layer.exchanges.correlation — a
     │                                             correlation id too long or not visible ASCII
     ├── MissingClientError              400       hub.entrypoints.http.json_ingress — a request does

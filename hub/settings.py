@@ -102,6 +102,15 @@ class HubSettings(BaseSettings):
     nats_seed_file: Path | None = Field(
         default=None, description="With HUB_NATS_URL: the hub's NATS nkey seed file"
     )
+    pool_parent: int | None = Field(
+        default=None, description="Set by `serve --workers N` for its workers: the parent's "
+        "pid, which holds the SQLite data folder's lock for them (not an operator setting)",
+    )
+    nats_hub_user: bool = Field(
+        default=False, description="With HUB_NATS_URL: connect as the hub's own nkey user, "
+        "whose seed the region's key store holds (a server whose users the hub wrote: the "
+        "embedded one that `serve --workers N` runs on SQLite)",
+    )
     leaf_password: SecretStr | None = Field(
         default=None,
         description="Password of the 'leaf' user on region leaf-node links (embedded server)",

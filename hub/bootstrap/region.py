@@ -32,7 +32,7 @@ from hub.adapters.providers.secrets import ProviderSecrets
 from hub.adapters.readmodels import models_of
 from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.relay_lease import RelayLease, relay_lease, while_leased
-from hub.adapters.store.selection import describe_store
+from hub.adapters.store.selection import describe_store, is_sqlite
 from hub.adapters.store.writer_lock import sole_writer
 from hub.bootstrap.cases import case_notifier
 from hub.bootstrap.documents import DocumentsRuntime, running_documents
@@ -128,8 +128,8 @@ async def running_region(
     claim_region(settings.data, settings.region)  # the audit commands read the folder's region
     async with contextlib.AsyncExitStack() as stack:
         lease = relay_lease(settings)  # PostgreSQL: processes share the store, one relays
-        if settings.store is None or settings.store.startswith("sqlite"):
-            stack.enter_context(sole_writer(settings.data))  # SQLite: one hub process
+        if is_sqlite(settings.store):  # one hub per SQLite store (or the workers of its pool)
+            stack.enter_context(sole_writer(settings.data, pool_parent=settings.pool_parent))
         ledger = await asyncio.to_thread(build_ledger, settings)
         stack.callback(ledger.close)
         # hub.adapters.readmodels: credentials, rights and consents in memory (the one read

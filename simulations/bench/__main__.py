@@ -25,7 +25,8 @@ from rich.table import Table
 from simulations.bench.figures import Figure, Work
 
 # Each module has run() -> list[Figure]; a module not yet written is reported, not hidden.
-MODULES = ("translation", "replay", "audit", "attestation", "ingest", "query", "workers",
+MODULES = ("translation", "replay", "audit", "attestation", "ingest", "query", "query_pool",
+           "workers",
            "idle", "wsdl", "backup", "documents", "cases", "transparency")
 REQUIRED = ("p1_mediated_vs_direct", "p2_soap_ingest", "p2_json_ingest", "p5_latency_p99_ms",
             "translate_soap", "translate_json", "replay", "audit_verify", "attestation_verify",

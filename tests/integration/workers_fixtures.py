@@ -1,5 +1,5 @@
-"""Look inside a running ``serve --workers N`` on PostgreSQL: who holds the relay lease, what
-JetStream holds. (Starting it: :mod:`simulations.bench.hub_workers`, shared with the benchmark.)
+"""Look inside a running ``serve --workers N``: who holds the relay lease, what JetStream holds.
+(Starting it: :mod:`simulations.bench.hub_workers`, shared with the benchmark.)
 """
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from typing import Any
 
 import nats
 import psycopg
@@ -31,10 +32,11 @@ def lease_sessions(store_url: str, region: str = "north") -> tuple[int | None, l
     return holder, everyone
 
 
-async def published_exchanges(nats_url: str, stream: str) -> Counter[str]:
+async def published_exchanges(nats_url: str, stream: str, **auth: Any) -> Counter[str]:
     """How many messages of the delivery stream carry each exchange (a queued exchange by
-    the relay, an inline claim its process left unsettled by the relay that took over)."""
-    nc = await nats.connect(nats_url, connect_timeout=5, allow_reconnect=False)
+    the relay, an inline claim its process left unsettled by the relay that took over).
+    ``auth``: ``nats.connect`` credentials, for a server with users."""
+    nc = await nats.connect(nats_url, connect_timeout=5, allow_reconnect=False, **auth)
     try:
         js = nc.jetstream(timeout=5)
         info = await js.stream_info(stream)

@@ -102,7 +102,9 @@ async def open_region_nats(
 ) -> RegionNats:
     """``HUB_NATS_URL`` with its credentials, or start the embedded server with its users."""
     if settings.nats_url:
-        return RegionNats(settings.nats_url, NatsAuth.from_settings(settings).options())
+        external = (NatsAuth(seed=await asyncio.to_thread(hub_seed, keyring))
+                    if settings.nats_hub_user else NatsAuth.from_settings(settings))
+        return RegionNats(settings.nats_url, external.options())
 
     hub_key = public_key(await asyncio.to_thread(hub_seed, keyring))
 

@@ -42,6 +42,7 @@ import structlog
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
+from hub.adapters.store.write_turn import WriteTurn
 from hub.domain.errors import ExchangeConflictError
 
 log = structlog.get_logger("hub.adapters.store.group_commit")
@@ -104,10 +105,11 @@ class GroupCommitWriter:
 
     def __init__(
         self, mapper: Mapper[UUID], recorder: Any, *, window_s: float = WINDOW_S,
-        max_batch: int = MAX_BATCH,
+        max_batch: int = MAX_BATCH, turn: WriteTurn | None = None,
     ) -> None:
         self._mapper = mapper
         self._recorder = recorder
+        self._turn_lock = turn  # other processes' writers of the same SQLite file
         self._window_s = window_s
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -177,6 +179,8 @@ class GroupCommitWriter:
         if thread is not None:
             self._queue.put(_STOP)
             thread.join()
+        if self._turn_lock is not None:
+            self._turn_lock.close()
 
     def _ensure_started(self) -> None:
         if self._thread is not None:
@@ -289,7 +293,10 @@ class GroupCommitWriter:
 
     def _insert(self, stored: list[StoredEvent]) -> list[int]:
         self.batches += 1
-        return list(self._recorder.insert_events(stored) or [])
+        if self._turn_lock is None:
+            return list(self._recorder.insert_events(stored) or [])
+        with self._turn_lock.taken():
+            return list(self._recorder.insert_events(stored) or [])
 
 
 def _conflict(write: _Write) -> ExchangeConflictError:

@@ -21,6 +21,7 @@ from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mappe
 from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.crypto.mapper import SubjectCipherMapper
 from hub.adapters.store.group_commit import GroupCommitWriter
+from hub.adapters.store.write_turn import write_turn
 from hub.domain.errors import ExchangeConflictError, ExchangeNotFoundError
 from hub.domain.exchange import Exchange
 from hub.domain.originator import originator_uuid
@@ -86,7 +87,9 @@ class Ledger(Application[UUID]):
         super().__init__(env)
         # The hot path's steps write through one group-commit writer
         # (hub.adapters.store.group_commit).
-        self.writer = GroupCommitWriter(self.mapper, self.recorder)
+        # On SQLite its transactions take turns with other processes' writers of the same
+        # file (hub.adapters.store.write_turn).
+        self.writer = GroupCommitWriter(self.mapper, self.recorder, turn=write_turn(env))
 
     def construct_recorder(self) -> ApplicationRecorder:
         """The library's recorder, counting its transactions (hub.work)."""

@@ -16,24 +16,29 @@ processes may publish the same positions: JetStream's duplicate window
 (``Nats-Msg-Id``) drops the second publication, and a relay that loses the
 tracking race re-reads the position (:mod:`hub.service_layer.exchanges.relay`).
 
-On SQLite one process writes the store (:mod:`hub.adapters.store.writer_lock`), so its lease
-is held from the start.
+On SQLite the processes sharing a store run on one host (``serve --workers N``, whose
+parent holds the folder's :mod:`hub.adapters.store.writer_lock`), and the lease is an
+exclusive ``flock`` on a file beside the ledger: the kernel drops it when its holder
+ends, ``kill -9`` included, and a standby retrying every ``retry_s`` takes it over. A
+lone hub takes it at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import psycopg
 import structlog
 
-from hub.adapters.store.selection import postgres_environment
+from hub.adapters.store.selection import postgres_environment, sqlite_path
 from hub.settings import HubSettings
 
 log = structlog.get_logger("hub.adapters.store.relay_lease")
@@ -60,20 +65,56 @@ class RelayLease(Protocol):
         """Give the lease up (a standby may take it at once)."""
 
 
-class SoleLease:
-    """The lease of a hub that is the only writer of its store: always held."""
+class FileLease:
+    """An exclusive ``flock`` on a file beside a SQLite ledger, for the processes of one host."""
 
-    held = True
-    ever_held = True
+    def __init__(self, path: Path, *, retry_s: float = RETRY_S) -> None:
+        self.path = path
+        self._retry_s = retry_s
+        self._fd: int | None = None
+        self.held = False
+        self.ever_held = False
 
     async def acquire(self, stop: asyncio.Event) -> bool:
-        return not stop.is_set()
+        while not stop.is_set():
+            if self._try():
+                self.held = self.ever_held = True
+                log.info("relay lease taken", path=str(self.path), pid=os.getpid())
+                return True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._retry_s)
+        return False
+
+    def _try(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for operators
+        self._fd = fd
+        return True
 
     async def until_lost(self) -> None:
-        await asyncio.Event().wait()
+        await asyncio.Event().wait()  # a lock on a local file holds until released
 
     async def release(self) -> None:
+        if self._fd is not None:
+            log.info("relay lease released", path=str(self.path))
+            os.close(self._fd)  # frees the lock
+        self._fd = None
+        self.held = False
+
+
+def file_lease_holder(path: Path) -> int | None:
+    """The pid written by the process that last took the file lease at ``path`` (None: never)."""
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
         return None
+    return int(text) if text.isdigit() else None
 
 
 class AdvisoryLease:
@@ -157,11 +198,12 @@ def lease_key(region: str, dbname: str, schema: str) -> int:
 
 
 def relay_lease(settings: HubSettings) -> RelayLease:
-    """The lease that fits the store: an advisory lock on PostgreSQL, else sole."""
+    """The lease that fits the store: an advisory lock on PostgreSQL, a file lock on SQLite."""
     store = settings.store
     if store and urlsplit(store).scheme in ("postgresql", "postgres"):
         return AdvisoryLease(store, settings.region)
-    return SoleLease()
+    ledger = sqlite_path(store, settings.data)
+    return FileLease(ledger.with_name(f"{ledger.name}.relay-lease"))
 
 
 Duty = Callable[[asyncio.Event], Awaitable[None]]

@@ -22,13 +22,23 @@ class StoreConfigError(HubError):
 
 def store_environment(store_url: str | None, data_dir: Path) -> dict[str, str]:
     """Return eventsourcing settings for the store named by ``store_url`` (None: SQLite)."""
-    if not store_url:
-        return sqlite_environment(data_dir / "ledger.sqlite3")
-    parts = urlsplit(store_url)
-    if parts.scheme in ("postgresql", "postgres"):
+    if store_url and urlsplit(store_url).scheme in ("postgresql", "postgres"):
         return postgres_environment(store_url)
+    return sqlite_environment(sqlite_path(store_url, data_dir))
+
+
+def is_sqlite(store_url: str | None) -> bool:
+    """Whether ``store_url`` names a SQLite store (None: the data folder's)."""
+    return not store_url or urlsplit(store_url).scheme == "sqlite"
+
+
+def sqlite_path(store_url: str | None, data_dir: Path) -> Path:
+    """The SQLite ledger file of ``store_url`` (None: ``ledger.sqlite3`` in the data folder)."""
+    if not store_url:
+        return data_dir / "ledger.sqlite3"
+    parts = urlsplit(store_url)
     if parts.scheme == "sqlite":
-        return sqlite_environment(Path(unquote(parts.path)))
+        return Path(unquote(parts.path))
     raise StoreConfigError(
         f"HUB_STORE={store_url!r}: unsupported scheme {parts.scheme!r}; "
         "use postgresql://user@host:port/dbname or sqlite:///path/to/file"

@@ -1,13 +1,15 @@
-"""One hub process per SQLite store: a second one is refused with the holder's pid.
+"""One hub per SQLite store: a second one is refused with the holder's pid.
 
-SQLite serialises writers inside one file, but two hub processes on one data
-folder would also run two outbox relays, two embedded nats-servers and two
-checkpointers over the same files. Scaling out needs PostgreSQL (the relay lease
-is an advisory lock there, :mod:`hub.adapters.store.relay_lease`); on SQLite the hub takes an
-exclusive ``flock`` on ``DIR/hub.lock`` for as long as it runs. The kernel drops
-the lock when the process ends, ``kill -9`` included, so no stale lock is left.
-Operator commands (``credentials``, ``access``, ``replay``...) do not take it:
-they may run beside the hub, as before.
+SQLite serialises writers inside one file, but two hubs started separately on one
+data folder would each run an embedded nats-server over the same files. The hub
+(a lone ``serve``, or the parent of ``serve --workers N``) therefore takes an
+exclusive ``flock`` on ``DIR/hub.lock`` for as long as it runs; the kernel drops it
+when the process ends, ``kill -9`` included, so no stale lock is left. The workers
+of ``serve --workers N`` are the holder's children, told so (``HUB_POOL_PARENT``): a
+worker whose parent holds the lock shares it (they share the store and the parent's
+nats-server; one relay runs at a time, :mod:`hub.adapters.store.relay_lease`).
+Operator commands (``credentials``, ``access``, ``replay``...) do not take it: they
+may run beside the hub, as before.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ class StoreInUseError(HubError):
 
 
 @contextlib.contextmanager
-def sole_writer(data: Path) -> Iterator[Path]:
-    """Hold the data folder's hub lock for the block; refuse if another process holds it."""
+def sole_writer(data: Path, *, pool_parent: int | None = None) -> Iterator[Path]:
+    """Hold the data folder's hub lock for the block; refuse if another process holds it,
+    unless that is ``pool_parent``, this worker's parent."""
     path = data / LOCK_NAME
     data.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -41,11 +44,16 @@ def sole_writer(data: Path) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            raise StoreInUseError(
-                f"another hub process (pid {holder}) already runs on the SQLite store in "
-                f"{data}; one hub process per SQLite store. To run several workers, use "
-                "PostgreSQL (HUB_STORE=postgresql://...) with `serve --workers N`"
-            ) from None
+            shared = pool_parent is not None and pool_parent == os.getppid() \
+                and holder == str(pool_parent)
+            if not shared:
+                raise StoreInUseError(
+                    f"another hub process (pid {holder}) already runs on the SQLite store in "
+                    f"{data}; one hub per SQLite store. To run several hub processes on it, "
+                    "start them together with `serve --workers N`"
+                ) from None
+            yield path  # a worker of the holder's pool: the parent keeps the lock
+            return
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield path

@@ -1,11 +1,11 @@
 """``interop-hub serve``: run one region's hub with the services a services file declares.
 
 This is the production entry point. ``--workers N`` runs N hub processes on one
-listening socket (PostgreSQL store and external NATS required; see
+listening socket, sharing the store and one NATS server (see
 :mod:`hub.entrypoints.cli.workers`); several ``serve`` processes (or hosts) against
 the same PostgreSQL store and NATS cluster share a region the same way, one of
-them relaying by lease. On SQLite one hub process runs per data folder: a second
-is refused, naming the first one's pid. Everything else comes from the ``HUB_*``
+them relaying by lease. On SQLite one hub (or pool of workers) runs per data
+folder: a second is refused, naming the first one's pid. Everything else comes from the ``HUB_*``
 settings: ``HUB_STORE`` for PostgreSQL, ``HUB_NATS_URL`` for an external NATS
 cluster (else an embedded ``nats-server`` is started), ``HUB_HTTP_HOST`` and
 ``HUB_HTTP_PORT`` for the listener.
@@ -43,9 +43,10 @@ WorkersOption = Annotated[
     int,
     typer.Option(
         "--workers", min=1, max=64,
-        help="Hub processes sharing this region and one HTTP socket. N > 1 needs PostgreSQL "
-        "(HUB_STORE) and an external NATS (HUB_NATS_URL); exactly one worker relays, by lease. "
-        "SQLite: one hub process per data folder, a second is refused with the first's pid.",
+        help="Hub processes sharing this region, its store and one HTTP socket; exactly one "
+        "worker relays, by lease. Without HUB_NATS_URL this process runs the embedded "
+        "nats-server for all of them. SQLite: one hub (or pool) per data folder, a second "
+        "is refused with the first's pid.",
     ),
 ]
 # Set by `serve --workers N` for its worker processes: the inherited listening socket.

@@ -7,12 +7,14 @@ worker accepts first). Every worker answers queries and delivers, pulling from
 the same durable JetStream consumers; exactly one, the holder of the relay
 lease (:mod:`hub.adapters.store.relay_lease`), publishes the ledger and signs checkpoints.
 
-Workers need what they can share: a PostgreSQL store (``HUB_STORE``) and an
-external NATS server or cluster (``HUB_NATS_URL``); an embedded nats-server and
-a SQLite file belong to one process. Workers start one after another (the first
-creates tables and keys, the next find them), and a worker that exits on its own
-is started again after ``RESTART_DELAY_S``; a SIGTERM or SIGINT to the parent is
-passed to every worker, which drain and stop as a single hub does.
+The workers share the region's store and NATS. On SQLite the parent holds the data
+folder's lock (:mod:`hub.adapters.store.writer_lock`) and its workers share it;
+without ``HUB_NATS_URL`` the parent runs the region's embedded nats-server and its
+users (:mod:`hub.bootstrap.pool_nats`) and the workers connect to it. Workers start
+one after another (the first creates tables and keys, the next find them), and a
+worker that exits on its own is started again after ``RESTART_DELAY_S``; a SIGTERM
+or SIGINT to the parent is passed to every worker, which drain and stop as a single
+hub does.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import structlog
 
 from contracts.errors import HubError
-from hub.adapters.store.selection import describe_store
+from hub.adapters.store.selection import describe_store, is_sqlite
+from hub.adapters.store.writer_lock import sole_writer
+from hub.bootstrap.pool_nats import running_pool_nats
 from hub.entrypoints.http.asgi_server import bind_socket
 from hub.settings import HubSettings
 
@@ -41,55 +46,52 @@ STOP_WITHIN_S = 30.0
 _PR_SET_PDEATHSIG = 1
 
 
-class WorkersConfigError(HubError):
-    """Raised when ``serve --workers N`` (N > 1) is asked of a store or NATS it cannot share."""
-
-    code = "workers-config"
-    status = 400  # a configuration the operator must change
-
-
-def check_shareable(settings: HubSettings, workers: int) -> None:
-    """Refuse, with the reason, settings under which N workers cannot share the region."""
-    if workers <= 1:
-        return
-    if not settings.store or urlsplit(settings.store).scheme not in ("postgresql", "postgres"):
-        raise WorkersConfigError(
-            f"--workers {workers} needs PostgreSQL (HUB_STORE=postgresql://...): a SQLite store "
-            "is written by one hub process; run `serve` without --workers on SQLite")
-    if not settings.nats_url:
-        raise WorkersConfigError(
-            f"--workers {workers} needs an external NATS server (HUB_NATS_URL=nats://...): "
-            "the embedded nats-server belongs to one hub process")
-
-
 async def run_workers(settings: HubSettings, services: Path, workers: int, *,
                       announce: bool = True) -> int:
     """Run ``workers`` hub processes on one listening socket until cancelled (a signal)."""
-    check_shareable(settings, workers)
-    sock = bind_socket(settings.http_host, settings.http_port)
-    sock.set_inheritable(True)
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    pool = _Pool(settings, services, sock.fileno(), workers)
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        if is_sqlite(settings.store):
+            stack.enter_context(sole_writer(settings.data))  # held for the workers too
+        nats = None
+        if not settings.nats_url:
+            nats = await stack.enter_async_context(running_pool_nats(settings))
+        sock = bind_socket(settings.http_host, settings.http_port)
+        stack.callback(sock.close)
+        sock.set_inheritable(True)
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        pool = _Pool(settings, services, sock.fileno(), workers, nats.env if nats else {})
+        stack.push_async_callback(pool.stop_all)
         await pool.start_all()
         if announce:
             print(f"hub of region {settings.region}: http://{shown}:{port}  ({workers} workers, "
                   f"pids {' '.join(str(p) for p in pool.pids())}; store "
                   f"{describe_store(settings.store, settings.data)})", flush=True)
             print(READY_LINE.decode(), flush=True)
-        return await pool.keep_running()
-    finally:
-        await pool.stop_all()
-        sock.close()
+        running = asyncio.ensure_future(pool.keep_running())
+        nats_down = asyncio.ensure_future(nats.failed()) if nats else None
+        try:
+            await asyncio.wait([t for t in (running, nats_down) if t is not None],
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (running, nats_down):
+                if task is not None:
+                    task.cancel()
+        if nats_down is not None and nats_down.done() and not nats_down.cancelled():
+            log.error("the workers' nats-server no longer follows the credentials; stopping",
+                      reason=nats_down.result())
+            return 1
+        return running.result()
 
 
 class _Pool:
     """The worker processes: started in turn, restarted when one exits, stopped together."""
 
-    def __init__(self, settings: HubSettings, services: Path, fd: int, size: int) -> None:
+    def __init__(self, settings: HubSettings, services: Path, fd: int, size: int,
+                 env: Mapping[str, str]) -> None:
         self._command = [sys.executable, "-m", "hub.entrypoints.cli.main", "serve",
                          str(services), "--data", str(settings.data), "--listen-fd", str(fd)]
+        self._env = {**os.environ, **env, "HUB_POOL_PARENT": str(os.getpid())}
         self._fd = fd
         self._size = size
         self._procs: dict[int, asyncio.subprocess.Process] = {}  # slot -> process
@@ -104,7 +106,7 @@ class _Pool:
 
     async def _start(self, slot: int) -> None:
         proc = await asyncio.create_subprocess_exec(
-            *self._command, pass_fds=(self._fd,), stdin=asyncio.subprocess.DEVNULL,
+            *self._command, pass_fds=(self._fd,), env=self._env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
         self._procs[slot] = proc

@@ -1,0 +1,161 @@
+"""Two hub workers on one SQLite store and the parent's nats-server; ``kill -9`` the relay holder.
+
+``interop-hub serve --workers 2`` runs as an operator runs it on the embedded
+defaults: no ``HUB_STORE``, no ``HUB_NATS_URL``. The parent holds the data folder's
+lock and runs the region's nats-server with its users; both workers accept
+connections from one shared socket and write the one SQLite ledger; exactly one
+holds the relay lease (a file lock beside the ledger). Midway through the load the
+holder is killed with SIGKILL: the standby takes the lease and publishes what the
+dead one had left unsettled, the parent starts a replacement, and in the end every
+answered query is recorded with its answer, every recorded exchange is answered
+exactly once, and no exchange is in the delivery stream twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from hub.adapters.nats.accounts import NatsAuth, hub_seed
+from hub.adapters.nats.server import free_port
+from hub.adapters.store.relay_lease import file_lease_holder
+from hub.adapters.store.writer_lock import LOCK_NAME
+from hub.bootstrap.privacy import build_ledger
+from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.settings import HubSettings
+from simulations.bench.hub_workers import CLI, serve, services_file, worker_sockets
+from tests.integration.fault_helpers import post_query, provision_folder, settled, tally
+from tests.integration.workers_fixtures import alive, published_exchanges
+from tests.waiting import wait_until_async
+
+TOTAL, IN_FLIGHT, KILL_AT = 120, 8, 50
+STREAM = "HUB_NORTH_DELIVERY"
+
+
+def _env(data: Path) -> dict[str, str]:
+    env = {**os.environ, "HUB_DATA": str(data), "HUB_HTTP_PORT": str(free_port()),
+           "HUB_ACK_WAIT_S": "2", "HUB_RETRY_BACKOFF_S": "0.05", "HUB_REPLY_TIMEOUT_S": "10",
+           # the killed worker's unsettled inline claims are published after 2 + 5 s
+           "HUB_PROVIDER_TIMEOUT_S": "2",
+           "HUB_LOG_FORMAT": "json", "HUB_LOG_LEVEL": "warning"}
+    for name in ("HUB_STORE", "HUB_NATS_URL"):
+        env.pop(name, None)
+    return env
+
+
+async def test_relay_holder_killed_under_load_loses_and_duplicates_nothing_on_sqlite(
+    tmp_path: Path
+) -> None:
+    """Both workers take connections and write the ledger; after kill -9 of the lease holder
+    the standby holds the lease, nothing answered is lost or answered twice, nothing is
+    published twice."""
+    from simulations.social_security_bureau import create_app as social_security_app
+    from simulations.tax_bureau import create_app as tax_app
+
+    data = tmp_path / "hub"
+    settings = HubSettings(data=data)
+    lease_file = data / "ledger.sqlite3.relay-lease"
+    async with contextlib.AsyncExitStack() as stack:
+        ss = await stack.enter_async_context(serve_asgi(social_security_app()))
+        tax = await stack.enter_async_context(serve_asgi(tax_app()))
+        services = services_file(tmp_path, f"{ss}/ws/insurance?wsdl", tax)
+        token = await asyncio.to_thread(provision_folder, settings)
+        served = await stack.enter_async_context(
+            serve(_env(data), services, data, 2, tmp_path / "hub.log"))
+        await wait_until_async(lambda: file_lease_holder(lease_file) in served.pids,
+                               timeout_s=20, message="a worker holding the relay lease",
+                               interval_s=0.1)
+        holder = file_lease_holder(lease_file)
+        assert holder is not None
+        nats_url = _nats_url_of(served.process.pid)
+
+        answered: set[str] = set()
+        accepted: dict[int, set[int]] = {pid: set() for pid in served.pids}
+        killed = asyncio.Event()
+        slots = asyncio.Semaphore(IN_FLIGHT)
+
+        async def sample() -> None:
+            while not killed.is_set():
+                for pid in served.pids:
+                    accepted[pid] |= worker_sockets(pid, served.port)
+                await asyncio.sleep(0.005)
+
+        async def one(http: httpx.AsyncClient, index: int) -> None:
+            async with slots:
+                if index == KILL_AT:
+                    killed.set()
+                    os.kill(holder, signal.SIGKILL)
+                with contextlib.suppress(httpx.TransportError):  # a worker died under us
+                    response = await post_query(http, served.url, "north", token, f"w-{index}")
+                    if response.status_code == 200:
+                        answered.add(f"w-{index}")
+
+        limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=0)
+        sampler = asyncio.create_task(sample())
+        async with httpx.AsyncClient(timeout=20, limits=limits) as http:
+            await asyncio.wait_for(asyncio.gather(*(one(http, i) for i in range(TOTAL))), 90)
+        killed.set()
+        await sampler
+        per_worker = {pid: len(inodes) for pid, inodes in accepted.items()}
+        await wait_until_async(
+            lambda: file_lease_holder(lease_file) not in (None, holder), timeout_s=15,
+            message="a live worker holding the lease", interval_s=0.1)
+        new_holder = file_lease_holder(lease_file)
+        ledger = await asyncio.to_thread(build_ledger, settings)
+        try:
+            await wait_until_async(
+                lambda: settled(tally(ledger, TOTAL, answered)), timeout_s=30,
+                message="every recorded exchange answered", interval_s=0.3, in_thread=True)
+            counts = await asyncio.to_thread(tally, ledger, TOTAL, answered)
+            seed = await asyncio.to_thread(hub_seed, ledger.keyring)
+        finally:
+            ledger.close()
+        published = await published_exchanges(nats_url, STREAM, **NatsAuth(seed=seed).options())
+        assert new_holder is not None and alive(new_holder)
+    print(counts.line("workers-sqlite-kill-holder"), f"killed={holder} new_holder={new_holder} "
+          f"connections_before_kill={per_worker} published={sum(published.values())}")
+    assert all(n > 0 for n in per_worker.values()), per_worker  # both workers took traffic
+    assert not alive(holder)
+    assert counts.lost == 0 and counts.duplicates == 0, counts
+    assert counts.delivered == counts.recorded
+    assert len(answered) > KILL_AT  # answered after the kill too
+    assert [e for e, n in published.items() if n > 1] == []
+
+
+def _nats_url_of(parent: int) -> str:
+    """The embedded server's client URL, from the workers' environment (set by the parent)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    for child in children:
+        environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        for item in environ:
+            if item.startswith(b"HUB_NATS_URL="):
+                return item.split(b"=", 1)[1].decode()
+    raise AssertionError(f"no worker of {parent} has HUB_NATS_URL")
+
+
+async def test_a_second_hub_on_the_pools_folder_is_refused(tmp_path: Path) -> None:
+    """While `serve --workers 2` runs on a SQLite folder, the folder's lock names its parent
+    and a lone `serve` on the same folder is refused, exit status 2, naming that pid."""
+    from simulations.social_security_bureau import create_app as social_security_app
+    from simulations.tax_bureau import create_app as tax_app
+
+    data = tmp_path / "hub"
+    async with contextlib.AsyncExitStack() as stack:
+        ss = await stack.enter_async_context(serve_asgi(social_security_app()))
+        tax = await stack.enter_async_context(serve_asgi(tax_app()))
+        services = services_file(tmp_path, f"{ss}/ws/insurance?wsdl", tax)
+        served = await stack.enter_async_context(
+            serve(_env(data), services, data, 2, tmp_path / "hub.log"))
+        assert (data / LOCK_NAME).read_text().strip() == str(served.process.pid)
+        result = await asyncio.to_thread(
+            subprocess.run, [CLI, "serve", str(services), "--data", str(data)],
+            capture_output=True, text=True, env=_env(data), timeout=60, check=False)
+    assert result.returncode == 2, result
+    assert f"pid {served.process.pid}" in result.stderr
+    assert "one hub per SQLite store" in result.stderr
