@@ -15,19 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
 import subprocess
 from pathlib import Path
 
 import httpx
+import nats
 
 from hub.adapters.nats.accounts import NatsAuth, hub_seed
 from hub.adapters.nats.server import free_port
 from hub.adapters.store.relay_lease import file_lease_holder
 from hub.adapters.store.writer_lock import LOCK_NAME
 from hub.bootstrap.privacy import build_ledger
+from hub.domain.credential import CredentialKind
 from hub.entrypoints.http.asgi_server import serve_asgi
+from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
 from simulations.bench.hub_workers import CLI, serve, services_file, worker_sockets
 from tests.integration.fault_helpers import post_query, provision_folder, settled, tally
@@ -139,19 +143,54 @@ def _nats_url_of(parent: int) -> str:
     raise AssertionError(f"no worker of {parent} has HUB_NATS_URL")
 
 
-async def test_a_second_hub_on_the_pools_folder_is_refused(tmp_path: Path) -> None:
-    """While `serve --workers 2` runs on a SQLite folder, the folder's lock names its parent
-    and a lone `serve` on the same folder is refused, exit status 2, naming that pid."""
+async def test_the_pools_nats_users_follow_the_credentials_and_a_second_hub_is_refused(
+    tmp_path: Path
+) -> None:
+    """The parent's nats-server takes a department credential issued beside the running pool
+    (as `credentials issue` does) as a NATS user, and drops it on revocation; while the pool
+    runs, the folder's lock names the parent and a lone `serve` on it is refused, exit
+    status 2, naming that pid."""
     from simulations.social_security_bureau import create_app as social_security_app
     from simulations.tax_bureau import create_app as tax_app
 
     data = tmp_path / "hub"
+    env = {**_env(data), "HUB_NATS_USERS_REFRESH_S": "0.2"}
     async with contextlib.AsyncExitStack() as stack:
         ss = await stack.enter_async_context(serve_asgi(social_security_app()))
         tax = await stack.enter_async_context(serve_asgi(tax_app()))
         services = services_file(tmp_path, f"{ss}/ws/insurance?wsdl", tax)
         served = await stack.enter_async_context(
-            serve(_env(data), services, data, 2, tmp_path / "hub.log"))
+            serve(env, services, data, 2, tmp_path / "hub.log"))
+        nats_url = _nats_url_of(served.process.pid)
+        ledger = await asyncio.to_thread(build_ledger, HubSettings(data=data))
+        stack.callback(ledger.close)
+        credentials = CredentialService(ledger, "north")
+        issued = credentials.issue("north/tax", CredentialKind.DEPARTMENT,
+                                   dt.timedelta(hours=1))
+        assert issued.nats_seed is not None
+        seed = issued.nats_seed.decode()
+
+        async def connect() -> bool:
+            nc = await nats.connect(nats_url, nkeys_seed_str=seed, inbox_prefix="_INBOX_tax",
+                                    allow_reconnect=False, connect_timeout=5)
+            await nc.close()
+            return True
+
+        await wait_until_async(connect, timeout_s=15, interval_s=0.1,
+                               ignoring=(nats.errors.Error, OSError),
+                               message="north/tax's NATS user on the pool's server")
+        credentials.revoke(issued.credential_id, "test")
+
+        async def refused() -> bool:
+            try:
+                await connect()
+            except (nats.errors.Error, OSError):
+                return True
+            return False
+
+        await wait_until_async(refused, timeout_s=15, interval_s=0.1,
+                               message="north/tax's NATS connection refused after revocation")
+
         assert (data / LOCK_NAME).read_text().strip() == str(served.process.pid)
         result = await asyncio.to_thread(
             subprocess.run, [CLI, "serve", str(services), "--data", str(data)],
