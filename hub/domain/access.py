@@ -8,6 +8,7 @@ grant and revocation stays in the ledger, and so in the audit log.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from uuid import UUID
 
@@ -16,6 +17,9 @@ from eventsourcing.domain import Aggregate, event
 _NAMESPACE = uuid.UUID("5f0c1d7e-9a43-4c59-b1f6-3b8f2a7d6e01")
 
 
+# Cached: the access decision asks for it on every query, and a uuid5 (a SHA-1 and a UUID
+# built) was a visible share of a query's CPU; there are few (client, service) pairs.
+@functools.lru_cache(maxsize=4096)
 def access_right_id(client: str, service: str) -> UUID:
     """The id of the right of ``client`` (region/department) on ``service``."""
     return uuid.uuid5(_NAMESPACE, f"{client}|{service}")

@@ -127,8 +127,14 @@ class DeliveryWorker:
         settling it as a first delivery would (the answer goes to its reply subject)."""
         subject = self._directory.delivery_subject(self._directory.get(request.service))
         delivery = InlineDelivery(request, self._bus, self._directory.region, subject)
-        with structlog.contextvars.bound_contextvars(exchange_id=request.exchange_id):
+        # bind + reset by token restores exactly what was bound before, as
+        # bound_contextvars does, without copying the whole context to save it first
+        # (a visible share of an inline query's CPU).
+        tokens = structlog.contextvars.bind_contextvars(exchange_id=request.exchange_id)
+        try:
             await self._deliver(RoutedExchange.of(request, version, document), delivery)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
     async def _routed(self, request: DeliveryRequest, delivery: Delivery) -> RoutedExchange | None:
         """The exchange at its routed version, without rebuilding it, for a first delivery
