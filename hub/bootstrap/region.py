@@ -31,7 +31,7 @@ from hub.adapters.projections.live import LiveProjections, live_projections
 from hub.adapters.providers.secrets import ProviderSecrets
 from hub.adapters.readmodels import models_of
 from hub.adapters.store.ledger import Ledger
-from hub.adapters.store.relay_lease import RelayLease, relay_lease, while_leased
+from hub.adapters.store.relay_lease import PROJECTIONS, RelayLease, relay_lease, while_leased
 from hub.adapters.store.selection import describe_store, is_sqlite
 from hub.adapters.store.writer_lock import sole_writer
 from hub.bootstrap.cases import case_notifier
@@ -282,10 +282,9 @@ def _start_work(region: Region, startup: _Startup, lease: RelayLease) -> None:
         await region.retention.run(term, settings.retention_interval_s)
 
     # The region's single-writer duties run in the one process holding the relay lease:
-    # publishing the ledger, keeping the (shared) read store, signing checkpoints,
-    # destroying the keys of expired retention buckets.
+    # publishing the ledger, signing checkpoints, destroying the keys of expired
+    # retention buckets.
     duties = {"outbox-relay": region.relay.run,
-              "projections": region.projections.follower.run,
               "audit-checkpoints": checkpoints,
               "retention": retention}
     # and notifying the portals of their cases' changes (hub.service_layer.cases.notifying)
@@ -294,6 +293,11 @@ def _start_work(region: Region, startup: _Startup, lease: RelayLease) -> None:
         duties["case-notifier"] = notifier.run
     supervisor.start(while_leased(lease, duties, stop, report=supervisor.record),
                      name="relay-lease")
+    # Keeping the (shared) read store, by a lease of its own: the parent of `serve
+    # --workers N` holds it, off the workers' event loops (hub.bootstrap.pool).
+    supervisor.start(while_leased(relay_lease(settings, PROJECTIONS),
+                                  {"projections": region.projections.follower.run}, stop,
+                                  report=supervisor.record), name="projections-lease")
     if region_nats.server is not None:  # users of the embedded server follow the ledger
         supervisor.start(region_nats.keep_users_in_step(stop, settings.nats_users_refresh_s),
                          name="nats-users")

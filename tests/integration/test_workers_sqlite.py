@@ -8,7 +8,8 @@ holds the relay lease (a file lock beside the ledger). Midway through the load t
 holder is killed with SIGKILL: the standby takes the lease and publishes what the
 dead one had left unsettled, the parent starts a replacement, and in the end every
 answered query is recorded with its answer, every recorded exchange is answered
-exactly once, and no exchange is in the delivery stream twice.
+exactly once, no exchange is in the delivery stream twice, and the read store that
+the parent keeps (the projections' own lease) has caught up with all of it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import nats
 
 from hub.adapters.nats.accounts import NatsAuth, hub_seed
 from hub.adapters.nats.server import free_port
+from hub.adapters.projections.reading import ReadView
+from hub.adapters.projections.store import open_read_store
 from hub.adapters.store.relay_lease import file_lease_holder
 from hub.adapters.store.writer_lock import LOCK_NAME
 from hub.bootstrap.privacy import build_ledger
@@ -118,6 +121,19 @@ async def test_relay_holder_killed_under_load_loses_and_duplicates_nothing_on_sq
                 message="every recorded exchange answered", interval_s=0.3, in_thread=True)
             counts = await asyncio.to_thread(tally, ledger, TOTAL, answered)
             seed = await asyncio.to_thread(hub_seed, ledger.keyring)
+            head = await asyncio.to_thread(ledger.recorder.max_notification_id)
+            # The parent keeps the read store (its own lease), through the kill and after.
+            assert file_lease_holder(data / "ledger.sqlite3.projections-lease") \
+                == served.process.pid
+            view = ReadView(open_read_store(None, data), None)
+            try:
+                await wait_until_async(
+                    lambda: min(view.positions().values()) >= head, timeout_s=15,
+                    message="the parent's projections at the ledger's head", interval_s=0.2,
+                    in_thread=True)
+                answered_in_metrics = sum(s.volume for s in view.metrics())
+            finally:
+                view.close()
         finally:
             ledger.close()
         published = await published_exchanges(nats_url, STREAM, **NatsAuth(seed=seed).options())
@@ -130,6 +146,7 @@ async def test_relay_holder_killed_under_load_loses_and_duplicates_nothing_on_sq
     assert counts.delivered == counts.recorded
     assert len(answered) > KILL_AT  # answered after the kill too
     assert [e for e, n in published.items() if n > 1] == []
+    assert answered_in_metrics >= counts.delivered  # every exchange is in the read store
 
 
 def _nats_url_of(parent: int) -> str:

@@ -10,7 +10,8 @@ lease (:mod:`hub.adapters.store.relay_lease`), publishes the ledger and signs ch
 The workers share the region's store and NATS. On SQLite the parent holds the data
 folder's lock (:mod:`hub.adapters.store.writer_lock`) and its workers share it;
 without ``HUB_NATS_URL`` the parent runs the region's embedded nats-server and its
-users (:mod:`hub.bootstrap.pool_nats`) and the workers connect to it. Workers start
+users, and the workers connect to it; the parent also keeps the read store's
+projections, off the workers' event loops (:mod:`hub.bootstrap.pool`). Workers start
 one after another (the first creates tables and keys, the next find them), and a
 worker that exits on its own is started again after ``RESTART_DELAY_S``; a SIGTERM
 or SIGINT to the parent is passed to every worker, which drain and stop as a single
@@ -30,11 +31,13 @@ from pathlib import Path
 
 import structlog
 
+from contracts import default_registry
 from contracts.errors import HubError
 from hub.adapters.store.selection import describe_store, is_sqlite
 from hub.adapters.store.writer_lock import sole_writer
-from hub.bootstrap.pool_nats import running_pool_nats
+from hub.bootstrap.pool import running_pool_parent
 from hub.entrypoints.http.asgi_server import bind_socket
+from hub.service_layer.exchanges.routing import load_services
 from hub.settings import HubSettings
 
 log = structlog.get_logger("hub.workers")
@@ -52,15 +55,15 @@ async def run_workers(settings: HubSettings, services: Path, workers: int, *,
     async with contextlib.AsyncExitStack() as stack:
         if is_sqlite(settings.store):
             stack.enter_context(sole_writer(settings.data))  # held for the workers too
-        nats = None
-        if not settings.nats_url:
-            nats = await stack.enter_async_context(running_pool_nats(settings))
+        # the region's nats-server (without HUB_NATS_URL) and projections (hub.bootstrap.pool)
+        parent = await stack.enter_async_context(running_pool_parent(
+            settings, load_services(services, default_registry())))
         sock = bind_socket(settings.http_host, settings.http_port)
         stack.callback(sock.close)
         sock.set_inheritable(True)
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
-        pool = _Pool(settings, services, sock.fileno(), workers, nats.env if nats else {})
+        pool = _Pool(settings, services, sock.fileno(), workers, parent.env)
         stack.push_async_callback(pool.stop_all)
         await pool.start_all()
         if announce:
@@ -69,17 +72,15 @@ async def run_workers(settings: HubSettings, services: Path, workers: int, *,
                   f"{describe_store(settings.store, settings.data)})", flush=True)
             print(READY_LINE.decode(), flush=True)
         running = asyncio.ensure_future(pool.keep_running())
-        nats_down = asyncio.ensure_future(nats.failed()) if nats else None
+        parent_down = asyncio.ensure_future(parent.failed())
         try:
-            await asyncio.wait([t for t in (running, nats_down) if t is not None],
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([running, parent_down], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (running, nats_down):
-                if task is not None:
-                    task.cancel()
-        if nats_down is not None and nats_down.done() and not nats_down.cancelled():
-            log.error("the workers' nats-server no longer follows the credentials; stopping",
-                      reason=nats_down.result())
+            running.cancel()
+            parent_down.cancel()
+        if parent_down.done() and not parent_down.cancelled():
+            log.error("the workers' parent stopped doing its share; stopping",
+                      reason=parent_down.result())
             return 1
         return running.result()
 
