@@ -15,19 +15,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 from pathlib import Path
 
-import httpx
 import pytest
 
 from hub.adapters.nats.server import NatsServerProcess, free_port
 from hub.bootstrap.privacy import build_ledger
 from hub.settings import HubSettings
-from simulations.bench.hub_workers import serve, services_file, worker_sockets
-from tests.integration.fault_helpers import post_query, provision_folder, settled, tally
+from simulations.bench.hub_workers import serve, services_file
+from tests.integration.fault_helpers import provision_folder, settled, tally
 from tests.integration.hub_fixtures import serve_asgi
-from tests.integration.workers_fixtures import alive, lease_sessions, published_exchanges
+from tests.integration.workers_fixtures import (
+    alive,
+    lease_sessions,
+    load_killing,
+    published_exchanges,
+)
 from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.postgres
@@ -67,37 +70,8 @@ async def test_relay_holder_killed_under_load_loses_and_duplicates_nothing(
         holder, _ = lease_sessions(postgres_url)
         assert holder in served.pids
 
-        answered: set[str] = set()
-        # Every connection each worker accepted before the kill (socket inodes, sampled):
-        # the client opens a new connection per query, so the kernel hands each accept to
-        # whichever worker is waiting first; kept-alive connections could all stick to one.
-        accepted: dict[int, set[int]] = {pid: set() for pid in served.pids}
-        killed = asyncio.Event()
-        slots = asyncio.Semaphore(IN_FLIGHT)
-
-        async def sample() -> None:
-            while not killed.is_set():
-                for pid in served.pids:
-                    accepted[pid] |= worker_sockets(pid, served.port)
-                await asyncio.sleep(0.005)
-
-        async def one(http: httpx.AsyncClient, index: int) -> None:
-            async with slots:
-                if index == KILL_AT:
-                    killed.set()
-                    os.kill(holder, signal.SIGKILL)
-                with contextlib.suppress(httpx.TransportError):  # a worker died under us
-                    response = await post_query(http, served.url, "north", token, f"w-{index}")
-                    if response.status_code == 200:
-                        answered.add(f"w-{index}")
-
-        limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=0)
-        sampler = asyncio.create_task(sample())
-        async with httpx.AsyncClient(timeout=20, limits=limits) as http:
-            await asyncio.wait_for(asyncio.gather(*(one(http, i) for i in range(TOTAL))), 90)
-        killed.set()
-        await sampler
-        per_worker = {pid: len(inodes) for pid, inodes in accepted.items()}
+        answered, per_worker = await load_killing(
+            served, token, holder, total=TOTAL, in_flight=IN_FLIGHT, kill_at=KILL_AT)
         await wait_until_async(
             lambda: lease_sessions(postgres_url)[0] not in (None, holder), timeout_s=15,
             message="a live worker holding the lease", interval_s=0.1, in_thread=True)

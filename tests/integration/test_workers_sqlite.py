@@ -18,11 +18,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
-import signal
 import subprocess
 from pathlib import Path
 
-import httpx
 import nats
 
 from hub.adapters.nats.accounts import NatsAuth, hub_seed
@@ -36,9 +34,9 @@ from hub.domain.credential import CredentialKind
 from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
-from simulations.bench.hub_workers import CLI, serve, services_file, worker_sockets
-from tests.integration.fault_helpers import post_query, provision_folder, settled, tally
-from tests.integration.workers_fixtures import alive, published_exchanges
+from simulations.bench.hub_workers import CLI, serve, services_file
+from tests.integration.fault_helpers import provision_folder, settled, tally
+from tests.integration.workers_fixtures import alive, load_killing, published_exchanges
 from tests.waiting import wait_until_async
 
 TOTAL, IN_FLIGHT, KILL_AT = 120, 8, 50
@@ -82,34 +80,8 @@ async def test_relay_holder_killed_under_load_loses_and_duplicates_nothing_on_sq
         assert holder is not None
         nats_url = _nats_url_of(served.process.pid)
 
-        answered: set[str] = set()
-        accepted: dict[int, set[int]] = {pid: set() for pid in served.pids}
-        killed = asyncio.Event()
-        slots = asyncio.Semaphore(IN_FLIGHT)
-
-        async def sample() -> None:
-            while not killed.is_set():
-                for pid in served.pids:
-                    accepted[pid] |= worker_sockets(pid, served.port)
-                await asyncio.sleep(0.005)
-
-        async def one(http: httpx.AsyncClient, index: int) -> None:
-            async with slots:
-                if index == KILL_AT:
-                    killed.set()
-                    os.kill(holder, signal.SIGKILL)
-                with contextlib.suppress(httpx.TransportError):  # a worker died under us
-                    response = await post_query(http, served.url, "north", token, f"w-{index}")
-                    if response.status_code == 200:
-                        answered.add(f"w-{index}")
-
-        limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=0)
-        sampler = asyncio.create_task(sample())
-        async with httpx.AsyncClient(timeout=20, limits=limits) as http:
-            await asyncio.wait_for(asyncio.gather(*(one(http, i) for i in range(TOTAL))), 90)
-        killed.set()
-        await sampler
-        per_worker = {pid: len(inodes) for pid, inodes in accepted.items()}
+        answered, per_worker = await load_killing(
+            served, token, holder, total=TOTAL, in_flight=IN_FLIGHT, kill_at=KILL_AT)
         await wait_until_async(
             lambda: file_lease_holder(lease_file) not in (None, holder), timeout_s=15,
             message="a live worker holding the lease", interval_s=0.1)

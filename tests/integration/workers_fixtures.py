@@ -4,13 +4,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
+import signal
 from collections import Counter
 from typing import Any
 
+import httpx
 import nats
 import psycopg
+
+from simulations.bench.hub_workers import Served, worker_sockets
+from tests.integration.fault_helpers import post_query
 
 
 def lease_sessions(store_url: str, region: str = "north") -> tuple[int | None, list[int]]:
@@ -57,3 +64,40 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+async def load_killing(served: Served, token: str, victim: int, *, total: int, in_flight: int,
+                       kill_at: int) -> tuple[set[str], dict[int, int]]:
+    """Send ``total`` queries, ``in_flight`` at a time, and ``kill -9`` ``victim`` as query
+    ``kill_at`` starts; (the correlation ids answered 200, the connections each worker
+    accepted before the kill). Every query opens a new connection, so the kernel hands each
+    accept to whichever worker is waiting first (kept-alive ones could all stick to one);
+    the accepted connections are sampled as socket inodes."""
+    answered: set[str] = set()
+    accepted: dict[int, set[int]] = {pid: set() for pid in served.pids}
+    killed = asyncio.Event()
+    slots = asyncio.Semaphore(in_flight)
+
+    async def sample() -> None:
+        while not killed.is_set():
+            for pid in served.pids:
+                accepted[pid] |= worker_sockets(pid, served.port)
+            await asyncio.sleep(0.005)
+
+    async def one(http: httpx.AsyncClient, index: int) -> None:
+        async with slots:
+            if index == kill_at:
+                killed.set()
+                os.kill(victim, signal.SIGKILL)
+            with contextlib.suppress(httpx.TransportError):  # a worker died under us
+                response = await post_query(http, served.url, "north", token, f"w-{index}")
+                if response.status_code == 200:
+                    answered.add(f"w-{index}")
+
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=0)
+    sampler = asyncio.create_task(sample())
+    async with httpx.AsyncClient(timeout=20, limits=limits) as http:
+        await asyncio.wait_for(asyncio.gather(*(one(http, i) for i in range(total))), 90)
+    killed.set()
+    await sampler
+    return answered, {pid: len(inodes) for pid, inodes in accepted.items()}
