@@ -24,8 +24,6 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
-
 from hub.adapters.nats.user_sync import open_region_nats
 from hub.adapters.projections.access_watch import AccessWatch
 from hub.adapters.projections.live import live_projections
@@ -37,8 +35,6 @@ from hub.service_layer.exchanges.routing import ServiceDefinition, time_limits, 
 from hub.service_layer.security.anomalies import AccessAnomalies
 from hub.service_layer.security.credentials import CredentialService
 from hub.settings import HubSettings
-
-log = structlog.get_logger("hub.bootstrap.pool")
 
 
 @dataclass(frozen=True)
