@@ -37,7 +37,7 @@ import httpx
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure, Work, ratio_of
 from simulations.bench.processes import server_process
-from simulations.bench.query import CONCURRENCY, SERVICE, _closed, _work, mediated_requests
+from simulations.bench.query import CONCURRENCY, SERVICE, _work, closed, mediated_requests
 from simulations.traffic.clients import client_headers
 from simulations.traffic.http_pipe import Prepared, prepare
 from simulations.traffic.mix import HISTORY_QUESTIONS
@@ -124,8 +124,8 @@ async def _rounds(hub_url: str, identities: dict[str, dict[str, str]], work_url:
                   round_s: float) -> list[Figure | Work]:
     queries = mediated_requests(hub_url, identities[CLIENT])
     cases = case_requests(hub_url, identities[PORTAL])
-    await _closed(queries, 2.0, "warm-up queries")
-    filed = (await _closed(cases, 2.0, "warm-up cases")).total().completed
+    await closed(queries, 2.0, "warm-up queries")
+    filed = (await closed(cases, 2.0, "warm-up cases")).total().completed
     query_rates: list[float] = []
     case_rates: list[float] = []
     work: dict[str, dict[str, float]] = {"queries": {}, "cases": {}}
@@ -134,7 +134,7 @@ async def _rounds(hub_url: str, identities: dict[str, dict[str, str]], work_url:
         for side, requests, rates in (("queries", queries, query_rates),
                                       ("cases", cases, case_rates)):
             before = await _work(work_url)
-            tally: Tally = await _closed(requests, round_s, side)
+            tally: Tally = await closed(requests, round_s, side)
             after = await _work(work_url)
             for key, value in after.items():
                 work[side][key] = work[side].get(key, 0) + value - before.get(key, 0)

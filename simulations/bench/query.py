@@ -81,15 +81,17 @@ def mediated_requests(hub_url: str, identity: dict[str, str]) -> list[Prepared]:
             for q in HISTORY_QUESTIONS]
 
 
-def _checked(tally: Tally, what: str) -> Tally:
+def checked(tally: Tally, what: str) -> Tally:
+    """``tally``, or an error naming ``what`` failed and how, when any request failed."""
     total = tally.total()
     if total.error_count:
         raise RuntimeError(f"{what}: {total.error_count} errors {dict(total.errors)}")
     return tally
 
 
-async def _closed(requests: list[Prepared], seconds: float, what: str) -> Tally:
-    return _checked(await closed_loop(requests, concurrency=CONCURRENCY, duration_s=seconds),
+async def closed(requests: list[Prepared], seconds: float, what: str) -> Tally:
+    """A closed-loop round of ``seconds``, ``CONCURRENCY`` in flight, checked."""
+    return checked(await closed_loop(requests, concurrency=CONCURRENCY, duration_s=seconds),
                     what)
 
 
@@ -150,14 +152,14 @@ async def _rounds(bureaus: dict[str, str], hub_url: str, identity: dict[str, str
     direct = direct_requests(bureaus["social_security"])
     mediated = mediated_requests(hub_url, identity)
     null = [prepare("null", bureaus["null"], NULL_PATH, b"x" * 600, SOAP_HEADERS)]
-    await _closed(direct, 1.0, "warm-up direct")
-    await _closed(mediated, 2.0, "warm-up mediated")
-    floor = (await _closed(null, round_s, "loopback floor")).rate()
+    await closed(direct, 1.0, "warm-up direct")
+    await closed(mediated, 2.0, "warm-up mediated")
+    floor = (await closed(null, round_s, "loopback floor")).rate()
     work: dict[str, float] = {}
     direct_rate, mediated_rate, mediated_runs = await _alternate(direct, mediated, round_s,
                                                                  work_url, work)
     rate = mediated_rate / 2
-    latency = _checked(await open_loop(mediated, rate=rate, duration_s=LATENCY_S,
+    latency = checked(await open_loop(mediated, rate=rate, duration_s=LATENCY_S,
                                        max_in_flight=512), "latency")
     p50, p95, p99 = latency.total().quantiles()
     closed_p50, _, closed_p99 = mediated_runs[-1].total().quantiles()
@@ -182,9 +184,9 @@ async def _alternate(direct: list[Prepared], mediated: list[Prepared], round_s: 
     """
     direct_runs, mediated_runs = [], []
     for _ in range(ROUNDS):
-        direct_runs.append(await _closed(direct, round_s, "direct"))
+        direct_runs.append(await closed(direct, round_s, "direct"))
         before = await _work(work_url) if work_url else {}
-        mediated_runs.append(await _closed(mediated, round_s, "mediated"))
+        mediated_runs.append(await closed(mediated, round_s, "mediated"))
         if work_url and work is not None:
             after = await _work(work_url)
             for key, value in after.items():
@@ -202,7 +204,7 @@ async def _tmpfs_round(bureaus: dict[str, str], hub_url: str, identity: dict[str
                        round_s: float) -> Figure:
     direct = direct_requests(bureaus["social_security"])
     mediated = mediated_requests(hub_url, identity)
-    await _closed(mediated, 2.0, "warm-up mediated (tmpfs)")
+    await closed(mediated, 2.0, "warm-up mediated (tmpfs)")
     direct_rate, mediated_rate, _ = await _alternate(direct, mediated, round_s)
     return Figure("p1_mediated_vs_direct_tmpfs", round(mediated_rate, 1), "queries/s",
                   round(direct_rate, 1), ratio_of(mediated_rate, direct_rate),

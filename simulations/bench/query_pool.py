@@ -38,26 +38,19 @@ from simulations.bench.query import (
     ROUND_S,
     ROUNDS,
     SERVICE,
+    checked,
+    closed,
     direct_requests,
     mediated_requests,
 )
 from simulations.traffic.clients import client_headers
 from simulations.traffic.http_pipe import Prepared
-from simulations.traffic.runner import closed_loop, open_loop
-from simulations.traffic.tally import Tally
+from simulations.traffic.runner import open_loop
 
-CONCURRENCY = 16
 WORKERS = 2
 _SERVERS = "simulations.bench.query_servers"
 
 console = Console(width=None if sys.stdout.isatty() else 132)
-
-
-def _checked(tally: Tally, what: str) -> Tally:
-    total = tally.total()
-    if total.error_count:
-        raise RuntimeError(f"{what}: {total.error_count} errors {dict(total.errors)}")
-    return tally
 
 
 async def measure(round_s: float = ROUND_S) -> list[Figure]:
@@ -82,29 +75,24 @@ async def measure(round_s: float = ROUND_S) -> list[Figure]:
                 return await _rounds(direct, mediated, pids, round_s)
 
 
-async def _closed(requests: list[Prepared], seconds: float, what: str) -> Tally:
-    return _checked(await closed_loop(requests, concurrency=CONCURRENCY, duration_s=seconds),
-                    what)
-
-
 async def _rounds(direct: list[Prepared], mediated: list[Prepared], pids: list[int],
                   round_s: float) -> list[Figure]:
-    await _closed(direct, 1.0, "warm-up direct")
-    await _closed(mediated, 2.0, "warm-up mediated")
+    await closed(direct, 1.0, "warm-up direct")
+    await closed(mediated, 2.0, "warm-up mediated")
     direct_rates: list[float] = []
     mediated_rates: list[float] = []
     queries, cpu_s = 0, 0.0
     for _ in range(ROUNDS):
-        direct_rates.append((await _closed(direct, round_s, "direct")).rate())
+        direct_rates.append((await closed(direct, round_s, "direct")).rate())
         before = await asyncio.to_thread(cpu_seconds, pids)
-        tally = await _closed(mediated, round_s, "mediated")
+        tally = await closed(mediated, round_s, "mediated")
         cpu_s += await asyncio.to_thread(cpu_seconds, pids) - before
         mediated_rates.append(tally.rate())
         queries += tally.total().completed
     direct_rate = sum(direct_rates) / ROUNDS
     mediated_rate = sum(mediated_rates) / ROUNDS
     rate = mediated_rate / 2
-    latency = _checked(await open_loop(mediated, rate=rate, duration_s=LATENCY_S,
+    latency = checked(await open_loop(mediated, rate=rate, duration_s=LATENCY_S,
                                        max_in_flight=512), "latency")
     p50, p95, p99 = (round(q or 0.0, 2) for q in latency.total().quantiles())
     cpu_ms = 1000 * cpu_s / max(queries, 1)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import queue
 import threading
 import time
@@ -293,9 +294,7 @@ class GroupCommitWriter:
 
     def _insert(self, stored: list[StoredEvent]) -> list[int]:
         self.batches += 1
-        if self._turn_lock is None:
-            return list(self._recorder.insert_events(stored) or [])
-        with self._turn_lock.taken():
+        with self._turn_lock.taken() if self._turn_lock else contextlib.nullcontext():
             return list(self._recorder.insert_events(stored) or [])
 
 
