@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from hub.entrypoints.http.auth import Authenticator, RequestRefused, refused_handler
 from hub.entrypoints.http.failures import FailureMiddleware
-from hub.entrypoints.http.hot_routes import HotRoutes
+from hub.entrypoints.http.hot_routes import HubApp
 from hub.entrypoints.http.json_ingress import JsonIngress, json_ingress_router
 from hub.entrypoints.http.openapi_defs import hoist_defs
 from hub.entrypoints.http.openapi_refusals import document_refusals
@@ -41,7 +41,7 @@ def create_http_app(
     with ``documents``, ``/soap`` also takes queries with attachments (SwA, MTOM);
     ``soap_operations`` are the hub's own operations at ``/soap`` (a case step's decision).
     """
-    app = FastAPI(
+    app = HubApp(
         title=f"interop-hub — region {region}",
         version="0.1.0",
         description=(
@@ -60,9 +60,9 @@ def create_http_app(
                 gateway, documents, max_payload_bytes=max_payload_bytes,
                 xroad_clients=xroad_clients, operations=soap_operations))
     json_ingress = JsonIngress(gateway, max_payload_bytes=max_payload_bytes)
-    # The last middleware added runs first: FailureMiddleware wraps HotRoutes, so the
-    # hot ingress paths are still never answered with a bare 500.
-    app.add_middleware(HotRoutes, soap=soap, json=json_ingress)
+    # Queries go to the ingresses in front of FastAPI (hub.entrypoints.http.hot_routes),
+    # inside a failure handler of their own; every other route meets this one.
+    app.serve_hot(soap=soap, json=json_ingress, gateway=gateway)
     app.add_middleware(FailureMiddleware, gateway=gateway)  # never a bare 500
     app.include_router(json_ingress_router(json_ingress))
     app.include_router(soap_router(soap))
