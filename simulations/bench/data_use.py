@@ -24,7 +24,7 @@ from hub.adapters.store.ledger import Arrival, Ledger, Translation
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.exchange import Exchange
 from hub.service_layer.security.decision import Decision
-from hub.service_layer.security.recording import authorised_exchange
+from hub.service_layer.security.recording import authorised_events
 from hub.service_layer.security.report import data_use_report
 from hub.settings import HubSettings
 
@@ -40,7 +40,7 @@ def seed_disclosures(ledger: Ledger, national_ids: tuple[str, ...], count: int,
                      recipient: str = "north/tax") -> None:
     """``count`` answered queries about ``national_ids`` (in turn) disclosed to ``recipient``,
     recorded as the hub records them (Received … Disclosed), 250 exchanges per transaction."""
-    batch: list[Exchange] = []
+    batch: list[Any] = []
     for i in range(count):
         national_id = national_ids[i % len(national_ids)]
         arrival = Arrival(client=recipient, service=SERVICE, correlation_id=f"seed-{i}",
@@ -48,14 +48,17 @@ def seed_disclosures(ledger: Ledger, national_ids: tuple[str, ...], count: int,
         translation = Translation(REQUEST, {"national_id": national_id}, "0" * 64,
                                   "north/social-security", "hub.bench",
                                   data_subject=ledger.keyring.ref_for(national_id))
-        exchange = authorised_exchange(ledger, arrival, translation, DECISION)
+        accepted, _ = authorised_events(arrival, translation, DECISION)
+        exchange: Any = None
+        for event in accepted:  # the exchange as the ledger would load it
+            exchange = event.mutate(exchange)
         exchange.deliver(1)
         exchange.respond(RESPONSE, {"periods": []}, "1" * 64, 1.0, exchange.data_subject,
                          DECISION.purpose, DECISION.retention)
         exchange.disclose(DECISION.purpose, DECISION.basis, DECISION.legal_basis, "",
                           recipient, list(DECISION.fields), exchange.data_subject)
-        batch.append(exchange)
-        if len(batch) == 250 or i == count - 1:
+        batch.extend([*accepted, exchange])
+        if len(batch) == 250 * 5 or i == count - 1:
             ledger.save(*batch)
             batch = []
 

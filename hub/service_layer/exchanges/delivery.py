@@ -122,9 +122,12 @@ class DeliveryWorker:
                 and service.split("/", 1)[0] == self._directory.region)
 
     async def deliver_inline(self, request: DeliveryRequest, version: int,
-                             document: dict[str, Any]) -> None:
+                             document: dict[str, Any]) -> DeliveryReply | None:
         """Deliver an exchange this process just routed (``inline=True``) at ``version``,
-        settling it as a first delivery would (the answer goes to its reply subject)."""
+        settling it as a first delivery would, and return its answer (None: handed over to
+        the queue for another attempt, whose answer goes to the exchange's reply subject).
+        The answer is handed back as it is: the caller waits in this process, so there is
+        nothing to serialise."""
         subject = self._directory.delivery_subject(self._directory.get(request.service))
         delivery = InlineDelivery(request, self._bus, self._directory.region, subject)
         # bind + reset by token restores exactly what was bound before, as
@@ -135,6 +138,7 @@ class DeliveryWorker:
             await self._deliver(RoutedExchange.of(request, version, document), delivery)
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
+        return delivery.reply
 
     async def _routed(self, request: DeliveryRequest, delivery: Delivery) -> RoutedExchange | None:
         """The exchange at its routed version, without rebuilding it, for a first delivery
@@ -181,7 +185,7 @@ class DeliveryWorker:
             return
         log.info("exchange responded", attempt=delivery.attempt, provider_ms=round(provider_ms, 1))
         await self._reply(
-            exchange,
+            exchange, delivery,
             DeliveryReply(
                 exchange_id=str(exchange.id),
                 outcome="responded",
@@ -233,7 +237,7 @@ class DeliveryWorker:
         if give_up:
             await self._dead_letters.publish(settled)  # before the ack: a redelivery re-sends
         await self._reply(
-            exchange,
+            exchange, delivery,
             DeliveryReply(
                 exchange_id=str(exchange.id),
                 outcome="dead-lettered" if give_up else "failed",
@@ -255,7 +259,7 @@ class DeliveryWorker:
             await self._dead_letters.publish(exchange)  # idempotent: same message id
         if exchange.status is Status.RESPONDED and exchange.response is not None:
             await self._reply(
-                exchange,
+                exchange, delivery,
                 DeliveryReply(
                     exchange_id=str(exchange.id),
                     outcome="responded",
@@ -322,7 +326,11 @@ class DeliveryWorker:
     async def _reload(self, exchange: Exchange | RoutedExchange) -> Exchange:
         return await to_thread(self._ledger.get, exchange.id)
 
-    async def _reply(self, exchange: Exchange | RoutedExchange, reply: DeliveryReply) -> None:
+    async def _reply(self, exchange: Exchange | RoutedExchange, delivery: Delivery,
+                     reply: DeliveryReply) -> None:
+        if isinstance(delivery, InlineDelivery):  # its caller waits for it here
+            delivery.reply = reply
+            return
         if exchange.reply_to:
             await self._bus.send(exchange.reply_to, reply.model_dump_json().encode())
 

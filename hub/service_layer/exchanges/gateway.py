@@ -29,7 +29,7 @@ from hub.service_layer.exchanges.routed import completed, delivery_request
 from hub.service_layer.exchanges.routing import ServiceDefinition, ServiceDirectory
 from hub.service_layer.security.decision import AccessPolicy, Decision
 from hub.service_layer.security.minimise import partial_model
-from hub.service_layer.security.recording import authorised_exchange
+from hub.service_layer.security.recording import authorised_events
 from hub.work import to_thread
 
 log = structlog.get_logger("hub.service_layer.exchanges.gateway")
@@ -58,8 +58,9 @@ class InlineDeliverer(Protocol):
         """Whether an exchange for ``service`` under ``decision`` may be delivered here."""
 
     async def deliver_inline(self, request: DeliveryRequest, version: int,
-                             document: dict[str, Any]) -> None:
-        """Deliver the exchange routed at ``version``; its answer goes to its inbox."""
+                             document: dict[str, Any]) -> DeliveryReply | None:
+        """Deliver the exchange routed at ``version``: its answer, or None when the answer
+        goes to its inbox (the exchange was handed to the queue)."""
 
 
 @dataclass(frozen=True)
@@ -152,18 +153,20 @@ class Gateway:
         )
         future = self._inbox.expect(token)
         inline = self._deliverer.delivers_inline(str(service.id), decision)
-        exchange = authorised_exchange(self.ledger, arrival, translation, decision,
-                                       inline=inline)
-        exchange_id = exchange.id
-        routed = next(e for e in exchange.pending_events if isinstance(e, Exchange.Routed))
-        await self.ledger.append(exchange)
+        events, routed = authorised_events(arrival, translation, decision, inline=inline)
+        exchange_id = routed.originator_id
+        await self.ledger.writer.write(events)
         log.info("exchange accepted", exchange_id=str(exchange_id), inline=inline)
+        reply = None
         if inline:
-            await self._deliver_inline(routed, translation.document)
+            reply = await self._deliver_inline(routed, translation.document)
         else:
             self._wake_relay()
         # the request is sealed in the ledger; the inline delivery used it and is done
-        del exchange, routed, translation
+        del events, routed, translation
+        if reply is not None:  # answered here, not through the inbox
+            self._inbox.forget(token)
+            return self._answer(exchange_id, service, reply, started)
         try:
             raw_reply = await asyncio.wait_for(future, self._reply_timeout_s)
         except TimeoutError:
@@ -180,16 +183,19 @@ class Gateway:
             exchange_id, service, DeliveryReply.model_validate_json(raw_reply), started
         )
 
-    async def _deliver_inline(self, routed: Exchange.Routed, document: dict[str, Any]) -> None:
+    async def _deliver_inline(self, routed: Exchange.Routed, document: dict[str, Any]
+                              ) -> DeliveryReply | None:
         """Deliver the exchange just ``routed`` in this process (hub.service_layer.exchanges.
-        inline); its answer comes to the inbox like a queued one's. Should it break, the
-        exchange stays claimed: the relay publishes it once the claim's grace period ends."""
+        inline): its answer, or None when it comes to the inbox like a queued one's (handed
+        over to the queue for a retry). Should it break, the exchange stays claimed: the
+        relay publishes it once the claim's grace period ends."""
         try:
-            await self._deliverer.deliver_inline(delivery_request(routed),
-                                                 routed.originator_version, document)
+            return await self._deliverer.deliver_inline(delivery_request(routed),
+                                                        routed.originator_version, document)
         except Exception:
             log.exception("inline delivery broke; the relay publishes the exchange after "
                           "its grace period", exchange_id=str(routed.originator_id))
+            return None
 
     def _authorise(
         self, envelope: Envelope, service: ServiceDefinition, data_subject: str

@@ -7,7 +7,8 @@ region and the exchange needs nothing the worker must load (no consent to use, n
 notification, not a peer's service), the accepting process has everything already:
 it records ``Routed`` with ``inline=True`` (the claim) in the same transaction as the
 arrival, calls the provider through the same :class:`~.delivery.DeliveryWorker` code
-with the request it just decoded, and records the outcome at the routed version.
+with the request it just decoded, records the outcome at the routed version, and hands
+the answer back to the waiting ingress as an object (no reply message to encode).
 
 Nothing is lost if that process dies: the outbox relay holds every ``Routed(inline)``
 it reads until the exchange's ``Delivered`` follows, and publishes it when the grace
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from hub.adapters.bus.port import Bus
-from hub.service_layer.exchanges.messages import DeliveryRequest
+from hub.service_layer.exchanges.messages import DeliveryReply, DeliveryRequest
 
 INLINE_GRACE_MARGIN_S = 5.0
 """Beyond the provider timeout: recording the outcome and a loaded machine's delays."""
@@ -62,6 +63,7 @@ class InlineDelivery:
     headers: Mapping[str, str] = field(default_factory=dict)
     attempt: int = 1
     handed_over: bool = False
+    reply: DeliveryReply | None = None  # the answer, handed back to the accepting ingress
 
     async def ack(self) -> None:
         """Nothing to settle: no message was taken from a stream."""

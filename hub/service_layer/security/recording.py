@@ -13,7 +13,6 @@ with its acknowledgement, so the subject's data-use report lists it too.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -37,27 +36,54 @@ def record_authorised(
     ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision
 ) -> UUID:
     """Received + Translated + Authorised + Routed, in one transaction."""
-    exchange = authorised_exchange(ledger, arrival, translation, decision)
+    events, _ = authorised_events(arrival, translation, decision)
     try:
-        ledger.save(exchange)
+        ledger.save(*events)
     except IntegrityError:
-        raise ExchangeConflictError(exchange.id) from None
-    return exchange.id
+        raise ExchangeConflictError(events[0].originator_id) from None
+    return events[0].originator_id
 
 
-def authorised_exchange(
-    ledger: Ledger, arrival: Arrival, translation: Translation, decision: Decision, *,
-    inline: bool = False,
-) -> Exchange:
-    """A new, unsaved exchange: Received + Translated + Authorised + Routed (``inline``:
-    to be delivered by the accepting process, hub.service_layer.exchanges.inline)."""
-    # The request is kept as long as the decided purpose says (hub.domain.retention).
-    kept = replace(translation, purpose=decision.purpose, retention=decision.retention)
-    exchange = ledger.accepted(arrival, kept)
-    exchange.authorise(decision.purpose, decision.basis, decision.legal_basis,
-                       decision.consent_id)
-    exchange.route(translation.provider, translation.subject, inline=inline)
-    return exchange
+def authorised_events(
+    arrival: Arrival, translation: Translation, decision: Decision, *, inline: bool = False,
+) -> tuple[list[Exchange.Event], Exchange.Routed]:
+    """A new exchange's Received + Translated + Authorised + Routed, unsaved, and the last of
+    them (``inline``: to be delivered by the accepting process,
+    hub.service_layer.exchanges.inline).
+
+    The events the aggregate records for ``Exchange(...)``, ``translate``, ``authorise`` and
+    ``route``, built as they are: a new exchange meets every check those methods make, and
+    every query creates one, so the hot path skips the library's command machinery (14 µs
+    against 98 µs in a micro-benchmark; tests/unit/test_authorised_events.py holds the
+    two equal).
+    """
+    exchange_id = Exchange.create_id()
+    at = Exchange.Event.create_timestamp()
+    authorisation = {"purpose": decision.purpose, "basis": decision.basis,
+                     "legal_basis": decision.legal_basis, "consent_id": decision.consent_id}
+    routed = Exchange.Routed(
+        originator_id=exchange_id, originator_version=4, timestamp=at,
+        provider=translation.provider, subject=translation.subject, service=arrival.service,
+        correlation_id=arrival.correlation_id, client=arrival.client,
+        reply_to=arrival.reply_to, contract=translation.contract,
+        data_subject=translation.data_subject, authorisation=dict(authorisation), inline=inline)
+    return [
+        Exchange.Received(
+            originator_id=exchange_id, originator_version=1, timestamp=at,
+            originator_topic=Exchange.TOPIC, client=arrival.client, service=arrival.service,
+            correlation_id=arrival.correlation_id, ingress=arrival.ingress,
+            payload_digest=arrival.payload_digest, payload_size=arrival.payload_size,
+            reply_to=arrival.reply_to, credential=arrival.credential),
+        # The request is kept as long as the decided purpose says (hub.domain.retention).
+        Exchange.Translated(
+            originator_id=exchange_id, originator_version=2, timestamp=at,
+            contract=translation.contract, document=translation.document,
+            digest=translation.digest, data_subject=translation.data_subject,
+            purpose=decision.purpose, retention=decision.retention),
+        Exchange.Authorised(originator_id=exchange_id, originator_version=3, timestamp=at,
+                            **authorisation),
+        routed,
+    ], routed
 
 
 def record_disclosed_response(
