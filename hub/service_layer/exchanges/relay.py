@@ -58,8 +58,7 @@ class _Held:
 
     position: int
     due: float  # wall-clock seconds: the claim's Routed timestamp plus the grace period
-    request: DeliveryRequest
-    subject: str
+    routed: Exchange.Routed  # its delivery request is built only if it is published
 
 
 class OutboxRelay:
@@ -168,20 +167,29 @@ class OutboxRelay:
     def _hold_inline(self, page: list[Notification]
                      ) -> list[tuple[Notification, DeliveryRequest | None]]:
         """What of ``page`` to publish now (with its request when the event gave it);
-        inline claims are held, and a ``Delivered`` settles the claim it follows."""
+        inline claims are held, and a ``Delivered`` settles the claim it follows.
+
+        A ``Routed`` whose ``Delivered`` is in the same page is settled already, inline or
+        not: it is passed over without being decoded (on a busy hub, most inline claims;
+        a queued one's publication is then past, and JetStream or the worker's status
+        check would drop a second one anyway).
+        """
+        delivered = {n.originator_id for n in page if n.topic == Exchange.Delivered.TOPIC}
         due: list[tuple[Notification, DeliveryRequest | None]] = []
         for notification in page:
             if notification.topic == Exchange.Delivered.TOPIC:
                 self._held.pop(str(originator_uuid(notification.originator_id)), None)
                 continue
-            routed = self._routed_event(notification)
-            request = self._routed_request(notification, routed) if routed else None
-            if routed is not None and routed.inline and request is not None:
-                self._held[request.exchange_id] = _Held(
-                    notification.id, routed.timestamp.timestamp() + self._grace_s, request,
-                    routed.subject)
+            if (notification.topic == Exchange.Routed.TOPIC
+                    and notification.originator_id in delivered):
                 continue
-            due.append((notification, request))
+            routed = self._routed_event(notification)
+            if routed is not None and routed.inline and routed.service:
+                self._held[str(routed.originator_id)] = _Held(
+                    notification.id, routed.timestamp.timestamp() + self._grace_s, routed)
+                continue
+            due.append((notification, self._routed_request(notification, routed)
+                        if routed else None))
         return due
 
     async def _publish_overdue(self) -> None:
@@ -194,7 +202,8 @@ class OutboxRelay:
             log.warning("inline exchange not delivered within its grace period; publishing it",
                         exchange_id=exchange_id, position=held.position)
             try:
-                await handover(self._bus, self._directory.region, held.subject, held.request)
+                await handover(self._bus, self._directory.region, held.routed.subject,
+                               delivery_request(held.routed, held.position))
             except BusError as exc:
                 log.warning("relay publish failed; will retry", error=exc.message,
                             exchange_id=exchange_id)
