@@ -8,8 +8,8 @@ provider's answer, and records completion once the client has its reply.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -130,7 +130,7 @@ class Gateway:
 
     async def _query(self, envelope: Envelope, decode: Decoder) -> Answer:
         started = time.perf_counter()
-        token = uuid.uuid4().hex
+        token = os.urandom(16).hex()  # names the reply subject: unique, nothing more
         arrival = self._arrival(envelope, f"{self._inbox.prefix}.{token}")
         try:
             service = self._offered(envelope.service)
