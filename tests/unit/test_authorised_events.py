@@ -51,6 +51,10 @@ def test_the_events_are_the_aggregates(inline: bool) -> None:
     assert [_fields(e) for e in built] == [_fields(e) for e in expected]
     assert routed is built[-1]
     assert len({e.originator_id for e in built}) == 1
+    # stamped one by one, as the commands stamp them (an as-of view between them sees it so)
+    stamps = [e.timestamp for e in built]
+    assert stamps == sorted(stamps)
+    assert stamps[0] < stamps[-1]
 
 
 def test_the_events_rebuild_a_routed_exchange() -> None:

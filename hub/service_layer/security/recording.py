@@ -58,32 +58,35 @@ def authorised_events(
     two equal).
     """
     exchange_id = Exchange.create_id()
-    at = Exchange.Event.create_timestamp()
+    # Each event stamped when it is made, as the aggregate's commands stamp them: an as-of
+    # view at the arrival's moment sees the exchange received, not yet routed.
+    at = Exchange.Event.create_timestamp
     authorisation = {"purpose": decision.purpose, "basis": decision.basis,
                      "legal_basis": decision.legal_basis, "consent_id": decision.consent_id}
-    routed = Exchange.Routed(
-        originator_id=exchange_id, originator_version=4, timestamp=at,
-        provider=translation.provider, subject=translation.subject, service=arrival.service,
-        correlation_id=arrival.correlation_id, client=arrival.client,
-        reply_to=arrival.reply_to, contract=translation.contract,
-        data_subject=translation.data_subject, authorisation=dict(authorisation), inline=inline)
-    return [
+    events: list[Exchange.Event] = [
         Exchange.Received(
-            originator_id=exchange_id, originator_version=1, timestamp=at,
+            originator_id=exchange_id, originator_version=1, timestamp=at(),
             originator_topic=Exchange.TOPIC, client=arrival.client, service=arrival.service,
             correlation_id=arrival.correlation_id, ingress=arrival.ingress,
             payload_digest=arrival.payload_digest, payload_size=arrival.payload_size,
             reply_to=arrival.reply_to, credential=arrival.credential),
         # The request is kept as long as the decided purpose says (hub.domain.retention).
         Exchange.Translated(
-            originator_id=exchange_id, originator_version=2, timestamp=at,
+            originator_id=exchange_id, originator_version=2, timestamp=at(),
             contract=translation.contract, document=translation.document,
             digest=translation.digest, data_subject=translation.data_subject,
             purpose=decision.purpose, retention=decision.retention),
-        Exchange.Authorised(originator_id=exchange_id, originator_version=3, timestamp=at,
+        Exchange.Authorised(originator_id=exchange_id, originator_version=3, timestamp=at(),
                             **authorisation),
-        routed,
-    ], routed
+    ]
+    routed = Exchange.Routed(
+        originator_id=exchange_id, originator_version=4, timestamp=at(),
+        provider=translation.provider, subject=translation.subject, service=arrival.service,
+        correlation_id=arrival.correlation_id, client=arrival.client,
+        reply_to=arrival.reply_to, contract=translation.contract,
+        data_subject=translation.data_subject, authorisation=dict(authorisation), inline=inline)
+    events.append(routed)
+    return events, routed
 
 
 def record_disclosed_response(
