@@ -71,6 +71,12 @@ class HubSettings(BaseSettings):
         "itself (false: every exchange goes through the relay and JetStream to the delivery "
         "workers, e.g. where ingress processes cannot reach the providers)",
     )
+    projections_process: bool = Field(
+        default=True,
+        description="The read store's projections follow the ledger in a child process of "
+        "the hub that holds their lease, off the event loop that answers queries (false: in "
+        "the hub's own process)",
+    )
     max_deliver: int = Field(default=5, ge=1, description="Delivery attempts before dead-letter")
     ack_wait_s: float = Field(default=30.0, gt=0)
     retry_backoff_s: float = Field(default=0.2, ge=0, description="First redelivery delay")

@@ -41,6 +41,7 @@ from hub.bootstrap.ingest import IngestRuntime, running_ingest
 from hub.bootstrap.notifications import notification_adapters, notification_services
 from hub.bootstrap.peers import RegionLinks
 from hub.bootstrap.privacy import build_ledger
+from hub.bootstrap.projections_process import projections_duty
 from hub.bootstrap.providers import build_adapters
 from hub.bootstrap.reliability import Reliability, prepare_reliability
 from hub.bootstrap.security import access_policy
@@ -295,9 +296,11 @@ def _start_work(region: Region, startup: _Startup, lease: RelayLease) -> None:
                      name="relay-lease")
     # Keeping the (shared) read store, by a lease of its own: the parent of `serve
     # --workers N` holds it, off the workers' event loops (hub.bootstrap.pool).
-    supervisor.start(while_leased(relay_lease(settings, PROJECTIONS),
-                                  {"projections": region.projections.follower.run}, stop,
-                                  report=supervisor.record), name="projections-lease")
+    # The lease's holder runs them in a child process (hub.bootstrap.projections_process).
+    follow = projections_duty(settings, time_limits(region.services),
+                              watch_policies(region.services), region.projections.follower)
+    supervisor.start(while_leased(relay_lease(settings, PROJECTIONS), {"projections": follow},
+                                  stop, report=supervisor.record), name="projections-lease")
     if region_nats.server is not None:  # users of the embedded server follow the ledger
         supervisor.start(region_nats.keep_users_in_step(stop, settings.nats_users_refresh_s),
                          name="nats-users")

@@ -1,9 +1,9 @@
 """``interop-hub serve [--workers N]`` as an operator runs it, for the workers benchmark and tests.
 
 Starts the CLI with a services file naming the emulated bureaus, waits until it
-says it runs, and reads what only the kernel knows: each hub process's CPU time
-(``/proc/PID/stat``) and the connections it accepted (``/proc/PID/fd`` against
-``/proc/net/tcp``).
+says it runs, and reads what only the kernel knows: the connections each hub process
+accepted (``/proc/PID/fd`` against ``/proc/net/tcp``); their CPU time is read by
+:func:`simulations.bench.processes.hub_processes`.
 """
 
 from __future__ import annotations
@@ -82,20 +82,6 @@ async def _announced(process: asyncio.subprocess.Process, log: Path) -> Served:
     else:
         pids = [process.pid]
     return Served(process, url, pids)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds the processes used so far (0 for one that is gone)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
 
 
 def worker_sockets(pid: int, port: int) -> set[int]:

@@ -4,8 +4,8 @@ A hub's background work (relay, follower of the read models and projections,
 NATS user sync, audit checkpoints, health) must not grow with the ledger's
 history: an idle hub over a million events should cost what a fresh one does.
 Each hub runs in its own process (``run_hub``, embedded nats-server included);
-its CPU is read from ``/proc/<pid>/stat`` (user + system time of the hub's own
-process, not of its nats-server) over an idle window, once it has settled (its
+its CPU is read from ``/proc/<pid>/stat`` (user + system time of the hub's process and
+of its projections' process, not of its nats-server) over an idle window, once it has settled (its
 first catch-up over the history is allowed to read it once).
 
 The million events are real exchanges saved through the event store (Received,
@@ -35,7 +35,7 @@ from hub.entrypoints.serve import run_hub
 from hub.service_layer.exchanges.relay import RELAY_NAME
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure
-from simulations.bench.processes import server_process
+from simulations.bench.processes import cpu_seconds, hub_processes, server_process
 
 IDLE_S = 60.0
 EVENTS = 1_000_000
@@ -91,16 +91,11 @@ def history(events: int) -> tuple[Path, float | None]:
     return data, seconds
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (its own, not its children's)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _percent(pid: int, seconds: float) -> float:
-    before, started = cpu_seconds(pid), time.monotonic()
+    pids = hub_processes(pid)  # its projections' process too, not its nats-server
+    before, started = cpu_seconds(pids), time.monotonic()
     await asyncio.sleep(seconds)
-    return 100 * (cpu_seconds(pid) - before) / (time.monotonic() - started)
+    return 100 * (cpu_seconds(pids) - before) / (time.monotonic() - started)
 
 
 async def idle_percent(data: Path, idle_s: float) -> tuple[float, float]:

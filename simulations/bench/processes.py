@@ -1,4 +1,5 @@
-"""Start a benchmark server process, wait until it says where it listens, stop it for sure."""
+"""Start a benchmark server process, wait until it says where it listens, stop it for sure;
+read the CPU time of a hub's processes from ``/proc``."""
 
 from __future__ import annotations
 
@@ -62,3 +63,41 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(proc.pid, signal.SIGKILL)
         await proc.wait()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes used so far (0 for one that is gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def hub_processes(pid: int, *, besides: tuple[str, ...] = ("nats-server",)) -> list[int]:
+    """``pid`` and every process below it but those named ``besides``: a hub's own work
+    (its projections' process and fork server, a pool's workers) without its nats-server."""
+    parents: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        head, tail = stat.rsplit(")", 1)
+        child = int(entry.name)
+        names[child] = head.split("(", 1)[1]
+        parents.setdefault(int(tail.split()[1]), []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(c for c in parents.get(current, ()) if names.get(c) not in besides)
+    return found

@@ -30,8 +30,8 @@ from rich.console import Console
 from hub.adapters.nats.server import free_port
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure, ratio_of
-from simulations.bench.hub_workers import cpu_seconds, serve, services_file
-from simulations.bench.processes import server_process
+from simulations.bench.hub_workers import serve, services_file
+from simulations.bench.processes import cpu_seconds, hub_processes, server_process
 from simulations.bench.query import (
     CLIENT,
     LATENCY_S,
@@ -69,7 +69,7 @@ async def measure(round_s: float = ROUND_S) -> list[Figure]:
             for name in ("HUB_STORE", "HUB_NATS_URL"):
                 env.pop(name, None)
             async with serve(env, services, data, WORKERS, root / "hub.log") as served:
-                pids = sorted({*served.pids, served.process.pid})
+                pids = hub_processes(served.process.pid)  # workers and parent
                 direct = direct_requests(bureaus["social_security"])
                 mediated = mediated_requests(served.url, identity)
                 return await _rounds(direct, mediated, pids, round_s)

@@ -35,8 +35,8 @@ from rich.console import Console
 from hub.adapters.nats.server import NatsServerConfig, free_port, running_nats_server
 from hub.settings import HubSettings
 from simulations.bench.figures import Figure, ratio_of
-from simulations.bench.hub_workers import Served, cpu_seconds, serve, services_file
-from simulations.bench.processes import server_process
+from simulations.bench.hub_workers import Served, serve, services_file
+from simulations.bench.processes import cpu_seconds, hub_processes, server_process
 from simulations.bench.query import CLIENT, SERVICE, mediated_requests
 from simulations.traffic.clients import client_headers
 from simulations.traffic.http_pipe import Prepared
@@ -65,7 +65,8 @@ class Side:
 
     @property
     def pids(self) -> list[int]:
-        return sorted({*self.served.pids, self.served.process.pid})
+        # the hub's every process (a lone hub's projections process too), not nats-server
+        return hub_processes(self.served.process.pid)
 
     def rate(self) -> float:
         return self.queries / self.seconds if self.seconds else 0.0
@@ -108,9 +109,10 @@ async def _side(workers: int, bureaus: dict[str, str], root: Path) -> AsyncItera
 
 
 async def _round(side: Side, seconds: float) -> None:
-    before = await asyncio.to_thread(cpu_seconds, side.pids)
+    pids = await asyncio.to_thread(lambda: side.pids)
+    before = await asyncio.to_thread(cpu_seconds, pids)
     tally = await closed_loop(side.requests, concurrency=CONCURRENCY, duration_s=seconds)
-    used = await asyncio.to_thread(cpu_seconds, side.pids) - before
+    used = await asyncio.to_thread(cpu_seconds, pids) - before
     total = tally.total()
     if total.error_count:
         raise RuntimeError(f"{side.workers} worker(s): {total.error_count} errors "

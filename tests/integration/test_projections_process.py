@@ -1,0 +1,107 @@
+"""The read store's projections follow the ledger in a child process of the hub
+(hub.bootstrap.projections_process): off the serving process, current, and replaced by
+the hub's own follower when the child dies, without /health turning red."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import uuid
+from multiprocessing.process import BaseProcess
+
+import httpx
+
+from hub.adapters.projections.catalogue import build_projections
+from hub.adapters.projections.runner import ProjectionRunner
+from hub.adapters.projections.store import open_read_store
+from hub.bootstrap.privacy import build_ledger
+from hub.entrypoints.serve import Hub
+from hub.settings import HubSettings
+from tests.integration.fault_helpers import post_query
+from tests.integration.hub_fixtures import department_token, running_region
+from tests.waiting import wait_until_async
+
+
+def _children(region: str) -> list[BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name == f"projections-{region}"]
+
+
+async def _query(hub: Hub, http: httpx.AsyncClient) -> None:
+    token = department_token(hub, f"{hub.settings.region}/tax")
+    response = await post_query(http, hub.http_url, hub.settings.region, token,
+                                str(uuid.uuid4()))
+    assert response.status_code == 200, response.text
+
+
+async def _applied_up_to_head(hub: Hub) -> None:
+    """Wait (bounded) until every projection's position is the ledger's last one."""
+    runner = hub.projections.follower.runner
+
+    def caught_up() -> bool:
+        head = hub.ledger.recorder.max_notification_id() or 0
+        return set(runner.positions().values()) == {head}
+
+    await wait_until_async(caught_up, timeout_s=10, interval_s=0.05,
+                           message="projections at the ledger's head")
+
+
+async def test_projections_follow_in_a_child_and_the_hub_takes_over_when_it_dies(
+    hub_settings: HubSettings,
+) -> None:
+    async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
+        hub = region.hub
+        await wait_until_async(lambda: len(_children(hub.settings.region)) == 1, timeout_s=10,
+                               message="the projections' process started")
+        (child,) = _children(hub.settings.region)
+        assert child.pid != os.getpid()
+
+        await _query(hub, http)
+        await _applied_up_to_head(hub)
+        assert hub.projections.follower.rounds == 0  # applied by the child, not here
+
+        os.kill(child.pid, signal.SIGKILL)
+        await wait_until_async(lambda: not child.is_alive(), timeout_s=10,
+                               message="the projections' process gone")
+        await _query(hub, http)
+        await _applied_up_to_head(hub)
+        assert hub.projections.follower.rounds > 0  # the hub's own follower took over
+        assert hub.supervisor.dead == []
+        health = await http.get(f"{hub.http_url}/health")
+        assert health.status_code == 200, health.text
+        assert _children(hub.settings.region) == []  # not started again behind its back
+
+
+async def test_the_child_stops_with_the_hub_and_what_is_recorded_is_applied(
+    hub_settings: HubSettings,
+) -> None:
+    async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
+        hub = region.hub
+        await wait_until_async(lambda: len(_children(hub.settings.region)) == 1, timeout_s=10,
+                               message="the projections' process started")
+        (child,) = _children(hub.settings.region)
+        await _query(hub, http)
+    # Stopped in order (SIGTERM, its last round), and the read store holds everything the
+    # ledger does: the hub's last round ran after the child's.
+    assert not child.is_alive() and child.exitcode == 0
+    ledger = build_ledger(hub_settings)
+    store = open_read_store(hub_settings.store, hub_settings.data)
+    try:
+        head = ledger.recorder.max_notification_id()
+        positions = ProjectionRunner(ledger, store, build_projections({})).positions()
+        assert head and set(positions.values()) == {head}
+    finally:
+        store.close()
+        ledger.close()
+
+
+async def test_without_the_setting_the_hub_follows_in_its_own_process(
+    hub_settings: HubSettings,
+) -> None:
+    settings = hub_settings.model_copy(update={"projections_process": False})
+    async with running_region(settings) as region, httpx.AsyncClient(timeout=30) as http:
+        hub = region.hub
+        await _query(hub, http)
+        await _applied_up_to_head(hub)
+        assert hub.projections.follower.rounds > 0
+        assert _children(hub.settings.region) == []
