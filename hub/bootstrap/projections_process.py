@@ -12,9 +12,11 @@ stays with the hub, the child only follows:
   module preloaded): the server imports the hub's modules once per hub process and
   each child is a fork of it, milliseconds instead of a fresh interpreter's 1.4 s;
   it holds no thread, lock or connection of the hub's.
-- **Tied to the hub.** The child dies with its fork server (``PR_SET_PDEATHSIG``),
-  which exits when the hub does, ``kill -9`` included; it ignores SIGINT (a Ctrl-C
-  reaches the whole terminal's process group: the hub stops it in order).
+- **Tied to the hub.** The child watches the hub's own process (a pidfd: readable when
+  it ends, ``kill -9`` included) and stops when it is gone, so it does not outlive a
+  hub that died; its parent is the fork server, which cannot tell it (the fork server
+  exits only once its last child has). It ignores SIGINT (a Ctrl-C reaches the whole
+  terminal's process group: the hub stops it in order).
 - **Stopped in order.** When the lease's duties end (the hub stops) the child gets
   SIGTERM, applies what is recorded and exits; the hub then runs one more round
   itself, so everything recorded before it stopped is applied whatever became of the
@@ -32,8 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import multiprocessing
+import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from multiprocessing.process import BaseProcess
@@ -54,7 +56,6 @@ from hub.settings import HubSettings
 log = structlog.get_logger("hub.bootstrap.projections_process")
 
 STOP_WITHIN_S = 15.0
-_PR_SET_PDEATHSIG = 1
 
 
 def projections_duty(
@@ -90,7 +91,8 @@ def _start(settings: HubSettings, limits: dict[str, float],
            policies: dict[str, WatchPolicy]) -> BaseProcess:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])  # before its server first starts: no-op after
-    process = context.Process(target=child_main, args=(settings, limits, policies),
+    process = context.Process(target=child_main,
+                              args=(os.getpid(), settings, limits, policies),
                               name=f"projections-{settings.region}", daemon=True)
     process.start()
     return process
@@ -130,20 +132,28 @@ async def _stop(process: BaseProcess) -> None:
                     exit_code=process.exitcode)
 
 
-def child_main(settings: HubSettings, limits: dict[str, float],
+def child_main(hub: int, settings: HubSettings, limits: dict[str, float],
                policies: dict[str, WatchPolicy]) -> None:  # pragma: no cover - in the child
-    """The child's body: follow the ledger into the read store until SIGTERM."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)  # the fork server's end, hence the hub's
+    """The child's body: follow the ledger into the read store until SIGTERM, or until
+    the process ``hub`` ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(settings.log_format, settings.log_level)
-    asyncio.run(_follow(settings, limits, policies))
+    try:
+        hub_ended = os.pidfd_open(hub)
+    except ProcessLookupError:
+        return  # the hub died before its child started
+    try:
+        asyncio.run(_follow(hub_ended, settings, limits, policies))
+    finally:
+        os.close(hub_ended)
 
 
-async def _follow(settings: HubSettings, limits: dict[str, float],
+async def _follow(hub_ended: int, settings: HubSettings, limits: dict[str, float],
                   policies: dict[str, WatchPolicy]) -> None:  # pragma: no cover - in the child
     stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_reader(hub_ended, stop.set)  # the hub's process ended: last round, then exit
     ledger = build_ledger(settings)
     try:
         credentials = CredentialService(ledger, settings.region)

@@ -36,7 +36,7 @@ def _role(pid: int) -> str:
         return "other"
     if any(part.endswith(b"nats-server") for part in command):
         return "nats-server"
-    if b"multiprocessing" in b" ".join(command):
+    if b"multiprocessing.spawn" in b" ".join(command):  # not the projections' fork server
         return "ingest workers"
     return "other"
 

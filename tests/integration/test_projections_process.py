@@ -4,20 +4,28 @@ the hub's own follower when the child dies, without /health turning red."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import uuid
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 
 import httpx
 
+from hub.adapters.nats.server import free_port
 from hub.adapters.projections.catalogue import build_projections
 from hub.adapters.projections.runner import ProjectionRunner
 from hub.adapters.projections.store import open_read_store
 from hub.bootstrap.privacy import build_ledger
+from hub.entrypoints.http.asgi_server import serve_asgi
 from hub.entrypoints.serve import Hub
 from hub.settings import HubSettings
+from simulations.bench.hub_workers import serve, services_file
+from simulations.bench.processes import hub_processes
+from simulations.social_security_bureau import create_app as social_security_app
+from simulations.tax_bureau import create_app as tax_app
 from tests.integration.fault_helpers import post_query
 from tests.integration.hub_fixtures import department_token, running_region
 from tests.waiting import wait_until_async
@@ -105,3 +113,39 @@ async def test_without_the_setting_the_hub_follows_in_its_own_process(
         await _applied_up_to_head(hub)
         assert hub.projections.follower.rounds > 0
         assert _children(hub.settings.region) == []
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting to be reaped has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def test_a_hub_killed_with_sigkill_leaves_no_process_of_its_projections_behind(
+    tmp_path: Path,
+) -> None:
+    """`interop-hub serve` as an operator runs it, then kill -9: its projections' process,
+    the fork server and the resource tracker end too (none holds the ledger open)."""
+    data = tmp_path / "hub"
+    env = {**os.environ, "HUB_DATA": str(data), "HUB_HTTP_PORT": str(free_port()),
+           "HUB_LOG_FORMAT": "json", "HUB_LOG_LEVEL": "warning"}
+    for name in ("HUB_STORE", "HUB_NATS_URL", "HUB_PROJECTIONS_PROCESS"):
+        env.pop(name, None)
+    async with contextlib.AsyncExitStack() as stack:
+        ss = await stack.enter_async_context(serve_asgi(social_security_app()))
+        tax = await stack.enter_async_context(serve_asgi(tax_app()))
+        services = services_file(tmp_path, f"{ss}/ws/insurance?wsdl", tax)
+        served = await stack.enter_async_context(serve(env, services, data, 1,
+                                                       tmp_path / "hub.log"))
+        hub = served.process.pid
+        # the hub, the fork server, the projections' process and the resource tracker
+        await wait_until_async(lambda: len(hub_processes(hub)) >= 4, timeout_s=20,
+                               message="the projections' process under the hub")
+        tree = [pid for pid in hub_processes(hub) if pid != hub]
+        os.kill(hub, signal.SIGKILL)
+        await served.process.wait()
+        await wait_until_async(lambda: not any(_running(pid) for pid in tree), timeout_s=20,
+                               message=f"the hub's processes {tree} ended")
