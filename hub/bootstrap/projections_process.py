@@ -68,7 +68,14 @@ def projections_duty(
         return follower.run
 
     async def duty(term: asyncio.Event) -> None:
-        child = _start(settings, dict(limits), dict(policies))
+        try:
+            # in a thread: the first start waits for the fork server's imports (about 1 s)
+            child = await asyncio.to_thread(_start, settings, dict(limits), dict(policies))
+        except (OSError, multiprocessing.ProcessError) as exc:  # e.g. out of processes
+            log.error("projections process not started; following in the hub's process",
+                      error=repr(exc))
+            await follower.run(term)
+            return
         log.info("projections follow in a process of their own", pid=child.pid)
         try:
             exited = await _exit_or(child, term)
