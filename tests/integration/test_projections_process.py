@@ -35,6 +35,15 @@ def _children(region: str) -> list[BaseProcess]:
     return [p for p in multiprocessing.active_children() if p.name == f"projections-{region}"]
 
 
+async def _the_child(hub: Hub) -> BaseProcess:
+    """The hub's projections' process, once started (bounded wait)."""
+    region = hub.settings.region
+    await wait_until_async(lambda: len(_children(region)) == 1, timeout_s=10,
+                           message="the projections' process started")
+    (child,) = _children(region)
+    return child
+
+
 async def _query(hub: Hub, http: httpx.AsyncClient) -> None:
     token = department_token(hub, f"{hub.settings.region}/tax")
     response = await post_query(http, hub.http_url, hub.settings.region, token,
@@ -59,9 +68,7 @@ async def test_projections_follow_in_a_child_and_the_hub_takes_over_when_it_dies
 ) -> None:
     async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
         hub = region.hub
-        await wait_until_async(lambda: len(_children(hub.settings.region)) == 1, timeout_s=10,
-                               message="the projections' process started")
-        (child,) = _children(hub.settings.region)
+        child = await _the_child(hub)
         assert child.pid != os.getpid()
 
         await _query(hub, http)
@@ -85,9 +92,7 @@ async def test_the_child_stops_with_the_hub_and_what_is_recorded_is_applied(
 ) -> None:
     async with running_region(hub_settings) as region, httpx.AsyncClient(timeout=30) as http:
         hub = region.hub
-        await wait_until_async(lambda: len(_children(hub.settings.region)) == 1, timeout_s=10,
-                               message="the projections' process started")
-        (child,) = _children(hub.settings.region)
+        child = await _the_child(hub)
         await _query(hub, http)
     # Stopped in order (SIGTERM, its last round), and the read store holds everything the
     # ledger does: the hub's last round ran after the child's.
