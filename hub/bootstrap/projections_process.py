@@ -68,6 +68,9 @@ def projections_duty(
         return follower.run
 
     async def duty(term: asyncio.Event) -> None:
+        # The tables first, here (as the in-process follower does): the read routes find
+        # them at once, not once the child has started (the fork server's imports take ~1 s).
+        await asyncio.to_thread(follower.runner.prepare)
         try:
             # in a thread: the first start waits for the fork server's imports (about 1 s)
             child = await asyncio.to_thread(_start, settings, dict(limits), dict(policies))

@@ -37,15 +37,18 @@ async def test_metrics_follow_exchanges_while_the_hub_runs(hub_settings: HubSett
         ok = await http.post(f"{url}/services/{SS}", content=json.dumps(QUERY), headers=headers)
         bad = await http.post(f"{url}/services/{SS}", content=b'{"national_id": ', headers=headers)
         assert (ok.status_code, bad.status_code) == (200, 400)
-        async def counts_the_completed_one() -> httpx.Response | None:
+        # The first query's Completed is recorded after its answer is written, so it may
+        # come before or after the second's refusal: wait for both.
+        async def counts_both() -> httpx.Response | None:
             response = await http.get(f"{url}/metrics")
             samples = _samples(response.text)
-            done = _value(samples, "interop_hub_exchanges_total", outcome="completed") == 1
+            done = (_value(samples, "interop_hub_exchanges_total", outcome="completed") == 1
+                    and _value(samples, "interop_hub_exchanges_received_total") == 2)
             return response if done else None
 
         response = await wait_until_async(  # the follower polls every 0.25 s
-            counts_the_completed_one, timeout_s=5,
-            message="/metrics counting one completed exchange")
+            counts_both, timeout_s=5,
+            message="/metrics counting one completed and one refused exchange")
         samples = _samples(response.text)
         assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
         assert _value(samples, "interop_hub_exchanges_received_total") == 2
