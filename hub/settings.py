@@ -77,6 +77,12 @@ class HubSettings(BaseSettings):
         "the hub that holds their lease, off the event loop that answers queries (false: in "
         "the hub's own process)",
     )
+    audit_process: bool = Field(
+        default=True,
+        description="The periodic audit checkpoints are signed in a child process of the hub "
+        "that holds the relay lease, off the event loop that answers queries (false: in the "
+        "hub's own process; the last checkpoint at shutdown is always the hub's)",
+    )
     max_deliver: int = Field(default=5, ge=1, description="Delivery attempts before dead-letter")
     ack_wait_s: float = Field(default=30.0, gt=0)
     retry_backoff_s: float = Field(default=0.2, ge=0, description="First redelivery delay")

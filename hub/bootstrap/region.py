@@ -34,6 +34,7 @@ from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.relay_lease import PROJECTIONS, RelayLease, relay_lease, while_leased
 from hub.adapters.store.selection import describe_store, is_sqlite
 from hub.adapters.store.writer_lock import sole_writer
+from hub.bootstrap.audit_process import checkpoints_duty
 from hub.bootstrap.cases import case_notifier
 from hub.bootstrap.documents import DocumentsRuntime, running_documents
 from hub.bootstrap.federation import FederationTransport, running_transport
@@ -46,7 +47,7 @@ from hub.bootstrap.providers import build_adapters
 from hub.bootstrap.reliability import Reliability, prepare_reliability
 from hub.bootstrap.security import access_policy
 from hub.bootstrap.supervisor import TaskSupervisor
-from hub.service_layer.audit import Auditor, checkpoint_periodically, claim_region, final_checkpoint
+from hub.service_layer.audit import Auditor, claim_region, final_checkpoint
 from hub.service_layer.documents.attachments import ExchangeDocuments
 from hub.service_layer.documents.policy import DocumentPolicies, DocumentPolicy
 from hub.service_layer.exchanges.delivery import DeliveryWorker
@@ -274,10 +275,6 @@ def _start_work(region: Region, startup: _Startup, lease: RelayLease) -> None:
     """The background tasks: the lease holder's duties, NATS users, the consumers."""
     settings, supervisor = region.settings, region.supervisor
     stop, reliability, region_nats = supervisor.stopping, startup.reliability, startup.region_nats
-    interval_s = settings.audit_checkpoint_interval_s
-
-    async def checkpoints(term: asyncio.Event) -> None:
-        await checkpoint_periodically(region.auditor, interval_s=interval_s, stop=term)
 
     async def retention(term: asyncio.Event) -> None:
         await region.retention.run(term, settings.retention_interval_s)
@@ -286,7 +283,7 @@ def _start_work(region: Region, startup: _Startup, lease: RelayLease) -> None:
     # publishing the ledger, signing checkpoints, destroying the keys of expired
     # retention buckets.
     duties = {"outbox-relay": region.relay.run,
-              "audit-checkpoints": checkpoints,
+              "audit-checkpoints": checkpoints_duty(settings, region.auditor),
               "retention": retention}
     # and notifying the portals of their cases' changes (hub.service_layer.cases.notifying)
     notifier = case_notifier(settings, region.ledger)
