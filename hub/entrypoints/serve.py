@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, fields, replace
 
@@ -46,6 +45,7 @@ from hub.entrypoints.http.documents_routes import attested_router, documents_rou
 from hub.entrypoints.http.health import HealthChecks, health_router
 from hub.entrypoints.http.metrics_route import metrics_router
 from hub.entrypoints.http.peer_routes import peer_router
+from hub.entrypoints.http.pool_listener import PoolListener
 from hub.entrypoints.http.records_routes import records_router
 from hub.entrypoints.http.report_routes import report_router
 from hub.entrypoints.http.soap_documents import soap_documents_router
@@ -84,14 +84,15 @@ async def run_hub(
     registry: ContractRegistry | None = None,
     subscriptions: Sequence[Subscription] = (),
     ingest: Sequence[IngestSource] = (),
-    listener: socket.socket | None = None,
+    listener: PoolListener | None = None,
     document_policies: DocumentPolicies | None = None,
 ) -> AsyncIterator[Hub]:
     """Run one region's hub, served over NATS and HTTP, for the duration of the block.
 
     ``subscriptions`` and ``ingest``: see :func:`hub.bootstrap.region.running_region`.
-    ``listener``: a listening socket shared by several hub processes (``serve
-    --workers``), served instead of binding ``HUB_HTTP_HOST``/``HUB_HTTP_PORT``.
+    ``listener``: the listening socket shared by several hub processes (``serve
+    --workers``) and this one's slot in their table of connections, served instead
+    of binding ``HUB_HTTP_HOST``/``HUB_HTTP_PORT``.
     ``document_policies``: each service's door for documents (``[[documents]]`` tables);
     when None, every service gets the defaults (``HUB_DOCUMENT_MAX_BYTES``).
     """
@@ -140,7 +141,7 @@ async def run_hub(
         stack.callback(gc.unfreeze)
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
-                       sock=listener, tls=tls_options(settings)))
+                       pool=listener, tls=tls_options(settings)))
         parts = {f.name: getattr(region, f.name) for f in fields(Region)}
         parts["documents"] = documents  # with the attested part, when there are peers
         hub = Hub(**parts, http_url=http_url, console=console, cases=cases)

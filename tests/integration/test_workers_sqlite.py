@@ -187,3 +187,36 @@ async def test_the_pools_nats_users_follow_the_credentials_and_a_second_hub_is_r
     assert result.returncode == 2, result
     assert f"pid {served.process.pid}" in result.stderr
     assert "one hub per SQLite store" in result.stderr
+
+
+async def test_the_pools_kept_alive_connections_are_spread_over_its_workers(
+    tmp_path: Path
+) -> None:
+    """Sixteen connections a client opens at once and keeps alive end up eight and eight
+    (one apart at most) on the two workers of `serve --workers 2`, each answering on every
+    request, not stuck with whichever worker accepted the burst."""
+    from simulations.bench.hub_workers import worker_sockets
+    from simulations.social_security_bureau import create_app as social_security_app
+    from simulations.tax_bureau import create_app as tax_app
+
+    data = tmp_path / "hub"
+    async with contextlib.AsyncExitStack() as stack:
+        ss = await stack.enter_async_context(serve_asgi(social_security_app()))
+        tax = await stack.enter_async_context(serve_asgi(tax_app()))
+        services = services_file(tmp_path, f"{ss}/ws/insurance?wsdl", tax)
+        served = await stack.enter_async_context(
+            serve(_env(data), services, data, 2, tmp_path / "hub.log"))
+        clients = await asyncio.gather(*(asyncio.open_connection("127.0.0.1", served.port)
+                                         for _ in range(16)))
+        for _, writer in clients:
+            stack.callback(writer.close)
+        for _ in range(2):  # each kept-alive connection is served twice
+            for reader, writer in clients:
+                writer.write(b"GET /health HTTP/1.1\r\nHost: hub\r\n\r\n")
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                assert head.startswith((b"HTTP/1.1 200", b"HTTP/1.1 503")), head
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length"))
+                await reader.readexactly(length)
+        held = [len(worker_sockets(pid, served.port)) for pid in served.pids]
+    assert sum(held) == 16 and max(held) - min(held) <= 1, held

@@ -24,6 +24,8 @@ from contracts import default_registry
 
 # ``cli`` imports this module while it loads; its names are read only when a command runs.
 from hub.entrypoints.cli import common as hub_cli
+from hub.entrypoints.http.connection_share import ConnectionShare
+from hub.entrypoints.http.pool_listener import PoolListener
 from hub.entrypoints.serve import run_hub
 from hub.service_layer.documents.policy import DocumentPolicy, load_document_policies
 from hub.service_layer.exchanges.routing import load_services
@@ -49,12 +51,16 @@ WorkersOption = Annotated[
         "is refused with the first's pid.",
     ),
 ]
-# Set by `serve --workers N` for its worker processes: the inherited listening socket.
+# Set by `serve --workers N` for its worker processes: the inherited listening socket, the
+# inherited table of connections per worker and this worker's slot in it.
 ListenFdOption = Annotated[int | None, typer.Option("--listen-fd", hidden=True)]
+ShareFdOption = Annotated[int | None, typer.Option("--share-fd", hidden=True)]
+SlotOption = Annotated[int, typer.Option("--slot", hidden=True)]
 
 
 def serve(services: ServicesArgument, data: hub_cli.DataOption = None,
-          workers: WorkersOption = 1, listen_fd: ListenFdOption = None) -> None:
+          workers: WorkersOption = 1, listen_fd: ListenFdOption = None,
+          share_fd: ShareFdOption = None, slot: SlotOption = 0) -> None:
     """Run the hub with SERVICES until SIGINT/SIGTERM; print where it listens."""
     from hub.logs import configure_logging
 
@@ -65,13 +71,13 @@ def serve(services: ServicesArgument, data: hub_cli.DataOption = None,
 
         raise typer.Exit(hub_cli.run_until_signalled(run_workers(settings, services, workers)))
     listener = None
-    if listen_fd is not None:
-        listener = socket.socket(fileno=listen_fd)
+    if listen_fd is not None and share_fd is not None:
+        listener = PoolListener(socket.socket(fileno=listen_fd), ConnectionShare(share_fd, slot))
     raise typer.Exit(hub_cli.run_until_signalled(_serve(settings, services, listener)))
 
 
 async def _serve(settings: HubSettings, services_file: Path,
-                 listener: socket.socket | None) -> int:
+                 listener: PoolListener | None) -> int:
     import asyncio
 
     registry = default_registry()

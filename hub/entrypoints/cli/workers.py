@@ -2,9 +2,11 @@
 
 One Python process is held to one core by the GIL, so a region scales by
 processes. This parent binds the HTTP socket once and starts N ``serve``
-processes that inherit it (the kernel gives each new connection to whichever
-worker accepts first). Every worker answers queries and delivers, pulling from
-the same durable JetStream consumers; exactly one, the holder of the relay
+processes that inherit it, with a table of how many connections each worker serves
+(:mod:`hub.entrypoints.http.connection_share`): a worker takes new connections while
+it holds no more than the others, so kept-alive clients spread over the pool instead
+of staying with whichever worker accepted a burst. Every worker answers queries and
+delivers, pulling from the same durable JetStream consumers; exactly one, the holder of the relay
 lease (:mod:`hub.adapters.store.relay_lease`), publishes the ledger and signs checkpoints.
 
 The workers share the region's store and NATS. On SQLite the parent holds the data
@@ -37,6 +39,7 @@ from hub.adapters.store.selection import describe_store, is_sqlite
 from hub.adapters.store.writer_lock import sole_writer
 from hub.bootstrap.pool import running_pool_parent
 from hub.entrypoints.http.asgi_server import bind_socket
+from hub.entrypoints.http.connection_share import ConnectionShare
 from hub.service_layer.exchanges.routing import load_services
 from hub.settings import HubSettings
 
@@ -63,7 +66,10 @@ async def run_workers(settings: HubSettings, services: Path, workers: int, *,
         sock.set_inheritable(True)
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
-        pool = _Pool(settings, services, sock.fileno(), workers, parent.env)
+        share = ConnectionShare.create(workers)  # who holds how many connections
+        stack.callback(os.close, share.fd)
+        stack.callback(share.close)
+        pool = _Pool(settings, services, sock.fileno(), share, parent.env)
         stack.push_async_callback(pool.stop_all)
         await pool.start_all()
         if announce:
@@ -88,13 +94,15 @@ async def run_workers(settings: HubSettings, services: Path, workers: int, *,
 class _Pool:
     """The worker processes: started in turn, restarted when one exits, stopped together."""
 
-    def __init__(self, settings: HubSettings, services: Path, fd: int, size: int,
+    def __init__(self, settings: HubSettings, services: Path, fd: int, share: ConnectionShare,
                  env: Mapping[str, str]) -> None:
         self._command = [sys.executable, "-m", "hub.entrypoints.cli.main", "serve",
-                         str(services), "--data", str(settings.data), "--listen-fd", str(fd)]
+                         str(services), "--data", str(settings.data), "--listen-fd", str(fd),
+                         "--share-fd", str(share.fd)]
         self._env = {**os.environ, **env, "HUB_POOL_PARENT": str(os.getpid())}
         self._fd = fd
-        self._size = size
+        self._share = share
+        self._size = len(share)
         self._procs: dict[int, asyncio.subprocess.Process] = {}  # slot -> process
         self._drains: dict[int, asyncio.Future[None]] = {}
 
@@ -107,7 +115,8 @@ class _Pool:
 
     async def _start(self, slot: int) -> None:
         proc = await asyncio.create_subprocess_exec(
-            *self._command, pass_fds=(self._fd,), env=self._env, stdin=asyncio.subprocess.DEVNULL,
+            *self._command, "--slot", str(slot), pass_fds=(self._fd, self._share.fd),
+            env=self._env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
         self._procs[slot] = proc
@@ -135,6 +144,7 @@ class _Pool:
                 task.cancel()
             for task in done:
                 slot = waits[task]
+                self._share.withdraw(slot)  # a worker killed -9 could not say it is gone
                 log.error("hub worker exited; starting another", slot=slot,
                           pid=self._procs[slot].pid, status=task.result())
                 await asyncio.sleep(RESTART_DELAY_S)

@@ -10,6 +10,8 @@ from typing import Any
 
 import uvicorn
 
+from hub.entrypoints.http.pool_listener import PoolListener, PoolServer
+
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """Bind a listening TCP socket; port 0 picks a free one (no race with another binder)."""
@@ -29,6 +31,7 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 async def serve_asgi(
     app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "http",
     sock: socket.socket | None = None,
+    pool: PoolListener | None = None,
     tls: dict[str, Any] | None = None,
 ) -> AsyncIterator[str]:
     """Serve ``app`` until the block exits; yields the base URL (``http://127.0.0.1:PORT``).
@@ -40,11 +43,13 @@ async def serve_asgi(
     is yielded, and the server is shut down gracefully (in-flight requests
     finish, bounded by a timeout) when the block exits.
 
-    ``sock``: a listening socket to serve instead of binding ``host:port``. Hub
-    worker processes share one this way (inherited from ``serve --workers N``);
-    the kernel hands each connection to whichever worker accepts it first.
+    ``sock``: a listening socket to serve instead of binding ``host:port``.
+    ``pool``: the socket the workers of ``serve --workers N`` share, of which this
+    process takes its share of connections (:mod:`hub.entrypoints.http.pool_listener`).
     """
-    if sock is None:
+    if pool is not None:
+        sock = pool.sock
+    elif sock is None:
         sock = bind_socket(host, port)
     sock.setblocking(False)
     host, bound_port = sock.getsockname()[:2]
@@ -61,7 +66,7 @@ async def serve_asgi(
         server_header=False,
         **options,
     )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(config) if pool is None else PoolServer(config, pool)
     # Signals belong to the process owner (CLI), not to each embedded server.
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn-{name}")
