@@ -4,6 +4,7 @@ transaction, and a failure in a batch fails exactly its own callers."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,14 @@ import pytest
 
 from hub.adapters.store.group_commit import GroupCommitWriter
 from hub.adapters.store.ledger import Arrival, Ledger, Translation
+from hub.adapters.store.write_turn import WriteTurn
 from hub.bootstrap.privacy import build_ledger
 from hub.domain.errors import ExchangeConflictError
 from hub.domain.exchange import Exchange, Status
 from hub.service_layer.exchanges.routed import completed
 from hub.settings import HubSettings
 from hub.work import WORK
+from tests.waiting import wait_until
 
 SS = "north/social-security/contribution-history"
 QUERY = "social-security.contribution-history-query@1.0"
@@ -144,3 +147,27 @@ async def test_closing_the_writer_writes_what_this_turn_submitted(ledger: Ledger
     late = writer.write_soon(_routed(ledger, 6).collect_events())
     with pytest.raises(RuntimeError, match="closed"):
         await asyncio.wait_for(late, 5)
+
+
+def test_writes_queued_while_another_process_holds_the_turn_join_the_waiting_batch(
+        tmp_path: Path) -> None:
+    """On SQLite shared by several processes, a writer waiting for the write turn takes what
+    was submitted meanwhile into the same transaction: ten exchanges, one commit."""
+    built = build_ledger(HubSettings(data=tmp_path / "hub", log_format="json"))
+    other = WriteTurn(tmp_path / "turn")  # another process's writer of the same file
+    writer = GroupCommitWriter(built.mapper, built.recorder, window_s=0.0,
+                               turn=WriteTurn(tmp_path / "turn"))
+    try:
+        exchanges = [_routed(built, n) for n in range(10)]
+        with other.taken():
+            first = writer.submit(exchanges[0].collect_events())
+            wait_until(lambda: first.running(), timeout_s=5, message="the first write staged")
+            time.sleep(0.05)  # the writer now waits for the turn
+            rest = [writer.submit(e.collect_events()) for e in exchanges[1:]]
+        outcomes = [f.result(timeout=10) for f in [first, *rest]]
+    finally:
+        writer.close()
+        other.close()
+        built.close()
+    assert writer.batches == 1
+    assert [len(ids) for ids in outcomes] == [3] * 10

@@ -229,10 +229,16 @@ class GroupCommitWriter:
 
     def _commit(self, batch: list[_Write]) -> None:
         staged = [write for write in batch if self._stage(write)]
-        if not staged:
-            return
         try:
-            ids = self._insert([s for write in staged for s in write.stored])
+            with self._write_turn():
+                # Writes queued while another process held the turn join this transaction
+                # instead of waiting for a turn of their own (batch keeps them for the wake).
+                late = self._late_arrivals(self._max_batch - len(batch))
+                batch.extend(late)
+                staged.extend(write for write in late if self._stage(write))
+                if not staged:
+                    return
+                ids = self._insert_held([s for write in staged for s in write.stored])
         except IntegrityError:
             if all(self._already_stored(write) for write in staged):
                 # The store's own retry after a broken connection re-sent a commit that had
@@ -292,10 +298,31 @@ class GroupCommitWriter:
         write.events = ()  # personal data is sealed now; the plain copy is not kept
         return True
 
+    def _late_arrivals(self, room: int) -> list[_Write]:
+        """With other processes writing the same file: what callers queued meanwhile, up to
+        ``room`` writes (a loop's turn is never split)."""
+        late: list[_Write] = []
+        while self._turn_lock is not None and len(late) < room:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                self._queue.put(_STOP)  # close() stops the thread after this batch
+                break
+            late.extend(_writes(item))
+        return late
+
+    def _write_turn(self) -> contextlib.AbstractContextManager[None]:
+        return self._turn_lock.taken() if self._turn_lock else contextlib.nullcontext()
+
     def _insert(self, stored: list[StoredEvent]) -> list[int]:
+        with self._write_turn():
+            return self._insert_held(stored)
+
+    def _insert_held(self, stored: list[StoredEvent]) -> list[int]:
         self.batches += 1
-        with self._turn_lock.taken() if self._turn_lock else contextlib.nullcontext():
-            return list(self._recorder.insert_events(stored) or [])
+        return list(self._recorder.insert_events(stored) or [])
 
 
 def _conflict(write: _Write) -> ExchangeConflictError:
