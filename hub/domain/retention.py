@@ -99,7 +99,25 @@ def _checked(period: str) -> Any:
 
 def expiry_bucket(sealed_at: dt.datetime, period: str) -> str:
     """The bucket (``YYYY-MM``) of data sealed at ``sealed_at`` and kept for ``period``."""
-    return f"{kept_until(sealed_at, period):%Y-%m}"
+    utc = sealed_at.astimezone(dt.UTC)
+    if _whole_days(period):  # the bucket depends on the day sealed only: asked once a day
+        return _day_bucket(utc.date(), period)
+    return f"{utc + _checked(period):%Y-%m}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_bucket(day: dt.date, period: str) -> str:
+    # Every sealed event and every projected exchange asks; isodate's calendar arithmetic
+    # was about 2 % of a hub process's CPU per query.
+    return f"{day + _checked(period):%Y-%m}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_days(period: str) -> bool:
+    """Whether ``period`` is in years, months, weeks or days only (no hours, minutes...)."""
+    parsed = _checked(period)
+    rest = parsed.tdelta if isinstance(parsed, isodate.Duration) else parsed
+    return bool(rest.seconds == 0 and rest.microseconds == 0)
 
 
 def scope_of(subject: str, purpose: str, period: str, sealed_at: dt.datetime) -> KeyScope | None:

@@ -81,6 +81,20 @@ def test_data_never_expires_early_and_at_most_one_month_late() -> None:
             assert ends < destroyed <= ends + dt.timedelta(days=31)
 
 
+def test_the_bucket_is_the_month_of_the_exact_end_whatever_the_clock_and_the_period() -> None:
+    """The bucket, computed once per day sealed for periods of whole days, is the month of
+    the exact end of the period for any instant (a local clock's included: sealed at 23:30
+    in UTC-5 is the next day in UTC) and for periods with hours too."""
+    start = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    clocks = [UTC, dt.timezone(dt.timedelta(hours=-5)), dt.timezone(dt.timedelta(hours=13))]
+    for step in range(0, 24 * 800, 7):
+        sealed = (start + dt.timedelta(hours=step, minutes=step % 60)).astimezone(
+            clocks[step % 3])
+        for period in ("P1M", "P5Y", "P90D", "P1Y6M", "P2W", "PT36H", "P1DT12H"):
+            assert expiry_bucket(sealed, period) == f"{kept_until(sealed, period):%Y-%m}", (
+                sealed, period)
+
+
 def test_data_without_a_period_keeps_the_subjects_own_key() -> None:
     """No period: no scope (the subject's key, kept until forgotten)."""
     at = dt.datetime(2026, 12, 6, tzinfo=UTC)
