@@ -157,6 +157,8 @@ class PoolServer(uvicorn.Server):
 
 
 def _pending(sock: socket.socket) -> bool:
-    """Whether a connection waits in the socket's accept queue."""
-    readable, _, _ = select.select([sock], [], [], 0)
-    return bool(readable)
+    """Whether a connection waits in the socket's accept queue (poll: no limit on the
+    descriptor's number, which select has)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
