@@ -14,11 +14,16 @@ import os
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from hub.entrypoints.http.asgi_server import bind_socket, serve_asgi
 from hub.entrypoints.http.connection_share import ABSENT, ConnectionShare
 from hub.entrypoints.http.pool_listener import GRACE_S, PoolListener
+from hub.entrypoints.http.tls_listener import TLS_EXTENSION, TlsFiles
+from tests.integration.tls_certificates import LoopbackCa, client_context
 
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
@@ -116,3 +121,31 @@ async def test_a_worker_holding_more_still_takes_a_connection_nobody_else_takes(
                     writer.close()
         finally:
             ghost.close()
+
+
+async def test_a_pool_worker_terminates_tls_and_hands_the_client_certificate_on(
+        tmp_path: Path) -> None:
+    """With the hub's TLS settings a pool worker's connections are TLS, handshake and
+    verified client certificate included, as on a lone hub's listener."""
+    ca = LoopbackCa(tmp_path)
+    server, client = ca.server("hub"), ca.client("bound", "tax-legacy")
+    seen: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Callable[..., Any],
+                  send: Callable[..., Any]) -> None:
+        chain = (scope.get("extensions") or {}).get(TLS_EXTENSION, {}).get("client_cert_chain")
+        seen.append(chain[0] if chain else "")
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    with _table(2) as table:
+        listener = PoolListener(bind_socket(), ConnectionShare(table.fd, 0))
+        try:
+            tls = TlsFiles(server.cert, server.key, ca.bundle).uvicorn_options()
+            async with serve_asgi(app, pool=listener, tls=tls) as url:
+                async with httpx.AsyncClient(verify=client_context(ca, client)) as http:
+                    answer = await http.get(f"{url}/")
+        finally:
+            listener.share.close()
+    assert answer.status_code == 204
+    assert seen and "BEGIN CERTIFICATE" in seen[0]

@@ -125,6 +125,9 @@ class PoolServer(uvicorn.Server):
         except (OSError, ssl.SSLError) as exc:  # the peer went away, or its TLS failed
             log.info("connection dropped before it was served", reason=str(exc))
             conn.close()
+        except asyncio.CancelledError:  # stopping during a TLS handshake
+            conn.close()
+            raise
         finally:
             self._opening -= 1
 
