@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import nats
+import nkeys
 import pytest
+from structlog.testing import capture_logs
 
 from hub.adapters.nats.accounts import inbox_prefix
 from hub.adapters.nats.server import NatsServerProcess
@@ -305,3 +308,21 @@ async def test_a_department_submits_as_its_own_nats_user_on_the_embedded_server(
             in_thread=True, message="the 40 submitted records issued")
     assert _stored(settings) == {"issued": 40, "attested": 40, "rejected": 0}
     assert any(f"hub.north.ingest.{JSON_DEPARTMENT}" in e for e in errors), errors
+
+
+async def test_a_department_with_a_seed_the_server_does_not_know_gets_one_clear_error(
+    hub_settings: HubSettings, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A department whose nkey the region's server does not know is refused with the
+    client's own error naming the server's reason, logged as one structured line, not
+    nats-py's traceback."""
+    settings = _settings(hub_settings, nats_users_refresh_s=0.1)
+    stranger = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER).decode("ascii")
+    async with run_hub(settings, [], ingest=SOURCES) as hub:
+        with capture_logs() as logged, pytest.raises(IngestClientError) as refused:
+            await IngestClient.connect(hub.nats_url, region="north",
+                                       department=SOAP_DEPARTMENT, seed=stranger)
+    assert "Authorization Violation" in refused.value.message
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback anywhere
+    assert any(e["event"] == "nats connection error" and "Authorization Violation" in e["error"]
+               for e in logged), logged

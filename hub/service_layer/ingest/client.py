@@ -33,6 +33,7 @@ from typing import Any
 import nats
 import nats.errors
 import nats.js.errors
+import structlog
 from nats.aio.client import Client as NatsClient
 from nats.js import api
 
@@ -47,6 +48,8 @@ from hub.service_layer.ingest.subjects import (
     ingest_subject,
     records_stream,
 )
+
+log = structlog.get_logger("hub.ingest.client")
 
 _TIMEOUT_S = 10.0
 
@@ -78,11 +81,20 @@ class IngestClient:
         options = dict(auth or {})
         if seed:
             options.update(nkeys_seed_str=seed, inbox_prefix=inbox_prefix(department))
+        last: list[Exception] = []  # what the server last said, for the refusal's message
+
+        async def on_error(exc: Exception) -> None:
+            # nats-py's own callback prints a traceback for each; a line is enough.
+            last[:] = [exc]
+            log.warning("nats connection error", error=repr(exc))
+
         try:
             nc = await nats.connect(servers(url), name=f"ingest-client-{region}-{department}",
-                                    connect_timeout=5, max_reconnect_attempts=3, **options)
+                                    connect_timeout=5, max_reconnect_attempts=3,
+                                    error_cb=on_error, **options)
         except (TimeoutError, nats.errors.Error, OSError) as exc:
-            raise IngestClientError(f"cannot connect to NATS at {url}: {exc!r}") from None
+            said = f" (last error: {last[0]})" if last else ""
+            raise IngestClientError(f"cannot connect to NATS at {url}: {exc!r}{said}") from None
         return cls(nc, region, department)
 
     async def __aenter__(self) -> IngestClient:
@@ -146,3 +158,4 @@ class IngestClient:
 
 def _new_id() -> str:
     return uuid.uuid4().hex
+
