@@ -52,6 +52,7 @@ from hub.service_layer.ingest.subjects import (
 log = structlog.get_logger("hub.ingest.client")
 
 _TIMEOUT_S = 10.0
+_ERRORS_NAMED = 3  # a refused connect names the first few distinct errors (the cause first)
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,12 @@ class IngestClient:
         options = dict(auth or {})
         if seed:
             options.update(nkeys_seed_str=seed, inbox_prefix=inbox_prefix(department))
-        last: list[Exception] = []  # what the server last said, for the refusal's message
+        said: list[str] = []  # the distinct errors while connecting, for the refusal
 
         async def on_error(exc: Exception) -> None:
             # nats-py's own callback prints a traceback for each; a line is enough.
-            last[:] = [exc]
+            if str(exc) not in said and len(said) < _ERRORS_NAMED:
+                said.append(str(exc))
             log.warning("nats connection error", error=repr(exc))
 
         try:
@@ -93,8 +95,8 @@ class IngestClient:
                                     connect_timeout=5, max_reconnect_attempts=3,
                                     error_cb=on_error, **options)
         except (TimeoutError, nats.errors.Error, OSError) as exc:
-            said = f" (last error: {last[0]})" if last else ""
-            raise IngestClientError(f"cannot connect to NATS at {url}: {exc!r}{said}") from None
+            errors = f" (errors: {'; '.join(said)})" if said else ""
+            raise IngestClientError(f"cannot connect to NATS at {url}: {exc!r}{errors}") from None
         return cls(nc, region, department)
 
     async def __aenter__(self) -> IngestClient:
