@@ -26,6 +26,17 @@ def test_serve_help_shows_the_table_names_literally() -> None:
     assert "[[service]]" in output and "[[subscription]]" in output
 
 
+def test_a_pool_worker_with_half_its_inheritance_is_refused(tmp_path: Path) -> None:
+    """`--listen-fd` without `--share-fd` (or the reverse) would serve on a port of its own
+    beside the pool: refused, naming both options."""
+    services = tmp_path / "services.toml"
+    services.write_text("")
+    for option in ("--listen-fd", "--share-fd"):
+        code, output = _run("serve", services, "--data", tmp_path / "data", option, "3")
+        assert code == 2, output
+        assert "needs both --listen-fd and --share-fd" in output
+
+
 def test_credentials_issue_keeps_the_seed_under_the_data_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

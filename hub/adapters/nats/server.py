@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -109,15 +110,40 @@ class NatsServerConfig:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A currently free TCP port on ``host``.
+    """A currently free TCP port on ``host``, outside the kernel's ephemeral range.
 
     Only for listeners nats-server cannot report back (its ports file lists
-    client ports only); the window between closing and the server binding is
-    tiny on loopback, and a clash shows as a clear start-up failure.
+    client ports only: cluster routes, leaf nodes, a node's fixed client port).
+    A port the kernel hands out for outgoing connections can be taken by any
+    connect between our closing it and the server binding it (seen in the test
+    suite: "bind: address already in use"); a port below that range is only
+    ever taken by an explicit bind, so a random one is as good as reserved.
     """
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    low, _ = _ephemeral_range()
+    for port in _RANDOM.sample(range(_FIXED_PORTS_FROM, low), k=min(64, low - _FIXED_PORTS_FROM)):
+        with socket.socket(family) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(family) as sock:  # every candidate taken: let the kernel choose
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+_FIXED_PORTS_FROM = 10_000
+_RANDOM = random.SystemRandom()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for outgoing ports (Linux; the IANA range elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return max(int(low), _FIXED_PORTS_FROM + 1024), int(high)
+    except (OSError, ValueError):
+        return 49_152, 65_535
 
 
 def nats_server_binary() -> Path:

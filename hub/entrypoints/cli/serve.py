@@ -64,6 +64,10 @@ def serve(services: ServicesArgument, data: hub_cli.DataOption = None,
     """Run the hub with SERVICES until SIGINT/SIGTERM; print where it listens."""
     from hub.logs import configure_logging
 
+    if (listen_fd is None) != (share_fd is None):
+        raise typer.BadParameter("a pool worker needs both --listen-fd and --share-fd "
+                                 "(only `serve --workers N` passes them)",
+                                 param_hint="--listen-fd/--share-fd")
     settings = hub_cli.load_settings(data)
     configure_logging(settings.log_format, settings.log_level)
     if workers > 1:
