@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from hub.adapters.nats.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -50,12 +51,6 @@ def first_hour_blocks(text: str) -> list[Block]:
         ready = READY.search(match["options"])
         blocks.append(Block(match["body"], ready["text"] if ready else None))
     return blocks
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _script(blocks: list[Block], ports: dict[str, str]) -> str:
@@ -131,7 +126,7 @@ def test_readme_first_hour_runs_as_written(tmp_path: Path, shared_external: Path
                              capture_output=True, text=True, check=True).stdout
     assert "pip install" not in dry_run, "the copy must use the installed .venv: " + dry_run
     script = project / "first-hour.sh"
-    script.write_text(_script(blocks, {p: str(_free_port()) for p in README_PORTS}))
+    script.write_text(_script(blocks, {p: str(free_port()) for p in README_PORTS}))
 
     started = time.monotonic()
     result = subprocess.run([_tool("bash"), str(script)], cwd=project, env=env, capture_output=True,

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import hmac
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.adapters.nats.server import free_port
 from hub.adapters.webhooks import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
@@ -72,13 +72,6 @@ async def receiving(failures: int = 0, port: int = 0,
     async with serve_asgi(app, name="portal-hook", port=port) as url:
         receiver.url = f"{url}/hook"
         yield receiver
-
-
-def _free_port() -> int:
-    """A loopback port nobody listens on (a portal that is down)."""
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        return int(closed.getsockname()[1])
 
 
 def _cases_settings(hub_settings: HubSettings, tmp_path: Path,
@@ -172,7 +165,7 @@ async def test_a_delivery_is_retried_a_bounded_number_of_times() -> None:
 async def test_an_unreachable_portal_is_given_up_after_the_attempts() -> None:
     sender = WebhookSender(attempts=2, backoff_s=0.01, timeout_s=2)
     try:
-        delivery = await sender.post(f"http://127.0.0.1:{_free_port()}/hook", SECRET, b"{}",
+        delivery = await sender.post(f"http://127.0.0.1:{free_port()}/hook", SECRET, b"{}",
                                      event="test", delivery_id="d.1", stop=asyncio.Event())
     finally:
         await sender.aclose()
@@ -208,7 +201,7 @@ async def test_a_portal_down_holds_up_only_itself_and_gets_everything_when_up(
         hub_settings: HubSettings, tmp_path: Path) -> None:
     """One portal is down (nothing listens) while another is notified; when it comes up, it
     gets every change of its case, in order."""
-    port = _free_port()
+    port = free_port()
     async with receiving() as other:
         settings = _cases_settings(
             hub_settings, tmp_path, {"north/portal": f"http://127.0.0.1:{port}/hook",

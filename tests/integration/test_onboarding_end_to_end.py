@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tomllib
@@ -27,6 +26,7 @@ from lxml import etree
 from zeep.transports import Transport
 
 from contracts.xroad_example import RandomNumber, RandomNumberQuery
+from hub.adapters.nats.server import free_port
 from hub.domain.exchange import Status
 from hub.settings import HubSettings
 from simulations.run_services import running_services
@@ -118,12 +118,6 @@ fields = ["number"]
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _zeep_call(url: str, token: str) -> Any:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
@@ -161,7 +155,7 @@ async def test_a_department_is_onboarded_from_its_wsdl(
     assert _resolved(filled) == _resolved(REFERENCE)
     _same_behaviour(load_mapping(filled), load_mapping(REFERENCE))
 
-    port = _free_port()
+    port = free_port()
     services = _services_toml(filled.parent, filled, port)
     async with running_services(hub_settings, services, xroad_example_port=port) as region:
         hub, provider = region.hub, region.provider
