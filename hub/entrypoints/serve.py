@@ -141,7 +141,7 @@ async def run_hub(
         stack.callback(gc.unfreeze)
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
-                       pool=listener, tls=tls_options(settings)))
+                       pool=listener, tls=tls_options(settings), turn_writes=True))
         parts = {f.name: getattr(region, f.name) for f in fields(Region)}
         parts["documents"] = documents  # with the attested part, when there are peers
         hub = Hub(**parts, http_url=http_url, console=console, cases=cases)

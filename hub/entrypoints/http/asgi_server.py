@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 
+from hub.entrypoints.http.coalesced_writes import TurnWriteProtocol
 from hub.entrypoints.http.pool_listener import PoolListener, PoolServer
 
 
@@ -33,6 +34,7 @@ async def serve_asgi(
     sock: socket.socket | None = None,
     pool: PoolListener | None = None,
     tls: dict[str, Any] | None = None,
+    turn_writes: bool = False,
 ) -> AsyncIterator[str]:
     """Serve ``app`` until the block exits; yields the base URL (``http://127.0.0.1:PORT``).
 
@@ -46,6 +48,9 @@ async def serve_asgi(
     ``sock``: a listening socket to serve instead of binding ``host:port``.
     ``pool``: the socket the workers of ``serve --workers N`` share, of which this
     process takes its share of connections (:mod:`hub.entrypoints.http.pool_listener`).
+    ``turn_writes``: a response's head and body leave in one write
+    (:mod:`hub.entrypoints.http.coalesced_writes`); the hub's own listener does this,
+    the emulated departments keep uvicorn's two writes.
     """
     if pool is not None:
         sock = pool.sock
@@ -56,7 +61,8 @@ async def serve_asgi(
     # httptools parses in C; uvicorn's default h11 (pure Python) cost several per cent
     # of the hub's CPU per query on the ingress alone. TLS with client certificates
     # brings its own protocol (the certificate reaches the app through it) and wins.
-    options: dict[str, Any] = {"http": "httptools", **(tls or {})}
+    options: dict[str, Any] = {"http": TurnWriteProtocol if turn_writes else "httptools",
+                               **(tls or {})}
     config = uvicorn.Config(
         app,
         log_config=None,
