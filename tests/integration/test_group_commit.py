@@ -171,3 +171,26 @@ def test_writes_queued_while_another_process_holds_the_turn_join_the_waiting_bat
         built.close()
     assert writer.batches == 1
     assert [len(ids) for ids in outcomes] == [3] * 10
+
+
+async def test_the_writer_keeps_its_own_connection_and_sees_other_writers(
+        ledger: Ledger, request: pytest.FixtureRequest) -> None:
+    """On SQLite the writer commits on a connection of its own (its page cache stays valid
+    between its commits); a write through the application's connections in between, as an
+    operator command makes, is seen by the writer's next commit, on either store."""
+    own = ledger._writer_connection
+    assert (own is not None) == (request.node.callspec.params["ledger"] == "sqlite")
+    first, middle, last = (_routed(ledger, n) for n in range(3))
+    await ledger.append(first)
+    ledger.save(middle)  # the application's recorder: another connection
+    await ledger.append(last)
+    received = [n.originator_id for n in ledger.notifications(
+        start=1, limit=100, topics=(Exchange.Received.TOPIC,))]
+    assert received[-3:] == [first.id, middle.id, last.id]
+    # middle's version 2 is taken by the other connection's write: the writer sees it
+    loser = completed(middle.id, 1, reply_digest="sha256:3", latency_ms=1.0)
+    with pytest.raises(ExchangeConflictError):
+        await ledger.writer.write([loser])
+    ledger.close()
+    if own is not None:
+        assert own.datastore.pool.closed  # closed with the ledger

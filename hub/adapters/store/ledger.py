@@ -22,6 +22,7 @@ from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.crypto.mapper import SubjectCipherMapper
 from hub.adapters.store.group_commit import GroupCommitWriter
 from hub.adapters.store.write_turn import write_turn
+from hub.adapters.store.writer_connection import writer_connection
 from hub.domain.errors import ExchangeConflictError, ExchangeNotFoundError
 from hub.domain.exchange import Exchange
 from hub.domain.originator import originator_uuid
@@ -89,7 +90,12 @@ class Ledger(Application[UUID]):
         # (hub.adapters.store.group_commit).
         # On SQLite its transactions take turns with other processes' writers of the same
         # file (hub.adapters.store.write_turn).
-        self.writer = GroupCommitWriter(self.mapper, self.recorder, turn=write_turn(env))
+        # On SQLite the writer has a connection of its own, whose page cache its commits
+        # keep valid (hub.adapters.store.writer_connection).
+        self._writer_connection = writer_connection(self.factory)
+        recorder = (self.recorder if self._writer_connection is None
+                    else CountingRecorder(self._writer_connection.recorder))
+        self.writer = GroupCommitWriter(self.mapper, recorder, turn=write_turn(env))
 
     def construct_recorder(self) -> ApplicationRecorder:
         """The library's recorder, counting its transactions (hub.work)."""
@@ -108,6 +114,8 @@ class Ledger(Application[UUID]):
         """Write what is queued, then close the event store and the key store (the ledger
         owns its keyring)."""
         self.writer.close()
+        if self._writer_connection is not None:
+            self._writer_connection.close()
         super().close()
         self.keyring.close()
 
