@@ -63,6 +63,12 @@ class HubSettings(BaseSettings):
         default_factory=dict,
         description="X-Road client INSTANCE/CLASS/CODE[/SUBSYSTEM] -> region/department (JSON)",
     )
+    store_lock_timeout_s: int = Field(
+        default=10, ge=1, le=600,
+        description="SQLite ledger: how long a write waits for a lock another program holds "
+        "(an operator's sqlite3 shell, a backup tool) before the query is refused with 503 "
+        "and Retry-After",
+    )
     reply_timeout_s: float = Field(default=30.0, gt=0)
     provider_timeout_s: float = Field(default=10.0, gt=0)
     inline_delivery: bool = Field(

@@ -17,7 +17,9 @@ def build_ledger(settings: HubSettings) -> Ledger:
     """The ledger of ``settings``' event store, sealing personal fields with its keyring."""
     keyring = open_keyring(settings)
     try:
-        return Ledger(store_environment(settings.store, settings.data), keyring=keyring)
+        env = store_environment(settings.store, settings.data,
+                                lock_timeout_s=settings.store_lock_timeout_s)
+        return Ledger(env, keyring=keyring)
     except BaseException:
         keyring.close()
         raise

@@ -29,7 +29,9 @@ QUERY = {"national_id": "19800101-1234", "period_start": "2000-01-01", "period_e
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def region(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Region]:
-    settings = HubSettings(data=tmp_path_factory.mktemp("failures") / "hub", log_format="json")
+    # A lock held by another program is waited for 2 s, not the default 10, before the 503.
+    settings = HubSettings(data=tmp_path_factory.mktemp("failures") / "hub", log_format="json",
+                           store_lock_timeout_s=2)
     async with running_region(settings) as running:
         yield running
 

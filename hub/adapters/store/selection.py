@@ -20,11 +20,19 @@ class StoreConfigError(HubError):
     status = 500
 
 
-def store_environment(store_url: str | None, data_dir: Path) -> dict[str, str]:
-    """Return eventsourcing settings for the store named by ``store_url`` (None: SQLite)."""
+LOCK_TIMEOUT_S = 10  # how long a SQLite write waits for a lock another program holds
+
+
+def store_environment(store_url: str | None, data_dir: Path, *,
+                      lock_timeout_s: int = LOCK_TIMEOUT_S) -> dict[str, str]:
+    """Return eventsourcing settings for the store named by ``store_url`` (None: SQLite).
+
+    ``lock_timeout_s``: on SQLite, how long a write waits for a lock held by another
+    program (an operator's ``sqlite3`` shell, a backup tool) before it fails.
+    """
     if store_url and urlsplit(store_url).scheme in ("postgresql", "postgres"):
         return postgres_environment(store_url)
-    return sqlite_environment(sqlite_path(store_url, data_dir))
+    return sqlite_environment(sqlite_path(store_url, data_dir), lock_timeout_s)
 
 
 def is_sqlite(store_url: str | None) -> bool:
@@ -45,13 +53,13 @@ def sqlite_path(store_url: str | None, data_dir: Path) -> Path:
     )
 
 
-def sqlite_environment(path: Path) -> dict[str, str]:
+def sqlite_environment(path: Path, lock_timeout_s: int = LOCK_TIMEOUT_S) -> dict[str, str]:
     """SQLite file store; WAL journalling lets readers run while the hub writes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
-        "SQLITE_LOCK_TIMEOUT": "10",
+        "SQLITE_LOCK_TIMEOUT": str(lock_timeout_s),
     }
 
 
