@@ -26,7 +26,6 @@ from contracts import default_registry
 from hub.entrypoints.cli import common as hub_cli
 from hub.entrypoints.http.connection_share import ConnectionShare
 from hub.entrypoints.http.pool_listener import PoolListener
-from hub.entrypoints.serve import run_hub
 from hub.service_layer.documents.policy import DocumentPolicy, load_document_policies
 from hub.service_layer.exchanges.routing import load_services
 from hub.service_layer.notifications.subscriptions import load_subscriptions
@@ -83,6 +82,10 @@ def serve(services: ServicesArgument, data: hub_cli.DataOption = None,
 async def _serve(settings: HubSettings, services_file: Path,
                  listener: PoolListener | None) -> int:
     import asyncio
+
+    # Imported when a hub starts, not when the command line loads: the HTTP stack and
+    # everything it serves cost every other command about 0.7 s of start-up.
+    from hub.entrypoints.serve import run_hub
 
     registry = default_registry()
     definitions = load_services(services_file, registry)
