@@ -38,6 +38,7 @@ from typing import Any
 
 import structlog
 
+from hub.bootstrap.long_lived import freeze_startup
 from hub.logs import configure_logging
 
 log = structlog.get_logger("hub.bootstrap.duty_process")
@@ -152,6 +153,9 @@ def child_main(hub: int, body: Body, args: tuple[Any, ...], log_format: str,
     """The child's life: run ``body`` until SIGTERM, or until the process ``hub`` ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(log_format, log_level)
+    # What the fork server imported (most of this heap) lives as long as the child
+    # (hub.bootstrap.long_lived).
+    freeze_startup()
     try:
         hub_ended = os.pidfd_open(hub)
     except ProcessLookupError:

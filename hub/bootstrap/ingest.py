@@ -34,6 +34,7 @@ from hub.adapters.crypto.keyring import SubjectKeyring, open_keyring
 from hub.adapters.nats.accounts import hub_connect_options
 from hub.adapters.nats.servers import servers
 from hub.bootstrap.federation import RegionFederation, open_federation
+from hub.bootstrap.long_lived import freeze_startup
 from hub.logs import configure_logging
 from hub.service_layer.ingest.errors import IngestConfigError, IngestError
 from hub.service_layer.ingest.pipeline import IngestPipeline
@@ -254,6 +255,7 @@ async def _serve(index: int, ready: Callable[[], None], settings: HubSettings,
                           consumer=consumer_settings(settings),
                           name=f"interop-hub-{settings.region}-ingest-{index}", on_step=on_step)
     worker.auth = hub_connect_options(settings, keyring)
+    freeze_startup()  # the worker's modules and pipeline live as long as it does
     try:
         await worker.run(nats_url, stop, ready=ready)
     finally:
