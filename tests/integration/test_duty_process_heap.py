@@ -21,7 +21,8 @@ async def report_heap(stop: asyncio.Event, out: str) -> None:
     started = time.perf_counter()
     gc.collect()
     took_ms = (time.perf_counter() - started) * 1000
-    Path(out).write_text(f"{gc.get_freeze_count()} {took_ms:.3f}")
+    report = f"{gc.get_freeze_count()} {took_ms:.3f}"
+    await asyncio.to_thread(Path(out).write_text, report)
     await stop.wait()
 
 
