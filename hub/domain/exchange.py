@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any, dataclass_transform
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from hub.domain.errors import ExchangeStateError
-from hub.domain.time_ordered import time_ordered_id
 
 
 class Status(StrEnum):
@@ -37,11 +35,6 @@ class Exchange(Aggregate):
     """One exchange between a client department and a service of a provider department."""
 
     TOPIC = "interop-hub:exchange"
-
-    @staticmethod
-    def create_id(*_: object, **__: object) -> UUID:
-        """A time-ordered id: the exchanges of one commit share the ledger's index pages."""
-        return time_ordered_id()
 
     # The library's metaclass makes every event class a frozen dataclass; saying so lets a
     # type checker see the keyword constructor that the delivery path calls directly.
