@@ -5,7 +5,7 @@ start of a transaction when any other connection has written since that
 connection's last one. The library's pool hands its connections out in turn
 (first in, first out), so under load every write transaction ran on a connection
 whose cache another connection's commit had just voided, and read the pages it
-was about to change back from the write-ahead log: about six ``pread`` calls per
+was about to change back from the write-ahead log: several ``pread`` calls per
 query (``strace``, P1 load), on top of the page writes themselves. The writer
 commits nearly all of a hub's writes; on a connection of its own, the pages its
 last commit left in the cache are still valid at the next one unless another
