@@ -69,6 +69,13 @@ class HubSettings(BaseSettings):
         "(an operator's sqlite3 shell, a backup tool) before the query is refused with 503 "
         "and Retry-After",
     )
+    group_commit_window_ms: float = Field(
+        default=0.5, ge=0, le=50,
+        description="How long the ledger's writer holds a transaction open for other "
+        "exchanges' events once the first arrived: longer batches more exchanges per commit "
+        "(less CPU per query under load) and adds up to twice as much to each query's "
+        "latency (a query waits for two commits)",
+    )
     reply_timeout_s: float = Field(default=30.0, gt=0)
     provider_timeout_s: float = Field(default=10.0, gt=0)
     inline_delivery: bool = Field(

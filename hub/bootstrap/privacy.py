@@ -19,7 +19,8 @@ def build_ledger(settings: HubSettings) -> Ledger:
     try:
         env = store_environment(settings.store, settings.data,
                                 lock_timeout_s=settings.store_lock_timeout_s)
-        return Ledger(env, keyring=keyring)
+        return Ledger(env, keyring=keyring,
+                      commit_window_s=settings.group_commit_window_ms / 1000)
     except BaseException:
         keyring.close()
         raise

@@ -4,8 +4,8 @@ Every step of an exchange ends with a write. Written one by one, each pays a
 whole transaction (on SQLite an fsync of the WAL, on PostgreSQL a commit and the
 library's table lock that keeps notification ids in order). The writer takes what
 callers submitted while its previous commit ran, waits a short window for more
-(or until a batch fills), seals and maps each caller's events, and inserts them
-all in ONE transaction.
+(or until a batch fills; ``HUB_GROUP_COMMIT_WINDOW_MS``, 0.5 ms by default), seals and
+maps each caller's events, and inserts them all in ONE transaction.
 
 A batch that fails fails exactly the callers whose events were in it, never
 silently: a caller whose events cannot be mapped (e.g. its subject's key store

@@ -26,7 +26,7 @@ from eventsourcing.persistence import (
 
 from hub.adapters.crypto.keyring import SubjectKeyring
 from hub.adapters.crypto.mapper import SubjectCipherMapper
-from hub.adapters.store.group_commit import GroupCommitWriter
+from hub.adapters.store.group_commit import WINDOW_S, GroupCommitWriter
 from hub.adapters.store.transcoder import PlainJSONTranscoder
 from hub.adapters.store.write_turn import write_turn
 from hub.adapters.store.writer_connection import writer_connection
@@ -87,7 +87,8 @@ class Ledger(Application[UUID]):
     # here; tests/integration/test_upcasting.py exercises it with Exchange at interval 3.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {}
 
-    def __init__(self, env: Mapping[str, str] | None, *, keyring: SubjectKeyring) -> None:
+    def __init__(self, env: Mapping[str, str] | None, *, keyring: SubjectKeyring,
+                 commit_window_s: float = WINDOW_S) -> None:
         # Set before the library builds the mapper, which seals personal fields with it.
         # Entry points build the ledger with hub.bootstrap.privacy.build_ledger; a reader
         # that must leave them sealed is hub.adapters.store.sealed_reader.
@@ -102,7 +103,9 @@ class Ledger(Application[UUID]):
         self._writer_connection = writer_connection(self.factory)
         recorder = (self.recorder if self._writer_connection is None
                     else CountingRecorder(self._writer_connection.recorder))
-        self.writer = GroupCommitWriter(self.mapper, recorder, turn=write_turn(env))
+        # ``commit_window_s``: how long a batch waits for company (HUB_GROUP_COMMIT_WINDOW_MS).
+        self.writer = GroupCommitWriter(self.mapper, recorder, window_s=commit_window_s,
+                                        turn=write_turn(env))
 
     def construct_recorder(self) -> ApplicationRecorder:
         """The library's recorder, counting its transactions (hub.work)."""
