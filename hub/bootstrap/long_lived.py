@@ -12,13 +12,26 @@ collections then scan only what was made since (0.6 ms in that duty process).
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
 
 def freeze_startup() -> None:
     """Collect once, then keep everything that survived out of later collections.
 
-    Call when start-up is done; :func:`gc.unfreeze` gives it back (where several hubs
-    share one process and one of them stops)."""
+    Call when start-up is done, in a process that ends with what it froze; where the
+    process outlives it, use :func:`frozen_startup`."""
     gc.collect()
     gc.freeze()
+
+
+@contextlib.contextmanager
+def frozen_startup() -> Iterator[None]:
+    """:func:`freeze_startup` for the block, given back to the collector when it ends
+    (several hubs may share one process, and one of them stop)."""
+    freeze_startup()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from hub.adapters.projections.live import live_projections
 from hub.adapters.readmodels import models_of
 from hub.adapters.store.ledger import Ledger
 from hub.adapters.store.relay_lease import PROJECTIONS, relay_lease, while_leased
-from hub.bootstrap.long_lived import freeze_startup
+from hub.bootstrap.long_lived import frozen_startup
 from hub.bootstrap.privacy import build_ledger
 from hub.service_layer.exchanges.routing import ServiceDefinition, time_limits, watch_policies
 from hub.service_layer.security.anomalies import AccessAnomalies
@@ -91,15 +90,15 @@ async def running_pool_parent(
         # On SQLite the first try takes the file lease at once, long before the first
         # worker is up; on PostgreSQL another host's hub may hold it, and keeps it.
         await asyncio.sleep(0)
-        freeze_startup()  # the parent's modules and read models live as long as the pool
-        try:
-            yield PoolParent(env, tuple(tasks), failures)
-        finally:
-            gc.unfreeze()
-            stop.set()
-            for task in tasks:
-                with contextlib.suppress(Exception, asyncio.CancelledError):
-                    await asyncio.wait_for(task, 30)
+        # the parent's modules and read models live as long as the pool
+        with frozen_startup():
+            try:
+                yield PoolParent(env, tuple(tasks), failures)
+            finally:
+                stop.set()
+                for task in tasks:
+                    with contextlib.suppress(Exception, asyncio.CancelledError):
+                        await asyncio.wait_for(task, 30)
 
 
 async def _embedded_nats(

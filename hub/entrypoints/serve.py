@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, fields, replace
 
@@ -24,7 +23,7 @@ from hub.bootstrap.cases import case_metrics, case_recognitions, start_cases
 from hub.bootstrap.citizen import build_citizen_desk
 from hub.bootstrap.documents import DocumentsRuntime, attested_documents
 from hub.bootstrap.federation import answer_attester
-from hub.bootstrap.long_lived import freeze_startup
+from hub.bootstrap.long_lived import frozen_startup
 from hub.bootstrap.region import Region, running_region
 from hub.entrypoints.http.app import create_http_app
 from hub.entrypoints.http.asgi_server import serve_asgi
@@ -133,10 +132,8 @@ async def run_hub(
         # yet summarised are recorded
         stack.callback(citizen.record_suppressed, all_windows=True)
         app = _http_app(region, console, documents, cases, citizen)
-        # What startup built lives as long as the hub (hub.bootstrap.long_lived); given
-        # back when the hub stops (several hubs may run in one process).
-        freeze_startup()
-        stack.callback(gc.unfreeze)
+        # What startup built lives as long as the hub (hub.bootstrap.long_lived).
+        stack.enter_context(frozen_startup())
         http_url = await stack.enter_async_context(
             serve_asgi(app, host=settings.http_host, port=settings.http_port, name="hub",
                        pool=listener, tls=tls_options(settings), turn_writes=True))
