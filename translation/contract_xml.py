@@ -24,7 +24,7 @@ from contracts.errors import FieldIssue
 from contracts.validation import validate_contract
 from contracts.xsd import CONTRACTS_NS, FieldShape, element_name, field_shapes, schema_element
 from translation.errors import MappingError, SchemaViolation
-from translation.xml_safety import thread_parser
+from translation.xml_safety import NOT_XML_CHAR, thread_parser
 
 _EXPECTED = re.compile(r"Expected is (?:one of )?\( (?P<names>[^)]*) \)")
 _STEP = re.compile(r"^(?P<name>[^\[]+)(?:\[(?P<index>\d+)\])?$")
@@ -155,6 +155,20 @@ class ContractXmlCodec:
             raise self._unknown(etree.Element(self._qname(model)))
         return self._element(contract, model, partial=True)
 
+    def encode_partial_bytes(self, contract: Contract, model: type[Contract]) -> bytes:
+        """:meth:`encode_partial`'s element as UTF-8 bytes (no XML declaration), for a reply.
+
+        The text is written straight out, not parsed into a tree and serialised again:
+        what a reply does with the element is serialise it. When a value holds a
+        character XML cannot carry, the element path raises the error naming its field.
+        """
+        if self._models.get(self._qname(model)) is not model:
+            raise self._unknown(etree.Element(self._qname(model)))
+        text = self._text(contract, model, partial=True)
+        if NOT_XML_CHAR.search(text) is None:
+            return text.encode()
+        return etree.tostring(self._element(contract, model, partial=True), encoding="UTF-8")
+
     def _element(self, contract: Contract, model: type[Contract], *, partial: bool = False
                  ) -> etree._Element:
         """The element of ``contract``, written as text and parsed by libxml2.
@@ -164,16 +178,21 @@ class ContractXmlCodec:
         carry, a text node beyond libxml2's size limit) is built element by
         element instead, which names the field that cannot be written.
         """
+        try:
+            return etree.fromstring(self._text(contract, model, partial=partial).encode(),
+                                    thread_parser())
+        except (ValueError, etree.XMLSyntaxError):
+            element = etree.Element(self._qname(model), nsmap={None: self.namespace})
+            self._fill(element, contract, f"/{element_name(model)}", model if partial else None)
+            return element
+
+    def _text(self, contract: Contract, model: type[Contract], *, partial: bool) -> str:
+        """The XML text of ``contract``'s element, its namespace declared on it."""
         name = element_name(model)
         out = [f'<{name} xmlns="{self.namespace}">']
         self._write(out, contract, model if partial else None)
         out.append(f"</{name}>")
-        try:
-            return etree.fromstring("".join(out).encode(), thread_parser())
-        except (ValueError, etree.XMLSyntaxError):
-            element = etree.Element(self._qname(model), nsmap={None: self.namespace})
-            self._fill(element, contract, f"/{name}", model if partial else None)
-            return element
+        return "".join(out)
 
     def _write(self, out: list[str], contract: Contract, model: type[Contract] | None) -> None:
         """Append the XML text of ``contract``'s fields (those of ``model`` when given)."""

@@ -26,7 +26,7 @@ from translation.soap_envelope import (
     SoapMessage,
     wrap_in_envelope,
 )
-from translation.xml_safety import XmlLimits, parse_xml
+from translation.xml_safety import NOT_XML_CHAR, XmlLimits, parse_xml
 
 ENVELOPE = f"{{{SOAP12_NS}}}Envelope"
 HEADER = f"{{{SOAP12_NS}}}Header"
@@ -35,7 +35,6 @@ FAULT = f"{{{SOAP12_NS}}}Fault"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _PROBLEM = f"{{{FAULT_NS}}}problem"
 _ISSUE = f"{{{FAULT_NS}}}issue"
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def parse_envelope12(data: bytes, limits: XmlLimits = XmlLimits()) -> SoapMessage:  # noqa: B008 - frozen
@@ -70,7 +69,8 @@ def parse_envelope12(data: bytes, limits: XmlLimits = XmlLimits()) -> SoapMessag
     return SoapMessage(headers=headers, body=payload[0])
 
 
-def build_envelope12(body: etree._Element, headers: Sequence[etree._Element] = ()) -> bytes:
+def build_envelope12(body: etree._Element | bytes,
+                     headers: Sequence[etree._Element] = ()) -> bytes:
     """A SOAP 1.2 envelope around ``body`` and ``headers``, UTF-8 with declaration."""
     return wrap_in_envelope("env", SOAP12_NS, body, headers)
 
@@ -115,7 +115,7 @@ def _elements(parent: etree._Element) -> list[etree._Element]:
 
 
 def _xml_text(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    return NOT_XML_CHAR.sub("\ufffd", text)
 
 
 def _bad(code: str, path: str, reason: str) -> MalformedInput:

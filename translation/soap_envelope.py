@@ -8,7 +8,6 @@ business (:mod:`translation.contract_xml`). Parsing goes through the hardened
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -17,7 +16,7 @@ from lxml import etree
 
 from contracts.errors import FieldIssue
 from translation.errors import MalformedInput
-from translation.xml_safety import XmlLimits, parse_xml
+from translation.xml_safety import NOT_XML_CHAR, XmlLimits, parse_xml
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
@@ -30,8 +29,6 @@ FAULT = f"{{{SOAP11_NS}}}Fault"
 _PROBLEM = f"{{{FAULT_NS}}}problem"
 _ISSUE = f"{{{FAULT_NS}}}issue"
 
-# Characters XML 1.0 cannot carry; a fault must still be sent when a reason contains them.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,8 @@ def _bad(code: str, path: str, reason: str) -> MalformedInput:
     )
 
 
-def build_envelope(body: etree._Element, headers: Sequence[etree._Element] = ()) -> bytes:
+def build_envelope(body: etree._Element | bytes,
+                   headers: Sequence[etree._Element] = ()) -> bytes:
     """A SOAP 1.1 envelope around ``body`` and ``headers``, UTF-8 with declaration.
 
     The caller's trees are left as they are: see :func:`wrap_in_envelope`.
@@ -137,14 +135,16 @@ def build_envelope(body: etree._Element, headers: Sequence[etree._Element] = ())
     return wrap_in_envelope("soap", SOAP11_NS, body, headers)
 
 
-def wrap_in_envelope(prefix: str, namespace: str, body: etree._Element,
+def wrap_in_envelope(prefix: str, namespace: str, body: etree._Element | bytes,
                      headers: Sequence[etree._Element] = ()) -> bytes:
     """An envelope of ``namespace`` (SOAP 1.1 or 1.2) around serialisations of the elements.
 
     Each element is serialised where it stands, with the namespace declarations
     it inherits, and the envelope's tags are written around those bytes: no copy
     of the caller's tree is made and none of it moves (appending an lxml element
-    to the envelope would take it out of its parent).
+    to the envelope would take it out of its parent). A ``body`` given as bytes is
+    an element already serialised (UTF-8, its namespaces declared on it) and goes
+    in as it is.
     """
     parts = [b"<?xml version='1.0' encoding='UTF-8'?>\n",
              f'<{prefix}:Envelope xmlns:{prefix}="{namespace}">'.encode()]
@@ -152,7 +152,7 @@ def wrap_in_envelope(prefix: str, namespace: str, body: etree._Element,
         parts.append(f"<{prefix}:Header>".encode())
         parts.extend(_fragment(block) for block in headers)
         parts.append(f"</{prefix}:Header>".encode())
-    parts += [f"<{prefix}:Body>".encode(), _fragment(body),
+    parts += [f"<{prefix}:Body>".encode(), body if isinstance(body, bytes) else _fragment(body),
               f"</{prefix}:Body></{prefix}:Envelope>".encode()]
     return b"".join(parts)
 
@@ -186,7 +186,7 @@ def build_fault(
 
 
 def _xml_text(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    return NOT_XML_CHAR.sub("\ufffd", text)
 
 
 def parse_fault(element: etree._Element) -> SoapFault:

@@ -26,6 +26,9 @@ from translation.errors import MalformedInput, PayloadTooLarge
 # libxml2 refuses deeper documents unless XML_PARSE_HUGE is set, which we never set.
 LIBXML2_MAX_DEPTH = 256
 
+# A character XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE...).
+NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
 # Error types libxml2 uses for bytes that do not decode in the document's encoding.
 _ENCODING_ERRORS = frozenset({"ERR_INVALID_ENCODING", "ERR_UNSUPPORTED_ENCODING"})
 

@@ -472,3 +472,53 @@ def test_markup_and_carriage_returns_in_text_are_written_as_data(codec: Contract
     element = codec.encode(period)
     assert element.findtext(f"{{{CONTRACTS_NS}}}employer_name") == name
     assert _through_soap(codec, period) == period
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(max_size=40))
+def test_a_reply_written_as_text_is_the_element_serialised(name: str) -> None:
+    """``encode_partial_bytes`` (the reply's bytes, written without a tree) says what the
+    element of ``encode_partial`` says, for any text; text XML cannot carry is the same
+    mapping error naming the same field."""
+    codec = ContractXmlCodec([ContributionHistory])
+    period = OPEN_PERIOD.model_copy(update={"employer_name": name})
+    history = ContributionHistory(person=PERSON, periods=[CLOSED_PERIOD, period],
+                                  as_of=dt.date(2024, 6, 30))
+    try:
+        element = codec.encode_partial(history, ContributionHistory)
+    except MappingError as expected:
+        with pytest.raises(MappingError) as caught:
+            codec.encode_partial_bytes(history, ContributionHistory)
+        assert caught.value.issues == expected.issues
+        assert caught.value.issues[0].path == "/ContributionHistory/periods[2]/employer_name"
+        return
+    written = codec.encode_partial_bytes(history, ContributionHistory)
+    canonical = etree.tostring(element, method="c14n", exclusive=True)
+    assert etree.tostring(etree.fromstring(written), method="c14n", exclusive=True) == canonical
+    body = parse_envelope(build_envelope(written)).body  # the envelope stays well-formed
+    assert etree.tostring(body, method="c14n", exclusive=True) == canonical
+
+
+def test_a_reply_written_as_text_declares_its_namespace_and_nothing_else() -> None:
+    """The bytes are the element alone (no XML declaration), its namespace on it, UTF-8."""
+    codec = ContractXmlCodec([ContributionHistory])
+    history = ContributionHistory(person=PERSON, periods=[OPEN_PERIOD],
+                                  as_of=dt.date(2024, 6, 30))
+    written = codec.encode_partial_bytes(history, ContributionHistory)
+    assert written.startswith(f'<ContributionHistory xmlns="{CONTRACTS_NS}">'.encode())
+    assert "Löwe".encode() in written and b"Acme &amp; S" in written
+    with pytest.raises(SchemaViolation, match="TaxClearance"):
+        ContractXmlCodec([TaxClearanceQuery]).encode_partial_bytes(SAMPLES[-1], TaxClearance)
+
+
+@pytest.mark.parametrize("bad", ["nul\x00", "bell\x07", "lone \ud800 surrogate", "\ufffe"])
+def test_a_reply_with_text_xml_cannot_carry_names_the_field(bad: str) -> None:
+    """Control characters, a lone surrogate, U+FFFE: the reply is refused, naming the field."""
+    codec = ContractXmlCodec([ContributionHistory])
+    history = ContributionHistory(person=PERSON.model_copy(update={"given_names": bad}),
+                                  periods=[], as_of=dt.date(2024, 6, 30))
+    with pytest.raises(MappingError) as caught:
+        codec.encode_partial_bytes(history, ContributionHistory)
+    (issue,) = caught.value.issues
+    assert (issue.path, issue.code) == ("/ContributionHistory/person/given_names",
+                                        "not-xml-compatible")
