@@ -142,3 +142,41 @@ def test_narrow_keeps_what_both_allow() -> None:
         "periods.start", "person.national_id")
     assert narrow(["a", "b"], []) == ("a", "b")
     assert narrow(["a"], ["b"]) == ()
+
+
+def _by_definition(node: dict[str, Any], allowed: frozenset[str], prefix: str = "") -> Any:
+    """The module's documented rule, path by path: a key stays whole when its dotted path
+    is allowed, is cut down when an allowed path lies below it, and goes otherwise."""
+    kept: dict[str, Any] = {}
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        if path in allowed:
+            kept[key] = value
+        elif any(a.startswith(path + ".") for a in allowed):
+            if isinstance(value, dict):
+                kept[key] = _by_definition(value, allowed, path + ".")
+            elif isinstance(value, list):
+                kept[key] = [_by_definition(item, allowed, path + ".") for item in value
+                             if isinstance(item, dict)]
+    return kept
+
+
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=3)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(_names, inner, max_size=4)),
+    max_leaves=12,
+)
+_paths = st.lists(_names, min_size=1, max_size=4).map(".".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=st.dictionaries(_names, _json, max_size=5),
+       allowed=st.lists(st.one_of(_paths, st.sampled_from(["", "a.", ".a", "a..b"])),
+                        max_size=6))
+def test_minimise_follows_its_rule_path_by_path(document: dict[str, Any],
+                                                 allowed: list[str]) -> None:
+    """The tree the allowed paths are compiled into keeps exactly what the path-by-path
+    rule keeps, for any JSON document and any field list (parents and children together,
+    empty segments, scalars where a path expects more)."""
+    assert minimise(document, allowed) == _by_definition(document, frozenset(allowed))

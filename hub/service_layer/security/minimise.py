@@ -25,28 +25,49 @@ from contracts.base import Contract
 
 def minimise(document: dict[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
     """``document`` with only the fields under the ``allowed`` dotted paths."""
-    return _keep(document, frozenset(allowed), "")
+    return _keep(document, _tree(frozenset(allowed)))
 
 
-def _keep(node: dict[str, Any], allowed: frozenset[str], prefix: str) -> dict[str, Any]:
+# A purpose's allowed paths as a tree: key -> True (kept whole) or the tree below it.
+_Tree = dict[str, Any]
+
+
+@functools.lru_cache(maxsize=1024)
+def _tree(allowed: frozenset[str]) -> _Tree:
+    """The allowed paths as a tree, built once per field set: each key of a document is then
+    looked up once, instead of being compared with every allowed path."""
+    root: _Tree = {}
+    for path in allowed:  # a parent kept whole wins over paths below it, in either order
+        *parents, last = path.split(".")
+        node: Any = root
+        for part in parents:
+            node = node.setdefault(part, {})
+            if node is True:
+                break
+        else:
+            node[last] = True
+    return root
+
+
+def _keep(node: dict[str, Any], tree: _Tree) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     for key, value in node.items():
-        path = f"{prefix}{key}"
-        if path in allowed:
+        below = tree.get(key)
+        if below is True:
             kept[key] = value
-        elif any(a.startswith(path + ".") for a in allowed):
-            below = _below(value, allowed, path + ".")
-            if below is not None:
-                kept[key] = below
+        elif below is not None:
+            part = _below(value, below)
+            if part is not None:
+                kept[key] = part
     return kept
 
 
-def _below(value: Any, allowed: frozenset[str], prefix: str) -> Any:
+def _below(value: Any, tree: _Tree) -> Any:
     """The allowed part of a nested value; None when it holds nothing that may be seen."""
     if isinstance(value, dict):
-        return _keep(value, allowed, prefix)
+        return _keep(value, tree)
     if isinstance(value, list):
-        return [_keep(item, allowed, prefix) for item in value if isinstance(item, dict)]
+        return [_keep(item, tree) for item in value if isinstance(item, dict)]
     return None  # a scalar where the path expects more: nothing below it is allowed
 
 
