@@ -75,6 +75,11 @@ class ContractXmlCodec:
             raise self._unknown(element)
         return model
 
+    def _require_known(self, model: type[Contract]) -> None:
+        """Refuse a model that is not one of the codec's own contracts."""
+        if self._models.get(self._qname(model)) is not model:
+            raise self._unknown(etree.Element(self._qname(model)))
+
     def _unknown(self, element: etree._Element) -> SchemaViolation:
         tag = element.tag if isinstance(element.tag, str) else repr(element)
         reason = (
@@ -129,8 +134,7 @@ class ContractXmlCodec:
         string holds characters XML cannot carry.
         """
         model = type(contract)
-        if self._models.get(self._qname(model)) is not model:
-            raise self._unknown(etree.Element(self._qname(model)))
+        self._require_known(model)
         element = self._element(contract, model)
         issues = self._validate(element, model)
         if issues:
@@ -151,8 +155,7 @@ class ContractXmlCodec:
         contract's XSD (where they are required) does not allow: no XSD check here.
         The hub WSDL types such answers ``Partial<Name>`` (:mod:`translation.hub_wsdl`).
         """
-        if self._models.get(self._qname(model)) is not model:
-            raise self._unknown(etree.Element(self._qname(model)))
+        self._require_known(model)
         return self._element(contract, model, partial=True)
 
     def encode_partial_bytes(self, contract: Contract, model: type[Contract]) -> bytes:
@@ -162,8 +165,7 @@ class ContractXmlCodec:
         what a reply does with the element is serialise it. When a value holds a
         character XML cannot carry, the element path raises the error naming its field.
         """
-        if self._models.get(self._qname(model)) is not model:
-            raise self._unknown(etree.Element(self._qname(model)))
+        self._require_known(model)
         text = self._text(contract, model, partial=True)
         if NOT_XML_CHAR.search(text) is None:
             return text.encode()

@@ -26,7 +26,7 @@ from translation.soap_envelope import (
     SoapMessage,
     wrap_in_envelope,
 )
-from translation.xml_safety import NOT_XML_CHAR, XmlLimits, parse_xml
+from translation.xml_safety import XmlLimits, parse_xml, xml_chars_only
 
 ENVELOPE = f"{{{SOAP12_NS}}}Envelope"
 HEADER = f"{{{SOAP12_NS}}}Header"
@@ -93,15 +93,15 @@ def build_fault12(
     text = etree.SubElement(etree.SubElement(fault, f"{{{SOAP12_NS}}}Reason"),
                             f"{{{SOAP12_NS}}}Text")
     text.set(_XML_LANG, "en")
-    text.text = _xml_text(reason)
+    text.text = xml_chars_only(reason)
     detail = etree.SubElement(fault, f"{{{SOAP12_NS}}}Detail")
-    problem = etree.SubElement(detail, _PROBLEM, code=_xml_text(code))
+    problem = etree.SubElement(detail, _PROBLEM, code=xml_chars_only(code))
     for issue in issues:
-        attributes = {"path": _xml_text(issue.path)}
+        attributes = {"path": xml_chars_only(issue.path)}
         if issue.field is not None:
-            attributes["field"] = _xml_text(issue.field)
-        attributes["code"] = _xml_text(issue.code)
-        etree.SubElement(problem, _ISSUE, attributes).text = _xml_text(issue.reason)
+            attributes["field"] = xml_chars_only(issue.field)
+        attributes["code"] = xml_chars_only(issue.code)
+        etree.SubElement(problem, _ISSUE, attributes).text = xml_chars_only(issue.reason)
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 
@@ -113,9 +113,6 @@ def _ncname(code: str) -> str:
 def _elements(parent: etree._Element) -> list[etree._Element]:
     return [child for child in parent if isinstance(child.tag, str)]
 
-
-def _xml_text(text: str) -> str:
-    return NOT_XML_CHAR.sub("\ufffd", text)
 
 
 def _bad(code: str, path: str, reason: str) -> MalformedInput:

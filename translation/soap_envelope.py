@@ -16,7 +16,7 @@ from lxml import etree
 
 from contracts.errors import FieldIssue
 from translation.errors import MalformedInput
-from translation.xml_safety import NOT_XML_CHAR, XmlLimits, parse_xml
+from translation.xml_safety import XmlLimits, parse_xml, xml_chars_only
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
@@ -173,20 +173,17 @@ def build_fault(
     fault = etree.SubElement(etree.SubElement(envelope, BODY), FAULT)
     # faultcode, faultstring and detail are unqualified in SOAP 1.1.
     etree.SubElement(fault, "faultcode").text = f"soap:{faultcode}"
-    etree.SubElement(fault, "faultstring").text = _xml_text(faultstring)
+    etree.SubElement(fault, "faultstring").text = xml_chars_only(faultstring)
     detail = etree.SubElement(fault, "detail")
-    problem = etree.SubElement(detail, _PROBLEM, nsmap={"hub": FAULT_NS}, code=_xml_text(code))
+    problem = etree.SubElement(detail, _PROBLEM, nsmap={"hub": FAULT_NS}, code=xml_chars_only(code))
     for issue in issues:
-        attributes = {"path": _xml_text(issue.path)}
+        attributes = {"path": xml_chars_only(issue.path)}
         if issue.field is not None:
-            attributes["field"] = _xml_text(issue.field)
-        attributes["code"] = _xml_text(issue.code)
-        etree.SubElement(problem, _ISSUE, attributes).text = _xml_text(issue.reason)
+            attributes["field"] = xml_chars_only(issue.field)
+        attributes["code"] = xml_chars_only(issue.code)
+        etree.SubElement(problem, _ISSUE, attributes).text = xml_chars_only(issue.reason)
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
-
-def _xml_text(text: str) -> str:
-    return NOT_XML_CHAR.sub("\ufffd", text)
 
 
 def parse_fault(element: etree._Element) -> SoapFault:

@@ -29,6 +29,12 @@ LIBXML2_MAX_DEPTH = 256
 # A character XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE...).
 NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
+
+def xml_chars_only(text: str) -> str:
+    """``text`` with each character XML cannot carry replaced by U+FFFD (a fault must still
+    be sent when its reason holds one)."""
+    return NOT_XML_CHAR.sub("\ufffd", text)
+
 # Error types libxml2 uses for bytes that do not decode in the document's encoding.
 _ENCODING_ERRORS = frozenset({"ERR_INVALID_ENCODING", "ERR_UNSUPPORTED_ENCODING"})
 
